@@ -1,0 +1,30 @@
+/**
+ * @trainkit/tensor — dense float32 tensors, reverse-mode autograd, fast kernels and a
+ * seeded, splittable RNG. Runs in Node and in browsers.
+ * @packageDocumentation
+ */
+export { Tensor, noGrad, isGradEnabled, backward, fromOp, gradOf } from './tensor';
+export { tensor, scalar, zeros, ones, full } from './create';
+export { ShapeError, ValueError, formatShape, shapeSize, stridesOf, sameShape, broadcastShapes } from './shape';
+export { Rng } from './rng';
+export { add, sub, mul, div, neg, exp, log, sqrt, abs, pow, square, sigmoid, tanh, relu } from './ops/elementwise';
+export { sum, mean, max, argmax } from './ops/reduce';
+export { reshape, flatten, permute, transpose, concat, slice } from './ops/shape';
+export { matmul, linear } from './ops/matmul';
+export { softmax, logSoftmax } from './ops/softmax';
+export { conv2d } from './ops/conv';
+export { maxPool2d, avgPool2d } from './ops/pool';
+export { crossEntropy, mse } from './ops/loss';
+export { gemm } from './kernels/gemm';
+export { im2col, col2im } from './kernels/im2col';
+
+export type { Shape } from './shape';
+export type { TensorOptions } from './tensor';
+export type { RngState } from './rng';
+export type { TensorLike } from './ops/elementwise';
+export type { Axes } from './ops/reduce';
+export type { Pair, Conv2dOptions } from './ops/conv';
+export type { Pool2dOptions } from './ops/pool';
+export type { Target, LossOptions } from './ops/loss';
+export type { GemmArgs } from './kernels/gemm';
+export type { ConvGeometry } from './kernels/im2col';

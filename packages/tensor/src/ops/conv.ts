@@ -1,0 +1,112 @@
+import { gemm } from '../kernels/gemm';
+import { type ConvGeometry, col2im, im2col } from '../kernels/im2col';
+import { ShapeError, ValueError, formatShape } from '../shape';
+import { Tensor, fromOp, gradOf } from '../tensor';
+
+/** A size given once for both dimensions or as [height, width]. */
+export type Pair = number | readonly [number, number];
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+}
+
+/** Expands a {@link Pair}, checking each entry is an integer ≥ min. */
+export function pair(op: string, name: string, v: Pair, min: number): [number, number] {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  if (!p.every((x) => Number.isInteger(x) && x >= min)) {
+    throw new ValueError(`${op}: ${name} must be an integer ≥ ${min} (or a pair of them), got ${JSON.stringify(v)}`);
+  }
+  return p;
+}
+
+/** Checks a [N, C, H, W] input; the message names the op. */
+export function assertNCHW(op: string, x: Tensor): void {
+  if (x.rank !== 4) {
+    throw new ShapeError(`${op}: input must be 4-D [N, C, H, W], got ${formatShape(x.shape)}` + (x.rank === 2 ? ' (reshape flat images to [N, 1, 28, 28] first)' : ''));
+  }
+}
+
+let colsScratch = new Float32Array(0);
+let dcolsScratch = new Float32Array(0);
+
+function scratch(which: 'cols' | 'dcols', size: number): Float32Array {
+  if (which === 'cols') {
+    if (colsScratch.length < size) colsScratch = new Float32Array(size);
+    return colsScratch;
+  }
+  if (dcolsScratch.length < size) dcolsScratch = new Float32Array(size);
+  return dcolsScratch;
+}
+
+/**
+ * 2-D cross-correlation (PyTorch's conv2d): x [N, C, H, W], weight [OC, C, KH, KW],
+ * bias [OC] → [N, OC, OH, OW]. Each image is unfolded (im2col, into a reused buffer) and
+ * multiplied by the weight matrix with the packed GEMM; the backward pass does the same
+ * for the weight gradient and folds the input gradient back with col2im.
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  assertNCHW('conv2d', x);
+  if (weight.rank !== 4) throw new ShapeError(`conv2d: weight must be 4-D [OC, C, KH, KW], got ${formatShape(weight.shape)}`);
+  const [N, C, H, W] = x.shape;
+  const [OC, WC, KH, KW] = weight.shape;
+  if (WC !== C) {
+    throw new ShapeError(`conv2d: input has ${C} channels (shape ${formatShape(x.shape)}) but weight ${formatShape(weight.shape)} expects ${WC}`);
+  }
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== OC)) throw new ShapeError(`conv2d: bias must be [${OC}], got ${formatShape(bias.shape)}`);
+  const [strideH, strideW] = pair('conv2d', 'stride', options.stride ?? 1, 1);
+  const [padH, padW] = pair('conv2d', 'padding', options.padding ?? 0, 0);
+  const [dilationH, dilationW] = pair('conv2d', 'dilation', options.dilation ?? 1, 1);
+  const OH = Math.floor((H + 2 * padH - dilationH * (KH - 1) - 1) / strideH) + 1;
+  const OW = Math.floor((W + 2 * padW - dilationW * (KW - 1) - 1) / strideW) + 1;
+  if (OH <= 0 || OW <= 0) {
+    throw new ShapeError(`conv2d: kernel ${KH}x${KW} (dilation ${dilationH}, padding ${padH}) does not fit input ${formatShape(x.shape)}`);
+  }
+  const g: ConvGeometry = { C, H, W, KH, KW, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW };
+  const ckk = C * KH * KW;
+  const ohw = OH * OW;
+  const out = new Float32Array(N * OC * ohw);
+  const cols = scratch('cols', ckk * ohw);
+  for (let n = 0; n < N; n++) {
+    im2col(x.data, n * C * H * W, g, cols);
+    const o = n * OC * ohw;
+    if (bias) for (let c = 0; c < OC; c++) out.fill(bias.data[c], o + c * ohw, o + (c + 1) * ohw);
+    gemm({ transA: false, transB: false, M: OC, N: ohw, K: ckk, A: weight.data, B: cols, C: out, cOffset: o, accumulate: !!bias });
+  }
+  const parents = bias ? [x, weight, bias] : [x, weight];
+  return fromOp('conv2d', out, [N, OC, OH, OW], parents, (res) => () => {
+    const gout = res.grad as Float32Array;
+    if (bias && bias.requiresGrad) {
+      const gb = gradOf(bias);
+      for (let n = 0; n < N; n++) {
+        for (let c = 0; c < OC; c++) {
+          let s = 0;
+          const base = (n * OC + c) * ohw;
+          for (let i = 0; i < ohw; i++) s += gout[base + i];
+          gb[c] += s;
+        }
+      }
+    }
+    const needW = weight.requiresGrad;
+    const needX = x.requiresGrad;
+    if (!needW && !needX) return;
+    const colsB = scratch('cols', ckk * ohw);
+    const dcols = scratch('dcols', ckk * ohw);
+    const gw = needW ? gradOf(weight) : null;
+    const gx = needX ? gradOf(x) : null;
+    for (let n = 0; n < N; n++) {
+      const o = n * OC * ohw;
+      if (gw) {
+        im2col(x.data, n * C * H * W, g, colsB);
+        // dW += dOut[n] · colsᵀ
+        gemm({ transA: false, transB: true, M: OC, N: ckk, K: ohw, A: gout, aOffset: o, B: colsB, C: gw, accumulate: true });
+      }
+      if (gx) {
+        // dcols = Wᵀ · dOut[n], folded back onto the image
+        gemm({ transA: true, transB: false, M: ckk, N: ohw, K: OC, A: weight.data, B: gout, bOffset: o, C: dcols });
+        col2im(dcols, g, gx, n * C * H * W);
+      }
+    }
+  });
+}

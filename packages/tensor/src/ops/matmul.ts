@@ -1,0 +1,82 @@
+import { gemm } from '../kernels/gemm';
+import { ShapeError, formatShape, shapeSize } from '../shape';
+import { Tensor, fromOp, gradOf } from '../tensor';
+
+/**
+ * Matrix product. 2-D: [M, K]·[K, N] → [M, N]. Batched: [..., M, K]·[..., K, N] with equal
+ * batch dimensions, or a 2-D right operand shared across the batch.
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.rank < 2 || b.rank < 2) {
+    throw new ShapeError(`matmul: both operands need rank ≥ 2, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+  }
+  const M = a.shape[a.rank - 2];
+  const K = a.shape[a.rank - 1];
+  const K2 = b.shape[b.rank - 2];
+  const N = b.shape[b.rank - 1];
+  if (K !== K2) {
+    throw new ShapeError(`matmul: inner dimensions differ: ${formatShape(a.shape)} · ${formatShape(b.shape)} (${K} vs ${K2})`);
+  }
+  const batchShape = a.shape.slice(0, -2);
+  const shared = b.rank === 2;
+  if (!shared && (b.rank !== a.rank || b.shape.slice(0, -2).some((d, i) => d !== batchShape[i]))) {
+    throw new ShapeError(`matmul: batch dimensions differ: ${formatShape(a.shape)} · ${formatShape(b.shape)}`);
+  }
+  const batch = shapeSize(batchShape);
+  const out = new Float32Array(batch * M * N);
+  if (shared) {
+    // fold the batch into M: one big GEMM
+    gemm({ transA: false, transB: false, M: batch * M, N, K, A: a.data, B: b.data, C: out });
+  } else {
+    for (let i = 0; i < batch; i++) {
+      gemm({ transA: false, transB: false, M, N, K, A: a.data, aOffset: i * M * K, B: b.data, bOffset: i * K * N, C: out, cOffset: i * M * N });
+    }
+  }
+  return fromOp('matmul', out, [...batchShape, M, N], [a, b], (res) => () => {
+    const g = res.grad as Float32Array;
+    if (a.requiresGrad) {
+      const ga = gradOf(a); // dA = dC · Bᵀ
+      if (shared) gemm({ transA: false, transB: true, M: batch * M, N: K, K: N, A: g, B: b.data, C: ga, accumulate: true });
+      else for (let i = 0; i < batch; i++) {
+        gemm({ transA: false, transB: true, M, N: K, K: N, A: g, aOffset: i * M * N, B: b.data, bOffset: i * K * N, C: ga, cOffset: i * M * K, accumulate: true });
+      }
+    }
+    if (b.requiresGrad) {
+      const gb = gradOf(b); // dB = Aᵀ · dC
+      if (shared) gemm({ transA: true, transB: false, M: K, N, K: batch * M, A: a.data, B: g, C: gb, accumulate: true });
+      else for (let i = 0; i < batch; i++) {
+        gemm({ transA: true, transB: false, M: K, N, K: M, A: a.data, aOffset: i * M * K, B: g, bOffset: i * M * N, C: gb, cOffset: i * K * N, accumulate: true });
+      }
+    }
+  });
+}
+
+/**
+ * Fully connected layer as one fused op: y = x·Wᵀ + b, with W stored [out, in] as in PyTorch.
+ * x is [N, in]; b (optional) is [out].
+ */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  if (x.rank !== 2) throw new ShapeError(`linear: input must be 2-D [batch, features], got ${formatShape(x.shape)}`);
+  if (weight.rank !== 2) throw new ShapeError(`linear: weight must be 2-D [out, in], got ${formatShape(weight.shape)}`);
+  const [N, IN] = x.shape;
+  const [OUT, IN2] = weight.shape;
+  if (IN !== IN2) {
+    throw new ShapeError(`linear: input has ${IN} features but weight ${formatShape(weight.shape)} expects ${IN2}`);
+  }
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== OUT)) {
+    throw new ShapeError(`linear: bias must be [${OUT}], got ${formatShape(bias.shape)}`);
+  }
+  const out = new Float32Array(N * OUT);
+  if (bias) for (let r = 0; r < N; r++) out.set(bias.data, r * OUT);
+  gemm({ transA: false, transB: true, M: N, N: OUT, K: IN, A: x.data, B: weight.data, C: out, accumulate: !!bias });
+  const parents = bias ? [x, weight, bias] : [x, weight];
+  return fromOp('linear', out, [N, OUT], parents, (res) => () => {
+    const g = res.grad as Float32Array;
+    if (x.requiresGrad) gemm({ transA: false, transB: false, M: N, N: IN, K: OUT, A: g, B: weight.data, C: gradOf(x), accumulate: true });
+    if (weight.requiresGrad) gemm({ transA: true, transB: false, M: OUT, N: IN, K: N, A: g, B: x.data, C: gradOf(weight), accumulate: true });
+    if (bias && bias.requiresGrad) {
+      const gb = gradOf(bias);
+      for (let r = 0; r < N; r++) for (let o = 0; o < OUT; o++) gb[o] += g[r * OUT + o];
+    }
+  });
+}

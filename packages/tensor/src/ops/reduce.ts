@@ -1,0 +1,125 @@
+import { type Shape, normalizeAxis, stridesOf } from '../shape';
+import { Tensor, fromOp, gradOf } from '../tensor';
+
+/** Which axes to reduce: one, several, or all (undefined). Negative axes count from the end. */
+export type Axes = number | readonly number[] | undefined;
+
+interface Plan {
+  outShape: number[];
+  keptShape: number[];
+  /** for each input element, the flat index of the output element it reduces into */
+  map: Int32Array;
+  outSize: number;
+  count: number;
+}
+
+function plan(op: string, shape: Shape, axes: Axes, keepDims: boolean): Plan {
+  const rank = shape.length;
+  const list = axes === undefined ? shape.map((_, i) => i) : (typeof axes === 'number' ? [axes] : axes).map((a) => normalizeAxis(op, a, rank));
+  const reduced = new Array<boolean>(rank).fill(false);
+  for (const a of list) reduced[a] = true;
+  const keptShape = shape.map((d, i) => (reduced[i] ? 1 : d));
+  const outShape = keepDims ? keptShape : shape.filter((_, i) => !reduced[i]);
+  const outStrides = stridesOf(keptShape);
+  let outSize = 1;
+  let count = 1;
+  for (let i = 0; i < rank; i++) {
+    if (reduced[i]) count *= shape[i];
+    else outSize *= shape[i];
+  }
+  let size = 1;
+  for (const d of shape) size *= d;
+  const map = new Int32Array(size);
+  const idx = new Array<number>(rank).fill(0);
+  const st = outStrides.map((s, i) => (reduced[i] ? 0 : s));
+  let dst = 0;
+  for (let i = 0; i < size; i++) {
+    map[i] = dst;
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]++;
+      dst += st[d];
+      if (idx[d] < shape[d]) break;
+      dst -= st[d] * idx[d];
+      idx[d] = 0;
+    }
+  }
+  return { outShape, keptShape, map, outSize, count };
+}
+
+/**
+ * Sum over `axes` (all axes when omitted).
+ * @example sum(x, 1, true)  // [N, C] → [N, 1]
+ */
+export function sum(a: Tensor, axes?: Axes, keepDims = false): Tensor {
+  const p = plan('sum', a.shape, axes, keepDims);
+  const out = new Float64Array(p.outSize);
+  const X = a.data;
+  const map = p.map;
+  for (let i = 0; i < a.size; i++) out[map[i]] += X[i];
+  return fromOp('sum', Float32Array.from(out), p.outShape, [a], (res) => () => {
+    const g = res.grad as Float32Array;
+    const ga = gradOf(a);
+    for (let i = 0; i < a.size; i++) ga[i] += g[map[i]];
+  });
+}
+
+/** Mean over `axes` (all axes when omitted). */
+export function mean(a: Tensor, axes?: Axes, keepDims = false): Tensor {
+  const p = plan('mean', a.shape, axes, keepDims);
+  const acc = new Float64Array(p.outSize);
+  const X = a.data;
+  const map = p.map;
+  for (let i = 0; i < a.size; i++) acc[map[i]] += X[i];
+  const out = new Float32Array(p.outSize);
+  for (let i = 0; i < p.outSize; i++) out[i] = acc[i] / p.count;
+  const inv = 1 / p.count;
+  return fromOp('mean', out, p.outShape, [a], (res) => () => {
+    const g = res.grad as Float32Array;
+    const ga = gradOf(a);
+    for (let i = 0; i < a.size; i++) ga[i] += g[map[i]] * inv;
+  });
+}
+
+/** Maximum over `axes`. The gradient goes to the first maximal element of each group. */
+export function max(a: Tensor, axes?: Axes, keepDims = false): Tensor {
+  const p = plan('max', a.shape, axes, keepDims);
+  const out = new Float32Array(p.outSize).fill(-Infinity);
+  const arg = new Int32Array(p.outSize).fill(-1);
+  const X = a.data;
+  const map = p.map;
+  for (let i = 0; i < a.size; i++) {
+    const o = map[i];
+    const x = X[i];
+    // NaN propagates: a NaN element becomes the max and stays
+    if (arg[o] === -1 || x > out[o] || (x !== x && out[o] === out[o])) {
+      out[o] = x;
+      arg[o] = i;
+    }
+  }
+  return fromOp('max', out, p.outShape, [a], (res) => () => {
+    const g = res.grad as Float32Array;
+    const ga = gradOf(a);
+    for (let o = 0; o < p.outSize; o++) ga[arg[o]] += g[o];
+  });
+}
+
+/** Index of the maximum along the last axis of a 2-D tensor (predicted classes). Not differentiable. */
+export function argmax(a: Tensor): Int32Array {
+  const cols = a.shape[a.rank - 1] ?? 1;
+  const rows = a.size / cols;
+  const out = new Int32Array(rows);
+  const X = a.data;
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    let bv = X[r * cols];
+    for (let c = 1; c < cols; c++) {
+      const v = X[r * cols + c];
+      if (v > bv) {
+        bv = v;
+        best = c;
+      }
+    }
+    out[r] = best;
+  }
+  return out;
+}

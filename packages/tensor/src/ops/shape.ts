@@ -1,0 +1,141 @@
+import { ShapeError, formatShape, normalizeAxis, shapeSize, stridesOf } from '../shape';
+import { Tensor, fromOp, gradOf } from '../tensor';
+
+/**
+ * Same data, new shape (no copy). One dimension may be -1 and is inferred.
+ * @example reshape(x, [x.shape[0], -1])  // flatten all but the batch dimension
+ */
+export function reshape(a: Tensor, shape: readonly number[]): Tensor {
+  const inferred = [...shape];
+  const hole = inferred.indexOf(-1);
+  if (hole !== -1) {
+    if (inferred.indexOf(-1, hole + 1) !== -1) throw new ShapeError(`reshape: at most one -1 allowed, got ${formatShape(shape)}`);
+    const rest = shapeSize(inferred.filter((_, i) => i !== hole));
+    if (rest === 0 || a.size % rest !== 0) {
+      throw new ShapeError(`reshape: cannot reshape ${formatShape(a.shape)} (${a.size} elements) into ${formatShape(shape)}`);
+    }
+    inferred[hole] = a.size / rest;
+  }
+  if (shapeSize(inferred) !== a.size || inferred.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new ShapeError(`reshape: cannot reshape ${formatShape(a.shape)} (${a.size} elements) into ${formatShape(shape)}`);
+  }
+  return fromOp('reshape', a.data, inferred, [a], (res) => () => {
+    const g = res.grad as Float32Array;
+    const ga = gradOf(a);
+    for (let i = 0; i < a.size; i++) ga[i] += g[i];
+  });
+}
+
+/** Flattens every dimension from `startAxis` on: [N, C, H, W] → [N, C·H·W] (C, H, W order). */
+export function flatten(a: Tensor, startAxis = 1): Tensor {
+  const s = normalizeAxis('flatten', startAxis, a.rank);
+  return reshape(a, [...a.shape.slice(0, s), shapeSize(a.shape.slice(s))]);
+}
+
+/** Reorders the axes: output axis i is input axis perm[i]. */
+export function permute(a: Tensor, perm: readonly number[]): Tensor {
+  const rank = a.rank;
+  if (perm.length !== rank || [...perm].sort((x, y) => x - y).some((p, i) => p !== i)) {
+    throw new ShapeError(`permute: ${formatShape(perm)} is not a permutation of the ${rank} axes of ${formatShape(a.shape)}`);
+  }
+  const outShape = perm.map((p) => a.shape[p]);
+  const inStrides = stridesOf(a.shape);
+  const st = perm.map((p) => inStrides[p]);
+  // src[i] = flat input index of output element i
+  const src = new Int32Array(a.size);
+  const idx = new Array<number>(rank).fill(0);
+  let s = 0;
+  for (let i = 0; i < a.size; i++) {
+    src[i] = s;
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]++;
+      s += st[d];
+      if (idx[d] < outShape[d]) break;
+      s -= st[d] * idx[d];
+      idx[d] = 0;
+    }
+  }
+  const X = a.data;
+  const out = new Float32Array(a.size);
+  for (let i = 0; i < a.size; i++) out[i] = X[src[i]];
+  return fromOp('permute', out, outShape, [a], (res) => () => {
+    const g = res.grad as Float32Array;
+    const ga = gradOf(a);
+    for (let i = 0; i < a.size; i++) ga[src[i]] += g[i];
+  });
+}
+
+/** Swaps two axes (default: the last two, i.e. a matrix transpose). */
+export function transpose(a: Tensor, axis0 = -2, axis1 = -1): Tensor {
+  if (a.rank < 2) throw new ShapeError(`transpose: needs rank ≥ 2, got ${formatShape(a.shape)}`);
+  const i = normalizeAxis('transpose', axis0, a.rank);
+  const j = normalizeAxis('transpose', axis1, a.rank);
+  const perm = a.shape.map((_, k) => k);
+  perm[i] = j;
+  perm[j] = i;
+  return permute(a, perm);
+}
+
+/** Joins tensors along `axis`; all other dimensions must match. */
+export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (tensors.length === 0) throw new ShapeError('concat: needs at least one tensor');
+  const first = tensors[0];
+  const ax = normalizeAxis('concat', axis, first.rank);
+  for (const t of tensors) {
+    if (t.rank !== first.rank || t.shape.some((d, i) => i !== ax && d !== first.shape[i])) {
+      throw new ShapeError(`concat: shapes ${tensors.map((x) => formatShape(x.shape)).join(', ')} differ outside axis ${axis}`);
+    }
+  }
+  const outer = shapeSize(first.shape.slice(0, ax));
+  const inner = shapeSize(first.shape.slice(ax + 1));
+  const total = tensors.reduce((s, t) => s + t.shape[ax], 0);
+  const outShape = [...first.shape];
+  outShape[ax] = total;
+  const out = new Float32Array(outer * total * inner);
+  let offset = 0;
+  const offsets: number[] = [];
+  for (const t of tensors) {
+    offsets.push(offset);
+    const w = t.shape[ax] * inner;
+    for (let o = 0; o < outer; o++) out.set(t.data.subarray(o * w, (o + 1) * w), o * total * inner + offset * inner);
+    offset += t.shape[ax];
+  }
+  return fromOp('concat', out, outShape, tensors, (res) => () => {
+    const g = res.grad as Float32Array;
+    tensors.forEach((t, k) => {
+      if (!t.requiresGrad) return;
+      const gt = gradOf(t);
+      const w = t.shape[ax] * inner;
+      for (let o = 0; o < outer; o++) {
+        const base = o * total * inner + offsets[k] * inner;
+        for (let i = 0; i < w; i++) gt[o * w + i] += g[base + i];
+      }
+    });
+  });
+}
+
+/** Elements `start` (inclusive) to `end` (exclusive) along `axis`. Negative indices count from the end. */
+export function slice(a: Tensor, axis: number, start: number, end?: number): Tensor {
+  const ax = normalizeAxis('slice', axis, a.rank);
+  const dim = a.shape[ax];
+  const s = start < 0 ? start + dim : start;
+  const e = end === undefined ? dim : end < 0 ? end + dim : end;
+  if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e > dim || s > e) {
+    throw new ShapeError(`slice: range [${start}, ${end ?? dim}) is invalid for axis ${axis} of size ${dim} (shape ${formatShape(a.shape)})`);
+  }
+  const outer = shapeSize(a.shape.slice(0, ax));
+  const inner = shapeSize(a.shape.slice(ax + 1));
+  const outShape = [...a.shape];
+  outShape[ax] = e - s;
+  const w = (e - s) * inner;
+  const out = new Float32Array(outer * w);
+  for (let o = 0; o < outer; o++) out.set(a.data.subarray(o * dim * inner + s * inner, o * dim * inner + s * inner + w), o * w);
+  return fromOp('slice', out, outShape, [a], (res) => () => {
+    const g = res.grad as Float32Array;
+    const ga = gradOf(a);
+    for (let o = 0; o < outer; o++) {
+      const base = o * dim * inner + s * inner;
+      for (let i = 0; i < w; i++) ga[base + i] += g[o * w + i];
+    }
+  });
+}

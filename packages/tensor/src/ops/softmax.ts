@@ -1,0 +1,78 @@
+import { normalizeAxis, shapeSize } from '../shape';
+import { Tensor, fromOp, gradOf } from '../tensor';
+
+/** Splits a shape around `axis` into (outer, length, inner) for strided loops. */
+function around(t: Tensor, op: string, axis: number): [number, number, number] {
+  const ax = normalizeAxis(op, axis, t.rank);
+  return [shapeSize(t.shape.slice(0, ax)), t.shape[ax], shapeSize(t.shape.slice(ax + 1))];
+}
+
+/**
+ * log(softmax(x)) along `axis` (default last), computed as x − max − log Σ exp(x − max),
+ * so it stays finite for any finite input.
+ */
+export function logSoftmax(a: Tensor, axis = -1): Tensor {
+  const [outer, len, inner] = around(a, 'logSoftmax', axis);
+  const X = a.data;
+  const Y = new Float32Array(a.size);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * len * inner + i;
+      let m = -Infinity;
+      for (let k = 0; k < len; k++) m = Math.max(m, X[base + k * inner]);
+      let s = 0;
+      for (let k = 0; k < len; k++) s += Math.exp(X[base + k * inner] - m);
+      const lse = m + Math.log(s);
+      for (let k = 0; k < len; k++) Y[base + k * inner] = X[base + k * inner] - lse;
+    }
+  }
+  return fromOp('logSoftmax', Y, a.shape, [a], (res) => () => {
+    // dx = g − softmax · Σ g
+    const g = res.grad as Float32Array;
+    const ga = gradOf(a);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const base = o * len * inner + i;
+        let gs = 0;
+        for (let k = 0; k < len; k++) gs += g[base + k * inner];
+        for (let k = 0; k < len; k++) {
+          const j = base + k * inner;
+          ga[j] += g[j] - Math.exp(Y[j]) * gs;
+        }
+      }
+    }
+  });
+}
+
+/** softmax along `axis` (default last), shifted by the max for stability. */
+export function softmax(a: Tensor, axis = -1): Tensor {
+  const [outer, len, inner] = around(a, 'softmax', axis);
+  const X = a.data;
+  const Y = new Float32Array(a.size);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * len * inner + i;
+      let m = -Infinity;
+      for (let k = 0; k < len; k++) m = Math.max(m, X[base + k * inner]);
+      let s = 0;
+      for (let k = 0; k < len; k++) s += Math.exp(X[base + k * inner] - m);
+      for (let k = 0; k < len; k++) Y[base + k * inner] = Math.exp(X[base + k * inner] - m) / s;
+    }
+  }
+  return fromOp('softmax', Y, a.shape, [a], (res) => () => {
+    // dx = y ⊙ (g − Σ g·y)
+    const g = res.grad as Float32Array;
+    const ga = gradOf(a);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const base = o * len * inner + i;
+        let dot = 0;
+        for (let k = 0; k < len; k++) dot += g[base + k * inner] * Y[base + k * inner];
+        for (let k = 0; k < len; k++) {
+          const j = base + k * inner;
+          ga[j] += Y[j] * (g[j] - dot);
+        }
+      }
+    }
+  });
+}

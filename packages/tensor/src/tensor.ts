@@ -1,0 +1,189 @@
+import { type Shape, ShapeError, ValueError, assertValidShape, formatShape, shapeSize } from './shape';
+
+let gradEnabled = true;
+
+/** True unless running inside {@link noGrad}. */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/**
+ * Runs `fn` without recording operations for autograd (evaluation, optimizer updates,
+ * metric computation). Nested calls are fine; the previous mode is restored even if `fn` throws.
+ *
+ * @example
+ * const logits = noGrad(() => model.call(x));
+ */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+export interface TensorOptions {
+  /** Track gradients for this tensor (a leaf such as a parameter). Default false. */
+  requiresGrad?: boolean;
+}
+
+/**
+ * A dense, contiguous, row-major float32 tensor with reverse-mode autograd.
+ *
+ * `data` is the flat storage; `shape` its dimensions. Ops never mutate their inputs, so
+ * several tensors may share one `data` buffer (reshape does). After {@link Tensor.backward},
+ * `grad` holds d(output)/d(this) for every tensor that requires gradients.
+ */
+export class Tensor {
+  readonly data: Float32Array;
+  readonly shape: Shape;
+  readonly size: number;
+  /** Gradient buffer, allocated on the first backward pass that reaches this tensor. */
+  grad: Float32Array | null = null;
+  /** Whether backward computes a gradient for this tensor. Setting it false on a leaf freezes it. */
+  requiresGrad: boolean;
+  /** Name of the op that produced this tensor (`"leaf"` for inputs and parameters). */
+  readonly op: string;
+  /** @internal inputs of the op that produced this tensor */
+  _parents: readonly Tensor[] = [];
+  /** @internal accumulates this.grad into the parents' grads */
+  _backward: (() => void) | null = null;
+
+  constructor(data: Float32Array, shape: Shape, options: TensorOptions = {}, op = 'leaf') {
+    assertValidShape('Tensor', shape);
+    const size = shapeSize(shape);
+    if (data.length !== size) {
+      throw new ShapeError(`Tensor: data has ${data.length} elements but shape ${formatShape(shape)} needs ${size}`);
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+    this.size = size;
+    this.requiresGrad = options.requiresGrad ?? false;
+    this.op = op;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** The value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new ShapeError(`item: tensor has shape ${formatShape(this.shape)}, expected one element`);
+    return this.data[0];
+  }
+
+  /** A copy of the values as a plain array (flat). */
+  toArray(): number[] {
+    return Array.from(this.data);
+  }
+
+  /** A tensor sharing the same data but cut from the graph. */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape);
+  }
+
+  /** A tensor with a copy of the data, cut from the graph. */
+  clone(): Tensor {
+    return new Tensor(this.data.slice(), this.shape, { requiresGrad: this.requiresGrad });
+  }
+
+  /** Sets the gradient to zero (keeps the buffer, so no allocation per step). */
+  zeroGrad(): void {
+    this.grad?.fill(0);
+  }
+
+  /**
+   * Backpropagates from this tensor. With no argument the tensor must hold one element
+   * (a loss) and its seed gradient is 1. Gradients accumulate into `grad` (call
+   * {@link Tensor.zeroGrad} between steps); the graph is released afterwards.
+   */
+  backward(seed?: Float32Array): void {
+    backward(this, seed);
+  }
+
+  toString(): string {
+    const head = Array.from(this.data.subarray(0, 6), (v) => +v.toFixed(4)).join(', ');
+    return `Tensor(${formatShape(this.shape)}, [${head}${this.size > 6 ? ', …' : ''}]${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
+
+/** The gradient buffer of `t`, allocated (zeroed) on first use. */
+export function gradOf(t: Tensor): Float32Array {
+  if (t.grad === null) t.grad = new Float32Array(t.size);
+  return t.grad;
+}
+
+/**
+ * Wraps the result of an op. When gradients are enabled and some input requires them,
+ * the result records its parents and the backward closure; otherwise it is a plain leaf.
+ */
+export function fromOp(
+  op: string,
+  data: Float32Array,
+  shape: Shape,
+  parents: readonly Tensor[],
+  makeBackward: (out: Tensor) => () => void,
+): Tensor {
+  let tracked = false;
+  if (gradEnabled) for (const p of parents) if (p.requiresGrad) tracked = true;
+  const out = new Tensor(data, shape, { requiresGrad: tracked }, op);
+  if (tracked) {
+    out._parents = parents;
+    out._backward = makeBackward(out);
+  }
+  return out;
+}
+
+/** Reverse-mode autodiff from `root` (see {@link Tensor.backward}). */
+export function backward(root: Tensor, seed?: Float32Array): void {
+  if (!root.requiresGrad) {
+    throw new ValueError(`backward: tensor (op "${root.op}") does not require gradients; nothing to differentiate`);
+  }
+  if (seed === undefined && root.size !== 1) {
+    throw new ShapeError(`backward: called on a tensor of shape ${formatShape(root.shape)}; pass a seed gradient or reduce to a scalar`);
+  }
+  if (seed !== undefined && seed.length !== root.size) {
+    throw new ShapeError(`backward: seed has ${seed.length} elements, tensor has ${root.size}`);
+  }
+
+  // 1. topological order of every tensor that leads to root (iterative DFS, no recursion limit)
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  const stack: Array<[Tensor, number]> = [[root, 0]];
+  visited.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const [node, i] = top;
+    if (i < node._parents.length) {
+      top[1] = i + 1;
+      const p = node._parents[i];
+      if (p.requiresGrad && !visited.has(p)) {
+        visited.add(p);
+        stack.push([p, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(node);
+    }
+  }
+
+  // 2. chain rule, one node at a time from the root back to the leaves
+  const g = gradOf(root);
+  if (seed === undefined) g[0] += 1;
+  else for (let i = 0; i < g.length; i++) g[i] += seed[i];
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i];
+    if (node._backward !== null) node._backward();
+  }
+
+  // 3. release the graph: intermediate results and their gradients can be collected
+  for (const node of order) {
+    if (node._backward !== null) {
+      node._backward = null;
+      node._parents = [];
+      if (node !== root) node.grad = null;
+    }
+  }
+}
