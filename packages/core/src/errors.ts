@@ -1,0 +1,35 @@
+/** A plugin (or listener) threw inside a hook; `cause` holds the original error. */
+export class PluginError extends Error {
+  override name = 'PluginError';
+  constructor(
+    readonly plugin: string,
+    readonly hook: string,
+    cause: unknown,
+  ) {
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    super(`${plugin.startsWith('listener of') ? plugin : `plugin "${plugin}"`} threw in ${hook}: ${msg}`, { cause });
+  }
+}
+
+/** The loss became NaN or ±Inf; training stopped before the bad gradient reached the parameters. */
+export class NonFiniteLossError extends Error {
+  override name = 'NonFiniteLossError';
+  constructor(
+    readonly value: number,
+    readonly epoch: number,
+    readonly step: number,
+    readonly batchIndex: number,
+    readonly term: string,
+  ) {
+    super(
+      `loss${term === 'loss' ? '' : ` term "${term}"`} is ${value} at epoch ${epoch}, step ${step} (batch ${batchIndex} of the epoch); ` +
+        'training stopped before the optimizer step, so the parameters are those of the previous step. ' +
+        'Try a lower learning rate, gradient clipping, or check the inputs for NaN/Inf.',
+    );
+  }
+}
+
+/** Invalid trainer, optimizer or data configuration. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}

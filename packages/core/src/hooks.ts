@@ -1,0 +1,169 @@
+import type { Module } from '@trainkit/nn';
+import type { Rng, Target, Tensor } from '@trainkit/tensor';
+import type { Optimizer } from './optimizer';
+import type { Trainer } from './trainer';
+
+/** One batch: inputs and targets (class indices, or a probability tensor for soft labels). */
+export interface Batch {
+  x: Tensor;
+  y: Target;
+}
+
+/** Metrics of one epoch: `loss`, `accuracy`, `valLoss`, `valAccuracy`, plus whatever plugins log. */
+export interface EpochRecord {
+  epoch: number;
+  metrics: Record<string, number>;
+}
+
+export type Stage = 'fit' | 'validate' | 'predict';
+
+/** Fields every hook receives. */
+export interface BaseContext {
+  readonly trainer: Trainer;
+  readonly model: Module;
+  readonly optimizer: Optimizer | null;
+  readonly stage: Stage;
+  /** Current epoch, 0-based. */
+  readonly epoch: number;
+  /** Optimizer steps taken so far in this fit (global step). */
+  readonly step: number;
+  /** Index of the current batch within the epoch. */
+  readonly batchIndex: number;
+  /** The trainer's seeded RNG; take a named stream: `ctx.rng.stream('dropout')`. */
+  readonly rng: Rng;
+  /** Metrics of the epoch so far (running means) and, after validation, `val…` metrics. */
+  readonly metrics: Readonly<Record<string, number>>;
+  /** Completed epochs. */
+  readonly history: readonly EpochRecord[];
+  /** Asks the trainer to stop after the current batch (early stopping). */
+  stop(reason?: string): void;
+  /** Records a metric: averaged over the epoch's batches and stored in the history. */
+  log(name: string, value: number): void;
+}
+
+export interface BatchContext extends BaseContext {
+  /** The current batch. In `onTrainBatchStart` a plugin may replace it (augmentation, mixup). */
+  batch: Batch;
+}
+
+export interface ForwardContext extends BatchContext {
+  /** The model's output for the batch. */
+  readonly output: Tensor;
+}
+
+export interface LossContext extends ForwardContext {
+  /** The data loss (before plugin terms). */
+  readonly dataLoss: Tensor;
+  /** Adds a term to the loss (e.g. an L2 penalty); it is also logged as its own metric under `name`. */
+  addLoss(name: string, term: Tensor): void;
+}
+
+export interface BackwardContext extends ForwardContext {
+  /** The total loss that is (or was) backpropagated. */
+  readonly loss: Tensor;
+}
+
+export interface StepContext extends BackwardContext {
+  /** Skip this optimizer step (e.g. gradient accumulation); gradients are then kept, not zeroed. */
+  skipStep(): void;
+}
+
+export interface ExceptionContext extends BaseContext {
+  readonly error: unknown;
+}
+
+/**
+ * The hook catalogue, in call order. A plugin implements any subset; each hook gets one
+ * context object and may be async (the trainer awaits it before the next stage).
+ *
+ * ```
+ * setup
+ * onFitStart
+ *   onTrainEpochStart
+ *     onTrainBatchStart → onAfterForward → onLoss → onBeforeBackward → onAfterBackward
+ *       → onBeforeOptimizerStep → (optimizer.step) → onAfterOptimizerStep → onTrainBatchEnd
+ *   onValidationEpochStart
+ *     onValidationBatchStart → onValidationBatchEnd
+ *   onValidationEpochEnd
+ *   onTrainEpochEnd
+ * onFitEnd
+ * teardown            (always, also after an error)
+ * onException         (only after an error, before teardown)
+ * ```
+ * `evaluate` runs setup → onValidationEpochStart … onValidationEpochEnd → teardown;
+ * `predict` runs setup → onPredictStart → onPredictBatchEnd… → onPredictEnd → teardown.
+ */
+export interface TrainerHooks {
+  /** Called when fit, evaluate or predict begins, before anything else. */
+  setup(ctx: BaseContext): unknown;
+  /** Called when fit begins (after a resume has been applied). */
+  onFitStart(ctx: BaseContext): unknown;
+  /** Called when a training epoch begins; the model is in train mode. */
+  onTrainEpochStart(ctx: BaseContext): unknown;
+  /** Called when a training batch begins; may replace `ctx.batch`. */
+  onTrainBatchStart(ctx: BatchContext): unknown;
+  /** Called after the forward pass with the model's output. */
+  onAfterForward(ctx: ForwardContext): unknown;
+  /** Called after the data loss is computed; may add terms with `ctx.addLoss`. */
+  onLoss(ctx: LossContext): unknown;
+  /** Called with the total loss, before backpropagation. */
+  onBeforeBackward(ctx: BackwardContext): unknown;
+  /** Called after backpropagation; parameter gradients are available. */
+  onAfterBackward(ctx: BackwardContext): unknown;
+  /** Called before the optimizer step (gradient clipping, checks); may skip the step. */
+  onBeforeOptimizerStep(ctx: StepContext): unknown;
+  /** Called after the optimizer updated the parameters (before gradients are zeroed). */
+  onAfterOptimizerStep(ctx: BackwardContext): unknown;
+  /** Called when a training batch ends; metrics include the batch. */
+  onTrainBatchEnd(ctx: BackwardContext): unknown;
+  /** Called when validation begins; the model is in eval mode. */
+  onValidationEpochStart(ctx: BaseContext): unknown;
+  /** Called when a validation batch begins. */
+  onValidationBatchStart(ctx: BatchContext): unknown;
+  /** Called when a validation batch ends, with its output and loss. */
+  onValidationBatchEnd(ctx: BackwardContext): unknown;
+  /** Called when validation ends; `ctx.metrics` holds `valLoss`, `valAccuracy`, …. */
+  onValidationEpochEnd(ctx: BaseContext): unknown;
+  /** Called when a training epoch ends, after its validation (checkpoints, schedules, early stopping). */
+  onTrainEpochEnd(ctx: BaseContext): unknown;
+  /** Called when fit ends normally or by `stop()`. */
+  onFitEnd(ctx: BaseContext): unknown;
+  /** Called when predict begins. */
+  onPredictStart(ctx: BaseContext): unknown;
+  /** Called after each predicted batch. */
+  onPredictBatchEnd(ctx: ForwardContext): unknown;
+  /** Called when predict ends. */
+  onPredictEnd(ctx: BaseContext): unknown;
+  /** Called after an error in fit, evaluate or predict, before teardown. */
+  onException(ctx: ExceptionContext): unknown;
+  /** Called when fit, evaluate or predict ends, even after an error. */
+  teardown(ctx: BaseContext): unknown;
+}
+
+export type HookName = keyof TrainerHooks;
+
+/** Emitter event names are the hook names without `on` (`onTrainBatchEnd` → `trainBatchEnd`). */
+export type EventName<K extends HookName = HookName> = K extends `on${infer R}` ? Uncapitalize<R> : K;
+
+/** Maps each event name to its listener signature (for eventemitter3's typed emitter). */
+export type TrainerEvents = { [K in HookName as EventName<K>]: (ctx: Parameters<TrainerHooks[K]>[0]) => unknown };
+
+/** The context type a hook receives. */
+export type ContextOf<K extends HookName> = Parameters<TrainerHooks[K]>[0];
+
+/**
+ * A plugin: a name and any subset of the hooks. Stateful plugins also expose
+ * `stateDict`/`loadStateDict` under a stable `stateKey` (default: the name) so checkpoints
+ * save and restore them.
+ */
+export interface Plugin extends Partial<TrainerHooks> {
+  readonly name: string;
+  readonly stateKey?: string;
+  stateDict?(): unknown;
+  loadStateDict?(state: unknown): void;
+}
+
+/** The event name of a hook (`onTrainBatchEnd` → `trainBatchEnd`). */
+export function eventName<K extends HookName>(hook: K): EventName<K> {
+  return (hook.startsWith('on') ? hook[2].toLowerCase() + hook.slice(3) : hook) as EventName<K>;
+}

@@ -1,0 +1,44 @@
+/**
+ * @trainkit/core — the hook-based Trainer, the plugin and optimizer contracts, plain SGD,
+ * metrics and freezing. Runs in Node and in browsers.
+ * @packageDocumentation
+ */
+export { Trainer } from './trainer';
+export { defineOptimizer } from './optimizer';
+export { sgd } from './sgd';
+export { accuracy, MetricAccumulator } from './metrics';
+export { freeze, unfreeze } from './freeze';
+export { eventName } from './hooks';
+export { PluginError, NonFiniteLossError, ConfigError } from './errors';
+
+export type { TrainerOptions, FitOptions, FitResult, TrainerState, Data, DataSource, LossFn } from './trainer';
+export type {
+  Batch,
+  EpochRecord,
+  Stage,
+  Plugin,
+  TrainerHooks,
+  TrainerEvents,
+  HookName,
+  EventName,
+  ContextOf,
+  BaseContext,
+  BatchContext,
+  ForwardContext,
+  LossContext,
+  BackwardContext,
+  StepContext,
+  ExceptionContext,
+} from './hooks';
+export type {
+  Optimizer,
+  OptimizerSpec,
+  OptimizerOptions,
+  OptimizerState,
+  ParamRef,
+  ParamGroup,
+  ParamSelector,
+  GroupSpec,
+  Hyperparams,
+  UpdateArgs,
+} from './optimizer';

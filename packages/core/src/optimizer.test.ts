@@ -1,0 +1,108 @@
+import { describe, expect, test } from 'vitest';
+import { fc, test as propTest } from '@fast-check/vitest';
+import { ConfigError, defineOptimizer, sgd, type ParamRef } from './index';
+
+const ref = (name: string, value: number[], grad: number[]): ParamRef => ({ name, value: Float32Array.from(value), grad: Float32Array.from(grad) });
+
+describe('sgd (torch.optim.SGD with momentum 0)', () => {
+  test('two hand-computed steps with weight decay', () => {
+    const opt = sgd({ lr: 0.1, weightDecay: 0.5 });
+    const p = ref('w', [1, -2], [0.2, 0.4]);
+    opt.step([p]);
+    // g' = g + 0.5·p = [0.7, -0.6]; p = p − 0.1·g' = [0.93, −1.94]
+    expect(Array.from(p.value)).toEqual([Math.fround(0.93), Math.fround(-1.94)]);
+    opt.step([p]);
+    // g' = [0.2 + 0.465, 0.4 − 0.97] = [0.665, −0.57]; p = [0.93 − 0.0665, −1.94 + 0.057]
+    expect(p.value[0]).toBeCloseTo(0.8635, 6);
+    expect(p.value[1]).toBeCloseTo(-1.883, 6);
+    expect(opt.stepCount).toBe(2);
+  });
+
+  propTest.prop([fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: 1, maxLength: 20 }), fc.double({ min: 0, max: 1, noNaN: true })])(
+    'a zero gradient leaves parameters unchanged when weightDecay is 0',
+    (values, lr) => {
+      const p = ref('w', values, values.map(() => 0));
+      const before = p.value.slice();
+      sgd({ lr }).step([p]);
+      expect(p.value).toEqual(before);
+    },
+  );
+
+  test.each([
+    [{ lr: -1 }, 'core/sgd: lr must be ≥ 0, got -1'],
+    [{ lr: NaN }, 'core/sgd: lr must be a finite number, got NaN'],
+    [{ weightDecay: -0.1 }, 'core/sgd: weightDecay must be ≥ 0, got -0.1'],
+    [{ momentum: 0.9 } as never, 'core/sgd: unknown option "momentum"'],
+  ])('invalid options %o are rejected: %s', (options, message) => {
+    expect(() => sgd(options)).toThrow(ConfigError);
+    expect(() => sgd(options)).toThrow(message);
+  });
+});
+
+describe('defineOptimizer', () => {
+  // a tiny Adagrad-like optimizer with one slot, to exercise the bookkeeping
+  const accum = defineOptimizer({
+    name: 'test/accum',
+    defaults: { lr: 0.1, eps: 1e-8 },
+    slots: ['sum'],
+    update({ value, grad, slots, hyper, step }) {
+      const s = slots.sum;
+      for (let i = 0; i < value.length; i++) {
+        s[i] += grad[i] * grad[i];
+        value[i] -= (hyper.lr / step) * grad[i] / (Math.sqrt(s[i]) + hyper.eps);
+      }
+    },
+  });
+
+  test('parameter groups: the first matching group wins, others use the defaults', () => {
+    const opt = sgd({ lr: 0.1, groups: [{ params: /bias$/, lr: 0.01 }, { params: ['fc.weight'], weightDecay: 0.1 }] });
+    expect(opt.hyperFor('fc.bias').lr).toBe(0.01);
+    expect(opt.hyperFor('fc.weight')).toEqual({ lr: 0.1, weightDecay: 0.1 });
+    expect(opt.hyperFor('conv.weight')).toEqual({ lr: 0.1, weightDecay: 0 });
+  });
+
+  test('setting lr scales every group by the same factor (what schedules rely on)', () => {
+    const opt = sgd({ lr: 0.1, groups: [{ params: /^backbone/, lr: 0.01 }] });
+    opt.lr = 0.05;
+    expect(opt.hyperFor('head.weight').lr).toBeCloseTo(0.05);
+    expect(opt.hyperFor('backbone.weight').lr).toBeCloseTo(0.005);
+    expect(() => (opt.lr = -1)).toThrow(/lr must be a finite number ≥ 0/);
+  });
+
+  test('state round-trips through stateDict/loadStateDict and the next step is identical', () => {
+    const a = accum();
+    const pa = ref('w', [1, 2, 3], [0.5, -1, 2]);
+    a.step([pa]);
+    a.step([pa]);
+    const state = structuredClone(a.stateDict());
+    const b = accum();
+    b.loadStateDict(state);
+    const pb = ref('w', Array.from(pa.value), [0.3, 0.3, -0.3]);
+    pa.grad.set(pb.grad);
+    a.step([pa]);
+    b.step([pb]);
+    expect(pb.value).toEqual(pa.value);
+    expect(b.stateDict()).toEqual(a.stateDict());
+  });
+
+  test('a frozen parameter (not passed to step) keeps its own step count', () => {
+    const opt = accum();
+    const w = ref('w', [1], [1]);
+    const b = ref('b', [1], [1]);
+    opt.step([w, b]);
+    opt.step([w]);
+    expect(opt.stateDict().paramSteps).toEqual({ w: 2, b: 1 });
+  });
+
+  test('loading state from another optimizer or with missing slots is a clear error', () => {
+    const s = sgd().stateDict();
+    expect(() => accum().loadStateDict(s)).toThrow('test/accum: cannot load state saved by "core/sgd"');
+    const bad = accum().stateDict();
+    bad.slots = { w: {} };
+    expect(() => accum().loadStateDict(bad)).toThrow('test/accum: saved state of "w" lacks slot "sum"');
+  });
+
+  test('invalid hyperparameters inside a group name the group', () => {
+    expect(() => sgd({ groups: [{ params: /x/, lr: -2 }] })).toThrow('core/sgd: lr must be ≥ 0 (parameter group 0), got -2');
+  });
+});

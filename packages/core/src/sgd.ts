@@ -1,0 +1,22 @@
+import { defineOptimizer } from './optimizer';
+
+/**
+ * Plain stochastic gradient descent, the reference optimizer: `g ← g + weightDecay·p; p ← p − lr·g`
+ * (torch.optim.SGD with momentum 0). Momentum and Nesterov live in `@trainkit/optim-momentum`.
+ *
+ * @param lr learning rate (default 0.01)
+ * @param weightDecay L2 penalty coefficient added to the gradient (default 0)
+ * @example
+ * const trainer = new Trainer({ optimizer: sgd({ lr: 0.1 }) });
+ */
+export const sgd = defineOptimizer({
+  name: 'core/sgd',
+  defaults: { lr: 0.01, weightDecay: 0 },
+  validate: (h) => (h.weightDecay < 0 ? `weightDecay must be ≥ 0, got ${h.weightDecay}` : undefined),
+  update({ value, grad, hyper }) {
+    const { lr, weightDecay } = hyper;
+    const n = value.length;
+    if (weightDecay === 0) for (let i = 0; i < n; i++) value[i] -= lr * grad[i];
+    else for (let i = 0; i < n; i++) value[i] -= lr * (grad[i] + weightDecay * value[i]);
+  },
+});

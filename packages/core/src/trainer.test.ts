@@ -1,0 +1,223 @@
+import { describe, expect, test } from 'vitest';
+import { Tensor } from '@trainkit/tensor';
+import { ConfigError, NonFiniteLossError, PluginError, Trainer, sgd, type Plugin, type HookName } from './index';
+import { snapshot, toyLoader, toyModel } from './__tests__/fixtures';
+
+const ALL_HOOKS: HookName[] = [
+  'setup', 'onFitStart', 'onTrainEpochStart', 'onTrainBatchStart', 'onAfterForward', 'onLoss', 'onBeforeBackward',
+  'onAfterBackward', 'onBeforeOptimizerStep', 'onAfterOptimizerStep', 'onTrainBatchEnd', 'onValidationEpochStart',
+  'onValidationBatchStart', 'onValidationBatchEnd', 'onValidationEpochEnd', 'onTrainEpochEnd', 'onFitEnd',
+  'onPredictStart', 'onPredictBatchEnd', 'onPredictEnd', 'onException', 'teardown',
+];
+
+function recorder(calls: string[]): Plugin {
+  const p: Record<string, unknown> = { name: 'recorder' };
+  for (const h of ALL_HOOKS) p[h] = () => void calls.push(h);
+  return p as unknown as Plugin;
+}
+
+describe('Trainer hooks', () => {
+  test('fit calls every hook in the documented order (1 epoch, 2 train batches, 1 val batch)', async () => {
+    const calls: string[] = [];
+    const trainer = new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [recorder(calls)] });
+    await trainer.fit(toyModel(), { train: toyLoader(16, 8), val: toyLoader(8, 8, 2), epochs: 1 });
+    const batch = ['onTrainBatchStart', 'onAfterForward', 'onLoss', 'onBeforeBackward', 'onAfterBackward', 'onBeforeOptimizerStep', 'onAfterOptimizerStep', 'onTrainBatchEnd'];
+    expect(calls).toEqual([
+      'setup', 'onFitStart', 'onTrainEpochStart', ...batch, ...batch,
+      'onValidationEpochStart', 'onValidationBatchStart', 'onValidationBatchEnd', 'onValidationEpochEnd',
+      'onTrainEpochEnd', 'onFitEnd', 'teardown',
+    ]);
+  });
+
+  test('evaluate and predict call their hooks between setup and teardown', async () => {
+    const calls: string[] = [];
+    const trainer = new Trainer({ plugins: [recorder(calls)] });
+    await trainer.evaluate(toyModel(), toyLoader(8, 8));
+    expect(calls).toEqual(['setup', 'onValidationEpochStart', 'onValidationBatchStart', 'onValidationBatchEnd', 'onValidationEpochEnd', 'teardown']);
+    calls.length = 0;
+    const out = await trainer.predict(toyModel(), new Tensor(new Float32Array(5 * 4), [5, 4]), 2);
+    expect(out.shape).toEqual([5, 3]);
+    expect(calls).toEqual(['setup', 'onPredictStart', 'onPredictBatchEnd', 'onPredictBatchEnd', 'onPredictBatchEnd', 'onPredictEnd', 'teardown']);
+  });
+
+  test('plugins run in registration order, then emitter listeners (event name = hook without "on")', async () => {
+    const calls: string[] = [];
+    const trainer = new Trainer({ optimizer: sgd(), plugins: [{ name: 'a', onFitStart: () => void calls.push('a') }, { name: 'b', onFitStart: () => void calls.push('b') }] });
+    trainer.on('fitStart', () => void calls.push('listener'));
+    await trainer.fit(toyModel(), { train: toyLoader(8, 8), epochs: 1 });
+    expect(calls).toEqual(['a', 'b', 'listener']);
+  });
+
+  test('async hooks are awaited before the next stage starts', async () => {
+    const events: string[] = [];
+    const slow: Plugin = {
+      name: 'slow-writer',
+      async onTrainEpochEnd(ctx) {
+        await new Promise((r) => setTimeout(r, 20));
+        events.push(`saved ${ctx.epoch}`);
+      },
+      onTrainEpochStart: (ctx) => void events.push(`start ${ctx.epoch}`),
+    };
+    await new Trainer({ optimizer: sgd(), plugins: [slow] }).fit(toyModel(), { train: toyLoader(8, 8), epochs: 2 });
+    expect(events).toEqual(['start 0', 'saved 0', 'start 1', 'saved 1']);
+  });
+
+  test('a plugin that throws stops training with an error naming the plugin and the hook; onException and teardown still run', async () => {
+    const calls: string[] = [];
+    const bad: Plugin = { name: 'flaky-logger', onTrainBatchEnd: () => { throw new Error('disk full'); } };
+    const trainer = new Trainer({ optimizer: sgd(), plugins: [recorder(calls), bad] });
+    const err = await trainer.fit(toyModel(), { train: toyLoader(32, 8), epochs: 3 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PluginError);
+    expect((err as Error).message).toBe('plugin "flaky-logger" threw in onTrainBatchEnd: disk full');
+    expect(calls.filter((c) => c === 'onTrainBatchStart')).toHaveLength(1);
+    expect(calls.slice(-2)).toEqual(['onException', 'teardown']);
+  });
+
+  test('a throwing listener is reported like a plugin', async () => {
+    const trainer = new Trainer({ optimizer: sgd() });
+    trainer.on('trainEpochEnd', () => { throw new Error('boom'); });
+    await expect(trainer.fit(toyModel(), { train: toyLoader(8, 8), epochs: 1 })).rejects.toThrow('listener of "trainEpochEnd" threw in onTrainEpochEnd: boom');
+  });
+
+  test('two plugins with the same state key are rejected', () => {
+    expect(() => new Trainer({ plugins: [{ name: 'x' }, { name: 'x' }] })).toThrow(/already registered/);
+  });
+});
+
+describe('Trainer.fit', () => {
+  test('learns a separable toy problem (accuracy rises above 90%)', async () => {
+    const trainer = new Trainer({ optimizer: sgd({ lr: 0.2 }) });
+    const { history } = await trainer.fit(toyModel(), { train: toyLoader(256, 16), val: toyLoader(128, 32, 7), epochs: 20 });
+    const last = history[history.length - 1].metrics;
+    expect(last.valAccuracy).toBeGreaterThan(0.9);
+    expect(history[0].metrics.loss).toBeGreaterThan(last.loss);
+  });
+
+  test('two runs with the same seed produce bit-identical weights', async () => {
+    const run = async () => {
+      const model = toyModel(3);
+      await new Trainer({ optimizer: sgd({ lr: 0.1 }), seed: 11 }).fit(model, { train: toyLoader(64, 8), epochs: 2 });
+      return snapshot(model);
+    };
+    expect(await run()).toEqual(await run());
+  });
+
+  test('a different trainer seed shuffles differently and gives different weights', async () => {
+    const run = async (seed: number) => {
+      const model = toyModel(3);
+      await new Trainer({ optimizer: sgd({ lr: 0.1 }), seed }).fit(model, { train: toyLoader(64, 8), epochs: 1 });
+      return snapshot(model);
+    };
+    expect(await run(1)).not.toEqual(await run(2));
+  });
+
+  test('stop() ends fit after the current batch and fit resolves normally', async () => {
+    const early: Plugin = { name: 'early-stop', onTrainEpochEnd: (ctx) => { if (ctx.epoch === 1) ctx.stop('patience exhausted'); } };
+    const res = await new Trainer({ optimizer: sgd(), plugins: [early] }).fit(toyModel(), { train: toyLoader(16, 8), epochs: 10 });
+    expect(res.history).toHaveLength(2);
+    expect(res.stopReason).toBe('patience exhausted');
+  });
+
+  test('stopping mid-epoch and resuming from the trainer state reproduces the uninterrupted run exactly', async () => {
+    const full = toyModel(5);
+    await new Trainer({ optimizer: sgd({ lr: 0.1, weightDecay: 1e-3 }), seed: 4 }).fit(full, { train: toyLoader(64, 8), epochs: 3 });
+
+    const part = toyModel(5);
+    const stopAt: Plugin = { name: 'kill', onTrainBatchEnd: (ctx) => { if (ctx.epoch === 1 && ctx.batchIndex === 2) ctx.stop('killed'); } };
+    const t1 = new Trainer({ optimizer: sgd({ lr: 0.1, weightDecay: 1e-3 }), seed: 4, plugins: [stopAt] });
+    await t1.fit(part, { train: toyLoader(64, 8), epochs: 3 });
+    const state = structuredClone(t1.stateDict());
+    const weights = Object.fromEntries(Object.entries(part.stateDict()).map(([k, t]) => [k, t.clone()]));
+    expect(state.epoch).toBe(1);
+    expect(state.batchIndex).toBe(3);
+
+    const resumed = toyModel(99);
+    resumed.loadStateDict(weights);
+    const t2 = new Trainer({ optimizer: sgd({ lr: 0.1, weightDecay: 1e-3 }), seed: 4 });
+    const res = await t2.fit(resumed, { train: toyLoader(64, 8), epochs: 3, resume: state });
+    expect(snapshot(resumed)).toEqual(snapshot(full));
+    expect(res.history.map((h) => h.epoch)).toEqual([0, 1, 2]);
+  });
+
+  test('a NaN loss stops training at that step, names epoch and step, and leaves the parameters untouched', async () => {
+    const model = toyModel();
+    const poison: Plugin = {
+      name: 'poison',
+      onTrainBatchStart: (ctx) => {
+        if (ctx.epoch === 1 && ctx.batchIndex === 1) ctx.batch = { x: new Tensor(new Float32Array(ctx.batch.x.size).fill(NaN), ctx.batch.x.shape), y: ctx.batch.y };
+      },
+    };
+    let before: Record<string, number[]> = {};
+    const snap: Plugin = { name: 'snap', onAfterOptimizerStep: () => { before = snapshot(model); } };
+    const err = await new Trainer({ optimizer: sgd(), plugins: [poison, snap] }).fit(model, { train: toyLoader(16, 8), epochs: 3 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NonFiniteLossError);
+    expect((err as Error).message).toMatch(/loss is NaN at epoch 1, step 3 \(batch 1 of the epoch\)/);
+    expect(snapshot(model)).toEqual(before);
+  });
+
+  test('plugin loss terms are added to the loss and logged as their own metric', async () => {
+    let seen = 0;
+    const penalty: Plugin = {
+      name: 'constant-penalty',
+      onLoss: (ctx) => ctx.addLoss('penalty', new Tensor(Float32Array.of(0.5), [])),
+      onBeforeBackward: (ctx) => { seen = ctx.loss.item() - ctx.dataLoss.item(); },
+    };
+    const { history } = await new Trainer({ optimizer: sgd(), plugins: [penalty] }).fit(toyModel(), { train: toyLoader(16, 8), epochs: 1 });
+    expect(seen).toBeCloseTo(0.5, 6);
+    expect(history[0].metrics.penalty).toBeCloseTo(0.5, 6);
+  });
+
+  test('skipStep() keeps the parameters and accumulates gradients for the next step', async () => {
+    const model = toyModel();
+    const start = snapshot(model);
+    const skipAll: Plugin = { name: 'skip', onBeforeOptimizerStep: (ctx) => ctx.skipStep() };
+    await new Trainer({ optimizer: sgd(), plugins: [skipAll] }).fit(model, { train: toyLoader(16, 8), epochs: 1 });
+    expect(snapshot(model)).toEqual(start);
+    expect(model.parameters().every((p) => p.grad !== null && p.grad.some((g) => g !== 0))).toBe(true);
+  });
+
+  test('the model is in train mode during training batches and in eval mode during validation', async () => {
+    const modes: string[] = [];
+    const spy: Plugin = {
+      name: 'mode-spy',
+      onTrainBatchStart: (ctx) => void modes.push(`train:${ctx.model.training}`),
+      onValidationBatchStart: (ctx) => void modes.push(`val:${ctx.model.training}`),
+    };
+    await new Trainer({ optimizer: sgd(), plugins: [spy] }).fit(toyModel(), { train: toyLoader(8, 8), val: toyLoader(8, 8), epochs: 2 });
+    expect(modes).toEqual(['train:true', 'val:false', 'train:true', 'val:false']);
+  });
+});
+
+describe('Trainer bad input', () => {
+  test('fit without an optimizer says how to pass one', async () => {
+    await expect(new Trainer().fit(toyModel(), { train: toyLoader(), epochs: 1 })).rejects.toThrow(/no optimizer; pass one/);
+  });
+
+  test.each([0, -1, 1.5, NaN])('epochs = %s is rejected', async (epochs) => {
+    await expect(new Trainer({ optimizer: sgd() }).fit(toyModel(), { train: toyLoader(), epochs })).rejects.toThrow(ConfigError);
+  });
+
+  test('empty training data is a clear error', async () => {
+    await expect(new Trainer({ optimizer: sgd() }).fit(toyModel(), { train: [], epochs: 1 })).rejects.toThrow('fit: the training data yielded no batches in epoch 0');
+  });
+
+  test('a batch whose labels do not match its inputs names the batch and the counts', async () => {
+    const batch = { x: new Tensor(new Float32Array(8), [2, 4]), y: new Int32Array(3) };
+    await expect(new Trainer({ optimizer: sgd() }).fit(toyModel(), { train: [batch], epochs: 1 })).rejects.toThrow('fit: batch 0 of epoch 0: x has 2 samples but y has 3 targets');
+  });
+
+  test('labels out of range name the label, the index and the class count', async () => {
+    const batch = { x: new Tensor(new Float32Array(8), [2, 4]), y: Int32Array.of(0, 7) };
+    await expect(new Trainer({ optimizer: sgd() }).fit(toyModel(), { train: [batch], epochs: 1 })).rejects.toThrow(/label 7 at index 1 is out of range for 3 classes/);
+  });
+
+  test('a wrongly shaped input names the op and the shapes', async () => {
+    const batch = { x: new Tensor(new Float32Array(10), [2, 5]), y: Int32Array.of(0, 1) };
+    await expect(new Trainer({ optimizer: sgd() }).fit(toyModel(), { train: [batch], epochs: 1 })).rejects.toThrow(/linear: input has 5 features but weight \[8, 4\] expects 4/);
+  });
+
+  test('a corrupt trainer state is rejected before training', async () => {
+    const t = new Trainer({ optimizer: sgd() });
+    await expect(t.fit(toyModel(), { train: toyLoader(), epochs: 1, resume: { version: 9 } as never })).rejects.toThrow(/unsupported trainer state/);
+  });
+});

@@ -1,0 +1,29 @@
+/**
+ * @trainkit/nn — modules with named parameters, layers, initializers and state dicts.
+ * @packageDocumentation
+ */
+export { Module } from './module';
+export { Parameter } from './parameter';
+export { Linear } from './layers/linear';
+export { Conv2d } from './layers/conv2d';
+export { ReLU, Sigmoid, Tanh, Identity, Flatten, MaxPool2d, AvgPool2d } from './layers/simple';
+export { Sequential } from './layers/sequential';
+export { BatchNorm1d, BatchNorm2d } from './layers/batchnorm';
+export {
+  manualSeed,
+  getDefaultRng,
+  fans,
+  gain,
+  kaimingUniform,
+  kaimingNormal,
+  xavierUniform,
+  xavierNormal,
+  pytorchDefaultInit,
+} from './init';
+export { mnistCnn, mnistMlp } from './models';
+
+export type { ForwardHook, LoadReport } from './module';
+export type { LinearOptions } from './layers/linear';
+export type { Conv2dLayerOptions } from './layers/conv2d';
+export type { BatchNormOptions } from './layers/batchnorm';
+export type { KaimingOptions } from './init';

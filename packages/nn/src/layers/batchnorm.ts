@@ -1,0 +1,102 @@
+import { ShapeError, type Tensor, ValueError, add, div, formatShape, mean, mul, noGrad, reshape, sqrt, square, sub, zeros, ones, scalar } from '@trainkit/tensor';
+import { Module } from '../module';
+import { Parameter } from '../parameter';
+
+export interface BatchNormOptions {
+  /** Added to the variance for stability (default 1e-5). */
+  eps?: number;
+  /** Weight of the newest batch in the running statistics (default 0.1, PyTorch's convention). */
+  momentum?: number;
+  /** Learnable scale and shift (default true). */
+  affine?: boolean;
+}
+
+/**
+ * Shared BatchNorm: normalizes each channel (axis 1) with batch statistics in training mode —
+ * updating `running_mean`/`running_var` (unbiased) — and with the running statistics in
+ * evaluation mode. Buffer names follow PyTorch so state dicts interoperate.
+ */
+abstract class BatchNorm extends Module {
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number;
+  weight: Parameter | null;
+  bias: Parameter | null;
+  readonly runningMean: Tensor;
+  readonly runningVar: Tensor;
+  readonly numBatchesTracked: Tensor;
+
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super();
+    if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new ValueError(`${this.constructor.name}: numFeatures must be a positive integer, got ${numFeatures}`);
+    const eps = options.eps ?? 1e-5;
+    const momentum = options.momentum ?? 0.1;
+    if (!(eps > 0)) throw new ValueError(`${this.constructor.name}: eps must be > 0, got ${eps}`);
+    if (!(momentum >= 0 && momentum <= 1)) throw new ValueError(`${this.constructor.name}: momentum must be in [0, 1], got ${momentum}`);
+    this.numFeatures = numFeatures;
+    this.eps = eps;
+    this.momentum = momentum;
+    const affine = options.affine ?? true;
+    this.weight = affine ? new Parameter(ones([numFeatures]).data, [numFeatures]) : null;
+    this.bias = affine ? new Parameter([numFeatures]) : null;
+    this.runningMean = this.registerBuffer('running_mean', zeros([numFeatures]));
+    this.runningVar = this.registerBuffer('running_var', ones([numFeatures]));
+    this.numBatchesTracked = this.registerBuffer('num_batches_tracked', scalar(0));
+  }
+
+  /** Ranks this layer accepts. */
+  protected abstract readonly ranks: readonly number[];
+
+  forward(x: Tensor): Tensor {
+    const name = this.constructor.name;
+    if (!this.ranks.includes(x.rank)) {
+      throw new ShapeError(`${name}: input must have rank ${this.ranks.join(' or ')} ([N, C${x.rank === 4 || this.ranks.includes(4) ? ', H, W' : ''}]), got ${formatShape(x.shape)}`);
+    }
+    const C = x.shape[1];
+    if (C !== this.numFeatures) throw new ShapeError(`${name}: expected ${this.numFeatures} channels, got input ${formatShape(x.shape)}`);
+    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+    const bshape = x.shape.map((d, i) => (i === 1 ? d : 1));
+    const count = x.size / C;
+    let xhat: Tensor;
+    if (this.training) {
+      if (count <= 1) throw new ValueError(`${name}: expected more than 1 value per channel when training, got input ${formatShape(x.shape)}`);
+      const mu = mean(x, axes, true);
+      const xc = sub(x, mu);
+      const v = mean(square(xc), axes, true);
+      xhat = div(xc, sqrt(add(v, this.eps)));
+      this.updateRunning(mu.data, v.data, count);
+    } else {
+      xhat = div(sub(x, reshape(this.runningMean, bshape)), sqrt(add(reshape(this.runningVar, bshape), this.eps)));
+    }
+    if (this.weight === null || this.bias === null) return xhat;
+    return add(mul(xhat, reshape(this.weight, bshape)), reshape(this.bias, bshape));
+  }
+
+  private updateRunning(mu: Float32Array, biasedVar: Float32Array, count: number): void {
+    noGrad(() => {
+      const m = this.momentum;
+      const rm = this.runningMean.data;
+      const rv = this.runningVar.data;
+      const unbias = count / (count - 1);
+      for (let c = 0; c < this.numFeatures; c++) {
+        rm[c] = (1 - m) * rm[c] + m * mu[c];
+        rv[c] = (1 - m) * rv[c] + m * biasedVar[c] * unbias;
+      }
+      this.numBatchesTracked.data[0] += 1;
+    });
+  }
+
+  protected override extraRepr(): string {
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}`;
+  }
+}
+
+/** BatchNorm over [N, C] or [N, C, L]. */
+export class BatchNorm1d extends BatchNorm {
+  protected readonly ranks = [2, 3] as const;
+}
+
+/** BatchNorm over [N, C, H, W] (statistics per channel over N, H, W). */
+export class BatchNorm2d extends BatchNorm {
+  protected readonly ranks = [4] as const;
+}

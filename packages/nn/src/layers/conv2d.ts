@@ -1,0 +1,55 @@
+import { type Pair, type Rng, type Tensor, ValueError, conv2d } from '@trainkit/tensor';
+import { getDefaultRng, pytorchDefaultInit } from '../init';
+import { Module } from '../module';
+import { Parameter } from '../parameter';
+
+export interface Conv2dLayerOptions {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  /** Add a learnable bias (default true). */
+  bias?: boolean;
+  /** Generator for the initial weights (default: the one seeded by `manualSeed`). */
+  rng?: Rng;
+}
+
+/** 2-D convolution layer over [N, C, H, W]; weight [out, in, kh, kw], initialized like `nn.Conv2d`. */
+export class Conv2d extends Module {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly options: Readonly<Pick<Conv2dLayerOptions, 'stride' | 'padding' | 'dilation'>>;
+  weight: Parameter;
+  bias: Parameter | null;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: Conv2dLayerOptions = {}) {
+    super();
+    for (const [k, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
+      if (!Number.isInteger(v) || v <= 0) throw new ValueError(`Conv2d: ${k} must be a positive integer, got ${v}`);
+    }
+    const [kh, kw] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
+    if (!Number.isInteger(kh) || !Number.isInteger(kw) || kh <= 0 || kw <= 0) {
+      throw new ValueError(`Conv2d: kernelSize must be a positive integer or pair, got ${JSON.stringify(kernelSize)}`);
+    }
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.kernelSize = [kh, kw];
+    this.options = { stride: options.stride ?? 1, padding: options.padding ?? 0, dilation: options.dilation ?? 1 };
+    this.weight = new Parameter([outChannels, inChannels, kh, kw]);
+    this.bias = options.bias === false ? null : new Parameter([outChannels]);
+    this.resetParameters(options.rng ?? getDefaultRng());
+  }
+
+  resetParameters(rng: Rng): void {
+    pytorchDefaultInit(this.weight, this.bias, rng);
+  }
+
+  forward(x: Tensor): Tensor {
+    return conv2d(x, this.weight, this.bias, this.options);
+  }
+
+  protected override extraRepr(): string {
+    const o = this.options;
+    return `${this.inChannels}, ${this.outChannels}, kernel=${this.kernelSize.join('x')}, stride=${String(o.stride)}, padding=${String(o.padding)}`;
+  }
+}

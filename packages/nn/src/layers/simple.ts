@@ -1,0 +1,64 @@
+import { type Pair, type Pool2dOptions, type Tensor, avgPool2d, flatten, maxPool2d, relu, sigmoid, tanh } from '@trainkit/tensor';
+import { Module } from '../module';
+
+/** max(x, 0) element-wise. */
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return relu(x);
+  }
+}
+
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return sigmoid(x);
+  }
+}
+
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return tanh(x);
+  }
+}
+
+/** Returns its input (a placeholder, e.g. for a removed head). */
+export class Identity extends Module {
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+/** Flattens all dimensions from `startDim` (default 1, keeping the batch): [N, C, H, W] → [N, C·H·W]. */
+export class Flatten extends Module {
+  constructor(readonly startDim = 1) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return flatten(x, this.startDim);
+  }
+}
+
+/** Max pooling over [N, C, H, W]; stride defaults to the kernel size. */
+export class MaxPool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly options: Pool2dOptions = {}) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return maxPool2d(x, this.kernelSize, this.options);
+  }
+  protected override extraRepr(): string {
+    return `kernel=${String(this.kernelSize)}`;
+  }
+}
+
+/** Average pooling over [N, C, H, W]; stride defaults to the kernel size. */
+export class AvgPool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly options: Pool2dOptions = {}) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return avgPool2d(x, this.kernelSize, this.options);
+  }
+  protected override extraRepr(): string {
+    return `kernel=${String(this.kernelSize)}`;
+  }
+}

@@ -1,0 +1,178 @@
+import { type Tensor, ShapeError, formatShape, sameShape } from '@trainkit/tensor';
+import { Parameter } from './parameter';
+
+/** Called after a module's forward; may return a replacement output. */
+export type ForwardHook = (module: Module, input: Tensor, output: Tensor) => Tensor | void;
+
+/** What {@link Module.loadStateDict} did: keys it could not fill, keys it did not know, shape conflicts. */
+export interface LoadReport {
+  loaded: string[];
+  missing: string[];
+  unexpected: string[];
+  mismatched: Array<{ key: string; expected: readonly number[]; got: readonly number[] }>;
+}
+
+/**
+ * Base class of every layer and model, in the PyTorch shape: subclasses assign parameters
+ * ({@link Parameter}) and submodules to fields and implement {@link Module.forward}; names
+ * come from the field names (`conv1.weight`), in declaration order.
+ *
+ * Call a module with {@link Module.call} (runs forward hooks), implement {@link Module.forward}.
+ *
+ * @example
+ * class Net extends Module {
+ *   fc1 = new Linear(784, 256);
+ *   fc2 = new Linear(256, 10);
+ *   forward(x: Tensor) { return this.fc2.call(relu(this.fc1.call(x))); }
+ * }
+ */
+export abstract class Module {
+  /** True in training mode (the default), false in evaluation mode. Set with {@link Module.train}/{@link Module.eval}. */
+  training = true;
+  private _buffers = new Map<string, Tensor>();
+  private _forwardHooks: ForwardHook[] = [];
+
+  /** The computation. Implement it; invoke modules through {@link Module.call}. */
+  abstract forward(x: Tensor): Tensor;
+
+  /** Runs forward, then the forward hooks in registration order. */
+  call(x: Tensor): Tensor {
+    let y = this.forward(x);
+    for (const hook of this._forwardHooks) {
+      const r = hook(this, x, y);
+      if (r !== undefined) y = r;
+    }
+    return y;
+  }
+
+  /** Adds a hook run after every forward of this module; returns a function that removes it. */
+  registerForwardHook(hook: ForwardHook): () => void {
+    this._forwardHooks.push(hook);
+    return () => {
+      const i = this._forwardHooks.indexOf(hook);
+      if (i !== -1) this._forwardHooks.splice(i, 1);
+    };
+  }
+
+  /**
+   * Registers a non-trainable tensor saved in the state dict (e.g. BatchNorm's `running_mean`).
+   * `name` is the state-dict key, so it can follow PyTorch's naming.
+   */
+  protected registerBuffer(name: string, t: Tensor): Tensor {
+    this._buffers.set(name, t);
+    return t;
+  }
+
+  /** Direct submodules with their names (the field names, in declaration order). */
+  namedChildren(): Array<[string, Module]> {
+    return Object.entries(this).filter((e): e is [string, Module] => e[1] instanceof Module);
+  }
+
+  /** This module and every descendant, with dotted paths ("" for this one). */
+  namedModules(prefix = ''): Array<[string, Module]> {
+    const out: Array<[string, Module]> = [[prefix, this]];
+    for (const [name, child] of this.namedChildren()) out.push(...child.namedModules(prefix === '' ? name : `${prefix}.${name}`));
+    return out;
+  }
+
+  /** Every parameter with its dotted name, e.g. `["conv1.weight", p]`. */
+  namedParameters(): Array<[string, Parameter]> {
+    const out: Array<[string, Parameter]> = [];
+    for (const [path, m] of this.namedModules()) {
+      for (const [k, v] of Object.entries(m)) {
+        if (v instanceof Parameter) out.push([path === '' ? k : `${path}.${k}`, v]);
+      }
+    }
+    return out;
+  }
+
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Every registered buffer with its dotted name, e.g. `["bn1.running_mean", t]`. */
+  namedBuffers(): Array<[string, Tensor]> {
+    const out: Array<[string, Tensor]> = [];
+    for (const [path, m] of this.namedModules()) {
+      for (const [k, v] of m._buffers) out.push([path === '' ? k : `${path}.${k}`, v]);
+    }
+    return out;
+  }
+
+  /** Total number of trainable values. */
+  numParameters(): number {
+    return this.parameters().reduce((s, p) => s + p.size, 0);
+  }
+
+  /** Sets training mode on this module and all descendants. */
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  /** Sets evaluation mode (BatchNorm uses running statistics, dropout is the identity). */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Zeros every parameter's gradient buffer. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.zeroGrad();
+  }
+
+  /**
+   * Parameters and buffers by name. The tensors share storage with the module (like
+   * PyTorch's state_dict); copy them if you keep them while training continues.
+   */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [k, p] of this.namedParameters()) out[k] = p;
+    for (const [k, b] of this.namedBuffers()) out[k] = b;
+    return out;
+  }
+
+  /**
+   * Copies values into this module's parameters and buffers by name. With `strict` (the
+   * default) any missing, unexpected or mis-shaped key is an error listing all of them;
+   * with `strict: false` matching keys load and the report says what did not.
+   */
+  loadStateDict(state: Readonly<Record<string, Tensor>>, options: { strict?: boolean } = {}): LoadReport {
+    const strict = options.strict ?? true;
+    const own = this.stateDict();
+    const report: LoadReport = { loaded: [], missing: [], unexpected: [], mismatched: [] };
+    for (const key of Object.keys(own)) {
+      const src = state[key];
+      if (src === undefined) report.missing.push(key);
+      else if (!sameShape(src.shape, own[key].shape)) report.mismatched.push({ key, expected: own[key].shape, got: src.shape });
+    }
+    for (const key of Object.keys(state)) if (!(key in own)) report.unexpected.push(key);
+    if (strict && (report.missing.length > 0 || report.unexpected.length > 0 || report.mismatched.length > 0)) {
+      const parts: string[] = [];
+      if (report.missing.length) parts.push(`missing keys: ${report.missing.join(', ')}`);
+      if (report.unexpected.length) parts.push(`unexpected keys: ${report.unexpected.join(', ')}`);
+      for (const m of report.mismatched) parts.push(`${m.key}: expected shape ${formatShape(m.expected)}, got ${formatShape(m.got)}`);
+      throw new ShapeError(`loadStateDict: state does not match ${this.constructor.name} (${parts.join('; ')}); pass { strict: false } to load what matches`);
+    }
+    for (const [key, dst] of Object.entries(own)) {
+      const src = state[key];
+      if (src === undefined || !sameShape(src.shape, dst.shape)) continue;
+      if (src.data !== dst.data) dst.data.set(src.data);
+      report.loaded.push(key);
+    }
+    return report;
+  }
+
+  /** One line per module, indented like PyTorch's repr. */
+  toString(): string {
+    const children = this.namedChildren();
+    const head = `${this.constructor.name}(${this.extraRepr()}`;
+    if (children.length === 0) return `${head})`;
+    const lines = children.map(([n, c]) => `  (${n}): ${c.toString().replace(/\n/g, '\n  ')}`);
+    return `${head}\n${lines.join('\n')}\n)`;
+  }
+
+  /** Hyperparameters shown by {@link Module.toString}. */
+  protected extraRepr(): string {
+    return '';
+  }
+}
