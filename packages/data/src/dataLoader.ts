@@ -1,0 +1,136 @@
+import { Rng, ValueError } from '@trainkit/tensor';
+import type { Batch, Dataset } from './dataset';
+
+/** Options of {@link DataLoader}. */
+export interface DataLoaderOptions {
+  /** Samples per batch, a positive integer. */
+  batchSize: number;
+  /** Visit the samples in a new seeded random order every epoch. Default false (dataset order). */
+  shuffle?: boolean;
+  /** Drop the last batch of an epoch when it is smaller than `batchSize`. Default false. */
+  dropLast?: boolean;
+  /** Seed of the shuffle, an integer in [0, 2^32). Default 0. */
+  seed?: number;
+}
+
+/** Options of {@link DataLoader.epoch}. */
+export interface EpochOptions {
+  /** Overrides the loader's seed (the trainer passes its own). */
+  seed?: number;
+  /** Skip the first `startBatch` batches, to resume an epoch mid-way. Default 0. */
+  startBatch?: number;
+}
+
+/**
+ * Cuts a dataset into minibatches, epoch after epoch.
+ *
+ * The order of an epoch is a pure function of `(seed, epoch)`: the permutation for epoch `e`
+ * comes from the RNG stream `shuffle/epoch-e` of `new Rng(seed)`, and no state carries over
+ * from one epoch to the next. So `epoch(e, { startBatch: k })` yields exactly the batches an
+ * uninterrupted `epoch(e)` yields after its first `k`: a checkpoint taken mid-epoch resumes
+ * bit for bit. Every batch is freshly allocated, so callers may keep them.
+ *
+ * @example
+ * const loader = new DataLoader(train, { batchSize: 64, shuffle: true, seed: 42 });
+ * for (let e = 0; e < 10; e++) {
+ *   for (const { x, y } of loader.epoch(e)) {
+ *     // x: [64, 1, 28, 28], y: Int32Array(64)
+ *   }
+ * }
+ */
+export class DataLoader {
+  /** The dataset the batches come from. */
+  readonly dataset: Dataset;
+  /** Samples per batch. */
+  readonly batchSize: number;
+  /** Whether each epoch visits the samples in a seeded random order. */
+  readonly shuffle: boolean;
+  /** Whether a last batch smaller than `batchSize` is dropped. */
+  readonly dropLast: boolean;
+  /** Default seed of the shuffle ({@link EpochOptions.seed} overrides it per call). */
+  readonly seed: number;
+
+  /**
+   * @param dataset - the samples; must not be empty.
+   * @param options - `batchSize` (required), `shuffle`, `dropLast`, `seed`.
+   * @throws ValueError on a bad option or an empty dataset.
+   */
+  constructor(dataset: Dataset, options: DataLoaderOptions) {
+    const { batchSize, shuffle = false, dropLast = false, seed = 0 } = options ?? ({} as DataLoaderOptions);
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new ValueError(`DataLoader: batchSize must be a positive integer, got ${String(batchSize)}`);
+    }
+    checkSeed('DataLoader', seed);
+    if (dataset.length === 0) throw new ValueError('DataLoader: dataset is empty');
+    if (dropLast && dataset.length < batchSize) {
+      throw new ValueError(
+        `DataLoader: dataset has ${dataset.length} samples, fewer than batchSize ${batchSize}, so with dropLast: true every epoch would be empty`,
+      );
+    }
+    this.dataset = dataset;
+    this.batchSize = batchSize;
+    this.shuffle = shuffle;
+    this.dropLast = dropLast;
+    this.seed = seed;
+  }
+
+  /** Batches per epoch. */
+  get length(): number {
+    const n = this.dataset.length;
+    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+
+  /** Samples in the dataset (with `dropLast`, an epoch yields `length × batchSize` of them). */
+  get numSamples(): number {
+    return this.dataset.length;
+  }
+
+  /**
+   * The order in which epoch `epoch` visits the samples: a permutation of the dataset's
+   * indices when shuffling, `0, 1, 2, …` otherwise.
+   */
+  order(epoch: number, options: Pick<EpochOptions, 'seed'> = {}): Int32Array {
+    checkEpoch(epoch);
+    const seed = options.seed ?? this.seed;
+    checkSeed('DataLoader.epoch', seed);
+    const n = this.dataset.length;
+    if (this.shuffle) return new Rng(seed).stream('shuffle').stream(`epoch-${epoch}`).permutation(n);
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    return order;
+  }
+
+  /**
+   * The batches of epoch `epoch` (0-based), from batch `options.startBatch` on.
+   * Options are checked when this is called, not when iteration starts.
+   */
+  epoch(epoch: number, options: EpochOptions = {}): IterableIterator<Batch> {
+    const { startBatch = 0 } = options;
+    if (!Number.isInteger(startBatch) || startBatch < 0 || startBatch > this.length) {
+      throw new ValueError(`DataLoader.epoch: startBatch must be an integer in [0, ${this.length}], got ${startBatch}`);
+    }
+    return this.batches(this.order(epoch, options), startBatch);
+  }
+
+  /** The batches of epoch 0. */
+  [Symbol.iterator](): IterableIterator<Batch> {
+    return this.epoch(0);
+  }
+
+  private *batches(order: Int32Array, startBatch: number): IterableIterator<Batch> {
+    for (let b = startBatch; b < this.length; b++) {
+      const start = b * this.batchSize;
+      yield this.dataset.gather(order.subarray(start, Math.min(start + this.batchSize, order.length)));
+    }
+  }
+}
+
+function checkEpoch(epoch: number): void {
+  if (!Number.isInteger(epoch) || epoch < 0) throw new ValueError(`DataLoader.epoch: epoch must be a non-negative integer, got ${epoch}`);
+}
+
+function checkSeed(where: string, seed: number): void {
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    throw new ValueError(`${where}: seed must be an integer in [0, 2^32), got ${seed}`);
+  }
+}
