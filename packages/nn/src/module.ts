@@ -140,12 +140,14 @@ export abstract class Module {
     const strict = options.strict ?? true;
     const own = this.stateDict();
     const report: LoadReport = { loaded: [], missing: [], unexpected: [], mismatched: [] };
+    // own-property lookups: a key such as "constructor" must not resolve through Object.prototype
+    const lookup = (key: string): Tensor | undefined => (Object.hasOwn(state, key) ? state[key] : undefined);
     for (const key of Object.keys(own)) {
-      const src = state[key];
+      const src = lookup(key);
       if (src === undefined) report.missing.push(key);
       else if (!sameShape(src.shape, own[key].shape)) report.mismatched.push({ key, expected: own[key].shape, got: src.shape });
     }
-    for (const key of Object.keys(state)) if (!(key in own)) report.unexpected.push(key);
+    for (const key of Object.keys(state)) if (!Object.hasOwn(own, key)) report.unexpected.push(key);
     if (strict && (report.missing.length > 0 || report.unexpected.length > 0 || report.mismatched.length > 0)) {
       const parts: string[] = [];
       if (report.missing.length) parts.push(`missing keys: ${report.missing.join(', ')}`);
@@ -154,7 +156,7 @@ export abstract class Module {
       throw new ShapeError(`loadStateDict: state does not match ${this.constructor.name} (${parts.join('; ')}); pass { strict: false } to load what matches`);
     }
     for (const [key, dst] of Object.entries(own)) {
-      const src = state[key];
+      const src = lookup(key);
       if (src === undefined || !sameShape(src.shape, dst.shape)) continue;
       if (src.data !== dst.data) dst.data.set(src.data);
       report.loaded.push(key);

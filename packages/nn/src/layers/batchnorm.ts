@@ -46,11 +46,13 @@ abstract class BatchNorm extends Module {
 
   /** Ranks this layer accepts. */
   protected abstract readonly ranks: readonly number[];
+  /** The accepted input layouts, for error messages. */
+  protected abstract readonly layout: string;
 
   forward(x: Tensor): Tensor {
     const name = this.constructor.name;
     if (!this.ranks.includes(x.rank)) {
-      throw new ShapeError(`${name}: input must have rank ${this.ranks.join(' or ')} ([N, C${x.rank === 4 || this.ranks.includes(4) ? ', H, W' : ''}]), got ${formatShape(x.shape)}`);
+      throw new ShapeError(`${name}: input must have rank ${this.ranks.join(' or ')} (${this.layout}), got ${formatShape(x.shape)}`);
     }
     const C = x.shape[1];
     if (C !== this.numFeatures) throw new ShapeError(`${name}: expected ${this.numFeatures} channels, got input ${formatShape(x.shape)}`);
@@ -94,9 +96,11 @@ abstract class BatchNorm extends Module {
 /** BatchNorm over [N, C] or [N, C, L]. */
 export class BatchNorm1d extends BatchNorm {
   protected readonly ranks = [2, 3] as const;
+  protected readonly layout = '[N, C] or [N, C, L]';
 }
 
 /** BatchNorm over [N, C, H, W] (statistics per channel over N, H, W). */
 export class BatchNorm2d extends BatchNorm {
   protected readonly ranks = [4] as const;
+  protected readonly layout = '[N, C, H, W]';
 }

@@ -2,6 +2,7 @@ import { type Pair, type Rng, type Tensor, ValueError, conv2d } from '@trainkit/
 import { getDefaultRng, pytorchDefaultInit } from '../init';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
+import { checkPair } from './pair';
 
 export interface Conv2dLayerOptions {
   stride?: Pair;
@@ -31,6 +32,9 @@ export class Conv2d extends Module {
     if (!Number.isInteger(kh) || !Number.isInteger(kw) || kh <= 0 || kw <= 0) {
       throw new ValueError(`Conv2d: kernelSize must be a positive integer or pair, got ${JSON.stringify(kernelSize)}`);
     }
+    checkPair('Conv2d', 'stride', options.stride ?? 1, 1);
+    checkPair('Conv2d', 'padding', options.padding ?? 0, 0);
+    checkPair('Conv2d', 'dilation', options.dilation ?? 1, 1);
     this.inChannels = inChannels;
     this.outChannels = outChannels;
     this.kernelSize = [kh, kw];

@@ -1,5 +1,12 @@
 import { type Pair, type Pool2dOptions, type Tensor, avgPool2d, flatten, maxPool2d, relu, sigmoid, tanh } from '@trainkit/tensor';
 import { Module } from '../module';
+import { checkPair } from './pair';
+
+function checkPoolOptions(layer: string, kernelSize: Pair, options: Pool2dOptions): void {
+  checkPair(layer, 'kernelSize', kernelSize, 1);
+  if (options.stride !== undefined) checkPair(layer, 'stride', options.stride, 1);
+  if (options.padding !== undefined) checkPair(layer, 'padding', options.padding, 0);
+}
 
 /** max(x, 0) element-wise. */
 export class ReLU extends Module {
@@ -41,6 +48,7 @@ export class Flatten extends Module {
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: Pair, readonly options: Pool2dOptions = {}) {
     super();
+    checkPoolOptions('MaxPool2d', kernelSize, options);
   }
   forward(x: Tensor): Tensor {
     return maxPool2d(x, this.kernelSize, this.options);
@@ -54,6 +62,7 @@ export class MaxPool2d extends Module {
 export class AvgPool2d extends Module {
   constructor(readonly kernelSize: Pair, readonly options: Pool2dOptions = {}) {
     super();
+    checkPoolOptions('AvgPool2d', kernelSize, options);
   }
   forward(x: Tensor): Tensor {
     return avgPool2d(x, this.kernelSize, this.options);
