@@ -13,5 +13,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
+    // the JSON report is what .ci/run counts ("N passed, N failed")
+    reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
   },
 });

@@ -1,0 +1,48 @@
+/**
+ * `npm run bench [-- --quick]`: trainkit's throughput on the reference workloads, median of
+ * timed windows after warm-up, written to tools/bench/results/latest.{json,md}.
+ * Peers (TF.js, ConvNetJS) join this table in the performance work; until then it is the
+ * baseline that later kernels are measured against.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measure } from './measure';
+import { workloads } from './workloads';
+
+const quick = process.argv.includes('--quick');
+const windows = 3;
+const perWindow = quick ? 5 : 20;
+
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  node: process.version,
+  threads: 1,
+  date: new Date().toISOString(),
+  mode: quick ? 'quick' : 'full',
+};
+
+const rows: Array<{ workload: string; unit: string; median: number; windows: number[] }> = [];
+for (const w of workloads()) {
+  const m = await measure(w.once, { warmup: quick ? 2 : 5, windows, perWindow, unitsPerCall: w.unitsPerCall });
+  rows.push({ workload: w.name, unit: w.unit, median: m.median, windows: m.windows });
+  console.log(`${w.name.padEnd(42)} ${m.median.toFixed(0).padStart(8)} ${w.unit}   (windows: ${m.windows.map((r) => r.toFixed(0)).join(', ')})`);
+}
+
+const md = [
+  `# trainkit benchmark (${machine.mode})`,
+  '',
+  `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.threads} thread, ${machine.date}`,
+  '',
+  '| workload | trainkit (median of 3 windows) |',
+  '|---|---|',
+  ...rows.map((r) => `| ${r.workload} | ${r.median.toFixed(0)} ${r.unit} |`),
+  '',
+].join('\n');
+const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, 'latest.json'), JSON.stringify({ machine, rows }, null, 2) + '\n');
+writeFileSync(join(out, 'latest.md'), md);
+console.log(`\nwritten to ${join('tools/bench/results', 'latest.{json,md}')}`);

