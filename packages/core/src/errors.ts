@@ -29,6 +29,20 @@ export class NonFiniteLossError extends Error {
   }
 }
 
+/** A gradient held NaN or ±Inf; the optimizer refused the step and left every parameter unchanged. */
+export class NonFiniteGradientError extends Error {
+  override name = 'NonFiniteGradientError';
+  constructor(
+    readonly optimizer: string,
+    readonly param: string,
+    readonly step: number,
+    readonly index: number,
+    readonly value: number,
+  ) {
+    super(`${optimizer}: the gradient of "${param}" is ${value} at element ${index} in step ${step}; no parameter was updated`);
+  }
+}
+
 /** Invalid trainer, optimizer or data configuration. */
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -59,6 +59,8 @@ export interface LossContext extends ForwardContext {
 }
 
 export interface BackwardContext extends ForwardContext {
+  /** The data loss (before plugin terms). */
+  readonly dataLoss: Tensor;
   /** The total loss that is (or was) backpropagated. */
   readonly loss: Tensor;
 }

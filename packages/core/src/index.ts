@@ -6,11 +6,13 @@
 export { Trainer } from './trainer';
 export { defineOptimizer } from './optimizer';
 export { sgd } from './sgd';
+export { chain, scaleByLearningRate, addDecayedWeights, clipByValue, clipByGlobalNorm, globalNorm } from './transform';
 export { accuracy, MetricAccumulator } from './metrics';
 export { freeze, unfreeze } from './freeze';
 export { eventName } from './hooks';
-export { PluginError, NonFiniteLossError, ConfigError } from './errors';
+export { PluginError, NonFiniteLossError, NonFiniteGradientError, ConfigError } from './errors';
 
+export type { GradientTransform, TransformArgs } from './transform';
 export type { TrainerOptions, FitOptions, FitResult, TrainerState, Data, DataSource, LossFn } from './trainer';
 export type {
   Batch,

@@ -1,4 +1,4 @@
-import { ConfigError } from './errors';
+import { ConfigError, NonFiniteGradientError } from './errors';
 
 /** What an optimizer sees of a parameter: its values and gradient, updated in place. */
 export interface ParamRef {
@@ -7,8 +7,11 @@ export interface ParamRef {
   readonly grad: Float32Array;
 }
 
-/** Hyperparameters are named numbers; `lr` is always present and mutable (schedules set it). */
-export type Hyperparams = { lr: number } & Record<string, number>;
+/**
+ * Hyperparameters are named numbers or flags (`nesterov`, `amsgrad`); `lr` is always present
+ * and mutable (schedules set it).
+ */
+export type Hyperparams = { lr: number } & Record<string, number | boolean>;
 
 /** Selects parameters by name: a list, a pattern, or a predicate. */
 export type ParamSelector = readonly string[] | RegExp | ((name: string) => boolean);
@@ -29,7 +32,7 @@ export interface OptimizerState {
   /** Number of `step()` calls. */
   step: number;
   /** Hyperparameters of each group, the default group last. */
-  groups: Array<Record<string, number>>;
+  groups: Array<Record<string, number | boolean>>;
   /** Per-parameter step counts (a parameter that was frozen does not advance). */
   paramSteps: Record<string, number>;
   /** Per-parameter slots (e.g. Adam's `m` and `v`), keyed by parameter name then slot name. */
@@ -76,10 +79,12 @@ export interface OptimizerSpec<H extends Hyperparams> {
   defaults: H;
   /** Slot names allocated per parameter (e.g. `['m', 'v']`). */
   slots?: readonly string[];
-  /** Throws a message (without the optimizer name prefix) for an invalid hyperparameter. */
+  /** Returns a message (without the optimizer name prefix) for an invalid hyperparameter. */
   validate?: (hyper: H) => string | void;
-  /** Updates one parameter in place. Must not allocate in the hot path. */
-  update: (args: UpdateArgs<H>) => void;
+  /** Updates one parameter in place. Must not allocate in the hot path. Give this or `stepAll`. */
+  update?: (args: UpdateArgs<H>) => void;
+  /** Updates all parameters of a step at once (for transforms that need every gradient, like global-norm clipping). */
+  stepAll?: (args: ReadonlyArray<UpdateArgs<H>>) => void;
 }
 
 export type OptimizerOptions<H extends Hyperparams> = Partial<H> & { groups?: ReadonlyArray<GroupSpec<H>> };
@@ -92,7 +97,10 @@ function matches(select: ParamSelector, name: string): boolean {
 
 function checkHyper<H extends Hyperparams>(spec: OptimizerSpec<H>, hyper: H, where: string): void {
   for (const [k, v] of Object.entries(hyper)) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`${spec.name}: ${k} must be a finite number${where}, got ${String(v)}`);
+    const expected = typeof spec.defaults[k];
+    if (expected === 'boolean' ? typeof v !== 'boolean' : typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new ConfigError(`${spec.name}: ${k} must be ${expected === 'boolean' ? 'true or false' : 'a finite number'}${where}, got ${String(v)}`);
+    }
   }
   if (hyper.lr < 0) throw new ConfigError(`${spec.name}: lr must be ≥ 0${where}, got ${hyper.lr}`);
   const problem = spec.validate?.(hyper);
@@ -116,6 +124,10 @@ function checkHyper<H extends Hyperparams>(spec: OptimizerSpec<H>, hyper: H, whe
  * const opt = signSgd({ lr: 0.001 });
  */
 export function defineOptimizer<H extends Hyperparams>(spec: OptimizerSpec<H>): (options?: OptimizerOptions<H>) => Optimizer<H> {
+  if ((spec.update === undefined) === (spec.stepAll === undefined)) {
+    throw new ConfigError(`defineOptimizer("${spec.name}"): give exactly one of update (per parameter) or stepAll (whole step)`);
+  }
+  if (typeof spec.defaults?.lr !== 'number') throw new ConfigError(`defineOptimizer("${spec.name}"): defaults must include a numeric lr`);
   const slotNames = spec.slots ?? [];
   return (options = {}) => {
     const { groups: groupSpecs = [], ...overrides } = options;
@@ -175,13 +187,20 @@ export function defineOptimizer<H extends Hyperparams>(spec: OptimizerSpec<H>): 
       },
       hyperFor: (name) => group(name).hyper,
       step(params) {
-        stepCount++;
+        // validate everything first, so a bad gradient leaves every parameter untouched
         for (const p of params) {
           if (p.grad.length !== p.value.length) throw new ConfigError(`${spec.name}: parameter "${p.name}" has ${p.value.length} values but ${p.grad.length} gradients`);
+          const bad = firstNonFinite(p.grad);
+          if (bad !== -1) throw new NonFiniteGradientError(spec.name, p.name, stepCount + 1, bad, p.grad[bad]);
+        }
+        stepCount++;
+        const args = params.map((p) => {
           const t = (paramSteps.get(p.name) ?? 0) + 1;
           paramSteps.set(p.name, t);
-          spec.update({ name: p.name, value: p.value, grad: p.grad, slots: slotsFor(p.name, p.value.length), hyper: group(p.name).hyper, step: t });
-        }
+          return { name: p.name, value: p.value, grad: p.grad, slots: slotsFor(p.name, p.value.length), hyper: group(p.name).hyper, step: t };
+        });
+        if (spec.update) for (const a of args) spec.update(a);
+        else spec.stepAll?.(args);
       },
       stateDict() {
         const s: OptimizerState = { name: spec.name, step: stepCount, groups: groups.map((g) => ({ ...g.hyper })), paramSteps: {}, slots: {} };
@@ -221,4 +240,12 @@ export function defineOptimizer<H extends Hyperparams>(spec: OptimizerSpec<H>): 
     };
     return opt;
   };
+}
+
+function firstNonFinite(a: Float32Array): number {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (v - v !== 0) return i; // NaN or ±Inf
+  }
+  return -1;
 }

@@ -303,6 +303,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
         return { output: out, loss: this.lossFn(out, ctx.batch.y) };
       });
       ctx.output = output;
+      ctx.dataLoss = loss;
       ctx.loss = loss;
       const n = batchSizeOf(ctx.batch);
       acc.add('loss', loss.data[0], n);

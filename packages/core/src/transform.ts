@@ -1,0 +1,165 @@
+import { ConfigError } from './errors';
+import { type Hyperparams, type Optimizer, type OptimizerOptions, type UpdateArgs, defineOptimizer } from './optimizer';
+
+/** What a transform sees of one parameter. `update` starts as a copy of the gradient and is rewritten in place. */
+export interface TransformArgs {
+  readonly name: string;
+  readonly value: Float32Array;
+  /** The update direction so far; a transform rewrites it in place. */
+  readonly update: Float32Array;
+  /** This transform's own slots for this parameter (zero-filled on first use). */
+  readonly slots: Readonly<Record<string, Float32Array>>;
+  /** The parameter group's hyperparameters (shared by every transform of the chain). */
+  readonly hyper: Readonly<Hyperparams>;
+  /** 1 on this parameter's first update. */
+  readonly step: number;
+}
+
+/**
+ * A gradient transformation in the optax shape, made for typed arrays: it declares the
+ * hyperparameters it reads (with defaults) and the per-parameter slots it keeps, and rewrites
+ * the update buffer in place — per parameter (`update`) or across all parameters at once
+ * (`global`, e.g. clipping by the global norm).
+ */
+export interface GradientTransform {
+  /** Short name; slot keys in the optimizer state are `<name>.<slot>`. */
+  readonly name: string;
+  /** Hyperparameters this transform reads, with their defaults. */
+  readonly defaults: Readonly<Record<string, number | boolean>>;
+  readonly slots?: readonly string[];
+  /** Returns a message for an invalid hyperparameter. */
+  validate?(hyper: Readonly<Hyperparams>): string | void;
+  update?(args: TransformArgs): void;
+  global?(args: readonly TransformArgs[]): void;
+}
+
+/**
+ * Chains transforms into an optimizer: for each step, every parameter's update starts as its
+ * gradient, passes through each transform in order, and is added to the parameter. The last
+ * transform is normally {@link scaleByLearningRate}, which owns the sign flip.
+ *
+ * @example
+ * const myAdamW = chain('my-org/adamw', scaleByAdam(), addDecayedWeights({ weightDecay: 0.01 }), scaleByLearningRate({ lr: 1e-3 }));
+ * const opt = myAdamW({ lr: 3e-4, groups: [{ params: /bias$/, weightDecay: 0 }] });
+ */
+export function chain<H extends Hyperparams = Hyperparams>(name: string, ...transforms: GradientTransform[]): (options?: OptimizerOptions<H>) => Optimizer<H> {
+  if (transforms.length === 0) throw new ConfigError(`chain("${name}"): needs at least one transform`);
+  const defaults: Record<string, number | boolean> = {};
+  const owner: Record<string, string> = {};
+  for (const t of transforms) {
+    for (const [k, v] of Object.entries(t.defaults)) {
+      if (k in defaults && defaults[k] !== v) {
+        throw new ConfigError(`chain("${name}"): hyperparameter "${k}" is declared by both ${owner[k]} (default ${String(defaults[k])}) and ${t.name} (default ${String(v)})`);
+      }
+      defaults[k] = v;
+      owner[k] = t.name;
+    }
+  }
+  if (typeof defaults.lr !== 'number') throw new ConfigError(`chain("${name}"): no transform declares lr; end the chain with scaleByLearningRate()`);
+  const slots = transforms.flatMap((t, i) => (t.slots ?? []).map((s) => `${i}:${t.name}.${s}`));
+  const scratch = new Map<string, Float32Array>();
+
+  const stepAll = (params: ReadonlyArray<UpdateArgs<H>>): void => {
+    const updates = params.map((p) => {
+      let u = scratch.get(p.name);
+      if (u === undefined || u.length !== p.grad.length) {
+        u = new Float32Array(p.grad.length);
+        scratch.set(p.name, u);
+      }
+      u.set(p.grad);
+      return u;
+    });
+    transforms.forEach((t, i) => {
+      const prefix = `${i}:${t.name}.`;
+      const args: TransformArgs[] = params.map((p, j) => {
+        const own: Record<string, Float32Array> = {};
+        for (const s of t.slots ?? []) own[s] = p.slots[prefix + s];
+        return { name: p.name, value: p.value, update: updates[j], slots: own, hyper: p.hyper, step: p.step };
+      });
+      if (t.global) t.global(args);
+      if (t.update) for (const a of args) t.update(a);
+    });
+    params.forEach((p, j) => {
+      const v = p.value;
+      const u = updates[j];
+      for (let k = 0; k < v.length; k++) v[k] += u[k];
+    });
+  };
+
+  return defineOptimizer<H>({
+    name,
+    defaults: defaults as H,
+    slots,
+    validate: (h) => {
+      for (const t of transforms) {
+        const problem = t.validate?.(h);
+        if (problem) return problem;
+      }
+      return undefined;
+    },
+    stepAll,
+  });
+}
+
+/** u ← −lr·u. The descent sign lives here and only here. */
+export function scaleByLearningRate(defaults: { lr?: number } = {}): GradientTransform {
+  return {
+    name: 'scaleByLearningRate',
+    defaults: { lr: defaults.lr ?? 1e-3 },
+    update({ update, hyper }) {
+      const s = -hyper.lr;
+      for (let i = 0; i < update.length; i++) update[i] *= s;
+    },
+  };
+}
+
+/** u ← u + weightDecay·p (coupled L2 decay before an adaptive scaling; decoupled AdamW-style after it). */
+export function addDecayedWeights(defaults: { weightDecay?: number } = {}): GradientTransform {
+  return {
+    name: 'addDecayedWeights',
+    defaults: { weightDecay: defaults.weightDecay ?? 0 },
+    validate: (h) => ((h.weightDecay as number) < 0 ? `weightDecay must be ≥ 0, got ${h.weightDecay}` : undefined),
+    update({ update, value, hyper }) {
+      const wd = hyper.weightDecay as number;
+      if (wd === 0) return;
+      for (let i = 0; i < update.length; i++) update[i] += wd * value[i];
+    },
+  };
+}
+
+/** Clips each element of u to [−clipValue, clipValue]. */
+export function clipByValue(defaults: { clipValue?: number } = {}): GradientTransform {
+  return {
+    name: 'clipByValue',
+    defaults: { clipValue: defaults.clipValue ?? 1 },
+    validate: (h) => (!((h.clipValue as number) > 0) ? `clipValue must be > 0, got ${h.clipValue}` : undefined),
+    update({ update, hyper }) {
+      const c = hyper.clipValue as number;
+      for (let i = 0; i < update.length; i++) update[i] = Math.min(c, Math.max(-c, update[i]));
+    },
+  };
+}
+
+/** Scales all updates together so their global L2 norm is at most maxNorm (torch's clip_grad_norm_). */
+export function clipByGlobalNorm(defaults: { maxNorm?: number } = {}): GradientTransform {
+  return {
+    name: 'clipByGlobalNorm',
+    defaults: { maxNorm: defaults.maxNorm ?? 1 },
+    validate: (h) => (!((h.maxNorm as number) > 0) ? `maxNorm must be > 0, got ${h.maxNorm}` : undefined),
+    global(args) {
+      if (args.length === 0) return;
+      const norm = globalNorm(args.map((a) => a.update));
+      const maxNorm = args[0].hyper.maxNorm as number;
+      const scale = maxNorm / (norm + 1e-6);
+      if (scale >= 1) return;
+      for (const a of args) for (let i = 0; i < a.update.length; i++) a.update[i] *= scale;
+    },
+  };
+}
+
+/** √(Σ‖x‖²) over several buffers, accumulated in float64. */
+export function globalNorm(buffers: readonly Float32Array[]): number {
+  let s = 0;
+  for (const b of buffers) for (let i = 0; i < b.length; i++) s += b[i] * b[i];
+  return Math.sqrt(s);
+}

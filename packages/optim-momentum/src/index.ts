@@ -1,0 +1,6 @@
+/**
+ * @trainkit/optim-momentum — SGD with momentum and Nesterov momentum, as a fused optimizer and
+ * as the chainable `trace` transform.
+ * @packageDocumentation
+ */
+export { momentum, trace } from './momentum';

@@ -1,0 +1,76 @@
+import { type GradientTransform, defineOptimizer } from '@trainkit/core';
+
+const f = Math.fround;
+
+function validate(h: { momentum: number; dampening: number; nesterov: boolean; weightDecay?: number }): string | undefined {
+  if (h.momentum < 0) return `momentum must be ≥ 0, got ${h.momentum}`;
+  if (h.dampening < 0 || h.dampening > 1) return `dampening must be in [0, 1], got ${h.dampening}`;
+  if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) {
+    return `nesterov requires momentum > 0 and dampening 0, got momentum ${h.momentum} and dampening ${h.dampening}`;
+  }
+  if (h.weightDecay !== undefined && h.weightDecay < 0) return `weightDecay must be ≥ 0, got ${h.weightDecay}`;
+  return undefined;
+}
+
+/**
+ * SGD with momentum, exactly torch.optim.SGD: with d = g + weightDecay·p,
+ * `buf ← momentum·buf + (1 − dampening)·d` (the first step sets `buf ← d`, skipping dampening),
+ * then `p ← p − lr·buf`, or with Nesterov `p ← p − lr·(d + momentum·buf)`. Momentum 0 is plain SGD.
+ *
+ * Equals `chain(name, addDecayedWeights(), trace(), scaleByLearningRate())` (tested).
+ *
+ * @param lr learning rate (default 0.01)
+ * @param momentum momentum factor ρ (default 0.9)
+ * @param dampening dampening for momentum (default 0)
+ * @param nesterov use Nesterov momentum (default false; needs momentum > 0 and dampening 0)
+ * @param weightDecay L2 penalty added to the gradient (default 0)
+ * @see Sutskever et al. 2013, "On the importance of initialization and momentum in deep learning"
+ * @example
+ * const trainer = new Trainer({ optimizer: momentum({ lr: 0.01, momentum: 0.9, nesterov: true }) });
+ */
+export const momentum = defineOptimizer({
+  name: 'optim-momentum/momentum',
+  defaults: { lr: 0.01, momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0 },
+  slots: ['momentumBuffer'],
+  validate,
+  update({ value, grad, slots, hyper, step }) {
+    const buf = slots.momentumBuffer;
+    const alpha = f(-hyper.lr);
+    const mu = f(hyper.momentum);
+    const keep = f(1 - hyper.dampening);
+    const wd = f(hyper.weightDecay);
+    const first = step === 1;
+    const nesterov = hyper.nesterov;
+    for (let i = 0; i < value.length; i++) {
+      const p = value[i];
+      const d = wd === 0 ? grad[i] : f(grad[i] + wd * p);
+      const b = first ? d : f(f(buf[i] * mu) + d * keep);
+      buf[i] = b;
+      value[i] = p + alpha * (nesterov ? f(d + b * mu) : b);
+    }
+  },
+});
+
+/**
+ * The momentum trace as a chainable transform: `buf ← momentum·buf + (1 − dampening)·u`
+ * (first step `buf ← u`), then `u ← buf`, or `u ← u + momentum·buf` with Nesterov.
+ */
+export function trace(defaults: { momentum?: number; dampening?: number; nesterov?: boolean } = {}): GradientTransform {
+  return {
+    name: 'trace',
+    defaults: { momentum: defaults.momentum ?? 0.9, dampening: defaults.dampening ?? 0, nesterov: defaults.nesterov ?? false },
+    slots: ['momentumBuffer'],
+    validate: (h) => validate(h as never),
+    update({ update, slots, hyper, step }) {
+      const buf = slots.momentumBuffer;
+      const mu = f(hyper.momentum as number);
+      const keep = f(1 - (hyper.dampening as number));
+      for (let i = 0; i < update.length; i++) {
+        const d = update[i];
+        const b = step === 1 ? d : f(f(buf[i] * mu) + d * keep);
+        buf[i] = b;
+        update[i] = hyper.nesterov ? f(d + b * mu) : b;
+      }
+    },
+  };
+}
