@@ -9,10 +9,13 @@ export { sgd } from './sgd';
 export { chain, scaleByLearningRate, addDecayedWeights, clipByValue, clipByGlobalNorm, globalNorm } from './transform';
 export { accuracy, MetricAccumulator } from './metrics';
 export { freeze, unfreeze } from './freeze';
+export { scheduler, stepDecay, exponentialDecay, cosineAnnealing, cosineWarmRestarts, cycleOf, linearWarmup, oneCycle, reduceOnPlateau } from './schedules';
+export { gradientClipping, gradientAccumulation } from './gradients';
 export { eventName } from './hooks';
 export { PluginError, NonFiniteLossError, NonFiniteGradientError, ConfigError } from './errors';
 
 export type { GradientTransform, TransformArgs } from './transform';
+export type { Schedule, SchedulerOptions, ReduceOnPlateauOptions } from './schedules';
 export type { TrainerOptions, FitOptions, FitResult, TrainerState, Data, DataSource, LossFn } from './trainer';
 export type {
   Batch,

@@ -47,7 +47,7 @@ describe('chain', () => {
   });
 
   test('transform validation runs at construction, also per group', () => {
-    const opt = chain('test/v', clipByValue(), scaleByLearningRate());
+    const opt = chain<{ lr: number; clipValue: number }>('test/v', clipByValue(), scaleByLearningRate());
     expect(() => opt({ clipValue: 0 })).toThrow('test/v: clipValue must be > 0, got 0');
     expect(() => opt({ groups: [{ params: /b/, clipValue: -1 }] })).toThrow('test/v: clipValue must be > 0, got -1 (parameter group 0)');
   });

@@ -1,0 +1,64 @@
+import { ConfigError } from './errors';
+import type { Plugin } from './hooks';
+import { globalNorm } from './transform';
+
+/**
+ * Clips parameter gradients before each optimizer step: by global L2 norm (torch's
+ * clip_grad_norm_) and/or by value (clip_grad_value_). Logs the pre-clipping norm as `gradNorm`.
+ *
+ * @example
+ * new Trainer({ optimizer: adam(), plugins: [gradientClipping({ maxNorm: 1 })] });
+ */
+export function gradientClipping(options: { maxNorm?: number; maxValue?: number }): Plugin {
+  const { maxNorm, maxValue } = options;
+  if (maxNorm === undefined && maxValue === undefined) throw new ConfigError('gradientClipping: give maxNorm and/or maxValue');
+  if (maxNorm !== undefined && !(maxNorm > 0)) throw new ConfigError(`gradientClipping: maxNorm must be > 0, got ${maxNorm}`);
+  if (maxValue !== undefined && !(maxValue > 0)) throw new ConfigError(`gradientClipping: maxValue must be > 0, got ${maxValue}`);
+  return {
+    name: 'gradientClipping',
+    onBeforeOptimizerStep(ctx) {
+      const grads = ctx.model.parameters().flatMap((p) => (p.requiresGrad && p.grad !== null ? [p.grad] : []));
+      if (maxValue !== undefined) for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = Math.min(maxValue, Math.max(-maxValue, g[i]));
+      const norm = globalNorm(grads);
+      ctx.log('gradNorm', norm);
+      if (maxNorm !== undefined && norm > maxNorm) {
+        const s = maxNorm / (norm + 1e-6);
+        for (const g of grads) for (let i = 0; i < g.length; i++) g[i] *= s;
+      }
+    },
+  };
+}
+
+/**
+ * Accumulates gradients over `steps` batches and takes one optimizer step with their mean
+ * (an effective batch `steps`× larger). A partial group at the end of an epoch is stepped
+ * too, averaged over the batches it has.
+ */
+export function gradientAccumulation({ steps }: { steps: number }): Plugin {
+  if (!Number.isInteger(steps) || steps < 1) throw new ConfigError(`gradientAccumulation: steps must be a positive integer, got ${steps}`);
+  let pending = 0;
+  const scale = (grads: Float32Array[], s: number) => {
+    for (const g of grads) for (let i = 0; i < g.length; i++) g[i] *= s;
+  };
+  return {
+    name: 'gradientAccumulation',
+    onBeforeOptimizerStep(ctx) {
+      pending++;
+      if (pending < steps) return ctx.skipStep();
+      scale(ctx.model.parameters().flatMap((p) => (p.grad ? [p.grad] : [])), 1 / pending);
+      pending = 0;
+    },
+    onTrainEpochEnd(ctx) {
+      if (pending === 0 || ctx.optimizer === null) return;
+      const params = ctx.model.namedParameters().filter(([, p]) => p.requiresGrad && p.grad !== null);
+      scale(params.map(([, p]) => p.grad as Float32Array), 1 / pending);
+      ctx.optimizer.step(params.map(([name, p]) => ({ name, value: p.data, grad: p.grad as Float32Array })));
+      for (const [, p] of params) p.zeroGrad();
+      pending = 0;
+    },
+    stateDict: () => ({ pending }),
+    loadStateDict(s) {
+      pending = (s as { pending: number }).pending ?? 0;
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import { fc, test as propTest } from '@fast-check/vitest';
+import { describe, expect, test } from 'vitest';
+import {
+  ConfigError, Trainer, cosineAnnealing, cosineWarmRestarts, cycleOf, exponentialDecay, linearWarmup, oneCycle, reduceOnPlateau, scheduler, sgd, stepDecay, type Plugin,
+} from './index';
+import { snapshot, toyLoader, toyModel } from './__tests__/fixtures';
+
+describe('schedules (closed forms of the torch.optim.lr_scheduler classes)', () => {
+  test('stepDecay: 0.1 for epochs 0-2, 0.01 for 3-5, 0.001 from 6', () => {
+    const s = stepDecay({ stepSize: 3, gamma: 0.1 });
+    expect([0, 2, 3, 5, 6].map((t) => s(t, 0.1))).toEqual([0.1, 0.1, 0.1 * 0.1, 0.1 * 0.1, 0.1 * 0.1 ** 2]);
+  });
+
+  test('exponentialDecay multiplies by gamma every epoch', () => {
+    expect(exponentialDecay({ gamma: 0.5 })(3, 1)).toBe(0.125);
+  });
+
+  propTest.prop([fc.integer({ min: 1, max: 100 }), fc.double({ min: 0, max: 0.05, noNaN: true })])('cosineAnnealing starts at lr, ends at etaMin, halfway is their mean', (tMax, etaMin) => {
+    const s = cosineAnnealing({ tMax, etaMin });
+    expect(s(0, 0.1)).toBeCloseTo(0.1, 12);
+    expect(s(tMax, 0.1)).toBeCloseTo(etaMin, 12);
+    expect(s(tMax / 2, 0.1)).toBeCloseTo((0.1 + etaMin) / 2, 12);
+    expect(s(tMax + 5, 0.1)).toBeCloseTo(etaMin, 12);
+  });
+
+  test('cosineWarmRestarts restarts at lr after each cycle (t0 2, tMult 2: cycles start at 0, 2, 6, 14)', () => {
+    const s = cosineWarmRestarts({ t0: 2, tMult: 2 });
+    expect([0, 2, 6, 14].map((t) => s(t, 1))).toEqual([1, 1, 1, 1]);
+    expect(s(1, 1)).toBeCloseTo(0.5, 12);
+    expect(cycleOf(7, 2, 2)).toEqual({ cycle: 2, position: 1, length: 8 });
+  });
+
+  test('linearWarmup ramps from startFactor·lr to lr, then hands over to the next schedule', () => {
+    const s = linearWarmup({ warmup: 4, after: exponentialDecay({ gamma: 0.5 }) });
+    expect([0, 1, 2, 3, 4, 5].map((t) => s(t, 1))).toEqual([0, 0.25, 0.5, 0.75, 1, 0.5]);
+  });
+
+  test('oneCycle starts at maxLr/divFactor, peaks at maxLr after pctStart, ends at initial/finalDivFactor', () => {
+    const s = oneCycle({ maxLr: 1, totalSteps: 101, pctStart: 0.3 });
+    expect(s(0, 0)).toBeCloseTo(1 / 25, 12);
+    const peak = Math.max(...Array.from({ length: 101 }, (_, t) => s(t, 0)));
+    expect(peak).toBeCloseTo(1, 3);
+    expect(s(100, 0)).toBeCloseTo(1 / 25 / 1e4, 12);
+  });
+
+  test.each([
+    [() => stepDecay({ stepSize: 0 }), 'stepDecay: stepSize must be a positive integer, got 0'],
+    [() => cosineAnnealing({ tMax: 0 }), 'cosineAnnealing: tMax must be > 0, got 0'],
+    [() => cosineWarmRestarts({ t0: 1, tMult: 1.5 }), 'cosineWarmRestarts: tMult must be an integer ≥ 1, got 1.5'],
+    [() => oneCycle({ maxLr: 1, totalSteps: 10, pctStart: 1 }), 'oneCycle: pctStart must be in (0, 1), got 1'],
+    [() => reduceOnPlateau({ factor: 1 }), 'reduceOnPlateau: factor must be in (0, 1), got 1'],
+  ])('bad schedule options are clear errors: %s', (make, message) => {
+    expect(make).toThrow(ConfigError);
+    expect(make).toThrow(message);
+  });
+});
+
+describe('scheduler plugin', () => {
+  test('sets the lr at each epoch start, scaling parameter groups together, and logs it', async () => {
+    const seen: number[][] = [];
+    const spy: Plugin = { name: 'spy', onTrainBatchStart: (ctx) => void seen.push([ctx.optimizer!.hyperFor('fc2.weight').lr, ctx.optimizer!.hyperFor('fc1.weight').lr]) };
+    const opt = sgd({ lr: 0.1, groups: [{ params: /^fc1/, lr: 0.01 }] });
+    const { history } = await new Trainer({ optimizer: opt, plugins: [scheduler(stepDecay({ stepSize: 1, gamma: 0.5 })), spy] }).fit(toyModel(), { train: toyLoader(8, 8), epochs: 3 });
+    seen.forEach(([head, backbone], i) => {
+      expect(head).toBeCloseTo(0.1 * 0.5 ** i, 12);
+      expect(backbone).toBeCloseTo(0.01 * 0.5 ** i, 12);
+    });
+    expect(history[2].metrics.lr).toBeCloseTo(0.025, 12);
+  });
+
+  test('a step-interval schedule resumed mid-epoch reproduces the uninterrupted run exactly', async () => {
+    const make = () => [scheduler(cosineAnnealing({ tMax: 20 }), { interval: 'step' })];
+    const full = toyModel(2);
+    await new Trainer({ optimizer: sgd({ lr: 0.2 }), plugins: make() }).fit(full, { train: toyLoader(64, 8), epochs: 2 });
+    const part = toyModel(2);
+    const kill: Plugin = { name: 'kill', onTrainBatchEnd: (ctx) => { if (ctx.step === 11) ctx.stop(); } };
+    const t1 = new Trainer({ optimizer: sgd({ lr: 0.2 }), plugins: [...make(), kill] });
+    await t1.fit(part, { train: toyLoader(64, 8), epochs: 2 });
+    const state = structuredClone(t1.stateDict());
+    const t2 = new Trainer({ optimizer: sgd({ lr: 0.2 }), plugins: make() });
+    await t2.fit(part, { train: toyLoader(64, 8), epochs: 2, resume: state });
+    expect(snapshot(part)).toEqual(snapshot(full));
+  });
+
+  test('reduceOnPlateau cuts the lr after more than `patience` epochs without improvement', async () => {
+    const lrs: number[] = [];
+    const record: Plugin = { name: 'rec', onTrainEpochStart: (ctx) => void lrs.push(ctx.optimizer!.lr) };
+    // an lr this small leaves the validation loss flat: no epoch after the first improves it
+    const plugins = [record, reduceOnPlateau({ monitor: 'valLoss', patience: 1, factor: 0.5 })];
+    await new Trainer({ optimizer: sgd({ lr: 1e-12 }), plugins }).fit(toyModel(), { train: toyLoader(8, 8), val: toyLoader(8, 8, 3), epochs: 5 });
+    expect(lrs).toEqual([1e-12, 1e-12, 1e-12, 5e-13, 5e-13]);
+  });
+
+  test('reduceOnPlateau on a metric that does not exist lists the metrics that do', async () => {
+    const t = new Trainer({ optimizer: sgd(), plugins: [reduceOnPlateau({ monitor: 'valLoss' })] });
+    await expect(t.fit(toyModel(), { train: toyLoader(8, 8), epochs: 1 })).rejects.toThrow(/reduceOnPlateau\(\{ monitor: 'valLoss' \}\) found no such metric; available: loss, accuracy/);
+  });
+});
