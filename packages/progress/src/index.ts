@@ -1,6 +1,12 @@
 /**
- * @trainkit/progress — metric history (JSON/CSV) and SVG training charts; terminal progress
- * bars live in `@trainkit/progress/node`.
+ * @trainkit/progress — metric history (JSON/CSV) and SVG training charts. Runs in Node and
+ * in browsers; the terminal progress bars and the file writers live in
+ * `@trainkit/progress/node`.
  * @packageDocumentation
  */
-export {};
+export { metricHistory, historyToCsv, metricNames } from './history';
+export { lineChartSvg, trainingCurvesSvg, niceTicks } from './chart';
+export { formatDuration, formatEpochLine } from './format';
+
+export type { MetricHistory, MetricHistoryOptions, StepRecord } from './history';
+export type { ChartSeries, LineChartOptions, TrainingCurvesOptions } from './chart';

@@ -4,14 +4,15 @@
  *
  * Options: --epochs N (default 2), --lr X (default 0.1), --seed S (default 0), --limit N
  * (train on the first N images only, for a quick look), --model cnn|mlp (default cnn; mlp is
- * the 784-256-10 ReLU network).
+ * the 784-256-10 ReLU network), --history DIR (where history.json, history.csv and curves.svg
+ * go; default runs/demo).
  */
 import { parseArgs } from 'node:util';
 import { Trainer, sgd } from '@trainkit/core';
 import { DataLoader, take } from '@trainkit/data';
 import { loadMnist } from '@trainkit/data/node';
 import { manualSeed, mnistCnn, mnistMlp } from '@trainkit/nn';
-import { consoleLogger } from './consoleLogger';
+import { historyWriter, terminalProgress } from '@trainkit/progress/node';
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     lr: { type: 'string', default: '0.1' },
     seed: { type: 'string', default: '0' },
     limit: { type: 'string' },
+    history: { type: 'string', default: 'runs/demo' },
   },
 });
 const epochs = Number(values.epochs);
@@ -41,10 +43,14 @@ console.log(`trainkit demo: MNIST ${arch} (${model.numParameters()} parameters),
 const trainer = new Trainer({
   optimizer: sgd({ lr }),
   seed,
-  plugins: [consoleLogger({ epochs, batchesPerEpoch: trainLoader.length })],
+  plugins: [
+    terminalProgress({ epochs, batchesPerEpoch: trainLoader.length }),
+    historyWriter({ json: `${values.history}/history.json`, csv: `${values.history}/history.csv`, svg: `${values.history}/curves.svg`, title: `MNIST ${arch}` }),
+  ],
 });
 const started = performance.now();
 await trainer.fit(model, { train: trainLoader, epochs });
+console.log(`history: ${values.history}/history.json, history.csv, curves.svg`);
 const { accuracy, loss } = await trainer.evaluate(model, testLoader);
 console.log(`trained in ${((performance.now() - started) / 1000).toFixed(1)} s; test loss ${loss.toFixed(4)}`);
 console.log(`test accuracy: ${(100 * accuracy).toFixed(2)}%`);

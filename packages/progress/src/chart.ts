@@ -1,0 +1,192 @@
+import type { EpochRecord } from '@trainkit/core';
+
+/** One line of a chart: a label and its points `[x, y]` (non-finite y values are skipped). */
+export interface ChartSeries {
+  label: string;
+  points: ReadonlyArray<readonly [number, number]>;
+  /** CSS colour; default from a colour-blind-safe palette by position. */
+  color?: string;
+  /** Draw dashed (e.g. validation). */
+  dashed?: boolean;
+}
+
+/** Options of {@link lineChartSvg}. */
+export interface LineChartOptions {
+  series: readonly ChartSeries[];
+  title?: string;
+  xLabel?: string;
+  yLabel?: string;
+  /** Pixel size of the whole SVG; default 360 × 260. */
+  width?: number;
+  height?: number;
+  /** Fixed y range (e.g. `[0, 1]` for accuracy); default: the data's range, padded. */
+  yDomain?: readonly [number, number];
+  /** Formats y tick labels; default: up to 3 significant decimals. */
+  formatY?: (y: number) => string;
+}
+
+/** Options of {@link trainingCurvesSvg}. */
+export interface TrainingCurvesOptions {
+  /** Chart title shown above both panels. */
+  title?: string;
+  /** Pixel width of the whole picture; default 760. */
+  width?: number;
+  /** Pixel height; default 300. */
+  height?: number;
+}
+
+const PALETTE = ['#2563eb', '#ea580c', '#059669', '#9333ea', '#dc2626', '#0891b2'];
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** Coordinates rounded to 0.1 px: compact and byte-stable across runs. */
+const px = (v: number) => (Math.round(v * 10) / 10).toString();
+
+/** About `count` round tick values covering [lo, hi] (steps of 1, 2 or 5 × 10^k). */
+export function niceTicks(lo: number, hi: number, count = 5): number[] {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];
+  if (hi < lo) [lo, hi] = [hi, lo];
+  if (hi === lo) return [lo];
+  const raw = (hi - lo) / Math.max(1, count);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
+  return ticks;
+}
+
+function defaultFormat(y: number): string {
+  return Number(y.toPrecision(3)).toString();
+}
+
+/**
+ * Draws line series into one chart and returns it as a standalone SVG document (a string;
+ * no DOM needed, so it works in Node, in a Worker and in the browser). Output is a pure
+ * function of the input: the same history always gives the same bytes.
+ *
+ * @example
+ * const svg = lineChartSvg({ title: 'loss', series: [{ label: 'train', points: [[1, 0.9], [2, 0.5]] }] });
+ */
+export function lineChartSvg(options: LineChartOptions): string {
+  const width = options.width ?? 360;
+  const height = options.height ?? 260;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11">\n${chartBody(options, 0, 0, width, height)}</svg>\n`;
+}
+
+/** The chart's elements inside the box (x0, y0, w, h), without the <svg> wrapper. */
+function chartBody(options: LineChartOptions, x0: number, y0: number, w: number, h: number): string {
+  const series = options.series.map((s, i) => ({ ...s, color: s.color ?? PALETTE[i % PALETTE.length], points: s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)) }));
+  const all = series.flatMap((s) => s.points);
+  const fmtY = options.formatY ?? defaultFormat;
+  const left = x0 + 52;
+  const right = x0 + w - 12;
+  const top = y0 + (options.title ? 28 : 12);
+  const bottom = y0 + h - (options.xLabel ? 40 : 26);
+  let xs = all.map((p) => p[0]);
+  let ys = all.map((p) => p[1]);
+  if (xs.length === 0) {
+    xs = [0, 1];
+    ys = [0, 1];
+  }
+  let xMin = Math.min(...xs);
+  let xMax = Math.max(...xs);
+  if (xMin === xMax) {
+    xMin -= 1;
+    xMax += 1;
+  }
+  let [yMin, yMax] = options.yDomain ?? [Math.min(...ys), Math.max(...ys)];
+  if (options.yDomain === undefined) {
+    const pad = (yMax - yMin) * 0.05 || Math.abs(yMax) * 0.1 || 1;
+    yMin -= pad;
+    yMax += pad;
+  }
+  const sx = (x: number) => left + ((x - xMin) / (xMax - xMin)) * (right - left);
+  const sy = (y: number) => bottom - ((y - yMin) / (yMax - yMin)) * (bottom - top);
+  const out: string[] = [];
+  out.push(`<rect x="${px(x0)}" y="${px(y0)}" width="${px(w)}" height="${px(h)}" fill="#ffffff"/>`);
+  if (options.title) out.push(`<text x="${px((left + right) / 2)}" y="${px(y0 + 17)}" text-anchor="middle" font-size="13" font-weight="600" fill="#111827">${esc(options.title)}</text>`);
+  // grid and ticks
+  for (const t of niceTicks(yMin, yMax, 5)) {
+    if (t < yMin || t > yMax) continue;
+    out.push(`<line x1="${px(left)}" x2="${px(right)}" y1="${px(sy(t))}" y2="${px(sy(t))}" stroke="#e5e7eb"/>`);
+    out.push(`<text x="${px(left - 6)}" y="${px(sy(t) + 4)}" text-anchor="end" fill="#4b5563">${esc(fmtY(t))}</text>`);
+  }
+  for (const t of niceTicks(xMin, xMax, 6)) {
+    if (t < xMin || t > xMax) continue;
+    out.push(`<line x1="${px(sx(t))}" x2="${px(sx(t))}" y1="${px(bottom)}" y2="${px(bottom + 4)}" stroke="#6b7280"/>`);
+    out.push(`<text x="${px(sx(t))}" y="${px(bottom + 16)}" text-anchor="middle" fill="#4b5563">${esc(defaultFormat(t))}</text>`);
+  }
+  out.push(`<path d="M${px(left)} ${px(top)}V${px(bottom)}H${px(right)}" fill="none" stroke="#6b7280"/>`);
+  if (options.xLabel) out.push(`<text x="${px((left + right) / 2)}" y="${px(y0 + h - 8)}" text-anchor="middle" fill="#374151">${esc(options.xLabel)}</text>`);
+  if (options.yLabel) out.push(`<text transform="translate(${px(x0 + 13)} ${px((top + bottom) / 2)}) rotate(-90)" text-anchor="middle" fill="#374151">${esc(options.yLabel)}</text>`);
+  // lines (a single point becomes a dot)
+  for (const s of series) {
+    if (s.points.length === 0) continue;
+    const d = s.points.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${px(sx(x))} ${px(sy(y))}`).join('');
+    const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
+    out.push(`<path class="series" data-label="${esc(s.label)}" d="${d}" fill="none" stroke="${s.color}" stroke-width="2" stroke-linejoin="round"${dash}/>`);
+    if (s.points.length <= 30) for (const [x, y] of s.points) out.push(`<circle cx="${px(sx(x))}" cy="${px(sy(y))}" r="2.5" fill="${s.color}"/>`);
+  }
+  // legend, top right inside the plot
+  series.forEach((s, i) => {
+    const ly = top + 12 + i * 15;
+    const lx = right - 96;
+    out.push(`<line x1="${px(lx)}" x2="${px(lx + 18)}" y1="${px(ly - 4)}" y2="${px(ly - 4)}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    out.push(`<text x="${px(lx + 24)}" y="${px(ly)}" fill="#111827">${esc(s.label)}</text>`);
+  });
+  return out.join('\n') + '\n';
+}
+
+const pct = (y: number) => `${Number((100 * y).toPrecision(3))}%`;
+
+function seriesOf(records: readonly EpochRecord[], key: string): Array<[number, number]> {
+  return records.filter((r) => typeof r.metrics[key] === 'number').map((r) => [r.epoch + 1, r.metrics[key]]);
+}
+
+/**
+ * The training-curves picture: loss (left) and accuracy (right) per epoch, train solid and
+ * validation dashed, from a trainer's history (`fit(...).history`, `trainer.history` or
+ * {@link MetricHistory.records}). Epochs are numbered from 1 on the x axis.
+ *
+ * @example
+ * const { history } = await trainer.fit(model, { train, val, epochs: 5 });
+ * writeFileSync('curves.svg', trainingCurvesSvg(history, { title: 'MNIST CNN' }));
+ */
+export function trainingCurvesSvg(records: readonly EpochRecord[], options: TrainingCurvesOptions = {}): string {
+  const width = options.width ?? 760;
+  const height = options.height ?? 300;
+  const head = options.title ? 26 : 0;
+  const half = width / 2;
+  const loss = chartBody(
+    {
+      title: 'loss',
+      xLabel: 'epoch',
+      series: [
+        { label: 'train', points: seriesOf(records, 'loss') },
+        { label: 'validation', points: seriesOf(records, 'valLoss'), dashed: true },
+      ].filter((s) => s.points.length > 0),
+    },
+    0,
+    head,
+    half,
+    height - head,
+  );
+  const acc = chartBody(
+    {
+      title: 'accuracy',
+      xLabel: 'epoch',
+      formatY: pct,
+      series: [
+        { label: 'train', points: seriesOf(records, 'accuracy') },
+        { label: 'validation', points: seriesOf(records, 'valAccuracy'), dashed: true },
+      ].filter((s) => s.points.length > 0),
+    },
+    half,
+    head,
+    half,
+    height - head,
+  );
+  const title = options.title
+    ? `<rect width="${width}" height="${head}" fill="#ffffff"/>\n<text x="${px(half)}" y="18" text-anchor="middle" font-size="14" font-weight="700" fill="#111827">${esc(options.title)}</text>\n`
+    : '';
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11">\n${title}${loss}${acc}</svg>\n`;
+}
