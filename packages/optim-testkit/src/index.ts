@@ -1,0 +1,35 @@
+/**
+ * @trainkit/optim-testkit — the laws every trainkit optimizer must keep, as fast-check
+ * properties. Call {@link describeOptimizerLaws} inside a vitest suite to get one test per law,
+ * or use the property factories (named after their invariant) with `fc.assert` directly.
+ * @packageDocumentation
+ */
+export { describeOptimizerLaws } from './describeOptimizerLaws';
+export { assertLaw, LawViolationError } from './assertLaw';
+export { isDeterministic, staysFinite, stateRoundTrips } from './laws/basic';
+export { isPermutationEquivariant, zeroGradientIsNoOp, groupsAreIndependent, rejectsNonFiniteGradients, defaultGroupOverrides } from './laws/structure';
+export { descendsOnConvexQuadratics } from './laws/descent';
+export {
+  matchesReference,
+  momentumZeroEqualsSgd,
+  nesterovFirstStepScalesSgd,
+  adamFirstStepIsLrSign,
+  adamIsGradientScaleInvariant,
+  adamwZeroDecayEqualsAdam,
+} from './laws/kinds';
+export { LAW_TITLES } from './laws/titles';
+export { trajectory, makeParams, stepWith, run } from './trajectory';
+export { scenarios, float32Values, wellScaledValues, optionsArbitrary, paramName } from './arbitraries';
+export { assertSameTrajectory } from './compare';
+export { ulp32, float32Hex } from './float32';
+
+export type { OptimizerLawsConfig, LawSelection } from './describeOptimizerLaws';
+export type { LawConfig, LawOptions, LawProperty, OptimizerFactory, OptionsSource, Scenario, ShapeConstraints } from './types';
+export type { LawName } from './laws/titles';
+export type { ResumeCase } from './laws/basic';
+export type { PermutedCase, GroupCase, BadGradientCase } from './laws/structure';
+export type { QuadraticCase, DescentConfig } from './laws/descent';
+export type { ReferenceConfig, NesterovConfig, ScaledCase } from './laws/kinds';
+export type { ParamValues } from './trajectory';
+export type { ScenarioConstraints } from './arbitraries';
+export type { Tolerance, Sides } from './compare';

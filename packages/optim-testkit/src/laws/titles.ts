@@ -1,0 +1,22 @@
+/**
+ * The laws by property-factory name, each with the sentence that names its test. A failure
+ * message quotes the sentence, so a report reads as the law that broke.
+ */
+export const LAW_TITLES = {
+  isDeterministic: 'is deterministic: the same options, parameters and gradients give bit-identical steps and state',
+  staysFinite: 'finite in, finite out: finite parameters and gradients never produce NaN or ±Infinity in parameters or state',
+  stateRoundTrips: 'state save/restore (directly and through structuredClone) continues the bit-identical trajectory',
+  isPermutationEquivariant: 'is permutation-equivariant: permuting the elements of parameters and gradients permutes the result',
+  zeroGradientIsNoOp: 'a zero gradient from zero state leaves the parameters unchanged (weight decay off)',
+  descendsOnConvexQuadratics: 'descends on random convex quadratics with a small learning rate',
+  groupsAreIndependent: "parameter groups are independent: a group's hyperparameters affect only its parameters",
+  rejectsNonFiniteGradients: 'a NaN or ±Infinity gradient throws an error naming the parameter and step, and changes nothing',
+  momentumZeroEqualsSgd: 'momentum 0 equals plain SGD',
+  nesterovFirstStepScalesSgd: "Nesterov's first step is (1 + momentum)× plain SGD's",
+  adamFirstStepIsLrSign: "Adam's first step moves each coordinate by lr·sign(g) (up to eps)",
+  adamIsGradientScaleInvariant: 'Adam is invariant to scaling the gradient by c > 0 (up to eps)',
+  adamwZeroDecayEqualsAdam: 'AdamW with weightDecay 0 equals Adam',
+} as const;
+
+/** Property-factory name of a law, e.g. `'stateRoundTrips'`. */
+export type LawName = keyof typeof LAW_TITLES;
