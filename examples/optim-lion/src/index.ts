@@ -1,0 +1,1 @@
+export { lion, scaleByLion } from './lion';
