@@ -17,6 +17,7 @@ export { maxPool2d, avgPool2d } from './ops/pool';
 export { crossEntropy, mse } from './ops/loss';
 export { gemm } from './kernels/gemm';
 export { im2col, col2im } from './kernels/im2col';
+export { gradcheck, assertGradients } from './gradcheck';
 
 export type { Shape } from './shape';
 export type { TensorOptions } from './tensor';
@@ -28,3 +29,4 @@ export type { Pool2dOptions } from './ops/pool';
 export type { Target, LossOptions } from './ops/loss';
 export type { GemmArgs } from './kernels/gemm';
 export type { ConvGeometry } from './kernels/im2col';
+export type { GradcheckOptions, GradcheckResult } from './gradcheck';

@@ -120,6 +120,7 @@ export class Rng {
 
   /** A uniformly random permutation of 0..n-1 (Fisher–Yates). */
   permutation(n: number): Int32Array {
+    if (!Number.isInteger(n) || n < 0) throw new ValueError(`Rng.permutation: n must be a non-negative integer, got ${n}`);
     const out = new Int32Array(n);
     for (let i = 0; i < n; i++) out[i] = i;
     for (let i = n - 1; i > 0; i--) {
@@ -165,15 +166,31 @@ export class Rng {
     return { seed: this.seed, streams };
   }
 
-  /** Restores a state produced by {@link Rng.getState} (streams are created as needed). */
+  /**
+   * Restores a state produced by {@link Rng.getState} (streams are created as needed). A
+   * stream that exists now but is absent from `state` did not exist when the state was taken,
+   * so it is reset to its freshly seeded state: the continuation is the same as in the run
+   * that saved the state. The state is validated before anything changes.
+   */
   setState(state: RngState): void {
-    if (state === null || typeof state !== 'object' || state.seed !== this.seed || typeof state.streams !== 'object') {
+    if (state === null || typeof state !== 'object' || state.seed !== this.seed || typeof state.streams !== 'object' || state.streams === null) {
       throw new ValueError(`Rng.setState: state is not an RngState for seed ${this.seed} (got seed ${String(state?.seed)})`);
     }
-    for (const [path, words] of Object.entries(state.streams)) {
+    const entries = Object.entries(state.streams);
+    for (const [path, words] of entries) {
       if (!Array.isArray(words) || words.length !== 4 || !words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)) {
         throw new ValueError(`Rng.setState: stream "${path}" must be 4 uint32 words`);
       }
+    }
+    // the stream getState was called on: every other saved path lies under it
+    const origin = entries.reduce<string | null>((o, [path]) => (o === null || path.length < o.length ? path : o), null);
+    const inScope = (path: string): boolean => origin !== null && (origin === '' || path === origin || path.startsWith(`${origin}/`));
+    const reset = (r: Rng): void => {
+      if (inScope(r.path) && !Object.hasOwn(state.streams, r.path)) r.s.set(seedState(r.seed, r.path));
+      for (const c of r.children.values()) reset(c);
+    };
+    reset(this);
+    for (const [path, words] of entries) {
       if (this.path !== '' && path !== this.path && !path.startsWith(this.path + '/')) continue;
       const rel = this.path === '' ? path : path.slice(this.path.length + 1);
       let r: Rng = this;

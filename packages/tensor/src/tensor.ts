@@ -50,6 +50,8 @@ export class Tensor {
   _parents: readonly Tensor[] = [];
   /** @internal accumulates this.grad into the parents' grads */
   _backward: (() => void) | null = null;
+  /** @internal set when a backward pass has released this op's graph */
+  _released = false;
 
   constructor(data: Float32Array, shape: Shape, options: TensorOptions = {}, op = 'leaf') {
     assertValidShape('Tensor', shape);
@@ -97,7 +99,8 @@ export class Tensor {
   /**
    * Backpropagates from this tensor. With no argument the tensor must hold one element
    * (a loss) and its seed gradient is 1. Gradients accumulate into `grad` (call
-   * {@link Tensor.zeroGrad} between steps); the graph is released afterwards.
+   * {@link Tensor.zeroGrad} between steps); the graph is released afterwards, so a second
+   * backward through any of its op results throws (recompute the forward pass instead).
    */
   backward(seed?: Float32Array): void {
     backward(this, seed);
@@ -136,6 +139,19 @@ export function fromOp(
   return out;
 }
 
+/**
+ * A released op result has lost its parents: backpropagating through it would silently drop
+ * the gradients of everything before it, so it is an error (as in PyTorch).
+ */
+function assertLive(t: Tensor): void {
+  if (t._released) {
+    throw new ValueError(
+      `backward: the graph through "${t.op}" (shape ${formatShape(t.shape)}) was already released by an earlier backward(); ` +
+        'recompute the forward pass, or detach() a value you mean to reuse as a constant',
+    );
+  }
+}
+
 /** Reverse-mode autodiff from `root` (see {@link Tensor.backward}). */
 export function backward(root: Tensor, seed?: Float32Array): void {
   if (!root.requiresGrad) {
@@ -152,6 +168,7 @@ export function backward(root: Tensor, seed?: Float32Array): void {
   const order: Tensor[] = [];
   const visited = new Set<Tensor>();
   const stack: Array<[Tensor, number]> = [[root, 0]];
+  assertLive(root);
   visited.add(root);
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
@@ -160,6 +177,7 @@ export function backward(root: Tensor, seed?: Float32Array): void {
       top[1] = i + 1;
       const p = node._parents[i];
       if (p.requiresGrad && !visited.has(p)) {
+        assertLive(p);
         visited.add(p);
         stack.push([p, 0]);
       }
@@ -183,6 +201,7 @@ export function backward(root: Tensor, seed?: Float32Array): void {
     if (node._backward !== null) {
       node._backward = null;
       node._parents = [];
+      node._released = true;
       if (node !== root) node.grad = null;
     }
   }

@@ -42,7 +42,7 @@ export function im2col(x: Float32Array, xOff: number, g: ConvGeometry, cols: Flo
             const lo = Math.max(0, -dx);
             const hi = Math.min(OW, W - dx);
             for (let ow = 0; ow < lo && ow < OW; ow++) cols[dst + ow] = 0;
-            if (hi > lo) cols.set(x.subarray(src + lo + dx, src + hi + dx), dst + lo);
+            for (let ow = lo, s = src + lo + dx; ow < hi; ow++, s++) cols[dst + ow] = x[s];
             for (let ow = Math.max(hi, lo); ow < OW; ow++) cols[dst + ow] = 0;
           } else {
             for (let ow = 0; ow < OW; ow++) {

@@ -107,9 +107,9 @@ export function sqrt(a: Tensor): Tensor {
 export function abs(a: Tensor): Tensor {
   return unary('abs', a, Math.abs, (x) => (x > 0 ? 1 : x < 0 ? -1 : 0));
 }
-/** x^p for a constant exponent p. */
+/** x^p for a constant exponent p. The gradient of x^0 is 0 everywhere (also at x = 0). */
 export function pow(a: Tensor, p: number): Tensor {
-  return unary('pow', a, (x) => x ** p, (x) => p * x ** (p - 1));
+  return unary('pow', a, (x) => x ** p, (x) => (p === 0 ? 0 : p * x ** (p - 1)));
 }
 export function square(a: Tensor): Tensor {
   return unary('square', a, (x) => x * x, (x) => 2 * x);
@@ -128,7 +128,7 @@ export function relu(a: Tensor): Tensor {
   const Y = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const x = X[i];
-    Y[i] = x > 0 ? x : 0;
+    Y[i] = x > 0 || x !== x ? x : 0; // NaN propagates, as in PyTorch
   }
   return fromOp('relu', Y, a.shape, [a], (res) => () => {
     const g = res.grad as Float32Array;

@@ -1,0 +1,115 @@
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect } from 'vitest';
+import { finite, valuesOf } from '../__tests__/arbitraries';
+import { Rng } from '../rng';
+import { gemm } from './gemm';
+
+interface Case {
+  transA: boolean;
+  transB: boolean;
+  M: number;
+  N: number;
+  K: number;
+  accumulate: boolean;
+  aOffset: number;
+  bOffset: number;
+  cOffset: number;
+  A: Float32Array;
+  B: Float32Array;
+  C: Float32Array;
+}
+
+/** op(A)·op(B) (+ C) by the textbook triple loop in float64, plus Σ|a·b| per entry for the tolerance. */
+function naive(c: Case): { ref: Float64Array; scale: Float64Array } {
+  const { transA, transB, M, N, K, A, B, C } = c;
+  const a = (i: number, k: number) => A[c.aOffset + (transA ? k * M + i : i * K + k)];
+  const b = (k: number, j: number) => B[c.bOffset + (transB ? j * K + k : k * N + j)];
+  const ref = new Float64Array(M * N);
+  const scale = new Float64Array(M * N);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = c.accumulate ? C[c.cOffset + i * N + j] : 0;
+      let m = Math.abs(s);
+      for (let k = 0; k < K; k++) {
+        s += a(i, k) * b(k, j);
+        m += Math.abs(a(i, k) * b(k, j));
+      }
+      ref[i * N + j] = s;
+      scale[i * N + j] = m;
+    }
+  }
+  return { ref, scale };
+}
+
+/** Runs gemm on a copy of C and checks every entry against the naive loop, and that C outside the result is untouched. */
+function expectMatchesNaive(c: Case): void {
+  const { ref, scale } = naive(c);
+  const C = c.C.slice();
+  gemm({ ...c, C });
+  const { M, N, cOffset } = c;
+  for (let i = 0; i < M * N; i++) {
+    // float32 storage plus at most a few roundings of the float64 partial sums
+    expect(Math.abs(C[cOffset + i] - ref[i])).toBeLessThanOrEqual(4 * 2 ** -24 * scale[i] + 1e-30);
+  }
+  for (let i = 0; i < cOffset; i++) expect(C[i]).toBe(c.C[i]);
+  for (let i = cOffset + M * N; i < C.length; i++) expect(C[i]).toBe(c.C[i]);
+}
+
+const smallCase: fc.Arbitrary<Case> = fc
+  .record({
+    transA: fc.boolean(),
+    transB: fc.boolean(),
+    M: fc.integer({ min: 1, max: 11 }),
+    N: fc.integer({ min: 1, max: 11 }),
+    K: fc.integer({ min: 1, max: 11 }),
+    accumulate: fc.boolean(),
+    aOffset: fc.integer({ min: 0, max: 3 }),
+    bOffset: fc.integer({ min: 0, max: 3 }),
+    cOffset: fc.integer({ min: 0, max: 3 }),
+  })
+  .chain((p) =>
+    fc
+      .tuple(valuesOf(p.aOffset + p.M * p.K), valuesOf(p.bOffset + p.K * p.N), valuesOf(p.cOffset + p.M * p.N + 2, finite(-10, 10)))
+      .map(([A, B, C]) => ({ ...p, A: Float32Array.from(A), B: Float32Array.from(B), C: Float32Array.from(C) })),
+  );
+
+describe('gemm', () => {
+  test.prop([smallCase], { numRuns: 200 })(
+    'gemm matches a naive triple loop for all four transpose combinations and odd sizes, with and without accumulate',
+    (c) => expectMatchesNaive(c),
+  );
+
+  // sizes that cross the packing blocks (MC = 128 rows, KC = 256 depth, NC = 2048 columns)
+  const blockCrossing = [
+    { M: 131, N: 9, K: 261 },
+    { M: 3, N: 2051, K: 5 },
+  ];
+  const flags = [false, true];
+  for (const { M, N, K } of blockCrossing) {
+    for (const transA of flags) {
+      for (const transB of flags) {
+        test(`gemm matches the naive loop across cache blocks: M=${M} N=${N} K=${K} transA=${transA} transB=${transB}, with and without accumulate`, () => {
+          const r = new Rng(M * 7 + N + K);
+          const fill = (n: number) => r.fillUniform(new Float32Array(n), -1, 1);
+          const [A, B, C] = [fill(M * K), fill(K * N), fill(M * N)];
+          for (const accumulate of flags) expectMatchesNaive({ transA, transB, M, N, K, accumulate, aOffset: 0, bOffset: 0, cOffset: 0, A, B, C });
+        });
+      }
+    }
+  }
+
+  test('gemm with K = 0 writes zeros, or leaves C as is when accumulating', () => {
+    const C = Float32Array.of(1, 2, 3, 4);
+    gemm({ transA: false, transB: false, M: 2, N: 2, K: 0, A: new Float32Array(0), B: new Float32Array(0), C, accumulate: true });
+    expect(Array.from(C)).toEqual([1, 2, 3, 4]);
+    gemm({ transA: false, transB: false, M: 2, N: 2, K: 0, A: new Float32Array(0), B: new Float32Array(0), C });
+    expect(Array.from(C)).toEqual([0, 0, 0, 0]);
+  });
+
+  test('gemm hand example: [[1, 2], [3, 4]]·[[5, 6], [7, 8]] = [[19, 22], [43, 50]]', () => {
+    const C = new Float32Array(4);
+    gemm({ transA: false, transB: false, M: 2, N: 2, K: 2, A: Float32Array.of(1, 2, 3, 4), B: Float32Array.of(5, 6, 7, 8), C });
+    // 1·5 + 2·7 = 19, 1·6 + 2·8 = 22, 3·5 + 4·7 = 43, 3·6 + 4·8 = 50
+    expect(Array.from(C)).toEqual([19, 22, 43, 50]);
+  });
+});
