@@ -9,6 +9,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measure } from './measure';
+import { optimizerWorkloads } from './optimizers';
 import { workloads } from './workloads';
 
 const quick = process.argv.includes('--quick');
@@ -24,11 +25,16 @@ const machine = {
   mode: quick ? 'quick' : 'full',
 };
 
+function fmt(x: number): string {
+  return x >= 1e6 ? `${(x / 1e6).toFixed(1)} M` : x.toFixed(0);
+}
+
 const rows: Array<{ workload: string; unit: string; median: number; windows: number[] }> = [];
-for (const w of workloads()) {
-  const m = await measure(w.once, { warmup: quick ? 2 : 5, windows, perWindow, unitsPerCall: w.unitsPerCall });
+for (const w of [...workloads(), ...optimizerWorkloads()]) {
+  const heavy = w.unitsPerCall >= 1e6; // optimizer steps on 10M parameters: fewer calls per window
+  const m = await measure(w.once, { warmup: heavy ? 2 : quick ? 2 : 5, windows, perWindow: heavy ? (quick ? 2 : 5) : perWindow, unitsPerCall: w.unitsPerCall });
   rows.push({ workload: w.name, unit: w.unit, median: m.median, windows: m.windows });
-  console.log(`${w.name.padEnd(42)} ${m.median.toFixed(0).padStart(8)} ${w.unit}   (windows: ${m.windows.map((r) => r.toFixed(0)).join(', ')})`);
+  console.log(`${w.name.padEnd(46)} ${fmt(m.median).padStart(10)} ${w.unit}   (windows: ${m.windows.map(fmt).join(', ')})`);
 }
 
 const md = [
@@ -38,7 +44,7 @@ const md = [
   '',
   '| workload | trainkit (median of 3 windows) |',
   '|---|---|',
-  ...rows.map((r) => `| ${r.workload} | ${r.median.toFixed(0)} ${r.unit} |`),
+  ...rows.map((r) => `| ${r.workload} | ${fmt(r.median)} ${r.unit} |`),
   '',
 ].join('\n');
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
