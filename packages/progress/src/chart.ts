@@ -126,10 +126,11 @@ function chartBody(options: LineChartOptions, x0: number, y0: number, w: number,
     out.push(`<path class="series" data-label="${esc(s.label)}" d="${d}" fill="none" stroke="${s.color}" stroke-width="2" stroke-linejoin="round"${dash}/>`);
     if (s.points.length <= 30) for (const [x, y] of s.points) out.push(`<circle cx="${px(sx(x))}" cy="${px(sy(y))}" r="2.5" fill="${s.color}"/>`);
   }
-  // legend, top right inside the plot
+  // legend, top right inside the plot, as wide as its longest label (about 6 px per character)
+  const legendWidth = 32 + 6.2 * Math.max(0, ...series.map((s) => s.label.length));
   series.forEach((s, i) => {
     const ly = top + 12 + i * 15;
-    const lx = right - 96;
+    const lx = right - legendWidth;
     out.push(`<line x1="${px(lx)}" x2="${px(lx + 18)}" y1="${px(ly - 4)}" y2="${px(ly - 4)}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
     out.push(`<text x="${px(lx + 24)}" y="${px(ly)}" fill="#111827">${esc(s.label)}</text>`);
   });

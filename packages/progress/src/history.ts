@@ -1,6 +1,6 @@
 import type { BackwardContext, BaseContext, EpochRecord, Plugin } from '@trainkit/core';
 
-/** The loss (and accuracy, when the trainer computes it) of one training batch. */
+/** The loss of one training batch, with its global step and epoch. */
 export interface StepRecord {
   /** Global optimizer step after this batch (1 for the first batch of a fit). */
   step: number;
@@ -37,10 +37,9 @@ export interface MetricHistory extends Plugin {
 }
 
 /**
- * Records the metrics of every epoch (and optionally every n-th batch loss). Works in Node
- * and in browsers; the file writer of `@trainkit/progress/node` (`historyWriter`) is
- * built on the same records. The records are part of the trainer's state, so a resumed run
- * keeps its earlier epochs.
+ * Records the metrics of every epoch (and optionally every n-th batch loss), in Node and in
+ * browsers; to keep files on disk in Node see `historyWriter` in `@trainkit/progress/node`.
+ * The records are part of the trainer's state, so a resumed run keeps its earlier epochs.
  *
  * @example
  * const history = metricHistory({ everySteps: 10 });

@@ -1,0 +1,49 @@
+/**
+ * What the playground offers. Each list is the single place to extend: a new optimizer,
+ * model or plugin package adds one entry here and the page shows it.
+ */
+import { type Optimizer, type Plugin, sgd } from '@trainkit/core';
+import { type Module, mnistCnn, mnistMlp } from '@trainkit/nn';
+import { adam } from '@trainkit/optim-adam';
+import { momentum } from '@trainkit/optim-momentum';
+
+export interface OptimizerChoice {
+  id: string;
+  label: string;
+  /** The learning rate the page suggests when this optimizer is picked. */
+  lr: number;
+  make(lr: number): Optimizer;
+}
+
+export interface ModelChoice {
+  id: string;
+  label: string;
+  make(): Module;
+}
+
+/** An optional plugin the page can switch on (regularization, augmentation, …). */
+export interface ExtraChoice {
+  id: string;
+  label: string;
+  make(): Plugin;
+}
+
+export const optimizers: OptimizerChoice[] = [
+  { id: 'sgd', label: 'SGD', lr: 0.1, make: (lr) => sgd({ lr }) },
+  { id: 'momentum', label: 'SGD + momentum 0.9', lr: 0.02, make: (lr) => momentum({ lr, momentum: 0.9 }) },
+  { id: 'adam', label: 'Adam', lr: 0.002, make: (lr) => adam({ lr }) },
+];
+
+export const models: ModelChoice[] = [
+  { id: 'mlp', label: 'MLP 784-128-10', make: () => mnistMlp({ hidden: 128 }) },
+  { id: 'cnn', label: 'reference CNN (slower)', make: () => mnistCnn() },
+];
+
+/** Dropout and augmentation join this list when their packages land. */
+export const extras: ExtraChoice[] = [];
+
+export function byId<T extends { id: string }>(list: readonly T[], id: string): T {
+  const found = list.find((c) => c.id === id);
+  if (found === undefined) throw new Error(`unknown choice "${id}" (known: ${list.map((c) => c.id).join(', ')})`);
+  return found;
+}

@@ -1,0 +1,155 @@
+/**
+ * The playground's page-side state: starts the worker, collects what it reports and turns
+ * it into chart SVGs (with @trainkit/progress's chart writer). Framework-free, so the Vue
+ * component stays a thin view.
+ */
+import { lineChartSvg } from '@trainkit/progress';
+import type { FromWorker, ToWorker } from './protocol';
+
+export type StartOptions = Omit<Extract<ToWorker, { type: 'start' }>, 'type'>;
+
+export interface PlaygroundState {
+  status: 'idle' | 'loading' | 'training' | 'stopping' | 'stopped' | 'finished' | 'error';
+  message: string;
+  step: number;
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  testAccuracy: number | null;
+  testLoss: number | null;
+  samplesPerSec: number;
+  seconds: number;
+  parameters: number;
+  trainLoss: Array<[number, number]>;
+  trainAccuracy: Array<[number, number]>;
+  testLossPoints: Array<[number, number]>;
+  testAccuracyPoints: Array<[number, number]>;
+}
+
+export function initialState(): PlaygroundState {
+  return {
+    status: 'idle',
+    message: '',
+    step: 0,
+    epoch: 0,
+    loss: NaN,
+    accuracy: NaN,
+    testAccuracy: null,
+    testLoss: null,
+    samplesPerSec: 0,
+    seconds: 0,
+    parameters: 0,
+    trainLoss: [],
+    trainAccuracy: [],
+    testLossPoints: [],
+    testAccuracyPoints: [],
+  };
+}
+
+/** Applies one worker message to the state (pure bookkeeping, no DOM). */
+export function reduce(state: PlaygroundState, m: FromWorker, started: number): void {
+  state.seconds = (performance.now() - started) / 1000;
+  switch (m.type) {
+    case 'ready':
+      state.status = 'training';
+      state.parameters = m.parameters;
+      state.message = `${m.nTrain} training digits, ${m.nTest} test digits, ${m.parameters} parameters`;
+      break;
+    case 'batch':
+      state.step = m.step;
+      state.epoch = m.epoch;
+      state.loss = m.loss;
+      state.accuracy = m.accuracy;
+      state.samplesPerSec = m.samplesPerSec;
+      state.trainLoss.push([m.step, m.loss]);
+      state.trainAccuracy.push([m.step, m.accuracy]);
+      break;
+    case 'eval':
+      state.testAccuracy = m.testAccuracy;
+      state.testLoss = m.testLoss;
+      state.testLossPoints.push([m.step, m.testLoss]);
+      state.testAccuracyPoints.push([m.step, m.testAccuracy]);
+      break;
+    case 'epoch':
+      break;
+    case 'done':
+      state.status = m.reason === 'finished' ? 'finished' : 'stopped';
+      state.seconds = m.seconds;
+      break;
+    case 'error':
+      state.status = 'error';
+      state.message = m.message;
+      break;
+  }
+}
+
+/** An exponential moving average of a series (the raw per-batch loss is noisy). */
+export function smooth(points: ReadonlyArray<[number, number]>, alpha = 0.1): Array<[number, number]> {
+  let ema = NaN;
+  return points.map(([x, y]) => {
+    ema = Number.isNaN(ema) ? y : ema + alpha * (y - ema);
+    return [x, ema];
+  });
+}
+
+export function lossChart(state: PlaygroundState): string {
+  return lineChartSvg({
+    title: 'loss',
+    xLabel: 'step',
+    width: 360,
+    height: 240,
+    series: [
+      { label: 'train (smoothed)', points: smooth(state.trainLoss) },
+      { label: 'test', points: state.testLossPoints, dashed: true },
+    ],
+  });
+}
+
+export function accuracyChart(state: PlaygroundState): string {
+  return lineChartSvg({
+    title: 'accuracy',
+    xLabel: 'step',
+    width: 360,
+    height: 240,
+    yDomain: [0, 1],
+    formatY: (y) => `${Math.round(100 * y)}%`,
+    series: [
+      { label: 'train (epoch mean)', points: state.trainAccuracy },
+      { label: 'test', points: state.testAccuracyPoints, dashed: true },
+    ],
+  });
+}
+
+/** Starts a training run in a new worker; `onUpdate` is called (at most once a frame) as reports arrive. */
+export function startTraining(options: StartOptions, state: PlaygroundState, onUpdate: () => void): { stop(): void; dispose(): void } {
+  const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'trainkit-playground' });
+  const started = performance.now();
+  let frame = 0;
+  const schedule = () => {
+    if (frame === 0) frame = requestAnimationFrame(() => ((frame = 0), onUpdate()));
+  };
+  Object.assign(state, initialState(), { status: 'loading', message: 'loading the digits…' });
+  worker.onmessage = (e: MessageEvent<FromWorker>) => {
+    reduce(state, e.data, started);
+    if (e.data.type === 'done' || e.data.type === 'error') {
+      worker.terminate();
+      onUpdate();
+    } else schedule();
+  };
+  worker.onerror = (e) => {
+    state.status = 'error';
+    state.message = e.message || 'the training worker failed to start';
+    onUpdate();
+  };
+  worker.postMessage({ type: 'start', ...options } satisfies ToWorker);
+  return {
+    stop() {
+      if (state.status === 'training' || state.status === 'loading') state.status = 'stopping';
+      worker.postMessage({ type: 'stop' } satisfies ToWorker);
+      onUpdate();
+    },
+    dispose() {
+      worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * The example runner: every file in docs/examples/ is a program that the site includes and
+ * that CI runs, on a small slice of the data (env vars) so the whole set takes seconds.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { root } from './entries';
+
+export const EXAMPLES_DIR = join(root, 'docs', 'examples');
+
+/** How CI runs one example: the environment that shrinks it, and what its output must show. */
+export interface ExampleSpec {
+  env?: Record<string, string>;
+  /** Every pattern must match the example's stdout. */
+  expect?: RegExp[];
+}
+
+const slice = { TRAIN_LIMIT: '1000', TEST_LIMIT: '500', EPOCHS: '1' };
+
+/** One entry per file in docs/examples/ (a test fails when a file is missing here). */
+export const EXAMPLES: Record<string, ExampleSpec> = {
+  'quickstart.ts': { env: slice, expect: [/epoch 1: loss \d\.\d{4}/, /test accuracy: \d+\.\d\d%/] },
+  'tensors.ts': { expect: [/^loss 4\.7500$/m, /same seed, same stream → equal: true/] },
+  'modules.ts': { expect: [/output shape \[2, 10\]/, /missing: 0, unexpected: 0/] },
+  'data.ts': { env: slice, expect: [/x \[4, 2\]/, /train 8 samples, val 2 samples/, /MNIST test: 500 digits of shape \[1, 28, 28\]/] },
+  'trainer.ts': { env: slice, expect: [/epoch 1: loss \d\.\d{4}, val accuracy/, /test accuracy \d+\.\d\d%/, /paused after 5 steps; resumed and finished at step 16/] },
+  'hook-order.ts': { expect: [/^setup\nonFitStart\nonTrainEpochStart\nonTrainBatchStart\nonAfterForward\nonLoss\nonBeforeBackward\nonAfterBackward\nonBeforeOptimizerStep\nonAfterOptimizerStep\nonTrainBatchEnd\nonTrainBatchStart[\s\S]*onTrainBatchEnd\nonValidationEpochStart\nonValidationBatchStart\nonValidationBatchEnd\nonValidationEpochEnd\nonTrainEpochEnd\nonFitEnd\nteardown\n$/] },
+  'progress.ts': { env: { ...slice, EPOCHS: '2' }, expect: [/^epoch 2\/2 {2}loss \d\.\d{4} {2}acc/m, /^epoch,loss,accuracy,valLoss,valAccuracy/m] },
+  'signum.ts': {},
+  'custom-optimizer.ts': { env: slice, expect: [/signum: test accuracy \d+\.\d\d% after 16 steps/] },
+  'optimizer-laws.ts': { env: { NUM_RUNS: '30' }, expect: [/signum keeps the 4 laws/] },
+  'early-stopping.ts': {},
+  'custom-plugin.ts': { env: { ...slice, EPOCHS: '2' }, expect: [/epoch 2: val loss \d\.\d{4}, mean grad norm \d/] },
+  'determinism.ts': { env: { TRAIN_LIMIT: '640' }, expect: [/seed 0 twice: identical true; seed 0 vs 1: identical false; resumed: identical true/] },
+};
+
+export interface ExampleResult {
+  file: string;
+  ok: boolean;
+  seconds: number;
+  stdout: string;
+  /** Why it failed: the exit status and stderr, or the pattern the output missed. */
+  problem: string | null;
+}
+
+/** Runs one example file the way the README runs TypeScript (source condition + tsx). */
+export function runExample(path: string, spec: ExampleSpec = {}, timeoutMs = 120_000): Promise<ExampleResult> {
+  const started = performance.now();
+  const file = relative(root, path);
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--conditions=@trainkit/source', '--import', 'tsx', path],
+      { cwd: root, env: { ...process.env, NO_COLOR: '1', ...spec.env }, timeout: timeoutMs, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        const seconds = (performance.now() - started) / 1000;
+        let problem: string | null = null;
+        if (error) problem = `exited with ${error.code ?? error.signal}: ${stderr.trim().split('\n').slice(-8).join('\n')}`;
+        else for (const re of spec.expect ?? []) if (!re.test(stdout)) problem ??= `output does not match ${re}:\n${stdout}`;
+        resolve({ file, ok: problem === null, seconds, stdout, problem });
+      },
+    );
+  });
+}
+
+/** Runs every example (two at a time), in file order. */
+export async function runAllExamples(concurrency = 2): Promise<ExampleResult[]> {
+  const files = exampleFiles();
+  const results: ExampleResult[] = new Array(files.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const i = next++;
+      results[i] = await runExample(join(EXAMPLES_DIR, files[i]), EXAMPLES[files[i]] ?? {});
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return results;
+}
+
+/** The example programs: every .ts file in docs/examples/. */
+export function exampleFiles(): string[] {
+  return readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.ts')).sort();
+}
+
+/** A code include in a page: `<<< @/examples/file.ts#region`. */
+export interface Include {
+  page: string;
+  file: string;
+  region: string | null;
+}
+
+/** Every `<<<` include of every Markdown page under docs/ (generated API pages excluded). */
+export function includes(): Include[] {
+  const out: Include[] = [];
+  for (const page of markdownPages()) {
+    const text = readFileSync(join(root, 'docs', page), 'utf8');
+    for (const m of text.matchAll(/^<<< @\/([^\s#{]+)(?:#([\w-]+))?/gm)) out.push({ page, file: m[1], region: m[2] ?? null });
+  }
+  return out;
+}
+
+/** Markdown pages written by hand (docs/api is generated). */
+export function markdownPages(dir = '', acc: string[] = []): string[] {
+  for (const entry of readdirSync(join(root, 'docs', dir), { withFileTypes: true })) {
+    const rel = dir === '' ? entry.name : `${dir}/${entry.name}`;
+    if (entry.isDirectory()) {
+      if (!['api', 'public', 'examples', 'node_modules'].includes(entry.name) && !entry.name.startsWith('.')) markdownPages(rel, acc);
+    } else if (entry.name.endsWith('.md')) acc.push(rel);
+  }
+  return acc.sort();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const results = await runAllExamples();
+  for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.file.padEnd(40)} ${r.seconds.toFixed(1).padStart(5)} s${r.problem ? `\n${r.problem}` : ''}`);
+  process.exitCode = results.every((r) => r.ok) ? 0 : 1;
+}
