@@ -23,6 +23,8 @@ export interface LineChartOptions {
   yDomain?: readonly [number, number];
   /** Formats y tick labels; default: up to 3 significant decimals. */
   formatY?: (y: number) => string;
+  /** Where the legend goes inside the plot; default `top-right` (use `bottom-right` for rising curves). */
+  legend?: 'top-right' | 'bottom-right';
 }
 
 /** Options of {@link trainingCurvesSvg}. */
@@ -128,8 +130,9 @@ function chartBody(options: LineChartOptions, x0: number, y0: number, w: number,
   }
   // legend, top right inside the plot, as wide as its longest label (about 6 px per character)
   const legendWidth = 32 + 6.2 * Math.max(0, ...series.map((s) => s.label.length));
+  const legendTop = options.legend === 'bottom-right' ? bottom - 8 - 15 * series.length : top;
   series.forEach((s, i) => {
-    const ly = top + 12 + i * 15;
+    const ly = legendTop + 12 + i * 15;
     const lx = right - legendWidth;
     out.push(`<line x1="${px(lx)}" x2="${px(lx + 18)}" y1="${px(ly - 4)}" y2="${px(ly - 4)}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
     out.push(`<text x="${px(lx + 24)}" y="${px(ly)}" fill="#111827">${esc(s.label)}</text>`);
@@ -176,6 +179,7 @@ export function trainingCurvesSvg(records: readonly EpochRecord[], options: Trai
       title: 'accuracy',
       xLabel: 'epoch',
       formatY: pct,
+      legend: 'bottom-right',
       series: [
         { label: 'train', points: seriesOf(records, 'accuracy') },
         { label: 'validation', points: seriesOf(records, 'valAccuracy'), dashed: true },

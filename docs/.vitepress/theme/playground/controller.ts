@@ -112,6 +112,7 @@ export function accuracyChart(state: PlaygroundState): string {
     width: 360,
     height: 240,
     yDomain: [0, 1],
+    legend: 'bottom-right',
     formatY: (y) => `${Math.round(100 * y)}%`,
     series: [
       { label: 'train (epoch mean)', points: state.trainAccuracy },
