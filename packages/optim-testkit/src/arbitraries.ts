@@ -30,7 +30,9 @@ export function float32Values({ max = 1e3 }: { max?: number } = {}): fc.Arbitrar
  * values for which eps-dependent laws (Adam's) hold to a tight tolerance.
  */
 export function wellScaledValues({ min = 1e-2, max = 1e3 }: { min?: number; max?: number } = {}): fc.Arbitrary<number> {
-  const magnitude = fc.float({ min: f(min), max: f(max), noNaN: true });
+  const [lo, hi] = [f(min), f(max)];
+  const decimal = fc.tuple(fc.integer({ min: 1, max: 9999 }), fc.integer({ min: -12, max: 6 })).map(([d, e]) => Math.max(lo, Math.min(hi, f(d * 10 ** e))));
+  const magnitude = fc.oneof({ withCrossShrink: true }, decimal, fc.float({ min: lo, max: hi, noNaN: true }));
   return fc.oneof({ arbitrary: fc.tuple(magnitude, fc.boolean()).map(([v, neg]) => (neg ? -v : v)), weight: 5 }, { arbitrary: fc.constant(0), weight: 1 });
 }
 
