@@ -16,8 +16,14 @@ export type Hyperparams = { lr: number } & Record<string, number | boolean>;
 /** Selects parameters by name: a list, a pattern, or a predicate. */
 export type ParamSelector = readonly string[] | RegExp | ((name: string) => boolean);
 
+/** The named (non-index-signature) keys of H, all optional. */
+type KnownPartial<H> = { [K in keyof H as string extends K ? never : K]?: H[K] };
+
+/** For the open `Hyperparams` type (chains built without a concrete type), any further key is allowed. */
+type OpenKeys<H, V> = string extends keyof H ? Record<string, V> : unknown;
+
 /** A parameter group: which parameters, and the hyperparameters that differ from the defaults. */
-export type GroupSpec<H extends Hyperparams> = { params: ParamSelector } & Partial<H>;
+export type GroupSpec<H extends Hyperparams> = { params: ParamSelector } & KnownPartial<H> & OpenKeys<H, number | boolean | ParamSelector | undefined>;
 
 /** A resolved parameter group. `initialLr` is what schedules scale from. */
 export interface ParamGroup<H extends Hyperparams> {
@@ -87,7 +93,8 @@ export interface OptimizerSpec<H extends Hyperparams> {
   stepAll?: (args: ReadonlyArray<UpdateArgs<H>>) => void;
 }
 
-export type OptimizerOptions<H extends Hyperparams> = Partial<H> & { groups?: ReadonlyArray<GroupSpec<H>> };
+/** Options of an optimizer factory: hyperparameter overrides plus parameter groups. */
+export type OptimizerOptions<H extends Hyperparams> = KnownPartial<H> & { groups?: ReadonlyArray<GroupSpec<H>> } & OpenKeys<H, number | boolean | ReadonlyArray<GroupSpec<H>> | undefined>;
 
 function matches(select: ParamSelector, name: string): boolean {
   if (typeof select === 'function') return select(name);
@@ -129,8 +136,8 @@ export function defineOptimizer<H extends Hyperparams>(spec: OptimizerSpec<H>): 
   }
   if (typeof spec.defaults?.lr !== 'number') throw new ConfigError(`defineOptimizer("${spec.name}"): defaults must include a numeric lr`);
   const slotNames = spec.slots ?? [];
-  return (options = {}) => {
-    const { groups: groupSpecs = [], ...overrides } = options;
+  return (options = {} as OptimizerOptions<H>) => {
+    const { groups: groupSpecs = [], ...overrides } = options as { groups?: ReadonlyArray<GroupSpec<H>> } & Record<string, unknown>;
     for (const k of Object.keys(overrides)) {
       if (!(k in spec.defaults)) throw new ConfigError(`${spec.name}: unknown option "${k}" (known: ${Object.keys(spec.defaults).join(', ')}, groups)`);
     }

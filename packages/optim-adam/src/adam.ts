@@ -48,7 +48,7 @@ function adamUpdate(a: UpdateArgs<AdamHyper>, coupledDecay: boolean): void {
     const p = value[i];
     const g = coupledDecay && wd !== 0 ? f(grad[i] + wd * p) : grad[i];
     const mi = f(f(m[i] * b1) + g * c1);
-    const vi = f(f(v[i] * b2) + f(f(c2 * g) * g));
+    const vi = f(f(v[i] * b2) + f(c2 * g) * g); // torch's addcmul_ is one fused multiply-add
     m[i] = mi;
     v[i] = vi;
     let s = vi;

@@ -38,7 +38,7 @@ export const adagrad = defineOptimizer({
     for (let i = 0; i < value.length; i++) {
       const p = value[i];
       const g = wd === 0 ? grad[i] : f(grad[i] + wd * p);
-      const s = f(sum[i] + f(g * g));
+      const s = f(sum[i] + g * g); // torch's addcmul_ is one fused multiply-add
       sum[i] = s;
       value[i] = p + f(f(clr * g) / f(f(Math.sqrt(s)) + eps));
     }

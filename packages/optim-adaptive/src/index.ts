@@ -5,3 +5,4 @@
  */
 export { adagrad, scaleByAdagrad } from './adagrad';
 export { rmsprop, scaleByRms } from './rmsprop';
+export type { RmspropHyper } from './rmsprop';

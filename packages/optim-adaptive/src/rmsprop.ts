@@ -10,6 +10,9 @@ function validate(h: Readonly<Record<string, number | boolean>>): string | undef
   return undefined;
 }
 
+/** Hyperparameters of {@link rmsprop}. */
+export type RmspropHyper = { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean };
+
 /**
  * RMSProp (Hinton 2012), exactly torch.optim.RMSprop: `sq ← α·sq + (1−α)·g²`; with `centered`,
  * also `ḡ ← α·ḡ + (1−α)·g` and the denominator uses the variance `sq − ḡ²`;
@@ -25,7 +28,7 @@ function validate(h: Readonly<Record<string, number | boolean>>): string | undef
  * @example
  * const opt = rmsprop({ lr: 1e-3, centered: true, momentum: 0.9 });
  */
-export const rmsprop = defineOptimizer({
+export const rmsprop = defineOptimizer<RmspropHyper>({
   name: 'optim-adaptive/rmsprop',
   defaults: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false },
   slots: ['squareAvg', 'gradAvg', 'momentumBuffer'],
@@ -41,13 +44,13 @@ export const rmsprop = defineOptimizer({
     for (let i = 0; i < value.length; i++) {
       const p = value[i];
       const g = wd === 0 ? grad[i] : f(grad[i] + wd * p);
-      const sq = f(f(squareAvg[i] * a) + f(f(c * g) * g));
+      const sq = f(f(squareAvg[i] * a) + f(c * g) * g); // torch's addcmul_ is one fused multiply-add
       squareAvg[i] = sq;
       let avg: number;
       if (hyper.centered) {
         const ga = f(f(gradAvg[i] * a) + g * c);
         gradAvg[i] = ga;
-        avg = f(f(Math.sqrt(f(sq - f(ga * ga)))) + eps);
+        avg = f(f(Math.sqrt(f(sq - ga * ga))) + eps);
       } else {
         avg = f(f(Math.sqrt(sq)) + eps);
       }

@@ -12,6 +12,9 @@ function validate(h: { momentum: number; dampening: number; nesterov: boolean; w
   return undefined;
 }
 
+/** Hyperparameters of {@link momentum}. */
+export type MomentumHyper = { lr: number; momentum: number; dampening: number; nesterov: boolean; weightDecay: number };
+
 /**
  * SGD with momentum, exactly torch.optim.SGD: with d = g + weightDecay·p,
  * `buf ← momentum·buf + (1 − dampening)·d` (the first step sets `buf ← d`, skipping dampening),
@@ -28,7 +31,7 @@ function validate(h: { momentum: number; dampening: number; nesterov: boolean; w
  * @example
  * const trainer = new Trainer({ optimizer: momentum({ lr: 0.01, momentum: 0.9, nesterov: true }) });
  */
-export const momentum = defineOptimizer({
+export const momentum = defineOptimizer<MomentumHyper>({
   name: 'optim-momentum/momentum',
   defaults: { lr: 0.01, momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0 },
   slots: ['momentumBuffer'],
