@@ -4,11 +4,26 @@ import { defineConfig } from 'vitest/config';
 // "@trainkit/source" condition first, pointing at src/index.ts.
 const conditions = ['@trainkit/source', 'module', 'node', 'development|production'];
 
+// The kernel-level suites run once more on each kernel backend forced for every size (the
+// default run picks WebAssembly or JS per call): the same GEMM, convolution, gradient-check
+// and optimizer-equivalence tests pass on both (see setKernelBackend in @trainkit/tensor).
+const kernelSuites = [
+  'packages/tensor/src/kernels/**/*.test.ts',
+  'packages/tensor/src/ops/*.test.ts',
+  'packages/tensor/src/gradcheck.test.ts',
+  'packages/optim-adam/src/**/*.test.ts',
+  'packages/optim-momentum/src/**/*.test.ts',
+];
+
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['@trainkit/source'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'tools/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
+    projects: [
+      { extends: true, test: { name: 'default', include: ['packages/*/src/**/*.test.ts', 'tools/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts'] } },
+      { extends: true, test: { name: 'kernels:js', include: kernelSuites, env: { TRAINKIT_KERNELS: 'js' } } },
+      { extends: true, test: { name: 'kernels:wasm', include: kernelSuites, env: { TRAINKIT_KERNELS: 'wasm' } } },
+    ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -16,6 +16,7 @@ export { conv2d } from './ops/conv';
 export { maxPool2d, avgPool2d } from './ops/pool';
 export { crossEntropy, mse } from './ops/loss';
 export { gemm } from './kernels/gemm';
+export { setKernelBackend, getKernelBackend, initKernels } from './kernels/wasm/runtime';
 export { im2col, col2im } from './kernels/im2col';
 export { gradcheck, assertGradients } from './gradcheck';
 
@@ -28,5 +29,6 @@ export type { Pair, Conv2dOptions } from './ops/conv';
 export type { Pool2dOptions } from './ops/pool';
 export type { Target, LossOptions } from './ops/loss';
 export type { GemmArgs } from './kernels/gemm';
+export type { KernelBackend } from './kernels/wasm/runtime';
 export type { ConvGeometry } from './kernels/im2col';
 export type { GradcheckOptions, GradcheckResult } from './gradcheck';

@@ -1,7 +1,14 @@
+import { wasmForced, wasmKernels } from './wasm/runtime';
+import { WASM_GEMM_MIN_WORK, wasmGemm } from './wasm/gemm';
+
 /**
  * C = op(A)·op(B) (+ C when `accumulate`), on flat row-major Float32Arrays.
  *
- * A packed, cache-blocked GEMM in the BLIS style: B is packed into KC×NR column panels and
+ * Runs on the WebAssembly SIMD kernel (assembly/gemm.ts) when it is available and the
+ * product is big enough to repay copying the operands into wasm memory; otherwise on the
+ * JavaScript kernel below. See `setKernelBackend`.
+ *
+ * The JavaScript kernel is a packed, cache-blocked GEMM in the BLIS style: B is packed into KC×NR column panels and
  * A into MC×KC row panels (transposition is absorbed by the packing), and a 4×4
  * register-tiled micro-kernel accumulates in locals. Packing buffers are module-level and
  * reused, so steady-state calls allocate nothing.
@@ -34,7 +41,24 @@ export interface GemmArgs {
   accumulate?: boolean;
 }
 
+/**
+ * C = op(A)·op(B) (+ C when `accumulate`): the matrix product every layer runs on.
+ *
+ * @example
+ * // C[2×2] = A[2×3] · B[3×2]
+ * gemm({ transA: false, transB: false, M: 2, N: 2, K: 3, A, B, C });
+ */
 export function gemm(args: GemmArgs): void {
+  const k = wasmKernels();
+  if (k !== null && args.M > 0 && args.N > 0 && args.K > 0 && (wasmForced() || args.M * args.N * args.K >= WASM_GEMM_MIN_WORK)) {
+    wasmGemm(k, args);
+  } else {
+    gemmJs(args);
+  }
+}
+
+/** @internal The JavaScript kernel (the fallback, and the reference the wasm kernel is tested against). */
+export function gemmJs(args: GemmArgs): void {
   const { transA, transB, M, N, K, A, B, C } = args;
   const aOff = args.aOffset ?? 0;
   const bOff = args.bOffset ?? 0;

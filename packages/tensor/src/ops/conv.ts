@@ -1,5 +1,7 @@
 import { gemm } from '../kernels/gemm';
 import { type ConvGeometry, col2im, im2col } from '../kernels/im2col';
+import { wasmConv2dBackward, wasmConv2dForward } from '../kernels/wasm/conv';
+import { wasmKernels } from '../kernels/wasm/runtime';
 import { ShapeError, ValueError, formatShape } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 
@@ -44,7 +46,8 @@ function scratch(which: 'cols' | 'dcols', size: number): Float32Array {
  * 2-D cross-correlation (PyTorch's conv2d): x [N, C, H, W], weight [OC, C, KH, KW],
  * bias [OC] → [N, OC, OH, OW]. Each image is unfolded (im2col, into a reused buffer) and
  * multiplied by the weight matrix with the packed GEMM; the backward pass does the same
- * for the weight gradient and folds the input gradient back with col2im.
+ * for the weight gradient and folds the input gradient back with col2im. With the wasm
+ * kernels the whole batch runs in WebAssembly memory: copied in once, copied out once.
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   assertNCHW('conv2d', x);
@@ -67,12 +70,16 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const ckk = C * KH * KW;
   const ohw = OH * OW;
   const out = new Float32Array(N * OC * ohw);
-  const cols = scratch('cols', ckk * ohw);
-  for (let n = 0; n < N; n++) {
-    im2col(x.data, n * C * H * W, g, cols);
-    const o = n * OC * ohw;
-    if (bias) for (let c = 0; c < OC; c++) out.fill(bias.data[c], o + c * ohw, o + (c + 1) * ohw);
-    gemm({ transA: false, transB: false, M: OC, N: ohw, K: ckk, A: weight.data, B: cols, C: out, cOffset: o, accumulate: !!bias });
+  const wasm = wasmKernels();
+  if (wasm !== null) wasmConv2dForward(wasm, x.data, weight.data, bias ? bias.data : null, g, N, OC, out);
+  else {
+    const cols = scratch('cols', ckk * ohw);
+    for (let n = 0; n < N; n++) {
+      im2col(x.data, n * C * H * W, g, cols);
+      const o = n * OC * ohw;
+      if (bias) for (let c = 0; c < OC; c++) out.fill(bias.data[c], o + c * ohw, o + (c + 1) * ohw);
+      gemm({ transA: false, transB: false, M: OC, N: ohw, K: ckk, A: weight.data, B: cols, C: out, cOffset: o, accumulate: !!bias });
+    }
   }
   const parents = bias ? [x, weight, bias] : [x, weight];
   return fromOp('conv2d', out, [N, OC, OH, OW], parents, (res) => () => {
@@ -91,10 +98,12 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     const needW = weight.requiresGrad;
     const needX = x.requiresGrad;
     if (!needW && !needX) return;
-    const colsB = scratch('cols', ckk * ohw);
-    const dcols = scratch('dcols', ckk * ohw);
     const gw = needW ? gradOf(weight) : null;
     const gx = needX ? gradOf(x) : null;
+    const wasmB = wasmKernels();
+    if (wasmB !== null) return wasmConv2dBackward(wasmB, x.data, weight.data, gout, g, N, OC, gw, gx);
+    const colsB = scratch('cols', ckk * ohw);
+    const dcols = scratch('dcols', ckk * ohw);
     for (let n = 0; n < N; n++) {
       const o = n * OC * ohw;
       if (gw) {

@@ -1,0 +1,210 @@
+// Packed, cache-blocked single-precision GEMM with a WebAssembly SIMD micro-kernel.
+//
+// C = op(A)·op(B) (+ C), row-major, every pointer a byte offset into linear memory. The
+// JS side owns the memory layout: it copies operands in, passes a `work` area of
+// gemmWorkBytes() bytes for the packed panels, and copies the result out.
+//
+// Blocking follows BLIS: B is packed into KC×NR column panels, A into MC×KC row panels
+// (MR rows interleaved per k), and an MR×NR register tile accumulates in v128 locals.
+
+const MR: i32 = 6;
+const NR: i32 = 8;
+const KC: i32 = 256;
+const MC: i32 = 120;
+const NC: i32 = 2048;
+
+/** Bytes of scratch the caller must pass as `work` to {@link gemm}. */
+export function gemmWorkBytes(): i32 {
+  return (MC * KC + KC * NC + MR * NR) * 4;
+}
+
+/** Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-wide panels (zero-padded): dst[panel][k][0..NR). */
+function packB(b: usize, ldb: i32, trans: bool, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
+  for (let j0 = 0; j0 < nc; j0 += NR) {
+    const w = min(NR, nc - j0);
+    if (!trans) {
+      let src = b + ((<usize>pc * ldb + jc + j0) << 2);
+      if (w == NR) {
+        for (let k = 0; k < kc; k++) {
+          v128.store(dst, v128.load(src));
+          v128.store(dst, v128.load(src, 16), 16);
+          src += <usize>ldb << 2;
+          dst += NR << 2;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let j = 0; j < NR; j++) store<f32>(dst + (j << 2), j < w ? load<f32>(src + (j << 2)) : 0);
+          src += <usize>ldb << 2;
+          dst += NR << 2;
+        }
+      }
+    } else {
+      // B stored N×K: walk each of the panel's columns along k (contiguous reads)
+      for (let j = 0; j < NR; j++) {
+        let out = dst + (j << 2);
+        if (j < w) {
+          let src = b + ((<usize>(jc + j0 + j) * ldb + pc) << 2);
+          for (let k = 0; k < kc; k++) {
+            store<f32>(out, load<f32>(src));
+            src += 4;
+            out += NR << 2;
+          }
+        } else {
+          for (let k = 0; k < kc; k++) {
+            store<f32>(out, 0);
+            out += NR << 2;
+          }
+        }
+      }
+      dst += (<usize>kc * NR) << 2;
+    }
+  }
+}
+
+/** Packs op(A)[ic:ic+mc, pc:pc+kc] into MR-tall panels (zero-padded): dst[panel][k][0..MR). */
+function packA(a: usize, lda: i32, trans: bool, ic: i32, pc: i32, mc: i32, kc: i32, dst: usize): void {
+  for (let i0 = 0; i0 < mc; i0 += MR) {
+    const h = min(MR, mc - i0);
+    if (!trans) {
+      // A stored M×K: each row is contiguous along k
+      for (let i = 0; i < MR; i++) {
+        let out = dst + (i << 2);
+        if (i < h) {
+          let src = a + ((<usize>(ic + i0 + i) * lda + pc) << 2);
+          for (let k = 0; k < kc; k++) {
+            store<f32>(out, load<f32>(src));
+            src += 4;
+            out += MR << 2;
+          }
+        } else {
+          for (let k = 0; k < kc; k++) {
+            store<f32>(out, 0);
+            out += MR << 2;
+          }
+        }
+      }
+    } else {
+      // A stored K×M: the MR values of one k are contiguous
+      let src = a + ((<usize>pc * lda + ic + i0) << 2);
+      let out = dst;
+      for (let k = 0; k < kc; k++) {
+        for (let i = 0; i < MR; i++) store<f32>(out + (i << 2), i < h ? load<f32>(src + (i << 2)) : 0);
+        src += <usize>lda << 2;
+        out += MR << 2;
+      }
+    }
+    dst += (<usize>kc * MR) << 2;
+  }
+}
+
+@inline
+function storeRow(c: usize, lo: v128, hi: v128, add: bool): void {
+  if (add) {
+    v128.store(c, f32x4.add(v128.load(c), lo));
+    v128.store(c, f32x4.add(v128.load(c, 16), hi), 16);
+  } else {
+    v128.store(c, lo);
+    v128.store(c, hi, 16);
+  }
+}
+
+/** The MR×NR register tile: C[0:h, 0:w] (+)= Apanel · Bpanel over kc. */
+function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, add: bool, h: i32, w: i32, tile: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 16);
+    c40 = f32x4.add(c40, f32x4.mul(a, b0));
+    c41 = f32x4.add(c41, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 20);
+    c50 = f32x4.add(c50, f32x4.mul(a, b0));
+    c51 = f32x4.add(c51, f32x4.mul(a, b1));
+    pa += MR << 2;
+    pb += NR << 2;
+  }
+  if (h == MR && w == NR) {
+    storeRow(c, c00, c01, add);
+    storeRow(c + ldc, c10, c11, add);
+    storeRow(c + 2 * ldc, c20, c21, add);
+    storeRow(c + 3 * ldc, c30, c31, add);
+    storeRow(c + 4 * ldc, c40, c41, add);
+    storeRow(c + 5 * ldc, c50, c51, add);
+    return;
+  }
+  // partial tile: spill to `tile`, then copy the valid h×w corner
+  v128.store(tile, c00); v128.store(tile, c01, 16);
+  v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+  v128.store(tile, c20, 64); v128.store(tile, c21, 80);
+  v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+  v128.store(tile, c40, 128); v128.store(tile, c41, 144);
+  v128.store(tile, c50, 160); v128.store(tile, c51, 176);
+  for (let i = 0; i < h; i++) {
+    const row = c + <usize>i * ldc;
+    const t = tile + ((<usize>i * NR) << 2);
+    for (let j = 0; j < w; j++) {
+      const p = row + (j << 2);
+      const v = load<f32>(t + (j << 2));
+      store<f32>(p, add ? load<f32>(p) + v : v);
+    }
+  }
+}
+
+function macroKernel(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, add: bool, tile: usize): void {
+  const ldcBytes = <usize>ldc << 2;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const w = min(NR, nc - jr);
+    const bp = pb + ((<usize>jr * kc) << 2);
+    for (let ir = 0; ir < mc; ir += MR) {
+      const h = min(MR, mc - ir);
+      microKernel(kc, pa + ((<usize>ir * kc) << 2), bp, c + <usize>ir * ldcBytes + (<usize>jr << 2), ldcBytes, add, h, w, tile);
+    }
+  }
+}
+
+/**
+ * C[M×N] (+)= op(A)·op(B). With transA, A is stored K×M; with transB, B is stored N×K.
+ * `ldc` is C's row stride in elements (N for a dense C).
+ */
+export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, ldc: i32, accumulate: bool, work: usize): void {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate) for (let i = 0; i < M; i++) memory.fill(c + ((<usize>i * ldc) << 2), 0, <usize>N << 2);
+    return;
+  }
+  const lda = transA ? M : K;
+  const ldb = transB ? K : N;
+  const pa = work;
+  const pb = work + ((<usize>MC * KC) << 2);
+  const tile = pb + ((<usize>KC * NC) << 2);
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      packB(b, ldb, transB, pc, jc, kc, nc, pb);
+      const add = accumulate || pc > 0;
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = min(MC, M - ic);
+        packA(a, lda, transA, ic, pc, mc, kc, pa);
+        macroKernel(mc, nc, kc, pa, pb, c + ((<usize>ic * ldc + jc) << 2), ldc, add, tile);
+      }
+    }
+  }
+}

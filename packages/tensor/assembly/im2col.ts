@@ -1,0 +1,90 @@
+// im2col / col2im over one [C, H, W] image, as in src/kernels/im2col.ts (byte-offset pointers).
+
+/**
+ * Unfolds the image at `x` into `cols` [C·KH·KW, OH·OW]: row (c, kh, kw) holds the pixel each
+ * output position sees through that tap, 0 in the padding.
+ */
+export function im2col(
+  x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32,
+  strideH: i32, strideW: i32, padH: i32, padW: i32, dilationH: i32, dilationW: i32, cols: usize,
+): void {
+  let dst = cols;
+  for (let c = 0; c < C; c++) {
+    const plane = x + ((<usize>c * H * W) << 2);
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const dx = kw * dilationW - padW;
+        const lo = strideW == 1 ? min(OW, max(0, -dx)) : 0;
+        const hi = strideW == 1 ? max(lo, min(OW, W - dx)) : 0;
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * strideH - padH + kh * dilationH;
+          if (ih < 0 || ih >= H) {
+            memory.fill(dst, 0, <usize>OW << 2);
+          } else {
+            const src = plane + ((<usize>ih * W) << 2);
+            if (strideW == 1) {
+              if (lo > 0) memory.fill(dst, 0, <usize>lo << 2);
+              if (hi > lo) memory.copy(dst + (<usize>lo << 2), src + (<usize>(lo + dx) << 2), <usize>(hi - lo) << 2);
+              if (OW > hi) memory.fill(dst + (<usize>hi << 2), 0, <usize>(OW - hi) << 2);
+            } else {
+              for (let ow = 0; ow < OW; ow++) {
+                const iw = ow * strideW + dx;
+                store<f32>(dst + (<usize>ow << 2), iw >= 0 && iw < W ? load<f32>(src + (<usize>iw << 2)) : 0);
+              }
+            }
+          }
+          dst += <usize>OW << 2;
+        }
+      }
+    }
+  }
+}
+
+/** The adjoint of {@link im2col}: adds each column entry onto the pixel of `dx` it came from. */
+export function col2im(
+  cols: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32,
+  strideH: i32, strideW: i32, padH: i32, padW: i32, dilationH: i32, dilationW: i32, dx: usize,
+): void {
+  let src = cols;
+  for (let c = 0; c < C; c++) {
+    const plane = dx + ((<usize>c * H * W) << 2);
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const offW = kw * dilationW - padW;
+        const lo = strideW == 1 ? min(OW, max(0, -offW)) : 0;
+        const hi = strideW == 1 ? max(lo, min(OW, W - offW)) : 0;
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * strideH - padH + kh * dilationH;
+          if (ih >= 0 && ih < H) {
+            const row = plane + ((<usize>ih * W) << 2);
+            if (strideW == 1) {
+              // contiguous run: vector adds, then the scalar tail
+              let d = row + (<usize>(lo + offW) << 2);
+              let s = src + (<usize>lo << 2);
+              let n = hi - lo;
+              for (; n >= 4; n -= 4) {
+                v128.store(d, f32x4.add(v128.load(d), v128.load(s)));
+                d += 16;
+                s += 16;
+              }
+              for (; n > 0; n--) {
+                store<f32>(d, load<f32>(d) + load<f32>(s));
+                d += 4;
+                s += 4;
+              }
+            } else {
+              for (let ow = 0; ow < OW; ow++) {
+                const iw = ow * strideW + offW;
+                if (iw >= 0 && iw < W) {
+                  const d = row + (<usize>iw << 2);
+                  store<f32>(d, load<f32>(d) + load<f32>(src + (<usize>ow << 2)));
+                }
+              }
+            }
+          }
+          src += <usize>OW << 2;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,6 @@
+// trainkit's WebAssembly SIMD kernels (AssemblyScript). Built by scripts/build-wasm.mjs into
+// src/kernels/wasm/module.generated.ts (base64), so the module loads in Node and browsers.
+// No runtime and no allocation: the JS side owns the linear memory layout.
+export { gemm, gemmWorkBytes } from './gemm';
+export { im2col, col2im } from './im2col';
+export { adamStep, momentumStep } from './optim';

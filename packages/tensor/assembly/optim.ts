@@ -1,0 +1,111 @@
+// Fused optimizer update loops, bit-exact with the JS loops in @trainkit/optim-adam and
+// @trainkit/optim-momentum: products of two float32 values are exact in float64, so
+// float32(a + b·c) computed in f64 reproduces torch's fused multiply-add the way the JS
+// code's Math.fround(a + b * c) does; every other operation is a plain float32 op.
+
+/** float32(x + y·z) per lane, via f64 (z is a splat f64x2). */
+@inline
+function addMul(x: v128, y: v128, z: v128): v128 {
+  const xh = i32x4.shuffle(x, x, 2, 3, 2, 3);
+  const yh = i32x4.shuffle(y, y, 2, 3, 2, 3);
+  const lo = f64x2.add(f64x2.promote_low_f32x4(x), f64x2.mul(f64x2.promote_low_f32x4(y), z));
+  const hi = f64x2.add(f64x2.promote_low_f32x4(xh), f64x2.mul(f64x2.promote_low_f32x4(yh), z));
+  return i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+@inline
+function addMul1(x: f32, y: f32, z: f64): f32 {
+  return <f32>(<f64>x + <f64>y * z);
+}
+
+/** Flags for {@link adamStep}. */
+const COUPLED_DECAY = 1; // g ← g + wd·p (Adam's weightDecay)
+const AMSGRAD = 2; // s ← max(vmax, v)
+const DECOUPLED_DECAY = 4; // p ← p·shrink first (AdamW)
+
+/**
+ * One Adam/AdamW/AMSGrad update of n parameters in place (torch.optim arithmetic):
+ * m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← p + stepSize·m / (√s / bc2 + eps).
+ * Scalars arrive already rounded to float32 where the JS loop rounds them.
+ */
+export function adamStep(
+  p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32,
+  b1: f32, b2: f32, c1: f32, c2: f32, eps: f32, wd: f32, stepSize: f32, bc2: f32, shrink: f32, flags: i32,
+): void {
+  const coupled = (flags & COUPLED_DECAY) != 0;
+  const amsgrad = (flags & AMSGRAD) != 0;
+  const decoupled = (flags & DECOUPLED_DECAY) != 0;
+  const b1v = f32x4.splat(b1), b2v = f32x4.splat(b2), c2v = f32x4.splat(c2);
+  const epsv = f32x4.splat(eps), stepv = f32x4.splat(stepSize), bc2v = f32x4.splat(bc2), shrinkv = f32x4.splat(shrink);
+  const c1d = f64x2.splat(<f64>c1), wdd = f64x2.splat(<f64>wd);
+  const n4 = n & ~3;
+  let off: usize = 0;
+  const end = <usize>n4 << 2;
+  for (; off < end; off += 16) {
+    let pv = v128.load(p + off);
+    if (decoupled) pv = f32x4.mul(pv, shrinkv);
+    let gv = v128.load(g + off);
+    if (coupled) gv = addMul(gv, pv, wdd);
+    const mi = addMul(f32x4.mul(v128.load(m + off), b1v), gv, c1d);
+    const vi = f32x4.add(f32x4.mul(v128.load(v + off), b2v), f32x4.mul(f32x4.mul(c2v, gv), gv));
+    v128.store(m + off, mi);
+    v128.store(v + off, vi);
+    let s = vi;
+    if (amsgrad) {
+      s = f32x4.max(v128.load(vmax + off), vi);
+      v128.store(vmax + off, s);
+    }
+    const denom = f32x4.add(f32x4.div(f32x4.sqrt(s), bc2v), epsv);
+    v128.store(p + off, f32x4.add(pv, f32x4.div(f32x4.mul(stepv, mi), denom)));
+  }
+  for (let i = n4; i < n; i++) {
+    const o = <usize>i << 2;
+    let pi = load<f32>(p + o);
+    if (decoupled) pi = pi * shrink;
+    let gi = load<f32>(g + o);
+    if (coupled) gi = addMul1(gi, pi, <f64>wd);
+    const mi = addMul1(load<f32>(m + o) * b1, gi, <f64>c1);
+    const vi = load<f32>(v + o) * b2 + c2 * gi * gi;
+    store<f32>(m + o, mi);
+    store<f32>(v + o, vi);
+    let s = vi;
+    if (amsgrad) {
+      s = max(load<f32>(vmax + o), vi);
+      store<f32>(vmax + o, s);
+    }
+    const denom = sqrt<f32>(s) / bc2 + eps;
+    store<f32>(p + o, pi + (stepSize * mi) / denom);
+  }
+}
+
+/**
+ * One SGD-with-momentum update of n parameters in place (torch.optim.SGD arithmetic):
+ * d = g + wd·p; buf ← first ? d : μ·buf + keep·d; p ← p + alpha·(nesterov ? d + μ·buf : buf).
+ */
+export function momentumStep(p: usize, g: usize, buf: usize, n: i32, alpha: f32, mu: f32, keep: f32, wd: f32, first: bool, nesterov: bool): void {
+  const muv = f32x4.splat(mu);
+  const mud = f64x2.splat(<f64>mu), keepd = f64x2.splat(<f64>keep), wdd = f64x2.splat(<f64>wd), alphad = f64x2.splat(<f64>alpha);
+  const decay = wd != 0;
+  const n4 = n & ~3;
+  let off: usize = 0;
+  const end = <usize>n4 << 2;
+  for (; off < end; off += 16) {
+    const pv = v128.load(p + off);
+    let d = v128.load(g + off);
+    if (decay) d = addMul(d, pv, wdd);
+    const b = first ? d : addMul(f32x4.mul(v128.load(buf + off), muv), d, keepd);
+    v128.store(buf + off, b);
+    const x = nesterov ? addMul(d, b, mud) : b;
+    v128.store(p + off, addMul(pv, x, alphad));
+  }
+  for (let i = n4; i < n; i++) {
+    const o = <usize>i << 2;
+    const pi = load<f32>(p + o);
+    let d = load<f32>(g + o);
+    if (decay) d = addMul1(d, pi, <f64>wd);
+    const b = first ? d : addMul1(load<f32>(buf + o) * mu, d, <f64>keep);
+    store<f32>(buf + o, b);
+    const x = nesterov ? addMul1(d, b, <f64>mu) : b;
+    store<f32>(p + o, addMul1(pi, x, <f64>alpha));
+  }
+}

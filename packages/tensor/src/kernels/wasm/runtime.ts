@@ -1,0 +1,151 @@
+import { wasmModuleBase64 } from './module.generated';
+
+/** Which implementation runs the hot kernels (GEMM, convolution, fused optimizer updates). */
+export type KernelBackend = 'js' | 'wasm';
+
+/** The exports of assembly/index.ts. Pointers are byte offsets into `memory`. */
+export interface WasmKernels {
+  readonly memory: WebAssembly.Memory;
+  gemmWorkBytes(): number;
+  gemm(transA: number, transB: number, M: number, N: number, K: number, a: number, b: number, c: number, ldc: number, accumulate: number, work: number): void;
+  im2col(x: number, C: number, H: number, W: number, KH: number, KW: number, OH: number, OW: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, cols: number): void;
+  col2im(cols: number, C: number, H: number, W: number, KH: number, KW: number, OH: number, OW: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, dx: number): void;
+  adamStep(p: number, g: number, m: number, v: number, vmax: number, n: number, b1: number, b2: number, c1: number, c2: number, eps: number, wd: number, stepSize: number, bc2: number, shrink: number, flags: number): void;
+  momentumStep(p: number, g: number, buf: number, n: number, alpha: number, mu: number, keep: number, wd: number, first: number, nesterov: number): void;
+}
+
+/** 'auto' uses WebAssembly when the runtime supports SIMD, else JS. */
+let requested: KernelBackend | 'auto' = backendFromEnv();
+/** undefined: not tried yet; null: unavailable (or still compiling in a browser). */
+let kernels: WasmKernels | null | undefined;
+let pending: Promise<WasmKernels | null> | null = null;
+let view = new Float32Array(0);
+
+function backendFromEnv(): KernelBackend | 'auto' {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TRAINKIT_KERNELS;
+  return env === 'js' || env === 'wasm' ? env : 'auto';
+}
+
+function moduleBytes(): Uint8Array {
+  const text = atob(wasmModuleBase64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+function adopt(instance: WebAssembly.Instance): WasmKernels {
+  kernels = instance.exports as unknown as WasmKernels;
+  view = new Float32Array(kernels.memory.buffer);
+  return kernels;
+}
+
+/**
+ * Compiles the module on first use. Node compiles synchronously; a browser's main thread
+ * refuses synchronous compilation of modules over 4 KB, so there the JS kernels run until
+ * the asynchronous compile started here finishes (or call {@link initKernels} and await it).
+ * A runtime without WebAssembly SIMD fails validation and keeps the JS kernels.
+ */
+function load(): WasmKernels | null {
+  if (kernels !== undefined) return kernels;
+  kernels = null;
+  if (typeof WebAssembly !== 'object') return null;
+  const bytes = moduleBytes();
+  try {
+    return adopt(new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {}));
+  } catch (err) {
+    if (!(err instanceof WebAssembly.CompileError) && !(err instanceof WebAssembly.LinkError)) startAsync(bytes);
+    return null;
+  }
+}
+
+function startAsync(bytes: Uint8Array): Promise<WasmKernels | null> {
+  pending ??= WebAssembly.instantiate(bytes as BufferSource, {}).then(
+    (r) => adopt(r.instance),
+    () => null,
+  );
+  return pending;
+}
+
+/**
+ * Selects the kernel implementation: `'wasm'` (WebAssembly SIMD, the default where the
+ * runtime supports it) or `'js'` (plain JavaScript, always available). Both give results
+ * within float32 rounding of each other; the fused optimizer updates are bit-identical.
+ * The environment variable `TRAINKIT_KERNELS=js|wasm` sets the initial choice.
+ *
+ * @param backend the implementation to use, or `'auto'` for the fastest available
+ * @example
+ * setKernelBackend('js'); // e.g. to compare against the reference kernels
+ */
+export function setKernelBackend(backend: KernelBackend | 'auto'): void {
+  if (backend !== 'js' && backend !== 'wasm' && backend !== 'auto') {
+    throw new TypeError(`setKernelBackend: backend must be 'js', 'wasm' or 'auto', got ${JSON.stringify(backend)}`);
+  }
+  requested = backend;
+}
+
+/**
+ * The implementation the kernels use right now: `'wasm'` once the WebAssembly module is
+ * ready and selected, otherwise `'js'`.
+ */
+export function getKernelBackend(): KernelBackend {
+  return wasmKernels() === null ? 'js' : 'wasm';
+}
+
+/**
+ * Compiles the WebAssembly kernels ahead of the first op and resolves with the backend
+ * that will run. Optional in Node (compilation there is synchronous and lazy); in a
+ * browser, await it before training so the first batches do not run on the JS kernels.
+ *
+ * @example
+ * await initKernels(); // 'wasm' where WebAssembly SIMD is available
+ */
+export async function initKernels(): Promise<KernelBackend> {
+  if (requested !== 'js' && load() === null && pending) await pending;
+  return getKernelBackend();
+}
+
+/** @internal The loaded module when the wasm backend is selected and ready, else null. */
+export function wasmKernels(): WasmKernels | null {
+  if (requested === 'js') return null;
+  const k = load();
+  if (k === null && requested === 'wasm' && pending === null) {
+    throw new Error("setKernelBackend('wasm'): this runtime cannot compile the WebAssembly SIMD kernels; use 'auto' to fall back to JS");
+  }
+  return k;
+}
+
+/** Start of the region callers lay out per call (the first 64 KiB stay unused). */
+export const HEAP_BASE = 65536;
+
+/**
+ * @internal A Float32Array over the whole wasm memory, at least `bytes` long: grows the
+ * memory when needed and re-creates the view (growing detaches the old buffer).
+ */
+export function heapView(k: WasmKernels, bytes: number): Float32Array {
+  const mem = k.memory;
+  const have = mem.buffer.byteLength;
+  if (have < bytes) mem.grow(Math.ceil((bytes - have) / 65536));
+  if (view.buffer !== mem.buffer) view = new Float32Array(mem.buffer);
+  return view;
+}
+
+/** Rounds a float count up to a whole number of 16-byte vectors. */
+export function align4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+/** @internal True when `setKernelBackend('wasm')` asked for wasm even where JS would be faster (tests use it). */
+export function wasmForced(): boolean {
+  return requested === 'wasm';
+}
+
+/** @internal Runs `fn` with `backend` selected, restoring the previous choice afterwards. */
+export function withKernelBackend<T>(backend: KernelBackend | 'auto', fn: () => T): T {
+  const prev = requested;
+  requested = backend;
+  try {
+    return fn();
+  } finally {
+    requested = prev;
+  }
+}

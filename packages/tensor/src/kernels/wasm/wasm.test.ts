@@ -1,0 +1,131 @@
+import { fc, test } from '@fast-check/vitest';
+import { afterEach, describe, expect } from 'vitest';
+import { conv2d } from '../../ops/conv';
+import { Rng } from '../../rng';
+import { Tensor } from '../../tensor';
+import { gemmJs } from '../gemm';
+import { type ConvGeometry, col2im, im2col } from '../im2col';
+import { wasmGemm } from './gemm';
+import { HEAP_BASE, getKernelBackend, heapView, setKernelBackend, wasmKernels, withKernelBackend } from './runtime';
+
+const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.TRAINKIT_KERNELS;
+
+function kernels() {
+  const k = withKernelBackend('wasm', wasmKernels);
+  if (k === null) throw new Error('the WebAssembly SIMD kernels did not load in Node');
+  return k;
+}
+
+afterEach(() => setKernelBackend(env === 'js' || env === 'wasm' ? env : 'auto'));
+
+describe('kernel backends', () => {
+  test('TRAINKIT_KERNELS selects the backend; Node runs the wasm kernels by default', () => {
+    expect(getKernelBackend()).toBe(env === 'js' ? 'js' : 'wasm');
+    setKernelBackend('js');
+    expect(getKernelBackend()).toBe('js');
+    setKernelBackend('auto');
+    expect(getKernelBackend()).toBe('wasm');
+  });
+
+  test('setKernelBackend names the accepted values', () => {
+    expect(() => setKernelBackend('gpu' as never)).toThrow(`setKernelBackend: backend must be 'js', 'wasm' or 'auto', got "gpu"`);
+  });
+
+  const gemmCase = fc.record({
+    transA: fc.boolean(),
+    transB: fc.boolean(),
+    M: fc.integer({ min: 1, max: 40 }),
+    N: fc.integer({ min: 1, max: 40 }),
+    K: fc.integer({ min: 1, max: 300 }),
+    accumulate: fc.boolean(),
+    aOffset: fc.integer({ min: 0, max: 5 }),
+    cOffset: fc.integer({ min: 0, max: 5 }),
+    seed: fc.integer({ min: 0, max: 1000 }),
+  });
+
+  test.prop([gemmCase], { numRuns: 60 })('the wasm GEMM equals the JS GEMM within float32 accumulation error', (c) => {
+    const rng = new Rng(c.seed);
+    const A = rng.fillNormal(new Float32Array(c.aOffset + c.M * c.K));
+    const B = rng.fillNormal(new Float32Array(c.K * c.N));
+    const C0 = rng.fillNormal(new Float32Array(c.cOffset + c.M * c.N + 3));
+    const js = C0.slice();
+    const wasm = C0.slice();
+    const args = { ...c, A, B, bOffset: 0 };
+    gemmJs({ ...args, C: js });
+    wasmGemm(kernels(), { ...args, C: wasm });
+    for (let i = 0; i < js.length; i++) {
+      // error of a K-term float32 sum of unit-normal products: well inside 1e-5·K
+      expect(Math.abs(js[i] - wasm[i])).toBeLessThanOrEqual(1e-5 * (c.K + 1));
+    }
+    // the entries outside C[cOffset, cOffset + M·N) are untouched
+    for (let i = 0; i < c.cOffset; i++) expect(wasm[i]).toBe(C0[i]);
+    for (let i = c.cOffset + c.M * c.N; i < C0.length; i++) expect(wasm[i]).toBe(C0[i]);
+  });
+
+  const geometry = fc
+    .record({
+      C: fc.integer({ min: 1, max: 3 }),
+      H: fc.integer({ min: 1, max: 9 }),
+      W: fc.integer({ min: 1, max: 9 }),
+      KH: fc.integer({ min: 1, max: 4 }),
+      KW: fc.integer({ min: 1, max: 4 }),
+      strideH: fc.integer({ min: 1, max: 3 }),
+      strideW: fc.integer({ min: 1, max: 3 }),
+      padH: fc.integer({ min: 0, max: 2 }),
+      padW: fc.integer({ min: 0, max: 2 }),
+      dilationH: fc.integer({ min: 1, max: 2 }),
+      dilationW: fc.integer({ min: 1, max: 2 }),
+    })
+    .map((g) => ({
+      ...g,
+      OH: Math.floor((g.H + 2 * g.padH - g.dilationH * (g.KH - 1) - 1) / g.strideH) + 1,
+      OW: Math.floor((g.W + 2 * g.padW - g.dilationW * (g.KW - 1) - 1) / g.strideW) + 1,
+    }))
+    .filter((g) => g.OH > 0 && g.OW > 0);
+
+  test.prop([geometry, fc.integer({ min: 0, max: 1000 })], { numRuns: 80 })('the wasm im2col and col2im are bit-identical to the JS ones', (g: ConvGeometry, seed) => {
+    const k = kernels();
+    const rng = new Rng(seed);
+    const chw = g.C * g.H * g.W;
+    const ncols = g.C * g.KH * g.KW * g.OH * g.OW;
+    const x = rng.fillNormal(new Float32Array(chw));
+    const cols = new Float32Array(ncols);
+    im2col(x, 0, g, cols);
+    const xI = HEAP_BASE >> 2;
+    const colsI = xI + chw + 4;
+    const dxI = colsI + ncols + 4;
+    let heap = heapView(k, (dxI + chw) * 4);
+    heap.set(x, xI);
+    heap.fill(NaN, colsI, colsI + ncols);
+    k.im2col(xI * 4, g.C, g.H, g.W, g.KH, g.KW, g.OH, g.OW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, colsI * 4);
+    expect(heap.slice(colsI, colsI + ncols)).toEqual(cols);
+
+    const dcols = rng.fillNormal(new Float32Array(ncols));
+    const dx = rng.fillNormal(new Float32Array(chw));
+    heap = heapView(k, (dxI + chw) * 4);
+    heap.set(dcols, colsI);
+    heap.set(dx, dxI);
+    col2im(dcols, g, dx, 0);
+    k.col2im(colsI * 4, g.C, g.H, g.W, g.KH, g.KW, g.OH, g.OW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, dxI * 4);
+    expect(heap.slice(dxI, dxI + chw)).toEqual(dx);
+  });
+
+  test('conv2d forward and backward agree between the backends on the reference CNN shapes', () => {
+    const run = (backend: 'js' | 'wasm') =>
+      withKernelBackend(backend, () => {
+        const r = new Rng(3);
+        const x = new Tensor(r.fillNormal(new Float32Array(4 * 8 * 14 * 14)), [4, 8, 14, 14], { requiresGrad: true });
+        const w = new Tensor(r.fillNormal(new Float32Array(16 * 8 * 25), 0, 0.1), [16, 8, 5, 5], { requiresGrad: true });
+        const b = new Tensor(r.fillNormal(new Float32Array(16)), [16], { requiresGrad: true });
+        const y = conv2d(x, w, b, { padding: 2 });
+        y.backward(new Rng(4).fillNormal(new Float32Array(y.size)));
+        return [y.data, x.grad as Float32Array, w.grad as Float32Array, b.grad as Float32Array];
+      });
+    const js = run('js');
+    const wasm = run('wasm');
+    js.forEach((a, i) => {
+      const scale = Math.max(...Array.from(a, Math.abs));
+      for (let j = 0; j < a.length; j++) expect(Math.abs(a[j] - wasm[i][j])).toBeLessThanOrEqual(1e-5 * scale);
+    });
+  });
+});
