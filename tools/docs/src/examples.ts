@@ -29,7 +29,7 @@ export const EXAMPLES: Record<string, ExampleSpec> = {
   'progress.ts': { env: { ...slice, EPOCHS: '2' }, expect: [/^epoch 2\/2 {2}loss \d\.\d{4} {2}acc/m, /^epoch,loss,accuracy,valLoss,valAccuracy/m] },
   'signum.ts': {},
   'custom-optimizer.ts': { env: slice, expect: [/signum: test accuracy \d+\.\d\d% after 16 steps/] },
-  'optimizer-laws.ts': { env: { NUM_RUNS: '30' }, expect: [/signum keeps the 4 laws/] },
+  'optimizer-laws.ts': { env: { NUM_RUNS: '30' }, expect: [/signum keeps the 5 laws/] },
   'early-stopping.ts': {},
   'custom-plugin.ts': { env: { ...slice, EPOCHS: '2' }, expect: [/epoch 2: val loss \d\.\d{4}, mean grad norm \d/] },
   'determinism.ts': { env: { TRAIN_LIMIT: '640' }, expect: [/seed 0 twice: identical true; seed 0 vs 1: identical false; resumed: identical true/] },

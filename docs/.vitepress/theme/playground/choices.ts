@@ -5,6 +5,7 @@
 import { type Optimizer, type Plugin, sgd } from '@trainkit/core';
 import { type Module, mnistCnn, mnistMlp } from '@trainkit/nn';
 import { adam } from '@trainkit/optim-adam';
+import { rmsprop } from '@trainkit/optim-adaptive';
 import { momentum } from '@trainkit/optim-momentum';
 
 export interface OptimizerChoice {
@@ -32,6 +33,7 @@ export const optimizers: OptimizerChoice[] = [
   { id: 'sgd', label: 'SGD', lr: 0.1, make: (lr) => sgd({ lr }) },
   { id: 'momentum', label: 'SGD + momentum 0.9', lr: 0.02, make: (lr) => momentum({ lr, momentum: 0.9 }) },
   { id: 'adam', label: 'Adam', lr: 0.002, make: (lr) => adam({ lr }) },
+  { id: 'rmsprop', label: 'RMSProp', lr: 0.001, make: (lr) => rmsprop({ lr }) },
 ];
 
 export const models: ModelChoice[] = [
