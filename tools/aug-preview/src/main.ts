@@ -1,0 +1,1 @@
+// The augmentation preview (written next).
