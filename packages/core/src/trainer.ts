@@ -1,5 +1,5 @@
 import EventEmitter from 'eventemitter3';
-import type { Module } from '@trainkit/nn';
+import { type Module, bindRngs } from '@trainkit/nn';
 import { Rng, type RngState, type Target, Tensor, add, concat, crossEntropy, noGrad } from '@trainkit/tensor';
 import { RunContext } from './context';
 import { ConfigError, NonFiniteLossError, PluginError } from './errors';
@@ -194,6 +194,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     this.resumePoint = { epoch: 0, batchIndex: 0 };
     const ctx = new RunContext(this, model, optimizer, 'fit', this.epochAcc);
     return this.run(ctx, async () => {
+      bindRngs(model, this.rng); // before a resume, so the restored RNG state reaches these streams
       if (options.resume) this.loadStateDict(options.resume);
       ctx.step = optimizer.stepCount;
       await this.emitHook('onFitStart', ctx);

@@ -21,9 +21,11 @@ export {
   pytorchDefaultInit,
 } from './init';
 export { mnistCnn, mnistMlp } from './models';
+export { isStochastic, bindRngs } from './stochastic';
 
 export type { ForwardHook, LoadReport } from './module';
 export type { LinearOptions } from './layers/linear';
 export type { Conv2dLayerOptions } from './layers/conv2d';
 export type { BatchNormOptions } from './layers/batchnorm';
 export type { KaimingOptions } from './init';
+export type { Stochastic } from './stochastic';

@@ -1,0 +1,34 @@
+import { type Rng, type Tensor, ShapeError, ValueError, formatShape, fromOp, gradOf } from '@trainkit/tensor';
+
+/** Checks p ∈ [0, 1) (p = 1 would zero everything and divide by zero). */
+export function checkP(where: string, p: number): void {
+  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ValueError(`${where}: p must be in [0, 1), got ${String(p)}`);
+}
+
+/**
+ * Inverted dropout as an autograd op: each unit is zeroed with probability p and the survivors
+ * are scaled by 1/(1−p), so the expected output equals the input. With `channelwise`, whole
+ * channels (axis 1 of [N, C, …]) are dropped together (Dropout2d). The gradient flows only
+ * through kept units, scaled by the same 1/(1−p).
+ */
+export function dropoutOp(x: Tensor, p: number, rng: Rng, channelwise = false): Tensor {
+  checkP('dropout', p);
+  if (p === 0) return x;
+  if (channelwise && x.rank < 3) throw new ShapeError(`Dropout2d: input must be [N, C, H, W] (or [N, C, L]), got ${formatShape(x.shape)}`);
+  const scale = 1 / (1 - p);
+  const n = x.size;
+  const unit = channelwise ? n / (x.shape[0] * x.shape[1]) : 1; // elements sharing one mask draw
+  const mask = new Float32Array(n);
+  for (let i = 0; i < n; i += unit) {
+    const keep = rng.uniform() >= p ? scale : 0;
+    if (keep !== 0) mask.fill(keep, i, i + unit);
+  }
+  const X = x.data;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = X[i] * mask[i];
+  return fromOp(channelwise ? 'dropout2d' : 'dropout', out, x.shape, [x], (res) => () => {
+    const g = res.grad as Float32Array;
+    const gx = gradOf(x);
+    for (let i = 0; i < n; i++) gx[i] += g[i] * mask[i];
+  });
+}

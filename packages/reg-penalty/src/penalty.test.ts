@@ -1,0 +1,60 @@
+import { Trainer, sgd, type Plugin } from '@trainkit/core';
+import { fc, test as propTest } from '@fast-check/vitest';
+import { Linear, ReLU, Sequential } from '@trainkit/nn';
+import { Rng, Tensor } from '@trainkit/tensor';
+import { describe, expect, test } from 'vitest';
+import { elasticNet, l1Penalty, penalty } from './index';
+
+const model = () => {
+  const rng = new Rng(0).stream('init');
+  return new Sequential({ fc1: new Linear(4, 6, { rng }), relu: new ReLU(), fc2: new Linear(6, 3, { rng }) });
+};
+const batch = () => {
+  const rng = new Rng(5);
+  return [{ x: new Tensor(rng.fillNormal(new Float32Array(16 * 4)), [16, 4]), y: Int32Array.from({ length: 16 }, () => rng.int(3)) }];
+};
+const weights = (m: Sequential) => m.namedParameters().filter(([, p]) => p.rank >= 2);
+
+describe('penalty', () => {
+  test('the L2 term is λ·Σw² over the weights only (no biases), part of the loss and logged as its own metric', async () => {
+    const m = model();
+    const expected = 1e-2 * weights(m).reduce((s, [, p]) => s + p.data.reduce((a, v) => a + v * v, 0), 0);
+    let seen = { term: 0, total: 0, data: 0 };
+    const spy: Plugin = { name: 'spy', onBeforeBackward: (ctx) => { seen = { term: ctx.loss.item() - ctx.dataLoss.item(), total: ctx.loss.item(), data: ctx.dataLoss.item() }; } };
+    const { history } = await new Trainer({ optimizer: sgd({ lr: 0 }), plugins: [penalty({ l2: 1e-2 }), spy] }).fit(m, { train: batch(), epochs: 1 });
+    expect(seen.term).toBeCloseTo(expected, 5);
+    expect(history[0].metrics.l2).toBeCloseTo(expected, 5);
+    expect(history[0].metrics.loss).toBeCloseTo(seen.total, 5);
+  });
+
+  propTest.prop([fc.double({ min: 1e-4, max: 0.1, noNaN: true })], { numRuns: 15 })(
+    'an L2 penalty λ with SGD moves the weights exactly like weightDecay 2λ on the weights',
+    async (lambda) => {
+      const a = model();
+      const b = model();
+      await new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [penalty({ l2: lambda })] }).fit(a, { train: batch(), epochs: 2 });
+      await new Trainer({ optimizer: sgd({ lr: 0.1, groups: [{ params: /weight$/, weightDecay: 2 * lambda }] }) }).fit(b, { train: batch(), epochs: 2 });
+      const pb = new Map(b.namedParameters());
+      for (const [n, p] of a.namedParameters()) p.data.forEach((v, i) => expect(v).toBeCloseTo(pb.get(n)!.data[i], 5));
+    },
+  );
+
+  test('the L1 term is λ·Σ|w|; elastic net logs both; a custom filter can include biases', async () => {
+    const m = model();
+    const l1 = 1e-3 * weights(m).reduce((s, [, p]) => s + p.data.reduce((a, v) => a + Math.abs(v), 0), 0);
+    const { history } = await new Trainer({ optimizer: sgd({ lr: 0 }), plugins: [elasticNet(1e-3, 1e-2)] }).fit(m, { train: batch(), epochs: 1 });
+    expect(history[0].metrics.l1).toBeCloseTo(l1, 5);
+    expect(history[0].metrics.l2).toBeGreaterThan(0);
+    const all = 1e-3 * m.parameters().reduce((s, p) => s + p.data.reduce((a, v) => a + Math.abs(v), 0), 0);
+    const { history: h2 } = await new Trainer({ optimizer: sgd({ lr: 0 }), plugins: [l1Penalty(1e-3, () => true)] }).fit(m, { train: batch(), epochs: 1 });
+    expect(h2[0].metrics.l1).toBeCloseTo(all, 5);
+  });
+
+  test.each([
+    [{ l2: -1 }, 'penalty: l2 must be a finite number ≥ 0, got -1'],
+    [{ l1: NaN }, 'penalty: l1 must be a finite number ≥ 0, got NaN'],
+    [{}, 'penalty: give l2 and/or l1 greater than 0'],
+  ])('bad options %o: "%s"', (o, message) => {
+    expect(() => penalty(o)).toThrow(message);
+  });
+});
