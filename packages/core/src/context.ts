@@ -12,6 +12,8 @@ import { ConfigError } from './errors';
  */
 export class RunContext implements StepContext, LossContext, ExceptionContext {
   epoch = 0;
+  epochs = 0;
+  batchesPerEpoch: number | undefined = undefined;
   step = 0;
   batchIndex = 0;
   batch!: Batch;

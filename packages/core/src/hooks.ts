@@ -25,6 +25,10 @@ export interface BaseContext {
   readonly stage: Stage;
   /** Current epoch, 0-based. */
   readonly epoch: number;
+  /** Total epochs of this fit (0 outside fit). */
+  readonly epochs: number;
+  /** Batches per epoch of the data being iterated, when the data source knows its length. */
+  readonly batchesPerEpoch: number | undefined;
   /** Optimizer steps taken so far in this fit (global step). */
   readonly step: number;
   /** Index of the current batch within the epoch. */

@@ -221,3 +221,14 @@ describe('Trainer bad input', () => {
     await expect(t.fit(toyModel(), { train: toyLoader(), epochs: 1, resume: { version: 9 } as never })).rejects.toThrow(/unsupported trainer state/);
   });
 });
+
+test('the context tells plugins the total epochs and the batches per epoch of train and validation data', async () => {
+  const seen: string[] = [];
+  const spy: Plugin = {
+    name: 'spy',
+    onTrainEpochStart: (ctx) => void seen.push(`train ${ctx.epoch + 1}/${ctx.epochs} x${ctx.batchesPerEpoch}`),
+    onValidationEpochStart: (ctx) => void seen.push(`val x${ctx.batchesPerEpoch}`),
+  };
+  await new Trainer({ optimizer: sgd(), plugins: [spy] }).fit(toyModel(), { train: toyLoader(24, 8), val: [...toyLoader(8, 4).epoch(0, { seed: 0 })], epochs: 2 });
+  expect(seen).toEqual(['train 1/2 x3', 'val x2', 'train 2/2 x3', 'val x2']);
+});

@@ -69,6 +69,12 @@ function* batchesOf(data: Data, epoch: number, seed: number, startBatch: number)
   for (const b of data) if (i++ >= startBatch) yield b;
 }
 
+/** Number of batches per epoch, when the source exposes it (DataLoader's `length`, an array's length). */
+function lengthOf(data: Data): number | undefined {
+  const n = (data as { length?: unknown }).length;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
 function batchSizeOf(b: Batch): number {
   return b.x.shape[0] ?? 0;
 }
@@ -193,6 +199,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     this.epochAcc.reset();
     this.resumePoint = { epoch: 0, batchIndex: 0 };
     const ctx = new RunContext(this, model, optimizer, 'fit', this.epochAcc);
+    ctx.epochs = epochs;
+    ctx.batchesPerEpoch = lengthOf(train);
     return this.run(ctx, async () => {
       bindRngs(model, this.rng); // before a resume, so the restored RNG state reaches these streams
       if (options.resume) this.loadStateDict(options.resume);
@@ -290,7 +298,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   /** Runs the validation loop; adds `<prefix>Loss`, `<prefix>Accuracy` to ctx.current. */
   private async validate(ctx: RunContext, data: Data, prefix: string): Promise<Record<string, number>> {
     const acc = new MetricAccumulator();
-    const saved = { batch: ctx.batch, batchIndex: ctx.batchIndex };
+    const saved = { batch: ctx.batch, batchIndex: ctx.batchIndex, batchesPerEpoch: ctx.batchesPerEpoch };
+    ctx.batchesPerEpoch = lengthOf(data);
     ctx.model.eval();
     await this.emitHook('onValidationEpochStart', ctx);
     let b = 0;
@@ -318,6 +327,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     if (ctx.stage === 'fit') ctx.model.train();
     ctx.batch = saved.batch;
     ctx.batchIndex = saved.batchIndex;
+    ctx.batchesPerEpoch = saved.batchesPerEpoch;
     return means;
   }
 
