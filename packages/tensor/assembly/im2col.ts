@@ -1,5 +1,31 @@
 // im2col / col2im over one [C, H, W] image, as in src/kernels/im2col.ts (byte-offset pointers).
 
+@inline
+function zeros(dst: usize, n: i32): void {
+  for (; n >= 4; n -= 4) {
+    v128.store(dst, i32x4.splat(0));
+    dst += 16;
+  }
+  for (; n > 0; n--) {
+    store<f32>(dst, 0);
+    dst += 4;
+  }
+}
+
+@inline
+function copy(dst: usize, src: usize, n: i32): void {
+  for (; n >= 4; n -= 4) {
+    v128.store(dst, v128.load(src));
+    dst += 16;
+    src += 16;
+  }
+  for (; n > 0; n--) {
+    store<f32>(dst, load<f32>(src));
+    dst += 4;
+    src += 4;
+  }
+}
+
 /**
  * Unfolds the image at `x` into `cols` [C·KH·KW, OH·OW]: row (c, kh, kw) holds the pixel each
  * output position sees through that tap, 0 in the padding.
@@ -19,13 +45,14 @@ export function im2col(
         for (let oh = 0; oh < OH; oh++) {
           const ih = oh * strideH - padH + kh * dilationH;
           if (ih < 0 || ih >= H) {
-            memory.fill(dst, 0, <usize>OW << 2);
+            zeros(dst, OW);
           } else {
             const src = plane + ((<usize>ih * W) << 2);
             if (strideW == 1) {
-              if (lo > 0) memory.fill(dst, 0, <usize>lo << 2);
-              if (hi > lo) memory.copy(dst + (<usize>lo << 2), src + (<usize>(lo + dx) << 2), <usize>(hi - lo) << 2);
-              if (OW > hi) memory.fill(dst + (<usize>hi << 2), 0, <usize>(OW - hi) << 2);
+              // rows are short (tens of floats): plain loops beat memory.copy/fill calls
+              zeros(dst, lo);
+              copy(dst + (<usize>lo << 2), src + (<usize>(lo + dx) << 2), hi - lo);
+              zeros(dst + (<usize>hi << 2), OW - hi);
             } else {
               for (let ow = 0; ow < OW; ow++) {
                 const iw = ow * strideW + dx;

@@ -1,6 +1,7 @@
-// trainkit's WebAssembly SIMD kernels (AssemblyScript). Built by scripts/build-wasm.mjs into
+// trainkit's WebAssembly SIMD kernels (AssemblyScript). Built by build.mjs into
 // src/kernels/wasm/module.generated.ts (base64), so the module loads in Node and browsers.
 // No runtime and no allocation: the JS side owns the linear memory layout.
 export { gemm, gemmWorkBytes } from './gemm';
 export { im2col, col2im } from './im2col';
+export { relu, reluBackward, maxPool2x2, scatterAdd } from './elementwise';
 export { adamStep, momentumStep } from './optim';

@@ -1,5 +1,7 @@
 import { broadcastIndex, broadcastShapes } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
+import { wasmRelu, wasmReluBackward } from '../kernels/wasm/elementwise';
+import { wasmFor } from '../kernels/wasm/runtime';
 
 /** A tensor or a plain number (treated as a constant scalar). */
 export type TensorLike = Tensor | number;
@@ -126,13 +128,19 @@ export function relu(a: Tensor): Tensor {
   const X = a.data;
   const n = a.size;
   const Y = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const x = X[i];
-    Y[i] = x > 0 || x !== x ? x : 0; // NaN propagates, as in PyTorch
+  const k = wasmFor(n);
+  if (k !== null) wasmRelu(k, X, Y);
+  else {
+    for (let i = 0; i < n; i++) {
+      const x = X[i];
+      Y[i] = x > 0 || x !== x ? x : 0; // NaN propagates, as in PyTorch
+    }
   }
   return fromOp('relu', Y, a.shape, [a], (res) => () => {
     const g = res.grad as Float32Array;
     const ga = gradOf(a);
-    for (let i = 0; i < n; i++) if (Y[i] > 0) ga[i] += g[i];
+    const kb = wasmFor(n);
+    if (kb !== null) wasmReluBackward(kb, Y, g, ga);
+    else for (let i = 0; i < n; i++) if (Y[i] > 0) ga[i] += g[i];
   });
 }

@@ -1,3 +1,5 @@
+import { wasmMaxPool2x2, wasmScatterAdd } from '../kernels/wasm/elementwise';
+import { wasmFor } from '../kernels/wasm/runtime';
 import { ShapeError, formatShape } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 import { type Pair, assertNCHW, pair } from './conv';
@@ -33,8 +35,25 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
   const X = x.data;
   const out = new Float32Array(N * C * OH * OW);
   const arg = new Int32Array(out.length);
+  const k = KH === 2 && KW === 2 && SH === 2 && SW === 2 && PH === 0 && PW === 0 ? wasmFor(X.length) : null;
+  if (k !== null) wasmMaxPool2x2(k, X, N * C, H, W, out, arg);
+  else maxPoolJs(X, N * C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, out, arg);
+  return fromOp('maxPool2d', out, [N, C, OH, OW], [x], (res) => () => {
+    const g = res.grad as Float32Array;
+    const gx = gradOf(x);
+    const kb = wasmFor(gx.length);
+    if (kb !== null) wasmScatterAdd(kb, g, arg, gx);
+    else for (let i = 0; i < g.length; i++) gx[arg[i]] += g[i];
+  });
+}
+
+/** The general max-pooling scan: values into `out`, the flat index of each window's winner into `arg`. */
+function maxPoolJs(
+  X: Float32Array, planes: number, H: number, W: number, KH: number, KW: number, SH: number, SW: number,
+  PH: number, PW: number, OH: number, OW: number, out: Float32Array, arg: Int32Array,
+): void {
   let o = 0;
-  for (let p = 0; p < N * C; p++) {
+  for (let p = 0; p < planes; p++) {
     const plane = p * H * W;
     for (let oh = 0; oh < OH; oh++) {
       const h0 = oh * SH - PH;
@@ -61,11 +80,6 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
       }
     }
   }
-  return fromOp('maxPool2d', out, [N, C, OH, OW], [x], (res) => () => {
-    const g = res.grad as Float32Array;
-    const gx = gradOf(x);
-    for (let i = 0; i < g.length; i++) gx[arg[i]] += g[i];
-  });
 }
 
 /** Mean over KH×KW windows; zero padding counts toward the mean (PyTorch's count_include_pad=True). */

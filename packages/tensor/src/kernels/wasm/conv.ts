@@ -1,17 +1,6 @@
 import type { ConvGeometry } from '../im2col';
-import { afterGemmWork, gemmWork } from './gemm';
-import { type WasmKernels, align4, heapView } from './runtime';
-
-/** Lays out consecutive float regions after the GEMM packing area; returns their float indices. */
-function layout(k: WasmKernels, sizes: readonly number[]): { at: number[]; heap: Float32Array } {
-  const at: number[] = [];
-  let idx = afterGemmWork(k) >> 2;
-  for (const n of sizes) {
-    at.push(idx);
-    idx += align4(n);
-  }
-  return { at, heap: heapView(k, idx * 4) };
-}
+import { gemmWork } from './gemm';
+import { type WasmKernels, layout } from './runtime';
 
 function unfold(k: WasmKernels, g: ConvGeometry, xPtr: number, colsPtr: number): void {
   k.im2col(xPtr, g.C, g.H, g.W, g.KH, g.KW, g.OH, g.OW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, colsPtr);

@@ -1,20 +1,17 @@
 import type { GemmArgs } from '../gemm';
-import { HEAP_BASE, type WasmKernels, align4, heapView } from './runtime';
+import { HEAP_BASE, type WasmKernels, align4, gemmWorkBytes, heapView } from './runtime';
 
 /** Below this many multiply-adds the copies in and out cost more than the SIMD kernel saves. */
 export const WASM_GEMM_MIN_WORK = 2048;
 
-let workBytes = 0;
-
 /** @internal Where the packed panels live: the start of the per-call region. */
-export function gemmWork(k: WasmKernels): number {
-  if (workBytes === 0) workBytes = align4(k.gemmWorkBytes() / 4) * 4;
+export function gemmWork(_k: WasmKernels): number {
   return HEAP_BASE;
 }
 
 /** @internal First free byte after the packing area. */
 export function afterGemmWork(k: WasmKernels): number {
-  return gemmWork(k) + workBytes;
+  return HEAP_BASE + gemmWorkBytes(k);
 }
 
 /**

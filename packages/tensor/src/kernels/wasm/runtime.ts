@@ -10,6 +10,10 @@ export interface WasmKernels {
   gemm(transA: number, transB: number, M: number, N: number, K: number, a: number, b: number, c: number, ldc: number, accumulate: number, work: number): void;
   im2col(x: number, C: number, H: number, W: number, KH: number, KW: number, OH: number, OW: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, cols: number): void;
   col2im(cols: number, C: number, H: number, W: number, KH: number, KW: number, OH: number, OW: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, dx: number): void;
+  relu(x: number, y: number, n: number): void;
+  reluBackward(y: number, g: number, ga: number, n: number): void;
+  maxPool2x2(x: number, planes: number, H: number, W: number, y: number, arg: number, base: number): void;
+  scatterAdd(g: number, arg: number, n: number, gx: number, base: number): void;
   adamStep(p: number, g: number, m: number, v: number, vmax: number, n: number, b1: number, b2: number, c1: number, c2: number, eps: number, wd: number, stepSize: number, bc2: number, shrink: number, flags: number): void;
   momentumStep(p: number, g: number, buf: number, n: number, alpha: number, mu: number, keep: number, wd: number, first: number, nesterov: number): void;
 }
@@ -127,6 +131,37 @@ export function heapView(k: WasmKernels, bytes: number): Float32Array {
   if (have < bytes) mem.grow(Math.ceil((bytes - have) / 65536));
   if (view.buffer !== mem.buffer) view = new Float32Array(mem.buffer);
   return view;
+}
+
+/**
+ * @internal Lays out consecutive float32 regions of the given lengths after the GEMM packing
+ * area and returns their float indices with a view over memory large enough for all of them.
+ */
+export function layout(k: WasmKernels, sizes: readonly number[]): { at: number[]; heap: Float32Array } {
+  const at: number[] = [];
+  let idx = (HEAP_BASE + gemmWorkBytes(k)) >> 2;
+  for (const n of sizes) {
+    at.push(idx);
+    idx += align4(n);
+  }
+  return { at, heap: heapView(k, idx * 4) };
+}
+
+let workBytes = 0;
+
+/** Bytes the GEMM's packed panels take at HEAP_BASE (a multiple of 16). */
+export function gemmWorkBytes(k: WasmKernels): number {
+  if (workBytes === 0) workBytes = align4(k.gemmWorkBytes() / 4) * 4;
+  return workBytes;
+}
+
+/**
+ * @internal Whether an element-wise op of n values should run in wasm: it must be loaded
+ * and selected, and n large enough that the copies in and out pay off (any n when forced).
+ */
+export function wasmFor(n: number): WasmKernels | null {
+  const k = wasmKernels();
+  return k !== null && (n >= 1024 || requested === 'wasm') ? k : null;
 }
 
 /** Rounds a float count up to a whole number of 16-byte vectors. */

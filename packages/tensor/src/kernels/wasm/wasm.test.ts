@@ -1,6 +1,8 @@
 import { fc, test } from '@fast-check/vitest';
 import { afterEach, describe, expect } from 'vitest';
 import { conv2d } from '../../ops/conv';
+import { relu } from '../../ops/elementwise';
+import { maxPool2d } from '../../ops/pool';
 import { Rng } from '../../rng';
 import { Tensor } from '../../tensor';
 import { gemmJs } from '../gemm';
@@ -128,4 +130,26 @@ describe('kernel backends', () => {
       for (let j = 0; j < a.length; j++) expect(Math.abs(a[j] - wasm[i][j])).toBeLessThanOrEqual(1e-5 * scale);
     });
   });
+
+  const planeValues = fc.array(fc.constantFrom(0, -0, 1, -1, 2.5, -2.5, NaN, Infinity, -Infinity, 1e-30), { minLength: 1, maxLength: 1 });
+  test.prop([fc.integer({ min: 1, max: 3 }), fc.integer({ min: 2, max: 11 }), fc.integer({ min: 2, max: 11 }), planeValues, fc.integer({ min: 0, max: 1000 })], { numRuns: 60 })(
+    'relu and 2×2 max pooling (values, winners, gradients) are bit-identical on both backends, NaN and ties included',
+    (planes, H, W, special, seed) => {
+      const run = (backend: 'js' | 'wasm') =>
+        withKernelBackend(backend, () => {
+          const r = new Rng(seed);
+          const data = r.fillNormal(new Float32Array(planes * H * W));
+          for (let i = 0; i < data.length; i += 3) data[i] = special[0]; // ties and specials
+          for (let i = 1; i < data.length; i += 7) data[i] = Math.round(data[i]);
+          const x = new Tensor(data, [1, planes, H, W], { requiresGrad: true });
+          const y = maxPool2d(relu(x), 2);
+          y.backward(new Rng(seed + 1).fillNormal(new Float32Array(y.size)));
+          return [y.data, x.grad as Float32Array];
+        });
+      const js = run('js');
+      const wasm = run('wasm');
+      expect(wasm[0]).toEqual(js[0]);
+      expect(wasm[1]).toEqual(js[1]);
+    },
+  );
 });
