@@ -7,6 +7,8 @@ import { type Module, mnistCnn, mnistMlp } from '@trainkit/nn';
 import { adam } from '@trainkit/optim-adam';
 import { rmsprop } from '@trainkit/optim-adaptive';
 import { momentum } from '@trainkit/optim-momentum';
+import { dropout } from '@trainkit/reg-dropout';
+import { penalty } from '@trainkit/reg-penalty';
 
 export interface OptimizerChoice {
   id: string;
@@ -26,7 +28,8 @@ export interface ModelChoice {
 export interface ExtraChoice {
   id: string;
   label: string;
-  make(): Plugin;
+  /** Builds the plugin for the chosen model (layer names differ between models). */
+  make(model: string): Plugin;
 }
 
 export const optimizers: OptimizerChoice[] = [
@@ -41,8 +44,11 @@ export const models: ModelChoice[] = [
   { id: 'cnn', label: 'reference CNN (slower)', make: () => mnistCnn() },
 ];
 
-/** Dropout and augmentation join this list when their packages land. */
-export const extras: ExtraChoice[] = [];
+/** Regularization (and, when it lands, augmentation) the page can switch on. */
+export const extras: ExtraChoice[] = [
+  { id: 'dropout', label: 'dropout 0.5 (after the hidden layer)', make: (model) => dropout({ after: [model === 'mlp' ? 'relu' : 'pool2'], p: 0.5 }) },
+  { id: 'l2', label: 'L2 penalty 1e-4', make: () => penalty({ l2: 1e-4 }) },
+];
 
 export function byId<T extends { id: string }>(list: readonly T[], id: string): T {
   const found = list.find((c) => c.id === id);

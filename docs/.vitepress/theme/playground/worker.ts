@@ -103,7 +103,7 @@ async function train(opts: Extract<ToWorker, { type: 'start' }>): Promise<void> 
   const trainer = new Trainer({
     optimizer: byId(optimizers, opts.optimizer).make(opts.lr),
     seed: opts.seed,
-    plugins: [...opts.extras.map((id) => byId(extras, id).make()), reporter],
+    plugins: [...opts.extras.map((id) => byId(extras, id).make(opts.model)), reporter],
   });
   const started = performance.now();
   const { stopReason, history } = await trainer.fit(model, { train: loader, epochs: opts.epochs });
