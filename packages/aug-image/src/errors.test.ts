@@ -1,0 +1,48 @@
+import { describe, expect, test } from 'vitest';
+import { Rng, Tensor } from '@trainkit/tensor';
+import { AugmentError } from './errors';
+import { augmentBatch } from './augmentBatch';
+import { randomTranslate } from './translate';
+import { randomRotation } from './rotation';
+import { randomHorizontalFlip, randomVerticalFlip } from './flip';
+import type { Transform } from './transform';
+
+/** Expects `fn` to throw an AugmentError for `transform` with exactly `message`. */
+function refuses(fn: () => unknown, transform: string, message: string): void {
+  expect(fn).toThrow(new AugmentError(transform, message));
+  try {
+    fn();
+  } catch (e) {
+    expect((e as AugmentError).transform).toBe(transform);
+    expect((e as Error).message.startsWith(`aug-image: ${transform}: `)).toBe(true);
+  }
+}
+
+const batch = (shape: number[]) => ({ x: new Tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape), y: new Int32Array(shape[0]) });
+const augmentAs = (t: Transform, shape: number[]) => () => augmentBatch(t, batch(shape), new Rng(0));
+
+describe('bad input: each error names the transform and the value', () => {
+  test('wrong rank', () => {
+    refuses(augmentAs(randomRotation({ degrees: 5 }), [4, 28, 28]), 'randomRotation', 'expected an NCHW image batch (rank 4), got shape [4, 28, 28]; reshape it to [N, C, H, W] first (MNIST rows of 784: [N, 1, 28, 28])');
+    refuses(augmentAs(randomTranslate({ max: 1 }), [0, 1, 2, 2]), 'randomTranslate', 'the batch [0, 1, 2, 2] has an empty dimension');
+  });
+
+  test('negative magnitudes', () => {
+    refuses(() => randomRotation({ degrees: -10 }), 'randomRotation', 'degrees must be ≥ 0 (the largest angle in degrees), got -10; pass a pair [lo, hi] for an explicit range');
+    refuses(() => randomRotation({ degrees: [10, -10] }), 'randomRotation', 'degrees must have lo ≤ hi, got [10, -10]');
+    refuses(() => randomRotation({ degrees: NaN }), 'randomRotation', 'degrees must be ≥ 0 (the largest angle in degrees), got NaN; pass a pair [lo, hi] for an explicit range');
+    refuses(() => randomTranslate({ max: -2 }), 'randomTranslate', 'max must be a non-negative integer number of pixels, got -2');
+    refuses(() => randomTranslate({ max: 1.5 }), 'randomTranslate', 'max must be a non-negative integer number of pixels, got 1.5');
+  });
+
+  test('probabilities outside [0, 1]', () => {
+    refuses(() => randomHorizontalFlip({ p: 1.5 }), 'randomHorizontalFlip', 'p must be a probability in [0, 1], got 1.5');
+    refuses(() => randomVerticalFlip({ p: -0.1 }), 'randomVerticalFlip', 'p must be a probability in [0, 1], got -0.1');
+    refuses(() => randomRotation({ degrees: 5, p: NaN }), 'randomRotation', 'p must be a probability in [0, 1], got NaN');
+  });
+
+  test('a fill that is not finite, or has the wrong number of channels', () => {
+    refuses(() => randomRotation({ degrees: 5, fill: Infinity }), 'randomRotation', 'fill must be a finite number or an array of them (one per channel), got Infinity');
+    refuses(augmentAs(randomTranslate({ max: 1, fill: [0, 0, 0] }), [2, 1, 4, 4]), 'randomTranslate', 'fill has 3 values but the batch [2, 1, 4, 4] has 1 channel');
+  });
+});
