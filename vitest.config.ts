@@ -13,6 +13,7 @@ const kernelSuites = [
   'packages/tensor/src/gradcheck.test.ts',
   'packages/optim-adam/src/**/*.test.ts',
   'packages/optim-momentum/src/**/*.test.ts',
+  'tools/compare/src/torchOptim.test.ts',
 ];
 
 export default defineConfig({

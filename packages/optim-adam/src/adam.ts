@@ -1,4 +1,5 @@
 import { type GradientTransform, type UpdateArgs, defineOptimizer } from '@trainkit/core';
+import { adamStepKernel } from '@trainkit/tensor';
 
 const f = Math.fround;
 
@@ -40,10 +41,12 @@ function adamUpdate(a: UpdateArgs<AdamHyper>, coupledDecay: boolean): void {
   const stepSize = f(-(hyper.lr / (1 - hyper.beta1 ** step)));
   const bc2 = f(Math.sqrt(1 - hyper.beta2 ** step));
   const amsgrad = hyper.amsgrad;
-  if (!coupledDecay && hyper.weightDecay !== 0) {
-    const shrink = f(1 - hyper.lr * hyper.weightDecay); // AdamW: p ← p·(1 − lr·λ) first
-    for (let i = 0; i < value.length; i++) value[i] = value[i] * shrink;
-  }
+  const decoupled = !coupledDecay && hyper.weightDecay !== 0;
+  const shrink = decoupled ? f(1 - hyper.lr * hyper.weightDecay) : 1; // AdamW: p ← p·(1 − lr·λ) first
+  // the same arithmetic as the loops below, fused on the WebAssembly SIMD kernel when available
+  const scalars = { beta1: b1, beta2: b2, oneMinusBeta1: c1, oneMinusBeta2: c2, eps, weightDecay: coupledDecay ? wd : 0, stepSize, biasCorrection2: bc2, shrink };
+  if (adamStepKernel(value, grad, m, v, amsgrad ? vmax : null, scalars)) return;
+  if (decoupled) for (let i = 0; i < value.length; i++) value[i] = value[i] * shrink;
   for (let i = 0; i < value.length; i++) {
     const p = value[i];
     const g = coupledDecay && wd !== 0 ? f(grad[i] + wd * p) : grad[i];

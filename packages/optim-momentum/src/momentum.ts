@@ -1,4 +1,5 @@
 import { type GradientTransform, defineOptimizer } from '@trainkit/core';
+import { momentumStepKernel } from '@trainkit/tensor';
 
 const f = Math.fround;
 
@@ -44,6 +45,8 @@ export const momentum = defineOptimizer<MomentumHyper>({
     const wd = f(hyper.weightDecay);
     const first = step === 1;
     const nesterov = hyper.nesterov;
+    // the same arithmetic as the loop below, fused on the WebAssembly SIMD kernel when available
+    if (momentumStepKernel(value, grad, buf, { alpha, momentum: mu, keep, weightDecay: wd, first, nesterov })) return;
     for (let i = 0; i < value.length; i++) {
       const p = value[i];
       const d = wd === 0 ? grad[i] : f(grad[i] + wd * p);

@@ -13,6 +13,17 @@ function addMul(x: v128, y: v128, z: v128): v128 {
   return i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
 }
 
+/** float32(x + y·z) per lane, via f64, all three per-lane vectors. */
+@inline
+function addMulV(x: v128, y: v128, z: v128): v128 {
+  const xh = i32x4.shuffle(x, x, 2, 3, 2, 3);
+  const yh = i32x4.shuffle(y, y, 2, 3, 2, 3);
+  const zh = i32x4.shuffle(z, z, 2, 3, 2, 3);
+  const lo = f64x2.add(f64x2.promote_low_f32x4(x), f64x2.mul(f64x2.promote_low_f32x4(y), f64x2.promote_low_f32x4(z)));
+  const hi = f64x2.add(f64x2.promote_low_f32x4(xh), f64x2.mul(f64x2.promote_low_f32x4(yh), f64x2.promote_low_f32x4(zh)));
+  return i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
 @inline
 function addMul1(x: f32, y: f32, z: f64): f32 {
   return <f32>(<f64>x + <f64>y * z);
@@ -25,7 +36,8 @@ const DECOUPLED_DECAY = 4; // p ← p·shrink first (AdamW)
 
 /**
  * One Adam/AdamW/AMSGrad update of n parameters in place (torch.optim arithmetic):
- * m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← p + stepSize·m / (√s / bc2 + eps).
+ * m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← p + stepSize·m / (√s / bc2 + eps); both
+ * moment updates end in one fused multiply-add, as torch's lerp_/addcmul_ kernels do.
  * Scalars arrive already rounded to float32 where the JS loop rounds them.
  */
 export function adamStep(
@@ -47,7 +59,8 @@ export function adamStep(
     let gv = v128.load(g + off);
     if (coupled) gv = addMul(gv, pv, wdd);
     const mi = addMul(f32x4.mul(v128.load(m + off), b1v), gv, c1d);
-    const vi = f32x4.add(f32x4.mul(v128.load(v + off), b2v), f32x4.mul(f32x4.mul(c2v, gv), gv));
+    // v·β2 + ((1−β2)·g)·g with the last multiply-add fused, as torch's addcmul_
+    const vi = addMulV(f32x4.mul(v128.load(v + off), b2v), f32x4.mul(c2v, gv), gv);
     v128.store(m + off, mi);
     v128.store(v + off, vi);
     let s = vi;
@@ -65,7 +78,7 @@ export function adamStep(
     let gi = load<f32>(g + o);
     if (coupled) gi = addMul1(gi, pi, <f64>wd);
     const mi = addMul1(load<f32>(m + o) * b1, gi, <f64>c1);
-    const vi = load<f32>(v + o) * b2 + c2 * gi * gi;
+    const vi = <f32>(<f64>(load<f32>(v + o) * b2) + <f64>(c2 * gi) * <f64>gi);
     store<f32>(m + o, mi);
     store<f32>(v + o, vi);
     let s = vi;

@@ -17,6 +17,7 @@ export { maxPool2d, avgPool2d } from './ops/pool';
 export { crossEntropy, mse } from './ops/loss';
 export { gemm } from './kernels/gemm';
 export { setKernelBackend, getKernelBackend, initKernels } from './kernels/wasm/runtime';
+export { adamStepKernel, momentumStepKernel } from './kernels/wasm/optim';
 export { im2col, col2im } from './kernels/im2col';
 export { gradcheck, assertGradients } from './gradcheck';
 
@@ -30,5 +31,6 @@ export type { Pool2dOptions } from './ops/pool';
 export type { Target, LossOptions } from './ops/loss';
 export type { GemmArgs } from './kernels/gemm';
 export type { KernelBackend } from './kernels/wasm/runtime';
+export type { AdamStepScalars, MomentumStepScalars } from './kernels/wasm/optim';
 export type { ConvGeometry } from './kernels/im2col';
 export type { GradcheckOptions, GradcheckResult } from './gradcheck';

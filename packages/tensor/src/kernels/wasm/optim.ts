@@ -1,0 +1,119 @@
+import { type WasmKernels, layout, wasmKernels, wasmForced } from './runtime';
+
+/**
+ * Parameters are streamed through wasm memory in chunks that stay in cache: each value is
+ * read from and written back to its Float32Array once, as a JS loop would, while the SIMD
+ * kernel does the arithmetic on the cached copy.
+ */
+const CHUNK = 16384;
+/** Below this many parameters the JS loop is as fast as the copies. */
+const MIN_SIZE = 256;
+
+function kernelFor(n: number): WasmKernels | null {
+  const k = wasmKernels();
+  return k !== null && (n >= MIN_SIZE || wasmForced()) ? k : null;
+}
+
+/** Scalars of one Adam update, already rounded to float32 where torch.optim rounds them. */
+export interface AdamStepScalars {
+  beta1: number;
+  beta2: number;
+  /** 1 − β1 */
+  oneMinusBeta1: number;
+  /** 1 − β2 */
+  oneMinusBeta2: number;
+  eps: number;
+  /** Coupled weight decay (added to the gradient); 0 for none. */
+  weightDecay: number;
+  /** −lr / (1 − β1ᵗ) */
+  stepSize: number;
+  /** √(1 − β2ᵗ) */
+  biasCorrection2: number;
+  /** AdamW's decoupled decay factor 1 − lr·λ, applied to p first; 1 for none. */
+  shrink: number;
+}
+
+/**
+ * One fused Adam / AdamW / AMSGrad update in place on the WebAssembly SIMD kernel, with
+ * torch.optim's float32 arithmetic (bit-identical to @trainkit/optim-adam's JS loop).
+ * Returns false, changing nothing, when the wasm kernels are not in use (the caller then
+ * runs its JS loop).
+ *
+ * @param value the parameter, updated in place
+ * @param grad its gradient
+ * @param m first-moment slot, updated in place
+ * @param v second-moment slot, updated in place
+ * @param vmax AMSGrad's running maximum of v (updated in place), or null for plain Adam
+ * @param s the update's scalars
+ * @example
+ * if (!adamStepKernel(p, g, m, v, null, scalars)) adamStepJs(p, g, m, v, scalars);
+ */
+export function adamStepKernel(value: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, vmax: Float32Array | null, s: AdamStepScalars): boolean {
+  const n = value.length;
+  const k = kernelFor(n);
+  if (k === null) return false;
+  const chunk = Math.min(CHUNK, n);
+  const { at, heap } = layout(k, [chunk, chunk, chunk, chunk, vmax ? chunk : 0]);
+  const [pI, gI, mI, vI, xI] = at;
+  const flags = (s.weightDecay !== 0 ? 1 : 0) | (vmax ? 2 : 0) | (s.shrink !== 1 ? 4 : 0);
+  for (let i = 0; i < n; i += chunk) {
+    const len = Math.min(chunk, n - i);
+    const end = i + len;
+    heap.set(value.subarray(i, end), pI);
+    heap.set(grad.subarray(i, end), gI);
+    heap.set(m.subarray(i, end), mI);
+    heap.set(v.subarray(i, end), vI);
+    if (vmax) heap.set(vmax.subarray(i, end), xI);
+    k.adamStep(pI * 4, gI * 4, mI * 4, vI * 4, xI * 4, len, s.beta1, s.beta2, s.oneMinusBeta1, s.oneMinusBeta2, s.eps, s.weightDecay, s.stepSize, s.biasCorrection2, s.shrink, flags);
+    value.set(heap.subarray(pI, pI + len), i);
+    m.set(heap.subarray(mI, mI + len), i);
+    v.set(heap.subarray(vI, vI + len), i);
+    if (vmax) vmax.set(heap.subarray(xI, xI + len), i);
+  }
+  return true;
+}
+
+/** Scalars of one SGD-with-momentum update, already rounded to float32. */
+export interface MomentumStepScalars {
+  /** −lr */
+  alpha: number;
+  momentum: number;
+  /** 1 − dampening */
+  keep: number;
+  weightDecay: number;
+  /** The parameter's first step: the buffer is set to the gradient. */
+  first: boolean;
+  nesterov: boolean;
+}
+
+/**
+ * One fused SGD-with-momentum (torch.optim.SGD) update in place on the WebAssembly SIMD
+ * kernel, bit-identical to @trainkit/optim-momentum's JS loop. Returns false, changing
+ * nothing, when the wasm kernels are not in use.
+ *
+ * @param value the parameter, updated in place
+ * @param grad its gradient
+ * @param buf the momentum buffer, updated in place
+ * @param s the update's scalars
+ * @example
+ * if (!momentumStepKernel(p, g, buf, scalars)) momentumStepJs(p, g, buf, scalars);
+ */
+export function momentumStepKernel(value: Float32Array, grad: Float32Array, buf: Float32Array, s: MomentumStepScalars): boolean {
+  const n = value.length;
+  const k = kernelFor(n);
+  if (k === null) return false;
+  const chunk = Math.min(CHUNK, n);
+  const { at, heap } = layout(k, [chunk, chunk, chunk]);
+  const [pI, gI, bI] = at;
+  for (let i = 0; i < n; i += chunk) {
+    const len = Math.min(chunk, n - i);
+    const end = i + len;
+    heap.set(value.subarray(i, end), pI);
+    heap.set(grad.subarray(i, end), gI);
+    if (!s.first) heap.set(buf.subarray(i, end), bI);
+    k.momentumStep(pI * 4, gI * 4, bI * 4, len, s.alpha, s.momentum, s.keep, s.weightDecay, +s.first, +s.nesterov);
+    value.set(heap.subarray(pI, pI + len), i);
+    buf.set(heap.subarray(bI, bI + len), i);
+  }
+  return true;
+}
