@@ -5,6 +5,13 @@ import { augmentBatch } from './augmentBatch';
 import { randomTranslate } from './translate';
 import { randomRotation } from './rotation';
 import { randomHorizontalFlip, randomVerticalFlip } from './flip';
+import { randomCrop } from './crop';
+import { colorJitter } from './colorJitter';
+import { cutout } from './cutout';
+import { randomErasing } from './erasing';
+import { mixup } from './mixup';
+import { cutmix } from './cutmix';
+import { randomResizedCrop } from './resizedCrop';
 import type { Transform } from './transform';
 
 /** Expects `fn` to throw an AugmentError for `transform` with exactly `message`. */
@@ -27,18 +34,36 @@ describe('bad input: each error names the transform and the value', () => {
     refuses(augmentAs(randomTranslate({ max: 1 }), [0, 1, 2, 2]), 'randomTranslate', 'the batch [0, 1, 2, 2] has an empty dimension');
   });
 
+  test('wrong channel count', () => {
+    refuses(
+      augmentAs(colorJitter({ brightness: 0.2, hue: 0.1 }), [8, 1, 28, 28]),
+      'colorJitter',
+      'hue needs 3-channel RGB images, got 1 channel (batch [8, 1, 28, 28]); for grey images use brightness and contrast only',
+    );
+  });
+
+  test('a crop larger than the padded image', () => {
+    refuses(augmentAs(randomCrop({ size: 36, padding: 2 }), [8, 3, 28, 28]), 'randomCrop', 'the crop 36×36 is larger than the padded image 32×32 (28×28 + 2·2 padding); use a smaller size or more padding');
+  });
+
   test('negative magnitudes', () => {
     refuses(() => randomRotation({ degrees: -10 }), 'randomRotation', 'degrees must be ≥ 0 (the largest angle in degrees), got -10; pass a pair [lo, hi] for an explicit range');
     refuses(() => randomRotation({ degrees: [10, -10] }), 'randomRotation', 'degrees must have lo ≤ hi, got [10, -10]');
     refuses(() => randomRotation({ degrees: NaN }), 'randomRotation', 'degrees must be ≥ 0 (the largest angle in degrees), got NaN; pass a pair [lo, hi] for an explicit range');
     refuses(() => randomTranslate({ max: -2 }), 'randomTranslate', 'max must be a non-negative integer number of pixels, got -2');
     refuses(() => randomTranslate({ max: 1.5 }), 'randomTranslate', 'max must be a non-negative integer number of pixels, got 1.5');
+    refuses(() => colorJitter({ saturation: -1 }), 'colorJitter', 'saturation must be ≥ 0 (how far the factor may move from 1), got -1; pass a pair [lo, hi] for an explicit range');
+    refuses(() => randomCrop({ size: 24, padding: -4 }), 'randomCrop', 'padding must be a non-negative integer number of pixels, got -4');
+    refuses(() => cutmix({ alpha: -1 }), 'cutmix', 'alpha must be a finite number > 0, got -1');
   });
 
   test('probabilities outside [0, 1]', () => {
     refuses(() => randomHorizontalFlip({ p: 1.5 }), 'randomHorizontalFlip', 'p must be a probability in [0, 1], got 1.5');
     refuses(() => randomVerticalFlip({ p: -0.1 }), 'randomVerticalFlip', 'p must be a probability in [0, 1], got -0.1');
     refuses(() => randomRotation({ degrees: 5, p: NaN }), 'randomRotation', 'p must be a probability in [0, 1], got NaN');
+    for (const make of [(p: number) => mixup({ p }), (p: number) => cutmix({ p }), (p: number) => randomErasing({ p }), (p: number) => cutout({ size: 2, p }), (p: number) => randomResizedCrop({ p }), (p: number) => colorJitter({ brightness: 0.1, p })]) {
+      expect(() => make(1.01)).toThrow(/^aug-image: \w+: p must be a probability in \[0, 1\], got 1.01$/);
+    }
   });
 
   test('a fill that is not finite, or has the wrong number of channels', () => {

@@ -90,3 +90,10 @@ export function fillResolver(who: string, key: string, v: number | readonly numb
     return cache;
   };
 }
+
+/** A pair `[lo, hi]` with `0 < lo ≤ hi` (aspect ratios). */
+export function positiveRange(who: string, key: string, v: Range): Range {
+  const r = range(who, key, v);
+  if (!(r[0] > 0)) throw new AugmentError(who, `${key} must be positive, got ${show(v)}`);
+  return r;
+}

@@ -8,6 +8,8 @@ import { randomTranslate } from './translate';
 import { randomRotation } from './rotation';
 import { randomHorizontalFlip } from './flip';
 import { AugmentError } from './errors';
+import { mixup } from './mixup';
+import { cutmix } from './cutmix';
 
 /** Four batches of 8 random 1×6×6 images in 3 classes; kept for comparison after training. */
 function data(seed = 1): Batch[] {
@@ -105,6 +107,20 @@ describe('augment (the trainer plugin)', () => {
     await fit(0, [plugin]);
     expect(plugin.lastDraw).toHaveLength(3);
     expect((plugin.lastDraw as unknown[][])[0]).toHaveLength(8);
+  });
+
+  test('with mixup and cutmix the model trains on soft labels (crossEntropy and accuracy take them)', async () => {
+    const seen: Tensor[] = [];
+    const spy: Plugin = { name: 'spy', onTrainBatchStart: (ctx) => void seen.push(ctx.batch.y as Tensor) };
+    const m = model();
+    const { history } = await new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [augment(compose([cutmix({ p: 0.5 }), mixup({ alpha: 0.4 })]), { numClasses: 3 }), spy] }).fit(m, {
+      train: data(),
+      val: data(2),
+      epochs: 2,
+    });
+    expect(seen.every((y) => y instanceof Tensor && y.shape[0] === 8 && y.shape[1] === 3)).toBe(true);
+    expect(Number.isFinite(history[1].metrics.loss)).toBe(true);
+    expect(history[1].metrics.valAccuracy).toBeGreaterThanOrEqual(0);
   });
 
   test('options are validated when the plugin is made', () => {

@@ -1,0 +1,21 @@
+import { AugmentError } from './errors';
+import type { ImageShape } from './shape';
+
+/**
+ * Checks replayed mixing parameters against the batch: `perm` must be a permutation of the
+ * images and `lambda` a weight in [0, 1].
+ */
+export function checkMix(name: string, shape: ImageShape, lambda: number, perm: readonly number[]): void {
+  if (!(lambda >= 0 && lambda <= 1)) throw new AugmentError(name, `lambda must be in [0, 1], got ${lambda}`);
+  if (perm.length !== shape.n) throw new AugmentError(name, `perm has ${perm.length} entries but the batch has ${shape.n} images`);
+}
+
+/** `out[i] = λ·src[i] + (1 − λ)·src[perm[i]]` for rows of `size` floats (images or label rows). */
+export function mixRows(src: Float32Array, out: Float32Array, size: number, lambda: number, perm: readonly number[]): void {
+  const mu = 1 - lambda;
+  for (let i = 0; i < perm.length; i++) {
+    const a = i * size;
+    const b = perm[i] * size;
+    for (let k = 0; k < size; k++) out[a + k] = lambda * src[a + k] + mu * src[b + k];
+  }
+}
