@@ -1,0 +1,139 @@
+import type { BaseContext, ForwardContext, Plugin } from '@trainkit/core';
+import type { Module } from '@trainkit/nn';
+import { Tensor } from '@trainkit/tensor';
+import { batchNormLayers, recomputeBatchNorm } from './batchNorm';
+import { EnsembleError } from './errors';
+
+/** Options of {@link ema}. */
+export interface EmaOptions {
+  /** Weight of the old average at each step, in [0, 1) (default 0.999: an average over roughly the last 1000 steps). */
+  decay?: number;
+  /**
+   * Ramp the decay up as min(decay, (1 + t) / (10 + t)) at update t (TensorFlow's
+   * `num_updates`), so the initial weights do not linger in the average (default true).
+   */
+  warmup?: boolean;
+  /**
+   * Inputs to recompute BatchNorm statistics for the averaged weights (tensors or `{ x }`
+   * batches, e.g. the training DataLoader). Default: the last `bnBatches` training batches.
+   */
+  bnData?: Iterable<Tensor | { x: Tensor }>;
+  /** How many recent training batches to keep for the BatchNorm statistics when `bnData` is not given (default 32). */
+  bnBatches?: number;
+  /** Validate with the averaged weights (default true); training continues from the raw weights. */
+  evaluate?: boolean;
+  /** Leave the averaged weights (with recomputed BatchNorm statistics) in the model when fit ends (default true). */
+  applyAtEnd?: boolean;
+}
+
+/** What {@link ema} exposes besides the plugin hooks. */
+export interface EmaHandle {
+  /** Number of averaging updates so far (one per optimizer step). */
+  readonly updates: number;
+  /** A copy of the averaged parameters by name, or null before training started. */
+  averaged(): Record<string, Tensor> | null;
+  /** Copies the averaged parameters into `model` and recomputes its BatchNorm statistics. */
+  applyTo(model: Module): void;
+}
+
+interface EmaState {
+  updates: number;
+  shadow: Record<string, Float32Array>;
+}
+
+function check(options: EmaOptions): Required<Pick<EmaOptions, 'decay' | 'warmup' | 'bnBatches' | 'evaluate' | 'applyAtEnd'>> {
+  const { decay = 0.999, warmup = true, bnBatches = 32, evaluate = true, applyAtEnd = true } = options;
+  if (typeof decay !== 'number' || !(decay >= 0 && decay < 1)) throw new EnsembleError(`ema({ decay: ${decay} }): decay must be in [0, 1), e.g. 0.999`);
+  if (!Number.isInteger(bnBatches) || bnBatches < 1) throw new EnsembleError(`ema({ bnBatches: ${bnBatches} }): bnBatches must be a positive integer`);
+  return { decay, warmup, bnBatches, evaluate, applyAtEnd };
+}
+
+/**
+ * Polyak averaging as an exponential moving average of the parameters: after every optimizer
+ * step, avg ← d·avg + (1 − d)·θ. Validation (and, by default, the model after fit) uses the
+ * average, with BatchNorm statistics recomputed for the averaged weights
+ * ({@link recomputeBatchNorm}); training itself always continues from the raw weights.
+ * The average is part of the plugin state, so checkpoints resume it exactly.
+ *
+ * @param options - `decay` (0.999), `warmup` (true), `bnData`, `bnBatches` (32), `evaluate` (true), `applyAtEnd` (true)
+ * @see https://doi.org/10.1137/0330046 (Polyak & Juditsky 1992, averaging of iterates)
+ * @example
+ * const average = ema({ decay: 0.999 });
+ * await new Trainer({ optimizer: adam({ lr: 1e-3 }), plugins: [average] }).fit(model, { train, val, epochs: 1 });
+ * // valAccuracy was measured with the averaged weights; `model` now holds them
+ */
+export function ema(options: EmaOptions = {}): Plugin & EmaHandle {
+  const { decay, warmup, bnBatches, evaluate, applyAtEnd } = check(options);
+  let state: EmaState | null = null;
+  let recent: Tensor[] = [];
+  let hasBatchNorm = false;
+  let shapes = new Map<string, readonly number[]>();
+  let backup: Array<[Float32Array, Float32Array]> | null = null;
+
+  const bnInputs = (): Iterable<Tensor | { x: Tensor }> => options.bnData ?? recent;
+  const applyTo = (model: Module): void => {
+    if (state === null) throw new EnsembleError('ema: nothing averaged yet; apply it after training started');
+    const params = new Map(model.namedParameters());
+    for (const [name, avg] of Object.entries(state.shadow)) {
+      const p = params.get(name);
+      if (p === undefined || p.size !== avg.length) throw new EnsembleError(`ema: the model has no parameter "${name}" of ${avg.length} values; apply the average to the model it was trained on`);
+      p.data.set(avg);
+    }
+    recomputeBatchNorm(model, bnInputs());
+  };
+  const restore = (): void => {
+    if (backup === null) return;
+    for (const [dst, src] of backup) dst.set(src);
+    backup = null;
+  };
+
+  return {
+    name: 'ema',
+    stateKey: `ema:${decay}`,
+    get updates() {
+      return state?.updates ?? 0;
+    },
+    averaged() {
+      if (state === null) return null;
+      return Object.fromEntries(Object.entries(state.shadow).map(([k, v]) => [k, new Tensor(v.slice(), shapes.get(k) ?? [v.length])]));
+    },
+    applyTo,
+    onFitStart(ctx: BaseContext) {
+      hasBatchNorm = batchNormLayers(ctx.model).length > 0;
+      shapes = new Map(ctx.model.namedParameters().map(([k, p]) => [k, p.shape]));
+      recent = [];
+      state ??= { updates: 0, shadow: Object.fromEntries(ctx.model.namedParameters().map(([k, p]) => [k, p.data.slice()])) };
+    },
+    onAfterForward(ctx: ForwardContext) {
+      if (ctx.stage !== 'fit' || !hasBatchNorm || options.bnData !== undefined) return;
+      recent.push(new Tensor(ctx.batch.x.data.slice(), ctx.batch.x.shape));
+      if (recent.length > bnBatches) recent.shift();
+    },
+    onAfterOptimizerStep(ctx) {
+      if (state === null) return;
+      const t = state.updates++;
+      const d = warmup ? Math.min(decay, (1 + t) / (10 + t)) : decay;
+      for (const [name, p] of ctx.model.namedParameters()) {
+        const avg = state.shadow[name];
+        if (avg === undefined) continue;
+        const x = p.data;
+        for (let i = 0; i < avg.length; i++) avg[i] += (1 - d) * (x[i] - avg[i]);
+      }
+    },
+    onValidationEpochStart(ctx) {
+      if (ctx.stage !== 'fit' || !evaluate || state === null) return;
+      backup = Object.values(ctx.model.stateDict()).map((t) => [t.data, t.data.slice()]);
+      applyTo(ctx.model);
+    },
+    onValidationEpochEnd: restore,
+    teardown: restore,
+    onFitEnd(ctx) {
+      if (applyAtEnd && state !== null) applyTo(ctx.model);
+    },
+    stateDict: (): EmaState | null => (state === null ? null : { updates: state.updates, shadow: Object.fromEntries(Object.entries(state.shadow).map(([k, v]) => [k, v.slice()])) }),
+    loadStateDict(s) {
+      const st = s as EmaState | null;
+      state = st === null ? null : { updates: st.updates, shadow: Object.fromEntries(Object.entries(st.shadow).map(([k, v]) => [k, Float32Array.from(v)])) };
+    },
+  };
+}

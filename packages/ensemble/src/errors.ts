@@ -1,0 +1,28 @@
+/** A bad ensemble configuration or input: the message names the call, the value and the fix. */
+export class EnsembleError extends Error {
+  override name = 'EnsembleError';
+}
+
+/**
+ * One or more members failed to train. The error names the first failed member (by index and
+ * seed) and keeps the original error as `cause`; `failures` lists every failed member and
+ * `completed` the members that finished (their checkpoints, if any, were written).
+ */
+export class MemberError extends Error {
+  override name = 'MemberError';
+  /** Index of the (first) failed member. */
+  readonly member: number;
+  /** Seed of the (first) failed member. */
+  readonly seed: number;
+  /** Every failed member, by index, with its error. */
+  failures: Array<{ member: number; seed: number; error: unknown }> = [];
+  /** Indices of the members that finished. */
+  completed: number[] = [];
+
+  constructor(member: number, seed: number, cause: unknown) {
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    super(`ensemble: member ${member} (seed ${seed}) failed: ${msg}`, { cause });
+    this.member = member;
+    this.seed = seed;
+  }
+}

@@ -1,0 +1,82 @@
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EpochRecord } from '@trainkit/core';
+import type { Module } from '@trainkit/nn';
+import { Ensemble, type EnsembleOptions } from '../ensemble';
+import { EnsembleError } from '../errors';
+import type { MemberResult } from '../member';
+import type { StateDict } from '../stateDict';
+import { readSafetensors, writeSafetensors } from './safetensors';
+
+/** Format tag in the metadata of a member checkpoint. */
+export const MEMBER_FORMAT = 'trainkit/ensemble-member@1';
+
+/** The file name of member `index`'s checkpoint in an ensemble folder. */
+export function memberFileName(index: number): string {
+  return `member-${index}.safetensors`;
+}
+
+/** What a member checkpoint says about the member besides its weights. */
+export interface MemberInfo {
+  index: number;
+  seed: number;
+  seconds: number;
+  history: EpochRecord[];
+}
+
+/**
+ * Saves a trained member as a safetensors checkpoint `dir/member-<index>.safetensors`: its
+ * parameters and buffers under their state-dict names (it opens in PyTorch as a state dict)
+ * and, as metadata, its index, seed, time and history. Written atomically.
+ *
+ * @returns the path written
+ * @example
+ * await saveMember('runs/ensemble', trained.members[0]); // runs/ensemble/member-0.safetensors
+ */
+export async function saveMember(dir: string, result: MemberResult): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, memberFileName(result.index));
+  await writeSafetensors(path, result.state, {
+    format: MEMBER_FORMAT,
+    index: String(result.index),
+    seed: String(result.seed),
+    seconds: String(result.seconds),
+    history: JSON.stringify(result.history),
+  });
+  return path;
+}
+
+/**
+ * Reads a member checkpoint written by {@link saveMember}: its state dict and its info.
+ *
+ * @throws EnsembleError when the file is not a member checkpoint
+ */
+export async function loadMember(path: string): Promise<{ state: StateDict; info: MemberInfo }> {
+  const { tensors, metadata } = await readSafetensors(path);
+  if (metadata.format !== MEMBER_FORMAT) throw new EnsembleError(`loadMember: ${path} is not a member checkpoint (format ${JSON.stringify(metadata.format)}, expected "${MEMBER_FORMAT}")`);
+  const info: MemberInfo = { index: Number(metadata.index), seed: Number(metadata.seed), seconds: Number(metadata.seconds), history: JSON.parse(metadata.history ?? '[]') };
+  return { state: tensors, info };
+}
+
+/**
+ * Loads every member checkpoint of `dir` (member-0, member-1, … in index order) into models
+ * built by `factory` and returns them as an {@link Ensemble}.
+ *
+ * @param dir - the folder `trainEnsemble({ dir })` wrote
+ * @param factory - builds an untrained model of the members' architecture
+ * @param options - how to combine (default: average probabilities) and weights
+ * @example
+ * const ensemble = await loadEnsemble('runs/ensemble', () => mnistCnn());
+ */
+export async function loadEnsemble(dir: string, factory: (info: MemberInfo) => Module, options?: EnsembleOptions): Promise<Ensemble> {
+  const files = (await readdir(dir)).filter((f) => /^member-\d+\.safetensors$/.test(f)).sort((a, b) => Number(a.match(/\d+/)?.[0]) - Number(b.match(/\d+/)?.[0]));
+  if (files.length === 0) throw new EnsembleError(`loadEnsemble: no member-<i>.safetensors files in ${dir}`);
+  const models: Module[] = [];
+  for (const f of files) {
+    const { state, info } = await loadMember(join(dir, f));
+    const model = factory(info);
+    model.loadStateDict(state);
+    models.push(model);
+  }
+  return new Ensemble(models, options);
+}

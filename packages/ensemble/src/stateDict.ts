@@ -1,0 +1,19 @@
+import type { Module } from '@trainkit/nn';
+import { Tensor } from '@trainkit/tensor';
+
+/** Parameters and buffers by name, as in `Module.stateDict()`. */
+export type StateDict = Record<string, Tensor>;
+
+/** A copy of `model`'s state dict that later training does not change. */
+export function copyStateDict(model: Module): StateDict {
+  const out: StateDict = {};
+  for (const [k, t] of Object.entries(model.stateDict())) out[k] = new Tensor(t.data.slice(), t.shape);
+  return out;
+}
+
+/** Builds a model with `factory` and loads `state` into it (strictly: every key must match). */
+export function modelFromState(factory: () => Module, state: StateDict): Module {
+  const model = factory();
+  model.loadStateDict(state);
+  return model;
+}
