@@ -1,7 +1,7 @@
 import type { Module } from '@trainkit/nn';
 import type { Rng, Target, Tensor } from '@trainkit/tensor';
 import type { Optimizer } from './optimizer';
-import type { Trainer } from './trainer';
+import type { Trainer, TrainerState } from './trainer';
 
 /** One batch: inputs and targets (class indices, or a probability tensor for soft labels). */
 export interface Batch {
@@ -167,6 +167,13 @@ export interface Plugin extends Partial<TrainerHooks> {
   readonly stateKey?: string;
   stateDict?(): unknown;
   loadStateDict?(state: unknown): void;
+  /**
+   * Resolves `fit(model, { resume: spec })` for a string `spec` (`'latest'`, `'best'`, a file):
+   * loads the model's weights and returns the trainer state to continue from, `null` to start
+   * fresh (nothing saved yet), or `undefined` when this plugin does not know the name. Called
+   * after `setup`, before `onFitStart`.
+   */
+  resolveResume?(spec: string, ctx: BaseContext): TrainerState | null | undefined | Promise<TrainerState | null | undefined>;
 }
 
 /** The event name of a hook (`onTrainBatchEnd` → `trainBatchEnd`). */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { Tensor } from '@trainkit/tensor';
-import { ConfigError, NonFiniteLossError, PluginError, Trainer, sgd, type Plugin, type HookName } from './index';
+import { ConfigError, NonFiniteLossError, PluginError, Trainer, sgd, type Plugin, type HookName, type TrainerState } from './index';
 import { snapshot, toyLoader, toyModel } from './__tests__/fixtures';
 
 const ALL_HOOKS: HookName[] = [
@@ -137,6 +137,27 @@ describe('Trainer.fit', () => {
     const res = await t2.fit(resumed, { train: toyLoader(64, 8), epochs: 3, resume: state });
     expect(snapshot(resumed)).toEqual(snapshot(full));
     expect(res.history.map((h) => h.epoch)).toEqual([0, 1, 2]);
+  });
+
+  test("resume: 'latest' asks the plugins that resolve checkpoint names; null starts fresh, a state continues", async () => {
+    const saved: { state: TrainerState | null } = { state: null };
+    const store: Plugin = {
+      name: 'toy-store',
+      onTrainEpochEnd: (ctx) => { saved.state = structuredClone(ctx.trainer.stateDict()); },
+      resolveResume: (spec) => (spec === 'latest' ? saved.state : undefined),
+    };
+    const model = toyModel(5);
+    const first = await new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [store] }).fit(model, { train: toyLoader(16, 8), epochs: 2, resume: 'latest' });
+    expect(first.history.map((h) => h.epoch)).toEqual([0, 1]);
+    const second = await new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [store] }).fit(model, { train: toyLoader(16, 8), epochs: 3, resume: 'latest' });
+    expect(second.history.map((h) => h.epoch)).toEqual([0, 1, 2]);
+    await expect(new Trainer({ optimizer: sgd(), plugins: [store] }).fit(model, { train: toyLoader(), epochs: 1, resume: 'best' })).rejects.toThrow(`fit({ resume: 'best' }): no plugin recognised it (asked "toy-store")`);
+  });
+
+  test('resume by name without a checkpoint plugin says which plugin to add', async () => {
+    await expect(new Trainer({ optimizer: sgd() }).fit(toyModel(), { train: toyLoader(), epochs: 1, resume: 'latest' })).rejects.toThrow(
+      "fit({ resume: 'latest' }): no plugin resolves checkpoint names; add one (checkpoint({ dir }) from @trainkit/checkpoint/node) or pass a TrainerState",
+    );
   });
 
   test('a NaN loss stops training at that step, names epoch and step, and leaves the parameters untouched', async () => {

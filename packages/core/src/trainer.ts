@@ -32,8 +32,11 @@ export interface FitOptions {
   val?: Data;
   /** Total number of epochs (a resumed run continues up to this number). */
   epochs: number;
-  /** A state from {@link Trainer.stateDict} to continue from (checkpoint plugins pass it). */
-  resume?: TrainerState;
+  /**
+   * Where to continue from: a state from {@link Trainer.stateDict}, or a checkpoint name —
+   * `'latest'`, `'best'` or a file — that a checkpoint plugin resolves (see `Plugin.resolveResume`).
+   */
+  resume?: TrainerState | string;
 }
 
 export interface FitResult {
@@ -203,7 +206,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     ctx.batchesPerEpoch = lengthOf(train);
     return this.run(ctx, async () => {
       bindRngs(model, this.rng); // before a resume, so the restored RNG state reaches these streams
-      if (options.resume) this.loadStateDict(options.resume);
+      const resume = typeof options.resume === 'string' ? await this.resolveResume(options.resume, ctx) : options.resume;
+      if (resume) this.loadStateDict(resume);
       ctx.step = optimizer.stepCount;
       await this.emitHook('onFitStart', ctx);
       for (let epoch = this.resumePoint.epoch; epoch < epochs && this.stopReason === null; epoch++) {
@@ -218,6 +222,24 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       await this.emitHook('onFitEnd', ctx);
       return { history: this.history, stopReason: this.stopReason };
     });
+  }
+
+  /** Asks the plugins that resolve checkpoint names, in order, for the state `spec` names. */
+  private async resolveResume(spec: string, ctx: RunContext): Promise<TrainerState | null> {
+    const resolvers = this.plugins.filter((p) => typeof p.resolveResume === 'function');
+    if (resolvers.length === 0) {
+      throw new ConfigError(`fit({ resume: '${spec}' }): no plugin resolves checkpoint names; add one (checkpoint({ dir }) from @trainkit/checkpoint/node) or pass a TrainerState`);
+    }
+    for (const p of resolvers) {
+      let state: TrainerState | null | undefined;
+      try {
+        state = await p.resolveResume?.(spec, ctx);
+      } catch (e) {
+        throw e instanceof PluginError ? e : new PluginError(p.name, 'resolveResume', e);
+      }
+      if (state !== undefined) return state;
+    }
+    throw new ConfigError(`fit({ resume: '${spec}' }): no plugin recognised it (asked ${resolvers.map((p) => `"${p.name}"`).join(', ')})`);
   }
 
   private async trainEpoch(ctx: RunContext, train: Data, startBatch: number): Promise<void> {

@@ -29,6 +29,12 @@ export interface LoadReport {
 export abstract class Module {
   /** True in training mode (the default), false in evaluation mode. Set with {@link Module.train}/{@link Module.eval}. */
   training = true;
+  /**
+   * When true, {@link Module.train} leaves this module in evaluation mode: a frozen BatchNorm
+   * keeps normalizing with its running statistics and stops updating them (what Keras does for
+   * a BatchNormalization layer with `trainable = false`). `freeze` in @trainkit/core sets it.
+   */
+  evalOnly = false;
   private _buffers = new Map<string, Tensor>();
   private _forwardHooks: ForwardHook[] = [];
 
@@ -113,9 +119,9 @@ export abstract class Module {
     return this.parameters().reduce((s, p) => s + p.size, 0);
   }
 
-  /** Sets training mode on this module and all descendants. */
+  /** Sets training mode on this module and all descendants (those marked {@link Module.evalOnly} stay in eval mode). */
   train(mode = true): this {
-    for (const [, m] of this.namedModules()) m.training = mode;
+    for (const [, m] of this.namedModules()) m.training = mode && !m.evalOnly;
     return this;
   }
 
