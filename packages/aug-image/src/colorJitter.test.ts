@@ -19,8 +19,8 @@ describe('colorJitter: each adjustment', () => {
     close(replay(colorJitter({ contrast: 1 }), img, [{ order: ['contrast'], contrast: 2 }]).out, [0, 0.5, 1]);
   });
 
-  test('saturation 0 turns RGB pixels grey (ITU-R 601 luma, as torchvision)', () => {
-    const g = 0.299 * 0.9 + 0.587 * 0.3 + 0.114 * 0.1;
+  test("saturation 0 turns RGB pixels grey (torchvision's luma 0.2989 R + 0.587 G + 0.114 B)", () => {
+    const g = 0.2989 * 0.9 + 0.587 * 0.3 + 0.114 * 0.1;
     close(replay(colorJitter({ saturation: 1 }), rgb(0.9, 0.3, 0.1), [{ order: ['saturation'], saturation: 0 }]).out, [g, g, g]);
   });
 

@@ -33,8 +33,8 @@ export interface ColorJitterParams {
 }
 
 const OPS: readonly JitterOp[] = ['brightness', 'contrast', 'saturation', 'hue'];
-// ITU-R 601-2 luma, as torchvision's rgb_to_grayscale
-const [LR, LG, LB] = [0.299, 0.587, 0.114];
+// luma weights of torchvision's rgb_to_grayscale (ITU-R 601-2 with 0.2989 for red)
+const [LR, LG, LB] = [0.2989, 0.587, 0.114];
 
 /**
  * Random colour jitter (torchvision's `ColorJitter`): brightness, contrast, saturation and
