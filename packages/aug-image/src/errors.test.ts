@@ -66,6 +66,10 @@ describe('bad input: each error names the transform and the value', () => {
     }
   });
 
+  test('an unknown interpolation', () => {
+    refuses(() => randomRotation({ degrees: 5, interpolation: 'bicubic' as never }), 'randomRotation', "interpolation must be 'bilinear' or 'nearest', got bicubic");
+  });
+
   test('a fill that is not finite, or has the wrong number of channels', () => {
     refuses(() => randomRotation({ degrees: 5, fill: Infinity }), 'randomRotation', 'fill must be a finite number or an array of them (one per channel), got Infinity');
     refuses(augmentAs(randomTranslate({ max: 1, fill: [0, 0, 0] }), [2, 1, 4, 4]), 'randomTranslate', 'fill has 3 values but the batch [2, 1, 4, 4] has 1 channel');

@@ -23,6 +23,7 @@ import { images, replay, run, withinRange } from './__tests__/helpers';
 const TABLE: ReadonlyArray<{ make: () => Transform; channels?: number[]; fill: number[] | null }> = [
   { make: () => randomTranslate({ max: 3, fill: -0.5, p: 0.8 }), fill: [-0.5] },
   { make: () => randomRotation({ degrees: 180, fill: 2 }), fill: [2] },
+  { make: () => randomRotation({ degrees: 30, fill: -1, interpolation: 'nearest', p: 0.6 }), fill: [-1] },
   { make: () => randomHorizontalFlip(), fill: [] },
   { make: () => randomVerticalFlip(), fill: [] },
   { make: () => randomCrop({ size: 2, padding: 1, fill: 0.5 }), fill: [0.5] },

@@ -1,5 +1,6 @@
 import type { InverseAffine } from './kernels/affine';
-import { sampleBilinear } from './kernels/affine';
+import { sampleBilinear, sampleNearest } from './kernels/affine';
+import { AugmentError } from './errors';
 import { type Range, fillResolver, magnitude, probability } from './options';
 import { type PerImage, type Transform, defineImageTransform } from './transform';
 
@@ -12,6 +13,11 @@ export interface RotationOptions {
   degrees: number | Range;
   /** Value of pixels that come from outside the image: one number or one per channel. Default 0. */
   fill?: number | readonly number[];
+  /**
+   * `'bilinear'` (default) or `'nearest'` (torchvision's default for `RandomRotation`, which
+   * copies pixels instead of blending them).
+   */
+  interpolation?: 'bilinear' | 'nearest';
   /** Probability that an image is rotated. Default 1. */
   p?: number;
 }
@@ -45,21 +51,32 @@ export function rotationInverse(deg: number, h: number, w: number): InverseAffin
 }
 
 /**
- * Random rotation about the image centre with bilinear interpolation (torchvision's
- * `RandomRotation`). **Convention (as torchvision):** a positive angle turns the content
- * counter-clockwise as displayed (row 0 at the top), so +90° sends the top-right corner to
- * the top-left. Pixels that come from outside the image take `fill`; the output size is the
- * input's (corners are cut, nothing expands).
+ * Random rotation about the image centre with bilinear (default) or nearest-neighbour
+ * interpolation (torchvision's `RandomRotation`).
  *
- * @param options - `degrees`, and optionally `fill` and `p`.
+ * **Convention (as torchvision):** a positive angle turns the content counter-clockwise as
+ * displayed (row 0 at the top), so +90° sends the top-right corner to the top-left. The
+ * centre is ((w−1)/2, (h−1)/2) in pixel indices, and the output size is the input's (corners
+ * are cut, nothing expands).
+ *
+ * Bilinear sampling treats neighbours outside the image as `fill`, so every output is a
+ * convex combination of input pixels and the fill. (torchvision's `fill=` re-blends
+ * half-covered border pixels with the fill a second time; interior pixels match it exactly,
+ * and so does `'nearest'` everywhere.)
+ *
+ * @param options - `degrees`, and optionally `fill`, `interpolation` and `p`.
  * @example
- * randomRotation({ degrees: 10 })                // uniform in ±10°
+ * randomRotation({ degrees: 10 })                // uniform in ±10°, bilinear
+ * randomRotation({ degrees: 10, interpolation: 'nearest' })
  * randomRotation({ degrees: [0, 0], fill: 1 })   // the identity
  */
 export function randomRotation(options: RotationOptions): Transform<PerImage<RotationParams>> {
   const name = 'randomRotation';
   const [lo, hi] = magnitude(name, 'degrees', options.degrees, 0, -Infinity, 'the largest angle in degrees');
   const fill = fillResolver(name, 'fill', options.fill ?? 0);
+  const interpolation = options.interpolation ?? 'bilinear';
+  if (interpolation !== 'bilinear' && interpolation !== 'nearest') throw new AugmentError(name, `interpolation must be 'bilinear' or 'nearest', got ${String(interpolation)}`);
+  const sample = interpolation === 'bilinear' ? sampleBilinear : sampleNearest;
   return defineImageTransform<RotationParams>({
     name,
     p: probability(name, options.p ?? 1),
@@ -71,7 +88,7 @@ export function randomRotation(options: RotationOptions): Transform<PerImage<Rot
     applyOne(src, out, i, shape, _out, { angle }) {
       const { c, h, w } = shape;
       const off = i * c * h * w;
-      sampleBilinear(src, off, out, off, c, h, w, rotationInverse(angle, h, w), fill(shape));
+      sample(src, off, out, off, c, h, w, rotationInverse(angle, h, w), fill(shape));
     },
   });
 }

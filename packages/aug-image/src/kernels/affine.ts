@@ -67,3 +67,38 @@ export function sampleBilinear(
     }
   }
 }
+
+/** Round half to even (as C's nearbyint, which grid_sample's nearest mode uses). */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * Nearest-neighbour resampling of one `ch × h × w` image through an inverse affine map
+ * (torchvision's `InterpolationMode.NEAREST`): each output pixel copies the source pixel
+ * nearest to its source position, or takes the channel's fill value when that pixel lies
+ * outside the image.
+ */
+export function sampleNearest(
+  src: Float32Array,
+  so: number,
+  out: Float32Array,
+  oo: number,
+  ch: number,
+  h: number,
+  w: number,
+  m: InverseAffine,
+  fill: readonly number[],
+): void {
+  const plane = h * w;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const sx = roundHalfEven(m.a * x + m.b * y + m.tx);
+      const sy = roundHalfEven(m.c * x + m.d * y + m.ty);
+      const o = oo + y * w + x;
+      if (sx >= 0 && sy >= 0 && sx < w && sy < h) for (let k = 0, p = so + sy * w + sx; k < ch; k++, p += plane) out[o + k * plane] = src[p];
+      else for (let k = 0; k < ch; k++) out[o + k * plane] = fill[k];
+    }
+  }
+}
