@@ -1,6 +1,13 @@
 import { augmentBatch, compose, randomHorizontalFlip, randomRotation, randomTranslate } from '@trainkit/aug-image';
 import { Rng, Tensor } from '@trainkit/tensor';
-import type { Workload } from './workloads';
+
+/** One augmentation workload: a call augments BATCHES_PER_CALL batches. */
+export interface AugmentWorkload {
+  name: string;
+  unit: string;
+  unitsPerCall: number;
+  once: () => void;
+}
 
 const BATCH = 64;
 /** Batches per call: one batch takes about a millisecond, too short to time on its own. */
@@ -11,7 +18,7 @@ const BATCHES_PER_CALL = 10;
  * horizontal flip, exactly as the `augment` plugin runs it each training step: draw from
  * the seeded stream, allocate the output batch, translate → rotate → flip.
  */
-function augmentWorkload(shape: [number, number, number]): Workload {
+export function augmentWorkload(shape: [number, number, number]): AugmentWorkload {
   const [c, h, w] = shape;
   const pipeline = compose([randomTranslate({ max: 2 }), randomRotation({ degrees: 10 }), randomHorizontalFlip({ p: 0.5 })]);
   const rng = new Rng(7);
@@ -34,6 +41,6 @@ function augmentWorkload(shape: [number, number, number]): Workload {
  * workload: at 64 images per step, augmentation costs (CNN samples/s) / (augment images/s) of
  * a training step (the budget is under 10%).
  */
-export function augmentWorkloads(): Workload[] {
+export function augmentWorkloads(): AugmentWorkload[] {
   return [augmentWorkload([1, 28, 28]), augmentWorkload([3, 32, 32])];
 }

@@ -1,54 +1,88 @@
 /**
- * `npm run bench [-- --quick]`: trainkit's throughput on the reference workloads, median of
- * timed windows after warm-up, written to tools/bench/results/latest.{json,md}.
- * Peers (TF.js, ConvNetJS) join this table in the performance work; until then it is the
- * baseline that later kernels are measured against.
+ * `npm run bench [-- --quick] [-- --only=cnn-train,mlp-train] [-- --skip=memory,bundle,torch]`:
+ * trainkit against PyTorch (when /usr/bin/python3 has torch), TF.js (wasm and cpu backends)
+ * and ConvNetJS on the same workloads in the same run, plus plain hand-written JS loops.
+ * Every number is the median of ≥ 3 timed windows after a warm-up, one thread everywhere.
+ * Rows are measured one at a time across all libraries (their runner processes stay alive),
+ * so the columns of a row see the same machine load. Then: memory flatness over 3 epochs,
+ * and the bundle size of a minimal training program.
+ *
+ * Writes tools/bench/results/latest.json and latest.md. `--quick` finishes in under 2 minutes.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measure } from './measure';
-import { optimizerWorkloads } from './optimizers';
-import { workloads } from './workloads';
+import { measureBundles } from './bundle';
+import { Runner, runMemory, torchAvailable } from './processes';
+import { type Cell, WORKLOADS, type WorkloadId } from './spec';
+import { type Results, markdown, targets, formatValue } from './table';
 
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
-const windows = 3;
-const perWindow = quick ? 5 : 20;
+const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(',');
+const only = arg('only') as WorkloadId[] | undefined;
+const skip = new Set(arg('skip') ?? []);
+const flags = quick ? ['--quick'] : [];
+const started = performance.now();
+
+const node = (file: string, ...extra: string[]) => [process.execPath, ['--conditions=@trainkit/source', '--import', 'tsx', `src/runners/${file}`, ...flags, ...extra]] as const;
+const specs: Array<{ key: string; label: string; cmd: readonly [string, readonly string[]]; env?: Record<string, string>; when?: () => string | null }> = [
+  { key: 'trainkit', label: 'trainkit', cmd: node('trainkit.ts') },
+  { key: 'trainkit-js', label: 'trainkit, JS kernels', cmd: node('trainkit.ts'), env: { TRAINKIT_KERNELS: 'js' } },
+  { key: 'torch', label: 'PyTorch, 1 thread', cmd: ['/usr/bin/python3', ['src/runners/torch_bench.py', ...flags]], when: torchAvailable },
+  { key: 'tfjs-wasm', label: 'TF.js wasm', cmd: node('tfjs.ts', '--backend=wasm') },
+  { key: 'tfjs-cpu', label: 'TF.js cpu', cmd: node('tfjs.ts', '--backend=cpu') },
+  { key: 'convnetjs', label: 'ConvNetJS', cmd: node('convnetjs.ts') },
+  { key: 'plain', label: 'plain JS loop', cmd: node('plain.ts') },
+];
 
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
   cores: cpus().length,
   node: process.version,
   threads: 1,
+  loadAverageAtStart: loadavg()[0],
+  loadAverageAtEnd: 0,
   date: new Date().toISOString(),
   mode: quick ? 'quick' : 'full',
 };
+console.log(`trainkit bench (${machine.mode}): ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, 1 thread per library, load average ${machine.loadAverageAtStart.toFixed(1)}`);
 
-function fmt(x: number): string {
-  return x >= 1e6 ? `${(x / 1e6).toFixed(1)} M` : x.toFixed(0);
+const columns: Results['columns'] = [];
+const runners: Runner[] = [];
+for (const s of specs) {
+  const reason = skip.has(s.key) ? 'skipped (--skip)' : (s.when?.() ?? null);
+  columns.push({ key: s.key, label: s.label, unavailable: reason });
+  if (reason === null) runners.push(new Runner(s.key, s.cmd[0], s.cmd[1], root, s.env));
+  else console.log(`  ${s.label}: ${reason}`);
 }
+await Promise.all(runners.map((r) => r.ready()));
 
-const rows: Array<{ workload: string; unit: string; median: number; windows: number[] }> = [];
-for (const w of [...workloads(), ...optimizerWorkloads()]) {
-  const heavy = w.unitsPerCall >= 1e6; // optimizer steps on 10M parameters: fewer calls per window
-  const m = await measure(w.once, { warmup: heavy ? 2 : quick ? 2 : 5, windows, perWindow: heavy ? (quick ? 2 : 5) : perWindow, unitsPerCall: w.unitsPerCall });
-  rows.push({ workload: w.name, unit: w.unit, median: m.median, windows: m.windows });
-  console.log(`${w.name.padEnd(46)} ${fmt(m.median).padStart(10)} ${w.unit}   (windows: ${m.windows.map(fmt).join(', ')})`);
+const rows: Results['rows'] = [];
+for (const w of WORKLOADS) {
+  if (only && !only.includes(w.id)) continue;
+  const cells: Record<string, Cell> = {};
+  for (const r of runners) cells[r.key] = await r.run(w.id);
+  rows.push({ ...w, cells });
+  const line = columns.filter((c) => cells[c.key] && 'median' in cells[c.key]).map((c) => `${c.label} ${formatValue((cells[c.key] as { median: number }).median, w.unit)}`);
+  console.log(`${w.name.padEnd(46)} ${line.join(' | ')}`);
 }
+for (const r of runners) r.close();
 
-const md = [
-  `# trainkit benchmark (${machine.mode})`,
-  '',
-  `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.threads} thread, ${machine.date}`,
-  '',
-  '| workload | trainkit (median of 3 windows) |',
-  '|---|---|',
-  ...rows.map((r) => `| ${r.workload} | ${fmt(r.median)} ${r.unit} |`),
-  '',
-].join('\n');
-const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+let memory: Results['memory'] = null;
+if (!skip.has('memory') && !only) {
+  console.log(`memory: training the reference CNN for 3 epochs (${quick ? '6,400' : '60,000'} images) ...`);
+  memory = await runMemory(root, flags);
+}
+let bundle: Results['bundle'] = null;
+if (!skip.has('bundle') && !only) bundle = await measureBundles();
+
+machine.loadAverageAtEnd = loadavg()[0];
+const results: Results = { machine, columns, rows, memory, bundle, seconds: (performance.now() - started) / 1000 };
+const md = markdown(results, targets(results));
+const out = join(root, 'results');
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'latest.json'), JSON.stringify({ machine, rows }, null, 2) + '\n');
+writeFileSync(join(out, 'latest.json'), JSON.stringify({ ...results, targets: targets(results) }, null, 2) + '\n');
 writeFileSync(join(out, 'latest.md'), md);
-console.log(`\nwritten to ${join('tools/bench/results', 'latest.{json,md}')}`);
+console.log(`\n${md}\nwritten to tools/bench/results/latest.{json,md} in ${results.seconds.toFixed(0)} s`);

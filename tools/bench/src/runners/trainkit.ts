@@ -1,0 +1,71 @@
+/**
+ * trainkit's side of the table (run as a child process by main.ts). With
+ * TRAINKIT_KERNELS=js it measures the JavaScript kernels, the fallback where WebAssembly
+ * SIMD is unavailable.
+ */
+import type { Optimizer } from '@trainkit/core';
+import { type Module, manualSeed, mnistCnn, mnistMlp } from '@trainkit/nn';
+import { adam } from '@trainkit/optim-adam';
+import { momentum } from '@trainkit/optim-momentum';
+import { Rng, Tensor, crossEntropy, getKernelBackend, matmul, noGrad } from '@trainkit/tensor';
+import { augmentWorkload } from '../augment';
+import { ADAM, BATCH, INFER_BATCH, MATMUL_N, MOMENTUM, OPT_PARAMS, lcg } from '../spec';
+import { type Workloads, serve } from './serve';
+
+function batch(seed: number, n: number): { x: Tensor; y: Int32Array } {
+  const r = lcg(seed);
+  return {
+    x: new Tensor(Float32Array.from({ length: n * 784 }, r), [n, 1, 28, 28]),
+    y: Int32Array.from({ length: n }, () => Math.floor(r() * 10)),
+  };
+}
+
+/** One training step exactly as the Trainer runs it: forward, loss, backward, step, zero grads. */
+function trainer(model: Module, opt: Optimizer): () => void {
+  const data = [batch(1, BATCH), batch(2, BATCH), batch(3, BATCH), batch(4, BATCH)];
+  const refs = model.namedParameters().map(([name, p]) => ({ name, p }));
+  let i = 0;
+  model.train();
+  return () => {
+    const b = data[i++ % data.length];
+    crossEntropy(model.call(b.x), b.y).backward();
+    opt.step(refs.map(({ name, p }) => ({ name, value: p.data, grad: p.grad as Float32Array })));
+    for (const { p } of refs) p.zeroGrad();
+  };
+}
+
+function optimizerStep(opt: Optimizer): () => void {
+  const rng = new Rng(5);
+  const ref = [{ name: 'w', value: rng.fillNormal(new Float32Array(OPT_PARAMS)), grad: rng.fillNormal(new Float32Array(OPT_PARAMS), 0, 0.01) }];
+  return () => opt.step(ref);
+}
+
+const workloads: Workloads = {
+  'mlp-train': () => (manualSeed(0), { once: trainer(mnistMlp(), adam({ lr: ADAM.lr })), units: BATCH }),
+  'cnn-train': () => (manualSeed(0), { once: trainer(mnistCnn(), adam({ lr: ADAM.lr })), units: BATCH }),
+  'cnn-infer': () => {
+    manualSeed(0);
+    const model = mnistCnn().eval();
+    const x = batch(7, INFER_BATCH).x;
+    return { once: () => void noGrad(() => model.call(x)), units: INFER_BATCH };
+  },
+  'adam-10m': () => ({ once: optimizerStep(adam({ lr: ADAM.lr })), units: OPT_PARAMS }),
+  'momentum-10m': () => ({ once: optimizerStep(momentum({ lr: MOMENTUM.lr, momentum: MOMENTUM.momentum })), units: OPT_PARAMS }),
+  'matmul-1024': () => {
+    const r = lcg(9);
+    const a = new Tensor(Float32Array.from({ length: MATMUL_N * MATMUL_N }, r), [MATMUL_N, MATMUL_N]);
+    const b = new Tensor(Float32Array.from({ length: MATMUL_N * MATMUL_N }, r), [MATMUL_N, MATMUL_N]);
+    return { once: () => void matmul(a, b), units: (2 * MATMUL_N ** 3) / 1e9 };
+  },
+  'augment-28': () => {
+    const w = augmentWorkload([1, 28, 28]);
+    return { once: w.once, units: w.unitsPerCall };
+  },
+  'augment-32': () => {
+    const w = augmentWorkload([3, 32, 32]);
+    return { once: w.once, units: w.unitsPerCall };
+  },
+};
+
+console.error(`trainkit runner: ${getKernelBackend()} kernels`);
+await serve(workloads);

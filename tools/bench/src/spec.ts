@@ -1,0 +1,56 @@
+/**
+ * The workloads of the benchmark table, shared by every runner (trainkit, its JS kernels,
+ * PyTorch, TF.js, ConvNetJS, plain JS loops) so each measures exactly the same thing.
+ */
+
+export interface WorkloadSpec {
+  id: WorkloadId;
+  name: string;
+  unit: string;
+}
+
+export const WORKLOADS = [
+  { id: 'mlp-train', name: 'MLP 784-256-10 train, Adam, batch 64', unit: 'samples/s' },
+  { id: 'cnn-train', name: 'reference CNN train, Adam, batch 64', unit: 'samples/s' },
+  { id: 'cnn-infer', name: 'CNN inference, batch 256', unit: 'samples/s' },
+  { id: 'adam-10m', name: 'Adam step, 10M parameters', unit: 'params/s' },
+  { id: 'momentum-10m', name: 'momentum step, 10M parameters', unit: 'params/s' },
+  { id: 'matmul-1024', name: '1024×1024 matmul', unit: 'GFLOPS' },
+  { id: 'augment-28', name: 'augment translate+rotate+flip, 64×1×28×28', unit: 'images/s' },
+  { id: 'augment-32', name: 'augment translate+rotate+flip, 64×3×32×32', unit: 'images/s' },
+] as const;
+
+export type WorkloadId = (typeof WORKLOADS)[number]['id'];
+
+/** Batch size of the training workloads; the inference batch is 256. */
+export const BATCH = 64;
+export const INFER_BATCH = 256;
+/** Parameters of the optimizer-step workloads. */
+export const OPT_PARAMS = 10_000_000;
+export const MATMUL_N = 1024;
+
+/** Hyperparameters every library's optimizers use. */
+export const ADAM = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+export const MOMENTUM = { lr: 0.01, momentum: 0.9 };
+
+/** How long the warm-up and each of the ≥ 3 timed windows last. */
+export function timing(quick: boolean): { warmupMs: number; windowMs: number; windows: number } {
+  return quick ? { warmupMs: 200, windowMs: 300, windows: 3 } : { warmupMs: 1000, windowMs: 1500, windows: 5 };
+}
+
+/** What a runner reports for one workload. */
+export type Cell = { id: WorkloadId; median: number; windows: number[] } | { id: WorkloadId; skipped: string };
+
+/** Runners print each result as one line `RESULT {json}` on stdout (anything else is a log). */
+export function report(cell: Cell): void {
+  console.log(`RESULT ${JSON.stringify(cell)}`);
+}
+
+/** A seeded uniform generator for inputs (the same numbers in every runner). */
+export function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}

@@ -1,0 +1,113 @@
+import type { BundleReport } from './bundle';
+import type { MemoryResult } from './processes';
+import type { Cell, WorkloadId } from './spec';
+
+export interface Results {
+  machine: Record<string, string | number>;
+  columns: Array<{ key: string; label: string; unavailable: string | null }>;
+  rows: Array<{ id: WorkloadId; name: string; unit: string; cells: Record<string, Cell> }>;
+  memory: MemoryResult | { error: string } | null;
+  bundle: BundleReport | null;
+  seconds: number;
+}
+
+export interface Target {
+  what: string;
+  need: string;
+  got: string;
+  /** null when it could not be measured in this run */
+  met: boolean | null;
+}
+
+export function formatValue(x: number, unit: string): string {
+  if (unit === 'GFLOPS') return x.toFixed(x < 10 ? 2 : 1);
+  if (x >= 1e6) return `${(x / 1e6).toFixed(x >= 1e8 ? 0 : 1)} M`;
+  return x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(3);
+}
+
+const value = (r: Results['rows'][number] | undefined, key: string): number | null => {
+  const c = r?.cells[key];
+  return c && 'median' in c ? c.median : null;
+};
+
+function cellText(r: Results['rows'][number], key: string): string {
+  const c = r.cells[key];
+  if (!c) return '';
+  if (!('median' in c)) return `— (${c.skipped})`;
+  const v = formatValue(c.median, r.unit);
+  if (key === 'trainkit') return `**${v}**`;
+  const tk = value(r, 'trainkit');
+  return tk === null ? v : `${v} (${(tk / c.median).toFixed(tk / c.median >= 10 ? 0 : 2)}×)`;
+}
+
+function ratio(results: Results, id: WorkloadId, peer: string): number | null {
+  const r = results.rows.find((x) => x.id === id);
+  const a = value(r, 'trainkit');
+  const b = value(r, peer);
+  return a === null || b === null ? null : a / b;
+}
+
+/** The must-show list of the performance issue, checked against this run. */
+export function targets(results: Results): Target[] {
+  const t: Target[] = [];
+  const ratioTarget = (what: string, id: WorkloadId, peer: string, need: number) => {
+    const x = ratio(results, id, peer);
+    t.push({ what, need: `≥ ${need}×`, got: x === null ? 'not measured' : `${x.toFixed(2)}×`, met: x === null ? null : x >= need });
+  };
+  ratioTarget('CNN training vs ConvNetJS', 'cnn-train', 'convnetjs', 20);
+  ratioTarget('CNN training vs PyTorch (1 thread)', 'cnn-train', 'torch', 0.3);
+  ratioTarget('MLP training vs TF.js wasm', 'mlp-train', 'tfjs-wasm', 2);
+  ratioTarget('Adam step vs plain JS loop', 'adam-10m', 'plain', 3);
+  ratioTarget('momentum step vs plain JS loop', 'momentum-10m', 'plain', 3);
+  ratioTarget('matmul vs TF.js wasm', 'matmul-1024', 'tfjs-wasm', 0.6);
+  const m = results.memory;
+  if (m && 'rss' in m) {
+    const d = Math.abs(m.rss[2] - m.rss[0]) / m.rss[0];
+    t.push({ what: `RSS after epoch 3 vs epoch 1 (${m.images.toLocaleString('en-US')} images/epoch)`, need: '< 5%', got: `${(m.rss[0] / 2 ** 20).toFixed(0)} → ${(m.rss[2] / 2 ** 20).toFixed(0)} MiB (${(100 * d).toFixed(1)}%)`, met: d < 0.05 });
+  }
+  const b = results.bundle;
+  if (b) {
+    t.push({ what: 'minimal training program, minified + gzip, WASM included', need: '≤ 60 KB', got: `${(b.minimal.gzip / 1000).toFixed(1)} KB`, met: b.minimal.gzip <= 60_000 });
+    const unused = b.plugins.map((p) => p.unusedImportAddsBytes ?? 0);
+    t.push({ what: 'a plugin imported but not used adds', need: '0 bytes', got: `${Math.max(...unused)} bytes (max over ${unused.length} plugins)`, met: unused.every((x) => x === 0) });
+  }
+  return t;
+}
+
+export function markdown(results: Results, checks: Target[]): string {
+  const m = results.machine;
+  const cols = results.columns.filter((c) => c.unavailable === null);
+  const lines = [
+    `# trainkit benchmark (${m.mode})`,
+    '',
+    `${m.cpu}, ${m.cores} cores, Node ${m.node}, 1 thread per library; load average ${Number(m.loadAverageAtStart).toFixed(1)} at start, ${Number(m.loadAverageAtEnd).toFixed(1)} at end; ${m.date}; ${results.seconds.toFixed(0)} s.`,
+    '',
+    'Median of ≥ 3 timed windows after warm-up. In parentheses: trainkit ÷ that library, measured in this run (rows are measured one at a time across all libraries, so a row\'s numbers share the machine\'s load; compare within a row).',
+    '',
+    `| workload | unit | ${cols.map((c) => c.label).join(' | ')} |`,
+    `|---|---|${cols.map(() => '---|').join('')}`,
+    ...results.rows.map((r) => `| ${r.name} | ${r.unit} | ${cols.map((c) => cellText(r, c.key)).join(' | ')} |`),
+    '',
+  ];
+  const missing = results.columns.filter((c) => c.unavailable !== null);
+  if (missing.length) lines.push(...missing.map((c) => `- ${c.label}: ${c.unavailable}`), '');
+  lines.push('## Targets', '', '| target | needs | this run | |', '|---|---|---|---|', ...checks.map((c) => `| ${c.what} | ${c.need} | ${c.got} | ${c.met === null ? '—' : c.met ? 'met' : 'missed'} |`), '');
+  const b = results.bundle;
+  if (b) {
+    lines.push(
+      '## Bundle size',
+      '',
+      `Minimal browser training program (tensor + nn + core + optim-adam: MLP, fit, predict), esbuild --minify: ${b.minimal.bytes.toLocaleString('en-US')} bytes, ${b.minimal.gzip.toLocaleString('en-US')} gzip, including the WebAssembly kernels (${b.wasmModule.moduleBytes.toLocaleString('en-US')} bytes, embedded as ${b.wasmModule.base64Bytes.toLocaleString('en-US')} characters of base64).`,
+      '',
+      '| plugin added | + bytes | + gzip | imported but unused |',
+      '|---|---|---|---|',
+      ...b.plugins.map((p) => `| ${p.pkg} | ${'error' in p.used ? p.used.error : p.used.bytes.toLocaleString('en-US')} | ${'error' in p.used ? '' : p.used.gzip.toLocaleString('en-US')} | ${p.unusedImportAddsBytes === null ? '' : `+${p.unusedImportAddsBytes}`} |`),
+      '',
+    );
+  }
+  const mem = results.memory;
+  if (mem) {
+    lines.push('## Memory', '', 'error' in mem ? `memory run failed: ${mem.error}` : `Reference CNN, Adam, batch 64, ${mem.images.toLocaleString('en-US')} MNIST images per epoch, RSS after epochs 1-3: ${mem.rss.map((x) => `${(x / 2 ** 20).toFixed(0)} MiB`).join(', ')} (${mem.seconds.toFixed(0)} s).`, '');
+  }
+  return lines.join('\n');
+}
