@@ -95,6 +95,14 @@ function averageLogits(outputs: readonly Tensor[], w: Float64Array, n: number, c
   return out;
 }
 
+/** Sums of the same weights in another order differ in the last bits: closer than this is a tie. */
+const TIE_TOLERANCE = 1e-12;
+
+/** 1 if a > b, −1 if a < b, 0 if they are equal within {@link TIE_TOLERANCE}. */
+function compareWithin(a: number, b: number): number {
+  return Math.abs(a - b) <= TIE_TOLERANCE ? 0 : a > b ? 1 : -1;
+}
+
 /**
  * Weighted votes per class; the winner is the class with the most votes, a tie going to the
  * class with the higher mean probability, then to the lower class index. The output is the log
@@ -111,17 +119,18 @@ function vote(outputs: readonly Tensor[], w: Float64Array, n: number, c: number)
     meanProb.fill(0);
     outputs.forEach((t, i) => {
       logSoftmaxRow(t.data, r * c, c, lp);
+      // the member's vote is the argmax of its raw output, exactly as predictedClasses sees it
       let best = 0;
       for (let k = 0; k < c; k++) {
         meanProb[k] += w[i] * Math.exp(lp[k]);
-        if (lp[k] > lp[best]) best = k;
+        if (t.data[r * c + k] > t.data[r * c + best]) best = k;
       }
       votes[best] += w[i];
     });
     let winner = 0;
     for (let k = 1; k < c; k++) {
-      const tie = Math.abs(votes[k] - votes[winner]) <= 1e-12;
-      if ((!tie && votes[k] > votes[winner]) || (tie && meanProb[k] > meanProb[winner])) winner = k;
+      const cmp = compareWithin(votes[k], votes[winner]) || compareWithin(meanProb[k], meanProb[winner]);
+      if (cmp > 0) winner = k;
     }
     const total = 1 + (c + 1) * VOTE_SMOOTHING;
     for (let k = 0; k < c; k++) out[r * c + k] = Math.log((votes[k] + VOTE_SMOOTHING * (k === winner ? 2 : 1)) / total);

@@ -2,6 +2,7 @@
  * Member definitions for the tests: a small MLP with dropout on a synthetic 3-class problem,
  * loaded by worker threads through this module's URL. Training one member takes milliseconds.
  */
+import { isMainThread } from 'node:worker_threads';
 import { sgd } from '@trainkit/core';
 import { DataLoader, TensorDataset } from '@trainkit/data';
 import { Linear, ReLU, Sequential } from '@trainkit/nn';
@@ -41,10 +42,11 @@ export const tinyMember = defineMember<TinyParams>({
       optimizer: sgd({ lr: 0.1 }),
       train: new DataLoader(toyDataset(params.samples ?? 256), { batchSize: 16, shuffle: true }),
       epochs: params.epochs ?? 2,
-      plugins:
-        params.crashMember === index
-          ? [{ name: 'crash', onTrainBatchEnd: () => (typeof process === 'object' ? process.exit(3) : undefined) }]
-          : [],
+      plugins: [
+        // where the member trained, as a metric in its history (weights do not depend on it)
+        { name: 'thread', onTrainBatchEnd: (ctx) => ctx.log('mainThread', isMainThread ? 1 : 0) },
+        ...(params.crashMember === index ? [{ name: 'crash', onTrainBatchEnd: () => process.exit(3) }] : []),
+      ],
     };
   },
 });
