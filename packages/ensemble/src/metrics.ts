@@ -35,7 +35,12 @@ function logProbRows(scores: Tensor, labels: ArrayLike<number>, where: string): 
   return { lp, n, c };
 }
 
-/** The most probable class of each row (the lowest index among equal maxima). */
+/**
+ * The most probable class of each row (the lowest index among equal maxima).
+ *
+ * @example
+ * predictedClasses(ensemble.call(x)); // Int32Array of class indices
+ */
 export function predictedClasses(scores: Tensor): Int32Array {
   if (scores.rank !== 2) throw new ShapeError(`predictedClasses: scores must be [samples, classes], got ${formatShape(scores.shape)}`);
   const [n, c] = scores.shape;
@@ -107,7 +112,12 @@ export function classifierMetrics(scores: Tensor, labels: ArrayLike<number>, opt
   return { accuracy: correct / n, nll: nll / n, brier: brier / n, ece };
 }
 
-/** Fraction of samples on which two prediction vectors differ. */
+/**
+ * Fraction of samples on which two prediction vectors differ.
+ *
+ * @example
+ * disagreement([0, 1, 2, 3], [0, 1, 0, 0]); // 0.5
+ */
 export function disagreement(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new ShapeError(`disagreement: ${a.length} predictions vs ${b.length}`);
   if (a.length === 0) return 0;

@@ -1,0 +1,66 @@
+/**
+ * Parallel speed-up of @trainkit/ensemble: 2 members (the reference CNN, Adam 1e-3, batch 64,
+ * seeds 0 and 1, one epoch over the first `--limit` MNIST training images) trained with
+ * concurrency 1 (one after another in this thread) and with concurrency 2 (two worker
+ * threads), end to end: worker start-up and each worker's data loading count. The weights
+ * must come out bit-identical; the target is a wall-time ratio ≤ 0.65 on 2 cores.
+ *
+ *   npm run bench:ensemble -- [--limit 12800] [--repeat 1]
+ *
+ * This module is also the members' definition: worker threads import it by its URL (the
+ * benchmark itself runs only on the main thread).
+ */
+import { availableParallelism, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { isMainThread } from 'node:worker_threads';
+import { DataLoader } from '@trainkit/data';
+import { loadMnist } from '@trainkit/data/node';
+import { defineMember, type TrainedEnsemble } from '@trainkit/ensemble';
+import { trainEnsemble } from '@trainkit/ensemble/node';
+import { mnistCnn } from '@trainkit/nn';
+import { adam } from '@trainkit/optim-adam';
+
+export default defineMember<{ limit: number }>({
+  model: ({ rng }) => mnistCnn({ rng }),
+  setup: async ({ params }) => ({
+    optimizer: adam({ lr: 1e-3 }),
+    train: new DataLoader(await loadMnist({ split: 'train', limit: params.limit }), { batchSize: 64, shuffle: true }),
+    epochs: 1,
+  }),
+});
+
+function identical(a: TrainedEnsemble, b: TrainedEnsemble): boolean {
+  return a.members.every((m, i) => Object.entries(m.state).every(([k, t]) => t.data.every((v, j) => Object.is(v, b.members[i].state[k].data[j]))));
+}
+
+async function timed(concurrency: number, limit: number): Promise<{ seconds: number; trained: TrainedEnsemble }> {
+  const t0 = performance.now();
+  const trained = await trainEnsemble({ member: new URL(import.meta.url), members: 2, concurrency, params: { limit } });
+  return { seconds: (performance.now() - t0) / 1000, trained };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { limit: { type: 'string', default: '12800' }, repeat: { type: 'string', default: '1' } } });
+  const limit = Number(values.limit);
+  const repeat = Number(values.repeat);
+  const load = () => loadavg()[0].toFixed(2);
+  console.log(`ensemble speed-up: 2 reference CNNs, ${limit} MNIST images each, batch 64, 1 epoch; ${availableParallelism()} cores, load average ${load()} (1 min)`);
+  const rows: Array<{ c1: number; c2: number; same: boolean; load: string }> = [];
+  for (let r = 0; r < repeat; r++) {
+    const one = await timed(1, limit);
+    const two = await timed(2, limit);
+    rows.push({ c1: one.seconds, c2: two.seconds, same: identical(one.trained, two.trained), load: load() });
+  }
+  console.log('run  concurrency 1 (s)  concurrency 2 (s)  ratio  samples/s c1 → c2   weights identical  load after');
+  rows.forEach((r, i) => {
+    const sps = (s: number) => ((2 * limit) / s).toFixed(0);
+    console.log(
+      `${String(i + 1).padStart(3)}  ${r.c1.toFixed(1).padStart(17)}  ${r.c2.toFixed(1).padStart(17)}  ${(r.c2 / r.c1).toFixed(2).padStart(5)}  ${`${sps(r.c1)} → ${sps(r.c2)}`.padStart(17)}   ${(r.same ? 'yes' : 'NO').padStart(17)}  ${r.load.padStart(10)}`,
+    );
+  });
+  const best = Math.min(...rows.map((r) => r.c2 / r.c1));
+  console.log(`best ratio ${best.toFixed(2)} (target ≤ 0.65)${rows.every((r) => r.same) ? '' : '; WEIGHTS DIFFER'}`);
+  if (!rows.every((r) => r.same)) process.exitCode = 1;
+}
+
+if (isMainThread) await main();
