@@ -67,12 +67,14 @@ export interface MemoryResult {
   epochs: number;
   /** Resident set size after each epoch, bytes. */
   rss: number[];
+  /** The same right after a full garbage collection. */
+  rssAfterGc: number[];
   seconds: number;
 }
 
 /** Runs runners/memory.ts in its own process (a fresh heap) and returns its report. */
 export async function runMemory(cwd: string, flags: readonly string[]): Promise<MemoryResult | { error: string }> {
-  const child = spawn(process.execPath, ['--conditions=@trainkit/source', '--import', 'tsx', 'src/runners/memory.ts', ...flags], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--expose-gc', '--conditions=@trainkit/source', '--import', 'tsx', 'src/runners/memory.ts', ...flags], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
