@@ -1,0 +1,81 @@
+import { ConfigError } from '@trainkit/core';
+import type { CheckpointStore } from './store';
+
+/** Options of a {@link Checkpointer} (and of `checkpoint({ dir, … })` from `@trainkit/checkpoint/node`). */
+export interface CheckpointOptions {
+  /** Where the files go. `checkpoint({ dir })` fills it with a directory store. */
+  store: CheckpointStore;
+  /**
+   * Metric that ranks checkpoints, e.g. `'valLoss'` or `'valAccuracy'` (any key of `ctx.metrics`
+   * at the end of an epoch). With it, `best.safetensors` holds the best epoch so far.
+   * @example checkpoint({ dir: 'runs/a', monitor: 'valAccuracy' })
+   */
+  monitor?: string;
+  /** Whether a lower (`'min'`) or higher (`'max'`) value is better. Default: `'max'` for names with acc, auc, f1, precision or recall, else `'min'`. */
+  mode?: 'min' | 'max';
+  /** Save at the end of every N-th epoch. Default 1; 0 saves no epoch-end checkpoints. */
+  everyNEpochs?: number;
+  /** Also save every N optimizer steps, within epochs (default 0: never). @example checkpoint({ dir, everyNSteps: 500 }) */
+  everyNSteps?: number;
+  /** Write `latest.safetensors` at every save (default true): what `resume: 'latest'` continues from. */
+  saveLatest?: boolean;
+  /** Write `best.safetensors` when the monitored metric improves (default true when `monitor` is set). */
+  saveBest?: boolean;
+  /** Keep the K best checkpoints as `epoch=E-step=S-<monitor>=V.safetensors` (default 0; -1 keeps every ranked one). Needs `monitor`. */
+  topK?: number;
+  /** Keep the K most recent checkpoints as `epoch=E-step=S.safetensors` (default 0; -1 keeps all). */
+  keepLast?: number;
+  /** Start a new run in a store that holds checkpoints of an earlier one, deleting them (default false: an error unless the fit resumes). */
+  overwrite?: boolean;
+  /** Extra string metadata written into every file. */
+  metadata?: Readonly<Record<string, string>>;
+  /** Plugin name (default `'checkpoint'`). */
+  name?: string;
+  /** Key of this plugin's state in the trainer state (default `'checkpoint'`, or `'checkpoint:<monitor>'`); give two checkpointers distinct keys. */
+  stateKey?: string;
+}
+
+/** The options with every default filled in. */
+export type ResolvedOptions = Required<Omit<CheckpointOptions, 'monitor'>> & { monitor: string | null };
+
+const HIGHER_IS_BETTER = /acc|auc|f1|precision|recall/i;
+
+/** Fills in the defaults and validates; errors quote the offending option. */
+export function resolveOptions(options: CheckpointOptions): ResolvedOptions {
+  const monitor = options.monitor ?? null;
+  const resolved: ResolvedOptions = {
+    store: options.store,
+    monitor,
+    mode: options.mode ?? (monitor !== null && HIGHER_IS_BETTER.test(monitor) ? 'max' : 'min'),
+    everyNEpochs: options.everyNEpochs ?? 1,
+    everyNSteps: options.everyNSteps ?? 0,
+    saveLatest: options.saveLatest ?? true,
+    saveBest: options.saveBest ?? monitor !== null,
+    topK: options.topK ?? 0,
+    keepLast: options.keepLast ?? 0,
+    overwrite: options.overwrite ?? false,
+    metadata: options.metadata ?? {},
+    name: options.name ?? 'checkpoint',
+    stateKey: options.stateKey ?? (monitor === null ? 'checkpoint' : `checkpoint:${monitor}`),
+  };
+  validateOptions(resolved);
+  return resolved;
+}
+
+function validateOptions(o: ResolvedOptions): void {
+  const bad = (option: string, value: unknown, rule: string): never => {
+    throw new ConfigError(`checkpoint({ ${option}: ${JSON.stringify(value)} }): ${rule}`);
+  };
+  const store = o.store as Partial<CheckpointStore> | undefined;
+  if (!store || typeof store.write !== 'function' || typeof store.read !== 'function') {
+    throw new ConfigError('checkpoint: options.store must be a CheckpointStore; use checkpoint({ dir }) from @trainkit/checkpoint/node, or memoryStore()');
+  }
+  if (o.monitor !== null && (typeof o.monitor !== 'string' || o.monitor === '')) bad('monitor', o.monitor, 'must be a metric name such as "valLoss"');
+  if (o.mode !== 'min' && o.mode !== 'max') bad('mode', o.mode, "must be 'min' or 'max'");
+  for (const k of ['everyNEpochs', 'everyNSteps'] as const) if (!Number.isInteger(o[k]) || o[k] < 0) bad(k, o[k], 'must be an integer ≥ 0');
+  for (const k of ['topK', 'keepLast'] as const) if (!Number.isInteger(o[k]) || o[k] < -1) bad(k, o[k], 'must be an integer ≥ -1 (-1 keeps all)');
+  if (o.monitor === null && o.topK !== 0) bad('topK', o.topK, 'ranks checkpoints by a metric; set monitor as well');
+  if (o.monitor === null && o.saveBest) bad('saveBest', true, 'needs monitor: the metric that decides what is best');
+  if (o.everyNEpochs === 0 && o.everyNSteps === 0) bad('everyNEpochs', 0, 'with everyNSteps 0 nothing would ever be saved');
+  if (!o.saveLatest && !o.saveBest && o.topK === 0 && o.keepLast === 0) bad('saveLatest', false, 'with no best, top-k or keep-last files nothing would ever be saved');
+}

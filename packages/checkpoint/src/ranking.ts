@@ -1,0 +1,45 @@
+/** A checkpoint file the checkpointer wrote and keeps track of. */
+export interface SavedFile {
+  readonly file: string;
+  readonly epoch: number;
+  readonly step: number;
+  /** The monitored metric when it was saved (null without a monitor or when not logged yet). */
+  readonly score: number | null;
+}
+
+/** The checkpointer's own state, saved inside every checkpoint so a resumed run keeps ranking where it left off. */
+export interface CheckpointerState {
+  /** The best checkpoint so far (what `best.safetensors` holds). */
+  best: SavedFile | null;
+  /** The top-k files, best first. */
+  ranked: SavedFile[];
+  /** The keep-last files, oldest first. */
+  recent: SavedFile[];
+}
+
+/** Whether `score` beats `best` (NaN never does; anything beats nothing). */
+export function isBetter(score: number, best: number | null, mode: 'min' | 'max'): boolean {
+  if (Number.isNaN(score)) return false;
+  if (best === null || Number.isNaN(best)) return true;
+  return mode === 'min' ? score < best : score > best;
+}
+
+/**
+ * Adds `entry` to the `k` best (k = -1: unlimited). Returns the new list (best first), whether
+ * the entry made it, and the files that dropped out. An entry for a file already listed
+ * replaces it.
+ */
+export function keepBest(list: readonly SavedFile[], entry: SavedFile, k: number, mode: 'min' | 'max'): { list: SavedFile[]; admitted: boolean; evicted: string[] } {
+  const score = (f: SavedFile) => (f.score === null || Number.isNaN(f.score) ? (mode === 'min' ? Infinity : -Infinity) : f.score);
+  const next = [...list.filter((f) => f.file !== entry.file), entry];
+  next.sort((a, b) => (mode === 'min' ? score(a) - score(b) : score(b) - score(a)) || a.step - b.step);
+  const kept = k < 0 ? next : next.slice(0, k);
+  return { list: kept, admitted: kept.includes(entry), evicted: next.filter((f) => !kept.includes(f) && f !== entry).map((f) => f.file) };
+}
+
+/** Appends `entry` to the `k` most recent (k = -1: unlimited); returns the list (oldest first) and the files that dropped out. */
+export function keepRecent(list: readonly SavedFile[], entry: SavedFile, k: number): { list: SavedFile[]; evicted: string[] } {
+  const next = [...list.filter((f) => f.file !== entry.file), entry];
+  const kept = k < 0 ? next : next.slice(Math.max(0, next.length - k));
+  return { list: kept, evicted: next.filter((f) => !kept.includes(f)).map((f) => f.file) };
+}
