@@ -1,0 +1,81 @@
+import { augment, randomTranslate } from '@trainkit/aug-image';
+import { type Optimizer, type Plugin, cosineAnnealing, scheduler } from '@trainkit/core';
+import { type Module, manualSeed, mnistCnn } from '@trainkit/nn';
+import { adam } from '@trainkit/optim-adam';
+import { type PretrainedSource, freeze, loadPretrained, stagedUnfreeze } from '@trainkit/transfer';
+
+/** The backbone of the reference CNN: everything but the linear head `fc`. */
+export const BACKBONE = /^conv/;
+
+/** Options of the staged recipe (iv), chosen on a validation split (images 100..1099 of each class) with PyTorch. */
+export interface StagedOptions {
+  /** Epoch at which the backbone is unfrozen. */
+  unfreezeAt: number;
+  /** The backbone's learning rate once unfrozen (the head's is 1e-3). */
+  backboneLr: number;
+  /** Cosine annealing of both groups over the 30 epochs. */
+  cosine: boolean;
+  /** Random translation of the training images by up to this many pixels (0: none). */
+  translate: number;
+}
+
+export const STAGED_DEFAULTS: StagedOptions = { unfreezeAt: 10, backboneLr: 1e-4, cosine: true, translate: 2 };
+
+/** One way to train on the small Fashion-MNIST set. */
+export interface Recipe {
+  readonly name: 'scratch' | 'frozen' | 'finetune' | 'staged';
+  readonly title: string;
+  /** The issue's PyTorch reference numbers (mean ± std over 3 seeds), or null for our own recipe. */
+  readonly target: { mean: number; std: number } | null;
+  /** Builds the model (seeded), optimizer and plugins. */
+  build(seed: number, pretrained: PretrainedSource, staged: StagedOptions): { model: Module; optimizer: Optimizer; plugins: Plugin[] };
+}
+
+/** The reference CNN with a fresh head (initialized from `seed`) and, unless `scratch`, the pretrained backbone. */
+function model(seed: number, pretrained: PretrainedSource | null): Module {
+  manualSeed(1000 + seed);
+  const m = mnistCnn();
+  if (pretrained !== null) loadPretrained(m, pretrained, { exclude: /^fc\./ });
+  return m;
+}
+
+export const RECIPES: readonly Recipe[] = [
+  {
+    name: 'scratch',
+    title: '(i) from scratch, Adam 1e-3',
+    target: { mean: 81.2, std: 0.7 },
+    build: (seed) => ({ model: model(seed, null), optimizer: adam({ lr: 1e-3 }), plugins: [] }),
+  },
+  {
+    name: 'frozen',
+    title: '(ii) pretrained conv frozen + new head, Adam 1e-3',
+    target: { mean: 82.9, std: 0.3 },
+    build: (seed, pre) => {
+      const m = model(seed, pre);
+      freeze(m, BACKBONE);
+      return { model: m, optimizer: adam({ lr: 1e-3 }), plugins: [] };
+    },
+  },
+  {
+    name: 'finetune',
+    title: '(iii) fine-tune everything, Adam 1e-4',
+    target: { mean: 79.6, std: 0.3 },
+    build: (seed, pre) => ({ model: model(seed, pre), optimizer: adam({ lr: 1e-4 }), plugins: [] }),
+  },
+  {
+    name: 'staged',
+    title: '(iv) staged unfreezing + per-group lr',
+    target: null,
+    build: (seed, pre, o) => {
+      const plugins: Plugin[] = [stagedUnfreeze([{ epoch: o.unfreezeAt, params: BACKBONE }])];
+      if (o.cosine) plugins.push(scheduler(cosineAnnealing({ tMax: 30 })));
+      if (o.translate > 0) plugins.push(augment(randomTranslate({ max: o.translate })));
+      return { model: model(seed, pre), optimizer: adam({ lr: 1e-3, groups: [{ params: BACKBONE, lr: o.backboneLr }] }), plugins };
+    },
+  },
+];
+
+/** A one-line description of the staged recipe's options. */
+export function describeStaged(o: StagedOptions): string {
+  return `head alone for ${o.unfreezeAt} epochs, then the backbone at ${o.backboneLr} (head 1e-3)${o.cosine ? ', cosine schedule' : ''}${o.translate ? `, random translation ±${o.translate} px` : ''}`;
+}
