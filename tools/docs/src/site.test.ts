@@ -95,6 +95,8 @@ describe('the built docs site', () => {
 
   test('the playground trains an MLP to > 85% test accuracy within 60 s, with a live loss chart, and stops on request', async () => {
     const { page, problems } = await open('/playground.html');
+    // enough epochs that training is still running when the test presses Stop
+    await page.locator('label:has-text("epochs") input').fill('50');
     await page.getByTestId('start').click();
     const started = Date.now();
     await page.waitForFunction(
