@@ -9,6 +9,7 @@ import { rmsprop } from '@trainkit/optim-adaptive';
 import { momentum } from '@trainkit/optim-momentum';
 import { dropout } from '@trainkit/reg-dropout';
 import { penalty } from '@trainkit/reg-penalty';
+import { augment, compose, randomRotation, randomTranslate } from '@trainkit/aug-image';
 
 export interface OptimizerChoice {
   id: string;
@@ -44,10 +45,11 @@ export const models: ModelChoice[] = [
   { id: 'cnn', label: 'reference CNN (slower)', make: () => mnistCnn() },
 ];
 
-/** Regularization (and, when it lands, augmentation) the page can switch on. */
+/** Regularization and augmentation the page can switch on. */
 export const extras: ExtraChoice[] = [
   { id: 'dropout', label: 'dropout 0.5 (after the hidden layer)', make: (model) => dropout({ after: [model === 'mlp' ? 'relu' : 'pool2'], p: 0.5 }) },
   { id: 'l2', label: 'L2 penalty 1e-4', make: () => penalty({ l2: 1e-4 }) },
+  { id: 'augment', label: 'augmentation (±2 px, ±10°)', make: () => augment(compose([randomTranslate({ max: 2 }), randomRotation({ degrees: 10 })])) },
 ];
 
 export function byId<T extends { id: string }>(list: readonly T[], id: string): T {
