@@ -15,6 +15,7 @@ export interface EpochRecord {
   metrics: Record<string, number>;
 }
 
+/** Which method is running: fit, evaluate (`validate`) or predict. */
 export type Stage = 'fit' | 'validate' | 'predict';
 
 /** Fields every hook receives. */
@@ -45,16 +46,19 @@ export interface BaseContext {
   log(name: string, value: number): void;
 }
 
+/** The context of batch-level hooks: the common fields plus the current batch. */
 export interface BatchContext extends BaseContext {
   /** The current batch. In `onTrainBatchStart` a plugin may replace it (augmentation, mixup). */
   batch: Batch;
 }
 
+/** The context after the forward pass: adds the model output. */
 export interface ForwardContext extends BatchContext {
   /** The model's output for the batch. */
   readonly output: Tensor;
 }
 
+/** The context of `onLoss`: adds the data loss and `addLoss` for extra terms. */
 export interface LossContext extends ForwardContext {
   /** The data loss (before plugin terms). */
   readonly dataLoss: Tensor;
@@ -62,6 +66,7 @@ export interface LossContext extends ForwardContext {
   addLoss(name: string, term: Tensor): void;
 }
 
+/** The context around backpropagation and the optimizer step: adds the total loss. */
 export interface BackwardContext extends ForwardContext {
   /** The data loss (before plugin terms). */
   readonly dataLoss: Tensor;
@@ -69,11 +74,13 @@ export interface BackwardContext extends ForwardContext {
   readonly loss: Tensor;
 }
 
+/** The context of `onBeforeOptimizerStep`: can skip the step. */
 export interface StepContext extends BackwardContext {
   /** Skip this optimizer step (e.g. gradient accumulation); gradients are then kept, not zeroed. */
   skipStep(): void;
 }
 
+/** The context of `onException`: adds the error that stopped the run. */
 export interface ExceptionContext extends BaseContext {
   readonly error: unknown;
 }
@@ -146,6 +153,7 @@ export interface TrainerHooks {
   teardown(ctx: BaseContext): unknown;
 }
 
+/** The name of a hook of {@link TrainerHooks}. */
 export type HookName = keyof TrainerHooks;
 
 /** Emitter event names are the hook names without `on` (`onTrainBatchEnd` → `trainBatchEnd`). */

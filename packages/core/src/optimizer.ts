@@ -79,6 +79,7 @@ export interface UpdateArgs<H extends Hyperparams> {
   readonly step: number;
 }
 
+/** What {@link defineOptimizer} needs: a name, default hyperparameters, slot names, validation and the update. */
 export interface OptimizerSpec<H extends Hyperparams> {
   /** Registry name, e.g. `"optim-adam/adam"`. */
   name: string;

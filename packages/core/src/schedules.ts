@@ -86,6 +86,7 @@ export function oneCycle({ maxLr, totalSteps, pctStart = 0.3, divFactor = 25, fi
   };
 }
 
+/** Options of {@link scheduler}. */
 export interface SchedulerOptions {
   /** 'epoch' (default) sets the lr at each epoch start from the epoch index; 'step' before each batch from the global step. */
   interval?: 'epoch' | 'step';
@@ -134,6 +135,7 @@ export function scheduler(schedule: Schedule, options: SchedulerOptions = {}): P
   };
 }
 
+/** Options of {@link reduceOnPlateau}; defaults follow torch ReduceLROnPlateau. */
 export interface ReduceOnPlateauOptions {
   /** Metric to watch (default 'valLoss'). */
   monitor?: string;

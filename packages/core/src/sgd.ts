@@ -5,8 +5,10 @@ import { defineOptimizer } from './optimizer';
  * (torch.optim.SGD with momentum 0). Momentum and Nesterov live in `@trainkit/optim-momentum`.
  * It equals `chain('…', addDecayedWeights(), scaleByLearningRate())` (a test checks it).
  *
- * @param lr learning rate (default 0.01)
- * @param weightDecay L2 penalty coefficient added to the gradient (default 0)
+ * Options (all optional, plus `groups` for parameter groups):
+ * - `lr`: learning rate (default 0.01)
+ * - `weightDecay`: L2 penalty coefficient added to the gradient (default 0)
+ *
  * @example
  * const trainer = new Trainer({ optimizer: sgd({ lr: 0.1 }) });
  */

@@ -12,10 +12,13 @@ export interface DataSource {
   /** The batches of one epoch, in an order that depends only on (seed, epoch); skips the first `startBatch`. */
   epoch(epoch: number, options: { seed: number; startBatch?: number }): Iterable<Batch>;
 }
+/** What fit, evaluate and predict accept: a seeded, resumable {@link DataSource} or any iterable of batches. */
 export type Data = DataSource | Iterable<Batch>;
 
+/** Computes the data loss from the model output and the batch targets. */
 export type LossFn = (output: Tensor, target: Target) => Tensor;
 
+/** Options of the {@link Trainer} constructor. */
 export interface TrainerOptions {
   /** Required by `fit`. */
   optimizer?: Optimizer;
@@ -27,6 +30,7 @@ export interface TrainerOptions {
   seed?: number;
 }
 
+/** What {@link Trainer.fit} trains on, for how long, and where it resumes from. */
 export interface FitOptions {
   train: Data;
   val?: Data;
@@ -39,6 +43,7 @@ export interface FitOptions {
   resume?: TrainerState | string;
 }
 
+/** What {@link Trainer.fit} resolves with. */
 export interface FitResult {
   history: EpochRecord[];
   /** Set when a plugin called `stop()`. */

@@ -38,6 +38,7 @@ export function gain(nonlinearity: 'linear' | 'relu' | 'leaky_relu' | 'tanh' | '
   }
 }
 
+/** Options of {@link kaimingUniform} and {@link kaimingNormal}. */
 export interface KaimingOptions {
   /** Negative slope of the rectifier after this layer (0 for ReLU). */
   a?: number;

@@ -10,6 +10,7 @@ export interface Stochastic {
   bindRng(rng: Rng): void;
 }
 
+/** True when `m` has a `bindRng` method (see {@link Stochastic}). */
 export function isStochastic(m: unknown): m is Stochastic {
   return typeof (m as Partial<Stochastic> | null)?.bindRng === 'function';
 }

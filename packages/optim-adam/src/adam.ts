@@ -74,12 +74,14 @@ const defaults = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0
  *
  * Equals `chain(name, addDecayedWeights(), scaleByAdam(), scaleByLearningRate())` (tested).
  *
- * @param lr learning rate (default 1e-3)
- * @param beta1 decay of the first moment (default 0.9)
- * @param beta2 decay of the second moment (default 0.999)
- * @param eps added to the denominator for stability (default 1e-8)
- * @param weightDecay L2 penalty added to the gradient (default 0)
- * @param amsgrad use the AMSGrad variant (default false)
+ * Options (all optional, plus `groups` for parameter groups):
+ * - `lr`: learning rate (default 1e-3)
+ * - `beta1`: decay of the first moment (default 0.9)
+ * - `beta2`: decay of the second moment (default 0.999)
+ * - `eps`: added to the denominator for stability (default 1e-8)
+ * - `weightDecay`: L2 penalty added to the gradient (default 0)
+ * - `amsgrad`: use the AMSGrad variant (default false)
+ *
  * @see https://arxiv.org/abs/1412.6980
  * @example
  * const trainer = new Trainer({ optimizer: adam({ lr: 1e-3 }) });

@@ -15,11 +15,13 @@ function validate(h: Readonly<Record<string, number | boolean>>): string | undef
  * `initialAccumulatorValue`, `sum ← sum + g²`, and `p ← p − clr · g / (√sum + eps)` with
  * `clr = lr / (1 + (t − 1)·lrDecay)`. The per-coordinate step shrinks as gradients accumulate.
  *
- * @param lr learning rate (default 1e-2)
- * @param lrDecay learning-rate decay per step (default 0)
- * @param weightDecay L2 penalty added to the gradient (default 0)
- * @param initialAccumulatorValue starting value of the squared-gradient sum (default 0)
- * @param eps added to the denominator (default 1e-10)
+ * Options (all optional, plus `groups` for parameter groups):
+ * - `lr`: learning rate (default 1e-2)
+ * - `lrDecay`: learning-rate decay per step (default 0)
+ * - `weightDecay`: L2 penalty added to the gradient (default 0)
+ * - `initialAccumulatorValue`: starting value of the squared-gradient sum (default 0)
+ * - `eps`: added to the denominator (default 1e-10)
+ *
  * @see https://jmlr.org/papers/v12/duchi11a.html
  * @example
  * const opt = adagrad({ lr: 0.01, initialAccumulatorValue: 0.1 });

@@ -18,12 +18,14 @@ export type RmspropHyper = { lr: number; alpha: number; eps: number; weightDecay
  * also `ḡ ← α·ḡ + (1−α)·g` and the denominator uses the variance `sq − ḡ²`;
  * `avg = √(…) + eps`; then `p ← p − lr·g/avg`, or with momentum `buf ← μ·buf + g/avg; p ← p − lr·buf`.
  *
- * @param lr learning rate (default 1e-2)
- * @param alpha smoothing constant (default 0.99)
- * @param eps added to the denominator (default 1e-8)
- * @param weightDecay L2 penalty added to the gradient (default 0)
- * @param momentum momentum factor (default 0)
- * @param centered normalize by the estimated variance instead of the raw second moment (default false)
+ * Options (all optional, plus `groups` for parameter groups):
+ * - `lr`: learning rate (default 1e-2)
+ * - `alpha`: smoothing constant (default 0.99)
+ * - `eps`: added to the denominator (default 1e-8)
+ * - `weightDecay`: L2 penalty added to the gradient (default 0)
+ * - `momentum`: momentum factor (default 0)
+ * - `centered`: normalize by the estimated variance instead of the raw second moment (default false)
+ *
  * @see https://www.cs.toronto.edu/~tijmen/csc321/slides/lecture_slides_lec6.pdf
  * @example
  * const opt = rmsprop({ lr: 1e-3, centered: true, momentum: 0.9 });

@@ -23,11 +23,13 @@ export type MomentumHyper = { lr: number; momentum: number; dampening: number; n
  *
  * Equals `chain(name, addDecayedWeights(), trace(), scaleByLearningRate())` (tested).
  *
- * @param lr learning rate (default 0.01)
- * @param momentum momentum factor ρ (default 0.9)
- * @param dampening dampening for momentum (default 0)
- * @param nesterov use Nesterov momentum (default false; needs momentum > 0 and dampening 0)
- * @param weightDecay L2 penalty added to the gradient (default 0)
+ * Options (all optional, plus `groups` for parameter groups):
+ * - `lr`: learning rate (default 0.01)
+ * - `momentum`: momentum factor ρ (default 0.9)
+ * - `dampening`: dampening for momentum (default 0)
+ * - `nesterov`: use Nesterov momentum (default false; needs momentum > 0 and dampening 0)
+ * - `weightDecay`: L2 penalty added to the gradient (default 0)
+ *
  * @see Sutskever et al. 2013, "On the importance of initialization and momentum in deep learning"
  * @example
  * const trainer = new Trainer({ optimizer: momentum({ lr: 0.01, momentum: 0.9, nesterov: true }) });

@@ -3,6 +3,7 @@ import type { Module } from '@trainkit/nn';
 import { ValueError } from '@trainkit/tensor';
 import { checkP, dropoutOp } from './dropoutOp';
 
+/** Options of the {@link dropout} plugin. */
 export interface DropoutPluginOptions {
   /** Names of the layers (paths from `model.namedModules()`, e.g. `'fc1'` or `'block.relu'`) whose outputs get dropout. */
   after: readonly string[];

@@ -11,6 +11,7 @@ export type ParamFilter = (name: string, param: Parameter) => boolean;
  */
 export const weightsOnly: ParamFilter = (_name, p) => p.rank >= 2;
 
+/** Options of {@link penalty}. */
 export interface PenaltyOptions {
   /** λ of the L2 term λ·Σw² (default 0). */
   l2?: number;

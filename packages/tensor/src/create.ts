@@ -49,14 +49,17 @@ export function scalar(value: number, options?: TensorOptions): Tensor {
   return new Tensor(Float32Array.of(value), [], options);
 }
 
+/** A tensor of the given shape filled with `value`. */
 export function full(shape: Shape, value: number, options?: TensorOptions): Tensor {
   return new Tensor(new Float32Array(shapeSize(shape)).fill(value), shape, options);
 }
 
+/** A tensor of zeros. */
 export function zeros(shape: Shape, options?: TensorOptions): Tensor {
   return new Tensor(new Float32Array(shapeSize(shape)), shape, options);
 }
 
+/** A tensor of ones. */
 export function ones(shape: Shape, options?: TensorOptions): Tensor {
   return full(shape, 1, options);
 }

@@ -34,6 +34,7 @@ export function stridesOf(shape: Shape): number[] {
   return strides;
 }
 
+/** True when two shapes have the same rank and dimensions. */
 export function sameShape(a: Shape, b: Shape): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

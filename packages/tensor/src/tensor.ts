@@ -24,6 +24,7 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Options of the {@link Tensor} constructor and the creation functions. */
 export interface TensorOptions {
   /** Track gradients for this tensor (a leaf such as a parameter). Default false. */
   requiresGrad?: boolean;

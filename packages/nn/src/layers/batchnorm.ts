@@ -2,6 +2,7 @@ import { ShapeError, type Tensor, ValueError, add, div, formatShape, mean, mul, 
 import { Module } from '../module';
 import { Parameter } from '../parameter';
 
+/** Options of {@link BatchNorm1d} and {@link BatchNorm2d}. */
 export interface BatchNormOptions {
   /** Added to the variance for stability (default 1e-5). */
   eps?: number;

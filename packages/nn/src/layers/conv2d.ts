@@ -4,6 +4,7 @@ import { Module } from '../module';
 import { Parameter } from '../parameter';
 import { checkPair } from './pair';
 
+/** Options of the {@link Conv2d} layer. */
 export interface Conv2dLayerOptions {
   stride?: Pair;
   padding?: Pair;

@@ -3,6 +3,7 @@ import { getDefaultRng, pytorchDefaultInit } from '../init';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
 
+/** Options of {@link Linear}. */
 export interface LinearOptions {
   /** Add a learnable bias (default true). */
   bias?: boolean;

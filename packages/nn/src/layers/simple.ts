@@ -15,12 +15,14 @@ export class ReLU extends Module {
   }
 }
 
+/** The logistic function 1/(1 + e^−x) element-wise. */
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
 }
 
+/** The hyperbolic tangent element-wise. */
 export class Tanh extends Module {
   forward(x: Tensor): Tensor {
     return tanh(x);

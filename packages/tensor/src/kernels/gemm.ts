@@ -23,6 +23,7 @@ const NC = 2048;
 let packA = new Float32Array(MC * KC);
 let packB = new Float32Array(KC * NC);
 
+/** Arguments of {@link gemm}: C = op(A)·op(B) on flat row-major arrays, with offsets. */
 export interface GemmArgs {
   /** op(A) is M×K. With transA, A is stored K×M. */
   transA: boolean;

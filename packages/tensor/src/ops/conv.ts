@@ -8,6 +8,7 @@ import { Tensor, fromOp, gradOf } from '../tensor';
 /** A size given once for both dimensions or as [height, width]. */
 export type Pair = number | readonly [number, number];
 
+/** Stride, padding and dilation of {@link conv2d} (each a number or [height, width]). */
 export interface Conv2dOptions {
   stride?: Pair;
   padding?: Pair;

@@ -93,9 +93,11 @@ function unary(op: string, a: Tensor, f: (x: number) => number, df: (x: number, 
   });
 }
 
+/** −x element-wise. */
 export function neg(a: Tensor): Tensor {
   return unary('neg', a, (x) => -x, () => -1);
 }
+/** e^x element-wise. */
 export function exp(a: Tensor): Tensor {
   return unary('exp', a, Math.exp, (_x, y) => y);
 }
@@ -103,9 +105,11 @@ export function exp(a: Tensor): Tensor {
 export function log(a: Tensor): Tensor {
   return unary('log', a, Math.log, (x) => 1 / x);
 }
+/** √x element-wise (NaN for negative x). */
 export function sqrt(a: Tensor): Tensor {
   return unary('sqrt', a, Math.sqrt, (_x, y) => 0.5 / y);
 }
+/** |x| element-wise; the gradient at 0 is 0. */
 export function abs(a: Tensor): Tensor {
   return unary('abs', a, Math.abs, (x) => (x > 0 ? 1 : x < 0 ? -1 : 0));
 }
@@ -113,12 +117,15 @@ export function abs(a: Tensor): Tensor {
 export function pow(a: Tensor, p: number): Tensor {
   return unary('pow', a, (x) => x ** p, (x) => (p === 0 ? 0 : p * x ** (p - 1)));
 }
+/** x² element-wise. */
 export function square(a: Tensor): Tensor {
   return unary('square', a, (x) => x * x, (x) => 2 * x);
 }
+/** The logistic function 1/(1 + e^−x), computed without overflow for large |x|. */
 export function sigmoid(a: Tensor): Tensor {
   return unary('sigmoid', a, (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))), (_x, y) => y * (1 - y));
 }
+/** The hyperbolic tangent element-wise. */
 export function tanh(a: Tensor): Tensor {
   return unary('tanh', a, Math.tanh, (_x, y) => 1 - y * y);
 }

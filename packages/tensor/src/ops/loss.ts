@@ -4,6 +4,7 @@ import { Tensor, fromOp, gradOf } from '../tensor';
 /** Class indices ([N] integers) or class probabilities ([N, C] tensor, e.g. from mixup). */
 export type Target = Int32Array | Uint8Array | readonly number[] | Tensor;
 
+/** How a loss reduces over the batch. */
 export interface LossOptions {
   /** 'mean' (default) averages over the batch; 'sum' adds. */
   reduction?: 'mean' | 'sum';

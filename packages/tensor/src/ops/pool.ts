@@ -4,6 +4,7 @@ import { ShapeError, formatShape } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 import { type Pair, assertNCHW, pair } from './conv';
 
+/** Stride and padding of {@link maxPool2d} and {@link avgPool2d}. */
 export interface Pool2dOptions {
   /** Defaults to the kernel size (non-overlapping windows). */
   stride?: Pair;
