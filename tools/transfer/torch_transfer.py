@@ -114,10 +114,13 @@ def recipe(name, seed, pretrained, x, y, args):
         opt = torch.optim.Adam(model.parameters(), lr=1e-4)
     else:  # staged: the head alone, then the backbone too at a smaller lr
         set_frozen(model, True)
-        opt = torch.optim.Adam([{'params': backbone, 'lr': args.backbone_lr}, {'params': head}], lr=args.head_lr)
+        if args.dropout > 0:  # dropout on the backbone's features (trainkit: dropout({ after: ['flatten'] }))
+            model.flatten.register_forward_hook(lambda m, i, o: torch.nn.functional.dropout(o, args.dropout, m.training))
+        groups = [{'params': backbone, 'lr': args.backbone_lr}, {'params': head}]
+        opt = torch.optim.AdamW(groups, lr=args.head_lr, weight_decay=args.weight_decay) if args.weight_decay else torch.optim.Adam(groups, lr=args.head_lr)
         hook = lambda epoch: set_frozen(model, False) if epoch == args.unfreeze_at else None  # noqa: E731
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=30) if args.cosine else None
-        run_epochs(model, opt, x, y, 30, gen, hook, schedule, args.translate)
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs) if args.cosine else None
+        run_epochs(model, opt, x, y, args.epochs, gen, hook, schedule, args.translate)
         return model
     run_epochs(model, opt, x, y, 30, gen, hook)
     return model
@@ -133,6 +136,9 @@ def main():
     p.add_argument('--head-lr', type=float, default=1e-3)
     p.add_argument('--cosine', action='store_true')
     p.add_argument('--translate', type=int, default=0)
+    p.add_argument('--dropout', type=float, default=0.0)
+    p.add_argument('--weight-decay', type=float, default=0.0)
+    p.add_argument('--epochs', type=int, default=30)
     p.add_argument('--val', action='store_true')
     args = p.parse_args()
     torch.set_num_threads(1)

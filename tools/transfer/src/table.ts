@@ -13,10 +13,12 @@
  * `latest` if killed, and is reused by later runs). With --torch, tools/transfer/torch_transfer.py
  * (Debian's python3-torch) runs the same recipes in the same invocation. Every finished run is
  * appended to tools/transfer/results/runs.jsonl as it completes; the table is printed at the end.
- * --val tests on images 100..1099 of each class instead (how recipe (iv) was chosen).
+ * --val tests on images 100..1099 of each class instead (how recipe (iv) was chosen). --reuse takes
+ * trainkit runs already recorded there (same recipe, seed, split and options) instead of
+ * training them again: the trainkit side of the table takes about an hour on a loaded machine.
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -45,6 +47,8 @@ const { values } = parseArgs({
     epochs: { type: 'string', default: '30' },
     'pretrain-limit': { type: 'string' },
     cache: { type: 'string', default: join(dirname(fileURLToPath(import.meta.url)), '..', '.cache') },
+    // take trainkit runs already in results/runs.jsonl (same recipe, seed, split and options) instead of training them again
+    reuse: { type: 'boolean', default: false },
   },
 });
 const seeds = values.seeds.split(',').map(Number);
@@ -84,7 +88,28 @@ async function fashion(): Promise<{ train: TensorDataset; test: TensorDataset }>
   return { train, test: new TensorDataset({ x: first1100.x.slice(1000 * 784), y: first1100.y.slice(1000), sampleShape: [1, 28, 28], numClasses: 10 }) };
 }
 
+interface RunRecord {
+  framework: string;
+  recipe: string;
+  seed: number;
+  accuracy: number;
+  val: boolean;
+  staged: StagedOptions;
+}
+
+/** A finished trainkit run of the same recipe, seed, split (and staged options) from an earlier invocation. */
+function previous(recipe: Recipe, seed: number): RunRecord | undefined {
+  if (!values.reuse || !existsSync(results)) return undefined;
+  const runs = readFileSync(results, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RunRecord);
+  return runs.reverse().find((r) => r.framework === 'trainkit' && r.recipe === recipe.name && r.seed === seed && r.val === values.val && (recipe.name !== 'staged' || JSON.stringify(r.staged) === JSON.stringify(staged)));
+}
+
 async function runRecipe(recipe: Recipe, seed: number, pre: PretrainedSource, data: { train: TensorDataset; test: TensorDataset }): Promise<number> {
+  const done = previous(recipe, seed);
+  if (done !== undefined) {
+    console.log(`trainkit ${recipe.name} seed ${seed}: ${(100 * done.accuracy).toFixed(2)}%  (from results/runs.jsonl)`);
+    return done.accuracy;
+  }
   const t0 = performance.now();
   const { model, optimizer, plugins } = recipe.build(seed, pre, staged);
   const trainer = new Trainer({ optimizer, seed, plugins });
@@ -121,8 +146,11 @@ const torch = values.torch ? torchResults() : new Map<string, number[]>();
 const data = await fashion();
 const ours = new Map<string, number[]>();
 for (const seed of seeds) {
-  const pre = await pretrained(seed);
-  for (const r of recipes) ours.set(r.name, [...(ours.get(r.name) ?? []), await runRecipe(r, seed, pre, data)]);
+  let pre: PretrainedSource | null = null;
+  for (const r of recipes) {
+    if (previous(r, seed) === undefined) pre ??= await pretrained(seed);
+    ours.set(r.name, [...(ours.get(r.name) ?? []), await runRecipe(r, seed, pre as PretrainedSource, data)]);
+  }
 }
 
 console.log(`\nFashion-MNIST, 100 labelled images per class, ${epochs} epochs, batch 64; test = ${values.val ? 'images 100..1099 (validation)' : 'images 6000..6999'} of each class; seeds ${seeds.join(', ')}; test accuracy %, mean ± std`);

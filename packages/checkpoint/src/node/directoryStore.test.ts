@@ -81,6 +81,15 @@ describe('checkpoint({ dir }) and checkpoint files', () => {
     expect(snapshot(again)).toEqual(snapshot(model));
   });
 
+  test('resume also takes a path to a checkpoint elsewhere (here: a copy of best from another run)', async () => {
+    const first = scratch();
+    await new Trainer({ optimizer: adam(), seed: 1, plugins: [checkpoint({ dir: first, monitor: 'valLoss' })] }).fit(bnCnn(0), { train: imageLoader(), val: imageLoader(8, 8, 2), epochs: 2 });
+    const ckpt = checkpoint({ dir: scratch() });
+    const res = await new Trainer({ optimizer: adam(), seed: 1, plugins: [ckpt] }).fit(bnCnn(5), { train: imageLoader(), epochs: 3, resume: join(first, 'best.safetensors') });
+    expect(ckpt.resumedFrom).toBe(join(first, 'best.safetensors'));
+    expect(res.history.map((h) => h.epoch)).toEqual([0, 1, 2]);
+  });
+
   test('writeCheckpoint / readCheckpoint round-trip weights; a bad file is named in the error', async () => {
     const dir = scratch();
     const model = bnCnn(3);
