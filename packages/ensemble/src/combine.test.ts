@@ -107,6 +107,35 @@ describe('combine: majority vote', () => {
   });
 });
 
+describe('combine: vote ties (property)', () => {
+  /** Members whose logits are small integers: votes tie often, and so do mean probabilities. */
+  const tieProne = fc.tuple(fc.integer({ min: 2, max: 6 }), fc.integer({ min: 2, max: 4 })).chain(([m, c]) =>
+    fc.tuple(fc.array(fc.array(fc.integer({ min: 0, max: 2 }), { minLength: c, maxLength: c }), { minLength: m, maxLength: m }), fc.nat()),
+  );
+
+  test.prop([tieProne])('a tie is broken the same way in any member order: most votes, then highest mean probability, then lowest class', ([rows, k]) => {
+    const c = rows[0].length;
+    const outs = rows.map((r) => new Tensor(Float32Array.from(r), [1, c]));
+    const votes = new Array<number>(c).fill(0);
+    const meanProb = new Array<number>(c).fill(0);
+    for (const o of outs) {
+      votes[predictedClasses(o)[0]]++;
+      softmax(o).data.forEach((p, j) => (meanProb[j] += p / outs.length));
+    }
+    // the expected winner, by the rule stated in the docs
+    let expected = 0;
+    for (let j = 1; j < c; j++) {
+      const dv = votes[j] - votes[expected];
+      const dp = meanProb[j] - meanProb[expected];
+      if (dv > 0 || (dv === 0 && dp > 1e-9)) expected = j;
+    }
+    const shift = k % outs.length;
+    for (const order of [outs, [...outs.slice(shift), ...outs.slice(0, shift)], [...outs].reverse()]) {
+      expect(predictedClasses(combine(order, { method: 'vote' }))[0]).toBe(expected);
+    }
+  });
+});
+
 describe('combine: errors name the member and the fix', () => {
   const a = new Tensor(new Float32Array(6), [2, 3]);
   test('members with different output shapes', () => {
