@@ -5,8 +5,9 @@ import { defineConfig } from 'vitest/config';
 const conditions = ['@trainkit/source', 'module', 'node', 'development|production'];
 
 // The kernel-level suites run once more on each kernel backend forced for every size (the
-// default run picks WebAssembly or JS per call): the same GEMM, convolution, gradient-check
-// and optimizer-equivalence tests pass on both (see setKernelBackend in @trainkit/tensor).
+// default run picks WebAssembly or JS per call), and once with a 2-thread pool: the same GEMM,
+// convolution, gradient-check and optimizer-equivalence tests pass on every variant (see
+// setKernelBackend in @trainkit/tensor and startThreadPool in @trainkit/tensor/node).
 const kernelSuites = [
   'packages/tensor/src/kernels/**/*.test.ts',
   'packages/tensor/src/ops/*.test.ts',
@@ -24,6 +25,7 @@ export default defineConfig({
       { extends: true, test: { name: 'default', include: ['packages/*/src/**/*.test.ts', 'tools/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts'] } },
       { extends: true, test: { name: 'kernels:js', include: kernelSuites, env: { TRAINKIT_KERNELS: 'js' } } },
       { extends: true, test: { name: 'kernels:wasm', include: kernelSuites, env: { TRAINKIT_KERNELS: 'wasm' } } },
+      { extends: true, test: { name: 'kernels:threads', include: kernelSuites, setupFiles: ['packages/tensor/src/__tests__/threads.setup.ts'] } },
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -184,13 +184,20 @@ function macroKernel(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize, 
  * `ldc` is C's row stride in elements (N for a dense C).
  */
 export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, ldc: i32, accumulate: bool, work: usize): void {
+  gemmStrided(transA, transB, M, N, K, a, transA ? M : K, b, transB ? K : N, c, ldc, accumulate, work);
+}
+
+/**
+ * {@link gemm} with explicit row strides of the stored A and B (in elements), so a block of
+ * columns of C can be computed on its own: each entry of C is summed in the same order
+ * whatever the block, so splitting the columns across threads changes no bit.
+ */
+export function gemmStrided(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: bool, work: usize): void {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!accumulate) for (let i = 0; i < M; i++) memory.fill(c + ((<usize>i * ldc) << 2), 0, <usize>N << 2);
     return;
   }
-  const lda = transA ? M : K;
-  const ldb = transB ? K : N;
   const pa = work;
   const pb = work + ((<usize>MC * KC) << 2);
   const tile = pb + ((<usize>KC * NC) << 2);

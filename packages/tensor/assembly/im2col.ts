@@ -34,35 +34,42 @@ export function im2col(
   x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32,
   strideH: i32, strideW: i32, padH: i32, padW: i32, dilationH: i32, dilationW: i32, cols: usize,
 ): void {
+  im2colRows(x, C, H, W, KH, KW, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW, 0, C * KH * KW, cols);
+}
+
+/** Rows [r0, r1) of {@link im2col}, written from `cols` on (row r0 first). */
+export function im2colRows(
+  x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32,
+  strideH: i32, strideW: i32, padH: i32, padW: i32, dilationH: i32, dilationW: i32, r0: i32, r1: i32, cols: usize,
+): void {
   let dst = cols;
-  for (let c = 0; c < C; c++) {
+  for (let r = r0; r < r1; r++) {
+    const c = r / (KH * KW);
+    const kh = (r / KW) % KH;
+    const kw = r % KW;
     const plane = x + ((<usize>c * H * W) << 2);
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++) {
-        const dx = kw * dilationW - padW;
-        const lo = strideW == 1 ? min(OW, max(0, -dx)) : 0;
-        const hi = strideW == 1 ? max(lo, min(OW, W - dx)) : 0;
-        for (let oh = 0; oh < OH; oh++) {
-          const ih = oh * strideH - padH + kh * dilationH;
-          if (ih < 0 || ih >= H) {
-            zeros(dst, OW);
-          } else {
-            const src = plane + ((<usize>ih * W) << 2);
-            if (strideW == 1) {
-              // rows are short (tens of floats): plain loops beat memory.copy/fill calls
-              zeros(dst, lo);
-              copy(dst + (<usize>lo << 2), src + (<usize>(lo + dx) << 2), hi - lo);
-              zeros(dst + (<usize>hi << 2), OW - hi);
-            } else {
-              for (let ow = 0; ow < OW; ow++) {
-                const iw = ow * strideW + dx;
-                store<f32>(dst + (<usize>ow << 2), iw >= 0 && iw < W ? load<f32>(src + (<usize>iw << 2)) : 0);
-              }
-            }
+    const dx = kw * dilationW - padW;
+    const lo = strideW == 1 ? min(OW, max(0, -dx)) : 0;
+    const hi = strideW == 1 ? max(lo, min(OW, W - dx)) : 0;
+    for (let oh = 0; oh < OH; oh++) {
+      const ih = oh * strideH - padH + kh * dilationH;
+      if (ih < 0 || ih >= H) {
+        zeros(dst, OW);
+      } else {
+        const src = plane + ((<usize>ih * W) << 2);
+        if (strideW == 1) {
+          // rows are short (tens of floats): plain loops beat memory.copy/fill calls
+          zeros(dst, lo);
+          copy(dst + (<usize>lo << 2), src + (<usize>(lo + dx) << 2), hi - lo);
+          zeros(dst + (<usize>hi << 2), OW - hi);
+        } else {
+          for (let ow = 0; ow < OW; ow++) {
+            const iw = ow * strideW + dx;
+            store<f32>(dst + (<usize>ow << 2), iw >= 0 && iw < W ? load<f32>(src + (<usize>iw << 2)) : 0);
           }
-          dst += <usize>OW << 2;
         }
       }
+      dst += <usize>OW << 2;
     }
   }
 }

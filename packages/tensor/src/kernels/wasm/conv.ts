@@ -1,37 +1,45 @@
 import type { ConvGeometry } from '../im2col';
-import { gemmWork } from './gemm';
-import { type WasmKernels, layout } from './runtime';
+import { split } from './gemm';
+import { type WasmKernels, gemmWorkOf, getThreads, kernelPool, layout } from './runtime';
 
-function unfold(k: WasmKernels, g: ConvGeometry, xPtr: number, colsPtr: number): void {
-  k.im2col(xPtr, g.C, g.H, g.W, g.KH, g.KW, g.OH, g.OW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, colsPtr);
+/** Writes the 13 geometry integers assembly/conv.ts reads, at float index `at`. */
+function writeGeometry(heap: Float32Array, at: number, g: ConvGeometry): number {
+  const ints = new Int32Array(heap.buffer, at * 4, 13);
+  ints.set([g.C, g.H, g.W, g.KH, g.KW, g.OH, g.OW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW]);
+  return at * 4;
+}
+
+/** Runs one conv pass over per-thread argument lists: on the pool when there is one, else inline. */
+function run(k: WasmKernels, op: 'convForward' | 'convWeightGrad' | 'convInputGrad', args: number[][]): void {
+  const p = kernelPool();
+  if (p !== null) p.run(op, args);
+  else (k[op] as (...a: number[]) => void)(...args[0]);
 }
 
 /**
  * @internal conv2d's forward pass on the wasm kernels: the whole batch is copied in once,
- * each image is unfolded (im2col) and multiplied by the weight matrix in wasm memory, and
- * the result [N, OC, OH·OW] is copied out into `out`.
+ * each image is unfolded (im2col) and multiplied by the weight matrix in wasm memory (images
+ * split across the pool's threads, if any), and the result [N, OC, OH·OW] is copied out.
  */
 export function wasmConv2dForward(k: WasmKernels, x: Float32Array, weight: Float32Array, bias: Float32Array | null, g: ConvGeometry, N: number, OC: number, out: Float32Array): void {
-  const chw = g.C * g.H * g.W;
+  const T = getThreads();
   const ckk = g.C * g.KH * g.KW;
   const ohw = g.OH * g.OW;
-  const { at, heap } = layout(k, [N * chw, OC * ckk, ckk * ohw, N * OC * ohw]);
-  const [xI, wI, colsI, outI] = at;
+  const { at, heap } = layout(k, [16, x.length, weight.length, OC, N * OC * ohw, ...Array<number>(T).fill(ckk * ohw)]);
+  const [gI, xI, wI, bI, outI] = at;
+  const geo = writeGeometry(heap, gI, g);
   heap.set(x, xI);
   heap.set(weight, wI);
-  const work = gemmWork(k);
-  for (let n = 0; n < N; n++) {
-    unfold(k, g, (xI + n * chw) * 4, colsI * 4);
-    const o = outI + n * OC * ohw;
-    if (bias) for (let c = 0; c < OC; c++) heap.fill(bias[c], o + c * ohw, o + (c + 1) * ohw);
-    k.gemm(0, 0, OC, ohw, ckk, wI * 4, colsI * 4, o * 4, ohw, bias ? 1 : 0, work);
-  }
+  if (bias) heap.set(bias, bI);
+  const ranges = split(N, T, 1);
+  run(k, 'convForward', ranges.map(([n0, n1], t) => [geo, xI * 4, wI * 4, bias ? bI * 4 : 0, OC, n0, n1, outI * 4, at[5 + t] * 4, gemmWorkOf(k, t)]));
   out.set(heap.subarray(outI, outI + N * OC * ohw));
 }
 
 /**
  * @internal conv2d's backward pass on the wasm kernels: accumulates dW += Σₙ dOut[n]·colsₙᵀ
- * into `gw` and dX += col2im(Wᵀ·dOut[n]) into `gx` (either may be null when not needed).
+ * into `gw` (columns of dW split across threads) and dX += col2im(Wᵀ·dOut[n]) into `gx`
+ * (images split across threads); either may be null when not needed.
  */
 export function wasmConv2dBackward(
   k: WasmKernels,
@@ -44,31 +52,26 @@ export function wasmConv2dBackward(
   gw: Float32Array | null,
   gx: Float32Array | null,
 ): void {
-  const chw = g.C * g.H * g.W;
+  const T = getThreads();
   const ckk = g.C * g.KH * g.KW;
   const ohw = g.OH * g.OW;
-  const { at, heap } = layout(k, [gw ? N * chw : 0, OC * ckk, N * OC * ohw, ckk * ohw, gw ? OC * ckk : 0, gx ? N * chw : 0]);
-  const [xI, wI, goutI, colsI, gwI, gxI] = at;
-  const work = gemmWork(k);
+  const { at, heap } = layout(k, [16, gw ? x.length : 0, weight.length, gout.length, gw ? gw.length : 0, gx ? gx.length : 0, ...Array<number>(T).fill(ckk * ohw)]);
+  const [gI, xI, wI, goutI, gwI, gxI] = at;
+  const scratch = (t: number) => at[6 + t] * 4;
+  const geo = writeGeometry(heap, gI, g);
   heap.set(gout, goutI);
   if (gw) {
     heap.set(x, xI);
     heap.set(gw, gwI);
-    for (let n = 0; n < N; n++) {
-      unfold(k, g, (xI + n * chw) * 4, colsI * 4);
-      // dW += dOut[n] · colsᵀ
-      k.gemm(0, 1, OC, ckk, ohw, (goutI + n * OC * ohw) * 4, colsI * 4, gwI * 4, ckk, 1, work);
-    }
-    gw.set(heap.subarray(gwI, gwI + OC * ckk));
+    const ranges = split(ckk, T, 8);
+    run(k, 'convWeightGrad', ranges.map(([r0, r1], t) => [geo, xI * 4, goutI * 4, gwI * 4, OC, N, r0, r1, scratch(t), gemmWorkOf(k, t)]));
+    gw.set(heap.subarray(gwI, gwI + gw.length));
   }
   if (gx) {
     heap.set(weight, wI);
     heap.set(gx, gxI);
-    for (let n = 0; n < N; n++) {
-      // dcols = Wᵀ · dOut[n], folded back onto the image
-      k.gemm(1, 0, ckk, ohw, OC, wI * 4, (goutI + n * OC * ohw) * 4, colsI * 4, ohw, 0, work);
-      k.col2im(colsI * 4, g.C, g.H, g.W, g.KH, g.KW, g.OH, g.OW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, (gxI + n * chw) * 4);
-    }
-    gx.set(heap.subarray(gxI, gxI + N * chw));
+    const ranges = split(N, T, 1);
+    run(k, 'convInputGrad', ranges.map(([n0, n1], t) => [geo, wI * 4, goutI * 4, gxI * 4, OC, n0, n1, scratch(t), gemmWorkOf(k, t)]));
+    gx.set(heap.subarray(gxI, gxI + gx.length));
   }
 }

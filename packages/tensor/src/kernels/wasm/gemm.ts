@@ -1,5 +1,10 @@
 import type { GemmArgs } from '../gemm';
-import { HEAP_BASE, type WasmKernels, align4, gemmWorkBytes, heapView } from './runtime';
+import { HEAP_BASE, type WasmKernels, align4, gemmWorkBytes, gemmWorkOf, getThreads, heapView, kernelPool } from './runtime';
+
+/** Products at least this big are split across the threads of a pool (by blocks of C's columns). */
+const POOL_MIN_WORK = 1 << 18;
+/** Column blocks are multiples of the micro-kernel's width. */
+const NR = 8;
 
 /** Below this many multiply-adds the copies in and out cost more than the SIMD kernel saves. */
 export const WASM_GEMM_MIN_WORK = 2048;
@@ -9,9 +14,21 @@ export function gemmWork(_k: WasmKernels): number {
   return HEAP_BASE;
 }
 
-/** @internal First free byte after the packing area. */
+/** @internal First free byte after the packing areas (one per thread). */
 export function afterGemmWork(k: WasmKernels): number {
-  return HEAP_BASE + gemmWorkBytes(k);
+  return HEAP_BASE + gemmWorkBytes(k) * getThreads();
+}
+
+/** Splits [0, n) into `parts` ranges whose bounds are multiples of `step` (empty ranges allowed). */
+export function split(n: number, parts: number, step: number): Array<[number, number]> {
+  const blocks = Math.ceil(n / step);
+  const out: Array<[number, number]> = [];
+  for (let t = 0; t < parts; t++) {
+    const lo = Math.min(n, Math.floor((blocks * t) / parts) * step);
+    const hi = Math.min(n, Math.floor((blocks * (t + 1)) / parts) * step);
+    out.push([lo, hi]);
+  }
+  return out;
 }
 
 /**
@@ -31,6 +48,17 @@ export function wasmGemm(k: WasmKernels, args: GemmArgs): void {
   heap.set(A.subarray(aOff, aOff + M * K), aIdx);
   heap.set(B.subarray(bOff, bOff + K * N), bIdx);
   if (accumulate) heap.set(C.subarray(cOff, cOff + M * N), cIdx);
-  k.gemm(+transA, +transB, M, N, K, aIdx * 4, bIdx * 4, cIdx * 4, N, +accumulate, gemmWork(k));
+  const p = kernelPool();
+  if (p !== null && M * N * K >= POOL_MIN_WORK && N >= 2 * NR) {
+    // each thread computes a block of C's columns, every entry summed exactly as on one thread
+    const lda = transA ? M : K;
+    const ldb = transB ? K : N;
+    p.run(
+      'gemmStrided',
+      split(N, p.threads, NR).map(([j0, j1], t) => [+transA, +transB, M, j1 - j0, K, aIdx * 4, lda, (bIdx + (transB ? j0 * K : j0)) * 4, ldb, (cIdx + j0) * 4, N, +accumulate, gemmWorkOf(k, t)]),
+    );
+  } else {
+    k.gemm(+transA, +transB, M, N, K, aIdx * 4, bIdx * 4, cIdx * 4, N, +accumulate, gemmWork(k));
+  }
   C.set(heap.subarray(cIdx, cIdx + M * N), cOff);
 }

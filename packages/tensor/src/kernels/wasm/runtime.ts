@@ -10,12 +10,59 @@ export interface WasmKernels {
   gemm(transA: number, transB: number, M: number, N: number, K: number, a: number, b: number, c: number, ldc: number, accumulate: number, work: number): void;
   im2col(x: number, C: number, H: number, W: number, KH: number, KW: number, OH: number, OW: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, cols: number): void;
   col2im(cols: number, C: number, H: number, W: number, KH: number, KW: number, OH: number, OW: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, dx: number): void;
+  gemmStrided(transA: number, transB: number, M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: number, work: number): void;
+  convForward(g: number, x: number, w: number, bias: number, OC: number, n0: number, n1: number, out: number, cols: number, work: number): void;
+  convWeightGrad(g: number, x: number, gout: number, gw: number, OC: number, N: number, r0: number, r1: number, cols: number, work: number): void;
+  convInputGrad(g: number, w: number, gout: number, gx: number, OC: number, n0: number, n1: number, dcols: number, work: number): void;
   relu(x: number, y: number, n: number): void;
   reluBackward(y: number, g: number, ga: number, n: number): void;
   maxPool2x2(x: number, planes: number, H: number, W: number, y: number, arg: number, base: number): void;
   scatterAdd(g: number, arg: number, n: number, gx: number, base: number): void;
   adamStep(p: number, g: number, m: number, v: number, vmax: number, n: number, b1: number, b2: number, c1: number, c2: number, eps: number, wd: number, stepSize: number, bc2: number, shrink: number, flags: number): void;
   momentumStep(p: number, g: number, buf: number, n: number, alpha: number, mu: number, keep: number, wd: number, first: number, nesterov: number): void;
+}
+
+/** The kernels a thread pool's threads run (one call per thread per pooled op). */
+export type PoolOp = 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'gemmStrided';
+
+/**
+ * A pool of threads sharing one WebAssembly memory (see `startThreadPool` in
+ * `@trainkit/tensor/node`). Ops split their work into one range per thread such that every
+ * output value is computed by one thread in the same order as single-threaded: results are
+ * bit-identical whatever the thread count.
+ */
+export interface KernelPool {
+  /** Threads, the calling thread included. */
+  readonly threads: number;
+  /** Runs `op(...args[t])` on thread t (t = 0 on the caller) and returns when all are done. */
+  run(op: PoolOp, args: ReadonlyArray<readonly number[]>): void;
+}
+
+let pool: KernelPool | null = null;
+/** The kernels instance on the pool's shared memory, used while a pool is installed. */
+let sharedKernels: WasmKernels | null = null;
+
+/**
+ * @internal Installs a thread pool with the main thread's instance on its shared memory, or
+ * removes it (null): the kernels go back to the module's own memory.
+ */
+export function installPool(p: KernelPool | null, k: WasmKernels | null): void {
+  pool = p;
+  sharedKernels = p ? k : null;
+  view = new Float32Array(0);
+}
+
+/** @internal The installed pool when the wasm kernels are in use, else null. */
+export function kernelPool(): KernelPool | null {
+  return pool !== null && requested !== 'js' ? pool : null;
+}
+
+/**
+ * Threads the kernels run on: 1 unless a thread pool was started (Node:
+ * `startThreadPool(n)` from `@trainkit/tensor/node`) and the wasm kernels are in use.
+ */
+export function getThreads(): number {
+  return kernelPool()?.threads ?? 1;
 }
 
 /** 'auto' uses WebAssembly when the runtime supports SIMD, else JS. */
@@ -111,6 +158,7 @@ export async function initKernels(): Promise<KernelBackend> {
 /** @internal The loaded module when the wasm backend is selected and ready, else null. */
 export function wasmKernels(): WasmKernels | null {
   if (requested === 'js') return null;
+  if (sharedKernels !== null) return sharedKernels;
   const k = load();
   if (k === null && requested === 'wasm' && pending === null) {
     throw new Error("setKernelBackend('wasm'): this runtime cannot compile the WebAssembly SIMD kernels; use 'auto' to fall back to JS");
@@ -139,7 +187,7 @@ export function heapView(k: WasmKernels, bytes: number): Float32Array {
  */
 export function layout(k: WasmKernels, sizes: readonly number[]): { at: number[]; heap: Float32Array } {
   const at: number[] = [];
-  let idx = (HEAP_BASE + gemmWorkBytes(k)) >> 2;
+  let idx = (HEAP_BASE + gemmWorkBytes(k) * getThreads()) >> 2;
   for (const n of sizes) {
     at.push(idx);
     idx += align4(n);
@@ -149,7 +197,12 @@ export function layout(k: WasmKernels, sizes: readonly number[]): { at: number[]
 
 let workBytes = 0;
 
-/** Bytes the GEMM's packed panels take at HEAP_BASE (a multiple of 16). */
+/** @internal Thread t's GEMM packing area (thread 0 is the caller). */
+export function gemmWorkOf(k: WasmKernels, t: number): number {
+  return HEAP_BASE + gemmWorkBytes(k) * t;
+}
+
+/** Bytes the GEMM's packed panels take at HEAP_BASE, per thread (a multiple of 16). */
 export function gemmWorkBytes(k: WasmKernels): number {
   if (workBytes === 0) workBytes = align4(k.gemmWorkBytes() / 4) * 4;
   return workBytes;

@@ -1,0 +1,62 @@
+// conv2d's three passes over a range of the batch (or of the weight gradient's columns), one
+// call each, so a thread pool can hand each thread one range. Geometry `g` points at 13 i32:
+// C, H, W, KH, KW, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW.
+import { col2im, im2colRows } from './im2col';
+import { gemm, gemmStrided } from './gemm';
+
+@inline function gi(g: usize, i: i32): i32 {
+  return load<i32>(g + (<usize>i << 2));
+}
+
+function unfold(g: usize, x: usize, r0: i32, r1: i32, cols: usize): void {
+  im2colRows(x, gi(g, 0), gi(g, 1), gi(g, 2), gi(g, 3), gi(g, 4), gi(g, 5), gi(g, 6), gi(g, 7), gi(g, 8), gi(g, 9), gi(g, 10), gi(g, 11), gi(g, 12), r0, r1, cols);
+}
+
+/**
+ * out[n] = W·im2col(x[n]) (+ bias) for images n in [n0, n1). `bias` 0 means none.
+ * `cols` holds C·KH·KW × OH·OW floats; `work` is the GEMM's packing area.
+ */
+export function convForward(g: usize, x: usize, w: usize, bias: usize, OC: i32, n0: i32, n1: i32, out: usize, cols: usize, work: usize): void {
+  const chw = gi(g, 0) * gi(g, 1) * gi(g, 2);
+  const ckk = gi(g, 0) * gi(g, 3) * gi(g, 4);
+  const ohw = gi(g, 5) * gi(g, 6);
+  for (let n = n0; n < n1; n++) {
+    unfold(g, x + ((<usize>n * chw) << 2), 0, ckk, cols);
+    const o = out + ((<usize>n * OC * ohw) << 2);
+    if (bias != 0) {
+      for (let c = 0; c < OC; c++) {
+        const v = f32x4.splat(load<f32>(bias + (<usize>c << 2)));
+        const row = o + ((<usize>c * ohw) << 2);
+        let j = 0;
+        for (; j + 4 <= ohw; j += 4) v128.store(row + (<usize>j << 2), v);
+        for (; j < ohw; j++) store<f32>(row + (<usize>j << 2), load<f32>(bias + (<usize>c << 2)));
+      }
+    }
+    gemm(false, false, OC, ohw, ckk, w, cols, o, ohw, bias != 0, work);
+  }
+}
+
+/**
+ * dW[:, r0:r1] += Σₙ dOut[n] · im2col(x[n])[r0:r1]ᵀ over the whole batch N: columns r0..r1
+ * of the [OC, C·KH·KW] weight gradient, each entry summed over n in order.
+ */
+export function convWeightGrad(g: usize, x: usize, gout: usize, gw: usize, OC: i32, N: i32, r0: i32, r1: i32, cols: usize, work: usize): void {
+  const chw = gi(g, 0) * gi(g, 1) * gi(g, 2);
+  const ckk = gi(g, 0) * gi(g, 3) * gi(g, 4);
+  const ohw = gi(g, 5) * gi(g, 6);
+  for (let n = 0; n < N; n++) {
+    unfold(g, x + ((<usize>n * chw) << 2), r0, r1, cols);
+    gemmStrided(false, true, OC, r1 - r0, ohw, gout + ((<usize>n * OC * ohw) << 2), ohw, cols, ohw, gw + (<usize>r0 << 2), ckk, true, work);
+  }
+}
+
+/** dX[n] += col2im(Wᵀ · dOut[n]) for images n in [n0, n1); `dcols` holds C·KH·KW × OH·OW floats. */
+export function convInputGrad(g: usize, w: usize, gout: usize, gx: usize, OC: i32, n0: i32, n1: i32, dcols: usize, work: usize): void {
+  const chw = gi(g, 0) * gi(g, 1) * gi(g, 2);
+  const ckk = gi(g, 0) * gi(g, 3) * gi(g, 4);
+  const ohw = gi(g, 5) * gi(g, 6);
+  for (let n = n0; n < n1; n++) {
+    gemm(true, false, ckk, ohw, OC, w, gout + ((<usize>n * OC * ohw) << 2), dcols, ohw, false, work);
+    col2im(dcols, gi(g, 0), gi(g, 1), gi(g, 2), gi(g, 3), gi(g, 4), gi(g, 5), gi(g, 6), gi(g, 7), gi(g, 8), gi(g, 9), gi(g, 10), gi(g, 11), gi(g, 12), gx + ((<usize>n * chw) << 2));
+  }
+}
