@@ -2,7 +2,8 @@
  * `npm run bench [-- --quick] [-- --only=cnn-train,mlp-train] [-- --skip=memory,bundle,torch]`:
  * trainkit against PyTorch (when /usr/bin/python3 has torch), TF.js (wasm and cpu backends)
  * and ConvNetJS on the same workloads in the same run, plus plain hand-written JS loops.
- * Every number is the median of ≥ 3 timed windows after a warm-up, one thread everywhere.
+ * Every number is the median of ≥ 3 timed windows after a warm-up, one thread everywhere
+ * (plus trainkit with its opt-in 2-thread pool).
  * Rows are measured one at a time across all libraries (their runner processes stay alive),
  * so the columns of a row see the same machine load. Then: memory flatness over 3 epochs,
  * and the bundle size of a minimal training program.
@@ -29,6 +30,7 @@ const started = performance.now();
 const node = (file: string, ...extra: string[]) => [process.execPath, ['--conditions=@trainkit/source', '--import', 'tsx', `src/runners/${file}`, ...flags, ...extra]] as const;
 const specs: Array<{ key: string; label: string; cmd: readonly [string, readonly string[]]; env?: Record<string, string>; when?: () => string | null }> = [
   { key: 'trainkit', label: 'trainkit', cmd: node('trainkit.ts') },
+  { key: 'trainkit-2t', label: 'trainkit, 2 threads', cmd: node('trainkit.ts', '--threads=2'), when: () => (cpus().length < 2 ? 'one core' : null) },
   { key: 'trainkit-js', label: 'trainkit, JS kernels', cmd: node('trainkit.ts'), env: { TRAINKIT_KERNELS: 'js' } },
   { key: 'torch', label: 'PyTorch, 1 thread', cmd: ['/usr/bin/python3', ['src/runners/torch_bench.py', ...flags]], when: torchAvailable },
   { key: 'tfjs-wasm', label: 'TF.js wasm', cmd: node('tfjs.ts', '--backend=wasm') },
@@ -47,7 +49,7 @@ const machine = {
   date: new Date().toISOString(),
   mode: quick ? 'quick' : 'full',
 };
-console.log(`trainkit bench (${machine.mode}): ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, 1 thread per library, load average ${machine.loadAverageAtStart.toFixed(1)}`);
+console.log(`trainkit bench (${machine.mode}): ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, 1 thread per library (and trainkit on 2), load average ${machine.loadAverageAtStart.toFixed(1)}`);
 
 const columns: Results['columns'] = [];
 const runners: Runner[] = [];

@@ -37,6 +37,7 @@ function cellText(r: Results['rows'][number], key: string): string {
   const v = formatValue(c.median, r.unit);
   if (key === 'trainkit') return `**${v}**`;
   const tk = value(r, 'trainkit');
+  if (key === 'trainkit-2t') return tk === null ? v : `${v} (${(c.median / tk).toFixed(2)}× of 1 thread)`;
   return tk === null ? v : `${v} (${(tk / c.median).toFixed(tk / c.median >= 10 ? 0 : 2)}×)`;
 }
 
@@ -60,6 +61,10 @@ export function targets(results: Results): Target[] {
   ratioTarget('Adam step vs plain JS loop', 'adam-10m', 'plain', 3);
   ratioTarget('momentum step vs plain JS loop', 'momentum-10m', 'plain', 3);
   ratioTarget('matmul vs TF.js wasm', 'matmul-1024', 'tfjs-wasm', 0.6);
+  const cnn = results.rows.find((x) => x.id === 'cnn-train');
+  const one = value(cnn, 'trainkit');
+  const two = value(cnn, 'trainkit-2t');
+  t.push({ what: 'CNN training, 2 threads vs 1 thread', need: '≥ 1.5×', got: one === null || two === null ? 'not measured' : `${(two / one).toFixed(2)}×`, met: one === null || two === null ? null : two / one >= 1.5 });
   const m = results.memory;
   if (m && 'rss' in m) {
     const mib = (x: number) => (x / 2 ** 20).toFixed(0);
@@ -85,7 +90,7 @@ export function markdown(results: Results, checks: Target[]): string {
     '',
     `${m.cpu}, ${m.cores} cores, Node ${m.node}, 1 thread per library; load average ${Number(m.loadAverageAtStart).toFixed(1)} at start, ${Number(m.loadAverageAtEnd).toFixed(1)} at end; ${m.date}; ${results.seconds.toFixed(0)} s.`,
     '',
-    'Median of ≥ 3 timed windows after warm-up. In parentheses: trainkit ÷ that library, measured in this run (rows are measured one at a time across all libraries, so a row\'s numbers share the machine\'s load; compare within a row).',
+    'Median of ≥ 3 timed windows after warm-up. In parentheses: trainkit (1 thread) ÷ that library, measured in this run (rows are measured one at a time across all libraries, so a row\'s numbers share the machine\'s load; compare within a row).',
     '',
     `| workload | unit | ${cols.map((c) => c.label).join(' | ')} |`,
     `|---|---|${cols.map(() => '---|').join('')}`,

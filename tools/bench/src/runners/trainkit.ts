@@ -1,13 +1,14 @@
 /**
  * trainkit's side of the table (run as a child process by main.ts). With
  * TRAINKIT_KERNELS=js it measures the JavaScript kernels, the fallback where WebAssembly
- * SIMD is unavailable.
+ * SIMD is unavailable; with --threads=N it starts the opt-in thread pool first.
  */
 import type { Optimizer } from '@trainkit/core';
 import { type Module, manualSeed, mnistCnn, mnistMlp } from '@trainkit/nn';
 import { adam } from '@trainkit/optim-adam';
 import { momentum } from '@trainkit/optim-momentum';
-import { Rng, Tensor, crossEntropy, getKernelBackend, matmul, noGrad } from '@trainkit/tensor';
+import { Rng, Tensor, crossEntropy, getKernelBackend, getThreads, matmul, noGrad } from '@trainkit/tensor';
+import { startThreadPool } from '@trainkit/tensor/node';
 import { augmentWorkload } from '../augment';
 import { ADAM, BATCH, INFER_BATCH, MATMUL_N, MOMENTUM, OPT_PARAMS, lcg } from '../spec';
 import { type Workloads, serve } from './serve';
@@ -67,5 +68,7 @@ const workloads: Workloads = {
   },
 };
 
-console.error(`trainkit runner: ${getKernelBackend()} kernels`);
+const threads = Number(process.argv.find((a) => a.startsWith('--threads='))?.slice(10) ?? 1);
+if (threads > 1) await startThreadPool(threads);
+console.error(`trainkit runner: ${getKernelBackend()} kernels, ${getThreads()} thread(s)`);
 await serve(workloads);
