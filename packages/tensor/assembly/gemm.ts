@@ -167,6 +167,55 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, add: b
   }
 }
 
+/**
+ * The bottom panel of A when it has at most 4 valid rows (M = 8, 16, 64… leave 2 or 4): the
+ * same sums as {@link microKernel} over the same MR-strided packing, without the zero rows.
+ */
+function microKernel4(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, add: bool, h: i32, w: i32, tile: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    pa += MR << 2;
+    pb += NR << 2;
+  }
+  if (h == 4 && w == NR) {
+    storeRow(c, c00, c01, add);
+    storeRow(c + ldc, c10, c11, add);
+    storeRow(c + 2 * ldc, c20, c21, add);
+    storeRow(c + 3 * ldc, c30, c31, add);
+    return;
+  }
+  v128.store(tile, c00); v128.store(tile, c01, 16);
+  v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+  v128.store(tile, c20, 64); v128.store(tile, c21, 80);
+  v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+  for (let i = 0; i < h; i++) {
+    const row = c + <usize>i * ldc;
+    const t = tile + ((<usize>i * NR) << 2);
+    for (let j = 0; j < w; j++) {
+      const p = row + (j << 2);
+      const v = load<f32>(t + (j << 2));
+      store<f32>(p, add ? load<f32>(p) + v : v);
+    }
+  }
+}
+
 function macroKernel(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, add: bool, tile: usize): void {
   const ldcBytes = <usize>ldc << 2;
   for (let jr = 0; jr < nc; jr += NR) {
@@ -174,7 +223,10 @@ function macroKernel(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize, 
     const bp = pb + ((<usize>jr * kc) << 2);
     for (let ir = 0; ir < mc; ir += MR) {
       const h = min(MR, mc - ir);
-      microKernel(kc, pa + ((<usize>ir * kc) << 2), bp, c + <usize>ir * ldcBytes + (<usize>jr << 2), ldcBytes, add, h, w, tile);
+      const ap = pa + ((<usize>ir * kc) << 2);
+      const cp = c + <usize>ir * ldcBytes + (<usize>jr << 2);
+      if (h <= 4) microKernel4(kc, ap, bp, cp, ldcBytes, add, h, w, tile);
+      else microKernel(kc, ap, bp, cp, ldcBytes, add, h, w, tile);
     }
   }
 }
