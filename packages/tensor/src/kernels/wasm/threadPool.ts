@@ -5,8 +5,9 @@ import { type KernelPool, type PoolOp, type WasmKernels, installPool, wasmKernel
 
 /** Where the pool's control words live in the shared memory (below the kernels' HEAP_BASE). */
 const CTRL_BYTE = 1024;
-/** Words per thread slot: op, argument count, up to 14 arguments. */
+/** Words per thread slot: op, argument count, claim flag, up to 13 arguments. */
 const SLOT = 16;
+const ARGS = 3;
 const MAX_THREADS = 16;
 const OPS: readonly PoolOp[] = ['convForward', 'convWeightGrad', 'convInputGrad', 'gemmStrided'];
 /** ctrl[0]: task sequence number; ctrl[1]: threads still running; ctrl[2]: stop flag; ctrl[3]: failures. */
@@ -15,7 +16,11 @@ const PENDING = 1;
 const STOP = 2;
 const FAILED = 3;
 
-/** The worker's whole program, CommonJS (execArgv [] keeps a parent's --input-type=module out): wait for a task, run it, count down. */
+/**
+ * The worker's whole program, CommonJS (execArgv [] keeps a parent's --input-type=module
+ * out): wait for a task, claim it, run it, count down. A task the main thread already
+ * claimed (it steals tasks whose thread has not started, e.g. on a busy machine) is skipped.
+ */
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
 const { module, memory, id, ctrlByte, slot, ops } = workerData;
@@ -30,13 +35,12 @@ for (;;) {
   seen = Atomics.load(ctrl, ${SEQ});
   if (Atomics.load(ctrl, ${STOP}) === 1) break;
   const base = 16 + id * slot;
+  if (Atomics.compareExchange(ctrl, base + 2, 0, 1) !== 0) continue;
   const op = ctrl[base];
-  if (op > 0) {
-    try {
-      k[ops[op - 1]](...Array.from(ctrl.subarray(base + 2, base + 2 + ctrl[base + 1])));
-    } catch (err) {
-      Atomics.add(ctrl, ${FAILED}, 1);
-    }
+  try {
+    k[ops[op - 1]](...Array.from(ctrl.subarray(base + ${ARGS}, base + ${ARGS} + ctrl[base + 1])));
+  } catch (err) {
+    Atomics.add(ctrl, ${FAILED}, 1);
   }
   if (Atomics.sub(ctrl, ${PENDING}, 1) === 1) Atomics.notify(ctrl, ${PENDING});
 }
@@ -73,6 +77,7 @@ export async function startThreadPool(threads: number = availableParallelism()):
   const memory = new WebAssembly.Memory({ initial: 2, maximum: 32768, shared: true });
   const main = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as WasmKernels;
   const ctrl = new Int32Array(memory.buffer, CTRL_BYTE, 16 + SLOT * (MAX_THREADS + 1));
+  for (let t = 1; t < threads; t++) ctrl[16 + t * SLOT + 2] = 1; // no task to claim yet
   const workers = await Promise.all(
     Array.from({ length: threads - 1 }, (_, i) => {
       const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { module, memory, id: i + 1, ctrlByte: CTRL_BYTE, slot: SLOT, ops: OPS } });
@@ -87,17 +92,33 @@ export async function startThreadPool(threads: number = availableParallelism()):
     threads,
     run(op, args) {
       const code = OPS.indexOf(op) + 1;
+      const fn = main[op] as (...x: number[]) => void;
+      let tasks = 0;
       for (let t = 1; t < threads; t++) {
         const base = 16 + t * SLOT;
         const a = args[t] ?? [];
-        ctrl[base] = a.length > 0 ? code : 0;
+        if (a.length === 0) {
+          Atomics.store(ctrl, base + 2, 1); // nothing to do: already "claimed"
+          continue;
+        }
+        ctrl[base] = code;
         ctrl[base + 1] = a.length;
-        for (let i = 0; i < a.length; i++) ctrl[base + 2 + i] = a[i];
+        for (let i = 0; i < a.length; i++) ctrl[base + ARGS + i] = a[i];
+        tasks++;
       }
-      Atomics.store(ctrl, PENDING, threads - 1);
+      Atomics.store(ctrl, PENDING, tasks);
+      for (let t = 1; t < threads; t++) if ((args[t] ?? []).length > 0) Atomics.store(ctrl, 16 + t * SLOT + 2, 0);
       Atomics.add(ctrl, SEQ, 1);
       Atomics.notify(ctrl, SEQ);
-      if (args[0]?.length) (main[op] as (...x: number[]) => void)(...args[0]);
+      if (args[0]?.length) fn(...args[0]);
+      // steal what no worker has started yet (on a busy machine a worker may not get a core soon)
+      for (let t = 1; t < threads; t++) {
+        const base = 16 + t * SLOT;
+        if (Atomics.compareExchange(ctrl, base + 2, 0, 1) === 0) {
+          fn(...Array.from(ctrl.subarray(base + ARGS, base + ARGS + ctrl[base + 1])));
+          Atomics.sub(ctrl, PENDING, 1);
+        }
+      }
       for (let p = Atomics.load(ctrl, PENDING); p !== 0; p = Atomics.load(ctrl, PENDING)) Atomics.wait(ctrl, PENDING, p);
       if (Atomics.exchange(ctrl, FAILED, 0) !== 0) throw new Error(`thread pool: ${op} failed on a worker thread`);
     },
