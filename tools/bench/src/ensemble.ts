@@ -15,6 +15,7 @@
  * benchmark itself runs only on the main thread).
  */
 import { availableParallelism, loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread } from 'node:worker_threads';
 import { DataLoader } from '@trainkit/data';
@@ -69,34 +70,50 @@ async function timed(concurrency: number, limit: number): Promise<{ seconds: num
   return { seconds: (performance.now() - t0) / 1000, trained };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { limit: { type: 'string', default: '12800' }, repeat: { type: 'string', default: '1' } } });
-  const limit = Number(values.limit);
-  const repeat = Number(values.repeat);
+/** One measurement: wall seconds at concurrency 1 and 2, whether the weights matched, the CPU-loop ratio. */
+export interface SpeedupRow {
+  c1: number;
+  c2: number;
+  same: boolean;
+  machine: number;
+  load: string;
+}
+
+/**
+ * Runs the speed-up measurement `repeat` times and prints the table through `log`
+ * (tools/bench/src/main.ts can call this; `npm run bench:ensemble` runs it with CLI options).
+ */
+export async function ensembleSpeedup({ limit = 12800, repeat = 1, log = console.log }: { limit?: number; repeat?: number; log?: (line: string) => void } = {}): Promise<SpeedupRow[]> {
   const load = () => loadavg()[0].toFixed(2);
-  console.log(`ensemble speed-up: 2 reference CNNs, ${limit} MNIST images each, batch 64, 1 epoch; ${availableParallelism()} cores, load average ${load()} (1 min)`);
-  const rows: Array<{ c1: number; c2: number; same: boolean; machine: number; load: string }> = [];
+  log(`ensemble speed-up: 2 reference CNNs, ${limit} MNIST images each, batch 64, 1 epoch; ${availableParallelism()} cores, load average ${load()} (1 min)`);
+  const rows: SpeedupRow[] = [];
   for (let r = 0; r < repeat; r++) {
     const machine = await machineRatio();
     const one = await timed(1, limit);
     const two = await timed(2, limit);
     rows.push({ c1: one.seconds, c2: two.seconds, same: identical(one.trained, two.trained), machine, load: load() });
   }
-  console.log('run  concurrency 1 (s)  concurrency 2 (s)  ratio  samples/s c1 → c2  weights identical  CPU-loop ratio  load after');
+  log('run  concurrency 1 (s)  concurrency 2 (s)  ratio  samples/s c1 → c2  weights identical  CPU-loop ratio  load after');
   rows.forEach((r, i) => {
     const sps = (s: number) => ((2 * limit) / s).toFixed(0);
-    console.log(
+    log(
       `${String(i + 1).padStart(3)}  ${r.c1.toFixed(1).padStart(17)}  ${r.c2.toFixed(1).padStart(17)}  ${(r.c2 / r.c1).toFixed(2).padStart(5)}  ${`${sps(r.c1)} → ${sps(r.c2)}`.padStart(17)}  ${(r.same ? 'yes' : 'NO').padStart(17)}  ${r.machine.toFixed(2).padStart(14)}  ${r.load.padStart(10)}`,
     );
   });
   const best = Math.min(...rows.map((r) => r.c2 / r.c1));
-  console.log(`best ratio ${best.toFixed(2)} (target ≤ 0.65; a plain CPU loop on 2 threads got ${Math.min(...rows.map((r) => r.machine)).toFixed(2)} at best)${rows.every((r) => r.same) ? '' : '; WEIGHTS DIFFER'}`);
+  log(`best ratio ${best.toFixed(2)} (target ≤ 0.65; a plain CPU loop on 2 threads got ${Math.min(...rows.map((r) => r.machine)).toFixed(2)} at best)${rows.every((r) => r.same) ? '' : '; WEIGHTS DIFFER'}`);
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { limit: { type: 'string', default: '12800' }, repeat: { type: 'string', default: '1' } } });
+  const rows = await ensembleSpeedup({ limit: Number(values.limit), repeat: Number(values.repeat) });
   if (!rows.every((r) => r.same)) process.exitCode = 1;
 }
 
-// not a top-level await: trainEnsemble imports this very module for the member definition,
-// which must finish evaluating first
-if (isMainThread) {
+// run as a script (not when imported by main.ts), and not as a top-level await: trainEnsemble
+// imports this very module for the member definition, which must finish evaluating first
+if (isMainThread && process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((e: unknown) => {
     console.error(e);
     process.exitCode = 1;
