@@ -3,6 +3,7 @@
 // C, H, W, KH, KW, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW.
 import { col2im, im2colRows } from './im2col';
 import { gemm, gemmStrided } from './gemm';
+import { directForward, directWeightGrad, padImage } from './direct';
 
 @inline function gi(g: usize, i: i32): i32 {
   return load<i32>(g + (<usize>i << 2));
@@ -13,6 +14,14 @@ function unfold(g: usize, x: usize, r0: i32, r1: i32, cols: usize): void {
 }
 
 /**
+ * Whether the direct kernels (direct.ts) run this layer: stride 1, dilation 1, at most 4
+ * input channels and C·KH·KW ≤ 256 (src/kernels/wasm/conv.ts sizes the scratch the same way).
+ */
+function isDirect(g: usize): bool {
+  return gi(g, 7) == 1 && gi(g, 8) == 1 && gi(g, 11) == 1 && gi(g, 12) == 1 && gi(g, 0) <= 4 && gi(g, 0) * gi(g, 3) * gi(g, 4) <= 256;
+}
+
+/**
  * out[n] = W·im2col(x[n]) (+ bias) for images n in [n0, n1). `bias` 0 means none.
  * `cols` holds C·KH·KW × OH·OW floats; `work` is the GEMM's packing area.
  */
@@ -20,6 +29,14 @@ export function convForward(g: usize, x: usize, w: usize, bias: usize, OC: i32, 
   const chw = gi(g, 0) * gi(g, 1) * gi(g, 2);
   const ckk = gi(g, 0) * gi(g, 3) * gi(g, 4);
   const ohw = gi(g, 5) * gi(g, 6);
+  if (isDirect(g)) {
+    const Hp = gi(g, 1) + 2 * gi(g, 9);
+    for (let n = n0; n < n1; n++) {
+      const Wp = padImage(x + ((<usize>n * chw) << 2), gi(g, 0), gi(g, 1), gi(g, 2), gi(g, 9), gi(g, 10), cols);
+      directForward(cols, Wp, gi(g, 0), Hp, gi(g, 3), gi(g, 4), gi(g, 5), gi(g, 6), w, bias, OC, out + ((<usize>n * OC * ohw) << 2));
+    }
+    return;
+  }
   for (let n = n0; n < n1; n++) {
     unfold(g, x + ((<usize>n * chw) << 2), 0, ckk, cols);
     const o = out + ((<usize>n * OC * ohw) << 2);
@@ -44,6 +61,25 @@ export function convWeightGrad(g: usize, x: usize, gout: usize, gw: usize, OC: i
   const chw = gi(g, 0) * gi(g, 1) * gi(g, 2);
   const ckk = gi(g, 0) * gi(g, 3) * gi(g, 4);
   const ohw = gi(g, 5) * gi(g, 6);
+  if (isDirect(g)) {
+    // partial sums per (tap, output channel) over the whole batch, then one add into dW
+    const Hp = gi(g, 1) + 2 * gi(g, 9);
+    const acc = cols + ((<usize>gi(g, 0) * Hp * (gi(g, 2) + 2 * gi(g, 10) + 8) + 16) << 2) & ~15;
+    memory.fill(acc, 0, <usize>(r1 - r0) * OC << 4);
+    for (let n = 0; n < N; n++) {
+      const Wp = padImage(x + ((<usize>n * chw) << 2), gi(g, 0), gi(g, 1), gi(g, 2), gi(g, 9), gi(g, 10), cols);
+      directWeightGrad(cols, Wp, Hp, gi(g, 3), gi(g, 4), gi(g, 5), gi(g, 6), gout + ((<usize>n * OC * ohw) << 2), OC, r0, r1, acc);
+    }
+    for (let r = r0; r < r1; r++) {
+      for (let oc = 0; oc < OC; oc++) {
+        const a = v128.load(acc + ((<usize>((r - r0) * OC + oc)) << 4));
+        const d = gw + ((<usize>(oc * ckk + r)) << 2);
+        const sum = f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3);
+        store<f32>(d, load<f32>(d) + sum);
+      }
+    }
+    return;
+  }
   for (let n = 0; n < N; n++) {
     unfold(g, x + ((<usize>n * chw) << 2), r0, r1, cols);
     gemmStrided(false, true, OC, r1 - r0, ohw, gout + ((<usize>n * OC * ohw) << 2), ohw, cols, ohw, gw + (<usize>r0 << 2), ckk, true, work);

@@ -9,6 +9,17 @@ function writeGeometry(heap: Float32Array, at: number, g: ConvGeometry): number 
   return at * 4;
 }
 
+/**
+ * Floats of per-thread scratch: the im2col buffer, or for the direct kernels (the same rule
+ * as isDirect in assembly/conv.ts) a zero-padded image plus the weight gradient's partial sums.
+ */
+function scratchFloats(g: ConvGeometry, OC: number): number {
+  const ckk = g.C * g.KH * g.KW;
+  const direct = g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 && g.C <= 4 && ckk <= 256;
+  const im2col = ckk * g.OH * g.OW;
+  return direct ? Math.max(im2col, g.C * (g.H + 2 * g.padH) * (g.W + 2 * g.padW + 8) + 24 + ckk * OC * 4) : im2col;
+}
+
 /** Runs one conv pass over per-thread argument lists: on the pool when there is one, else inline. */
 function run(k: WasmKernels, op: 'convForward' | 'convWeightGrad' | 'convInputGrad', args: number[][]): void {
   const p = kernelPool();
@@ -23,9 +34,8 @@ function run(k: WasmKernels, op: 'convForward' | 'convWeightGrad' | 'convInputGr
  */
 export function wasmConv2dForward(k: WasmKernels, x: Float32Array, weight: Float32Array, bias: Float32Array | null, g: ConvGeometry, N: number, OC: number, out: Float32Array): void {
   const T = getThreads();
-  const ckk = g.C * g.KH * g.KW;
   const ohw = g.OH * g.OW;
-  const { at, heap } = layout(k, [16, x.length, weight.length, OC, N * OC * ohw, ...Array<number>(T).fill(ckk * ohw)]);
+  const { at, heap } = layout(k, [16, x.length, weight.length, OC, N * OC * ohw, ...Array<number>(T).fill(scratchFloats(g, OC))]);
   const [gI, xI, wI, bI, outI] = at;
   const geo = writeGeometry(heap, gI, g);
   heap.set(x, xI);
@@ -54,8 +64,7 @@ export function wasmConv2dBackward(
 ): void {
   const T = getThreads();
   const ckk = g.C * g.KH * g.KW;
-  const ohw = g.OH * g.OW;
-  const { at, heap } = layout(k, [16, gw ? x.length : 0, weight.length, gout.length, gw ? gw.length : 0, gx ? gx.length : 0, ...Array<number>(T).fill(ckk * ohw)]);
+  const { at, heap } = layout(k, [16, gw ? x.length : 0, weight.length, gout.length, gw ? gw.length : 0, gx ? gx.length : 0, ...Array<number>(T).fill(scratchFloats(g, OC))]);
   const [gI, xI, wI, goutI, gwI, gxI] = at;
   const scratch = (t: number) => at[6 + t] * 4;
   const geo = writeGeometry(heap, gI, g);

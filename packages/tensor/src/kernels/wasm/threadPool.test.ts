@@ -23,11 +23,16 @@ function workload(): Float32Array[] {
   const b = leaf(rng, [16]);
   const y = conv2d(x, w, b, { padding: 2 });
   y.backward(new Rng(12).fillNormal(new Float32Array(y.size)));
+  // a first layer (one input channel): the direct kernels
+  const x1 = leaf(rng, [7, 1, 13, 11]);
+  const w1 = leaf(rng, [8, 1, 5, 5]);
+  const y1 = conv2d(x1, w1, null, { padding: 2 });
+  y1.backward(new Rng(14).fillNormal(new Float32Array(y1.size)));
   const a = leaf(rng, [130, 257]);
   const m = leaf(rng, [257, 203]);
   const z = matmul(a, m);
   z.backward(new Rng(13).fillNormal(new Float32Array(z.size)));
-  return [y.data, x.grad, w.grad, b.grad, z.data, a.grad, m.grad].map((t) => t as Float32Array);
+  return [y.data, x.grad, w.grad, b.grad, z.data, a.grad, m.grad, y1.data, x1.grad, w1.grad].map((t) => t as Float32Array);
 }
 
 // the pool runs the wasm kernels; under TRAINKIT_KERNELS=js there is nothing to pool

@@ -131,6 +131,38 @@ describe('kernel backends', () => {
     });
   });
 
+  const directCase = fc.record({
+    C: fc.integer({ min: 1, max: 4 }),
+    OC: fc.integer({ min: 1, max: 19 }),
+    H: fc.integer({ min: 1, max: 13 }),
+    W: fc.integer({ min: 1, max: 13 }),
+    KH: fc.integer({ min: 1, max: 5 }),
+    KW: fc.integer({ min: 1, max: 5 }),
+    padH: fc.integer({ min: 0, max: 2 }),
+    padW: fc.integer({ min: 0, max: 2 }),
+    bias: fc.boolean(),
+    seed: fc.integer({ min: 0, max: 1000 }),
+  }).filter((c) => c.H + 2 * c.padH >= c.KH && c.W + 2 * c.padW >= c.KW);
+
+  test.prop([directCase], { numRuns: 60 })('the direct convolution (≤ 4 input channels, stride 1) agrees with the JS kernels, forward and backward', (c) => {
+    const run = (backend: 'js' | 'wasm') =>
+      withKernelBackend(backend, () => {
+        const r = new Rng(c.seed);
+        const x = new Tensor(r.fillNormal(new Float32Array(2 * c.C * c.H * c.W)), [2, c.C, c.H, c.W], { requiresGrad: true });
+        const w = new Tensor(r.fillNormal(new Float32Array(c.OC * c.C * c.KH * c.KW)), [c.OC, c.C, c.KH, c.KW], { requiresGrad: true });
+        const b = c.bias ? new Tensor(r.fillNormal(new Float32Array(c.OC)), [c.OC], { requiresGrad: true }) : null;
+        const y = conv2d(x, w, b, { padding: [c.padH, c.padW] });
+        y.backward(new Rng(c.seed + 1).fillNormal(new Float32Array(y.size)));
+        return [y.data, x.grad as Float32Array, w.grad as Float32Array];
+      });
+    const js = run('js');
+    const wasm = run('wasm');
+    js.forEach((a, i) => {
+      // float32 sums of at most 2·13·13 unit-normal products against float64 ones
+      for (let j = 0; j < a.length; j++) expect(Math.abs(a[j] - wasm[i][j])).toBeLessThanOrEqual(2e-5 * (1 + Math.abs(a[j])) * Math.sqrt(c.C * c.KH * c.KW * 2 * c.H * c.W));
+    });
+  });
+
   const planeValues = fc.array(fc.constantFrom(0, -0, 1, -1, 2.5, -2.5, NaN, Infinity, -Infinity, 1e-30), { minLength: 1, maxLength: 1 });
   test.prop([fc.integer({ min: 1, max: 3 }), fc.integer({ min: 2, max: 11 }), fc.integer({ min: 2, max: 11 }), planeValues, fc.integer({ min: 0, max: 1000 })], { numRuns: 60 })(
     'relu and 2×2 max pooling (values, winners, gradients) are bit-identical on both backends, NaN and ties included',
