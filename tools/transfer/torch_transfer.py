@@ -50,7 +50,13 @@ def translate(x, k, gen):
     return torch.stack([padded[i, :, k - d[i, 1]:k - d[i, 1] + h, k - d[i, 0]:k - d[i, 0] + w] for i in range(n)])
 
 
-def run_epochs(model, opt, x, y, epochs, gen, on_epoch_start=None, schedule=None, shift=0):
+def flip(x, gen):
+    """Mirrors each image left-right with probability 1/2 (aug-image's randomHorizontalFlip)."""
+    mask = torch.rand(len(x), generator=gen) < 0.5
+    return torch.where(mask[:, None, None, None], x.flip(3), x)
+
+
+def run_epochs(model, opt, x, y, epochs, gen, on_epoch_start=None, schedule=None, shift=0, flips=False):
     for epoch in range(epochs):
         if on_epoch_start:
             on_epoch_start(epoch)
@@ -58,7 +64,8 @@ def run_epochs(model, opt, x, y, epochs, gen, on_epoch_start=None, schedule=None
         perm = torch.randperm(len(x), generator=gen)
         for i in range(0, len(x), 64):
             idx = perm[i:i + 64]
-            loss = torch.nn.functional.cross_entropy(model(translate(x[idx], shift, gen)), y[idx])
+            xb = translate(x[idx], shift, gen)
+            loss = torch.nn.functional.cross_entropy(model(flip(xb, gen) if flips else xb), y[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -120,7 +127,7 @@ def recipe(name, seed, pretrained, x, y, args):
         opt = torch.optim.AdamW(groups, lr=args.head_lr, weight_decay=args.weight_decay) if args.weight_decay else torch.optim.Adam(groups, lr=args.head_lr)
         hook = lambda epoch: set_frozen(model, False) if epoch == args.unfreeze_at else None  # noqa: E731
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs) if args.cosine else None
-        run_epochs(model, opt, x, y, args.epochs, gen, hook, schedule, args.translate)
+        run_epochs(model, opt, x, y, args.epochs, gen, hook, schedule, args.translate, args.flip)
         return model
     run_epochs(model, opt, x, y, 30, gen, hook)
     return model
@@ -137,6 +144,7 @@ def main():
     p.add_argument('--cosine', action='store_true')
     p.add_argument('--translate', type=int, default=0)
     p.add_argument('--dropout', type=float, default=0.0)
+    p.add_argument('--flip', action='store_true')
     p.add_argument('--weight-decay', type=float, default=0.0)
     p.add_argument('--epochs', type=int, default=30)
     p.add_argument('--val', action='store_true')

@@ -7,7 +7,13 @@ import { type PretrainedSource, freeze, loadPretrained, stagedUnfreeze } from '@
 /** The backbone of the reference CNN: everything but the linear head `fc`. */
 export const BACKBONE = /^conv/;
 
-/** Options of the staged recipe (iv), chosen on a validation split (images 100..1099 of each class) with PyTorch. */
+/**
+ * Options of the staged recipe (iv). The defaults are the issue's example — the head alone, then
+ * the backbone at lr/10 — which tied for best on a validation split (images 100..1099 of each
+ * class, PyTorch, 3 seeds) among the variants tried: unfreezing at epoch 3, 5, 10, 15 or never,
+ * backbone lr 3e-5 to 3e-4, a cosine schedule, random translation, flips, dropout, weight decay,
+ * mixup, label smoothing, weight averaging (see README.md).
+ */
 export interface StagedOptions {
   /** Epoch at which the backbone is unfrozen. */
   unfreezeAt: number;
@@ -19,7 +25,7 @@ export interface StagedOptions {
   translate: number;
 }
 
-export const STAGED_DEFAULTS: StagedOptions = { unfreezeAt: 10, backboneLr: 1e-4, cosine: true, translate: 2 };
+export const STAGED_DEFAULTS: StagedOptions = { unfreezeAt: 10, backboneLr: 1e-4, cosine: false, translate: 0 };
 
 /** One way to train on the small Fashion-MNIST set. */
 export interface Recipe {
