@@ -45,7 +45,7 @@ export class Checkpointer implements Plugin {
   private readonly o: ResolvedOptions;
   private state: CheckpointerState = { best: null, ranked: [], recent: [] };
   private lastSaved: { epoch: number; step: number; batchIndex: number } | null = null;
-  private listeners: Array<[ 'trainEpochEnd' | 'trainBatchEnd' | 'fitEnd', Listener]> = [];
+  private listeners: Array<['trainEpochEnd' | 'trainBatchEnd' | 'fitEnd', Listener]> = [];
 
   constructor(options: CheckpointOptions) {
     this.o = resolveOptions(options);
