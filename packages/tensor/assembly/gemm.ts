@@ -240,6 +240,14 @@ export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usiz
 }
 
 /**
+ * Columns [j0, j1) of {@link gemm}'s C (C's row stride stays N): a thread pool's unit of work.
+ */
+export function gemmCols(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, accumulate: bool, work: usize, j0: i32, j1: i32): void {
+  const bj = b + ((transB ? <usize>j0 * K : <usize>j0) << 2);
+  gemmStrided(transA, transB, M, j1 - j0, K, a, transA ? M : K, bj, transB ? K : N, c + (<usize>j0 << 2), N, accumulate, work);
+}
+
+/**
  * {@link gemm} with explicit row strides of the stored A and B (in elements), so a block of
  * columns of C can be computed on its own: each entry of C is summed in the same order
  * whatever the block, so splitting the columns across threads changes no bit.

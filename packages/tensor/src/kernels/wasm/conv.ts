@@ -20,11 +20,26 @@ function scratchFloats(g: ConvGeometry, OC: number): number {
   return direct ? Math.max(im2col, g.C * (g.H + 2 * g.padH) * (g.W + 2 * g.padW + 8) + 24 + ckk * OC * 4) : im2col;
 }
 
-/** Runs one conv pass over per-thread argument lists: on the pool when there is one, else inline. */
-function run(k: WasmKernels, op: 'convForward' | 'convWeightGrad' | 'convInputGrad', args: number[][]): void {
+/**
+ * Runs one conv pass over `n` units (images, or columns of dW in blocks of `step`): on the
+ * pool in chunks (about four per thread, so a thread that gets no core soon holds up little),
+ * else in one call. `args` has the range at `rangeAt` and `rangeAt + 1`; the scratch
+ * pointer and the GEMM packing area are its last two arguments.
+ */
+function run(k: WasmKernels, op: 'convForward' | 'convWeightGrad' | 'convInputGrad', args: number[], rangeAt: number, n: number, step: number, scratch: number[]): void {
   const p = kernelPool();
-  if (p !== null) p.run(op, args);
-  else (k[op] as (...a: number[]) => void)(...args[0]);
+  const scratchAt = args.length - 2;
+  const workAt = args.length - 1;
+  if (p === null) {
+    args[rangeAt] = 0;
+    args[rangeAt + 1] = n;
+    args[scratchAt] = scratch[0];
+    args[workAt] = gemmWorkOf(k, 0);
+    (k[op] as (...a: number[]) => void)(...args);
+    return;
+  }
+  const chunks = split(n, Math.min(4 * p.threads, Math.ceil(n / step)), step).filter(([lo, hi]) => hi > lo);
+  p.run({ op, args, rangeAt, scratchAt, workAt, chunks, scratch });
 }
 
 /**
@@ -41,8 +56,8 @@ export function wasmConv2dForward(k: WasmKernels, x: Float32Array, weight: Float
   heap.set(x, xI);
   heap.set(weight, wI);
   if (bias) heap.set(bias, bI);
-  const ranges = split(N, T, 1);
-  run(k, 'convForward', ranges.map(([n0, n1], t) => [geo, xI * 4, wI * 4, bias ? bI * 4 : 0, OC, n0, n1, outI * 4, at[5 + t] * 4, gemmWorkOf(k, t)]));
+  const scratch = Array.from({ length: T }, (_, t) => at[5 + t] * 4);
+  run(k, 'convForward', [geo, xI * 4, wI * 4, bias ? bI * 4 : 0, OC, 0, 0, outI * 4, 0, 0], 5, N, 1, scratch);
   out.set(heap.subarray(outI, outI + N * OC * ohw));
 }
 
@@ -66,21 +81,19 @@ export function wasmConv2dBackward(
   const ckk = g.C * g.KH * g.KW;
   const { at, heap } = layout(k, [16, gw ? x.length : 0, weight.length, gout.length, gw ? gw.length : 0, gx ? gx.length : 0, ...Array<number>(T).fill(scratchFloats(g, OC))]);
   const [gI, xI, wI, goutI, gwI, gxI] = at;
-  const scratch = (t: number) => at[6 + t] * 4;
+  const scratch = Array.from({ length: T }, (_, t) => at[6 + t] * 4);
   const geo = writeGeometry(heap, gI, g);
   heap.set(gout, goutI);
   if (gw) {
     heap.set(x, xI);
     heap.set(gw, gwI);
-    const ranges = split(ckk, T, 8);
-    run(k, 'convWeightGrad', ranges.map(([r0, r1], t) => [geo, xI * 4, goutI * 4, gwI * 4, OC, N, r0, r1, scratch(t), gemmWorkOf(k, t)]));
+    run(k, 'convWeightGrad', [geo, xI * 4, goutI * 4, gwI * 4, OC, N, 0, 0, 0, 0], 6, ckk, 8, scratch);
     gw.set(heap.subarray(gwI, gwI + gw.length));
   }
   if (gx) {
     heap.set(weight, wI);
     heap.set(gx, gxI);
-    const ranges = split(N, T, 1);
-    run(k, 'convInputGrad', ranges.map(([n0, n1], t) => [geo, wI * 4, goutI * 4, gxI * 4, OC, n0, n1, scratch(t), gemmWorkOf(k, t)]));
+    run(k, 'convInputGrad', [geo, wI * 4, goutI * 4, gxI * 4, OC, 0, 0, 0, 0], 5, N, 1, scratch);
     gx.set(heap.subarray(gxI, gxI + gx.length));
   }
 }

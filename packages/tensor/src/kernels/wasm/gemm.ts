@@ -1,5 +1,5 @@
 import type { GemmArgs } from '../gemm';
-import { HEAP_BASE, type WasmKernels, align4, gemmWorkBytes, gemmWorkOf, getThreads, heapView, kernelPool } from './runtime';
+import { HEAP_BASE, type WasmKernels, align4, gemmWorkBytes, getThreads, heapView, kernelPool } from './runtime';
 
 /** Products at least this big are split across the threads of a pool (by blocks of C's columns). */
 const POOL_MIN_WORK = 1 << 18;
@@ -50,13 +50,16 @@ export function wasmGemm(k: WasmKernels, args: GemmArgs): void {
   if (accumulate) heap.set(C.subarray(cOff, cOff + M * N), cIdx);
   const p = kernelPool();
   if (p !== null && M * N * K >= POOL_MIN_WORK && N >= 2 * NR) {
-    // each thread computes a block of C's columns, every entry summed exactly as on one thread
-    const lda = transA ? M : K;
-    const ldb = transB ? K : N;
-    p.run(
-      'gemmStrided',
-      split(N, p.threads, NR).map(([j0, j1], t) => [+transA, +transB, M, j1 - j0, K, aIdx * 4, lda, (bIdx + (transB ? j0 * K : j0)) * 4, ldb, (cIdx + j0) * 4, N, +accumulate, gemmWorkOf(k, t)]),
-    );
+    // blocks of C's columns, each entry summed exactly as on one thread
+    p.run({
+      op: 'gemmCols',
+      args: [+transA, +transB, M, N, K, aIdx * 4, bIdx * 4, cIdx * 4, +accumulate, 0, 0, 0],
+      rangeAt: 10,
+      scratchAt: -1,
+      workAt: 9,
+      chunks: split(N, Math.min(4 * p.threads, Math.ceil(N / NR)), NR),
+      scratch: [],
+    });
   } else {
     k.gemm(+transA, +transB, M, N, K, aIdx * 4, bIdx * 4, cIdx * 4, N, +accumulate, gemmWork(k));
   }

@@ -11,6 +11,7 @@ export interface WasmKernels {
   im2col(x: number, C: number, H: number, W: number, KH: number, KW: number, OH: number, OW: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, cols: number): void;
   col2im(cols: number, C: number, H: number, W: number, KH: number, KW: number, OH: number, OW: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, dx: number): void;
   gemmStrided(transA: number, transB: number, M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: number, work: number): void;
+  gemmCols(transA: number, transB: number, M: number, N: number, K: number, a: number, b: number, c: number, accumulate: number, work: number, j0: number, j1: number): void;
   convForward(g: number, x: number, w: number, bias: number, OC: number, n0: number, n1: number, out: number, cols: number, work: number): void;
   convWeightGrad(g: number, x: number, gout: number, gw: number, OC: number, N: number, r0: number, r1: number, cols: number, work: number): void;
   convInputGrad(g: number, w: number, gout: number, gx: number, OC: number, n0: number, n1: number, dcols: number, work: number): void;
@@ -22,8 +23,24 @@ export interface WasmKernels {
   momentumStep(p: number, g: number, buf: number, n: number, alpha: number, mu: number, keep: number, wd: number, first: number, nesterov: number): void;
 }
 
-/** The kernels a thread pool's threads run (one call per thread per pooled op). */
-export type PoolOp = 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'gemmStrided';
+/** The kernels a thread pool's threads run, one chunk of the work per call. */
+export type PoolOp = 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'gemmCols';
+
+/**
+ * One pooled op: `args` with the chunk's range written at `rangeAt` and `rangeAt + 1`, the
+ * running thread's scratch pointer at `scratchAt` (−1: none) and its GEMM packing area at
+ * `workAt`. Each chunk of `chunks` runs exactly once, on whichever thread claims it first.
+ */
+export interface PoolTask {
+  op: PoolOp;
+  args: readonly number[];
+  rangeAt: number;
+  scratchAt: number;
+  workAt: number;
+  chunks: ReadonlyArray<readonly [number, number]>;
+  /** Per-thread scratch pointers (thread 0 is the caller). */
+  scratch: readonly number[];
+}
 
 /**
  * A pool of threads sharing one WebAssembly memory (see `startThreadPool` in
@@ -34,8 +51,8 @@ export type PoolOp = 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'gemmS
 export interface KernelPool {
   /** Threads, the calling thread included. */
   readonly threads: number;
-  /** Runs `op(...args[t])` on thread t (t = 0 on the caller) and returns when all are done. */
-  run(op: PoolOp, args: ReadonlyArray<readonly number[]>): void;
+  /** Runs every chunk of `task` (the caller works too) and returns when all are done. */
+  run(task: PoolTask): void;
 }
 
 let pool: KernelPool | null = null;

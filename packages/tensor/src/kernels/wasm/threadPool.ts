@@ -1,31 +1,40 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { wasmSharedModuleBase64 } from './moduleShared.generated';
-import { type KernelPool, type PoolOp, type WasmKernels, installPool, wasmKernels } from './runtime';
+import { type KernelPool, type PoolOp, type WasmKernels, gemmWorkOf, installPool, wasmKernels } from './runtime';
 
 /** Where the pool's control words live in the shared memory (below the kernels' HEAP_BASE). */
 const CTRL_BYTE = 1024;
-/** Words per thread slot: op, argument count, claim flag, up to 13 arguments. */
-const SLOT = 16;
-const ARGS = 3;
 const MAX_THREADS = 16;
-const OPS: readonly PoolOp[] = ['convForward', 'convWeightGrad', 'convInputGrad', 'gemmStrided'];
-/** ctrl[0]: task sequence number; ctrl[1]: threads still running; ctrl[2]: stop flag; ctrl[3]: failures. */
+const MAX_CHUNKS = 64;
+const OPS: readonly PoolOp[] = ['convForward', 'convWeightGrad', 'convInputGrad', 'gemmCols'];
+/** Control words: sequence number, chunks still running, stop flag, failures, then the task. */
 const SEQ = 0;
 const PENDING = 1;
 const STOP = 2;
 const FAILED = 3;
+const OP = 4; // op index + 1
+const NARGS = 5;
+const RANGE_AT = 6;
+const SCRATCH_AT = 7; // −1: none
+const WORK_AT = 8;
+const ARGS = 16; // up to 16 arguments
+const THREAD = 32; // per thread: scratch pointer, packing-area pointer
+const CHUNK = THREAD + 2 * MAX_THREADS; // per chunk: claim flag (0 free, 1 taken), lo, hi
+const CTRL_WORDS = CHUNK + 3 * MAX_CHUNKS;
 
 /**
  * The worker's whole program, CommonJS (execArgv [] keeps a parent's --input-type=module
- * out): wait for a task, claim it, run it, count down. A task the main thread already
- * claimed (it steals tasks whose thread has not started, e.g. on a busy machine) is skipped.
+ * out): on each new task, claim free chunks one by one, run each, count it down. Any thread
+ * may run any chunk (the caller works through them too), so a worker that gets no core for
+ * a while, on a busy machine, delays the task by at most the one chunk it holds. A chunk is
+ * read only after it was claimed: the caller writes the task before it frees the chunks.
  */
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, id, ctrlByte, slot, ops } = workerData;
+const { module, memory, id, ctrlByte, words, ops } = workerData;
 const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const ctrl = new Int32Array(memory.buffer, ctrlByte, 16 + slot * ${MAX_THREADS + 1});
+const ctrl = new Int32Array(memory.buffer, ctrlByte, words);
 // read the sequence number before announcing readiness: a task posted right after 'ready'
 // must look like a change, or this thread would sleep through it
 let seen = Atomics.load(ctrl, ${SEQ});
@@ -34,15 +43,21 @@ for (;;) {
   Atomics.wait(ctrl, ${SEQ}, seen);
   seen = Atomics.load(ctrl, ${SEQ});
   if (Atomics.load(ctrl, ${STOP}) === 1) break;
-  const base = 16 + id * slot;
-  if (Atomics.compareExchange(ctrl, base + 2, 0, 1) !== 0) continue;
-  const op = ctrl[base];
-  try {
-    k[ops[op - 1]](...Array.from(ctrl.subarray(base + ${ARGS}, base + ${ARGS} + ctrl[base + 1])));
-  } catch (err) {
-    Atomics.add(ctrl, ${FAILED}, 1);
+  for (let c = 0; c < ${MAX_CHUNKS}; c++) {
+    const at = ${CHUNK} + 3 * c;
+    if (Atomics.compareExchange(ctrl, at, 0, 1) !== 0) continue;
+    const args = Array.from(ctrl.subarray(${ARGS}, ${ARGS} + ctrl[${NARGS}]));
+    args[ctrl[${RANGE_AT}]] = ctrl[at + 1];
+    args[ctrl[${RANGE_AT}] + 1] = ctrl[at + 2];
+    if (ctrl[${SCRATCH_AT}] >= 0) args[ctrl[${SCRATCH_AT}]] = ctrl[${THREAD} + 2 * id];
+    args[ctrl[${WORK_AT}]] = ctrl[${THREAD} + 2 * id + 1];
+    try {
+      k[ops[ctrl[${OP}] - 1]](...args);
+    } catch (err) {
+      Atomics.add(ctrl, ${FAILED}, 1);
+    }
+    if (Atomics.sub(ctrl, ${PENDING}, 1) === 1) Atomics.notify(ctrl, ${PENDING});
   }
-  if (Atomics.sub(ctrl, ${PENDING}, 1) === 1) Atomics.notify(ctrl, ${PENDING});
 }
 `;
 
@@ -76,11 +91,11 @@ export async function startThreadPool(threads: number = availableParallelism()):
   const module = new WebAssembly.Module(moduleBytes() as BufferSource);
   const memory = new WebAssembly.Memory({ initial: 2, maximum: 32768, shared: true });
   const main = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as WasmKernels;
-  const ctrl = new Int32Array(memory.buffer, CTRL_BYTE, 16 + SLOT * (MAX_THREADS + 1));
-  for (let t = 1; t < threads; t++) ctrl[16 + t * SLOT + 2] = 1; // no task to claim yet
+  const ctrl = new Int32Array(memory.buffer, CTRL_BYTE, CTRL_WORDS);
+  for (let c = 0; c < MAX_CHUNKS; c++) ctrl[CHUNK + 3 * c] = 1; // nothing to claim yet
   const workers = await Promise.all(
     Array.from({ length: threads - 1 }, (_, i) => {
-      const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { module, memory, id: i + 1, ctrlByte: CTRL_BYTE, slot: SLOT, ops: OPS } });
+      const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { module, memory, id: i + 1, ctrlByte: CTRL_BYTE, words: CTRL_WORDS, ops: OPS } });
       w.unref();
       return new Promise<Worker>((resolve, reject) => {
         w.once('message', () => resolve(w));
@@ -90,37 +105,51 @@ export async function startThreadPool(threads: number = availableParallelism()):
   );
   const pool: KernelPool = {
     threads,
-    run(op, args) {
-      const code = OPS.indexOf(op) + 1;
-      const fn = main[op] as (...x: number[]) => void;
-      let tasks = 0;
-      for (let t = 1; t < threads; t++) {
-        const base = 16 + t * SLOT;
-        const a = args[t] ?? [];
-        if (a.length === 0) {
-          Atomics.store(ctrl, base + 2, 1); // nothing to do: already "claimed"
-          continue;
-        }
-        ctrl[base] = code;
-        ctrl[base + 1] = a.length;
-        for (let i = 0; i < a.length; i++) ctrl[base + ARGS + i] = a[i];
-        tasks++;
+    run(task) {
+      const fn = main[task.op] as (...x: number[]) => void;
+      const chunks = task.chunks.filter(([lo, hi]) => hi > lo);
+      if (chunks.length > MAX_CHUNKS) throw new Error(`thread pool: ${chunks.length} chunks, at most ${MAX_CHUNKS}`);
+      // 1. the task (read by a thread only after it claimed a chunk)
+      ctrl[OP] = OPS.indexOf(task.op) + 1;
+      ctrl[NARGS] = task.args.length;
+      ctrl[RANGE_AT] = task.rangeAt;
+      ctrl[SCRATCH_AT] = task.scratchAt;
+      ctrl[WORK_AT] = task.workAt;
+      for (let i = 0; i < task.args.length; i++) ctrl[ARGS + i] = task.args[i];
+      for (let t = 0; t < threads; t++) {
+        ctrl[THREAD + 2 * t] = task.scratch[t] ?? 0;
+        ctrl[THREAD + 2 * t + 1] = gemmWorkOf(main, t);
       }
-      Atomics.store(ctrl, PENDING, tasks);
-      for (let t = 1; t < threads; t++) if ((args[t] ?? []).length > 0) Atomics.store(ctrl, 16 + t * SLOT + 2, 0);
+      chunks.forEach(([lo, hi], c) => {
+        ctrl[CHUNK + 3 * c + 1] = lo;
+        ctrl[CHUNK + 3 * c + 2] = hi;
+      });
+      // 2. free the chunks and wake the workers
+      Atomics.store(ctrl, PENDING, chunks.length);
+      for (let c = 0; c < chunks.length; c++) Atomics.store(ctrl, CHUNK + 3 * c, 0);
       Atomics.add(ctrl, SEQ, 1);
       Atomics.notify(ctrl, SEQ);
-      if (args[0]?.length) fn(...args[0]);
-      // steal what no worker has started yet (on a busy machine a worker may not get a core soon)
-      for (let t = 1; t < threads; t++) {
-        const base = 16 + t * SLOT;
-        if (Atomics.compareExchange(ctrl, base + 2, 0, 1) === 0) {
-          fn(...Array.from(ctrl.subarray(base + ARGS, base + ARGS + ctrl[base + 1])));
-          Atomics.sub(ctrl, PENDING, 1);
+      // 3. work through the chunks too, then wait for those a worker is still running
+      const args = [...task.args];
+      if (task.scratchAt >= 0) args[task.scratchAt] = task.scratch[0];
+      args[task.workAt] = gemmWorkOf(main, 0);
+      try {
+        for (let c = 0; c < chunks.length; c++) {
+          if (Atomics.compareExchange(ctrl, CHUNK + 3 * c, 0, 1) !== 0) continue;
+          args[task.rangeAt] = chunks[c][0];
+          args[task.rangeAt + 1] = chunks[c][1];
+          try {
+            fn(...args);
+          } finally {
+            Atomics.sub(ctrl, PENDING, 1);
+          }
         }
+      } finally {
+        // even after an error here, no worker may still be running this task when we return
+        for (let c = 0; c < chunks.length; c++) if (Atomics.compareExchange(ctrl, CHUNK + 3 * c, 0, 1) === 0) Atomics.sub(ctrl, PENDING, 1);
+        for (let p = Atomics.load(ctrl, PENDING); p !== 0; p = Atomics.load(ctrl, PENDING)) Atomics.wait(ctrl, PENDING, p);
       }
-      for (let p = Atomics.load(ctrl, PENDING); p !== 0; p = Atomics.load(ctrl, PENDING)) Atomics.wait(ctrl, PENDING, p);
-      if (Atomics.exchange(ctrl, FAILED, 0) !== 0) throw new Error(`thread pool: ${op} failed on a worker thread`);
+      if (Atomics.exchange(ctrl, FAILED, 0) !== 0) throw new Error(`thread pool: ${task.op} failed on a worker thread`);
     },
   };
   active = { workers, ctrl };
