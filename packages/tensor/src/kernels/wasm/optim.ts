@@ -1,4 +1,4 @@
-import { type WasmKernels, layout, wasmKernels, wasmForced } from './runtime';
+import { type WasmKernels, layout, localKernels, wasmForced } from './runtime';
 
 /**
  * Parameters are streamed through wasm memory in chunks that stay in cache: each value is
@@ -10,7 +10,7 @@ const CHUNK = 16384;
 const MIN_SIZE = 256;
 
 function kernelFor(n: number): WasmKernels | null {
-  const k = wasmKernels();
+  const k = localKernels();
   return k !== null && (n >= MIN_SIZE || wasmForced()) ? k : null;
 }
 

@@ -183,6 +183,16 @@ export function wasmKernels(): WasmKernels | null {
   return k;
 }
 
+/**
+ * @internal The module's own (unshared) instance when wasm is selected, even while a pool is
+ * installed: for the kernels a pool does not split (element-wise ops, optimizer updates),
+ * since V8 copies in and out of a SharedArrayBuffer more slowly.
+ */
+export function localKernels(): WasmKernels | null {
+  if (requested === 'js') return null;
+  return sharedKernels !== null ? load() : wasmKernels();
+}
+
 /** Start of the region callers lay out per call (the first 64 KiB stay unused). */
 export const HEAP_BASE = 65536;
 
@@ -204,7 +214,7 @@ export function heapView(k: WasmKernels, bytes: number): Float32Array {
  */
 export function layout(k: WasmKernels, sizes: readonly number[]): { at: number[]; heap: Float32Array } {
   const at: number[] = [];
-  let idx = (HEAP_BASE + gemmWorkBytes(k) * getThreads()) >> 2;
+  let idx = (HEAP_BASE + gemmWorkBytes(k) * (k === sharedKernels ? getThreads() : 1)) >> 2;
   for (const n of sizes) {
     at.push(idx);
     idx += align4(n);
@@ -230,7 +240,7 @@ export function gemmWorkBytes(k: WasmKernels): number {
  * and selected, and n large enough that the copies in and out pay off (any n when forced).
  */
 export function wasmFor(n: number): WasmKernels | null {
-  const k = wasmKernels();
+  const k = localKernels();
   return k !== null && (n >= 1024 || requested === 'wasm') ? k : null;
 }
 
