@@ -1,9 +1,5 @@
 import type { Module } from '@trainkit/nn';
-import type { ParamSelector } from './optimizer';
-
-function matches(selector: ParamSelector, name: string): boolean {
-  return typeof selector === 'function' ? selector(name) : selector instanceof RegExp ? selector.test(name) : selector.includes(name);
-}
+import { type ParamSelector, matches } from './optimizer';
 
 function select(model: Module, selector: ParamSelector, caller: string): string[] {
   const names = model.namedParameters().map(([n]) => n);

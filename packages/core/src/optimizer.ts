@@ -97,7 +97,8 @@ export interface OptimizerSpec<H extends Hyperparams> {
 /** Options of an optimizer factory: hyperparameter overrides plus parameter groups. */
 export type OptimizerOptions<H extends Hyperparams> = KnownPartial<H> & { groups?: ReadonlyArray<GroupSpec<H>> } & OpenKeys<H, number | boolean | ReadonlyArray<GroupSpec<H>> | undefined>;
 
-function matches(select: ParamSelector, name: string): boolean {
+/** @internal Whether a parameter name is picked by a selector (shared by groups and `freeze`). */
+export function matches(select: ParamSelector, name: string): boolean {
   if (typeof select === 'function') return select(name);
   if (select instanceof RegExp) return select.test(name);
   return select.includes(name);
