@@ -1,4 +1,5 @@
 import { ConfigError } from './errors';
+import { parameterRefs } from './optimizer';
 import type { Plugin } from './hooks';
 import { globalNorm } from './transform';
 
@@ -50,10 +51,10 @@ export function gradientAccumulation({ steps }: { steps: number }): Plugin {
     },
     onTrainEpochEnd(ctx) {
       if (pending === 0 || ctx.optimizer === null) return;
-      const params = ctx.model.namedParameters().filter(([, p]) => p.requiresGrad && p.grad !== null);
-      scale(params.map(([, p]) => p.grad as Float32Array), 1 / pending);
-      ctx.optimizer.step(params.map(([name, p]) => ({ name, value: p.data, grad: p.grad as Float32Array })));
-      for (const [, p] of params) p.zeroGrad();
+      const refs = parameterRefs(ctx.model);
+      scale(refs.map((r) => r.grad), 1 / pending);
+      ctx.optimizer.step(refs);
+      for (const p of ctx.model.parameters()) p.zeroGrad();
       pending = 0;
     },
     stateDict: () => ({ pending }),

@@ -1,3 +1,5 @@
+import type { Module } from '@trainkit/nn';
+import { allocResident, firstNonFinite } from '@trainkit/tensor';
 import { ConfigError, NonFiniteGradientError } from './errors';
 
 /** What an optimizer sees of a parameter: its values and gradient, updated in place. */
@@ -5,6 +7,30 @@ export interface ParamRef {
   readonly name: string;
   readonly value: Float32Array;
   readonly grad: Float32Array;
+  /**
+   * Moves the parameter's storage: copies its values and gradient into the given arrays and
+   * uses them from then on (the Trainer's refs offer it; see `parameterRefs`). Optimizers
+   * declared `resident` call it once per parameter to place it next to their slots in
+   * WebAssembly memory; an optimizer that does not care can ignore it.
+   */
+  readonly move?: (value: Float32Array, grad: Float32Array) => void;
+}
+
+/**
+ * The refs `optimizer.step` receives for a model, as the Trainer builds them each step: every
+ * parameter that requires a gradient and has one, by its dotted name, able to `move`.
+ *
+ * @param model the model whose parameters to update
+ * @example
+ * loss.backward();
+ * optimizer.step(parameterRefs(model));
+ */
+export function parameterRefs(model: Module): ParamRef[] {
+  const refs: ParamRef[] = [];
+  for (const [name, p] of model.namedParameters()) {
+    if (p.requiresGrad && p.grad !== null) refs.push({ name, value: p.data, grad: p.grad, move: (value, grad) => p.moveTo(value, grad) });
+  }
+  return refs;
 }
 
 /**
@@ -86,6 +112,12 @@ export interface OptimizerSpec<H extends Hyperparams> {
   defaults: H;
   /** Slot names allocated per parameter (e.g. `['m', 'v']`). */
   slots?: readonly string[];
+  /**
+   * Keep each parameter, its gradient and its slots together in resident WebAssembly memory
+   * (when the wasm kernels are in use and the ParamRef can `move`), so that a fused kernel
+   * such as `adamStepKernel` updates them in place without copying. Default false.
+   */
+  resident?: boolean;
   /** Returns a message (without the optimizer name prefix) for an invalid hyperparameter. */
   validate?: (hyper: H) => string | void;
   /** Updates one parameter in place. Must not allocate in the hot path. Give this or `stepAll`. */
@@ -157,6 +189,8 @@ export function defineOptimizer<H extends Hyperparams>(spec: OptimizerSpec<H>): 
     let stepCount = 0;
     const paramSteps = new Map<string, number>();
     const slots = new Map<string, Record<string, Float32Array>>();
+    /** Parameters placed in resident memory, with the memory their slots are in. */
+    const placed = new Map<string, ArrayBufferLike>();
     const groupOf = new Map<string, ParamGroup<H>>();
 
     const group = (name: string): ParamGroup<H> => {
@@ -178,6 +212,33 @@ export function defineOptimizer<H extends Hyperparams>(spec: OptimizerSpec<H>): 
         throw new ConfigError(`${spec.name}: parameter "${name}" has ${size} values but its optimizer state has ${s[slotNames[0]].length}`);
       }
       return s;
+    };
+
+    /**
+     * Moves the parameters not yet resident (with their slots, values copied) into a fresh
+     * block of WebAssembly memory; returns their new arrays by name. Nothing moves when the
+     * wasm kernels are off, so the update then runs on the arrays it was given.
+     */
+    const place = (params: readonly ParamRef[]): Map<string, readonly [Float32Array, Float32Array]> | null => {
+      const fresh = params.filter((p) => p.move !== undefined && placed.get(p.name) !== p.value.buffer);
+      if (fresh.length === 0) return null;
+      const blocks = allocResident(fresh.map((p) => Array<number>(2 + slotNames.length).fill(p.value.length)));
+      if (blocks === null) return null;
+      const moved = new Map<string, readonly [Float32Array, Float32Array]>();
+      fresh.forEach((p, i) => {
+        const [value, grad, ...slotArrays] = blocks[i];
+        const old = slots.has(p.name) ? slotsFor(p.name, p.value.length) : null; // (checks the size)
+        const s: Record<string, Float32Array> = {};
+        for (const [j, k] of slotNames.entries()) {
+          s[k] = slotArrays[j];
+          if (old !== null) s[k].set(old[k]);
+        }
+        slots.set(p.name, s);
+        (p.move as NonNullable<ParamRef['move']>)(value, grad);
+        placed.set(p.name, value.buffer);
+        moved.set(p.name, [value, grad]);
+      });
+      return moved;
     };
 
     const opt: Optimizer<H> = {
@@ -203,10 +264,12 @@ export function defineOptimizer<H extends Hyperparams>(spec: OptimizerSpec<H>): 
           if (bad !== -1) throw new NonFiniteGradientError(spec.name, p.name, stepCount + 1, bad, p.grad[bad]);
         }
         stepCount++;
+        const moved = spec.resident ? place(params) : null;
         const args = params.map((p) => {
           const t = (paramSteps.get(p.name) ?? 0) + 1;
           paramSteps.set(p.name, t);
-          return { name: p.name, value: p.value, grad: p.grad, slots: slotsFor(p.name, p.value.length), hyper: group(p.name).hyper, step: t };
+          const [value, grad] = moved?.get(p.name) ?? [p.value, p.grad];
+          return { name: p.name, value, grad, slots: slotsFor(p.name, p.value.length), hyper: group(p.name).hyper, step: t };
         });
         if (spec.update) for (const a of args) spec.update(a);
         else spec.stepAll?.(args);
@@ -239,35 +302,24 @@ export function defineOptimizer<H extends Hyperparams>(spec: OptimizerSpec<H>): 
         stepCount = state.step;
         paramSteps.clear();
         for (const [k, v] of Object.entries(state.paramSteps ?? {})) paramSteps.set(k, v);
-        slots.clear();
+        const loaded = new Map<string, Record<string, Float32Array>>();
         for (const [name, ss] of Object.entries(state.slots ?? {})) {
-          const copy: Record<string, Float32Array> = {};
-          for (const k of slotNames) copy[k] = ss[k].slice();
-          slots.set(name, copy);
+          const here = placed.has(name) ? slots.get(name) : undefined;
+          if (here !== undefined && slotNames.every((k) => here[k].length === ss[k].length)) {
+            for (const k of slotNames) here[k].set(ss[k]); // stays resident
+            loaded.set(name, here);
+          } else {
+            const copy: Record<string, Float32Array> = {};
+            for (const k of slotNames) copy[k] = ss[k].slice();
+            loaded.set(name, copy);
+            placed.delete(name);
+          }
         }
+        for (const name of placed.keys()) if (!loaded.has(name)) placed.delete(name);
+        slots.clear();
+        for (const [name, s] of loaded) slots.set(name, s);
       },
     };
     return opt;
   };
-}
-
-function firstNonFinite(a: Float32Array): number {
-  // Fast path, run on every gradient of every step: x·0 is ±0 for finite x and NaN for NaN
-  // or ±Inf, so four branch-free partial sums reveal a bad value (2-3× faster than a test
-  // per element); only then is the first one located.
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  const n4 = a.length & ~3;
-  for (let i = 0; i < n4; i += 4) {
-    s0 += a[i] * 0;
-    s1 += a[i + 1] * 0;
-    s2 += a[i + 2] * 0;
-    s3 += a[i + 3] * 0;
-  }
-  for (let i = n4; i < a.length; i++) s0 += a[i] * 0;
-  if (s0 + s1 + s2 + s3 === 0) return -1;
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i];
-    if (v - v !== 0) return i; // NaN or ±Inf
-  }
-  return -1;
 }

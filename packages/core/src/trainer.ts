@@ -5,7 +5,7 @@ import { RunContext } from './context';
 import { ConfigError, NonFiniteLossError, PluginError } from './errors';
 import { type Batch, type ContextOf, type EpochRecord, type HookName, type Plugin, type Stage, type TrainerEvents, eventName } from './hooks';
 import { MetricAccumulator, accuracy } from './metrics';
-import type { Optimizer, OptimizerState, ParamRef } from './optimizer';
+import { type Optimizer, type OptimizerState, parameterRefs } from './optimizer';
 
 /** Anything that yields batches: a DataLoader (seeded, resumable) or any iterable of batches. */
 export interface DataSource {
@@ -290,8 +290,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     ctx.skip = false;
     await this.emitHook('onBeforeOptimizerStep', ctx);
     if (!ctx.skip) {
-      const params = this.paramRefs(model);
-      optimizer.step(params);
+      optimizer.step(parameterRefs(model));
       ctx.step++;
       await this.emitHook('onAfterOptimizerStep', ctx);
       for (const p of model.parameters()) p.zeroGrad();
@@ -312,14 +311,6 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     this.epochAcc.add('loss', total.data[0], n);
     for (const [name, t] of ctx.terms) this.epochAcc.add(name, t.data[0], n);
     if (ctx.output.rank === 2) this.epochAcc.add('accuracy', accuracy(ctx.output, ctx.batch.y), n);
-  }
-
-  private paramRefs(model: Module): ParamRef[] {
-    const refs: ParamRef[] = [];
-    for (const [name, p] of model.namedParameters()) {
-      if (p.requiresGrad && p.grad !== null) refs.push({ name, value: p.data, grad: p.grad });
-    }
-    return refs;
   }
 
   /** Runs the validation loop; adds `<prefix>Loss`, `<prefix>Accuracy` to ctx.current. */

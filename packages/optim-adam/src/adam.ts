@@ -90,6 +90,7 @@ export const adam = defineOptimizer<AdamHyper>({
   name: 'optim-adam/adam',
   defaults,
   slots: ['m', 'v', 'vmax'],
+  resident: true,
   validate,
   update: (a) => adamUpdate(a, true),
 });
@@ -107,6 +108,7 @@ export const adamw = defineOptimizer<AdamHyper>({
   name: 'optim-adam/adamw',
   defaults: { ...defaults, weightDecay: 1e-2 },
   slots: ['m', 'v', 'vmax'],
+  resident: true,
   validate,
   update: (a) => adamUpdate(a, false),
 });

@@ -38,6 +38,7 @@ export const momentum = defineOptimizer<MomentumHyper>({
   name: 'optim-momentum/momentum',
   defaults: { lr: 0.01, momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0 },
   slots: ['momentumBuffer'],
+  resident: true,
   validate,
   update({ value, grad, slots, hyper, step }) {
     const buf = slots.momentumBuffer;

@@ -102,6 +102,15 @@ export function momentumStep(p: usize, g: usize, buf: usize, n: i32, alpha: f32,
   const n4 = n & ~3;
   let off: usize = 0;
   const end = <usize>n4 << 2;
+  if (!decay && !nesterov && keep == 1) {
+    // The default (no decay, dampening or Nesterov): μ·buf + 1·d needs no fused multiply-add,
+    // since d·1 is exact and so one float32 addition rounds the same way; only p + α·buf does.
+    for (; off < end; off += 16) {
+      const b = first ? v128.load(g + off) : f32x4.add(f32x4.mul(v128.load(buf + off), muv), v128.load(g + off));
+      v128.store(buf + off, b);
+      v128.store(p + off, addMul(v128.load(p + off), b, alphad));
+    }
+  }
   for (; off < end; off += 16) {
     const pv = v128.load(p + off);
     let d = v128.load(g + off);
@@ -121,4 +130,26 @@ export function momentumStep(p: usize, g: usize, buf: usize, n: i32, alpha: f32,
     const x = nesterov ? addMul1(d, b, <f64>mu) : b;
     store<f32>(p + o, addMul1(pi, x, <f64>alpha));
   }
+}
+
+/**
+ * Index of the first NaN or ±Inf among n float32 values, or −1 when all are finite. A value
+ * is non-finite exactly when its exponent bits are all ones; the SIMD pass only ORs those
+ * tests together, and the index is searched for only when one was seen.
+ */
+export function firstNonFinite(x: usize, n: i32): i32 {
+  const expMask = i32x4.splat(0x7f800000);
+  let seen = i32x4.splat(0);
+  const n4 = n & ~3;
+  const end = <usize>n4 << 2;
+  for (let off: usize = 0; off < end; off += 16) {
+    seen = v128.or(seen, i32x4.eq(v128.and(v128.load(x + off), expMask), expMask));
+  }
+  let any = v128.any_true(seen);
+  for (let i = n4; i < n && !any; i++) any = (load<u32>(x + (<usize>i << 2)) & 0x7f800000) == 0x7f800000;
+  if (!any) return -1;
+  for (let i = 0; i < n; i++) {
+    if ((load<u32>(x + (<usize>i << 2)) & 0x7f800000) == 0x7f800000) return i;
+  }
+  return -1;
 }

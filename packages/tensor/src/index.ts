@@ -17,7 +17,8 @@ export { maxPool2d, avgPool2d } from './ops/pool';
 export { crossEntropy, mse } from './ops/loss';
 export { gemm } from './kernels/gemm';
 export { setKernelBackend, getKernelBackend, initKernels, getThreads } from './kernels/wasm/runtime';
-export { adamStepKernel, momentumStepKernel } from './kernels/wasm/optim';
+export { adamStepKernel, momentumStepKernel, firstNonFinite } from './kernels/wasm/optim';
+export { allocResident } from './kernels/wasm/resident';
 export { im2col, col2im } from './kernels/im2col';
 export { gradcheck, assertGradients } from './gradcheck';
 

@@ -92,6 +92,34 @@ export class Tensor {
     return new Tensor(this.data.slice(), this.shape, { requiresGrad: this.requiresGrad });
   }
 
+  /**
+   * Moves this tensor's storage: copies the values into `data` (and the gradient, or zeros,
+   * into `grad`), then uses those arrays from now on. Optimizers with fused WebAssembly
+   * kernels move parameters into resident memory this way (see `allocResident`), so code
+   * should read `data` and `grad` afresh rather than keep them across optimizer steps.
+   *
+   * @param data the new storage, `size` values long
+   * @param grad the new gradient buffer, `size` values long (omit to keep the gradient as is)
+   * @example
+   * p.moveTo(new Float32Array(p.size), new Float32Array(p.size));
+   */
+  moveTo(data: Float32Array, grad?: Float32Array): void {
+    for (const [what, a] of [['data', data], ['grad', grad]] as const) {
+      if (a !== undefined && a.length !== this.size) {
+        throw new ShapeError(`moveTo: ${what} has ${a.length} elements but the tensor (shape ${formatShape(this.shape)}) has ${this.size}`);
+      }
+    }
+    if (data !== this.data) {
+      data.set(this.data);
+      (this as { data: Float32Array }).data = data;
+    }
+    if (grad !== undefined && grad !== this.grad) {
+      if (this.grad !== null) grad.set(this.grad);
+      else grad.fill(0);
+      this.grad = grad;
+    }
+  }
+
   /** Sets the gradient to zero (keeps the buffer, so no allocation per step). */
   zeroGrad(): void {
     this.grad?.fill(0);

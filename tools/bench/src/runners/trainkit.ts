@@ -3,8 +3,8 @@
  * TRAINKIT_KERNELS=js it measures the JavaScript kernels, the fallback where WebAssembly
  * SIMD is unavailable; with --threads=N it starts the opt-in thread pool first.
  */
-import type { Optimizer } from '@trainkit/core';
-import { type Module, manualSeed, mnistCnn, mnistMlp } from '@trainkit/nn';
+import { type Optimizer, parameterRefs } from '@trainkit/core';
+import { Module, Parameter, manualSeed, mnistCnn, mnistMlp } from '@trainkit/nn';
 import { adam } from '@trainkit/optim-adam';
 import { momentum } from '@trainkit/optim-momentum';
 import { Rng, Tensor, crossEntropy, getKernelBackend, getThreads, matmul, noGrad } from '@trainkit/tensor';
@@ -24,21 +24,33 @@ function batch(seed: number, n: number): { x: Tensor; y: Int32Array } {
 /** One training step exactly as the Trainer runs it: forward, loss, backward, step, zero grads. */
 function trainer(model: Module, opt: Optimizer): () => void {
   const data = [batch(1, BATCH), batch(2, BATCH), batch(3, BATCH), batch(4, BATCH)];
-  const refs = model.namedParameters().map(([name, p]) => ({ name, p }));
   let i = 0;
   model.train();
   return () => {
     const b = data[i++ % data.length];
     crossEntropy(model.call(b.x), b.y).backward();
-    opt.step(refs.map(({ name, p }) => ({ name, value: p.data, grad: p.grad as Float32Array })));
-    for (const { p } of refs) p.zeroGrad();
+    opt.step(parameterRefs(model));
+    for (const p of model.parameters()) p.zeroGrad();
   };
 }
 
+class OneParameter extends Module {
+  readonly w: Parameter;
+  constructor(values: Float32Array) {
+    super();
+    this.w = new Parameter(values, [values.length]);
+  }
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+/** One optimizer step on a 10M-value parameter, given as the Trainer gives it (`parameterRefs`: the optimizer may move it into resident memory on the first step). */
 function optimizerStep(opt: Optimizer): () => void {
   const rng = new Rng(5);
-  const ref = [{ name: 'w', value: rng.fillNormal(new Float32Array(OPT_PARAMS)), grad: rng.fillNormal(new Float32Array(OPT_PARAMS), 0, 0.01) }];
-  return () => opt.step(ref);
+  const model = new OneParameter(rng.fillNormal(new Float32Array(OPT_PARAMS)));
+  model.w.grad = rng.fillNormal(new Float32Array(OPT_PARAMS), 0, 0.01);
+  return () => opt.step(parameterRefs(model));
 }
 
 const workloads: Workloads = {

@@ -21,6 +21,7 @@ export interface WasmKernels {
   scatterAdd(g: number, arg: number, n: number, gx: number, base: number): void;
   adamStep(p: number, g: number, m: number, v: number, vmax: number, n: number, b1: number, b2: number, c1: number, c2: number, eps: number, wd: number, stepSize: number, bc2: number, shrink: number, flags: number): void;
   momentumStep(p: number, g: number, buf: number, n: number, alpha: number, mu: number, keep: number, wd: number, first: number, nesterov: number): void;
+  firstNonFinite(x: number, n: number): number;
 }
 
 /** The kernels a thread pool's threads run, one chunk of the work per call. */
@@ -87,6 +88,8 @@ let requested: KernelBackend | 'auto' = backendFromEnv();
 /** undefined: not tried yet; null: unavailable (or still compiling in a browser). */
 let kernels: WasmKernels | null | undefined;
 let pending: Promise<WasmKernels | null> | null = null;
+/** The compiled module, kept to create further instances (resident blocks). */
+let compiled: WebAssembly.Module | null = null;
 let view = new Float32Array(0);
 
 function backendFromEnv(): KernelBackend | 'auto' {
@@ -119,7 +122,10 @@ function load(): WasmKernels | null {
   if (typeof WebAssembly !== 'object') return null;
   const bytes = moduleBytes();
   try {
-    return adopt(new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {}));
+    const mod = new WebAssembly.Module(bytes as BufferSource);
+    const k = adopt(new WebAssembly.Instance(mod, {}));
+    compiled = mod;
+    return k;
   } catch (err) {
     if (!(err instanceof WebAssembly.CompileError) && !(err instanceof WebAssembly.LinkError)) startAsync(bytes);
     return null;
@@ -128,7 +134,10 @@ function load(): WasmKernels | null {
 
 function startAsync(bytes: Uint8Array): Promise<WasmKernels | null> {
   pending ??= WebAssembly.instantiate(bytes as BufferSource, {}).then(
-    (r) => adopt(r.instance),
+    (r) => {
+      compiled = r.module;
+      return adopt(r.instance);
+    },
     () => null,
   );
   return pending;
@@ -191,6 +200,14 @@ export function wasmKernels(): WasmKernels | null {
 export function localKernels(): WasmKernels | null {
   if (requested === 'js') return null;
   return sharedKernels !== null ? load() : wasmKernels();
+}
+
+/**
+ * @internal The compiled kernels module when the wasm backend is selected and ready, to
+ * instantiate again on a memory of its own; null otherwise.
+ */
+export function kernelsModule(): WebAssembly.Module | null {
+  return localKernels() !== null ? compiled : null;
 }
 
 /** Start of the region callers lay out per call (the first 64 KiB stay unused). */

@@ -1,0 +1,79 @@
+import { HEAP_BASE, type WasmKernels, align4, kernelsModule, localKernels } from './runtime';
+
+/** Which kernels instance owns each resident block's memory. */
+const owners = new WeakMap<ArrayBuffer, WasmKernels>();
+
+/** A block stays under this size (a group larger than it gets a block of its own). */
+const BLOCK_BYTES = 2 ** 30;
+
+/**
+ * Allocates zero-filled float32 arrays in WebAssembly memory ("resident" storage), where the
+ * fused kernels (`adamStepKernel`, `momentumStepKernel`, `firstNonFinite`)
+ * update them in place instead of copying them in and out of the kernels' memory.
+ *
+ * Each inner list is one group whose arrays share a block (an optimizer puts a parameter,
+ * its gradient and its slots in one group); groups are packed into blocks of up to 1 GiB.
+ * A block never grows, so its arrays stay valid, and the garbage collector frees it once
+ * none of them is referenced. Returns null, allocating nothing, when the wasm kernels are
+ * not in use or the runtime refuses another instance (a browser's main thread does); the
+ * caller then keeps ordinary Float32Arrays, which every kernel also accepts.
+ *
+ * @param groups the lengths of the arrays, grouped by the block they must share
+ * @returns the arrays in the same nesting, or null
+ * @example
+ * const block = allocResident([[n, n, n, n]]);
+ * const [value, grad, m, v] = block ? block[0] : [n, n, n, n].map((k) => new Float32Array(k));
+ */
+export function allocResident(groups: ReadonlyArray<readonly number[]>): Float32Array[][] | null {
+  const mod = kernelsModule();
+  if (mod === null) return null;
+  const bytesOf = (lengths: readonly number[]) => lengths.reduce((s, n) => s + align4(n) * 4, 0);
+  const blocks: number[][] = [];
+  let open: number[] = [];
+  let used = 0;
+  groups.forEach((lengths, i) => {
+    const bytes = bytesOf(lengths);
+    if (open.length > 0 && used + bytes > BLOCK_BYTES) {
+      blocks.push(open);
+      open = [];
+      used = 0;
+    }
+    open.push(i);
+    used += bytes;
+  });
+  if (open.length > 0) blocks.push(open);
+  const out: Float32Array[][] = new Array(groups.length);
+  try {
+    for (const members of blocks) {
+      const k = new WebAssembly.Instance(mod, {}).exports as unknown as WasmKernels;
+      const bytes = HEAP_BASE + members.reduce((s, i) => s + bytesOf(groups[i]), 0);
+      const have = k.memory.buffer.byteLength;
+      if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / 65536));
+      const buffer = k.memory.buffer;
+      owners.set(buffer, k);
+      let at = HEAP_BASE;
+      for (const i of members) {
+        out[i] = groups[i].map((n) => {
+          const a = new Float32Array(buffer, at, n);
+          at += align4(n) * 4;
+          return a;
+        });
+      }
+    }
+  } catch {
+    return null; // out of address space, or synchronous instantiation refused
+  }
+  return out;
+}
+
+/**
+ * @internal The kernels instance whose memory holds every given array (nulls are skipped),
+ * when the wasm kernels are in use; null when any array is elsewhere.
+ */
+export function residentKernels(first: Float32Array, ...rest: ReadonlyArray<Float32Array | null>): WasmKernels | null {
+  const buffer = first.buffer as ArrayBuffer;
+  const k = owners.get(buffer);
+  if (k === undefined || localKernels() === null) return null;
+  for (const a of rest) if (a !== null && a.buffer !== buffer) return null;
+  return k;
+}
