@@ -66,6 +66,25 @@ describe('backward', () => {
   });
 });
 
+describe('gradient buffers of intermediate results', () => {
+  test.prop([fc.integer({ min: 1024, max: 3000 }), fc.integer({ min: 1, max: 4 })])(
+    'are recycled between backward passes without leaking values: every pass gives the gradients of the first',
+    (n, passes) => {
+      const x = new Tensor(Float32Array.from({ length: n }, (_, i) => Math.sin(i)), [n], { requiresGrad: true });
+      const grads: Float32Array[] = [];
+      for (let k = 0; k < passes + 1; k++) {
+        const h = tanh(mul(x, x)); // intermediates of n ≥ 1024 values go back to the pool
+        const out = sum(add(h, exp(h)));
+        out.backward();
+        expect(h.grad, 'an intermediate keeps no gradient after backward').toBeNull();
+        grads.push((x.grad as Float32Array).slice());
+        x.zeroGrad();
+      }
+      for (const g of grads) expect(g).toEqual(grads[0]);
+    },
+  );
+});
+
 describe('requiresGrad and noGrad', () => {
   test.prop([anySpec])('noGrad records no graph: the result has requiresGrad false even when inputs require gradients', (spec) => {
     const x = leaf(spec);

@@ -141,9 +141,35 @@ export class Tensor {
   }
 }
 
+/**
+ * Gradient buffers of released intermediate results, by length, for the next backward pass
+ * to reuse: fresh memory costs about ten times more than zeroing a used buffer (page faults
+ * on first touch), and a training step would otherwise allocate every gradient anew.
+ */
+const spareGrads = new Map<number, Float32Array[]>();
+let spareFloats = 0;
+/** Keep at most this many floats (256 MiB) of spare gradient buffers. */
+const MAX_SPARE_FLOATS = 2 ** 26;
+
+function recycleGrad(g: Float32Array): void {
+  if (spareFloats + g.length > MAX_SPARE_FLOATS || g.length < 1024) return;
+  let list = spareGrads.get(g.length);
+  if (list === undefined) spareGrads.set(g.length, (list = []));
+  list.push(g);
+  spareFloats += g.length;
+}
+
 /** The gradient buffer of `t`, allocated (zeroed) on first use. */
 export function gradOf(t: Tensor): Float32Array {
-  if (t.grad === null) t.grad = new Float32Array(t.size);
+  if (t.grad === null) {
+    const spare = spareGrads.get(t.size)?.pop();
+    if (spare !== undefined) {
+      spareFloats -= spare.length;
+      t.grad = spare.fill(0);
+    } else {
+      t.grad = new Float32Array(t.size);
+    }
+  }
   return t.grad;
 }
 
@@ -225,13 +251,17 @@ export function backward(root: Tensor, seed?: Float32Array): void {
     if (node._backward !== null) node._backward();
   }
 
-  // 3. release the graph: intermediate results and their gradients can be collected
+  // 3. release the graph: intermediate results can be collected, and their gradients
+  //    (never visible after backward, as in PyTorch) serve the next backward pass
   for (const node of order) {
     if (node._backward !== null) {
       node._backward = null;
       node._parents = [];
       node._released = true;
-      if (node !== root) node.grad = null;
+      if (node !== root && node.grad !== null) {
+        recycleGrad(node.grad);
+        node.grad = null;
+      }
     }
   }
 }

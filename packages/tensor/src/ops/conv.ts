@@ -87,12 +87,20 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     const gout = res.grad as Float32Array;
     if (bias && bias.requiresGrad) {
       const gb = gradOf(bias);
+      const o4 = ohw & ~3;
       for (let n = 0; n < N; n++) {
         for (let c = 0; c < OC; c++) {
-          let s = 0;
+          // four partial sums: a single chain of additions runs at one per add latency
+          let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
           const base = (n * OC + c) * ohw;
-          for (let i = 0; i < ohw; i++) s += gout[base + i];
-          gb[c] += s;
+          for (let i = base; i < base + o4; i += 4) {
+            s0 += gout[i];
+            s1 += gout[i + 1];
+            s2 += gout[i + 2];
+            s3 += gout[i + 3];
+          }
+          for (let i = base + o4; i < base + ohw; i++) s0 += gout[i];
+          gb[c] += s0 + s1 + (s2 + s3);
         }
       }
     }

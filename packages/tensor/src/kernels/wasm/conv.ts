@@ -9,15 +9,19 @@ function writeGeometry(heap: Float32Array, at: number, g: ConvGeometry): number 
   return at * 4;
 }
 
+/** Whether assembly/conv.ts runs the direct kernels for this geometry (its isDirect rule). */
+function isDirect(g: ConvGeometry): boolean {
+  return g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 && g.C <= 4 && g.C * g.KH * g.KW <= 256;
+}
+
 /**
  * Floats of per-thread scratch: the im2col buffer, or for the direct kernels (the same rule
  * as isDirect in assembly/conv.ts) a zero-padded image plus the weight gradient's partial sums.
  */
 function scratchFloats(g: ConvGeometry, OC: number): number {
   const ckk = g.C * g.KH * g.KW;
-  const direct = g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 && g.C <= 4 && ckk <= 256;
   const im2col = ckk * g.OH * g.OW;
-  return direct ? Math.max(im2col, g.C * (g.H + 2 * g.padH) * (g.W + 2 * g.padW + 8) + 24 + ckk * OC * 4) : im2col;
+  return isDirect(g) ? Math.max(im2col, g.C * (g.H + 2 * g.padH) * (g.W + 2 * g.padW + 8) + 24 + ckk * OC * 4) : im2col;
 }
 
 /**
@@ -87,7 +91,9 @@ export function wasmConv2dBackward(
   if (gw) {
     heap.set(x, xI);
     heap.set(gw, gwI);
-    run(k, 'convWeightGrad', [geo, xI * 4, goutI * 4, gwI * 4, OC, N, 0, 0, 0, 0], 6, ckk, 8, scratch);
+    // dW's columns (kernel taps) in blocks of 8 for the GEMM's register tiles; the direct
+    // kernel has no tiles, so finer blocks balance its few taps (25 for 1×5×5) better
+    run(k, 'convWeightGrad', [geo, xI * 4, goutI * 4, gwI * 4, OC, N, 0, 0, 0, 0], 6, ckk, isDirect(g) ? 4 : 8, scratch);
     gw.set(heap.subarray(gwI, gwI + gw.length));
   }
   if (gx) {
