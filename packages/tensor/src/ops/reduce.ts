@@ -7,8 +7,8 @@ export type Axes = number | readonly number[] | undefined;
 interface Plan {
   outShape: number[];
   keptShape: number[];
-  /** for each input element, the flat index of the output element it reduces into */
-  map: Int32Array;
+  /** for each input element, the flat index of the output element it reduces into; null when everything reduces into one value */
+  map: Int32Array | null;
   outSize: number;
   count: number;
 }
@@ -27,6 +27,7 @@ function plan(op: string, shape: Shape, axes: Axes, keepDims: boolean): Plan {
     if (reduced[i]) count *= shape[i];
     else outSize *= shape[i];
   }
+  if (outSize === 1) return { outShape, keptShape, map: null, outSize, count };
   let size = 1;
   for (const d of shape) size *= d;
   const map = new Int32Array(size);
@@ -46,37 +47,49 @@ function plan(op: string, shape: Shape, axes: Axes, keepDims: boolean): Plan {
   return { outShape, keptShape, map, outSize, count };
 }
 
+/** Float64 sums of the groups of a plan, each in input order. */
+function accumulate(X: Float32Array, p: Plan): Float64Array {
+  const out = new Float64Array(p.outSize);
+  const map = p.map;
+  if (map === null) {
+    let s = 0;
+    for (let i = 0; i < X.length; i++) s += X[i];
+    out[0] = s;
+  } else {
+    for (let i = 0; i < X.length; i++) out[map[i]] += X[i];
+  }
+  return out;
+}
+
 /**
  * Sum over `axes` (all axes when omitted).
  * @example sum(x, 1, true)  // [N, C] → [N, 1]
  */
 export function sum(a: Tensor, axes?: Axes, keepDims = false): Tensor {
   const p = plan('sum', a.shape, axes, keepDims);
-  const out = new Float64Array(p.outSize);
-  const X = a.data;
+  const out = accumulate(a.data, p);
   const map = p.map;
-  for (let i = 0; i < a.size; i++) out[map[i]] += X[i];
   return fromOp('sum', Float32Array.from(out), p.outShape, [a], (res) => () => {
     const g = res.grad as Float32Array;
     const ga = gradOf(a);
-    for (let i = 0; i < a.size; i++) ga[i] += g[map[i]];
+    if (map === null) for (let i = 0, g0 = g[0]; i < a.size; i++) ga[i] += g0;
+    else for (let i = 0; i < a.size; i++) ga[i] += g[map[i]];
   });
 }
 
 /** Mean over `axes` (all axes when omitted). */
 export function mean(a: Tensor, axes?: Axes, keepDims = false): Tensor {
   const p = plan('mean', a.shape, axes, keepDims);
-  const acc = new Float64Array(p.outSize);
-  const X = a.data;
+  const acc = accumulate(a.data, p);
   const map = p.map;
-  for (let i = 0; i < a.size; i++) acc[map[i]] += X[i];
   const out = new Float32Array(p.outSize);
   for (let i = 0; i < p.outSize; i++) out[i] = acc[i] / p.count;
   const inv = 1 / p.count;
   return fromOp('mean', out, p.outShape, [a], (res) => () => {
     const g = res.grad as Float32Array;
     const ga = gradOf(a);
-    for (let i = 0; i < a.size; i++) ga[i] += g[map[i]] * inv;
+    if (map === null) for (let i = 0, gi = g[0] * inv; i < a.size; i++) ga[i] += gi;
+    else for (let i = 0; i < a.size; i++) ga[i] += g[map[i]] * inv;
   });
 }
 
@@ -88,7 +101,7 @@ export function max(a: Tensor, axes?: Axes, keepDims = false): Tensor {
   const X = a.data;
   const map = p.map;
   for (let i = 0; i < a.size; i++) {
-    const o = map[i];
+    const o = map === null ? 0 : map[i];
     const x = X[i];
     // NaN propagates: a NaN element becomes the max and stays
     if (arg[o] === -1 || x > out[o] || (x !== x && out[o] === out[o])) {

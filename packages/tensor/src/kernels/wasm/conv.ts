@@ -26,8 +26,7 @@ function scratchFloats(g: ConvGeometry, OC: number): number {
 
 /**
  * Runs one conv pass over `n` units (images, or columns of dW in blocks of `step`): on the
- * pool in chunks (about four per thread, so a thread that gets no core soon holds up little),
- * else in one call. `args` has the range at `rangeAt` and `rangeAt + 1`; the scratch
+ * pool in chunks, else in one call. `args` has the range at `rangeAt` and `rangeAt + 1`; the scratch
  * pointer and the GEMM packing area are its last two arguments.
  */
 function run(k: WasmKernels, op: 'convForward' | 'convWeightGrad' | 'convInputGrad', args: number[], rangeAt: number, n: number, step: number, scratch: number[]): void {
@@ -42,7 +41,10 @@ function run(k: WasmKernels, op: 'convForward' | 'convWeightGrad' | 'convInputGr
     (k[op] as (...a: number[]) => void)(...args);
     return;
   }
-  const chunks = split(n, Math.min(4 * p.threads, Math.ceil(n / step)), step).filter(([lo, hi]) => hi > lo);
+  // Images: about four chunks per thread, so one that starts late holds up little. Blocks of
+  // dW's columns: two per thread, since each chunk repacks every image's dOut for its GEMM.
+  const perThread = step > 1 ? 2 : 4;
+  const chunks = split(n, Math.min(perThread * p.threads, Math.ceil(n / step)), step).filter(([lo, hi]) => hi > lo);
   p.run({ op, args, rangeAt, scratchAt, workAt, chunks, scratch });
 }
 
