@@ -51,6 +51,11 @@ export abstract class Module {
     return y;
   }
 
+  /** Whether any forward hook is registered on this module. */
+  get hasForwardHooks(): boolean {
+    return this._forwardHooks.length > 0;
+  }
+
   /** Adds a hook run after every forward of this module; returns a function that removes it. */
   registerForwardHook(hook: ForwardHook): () => void {
     this._forwardHooks.push(hook);

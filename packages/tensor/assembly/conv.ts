@@ -1,6 +1,8 @@
 // conv2d's three passes over a range of the batch (or of the weight gradient's columns), one
-// call each, so a thread pool can hand each thread one range. Geometry `g` points at 13 i32:
-// C, H, W, KH, KW, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW.
+// call each, so a thread pool can hand each thread one range. Geometry `g` points at 14 i32:
+// C, H, W, KH, KW, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW, and the fused
+// activation (0 none, 1 ReLU, applied to each image's output while it is in cache).
+import { relu } from './elementwise';
 import { col2im, im2colRows } from './im2col';
 import { gemm, gemmStrided } from './gemm';
 import { directForward, directWeightGrad, padImage } from './direct';
@@ -29,11 +31,14 @@ export function convForward(g: usize, x: usize, w: usize, bias: usize, OC: i32, 
   const chw = gi(g, 0) * gi(g, 1) * gi(g, 2);
   const ckk = gi(g, 0) * gi(g, 3) * gi(g, 4);
   const ohw = gi(g, 5) * gi(g, 6);
+  const act = gi(g, 13);
   if (isDirect(g)) {
     const Hp = gi(g, 1) + 2 * gi(g, 9);
     for (let n = n0; n < n1; n++) {
       const Wp = padImage(x + ((<usize>n * chw) << 2), gi(g, 0), gi(g, 1), gi(g, 2), gi(g, 9), gi(g, 10), cols);
-      directForward(cols, Wp, gi(g, 0), Hp, gi(g, 3), gi(g, 4), gi(g, 5), gi(g, 6), w, bias, OC, out + ((<usize>n * OC * ohw) << 2));
+      const o = out + ((<usize>n * OC * ohw) << 2);
+      directForward(cols, Wp, gi(g, 0), Hp, gi(g, 3), gi(g, 4), gi(g, 5), gi(g, 6), w, bias, OC, o);
+      if (act == 1) relu(o, o, OC * ohw);
     }
     return;
   }
@@ -50,6 +55,7 @@ export function convForward(g: usize, x: usize, w: usize, bias: usize, OC: i32, 
       }
     }
     gemm(false, false, OC, ohw, ckk, w, cols, o, ohw, bias != 0, work);
+    if (act == 1) relu(o, o, OC * ohw);
   }
 }
 

@@ -28,6 +28,46 @@ export function reluBackward(y: usize, g: usize, ga: usize, n: i32): void {
   }
 }
 
+/**
+ * g ← 0 + g where y > 0, else +0, in place: the gradient through a fused ReLU, the same values
+ * reluBackward adds into a zeroed buffer.
+ */
+export function reluMask(y: usize, g: usize, n: i32): void {
+  const zero = f32x4.splat(0);
+  let off: usize = 0;
+  const end = <usize>(n & ~3) << 2;
+  for (; off < end; off += 16) {
+    v128.store(g + off, v128.bitselect(f32x4.add(zero, v128.load(g + off)), zero, f32x4.gt(v128.load(y + off), zero)));
+  }
+  for (let i = n & ~3; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(g + o, load<f32>(y + o) > 0 ? 0 + load<f32>(g + o) : 0);
+  }
+}
+
+/**
+ * out[c] += Σ over n and i of g[n][c][i] for g of shape [N, C, hw]: a bias gradient. Each
+ * (n, c) plane is summed in float64 (two lanes, then the pair), then added in float32.
+ */
+export function channelSums(g: usize, N: i32, C: i32, hw: i32, out: usize): void {
+  const h4 = hw & ~3;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const p = g + ((<usize>(n * C + c) * hw) << 2);
+      let a = f64x2.splat(0), b = f64x2.splat(0);
+      for (let i = 0; i < h4; i += 4) {
+        const v = v128.load(p + (<usize>i << 2));
+        a = f64x2.add(a, f64x2.promote_low_f32x4(v));
+        b = f64x2.add(b, f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3)));
+      }
+      let s = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1) + (f64x2.extract_lane(b, 0) + f64x2.extract_lane(b, 1));
+      for (let i = h4; i < hw; i++) s += <f64>load<f32>(p + (<usize>i << 2));
+      const d = out + (<usize>c << 2);
+      store<f32>(d, <f32>(<f64>load<f32>(d) + s));
+    }
+  }
+}
+
 /** Takes candidate c (index ci) over best (index bi) when c > best or c is NaN: the JS scan's rule. */
 @inline
 function take(c: v128, ci: v128, best: v128, bi: v128, out: usize, outIdx: usize): void {

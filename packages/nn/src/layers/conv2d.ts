@@ -13,6 +13,8 @@ export interface Conv2dLayerOptions {
   bias?: boolean;
   /** Generator for the initial weights (default: the one seeded by `manualSeed`). */
   rng?: Rng;
+  /** `'relu'` fuses a ReLU into the convolution (as Keras' `activation`); default none. */
+  activation?: 'relu';
 }
 
 /** 2-D convolution layer over [N, C, H, W]; weight [out, in, kh, kw], initialized like `nn.Conv2d`. */
@@ -20,7 +22,7 @@ export class Conv2d extends Module {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: [number, number];
-  readonly options: Readonly<Pick<Conv2dLayerOptions, 'stride' | 'padding' | 'dilation'>>;
+  readonly options: Readonly<Pick<Conv2dLayerOptions, 'stride' | 'padding' | 'dilation' | 'activation'>>;
   weight: Parameter;
   bias: Parameter | null;
 
@@ -36,10 +38,13 @@ export class Conv2d extends Module {
     checkPair('Conv2d', 'stride', options.stride ?? 1, 1);
     checkPair('Conv2d', 'padding', options.padding ?? 0, 0);
     checkPair('Conv2d', 'dilation', options.dilation ?? 1, 1);
+    if (options.activation !== undefined && options.activation !== 'relu') {
+      throw new ValueError(`Conv2d: activation must be 'relu' or omitted, got ${JSON.stringify(options.activation)}`);
+    }
     this.inChannels = inChannels;
     this.outChannels = outChannels;
     this.kernelSize = [kh, kw];
-    this.options = { stride: options.stride ?? 1, padding: options.padding ?? 0, dilation: options.dilation ?? 1 };
+    this.options = { stride: options.stride ?? 1, padding: options.padding ?? 0, dilation: options.dilation ?? 1, activation: options.activation };
     this.weight = new Parameter([outChannels, inChannels, kh, kw]);
     this.bias = options.bias === false ? null : new Parameter([outChannels]);
     this.resetParameters(options.rng ?? getDefaultRng());
@@ -53,8 +58,13 @@ export class Conv2d extends Module {
     return conv2d(x, this.weight, this.bias, this.options);
   }
 
+  /** @internal forward with a ReLU fused in (what {@link Sequential} runs for Conv2d → ReLU). */
+  forwardRelu(x: Tensor): Tensor {
+    return conv2d(x, this.weight, this.bias, { ...this.options, activation: 'relu' });
+  }
+
   protected override extraRepr(): string {
     const o = this.options;
-    return `${this.inChannels}, ${this.outChannels}, kernel=${this.kernelSize.join('x')}, stride=${String(o.stride)}, padding=${String(o.padding)}`;
+    return `${this.inChannels}, ${this.outChannels}, kernel=${this.kernelSize.join('x')}, stride=${String(o.stride)}, padding=${String(o.padding)}${o.activation ? `, activation=${o.activation}` : ''}`;
   }
 }

@@ -1,5 +1,7 @@
 import { type Tensor, ValueError } from '@trainkit/tensor';
 import { Module } from '../module';
+import { Conv2d } from './conv2d';
+import { ReLU } from './simple';
 
 /**
  * Runs modules in order. Children are named "0", "1", … (as in PyTorch), or by the keys of
@@ -40,9 +42,31 @@ export class Sequential extends Module {
     this._children[i] = [this._children[i][0], module];
   }
 
+  /**
+   * Runs the children in order. A `Conv2d` directly followed by a `ReLU` runs as one fused
+   * op (`conv2d` with `activation: 'relu'`): the same numbers, one pass over memory less in
+   * each direction. Not when either has a forward hook (a hook must see its module's own
+   * output), nor for subclasses, whose `forward` may differ.
+   */
   forward(x: Tensor): Tensor {
     let y = x;
-    for (const [, m] of this._children) y = m.call(y);
+    const children = this._children;
+    for (let i = 0; i < children.length; i++) {
+      const m = children[i][1];
+      const next = children[i + 1]?.[1];
+      if (next !== undefined && fusesWithRelu(m, next)) {
+        y = m.forwardRelu(y);
+        i++;
+      } else {
+        y = m.call(y);
+      }
+    }
     return y;
   }
+}
+
+/** A plain Conv2d (no activation of its own) then a plain ReLU, neither with forward hooks. */
+function fusesWithRelu(m: Module, next: Module): m is Conv2d {
+  if (Object.getPrototypeOf(m) !== Conv2d.prototype || Object.getPrototypeOf(next) !== ReLU.prototype) return false;
+  return (m as Conv2d).options.activation === undefined && !m.hasForwardHooks && !next.hasForwardHooks;
 }

@@ -4,6 +4,7 @@ import { type Spec, constant, leaf, specOf } from '../__tests__/arbitraries';
 import { assertGradients } from '../gradcheck';
 import { Tensor } from '../tensor';
 import { conv2d } from './conv';
+import { mul, relu } from './elementwise';
 import { sum } from './reduce';
 
 interface Geometry {
@@ -106,6 +107,32 @@ describe('conv2d', () => {
     expect(() => conv2d(new Tensor(new Float32Array(2 * 3 * 5 * 5), [2, 3, 5, 5]), new Tensor(new Float32Array(4 * 2 * 9), [4, 2, 3, 3]))).toThrow(
       'conv2d: input has 3 channels (shape [2, 3, 5, 5]) but weight [4, 2, 3, 3] expects 2',
     );
+  });
+
+  test.prop([convCase, fc.boolean(), fc.integer({ min: 0, max: 1000 })], { numRuns: 40 })(
+    "activation 'relu' gives exactly relu(conv2d(...)): the same output and the same input, weight and bias gradients",
+    ([g, x, w, b], withBias, seed) => {
+      const run = (fused: boolean) => {
+        const [xi, wi, bi] = [leaf(x), leaf(w), leaf(b)];
+        const y = fused ? conv2d(xi, wi, withBias ? bi : null, { ...options(g), activation: 'relu' }) : relu(conv2d(xi, wi, withBias ? bi : null, options(g)));
+        // an uneven upstream gradient, so the mask matters
+        const r = new Tensor(Float32Array.from({ length: y.size }, (_, i) => Math.sin(seed + 7 * i)), y.shape);
+        sum(mul(y, r)).backward();
+        return [y.data, xi.grad, wi.grad, withBias ? bi.grad : new Float32Array(0)] as Float32Array[];
+      };
+      const fused = run(true);
+      const plain = run(false);
+      fused.forEach((a, k) => {
+        expect(a.length).toBe(plain[k].length);
+        a.forEach((v, i) => expect(Object.is(v, plain[k][i]), `array ${k} index ${i}: ${v} vs ${plain[k][i]}`).toBe(true));
+      });
+    },
+  );
+
+  test('an unknown activation is a ValueError naming it', () => {
+    const x = new Tensor(new Float32Array(25), [1, 1, 5, 5]);
+    const w = new Tensor(new Float32Array(9), [1, 1, 3, 3]);
+    expect(() => conv2d(x, w, null, { activation: 'gelu' as never })).toThrow(`conv2d: activation must be 'relu' or omitted, got "gelu"`);
   });
 
   test('conv2d with stride 0 (or a negative padding) throws a ValueError naming the option', () => {

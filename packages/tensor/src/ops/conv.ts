@@ -8,11 +8,17 @@ import { Tensor, fromOp, gradOf } from '../tensor';
 /** A size given once for both dimensions or as [height, width]. */
 export type Pair = number | readonly [number, number];
 
-/** Stride, padding and dilation of {@link conv2d} (each a number or [height, width]). */
+/** Stride, padding and dilation of {@link conv2d} (each a number or [height, width]), and a fused activation. */
 export interface Conv2dOptions {
   stride?: Pair;
   padding?: Pair;
   dilation?: Pair;
+  /**
+   * `'relu'` applies ReLU to the output inside the convolution (each image's output while
+   * it is in cache) and masks the gradient there, saving relu's own pass over memory in
+   * each direction; the result equals `relu(conv2d(...))` exactly. Default: none.
+   */
+  activation?: 'relu';
 }
 
 /** Expands a {@link Pair}, checking each entry is an integer ≥ min. */
@@ -49,6 +55,9 @@ function scratch(which: 'cols' | 'dcols', size: number): Float32Array {
  * multiplied by the weight matrix with the packed GEMM; the backward pass does the same
  * for the weight gradient and folds the input gradient back with col2im. With the wasm
  * kernels the whole batch runs in WebAssembly memory: copied in once, copied out once.
+ *
+ * @example
+ * const y = conv2d(x, w, b, { padding: 2, activation: 'relu' }); // = relu(conv2d(x, w, b, { padding: 2 }))
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   assertNCHW('conv2d', x);
@@ -62,6 +71,10 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const [strideH, strideW] = pair('conv2d', 'stride', options.stride ?? 1, 1);
   const [padH, padW] = pair('conv2d', 'padding', options.padding ?? 0, 0);
   const [dilationH, dilationW] = pair('conv2d', 'dilation', options.dilation ?? 1, 1);
+  const fuseRelu = options.activation === 'relu';
+  if (options.activation !== undefined && !fuseRelu) {
+    throw new ValueError(`conv2d: activation must be 'relu' or omitted, got ${JSON.stringify(options.activation)}`);
+  }
   const OH = Math.floor((H + 2 * padH - dilationH * (KH - 1) - 1) / strideH) + 1;
   const OW = Math.floor((W + 2 * padW - dilationW * (KW - 1) - 1) / strideW) + 1;
   if (OH <= 0 || OW <= 0) {
@@ -72,7 +85,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const ohw = OH * OW;
   const out = new Float32Array(N * OC * ohw);
   const wasm = wasmKernels();
-  if (wasm !== null) wasmConv2dForward(wasm, x.data, weight.data, bias ? bias.data : null, g, N, OC, out);
+  if (wasm !== null) wasmConv2dForward(wasm, x.data, weight.data, bias ? bias.data : null, g, N, OC, out, fuseRelu);
   else {
     const cols = scratch('cols', ckk * ohw);
     for (let n = 0; n < N; n++) {
@@ -81,12 +94,34 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
       if (bias) for (let c = 0; c < OC; c++) out.fill(bias.data[c], o + c * ohw, o + (c + 1) * ohw);
       gemm({ transA: false, transB: false, M: OC, N: ohw, K: ckk, A: weight.data, B: cols, C: out, cOffset: o, accumulate: !!bias });
     }
+    if (fuseRelu) {
+      for (let i = 0; i < out.length; i++) {
+        const v = out[i];
+        out[i] = v > 0 || v !== v ? v : 0; // relu's rule: NaN propagates
+      }
+    }
   }
   const parents = bias ? [x, weight, bias] : [x, weight];
-  return fromOp('conv2d', out, [N, OC, OH, OW], parents, (res) => () => {
-    const gout = res.grad as Float32Array;
-    if (bias && bias.requiresGrad) {
-      const gb = gradOf(bias);
+  return fromOp(fuseRelu ? 'conv2d+relu' : 'conv2d', out, [N, OC, OH, OW], parents, (res) => () => {
+    const wasmB = wasmKernels();
+    const needB = bias !== null && bias !== undefined && bias.requiresGrad;
+    const needW = weight.requiresGrad;
+    const needX = x.requiresGrad;
+    if (!needB && !needW && !needX) return;
+    if (wasmB !== null) {
+      const gb = needB ? gradOf(bias as Tensor) : null;
+      const gw = needW ? gradOf(weight) : null;
+      const gx = needX ? gradOf(x) : null;
+      return wasmConv2dBackward(wasmB, x.data, weight.data, res.grad as Float32Array, fuseRelu ? out : null, g, N, OC, gb, gw, gx);
+    }
+    let gout = res.grad as Float32Array;
+    if (fuseRelu) {
+      const masked = new Float32Array(gout.length);
+      for (let i = 0; i < gout.length; i++) if (out[i] > 0) masked[i] = 0 + gout[i]; // relu's backward into zeros
+      gout = masked;
+    }
+    if (needB) {
+      const gb = gradOf(bias as Tensor);
       const o4 = ohw & ~3;
       for (let n = 0; n < N; n++) {
         for (let c = 0; c < OC; c++) {
@@ -104,13 +139,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
         }
       }
     }
-    const needW = weight.requiresGrad;
-    const needX = x.requiresGrad;
     if (!needW && !needX) return;
     const gw = needW ? gradOf(weight) : null;
     const gx = needX ? gradOf(x) : null;
-    const wasmB = wasmKernels();
-    if (wasmB !== null) return wasmConv2dBackward(wasmB, x.data, weight.data, gout, g, N, OC, gw, gx);
     const colsB = scratch('cols', ckk * ohw);
     const dcols = scratch('dcols', ckk * ohw);
     for (let n = 0; n < N; n++) {

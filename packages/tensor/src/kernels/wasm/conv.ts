@@ -2,10 +2,10 @@ import type { ConvGeometry } from '../im2col';
 import { split } from './gemm';
 import { type WasmKernels, gemmWorkOf, getThreads, kernelPool, layout } from './runtime';
 
-/** Writes the 13 geometry integers assembly/conv.ts reads, at float index `at`. */
-function writeGeometry(heap: Float32Array, at: number, g: ConvGeometry): number {
-  const ints = new Int32Array(heap.buffer, at * 4, 13);
-  ints.set([g.C, g.H, g.W, g.KH, g.KW, g.OH, g.OW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW]);
+/** Writes the 14 integers assembly/conv.ts reads (the geometry, then 1 for a fused ReLU), at float index `at`. */
+function writeGeometry(heap: Float32Array, at: number, g: ConvGeometry, relu = false): number {
+  const ints = new Int32Array(heap.buffer, at * 4, 14);
+  ints.set([g.C, g.H, g.W, g.KH, g.KW, g.OH, g.OW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, relu ? 1 : 0]);
   return at * 4;
 }
 
@@ -51,14 +51,15 @@ function run(k: WasmKernels, op: 'convForward' | 'convWeightGrad' | 'convInputGr
 /**
  * @internal conv2d's forward pass on the wasm kernels: the whole batch is copied in once,
  * each image is unfolded (im2col) and multiplied by the weight matrix in wasm memory (images
- * split across the pool's threads, if any), and the result [N, OC, OH·OW] is copied out.
+ * split across the pool's threads, if any), a fused ReLU applied while the image's output is
+ * in cache, and the result [N, OC, OH·OW] is copied out.
  */
-export function wasmConv2dForward(k: WasmKernels, x: Float32Array, weight: Float32Array, bias: Float32Array | null, g: ConvGeometry, N: number, OC: number, out: Float32Array): void {
+export function wasmConv2dForward(k: WasmKernels, x: Float32Array, weight: Float32Array, bias: Float32Array | null, g: ConvGeometry, N: number, OC: number, out: Float32Array, relu: boolean): void {
   const T = getThreads();
   const ohw = g.OH * g.OW;
   const { at, heap } = layout(k, [16, x.length, weight.length, OC, N * OC * ohw, ...Array<number>(T).fill(scratchFloats(g, OC))]);
   const [gI, xI, wI, bI, outI] = at;
-  const geo = writeGeometry(heap, gI, g);
+  const geo = writeGeometry(heap, gI, g, relu);
   heap.set(x, xI);
   heap.set(weight, wI);
   if (bias) heap.set(bias, bI);
@@ -68,28 +69,42 @@ export function wasmConv2dForward(k: WasmKernels, x: Float32Array, weight: Float
 }
 
 /**
- * @internal conv2d's backward pass on the wasm kernels: accumulates dW += Σₙ dOut[n]·colsₙᵀ
- * into `gw` (columns of dW split across threads) and dX += col2im(Wᵀ·dOut[n]) into `gx`
- * (images split across threads); either may be null when not needed.
+ * @internal conv2d's backward pass on the wasm kernels. With a fused ReLU (`y`, the forward
+ * output, given) dOut is first masked where y ≤ 0. Then accumulates the bias gradient into
+ * `gb`, dW += Σₙ dOut[n]·colsₙᵀ into `gw` (columns of dW split across threads) and
+ * dX += col2im(Wᵀ·dOut[n]) into `gx` (images split across threads); each may be null when
+ * not needed.
  */
 export function wasmConv2dBackward(
   k: WasmKernels,
   x: Float32Array,
   weight: Float32Array,
   gout: Float32Array,
+  y: Float32Array | null,
   g: ConvGeometry,
   N: number,
   OC: number,
+  gb: Float32Array | null,
   gw: Float32Array | null,
   gx: Float32Array | null,
 ): void {
   const T = getThreads();
   const ckk = g.C * g.KH * g.KW;
-  const { at, heap } = layout(k, [16, gw ? x.length : 0, weight.length, gout.length, gw ? gw.length : 0, gx ? gx.length : 0, ...Array<number>(T).fill(scratchFloats(g, OC))]);
-  const [gI, xI, wI, goutI, gwI, gxI] = at;
-  const scratch = Array.from({ length: T }, (_, t) => at[6 + t] * 4);
+  const sizes = [16, gw ? x.length : 0, weight.length, gout.length, gw ? gw.length : 0, gx ? gx.length : 0, y ? y.length : 0, gb ? gb.length : 0];
+  const { at, heap } = layout(k, [...sizes, ...Array<number>(T).fill(scratchFloats(g, OC))]);
+  const [gI, xI, wI, goutI, gwI, gxI, yI, gbI] = at;
+  const scratch = Array.from({ length: T }, (_, t) => at[sizes.length + t] * 4);
   const geo = writeGeometry(heap, gI, g);
   heap.set(gout, goutI);
+  if (y) {
+    heap.set(y, yI);
+    k.reluMask(yI * 4, goutI * 4, gout.length);
+  }
+  if (gb) {
+    heap.set(gb, gbI);
+    k.channelSums(goutI * 4, N, OC, g.OH * g.OW, gbI * 4);
+    gb.set(heap.subarray(gbI, gbI + gb.length));
+  }
   if (gw) {
     heap.set(x, xI);
     heap.set(gw, gwI);

@@ -17,6 +17,8 @@ export interface WasmKernels {
   convInputGrad(g: number, w: number, gout: number, gx: number, OC: number, n0: number, n1: number, dcols: number, work: number): void;
   relu(x: number, y: number, n: number): void;
   reluBackward(y: number, g: number, ga: number, n: number): void;
+  reluMask(y: number, g: number, n: number): void;
+  channelSums(g: number, N: number, C: number, hw: number, out: number): void;
   maxPool2x2(x: number, planes: number, H: number, W: number, y: number, arg: number, base: number): void;
   scatterAdd(g: number, arg: number, n: number, gx: number, base: number): void;
   adamStep(p: number, g: number, m: number, v: number, vmax: number, n: number, b1: number, b2: number, c1: number, c2: number, eps: number, wd: number, stepSize: number, bc2: number, shrink: number, flags: number): void;

@@ -1,0 +1,74 @@
+import { Rng, Tensor, ValueError, crossEntropy, relu } from '@trainkit/tensor';
+import { describe, expect, test } from 'vitest';
+import { mnistCnn } from '../models';
+import type { Module } from '../module';
+import { Conv2d } from './conv2d';
+import { Sequential } from './sequential';
+import { ReLU } from './simple';
+
+function images(seed: number, n: number): Tensor {
+  const r = new Rng(seed);
+  return new Tensor(r.fillNormal(new Float32Array(n * 784)), [n, 1, 28, 28]);
+}
+
+/** Output and every parameter gradient after one forward/backward of the model. */
+function pass(model: Module, x: Tensor): { out: Tensor; grads: Float32Array[] } {
+  for (const p of model.parameters()) p.zeroGrad();
+  const out = model.call(x);
+  crossEntropy(out, Int32Array.from({ length: x.shape[0] }, (_, i) => i % 10)).backward();
+  return { out, grads: model.parameters().map((p) => (p.grad as Float32Array).slice()) };
+}
+
+describe('Conv2d → ReLU fusion in Sequential', () => {
+  test('the reference CNN gives the same output and gradients fused as run module by module', () => {
+    const fused = mnistCnn({ rng: new Rng(3) });
+    const separate = mnistCnn({ rng: new Rng(3) });
+    // a forward hook that changes nothing turns the fusion off for its module
+    for (const name of ['relu1', 'relu2']) (separate as Sequential).at(name).registerForwardHook(() => undefined);
+    const ops: string[] = [];
+    for (const m of [fused, separate]) (m as Sequential).at('pool1').registerForwardHook((_m, input) => void ops.push(input.op));
+    const x = images(1, 6);
+    const a = pass(fused, x);
+    const b = pass(separate, x);
+    expect(ops).toEqual(['conv2d+relu', 'relu']);
+    expect(Array.from(a.out.data)).toEqual(Array.from(b.out.data));
+    a.grads.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(b.grads[i])));
+  });
+
+  test('a hook on the convolution sees its own output, before the ReLU', () => {
+    const model = new Sequential({ conv: new Conv2d(1, 4, 3, { rng: new Rng(0) }), relu: new ReLU() });
+    let seen: Tensor | null = null;
+    model.at('conv').registerForwardHook((_m, _x, y) => void (seen = y));
+    const out = model.call(images(2, 2));
+    expect((seen as Tensor | null)?.data.some((v) => v < 0)).toBe(true);
+    expect(out.data.every((v) => v >= 0)).toBe(true);
+  });
+
+  test('a subclass of Conv2d (its forward may differ) is not fused', () => {
+    class Doubled extends Conv2d {
+      override forward(x: Tensor): Tensor {
+        const y = super.forward(x);
+        return new Tensor(y.data.map((v) => 2 * v), y.shape);
+      }
+    }
+    const conv = new Doubled(1, 2, 3, { rng: new Rng(0) });
+    const x = images(3, 1);
+    const expected = relu(conv.call(x)).data;
+    expect(Array.from(new Sequential(conv, new ReLU()).call(x).data)).toEqual(Array.from(expected));
+  });
+});
+
+describe("Conv2d's activation option", () => {
+  test("activation: 'relu' equals Conv2d then ReLU, and shows in the module's description", () => {
+    const withAct = new Conv2d(1, 3, 5, { padding: 2, activation: 'relu', rng: new Rng(4) });
+    const plain = new Conv2d(1, 3, 5, { padding: 2, rng: new Rng(4) });
+    const x = images(5, 2);
+    expect(Array.from(withAct.call(x).data)).toEqual(Array.from(relu(plain.call(x)).data));
+    expect(withAct.toString()).toContain('activation=relu');
+  });
+
+  test('an unknown activation is a ValueError at construction', () => {
+    expect(() => new Conv2d(1, 1, 3, { activation: 'tanh' as never })).toThrow(ValueError);
+    expect(() => new Conv2d(1, 1, 3, { activation: 'tanh' as never })).toThrow(`Conv2d: activation must be 'relu' or omitted, got "tanh"`);
+  });
+});
