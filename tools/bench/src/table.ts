@@ -96,6 +96,8 @@ export function markdown(results: Results, checks: Target[]): string {
     `|---|---|${cols.map(() => '---|').join('')}`,
     ...results.rows.map((r) => `| ${r.name} | ${r.unit} | ${cols.map((c) => cellText(r, c.key)).join(' | ')} |`),
     '',
+    'The augmentation rows run the same JavaScript in every trainkit column (no kernel or thread setting applies to them), so their differences there are run-to-run noise. The optimizer steps run on one thread in both trainkit columns (the pool splits convolutions and matrix products).',
+    '',
   ];
   const missing = results.columns.filter((c) => c.unavailable !== null);
   if (missing.length) lines.push(...missing.map((c) => `- ${c.label}: ${c.unavailable}`), '');
