@@ -4,4 +4,4 @@
  * products across cores with results identical to one thread.
  * @packageDocumentation
  */
-export { startThreadPool, stopThreadPool } from './kernels/wasm/threadPool';
+export { startThreadPool, stopThreadPool } from './kernels/wasm/nodePool';

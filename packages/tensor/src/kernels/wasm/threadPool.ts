@@ -1,5 +1,3 @@
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { wasmSharedModuleBase64 } from './moduleShared.generated';
 import { type KernelPool, type PoolOp, type WasmKernels, gemmWorkOf, installPool, wasmKernels } from './runtime';
 
@@ -23,45 +21,64 @@ const THREAD = 32; // per thread: scratch pointer, packing-area pointer
 const CHUNK = THREAD + 2 * MAX_THREADS; // per chunk: claim flag (0 free, 1 taken), lo, hi
 const CTRL_WORDS = CHUNK + 3 * MAX_CHUNKS;
 
+/** What each pool thread receives: the shared module and memory, its id and the control block. */
+export interface PoolThreadData {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  id: number;
+  ctrlByte: number;
+  words: number;
+  ops: readonly PoolOp[];
+}
+
 /**
- * The worker's whole program, CommonJS (execArgv [] keeps a parent's --input-type=module
- * out): on each new task, claim free chunks one by one, run each, count it down. Any thread
- * may run any chunk (the caller works through them too), so a worker that gets no core for
- * a while, on a busy machine, delays the task by at most the one chunk it holds. A chunk is
- * read only after it was claimed: the caller writes the task before it frees the chunks.
+ * A pool thread's whole program, as source shared by the Node and the browser workers:
+ * `poolThread(data, ready)` instantiates the kernels on the shared memory, then on each new
+ * task claims free chunks one by one, runs each and counts it down. Any thread may run any
+ * chunk (the caller works through them too), so a worker that gets no core for a while, on
+ * a busy machine, delays the task by at most the one chunk it holds. A chunk is read only
+ * after it was claimed: the caller writes the task before it frees the chunks.
  */
-const WORKER_SOURCE = `
-const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, id, ctrlByte, words, ops } = workerData;
-const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const ctrl = new Int32Array(memory.buffer, ctrlByte, words);
-// read the sequence number before announcing readiness: a task posted right after 'ready'
-// must look like a change, or this thread would sleep through it
-let seen = Atomics.load(ctrl, ${SEQ});
-parentPort.postMessage('ready');
-for (;;) {
-  Atomics.wait(ctrl, ${SEQ}, seen);
-  seen = Atomics.load(ctrl, ${SEQ});
-  if (Atomics.load(ctrl, ${STOP}) === 1) break;
-  for (let c = 0; c < ${MAX_CHUNKS}; c++) {
-    const at = ${CHUNK} + 3 * c;
-    if (Atomics.compareExchange(ctrl, at, 0, 1) !== 0) continue;
-    const args = Array.from(ctrl.subarray(${ARGS}, ${ARGS} + ctrl[${NARGS}]));
-    args[ctrl[${RANGE_AT}]] = ctrl[at + 1];
-    args[ctrl[${RANGE_AT}] + 1] = ctrl[at + 2];
-    if (ctrl[${SCRATCH_AT}] >= 0) args[ctrl[${SCRATCH_AT}]] = ctrl[${THREAD} + 2 * id];
-    args[ctrl[${WORK_AT}]] = ctrl[${THREAD} + 2 * id + 1];
-    try {
-      k[ops[ctrl[${OP}] - 1]](...args);
-    } catch (err) {
-      Atomics.add(ctrl, ${FAILED}, 1);
+export const POOL_THREAD_SOURCE = `
+function poolThread({ module, memory, id, ctrlByte, words, ops }, ready) {
+  const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const ctrl = new Int32Array(memory.buffer, ctrlByte, words);
+  // read the sequence number before announcing readiness: a task posted right after 'ready'
+  // must look like a change, or this thread would sleep through it
+  let seen = Atomics.load(ctrl, ${SEQ});
+  ready();
+  for (;;) {
+    Atomics.wait(ctrl, ${SEQ}, seen);
+    seen = Atomics.load(ctrl, ${SEQ});
+    if (Atomics.load(ctrl, ${STOP}) === 1) break;
+    for (let c = 0; c < ${MAX_CHUNKS}; c++) {
+      const at = ${CHUNK} + 3 * c;
+      if (Atomics.compareExchange(ctrl, at, 0, 1) !== 0) continue;
+      const args = Array.from(ctrl.subarray(${ARGS}, ${ARGS} + ctrl[${NARGS}]));
+      args[ctrl[${RANGE_AT}]] = ctrl[at + 1];
+      args[ctrl[${RANGE_AT}] + 1] = ctrl[at + 2];
+      if (ctrl[${SCRATCH_AT}] >= 0) args[ctrl[${SCRATCH_AT}]] = ctrl[${THREAD} + 2 * id];
+      args[ctrl[${WORK_AT}]] = ctrl[${THREAD} + 2 * id + 1];
+      try {
+        k[ops[ctrl[${OP}] - 1]](...args);
+      } catch (err) {
+        Atomics.add(ctrl, ${FAILED}, 1);
+      }
+      if (Atomics.sub(ctrl, ${PENDING}, 1) === 1) Atomics.notify(ctrl, ${PENDING});
     }
-    if (Atomics.sub(ctrl, ${PENDING}, 1) === 1) Atomics.notify(ctrl, ${PENDING});
   }
 }
 `;
 
-let active: { workers: Worker[]; ctrl: Int32Array } | null = null;
+/** A started worker, as the pool needs it: something it can end. */
+export interface PoolWorker {
+  terminate(): unknown;
+}
+
+/** Starts one pool thread running `poolThread(data, ready)`; resolves once it called `ready`. */
+export type SpawnPoolThread = (data: PoolThreadData) => Promise<PoolWorker>;
+
+let active: { workers: PoolWorker[]; ctrl: Int32Array } | null = null;
 
 function moduleBytes(): Uint8Array {
   const text = atob(wasmSharedModuleBase64);
@@ -71,38 +88,22 @@ function moduleBytes(): Uint8Array {
 }
 
 /**
- * Starts a pool of `threads` threads (the calling thread plus `threads − 1` workers) that
- * split convolutions and large matrix products between them. Results are bit-identical to
- * one thread: each output value is computed by one thread, in the single-threaded order.
- * Opt-in and Node-only (worker_threads); the kernels must be the wasm ones.
- *
- * @param threads total threads, default `os.availableParallelism()` (2 to 16)
- * @example
- * import { startThreadPool } from '@trainkit/tensor/node';
- * await startThreadPool(2);
+ * @internal Starts a pool of `threads` threads (the caller plus `threads − 1` workers made by
+ * `spawn`) on a fresh shared memory and installs it. `where` prefixes error messages.
  */
-export async function startThreadPool(threads: number = availableParallelism()): Promise<number> {
+export async function startPool(threads: number, spawn: SpawnPoolThread, where: string): Promise<number> {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
-    throw new RangeError(`startThreadPool: threads must be an integer in [1, ${MAX_THREADS}], got ${threads}`);
+    throw new RangeError(`${where}: threads must be an integer in [1, ${MAX_THREADS}], got ${threads}`);
   }
-  await stopThreadPool();
+  await stopPool();
   if (threads === 1) return 1;
-  if (wasmKernels() === null) throw new Error('startThreadPool: the thread pool runs the wasm kernels; they are not in use (setKernelBackend)');
+  if (wasmKernels() === null) throw new Error(`${where}: the thread pool runs the wasm kernels; they are not in use (setKernelBackend)`);
   const module = new WebAssembly.Module(moduleBytes() as BufferSource);
   const memory = new WebAssembly.Memory({ initial: 2, maximum: 32768, shared: true });
   const main = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as WasmKernels;
   const ctrl = new Int32Array(memory.buffer, CTRL_BYTE, CTRL_WORDS);
   for (let c = 0; c < MAX_CHUNKS; c++) ctrl[CHUNK + 3 * c] = 1; // nothing to claim yet
-  const workers = await Promise.all(
-    Array.from({ length: threads - 1 }, (_, i) => {
-      const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { module, memory, id: i + 1, ctrlByte: CTRL_BYTE, words: CTRL_WORDS, ops: OPS } });
-      w.unref();
-      return new Promise<Worker>((resolve, reject) => {
-        w.once('message', () => resolve(w));
-        w.once('error', reject);
-      });
-    }),
-  );
+  const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => spawn({ module, memory, id: i + 1, ctrlByte: CTRL_BYTE, words: CTRL_WORDS, ops: OPS })));
   const pool: KernelPool = {
     threads,
     run(task) {
@@ -157,8 +158,8 @@ export async function startThreadPool(threads: number = availableParallelism()):
   return threads;
 }
 
-/** Stops the pool started by {@link startThreadPool}; the kernels go back to one thread. */
-export async function stopThreadPool(): Promise<void> {
+/** @internal Stops the installed pool, if any; the kernels go back to one thread. */
+export async function stopPool(): Promise<void> {
   if (active === null) return;
   const { workers, ctrl } = active;
   active = null;
