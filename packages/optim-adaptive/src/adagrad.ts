@@ -1,4 +1,5 @@
 import { type GradientTransform, defineOptimizer } from '@trainkit/core';
+import { adagradStepKernel } from '@trainkit/tensor';
 
 const f = Math.fround;
 
@@ -30,6 +31,7 @@ export const adagrad = defineOptimizer({
   name: 'optim-adaptive/adagrad',
   defaults: { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10 },
   slots: ['sum'],
+  resident: true,
   validate,
   update({ value, grad, slots, hyper, step }) {
     const sum = slots.sum;
@@ -37,6 +39,8 @@ export const adagrad = defineOptimizer({
     const clr = f(-(hyper.lr / (1 + (step - 1) * hyper.lrDecay)));
     const wd = f(hyper.weightDecay);
     const eps = f(hyper.eps);
+    // the same arithmetic as the loop below, fused on the WebAssembly SIMD kernel when available
+    if (adagradStepKernel(value, grad, sum, { clr, weightDecay: wd, eps })) return;
     for (let i = 0; i < value.length; i++) {
       const p = value[i];
       const g = wd === 0 ? grad[i] : f(grad[i] + wd * p);

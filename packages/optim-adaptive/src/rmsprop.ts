@@ -1,4 +1,5 @@
 import { type GradientTransform, defineOptimizer } from '@trainkit/core';
+import { rmspropStepKernel } from '@trainkit/tensor';
 
 const f = Math.fround;
 
@@ -34,6 +35,7 @@ export const rmsprop = defineOptimizer<RmspropHyper>({
   name: 'optim-adaptive/rmsprop',
   defaults: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false },
   slots: ['squareAvg', 'gradAvg', 'momentumBuffer'],
+  resident: true,
   validate,
   update({ value, grad, slots, hyper }) {
     const { squareAvg, gradAvg, momentumBuffer } = slots;
@@ -43,6 +45,9 @@ export const rmsprop = defineOptimizer<RmspropHyper>({
     const wd = f(hyper.weightDecay);
     const mu = f(hyper.momentum);
     const lr = f(-hyper.lr);
+    // the same arithmetic as the loop below, fused on the WebAssembly SIMD kernel when available
+    const scalars = { alpha: a, oneMinusAlpha: c, eps, weightDecay: wd, momentum: mu, negLr: lr, centered: hyper.centered };
+    if (rmspropStepKernel(value, grad, squareAvg, hyper.centered ? gradAvg : null, mu > 0 ? momentumBuffer : null, scalars)) return;
     for (let i = 0; i < value.length; i++) {
       const p = value[i];
       const g = wd === 0 ? grad[i] : f(grad[i] + wd * p);

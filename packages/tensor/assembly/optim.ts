@@ -153,3 +153,98 @@ export function firstNonFinite(x: usize, n: i32): i32 {
   }
   return -1;
 }
+
+/**
+ * One AdaGrad update of n parameters in place (torch.optim.Adagrad arithmetic):
+ * g' = g + wd·p; sum ← sum + g'·g' (one fused multiply-add, as addcmul_);
+ * p ← p + (clr·g') / (√sum + eps), where clr = −lr / (1 + (t − 1)·lrDecay).
+ */
+export function adagradStep(p: usize, g: usize, sum: usize, n: i32, clr: f32, wd: f32, eps: f32): void {
+  const clrv = f32x4.splat(clr), epsv = f32x4.splat(eps), wdd = f64x2.splat(<f64>wd);
+  const decay = wd != 0;
+  const n4 = n & ~3;
+  const end = <usize>n4 << 2;
+  for (let off: usize = 0; off < end; off += 16) {
+    const pv = v128.load(p + off);
+    let gv = v128.load(g + off);
+    if (decay) gv = addMul(gv, pv, wdd);
+    const s = addMulV(v128.load(sum + off), gv, gv);
+    v128.store(sum + off, s);
+    v128.store(p + off, f32x4.add(pv, f32x4.div(f32x4.mul(clrv, gv), f32x4.add(f32x4.sqrt(s), epsv))));
+  }
+  for (let i = n4; i < n; i++) {
+    const o = <usize>i << 2;
+    const pi = load<f32>(p + o);
+    let gi = load<f32>(g + o);
+    if (decay) gi = addMul1(gi, pi, <f64>wd);
+    const s = <f32>(<f64>load<f32>(sum + o) + <f64>gi * <f64>gi);
+    store<f32>(sum + o, s);
+    store<f32>(p + o, pi + (clr * gi) / (sqrt<f32>(s) + eps));
+  }
+}
+
+/** Flags for {@link rmspropStep}. */
+const CENTERED = 1;
+const MOMENTUM = 2;
+
+/**
+ * One RMSProp update of n parameters in place (torch.optim.RMSprop arithmetic):
+ * g' = g + wd·p; sq ← α·sq + ((1−α)·g')·g' (fused, as addcmul_); centered: ḡ ← α·ḡ + (1−α)·g'
+ * (fused, as lerp) and avg = √(sq − ḡ²) + eps (the subtraction fused, as addcmul_ with −1),
+ * else avg = √sq + eps; with momentum buf ← μ·buf + g'/avg and p ← p − lr·buf (fused),
+ * else p ← p + (−lr·g') / avg.
+ */
+export function rmspropStep(p: usize, g: usize, sq: usize, ga: usize, buf: usize, n: i32, alpha: f32, c: f32, eps: f32, wd: f32, mu: f32, negLr: f32, flags: i32): void {
+  const centered = (flags & CENTERED) != 0;
+  const momentum = (flags & MOMENTUM) != 0;
+  const av = f32x4.splat(alpha), cv = f32x4.splat(c), epsv = f32x4.splat(eps), muv = f32x4.splat(mu), lrv = f32x4.splat(negLr);
+  const wdd = f64x2.splat(<f64>wd), cd = f64x2.splat(<f64>c), lrd = f64x2.splat(<f64>negLr);
+  const decay = wd != 0;
+  const n4 = n & ~3;
+  const end = <usize>n4 << 2;
+  for (let off: usize = 0; off < end; off += 16) {
+    const pv = v128.load(p + off);
+    let gv = v128.load(g + off);
+    if (decay) gv = addMul(gv, pv, wdd);
+    const s = addMulV(f32x4.mul(v128.load(sq + off), av), f32x4.mul(cv, gv), gv);
+    v128.store(sq + off, s);
+    let avg: v128;
+    if (centered) {
+      const m = addMul(f32x4.mul(v128.load(ga + off), av), gv, cd);
+      v128.store(ga + off, m);
+      avg = f32x4.add(f32x4.sqrt(addMulV(s, m, f32x4.neg(m))), epsv);
+    } else {
+      avg = f32x4.add(f32x4.sqrt(s), epsv);
+    }
+    if (momentum) {
+      const b = f32x4.add(f32x4.mul(v128.load(buf + off), muv), f32x4.div(gv, avg));
+      v128.store(buf + off, b);
+      v128.store(p + off, addMul(pv, b, lrd));
+    } else {
+      v128.store(p + off, f32x4.add(pv, f32x4.div(f32x4.mul(lrv, gv), avg)));
+    }
+  }
+  for (let i = n4; i < n; i++) {
+    const o = <usize>i << 2;
+    const pi = load<f32>(p + o);
+    let gi = load<f32>(g + o);
+    if (decay) gi = addMul1(gi, pi, <f64>wd);
+    const s = <f32>(<f64>(load<f32>(sq + o) * alpha) + <f64>(c * gi) * <f64>gi);
+    store<f32>(sq + o, s);
+    let avg: f32;
+    if (centered) {
+      const m = addMul1(load<f32>(ga + o) * alpha, gi, <f64>c);
+      store<f32>(ga + o, m);
+      avg = sqrt<f32>(<f32>(<f64>s - <f64>m * <f64>m)) + eps;
+    } else {
+      avg = sqrt<f32>(s) + eps;
+    }
+    if (momentum) {
+      const b = load<f32>(buf + o) * mu + gi / avg;
+      store<f32>(buf + o, b);
+      store<f32>(p + o, addMul1(pi, b, <f64>negLr));
+    } else {
+      store<f32>(p + o, pi + (negLr * gi) / avg);
+    }
+  }
+}

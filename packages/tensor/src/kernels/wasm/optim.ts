@@ -16,6 +16,35 @@ function kernelFor(n: number): WasmKernels | null {
   return k !== null && (n >= MIN_SIZE || wasmForced()) ? k : null;
 }
 
+/**
+ * Runs a fused in-place update on `arrays` — the parameter, its gradient (only read), then the
+ * optimizer's slots (null: unused) — and returns true; false, changing nothing, when the wasm
+ * kernels are not in use. Resident arrays are updated where they are; others are streamed
+ * through wasm memory in cache-sized chunks. `run` gets the kernels, a byte pointer per array
+ * (0 for null) and the count.
+ */
+function fusedUpdate(arrays: ReadonlyArray<Float32Array | null>, run: (k: WasmKernels, ptrs: readonly number[], n: number) => void): boolean {
+  const value = arrays[0] as Float32Array;
+  const n = value.length;
+  const r = residentKernels(value, ...arrays.slice(1));
+  if (r !== null) {
+    run(r, arrays.map((a) => a?.byteOffset ?? 0), n);
+    return true;
+  }
+  const k = kernelFor(n);
+  if (k === null) return false;
+  const chunk = Math.min(CHUNK, n);
+  const { at, heap } = layout(k, arrays.map((a) => (a ? chunk : 0)));
+  const ptrs = at.map((idx, j) => (arrays[j] ? idx * 4 : 0));
+  for (let i = 0; i < n; i += chunk) {
+    const len = Math.min(chunk, n - i);
+    arrays.forEach((a, j) => a && heap.set(a.subarray(i, i + len), at[j]));
+    run(k, ptrs, len);
+    arrays.forEach((a, j) => j !== 1 && a?.set(heap.subarray(at[j], at[j] + len), i));
+  }
+  return true;
+}
+
 /** Scalars of one Adam update, already rounded to float32 where torch.optim rounds them. */
 export interface AdamStepScalars {
   beta1: number;
@@ -51,33 +80,10 @@ export interface AdamStepScalars {
  * if (!adamStepKernel(p, g, m, v, null, scalars)) adamStepJs(p, g, m, v, scalars);
  */
 export function adamStepKernel(value: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, vmax: Float32Array | null, s: AdamStepScalars): boolean {
-  const n = value.length;
   const flags = (s.weightDecay !== 0 ? 1 : 0) | (vmax ? 2 : 0) | (s.shrink !== 1 ? 4 : 0);
-  const r = residentKernels(value, grad, m, v, vmax);
-  if (r !== null) {
-    r.adamStep(value.byteOffset, grad.byteOffset, m.byteOffset, v.byteOffset, vmax?.byteOffset ?? 0, n, s.beta1, s.beta2, s.oneMinusBeta1, s.oneMinusBeta2, s.eps, s.weightDecay, s.stepSize, s.biasCorrection2, s.shrink, flags);
-    return true;
-  }
-  const k = kernelFor(n);
-  if (k === null) return false;
-  const chunk = Math.min(CHUNK, n);
-  const { at, heap } = layout(k, [chunk, chunk, chunk, chunk, vmax ? chunk : 0]);
-  const [pI, gI, mI, vI, xI] = at;
-  for (let i = 0; i < n; i += chunk) {
-    const len = Math.min(chunk, n - i);
-    const end = i + len;
-    heap.set(value.subarray(i, end), pI);
-    heap.set(grad.subarray(i, end), gI);
-    heap.set(m.subarray(i, end), mI);
-    heap.set(v.subarray(i, end), vI);
-    if (vmax) heap.set(vmax.subarray(i, end), xI);
-    k.adamStep(pI * 4, gI * 4, mI * 4, vI * 4, xI * 4, len, s.beta1, s.beta2, s.oneMinusBeta1, s.oneMinusBeta2, s.eps, s.weightDecay, s.stepSize, s.biasCorrection2, s.shrink, flags);
-    value.set(heap.subarray(pI, pI + len), i);
-    m.set(heap.subarray(mI, mI + len), i);
-    v.set(heap.subarray(vI, vI + len), i);
-    if (vmax) vmax.set(heap.subarray(xI, xI + len), i);
-  }
-  return true;
+  return fusedUpdate([value, grad, m, v, vmax], (k, [p, g, mp, vp, xp], n) =>
+    k.adamStep(p, g, mp, vp, xp, n, s.beta1, s.beta2, s.oneMinusBeta1, s.oneMinusBeta2, s.eps, s.weightDecay, s.stepSize, s.biasCorrection2, s.shrink, flags),
+  );
 }
 
 /** Scalars of one SGD-with-momentum update, already rounded to float32. */
@@ -106,28 +112,73 @@ export interface MomentumStepScalars {
  * if (!momentumStepKernel(p, g, buf, scalars)) momentumStepJs(p, g, buf, scalars);
  */
 export function momentumStepKernel(value: Float32Array, grad: Float32Array, buf: Float32Array, s: MomentumStepScalars): boolean {
-  const n = value.length;
-  const r = residentKernels(value, grad, buf);
-  if (r !== null) {
-    r.momentumStep(value.byteOffset, grad.byteOffset, buf.byteOffset, n, s.alpha, s.momentum, s.keep, s.weightDecay, +s.first, +s.nesterov);
-    return true;
-  }
-  const k = kernelFor(n);
-  if (k === null) return false;
-  const chunk = Math.min(CHUNK, n);
-  const { at, heap } = layout(k, [chunk, chunk, chunk]);
-  const [pI, gI, bI] = at;
-  for (let i = 0; i < n; i += chunk) {
-    const len = Math.min(chunk, n - i);
-    const end = i + len;
-    heap.set(value.subarray(i, end), pI);
-    heap.set(grad.subarray(i, end), gI);
-    if (!s.first) heap.set(buf.subarray(i, end), bI);
-    k.momentumStep(pI * 4, gI * 4, bI * 4, len, s.alpha, s.momentum, s.keep, s.weightDecay, +s.first, +s.nesterov);
-    value.set(heap.subarray(pI, pI + len), i);
-    buf.set(heap.subarray(bI, bI + len), i);
-  }
-  return true;
+  return fusedUpdate([value, grad, buf], (k, [p, g, b], n) => k.momentumStep(p, g, b, n, s.alpha, s.momentum, s.keep, s.weightDecay, +s.first, +s.nesterov));
+}
+
+/** Scalars of one AdaGrad update, already rounded to float32. */
+export interface AdagradStepScalars {
+  /** −lr / (1 + (t − 1)·lrDecay) */
+  clr: number;
+  weightDecay: number;
+  eps: number;
+}
+
+/**
+ * One fused AdaGrad (torch.optim.Adagrad) update in place on the WebAssembly SIMD kernel,
+ * bit-identical to @trainkit/optim-adaptive's JS loop. Returns false, changing nothing, when
+ * the wasm kernels are not in use.
+ *
+ * @param value the parameter, updated in place
+ * @param grad its gradient
+ * @param sum the squared-gradient accumulator, updated in place
+ * @param s the update's scalars
+ * @example
+ * if (!adagradStepKernel(p, g, sum, scalars)) adagradStepJs(p, g, sum, scalars);
+ */
+export function adagradStepKernel(value: Float32Array, grad: Float32Array, sum: Float32Array, s: AdagradStepScalars): boolean {
+  return fusedUpdate([value, grad, sum], (k, [p, g, sp], n) => k.adagradStep(p, g, sp, n, s.clr, s.weightDecay, s.eps));
+}
+
+/** Scalars of one RMSProp update, already rounded to float32. */
+export interface RmspropStepScalars {
+  alpha: number;
+  /** 1 − α */
+  oneMinusAlpha: number;
+  eps: number;
+  weightDecay: number;
+  /** 0 for none */
+  momentum: number;
+  /** −lr */
+  negLr: number;
+  centered: boolean;
+}
+
+/**
+ * One fused RMSProp (torch.optim.RMSprop; centered and momentum variants) update in place on
+ * the WebAssembly SIMD kernel, bit-identical to @trainkit/optim-adaptive's JS loop. Returns
+ * false, changing nothing, when the wasm kernels are not in use.
+ *
+ * @param value the parameter, updated in place
+ * @param grad its gradient
+ * @param squareAvg the running mean of g², updated in place
+ * @param gradAvg the running mean of g (centered only, else null), updated in place
+ * @param momentumBuffer the momentum buffer (momentum > 0 only, else null), updated in place
+ * @param s the update's scalars
+ * @example
+ * if (!rmspropStepKernel(p, g, sq, null, null, scalars)) rmspropStepJs(p, g, sq, scalars);
+ */
+export function rmspropStepKernel(
+  value: Float32Array,
+  grad: Float32Array,
+  squareAvg: Float32Array,
+  gradAvg: Float32Array | null,
+  momentumBuffer: Float32Array | null,
+  s: RmspropStepScalars,
+): boolean {
+  const flags = (s.centered ? 1 : 0) | (s.momentum > 0 ? 2 : 0);
+  return fusedUpdate([value, grad, squareAvg, gradAvg, momentumBuffer], (k, [p, g, sq, ga, b], n) =>
+    k.rmspropStep(p, g, sq, ga, b, n, s.alpha, s.oneMinusAlpha, s.eps, s.weightDecay, s.momentum, s.negLr, flags),
+  );
 }
 
 /**

@@ -23,6 +23,8 @@ export interface WasmKernels {
   scatterAdd(g: number, arg: number, n: number, gx: number, base: number): void;
   adamStep(p: number, g: number, m: number, v: number, vmax: number, n: number, b1: number, b2: number, c1: number, c2: number, eps: number, wd: number, stepSize: number, bc2: number, shrink: number, flags: number): void;
   momentumStep(p: number, g: number, buf: number, n: number, alpha: number, mu: number, keep: number, wd: number, first: number, nesterov: number): void;
+  adagradStep(p: number, g: number, sum: number, n: number, clr: number, wd: number, eps: number): void;
+  rmspropStep(p: number, g: number, sq: number, ga: number, buf: number, n: number, alpha: number, c: number, eps: number, wd: number, mu: number, negLr: number, flags: number): void;
   firstNonFinite(x: number, n: number): number;
 }
 
