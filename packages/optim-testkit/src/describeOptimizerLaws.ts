@@ -13,8 +13,9 @@ import {
   nesterovFirstStepScalesSgd,
 } from './laws/kinds';
 import { groupsAreIndependent, isPermutationEquivariant, rejectsNonFiniteGradients, zeroGradientIsNoOp } from './laws/structure';
+import { isKernelIndependent } from './laws/kernels';
 import { LAW_TITLES, type LawName } from './laws/titles';
-import type { LawConfig, LawOptions, OptimizerFactory, OptionsSource } from './types';
+import type { LawConfig, LawOptions, OptimizerFactory, OptionsSource, ShapeConstraints } from './types';
 
 /** Which laws run, and their settings. Generic laws run unless set to `false`; kind-specific ones run when given. */
 export interface LawSelection {
@@ -37,6 +38,13 @@ export interface LawSelection {
   adamIsGradientScaleInvariant?: true | { options?: OptionsSource; rtol?: number };
   /** The optimizer under test is AdamW; `adam` is the reference Adam. */
   adamwZeroDecayEqualsAdam?: { adam: OptimizerFactory } & Omit<ReferenceConfig, 'withoutDecay' | 'shape'>;
+  /**
+   * The optimizer has fused WebAssembly kernels (`defineOptimizer({ resident: true })`): its
+   * results must not depend on the kernel backend or on residency. `true` tests parameters of
+   * up to 40 values (several SIMD vectors and a tail) with the common options; give `shape`
+   * or `options` (e.g. a wider arbitrary that reaches every branch of the kernel) to change that.
+   */
+  isKernelIndependent?: true | { shape?: ShapeConstraints; options?: OptionsSource };
 }
 
 /** Settings of {@link describeOptimizerLaws}. */
@@ -59,7 +67,7 @@ export interface OptimizerLawsConfig extends LawConfig {
  * zero gradient is a no-op; descent on convex quadratics; parameter groups are independent;
  * NaN/Infinity gradients are rejected. With `elementwise`: permutation equivariance. Opt-in:
  * the kind-specific laws in {@link LawSelection}, which take the reference factories they
- * compare against.
+ * compare against, and for optimizers with WebAssembly kernels, `isKernelIndependent`.
  *
  * @param name the optimizer's name, shown in the test titles
  * @param make makes a fresh optimizer from options, e.g. `(options) => lion(options)`
@@ -97,5 +105,10 @@ export function describeOptimizerLaws(name: string, make: OptimizerFactory, conf
     if (af) law('adamFirstStepIsLrSign', () => adamFirstStepIsLrSign(make, { ...base, options: undefined, ...settings(af) }));
     if (ai) law('adamIsGradientScaleInvariant', () => adamIsGradientScaleInvariant(make, { ...base, options: undefined, ...settings(ai) }));
     if (aw) law('adamwZeroDecayEqualsAdam', () => adamwZeroDecayEqualsAdam(make, aw.adam, { shape: base.shape, ...aw }));
+    const ki = laws.isKernelIndependent;
+    if (ki) {
+      const k = ki === true ? {} : ki;
+      law('isKernelIndependent', () => isKernelIndependent(make, { ...base, options: k.options ?? base.options, shape: { maxSize: 40, ...k.shape } }));
+    }
   });
 }

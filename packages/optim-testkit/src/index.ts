@@ -9,6 +9,7 @@ export { assertLaw, LawViolationError } from './assertLaw';
 export { isDeterministic, staysFinite, stateRoundTrips } from './laws/basic';
 export { isPermutationEquivariant, zeroGradientIsNoOp, groupsAreIndependent, rejectsNonFiniteGradients, defaultGroupOverrides } from './laws/structure';
 export { descendsOnConvexQuadratics } from './laws/descent';
+export { isKernelIndependent } from './laws/kernels';
 export {
   matchesReference,
   momentumZeroEqualsSgd,

@@ -16,7 +16,7 @@ export { conv2d } from './ops/conv';
 export { maxPool2d, avgPool2d } from './ops/pool';
 export { crossEntropy, mse } from './ops/loss';
 export { gemm } from './kernels/gemm';
-export { setKernelBackend, getKernelBackend, initKernels, getThreads } from './kernels/wasm/runtime';
+export { setKernelBackend, getKernelBackend, withKernelBackend, initKernels, getThreads } from './kernels/wasm/runtime';
 export { adamStepKernel, momentumStepKernel, adagradStepKernel, rmspropStepKernel, firstNonFinite } from './kernels/wasm/optim';
 export { allocResident } from './kernels/wasm/resident';
 export { im2col, col2im } from './kernels/im2col';

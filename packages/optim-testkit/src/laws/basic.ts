@@ -9,7 +9,8 @@ import type { OptimizerState } from '@trainkit/core';
 
 const namesOf = (s: Scenario): string[] => s.params.map((_, i) => paramName(i));
 
-function assertSameSlots(a: OptimizerState, b: OptimizerState, what: string): void {
+/** Throws at the first slot value that differs between two optimizer states. */
+export function assertSameSlots(a: OptimizerState, b: OptimizerState, what: string): void {
   for (const [param, slots] of Object.entries(a.slots)) {
     for (const [slot, values] of Object.entries(slots)) {
       const other = b.slots[param]?.[slot];

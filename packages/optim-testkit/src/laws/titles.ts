@@ -16,6 +16,7 @@ export const LAW_TITLES = {
   adamFirstStepIsLrSign: "Adam's first step moves each coordinate by lr·sign(g) (up to eps)",
   adamIsGradientScaleInvariant: 'Adam is invariant to scaling the gradient by c > 0 (up to eps)',
   adamwZeroDecayEqualsAdam: 'AdamW with weightDecay 0 equals Adam',
+  isKernelIndependent: 'gives bit-identical steps and state on the JS loops, the WebAssembly kernels and resident WebAssembly memory',
 } as const;
 
 /** Property-factory name of a law, e.g. `'stateRoundTrips'`. */

@@ -275,7 +275,15 @@ export function wasmForced(): boolean {
   return requested === 'wasm';
 }
 
-/** @internal Runs `fn` with `backend` selected, restoring the previous choice afterwards. */
+/**
+ * Runs `fn` with `backend` selected (as {@link setKernelBackend} would), restoring the previous
+ * choice afterwards, also when `fn` throws. For tests that compare the kernel backends.
+ *
+ * @param backend the implementation to use while `fn` runs
+ * @param fn the work
+ * @example
+ * const reference = withKernelBackend('js', () => model.call(x).toArray());
+ */
 export function withKernelBackend<T>(backend: KernelBackend | 'auto', fn: () => T): T {
   const prev = requested;
   requested = backend;
