@@ -222,12 +222,13 @@ export function defineOptimizer<H extends Hyperparams>(spec: OptimizerSpec<H>): 
     const place = (params: readonly ParamRef[]): Map<string, readonly [Float32Array, Float32Array]> | null => {
       const fresh = params.filter((p) => p.move !== undefined && placed.get(p.name) !== p.value.buffer);
       if (fresh.length === 0) return null;
+      for (const p of fresh) if (slots.has(p.name)) slotsFor(p.name, p.value.length); // a size mismatch throws before anything moves
       const blocks = allocResident(fresh.map((p) => Array<number>(2 + slotNames.length).fill(p.value.length)));
       if (blocks === null) return null;
       const moved = new Map<string, readonly [Float32Array, Float32Array]>();
       fresh.forEach((p, i) => {
         const [value, grad, ...slotArrays] = blocks[i];
-        const old = slots.has(p.name) ? slotsFor(p.name, p.value.length) : null; // (checks the size)
+        const old = slots.get(p.name) ?? null;
         const s: Record<string, Float32Array> = {};
         for (const [j, k] of slotNames.entries()) {
           s[k] = slotArrays[j];
