@@ -1,8 +1,10 @@
 // conv2d's three passes over a range of the batch (or of the weight gradient's columns), one
-// call each, so a thread pool can hand each thread one range. Geometry `g` points at 14 i32:
-// C, H, W, KH, KW, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW, and the fused
-// activation (0 none, 1 ReLU, applied to each image's output while it is in cache).
-import { relu } from './elementwise';
+// call each, so a thread pool can hand each thread one range. Geometry `g` points at 16 i32:
+// C, H, W, KH, KW, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW, the fused
+// activation (0 none, 1 ReLU, applied to each image's output while it is in cache), and for a
+// fused 2×2 max pooling after it the byte pointers of the pooled output and of the winners'
+// flat indices (0: no pooling).
+import { maxPool2x2, relu } from './elementwise';
 import { col2im, im2colRows } from './im2col';
 import { gemm, gemmStrided } from './gemm';
 import { directForward, directWeightGrad, padImage } from './direct';
@@ -23,6 +25,17 @@ function isDirect(g: usize): bool {
   return gi(g, 7) == 1 && gi(g, 8) == 1 && gi(g, 11) == 1 && gi(g, 12) == 1 && gi(g, 0) <= 4 && gi(g, 0) * gi(g, 3) * gi(g, 4) <= 256;
 }
 
+/** The fused activation and pooling of image n's output `o` (OC planes of OH×OW), if any. */
+@inline function finishImage(g: usize, o: usize, n: i32, OC: i32): void {
+  const OH = gi(g, 5), OW = gi(g, 6);
+  if (gi(g, 13) == 1) relu(o, o, OC * OH * OW);
+  const pooled = <usize>gi(g, 14);
+  if (pooled != 0) {
+    const at = <usize>(n * OC * (OH >> 1) * (OW >> 1)) << 2;
+    maxPool2x2(o, OC, OH, OW, pooled + at, <usize>gi(g, 15) + at, n * OC * OH * OW);
+  }
+}
+
 /**
  * out[n] = W·im2col(x[n]) (+ bias) for images n in [n0, n1). `bias` 0 means none.
  * `cols` holds C·KH·KW × OH·OW floats; `work` is the GEMM's packing area.
@@ -31,14 +44,13 @@ export function convForward(g: usize, x: usize, w: usize, bias: usize, OC: i32, 
   const chw = gi(g, 0) * gi(g, 1) * gi(g, 2);
   const ckk = gi(g, 0) * gi(g, 3) * gi(g, 4);
   const ohw = gi(g, 5) * gi(g, 6);
-  const act = gi(g, 13);
   if (isDirect(g)) {
     const Hp = gi(g, 1) + 2 * gi(g, 9);
     for (let n = n0; n < n1; n++) {
       const Wp = padImage(x + ((<usize>n * chw) << 2), gi(g, 0), gi(g, 1), gi(g, 2), gi(g, 9), gi(g, 10), cols);
       const o = out + ((<usize>n * OC * ohw) << 2);
       directForward(cols, Wp, gi(g, 0), Hp, gi(g, 3), gi(g, 4), gi(g, 5), gi(g, 6), w, bias, OC, o);
-      if (act == 1) relu(o, o, OC * ohw);
+      finishImage(g, o, n, OC);
     }
     return;
   }
@@ -55,7 +67,7 @@ export function convForward(g: usize, x: usize, w: usize, bias: usize, OC: i32, 
       }
     }
     gemm(false, false, OC, ohw, ckk, w, cols, o, ohw, bias != 0, work);
-    if (act == 1) relu(o, o, OC * ohw);
+    finishImage(g, o, n, OC);
   }
 }
 

@@ -137,6 +137,18 @@ export function maxPool2x2(x: usize, planes: i32, H: i32, W: i32, y: usize, arg:
   }
 }
 
+/**
+ * gx[arg[i]] += (v[i] > 0 ? g[i] : 0) for i < n: the gradient of max pooling after a ReLU, fused
+ * (v holds the pooled values; a window whose maximum was cut to 0 passes nothing back).
+ */
+export function scatterReluMasked(g: usize, arg: usize, v: usize, n: i32, gx: usize): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const d = gx + (<usize>load<i32>(arg + o) << 2);
+    store<f32>(d, load<f32>(d) + (load<f32>(v + o) > 0 ? load<f32>(g + o) : 0));
+  }
+}
+
 /** gx[arg[i] − base] += g[i] for i < n (the max-pooling gradient scatter). */
 export function scatterAdd(g: usize, arg: usize, n: i32, gx: usize, base: i32): void {
   for (let i = 0; i < n; i++) {

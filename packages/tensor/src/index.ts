@@ -12,7 +12,7 @@ export { sum, mean, max, argmax } from './ops/reduce';
 export { reshape, flatten, permute, transpose, concat, slice } from './ops/shape';
 export { matmul, linear } from './ops/matmul';
 export { softmax, logSoftmax } from './ops/softmax';
-export { conv2d } from './ops/conv';
+export { conv2d, conv2dReluPool } from './ops/conv';
 export { maxPool2d, avgPool2d } from './ops/pool';
 export { crossEntropy, mse } from './ops/loss';
 export { gemm } from './kernels/gemm';

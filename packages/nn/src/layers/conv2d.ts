@@ -1,4 +1,4 @@
-import { type Pair, type Rng, type Tensor, ValueError, conv2d } from '@trainkit/tensor';
+import { type Pair, type Rng, type Tensor, ValueError, conv2d, conv2dReluPool } from '@trainkit/tensor';
 import { getDefaultRng, pytorchDefaultInit } from '../init';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
@@ -61,6 +61,12 @@ export class Conv2d extends Module {
   /** @internal forward with a ReLU fused in (what {@link Sequential} runs for Conv2d → ReLU). */
   forwardRelu(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, { ...this.options, activation: 'relu' });
+  }
+
+  /** @internal forward with a ReLU and a 2×2 max pooling fused in (what {@link Sequential} runs for Conv2d → ReLU → MaxPool2d(2)). */
+  forwardReluPool(x: Tensor): Tensor {
+    const { stride, padding, dilation } = this.options;
+    return conv2dReluPool(x, this.weight, this.bias, { stride, padding, dilation });
   }
 
   protected override extraRepr(): string {

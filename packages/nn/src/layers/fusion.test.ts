@@ -4,7 +4,7 @@ import { mnistCnn } from '../models';
 import type { Module } from '../module';
 import { Conv2d } from './conv2d';
 import { Sequential } from './sequential';
-import { ReLU } from './simple';
+import { MaxPool2d, ReLU } from './simple';
 
 function images(seed: number, n: number): Tensor {
   const r = new Rng(seed);
@@ -26,13 +26,38 @@ describe('Conv2d → ReLU fusion in Sequential', () => {
     // a forward hook that changes nothing turns the fusion off for its module
     for (const name of ['relu1', 'relu2']) (separate as Sequential).at(name).registerForwardHook(() => undefined);
     const ops: string[] = [];
-    for (const m of [fused, separate]) (m as Sequential).at('pool1').registerForwardHook((_m, input) => void ops.push(input.op));
+    for (const m of [fused, separate]) (m as Sequential).at('flatten').registerForwardHook((_m, input) => void ops.push(input.op));
     const x = images(1, 6);
     const a = pass(fused, x);
     const b = pass(separate, x);
-    expect(ops).toEqual(['conv2d+relu', 'relu']);
+    // conv → ReLU → max-pool ran as one op in the fused model, as three in the other
+    expect(ops).toEqual(['conv2d+relu+maxPool2d', 'maxPool2d']);
     expect(Array.from(a.out.data)).toEqual(Array.from(b.out.data));
     a.grads.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(b.grads[i])));
+  });
+
+  test('a hook on the max-pool keeps it out of the fusion (conv + ReLU still fused), with the same numbers', () => {
+    const fused = mnistCnn({ rng: new Rng(5) });
+    const hooked = mnistCnn({ rng: new Rng(5) });
+    const seen: string[] = [];
+    (hooked as Sequential).at('pool1').registerForwardHook((_m, input) => void seen.push(input.op));
+    const x = images(4, 3);
+    const a = pass(fused, x);
+    const b = pass(hooked, x);
+    expect(seen).toEqual(['conv2d+relu']);
+    expect(Array.from(a.out.data)).toEqual(Array.from(b.out.data));
+    a.grads.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(b.grads[i])));
+  });
+
+  test('only 2×2, stride-2, unpadded max pooling joins the fusion', () => {
+    const x = images(6, 2);
+    for (const pool of [new MaxPool2d(3), new MaxPool2d(2, { stride: 1 }), new MaxPool2d(2, { padding: 1 })]) {
+      const model = new Sequential({ conv: new Conv2d(1, 2, 3, { rng: new Rng(1) }), relu: new ReLU(), pool });
+      const out = model.call(x);
+      expect(out.op).toBe('maxPool2d');
+    }
+    const model = new Sequential({ conv: new Conv2d(1, 2, 3, { rng: new Rng(1) }), relu: new ReLU(), pool: new MaxPool2d([2, 2]) });
+    expect(model.call(x).op).toBe('conv2d+relu+maxPool2d');
   });
 
   test('a hook on the convolution sees its own output, before the ReLU', () => {

@@ -1,7 +1,7 @@
-import { type Tensor, ValueError } from '@trainkit/tensor';
+import { type Pair, type Tensor, ValueError } from '@trainkit/tensor';
 import { Module } from '../module';
 import { Conv2d } from './conv2d';
-import { ReLU } from './simple';
+import { MaxPool2d, ReLU } from './simple';
 
 /**
  * Runs modules in order. Children are named "0", "1", … (as in PyTorch), or by the keys of
@@ -44,9 +44,10 @@ export class Sequential extends Module {
 
   /**
    * Runs the children in order. A `Conv2d` directly followed by a `ReLU` runs as one fused
-   * op (`conv2d` with `activation: 'relu'`): the same numbers, one pass over memory less in
-   * each direction. Not when either has a forward hook (a hook must see its module's own
-   * output), nor for subclasses, whose `forward` may differ.
+   * op (`conv2d` with `activation: 'relu'`), and with a `MaxPool2d(2)` after them as one op
+   * (`conv2dReluPool`): the same numbers, fewer passes over memory in each direction. Not
+   * when any of them has a forward hook (a hook must see its module's own output), nor for
+   * subclasses, whose `forward` may differ.
    */
   forward(x: Tensor): Tensor {
     let y = x;
@@ -55,14 +56,29 @@ export class Sequential extends Module {
       const m = children[i][1];
       const next = children[i + 1]?.[1];
       if (next !== undefined && fusesWithRelu(m, next)) {
-        y = m.forwardRelu(y);
-        i++;
+        const after = children[i + 2]?.[1];
+        if (after !== undefined && isPlainPool2x2(after)) {
+          y = m.forwardReluPool(y);
+          i += 2;
+        } else {
+          y = m.forwardRelu(y);
+          i++;
+        }
       } else {
         y = m.call(y);
       }
     }
     return y;
   }
+}
+
+/** A plain MaxPool2d with 2×2 windows, stride 2 and no padding, without forward hooks. */
+function isPlainPool2x2(m: Module): m is MaxPool2d {
+  if (Object.getPrototypeOf(m) !== MaxPool2d.prototype || m.hasForwardHooks) return false;
+  const p = m as MaxPool2d;
+  // one size for both dimensions (−1 when they differ), or the default
+  const size = (v: Pair | undefined, dflt: number) => (v === undefined ? dflt : typeof v === 'number' ? v : v[0] === v[1] ? v[0] : -1);
+  return size(p.kernelSize, -1) === 2 && size(p.options.stride, 2) === 2 && size(p.options.padding, 0) === 0;
 }
 
 /** A plain Conv2d (no activation of its own) then a plain ReLU, neither with forward hooks. */

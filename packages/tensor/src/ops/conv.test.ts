@@ -3,7 +3,8 @@ import { describe, expect } from 'vitest';
 import { type Spec, constant, leaf, specOf } from '../__tests__/arbitraries';
 import { assertGradients } from '../gradcheck';
 import { Tensor } from '../tensor';
-import { conv2d } from './conv';
+import { conv2d, conv2dReluPool } from './conv';
+import { maxPool2d } from './pool';
 import { mul, relu } from './elementwise';
 import { sum } from './reduce';
 
@@ -128,6 +129,36 @@ describe('conv2d', () => {
       });
     },
   );
+
+  /** Output and gradients of `f` applied to fresh leaves, under an uneven upstream gradient. */
+  function outputsAndGrads(f: (x: Tensor, w: Tensor, b: Tensor) => Tensor, x: Spec, w: Spec, b: Spec, seed: number): Float32Array[] {
+    const [xi, wi, bi] = [leaf(x), leaf(w), leaf(b)];
+    const y = f(xi, wi, bi);
+    const r = new Tensor(Float32Array.from({ length: y.size }, (_, i) => Math.sin(seed + 7 * i)), y.shape);
+    sum(mul(y, r)).backward();
+    return [y.data, xi.grad, wi.grad, bi.grad] as Float32Array[];
+  }
+
+  const bigger = fc.record({ N: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 6 }), OC: fc.integer({ min: 1, max: 5 }), H: fc.integer({ min: 2, max: 13 }), W: fc.integer({ min: 2, max: 13 }), k: fc.constantFrom(1, 3, 5) })
+    .chain((d) => fc.tuple(fc.constant(d), specOf([d.N, d.C, d.H, d.W]), specOf([d.OC, d.C, d.k, d.k]), specOf([d.OC])));
+
+  test.prop([bigger, fc.integer({ min: 0, max: 1000 })], { numRuns: 40 })(
+    'conv2dReluPool gives exactly maxPool2d(conv2d(..., relu), 2): output and input, weight and bias gradients (even and odd sizes, both conv kernels)',
+    ([d, x, w, b], seed) => {
+      const padding = (d.k - 1) / 2;
+      const fused = outputsAndGrads((xi, wi, bi) => conv2dReluPool(xi, wi, bi, { padding }), x, w, b, seed);
+      const plain = outputsAndGrads((xi, wi, bi) => maxPool2d(conv2d(xi, wi, bi, { padding, activation: 'relu' }), 2), x, w, b, seed);
+      fused.forEach((a, k) => {
+        expect(a.length).toBe(plain[k].length);
+        a.forEach((v, i) => expect(Object.is(v, plain[k][i]), `array ${k} index ${i}: ${v} vs ${plain[k][i]}`).toBe(true));
+      });
+    },
+  );
+
+  test('conv2dReluPool reports bad shapes as conv2d does (the op the model wrote)', () => {
+    const w = new Tensor(new Float32Array(9), [1, 1, 3, 3]);
+    expect(() => conv2dReluPool(new Tensor(new Float32Array(25), [25]), w)).toThrow('conv2d: input must be 4-D [N, C, H, W], got [25]');
+  });
 
   test('an unknown activation is a ValueError naming it', () => {
     const x = new Tensor(new Float32Array(25), [1, 1, 5, 5]);

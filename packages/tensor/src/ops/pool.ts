@@ -2,7 +2,7 @@ import { wasmMaxPool2x2, wasmScatterAdd } from '../kernels/wasm/elementwise';
 import { wasmFor } from '../kernels/wasm/runtime';
 import { ShapeError, formatShape } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
-import { type Pair, assertNCHW, pair } from './conv';
+import { type Pair, assertNCHW, pair } from './geometry';
 
 /** Stride and padding of {@link maxPool2d} and {@link avgPool2d}. */
 export interface Pool2dOptions {

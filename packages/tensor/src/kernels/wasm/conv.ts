@@ -2,11 +2,20 @@ import type { ConvGeometry } from '../im2col';
 import { split } from './gemm';
 import { type WasmKernels, gemmWorkOf, getThreads, kernelPool, layout } from './runtime';
 
-/** Writes the 14 integers assembly/conv.ts reads (the geometry, then 1 for a fused ReLU), at float index `at`. */
-function writeGeometry(heap: Float32Array, at: number, g: ConvGeometry, relu = false): number {
-  const ints = new Int32Array(heap.buffer, at * 4, 14);
-  ints.set([g.C, g.H, g.W, g.KH, g.KW, g.OH, g.OW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, relu ? 1 : 0]);
+/**
+ * Writes the 16 integers assembly/conv.ts reads at float index `at`: the geometry, 1 for a
+ * fused ReLU, and the byte pointers of a fused 2×2 max pooling's output and indices (0: none).
+ */
+function writeGeometry(heap: Float32Array, at: number, g: ConvGeometry, relu = false, pooledPtr = 0, argPtr = 0): number {
+  const ints = new Int32Array(heap.buffer, at * 4, 16);
+  ints.set([g.C, g.H, g.W, g.KH, g.KW, g.OH, g.OW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, relu ? 1 : 0, pooledPtr, argPtr]);
   return at * 4;
+}
+
+/** A fused 2×2 max pooling's output and the flat indices (into the conv output) of its winners. */
+export interface PooledOutput {
+  values: Float32Array;
+  arg: Int32Array;
 }
 
 /** Whether assembly/conv.ts runs the direct kernels for this geometry (its isDirect rule). */
@@ -54,23 +63,41 @@ function run(k: WasmKernels, op: 'convForward' | 'convWeightGrad' | 'convInputGr
  * split across the pool's threads, if any), a fused ReLU applied while the image's output is
  * in cache, and the result [N, OC, OH·OW] is copied out.
  */
-export function wasmConv2dForward(k: WasmKernels, x: Float32Array, weight: Float32Array, bias: Float32Array | null, g: ConvGeometry, N: number, OC: number, out: Float32Array, relu: boolean): void {
+export function wasmConv2dForward(
+  k: WasmKernels,
+  x: Float32Array,
+  weight: Float32Array,
+  bias: Float32Array | null,
+  g: ConvGeometry,
+  N: number,
+  OC: number,
+  out: Float32Array | PooledOutput,
+  relu: boolean,
+): void {
   const T = getThreads();
   const ohw = g.OH * g.OW;
-  const { at, heap } = layout(k, [16, x.length, weight.length, OC, N * OC * ohw, ...Array<number>(T).fill(scratchFloats(g, OC))]);
-  const [gI, xI, wI, bI, outI] = at;
-  const geo = writeGeometry(heap, gI, g, relu);
+  const pool = out instanceof Float32Array ? null : out;
+  const pooledLen = pool ? pool.values.length : 0;
+  const { at, heap } = layout(k, [16, x.length, weight.length, OC, N * OC * ohw, pooledLen, pooledLen, ...Array<number>(T).fill(scratchFloats(g, OC))]);
+  const [gI, xI, wI, bI, outI, pI, aI] = at;
+  const geo = writeGeometry(heap, gI, g, relu, pool ? pI * 4 : 0, pool ? aI * 4 : 0);
   heap.set(x, xI);
   heap.set(weight, wI);
   if (bias) heap.set(bias, bI);
-  const scratch = Array.from({ length: T }, (_, t) => at[5 + t] * 4);
+  const scratch = Array.from({ length: T }, (_, t) => at[7 + t] * 4);
   run(k, 'convForward', [geo, xI * 4, wI * 4, bias ? bI * 4 : 0, OC, 0, 0, outI * 4, 0, 0], 5, N, 1, scratch);
-  out.set(heap.subarray(outI, outI + N * OC * ohw));
+  if (pool === null) {
+    (out as Float32Array).set(heap.subarray(outI, outI + N * OC * ohw));
+  } else {
+    pool.values.set(heap.subarray(pI, pI + pooledLen));
+    pool.arg.set(new Int32Array(heap.buffer, aI * 4, pooledLen));
+  }
 }
 
 /**
  * @internal conv2d's backward pass on the wasm kernels. With a fused ReLU (`y`, the forward
- * output, given) dOut is first masked where y ≤ 0. Then accumulates the bias gradient into
+ * output, given) dOut is first masked where y ≤ 0; with a fused ReLU and max pooling, dOut is
+ * built from the pooled gradient (`gout.pooled`, `gout.grad`). Then accumulates the bias gradient into
  * `gb`, dW += Σₙ dOut[n]·colsₙᵀ into `gw` (columns of dW split across threads) and
  * dX += col2im(Wᵀ·dOut[n]) into `gx` (images split across threads); each may be null when
  * not needed.
@@ -79,7 +106,7 @@ export function wasmConv2dBackward(
   k: WasmKernels,
   x: Float32Array,
   weight: Float32Array,
-  gout: Float32Array,
+  gout: Float32Array | { pooled: PooledOutput; grad: Float32Array },
   y: Float32Array | null,
   g: ConvGeometry,
   N: number,
@@ -90,15 +117,27 @@ export function wasmConv2dBackward(
 ): void {
   const T = getThreads();
   const ckk = g.C * g.KH * g.KW;
-  const sizes = [16, gw ? x.length : 0, weight.length, gout.length, gw ? gw.length : 0, gx ? gx.length : 0, y ? y.length : 0, gb ? gb.length : 0];
+  const outLen = N * OC * g.OH * g.OW;
+  const pooled = gout instanceof Float32Array ? null : gout;
+  const pLen = pooled ? pooled.grad.length : 0;
+  const sizes = [16, gw ? x.length : 0, weight.length, outLen, gw ? gw.length : 0, gx ? gx.length : 0, y ? y.length : 0, gb ? gb.length : 0, pLen, pLen, pLen];
   const { at, heap } = layout(k, [...sizes, ...Array<number>(T).fill(scratchFloats(g, OC))]);
-  const [gI, xI, wI, goutI, gwI, gxI, yI, gbI] = at;
+  const [gI, xI, wI, goutI, gwI, gxI, yI, gbI, pgI, paI, pvI] = at;
   const scratch = Array.from({ length: T }, (_, t) => at[sizes.length + t] * 4);
   const geo = writeGeometry(heap, gI, g);
-  heap.set(gout, goutI);
+  if (pooled) {
+    // dOut of the conv: each pooled gradient goes to its window's winner, unless the ReLU cut it
+    heap.fill(0, goutI, goutI + outLen);
+    heap.set(pooled.grad, pgI);
+    new Int32Array(heap.buffer, paI * 4, pLen).set(pooled.pooled.arg);
+    heap.set(pooled.pooled.values, pvI);
+    k.scatterReluMasked(pgI * 4, paI * 4, pvI * 4, pLen, goutI * 4);
+  } else {
+    heap.set(gout as Float32Array, goutI);
+  }
   if (y) {
     heap.set(y, yI);
-    k.reluMask(yI * 4, goutI * 4, gout.length);
+    k.reluMask(yI * 4, goutI * 4, outLen);
   }
   if (gb) {
     heap.set(gb, gbI);

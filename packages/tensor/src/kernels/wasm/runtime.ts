@@ -21,6 +21,7 @@ export interface WasmKernels {
   channelSums(g: number, N: number, C: number, hw: number, out: number): void;
   maxPool2x2(x: number, planes: number, H: number, W: number, y: number, arg: number, base: number): void;
   scatterAdd(g: number, arg: number, n: number, gx: number, base: number): void;
+  scatterReluMasked(g: number, arg: number, v: number, n: number, gx: number): void;
   adamStep(p: number, g: number, m: number, v: number, vmax: number, n: number, b1: number, b2: number, c1: number, c2: number, eps: number, wd: number, stepSize: number, bc2: number, shrink: number, flags: number): void;
   momentumStep(p: number, g: number, buf: number, n: number, alpha: number, mu: number, keep: number, wd: number, first: number, nesterov: number): void;
   adagradStep(p: number, g: number, sum: number, n: number, clr: number, wd: number, eps: number): void;
