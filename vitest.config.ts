@@ -22,10 +22,22 @@ export default defineConfig({
   ssr: { resolve: { conditions, externalConditions: ['@trainkit/source'] } },
   test: {
     projects: [
-      { extends: true, test: { name: 'default', include: ['packages/*/src/**/*.test.ts', 'tools/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts'] } },
+      // Files of the default project share their worker's module cache (isolate: false; module
+      // import was most of the run's time); a setup file puts the global state back before each
+      // file. The kernel projects keep one fresh module graph per file, since their backend comes
+      // from the environment at import (kernels/backend.test.ts checks each project).
+      {
+        extends: true,
+        test: {
+          name: 'default',
+          include: ['packages/*/src/**/*.test.ts', 'tools/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
+          isolate: false,
+          setupFiles: ['scripts/vitest.freshState.ts'],
+        },
+      },
       { extends: true, test: { name: 'kernels:js', include: kernelSuites, env: { TRAINKIT_KERNELS: 'js' } } },
       { extends: true, test: { name: 'kernels:wasm', include: kernelSuites, env: { TRAINKIT_KERNELS: 'wasm' } } },
-      { extends: true, test: { name: 'kernels:threads', include: kernelSuites, setupFiles: ['packages/tensor/src/__tests__/threads.setup.ts'] } },
+      { extends: true, test: { name: 'kernels:threads', include: kernelSuites, setupFiles: ['packages/tensor/src/__tests__/threads.setup.ts'], env: { TRAINKIT_TEST_THREADS: '2' } } },
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
