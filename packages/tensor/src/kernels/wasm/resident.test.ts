@@ -37,6 +37,12 @@ describe('allocResident', () => {
     },
   );
 
+  test('a negative, fractional or missing length is a RangeError naming the group and position', () => {
+    expect(() => allocResident([[4], [2, -1]])).toThrow('allocResident: length 1 of group 1 is -1; lengths must be integers ≥ 0');
+    expect(() => allocResident([[1.5]])).toThrow(RangeError);
+    expect(() => allocResident([4 as never])).toThrow('allocResident: group 0 is not an array of lengths; lengths must be integers ≥ 0');
+  });
+
   test('returns null with the JS kernels selected', () => {
     setKernelBackend('js');
     expect(allocResident([[4]])).toBeNull();

@@ -25,6 +25,13 @@ const BLOCK_BYTES = 2 ** 30;
  * const [value, grad, m, v] = block ? block[0] : [n, n, n, n].map((k) => new Float32Array(k));
  */
 export function allocResident(groups: ReadonlyArray<readonly number[]>): Float32Array[][] | null {
+  groups.forEach((lengths, g) => {
+    const bad = Array.isArray(lengths) ? lengths.findIndex((n) => !Number.isInteger(n) || n < 0) : -2;
+    if (bad !== -1) {
+      const what = bad === -2 ? `group ${g} is not an array of lengths` : `length ${bad} of group ${g} is ${String(lengths[bad])}`;
+      throw new RangeError(`allocResident: ${what}; lengths must be integers ≥ 0`);
+    }
+  });
   const mod = kernelsModule();
   if (mod === null) return null;
   const bytesOf = (lengths: readonly number[]) => lengths.reduce((s, n) => s + align4(n) * 4, 0);
