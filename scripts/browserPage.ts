@@ -14,6 +14,15 @@ import { type Browser, type BrowserContext, type Page, chromium } from 'playwrig
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+/**
+ * Launches Debian's Chromium (or `CHROMIUM_PATH`) headless through playwright-core, with a
+ * clear error when it is not installed. Every browser test launches it this way.
+ */
+export async function launchChromium(args: readonly string[] = ['--no-sandbox']): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (.ci/run does this)`);
+  return chromium.launch({ executablePath: CHROMIUM, args: [...args], headless: true });
+}
+
 export interface BrowserPageOptions {
   /** The script to bundle (absolute path). */
   entry: string;
@@ -39,7 +48,6 @@ w.postMessage(location.search);`
 
 /** Bundles the entry, starts the server and the browser. Throws a clear error when Chromium is missing. */
 export async function openBrowserPage(options: BrowserPageOptions): Promise<BrowserPage> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (.ci/run does this)`);
   const bundle = await build({
     entryPoints: [options.entry],
     bundle: true,
@@ -67,7 +75,7 @@ export async function openBrowserPage(options: BrowserPageOptions): Promise<Brow
   let context: BrowserContext;
   let page: Page;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true });
+    browser = await launchChromium();
     context = await browser.newContext();
     page = await context.newPage();
   } catch (err) {

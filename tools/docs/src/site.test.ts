@@ -7,15 +7,15 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { root } from './entries';
 import { brokenLinks } from './links';
 import { serveStatic } from './staticServer';
+import { launchChromium } from '../../../scripts/browserPage';
 
 const dist = join(root, 'docs', '.vitepress', 'dist');
 const shots = join(root, 'artifacts', 'docs-screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = [
   '--headless',
   '--no-sandbox',
@@ -39,10 +39,9 @@ let server: Awaited<ReturnType<typeof serveStatic>>;
 
 beforeAll(async () => {
   if (!existsSync(join(dist, 'index.html'))) throw new Error('the site is not built: run `npm run docs:build` first');
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (.ci/run does this)`);
   mkdirSync(shots, { recursive: true });
   server = await serveStatic(dist);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  browser = await launchChromium(ARGS);
 }, 60_000);
 
 afterAll(async () => {

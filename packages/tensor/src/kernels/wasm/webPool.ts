@@ -17,7 +17,7 @@ interface WebWorkerLike extends PoolWorker {
 interface WebScope {
   Worker?: new (url: string) => WebWorkerLike;
   Blob?: new (parts: string[], options: { type: string }) => object;
-  URL: { createObjectURL(blob: object): string; revokeObjectURL(url: string): void };
+  URL: { createObjectURL(blob: object): string };
   navigator?: { hardwareConcurrency?: number };
   crossOriginIsolated?: boolean;
   document?: unknown;
