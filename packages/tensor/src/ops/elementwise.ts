@@ -1,7 +1,6 @@
-import { broadcastIndex, broadcastShapes } from '../shape';
+import { reluBackwardKernel, reluKernel } from '../kernels/elementwise';
+import { type Shape, broadcastIndex, broadcastShapes } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
-import { wasmRelu, wasmReluBackward } from '../kernels/wasm/elementwise';
-import { wasmFor } from '../kernels/wasm/runtime';
 
 /** A tensor or a plain number (treated as a constant scalar). */
 export type TensorLike = Tensor | number;
@@ -10,71 +9,107 @@ function asTensor(x: TensorLike): Tensor {
   return typeof x === 'number' ? new Tensor(Float32Array.of(x), []) : x;
 }
 
-const enum Bin {
-  Add,
-  Sub,
-  Mul,
-  Div,
+/**
+ * Two operands broadcast against each other (NumPy rules): output element i is computed from
+ * `A[at(ia, i)]` and `B[at(ib, i)]`, and its gradient flows back to those same elements.
+ */
+interface Operands {
+  a: Tensor;
+  b: Tensor;
+  A: Float32Array;
+  B: Float32Array;
+  /** Null: the identity (the operand already has the output's shape). */
+  ia: Int32Array | null;
+  ib: Int32Array | null;
+  shape: Shape;
+  n: number;
 }
 
-function binary(op: string, kind: Bin, aIn: TensorLike, bIn: TensorLike): Tensor {
+function operands(op: string, aIn: TensorLike, bIn: TensorLike): Operands {
   const a = asTensor(aIn);
   const b = asTensor(bIn);
   const shape = broadcastShapes(op, a.shape, b.shape);
   const ia = broadcastIndex(a.shape, shape);
   const ib = broadcastIndex(b.shape, shape);
-  const A = a.data;
-  const B = b.data;
-  const n = ia === null ? a.size : ib === null ? b.size : (ia as Int32Array).length;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const x = A[ia === null ? i : ia[i]];
-    const y = B[ib === null ? i : ib[i]];
-    out[i] = kind === Bin.Add ? x + y : kind === Bin.Sub ? x - y : kind === Bin.Mul ? x * y : x / y;
-  }
+  const n = ia === null ? a.size : ib === null ? b.size : ia.length;
+  return { a, b, A: a.data, B: b.data, ia, ib, shape, n };
+}
+
+/** The operand's element under output element i. */
+function at(map: Int32Array | null, i: number): number {
+  return map === null ? i : map[i];
+}
+
+/**
+ * Wraps a binary op's output; its backward gets the output's gradient and the gradients of the
+ * operands to accumulate into (null for an operand that needs none).
+ */
+function binaryResult(
+  op: string,
+  { a, b, shape }: Operands,
+  out: Float32Array,
+  backward: (g: Float32Array, ga: Float32Array | null, gb: Float32Array | null) => void,
+): Tensor {
   return fromOp(op, out, shape, [a, b], (res) => () => {
     const g = res.grad as Float32Array;
-    if (a.requiresGrad) {
-      const ga = gradOf(a);
-      for (let i = 0; i < n; i++) {
-        const j = ia === null ? i : ia[i];
-        const d = kind === Bin.Add || kind === Bin.Sub ? 1 : kind === Bin.Mul ? B[ib === null ? i : ib[i]] : 1 / B[ib === null ? i : ib[i]];
-        ga[j] += g[i] * d;
-      }
-    }
-    if (b.requiresGrad) {
-      const gb = gradOf(b);
-      for (let i = 0; i < n; i++) {
-        const j = ib === null ? i : ib[i];
-        let d: number;
-        if (kind === Bin.Add) d = 1;
-        else if (kind === Bin.Sub) d = -1;
-        else if (kind === Bin.Mul) d = A[ia === null ? i : ia[i]];
-        else {
-          const y = B[j];
-          d = -A[ia === null ? i : ia[i]] / (y * y);
-        }
-        gb[j] += g[i] * d;
-      }
-    }
+    backward(g, a.requiresGrad ? gradOf(a) : null, b.requiresGrad ? gradOf(b) : null);
   });
 }
 
+// Each binary op: its forward loop, then its backward, one loop per operand (a's first, so
+// mul(x, x) accumulates in the same order as always).
+
 /** a + b, with broadcasting. */
 export function add(a: TensorLike, b: TensorLike): Tensor {
-  return binary('add', Bin.Add, a, b);
+  const p = operands('add', a, b);
+  const { A, B, ia, ib, n } = p;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] + B[at(ib, i)];
+  return binaryResult('add', p, out, (g, ga, gb) => {
+    if (ga) for (let i = 0; i < n; i++) ga[at(ia, i)] += g[i]; // ∂(a + b)/∂a = 1
+    if (gb) for (let i = 0; i < n; i++) gb[at(ib, i)] += g[i]; // ∂(a + b)/∂b = 1
+  });
 }
+
 /** a − b, with broadcasting. */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
-  return binary('sub', Bin.Sub, a, b);
+  const p = operands('sub', a, b);
+  const { A, B, ia, ib, n } = p;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] - B[at(ib, i)];
+  return binaryResult('sub', p, out, (g, ga, gb) => {
+    if (ga) for (let i = 0; i < n; i++) ga[at(ia, i)] += g[i]; // ∂(a − b)/∂a = 1
+    if (gb) for (let i = 0; i < n; i++) gb[at(ib, i)] -= g[i]; // ∂(a − b)/∂b = −1
+  });
 }
+
 /** a · b (element-wise), with broadcasting. */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
-  return binary('mul', Bin.Mul, a, b);
+  const p = operands('mul', a, b);
+  const { A, B, ia, ib, n } = p;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] * B[at(ib, i)];
+  return binaryResult('mul', p, out, (g, ga, gb) => {
+    if (ga) for (let i = 0; i < n; i++) ga[at(ia, i)] += g[i] * B[at(ib, i)]; // ∂(a·b)/∂a = b
+    if (gb) for (let i = 0; i < n; i++) gb[at(ib, i)] += g[i] * A[at(ia, i)]; // ∂(a·b)/∂b = a
+  });
 }
+
 /** a / b (element-wise), with broadcasting. */
 export function div(a: TensorLike, b: TensorLike): Tensor {
-  return binary('div', Bin.Div, a, b);
+  const p = operands('div', a, b);
+  const { A, B, ia, ib, n } = p;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] / B[at(ib, i)];
+  return binaryResult('div', p, out, (g, ga, gb) => {
+    if (ga) for (let i = 0; i < n; i++) ga[at(ia, i)] += g[i] * (1 / B[at(ib, i)]); // ∂(a/b)/∂a = 1/b
+    if (gb) {
+      for (let i = 0; i < n; i++) {
+        const j = at(ib, i);
+        gb[j] += g[i] * (-A[at(ia, i)] / (B[j] * B[j])); // ∂(a/b)/∂b = −a/b²
+      }
+    }
+  });
 }
 
 /**
@@ -132,22 +167,7 @@ export function tanh(a: Tensor): Tensor {
 
 /** max(x, 0). The gradient at exactly 0 is 0, as in PyTorch. */
 export function relu(a: Tensor): Tensor {
-  const X = a.data;
-  const n = a.size;
-  const Y = new Float32Array(n);
-  const k = wasmFor(n);
-  if (k !== null) wasmRelu(k, X, Y);
-  else {
-    for (let i = 0; i < n; i++) {
-      const x = X[i];
-      Y[i] = x > 0 || x !== x ? x : 0; // NaN propagates, as in PyTorch
-    }
-  }
-  return fromOp('relu', Y, a.shape, [a], (res) => () => {
-    const g = res.grad as Float32Array;
-    const ga = gradOf(a);
-    const kb = wasmFor(n);
-    if (kb !== null) wasmReluBackward(kb, Y, g, ga);
-    else for (let i = 0; i < n; i++) if (Y[i] > 0) ga[i] += g[i];
-  });
+  const Y = new Float32Array(a.size);
+  reluKernel(a.data, Y);
+  return fromOp('relu', Y, a.shape, [a], (res) => () => reluBackwardKernel(Y, res.grad as Float32Array, gradOf(a)));
 }

@@ -1,6 +1,8 @@
 import type { ConvGeometry } from '../im2col';
 import { split } from './gemm';
-import { type WasmKernels, gemmWorkOf, getThreads, kernelPool, layout } from './runtime';
+import type { WasmKernels } from './abi';
+import { gemmWorkOf, layout } from './heap';
+import { getThreads, kernelPool } from './runtime';
 
 /**
  * Writes the 16 integers assembly/conv.ts reads at float index `at`: the geometry, 1 for a

@@ -1,4 +1,5 @@
-import { type WasmKernels, layout } from './runtime';
+import type { WasmKernels } from './abi';
+import { layout } from './heap';
 
 /** @internal Y = relu(X) on the wasm kernel (copied in and out). */
 export function wasmRelu(k: WasmKernels, X: Float32Array, Y: Float32Array): void {

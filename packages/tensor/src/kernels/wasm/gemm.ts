@@ -1,5 +1,7 @@
 import type { GemmArgs } from '../gemm';
-import { HEAP_BASE, type WasmKernels, align4, gemmWorkBytes, getThreads, heapView, kernelPool } from './runtime';
+import type { WasmKernels } from './abi';
+import { HEAP_BASE, align4, gemmWorkBytes, heapView } from './heap';
+import { getThreads, kernelPool } from './runtime';
 
 /** Products at least this big are split across the threads of a pool (by blocks of C's columns). */
 const POOL_MIN_WORK = 1 << 18;

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { POOL_THREAD_SOURCE, type PoolWorker, startPool, stopPool } from './threadPool';
+import { POOL_THREAD_SOURCE, type PoolWorker, startPool } from './threadPool';
+import { stopPool } from './runtime';
 
 /** The Node worker: CommonJS (execArgv [] keeps a parent's --input-type=module out). */
 const NODE_WORKER = `${POOL_THREAD_SOURCE}

@@ -1,5 +1,7 @@
 import { residentKernels } from './resident';
-import { type WasmKernels, layout, localKernels, wasmForced } from './runtime';
+import type { WasmKernels } from './abi';
+import { layout } from './heap';
+import { localKernels, wasmForced } from './runtime';
 
 /**
  * Arrays in resident storage (see `allocResident`) are updated where they are; others are

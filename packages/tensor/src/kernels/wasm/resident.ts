@@ -1,4 +1,6 @@
-import { HEAP_BASE, type WasmKernels, align4, kernelsModule, localKernels } from './runtime';
+import type { WasmKernels } from './abi';
+import { HEAP_BASE, align4 } from './heap';
+import { kernelsModule, localKernels } from './runtime';
 
 /** Which kernels instance owns each resident block's memory. */
 const owners = new WeakMap<ArrayBuffer, WasmKernels>();

@@ -1,5 +1,7 @@
 import { wasmSharedModuleBase64 } from './moduleShared.generated';
-import { type KernelPool, type PoolOp, type WasmKernels, gemmWorkOf, installPool, wasmKernels } from './runtime';
+import type { KernelPool, PoolOp, WasmKernels } from './abi';
+import { gemmWorkOf } from './heap';
+import { installPool, stopPool, wasmKernels } from './runtime';
 
 /** Where the pool's control words live in the shared memory (below the kernels' HEAP_BASE). */
 const CTRL_BYTE = 1024;
@@ -78,8 +80,6 @@ export interface PoolWorker {
 /** Starts one pool thread running `poolThread(data, ready)`; resolves once it called `ready`. */
 export type SpawnPoolThread = (data: PoolThreadData) => Promise<PoolWorker>;
 
-let active: { workers: PoolWorker[]; ctrl: Int32Array } | null = null;
-
 function moduleBytes(): Uint8Array {
   const text = atob(wasmSharedModuleBase64);
   const bytes = new Uint8Array(text.length);
@@ -152,20 +152,13 @@ export async function startPool(threads: number, spawn: SpawnPoolThread, where: 
       }
       if (Atomics.exchange(ctrl, FAILED, 0) !== 0) throw new Error(`thread pool: ${task.op} failed on a worker thread`);
     },
+    async stop() {
+      Atomics.store(ctrl, STOP, 1);
+      Atomics.add(ctrl, SEQ, 1);
+      Atomics.notify(ctrl, SEQ);
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
   };
-  active = { workers, ctrl };
   installPool(pool, main);
   return threads;
-}
-
-/** @internal Stops the installed pool, if any; the kernels go back to one thread. */
-export async function stopPool(): Promise<void> {
-  if (active === null) return;
-  const { workers, ctrl } = active;
-  active = null;
-  installPool(null, null);
-  Atomics.store(ctrl, STOP, 1);
-  Atomics.add(ctrl, SEQ, 1);
-  Atomics.notify(ctrl, SEQ);
-  await Promise.all(workers.map((w) => w.terminate()));
 }

@@ -8,7 +8,8 @@ import { Tensor } from '../../tensor';
 import { gemmJs } from '../gemm';
 import { type ConvGeometry, col2im, im2col } from '../im2col';
 import { wasmGemm } from './gemm';
-import { HEAP_BASE, getKernelBackend, heapView, setKernelBackend, wasmKernels, withKernelBackend } from './runtime';
+import { HEAP_BASE, heapView } from './heap';
+import { getKernelBackend, setKernelBackend, wasmKernels, withKernelBackend } from './runtime';
 
 const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.TRAINKIT_KERNELS;
 

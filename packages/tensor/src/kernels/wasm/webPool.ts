@@ -1,4 +1,5 @@
-import { POOL_THREAD_SOURCE, type PoolThreadData, type PoolWorker, startPool, stopPool } from './threadPool';
+import { POOL_THREAD_SOURCE, type PoolThreadData, type PoolWorker, startPool } from './threadPool';
+import { stopPool } from './runtime';
 
 /** The browser worker: a classic script (from a Blob URL) that waits for its data. */
 const WEB_WORKER = `${POOL_THREAD_SOURCE}

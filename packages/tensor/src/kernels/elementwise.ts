@@ -1,0 +1,24 @@
+import { wasmRelu, wasmReluBackward } from './wasm/elementwise';
+import { wasmFor } from './wasm/runtime';
+
+// The element-wise kernels with a WebAssembly twin: each picks its backend here, per call (see
+// wasmFor: wasm once the arrays are large enough to repay the copies), so the ops never do.
+
+/** Y = max(X, 0); NaN propagates, as in PyTorch. */
+export function reluKernel(X: Float32Array, Y: Float32Array): void {
+  const n = X.length;
+  const k = wasmFor(n);
+  if (k !== null) return wasmRelu(k, X, Y);
+  for (let i = 0; i < n; i++) {
+    const x = X[i];
+    Y[i] = x > 0 || x !== x ? x : 0;
+  }
+}
+
+/** ga += g where Y > 0: relu's backward from its output (the gradient at exactly 0 is 0). */
+export function reluBackwardKernel(Y: Float32Array, g: Float32Array, ga: Float32Array): void {
+  const n = Y.length;
+  const k = wasmFor(n);
+  if (k !== null) return wasmReluBackward(k, Y, g, ga);
+  for (let i = 0; i < n; i++) if (Y[i] > 0) ga[i] += g[i];
+}

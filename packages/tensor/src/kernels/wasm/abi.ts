@@ -1,0 +1,65 @@
+// The contracts between the TypeScript side and the kernels: what assembly/index.ts exports, and
+// what a thread pool runs. Types only; the state that holds them lives in runtime.ts.
+
+/** Which implementation runs the hot kernels (GEMM, convolution, fused optimizer updates). */
+export type KernelBackend = 'js' | 'wasm';
+
+/** The exports of assembly/index.ts. Pointers are byte offsets into `memory`. */
+export interface WasmKernels {
+  readonly memory: WebAssembly.Memory;
+  gemmWorkBytes(): number;
+  gemm(transA: number, transB: number, M: number, N: number, K: number, a: number, b: number, c: number, ldc: number, accumulate: number, work: number): void;
+  im2col(x: number, C: number, H: number, W: number, KH: number, KW: number, OH: number, OW: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, cols: number): void;
+  col2im(cols: number, C: number, H: number, W: number, KH: number, KW: number, OH: number, OW: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, dx: number): void;
+  gemmStrided(transA: number, transB: number, M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: number, work: number): void;
+  gemmCols(transA: number, transB: number, M: number, N: number, K: number, a: number, b: number, c: number, accumulate: number, work: number, j0: number, j1: number): void;
+  convForward(g: number, x: number, w: number, bias: number, OC: number, n0: number, n1: number, out: number, cols: number, work: number): void;
+  convWeightGrad(g: number, x: number, gout: number, gw: number, OC: number, N: number, r0: number, r1: number, cols: number, work: number): void;
+  convInputGrad(g: number, w: number, gout: number, gx: number, OC: number, n0: number, n1: number, dcols: number, work: number): void;
+  relu(x: number, y: number, n: number): void;
+  reluBackward(y: number, g: number, ga: number, n: number): void;
+  reluMask(y: number, g: number, n: number): void;
+  channelSums(g: number, N: number, C: number, hw: number, out: number): void;
+  maxPool2x2(x: number, planes: number, H: number, W: number, y: number, arg: number, base: number): void;
+  scatterAdd(g: number, arg: number, n: number, gx: number, base: number): void;
+  scatterReluMasked(g: number, arg: number, v: number, n: number, gx: number): void;
+  adamStep(p: number, g: number, m: number, v: number, vmax: number, n: number, b1: number, b2: number, c1: number, c2: number, eps: number, wd: number, stepSize: number, bc2: number, shrink: number, flags: number): void;
+  momentumStep(p: number, g: number, buf: number, n: number, alpha: number, mu: number, keep: number, wd: number, first: number, nesterov: number): void;
+  adagradStep(p: number, g: number, sum: number, n: number, clr: number, wd: number, eps: number): void;
+  rmspropStep(p: number, g: number, sq: number, ga: number, buf: number, n: number, alpha: number, c: number, eps: number, wd: number, mu: number, negLr: number, flags: number): void;
+  firstNonFinite(x: number, n: number): number;
+}
+
+/** The kernels a thread pool's threads run, one chunk of the work per call. */
+export type PoolOp = 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'gemmCols';
+
+/**
+ * One pooled op: `args` with the chunk's range written at `rangeAt` and `rangeAt + 1`, the
+ * running thread's scratch pointer at `scratchAt` (−1: none) and its GEMM packing area at
+ * `workAt`. Each chunk of `chunks` runs exactly once, on whichever thread claims it first.
+ */
+export interface PoolTask {
+  op: PoolOp;
+  args: readonly number[];
+  rangeAt: number;
+  scratchAt: number;
+  workAt: number;
+  chunks: ReadonlyArray<readonly [number, number]>;
+  /** Per-thread scratch pointers (thread 0 is the caller). */
+  scratch: readonly number[];
+}
+
+/**
+ * A pool of threads sharing one WebAssembly memory (see `startThreadPool` in
+ * `@trainkit/tensor/node`). Ops split their work into one range per thread such that every
+ * output value is computed by one thread in the same order as single-threaded: results are
+ * bit-identical whatever the thread count.
+ */
+export interface KernelPool {
+  /** Threads, the calling thread included. */
+  readonly threads: number;
+  /** Runs every chunk of `task` (the caller works too) and returns when all are done. */
+  run(task: PoolTask): void;
+  /** Ends the pool's threads; called once, after the pool was uninstalled. */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,49 @@
+import type { WasmKernels } from './abi';
+import { currentRuntime, getThreads } from './runtime';
+
+/** Start of the region callers lay out per call (the first 64 KiB stay unused). */
+export const HEAP_BASE = 65536;
+
+/** Rounds a float count up to a whole number of 16-byte vectors. */
+export function align4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+/**
+ * @internal A Float32Array over the whole wasm memory, at least `bytes` long: grows the
+ * memory when needed and re-creates the view (growing detaches the old buffer).
+ */
+export function heapView(k: WasmKernels, bytes: number): Float32Array {
+  const rt = currentRuntime();
+  const mem = k.memory;
+  const have = mem.buffer.byteLength;
+  if (have < bytes) mem.grow(Math.ceil((bytes - have) / 65536));
+  if (rt.view.buffer !== mem.buffer) rt.view = new Float32Array(mem.buffer);
+  return rt.view;
+}
+
+/**
+ * @internal Lays out consecutive float32 regions of the given lengths after the GEMM packing
+ * area and returns their float indices with a view over memory large enough for all of them.
+ */
+export function layout(k: WasmKernels, sizes: readonly number[]): { at: number[]; heap: Float32Array } {
+  const at: number[] = [];
+  let idx = (HEAP_BASE + gemmWorkBytes(k) * (k === currentRuntime().sharedKernels ? getThreads() : 1)) >> 2;
+  for (const n of sizes) {
+    at.push(idx);
+    idx += align4(n);
+  }
+  return { at, heap: heapView(k, idx * 4) };
+}
+
+/** @internal Thread t's GEMM packing area (thread 0 is the caller). */
+export function gemmWorkOf(k: WasmKernels, t: number): number {
+  return HEAP_BASE + gemmWorkBytes(k) * t;
+}
+
+/** Bytes the GEMM's packed panels take at HEAP_BASE, per thread (a multiple of 16). */
+export function gemmWorkBytes(k: WasmKernels): number {
+  const rt = currentRuntime();
+  if (rt.workBytes === 0) rt.workBytes = align4(k.gemmWorkBytes() / 4) * 4;
+  return rt.workBytes;
+}
