@@ -48,6 +48,27 @@ describe('gradientClipping', () => {
     expect(max).toBeLessThanOrEqual(Math.fround(1e-3));
   });
 
+  test('with maxValue and maxNorm both set, the logged gradNorm is the norm before any clipping', async () => {
+    let before = NaN;
+    const spy: Plugin = { name: 'spy', onBeforeOptimizerStep: (ctx) => void (before = globalNorm(ctx.model.parameters().map((p) => p.grad!))) };
+    // one batch: the epoch's gradNorm is that batch's value
+    const { history } = await new Trainer({ optimizer: sgd(), plugins: [spy, gradientClipping({ maxValue: 1e-4, maxNorm: 1e-4 })] }).fit(toyModel(), { train: toyLoader(8, 8), epochs: 1 });
+    expect(before).toBeGreaterThan(1e-3); // well above what value clipping leaves (≤ 1e-4·√parameters)
+    expect(history[0].metrics.gradNorm).toBe(before);
+  });
+
+  test('a norm at or just under maxNorm is still scaled by maxNorm / (norm + 1e-6), as torch clip_grad_norm_ does', async () => {
+    let norm = NaN;
+    let after = NaN;
+    const measure: Plugin = { name: 'measure', onBeforeOptimizerStep: (ctx) => void (norm = globalNorm(ctx.model.parameters().map((p) => p.grad!))) };
+    const check: Plugin = { name: 'check', onBeforeOptimizerStep: (ctx) => void (after = globalNorm(ctx.model.parameters().map((p) => p.grad!))) };
+    // first run: learn the first batch's norm; second run: clip exactly at it
+    await new Trainer({ optimizer: sgd(), plugins: [measure, { name: 'stop', onAfterOptimizerStep: (ctx) => ctx.stop() }] }).fit(toyModel(), { train: toyLoader(8, 8), epochs: 1 });
+    await new Trainer({ optimizer: sgd(), plugins: [gradientClipping({ maxNorm: norm }), check] }).fit(toyModel(), { train: toyLoader(8, 8), epochs: 1 });
+    expect(after).toBeCloseTo((norm * norm) / (norm + 1e-6), 6);
+    expect(after).toBeLessThan(norm * (1 - 1e-7));
+  });
+
   test('options are validated', () => {
     expect(() => gradientClipping({})).toThrow('gradientClipping: give maxNorm and/or maxValue');
     expect(() => gradientClipping({ maxNorm: -1 })).toThrow('gradientClipping: maxNorm must be > 0, got -1');

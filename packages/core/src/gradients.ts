@@ -4,8 +4,9 @@ import type { Plugin } from './hooks';
 import { globalNorm } from './transform';
 
 /**
- * Clips parameter gradients before each optimizer step: by global L2 norm (torch's
- * clip_grad_norm_) and/or by value (clip_grad_value_). Logs the pre-clipping norm as `gradNorm`.
+ * Clips parameter gradients before each optimizer step: by value (torch's clip_grad_value_),
+ * then by global L2 norm (clip_grad_norm_: scaled by maxNorm / (norm + 1e-6) when that is below
+ * 1). Logs the norm before any clipping as `gradNorm`.
  *
  * @example
  * new Trainer({ optimizer: adam(), plugins: [gradientClipping({ maxNorm: 1 })] });
@@ -19,13 +20,12 @@ export function gradientClipping(options: { maxNorm?: number; maxValue?: number 
     name: 'gradientClipping',
     onBeforeOptimizerStep(ctx) {
       const grads = ctx.model.parameters().flatMap((p) => (p.requiresGrad && p.grad !== null ? [p.grad] : []));
-      if (maxValue !== undefined) for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = Math.min(maxValue, Math.max(-maxValue, g[i]));
       const norm = globalNorm(grads);
       ctx.log('gradNorm', norm);
-      if (maxNorm !== undefined && norm > maxNorm) {
-        const s = maxNorm / (norm + 1e-6);
-        for (const g of grads) for (let i = 0; i < g.length; i++) g[i] *= s;
-      }
+      if (maxValue !== undefined) for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = Math.min(maxValue, Math.max(-maxValue, g[i]));
+      if (maxNorm === undefined) return;
+      const scale = maxNorm / ((maxValue === undefined ? norm : globalNorm(grads)) + 1e-6);
+      if (scale < 1) for (const g of grads) for (let i = 0; i < g.length; i++) g[i] *= scale;
     },
   };
 }

@@ -9,7 +9,7 @@ export { sgd } from './sgd';
 export { chain, scaleByLearningRate, addDecayedWeights, clipByValue, clipByGlobalNorm, globalNorm } from './transform';
 export { accuracy, MetricAccumulator } from './metrics';
 export { freeze, unfreeze } from './freeze';
-export { scheduler, stepDecay, exponentialDecay, cosineAnnealing, cosineWarmRestarts, cycleOf, linearWarmup, oneCycle, reduceOnPlateau } from './schedules';
+export { scheduler, stepDecay, multiStepDecay, exponentialDecay, cosineAnnealing, cosineWarmRestarts, cycleOf, linearWarmup, oneCycle, reduceOnPlateau } from './schedules';
 export { gradientClipping, gradientAccumulation } from './gradients';
 export { eventName } from './hooks';
 export { PluginError, NonFiniteLossError, NonFiniteGradientError, ConfigError } from './errors';

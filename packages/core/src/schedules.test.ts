@@ -1,27 +1,48 @@
 import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
 import {
-  ConfigError, Trainer, cosineAnnealing, cosineWarmRestarts, cycleOf, exponentialDecay, linearWarmup, oneCycle, reduceOnPlateau, scheduler, sgd, stepDecay, type Plugin,
+  ConfigError, Trainer, cosineAnnealing, cosineWarmRestarts, cycleOf, exponentialDecay, linearWarmup, multiStepDecay, oneCycle, reduceOnPlateau, scheduler, sgd, stepDecay, type Plugin,
 } from './index';
 import { snapshot, toyLoader, toyModel } from './__tests__/fixtures';
 
-describe('schedules (closed forms of the torch.optim.lr_scheduler classes)', () => {
-  test('stepDecay: 0.1 for epochs 0-2, 0.01 for 3-5, 0.001 from 6', () => {
+describe('schedules (torch.optim.lr_scheduler, stepped as torch steps them; tools/compare checks them float for float)', () => {
+  test('stepDecay multiplies the lr by gamma every stepSize epochs: 0.1 for epochs 0-2, 0.1·0.1 for 3-5, 0.1·0.1·0.1 from 6', () => {
     const s = stepDecay({ stepSize: 3, gamma: 0.1 });
-    expect([0, 2, 3, 5, 6].map((t) => s(t, 0.1))).toEqual([0.1, 0.1, 0.1 * 0.1, 0.1 * 0.1, 0.1 * 0.1 ** 2]);
+    expect([0, 2, 3, 5, 6].map((t) => s(t, 0.1))).toEqual([0.1, 0.1, 0.1 * 0.1, 0.1 * 0.1, 0.1 * 0.1 * 0.1]);
+  });
+
+  test('multiStepDecay multiplies by gamma at each milestone, by gamma² at a milestone listed twice', () => {
+    const s = multiStepDecay({ milestones: [4, 2, 4], gamma: 0.5 });
+    expect([0, 1, 2, 3, 4, 5, 9].map((t) => s(t, 1))).toEqual([1, 1, 0.5, 0.5, 0.125, 0.125, 0.125]);
   });
 
   test('exponentialDecay multiplies by gamma every epoch', () => {
     expect(exponentialDecay({ gamma: 0.5 })(3, 1)).toBe(0.125);
   });
 
-  propTest.prop([fc.integer({ min: 1, max: 100 }), fc.double({ min: 0, max: 0.05, noNaN: true })])('cosineAnnealing starts at lr, ends at etaMin, halfway is their mean', (tMax, etaMin) => {
-    const s = cosineAnnealing({ tMax, etaMin });
-    expect(s(0, 0.1)).toBeCloseTo(0.1, 12);
-    expect(s(tMax, 0.1)).toBeCloseTo(etaMin, 12);
-    expect(s(tMax / 2, 0.1)).toBeCloseTo((0.1 + etaMin) / 2, 12);
-    expect(s(tMax + 5, 0.1)).toBeCloseTo(etaMin, 12);
-  });
+  propTest.prop([fc.integer({ min: 1, max: 100 }), fc.double({ min: 0, max: 0.05, noNaN: true }), fc.nat({ max: 300 })])(
+    'cosineAnnealing starts at lr, reaches etaMin at tMax and rises back to lr at 2·tMax, with period 2·tMax (torch CosineAnnealingLR)',
+    (tMax, etaMin, t) => {
+      const s = cosineAnnealing({ tMax, etaMin });
+      const at = (u: number) => cosineAnnealing({ tMax, etaMin })(u, 0.1);
+      expect(s(0, 0.1)).toBe(0.1);
+      expect(at(tMax)).toBeCloseTo(etaMin, 12);
+      expect(at(2 * tMax)).toBeCloseTo(0.1, 12);
+      expect(at(t + 2 * tMax)).toBeCloseTo(at(t), 12);
+      expect(at(tMax + (t % tMax))).toBeCloseTo(at(tMax - (t % tMax)), 12);
+    },
+  );
+
+  propTest.prop([fc.array(fc.nat({ max: 80 }), { minLength: 1, maxLength: 20 }), fc.double({ min: 1e-4, max: 1, noNaN: true })])(
+    'a schedule is pure: its lr at t does not depend on the times asked before (recurrences are replayed from 0)',
+    (times, lr) => {
+      const makers = [() => stepDecay({ stepSize: 3, gamma: 0.3 }), () => exponentialDecay({ gamma: 0.93 }), () => cosineAnnealing({ tMax: 7, etaMin: 1e-4 }), () => linearWarmup({ warmup: 5, startFactor: 0.2, after: cosineAnnealing({ tMax: 9 }) })];
+      for (const make of makers) {
+        const shared = make();
+        for (const t of times) expect(shared(t, lr)).toBe(make()(t, lr));
+      }
+    },
+  );
 
   test('cosineWarmRestarts restarts at lr after each cycle (t0 2, tMult 2: cycles start at 0, 2, 6, 14)', () => {
     const s = cosineWarmRestarts({ t0: 2, tMult: 2 });
@@ -30,9 +51,15 @@ describe('schedules (closed forms of the torch.optim.lr_scheduler classes)', () 
     expect(cycleOf(7, 2, 2)).toEqual({ cycle: 2, position: 1, length: 8 });
   });
 
-  test('linearWarmup ramps from startFactor·lr to lr, then hands over to the next schedule', () => {
+  test('linearWarmup ramps from startFactor·lr to lr, then hands over to the next schedule started at 0', () => {
     const s = linearWarmup({ warmup: 4, after: exponentialDecay({ gamma: 0.5 }) });
     expect([0, 1, 2, 3, 4, 5].map((t) => s(t, 1))).toEqual([0, 0.25, 0.5, 0.75, 1, 0.5]);
+  });
+
+  test('linearWarmup without a next schedule keeps the lr it reached at the end of the warmup', () => {
+    const s = linearWarmup({ warmup: 7, startFactor: 1 / 3 });
+    expect(s(7, 0.3)).toBeCloseTo(0.3, 15);
+    expect([8, 50].map((t) => s(t, 0.3))).toEqual([s(7, 0.3), s(7, 0.3)]);
   });
 
   test('oneCycle starts at maxLr/divFactor, peaks at maxLr after pctStart, ends at initial/finalDivFactor', () => {
@@ -44,12 +71,21 @@ describe('schedules (closed forms of the torch.optim.lr_scheduler classes)', () 
   });
 
   test.each([
-    [() => stepDecay({ stepSize: 0 }), 'stepDecay: stepSize must be a positive integer, got 0'],
-    [() => cosineAnnealing({ tMax: 0 }), 'cosineAnnealing: tMax must be > 0, got 0'],
-    [() => cosineWarmRestarts({ t0: 1, tMult: 1.5 }), 'cosineWarmRestarts: tMult must be an integer ≥ 1, got 1.5'],
-    [() => oneCycle({ maxLr: 1, totalSteps: 10, pctStart: 1 }), 'oneCycle: pctStart must be in (0, 1), got 1'],
-    [() => reduceOnPlateau({ factor: 1 }), 'reduceOnPlateau: factor must be in (0, 1), got 1'],
-  ])('bad schedule options are clear errors: %s', (make, message) => {
+    ['stepDecay: stepSize must be a positive integer, got 0', () => stepDecay({ stepSize: 0 })],
+    ['multiStepDecay: milestones[1] must be a positive integer, got 0', () => multiStepDecay({ milestones: [3, 0] })],
+    ['multiStepDecay: milestones[0] must be a positive integer, got 2.5', () => multiStepDecay({ milestones: [2.5] })],
+    ['multiStepDecay: milestones must be an array of epoch indices, got 3', () => multiStepDecay({ milestones: 3 as never })],
+    ['cosineAnnealing: tMax must be a positive integer, got 0', () => cosineAnnealing({ tMax: 0 })],
+    ['cosineAnnealing: tMax must be a positive integer, got 2.5', () => cosineAnnealing({ tMax: 2.5 })],
+    ['cosineAnnealing: t must be an integer ≥ 0 (an epoch or step index), got 1.5', () => cosineAnnealing({ tMax: 5 })(1.5, 0.1)],
+    ['exponentialDecay: t must be an integer ≥ 0 (an epoch or step index), got -1', () => exponentialDecay({ gamma: 0.9 })(-1, 0.1)],
+    ['cosineWarmRestarts: tMult must be an integer ≥ 1, got 1.5', () => cosineWarmRestarts({ t0: 1, tMult: 1.5 })],
+    ['oneCycle: pctStart must be in (0, 1), got 1', () => oneCycle({ maxLr: 1, totalSteps: 10, pctStart: 1 })],
+    ['oneCycle: pctStart·totalSteps must not be 1 (the rising phase would have no length), got 0.1·10', () => oneCycle({ maxLr: 1, totalSteps: 10, pctStart: 0.1 })],
+    ['oneCycle: step 11 is outside 0…totalSteps (10); set totalSteps to at least the number of batches in the run', () => oneCycle({ maxLr: 1, totalSteps: 10 })(11, 0)],
+    ['reduceOnPlateau: factor must be in (0, 1), got 1', () => reduceOnPlateau({ factor: 1 })],
+    ["reduceOnPlateau: thresholdMode must be 'rel' or 'abs', got relative", () => reduceOnPlateau({ thresholdMode: 'relative' as never })],
+  ])('a clear error for bad options: %s', (message, make) => {
     expect(make).toThrow(ConfigError);
     expect(make).toThrow(message);
   });
@@ -86,7 +122,8 @@ describe('scheduler plugin', () => {
     const lrs: number[] = [];
     const record: Plugin = { name: 'rec', onTrainEpochStart: (ctx) => void lrs.push(ctx.optimizer!.lr) };
     // an lr this small leaves the validation loss flat: no epoch after the first improves it
-    const plugins = [record, reduceOnPlateau({ monitor: 'valLoss', patience: 1, factor: 0.5 })];
+    // eps 0: with torch's default eps (1e-8) a cut this small would be skipped
+    const plugins = [record, reduceOnPlateau({ monitor: 'valLoss', patience: 1, factor: 0.5, eps: 0 })];
     await new Trainer({ optimizer: sgd({ lr: 1e-12 }), plugins }).fit(toyModel(), { train: toyLoader(8, 8), val: toyLoader(8, 8, 3), epochs: 5 });
     expect(lrs).toEqual([1e-12, 1e-12, 1e-12, 5e-13, 5e-13]);
   });

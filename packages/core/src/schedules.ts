@@ -1,9 +1,19 @@
 import { ConfigError } from './errors';
 import type { BaseContext, Plugin } from './hooks';
 
+export { reduceOnPlateau, type ReduceOnPlateauOptions } from './schedules/plateau';
+
 /**
  * A learning-rate schedule: the lr at time t (an epoch or a step, counted from 0) given the
  * optimizer's base lr. Pure, so resuming at t reproduces the uninterrupted run.
+ *
+ * The built-in schedules give the float64 values a PyTorch 1.13 user reads from
+ * `optimizer.param_groups[0]['lr']` after calling the matching torch scheduler's `step()` t
+ * times. Most torch schedulers step by recurrence (lr(t) from lr(t − 1), e.g. lr·gamma), which
+ * rounds differently from their closed forms; trainkit replays that recurrence. Bit for bit,
+ * except that the cosine schedules may differ by a few ulps of their largest lr (Math.cos and
+ * the C library's cos, which torch calls, round some arguments differently); see
+ * tools/compare/torch_schedules.py and the test against its fixture.
  */
 export type Schedule = (t: number, baseLr: number) => number;
 
@@ -11,24 +21,72 @@ function check(name: string, cond: boolean, message: string): void {
   if (!cond) throw new ConfigError(`${name}: ${message}`);
 }
 
-/** lr·gamma^⌊t / stepSize⌋ (torch StepLR). */
+/**
+ * A schedule torch steps by recurrence: lr(0) = first(baseLr), lr(t) = next(t, lr(t − 1), baseLr).
+ * Replaying it from 0 reproduces torch's rounding; the last value is kept, so stepping forward
+ * costs O(1) per call and a resume at t costs O(t) once.
+ */
+function recurrence(name: string, first: (baseLr: number) => number, next: (t: number, lr: number, baseLr: number) => number): Schedule {
+  let at = { baseLr: NaN, t: 0, lr: NaN };
+  return (t, baseLr) => {
+    check(name, Number.isInteger(t) && t >= 0, `t must be an integer ≥ 0 (an epoch or step index), got ${t}`);
+    if (!Object.is(at.baseLr, baseLr) || at.t > t) at = { baseLr, t: 0, lr: first(baseLr) };
+    while (at.t < t) {
+      at.t++;
+      at.lr = next(at.t, at.lr, baseLr);
+    }
+    return at.lr;
+  };
+}
+
+const unchanged = (lr: number) => lr;
+
+/** lr·gamma^⌊t / stepSize⌋ (torch StepLR: the lr is multiplied by gamma every stepSize epochs). */
 export function stepDecay({ stepSize, gamma = 0.1 }: { stepSize: number; gamma?: number }): Schedule {
   check('stepDecay', Number.isInteger(stepSize) && stepSize > 0, `stepSize must be a positive integer, got ${stepSize}`);
   check('stepDecay', gamma > 0, `gamma must be > 0, got ${gamma}`);
-  return (t, lr) => lr * gamma ** Math.floor(t / stepSize);
+  return recurrence('stepDecay', unchanged, (t, lr) => (t % stepSize === 0 ? lr * gamma : lr));
 }
 
-/** lr·gamma^t (torch ExponentialLR). */
+/**
+ * lr·gamma^(number of milestones ≤ t) (torch MultiStepLR): the lr is multiplied by gamma at
+ * each milestone epoch. A milestone listed twice multiplies by gamma² there, as in torch.
+ *
+ * @example
+ * scheduler(multiStepDecay({ milestones: [30, 80], gamma: 0.1 })) // 0.05 → 0.005 at 30 → 0.0005 at 80
+ */
+export function multiStepDecay({ milestones, gamma = 0.1 }: { milestones: readonly number[]; gamma?: number }): Schedule {
+  check('multiStepDecay', Array.isArray(milestones), `milestones must be an array of epoch indices, got ${String(milestones)}`);
+  milestones.forEach((m, i) => check('multiStepDecay', Number.isInteger(m) && m > 0, `milestones[${i}] must be a positive integer, got ${m}`));
+  check('multiStepDecay', gamma > 0, `gamma must be > 0, got ${gamma}`);
+  const count = new Map<number, number>();
+  for (const m of milestones) count.set(m, (count.get(m) ?? 0) + 1);
+  return recurrence('multiStepDecay', unchanged, (t, lr) => {
+    const k = count.get(t);
+    return k === undefined ? lr : lr * gamma ** k;
+  });
+}
+
+/** lr·gamma^t (torch ExponentialLR: multiplied by gamma every epoch). */
 export function exponentialDecay({ gamma }: { gamma: number }): Schedule {
   check('exponentialDecay', gamma > 0, `gamma must be > 0, got ${gamma}`);
-  return (t, lr) => lr * gamma ** t;
+  return recurrence('exponentialDecay', unchanged, (_t, lr) => lr * gamma);
 }
 
-/** Half a cosine from lr down to etaMin over tMax (torch CosineAnnealingLR, closed form); stays at etaMin after. */
+/**
+ * Half a cosine from lr down to etaMin over tMax epochs, then back up over the next tMax, and so
+ * on (torch CosineAnnealingLR, whose curve has period 2·tMax: it does not stay at etaMin after
+ * tMax). For one descent per run set tMax to the number of epochs; for restarts at lr instead
+ * of a rise see {@link cosineWarmRestarts}. Follows torch's recursive step(), not its closed form.
+ */
 export function cosineAnnealing({ tMax, etaMin = 0 }: { tMax: number; etaMin?: number }): Schedule {
-  check('cosineAnnealing', tMax > 0, `tMax must be > 0, got ${tMax}`);
+  check('cosineAnnealing', Number.isInteger(tMax) && tMax > 0, `tMax must be a positive integer, got ${tMax}`);
   check('cosineAnnealing', etaMin >= 0, `etaMin must be ≥ 0, got ${etaMin}`);
-  return (t, lr) => etaMin + ((lr - etaMin) * (1 + Math.cos((Math.PI * Math.min(t, tMax)) / tMax))) / 2;
+  return recurrence('cosineAnnealing', unchanged, (t, lr, baseLr) => {
+    // leaving a trough, torch adds a step instead of dividing by 1 + cos(π) = 0
+    if ((t - 1 - tMax) % (2 * tMax) === 0) return lr + ((baseLr - etaMin) * (1 - Math.cos(Math.PI / tMax))) / 2;
+    return ((1 + Math.cos((Math.PI * t) / tMax)) / (1 + Math.cos((Math.PI * (t - 1)) / tMax))) * (lr - etaMin) + etaMin;
+  });
 }
 
 /**
@@ -59,30 +117,44 @@ export function cycleOf(t: number, t0: number, tMult = 1): { cycle: number; posi
   return { cycle, position: t - start, length };
 }
 
-/** Linear warmup from startFactor·lr to lr over `warmup` steps, then `after` (default: constant), shifted by the warmup. */
+/**
+ * Linear warmup from startFactor·lr to lr over `warmup` epochs (torch LinearLR with end_factor 1,
+ * total_iters warmup), then `after` started afresh at 0 (torch SequentialLR with milestones
+ * [warmup]), or a constant lr. With startFactor 0, which torch 1.13's LinearLR cannot step (it
+ * divides by zero), the warmup follows LinearLR's closed form.
+ */
 export function linearWarmup({ warmup, startFactor = 0, after }: { warmup: number; startFactor?: number; after?: Schedule }): Schedule {
   check('linearWarmup', Number.isInteger(warmup) && warmup > 0, `warmup must be a positive integer, got ${warmup}`);
   check('linearWarmup', startFactor >= 0 && startFactor <= 1, `startFactor must be in [0, 1], got ${startFactor}`);
-  return (t, lr) => (t < warmup ? lr * (startFactor + ((1 - startFactor) * t) / warmup) : after ? after(t - warmup, lr) : lr);
+  const rise = 1 - startFactor;
+  const ramp: Schedule =
+    startFactor === 0
+      ? (t, lr) => lr * (startFactor + (rise * t) / warmup)
+      : recurrence('linearWarmup', (lr) => lr * startFactor, (t, lr) => lr * (1 + rise / (warmup * startFactor + (t - 1) * rise)));
+  // torch's LinearLR keeps the lr it reached at total_iters (which may differ from lr in the last bit)
+  return (t, lr) => (t >= warmup && after ? after(t - warmup, lr) : ramp(Math.min(t, warmup), lr));
 }
 
 /**
  * The one-cycle policy (Smith 2018; torch OneCycleLR, cosine, two phases): from maxLr/divFactor
  * up to maxLr over pctStart of totalSteps, then down to maxLr/(divFactor·finalDivFactor).
- * Ignores the optimizer's base lr. Set `interval: 'step'` on the scheduler.
+ * Ignores the optimizer's base lr (and, unlike torch, leaves momentum alone). Set
+ * `interval: 'step'` on the scheduler. Like torch, steps past totalSteps are an error.
  * @see https://arxiv.org/abs/1803.09820
  */
 export function oneCycle({ maxLr, totalSteps, pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4 }: { maxLr: number; totalSteps: number; pctStart?: number; divFactor?: number; finalDivFactor?: number }): Schedule {
   check('oneCycle', maxLr > 0, `maxLr must be > 0, got ${maxLr}`);
   check('oneCycle', Number.isInteger(totalSteps) && totalSteps > 1, `totalSteps must be an integer > 1, got ${totalSteps}`);
   check('oneCycle', pctStart > 0 && pctStart < 1, `pctStart must be in (0, 1), got ${pctStart}`);
+  check('oneCycle', pctStart * totalSteps !== 1, `pctStart·totalSteps must not be 1 (the rising phase would have no length), got ${pctStart}·${totalSteps}`);
   const initial = maxLr / divFactor;
   const final = initial / finalDivFactor;
   const peak = pctStart * totalSteps - 1;
-  const cos = (from: number, to: number, frac: number) => to + ((from - to) * (1 + Math.cos(Math.PI * frac))) / 2;
+  const anneal = (from: number, to: number, frac: number) => to + ((from - to) / 2) * (Math.cos(Math.PI * frac) + 1);
   return (t) => {
-    if (t <= peak) return cos(initial, maxLr, t / peak);
-    return cos(maxLr, final, Math.min(1, (t - peak) / (totalSteps - 1 - peak)));
+    check('oneCycle', Number.isInteger(t) && t >= 0 && t <= totalSteps, `step ${t} is outside 0…totalSteps (${totalSteps}); set totalSteps to at least the number of batches in the run`);
+    if (t <= peak) return anneal(initial, maxLr, t / peak);
+    return anneal(maxLr, final, (t - peak) / (totalSteps - 1 - peak));
   };
 }
 
@@ -131,63 +203,6 @@ export function scheduler(schedule: Schedule, options: SchedulerOptions = {}): P
     loadStateDict(state) {
       const s = state as { baseLr: number | null };
       baseLr = s?.baseLr ?? null;
-    },
-  };
-}
-
-/** Options of {@link reduceOnPlateau}; defaults follow torch ReduceLROnPlateau. */
-export interface ReduceOnPlateauOptions {
-  /** Metric to watch (default 'valLoss'). */
-  monitor?: string;
-  mode?: 'min' | 'max';
-  /** lr is multiplied by this on a plateau (default 0.1). */
-  factor?: number;
-  /** Epochs without improvement before reducing (default 10). */
-  patience?: number;
-  /** Relative improvement needed to count as better (default 1e-4, torch's 'rel' mode). */
-  threshold?: number;
-  /** Epochs to wait after a reduction before counting again (default 0). */
-  cooldown?: number;
-  minLr?: number;
-}
-
-/**
- * Multiplies the lr by `factor` when the monitored metric stops improving for `patience`
- * epochs (torch ReduceLROnPlateau, relative threshold). Needs validation data when watching
- * a `val…` metric; a missing metric is an error naming the available ones.
- */
-export function reduceOnPlateau(options: ReduceOnPlateauOptions = {}): Plugin {
-  const { monitor = 'valLoss', mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, cooldown = 0, minLr = 0 } = options;
-  check('reduceOnPlateau', factor > 0 && factor < 1, `factor must be in (0, 1), got ${factor}`);
-  check('reduceOnPlateau', Number.isInteger(patience) && patience >= 0, `patience must be an integer ≥ 0, got ${patience}`);
-  check('reduceOnPlateau', mode === 'min' || mode === 'max', `mode must be 'min' or 'max', got ${String(mode)}`);
-  let state = { best: mode === 'min' ? Infinity : -Infinity, bad: 0, cooldownLeft: 0 };
-  const better = (v: number) => (mode === 'min' ? v < state.best * (1 - Math.sign(state.best) * threshold) : v > state.best * (1 + Math.sign(state.best) * threshold));
-  return {
-    name: 'reduceOnPlateau',
-    stateKey: `reduceOnPlateau:${monitor}`,
-    onTrainEpochEnd(ctx) {
-      const v = ctx.metrics[monitor];
-      if (v === undefined) {
-        throw new ConfigError(`reduceOnPlateau({ monitor: '${monitor}' }) found no such metric; available: ${Object.keys(ctx.metrics).join(', ')} (pass val data to fit for val… metrics)`);
-      }
-      if (better(v)) {
-        state.best = v;
-        state.bad = 0;
-      } else state.bad++;
-      if (state.cooldownLeft > 0) {
-        state.cooldownLeft--;
-        state.bad = 0;
-      }
-      if (state.bad > patience && ctx.optimizer !== null) {
-        ctx.optimizer.lr = Math.max(minLr, ctx.optimizer.lr * factor);
-        state.cooldownLeft = cooldown;
-        state.bad = 0;
-      }
-    },
-    stateDict: () => ({ ...state }),
-    loadStateDict(s) {
-      state = { ...(s as typeof state) };
     },
   };
 }

@@ -1,0 +1,119 @@
+import { ConfigError } from '../errors';
+import type { Plugin } from '../hooks';
+
+/** Options of {@link reduceOnPlateau}; names and defaults follow torch ReduceLROnPlateau. */
+export interface ReduceOnPlateauOptions {
+  /** Metric to watch (default 'valLoss'). */
+  monitor?: string;
+  /** 'min' (default): lower is better; 'max': higher is better. */
+  mode?: 'min' | 'max';
+  /** lr is multiplied by this on a plateau (default 0.1). */
+  factor?: number;
+  /** Epochs without improvement before reducing (default 10). */
+  patience?: number;
+  /** How much better a value must be than the best so far to count (default 1e-4); see `thresholdMode`. */
+  threshold?: number;
+  /**
+   * 'rel' (default): better means below best·(1 − threshold) in 'min' mode, above
+   * best·(1 + threshold) in 'max' mode. 'abs': below best − threshold, above best + threshold.
+   * As in torch, 'rel' scales by the best value itself, sign included: with a negative best,
+   * a value slightly worse than it can still count as better. Use 'abs' for metrics near or
+   * below zero.
+   */
+  thresholdMode?: 'rel' | 'abs';
+  /** Epochs to wait after a reduction before counting bad epochs again (default 0). */
+  cooldown?: number;
+  /** The lr never goes below this (default 0). */
+  minLr?: number;
+  /** A reduction smaller than this is skipped (default 1e-8). */
+  eps?: number;
+}
+
+interface PlateauState {
+  best: number;
+  bad: number;
+  cooldownLeft: number;
+}
+
+type Rule = Required<Omit<ReduceOnPlateauOptions, 'monitor'>>;
+
+function validate(options: ReduceOnPlateauOptions): Rule {
+  const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 } = options;
+  const check = (cond: boolean, message: string) => {
+    if (!cond) throw new ConfigError(`reduceOnPlateau: ${message}`);
+  };
+  check(mode === 'min' || mode === 'max', `mode must be 'min' or 'max', got ${String(mode)}`);
+  check(thresholdMode === 'rel' || thresholdMode === 'abs', `thresholdMode must be 'rel' or 'abs', got ${String(thresholdMode)}`);
+  check(factor > 0 && factor < 1, `factor must be in (0, 1), got ${factor}`);
+  check(Number.isInteger(patience) && patience >= 0, `patience must be an integer ≥ 0, got ${patience}`);
+  check(Number.isInteger(cooldown) && cooldown >= 0, `cooldown must be an integer ≥ 0, got ${cooldown}`);
+  check(threshold >= 0, `threshold must be ≥ 0, got ${threshold}`);
+  check(minLr >= 0, `minLr must be ≥ 0, got ${minLr}`);
+  check(eps >= 0, `eps must be ≥ 0, got ${eps}`);
+  return { mode, factor, patience, threshold, thresholdMode, cooldown, minLr, eps };
+}
+
+/**
+ * torch ReduceLROnPlateau's step(metric) on one lr, as a small state machine: `step` takes the
+ * epoch's metric and the current lr and returns the lr for the next epoch.
+ */
+export function plateauTracker(options: ReduceOnPlateauOptions = {}) {
+  const { mode, factor, patience, threshold, thresholdMode, cooldown, minLr, eps } = validate(options);
+  const worst = mode === 'min' ? Infinity : -Infinity;
+  let state: PlateauState = { best: worst, bad: 0, cooldownLeft: 0 };
+  const isBetter = (a: number, best: number): boolean => {
+    if (mode === 'min') return thresholdMode === 'rel' ? a < best * (1 - threshold) : a < best - threshold;
+    return thresholdMode === 'rel' ? a > best * (threshold + 1) : a > best + threshold;
+  };
+  return {
+    step(metric: number, lr: number): number {
+      if (isBetter(metric, state.best)) {
+        state.best = metric;
+        state.bad = 0;
+      } else state.bad++;
+      if (state.cooldownLeft > 0) {
+        state.cooldownLeft--;
+        state.bad = 0; // bad epochs in cooldown do not count
+      }
+      if (state.bad <= patience) return lr;
+      state.cooldownLeft = cooldown;
+      state.bad = 0;
+      const reduced = Math.max(lr * factor, minLr);
+      return lr - reduced > eps ? reduced : lr;
+    },
+    /** JSON-safe: an infinite best (nothing seen yet) is saved as null. */
+    stateDict: () => ({ ...state, best: Number.isFinite(state.best) ? state.best : null }),
+    loadStateDict(s: unknown) {
+      const saved = s as { best: number | null; bad: number; cooldownLeft: number };
+      state = { best: saved.best ?? worst, bad: saved.bad, cooldownLeft: saved.cooldownLeft };
+    },
+  };
+}
+
+/**
+ * Multiplies the lr by `factor` when the monitored metric has not improved for more than
+ * `patience` epochs: torch ReduceLROnPlateau exactly, both modes and both threshold modes
+ * (relative thresholds scale by the signed best value, as torch's do), with cooldown, minLr
+ * and eps. Needs validation data when watching a `val…` metric; a missing metric is an error
+ * naming the available ones.
+ */
+export function reduceOnPlateau(options: ReduceOnPlateauOptions = {}): Plugin {
+  const monitor = options.monitor ?? 'valLoss';
+  const tracker = plateauTracker(options);
+  return {
+    name: 'reduceOnPlateau',
+    stateKey: `reduceOnPlateau:${monitor}`,
+    onTrainEpochEnd(ctx) {
+      const v = ctx.metrics[monitor];
+      if (v === undefined) {
+        throw new ConfigError(`reduceOnPlateau({ monitor: '${monitor}' }) found no such metric; available: ${Object.keys(ctx.metrics).join(', ')} (pass val data to fit for val… metrics)`);
+      }
+      if (ctx.optimizer === null) return;
+      const lr = ctx.optimizer.lr;
+      const next = tracker.step(v, lr);
+      if (next !== lr) ctx.optimizer.lr = next;
+    },
+    stateDict: tracker.stateDict,
+    loadStateDict: tracker.loadStateDict,
+  };
+}
