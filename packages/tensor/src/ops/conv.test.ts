@@ -109,7 +109,9 @@ describe('conv2d', () => {
       'conv2d: input has 3 channels (shape [2, 3, 5, 5]) but weight [4, 2, 3, 3] expects 2',
     );
   });
+});
 
+describe('conv2d with a fused ReLU, and conv2dReluPool', () => {
   test.prop([convCase, fc.boolean(), fc.integer({ min: 0, max: 1000 })], { numRuns: 40 })(
     "activation 'relu' gives exactly relu(conv2d(...)): the same output and the same input, weight and bias gradients",
     ([g, x, w, b], withBias, seed) => {
@@ -159,7 +161,9 @@ describe('conv2d', () => {
     const w = new Tensor(new Float32Array(9), [1, 1, 3, 3]);
     expect(() => conv2dReluPool(new Tensor(new Float32Array(25), [25]), w)).toThrow('conv2d: input must be 4-D [N, C, H, W], got [25]');
   });
+});
 
+describe('conv2d option errors', () => {
   test('an unknown activation is a ValueError naming it', () => {
     const x = new Tensor(new Float32Array(25), [1, 1, 5, 5]);
     const w = new Tensor(new Float32Array(9), [1, 1, 3, 3]);

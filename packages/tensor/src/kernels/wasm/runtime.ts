@@ -6,8 +6,9 @@ function backendFromEnv(): KernelBackend | 'auto' {
   return env === 'js' || env === 'wasm' ? env : 'auto';
 }
 
-function moduleBytes(): Uint8Array {
-  const text = atob(wasmModuleBase64);
+/** @internal The bytes of a module embedded as base64 (the generated modules). */
+export function decodeBase64(base64: string): Uint8Array {
+  const text = atob(base64);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
@@ -45,7 +46,7 @@ class KernelRuntime {
     if (this.kernels !== undefined) return this.kernels;
     this.kernels = null;
     if (typeof WebAssembly !== 'object') return null;
-    const bytes = moduleBytes();
+    const bytes = decodeBase64(wasmModuleBase64);
     try {
       const mod = new WebAssembly.Module(bytes as BufferSource);
       const k = this.adopt(new WebAssembly.Instance(mod, {}));

@@ -1,7 +1,7 @@
 import { wasmSharedModuleBase64 } from './moduleShared.generated';
-import type { KernelPool, PoolOp, WasmKernels } from './abi';
+import type { KernelPool, PoolOp, PoolTask, WasmKernels } from './abi';
 import { gemmWorkOf } from './heap';
-import { installPool, stopPool, wasmKernels } from './runtime';
+import { decodeBase64, installPool, stopPool, wasmKernels } from './runtime';
 
 /** Where the pool's control words live in the shared memory (below the kernels' HEAP_BASE). */
 const CTRL_BYTE = 1024;
@@ -80,11 +80,63 @@ export interface PoolWorker {
 /** Starts one pool thread running `poolThread(data, ready)`; resolves once it called `ready`. */
 export type SpawnPoolThread = (data: PoolThreadData) => Promise<PoolWorker>;
 
-function moduleBytes(): Uint8Array {
-  const text = atob(wasmSharedModuleBase64);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
+/**
+ * Runs every chunk of `task` on the pool whose control block is `ctrl` (`main`: the caller's
+ * instance on the shared memory) and returns when all are done.
+ */
+function runTask(main: WasmKernels, ctrl: Int32Array, threads: number, task: PoolTask): void {
+  const fn = main[task.op] as (...x: number[]) => void;
+  const chunks = task.chunks.filter(([lo, hi]) => hi > lo);
+  if (chunks.length > MAX_CHUNKS) throw new Error(`thread pool: ${chunks.length} chunks, at most ${MAX_CHUNKS}`);
+  // 1. the task (read by a thread only after it claimed a chunk)
+  ctrl[OP] = OPS.indexOf(task.op) + 1;
+  ctrl[NARGS] = task.args.length;
+  ctrl[RANGE_AT] = task.rangeAt;
+  ctrl[SCRATCH_AT] = task.scratchAt;
+  ctrl[WORK_AT] = task.workAt;
+  for (let i = 0; i < task.args.length; i++) ctrl[ARGS + i] = task.args[i];
+  for (let t = 0; t < threads; t++) {
+    ctrl[THREAD + 2 * t] = task.scratch[t] ?? 0;
+    ctrl[THREAD + 2 * t + 1] = gemmWorkOf(main, t);
+  }
+  chunks.forEach(([lo, hi], c) => {
+    ctrl[CHUNK + 3 * c + 1] = lo;
+    ctrl[CHUNK + 3 * c + 2] = hi;
+  });
+  // 2. free the chunks and wake the workers
+  Atomics.store(ctrl, PENDING, chunks.length);
+  for (let c = 0; c < chunks.length; c++) Atomics.store(ctrl, CHUNK + 3 * c, 0);
+  Atomics.add(ctrl, SEQ, 1);
+  Atomics.notify(ctrl, SEQ);
+  // 3. work through the chunks too, then wait for those a worker is still running
+  const args = [...task.args];
+  if (task.scratchAt >= 0) args[task.scratchAt] = task.scratch[0];
+  args[task.workAt] = gemmWorkOf(main, 0);
+  try {
+    for (let c = 0; c < chunks.length; c++) {
+      if (Atomics.compareExchange(ctrl, CHUNK + 3 * c, 0, 1) !== 0) continue;
+      args[task.rangeAt] = chunks[c][0];
+      args[task.rangeAt + 1] = chunks[c][1];
+      try {
+        fn(...args);
+      } finally {
+        Atomics.sub(ctrl, PENDING, 1);
+      }
+    }
+  } finally {
+    // even after an error here, no worker may still be running this task when we return
+    for (let c = 0; c < chunks.length; c++) if (Atomics.compareExchange(ctrl, CHUNK + 3 * c, 0, 1) === 0) Atomics.sub(ctrl, PENDING, 1);
+    for (let p = Atomics.load(ctrl, PENDING); p !== 0; p = Atomics.load(ctrl, PENDING)) Atomics.wait(ctrl, PENDING, p);
+  }
+  if (Atomics.exchange(ctrl, FAILED, 0) !== 0) throw new Error(`thread pool: ${task.op} failed on a worker thread`);
+}
+
+/** Tells the pool's threads to leave their loop, then ends them. */
+async function stopThreads(ctrl: Int32Array, workers: readonly PoolWorker[]): Promise<void> {
+  Atomics.store(ctrl, STOP, 1);
+  Atomics.add(ctrl, SEQ, 1);
+  Atomics.notify(ctrl, SEQ);
+  await Promise.all(workers.map((w) => w.terminate()));
 }
 
 /**
@@ -98,67 +150,13 @@ export async function startPool(threads: number, spawn: SpawnPoolThread, where: 
   await stopPool();
   if (threads === 1) return 1;
   if (wasmKernels() === null) throw new Error(`${where}: the thread pool runs the wasm kernels; they are not in use (setKernelBackend)`);
-  const module = new WebAssembly.Module(moduleBytes() as BufferSource);
+  const module = new WebAssembly.Module(decodeBase64(wasmSharedModuleBase64) as BufferSource);
   const memory = new WebAssembly.Memory({ initial: 2, maximum: 32768, shared: true });
   const main = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as WasmKernels;
   const ctrl = new Int32Array(memory.buffer, CTRL_BYTE, CTRL_WORDS);
   for (let c = 0; c < MAX_CHUNKS; c++) ctrl[CHUNK + 3 * c] = 1; // nothing to claim yet
   const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => spawn({ module, memory, id: i + 1, ctrlByte: CTRL_BYTE, words: CTRL_WORDS, ops: OPS })));
-  const pool: KernelPool = {
-    threads,
-    run(task) {
-      const fn = main[task.op] as (...x: number[]) => void;
-      const chunks = task.chunks.filter(([lo, hi]) => hi > lo);
-      if (chunks.length > MAX_CHUNKS) throw new Error(`thread pool: ${chunks.length} chunks, at most ${MAX_CHUNKS}`);
-      // 1. the task (read by a thread only after it claimed a chunk)
-      ctrl[OP] = OPS.indexOf(task.op) + 1;
-      ctrl[NARGS] = task.args.length;
-      ctrl[RANGE_AT] = task.rangeAt;
-      ctrl[SCRATCH_AT] = task.scratchAt;
-      ctrl[WORK_AT] = task.workAt;
-      for (let i = 0; i < task.args.length; i++) ctrl[ARGS + i] = task.args[i];
-      for (let t = 0; t < threads; t++) {
-        ctrl[THREAD + 2 * t] = task.scratch[t] ?? 0;
-        ctrl[THREAD + 2 * t + 1] = gemmWorkOf(main, t);
-      }
-      chunks.forEach(([lo, hi], c) => {
-        ctrl[CHUNK + 3 * c + 1] = lo;
-        ctrl[CHUNK + 3 * c + 2] = hi;
-      });
-      // 2. free the chunks and wake the workers
-      Atomics.store(ctrl, PENDING, chunks.length);
-      for (let c = 0; c < chunks.length; c++) Atomics.store(ctrl, CHUNK + 3 * c, 0);
-      Atomics.add(ctrl, SEQ, 1);
-      Atomics.notify(ctrl, SEQ);
-      // 3. work through the chunks too, then wait for those a worker is still running
-      const args = [...task.args];
-      if (task.scratchAt >= 0) args[task.scratchAt] = task.scratch[0];
-      args[task.workAt] = gemmWorkOf(main, 0);
-      try {
-        for (let c = 0; c < chunks.length; c++) {
-          if (Atomics.compareExchange(ctrl, CHUNK + 3 * c, 0, 1) !== 0) continue;
-          args[task.rangeAt] = chunks[c][0];
-          args[task.rangeAt + 1] = chunks[c][1];
-          try {
-            fn(...args);
-          } finally {
-            Atomics.sub(ctrl, PENDING, 1);
-          }
-        }
-      } finally {
-        // even after an error here, no worker may still be running this task when we return
-        for (let c = 0; c < chunks.length; c++) if (Atomics.compareExchange(ctrl, CHUNK + 3 * c, 0, 1) === 0) Atomics.sub(ctrl, PENDING, 1);
-        for (let p = Atomics.load(ctrl, PENDING); p !== 0; p = Atomics.load(ctrl, PENDING)) Atomics.wait(ctrl, PENDING, p);
-      }
-      if (Atomics.exchange(ctrl, FAILED, 0) !== 0) throw new Error(`thread pool: ${task.op} failed on a worker thread`);
-    },
-    async stop() {
-      Atomics.store(ctrl, STOP, 1);
-      Atomics.add(ctrl, SEQ, 1);
-      Atomics.notify(ctrl, SEQ);
-      await Promise.all(workers.map((w) => w.terminate()));
-    },
-  };
+  const pool: KernelPool = { threads, run: (task) => runTask(main, ctrl, threads, task), stop: () => stopThreads(ctrl, workers) };
   installPool(pool, main);
   return threads;
 }

@@ -33,7 +33,9 @@ describe('kernel backends', () => {
   test('setKernelBackend names the accepted values', () => {
     expect(() => setKernelBackend('gpu' as never)).toThrow(`setKernelBackend: backend must be 'js', 'wasm' or 'auto', got "gpu"`);
   });
+});
 
+describe('the wasm GEMM matches the JS GEMM', () => {
   const gemmCase = fc.record({
     transA: fc.boolean(),
     transB: fc.boolean(),
@@ -65,6 +67,9 @@ describe('kernel backends', () => {
     for (let i = c.cOffset + c.M * c.N; i < C0.length; i++) expect(wasm[i]).toBe(C0[i]);
   });
 
+});
+
+describe('the wasm im2col and col2im match the JS ones', () => {
   const geometry = fc
     .record({
       C: fc.integer({ min: 1, max: 3 }),
@@ -112,7 +117,9 @@ describe('kernel backends', () => {
     k.col2im(colsI * 4, g.C, g.H, g.W, g.KH, g.KW, g.OH, g.OW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, dxI * 4);
     expect(heap.slice(dxI, dxI + chw)).toEqual(dx);
   });
+});
 
+describe('convolution, relu and max pooling agree between the backends', () => {
   test('conv2d forward and backward agree between the backends on the reference CNN shapes', () => {
     const run = (backend: 'js' | 'wasm') =>
       withKernelBackend(backend, () => {
