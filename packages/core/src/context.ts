@@ -1,10 +1,10 @@
 import type { Module } from '@trainkit/nn';
-import { type Tensor } from '@trainkit/tensor';
+import { type Tensor, add } from '@trainkit/tensor';
 import type { Batch, EpochRecord, ExceptionContext, LossContext, Stage, StepContext } from './hooks';
 import type { Optimizer } from './optimizer';
 import type { Trainer } from './trainer';
-import type { MetricAccumulator } from './metrics';
-import { ConfigError } from './errors';
+import { type MetricAccumulator, accuracy } from './metrics';
+import { ConfigError, NonFiniteLossError } from './errors';
 
 /**
  * The one mutable context object of a run. Each hook sees it through the typed view of
@@ -13,6 +13,7 @@ import { ConfigError } from './errors';
 export class RunContext implements StepContext, LossContext, ExceptionContext {
   epoch = 0;
   epochs = 0;
+  maxSteps = Infinity;
   batchesPerEpoch: number | undefined = undefined;
   step = 0;
   batchIndex = 0;
@@ -64,5 +65,25 @@ export class RunContext implements StepContext, LossContext, ExceptionContext {
 
   skipStep(): void {
     this.skip = true;
+  }
+
+  /** The data loss plus the plugins' terms; throws a {@link NonFiniteLossError} naming the first non-finite one. */
+  totalLoss(): Tensor {
+    let total = this.dataLoss;
+    for (const [, term] of this.terms) total = add(total, term);
+    const bad = (t: Tensor) => !Number.isFinite(t.data[0]);
+    const error = (name: string, t: Tensor) => new NonFiniteLossError(t.data[0], this.epoch, this.step, this.batchIndex, name);
+    if (bad(this.dataLoss)) throw error('loss', this.dataLoss);
+    for (const [name, t] of this.terms) if (bad(t)) throw error(name, t);
+    if (bad(total)) throw error('loss', total);
+    return total;
+  }
+
+  /** Adds the training batch's loss, loss terms and accuracy to the epoch's running means. */
+  recordBatch(): void {
+    const n = this.batch.x.shape[0] ?? 0;
+    this.acc.add('loss', this.loss.data[0], n);
+    for (const [name, t] of this.terms) this.acc.add(name, t.data[0], n);
+    if (this.output.rank === 2) this.acc.add('accuracy', accuracy(this.output, this.batch.y), n);
   }
 }

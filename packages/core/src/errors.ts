@@ -47,3 +47,37 @@ export class NonFiniteGradientError extends Error {
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+/**
+ * A resume was refused: the state does not fit the model, the optimizer, the plugins or the
+ * trainer's seed. Nothing was changed. `source` is where the state was read from, when known.
+ */
+export class ResumeError extends ConfigError {
+  override name = 'ResumeError';
+  constructor(
+    message: string,
+    readonly source: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Cleanup hooks (`onException`, `teardown`) threw. Every plugin's cleanup still ran; `errors`
+ * holds the error that stopped the run (when one did, also as `cause`) followed by a
+ * {@link PluginError} for each cleanup hook that threw.
+ */
+export class CleanupError extends AggregateError {
+  override name = 'CleanupError';
+  constructor(
+    readonly method: string,
+    readonly failure: { error: unknown } | null,
+    readonly cleanup: readonly PluginError[],
+  ) {
+    const list = cleanup.map((e) => e.message).join('; ');
+    const hooks = `${cleanup.length} cleanup hook${cleanup.length === 1 ? '' : 's'} failed`;
+    const head = failure === null ? `${method}: ${hooks}` : `${method} failed (${failure.error instanceof Error ? failure.error.message : String(failure.error)}) and ${hooks}`;
+    super(failure === null ? [...cleanup] : [failure.error, ...cleanup], `${head}: ${list}`, failure === null ? undefined : { cause: failure.error });
+  }
+}

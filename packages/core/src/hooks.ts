@@ -1,7 +1,8 @@
 import type { Module } from '@trainkit/nn';
 import type { Rng, Target, Tensor } from '@trainkit/tensor';
 import type { Optimizer } from './optimizer';
-import type { Trainer, TrainerState } from './trainer';
+import type { Trainer } from './trainer';
+import type { ResumeState } from './trainerState';
 
 /** One batch: inputs and targets (class indices, or a probability tensor for soft labels). */
 export interface Batch {
@@ -22,12 +23,15 @@ export type Stage = 'fit' | 'validate' | 'predict';
 export interface BaseContext {
   readonly trainer: Trainer;
   readonly model: Module;
+  /** The trainer's optimizer; never null in fit (fit requires one), null in evaluate/predict when the trainer has none. */
   readonly optimizer: Optimizer | null;
   readonly stage: Stage;
   /** Current epoch, 0-based. */
   readonly epoch: number;
-  /** Total epochs of this fit (0 outside fit). */
+  /** Total epochs of this fit (0 outside fit; Infinity when fit got only `maxSteps`). */
   readonly epochs: number;
+  /** The step budget of this fit: it ends once `step` reaches it (Infinity without `maxSteps`, and outside fit). */
+  readonly maxSteps: number;
   /** Batches per epoch of the data being iterated, when the data source knows its length. */
   readonly batchesPerEpoch: number | undefined;
   /** Optimizer steps taken so far in this fit (global step). */
@@ -40,7 +44,12 @@ export interface BaseContext {
   readonly metrics: Readonly<Record<string, number>>;
   /** Completed epochs. */
   readonly history: readonly EpochRecord[];
-  /** Asks the trainer to stop after the current batch (early stopping). */
+  /**
+   * Asks the trainer to stop (early stopping). Called in a batch hook, the current batch
+   * finishes through `onTrainBatchEnd` and the rest of the epoch, its validation and its
+   * `onTrainEpochEnd` are skipped; called in an epoch hook, the next epoch does not start.
+   * `onFitEnd` and `teardown` still run, and `fit` resolves normally.
+   */
   stop(reason?: string): void;
   /** Records a metric: averaged over the epoch's batches and stored in the history. */
   log(name: string, value: number): void;
@@ -147,9 +156,9 @@ export interface TrainerHooks {
   onPredictBatchEnd(ctx: ForwardContext): unknown;
   /** Called when predict ends. */
   onPredictEnd(ctx: BaseContext): unknown;
-  /** Called after an error in fit, evaluate or predict, before teardown. */
+  /** Called after an error in fit, evaluate or predict, before teardown; every plugin's onException runs even if one throws. */
   onException(ctx: ExceptionContext): unknown;
-  /** Called when fit, evaluate or predict ends, even after an error. */
+  /** Called when fit, evaluate or predict ends, even after an error; every plugin's teardown runs even if one throws (see `CleanupError`). */
   teardown(ctx: BaseContext): unknown;
 }
 
@@ -177,11 +186,13 @@ export interface Plugin extends Partial<TrainerHooks> {
   loadStateDict?(state: unknown): void;
   /**
    * Resolves `fit(model, { resume: spec })` for a string `spec` (`'latest'`, `'best'`, a file):
-   * loads the model's weights and returns the trainer state to continue from, `null` to start
-   * fresh (nothing saved yet), or `undefined` when this plugin does not know the name. Called
+   * returns the state to continue from — with the weights in `model` and the file in `source`,
+   * which the trainer loads only after checking everything fits — `null` to start fresh
+   * (nothing saved yet), or `undefined` when this plugin does not know the name. It should not
+   * change the model itself (if it does, a refused resume still rolls the weights back). Called
    * after `setup`, before `onFitStart`.
    */
-  resolveResume?(spec: string, ctx: BaseContext): TrainerState | null | undefined | Promise<TrainerState | null | undefined>;
+  resolveResume?(spec: string, ctx: BaseContext): ResumeState | null | undefined | Promise<ResumeState | null | undefined>;
 }
 
 /** The event name of a hook (`onTrainBatchEnd` → `trainBatchEnd`). */

@@ -12,11 +12,14 @@ export { freeze, unfreeze } from './freeze';
 export { scheduler, stepDecay, multiStepDecay, exponentialDecay, cosineAnnealing, cosineWarmRestarts, cycleOf, linearWarmup, oneCycle, reduceOnPlateau } from './schedules';
 export { gradientClipping, gradientAccumulation } from './gradients';
 export { eventName } from './hooks';
-export { PluginError, NonFiniteLossError, NonFiniteGradientError, ConfigError } from './errors';
+export { PluginError, NonFiniteLossError, NonFiniteGradientError, ConfigError, ResumeError, CleanupError } from './errors';
 
 export type { GradientTransform, TransformArgs } from './transform';
 export type { Schedule, SchedulerOptions, ReduceOnPlateauOptions } from './schedules';
-export type { TrainerOptions, FitOptions, FitResult, TrainerState, Data, DataSource, LossFn } from './trainer';
+export type { TrainerOptions, LossFn } from './trainer';
+export type { FitOptions, FitResult } from './fitOptions';
+export type { TrainerState, ResumeState } from './trainerState';
+export type { Data, DataSource } from './dataSource';
 export type {
   Batch,
   EpochRecord,

@@ -1,0 +1,58 @@
+import { Tensor } from '@trainkit/tensor';
+import { ConfigError } from './errors';
+import type { Batch } from './hooks';
+
+/** Anything that yields batches: a DataLoader (seeded, resumable) or any iterable of batches. */
+export interface DataSource {
+  /** The batches of one epoch, in an order that depends only on (seed, epoch); skips the first `startBatch`. */
+  epoch(epoch: number, options: { seed: number; startBatch?: number }): Iterable<Batch>;
+}
+
+/** What fit, evaluate and predict accept: a seeded, resumable {@link DataSource} or any iterable of batches. */
+export type Data = DataSource | Iterable<Batch>;
+
+function isDataSource(d: Data): d is DataSource {
+  return typeof (d as DataSource).epoch === 'function';
+}
+
+/** The batches of `epoch`, from batch `startBatch` on (a plain iterable is read and the first batches dropped). */
+export function* batchesOf(data: Data, epoch: number, seed: number, startBatch: number): Iterable<Batch> {
+  if (isDataSource(data)) {
+    yield* data.epoch(epoch, { seed, startBatch });
+    return;
+  }
+  let i = 0;
+  for (const b of data) if (i++ >= startBatch) yield b;
+}
+
+/** Number of batches per epoch, when the source exposes it (DataLoader's `length`, an array's length). */
+export function lengthOf(data: Data): number | undefined {
+  const n = (data as { length?: unknown }).length;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** Number of samples in a batch (the first dimension of `x`). */
+export function batchSizeOf(b: Batch): number {
+  return b.x.shape[0] ?? 0;
+}
+
+/** Throws a {@link ConfigError} naming `where` unless `b` is a non-empty `{ x, y }` with as many targets as samples. */
+export function checkBatch(b: Batch, where: string): void {
+  if (b === null || typeof b !== 'object' || !(b.x instanceof Tensor)) throw new ConfigError(`${where}: a batch must be { x: Tensor, y: labels }, got ${typeof b}`);
+  const n = batchSizeOf(b);
+  if (n === 0) throw new ConfigError(`${where}: empty batch (x has shape [${b.x.shape.join(', ')}])`);
+  const yn = b.y instanceof Tensor ? b.y.shape[0] : b.y?.length;
+  if (yn !== n) throw new ConfigError(`${where}: x has ${n} samples but y has ${String(yn)} targets`);
+}
+
+/** Splits a tensor along its first dimension into batches of `batchSize` (with placeholder labels), for predict. */
+export function* splitTensor(x: Tensor, batchSize: number): Iterable<Batch> {
+  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new ConfigError(`predict: batchSize must be a positive integer, got ${batchSize}`);
+  const n = x.shape[0] ?? 0;
+  const per = n === 0 ? 0 : x.size / n;
+  for (let i = 0; i < n; i += batchSize) {
+    const m = Math.min(batchSize, n - i);
+    const data = x.data.slice(i * per, (i + m) * per);
+    yield { x: new Tensor(data, [m, ...x.shape.slice(1)]), y: new Int32Array(m) };
+  }
+}

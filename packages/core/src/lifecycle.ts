@@ -1,0 +1,66 @@
+import type { RunContext } from './context';
+import { CleanupError, PluginError } from './errors';
+import { type ContextOf, type HookName, eventName } from './hooks';
+import type { Trainer } from './trainer';
+
+type Handler<K extends HookName> = [owner: string, fn: (ctx: ContextOf<K>) => unknown];
+
+/** The plugins' methods for `hook`, in registration order, then the emitter's listeners (read after the plugins ran). */
+function* handlers<K extends HookName>(trainer: Trainer, hook: K): Generator<Handler<K>> {
+  for (const p of trainer.plugins) {
+    const fn = p[hook] as ((c: ContextOf<K>) => unknown) | undefined;
+    if (fn !== undefined) yield [p.name, (c) => fn.call(p, c)];
+  }
+  const ev = eventName(hook);
+  if (trainer.listenerCount(ev) === 0) return;
+  for (const l of trainer.listeners(ev) as Array<(c: ContextOf<K>) => unknown>) yield [`listener of "${ev}"`, l];
+}
+
+async function call<K extends HookName>([owner, fn]: Handler<K>, hook: K, ctx: ContextOf<K>): Promise<void> {
+  try {
+    const r = fn(ctx);
+    if (r instanceof Promise) await r; // no microtask per synchronous hook
+  } catch (e) {
+    throw e instanceof PluginError ? e : new PluginError(owner, hook, e);
+  }
+}
+
+/** Awaits `hook` on every plugin, then every listener; the first error stops it, as a {@link PluginError} naming who threw. */
+export async function emitHook<K extends HookName>(trainer: Trainer, hook: K, ctx: ContextOf<K>): Promise<void> {
+  for (const h of handlers(trainer, hook)) await call(h, hook, ctx);
+}
+
+/** Awaits `hook` on every plugin and listener even when some throw (cleanup hooks); returns their errors. */
+export async function emitAll<K extends HookName>(trainer: Trainer, hook: K, ctx: ContextOf<K>): Promise<PluginError[]> {
+  const errors: PluginError[] = [];
+  for (const h of handlers(trainer, hook)) {
+    try {
+      await call(h, hook, ctx);
+    } catch (e) {
+      errors.push(e as PluginError);
+    }
+  }
+  return errors;
+}
+
+/**
+ * Runs `body` (fit, evaluate or predict) between `setup` and `teardown`; after an error,
+ * `onException` runs first. Every plugin's cleanup hook runs even when another one throws:
+ * their errors, with the error that stopped the run, come back together in a {@link CleanupError}.
+ */
+export async function runStage<T>(trainer: Trainer, ctx: RunContext, body: () => Promise<T>): Promise<T> {
+  let failure: { error: unknown } | null = null;
+  let result: T | undefined;
+  try {
+    await emitHook(trainer, 'setup', ctx);
+    result = await body();
+  } catch (error) {
+    failure = { error };
+    ctx.error = error;
+  }
+  const cleanup = failure === null ? [] : await emitAll(trainer, 'onException', ctx);
+  cleanup.push(...(await emitAll(trainer, 'teardown', ctx)));
+  if (cleanup.length > 0) throw new CleanupError(ctx.stage === 'validate' ? 'evaluate' : ctx.stage, failure, cleanup);
+  if (failure !== null) throw failure.error;
+  return result as T;
+}
