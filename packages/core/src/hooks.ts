@@ -118,7 +118,7 @@ export interface ExceptionContext extends BaseContext {
 export interface TrainerHooks {
   /** Called when fit, evaluate or predict begins, before anything else. */
   setup(ctx: BaseContext): unknown;
-  /** Called when fit begins (after a resume has been applied). */
+  /** Called when fit begins, after a resume has been applied: `epoch`, `batchIndex` and `step` say where the run continues. */
   onFitStart(ctx: BaseContext): unknown;
   /** Called when a training epoch begins; the model is in train mode. */
   onTrainEpochStart(ctx: BaseContext): unknown;

@@ -106,6 +106,14 @@ describe('a refused resume changes nothing', () => {
     expect(bits(trainer.stateDict())).toEqual(before);
   });
 
+  test('onFitStart sees where the resumed run continues: epoch, batch and step', async () => {
+    const { good } = await midRun();
+    const seen: number[][] = [];
+    const spy: Plugin = { name: 'spy', onFitStart: (ctx) => void seen.push([ctx.epoch, ctx.batchIndex, ctx.step, ctx.history.length]) };
+    await new Trainer({ optimizer: heavyBall(), seed: 4, plugins: [counter(), spy] }).fit(toyModel(0), { train: toyLoader(64, 8), maxSteps: good.step, resume: good });
+    expect(seen).toEqual([[1, 3, 11, 1]]);
+  });
+
   test('a resume with weights loads them only when everything fits', async () => {
     const { good } = await midRun();
     const model = toyModel(0);

@@ -94,7 +94,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       model.zeroGrad(); // a run that failed between backward and step left its gradients behind
       bindRngs(model, this.rng); // before a resume, so the restored RNG state reaches these streams
       await this.resume(ctx, options.resume, before);
-      ctx.step = optimizer.stepCount;
+      Object.assign(ctx, { step: optimizer.stepCount, epoch: this.next.epoch, batchIndex: this.next.batchIndex }); // where the run continues
       await this.emitHook('onFitStart', ctx);
       for (let epoch = this.next.epoch; epoch < epochs && !this.stopping(ctx); epoch++) {
         ctx.epoch = epoch;

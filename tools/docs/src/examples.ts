@@ -31,6 +31,7 @@ export const EXAMPLES: Record<string, ExampleSpec> = {
   'custom-optimizer.ts': { env: slice, expect: [/signum: test accuracy \d+\.\d\d% after 16 steps/] },
   'optimizer-laws.ts': { env: { NUM_RUNS: '30' }, expect: [/signum keeps the 5 laws/] },
   'early-stopping.ts': {},
+  'lr-finder.ts': { env: slice, expect: [/lr finder: \d+ steps \((maxSteps reached \(100 optimizer steps\)|the loss diverged)\); lowest loss \d\.\d{4} at lr /] },
   'custom-plugin.ts': { env: { ...slice, EPOCHS: '2' }, expect: [/epoch 2: val loss \d\.\d{4}, mean grad norm \d/] },
   'determinism.ts': { env: { TRAIN_LIMIT: '640' }, expect: [/seed 0 twice: identical true; seed 0 vs 1: identical false; resumed: identical true/] },
   'optimizers.ts': { env: slice, expect: [/^sgd {7}test accuracy \d+\.\d\d%$/m, /^adam {6}test accuracy \d+\.\d\d%$/m, /fc1\.weight lr 0\.0001, fc2\.bias weightDecay 0/, /clipped AdamW test accuracy/, /cosine schedule test accuracy/] },
