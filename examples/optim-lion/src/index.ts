@@ -1,1 +1,1 @@
-export { lion, scaleByLion } from './lion';
+export { lion, scaleByLion } from './lion.js';

@@ -2,7 +2,7 @@ import { defineOptimizer } from '@trainkit/core';
 import { assertLaw, describeOptimizerLaws, matchesReference, trajectory } from '@trainkit/optim-testkit';
 import * as fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { lion } from './index';
+import { lion } from './index.js';
 
 describe('lion', () => {
   test('two steps by hand: every coordinate moves by lr·sign(c), decay is decoupled', () => {

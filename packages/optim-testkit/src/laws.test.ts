@@ -1,63 +1,19 @@
-// Each law catches the optimizer built to break it: the kit's properties fail (checked with
-// fc.check and assertLaw, so this suite itself passes) and the report names the law.
+// How a failing law reports, how exact the reference laws are, and group independence.
+// (Which law catches which wrong optimizer: mutation.test.ts.)
 import { sgd } from '@trainkit/core';
 import * as fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import * as toys from './__tests__/toys';
-import {
-  LAW_TITLES,
-  LawViolationError,
-  adamFirstStepIsLrSign,
-  adamIsGradientScaleInvariant,
-  adamwZeroDecayEqualsAdam,
-  assertLaw,
-  descendsOnConvexQuadratics,
-  groupsAreIndependent,
-  isDeterministic,
-  isPermutationEquivariant,
-  nesterovFirstStepScalesSgd,
-  rejectsNonFiniteGradients,
-  stateRoundTrips,
-  staysFinite,
-  zeroGradientIsNoOp,
-  type LawName,
-} from './index';
-
-const broken: Array<[string, LawName, () => fc.IProperty<unknown>]> = [
-  ['noisy (random noise in every step)', 'isDeterministic', () => isDeterministic(toys.noisy)],
-  ['nansOnZeroGradient (divides by |g|)', 'staysFinite', () => staysFinite(toys.nansOnZeroGradient)],
-  ['dropsSlotsOnRestore (loads the step count, not the buffers)', 'stateRoundTrips', () => stateRoundTrips(toys.dropsSlotsOnRestore)],
-  ['aliasesLiveState (stateDict returns live buffers)', 'stateRoundTrips', () => stateRoundTrips(toys.aliasesLiveState)],
-  ['positional (scales element i by 1 + i/8)', 'isPermutationEquivariant', () => isPermutationEquivariant(toys.positional)],
-  ['alwaysDecays (decay even with weightDecay 0)', 'zeroGradientIsNoOp', () => zeroGradientIsNoOp(toys.alwaysDecays, { withoutDecay: { weightDecay: 0 } })],
-  ['ascends (sign flipped)', 'descendsOnConvexQuadratics', () => descendsOnConvexQuadratics(toys.ascends)],
-  ['ignoresGroups (default lr everywhere)', 'groupsAreIndependent', () => groupsAreIndependent(toys.ignoresGroups)],
-  ['clippedSgd (global-norm clipping couples parameters)', 'groupsAreIndependent', () => groupsAreIndependent(toys.clippedSgd)],
-  ['acceptsNaN (no gradient check)', 'rejectsNonFiniteGradients', () => rejectsNonFiniteGradients(toys.acceptsNaN)],
-  ['staleNesterov (uses the previous buffer)', 'nesterovFirstStepScalesSgd', () => nesterovFirstStepScalesSgd(toys.staleNesterov, sgd)],
-  ['adamWithoutBiasCorrection', 'adamFirstStepIsLrSign', () => adamFirstStepIsLrSign(toys.adamWithoutBiasCorrection)],
-  ['sgd posing as Adam', 'adamIsGradientScaleInvariant', () => adamIsGradientScaleInvariant(sgd, { options: { lr: 0.01 } })],
-  ['adamwEpsInsideSqrt', 'adamwZeroDecayEqualsAdam', () => adamwZeroDecayEqualsAdam(toys.adamwEpsInsideSqrt, toys.toyAdam)],
-];
-
-describe('every law catches an optimizer that breaks it', () => {
-  test.each(broken)('%s violates "%s"', (_, law, property) => {
-    // Act
-    const details = fc.check(property(), { seed: 20240611 });
-    // Assert: a failure with a shrunk counterexample and a seed to replay it
-    expect(details.failed).toBe(true);
-    expect(details.counterexample).not.toBeNull();
-    expect(typeof details.seed).toBe('number');
-    void law;
-  });
-});
+import * as basic from './__tests__/basicMutants';
+import * as m from './__tests__/mutants';
+import { float64Momentum } from './__tests__/toys';
+import { LAW_TITLES, LawViolationError, assertLaw, assertSameTrajectory, groupsAreIndependent, isDeterministic, momentumZeroEqualsSgd, stateRoundTrips, staysFinite } from './index';
 
 describe('assertLaw reports the law, the counterexample and how to replay it', () => {
   test('the message starts with the subject and the law, then the seed and the shrunk counterexample', () => {
     // Act
     let error: unknown;
     try {
-      assertLaw(LAW_TITLES.staysFinite, staysFinite(toys.nansOnZeroGradient), { seed: 7 }, 'broken/normalized');
+      assertLaw(LAW_TITLES.staysFinite, staysFinite(basic.nansOnZeroGradient), { seed: 7 }, 'broken/normalized');
     } catch (e) {
       error = e;
     }
@@ -73,10 +29,10 @@ describe('assertLaw reports the law, the counterexample and how to replay it', (
 
   test('replaying with the reported seed and path fails on the same counterexample at once', () => {
     // Arrange
-    const first = fc.check(stateRoundTrips(toys.dropsSlotsOnRestore), { seed: 99 });
+    const first = fc.check(stateRoundTrips(m.dropsSlotsOnRestore), { seed: 99 });
     expect(first.failed).toBe(true);
     // Act
-    const replay = fc.check(stateRoundTrips(toys.dropsSlotsOnRestore), { seed: first.seed, path: first.counterexamplePath ?? '', endOnFailure: true });
+    const replay = fc.check(stateRoundTrips(m.dropsSlotsOnRestore), { seed: first.seed, path: first.counterexamplePath ?? '', endOnFailure: true });
     // Assert
     expect(replay.failed).toBe(true);
     expect(fc.stringify(replay.counterexample)).toBe(fc.stringify(first.counterexample));
@@ -90,5 +46,28 @@ describe('assertLaw reports the law, the counterexample and how to replay it', (
 describe('groupsAreIndependent', () => {
   test('holds for a chained optimizer without cross-parameter transforms, with any group selector', () => {
     expect(fc.check(groupsAreIndependent(sgd, { groupOverrides: fc.record({ lr: fc.constantFrom(0, 0.5), weightDecay: fc.constantFrom(0, 0.1) }) })).failed).toBe(false);
+  });
+});
+
+describe('the exactness contract of the reference laws', () => {
+  test('a float64 momentum fails "momentum 0 = SGD" bit for bit against the float32 reference, and passes with tolerance { ulps: 4 }', () => {
+    // Act
+    const exact = fc.check(momentumZeroEqualsSgd(float64Momentum, sgd), { seed: 3, includeErrorInReport: true });
+    const tolerant = fc.check(momentumZeroEqualsSgd(float64Momentum, sgd, { tolerance: { ulps: 4 } }), { seed: 3, numRuns: 300 });
+    // Assert
+    expect(exact.failed).toBe(true);
+    expect(String(exact.errorInstance)).toMatch(/expected agreement within rtol 0, atol 0\)/);
+    expect(tolerant.failed).toBe(false);
+  });
+
+  test('{ ulps: n } measures ulps at the largest magnitude the element has had, its initial value included', () => {
+    // Arrange: the element goes 1 → 2⁻¹⁰; the two sides differ by 1 ulp of 1 (2⁻²³) at the end
+    const names = ['w0'];
+    const a = [[Float32Array.of(2 ** -10)]];
+    const b = [[Float32Array.of(2 ** -10 + 2 ** -23)]];
+    const sides = { actual: 'a', expected: 'b', initial: [[1]] };
+    // Act / Assert
+    expect(() => assertSameTrajectory(a, b, names, sides, { ulps: 1 })).not.toThrow();
+    expect(() => assertSameTrajectory(a, b, names, { ...sides, initial: undefined }, { ulps: 1 })).toThrow('1 ulps of the largest magnitude so far');
   });
 });
