@@ -5,8 +5,21 @@ import * as fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import * as basic from './__tests__/basicMutants';
 import * as m from './__tests__/mutants';
-import { float64Momentum } from './__tests__/toys';
-import { LAW_TITLES, LawViolationError, assertLaw, assertSameTrajectory, groupsAreIndependent, isDeterministic, momentumZeroEqualsSgd, stateRoundTrips, staysFinite } from './index';
+import { float64Momentum, toyMomentum } from './__tests__/toys';
+import {
+  LAW_TITLES,
+  LawViolationError,
+  type LawOptions,
+  assertLaw,
+  assertSameTrajectory,
+  followsHyperparameterChanges,
+  groupsAreIndependent,
+  isDeterministic,
+  momentumZeroEqualsSgd,
+  optimizerLaws,
+  stateRoundTrips,
+  staysFinite,
+} from './index';
 
 describe('assertLaw reports the law, the counterexample and how to replay it', () => {
   test('the message starts with the subject and the law, then the seed and the shrunk counterexample', () => {
@@ -69,5 +82,44 @@ describe('the exactness contract of the reference laws', () => {
     // Act / Assert
     expect(() => assertSameTrajectory(a, b, names, sides, { ulps: 1 })).not.toThrow();
     expect(() => assertSameTrajectory(a, b, names, { ...sides, initial: undefined }, { ulps: 1 })).toThrow('1 ulps of the largest magnitude so far');
+  });
+});
+
+describe('followsHyperparameterChanges with further hyperparameters', () => {
+  const changes = fc.record({ momentum: fc.constantFrom(0, 0.5), dampening: fc.constantFrom(0, 0.25) });
+
+  test('holds for a momentum that reads momentum and dampening at every step', () => {
+    expect(fc.check(followsHyperparameterChanges(toyMomentum, { changes }), { seed: 5 }).failed).toBe(false);
+  });
+
+  test('catches a momentum that reads its momentum factor once, at construction', () => {
+    // Arrange: toyMomentum, but its groups' momentum is frozen at the constructed value
+    const readsMomentumOnce = (options: LawOptions) => {
+      const opt = toyMomentum(options);
+      const rho = opt.hyperFor('w0').momentum;
+      const step = opt.step;
+      opt.step = (params) => {
+        for (const g of opt.groups) g.hyper.momentum = rho;
+        step(params);
+      };
+      return opt;
+    };
+    // Act
+    const details = fc.check(followsHyperparameterChanges(readsMomentumOnce, { changes }), { seed: 5 });
+    // Assert
+    expect(details.failed).toBe(true);
+  });
+});
+
+describe('optimizerLaws', () => {
+  test('rejects an unknown family, naming it and the known ones', () => {
+    expect(() => optimizerLaws(sgd, { family: 'adamx' as never })).toThrow('unknown optimizer family "adamx" in the config (known: momentum, adam, adamw)');
+  });
+
+  test('a general law set to false is not registered', () => {
+    const names = optimizerLaws(sgd, { laws: { isLinearInLr: false, leavesGradientsAlone: false } }).map((l) => l.name);
+    expect(names).not.toContain('isLinearInLr');
+    expect(names).not.toContain('leavesGradientsAlone');
+    expect(names).toContain('followsHyperparameterChanges');
   });
 });

@@ -68,8 +68,10 @@ export interface LawSelection {
   isKernelIndependent?: true | { shape?: ShapeConstraints; options?: OptionsSource };
 }
 
+const FAMILIES = ['momentum', 'adam', 'adamw'] as const;
+
 /** A family of optimizers whose closed-form laws the kit knows (torch.optim's semantics and option names). */
-export type OptimizerFamily = 'momentum' | 'adam' | 'adamw';
+export type OptimizerFamily = (typeof FAMILIES)[number];
 
 /** Settings of {@link describeOptimizerLaws} and {@link optimizerLaws}. */
 export interface OptimizerLawsConfig extends LawConfig {
@@ -121,6 +123,9 @@ export function optimizerLaws(make: OptimizerFactory, config: OptimizerLawsConfi
   const base: LawConfig = { options: config.options, withoutDecay, shape: config.shape };
   const fixed = { ...base, options: undefined }; // laws with their own options
   const family = config.family;
+  if (family !== undefined && !FAMILIES.includes(family)) {
+    throw new TypeError(`optim-testkit: unknown optimizer family ${JSON.stringify(family)} in the config (known: ${FAMILIES.join(', ')})`);
+  }
   const selected: SelectedLaw[] = [];
   const add = (name: LawName, run: boolean, property: () => fc.IProperty<unknown>): void => {
     if (run) selected.push({ name, title: LAW_TITLES[name], property });
