@@ -38,6 +38,7 @@ const guide: DefaultTheme.SidebarItem[] = [
   {
     text: 'Introduction',
     items: [
+      { text: 'Install and first script', link: '/install' },
       { text: 'Getting started', link: '/getting-started' },
       { text: 'Concepts', link: '/concepts' },
     ],

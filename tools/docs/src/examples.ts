@@ -21,6 +21,14 @@ const slice = { TRAIN_LIMIT: '1000', TEST_LIMIT: '500', EPOCHS: '1' };
 /** One entry per file in docs/examples/ (a test fails when a file is missing here). */
 export const EXAMPLES: Record<string, ExampleSpec> = {
   'quickstart.ts': { env: slice, expect: [/epoch 1: loss \d\.\d{4}/, /test accuracy: \d+\.\d\d%/] },
+  'readme-tensor.ts': { expect: [/^loss \d\.\d{4} → \d\.\d{4} after one step$/m] },
+  'readme-nn.ts': { expect: [/^15770 parameters: conv\.weight, conv\.bias, fc\.weight, fc\.bias$/m, /^output \[2, 10\]$/m, /missing 0, unexpected 0/] },
+  'readme-core.ts': { expect: [/^epoch 4: loss \d\.\d{4}, lr 0\.25$/m, /^accuracy \d+\.\d\d%$/m] },
+  'readme-progress.ts': { expect: [/^epoch 3\/3 {2}loss \d\.\d{4} {2}acc \d+\.\d\d%/m, /^epoch,loss,accuracy/m, /^curves\.svg: \d+ characters$/m] },
+  'checkpoint.ts': { expect: [/^killed; resumed weights equal the uninterrupted run's: true$/m, /^best: best\.safetensors from epoch \d$/m] },
+  'transfer.ts': { expect: [/body\.weight F32 \[16, 4\], note "pretrained on task A"/, /^loaded body\.weight, body\.bias; excluded fc\.weight, fc\.bias$/m, /^after epoch 1: body trained: false\nafter epoch 2: body trained: true$/m] },
+  'ensemble.ts': { expect: [/^member 2 +\d+\.\d\d%/m, /^ensemble \(probs\) +\d+\.\d\d%/m] },
+  'first-script.ts': { expect: [/^epoch 10: loss \d\.\d{4}, accuracy \d+\.\d\d%\ndone$/m] },
   'tensors.ts': { expect: [/^loss 4\.7500$/m, /same seed, same stream → equal: true/] },
   'modules.ts': { expect: [/output shape \[2, 10\]/, /missing: 0, unexpected: 0/] },
   'data.ts': { env: slice, expect: [/x \[4, 2\]/, /train 8 samples, val 2 samples/, /MNIST test: 500 digits of shape \[1, 28, 28\]/] },
@@ -48,6 +56,14 @@ export interface ExampleResult {
   problem: string | null;
 }
 
+/** The end of a failed run's stderr, with the error's own message even when a deep stack pushes it out of the tail. */
+function errorLines(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  const tail = lines.slice(-8);
+  const message = lines.find((l) => /^\w*Error\b/.test(l));
+  return (message !== undefined && !tail.includes(message) ? [message, ...tail] : tail).join('\n');
+}
+
 /** Runs one example file the way the README runs TypeScript (source condition + tsx). */
 export function runExample(path: string, spec: ExampleSpec = {}, timeoutMs = 120_000): Promise<ExampleResult> {
   const started = performance.now();
@@ -60,7 +76,7 @@ export function runExample(path: string, spec: ExampleSpec = {}, timeoutMs = 120
       (error, stdout, stderr) => {
         const seconds = (performance.now() - started) / 1000;
         let problem: string | null = null;
-        if (error) problem = `exited with ${error.code ?? error.signal}: ${stderr.trim().split('\n').slice(-8).join('\n')}`;
+        if (error) problem = `exited with ${error.code ?? error.signal}: ${errorLines(stderr)}`;
         else for (const re of spec.expect ?? []) if (!re.test(stdout)) problem ??= `output does not match ${re}:\n${stdout}`;
         resolve({ file, ok: problem === null, seconds, stdout, problem });
       },
