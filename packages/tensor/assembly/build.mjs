@@ -2,14 +2,16 @@
 // modules as base64 in src/kernels/wasm/*.generated.ts, so they load the same way in Node
 // (ESM and CJS) and in browsers, with no file to fetch. Runs as the first step of the
 // package build; the generated files are committed so tests against the TypeScript sources
-// work straight after `npm ci`. Writes only when the output changed.
+// work straight after `npm ci`. Writes only when the output changed. `--out-dir DIR` writes the
+// files to DIR instead (the packaging test rebuilds there and compares with the committed ones).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const outDir = join(here, '..', 'src', 'kernels', 'wasm');
+const outArg = process.argv.indexOf('--out-dir');
+const outDir = outArg > 0 ? resolve(process.argv[outArg + 1]) : join(here, '..', 'src', 'kernels', 'wasm');
 const common = [join(here, 'index.ts'), '-O3', '--noAssert', '--runtime', 'stub', '--enable', 'simd'];
 
 /** The two builds: own memory (single thread, everywhere) and imported shared memory (the thread pool). */
@@ -63,6 +65,6 @@ for (const v of variants) {
   }
   if (previous !== text) {
     writeFileSync(target, text);
-    console.log(`build-wasm: wrote ${wasm.length} bytes of WebAssembly to src/kernels/wasm/${v.file}`);
+    console.log(`build-wasm: wrote ${wasm.length} bytes of WebAssembly to ${target}`);
   }
 }
