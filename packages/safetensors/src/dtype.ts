@@ -1,4 +1,5 @@
 import { SafetensorsError } from './errors';
+import { quote } from './json';
 
 /** The safetensors dtypes trainkit reads. Every one converts to float32; the integer ones and F32/F64 can be written. */
 export type Dtype = 'BOOL' | 'U8' | 'I8' | 'I16' | 'U16' | 'F16' | 'BF16' | 'I32' | 'U32' | 'F32' | 'F64' | 'I64' | 'U64';
@@ -62,14 +63,22 @@ export function isDtype(name: unknown): name is Dtype {
   return typeof name === 'string' && Object.hasOwn(DTYPES, name);
 }
 
-/** Checks a dtype read from a file: unknown and unsupported names get different messages. */
-export function checkDtype(name: unknown, tensor: string): Dtype {
-  if (isDtype(name)) return name;
+/** Each dtype name once, so that a million tensors share one string rather than hold a copy each. */
+const CANONICAL = new Map(Object.keys(DTYPES).map((name) => [name, name as Dtype]));
+
+/**
+ * Checks a dtype read from a file and returns its canonical name; unknown and unsupported
+ * names get different messages. `written`: the value as the file spells it, for the message.
+ */
+export function checkDtype(name: unknown, tensor: string, written?: string): Dtype {
+  const dtype = typeof name === 'string' ? CANONICAL.get(name) : undefined;
+  if (dtype !== undefined) return dtype;
   const known = Object.keys(DTYPES).join(', ');
   if (typeof name === 'string' && UNSUPPORTED.has(name)) {
-    throw new SafetensorsError('dtype', `tensor "${tensor}" has dtype ${name}, which trainkit does not read (it reads ${known})`);
+    throw new SafetensorsError('dtype', `tensor ${quote(tensor)} has dtype ${name}, which trainkit does not read (it reads ${known})`);
   }
-  throw new SafetensorsError('dtype', `tensor "${tensor}" has unknown dtype ${JSON.stringify(name)} (known: ${known})`);
+  const shown = written ?? (typeof name === 'string' ? quote(name) : JSON.stringify(name));
+  throw new SafetensorsError('dtype', `tensor ${quote(tensor)} has unknown dtype ${shown} (known: ${known})`);
 }
 
 /** Bytes per element of a dtype. */

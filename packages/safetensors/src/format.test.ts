@@ -43,6 +43,19 @@ describe('serializeSafetensors: the layout', () => {
     expect(() => serializeSafetensors({ __metadata__: { shape: [], data: [1] } })).toThrow('cannot be named "__metadata__"');
     expect(() => serializeSafetensors([['a', { shape: [], data: [1] }], ['a', { shape: [], data: [1] }]])).toThrow('two tensors are named "a"');
     expect(() => serializeSafetensors({}, { metadata: { [CHECKSUM_KEY]: 'x' } })).toThrow('is reserved; pass { checksum: true }');
+    expect(() => serializeSafetensors({ '': { shape: [], data: [1] } })).toThrow('a tensor name is empty; readers refuse empty names');
+    expect(() => serializeSafetensors({ 'a\ud800': { shape: [], data: [1] } })).toThrow('tensor name "a\\ud800" holds a lone UTF-16 surrogate');
+    expect(() => serializeSafetensors({}, { metadata: { k: '\udc00' } })).toThrow('metadata["k"] holds a lone UTF-16 surrogate');
+  });
+
+  test('metadata given is written even when empty, and a file read and written again keeps its bytes', () => {
+    const t = { x: { shape: [1], data: [1] } };
+    const withEmpty = serializeSafetensors(t, { metadata: {} });
+    expect(ascii(withEmpty)).toContain('{"__metadata__":{},"x"');
+    expect(ascii(serializeSafetensors(t))).not.toContain('__metadata__');
+    const file = parseSafetensors(withEmpty);
+    const again = serializeSafetensors([...file.tensors].map(([n, v]) => [n, { dtype: v.dtype, shape: v.shape, data: toTypedArray(v) as Float32Array }] as const), { metadata: file.metadata });
+    expect(again).toEqual(withEmpty);
   });
 });
 
@@ -67,7 +80,7 @@ describe('parseSafetensors ∘ serializeSafetensors', () => {
     }),
   ));
   const name = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'conv1.weight', '0', 'ünïcødé 🎉', '"quoted"\\'));
-  const files = fc.uniqueArray(fc.tuple(name.filter((n) => n !== '__metadata__'), tensor), { selector: ([n]) => n, maxLength: 6 });
+  const files = fc.uniqueArray(fc.tuple(name.filter((n) => n !== '__metadata__' && n !== ''), tensor), { selector: ([n]) => n, maxLength: 6 });
   const metadata = fc.dictionary(fc.string({ maxLength: 8 }).filter((k) => k !== CHECKSUM_KEY), fc.string({ maxLength: 20 }), { maxKeys: 3 });
 
   test.prop([files, metadata, fc.boolean()], { numRuns: 300 })('gives back every name, dtype, shape, value and metadata entry, in order', (entries, meta, checksum) => {
@@ -122,9 +135,11 @@ describe('reading dtypes trainkit does not write', () => {
     expect(toTypedArray(file.tensors.get('h')!)).toBeInstanceOf(Float32Array);
   });
 
-  test('a BOOL byte other than 0 or 1 is an error when read', () => {
-    const file = parseSafetensors(rawFile({ m: { dtype: 'BOOL', shape: [3], data_offsets: [0, 3] } }, Uint8Array.of(1, 0, 2)));
-    expect(() => toFloat32(file.tensors.get('m')!)).toThrow('tensor "m" is BOOL but element 2 is 2 (expected 0 or 1)');
+  test('a BOOL byte other than 0 or 1 is refused when the file is parsed, so that a parsed file always converts', () => {
+    const bools = (...bytes: number[]) => rawFile({ m: { dtype: 'BOOL', shape: [bytes.length], data_offsets: [0, bytes.length] } }, Uint8Array.from(bytes));
+    expect(() => parseSafetensors(bools(1, 0, 2))).toThrow('tensor "m" is BOOL but element 2 is 2 (expected 0 or 1)');
+    expect(() => parseSafetensors(bools(0xff))).toThrow(expect.objectContaining({ problem: 'value' }));
+    expect(Array.from(toFloat32(parseSafetensors(bools(1, 0, 1)).tensors.get('m')!))).toEqual([1, 0, 1]);
   });
 });
 

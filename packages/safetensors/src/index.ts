@@ -4,7 +4,8 @@
  * checksum in the metadata. No dependencies; runs in Node and in browsers.
  * @packageDocumentation
  */
-export { parseSafetensors, MAX_HEADER_BYTES } from './parse';
+export { parseSafetensors, MAX_HEADER_BYTES, MAX_TENSORS, MAX_METADATA_ENTRIES } from './parse';
+export { MAX_RANK } from './header';
 export { serializeSafetensors } from './serialize';
 export { toFloat32, toTypedArray } from './convert';
 export { dtypeSize, isDtype } from './dtype';

@@ -1,32 +1,44 @@
 import { SafetensorsError } from './errors';
 
-/** A parsed JSON value. Objects are Maps: they keep the file's key order (plain objects put integer-like keys first) and `__proto__` is just a key. */
-export type Json = null | boolean | number | string | Json[] | JsonObject;
-export type JsonObject = Map<string, Json>;
-
 /** A safetensors header nests three deep (header → tensor → shape); anything much deeper is hostile. */
 const MAX_DEPTH = 8;
+/** Longest quote of the file's text in a message. */
+const QUOTE_CHARS = 40;
+/** Characters decoded per String.fromCharCode call when a string has escapes. */
+const CHUNK = 8192;
+const SIMPLE_ESCAPES: Readonly<Record<string, number>> = { '"': 0x22, '\\': 0x5c, '/': 0x2f, b: 0x08, f: 0x0c, n: 0x0a, r: 0x0d, t: 0x09 };
 
 /**
- * Parses a safetensors header: strict JSON (RFC 8259) that, unlike `JSON.parse`, rejects
- * duplicate keys (two readers must never disagree about which entry counts) and nesting
- * deeper than {@link MAX_DEPTH}, and names the character where parsing failed.
+ * A pull reader of strict JSON (RFC 8259) for safetensors headers. The caller walks the
+ * header's schema (`firstKey`/`nextKey`, `firstElement`/`nextElement`, `string`,
+ * `unsignedInteger`, `numberText`) and `skip`s what it does not
+ * expect, so nothing is built that the caller does not keep: a header costs its text plus what
+ * the caller makes of it. Unlike `JSON.parse` it rejects duplicate keys (two readers must
+ * never disagree about which entry counts; a caller walking an object calls `duplicate`),
+ * lone UTF-16 surrogates in `\u` escapes, and
+ * nesting deeper than {@link MAX_DEPTH}; numbers come back as their source text, so the
+ * caller decides which spellings it accepts. Errors name the character where reading failed.
  */
-export function parseHeaderJson(text: string): Json {
-  const p = new Parser(text);
-  const value = p.value(0);
-  p.space();
-  if (p.pos !== text.length) p.fail(`unexpected ${p.here()} after the end of the header object`);
-  return value;
-}
-
-class Parser {
+export class JsonReader {
   pos = 0;
+  /** Where the last key read began. */
+  keyAt = 0;
 
   constructor(private readonly text: string) {}
 
-  fail(problem: string): never {
-    throw new SafetensorsError('header-json', `header is not valid JSON: ${problem} (character ${this.pos})`);
+  fail(problem: string, at = this.pos): never {
+    throw new SafetensorsError('header-json', `header is not valid JSON: ${problem} (character ${at})`);
+  }
+
+  /** Skips whitespace and returns the next character ('' at the end of the text). */
+  peek(): string {
+    const t = this.text;
+    while (this.pos < t.length) {
+      const c = t.charCodeAt(this.pos);
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+      this.pos++;
+    }
+    return t[this.pos] ?? '';
   }
 
   /** The current character, quoted, for messages. */
@@ -34,125 +46,227 @@ class Parser {
     return this.pos >= this.text.length ? 'end of header' : JSON.stringify(this.text[this.pos]);
   }
 
-  space(): void {
-    const t = this.text;
-    while (this.pos < t.length) {
-      const c = t.charCodeAt(this.pos);
-      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
-      this.pos++;
-    }
+  /** Fails unless only whitespace is left. */
+  end(): void {
+    if (this.peek() !== '') this.fail(`unexpected ${this.here()} after the end of the header object`);
   }
 
-  value(depth: number): Json {
-    if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} levels`);
-    this.space();
-    const c = this.text[this.pos];
-    if (c === '{') return this.object(depth);
-    if (c === '[') return this.array(depth);
-    if (c === '"') return this.string();
-    if (c === '-' || (c >= '0' && c <= '9')) return this.number();
-    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
-      if (this.text.startsWith(word, this.pos)) {
-        this.pos += word.length;
-        return v;
-      }
-    }
-    return this.fail(`unexpected ${this.here()}, expected a value`);
+  /** The source text from `from` to the current position, for messages (long text is cut). */
+  source(from: number): string {
+    const s = this.text.slice(from, Math.min(this.pos, from + QUOTE_CHARS + 1));
+    return s.length > QUOTE_CHARS ? `${s.slice(0, QUOTE_CHARS - 3)}...` : s;
   }
 
-  object(depth: number): Json {
-    const out: JsonObject = new Map();
-    this.pos++; // {
-    this.space();
-    if (this.text[this.pos] === '}') {
-      this.pos++;
-      return out;
-    }
-    for (;;) {
-      this.space();
-      if (this.text[this.pos] !== '"') this.fail(`expected a key string, found ${this.here()}`);
-      const key = this.string();
-      if (out.has(key)) this.fail(`duplicate key ${JSON.stringify(key)}`);
-      this.space();
-      if (this.text[this.pos] !== ':') this.fail(`expected ":" after key ${JSON.stringify(key)}, found ${this.here()}`);
-      this.pos++;
-      out.set(key, this.value(depth + 1));
-      this.space();
-      const c = this.text[this.pos++];
-      if (c === '}') return out;
-      if (c !== ',') {
-        this.pos--;
-        this.fail(`expected "," or "}" in an object, found ${this.here()}`);
-      }
-    }
+  /** Reads `{` and the first key: returns the key, the reader then before its value, or undefined for `{}`. */
+  firstKey(): string | undefined {
+    if (this.peek() !== '{') this.fail(`expected an object, found ${this.here()}`);
+    this.pos++;
+    if (this.peek() !== '}') return this.key();
+    this.pos++;
+    return undefined;
   }
 
-  array(depth: number): Json {
-    const out: Json[] = [];
-    this.pos++; // [
-    this.space();
-    if (this.text[this.pos] === ']') {
-      this.pos++;
-      return out;
-    }
-    for (;;) {
-      out.push(this.value(depth + 1));
-      this.space();
-      const c = this.text[this.pos++];
-      if (c === ']') return out;
-      if (c !== ',') {
-        this.pos--;
-        this.fail(`expected "," or "]" in an array, found ${this.here()}`);
-      }
-    }
+  /** After a member's value: reads "," and the next key, or "}" and returns undefined. */
+  nextKey(): string | undefined {
+    const c = this.peek();
+    this.pos++;
+    if (c === '}') return undefined;
+    if (c !== ',') this.unexpected('"," or "}" in an object');
+    return this.key();
   }
 
+  /** Fails for a key seen before in the same object: two readers must never disagree about which entry counts. */
+  duplicate(key: string): never {
+    return this.fail(`duplicate key ${quote(key)}`, this.keyAt);
+  }
+
+  /** Reads `[`: true if an element follows (the reader is before it), false for `[]`. */
+  firstElement(): boolean {
+    if (this.peek() !== '[') this.fail(`expected an array, found ${this.here()}`);
+    this.pos++;
+    if (this.peek() !== ']') return true;
+    this.pos++;
+    return false;
+  }
+
+  /** After an element: reads "," (true: another element follows) or "]" (false). */
+  nextElement(): boolean {
+    const c = this.peek();
+    this.pos++;
+    if (c === ']') return false;
+    if (c !== ',') this.unexpected('"," or "]" in an array');
+    return true;
+  }
+
+  private key(): string {
+    if (this.peek() !== '"') this.fail(`expected a key string, found ${this.here()}`);
+    this.keyAt = this.pos;
+    const key = this.string();
+    if (this.peek() !== ':') this.fail(`expected ":" after key ${quote(key)}, found ${this.here()}`);
+    this.pos++;
+    return key;
+  }
+
+  /** Fails on the character just read. */
+  private unexpected(expected: string): never {
+    this.pos--;
+    return this.fail(`expected ${expected}, found ${this.here()}`);
+  }
+
+  /** Reads a string (the reader is at its opening quote). */
   string(): string {
     const t = this.text;
-    this.pos++; // opening quote
-    let out = '';
-    let start = this.pos;
+    const start = ++this.pos;
     for (;;) {
       if (this.pos >= t.length) this.fail('unterminated string');
       const c = t.charCodeAt(this.pos);
-      if (c === 0x22) break; // closing quote
+      if (c === 0x22) return t.slice(start, this.pos++);
+      if (c === 0x5c) return this.escapedString(start);
+      if (c < 0x20) this.fail(`control character U+${c.toString(16).padStart(4, '0')} inside a string`);
+      this.pos++;
+    }
+  }
+
+  /** The slow path of {@link string} once an escape is found: UTF-16 code units go into a buffer (never one string per escape). */
+  private escapedString(start: number): string {
+    const t = this.text;
+    const units = new Uint16Array(this.closingQuote() - start); // an escape never decodes longer than it is written
+    let n = 0;
+    for (let i = start; i < this.pos; i++) units[n++] = t.charCodeAt(i);
+    for (;;) {
+      const c = t.charCodeAt(this.pos);
+      if (c === 0x22) break;
       if (c < 0x20) this.fail(`control character U+${c.toString(16).padStart(4, '0')} inside a string`);
       if (c !== 0x5c) {
+        units[n++] = c;
         this.pos++;
         continue;
       }
-      out += t.slice(start, this.pos);
-      out += this.escape();
-      start = this.pos;
+      const unit = this.escape();
+      if (unit >= 0xdc00 && unit <= 0xdfff) this.fail(`lone low surrogate "${t.slice(this.pos - 6, this.pos)}" (not after a high surrogate)`, this.pos - 6);
+      units[n++] = unit;
+      if (unit < 0xd800 || unit > 0xdbff) continue;
+      const at = this.pos - 6;
+      const low = t[this.pos] === '\\' && t[this.pos + 1] === 'u' ? this.escape() : -1;
+      if (low < 0xdc00 || low > 0xdfff) this.fail(`lone high surrogate "${t.slice(at, at + 6)}" (not followed by a low surrogate escape)`, at);
+      units[n++] = low;
     }
-    out += t.slice(start, this.pos);
     this.pos++;
+    let out = '';
+    for (let i = 0; i < n; i += CHUNK) out += String.fromCharCode(...units.subarray(i, Math.min(n, i + CHUNK)));
     return out;
   }
 
-  /** Reads the escape at pos (a backslash) and returns the character it stands for. */
-  private escape(): string {
-    const e = this.text[this.pos + 1];
-    const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-    if (e !== undefined && Object.hasOwn(simple, e)) {
-      this.pos += 2;
-      return simple[e];
+  /** Where the string the reader is inside ends, without decoding it. */
+  private closingQuote(): number {
+    const t = this.text;
+    for (let i = this.pos; i < t.length; i++) {
+      const c = t.charCodeAt(i);
+      if (c === 0x22) return i;
+      if (c === 0x5c) i++;
     }
-    if (e === 'u') {
-      const hex = this.text.slice(this.pos + 2, this.pos + 6);
-      if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail(`bad \\u escape "\\u${hex}"`);
-      this.pos += 6;
-      return String.fromCharCode(parseInt(hex, 16));
-    }
-    return this.fail(`bad escape "\\${e ?? ''}"`);
+    return this.fail('unterminated string');
   }
 
-  number(): number {
-    const m = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(this.text.slice(this.pos, this.pos + 400));
-    if (m === null) return this.fail(`bad number starting with ${this.here()}`);
-    const next = this.text[this.pos + m[0].length];
-    if (next !== undefined && /[0-9.eE+-]/.test(next)) this.fail(`bad number ${JSON.stringify(m[0] + next)}`);
-    this.pos += m[0].length;
-    return Number(m[0]);
+  /** Reads the escape at pos (a backslash) and returns the UTF-16 code unit it stands for. */
+  private escape(): number {
+    const e = this.text[this.pos + 1];
+    if (e !== undefined && Object.hasOwn(SIMPLE_ESCAPES, e)) {
+      this.pos += 2;
+      return SIMPLE_ESCAPES[e];
+    }
+    if (e !== 'u') return this.fail(`bad escape "\\${e ?? ''}"`);
+    const hex = this.text.slice(this.pos + 2, this.pos + 6);
+    if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail(`bad \\u escape "\\u${hex}"`);
+    this.pos += 6;
+    return parseInt(hex, 16);
   }
+
+  /** Reads a number and returns its source text, e.g. `"8"`, `"-0"`, `"1e400"`: the caller decides which spellings it accepts. */
+  numberText(): string {
+    const start = this.pos;
+    this.pos = this.numberEnd();
+    return this.text.slice(start, this.pos);
+  }
+
+  /**
+   * Reads an unsigned integer literal (`0`, or digits without a leading zero) below 2^53 and
+   * returns its value; returns -1 and reads nothing if the next value is anything else
+   * (another spelling, a larger number, not a number).
+   */
+  unsignedInteger(): number {
+    this.peek();
+    const t = this.text;
+    let i = this.pos;
+    let value = 0;
+    if (t.charCodeAt(i) === 0x30) i++;
+    else for (let c = t.charCodeAt(i); c >= 0x30 && c <= 0x39; c = t.charCodeAt(++i)) value = value * 10 + (c - 0x30);
+    if (i === this.pos || value > Number.MAX_SAFE_INTEGER || continuesNumber(t.charCodeAt(i))) return -1; // beyond 2^53 the sum rounds, but never below 2^53
+    this.pos = i;
+    return value;
+  }
+
+  /** Where the number at pos ends, checked against JSON's grammar. */
+  private numberEnd(): number {
+    const t = this.text;
+    const start = this.pos;
+    let i = t.charCodeAt(start) === 0x2d ? start + 1 : start; // -
+    const integerEnd = t.charCodeAt(i) === 0x30 ? i + 1 : digits(t, i);
+    if (integerEnd === i) this.fail(`bad number starting with ${this.here()}`);
+    i = integerEnd;
+    if (t.charCodeAt(i) === 0x2e) {
+      const end = digits(t, i + 1); // .
+      if (end === i + 1) this.fail(`bad number ${quote(t.slice(start, end + 1))}`);
+      i = end;
+    }
+    if (t.charCodeAt(i) === 0x65 || t.charCodeAt(i) === 0x45) {
+      const sign = t.charCodeAt(i + 1) === 0x2b || t.charCodeAt(i + 1) === 0x2d ? 1 : 0; // e, E, then + or -
+      const end = digits(t, i + 1 + sign);
+      if (end === i + 1 + sign) this.fail(`bad number ${quote(t.slice(start, end + 1))}`);
+      i = end;
+    }
+    if (continuesNumber(t.charCodeAt(i))) this.fail(`bad number ${quote(t.slice(start, i + 1))}`);
+    return i;
+  }
+
+  /** Reads (and so checks) any value without building it. `depth`: how deep the value is nested. */
+  skip(depth: number): void {
+    if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} levels`);
+    const c = this.peek();
+    if (c === '{') {
+      const keys = new Set<string>();
+      for (let key = this.firstKey(); key !== undefined; key = this.nextKey()) {
+        if (keys.has(key)) this.duplicate(key);
+        keys.add(key);
+        this.skip(depth + 1);
+      }
+      return;
+    }
+    if (c === '[') {
+      for (let more = this.firstElement(); more; more = this.nextElement()) this.skip(depth + 1);
+      return;
+    }
+    if (c === '"') return void this.string();
+    if (c === '-' || (c >= '0' && c <= '9')) return void this.numberText();
+    for (const word of ['true', 'false', 'null']) {
+      if (this.text.startsWith(word, this.pos)) return void (this.pos += word.length);
+    }
+    this.fail(`unexpected ${this.here()}, expected a value`);
+  }
+}
+
+/** Index after the run of digits at `i`. */
+function digits(t: string, i: number): number {
+  while (i < t.length && t.charCodeAt(i) >= 0x30 && t.charCodeAt(i) <= 0x39) i++;
+  return i;
+}
+
+/** Whether a character would continue a number (a digit, `.`, `e`, `E`, `+`, `-`): after a complete number it makes the token malformed. */
+function continuesNumber(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d;
+}
+
+/** A string from the file, JSON-quoted for a message (long strings are cut). */
+export function quote(s: string): string {
+  return s.length > QUOTE_CHARS ? `${JSON.stringify(s.slice(0, QUOTE_CHARS - 3))}...` : JSON.stringify(s);
 }

@@ -26,13 +26,15 @@ export interface TensorInput {
 
 /** Options of {@link serializeSafetensors}. */
 export interface SerializeOptions {
-  /** String key/value pairs stored as the header's `__metadata__`. */
+  /** String key/value pairs stored as the header's `__metadata__` (written when given, even empty; left out when not given). */
   metadata?: Readonly<Record<string, string>>;
   /** Add a `trainkit.checksum` of the whole file to the metadata (see {@link CHECKSUM_KEY}). Default false. */
   checksum?: boolean;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** A high surrogate not followed by a low one, or a low one not after a high one (such a string has no UTF-8 encoding). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const fail = (problem: SafetensorsError['problem'], message: string): never => {
   throw new SafetensorsError(problem, message);
 };
@@ -56,11 +58,15 @@ export function serializeSafetensors(tensors: Readonly<Record<string, TensorInpu
   const entries = toEntries(tensors);
   const metadata = { ...options.metadata };
   if (Object.hasOwn(metadata, CHECKSUM_KEY)) fail('value', `metadata key "${CHECKSUM_KEY}" is reserved; pass { checksum: true } to add one`);
-  for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') fail('value', `metadata[${JSON.stringify(k)}] must be a string, got ${typeof v}`);
+  for (const [k, v] of Object.entries(metadata)) {
+    if (typeof v !== 'string') fail('value', `metadata[${JSON.stringify(k)}] must be a string, got ${typeof v}`);
+    if (LONE_SURROGATE.test(k) || LONE_SURROGATE.test(v)) fail('value', `metadata[${JSON.stringify(k)}] holds a lone UTF-16 surrogate, which no reader accepts`);
+  }
   if (options.checksum) metadata[CHECKSUM_KEY] = CHECKSUM_PLACEHOLDER;
 
   const parts: string[] = [];
-  if (Object.keys(metadata).length > 0) parts.push(`"__metadata__":${JSON.stringify(metadata)}`);
+  // metadata given is written even when empty, so that a file read and written again keeps its size
+  if (options.metadata !== undefined || options.checksum) parts.push(`"__metadata__":${JSON.stringify(metadata)}`);
   let offset = 0;
   const planned = entries.map(([name, t]) => {
     const dtype = t.dtype ?? 'F32';
@@ -91,6 +97,8 @@ function toEntries(tensors: Readonly<Record<string, TensorInput>> | Iterable<rea
   const seen = new Set<string>();
   for (const [name] of entries) {
     if (typeof name !== 'string') fail('value', `tensor names must be strings, got ${typeof name}`);
+    if (name === '') fail('value', 'a tensor name is empty; readers refuse empty names');
+    if (LONE_SURROGATE.test(name)) fail('value', `tensor name ${JSON.stringify(name)} holds a lone UTF-16 surrogate, which no reader accepts`);
     if (name === '__metadata__') fail('value', 'a tensor cannot be named "__metadata__" (the key is reserved for metadata)');
     if (seen.has(name)) fail('value', `two tensors are named ${JSON.stringify(name)}`);
     seen.add(name);
