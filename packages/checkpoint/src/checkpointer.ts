@@ -1,15 +1,13 @@
-import { ConfigError, PluginError, type BaseContext, type Plugin, type TrainerState } from '@trainkit/core';
-import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from './codec';
+import { ConfigError, PluginError, type BaseContext, type Plugin, type ResumeState } from '@trainkit/core';
+import { type Checkpoint, encodeCheckpoint } from './codec';
 import { CheckpointError } from './errors';
 import { type CheckpointOptions, type ResolvedOptions, resolveOptions } from './options';
-import { type CheckpointerState, type SavedFile, isBetter, keepBest, keepRecent } from './ranking';
+import { type CheckpointerState, type SavedFile, NUMBERED, isBetter, keepBest, keepRecent, reconcile } from './ranking';
+import { BEST, LATEST, type ResumePick, loadFile, pickLatest, pickNamed, sourceOf } from './resume';
 import type { CheckpointStore } from './store';
 
 type Trigger = 'epoch' | 'step' | 'end';
 type Listener = (ctx: BaseContext) => Promise<void>;
-
-/** Ranked and keep-last files: `epoch=3-step=1200.safetensors`, `epoch=3-step=1200-valLoss=0.2345.safetensors`. */
-const NUMBERED = /^epoch=(\d+)-step=(\d+)(?:-.+=.+)?\.safetensors$/;
 
 /**
  * Saves checkpoints while a {@link Trainer} fits — `latest` at every save, `best` by a monitored
@@ -33,9 +31,9 @@ const NUMBERED = /^epoch=(\d+)-step=(\d+)(?:-.+=.+)?\.safetensors$/;
  */
 export class Checkpointer implements Plugin {
   /** The most recent checkpoint. */
-  static readonly LATEST = 'latest.safetensors';
+  static readonly LATEST = LATEST;
   /** The best checkpoint by the monitored metric. */
-  static readonly BEST = 'best.safetensors';
+  static readonly BEST = BEST;
 
   readonly name: string;
   readonly stateKey: string;
@@ -45,6 +43,9 @@ export class Checkpointer implements Plugin {
   private readonly o: ResolvedOptions;
   private state: CheckpointerState = { best: null, ranked: [], recent: [] };
   private lastSaved: { epoch: number; step: number; batchIndex: number } | null = null;
+  private release: (() => Promise<void>) | null = null;
+  /** Whether this fit restored the checkpointer's lists from a checkpoint (only then can they judge the store's files). */
+  private restored = false;
   private listeners: Array<['trainEpochEnd' | 'trainBatchEnd' | 'fitEnd', Listener]> = [];
 
   constructor(options: CheckpointOptions) {
@@ -74,11 +75,13 @@ export class Checkpointer implements Plugin {
     this.resumedFrom = null;
     this.lastSaved = null;
     this.state = { best: null, ranked: [], recent: [] };
+    this.restored = false;
     try {
       await this.store.prepare();
     } catch (e) {
       throw new CheckpointError(`checkpoint: cannot write checkpoints to ${this.store.location}: ${(e as Error).message}`, { cause: e });
     }
+    this.release = (await this.store.lock?.()) ?? null;
     const on = (event: 'trainEpochEnd' | 'trainBatchEnd' | 'fitEnd', hook: string, trigger: Trigger): void => {
       const listener: Listener = async (c) => {
         try {
@@ -95,37 +98,35 @@ export class Checkpointer implements Plugin {
     on('fitEnd', 'onFitEnd', 'end');
   }
 
-  teardown(ctx: BaseContext): void {
+  /** Stops listening and releases the store's writer lock. */
+  async teardown(ctx: BaseContext): Promise<void> {
     for (const [event, listener] of this.listeners) ctx.trainer.off(event, listener);
     this.listeners = [];
+    const release = this.release;
+    this.release = null;
+    await release?.();
   }
 
-  /** Resolves `fit({ resume })`: `'latest'` (a fresh start when nothing was saved yet), `'best'`, or a file name in the store. */
-  async resolveResume(spec: string, ctx: BaseContext): Promise<TrainerState | null> {
-    const file = spec === 'latest' ? await this.latestFile() : spec === 'best' ? Checkpointer.BEST : spec;
-    if (file === null) return null;
-    const bytes = await this.store.read(file);
-    if (bytes === null) {
-      const hint = spec === 'best' ? ' (best.safetensors is written when `monitor` is set)' : '';
-      throw new CheckpointError(`fit({ resume: '${spec}' }): no checkpoint ${file} in ${this.store.location}${hint}`);
-    }
-    const ckpt = this.decode(file, bytes);
-    if (ckpt.trainer === null) {
-      throw new CheckpointError(`fit({ resume: '${spec}' }): ${file} holds weights only, no trainer state; load it with model.loadStateDict or loadPretrained and start a new fit`);
-    }
-    try {
-      ctx.model.loadStateDict(ckpt.model);
-    } catch (e) {
-      throw new CheckpointError(`fit({ resume: '${spec}' }): ${file} does not fit this model: ${(e as Error).message}`, { cause: e });
-    }
-    this.resumedFrom = file;
-    this.lastSaved = { epoch: ckpt.trainer.epoch, step: ckpt.trainer.step, batchIndex: ckpt.trainer.batchIndex };
-    return ckpt.trainer;
+  /**
+   * Resolves `fit({ resume })`: `'latest'` (a fresh start when nothing was saved yet; with
+   * `resumeFallback`, the newest file that verifies when `latest` does not), `'best'`, or a
+   * file name in the store. Returns the trainer state with the weights (`model`) and the file
+   * (`source`) without touching the model: the trainer checks everything first and only then
+   * applies it, so a refused resume changes nothing.
+   */
+  async resolveResume(spec: string): Promise<ResumeState | null> {
+    const pick = spec === 'latest' ? await pickLatest(this.store, this.o.resumeFallback, {}) : await pickNamed(this.store, spec, {});
+    if (pick === null) return null;
+    if (pick.skipped.length > 0) this.o.warn(fallbackWarning(pick));
+    const { trainer, model } = pick.checkpoint;
+    this.resumedFrom = pick.file;
+    this.lastSaved = { epoch: trainer.epoch, step: trainer.step, batchIndex: trainer.batchIndex };
+    return { ...trainer, model, source: pick.source };
   }
 
   /** Refuses to start a new run over checkpoints of an earlier one (unless `overwrite`, which clears them). */
   async onFitStart(): Promise<void> {
-    if (this.resumedFrom !== null) return;
+    if (this.resumedFrom !== null) return this.reconcile();
     const ours = (await this.store.list()).filter((f) => f === Checkpointer.LATEST || f === Checkpointer.BEST || NUMBERED.test(f));
     if (ours.length === 0) return;
     if (!this.o.overwrite) {
@@ -137,6 +138,20 @@ export class Checkpointer implements Plugin {
     for (const f of ours) await this.store.remove(f);
   }
 
+  /**
+   * After resuming from a file of the store: deletes the numbered files the restored lists do not
+   * name (a run killed between writing a checkpoint and deleting the one it replaced leaves
+   * them) and drops list entries whose file is gone, so the store holds what the retention
+   * policy says.
+   */
+  private async reconcile(): Promise<void> {
+    if (!this.restored || /[/\\]/.test(this.resumedFrom!)) return; // no lists of this store to go by (another checkpointer's state, or a file elsewhere)
+    const { state, orphans } = reconcile(this.state, await this.store.list());
+    this.state = state;
+    for (const f of orphans) await this.removeFile(f);
+    if (orphans.length > 0) this.o.warn(`checkpoint: deleted ${orphans.length} checkpoint file(s) of ${this.store.location} that the retention policy no longer keeps (left by an interrupted run): ${orphans.join(', ')}`);
+  }
+
   stateDict(): CheckpointerState {
     return structuredClone(this.state);
   }
@@ -145,30 +160,14 @@ export class Checkpointer implements Plugin {
     const s = state as Partial<CheckpointerState> | null;
     if (s === null || typeof s !== 'object' || !Array.isArray(s.ranked) || !Array.isArray(s.recent)) throw new CheckpointError('checkpoint: the saved checkpointer state is malformed');
     this.state = { best: s.best ?? null, ranked: [...s.ranked], recent: [...s.recent] };
+    this.restored = true;
   }
 
-  /** Reads and verifies a checkpoint file of the store (weights and trainer state). */
+  /** Reads and verifies a checkpoint file of the store (weights and trainer state); errors name the file. */
   async load(file: string): Promise<Checkpoint> {
-    const bytes = await this.store.read(file);
-    if (bytes === null) throw new CheckpointError(`checkpoint: no checkpoint ${file} in ${this.store.location}`);
-    return this.decode(file, bytes);
-  }
-
-  private decode(file: string, bytes: Uint8Array): Checkpoint {
-    try {
-      return decodeCheckpoint(bytes, { requireChecksum: true });
-    } catch (e) {
-      throw new CheckpointError(`checkpoint: ${this.store.location}/${file}: ${(e as Error).message}`, { cause: e });
-    }
-  }
-
-  /** `latest.safetensors`, else the numbered file with the highest step, else null. */
-  private async latestFile(): Promise<string | null> {
-    const files = await this.store.list();
-    if (files.includes(Checkpointer.LATEST)) return Checkpointer.LATEST;
-    const numbered = files.map((f) => ({ f, m: NUMBERED.exec(f) })).filter((x) => x.m !== null);
-    numbered.sort((a, b) => Number(b.m![2]) - Number(a.m![2]));
-    return numbered[0]?.f ?? null;
+    const ckpt = await loadFile(this.store, file, {});
+    if (ckpt === null) throw new CheckpointError(`checkpoint: no checkpoint ${file} in ${this.store.location}`);
+    return ckpt;
   }
 
   private skip(ctx: BaseContext, trigger: Trigger): boolean {
@@ -198,9 +197,28 @@ export class Checkpointer implements Plugin {
       trainer,
       metadata: { ...this.o.metadata, epoch: String(ctx.epoch), step: String(ctx.step), ...(score !== null ? { [`score.${this.o.monitor}`]: String(score) } : {}) },
     });
-    for (const file of plan.write) await this.store.write(file, bytes);
-    for (const file of plan.evict) await this.store.remove(file);
+    // latest last: every file its lists name exists before it does; a kill before the evictions leaves orphans the next resume deletes
+    for (const file of plan.write.filter((f) => f !== LATEST)) await this.writeFile(file, bytes, ctx);
+    if (plan.write.includes(LATEST)) await this.writeFile(LATEST, bytes, ctx);
+    for (const file of plan.evict) await this.removeFile(file);
     this.lastSaved = { epoch: trainer.epoch, step: trainer.step, batchIndex: trainer.batchIndex };
+  }
+
+  private async writeFile(file: string, bytes: Uint8Array, ctx: BaseContext): Promise<void> {
+    try {
+      await this.store.write(file, bytes);
+    } catch (e) {
+      const what = `${file} (${bytes.length} bytes, epoch ${ctx.epoch} step ${ctx.step})`;
+      throw new CheckpointError(`checkpoint: cannot save ${what} to ${this.store.location}: ${(e as Error).message}${hintFor(e)}; the files saved before are intact`, { cause: e });
+    }
+  }
+
+  private async removeFile(file: string): Promise<void> {
+    try {
+      await this.store.remove(file);
+    } catch (e) {
+      throw new CheckpointError(`checkpoint: cannot delete ${sourceOf(this.store, file)}: ${(e as Error).message}${hintFor(e)}`, { cause: e });
+    }
   }
 
   /** The monitored metric now; at the end of an epoch it must exist. */
@@ -244,6 +262,20 @@ export class Checkpointer implements Plugin {
     }
     return { write, evict: evict.filter((f) => !write.includes(f)) };
   }
+}
+
+function fallbackWarning(pick: ResumePick): string {
+  const why = pick.skipped.map((s) => `${s.file} (${s.reason})`).join('; ');
+  return `checkpoint: resuming from ${pick.source} (step ${pick.checkpoint.trainer.step}), the newest checkpoint that verifies, because these could not be used: ${why}`;
+}
+
+/** What to do about a system error, for the common ones. */
+function hintFor(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return ' (the disk is full: free space or checkpoint to another directory)';
+  if (code === 'EROFS') return ' (the file system became read-only)';
+  if (code === 'EACCES' || code === 'EPERM') return ' (no permission to write there)';
+  return '';
 }
 
 function formatScore(v: number): string {

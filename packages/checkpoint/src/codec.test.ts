@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
-import { CHECKPOINT_FORMAT_VERSION, CheckpointError, decodeCheckpoint, encodeCheckpoint } from './index';
+import { CHECKPOINT_FORMAT_VERSION, CheckpointError, DEFAULT_MAX_TENSORS, decodeCheckpoint, encodeCheckpoint } from './index';
 import { bnCnn, imageLoader, snapshot } from './__tests__/models';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '__tests__', 'fixtures');
@@ -92,6 +92,15 @@ describe('encodeCheckpoint / decodeCheckpoint', () => {
     expect(() => decodeCheckpoint(file('{"version":1,"$weird":1}'))).toThrow('unknown marker "$weird"');
     const noVersion = serializeSafetensors({}, { metadata: { 'trainkit.trainer': '{"version":1}' } });
     expect(() => decodeCheckpoint(noVersion)).toThrow('has a trainer state but no trainkit.version');
+  });
+
+  test('a file with more tensors than maxTensors (default DEFAULT_MAX_TENSORS = 100,000) is refused before any tensor is converted', () => {
+    const zeroSize = (n: number) => serializeSafetensors(Array.from({ length: n }, (_, i): [string, { shape: number[]; data: number[] }] => [`t${i}`, { shape: [0], data: [] }]));
+    expect(() => decodeCheckpoint(zeroSize(11), { maxTensors: 10 })).toThrow(/tensors/);
+    expect(Object.keys(decodeCheckpoint(zeroSize(11), { maxTensors: 11 }).model)).toHaveLength(11);
+    expect(DEFAULT_MAX_TENSORS).toBe(100_000);
+    expect(() => decodeCheckpoint(zeroSize(DEFAULT_MAX_TENSORS + 1))).toThrow(/tensors/);
+    expect(() => decodeCheckpoint(zeroSize(1), { maxTensors: -1 })).toThrow('decodeCheckpoint({ maxTensors: -1 }): must be a non-negative integer');
   });
 
   test.prop([fc.nat(), fc.nat(7)], { numRuns: 1000 })('any single-bit flip of a checkpoint is rejected (checksum), never half-loaded', async (at, bit) => {

@@ -1,5 +1,5 @@
 import type { TrainerState } from '@trainkit/core';
-import { type NativeArray, type TensorInput, type TensorView, parseSafetensors, serializeSafetensors, toFloat32, toTypedArray } from '@trainkit/safetensors';
+import { type NativeArray, type ParseOptions, type TensorInput, type TensorView, parseSafetensors, serializeSafetensors, toFloat32, toTypedArray } from '@trainkit/safetensors';
 import { Tensor } from '@trainkit/tensor';
 import { CheckpointError } from './errors';
 import { decodeState, encodeState } from './stateJson';
@@ -58,23 +58,38 @@ function modelTensor(name: string, t: Tensor): TensorInput {
   return counter ? { dtype: 'I64', shape: t.shape, data: Array.from(t.data) } : { shape: t.shape, data: t.data };
 }
 
+/** The most tensors {@link decodeCheckpoint} accepts by default (a large model with Adam's slots has a few thousand). */
+export const DEFAULT_MAX_TENSORS = 100_000;
+
 /** Options of {@link decodeCheckpoint}. */
 export interface DecodeOptions {
   /** Require a checksum (checkpoints written by trainkit always have one). Default false: verify when present. */
   requireChecksum?: boolean;
+  /** The most tensors a file may hold (default {@link DEFAULT_MAX_TENSORS}); a file with more is refused before any is converted. */
+  maxTensors?: number;
+  /** The largest header accepted, in bytes (default: `@trainkit/safetensors`' `MAX_HEADER_BYTES`, 100 MB). */
+  maxHeaderBytes?: number;
 }
 
 /**
  * Decodes a checkpoint, or the weights of any safetensors file. Everything is checked: the
  * safetensors layout (see `parseSafetensors`), the checksum, the format version (a file from a
  * newer trainkit is refused with a message saying so), and the trainer state's JSON and tensor
- * references. Tensors of any dtype become float32 tensors.
+ * references. Tensors of any dtype become float32 tensors. The cost is bounded: a file with
+ * more than `maxTensors` tensors or a header over `maxHeaderBytes` is refused by the parser
+ * before anything is converted.
  *
  * @example
  * const { model: weights, trainer } = decodeCheckpoint(bytes);
  */
 export function decodeCheckpoint(bytes: Uint8Array, options: DecodeOptions = {}): Checkpoint {
-  const file = parseSafetensors(bytes, { checksum: options.requireChecksum ? 'require' : 'verify' });
+  const maxTensors = options.maxTensors ?? DEFAULT_MAX_TENSORS;
+  if (!Number.isSafeInteger(maxTensors) || maxTensors < 0) throw new CheckpointError(`decodeCheckpoint({ maxTensors: ${String(maxTensors)} }): must be a non-negative integer`);
+  const parseOptions: ParseOptions & { maxTensors: number } = { checksum: options.requireChecksum ? 'require' : 'verify', maxHeaderBytes: options.maxHeaderBytes, maxTensors };
+  const file = parseSafetensors(bytes, parseOptions);
+  if (file.tensors.size > maxTensors) {
+    throw new CheckpointError(`checkpoint: the file holds ${file.tensors.size} tensors, more than maxTensors (${maxTensors}); pass decodeCheckpoint(bytes, { maxTensors }) to accept it`);
+  }
   const version = readVersion(file.metadata);
   const pending = new Map(file.tensors);
   const trainerJson = file.metadata[KEYS.trainer];

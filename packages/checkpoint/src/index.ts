@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 export { Checkpointer } from './checkpointer';
-export { encodeCheckpoint, decodeCheckpoint, CHECKPOINT_FORMAT_VERSION } from './codec';
+export { encodeCheckpoint, decodeCheckpoint, CHECKPOINT_FORMAT_VERSION, DEFAULT_MAX_TENSORS } from './codec';
 export { memoryStore } from './store';
 export { indexedDbStore } from './indexedDb';
 export { CheckpointError } from './errors';

@@ -27,6 +27,16 @@ export interface CheckpointOptions {
   keepLast?: number;
   /** Start a new run in a store that holds checkpoints of an earlier one, deleting them (default false: an error unless the fit resumes). */
   overwrite?: boolean;
+  /**
+   * With `resume: 'latest'`, when `latest.safetensors` cannot be read or fails to verify (torn by
+   * a failing disk, bit-flipped), resume from the newest checkpoint of the store that verifies
+   * (the newest keep-last or top-k file, or `best` when it is newer) and warn which file was
+   * used and why. Default true; false makes a corrupt `latest` an error. `'best'` and file names
+   * never fall back.
+   */
+  resumeFallback?: boolean;
+  /** Where warnings go (a fallback resume, orphaned files deleted). Default `console.warn`. */
+  warn?: (message: string) => void;
   /** Extra string metadata written into every file. */
   metadata?: Readonly<Record<string, string>>;
   /** Plugin name (default `'checkpoint'`). */
@@ -54,6 +64,8 @@ export function resolveOptions(options: CheckpointOptions): ResolvedOptions {
     topK: options.topK ?? 0,
     keepLast: options.keepLast ?? 0,
     overwrite: options.overwrite ?? false,
+    resumeFallback: options.resumeFallback ?? true,
+    warn: options.warn ?? ((message: string) => console.warn(message)),
     metadata: options.metadata ?? {},
     name: options.name ?? 'checkpoint',
     stateKey: options.stateKey ?? (monitor === null ? 'checkpoint' : `checkpoint:${monitor}`),
@@ -76,6 +88,8 @@ function validateOptions(o: ResolvedOptions): void {
   for (const k of ['topK', 'keepLast'] as const) if (!Number.isInteger(o[k]) || o[k] < -1) bad(k, o[k], 'must be an integer ≥ -1 (-1 keeps all)');
   if (o.monitor === null && o.topK !== 0) bad('topK', o.topK, 'ranks checkpoints by a metric; set monitor as well');
   if (o.monitor === null && o.saveBest) bad('saveBest', true, 'needs monitor: the metric that decides what is best');
+  if (typeof o.resumeFallback !== 'boolean') bad('resumeFallback', o.resumeFallback, 'must be true or false');
+  if (typeof o.warn !== 'function') bad('warn', typeof o.warn, 'must be a function (message: string) => void');
   if (o.everyNEpochs === 0 && o.everyNSteps === 0) bad('everyNEpochs', 0, 'with everyNSteps 0 nothing would ever be saved');
   if (!o.saveLatest && !o.saveBest && o.topK === 0 && o.keepLast === 0) bad('saveLatest', false, 'with no best, top-k or keep-last files nothing would ever be saved');
 }

@@ -17,6 +17,29 @@ export interface CheckpointerState {
   recent: SavedFile[];
 }
 
+/** Ranked and keep-last files: `epoch=3-step=1200.safetensors`, `epoch=3-step=1200-valLoss=0.2345.safetensors`. */
+export const NUMBERED = /^epoch=(\d+)-step=(\d+)(?:-.+=.+)?\.safetensors$/;
+
+/** The step in a numbered file's name, or null for any other file. */
+export function stepOf(file: string): number | null {
+  const m = NUMBERED.exec(file);
+  return m === null ? null : Number(m[2]);
+}
+
+/**
+ * Reconciles the retention lists with the files of a store (`files`): the numbered files no
+ * list names (left behind by a run killed between writing a checkpoint and deleting the one
+ * it replaced) are `orphans` to delete, and list entries whose file does not exist are dropped.
+ */
+export function reconcile(state: CheckpointerState, files: readonly string[]): { state: CheckpointerState; orphans: string[] } {
+  const present = new Set(files);
+  const ranked = state.ranked.filter((f) => present.has(f.file));
+  const recent = state.recent.filter((f) => present.has(f.file));
+  const listed = new Set([...ranked, ...recent].map((f) => f.file));
+  const orphans = files.filter((f) => NUMBERED.test(f) && !listed.has(f));
+  return { state: { best: state.best, ranked, recent }, orphans };
+}
+
 /** Whether `score` beats `best` (NaN never does; anything beats nothing). */
 export function isBetter(score: number, best: number | null, mode: 'min' | 'max'): boolean {
   if (Number.isNaN(score)) return false;

@@ -16,6 +16,13 @@ export interface CheckpointStore {
   remove(name: string): Promise<void>;
   /** The names of the files in the store. */
   list(): Promise<string[]>;
+  /**
+   * Optional: takes the store's single-writer lock for one fit and returns its release
+   * function; throws a message naming the holder when another writer has it. The directory
+   * store implements it with a lock file; a store without it is not protected against two
+   * writers.
+   */
+  lock?(): Promise<() => Promise<void>>;
 }
 
 /**

@@ -16,6 +16,8 @@ import { adam } from '@trainkit/optim-adam';
 import { augment, compose, randomRotation, randomTranslate } from '@trainkit/aug-image';
 import { dropout } from '@trainkit/reg-dropout';
 import { checkpoint, writeCheckpoint } from '../node';
+import type { CheckpointOptions } from '../index';
+import { type KillSwitch, installKillSwitch } from './killSwitch';
 
 interface RunOptions {
   epochs: number;
@@ -30,9 +32,14 @@ interface RunOptions {
   ballast?: number;
   /** Use a small MLP instead of the CNN (the crash test needs many quick runs). */
   small?: boolean;
+  /** More checkpointer options (retention: keepLast, topK with monitor). */
+  checkpoint?: Pick<CheckpointOptions, 'keepLast' | 'topK' | 'monitor'>;
+  /** SIGKILL this process at a file-system call (see killSwitch.ts). */
+  kill?: KillSwitch;
 }
 
 const o = JSON.parse(process.argv[2]) as RunOptions;
+if (o.kill) installKillSwitch(o.kill);
 
 // Every stochastic plugin trainkit has: exact resume must hold with all of them. Add new ones here, one line each.
 const REGULARIZERS: Plugin[] = [
@@ -45,7 +52,7 @@ if (o.ballast) {
   let ballast: Float32Array = new Float32Array(o.ballast);
   plugins.push({ name: 'ballast', onTrainBatchEnd: (ctx) => void ballast.fill(ctx.step), stateDict: () => ({ ballast }), loadStateDict: (s) => void (ballast = (s as { ballast: Float32Array }).ballast) });
 }
-const ckpt = o.dir === undefined ? null : checkpoint({ dir: o.dir, everyNSteps: o.everyNSteps ?? 0 });
+const ckpt = o.dir === undefined ? null : checkpoint({ dir: o.dir, everyNSteps: o.everyNSteps ?? 0, ...o.checkpoint });
 if (ckpt) plugins.push(ckpt);
 if (o.killAt) {
   const { epoch, batch } = o.killAt;

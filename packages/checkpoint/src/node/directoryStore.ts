@@ -1,22 +1,16 @@
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { CheckpointStore } from '../store';
-import { TEMP_FILE, writeFileAtomic } from './atomicWrite';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
-  }
-}
+import { TEMP_FILE, tempFileName, writeFileAtomic } from './atomicWrite';
+import { alive, lockDirectory } from './lock';
 
 /**
  * A {@link CheckpointStore} in a directory, with atomic writes ({@link writeFileAtomic}).
  * `prepare` creates the directory, proves it writable, and removes temporary files left by
- * processes that died while writing. `read` also accepts a path (anything with a slash),
- * relative to the working directory.
+ * processes that died while writing. `lock` takes the directory's writer lock (a
+ * `.trainkit.lock` file with the process id and host; a lock of a dead process on this host
+ * is taken over). `read` also accepts a path (anything with a slash), relative to the working
+ * directory.
  *
  * @example const store = directoryStore('runs/mnist');
  */
@@ -34,10 +28,11 @@ export function directoryStore(dir: string): CheckpointStore {
         const m = TEMP_FILE.exec(f);
         if (m !== null && !alive(Number(m[2]))) await rm(join(location, f), { force: true });
       }
-      const probe = join(location, `.probe.${process.pid}.tmp`);
-      await writeFile(probe, '', { flag: 'w' });
+      const probe = join(location, tempFileName('probe')); // named like every temporary file, so a kill here leaves nothing the next prepare keeps
+      await writeFile(probe, '', { flag: 'wx' });
       await rm(probe, { force: true });
     },
+    lock: () => lockDirectory(location),
     async write(name, bytes) {
       checkName(name);
       await writeFileAtomic(join(location, name), bytes);
