@@ -14,7 +14,7 @@ export { gradientClipping, gradientAccumulation } from './gradients';
 export { eventName } from './hooks';
 export { PluginError, NonFiniteLossError, NonFiniteGradientError, ConfigError, ResumeError, CleanupError } from './errors';
 
-export type { GradientTransform, TransformArgs } from './transform';
+export type { GradientTransform, TransformArgs, TransformHyper, TransformSlots, HyperShape, HyperValues } from './transform';
 export type { Schedule, SchedulerOptions, ReduceOnPlateauOptions } from './schedules';
 export type { TrainerOptions, LossFn } from './trainer';
 export type { FitOptions, FitResult } from './fitOptions';
@@ -48,5 +48,6 @@ export type {
   ParamSelector,
   GroupSpec,
   Hyperparams,
+  SlotNames,
   UpdateArgs,
 } from './optimizer';

@@ -33,7 +33,7 @@ describe('sgd (torch.optim.SGD with momentum 0)', () => {
     [{ lr: -1 }, 'core/sgd: lr must be ≥ 0, got -1'],
     [{ lr: NaN }, 'core/sgd: lr must be a finite number, got NaN'],
     [{ weightDecay: -0.1 }, 'core/sgd: weightDecay must be ≥ 0, got -0.1'],
-    [{ momentum: 0.9 } as never, 'core/sgd: unknown option "momentum"'],
+    [JSON.parse('{ "momentum": 0.9 }'), 'core/sgd: unknown option "momentum"'], // as from a config file, past the types
   ])('invalid options %o are rejected: %s', (options, message) => {
     expect(() => sgd(options)).toThrow(ConfigError);
     expect(() => sgd(options)).toThrow(message);
@@ -101,6 +101,22 @@ describe('defineOptimizer', () => {
     const bad = accum().stateDict();
     bad.slots = { w: {} };
     expect(() => accum().loadStateDict(bad)).toThrow('test/accum: saved state of "w" lacks slot "sum"');
+  });
+
+  test('loadStateDict checks every group before it applies any (a bad second group leaves the first as it was)', () => {
+    const opt = sgd({ lr: 0.1, groups: [{ params: /bias$/, lr: 0.01 }] });
+    const state = opt.stateDict();
+    state.groups = [{ ...state.groups[0], lr: 0.5 }, { ...state.groups[1], lr: -1 }];
+    expect(() => opt.loadStateDict(state)).toThrow('core/sgd: lr must be ≥ 0 (saved parameter group 1), got -1');
+    expect(opt.hyperFor('fc.bias').lr).toBe(0.01);
+  });
+
+  test('a parameter whose size changed under the same name is refused before the step counts advance', () => {
+    const opt = accum();
+    opt.step([ref('w', [1, 2, 3], [1, 1, 1])]);
+    expect(() => opt.step([ref('w', [1, 2, 3, 4], [1, 1, 1, 1])])).toThrow('test/accum: parameter "w" has 4 values but its optimizer state has 3');
+    expect(opt.stepCount).toBe(1);
+    expect(opt.stateDict().paramSteps).toEqual({ w: 1 });
   });
 
   test('invalid hyperparameters inside a group name the group', () => {

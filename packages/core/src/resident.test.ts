@@ -19,6 +19,24 @@ const traced = (resident: boolean) =>
     },
   });
 
+/** The same momentum with a second slot, `max`, only when `keepMax`; records the slots the last update saw. */
+const lastSlots = new Map<boolean, Readonly<Record<string, Float32Array>>>();
+const withMax = (resident: boolean) =>
+  defineOptimizer<{ lr: number; keepMax: boolean }>({
+    name: 'test/with-max',
+    defaults: { lr: 0.1, keepMax: false },
+    slots: (h) => (h.keepMax ? ['buf', 'max'] : ['buf']),
+    resident,
+    update({ value, grad, slots, hyper }) {
+      lastSlots.set(resident, slots);
+      for (let i = 0; i < value.length; i++) {
+        slots.buf[i] = 0.9 * slots.buf[i] + grad[i];
+        if (hyper.keepMax) slots.max[i] = Math.max(slots.max[i], slots.buf[i]);
+        value[i] -= 0.1 * slots.buf[i];
+      }
+    },
+  });
+
 /** Parameters as tensors with refs rebuilt each step, as the Trainer does; counts moves. */
 function model(sizes: Record<string, number>) {
   const tensors = Object.entries(sizes).map(([name, n]) => {
@@ -129,6 +147,34 @@ describe('resident optimizers (parameters, gradients and slots in one WebAssembl
     src.step(b.refs());
     expect(a.moves()).toBe(1);
     expect(Array.from(a.tensors[0].t.data)).toEqual(Array.from(b.tensors[0].t.data));
+  });
+
+  test('the block holds only the slots the configuration names; a slot needed later moves the parameter once more, and the numbers equal a non-resident run', () => {
+    // Arrange
+    const a = model({ w: 40 });
+    const b = model({ w: 40 });
+    const resident = withMax(true)();
+    const plain = withMax(false)();
+    const stepBoth = (step: number) => {
+      a.setGrads(step);
+      b.setGrads(step);
+      resident.step(a.refs());
+      plain.step(b.refs());
+    };
+    // Act and Assert
+    stepBoth(1);
+    const t = a.tensors[0].t;
+    expect(Object.keys(lastSlots.get(true) ?? {})).toEqual(['buf']);
+    expect(lastSlots.get(true)?.buf.buffer).toBe(t.data.buffer);
+    expect(a.moves()).toBe(1);
+    for (const opt of [resident, plain]) opt.groups[0].hyper.keepMax = true;
+    stepBoth(2);
+    stepBoth(3);
+    expect(Object.keys(lastSlots.get(true) ?? {})).toEqual(['buf', 'max']);
+    expect(lastSlots.get(true)?.max.buffer).toBe(t.data.buffer);
+    expect(a.moves()).toBe(2);
+    expect(Array.from(t.data)).toEqual(Array.from(b.tensors[0].t.data));
+    expect(resident.stateDict().slots).toEqual(plain.stateDict().slots);
   });
 
   test('with the JS kernels nothing moves', () => {

@@ -1,6 +1,7 @@
-import { addDecayedWeights, chain, ConfigError, NonFiniteGradientError, scaleByLearningRate, type ParamRef } from '@trainkit/core';
+import { addDecayedWeights, chain, ConfigError, NonFiniteGradientError, scaleByLearningRate, type Optimizer, type ParamRef } from '@trainkit/core';
 import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
+import { adamStateBeforeLeanSlots } from './__tests__/adamState010';
 import { adam, adamw, scaleByAdam } from './index';
 
 const ref = (value: number[], grad: number[]): ParamRef => ({ name: 'w', value: Float32Array.from(value), grad: Float32Array.from(grad) });
@@ -90,5 +91,65 @@ describe('adam (torch.optim.Adam)', () => {
     expect(() => opt.step([ok, bad])).toThrow('optim-adam/adam: the gradient of "fc.weight" is NaN at element 1 in step 2; no parameter was updated');
     expect([ok.value, bad.value]).toEqual(before);
     expect(opt.stepCount).toBe(1);
+  });
+});
+
+describe("adam's slots (as torch.optim.Adam's state: exp_avg, exp_avg_sq, and max_exp_avg_sq only with amsgrad)", () => {
+  const slotsAfterOneStep = (opt: Optimizer, names: readonly string[]) => {
+    opt.step(names.map((name) => ({ name, value: Float32Array.of(1, 2), grad: Float32Array.of(0.5, -0.5) })));
+    return Object.fromEntries(Object.entries(opt.stateDict().slots).map(([p, s]) => [p, Object.keys(s)]));
+  };
+
+  test.each([
+    ['adam()', adam(), { w: ['m', 'v'] }],
+    ['adam({ amsgrad: true })', adam({ amsgrad: true }), { w: ['m', 'v', 'vmax'] }],
+    ['adamw()', adamw(), { w: ['m', 'v'] }],
+    ['adamw({ amsgrad: true })', adamw({ amsgrad: true }), { w: ['m', 'v', 'vmax'] }],
+    ['chain(scaleByAdam(), scaleByLearningRate())', chain('test/adam', scaleByAdam(), scaleByLearningRate())(), { w: ['0:scaleByAdam.m', '0:scaleByAdam.v'] }],
+  ])('%s keeps %o', (_, opt, expected) => {
+    expect(slotsAfterOneStep(opt, ['w'])).toEqual(expected);
+  });
+
+  test('amsgrad in one parameter group gives vmax to that group only', () => {
+    const opt = adam({ groups: [{ params: /bias$/, amsgrad: true }] });
+    expect(slotsAfterOneStep(opt, ['fc.weight', 'fc.bias'])).toEqual({ 'fc.weight': ['m', 'v'], 'fc.bias': ['m', 'v', 'vmax'] });
+  });
+
+  test('a state saved by optim-adam 0.1.0 (a vmax slot of zeros, amsgrad false) loads, drops vmax, and continues bit for bit like an uninterrupted run', () => {
+    // Arrange: today's Adam from the start, with the configuration and gradients the old state was made with
+    const { state, params } = adamStateBeforeLeanSlots;
+    const options = { lr: 1e-2, groups: [{ params: /bias$/, lr: 1e-3, weightDecay: 0.1 }] };
+    const gradAt = (name: string, t: number, i: number) => Math.sin(1.7 * i + t + name.length);
+    const stepAt = (opt: Optimizer, refs: ParamRef[], t: number) => {
+      for (const p of refs) p.grad.forEach((_, i, g) => (g[i] = gradAt(p.name, t, i)));
+      opt.step(refs);
+    };
+    const sizes = { 'fc.weight': 6, 'fc.bias': 3 };
+    const run = Object.entries(sizes).map(([name, n]) => ({ name, value: Float32Array.from({ length: n }, (_, i) => Math.cos(i + n)), grad: new Float32Array(n) }));
+    const uninterrupted = adam(options);
+    for (let t = 1; t <= 3; t++) stepAt(uninterrupted, run, t);
+    // the first 3 steps give what 0.1.0 gave, in the parameters and in m and v
+    for (const p of run) {
+      expect(Array.from(p.value)).toEqual(params[p.name as keyof typeof sizes]);
+      const saved = state.slots[p.name as keyof typeof sizes];
+      expect(uninterrupted.stateDict().slots[p.name]).toEqual({ m: Float32Array.from(saved.m), v: Float32Array.from(saved.v) });
+    }
+    // Act: load the old state into a fresh Adam and continue both for 3 more steps
+    const resumed = adam(options);
+    resumed.loadStateDict({
+      ...state,
+      groups: state.groups.map((g) => ({ ...g })),
+      paramSteps: { ...state.paramSteps },
+      slots: Object.fromEntries(Object.entries(state.slots).map(([p, s]) => [p, { m: Float32Array.from(s.m), v: Float32Array.from(s.v), vmax: Float32Array.from(s.vmax) }])),
+    });
+    const refs = run.map((p) => ({ name: p.name, value: p.value.slice(), grad: new Float32Array(p.value.length) }));
+    for (let t = 4; t <= 6; t++) {
+      stepAt(uninterrupted, run, t);
+      stepAt(resumed, refs, t);
+    }
+    // Assert
+    refs.forEach((p, i) => expect(p.value).toEqual(run[i].value));
+    expect(resumed.stateDict()).toEqual(uninterrupted.stateDict());
+    expect(Object.keys(resumed.stateDict().slots['fc.weight'])).toEqual(['m', 'v']);
   });
 });

@@ -3,25 +3,26 @@ import { adamStepKernel } from '@trainkit/tensor';
 
 const f = Math.fround;
 
-interface AdamHyper {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  amsgrad: boolean;
-  [k: string]: number | boolean;
-}
+/** Hyperparameters of {@link adam} and {@link adamw}. */
+export type AdamHyper = { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; amsgrad: boolean };
 
-function validate(h: Readonly<Record<string, number | boolean>>): string | undefined {
+/** Hyperparameters of {@link scaleByAdam}. */
+export type ScaleByAdamHyper = { beta1: number; beta2: number; eps: number; amsgrad: boolean };
+
+function validate(h: Readonly<ScaleByAdamHyper & { weightDecay?: number }>): string | undefined {
   for (const k of ['beta1', 'beta2'] as const) {
-    const b = h[k] as number;
+    const b = h[k];
     if (!(b >= 0 && b < 1)) return `${k} must be in [0, 1), got ${b}`;
   }
-  if (!((h.eps as number) > 0)) return `eps must be > 0, got ${h.eps}`;
-  if ((h.weightDecay as number) < 0) return `weightDecay must be ≥ 0, got ${h.weightDecay}`;
+  if (!(h.eps > 0)) return `eps must be > 0, got ${h.eps}`;
+  if (h.weightDecay !== undefined && h.weightDecay < 0) return `weightDecay must be ≥ 0, got ${h.weightDecay}`;
   return undefined;
 }
+
+const MOMENTS = ['m', 'v'] as const;
+const MOMENTS_AND_MAX = ['m', 'v', 'vmax'] as const;
+/** Adam's slots, as torch.optim.Adam's state: the running maximum `vmax` (max_exp_avg_sq) only with AMSGrad. */
+const adamSlots = (h: Readonly<{ amsgrad: boolean }>): readonly string[] => (h.amsgrad ? MOMENTS_AND_MAX : MOMENTS);
 
 /**
  * The Adam moment update shared by adam and adamw, in torch.optim's float32 arithmetic:
@@ -30,8 +31,7 @@ function validate(h: Readonly<Record<string, number | boolean>>): string | undef
  */
 function adamUpdate(a: UpdateArgs<AdamHyper>, coupledDecay: boolean): void {
   const { value, grad, slots, hyper, step } = a;
-  const { m, v } = slots;
-  const vmax = slots.vmax;
+  const { m, v, vmax } = slots; // vmax exists only with amsgrad
   const b1 = f(hyper.beta1);
   const b2 = f(hyper.beta2);
   const c1 = f(1 - hyper.beta1);
@@ -89,7 +89,7 @@ const defaults = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0
 export const adam = defineOptimizer<AdamHyper>({
   name: 'optim-adam/adam',
   defaults,
-  slots: ['m', 'v', 'vmax'],
+  slots: adamSlots,
   resident: true,
   validate,
   update: (a) => adamUpdate(a, true),
@@ -107,7 +107,7 @@ export const adam = defineOptimizer<AdamHyper>({
 export const adamw = defineOptimizer<AdamHyper>({
   name: 'optim-adam/adamw',
   defaults: { ...defaults, weightDecay: 1e-2 },
-  slots: ['m', 'v', 'vmax'],
+  slots: adamSlots,
   resident: true,
   validate,
   update: (a) => adamUpdate(a, false),
@@ -117,16 +117,16 @@ export const adamw = defineOptimizer<AdamHyper>({
  * Adam's scaling as a chainable transform: u ← m̂ / (√v̂ + eps) with bias corrections
  * (AMSGrad optional). Follow it with `scaleByLearningRate()`.
  */
-export function scaleByAdam(o: { beta1?: number; beta2?: number; eps?: number; amsgrad?: boolean } = {}): GradientTransform {
+export function scaleByAdam(o: Partial<ScaleByAdamHyper> = {}): GradientTransform<ScaleByAdamHyper> {
   return {
     name: 'scaleByAdam',
     defaults: { beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999, eps: o.eps ?? 1e-8, amsgrad: o.amsgrad ?? false },
-    slots: ['m', 'v', 'vmax'],
-    validate: (h) => validate({ ...h, weightDecay: 0 }),
+    slots: adamSlots,
+    validate,
     update({ update, slots, hyper, step }) {
       const { m, v, vmax } = slots;
-      const b1 = hyper.beta1 as number;
-      const b2 = hyper.beta2 as number;
+      const b1 = hyper.beta1;
+      const b2 = hyper.beta2;
       const bc1 = 1 - b1 ** step;
       const bc2 = Math.sqrt(1 - b2 ** step);
       for (let i = 0; i < update.length; i++) {
@@ -135,7 +135,7 @@ export function scaleByAdam(o: { beta1?: number; beta2?: number; eps?: number; a
         v[i] = b2 * v[i] + (1 - b2) * g * g;
         let s = v[i];
         if (hyper.amsgrad) s = vmax[i] = Math.max(vmax[i], s);
-        update[i] = m[i] / bc1 / (Math.sqrt(s) / bc2 + (hyper.eps as number));
+        update[i] = m[i] / bc1 / (Math.sqrt(s) / bc2 + hyper.eps);
       }
     },
   };

@@ -4,3 +4,4 @@
  * @packageDocumentation
  */
 export { adam, adamw, scaleByAdam } from './adam';
+export type { AdamHyper, ScaleByAdamHyper } from './adam';

@@ -3,11 +3,17 @@ import { adagradStepKernel } from '@trainkit/tensor';
 
 const f = Math.fround;
 
-function validate(h: Readonly<Record<string, number | boolean>>): string | undefined {
-  if ((h.lrDecay as number) < 0) return `lrDecay must be ≥ 0, got ${h.lrDecay}`;
-  if ((h.initialAccumulatorValue as number) < 0) return `initialAccumulatorValue must be ≥ 0, got ${h.initialAccumulatorValue}`;
-  if (!((h.eps as number) > 0)) return `eps must be > 0, got ${h.eps}`;
-  if (h.weightDecay !== undefined && (h.weightDecay as number) < 0) return `weightDecay must be ≥ 0, got ${h.weightDecay}`;
+/** Hyperparameters of {@link scaleByAdagrad}. */
+export type ScaleByAdagradHyper = { lrDecay: number; initialAccumulatorValue: number; eps: number };
+
+/** Hyperparameters of {@link adagrad}. */
+export type AdagradHyper = ScaleByAdagradHyper & { lr: number; weightDecay: number };
+
+function validate(h: Readonly<ScaleByAdagradHyper & { weightDecay?: number }>): string | undefined {
+  if (h.lrDecay < 0) return `lrDecay must be ≥ 0, got ${h.lrDecay}`;
+  if (h.initialAccumulatorValue < 0) return `initialAccumulatorValue must be ≥ 0, got ${h.initialAccumulatorValue}`;
+  if (!(h.eps > 0)) return `eps must be > 0, got ${h.eps}`;
+  if (h.weightDecay !== undefined && h.weightDecay < 0) return `weightDecay must be ≥ 0, got ${h.weightDecay}`;
   return undefined;
 }
 
@@ -27,7 +33,7 @@ function validate(h: Readonly<Record<string, number | boolean>>): string | undef
  * @example
  * const opt = adagrad({ lr: 0.01, initialAccumulatorValue: 0.1 });
  */
-export const adagrad = defineOptimizer({
+export const adagrad = defineOptimizer<AdagradHyper>({
   name: 'optim-adaptive/adagrad',
   defaults: { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10 },
   slots: ['sum'],
@@ -52,7 +58,7 @@ export const adagrad = defineOptimizer({
 });
 
 /** AdaGrad's scaling as a chainable transform: u ← u / (√sum + eps) / (1 + (t−1)·lrDecay). */
-export function scaleByAdagrad(o: { lrDecay?: number; initialAccumulatorValue?: number; eps?: number } = {}): GradientTransform {
+export function scaleByAdagrad(o: Partial<ScaleByAdagradHyper> = {}): GradientTransform<ScaleByAdagradHyper> {
   return {
     name: 'scaleByAdagrad',
     defaults: { lrDecay: o.lrDecay ?? 0, initialAccumulatorValue: o.initialAccumulatorValue ?? 0, eps: o.eps ?? 1e-10 },
@@ -60,12 +66,12 @@ export function scaleByAdagrad(o: { lrDecay?: number; initialAccumulatorValue?: 
     validate,
     update({ update, slots, hyper, step }) {
       const sum = slots.sum;
-      if (step === 1) sum.fill(hyper.initialAccumulatorValue as number);
-      const decay = 1 / (1 + (step - 1) * (hyper.lrDecay as number));
+      if (step === 1) sum.fill(hyper.initialAccumulatorValue);
+      const decay = 1 / (1 + (step - 1) * hyper.lrDecay);
       for (let i = 0; i < update.length; i++) {
         const g = update[i];
         sum[i] += g * g;
-        update[i] = (decay * g) / (Math.sqrt(sum[i]) + (hyper.eps as number));
+        update[i] = (decay * g) / (Math.sqrt(sum[i]) + hyper.eps);
       }
     },
   };

@@ -1,4 +1,4 @@
-import { chain, ConfigError, addDecayedWeights, scaleByLearningRate, type ParamRef } from '@trainkit/core';
+import { chain, ConfigError, addDecayedWeights, scaleByLearningRate, type Optimizer, type ParamRef } from '@trainkit/core';
 import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
 import { adagrad, rmsprop, scaleByAdagrad, scaleByRms } from './index';
@@ -60,5 +60,44 @@ describe('rmsprop (torch.optim.RMSprop)', () => {
   ])('invalid options: %s', (make, message) => {
     expect(make).toThrow(ConfigError);
     expect(make).toThrow(message);
+  });
+});
+
+describe("slots (as torch.optim's state: square_avg; grad_avg only when centered; momentum_buffer only with momentum > 0; Adagrad's sum)", () => {
+  const slotsAfterOneStep = (opt: Optimizer) => {
+    opt.step([ref([1, 2], [0.5, -0.5])]);
+    return Object.keys(opt.stateDict().slots.w);
+  };
+
+  test.each([
+    ['rmsprop()', rmsprop(), ['squareAvg']],
+    ['rmsprop({ centered: true })', rmsprop({ centered: true }), ['squareAvg', 'gradAvg']],
+    ['rmsprop({ momentum: 0.9 })', rmsprop({ momentum: 0.9 }), ['squareAvg', 'momentumBuffer']],
+    ['rmsprop({ centered: true, momentum: 0.9 })', rmsprop({ centered: true, momentum: 0.9 }), ['squareAvg', 'gradAvg', 'momentumBuffer']],
+    ['chain(scaleByRms({ centered: true }), …)', chain('test/rms', scaleByRms({ centered: true }), scaleByLearningRate())(), ['0:scaleByRms.squareAvg', '0:scaleByRms.gradAvg']],
+    ['adagrad()', adagrad(), ['sum']],
+  ])('%s keeps %o', (_, opt, expected) => {
+    expect(slotsAfterOneStep(opt)).toEqual(expected);
+  });
+
+  test('an RMSProp state saved with every slot (zero gradAvg and momentumBuffer for plain RMSProp) loads and continues identically', () => {
+    // Arrange: two steps, then the state as it was saved when all three slots were always allocated
+    const a = rmsprop({ lr: 0.01 });
+    const p = ref([1, -2, 3], [0.5, 0.25, -1]);
+    a.step([p]);
+    a.step([p]);
+    const state = a.stateDict();
+    const zeros = () => new Float32Array(3);
+    const old = { ...state, slots: { w: { squareAvg: state.slots.w.squareAvg, gradAvg: zeros(), momentumBuffer: zeros() } } };
+    // Act
+    const b = rmsprop({ lr: 0.01 });
+    b.loadStateDict(old);
+    const q = ref(Array.from(p.value), [2, -2, 0.125]);
+    p.grad.set(q.grad);
+    a.step([p]);
+    b.step([q]);
+    // Assert
+    expect(q.value).toEqual(p.value);
+    expect(b.stateDict()).toEqual(a.stateDict());
   });
 });

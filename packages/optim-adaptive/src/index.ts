@@ -5,4 +5,5 @@
  */
 export { adagrad, scaleByAdagrad } from './adagrad';
 export { rmsprop, scaleByRms } from './rmsprop';
-export type { RmspropHyper } from './rmsprop';
+export type { AdagradHyper, ScaleByAdagradHyper } from './adagrad';
+export type { RmspropHyper, ScaleByRmsHyper } from './rmsprop';

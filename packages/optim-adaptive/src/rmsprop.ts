@@ -3,16 +3,27 @@ import { rmspropStepKernel } from '@trainkit/tensor';
 
 const f = Math.fround;
 
-function validate(h: Readonly<Record<string, number | boolean>>): string | undefined {
-  if (!((h.alpha as number) >= 0 && (h.alpha as number) < 1)) return `alpha must be in [0, 1), got ${h.alpha}`;
-  if (!((h.eps as number) > 0)) return `eps must be > 0, got ${h.eps}`;
-  if ((h.momentum as number) < 0) return `momentum must be ≥ 0, got ${h.momentum}`;
-  if (h.weightDecay !== undefined && (h.weightDecay as number) < 0) return `weightDecay must be ≥ 0, got ${h.weightDecay}`;
+/** Hyperparameters of {@link scaleByRms}. */
+export type ScaleByRmsHyper = { alpha: number; eps: number; momentum: number; centered: boolean };
+
+/** Hyperparameters of {@link rmsprop}. */
+export type RmspropHyper = ScaleByRmsHyper & { lr: number; weightDecay: number };
+
+function validate(h: Readonly<ScaleByRmsHyper & { weightDecay?: number }>): string | undefined {
+  if (!(h.alpha >= 0 && h.alpha < 1)) return `alpha must be in [0, 1), got ${h.alpha}`;
+  if (!(h.eps > 0)) return `eps must be > 0, got ${h.eps}`;
+  if (h.momentum < 0) return `momentum must be ≥ 0, got ${h.momentum}`;
+  if (h.weightDecay !== undefined && h.weightDecay < 0) return `weightDecay must be ≥ 0, got ${h.weightDecay}`;
   return undefined;
 }
 
-/** Hyperparameters of {@link rmsprop}. */
-export type RmspropHyper = { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean };
+/** Slot lists by [centered][momentum > 0], so the same configuration gets the same array. */
+const SLOTS = [
+  [['squareAvg'], ['squareAvg', 'momentumBuffer']],
+  [['squareAvg', 'gradAvg'], ['squareAvg', 'gradAvg', 'momentumBuffer']],
+] as const;
+/** As torch.optim.RMSprop's state: `gradAvg` only when centered, `momentumBuffer` only with momentum > 0. */
+const rmsSlots = (h: Readonly<{ centered: boolean; momentum: number }>): readonly string[] => SLOTS[h.centered ? 1 : 0][h.momentum > 0 ? 1 : 0];
 
 /**
  * RMSProp (Hinton 2012), exactly torch.optim.RMSprop: `sq ← α·sq + (1−α)·g²`; with `centered`,
@@ -34,7 +45,7 @@ export type RmspropHyper = { lr: number; alpha: number; eps: number; weightDecay
 export const rmsprop = defineOptimizer<RmspropHyper>({
   name: 'optim-adaptive/rmsprop',
   defaults: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false },
-  slots: ['squareAvg', 'gradAvg', 'momentumBuffer'],
+  slots: rmsSlots,
   resident: true,
   validate,
   update({ value, grad, slots, hyper }) {
@@ -73,16 +84,16 @@ export const rmsprop = defineOptimizer<RmspropHyper>({
 });
 
 /** RMSProp's scaling (plain or centered, with optional momentum) as a chainable transform. */
-export function scaleByRms(o: { alpha?: number; eps?: number; momentum?: number; centered?: boolean } = {}): GradientTransform {
+export function scaleByRms(o: Partial<ScaleByRmsHyper> = {}): GradientTransform<ScaleByRmsHyper> {
   return {
     name: 'scaleByRms',
     defaults: { alpha: o.alpha ?? 0.99, eps: o.eps ?? 1e-8, momentum: o.momentum ?? 0, centered: o.centered ?? false },
-    slots: ['squareAvg', 'gradAvg', 'momentumBuffer'],
+    slots: rmsSlots,
     validate,
     update({ update, slots, hyper }) {
       const { squareAvg, gradAvg, momentumBuffer } = slots;
-      const a = hyper.alpha as number;
-      const mu = hyper.momentum as number;
+      const a = hyper.alpha;
+      const mu = hyper.momentum;
       for (let i = 0; i < update.length; i++) {
         const g = update[i];
         squareAvg[i] = a * squareAvg[i] + (1 - a) * g * g;
@@ -91,7 +102,7 @@ export function scaleByRms(o: { alpha?: number; eps?: number; momentum?: number;
           gradAvg[i] = a * gradAvg[i] + (1 - a) * g;
           variance -= gradAvg[i] * gradAvg[i];
         }
-        const u = g / (Math.sqrt(variance) + (hyper.eps as number));
+        const u = g / (Math.sqrt(variance) + hyper.eps);
         if (mu > 0) update[i] = momentumBuffer[i] = mu * momentumBuffer[i] + u;
         else update[i] = u;
       }

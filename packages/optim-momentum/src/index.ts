@@ -4,4 +4,4 @@
  * @packageDocumentation
  */
 export { momentum, trace } from './momentum';
-export type { MomentumHyper } from './momentum';
+export type { MomentumHyper, TraceHyper } from './momentum';

@@ -45,6 +45,47 @@ describe('momentum (torch.optim.SGD with momentum)', () => {
     expect(a.value).toEqual(b.value);
   });
 
+  propTest.prop([vec, fc.constantFrom(0, 0.5, 1), fc.integer({ min: 1, max: 5 })])(
+    'momentum 0 keeps no buffer and ignores dampening, as torch.optim.SGD: plain SGD bit for bit',
+    (values, dampening, steps) => {
+      const a = ref(values, values.map((v) => Math.sin(v)));
+      const b = ref(values, values.map((v) => Math.sin(v)));
+      const m = momentum({ lr: 0.05, momentum: 0, dampening });
+      const s = sgd({ lr: 0.05 });
+      for (let t = 0; t < steps; t++) {
+        m.step([a]);
+        s.step([b]);
+      }
+      expect(a.value).toEqual(b.value);
+      expect(m.stateDict().slots).toEqual({ w: {} });
+    },
+  );
+
+  test('a state saved with a momentum buffer for momentum 0 (as before buffers depended on it) loads and continues as plain SGD', () => {
+    const saved = momentum({ lr: 0.1, momentum: 0 }).stateDict();
+    saved.step = 2;
+    saved.paramSteps = { w: 2 };
+    saved.slots = { w: { momentumBuffer: Float32Array.of(0.25, -3) } };
+    const opt = momentum({ lr: 0.1, momentum: 0 });
+    opt.loadStateDict(saved);
+    const [a, b] = [ref([1, 2], [0.5, -0.5]), ref([1, 2], [0.5, -0.5])];
+    opt.step([a]);
+    sgd({ lr: 0.1 }).step([b]);
+    expect(a.value).toEqual(b.value);
+    expect(opt.stateDict().slots).toEqual({ w: {} });
+  });
+
+  test('momentum > 0 keeps one buffer per parameter, named as in the fused optimizer and the chain', () => {
+    const p = ref([1], [1]);
+    const fused = momentum({ momentum: 0.9 });
+    const chained = chain('test/trace', trace(), scaleByLearningRate())();
+    const lean = chain('test/trace0', trace({ momentum: 0 }), scaleByLearningRate())();
+    for (const opt of [fused, chained, lean]) opt.step([p]);
+    expect(Object.keys(fused.stateDict().slots.w)).toEqual(['momentumBuffer']);
+    expect(Object.keys(chained.stateDict().slots.w)).toEqual(['0:trace.momentumBuffer']);
+    expect(Object.keys(lean.stateDict().slots.w)).toEqual([]);
+  });
+
   propTest.prop([vec, fc.boolean()])('the fused optimizer equals chain(addDecayedWeights, trace, scaleByLearningRate)', (values, nesterov) => {
     const chained = chain('test/momentum-chain', addDecayedWeights(), trace(), scaleByLearningRate({ lr: 0.01 }));
     const o = { lr: 0.05, momentum: 0.8, nesterov, weightDecay: 0.1 };
@@ -65,7 +106,7 @@ describe('momentum (torch.optim.SGD with momentum)', () => {
     [{ dampening: 2 }, 'dampening must be in [0, 1], got 2'],
     [{ lr: -0.01 }, 'lr must be ≥ 0, got -0.01'],
     [{ weightDecay: -1 }, 'weightDecay must be ≥ 0, got -1'],
-    [{ nesterov: 1 } as never, 'nesterov must be true or false'],
+    [JSON.parse('{ "nesterov": 1 }'), 'nesterov must be true or false'], // as from a config file, past the types
   ])('invalid options %o: "%s"', (options, message) => {
     expect(() => momentum(options)).toThrow(ConfigError);
     expect(() => momentum(options)).toThrow(`optim-momentum/momentum: ${message}`);

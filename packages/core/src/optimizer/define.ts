@@ -1,0 +1,158 @@
+// defineOptimizer: an optimizer from its per-parameter update. The bookkeeping it does is
+// assembled from the contract (./contract), groups (./groups), slots (./slots) and resident
+// placement (./resident).
+import { firstNonFinite } from '@trainkit/tensor';
+import { ConfigError, NonFiniteGradientError } from '../errors';
+import type { Hyperparams, Optimizer, OptimizerOptions, OptimizerSpec, OptimizerState, ParamGroup, ParamRef, UpdateArgs } from './contract';
+import { groupFinder, resolveGroups, savedHypers, scaleLr } from './groups';
+import { type Placement, residentPlacement } from './resident';
+import { type SlotRecord, checkSavedSlots, checkSlotNames, checkSlotSize, copySlots, fitSlots, slotNamesFor } from './slots';
+
+/**
+ * Builds an optimizer from its per-parameter update: the helper handles parameter groups,
+ * slots, step counts, validation and state (de)serialization, so a new optimizer is about
+ * twenty lines.
+ *
+ * @example
+ * export const signSgd = defineOptimizer({
+ *   name: 'my-org/sign-sgd',
+ *   defaults: { lr: 0.01 },
+ *   validate: (h) => (h.lr > 1 ? `lr must be ≤ 1, got ${h.lr}` : undefined),
+ *   update({ value, grad, hyper }) {
+ *     for (let i = 0; i < value.length; i++) value[i] -= hyper.lr * Math.sign(grad[i]);
+ *   },
+ * });
+ * const opt = signSgd({ lr: 0.001 });
+ */
+export function defineOptimizer<H extends Hyperparams>(spec: OptimizerSpec<H>): (options?: OptimizerOptions<H>) => Optimizer<H> {
+  const where = `defineOptimizer("${spec.name}")`;
+  if ((spec.update === undefined) === (spec.stepAll === undefined)) {
+    throw new ConfigError(`${where}: give exactly one of update (per parameter) or stepAll (whole step)`);
+  }
+  if (typeof spec.defaults?.lr !== 'number') throw new ConfigError(`${where}: defaults must include a numeric lr`);
+  if (spec.slots !== undefined && typeof spec.slots !== 'function') checkSlotNames(where, spec.slots, 'slots');
+  return (options = {} as OptimizerOptions<H>) => createOptimizer(spec, options);
+}
+
+/** The mutable state of one optimizer instance. */
+interface Live<H extends Hyperparams> {
+  readonly spec: OptimizerSpec<H>;
+  /** The groups, the default group last. */
+  readonly groups: Array<ParamGroup<H>>;
+  readonly group: (param: string) => ParamGroup<H>;
+  stepCount: number;
+  readonly paramSteps: Map<string, number>;
+  readonly slots: Map<string, SlotRecord>;
+  /** Resident-memory placement, for optimizers declared `resident`. */
+  readonly placement: Placement | null;
+}
+
+function createOptimizer<H extends Hyperparams>(spec: OptimizerSpec<H>, options: OptimizerOptions<H>): Optimizer<H> {
+  const groups = resolveGroups(spec, options);
+  for (const g of groups) slotNamesFor(spec, g.hyper); // a slots function that fails does so here, not mid-training
+  const live: Live<H> = {
+    spec,
+    groups,
+    group: groupFinder(groups),
+    stepCount: 0,
+    paramSteps: new Map(),
+    slots: new Map(),
+    placement: spec.resident ? residentPlacement() : null,
+  };
+  return {
+    name: spec.name,
+    groups,
+    get lr() {
+      return groups[groups.length - 1].hyper.lr;
+    },
+    set lr(value: number) {
+      scaleLr(spec.name, groups, value);
+    },
+    get stepCount() {
+      return live.stepCount;
+    },
+    hyperFor: (name) => live.group(name).hyper,
+    step: (params) => step(live, params),
+    stateDict: () => stateDict(live),
+    loadStateDict: (state) => loadStateDict(live, state),
+  };
+}
+
+/** The slot names of each parameter, asked once per group. */
+function slotNamesOf<H extends Hyperparams>(live: Live<H>, params: readonly ParamRef[]): Array<readonly string[]> {
+  const byGroup = new Map<ParamGroup<H>, readonly string[]>();
+  return params.map((p) => {
+    const g = live.group(p.name);
+    let names = byGroup.get(g);
+    if (names === undefined) {
+      names = slotNamesFor(live.spec, g.hyper);
+      byGroup.set(g, names);
+    }
+    return names;
+  });
+}
+
+/** Throws, changing nothing, when a parameter's gradient or state does not fit it or its gradient is not finite. */
+function checkParam<H extends Hyperparams>(live: Live<H>, p: ParamRef): void {
+  const optimizer = live.spec.name;
+  if (p.grad.length !== p.value.length) throw new ConfigError(`${optimizer}: parameter "${p.name}" has ${p.value.length} values but ${p.grad.length} gradients`);
+  checkSlotSize(optimizer, p.name, p.value.length, live.slots.get(p.name));
+  const bad = firstNonFinite(p.grad);
+  if (bad !== -1) throw new NonFiniteGradientError(optimizer, p.name, live.stepCount + 1, bad, p.grad[bad]);
+}
+
+function step<H extends Hyperparams>(live: Live<H>, params: readonly ParamRef[]): void {
+  const names = slotNamesOf(live, params);
+  for (const p of params) checkParam(live, p); // everything first, so a bad gradient leaves every parameter untouched
+  live.stepCount++;
+  const moved = live.placement?.place(params, names, live.slots) ?? null;
+  const args = params.map((p, i): UpdateArgs<H> => {
+    const t = (live.paramSteps.get(p.name) ?? 0) + 1;
+    live.paramSteps.set(p.name, t);
+    const slots = fitSlots(live.slots.get(p.name), names[i], p.value.length);
+    live.slots.set(p.name, slots);
+    const [value, grad] = moved?.get(p.name) ?? [p.value, p.grad];
+    return { name: p.name, value, grad, slots, hyper: live.group(p.name).hyper, step: t };
+  });
+  if (live.spec.update) for (const a of args) live.spec.update(a);
+  else live.spec.stepAll?.(args);
+}
+
+function stateDict<H extends Hyperparams>(live: Live<H>): OptimizerState {
+  const paramSteps: Record<string, number> = {};
+  for (const [k, v] of live.paramSteps) paramSteps[k] = v;
+  return { name: live.spec.name, step: live.stepCount, groups: live.groups.map((g) => ({ ...g.hyper })), paramSteps, slots: copySlots(live.slots) };
+}
+
+/**
+ * The saved slots `names` as live arrays: written into the arrays in use when they all fit
+ * (so resident memory stays resident), copied otherwise. Slots not named are left behind.
+ */
+function adoptSlots(here: SlotRecord | undefined, saved: SlotRecord, names: readonly string[]): SlotRecord {
+  const fits = here !== undefined && names.every((k) => here[k]?.length === saved[k].length);
+  const record: SlotRecord = {};
+  for (const k of names) {
+    if (fits) here[k].set(saved[k]);
+    record[k] = fits ? here[k] : saved[k].slice();
+  }
+  return record;
+}
+
+/** Validates the whole state first (name, groups, every slot the loaded configuration uses), then applies it. */
+function loadStateDict<H extends Hyperparams>(live: Live<H>, state: OptimizerState): void {
+  const { spec, groups } = live;
+  if (state === null || typeof state !== 'object') throw new ConfigError(`${spec.name}: loadStateDict expects an OptimizerState object`);
+  if (state.name !== spec.name) throw new ConfigError(`${spec.name}: cannot load state saved by "${state.name}"`);
+  const hypers = savedHypers(spec, groups, state.groups);
+  const namesOf = (param: string) => slotNamesFor(spec, hypers[groups.indexOf(live.group(param))]);
+  const saved = state.slots ?? {};
+  checkSavedSlots(spec.name, saved, namesOf);
+
+  hypers.forEach((hyper, i) => (groups[i].hyper = hyper));
+  live.stepCount = state.step;
+  live.paramSteps.clear();
+  for (const [k, v] of Object.entries(state.paramSteps ?? {})) live.paramSteps.set(k, v);
+  const loaded = Object.entries(saved).map(([param, record]) => [param, adoptSlots(live.slots.get(param), record, namesOf(param))] as const);
+  live.slots.clear();
+  for (const [param, record] of loaded) live.slots.set(param, record);
+}
