@@ -1,6 +1,7 @@
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { expect, test } from 'vitest';
-import { lineChartSvg, niceTicks, trainingCurvesSvg } from './chart';
+import { lineChartSvg, niceTicks } from './chart';
+import { trainingCurvesSvg } from './curves';
 
 const history = [
   { epoch: 0, metrics: { loss: 0.9, accuracy: 0.7, valLoss: 0.6, valAccuracy: 0.8 } },

@@ -1,5 +1,3 @@
-import type { EpochRecord } from '@trainkit/core';
-
 /** One line of a chart: a label and its points `[x, y]` (non-finite y values are skipped). */
 export interface ChartSeries {
   label: string;
@@ -19,7 +17,9 @@ export interface LineChartOptions {
   /** Pixel size of the whole SVG; default 360 × 260. */
   width?: number;
   height?: number;
-  /** Fixed y range (e.g. `[0, 1]` for accuracy); default: the data's range, padded. */
+  /** Fixed x range; default: the data's range. */
+  xDomain?: readonly [number, number];
+  /** Fixed y range (e.g. `[0, 1]` for accuracy); default: the data's range, widened to round ticks. */
   yDomain?: readonly [number, number];
   /** Formats y tick labels; default: up to 3 significant decimals. */
   formatY?: (y: number) => string;
@@ -27,21 +27,11 @@ export interface LineChartOptions {
   legend?: 'top-right' | 'bottom-right';
 }
 
-/** Options of {@link trainingCurvesSvg}. */
-export interface TrainingCurvesOptions {
-  /** Chart title shown above both panels. */
-  title?: string;
-  /** Pixel width of the whole picture; default 760. */
-  width?: number;
-  /** Pixel height; default 300. */
-  height?: number;
-}
-
 const PALETTE = ['#2563eb', '#ea580c', '#059669', '#9333ea', '#dc2626', '#0891b2'];
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 /** Coordinates rounded to 0.1 px: compact and byte-stable across runs. */
-const px = (v: number) => (Math.round(v * 10) / 10).toString();
+export const px = (v: number) => (Math.round(v * 10) / 10).toString();
 
 /** About `count` round tick values covering [lo, hi] (steps of 1, 2 or 5 × 10^k). */
 export function niceTicks(lo: number, hi: number, count = 5): number[] {
@@ -74,8 +64,33 @@ export function lineChartSvg(options: LineChartOptions): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11">\n${chartBody(options, 0, 0, width, height)}</svg>\n`;
 }
 
+/**
+ * The plotted ranges. x: `xDomain`, else the data's range. y: `yDomain`, else the data's range
+ * widened to the nearest round ticks, so the axis starts and ends on a labelled value.
+ */
+export function domains(points: ReadonlyArray<readonly [number, number]>, options: Pick<LineChartOptions, 'xDomain' | 'yDomain'>): { xMin: number; xMax: number; yMin: number; yMax: number; yTicks: number[] } {
+  const xs = points.length > 0 ? points.map((p) => p[0]) : [0, 1];
+  const ys = points.length > 0 ? points.map((p) => p[1]) : [0, 1];
+  let [xMin, xMax] = options.xDomain ?? [xs.reduce((a, b) => Math.min(a, b)), xs.reduce((a, b) => Math.max(a, b))];
+  if (xMin === xMax) [xMin, xMax] = [xMin - 1, xMax + 1];
+  if (options.yDomain !== undefined) {
+    const [yMin, yMax] = options.yDomain;
+    return { xMin, xMax, yMin, yMax, yTicks: niceTicks(yMin, yMax, 5).filter((t) => t >= yMin && t <= yMax) };
+  }
+  let yMin = ys.reduce((a, b) => Math.min(a, b));
+  let yMax = ys.reduce((a, b) => Math.max(a, b));
+  if (yMin === yMax) [yMin, yMax] = [yMin - (Math.abs(yMin) * 0.1 || 1), yMax + (Math.abs(yMax) * 0.1 || 1)];
+  const inner = niceTicks(yMin, yMax, 5);
+  const step = inner.length > 1 ? inner[1] - inner[0] : yMax - yMin;
+  const round = (v: number) => Number(v.toPrecision(15)); // drops float noise such as 0.30000000000000004
+  const lo = Math.floor(yMin / step + 1e-9);
+  const hi = Math.ceil(yMax / step - 1e-9);
+  const yTicks = Array.from({ length: hi - lo + 1 }, (_, k) => round((lo + k) * step));
+  return { xMin, xMax, yMin: yTicks[0], yMax: yTicks[yTicks.length - 1], yTicks };
+}
+
 /** The chart's elements inside the box (x0, y0, w, h), without the <svg> wrapper. */
-function chartBody(options: LineChartOptions, x0: number, y0: number, w: number, h: number): string {
+export function chartBody(options: LineChartOptions, x0: number, y0: number, w: number, h: number): string {
   const series = options.series.map((s, i) => ({ ...s, color: s.color ?? PALETTE[i % PALETTE.length], points: s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)) }));
   const all = series.flatMap((s) => s.points);
   const fmtY = options.formatY ?? defaultFormat;
@@ -83,32 +98,14 @@ function chartBody(options: LineChartOptions, x0: number, y0: number, w: number,
   const right = x0 + w - 12;
   const top = y0 + (options.title ? 28 : 12);
   const bottom = y0 + h - (options.xLabel ? 40 : 26);
-  let xs = all.map((p) => p[0]);
-  let ys = all.map((p) => p[1]);
-  if (xs.length === 0) {
-    xs = [0, 1];
-    ys = [0, 1];
-  }
-  let xMin = Math.min(...xs);
-  let xMax = Math.max(...xs);
-  if (xMin === xMax) {
-    xMin -= 1;
-    xMax += 1;
-  }
-  let [yMin, yMax] = options.yDomain ?? [Math.min(...ys), Math.max(...ys)];
-  if (options.yDomain === undefined) {
-    const pad = (yMax - yMin) * 0.05 || Math.abs(yMax) * 0.1 || 1;
-    yMin -= pad;
-    yMax += pad;
-  }
+  const { xMin, xMax, yMin, yMax, yTicks } = domains(all, options);
   const sx = (x: number) => left + ((x - xMin) / (xMax - xMin)) * (right - left);
   const sy = (y: number) => bottom - ((y - yMin) / (yMax - yMin)) * (bottom - top);
   const out: string[] = [];
   out.push(`<rect x="${px(x0)}" y="${px(y0)}" width="${px(w)}" height="${px(h)}" fill="#ffffff"/>`);
   if (options.title) out.push(`<text x="${px((left + right) / 2)}" y="${px(y0 + 17)}" text-anchor="middle" font-size="13" font-weight="600" fill="#111827">${esc(options.title)}</text>`);
   // grid and ticks
-  for (const t of niceTicks(yMin, yMax, 5)) {
-    if (t < yMin || t > yMax) continue;
+  for (const t of yTicks) {
     out.push(`<line x1="${px(left)}" x2="${px(right)}" y1="${px(sy(t))}" y2="${px(sy(t))}" stroke="#e5e7eb"/>`);
     out.push(`<text x="${px(left - 6)}" y="${px(sy(t) + 4)}" text-anchor="end" fill="#4b5563">${esc(fmtY(t))}</text>`);
   }
@@ -138,60 +135,4 @@ function chartBody(options: LineChartOptions, x0: number, y0: number, w: number,
     out.push(`<text x="${px(lx + 24)}" y="${px(ly)}" fill="#111827">${esc(s.label)}</text>`);
   });
   return out.join('\n') + '\n';
-}
-
-const pct = (y: number) => `${Number((100 * y).toPrecision(3))}%`;
-
-function seriesOf(records: readonly EpochRecord[], key: string): Array<[number, number]> {
-  return records.filter((r) => typeof r.metrics[key] === 'number').map((r) => [r.epoch + 1, r.metrics[key]]);
-}
-
-/**
- * The training-curves picture: loss (left) and accuracy (right) per epoch, train solid and
- * validation dashed, from a trainer's history (`fit(...).history`, `trainer.history` or
- * {@link MetricHistory.records}). Epochs are numbered from 1 on the x axis.
- *
- * @example
- * const { history } = await trainer.fit(model, { train, val, epochs: 5 });
- * writeFileSync('curves.svg', trainingCurvesSvg(history, { title: 'MNIST CNN' }));
- */
-export function trainingCurvesSvg(records: readonly EpochRecord[], options: TrainingCurvesOptions = {}): string {
-  const width = options.width ?? 760;
-  const height = options.height ?? 300;
-  const head = options.title ? 26 : 0;
-  const half = width / 2;
-  const loss = chartBody(
-    {
-      title: 'loss',
-      xLabel: 'epoch',
-      series: [
-        { label: 'train', points: seriesOf(records, 'loss') },
-        { label: 'validation', points: seriesOf(records, 'valLoss'), dashed: true },
-      ].filter((s) => s.points.length > 0),
-    },
-    0,
-    head,
-    half,
-    height - head,
-  );
-  const acc = chartBody(
-    {
-      title: 'accuracy',
-      xLabel: 'epoch',
-      formatY: pct,
-      legend: 'bottom-right',
-      series: [
-        { label: 'train', points: seriesOf(records, 'accuracy') },
-        { label: 'validation', points: seriesOf(records, 'valAccuracy'), dashed: true },
-      ].filter((s) => s.points.length > 0),
-    },
-    half,
-    head,
-    half,
-    height - head,
-  );
-  const title = options.title
-    ? `<rect width="${width}" height="${head}" fill="#ffffff"/>\n<text x="${px(half)}" y="18" text-anchor="middle" font-size="14" font-weight="700" fill="#111827">${esc(options.title)}</text>\n`
-    : '';
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11">\n${title}${loss}${acc}</svg>\n`;
 }

@@ -1,18 +1,32 @@
-import type { BackwardContext, BaseContext, EpochRecord, Plugin } from '@trainkit/core';
+import { type BackwardContext, type BaseContext, type EpochRecord, type Plugin, accuracy } from '@trainkit/core';
 
-/** The loss of one training batch, with its global step and epoch. */
+/** The loss (and accuracy) of one training batch, with where it sits in the run. */
 export interface StepRecord {
   /** Global optimizer step after this batch (1 for the first batch of a fit). */
   step: number;
   /** 0-based epoch. */
   epoch: number;
+  /** 0-based index of the batch within its epoch. */
+  batchIndex: number;
+  /** Batches per epoch, when the data source knows its length. */
+  batchesPerEpoch?: number;
   /** The batch's own loss (not the epoch's running mean). */
   loss: number;
+  /** The batch's own accuracy, for a classifier's `[batch, classes]` output. */
+  accuracy?: number;
+}
+
+/** The step record of the batch a hook sees: its own loss and accuracy, not the epoch's running means. */
+export function stepRecord(ctx: BackwardContext): StepRecord {
+  const record: StepRecord = { step: ctx.step, epoch: ctx.epoch, batchIndex: ctx.batchIndex, loss: ctx.loss.data[0] };
+  if (ctx.batchesPerEpoch !== undefined) record.batchesPerEpoch = ctx.batchesPerEpoch;
+  if (ctx.output.rank === 2) record.accuracy = accuracy(ctx.output, ctx.batch.y);
+  return record;
 }
 
 /** Options of {@link metricHistory}. */
 export interface MetricHistoryOptions {
-  /** Also record every `everySteps`-th batch's loss in {@link MetricHistory.steps}. Default 0 (off). */
+  /** Also record every `everySteps`-th batch's loss and accuracy in {@link MetricHistory.steps} (1: every batch, for per-batch curves). Default 0 (off). */
   everySteps?: number;
   /** Called after each epoch with the whole history so far (to save it, or redraw a chart). */
   onEpochEnd?: (history: MetricHistory) => void | Promise<void>;
@@ -24,7 +38,7 @@ export interface MetricHistoryOptions {
 export interface MetricHistory extends Plugin {
   /** One record per finished epoch: 0-based `epoch` and its metrics (`loss`, `accuracy`, `valLoss`, …). */
   readonly records: readonly EpochRecord[];
-  /** Per-batch losses, when `everySteps` is set. */
+  /** Per-batch losses and accuracies, when `everySteps` is set (`trainingCurvesSvg`'s `steps`). */
   readonly steps: readonly StepRecord[];
   /** `{ epochs: records, steps }`, ready for `JSON.stringify`. */
   toJSON(): { epochs: EpochRecord[]; steps: StepRecord[] };
@@ -67,7 +81,7 @@ export function metricHistory(options: MetricHistoryOptions = {}): MetricHistory
       }
     },
     onTrainBatchEnd(ctx: BackwardContext) {
-      if (every > 0 && ctx.step % every === 0) steps.push({ step: ctx.step, epoch: ctx.epoch, loss: ctx.loss.data[0] });
+      if (every > 0 && ctx.step % every === 0) steps.push(stepRecord(ctx));
     },
     async onTrainEpochEnd(ctx: BaseContext) {
       records.push({ epoch: ctx.epoch, metrics: { ...ctx.metrics } });

@@ -4,9 +4,11 @@
  * `@trainkit/progress/node`.
  * @packageDocumentation
  */
-export { metricHistory, historyToCsv, metricNames } from './history';
-export { lineChartSvg, trainingCurvesSvg, niceTicks } from './chart';
+export { metricHistory, historyToCsv, metricNames, stepRecord } from './history';
+export { lineChartSvg, niceTicks } from './chart';
+export { trainingCurvesSvg, smoothSeries, stepPositions, plural } from './curves';
 export { formatDuration, formatEpochLine } from './format';
 
 export type { MetricHistory, MetricHistoryOptions, StepRecord } from './history';
-export type { ChartSeries, LineChartOptions, TrainingCurvesOptions } from './chart';
+export type { ChartSeries, LineChartOptions } from './chart';
+export type { TrainingCurvesOptions } from './curves';

@@ -8,4 +8,4 @@ export { terminalProgress } from './node/terminal';
 export { historyWriter, saveHistory } from './node/files';
 
 export type { TerminalProgressOptions, ProgressStream } from './node/terminal';
-export type { HistoryFiles } from './node/files';
+export type { HistoryFiles, HistoryWriter, CurvesExtras } from './node/files';

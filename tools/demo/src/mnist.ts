@@ -15,7 +15,7 @@ import { loadMnist } from '@trainkit/data/node';
 import { manualSeed, mnistCnn, mnistMlp } from '@trainkit/nn';
 import { adam } from '@trainkit/optim-adam';
 import { momentum } from '@trainkit/optim-momentum';
-import { historyWriter, terminalProgress } from '@trainkit/progress/node';
+import { historyWriter, plural, terminalProgress } from '@trainkit/progress/node';
 
 const { values } = parseArgs({
   options: {
@@ -50,19 +50,19 @@ const testLoader = new DataLoader(test, { batchSize: 1000 });
 
 manualSeed(seed);
 const model = values.model === 'cnn' ? mnistCnn() : mnistMlp();
-console.log(`trainkit demo: MNIST ${arch} (${model.numParameters()} parameters), ${train.length} training images, batch 64, ${choice.label} lr ${lr}, ${epochs} epochs, seed ${seed}`);
+console.log(`trainkit demo: MNIST ${arch} (${model.numParameters()} parameters), ${train.length} training images, batch 64, ${choice.label} lr ${lr}, ${plural(epochs, 'epoch')}, seed ${seed}`);
 
+// curves.svg: training loss and accuracy per batch (smoothed), and the test evaluation at the end
+const writer = historyWriter({ json: `${values.history}/history.json`, csv: `${values.history}/history.csv`, svg: `${values.history}/curves.svg`, title: `MNIST ${arch}` });
 const trainer = new Trainer({
   optimizer: choice.make(lr),
   seed,
-  plugins: [
-    terminalProgress({ epochs, batchesPerEpoch: trainLoader.length }),
-    historyWriter({ json: `${values.history}/history.json`, csv: `${values.history}/history.csv`, svg: `${values.history}/curves.svg`, title: `MNIST ${arch}` }),
-  ],
+  plugins: [terminalProgress({ epochs, batchesPerEpoch: trainLoader.length }), writer],
 });
 const started = performance.now();
 await trainer.fit(model, { train: trainLoader, epochs });
-console.log(`history: ${values.history}/history.json, history.csv, curves.svg`);
 const { accuracy, loss } = await trainer.evaluate(model, testLoader);
+await writer.save({ test: { loss, accuracy } });
+console.log(`history: ${values.history}/history.json, history.csv, curves.svg`);
 console.log(`trained in ${((performance.now() - started) / 1000).toFixed(1)} s; test loss ${loss.toFixed(4)}`);
 console.log(`test accuracy: ${(100 * accuracy).toFixed(2)}%`);
