@@ -106,7 +106,8 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
     if (gb) {
       for (let i = 0; i < n; i++) {
         const j = at(ib, i);
-        gb[j] += g[i] * (-A[at(ia, i)] / (B[j] * B[j])); // ∂(a/b)/∂b = −a/b²
+        const y = B[j];
+        gb[j] += g[i] * (-A[at(ia, i)] / (y * y)); // ∂(a/b)/∂b = −a/b²
       }
     }
   });
