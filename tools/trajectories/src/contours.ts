@@ -55,10 +55,13 @@ export function contourSegments(grid: Grid, level: number): Segment[] {
   return out;
 }
 
-/** `count` levels spaced geometrically in f − minValue, from the bottom of the window's range to near its top. */
-export function geometricLevels(grid: Grid, minValue: number, count: number): number[] {
-  const heights = grid.values.flat().map((v) => v - minValue);
-  const top = Math.max(...heights);
-  const bottom = top * 1e-4;
-  return Array.from({ length: count }, (_, k) => minValue + bottom * (top / bottom) ** ((k + 0.5) / count));
+/**
+ * `count` levels at evenly spaced quantiles of the sampled values (the middle of each of
+ * `count` equal slices): the contours then divide the picture into bands of about equal
+ * area, so they neither crowd into a smear on steep walls nor leave a flat valley blank.
+ */
+export function quantileLevels(grid: Grid, count: number): number[] {
+  const sorted = grid.values.flat().sort((a, b) => a - b);
+  const levels = Array.from({ length: count }, (_, k) => sorted[Math.floor(((k + 0.5) / count) * sorted.length)]);
+  return levels.filter((v, k) => k === 0 || v > levels[k - 1]);
 }

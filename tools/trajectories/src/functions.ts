@@ -12,7 +12,7 @@ export interface TestFunction {
   /** A global minimum and its value. */
   minimum: [number, number];
   minValue: number;
-  /** Drawing window: [xmin, xmax, ymin, ymax]. */
+  /** Drawing window: [xmin, xmax, ymin, ymax]; the picture grows it to contain every path. */
   window: [number, number, number, number];
   /** Converged once f − f* falls below this. */
   tolerance: number;
@@ -62,7 +62,7 @@ export const rosenbrock: TestFunction = {
   start: [-1.2, 1],
   minimum: [1, 1],
   minValue: 0,
-  window: [-2, 2, -1, 3],
+  window: [-1.5, 1.5, -0.5, 1.5],
   tolerance: 1e-3,
 };
 

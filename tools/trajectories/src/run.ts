@@ -9,9 +9,15 @@ export interface Contender {
   /** Learning rate per test function id. */
   lr: Record<string, number>;
   color: string;
+  /** Stroke width in px; wider paths are drawn first, so a path underneath shows as a border. */
+  width: number;
   /** SVG stroke-dasharray, to tell similar paths apart. */
   dash?: string;
+  /** The marker drawn at steps 1, 2, 4, 8, … of the path. */
+  marker: MarkerShape;
 }
+
+export type MarkerShape = 'circle' | 'square' | 'triangle' | 'diamond' | 'cross' | 'plus';
 
 /** One optimizer's run on one function. */
 export interface Run {

@@ -1,9 +1,10 @@
 // Renders one test function's picture: contour lines, each optimizer's path, axes and a legend.
-import { contourSegments, geometricLevels, sampleGrid } from './contours';
+import { contourSegments, quantileLevels, sampleGrid } from './contours';
 import type { TestFunction } from './functions';
 import type { Run } from './run';
+import { isOpen, markerPath, markerSteps, viewWindow } from './view';
 
-const MARGIN = { left: 56, right: 200, top: 48, bottom: 44 };
+const MARGIN = { left: 56, right: 200, top: 62, bottom: 44 };
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const n = (v: number): string => (Math.round(v * 10) / 10).toString();
@@ -26,11 +27,13 @@ export function outcome(run: Run): string {
 
 /**
  * The SVG for one function: contour lines of f, then one `<path class="trajectory">` per run
- * (in the run's colour, with a dot at its end), the start and the minimum, axes with ticks and
- * a legend with each optimizer's lr and steps to tolerance.
+ * (its colour, width and dashes, markers at steps 1, 2, 4, 8, …, a dot at its end), the start
+ * and the minimum, axes with ticks and a legend with each optimizer's lr and steps to
+ * tolerance. The view grows to contain every path (see `viewWindow`).
  */
 export function renderSvg(fn: TestFunction, runs: readonly Run[], { width = 760, height = 480 } = {}): string {
-  const [xmin, xmax, ymin, ymax] = fn.window;
+  const view = viewWindow(fn, runs);
+  const [xmin, xmax, ymin, ymax] = view;
   const w = width - MARGIN.left - MARGIN.right;
   const h = height - MARGIN.top - MARGIN.bottom;
   const sx = (x: number): number => MARGIN.left + ((x - xmin) / (xmax - xmin)) * w;
@@ -47,19 +50,51 @@ export function renderSvg(fn: TestFunction, runs: readonly Run[], { width = 760,
   put(`<clipPath id="${clip}"><rect x="${MARGIN.left}" y="${MARGIN.top}" width="${w}" height="${h}"/></clipPath>`);
   put(`<text class="t" x="${MARGIN.left}" y="20">${esc(`${fn.title}: ${fn.formula}`)}</text>`);
   put(`<text class="s" x="${MARGIN.left}" y="37">${esc(`Paths start at ○ (${fn.start.join(', ')}) and stop once f − f* < ${fn.tolerance}; ✕ marks a global minimum.`)}</text>`);
+  put(`<text class="s" x="${MARGIN.left}" y="52">Markers at steps 1, 2, 4, 8, … show how far each optimizer got by then.</text>`);
 
-  // contours
-  const grid = sampleGrid(fn.value, fn.window, 160, 120);
-  put(`<g class="contours" clip-path="url(#${clip})" fill="none" stroke="#c8c8c8" stroke-width="0.8">`);
-  for (const level of geometricLevels(grid, fn.minValue, 16)) {
+  // contours: a fine grid, levels at quantiles of f over the view
+  const grid = sampleGrid(fn.value, view, 300, 240);
+  put(`<g class="contours" clip-path="url(#${clip})" fill="none" stroke="#cfcfcf" stroke-width="0.8">`);
+  for (const level of quantileLevels(grid, 14)) {
     const d = polylines(contourSegments(grid, level).map(([x1, y1, x2, y2]) => [`${n(sx(x1))} ${n(sy(y1))}`, `${n(sx(x2))} ${n(sy(y2))}`]))
       .map((line) => `M${line.join('L')}`)
       .join('');
     if (d) put(`<path class="contour" d="${d}"/>`);
   }
   put('</g>');
+  axes(put, view, sx, sy, width, height);
 
-  // axes
+  // paths, widest first, so a path that runs under another shows as its border
+  put(`<g class="trajectories" clip-path="url(#${clip})" fill="none" stroke-linejoin="round" stroke-linecap="round">`);
+  const order = runs.map((r, k) => ({ r, k })).sort((a, b) => b.r.contender.width - a.r.contender.width || a.k - b.k);
+  for (const { r: run } of order) {
+    const c = run.contender;
+    const dash = c.dash ? ` stroke-dasharray="${c.dash}"` : '';
+    put(`<path class="trajectory" data-optimizer="${esc(c.label)}" stroke="${c.color}" stroke-width="${c.width}"${dash} d="${pathData(run.path, sx, sy)}"/>`);
+  }
+  for (const run of runs) {
+    const c = run.contender;
+    const marks = markerSteps(run.path.length).map((t) => markerPath(c.marker, sx(run.path[t][0]), sy(run.path[t][1]))).join('');
+    const paint = isOpen(c.marker) ? `fill="none" stroke="${c.color}" stroke-width="1.6"` : `fill="${c.color}" stroke="#fff" stroke-width="0.8"`;
+    if (marks) put(`<path class="markers" data-optimizer="${esc(c.label)}" ${paint} d="${marks}"/>`);
+    const [ex, ey] = run.path[run.path.length - 1];
+    put(`<circle class="end" cx="${n(sx(ex))}" cy="${n(sy(ey))}" r="2.5" fill="${c.color}" stroke="none"/>`);
+  }
+  put('</g>');
+  put(`<circle class="start" cx="${n(sx(fn.start[0]))}" cy="${n(sy(fn.start[1]))}" r="5" fill="#fff" stroke="#222" stroke-width="1.5"/>`);
+  const [mx, my] = [sx(fn.minimum[0]), sy(fn.minimum[1])];
+  put(`<path class="minimum" d="M${n(mx - 5)} ${n(my - 5)}L${n(mx + 5)} ${n(my + 5)}M${n(mx - 5)} ${n(my + 5)}L${n(mx + 5)} ${n(my - 5)}" stroke="#222" stroke-width="2"/>`);
+  legend(put, runs, MARGIN.left + w + 16);
+  put('</svg>');
+  return out.join('\n') + '\n';
+}
+
+type Put = (s: string) => number;
+
+/** The plot's frame, ticks and axis names. */
+function axes(put: Put, [xmin, xmax, ymin, ymax]: readonly number[], sx: (x: number) => number, sy: (y: number) => number, width: number, height: number): void {
+  const w = width - MARGIN.left - MARGIN.right;
+  const h = height - MARGIN.top - MARGIN.bottom;
   put(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${w}" height="${h}" fill="none" stroke="#444"/>`);
   put('<g class="axes">');
   for (const x of ticks(xmin, xmax)) {
@@ -73,34 +108,22 @@ export function renderSvg(fn: TestFunction, runs: readonly Run[], { width = 760,
   put(`<text x="${MARGIN.left + w / 2}" y="${height - 6}" text-anchor="middle">x</text>`);
   put(`<text x="14" y="${MARGIN.top + h / 2}" text-anchor="middle">y</text>`);
   put('</g>');
+}
 
-  // paths, start and minimum
-  put(`<g class="trajectories" clip-path="url(#${clip})" fill="none" stroke-width="1.6" stroke-linejoin="round">`);
-  const onTop = [...runs.filter((r) => !r.contender.dash), ...runs.filter((r) => r.contender.dash)]; // dashed paths stay visible
-  for (const run of onTop) {
-    const dash = run.contender.dash ? ` stroke-dasharray="${run.contender.dash}"` : '';
-    put(`<path class="trajectory" data-optimizer="${esc(run.contender.label)}" stroke="${run.contender.color}"${dash} d="${pathData(run.path, sx, sy)}"/>`);
-    const [ex, ey] = run.path[run.path.length - 1];
-    put(`<circle class="end" cx="${n(sx(ex))}" cy="${n(sy(ey))}" r="2.5" fill="${run.contender.color}" stroke="none"/>`);
-  }
-  put('</g>');
-  put(`<circle class="start" cx="${n(sx(fn.start[0]))}" cy="${n(sy(fn.start[1]))}" r="5" fill="#fff" stroke="#222" stroke-width="1.5"/>`);
-  const [mx, my] = [sx(fn.minimum[0]), sy(fn.minimum[1])];
-  put(`<path class="minimum" d="M${n(mx - 5)} ${n(my - 5)}L${n(mx + 5)} ${n(my + 5)}M${n(mx - 5)} ${n(my + 5)}L${n(mx + 5)} ${n(my - 5)}" stroke="#222" stroke-width="2"/>`);
-
-  // legend
-  const lx = MARGIN.left + w + 16;
+/** One entry per optimizer: a line sample in its style with its marker, its lr and its outcome. */
+function legend(put: Put, runs: readonly Run[], lx: number): void {
   put(`<g class="legend"><text x="${lx}" y="${MARGIN.top + 4}" font-weight="600">optimizer (lr): steps</text>`);
   runs.forEach((run, k) => {
+    const c = run.contender;
     const y = MARGIN.top + 26 + k * 36;
-    const dash = run.contender.dash ? ` stroke-dasharray="${run.contender.dash}"` : '';
-    put(`<line x1="${lx}" y1="${y - 4}" x2="${lx + 24}" y2="${y - 4}" stroke="${run.contender.color}" stroke-width="2.5"${dash}/>`);
-    put(`<text x="${lx + 30}" y="${y}">${esc(`${run.contender.label} (${run.lr})`)}</text>`);
+    const dash = c.dash ? ` stroke-dasharray="${c.dash}"` : '';
+    put(`<line x1="${lx}" y1="${y - 4}" x2="${lx + 24}" y2="${y - 4}" stroke="${c.color}" stroke-width="${Math.min(c.width, 3)}"${dash}/>`);
+    const paint = isOpen(c.marker) ? `fill="none" stroke="${c.color}" stroke-width="1.6"` : `fill="${c.color}" stroke="#fff" stroke-width="0.8"`;
+    put(`<path ${paint} d="${markerPath(c.marker, lx + 12, y - 4)}"/>`);
+    put(`<text x="${lx + 30}" y="${y}">${esc(`${c.label} (${run.lr})`)}</text>`);
     put(`<text class="s" x="${lx + 30}" y="${y + 15}">${esc(outcome(run))}</text>`);
   });
   put('</g>');
-  put('</svg>');
-  return out.join('\n') + '\n';
 }
 
 /** SVG path data for a polyline, dropping points closer than 0.4 px to the last one kept. */
