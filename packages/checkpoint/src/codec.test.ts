@@ -96,10 +96,10 @@ describe('encodeCheckpoint / decodeCheckpoint', () => {
 
   test('a file with more tensors than maxTensors (default DEFAULT_MAX_TENSORS = 100,000) is refused before any tensor is converted', () => {
     const zeroSize = (n: number) => serializeSafetensors(Array.from({ length: n }, (_, i): [string, { shape: number[]; data: number[] }] => [`t${i}`, { shape: [0], data: [] }]));
-    expect(() => decodeCheckpoint(zeroSize(11), { maxTensors: 10 })).toThrow(/tensors/);
+    expect(() => decodeCheckpoint(zeroSize(11), { maxTensors: 10 })).toThrow('the header has more than 10 tensors (the maxTensors limit; the next is "t10"');
     expect(Object.keys(decodeCheckpoint(zeroSize(11), { maxTensors: 11 }).model)).toHaveLength(11);
     expect(DEFAULT_MAX_TENSORS).toBe(100_000);
-    expect(() => decodeCheckpoint(zeroSize(DEFAULT_MAX_TENSORS + 1))).toThrow(/tensors/);
+    expect(() => decodeCheckpoint(zeroSize(DEFAULT_MAX_TENSORS + 1))).toThrow('the header has more than 100000 tensors');
     expect(() => decodeCheckpoint(zeroSize(1), { maxTensors: -1 })).toThrow('decodeCheckpoint({ maxTensors: -1 }): must be a non-negative integer');
   });
 

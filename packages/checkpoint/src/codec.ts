@@ -1,5 +1,5 @@
 import type { TrainerState } from '@trainkit/core';
-import { type NativeArray, type ParseOptions, type TensorInput, type TensorView, parseSafetensors, serializeSafetensors, toFloat32, toTypedArray } from '@trainkit/safetensors';
+import { MAX_TENSORS, type NativeArray, type TensorInput, type TensorView, parseSafetensors, serializeSafetensors, toFloat32, toTypedArray } from '@trainkit/safetensors';
 import { Tensor } from '@trainkit/tensor';
 import { CheckpointError } from './errors';
 import { decodeState, encodeState } from './stateJson';
@@ -58,14 +58,14 @@ function modelTensor(name: string, t: Tensor): TensorInput {
   return counter ? { dtype: 'I64', shape: t.shape, data: Array.from(t.data) } : { shape: t.shape, data: t.data };
 }
 
-/** The most tensors {@link decodeCheckpoint} accepts by default (a large model with Adam's slots has a few thousand). */
-export const DEFAULT_MAX_TENSORS = 100_000;
+/** The most tensors {@link decodeCheckpoint} accepts by default (a large model with Adam's slots has a few thousand): the parser's `MAX_TENSORS`. */
+export const DEFAULT_MAX_TENSORS = MAX_TENSORS;
 
 /** Options of {@link decodeCheckpoint}. */
 export interface DecodeOptions {
   /** Require a checksum (checkpoints written by trainkit always have one). Default false: verify when present. */
   requireChecksum?: boolean;
-  /** The most tensors a file may hold (default {@link DEFAULT_MAX_TENSORS}); a file with more is refused before any is converted. */
+  /** The most tensors a file may hold (default {@link DEFAULT_MAX_TENSORS}); the parser refuses a file with more as soon as it reads one too many. */
   maxTensors?: number;
   /** The largest header accepted, in bytes (default: `@trainkit/safetensors`' `MAX_HEADER_BYTES`, 100 MB). */
   maxHeaderBytes?: number;
@@ -85,17 +85,13 @@ export interface DecodeOptions {
 export function decodeCheckpoint(bytes: Uint8Array, options: DecodeOptions = {}): Checkpoint {
   const maxTensors = options.maxTensors ?? DEFAULT_MAX_TENSORS;
   if (!Number.isSafeInteger(maxTensors) || maxTensors < 0) throw new CheckpointError(`decodeCheckpoint({ maxTensors: ${String(maxTensors)} }): must be a non-negative integer`);
-  const parseOptions: ParseOptions & { maxTensors: number } = { checksum: options.requireChecksum ? 'require' : 'verify', maxHeaderBytes: options.maxHeaderBytes, maxTensors };
-  const file = parseSafetensors(bytes, parseOptions);
-  if (file.tensors.size > maxTensors) {
-    throw new CheckpointError(`checkpoint: the file holds ${file.tensors.size} tensors, more than maxTensors (${maxTensors}); pass decodeCheckpoint(bytes, { maxTensors }) to accept it`);
-  }
+  const file = parseSafetensors(bytes, { checksum: options.requireChecksum ? 'require' : 'verify', maxHeaderBytes: options.maxHeaderBytes, maxTensors });
   const version = readVersion(file.metadata);
-  const pending = new Map(file.tensors);
+  const used = new Set<string>(); // tensors the trainer state took; the others are the model's
   const trainerJson = file.metadata[KEYS.trainer];
-  const trainer = trainerJson === undefined ? null : readTrainer(trainerJson, pending);
+  const trainer = trainerJson === undefined ? null : readTrainer(trainerJson, file.tensors, used);
   const model = Object.create(null) as Record<string, Tensor>;
-  for (const [name, view] of pending) model[name] = toTensor(view);
+  for (const [name, view] of file.tensors) if (!used.has(name)) model[name] = toTensor(view);
   return { model, trainer, version, metadata: file.metadata, checksum: file.checksum };
 }
 
@@ -115,7 +111,7 @@ function readVersion(metadata: Readonly<Record<string, string>>): number | null 
   return version;
 }
 
-function readTrainer(json: string, pending: Map<string, TensorView>): TrainerState {
+function readTrainer(json: string, tensors: ReadonlyMap<string, TensorView>, used: Set<string>): TrainerState {
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
@@ -123,9 +119,9 @@ function readTrainer(json: string, pending: Map<string, TensorView>): TrainerSta
     throw new CheckpointError(`checkpoint: the trainer state is not valid JSON (${(e as Error).message})`);
   }
   const resolve = (name: string): NativeArray => {
-    const view = pending.get(name);
+    const view = used.has(name) ? undefined : tensors.get(name);
     if (view === undefined) throw new CheckpointError(`checkpoint: the trainer state refers to tensor "${name}", which the file does not hold (or refers to it twice)`);
-    pending.delete(name);
+    used.add(name);
     return toTypedArray(view);
   };
   const state = decodeState(parsed, resolve);

@@ -84,6 +84,7 @@ export const architecture: Architecture = {
   ],
   sameLayer: [
     { from: '@trainkit/transfer', to: '@trainkit/checkpoint', scope: 'runtime', reason: 'pretrained weights arrive as decoded checkpoints' },
+    { from: '@trainkit/ensemble', to: '@trainkit/checkpoint', scope: 'runtime', reason: 'member files use the one atomic write and state-dict codec' },
     ...optimizers.map((from) => ({ from, to: '@trainkit/optim-testkit', scope: 'tests' as const, reason: 'each optimizer runs the conformance laws' })),
     ...['@trainkit/aug-image', '@trainkit/optim-adam', '@trainkit/reg-dropout'].map((to) => ({
       from: '@trainkit/checkpoint',

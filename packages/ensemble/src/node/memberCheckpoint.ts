@@ -1,12 +1,12 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readCheckpoint, writeCheckpoint } from '@trainkit/checkpoint/node';
 import type { EpochRecord } from '@trainkit/core';
 import type { Module } from '@trainkit/nn';
 import { Ensemble, type EnsembleOptions } from '../ensemble';
 import { EnsembleError } from '../errors';
 import type { MemberResult } from '../member';
 import type { StateDict } from '../stateDict';
-import { readSafetensors, writeSafetensors } from './safetensors';
 
 /** Format tag in the metadata of a member checkpoint. */
 export const MEMBER_FORMAT = 'trainkit/ensemble-member@1';
@@ -27,7 +27,8 @@ export interface MemberInfo {
 /**
  * Saves a trained member as a safetensors checkpoint `dir/member-<index>.safetensors`: its
  * parameters and buffers under their state-dict names (it opens in PyTorch as a state dict)
- * and, as metadata, its index, seed, time and history. Written atomically.
+ * and, as metadata, its index, seed, time and history. Written with `@trainkit/checkpoint`'s
+ * codec and atomic write (checksummed; a crash leaves the old file or the new one).
  *
  * @returns the path written
  * @example
@@ -36,13 +37,8 @@ export interface MemberInfo {
 export async function saveMember(dir: string, result: MemberResult): Promise<string> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, memberFileName(result.index));
-  await writeSafetensors(path, result.state, {
-    format: MEMBER_FORMAT,
-    index: String(result.index),
-    seed: String(result.seed),
-    seconds: String(result.seconds),
-    history: JSON.stringify(result.history),
-  });
+  const metadata = { format: MEMBER_FORMAT, index: String(result.index), seed: String(result.seed), seconds: String(result.seconds), history: JSON.stringify(result.history) };
+  await writeCheckpoint(path, { model: result.state, metadata });
   return path;
 }
 
@@ -52,7 +48,7 @@ export async function saveMember(dir: string, result: MemberResult): Promise<str
  * @throws EnsembleError when the file is not a member checkpoint
  */
 export async function loadMember(path: string): Promise<{ state: StateDict; info: MemberInfo }> {
-  const { tensors, metadata } = await readSafetensors(path);
+  const { model: tensors, metadata } = await readCheckpoint(path);
   if (metadata.format !== MEMBER_FORMAT) throw new EnsembleError(`loadMember: ${path} is not a member checkpoint (format ${JSON.stringify(metadata.format)}, expected "${MEMBER_FORMAT}")`);
   const info: MemberInfo = { index: Number(metadata.index), seed: Number(metadata.seed), seconds: Number(metadata.seconds), history: JSON.parse(metadata.history ?? '[]') };
   return { state: tensors, info };
