@@ -1,6 +1,6 @@
 // Writes the package.json / tsup.config.ts / tsconfig.json skeleton shared by every package.
 // Usage: node scripts/new-package.mjs <dir> <description> [dep@range ...]
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [dir, description, ...deps] = process.argv.slice(2);
@@ -20,6 +20,10 @@ const pkg = {
   version: '0.1.0',
   description,
   license: 'MIT',
+  repository: { type: 'git', url: 'git+https://github.com/trainkit/trainkit.git', directory: `packages/${dir}` },
+  homepage: `https://github.com/trainkit/trainkit/tree/main/packages/${dir}#readme`,
+  bugs: { url: 'https://github.com/trainkit/trainkit/issues' },
+  keywords: ['trainkit', 'machine-learning', 'deep-learning', 'typescript'],
   type: 'module',
   sideEffects: false,
   exports: { '.': entry('index'), './package.json': './package.json' },
@@ -32,11 +36,12 @@ const pkg = {
     'test:lib': 'vitest run --root ../.. packages/' + dir + '/',
     'test:types': 'tsc -p tsconfig.json',
     'test:eslint': 'eslint src',
-    'test:build': 'publint --strict',
+    'test:build': 'publint --strict && attw --pack .',
   },
   dependencies,
 };
 if (!existsSync(join(root, 'package.json'))) writeFileSync(join(root, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
+copyFileSync('LICENSE', join(root, 'LICENSE')); // npm puts it in the tarball; tools/packaging checks it matches the root's
 writeFileSync(join(root, 'tsup.config.ts'), `import { defineConfig } from 'tsup';
 import { preset } from '../../scripts/tsup.preset';
 
