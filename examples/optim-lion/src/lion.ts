@@ -5,15 +5,13 @@ import { type GradientTransform, addDecayedWeights, chain, scaleByLearningRate }
  * @param beta1 interpolation between momentum and gradient for the step (default 0.9)
  * @param beta2 decay of the momentum kept for later steps (default 0.99)
  */
-export function scaleByLion({ beta1 = 0.9, beta2 = 0.99 } = {}): GradientTransform {
+export function scaleByLion({ beta1 = 0.9, beta2 = 0.99 } = {}): GradientTransform<{ beta1: number; beta2: number }> {
   return {
     name: 'scaleByLion',
     defaults: { beta1, beta2 },
     slots: ['m'],
-    validate: (h) => (['beta1', 'beta2'] as const).map((k) => (h[k] as number) >= 0 && (h[k] as number) < 1 ? '' : `${k} must be in [0, 1), got ${h[k]}`).find(Boolean),
-    update({ update, slots: { m }, hyper }) {
-      const b1 = hyper.beta1 as number;
-      const b2 = hyper.beta2 as number;
+    validate: (h) => (['beta1', 'beta2'] as const).map((k) => (h[k] >= 0 && h[k] < 1 ? '' : `${k} must be in [0, 1), got ${h[k]}`)).find(Boolean),
+    update({ update, slots: { m }, hyper: { beta1: b1, beta2: b2 } }) {
       for (let i = 0; i < update.length; i++) {
         const g = update[i];
         update[i] = Math.sign(b1 * m[i] + (1 - b1) * g);
