@@ -6,7 +6,9 @@ const MAX_DEPTH = 8;
 const QUOTE_CHARS = 40;
 /** Characters decoded per String.fromCharCode call when a string has escapes. */
 const CHUNK = 8192;
-const SIMPLE_ESCAPES: Readonly<Record<string, number>> = { '"': 0x22, '\\': 0x5c, '/': 0x2f, b: 0x08, f: 0x0c, n: 0x0a, r: 0x0d, t: 0x09 };
+/** The code unit of each one-character escape (`\\n` → 0x0a), by the escape character's code; 0: not one. */
+const SIMPLE_ESCAPES = new Uint16Array(0x80);
+for (const [c, unit] of Object.entries({ '"': 0x22, '\\': 0x5c, '/': 0x2f, b: 0x08, f: 0x0c, n: 0x0a, r: 0x0d, t: 0x09 })) SIMPLE_ESCAPES[c.charCodeAt(0)] = unit;
 
 /**
  * A pull reader of strict JSON (RFC 8259) for safetensors headers. The caller walks the
@@ -33,12 +35,10 @@ export class JsonReader {
   /** Skips whitespace and returns the next character ('' at the end of the text). */
   peek(): string {
     const t = this.text;
-    while (this.pos < t.length) {
-      const c = t.charCodeAt(this.pos);
-      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
-      this.pos++;
-    }
-    return t[this.pos] ?? '';
+    let i = this.pos;
+    for (let c = t.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = t.charCodeAt(++i));
+    this.pos = i;
+    return t[i] ?? '';
   }
 
   /** The current character, quoted, for messages. */
@@ -116,15 +116,18 @@ export class JsonReader {
   /** Reads a string (the reader is at its opening quote). */
   string(): string {
     const t = this.text;
-    const start = ++this.pos;
-    for (;;) {
-      if (this.pos >= t.length) this.fail('unterminated string');
-      const c = t.charCodeAt(this.pos);
-      if (c === 0x22) return t.slice(start, this.pos++);
-      if (c === 0x5c) return this.escapedString(start);
-      if (c < 0x20) this.fail(`control character U+${c.toString(16).padStart(4, '0')} inside a string`);
-      this.pos++;
+    const start = this.pos + 1;
+    for (let i = start; i < t.length; i++) {
+      const c = t.charCodeAt(i);
+      if (c === 0x22 || c === 0x5c || c < 0x20) {
+        this.pos = i;
+        if (c === 0x22) return t.slice(start, this.pos++);
+        if (c === 0x5c) return this.escapedString(start);
+        this.fail(`control character U+${c.toString(16).padStart(4, '0')} inside a string`);
+      }
     }
+    this.pos = t.length;
+    return this.fail('unterminated string');
   }
 
   /** The slow path of {@link string} once an escape is found: UTF-16 code units go into a buffer (never one string per escape). */
@@ -153,7 +156,7 @@ export class JsonReader {
     }
     this.pos++;
     let out = '';
-    for (let i = 0; i < n; i += CHUNK) out += String.fromCharCode(...units.subarray(i, Math.min(n, i + CHUNK)));
+    for (let i = 0; i < n; i += CHUNK) out += String.fromCharCode.apply(null, units.subarray(i, Math.min(n, i + CHUNK)) as unknown as number[]);
     return out;
   }
 
@@ -170,16 +173,22 @@ export class JsonReader {
 
   /** Reads the escape at pos (a backslash) and returns the UTF-16 code unit it stands for. */
   private escape(): number {
-    const e = this.text[this.pos + 1];
-    if (e !== undefined && Object.hasOwn(SIMPLE_ESCAPES, e)) {
+    const t = this.text;
+    const e = t.charCodeAt(this.pos + 1);
+    const simple = e < 0x80 ? SIMPLE_ESCAPES[e] : 0;
+    if (simple !== 0) {
       this.pos += 2;
-      return SIMPLE_ESCAPES[e];
+      return simple;
     }
-    if (e !== 'u') return this.fail(`bad escape "\\${e ?? ''}"`);
-    const hex = this.text.slice(this.pos + 2, this.pos + 6);
-    if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail(`bad \\u escape "\\u${hex}"`);
+    if (e !== 0x75) return this.fail(`bad escape "\\${t[this.pos + 1] ?? ''}"`); // u
+    let unit = 0;
+    for (let i = this.pos + 2; i < this.pos + 6; i++) {
+      const digit = hexDigit(t.charCodeAt(i));
+      if (digit < 0) this.fail(`bad \\u escape "\\u${t.slice(this.pos + 2, this.pos + 6)}"`);
+      unit = unit * 16 + digit;
+    }
     this.pos += 6;
-    return parseInt(hex, 16);
+    return unit;
   }
 
   /** Reads a number and returns its source text, e.g. `"8"`, `"-0"`, `"1e400"`: the caller decides which spellings it accepts. */
@@ -247,12 +256,20 @@ export class JsonReader {
       return;
     }
     if (c === '"') return void this.string();
-    if (c === '-' || (c >= '0' && c <= '9')) return void this.numberText();
+    if (c === '-' || (c >= '0' && c <= '9')) return void (this.pos = this.numberEnd());
     for (const word of ['true', 'false', 'null']) {
       if (this.text.startsWith(word, this.pos)) return void (this.pos += word.length);
     }
     this.fail(`unexpected ${this.here()}, expected a value`);
   }
+}
+
+/** The value of a hex digit's character code; -1 if it is not one. */
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57; // a-f
+  if (c >= 0x41 && c <= 0x46) return c - 0x37; // A-F
+  return -1;
 }
 
 /** Index after the run of digits at `i`. */
