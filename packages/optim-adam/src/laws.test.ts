@@ -15,6 +15,7 @@ const kernelOptions = fc.record({
 
 describeOptimizerLaws('optim-adam/adam', (o) => adam(o), {
   elementwise: true,
+  family: 'adam',
   hasWeightDecay: true,
   fc: { numRuns: 40 },
   options,
@@ -23,6 +24,7 @@ describeOptimizerLaws('optim-adam/adam', (o) => adam(o), {
 
 describeOptimizerLaws('optim-adam/adamw', (o) => adamw(o), {
   elementwise: true,
+  family: 'adamw',
   hasWeightDecay: true,
   fc: { numRuns: 40 },
   options,

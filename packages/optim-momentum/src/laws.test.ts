@@ -5,6 +5,7 @@ import { momentum } from './index';
 
 describeOptimizerLaws('optim-momentum/momentum', (o) => momentum(o), {
   elementwise: true,
+  family: 'momentum',
   hasWeightDecay: true,
   fc: { numRuns: 40 },
   options: fc.record({ lr: fc.constantFrom(1e-3, 1e-2), momentum: fc.constantFrom(0, 0.5, 0.9), nesterov: fc.boolean() }).map((o) => (o.momentum === 0 ? { ...o, nesterov: false } : o)),
