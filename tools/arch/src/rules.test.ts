@@ -46,7 +46,7 @@ describe('on a copy of the real workspace', () => {
     }
     symlinkSync(join(repo, 'node_modules'), join(copy, 'node_modules')); // installed packages' peer dependencies
     before = messages(copy, architecture);
-  });
+  }, 180_000);
 
   test('a lower layer importing a higher one (nn imports core) fails, naming the file, line and import', () => {
     write(copy, { 'packages/nn/src/forbidden.ts': "// a layer violation\nimport { Trainer } from '@trainkit/core';\nexport const t = Trainer;\n" });
