@@ -6,6 +6,7 @@ import { ShapeError, ValueError, formatShape } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 import { type Pair, assertNCHW, pair } from './geometry';
 import { maxPool2d } from './pool';
+import { concat, slice } from './shape';
 
 export type { Pair } from './geometry';
 export { assertNCHW, pair } from './geometry';
@@ -21,6 +22,12 @@ export interface Conv2dOptions {
    * each direction; the result equals `relu(conv2d(...))` exactly. Default: none.
    */
   activation?: 'relu';
+  /**
+   * Split the C input channels and the OC output channels into this many groups, each group of
+   * outputs seeing only its own group of inputs (PyTorch's `groups`): the weight is
+   * [OC, C/groups, KH, KW]. `groups` = C is a depthwise convolution. Default 1.
+   */
+  groups?: number;
 }
 
 let colsScratch = new Float32Array(0);
@@ -171,6 +178,7 @@ function backward(c: Conv, gout: Float32Array | { pooled: PooledOutput; grad: Fl
  * const y = conv2d(x, w, b, { padding: 2, activation: 'relu' }); // = relu(conv2d(x, w, b, { padding: 2 }))
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  if (options.groups !== undefined && options.groups !== 1) return groupedConv2d(x, weight, bias, options);
   const c = prepare('conv2d', x, weight, bias, options);
   const { g, N, OC, relu } = c;
   const out = new Float32Array(N * OC * g.OH * g.OW);
@@ -194,6 +202,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
  * const y = conv2dReluPool(x, w, b, { padding: 2 }); // [N, OC, OH/2, OW/2]
  */
 export function conv2dReluPool(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Omit<Conv2dOptions, 'activation'> = {}): Tensor {
+  if (options.groups !== undefined && options.groups !== 1) return maxPool2d(conv2d(x, weight, bias, { ...options, activation: 'relu' }), 2);
   const c = prepare('conv2d', x, weight, bias, { ...options, activation: 'relu' }); // errors name the op the user wrote
   const { g, N, OC } = c;
   const PH = g.OH >> 1;
@@ -205,4 +214,33 @@ export function conv2dReluPool(x: Tensor, weight: Tensor, bias?: Tensor | null, 
   wasmConv2dForward(wasm, x.data, weight.data, c.bias?.data ?? null, g, N, OC, pooled, true);
   const parents = c.bias ? [x, weight, c.bias] : [x, weight];
   return fromOp('conv2d+relu+maxPool2d', pooled.values, [N, OC, PH, PW], parents, (res) => () => backward(c, { pooled, grad: res.grad as Float32Array }, null));
+}
+
+/**
+ * conv2d with `groups` > 1: each group's channels of the input, convolved with its rows of the
+ * weight (and bias), the outputs joined along the channels. The same kernels as one convolution
+ * per group, so every backend agrees with the ungrouped op on each group.
+ */
+function groupedConv2d(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: Conv2dOptions): Tensor {
+  const groups = options.groups as number;
+  assertNCHW('conv2d', x);
+  if (weight.rank !== 4) throw new ShapeError(`conv2d: weight must be 4-D [OC, C/groups, KH, KW], got ${formatShape(weight.shape)}`);
+  const C = x.shape[1];
+  const [OC, WC] = weight.shape;
+  if (!Number.isInteger(groups) || groups < 1 || C % groups !== 0 || OC % groups !== 0) {
+    throw new ValueError(`conv2d: groups must be a positive integer dividing both the ${C} input and ${OC} output channels, got ${groups}`);
+  }
+  const cg = C / groups;
+  const og = OC / groups;
+  if (WC !== cg) {
+    throw new ShapeError(`conv2d: input has ${C} channels in ${groups} groups (shape ${formatShape(x.shape)}) but weight ${formatShape(weight.shape)} expects ${WC} per group, not ${cg}`);
+  }
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== OC)) throw new ShapeError(`conv2d: bias must be [${OC}], got ${formatShape(bias.shape)}`);
+  const rest = { ...options, groups: 1 };
+  const outs: Tensor[] = [];
+  for (let k = 0; k < groups; k++) {
+    const b = bias ? slice(bias, 0, k * og, (k + 1) * og) : null;
+    outs.push(conv2d(slice(x, 1, k * cg, (k + 1) * cg), slice(weight, 0, k * og, (k + 1) * og), b, rest));
+  }
+  return concat(outs, 1);
 }

@@ -115,9 +115,9 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
 
 /**
  * Element-wise op from a forward function and its derivative written in terms of the input x
- * and the output y (so relu, exp, sigmoid and tanh reuse y).
+ * and the output y (so relu, exp, sigmoid and tanh reuse y). Also the base of ops/activation.ts.
  */
-function unary(op: string, a: Tensor, f: (x: number) => number, df: (x: number, y: number) => number): Tensor {
+export function unary(op: string, a: Tensor, f: (x: number) => number, df: (x: number, y: number) => number): Tensor {
   const X = a.data;
   const n = a.size;
   const Y = new Float32Array(n);

@@ -1,10 +1,12 @@
 import { gemm } from '../kernels/gemm';
-import { ShapeError, formatShape, shapeSize } from '../shape';
+import { ShapeError, broadcastIndex, broadcastShapes, formatShape, sameShape, shapeSize } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 
 /**
- * Matrix product. 2-D: [M, K]·[K, N] → [M, N]. Batched: [..., M, K]·[..., K, N] with equal
- * batch dimensions, or a 2-D right operand shared across the batch.
+ * Matrix product over the last two axes: [..., M, K]·[..., K, N] → [..., M, N]. The batch
+ * dimensions (all but the last two) broadcast as in NumPy and PyTorch's `matmul`, so
+ * [B, H, T, D]·[B, H, D, S], [B, M, K]·[K, N] and [M, K]·[B, K, N] all work; each batch runs the
+ * packed GEMM, and a gradient sums over the batches its operand was broadcast across.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.rank < 2 || b.rank < 2) {
@@ -17,19 +19,27 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (K !== K2) {
     throw new ShapeError(`matmul: inner dimensions differ: ${formatShape(a.shape)} · ${formatShape(b.shape)} (${K} vs ${K2})`);
   }
-  const batchShape = a.shape.slice(0, -2);
-  const shared = b.rank === 2;
-  if (!shared && (b.rank !== a.rank || b.shape.slice(0, -2).some((d, i) => d !== batchShape[i]))) {
-    throw new ShapeError(`matmul: batch dimensions differ: ${formatShape(a.shape)} · ${formatShape(b.shape)}`);
+  const batchA = a.shape.slice(0, -2);
+  const batchB = b.shape.slice(0, -2);
+  let batchShape: number[];
+  try {
+    batchShape = broadcastShapes('matmul', batchA, batchB);
+  } catch {
+    throw new ShapeError(`matmul: batch dimensions differ: ${formatShape(a.shape)} · ${formatShape(b.shape)} (${formatShape(batchA)} and ${formatShape(batchB)} do not broadcast)`);
   }
+  const shared = b.rank === 2 && sameShape(batchA, batchShape);
   const batch = shapeSize(batchShape);
+  // the flat batch index of each operand under each batch of the result (null: the identity)
+  const ia = broadcastIndex(batchA, batchShape);
+  const ib = broadcastIndex(batchB, batchShape);
+  const at = (map: Int32Array | null, i: number): number => (map === null ? i : map[i]);
   const out = new Float32Array(batch * M * N);
   if (shared) {
     // fold the batch into M: one big GEMM
     gemm({ transA: false, transB: false, M: batch * M, N, K, A: a.data, B: b.data, C: out });
   } else {
     for (let i = 0; i < batch; i++) {
-      gemm({ transA: false, transB: false, M, N, K, A: a.data, aOffset: i * M * K, B: b.data, bOffset: i * K * N, C: out, cOffset: i * M * N });
+      gemm({ transA: false, transB: false, M, N, K, A: a.data, aOffset: at(ia, i) * M * K, B: b.data, bOffset: at(ib, i) * K * N, C: out, cOffset: i * M * N });
     }
   }
   return fromOp('matmul', out, [...batchShape, M, N], [a, b], (res) => () => {
@@ -38,14 +48,14 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       const ga = gradOf(a); // dA = dC · Bᵀ
       if (shared) gemm({ transA: false, transB: true, M: batch * M, N: K, K: N, A: g, B: b.data, C: ga, accumulate: true });
       else for (let i = 0; i < batch; i++) {
-        gemm({ transA: false, transB: true, M, N: K, K: N, A: g, aOffset: i * M * N, B: b.data, bOffset: i * K * N, C: ga, cOffset: i * M * K, accumulate: true });
+        gemm({ transA: false, transB: true, M, N: K, K: N, A: g, aOffset: i * M * N, B: b.data, bOffset: at(ib, i) * K * N, C: ga, cOffset: at(ia, i) * M * K, accumulate: true });
       }
     }
     if (b.requiresGrad) {
       const gb = gradOf(b); // dB = Aᵀ · dC
       if (shared) gemm({ transA: true, transB: false, M: K, N, K: batch * M, A: a.data, B: g, C: gb, accumulate: true });
       else for (let i = 0; i < batch; i++) {
-        gemm({ transA: true, transB: false, M: K, N, K: M, A: a.data, aOffset: i * M * K, B: g, bOffset: i * M * N, C: gb, cOffset: i * K * N, accumulate: true });
+        gemm({ transA: true, transB: false, M: K, N, K: M, A: a.data, aOffset: at(ia, i) * M * K, B: g, bOffset: i * M * N, C: gb, cOffset: at(ib, i) * K * N, accumulate: true });
       }
     }
   });

@@ -1,0 +1,84 @@
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect } from 'vitest';
+import { awayFromZero, constant, finite, leaf, shapeOf, specFrom } from '../__tests__/arbitraries';
+import { assertGradients } from '../gradcheck';
+import { ValueError } from '../shape';
+import { Tensor } from '../tensor';
+import { elu, gelu, leakyRelu, normalCdf, silu } from './activation';
+import { relu, sigmoid } from './elementwise';
+
+const smooth = specFrom(shapeOf(1, 3), finite(-4, 4));
+/** Inputs clear of the kink at 0 by more than gradcheck's 2h. */
+const offKink = specFrom(shapeOf(1, 3), awayFromZero(0.1, 4));
+
+describe('activations: gradients', () => {
+  test.prop([offKink, finite(-1, 1)])('leakyRelu: gradients match finite differences for any slope', (spec, slope) => {
+    assertGradients((x) => leakyRelu(x, slope), [leaf(spec)]);
+  });
+  test.prop([offKink, finite(0.1, 2)])('elu: gradients match finite differences for any alpha', (spec, alpha) => {
+    assertGradients((x) => elu(x, alpha), [leaf(spec)]);
+  });
+  test.prop([smooth])('silu: gradients match finite differences', (spec) => {
+    assertGradients((x) => silu(x), [leaf(spec)]);
+  });
+  test.prop([smooth, fc.constantFrom('none' as const, 'tanh' as const)])('gelu: gradients match finite differences (exact and tanh)', (spec, approximate) => {
+    assertGradients((x) => gelu(x, approximate), [leaf(spec)]);
+  });
+});
+
+describe('activations: values', () => {
+  test.prop([smooth])('leakyRelu with slope 0 is relu, and with slope 1 the identity', (spec) => {
+    const plusZero = (v: number) => v + 0; // the sign of a zero is not part of the law
+    expect(leakyRelu(constant(spec), 0).toArray().map(plusZero)).toEqual(relu(constant(spec)).toArray().map(plusZero));
+    expect(leakyRelu(constant(spec), 1).toArray()).toEqual(constant(spec).toArray());
+  });
+
+  test.prop([smooth])('silu(x) = x·sigmoid(x) to float32 rounding', (spec) => {
+    const s = sigmoid(constant(spec)).data;
+    silu(constant(spec)).data.forEach((v, i) => expect(v).toBeCloseTo(Math.fround(spec.values[i]) * s[i], 6));
+  });
+
+  test.prop([smooth])('elu is continuous at 0 with value x for x > 0 and in (−α, 0] for x ≤ 0', (spec) => {
+    elu(constant(spec), 2).data.forEach((v, i) => {
+      const x = Math.fround(spec.values[i]);
+      if (x > 0) expect(v).toBe(x);
+      else expect(v > -2 && v <= 0).toBe(true);
+    });
+  });
+
+  test.prop([finite(-8, 8)])('Φ(x) + Φ(−x) = 1 and Φ is increasing', (x) => {
+    expect(normalCdf(x) + normalCdf(-x)).toBeCloseTo(1, 14);
+    expect(normalCdf(x + 0.01)).toBeGreaterThan(normalCdf(x));
+  });
+
+  test('Φ at known points: Φ(0) = 0.5, Φ(1) = 0.8413447460685429, Φ(−3) = 0.0013498980316300946, Φ(−10) ≈ 7.62e-24', () => {
+    expect(normalCdf(0)).toBe(0.5);
+    expect(normalCdf(1)).toBeCloseTo(0.8413447460685429, 14);
+    expect(normalCdf(-3) / 0.0013498980316300946).toBeCloseTo(1, 12);
+    expect(normalCdf(-10) / 7.619853024160527e-24).toBeCloseTo(1, 10);
+  });
+
+  test.prop([smooth])('gelu\'s tanh approximation stays within 1e-3 of the exact gelu', (spec) => {
+    const exact = gelu(constant(spec)).data;
+    gelu(constant(spec), 'tanh').data.forEach((v, i) => expect(Math.abs(v - exact[i])).toBeLessThan(1e-3));
+  });
+
+  test('gelu tends to x for large x and to 0 (from below) for very negative x', () => {
+    const y = gelu(new Tensor(Float32Array.of(10, -10), [2])).data;
+    expect(y[0]).toBe(10);
+    expect(y[1]).toBeLessThanOrEqual(0);
+    expect(y[1]).toBeGreaterThan(-1e-20);
+  });
+});
+
+describe('activations: bad options', () => {
+  const x = new Tensor(new Float32Array(2), [2]);
+  test.each([
+    ['leakyRelu with a NaN slope', () => leakyRelu(x, Number.NaN), 'leakyRelu: negativeSlope must be a finite number, got NaN'],
+    ['elu with an infinite alpha', () => elu(x, Infinity), 'elu: alpha must be a finite number, got Infinity'],
+    ['gelu with an unknown approximation', () => gelu(x, 'erf' as 'none'), `gelu: approximate must be 'none' or 'tanh', got "erf"`],
+  ])('%s throws a ValueError naming the op and the option', (_label, run, message) => {
+    expect(run).toThrow(ValueError);
+    expect(run).toThrow(message);
+  });
+});

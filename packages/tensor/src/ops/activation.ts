@@ -1,0 +1,81 @@
+import { ValueError } from '../shape';
+import type { Tensor } from '../tensor';
+import { unary } from './elementwise';
+
+// Activations beyond relu/sigmoid/tanh, as PyTorch defines them. Each is computed in float64
+// from the float32 input and rounded once; the derivative is written in terms of x and y.
+
+/** leakyRelu: x for x > 0, slope·x otherwise. The gradient at exactly 0 is the slope, as in PyTorch. */
+export function leakyRelu(a: Tensor, negativeSlope = 0.01): Tensor {
+  if (!Number.isFinite(negativeSlope)) throw new ValueError(`leakyRelu: negativeSlope must be a finite number, got ${negativeSlope}`);
+  return unary('leakyRelu', a, (x) => (x > 0 ? x : x * negativeSlope), (x) => (x > 0 ? 1 : negativeSlope));
+}
+
+/** ELU: x for x > 0, α·(eˣ − 1) otherwise (PyTorch's `elu`, default α = 1). */
+export function elu(a: Tensor, alpha = 1): Tensor {
+  if (!Number.isFinite(alpha)) throw new ValueError(`elu: alpha must be a finite number, got ${alpha}`);
+  return unary('elu', a, (x) => (x > 0 ? x : alpha * Math.expm1(x)), (x) => (x > 0 ? 1 : alpha * Math.exp(x)));
+}
+
+/** SiLU (swish): x·σ(x). */
+export function silu(a: Tensor): Tensor {
+  const sig = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+  return unary('silu', a, (x) => x * sig(x), (x) => {
+    const s = sig(x);
+    return s * (1 + x * (1 - s)); // d(x·σ)/dx = σ + x·σ·(1 − σ)
+  });
+}
+
+const SQRT1_2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+
+/**
+ * erfc(x) for x ≥ 0 to about 1e-14 relative: the Maclaurin series of erf below 2.5 (its terms
+ * peak near e^{x²} ≈ 500, so little is lost), Laplace's continued fraction above, evaluated from
+ * its tail (which converges faster the larger x; e^{−x²} underflows to 0 past 27).
+ */
+function erfcPositive(x: number): number {
+  if (x < 2.5) {
+    // erf(x) = 2/√π · Σ (−1)ⁿ x^(2n+1) / (n!·(2n+1))
+    const x2 = x * x;
+    let term = x;
+    let s = x;
+    for (let n = 1; n < 60; n++) {
+      term *= -x2 / n;
+      const add = term / (2 * n + 1);
+      s += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(s)) break;
+    }
+    return 1 - TWO_OVER_SQRT_PI * s;
+  }
+  // erfc(x) = e^{−x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + …)))))
+  let f = x;
+  for (let k = 60; k >= 1; k--) f = x + k / 2 / f;
+  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+}
+
+/** The standard normal CDF Φ(x) = erfc(−x/√2)/2, accurate in both tails. */
+export function normalCdf(x: number): number {
+  const z = x * SQRT1_2;
+  return z >= 0 ? 1 - 0.5 * erfcPositive(z) : 0.5 * erfcPositive(-z);
+}
+
+const TANH_C = Math.sqrt(2 / Math.PI);
+const TANH_K = 0.044715;
+
+/**
+ * GELU, PyTorch's `gelu`: x·Φ(x) with the exact normal CDF (default), or with `'tanh'` the
+ * approximation ½x·(1 + tanh(√(2/π)·(x + 0.044715x³))).
+ */
+export function gelu(a: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  if (approximate === 'tanh') {
+    return unary('gelu', a, (x) => 0.5 * x * (1 + Math.tanh(TANH_C * (x + TANH_K * x * x * x))), (x) => {
+      const t = Math.tanh(TANH_C * (x + TANH_K * x * x * x));
+      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * TANH_C * (1 + 3 * TANH_K * x * x);
+    });
+  }
+  if (approximate !== 'none') throw new ValueError(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
+  // d(x·Φ(x))/dx = Φ(x) + x·φ(x)
+  return unary('gelu', a, (x) => x * normalCdf(x), (x) => normalCdf(x) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x));
+}

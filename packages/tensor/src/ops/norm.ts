@@ -1,0 +1,92 @@
+import { ShapeError, ValueError, formatShape, sameShape, shapeSize } from '../shape';
+import { Tensor, fromOp, gradOf } from '../tensor';
+import { add, mul } from './elementwise';
+import { reshape } from './shape';
+
+/**
+ * x̂ = (x − mean) / √(var + eps) over each of `rows` contiguous runs of `len` elements (biased
+ * variance, statistics in float64). Backward: dx = (g − mean(g) − x̂·mean(g·x̂)) / √(var + eps).
+ */
+function standardize(op: string, x: Tensor, rows: number, len: number, eps: number): Tensor {
+  const X = x.data;
+  const Y = new Float32Array(x.size);
+  const invStd = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const base = r * len;
+    let s = 0;
+    for (let i = base; i < base + len; i++) s += X[i];
+    const mu = s / len;
+    let v = 0;
+    for (let i = base; i < base + len; i++) v += (X[i] - mu) * (X[i] - mu);
+    const inv = 1 / Math.sqrt(v / len + eps);
+    invStd[r] = inv;
+    for (let i = base; i < base + len; i++) Y[i] = (X[i] - mu) * inv;
+  }
+  return fromOp(op, Y, x.shape, [x], (res) => () => {
+    const g = res.grad as Float32Array;
+    const gx = gradOf(x);
+    for (let r = 0; r < rows; r++) {
+      const base = r * len;
+      let sg = 0;
+      let sgy = 0;
+      for (let i = base; i < base + len; i++) {
+        sg += g[i];
+        sgy += g[i] * Y[i];
+      }
+      const mg = sg / len;
+      const mgy = sgy / len;
+      for (let i = base; i < base + len; i++) gx[i] += (g[i] - mg - Y[i] * mgy) * invStd[r];
+    }
+  });
+}
+
+function checkEps(op: string, eps: number): void {
+  if (!(eps >= 0) || !Number.isFinite(eps)) throw new ValueError(`${op}: eps must be a finite number ≥ 0, got ${eps}`);
+}
+
+/** x̂·weight + bias, each optional; `affineShape` is how weight and bias broadcast against x. */
+function affine(op: string, xhat: Tensor, weight: Tensor | null | undefined, bias: Tensor | null | undefined, expected: readonly number[], affineShape: readonly number[]): Tensor {
+  let y = xhat;
+  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+    if (t && !sameShape(t.shape, expected)) throw new ShapeError(`${op}: ${name} must be ${formatShape(expected)}, got ${formatShape(t.shape)}`);
+  }
+  if (weight) y = mul(y, sameShape(expected, affineShape) ? weight : reshape(weight, affineShape));
+  if (bias) y = add(y, sameShape(expected, affineShape) ? bias : reshape(bias, affineShape));
+  return y;
+}
+
+/**
+ * Layer normalization (PyTorch's `layer_norm`): each sample is standardized over its last
+ * dimensions, those of `normalizedShape`, then scaled and shifted element-wise by `weight` and
+ * `bias` (both of shape `normalizedShape`, optional).
+ *
+ * @example
+ * layerNorm(x, [64], gamma, beta) // x [B, T, 64]: each token normalized over its 64 features
+ */
+export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  checkEps('layerNorm', eps);
+  const k = normalizedShape.length;
+  if (k === 0 || k > x.rank || !sameShape(x.shape.slice(x.rank - k), normalizedShape)) {
+    throw new ShapeError(`layerNorm: input ${formatShape(x.shape)} does not end with the normalized shape ${formatShape(normalizedShape)}`);
+  }
+  const len = shapeSize(normalizedShape);
+  const xhat = standardize('layerNorm', x, x.size / Math.max(len, 1), len, eps);
+  return affine('layerNorm', xhat, weight, bias, normalizedShape, normalizedShape);
+}
+
+/**
+ * Group normalization (PyTorch's `group_norm`): x [N, C, *] has its C channels split into
+ * `numGroups` groups; each sample's group is standardized over its channels and positions,
+ * then each channel scaled and shifted by `weight` and `bias` ([C], optional).
+ */
+export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  checkEps('groupNorm', eps);
+  if (x.rank < 2) throw new ShapeError(`groupNorm: input must be [N, C, *], got ${formatShape(x.shape)}`);
+  const [N, C] = x.shape;
+  if (!Number.isInteger(numGroups) || numGroups <= 0 || C % numGroups !== 0) {
+    throw new ShapeError(`groupNorm: ${C} channels (input ${formatShape(x.shape)}) cannot be split into ${numGroups} groups`);
+  }
+  const len = x.size / Math.max(N * numGroups, 1);
+  const xhat = standardize('groupNorm', x, N * numGroups, len, eps);
+  return affine('groupNorm', xhat, weight, bias, [C], [C, ...x.shape.slice(2).map(() => 1)]);
+}
