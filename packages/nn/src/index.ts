@@ -9,6 +9,12 @@ export { Conv2d } from './layers/conv2d';
 export { ReLU, Sigmoid, Tanh, Identity, Flatten, MaxPool2d, AvgPool2d } from './layers/simple';
 export { Sequential } from './layers/sequential';
 export { BatchNorm1d, BatchNorm2d } from './layers/batchnorm';
+export { LeakyReLU, GELU, SiLU, ELU, Softmax } from './layers/activations';
+export { AdaptiveAvgPool2d, GlobalAvgPool } from './layers/pooling';
+export { LayerNorm, GroupNorm } from './layers/norm';
+export { Embedding } from './layers/embedding';
+export { MultiheadAttention } from './layers/attention';
+export { Residual } from './layers/residual';
 export {
   manualSeed,
   getDefaultRng,
@@ -27,5 +33,9 @@ export type { ForwardHook, LoadReport } from './module';
 export type { LinearOptions } from './layers/linear';
 export type { Conv2dLayerOptions } from './layers/conv2d';
 export type { BatchNormOptions } from './layers/batchnorm';
+export type { GELUOptions } from './layers/activations';
+export type { NormOptions } from './layers/norm';
+export type { EmbeddingOptions } from './layers/embedding';
+export type { MultiheadAttentionOptions, AttendOptions } from './layers/attention';
 export type { KaimingOptions } from './init';
 export type { Stochastic } from './stochastic';

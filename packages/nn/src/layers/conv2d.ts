@@ -15,6 +15,12 @@ export interface Conv2dLayerOptions {
   rng?: Rng;
   /** `'relu'` fuses a ReLU into the convolution (as Keras' `activation`); default none. */
   activation?: 'relu';
+  /**
+   * Split the channels into this many groups, each output group seeing only its input group
+   * (PyTorch's `groups`; weight [out, in/groups, kh, kw]). `groups` = inChannels is a depthwise
+   * convolution. Default 1.
+   */
+  groups?: number;
 }
 
 /** 2-D convolution layer over [N, C, H, W]; weight [out, in, kh, kw], initialized like `nn.Conv2d`. */
@@ -22,7 +28,7 @@ export class Conv2d extends Module {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: [number, number];
-  readonly options: Readonly<Pick<Conv2dLayerOptions, 'stride' | 'padding' | 'dilation' | 'activation'>>;
+  readonly options: Readonly<Pick<Conv2dLayerOptions, 'stride' | 'padding' | 'dilation' | 'activation' | 'groups'>>;
   weight: Parameter;
   bias: Parameter | null;
 
@@ -41,11 +47,15 @@ export class Conv2d extends Module {
     if (options.activation !== undefined && options.activation !== 'relu') {
       throw new ValueError(`Conv2d: activation must be 'relu' or omitted, got ${JSON.stringify(options.activation)}`);
     }
+    const groups = options.groups ?? 1;
+    if (!Number.isInteger(groups) || groups <= 0 || inChannels % groups !== 0 || outChannels % groups !== 0) {
+      throw new ValueError(`Conv2d: groups must be a positive integer dividing inChannels (${inChannels}) and outChannels (${outChannels}), got ${groups}`);
+    }
     this.inChannels = inChannels;
     this.outChannels = outChannels;
     this.kernelSize = [kh, kw];
-    this.options = { stride: options.stride ?? 1, padding: options.padding ?? 0, dilation: options.dilation ?? 1, activation: options.activation };
-    this.weight = new Parameter([outChannels, inChannels, kh, kw]);
+    this.options = { stride: options.stride ?? 1, padding: options.padding ?? 0, dilation: options.dilation ?? 1, activation: options.activation, groups };
+    this.weight = new Parameter([outChannels, inChannels / groups, kh, kw]);
     this.bias = options.bias === false ? null : new Parameter([outChannels]);
     this.resetParameters(options.rng ?? getDefaultRng());
   }
@@ -65,12 +75,12 @@ export class Conv2d extends Module {
 
   /** @internal forward with a ReLU and a 2×2 max pooling fused in (what {@link Sequential} runs for Conv2d → ReLU → MaxPool2d(2)). */
   forwardReluPool(x: Tensor): Tensor {
-    const { stride, padding, dilation } = this.options;
-    return conv2dReluPool(x, this.weight, this.bias, { stride, padding, dilation });
+    const { stride, padding, dilation, groups } = this.options;
+    return conv2dReluPool(x, this.weight, this.bias, { stride, padding, dilation, groups });
   }
 
   protected override extraRepr(): string {
     const o = this.options;
-    return `${this.inChannels}, ${this.outChannels}, kernel=${this.kernelSize.join('x')}, stride=${String(o.stride)}, padding=${String(o.padding)}${o.activation ? `, activation=${o.activation}` : ''}`;
+    return `${this.inChannels}, ${this.outChannels}, kernel=${this.kernelSize.join('x')}, stride=${String(o.stride)}, padding=${String(o.padding)}${o.groups !== 1 ? `, groups=${o.groups}` : ''}${o.activation ? `, activation=${o.activation}` : ''}`;
   }
 }
