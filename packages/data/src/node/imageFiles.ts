@@ -1,0 +1,118 @@
+import { Rng, ValueError } from '@trainkit/tensor';
+import { readdir, stat } from 'node:fs/promises';
+import { extname, join, relative, sep } from 'node:path';
+
+/** File extensions decoded as images (case-insensitive); GIFs give their first frame. */
+export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg', '.webp', '.gif'];
+
+/** One image file of a class folder. */
+export interface ImageEntry {
+  /** Absolute path. */
+  path: string;
+  /** Path relative to the dataset folder, with `/` separators (names it in reports and the cache key). */
+  rel: string;
+  size: number;
+  mtimeMs: number;
+  label: number;
+}
+
+/** A file that is not decoded, and why. */
+export interface IgnoredFile {
+  file: string;
+  reason: string;
+}
+
+/** The class folders of one split folder, scanned. */
+export interface ScannedSplit {
+  entries: ImageEntry[];
+  ignored: IgnoredFile[];
+}
+
+const caller = 'imageFolder';
+
+/** The names of the visible subfolders of `dir`, sorted (the class names, like torchvision's `ImageFolder`). */
+export async function classFolders(dir: string): Promise<string[]> {
+  let items;
+  try {
+    items = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`${caller}: folder not found: ${dir}`, { cause: e });
+    if (code === 'ENOTDIR') throw new Error(`${caller}: ${dir} is a file, expected a folder with one subfolder per class`, { cause: e });
+    throw new Error(`${caller}: cannot read ${dir}: ${(e as Error).message}`, { cause: e });
+  }
+  const names = items.filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name);
+  return names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * The image files under `splitDir/<class>/` (searched recursively, sorted by path, hidden
+ * entries skipped) labelled by the index of their class in `classes`. Files with other
+ * extensions are listed in `ignored`. A class folder without images is an error; a missing
+ * one too, unless `missingClassesAllowed` (a val/ or test/ folder may lack a class).
+ */
+export async function scanSplit(root: string, splitDir: string, classes: readonly string[], missingClassesAllowed = false): Promise<ScannedSplit> {
+  const entries: ImageEntry[] = [];
+  const ignored: IgnoredFile[] = [];
+  for (let label = 0; label < classes.length; label++) {
+    const folder = join(splitDir, classes[label]);
+    const files = await walk(folder);
+    if (files === undefined) {
+      if (missingClassesAllowed) continue;
+      throw new ValueError(`${caller}: class folder ${folder} is missing`);
+    }
+    files.sort();
+    let images = 0;
+    for (const path of files) {
+      const rel = relative(root, path).split(sep).join('/');
+      if (!IMAGE_EXTENSIONS.includes(extname(path).toLowerCase())) {
+        ignored.push({ file: rel, reason: `not an image file (extension is not one of ${IMAGE_EXTENSIONS.join(' ')})` });
+        continue;
+      }
+      const info = await stat(path);
+      entries.push({ path, rel, size: info.size, mtimeMs: info.mtimeMs, label });
+      images++;
+    }
+    if (images === 0) {
+      throw new ValueError(`${caller}: class folder ${folder} holds no images (${IMAGE_EXTENSIONS.join(', ')}); add images or remove the folder`);
+    }
+  }
+  return { entries, ignored };
+}
+
+/** The files under `dir`, recursively; undefined when `dir` does not exist. */
+async function walk(dir: string): Promise<string[] | undefined> {
+  const out: string[] = [];
+  let items;
+  try {
+    items = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  for (const item of items) {
+    if (item.name.startsWith('.')) continue;
+    const path = join(dir, item.name);
+    if (item.isDirectory()) out.push(...((await walk(path)) ?? []));
+    else if (item.isFile()) out.push(path);
+  }
+  return out;
+}
+
+/**
+ * Splits entries into train and validation, class by class: of each class's `n` files,
+ * `round(fraction × n)` chosen by a seeded shuffle go to validation (at least one file
+ * stays in train). Each part keeps the sorted file order.
+ */
+export function splitEntries(entries: readonly ImageEntry[], fraction: number, seed: number): { train: ImageEntry[]; val: ImageEntry[] } {
+  const byClass = new Map<number, number[]>();
+  entries.forEach((e, i) => byClass.set(e.label, [...(byClass.get(e.label) ?? []), i]));
+  const toVal = new Set<number>();
+  const rng = new Rng(seed).stream('imageFolder-split');
+  for (const [label, members] of [...byClass].sort((a, b) => a[0] - b[0])) {
+    const count = Math.min(Math.round(fraction * members.length), members.length - 1);
+    const order = rng.stream(`class-${label}`).permutation(members.length);
+    for (let k = 0; k < count; k++) toVal.add(members[order[k]]);
+  }
+  return { train: entries.filter((_, i) => !toVal.has(i)), val: entries.filter((_, i) => toVal.has(i)) };
+}
