@@ -31,6 +31,7 @@ export const EXAMPLES: Record<string, ExampleSpec> = {
   'first-script.ts': { expect: [/^epoch 10: loss \d\.\d{4}, accuracy \d+\.\d\d%\ndone$/m] },
   'tensors.ts': { expect: [/^loss 4\.7500$/m, /same seed, same stream → equal: true/] },
   'modules.ts': { expect: [/output shape \[2, 10\]/, /missing: 0, unexpected: 0/] },
+  'residual-block.ts': { expect: [/^logits \[4, 10\], \d+ parameters$/m, /layer2\.downsample\.0\.weight/, /stem gradient reached: true/, /^Residual: the body's output is \[2, 16, 5, 5\] but the input \(identity shortcut\) is \[2, 8, 5, 5\]/m] },
   'data.ts': { env: slice, expect: [/x \[4, 2\]/, /train 8 samples, val 2 samples/, /MNIST test: 500 digits of shape \[1, 28, 28\]/] },
   'trainer.ts': { env: slice, expect: [/epoch 1: loss \d\.\d{4}, val accuracy/, /test accuracy \d+\.\d\d%/, /paused after 5 steps; resumed and finished at step 16/] },
   'hook-order.ts': { expect: [/^setup\nonFitStart\nonTrainEpochStart\nonTrainBatchStart\nonAfterForward\nonLoss\nonBeforeBackward\nonAfterBackward\nonBeforeOptimizerStep\nonAfterOptimizerStep\nonTrainBatchEnd\nonTrainBatchStart[\s\S]*onTrainBatchEnd\nonValidationEpochStart\nonValidationBatchStart\nonValidationBatchEnd\nonValidationEpochEnd\nonTrainEpochEnd\nonFitEnd\nteardown\n$/] },
