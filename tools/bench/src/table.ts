@@ -4,7 +4,8 @@ import type { Cell, WorkloadId } from './spec';
 
 export interface Results {
   machine: Record<string, string | number>;
-  columns: Array<{ key: string; label: string; unavailable: string | null }>;
+  /** `info`/`warning`: what a runner reported about itself (the PyTorch runner: its BLAS). */
+  columns: Array<{ key: string; label: string; unavailable: string | null; info?: string; warning?: string | null }>;
   rows: Array<{ id: WorkloadId; name: string; unit: string; cells: Record<string, Cell> }>;
   memory: MemoryResult | { error: string } | null;
   bundle: BundleReport | null;
@@ -33,7 +34,7 @@ const value = (r: Results['rows'][number] | undefined, key: string): number | nu
 function cellText(r: Results['rows'][number], key: string): string {
   const c = r.cells[key];
   if (!c) return '';
-  if (!('median' in c)) return `— (${c.skipped})`;
+  if (!('median' in c)) return c.skipped === 'not available' ? '—' : `— (${c.skipped})`;
   const v = formatValue(c.median, r.unit);
   if (key === 'trainkit') return `**${v}**`;
   const tk = value(r, 'trainkit');
@@ -101,6 +102,7 @@ export function markdown(results: Results, checks: Target[]): string {
   ];
   const missing = results.columns.filter((c) => c.unavailable !== null);
   if (missing.length) lines.push(...missing.map((c) => `- ${c.label}: ${c.unavailable}`), '');
+  for (const c of cols.filter((x) => x.info)) lines.push(`- ${c.label}: ${c.info}`, ...(c.warning ? [`- **WARNING (${c.label})**: ${c.warning}`] : []), '');
   lines.push('## Targets', '', '| target | needs | this run | |', '|---|---|---|---|', ...checks.map((c) => `| ${c.what} | ${c.need} | ${c.got} | ${c.met === null ? '—' : c.met ? 'met' : 'missed'} |`), '');
   const b = results.bundle;
   if (b) {

@@ -1,32 +1,42 @@
 """PyTorch (CPU, one thread) on the benchmark's workloads; an optional column of tools/bench.
 
-Run by main.ts with /usr/bin/python3 when `import torch` works there (Debian's python3-torch).
-Prints one `RESULT {json}` line per workload, like the JavaScript runners.
+Run by main.ts with /usr/bin/python3 when `import torch` works there (Debian's python3-torch),
+spawned with OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 (set again below,
+before torch loads, for runs by hand). Training is a plain PyTorch loop as its users write
+it: real MNIST batches from a shuffled epoch, `zero_grad(set_to_none=True)`, forward, loss,
+backward, step. Prints `INFO {json}` (the BLAS in use) and one `RESULT {json}` line per
+workload, like the JavaScript runners. `--mnist=DIR` names the folder of the MNIST IDX files.
 """
 import json
 import statistics
 import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+from torch_env import blas_report, describe, load_mnist, pin_threads
+
+spawn_threads_wrong = pin_threads()  # before `import torch`: OpenBLAS/OpenMP read these once, at load
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 torch.set_num_threads(1)
 torch.manual_seed(0)
 quick = '--quick' in sys.argv
+mnist_dir = next((a[8:] for a in sys.argv if a.startswith('--mnist=')), None)
 warmup_s, window_s, windows = (0.2, 0.3, 3) if quick else (1.0, 1.5, 5)
 BATCH, INFER_BATCH, OPT_PARAMS, N = 64, 256, 10_000_000, 1024
 
 
 def measure(once, units):
+    """Median-of-windows rates by wall clock, and the same by this process's CPU time."""
     end = time.perf_counter() + warmup_s
     once()
     while time.perf_counter() < end:
         once()
-    rates = []
+    rates, cpu_rates = [], []
     for _ in range(windows):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         calls = 0
         while True:
             once()
@@ -35,11 +45,13 @@ def measure(once, units):
             if t - t0 >= window_s:
                 break
         rates.append(calls * units / (t - t0))
-    return rates
+        cpu_rates.append(calls * units / max(time.process_time() - c0, 1e-9))
+    return rates, cpu_rates
 
 
-def report(id_, rates):
-    print('RESULT ' + json.dumps({'id': id_, 'median': statistics.median(rates), 'windows': rates}), flush=True)
+def report(id_, rates, cpu_rates):
+    cell = {'id': id_, 'median': statistics.median(rates), 'windows': rates, 'cpuMedian': statistics.median(cpu_rates)}
+    print('RESULT ' + json.dumps(cell), flush=True)
 
 
 def mlp():
@@ -53,20 +65,27 @@ def cnn():
         nn.Flatten(), nn.Linear(784, 10))
 
 
-def batches(n):
-    return [(torch.rand(n, 1, 28, 28), torch.randint(0, 10, (n,))) for _ in range(4)]
+mnist = {}
 
 
 def train(model):
+    """One step of a plain training loop over shuffled MNIST epochs (the last partial batch dropped)."""
+    if 'x' not in mnist:
+        if mnist_dir is None:
+            raise ValueError('the training workloads need --mnist=DIR (the MNIST IDX files)')
+        mnist['x'], mnist['y'] = load_mnist(mnist_dir, torch)
+    x_all, y_all = mnist['x'], mnist['y']
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    data = batches(BATCH)
-    state = {'i': 0}
+    g = torch.Generator().manual_seed(0)
+    state = {'perm': None, 'i': len(x_all)}
 
     def once():
-        x, y = data[state['i'] % 4]
-        state['i'] += 1
-        opt.zero_grad()
-        F.cross_entropy(model(x), y).backward()
+        if state['i'] + BATCH > len(x_all):
+            state['perm'], state['i'] = torch.randperm(len(x_all), generator=g), 0
+        idx = state['perm'][state['i']:state['i'] + BATCH]
+        state['i'] += BATCH
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x_all[idx]), y_all[idx]).backward()
         opt.step()
     return once
 
@@ -107,10 +126,21 @@ def run(id_):
     if entry is None:
         print('RESULT ' + json.dumps({'id': id_, 'skipped': 'not available'}), flush=True)
         return
-    report(id_, measure(entry[1](), entry[2]))
+    try:
+        once = entry[1]()
+    except (OSError, ValueError) as err:
+        print('RESULT ' + json.dumps({'id': id_, 'skipped': f'error: {err}'[:160]}), flush=True)
+        return
+    report(id_, *measure(once, entry[2]))
 
 
-print(f'torch runner: PyTorch {torch.__version__}, {torch.get_num_threads()} thread', file=sys.stderr)
+info = blas_report(torch)
+info['threadVarsAtSpawn'] = 'all 1' if not spawn_threads_wrong else ', '.join(spawn_threads_wrong) + ' (set to 1 before torch loaded)'
+info['describe'] = f'{describe(info)}; thread variables at spawn: {info["threadVarsAtSpawn"]}'
+print('INFO ' + json.dumps(info), flush=True)
+print(f'torch runner: {info["describe"]}', file=sys.stderr)
+if info['warning']:
+    print(f'WARNING: {info["warning"]}', file=sys.stderr)
 if '--all' in sys.argv:
     for w in workloads:
         run(w[0])
