@@ -3,3 +3,6 @@ declare module '*.vue' {
   const component: DefineComponent;
   export default component;
 }
+
+/** Stylesheets imported for their side effect (Vite bundles them). */
+declare module '*.css';

@@ -3,7 +3,7 @@
  * it into chart SVGs (with @trainkit/progress's chart writer). Framework-free, so the Vue
  * component stays a thin view.
  */
-import { lineChartSvg } from '@trainkit/progress';
+import { lineChartSvg, smoothSeries } from '@trainkit/progress';
 import type { FromWorker, ToWorker } from './protocol';
 
 export type StartOptions = Omit<Extract<ToWorker, { type: 'start' }>, 'type'>;
@@ -13,6 +13,7 @@ export interface PlaygroundState {
   message: string;
   step: number;
   epoch: number;
+  /** The smoothed training loss and accuracy at the latest batch (what the charts show). */
   loss: number;
   accuracy: number;
   testAccuracy: number | null;
@@ -20,6 +21,7 @@ export interface PlaygroundState {
   samplesPerSec: number;
   seconds: number;
   parameters: number;
+  /** Every batch's own loss and accuracy, by step. */
   trainLoss: Array<[number, number]>;
   trainAccuracy: Array<[number, number]>;
   testLossPoints: Array<[number, number]>;
@@ -58,11 +60,11 @@ export function reduce(state: PlaygroundState, m: FromWorker, started: number): 
     case 'batch':
       state.step = m.step;
       state.epoch = m.epoch;
-      state.loss = m.loss;
-      state.accuracy = m.accuracy;
       state.samplesPerSec = m.samplesPerSec;
       state.trainLoss.push([m.step, m.loss]);
       state.trainAccuracy.push([m.step, m.accuracy]);
+      state.loss = smoothSeries(state.trainLoss.slice(-4 * SMOOTHING), SMOOTHING).at(-1)?.[1] ?? NaN;
+      state.accuracy = smoothSeries(state.trainAccuracy.slice(-4 * SMOOTHING), SMOOTHING).at(-1)?.[1] ?? NaN;
       break;
     case 'eval':
       state.testAccuracy = m.testAccuracy;
@@ -83,23 +85,22 @@ export function reduce(state: PlaygroundState, m: FromWorker, started: number): 
   }
 }
 
-/** An exponential moving average of a series (the raw per-batch loss is noisy). */
-export function smooth(points: ReadonlyArray<[number, number]>, alpha = 0.1): Array<[number, number]> {
-  let ema = NaN;
-  return points.map(([x, y]) => {
-    ema = Number.isNaN(ema) ? y : ema + alpha * (y - ema);
-    return [x, ema];
-  });
-}
+/**
+ * Batches in the smoothing window of the training curves: one batch's loss and accuracy are
+ * noisy (a batch of 32 digits moves accuracy in steps of 3 %), so the charts and the stat
+ * cards show a moving average over about this many batches.
+ */
+export const SMOOTHING = 20;
+
+/** Charts sized for half of a 690 px column; the page's CSS scales them to their cell. */
+const CHART = { width: 340, height: 230, xLabel: 'step' } as const;
 
 export function lossChart(state: PlaygroundState): string {
   return lineChartSvg({
+    ...CHART,
     title: 'loss',
-    xLabel: 'step',
-    width: 360,
-    height: 240,
     series: [
-      { label: 'train (smoothed)', points: smooth(state.trainLoss) },
+      { label: 'train (smoothed)', points: smoothSeries(state.trainLoss, SMOOTHING) },
       { label: 'test', points: state.testLossPoints, dashed: true },
     ],
   });
@@ -107,15 +108,13 @@ export function lossChart(state: PlaygroundState): string {
 
 export function accuracyChart(state: PlaygroundState): string {
   return lineChartSvg({
+    ...CHART,
     title: 'accuracy',
-    xLabel: 'step',
-    width: 360,
-    height: 240,
     yDomain: [0, 1],
     legend: 'bottom-right',
     formatY: (y) => `${Math.round(100 * y)}%`,
     series: [
-      { label: 'train (epoch mean)', points: state.trainAccuracy },
+      { label: 'train (smoothed)', points: smoothSeries(state.trainAccuracy, SMOOTHING) },
       { label: 'test', points: state.testAccuracyPoints, dashed: true },
     ],
   });

@@ -19,6 +19,7 @@ export type ToWorker =
 /** What the worker reports. */
 export type FromWorker =
   | { type: 'ready'; nTrain: number; nTest: number; parameters: number }
+  /** One training batch: its own loss and accuracy (not the epoch's running means). */
   | { type: 'batch'; step: number; epoch: number; loss: number; accuracy: number; samplesPerSec: number }
   | { type: 'eval'; step: number; epoch: number; testLoss: number; testAccuracy: number }
   | { type: 'epoch'; epoch: number; metrics: Record<string, number> }

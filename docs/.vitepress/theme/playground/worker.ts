@@ -10,6 +10,7 @@ import { manualSeed } from '@trainkit/nn';
 import { Tensor, crossEntropy, noGrad } from '@trainkit/tensor';
 import { byId, extras, models, optimizers } from './choices';
 import type { FromWorker, ToWorker } from './protocol';
+import { batchReport } from './report';
 import { type DigitSlice, decodeSlice } from './sliceFormat';
 
 interface WorkerScope {
@@ -87,7 +88,7 @@ async function train(opts: Extract<ToWorker, { type: 'start' }>): Promise<void> 
     async onTrainBatchEnd(ctx) {
       samples += ctx.batch.x.shape[0];
       const seconds = (performance.now() - epochStart) / 1000;
-      post({ type: 'batch', step: ctx.step, epoch: ctx.epoch, loss: ctx.loss.data[0], accuracy: ctx.metrics.accuracy, samplesPerSec: samples / seconds });
+      post(batchReport(ctx, samples / seconds));
       if (ctx.step % evalEvery === 0) post({ type: 'eval', step: ctx.step, epoch: ctx.epoch, ...evaluate() });
       if (performance.now() - lastYield > 30) {
         await nextTurn(); // let a "stop" message in

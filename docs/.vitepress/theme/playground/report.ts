@@ -1,0 +1,14 @@
+/**
+ * What the training worker reports after each batch, as a pure function of the hook's context
+ * (no worker globals), so a Node test can check it against a real Trainer.
+ */
+import { type BackwardContext, accuracy } from '@trainkit/core';
+import type { FromWorker } from './protocol';
+
+/**
+ * The batch's own loss and accuracy. Not `ctx.metrics.accuracy`: that is the epoch's running
+ * mean, which restarts at every epoch and made the curve jump at each epoch boundary.
+ */
+export function batchReport(ctx: BackwardContext, samplesPerSec: number): Extract<FromWorker, { type: 'batch' }> {
+  return { type: 'batch', step: ctx.step, epoch: ctx.epoch, loss: ctx.loss.data[0], accuracy: accuracy(ctx.output, ctx.batch.y), samplesPerSec };
+}
