@@ -10,6 +10,8 @@ export { loadFashionMnist } from './node/fashionMnist';
 export { FASHION_MNIST_CLASS_NAMES } from './fashionMnistClasses';
 export { loadCifar, CIFAR10_CLASS_NAMES } from './node/cifar';
 export { imageFolder } from './node/imageFolder';
+export { csvDataset, csvFeatures } from './node/csvDataset';
+export { TabularPreprocessing } from './node/tabular';
 export { ImageFolderDataset } from './node/imageDataset';
 export { IMAGE_EXTENSIONS } from './node/imageFiles';
 
@@ -20,3 +22,5 @@ export type { ImageFolderOptions } from './node/imageFolderOptions';
 export type { ImageFolderResult, ImageFolderReport } from './node/imageFolder';
 export type { IgnoredFile } from './node/imageFiles';
 export type { CifarOptions } from './node/cifar';
+export type { CsvDatasetOptions, CsvDatasetResult } from './node/csvDataset';
+export type { TabularJSON, FeatureColumn, MissingPolicy } from './node/tabular';
