@@ -12,10 +12,11 @@ export type Window = [number, number, number, number];
  */
 export function viewWindow(fn: TestFunction, runs: readonly Run[]): Window {
   let [xmin, xmax, ymin, ymax] = fn.window;
-  const points = runs.filter((r) => !r.diverged).flatMap((r) => r.path);
-  const px = points.map((p) => p[0]);
-  const py = points.map((p) => p[1]);
-  const [lx, hx, ly, hy] = [Math.min(...px), Math.max(...px), Math.min(...py), Math.max(...py)];
+  let [lx, hx, ly, hy] = [xmin, xmax, ymin, ymax];
+  for (const run of runs) {
+    if (run.diverged) continue;
+    for (const [x, y] of run.path) [lx, hx, ly, hy] = [Math.min(lx, x), Math.max(hx, x), Math.min(ly, y), Math.max(hy, y)];
+  }
   const mx = 0.04 * (Math.max(xmax, hx) - Math.min(xmin, lx));
   const my = 0.04 * (Math.max(ymax, hy) - Math.min(ymin, ly));
   if (lx < xmin) xmin = lx - mx;
