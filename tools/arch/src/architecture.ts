@@ -60,6 +60,7 @@ export const architecture: Architecture = {
         '@trainkit/checkpoint',
         '@trainkit/ensemble',
         '@trainkit/transfer',
+        '@trainkit/onnx', // beside the plugins: reads models (nn) and traced graphs (tensor)
       ],
       browserSafe: true,
     },

@@ -45,6 +45,7 @@ export const EXAMPLES: Record<string, ExampleSpec> = {
   'determinism.ts': { env: { TRAIN_LIMIT: '640' }, expect: [/seed 0 twice: identical true; seed 0 vs 1: identical false; resumed: identical true/] },
   'optimizers.ts': { env: slice, expect: [/^sgd {7}test accuracy \d+\.\d\d%$/m, /^adam {6}test accuracy \d+\.\d\d%$/m, /fc1\.weight lr 0\.0001, fc2\.bias weightDecay 0/, /clipped AdamW test accuracy/, /cosine schedule test accuracy/] },
   'augmentation.ts': { env: slice, expect: [/augmented CNN: test accuracy \d+\.\d\d%/, /same seed, same pixels: true/, /soft labels of image 0: \[0\.82, [\d., ]*0\.18/] },
+  'export-onnx.ts': { env: slice, expect: [/^exported \d+\.\d KiB; ONNX Runtime output \[64, 10\]$/m, /^largest difference from trainkit: below 1e-5$/m] },
   'regularization.ts': { env: slice, expect: [/MLP with dropout: test accuracy \d+\.\d\d%/, /CNN: loss \d\.\d{4} of which l2 \d\.\d{4}; test accuracy/] },
 };
 

@@ -1,0 +1,90 @@
+import type { Tensor } from '@trainkit/tensor';
+import { type GraphBuilder, OnnxExportError } from './graph';
+import { type CallRecord, type Trace, describeOwner } from './trace';
+
+/** What a mapper sees: the graph being written and the traced values it reads. */
+export interface EmitContext {
+  readonly graph: GraphBuilder;
+  readonly trace: Trace;
+  /** The batch dimension (axis 0 of the input) is a named, run-time size. */
+  readonly dynamicBatch: boolean;
+  /** The ONNX name of a traced value, writing the nodes that compute it first. */
+  value(t: Tensor): string;
+}
+
+/** Writes a module call as ONNX nodes; `x` names its input; returns the name of its output. */
+export type LayerMapper = (ctx: EmitContext, call: CallRecord, x: string, out: string) => string;
+
+/**
+ * Writes the op that produced `t` (its inputs are `t._parents`); `out` is the name to give its
+ * output and `where` describes the layer it ran in, for errors. Returns the output's name.
+ */
+export type OpMapper = (ctx: EmitContext, t: Tensor, out: string, where: string) => string;
+
+/**
+ * Walks the autograd graph back from the output and writes each value once: the traced input
+ * becomes the graph input, values that do not depend on it become initializers (parameters
+ * and buffers under their state-dict names, anything computed from them folded to its value),
+ * a call of a layer with a {@link LayerMapper} becomes that layer's nodes, and every other value
+ * is written by the {@link OpMapper} of the op that produced it.
+ */
+export class Emitter implements EmitContext {
+  private readonly names = new Map<Tensor, string>();
+  private readonly dependent = new Map<Tensor, boolean>();
+  /** Module calls written by their layer's mapper, by output. */
+  private readonly layerCalls = new Map<Tensor, { call: CallRecord; mapper: LayerMapper }>();
+  /** The innermost module path that returned each value, for readable value names. */
+  private readonly paths = new Map<Tensor, string>();
+
+  constructor(
+    readonly graph: GraphBuilder,
+    readonly trace: Trace,
+    readonly dynamicBatch: boolean,
+    inputName: string,
+    private readonly layers: (m: CallRecord['module']) => LayerMapper | undefined,
+    private readonly ops: Readonly<Record<string, OpMapper>>,
+    private readonly unsupported: (op: string, where: string) => OnnxExportError,
+  ) {
+    this.names.set(trace.input, inputName);
+    for (const call of trace.calls) {
+      if (!this.paths.has(call.output) && call.path !== '') this.paths.set(call.output, call.path);
+      const mapper = call.hooked || call.output === call.input ? undefined : this.layers(call.module);
+      if (mapper !== undefined && !this.layerCalls.has(call.output)) this.layerCalls.set(call.output, { call, mapper });
+    }
+  }
+
+  value(t: Tensor): string {
+    let name = this.names.get(t);
+    if (name === undefined) {
+      name = this.write(t);
+      this.names.set(t, name);
+    }
+    return name;
+  }
+
+  /** True when `t` is computed from the traced input. */
+  dependsOnInput(t: Tensor): boolean {
+    let d = this.dependent.get(t);
+    if (d === undefined) {
+      d = t === this.trace.input || t._parents.some((p) => this.dependsOnInput(p));
+      this.dependent.set(t, d);
+    }
+    return d;
+  }
+
+  private write(t: Tensor): string {
+    if (!this.dependsOnInput(t)) {
+      const name = this.trace.names.get(t) ?? `${this.paths.get(t) ?? t.op}.const`;
+      return this.graph.floats(name, t.data, t.shape);
+    }
+    const layer = this.layerCalls.get(t);
+    if (layer !== undefined) {
+      const { call, mapper } = layer;
+      return mapper(this, call, this.value(call.input), call.path === '' ? call.module.constructor.name : call.path);
+    }
+    const where = `op "${t.op}" in ${describeOwner(this.trace, t)}`;
+    const op = Object.hasOwn(this.ops, t.op) ? this.ops[t.op] : undefined;
+    if (op === undefined) throw this.unsupported(t.op, where);
+    return op(this, t, this.paths.get(t) ?? t.op, where);
+  }
+}
