@@ -1,4 +1,4 @@
-import { Conv2d, Linear, Module, Sequential, mnistCnn } from '@trainkit/nn';
+import { Conv2d, GELU, LayerNorm, Linear, Module, Sequential, mnistCnn } from '@trainkit/nn';
 import { Rng, type Tensor, conv2d, fromOp, gelu, noGrad, softmax, tensor } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
 import { inputs } from './__tests__/roundTrip';
@@ -47,6 +47,11 @@ describe('an opset too old for an op is an error naming the op and the opset it 
   test('GELU needs opset 20', () => {
     const model = new Sequential({ fc: new Linear(8, 8, { rng }), act: new Wrap((x) => gelu(x)) });
     expect(() => exportOnnx(model, example, { opset: 17 })).toThrow(/op "gelu" in layer "act" \(Wrap\) exports as the ONNX operator Gelu, which needs opset ≥ 20; got opset 17/);
+  });
+
+  test('LayerNorm needs opset 17; the GELU layer needs 20', () => {
+    expect(() => exportOnnx(new Sequential({ norm: new LayerNorm(8) }), example, { opset: 16 })).toThrow(/layer "norm" \(LayerNorm\) exports as the ONNX operator LayerNormalization, which needs opset ≥ 17; got opset 16/);
+    expect(() => exportOnnx(new Sequential({ act: new GELU() }), example, { opset: 19 })).toThrow(/layer "act" \(GELU\) exports as the ONNX operator Gelu, which needs opset ≥ 20; got opset 19/);
   });
 
   test('softmax over one axis needs opset 13', () => {
