@@ -6,6 +6,8 @@ export interface ChartSeries {
   color?: string;
   /** Draw dashed (e.g. validation). */
   dashed?: boolean;
+  /** Draw a dot at every point; default: when the series has at most 30 points. */
+  dots?: boolean;
 }
 
 /** Options of {@link lineChartSvg}. */
@@ -123,7 +125,7 @@ export function chartBody(options: LineChartOptions, x0: number, y0: number, w: 
     const d = s.points.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${px(sx(x))} ${px(sy(y))}`).join('');
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
     out.push(`<path class="series" data-label="${esc(s.label)}" d="${d}" fill="none" stroke="${s.color}" stroke-width="2" stroke-linejoin="round"${dash}/>`);
-    if (s.points.length <= 30) for (const [x, y] of s.points) out.push(`<circle cx="${px(sx(x))}" cy="${px(sy(y))}" r="2.5" fill="${s.color}"/>`);
+    if (s.dots ?? s.points.length <= 30) for (const [x, y] of s.points) out.push(`<circle cx="${px(sx(x))}" cy="${px(sy(y))}" r="2.5" fill="${s.color}"/>`);
   }
   // legend, top right inside the plot, as wide as its longest label (about 6 px per character)
   const legendWidth = 32 + 6.2 * Math.max(0, ...series.map((s) => s.label.length));
@@ -131,7 +133,9 @@ export function chartBody(options: LineChartOptions, x0: number, y0: number, w: 
   series.forEach((s, i) => {
     const ly = legendTop + 12 + i * 15;
     const lx = right - legendWidth;
-    out.push(`<line x1="${px(lx)}" x2="${px(lx + 18)}" y1="${px(ly - 4)}" y2="${px(ly - 4)}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    // a single point is shown as a dot in the legend too
+    if (s.points.length === 1) out.push(`<circle cx="${px(lx + 9)}" cy="${px(ly - 4)}" r="3" fill="${s.color}"/>`);
+    else out.push(`<line x1="${px(lx)}" x2="${px(lx + 18)}" y1="${px(ly - 4)}" y2="${px(ly - 4)}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
     out.push(`<text x="${px(lx + 24)}" y="${px(ly)}" fill="#111827">${esc(s.label)}</text>`);
   });
   return out.join('\n') + '\n';

@@ -30,6 +30,9 @@ describe('trainingCurvesSvg with per-batch steps', () => {
     expect(accuracy.match(/[ML]/g)).toHaveLength(24);
     expect(xTickLabels(svg).slice(0, 6)).toEqual(['0', '0.2', '0.4', '0.6', '0.8', '1']);
     expect(svg).toContain('>1 epoch, 24 batches, training curves smoothed over 5 batches<');
+    // a curve, not 24 dots: the only dots are the one validation point, in each plot and legend
+    expect(svg.match(/<circle/g)).toHaveLength(4);
+    expect(svg).not.toMatch(/<circle[^>]*fill="#2563eb"/);
     expect(svg).not.toMatch(/1 epochs|NaN|undefined|Infinity/);
   });
 
@@ -43,6 +46,8 @@ describe('trainingCurvesSvg with per-batch steps', () => {
     const lastTrainX = /L([\d.]+) [\d.]+$/.exec(seriesPath(svg, 'train (smoothed)')[0])?.[1];
     expect(testPoints[0]).toMatch(new RegExp(`^M${lastTrainX} `));
     expect(svg).toContain('>3 epochs, 30 batches,');
+    // the single test point is a dot in the plot and in the legend
+    expect(svg.match(/<circle[^>]*fill="#dc2626"/g)).toHaveLength(4);
   });
 
   test('a long run is thinned to at most about 400 points per curve, ending at the last batch', () => {

@@ -83,7 +83,7 @@ function panel(records: readonly EpochRecord[], steps: readonly StepRecord[], ke
 
 function seriesOf(p: Panel, perBatch: boolean, testLabel: string): ChartSeries[] {
   const all: ChartSeries[] = [
-    { label: perBatch ? 'train (smoothed)' : 'train', points: p.train },
+    { label: perBatch ? 'train (smoothed)' : 'train', points: p.train, dots: !perBatch && p.train.length <= 30 },
     { label: 'validation', points: p.validation, dashed: true },
     { label: testLabel, points: p.test, color: '#dc2626' },
   ];
