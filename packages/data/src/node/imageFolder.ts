@@ -1,5 +1,5 @@
 import { ValueError } from '@trainkit/tensor';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AtomicFile, removeStaleTemps } from './atomicFile';
 import { type CacheFooter, cacheKey, encodeFooter, readCacheFooter, sampleBytes } from './imageCache';
@@ -71,7 +71,9 @@ export async function imageFolder(dir: string, options: ImageFolderOptions): Pro
   if (classes.length === 0) throw new ValueError(`imageFolder: ${root} has no class folders; put each class's images in its own subfolder (${root}/<class>/…)`);
   const splits = await listSplits(root, layout, classes, opts);
   await mkdir(cacheDir, { recursive: true });
-  await writeFile(join(cacheDir, 'classes.json'), `${JSON.stringify({ classes }, null, 2)}\n`);
+  const mapping = await AtomicFile.create(join(cacheDir, 'classes.json'));
+  await mapping.write(Buffer.from(`${JSON.stringify({ classes }, null, 2)}\n`), 0);
+  await mapping.commit();
   const report: ImageFolderReport = { ignored: splits.ignored, skipped: [], decoded: 0, fromCache: {} };
   const result: ImageFolderResult = { train: undefined as unknown as ImageFolderDataset, classes, report };
   for (const [name, entries] of Object.entries(splits.parts)) {
