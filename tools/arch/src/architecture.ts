@@ -60,6 +60,7 @@ export const architecture: Architecture = {
         '@trainkit/checkpoint',
         '@trainkit/ensemble',
         '@trainkit/transfer',
+        '@trainkit/models', // beside the plugins: a model zoo built from nn's layers on tensor's ops
         '@trainkit/onnx', // beside the plugins: reads models (nn) and traced graphs (tensor)
       ],
       browserSafe: true,

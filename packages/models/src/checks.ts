@@ -1,0 +1,16 @@
+import { ShapeError, type Tensor, ValueError, formatShape } from '@trainkit/tensor';
+
+/** The value when it is a positive integer; otherwise an error naming the builder and the option. */
+export function positiveInt(builder: string, name: string, value: number | undefined): number {
+  if (value === undefined || !Number.isInteger(value) || value <= 0) {
+    throw new ValueError(`${builder}: ${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Throws unless x is an image batch [N, channels, H, W] (`model` names the model in the message). */
+export function checkImages(model: string, x: Tensor, channels: number): void {
+  if (x.rank !== 4 || x.shape[1] !== channels) {
+    throw new ShapeError(`${model}: expected images [N, ${channels}, H, W], got ${formatShape(x.shape)}`);
+  }
+}
