@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 import { encodeCheckpoint } from './index';
 import { bnCnn, imageLoader } from './__tests__/models';
-import { runPython, torchMissing } from './__tests__/python';
+import { runPython, torchMissing } from '../../../scripts/python';
 
 // The other direction of codec.test.ts's PyTorch test: a checkpoint trainkit writes during
 // training opens in PyTorch (Debian's python3-torch) as a state dict of the same model.
