@@ -72,23 +72,7 @@ export function terminalProgress(options: TerminalProgressOptions = {}): Plugin 
       fitStarted = performance.now();
       firstEpoch = ctx.epoch;
       if (!tty) return;
-      bars = new cliProgress.MultiBar(
-        {
-          stream: stream as NodeJS.WritableStream,
-          format: '{label} {bar} {value}/{total}  {info}',
-          barsize: 24,
-          hideCursor: true,
-          clearOnComplete: true,
-          autopadding: true,
-          forceRedraw: true,
-          gracefulExit: true,
-          // the trainer runs synchronously between awaits, so the bars are redrawn from the hooks
-          fps: 2,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      epochBar = bars.create(options.epochs ?? 0, ctx.epoch, { label: 'epoch', info: '' });
-      batchBar = bars.create(batches ?? 0, 0, { label: 'batch', info: '' });
+      ({ bars, epochBar, batchBar } = openBars(stream, options.epochs ?? 0, batches ?? 0, ctx.epoch));
       bars.update();
     },
     onTrainEpochStart(ctx: BaseContext) {
@@ -111,13 +95,7 @@ export function terminalProgress(options: TerminalProgressOptions = {}): Plugin 
       const m = ctx.metrics;
       const perBatch = seconds / done;
       const epochLeft = batches === undefined ? NaN : (batches - done) * perBatch;
-      const info = [
-        `loss ${m.loss.toFixed(4)}`,
-        typeof m.accuracy === 'number' ? `acc ${(100 * m.accuracy).toFixed(2)}%` : '',
-        `${(samples / seconds).toFixed(0)} samples/s`,
-        `eta ${formatDuration(epochLeft)}`,
-      ].filter(Boolean);
-      batchBar.update(done, { label: 'batch', info: info.join('  ') });
+      batchBar.update(done, { label: 'batch', info: batchInfo(m, samples / seconds, epochLeft) });
       const epochSeconds = batches === undefined ? lastEpochSeconds : perBatch * batches;
       const fitLeft = options.epochs === undefined ? NaN : epochLeft + (options.epochs - ctx.epoch - 1) * epochSeconds;
       epochBar.update(ctx.epoch, { label: 'epoch', info: `eta ${formatDuration(fitLeft)}` });
@@ -141,4 +119,38 @@ export function terminalProgress(options: TerminalProgressOptions = {}): Plugin 
     onFitEnd: stopBars,
     teardown: stopBars,
   };
+}
+
+/** The two bars (epoch above batch) drawn in place on a terminal. */
+function openBars(stream: ProgressStream, epochs: number, batches: number, epoch: number) {
+  const bars = new cliProgress.MultiBar(
+    {
+      stream: stream as NodeJS.WritableStream,
+      format: '{label} {bar} {value}/{total}  {info}',
+      barsize: 24,
+      hideCursor: true,
+      clearOnComplete: true,
+      autopadding: true,
+      forceRedraw: true,
+      gracefulExit: true,
+      // the trainer runs synchronously between awaits, so the bars are redrawn from the hooks
+      fps: 2,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const epochBar = bars.create(epochs, epoch, { label: 'epoch', info: '' });
+  const batchBar = bars.create(batches, 0, { label: 'batch', info: '' });
+  return { bars, epochBar, batchBar };
+}
+
+/** The batch bar's text: running loss and accuracy, throughput and the time left in the epoch. */
+function batchInfo(m: BaseContext['metrics'], samplesPerSecond: number, epochLeft: number): string {
+  return [
+    `loss ${m.loss.toFixed(4)}`,
+    typeof m.accuracy === 'number' ? `acc ${(100 * m.accuracy).toFixed(2)}%` : '',
+    `${samplesPerSecond.toFixed(0)} samples/s`,
+    `eta ${formatDuration(epochLeft)}`,
+  ]
+    .filter(Boolean)
+    .join('  ');
 }
