@@ -1,0 +1,125 @@
+import { Trainer } from '@trainkit/core';
+import { fc, test as propTest } from '@fast-check/vitest';
+import { BatchNorm1d, Linear, Module, ReLU, Sequential } from '@trainkit/nn';
+import { Rng, Tensor, reshape, softmax } from '@trainkit/tensor';
+import { describe, expect, test } from 'vitest';
+import { Dropout, predictMc } from './index';
+
+const inputs = (n: number, seed = 1) => new Tensor(new Rng(seed).fillNormal(new Float32Array(n * 6)), [n, 6]);
+
+/** 6 → 16 → (BatchNorm) → ReLU → Dropout(p) → 4, with running statistics that differ from a batch's. */
+function net(p: number, seed = 0): Sequential {
+  const rng = new Rng(seed);
+  const model = new Sequential({ fc1: new Linear(6, 16, { rng }), bn: new BatchNorm1d(16), relu: new ReLU(), drop: new Dropout(p), fc2: new Linear(16, 4, { rng }) });
+  const bn = model.at('bn');
+  for (const [name, t] of Object.entries(bn.stateDict())) if (name.startsWith('running_')) rng.fillNormal(t.data).forEach((v, i) => (t.data[i] = name === 'running_var' ? 1 + Math.abs(v) : v));
+  return model;
+}
+
+const quiet = { onNotice: () => {} };
+const bits = (a: Float32Array | Float64Array) => Array.from(a);
+
+describe('predictMc', () => {
+  test.each([0, null])('with samples: 1 and dropout off (p = %s) the probabilities equal softmax of Trainer.predict bit for bit', async (p) => {
+    const model = p === null ? new Sequential({ fc1: new Linear(6, 16, { rng: new Rng(0) }), relu: new ReLU(), fc2: new Linear(16, 4, { rng: new Rng(1) }) }) : net(p);
+    const x = inputs(300);
+    const expected = softmax(await new Trainer().predict(model, x));
+    const mc = await predictMc(model, x, { samples: 1, ...quiet });
+    expect(mc.probs.shape).toEqual([300, 4]);
+    expect(bits(mc.probs.data)).toEqual(bits(expected.data));
+    expect(mc.mutualInformation.every((v) => v === 0)).toBe(true);
+  });
+
+  test('a model without active dropout gets a clear notice, in the result and through onNotice', async () => {
+    const notices: string[] = [];
+    const mc = await predictMc(net(0), inputs(8), { samples: 3, onNotice: (m) => notices.push(m) });
+    expect(mc.notice).toMatch(/predictMc: the model has no active dropout/);
+    expect(notices).toEqual([mc.notice]);
+    const withDropout = await predictMc(net(0.5), inputs(8), { samples: 3, onNotice: (m) => notices.push(m) });
+    expect(withDropout.notice).toBeUndefined();
+    expect(notices).toHaveLength(1);
+  });
+
+  test('dropout is active while BatchNorm stays in eval mode: running statistics are untouched, training flags restored', async () => {
+    const model = net(0.5).train();
+    const before = bits(model.at('bn').stateDict().running_mean.data);
+    const mc = await predictMc(model, inputs(64), { samples: 10, seed: 3 });
+    expect(bits(model.at('bn').stateDict().running_mean.data)).toEqual(before);
+    expect(model.namedModules().every(([, m]) => m.training)).toBe(true);
+    expect(Math.max(...mc.mutualInformation)).toBeGreaterThan(1e-3); // the masks differed between samples
+    // each sample is an eval-mode pass with a mask after the ReLU: with the masks off (p = 0), the same weights give the eval output
+    const off = net(0);
+    off.loadStateDict(model.stateDict());
+    expect(bits((await predictMc(off, inputs(64), { samples: 1, ...quiet })).probs.data)).toEqual(bits(softmax(await new Trainer().predict(model, inputs(64))).data));
+  });
+
+  test('seeded: the same seed gives the same result, another seed another; the layers’ own trainer streams are not used', async () => {
+    const model = net(0.5);
+    const layerRng = new Rng(42);
+    (model.at('drop') as Dropout).bindRng(layerRng);
+    const before = layerRng.getState();
+    const a = await predictMc(model, inputs(32), { samples: 5, seed: 7 });
+    const b = await predictMc(model, inputs(32), { samples: 5, seed: 7 });
+    const c = await predictMc(model, inputs(32), { samples: 5, seed: 8 });
+    expect(bits(a.probs.data)).toEqual(bits(b.probs.data));
+    expect(bits(a.entropy)).toEqual(bits(b.entropy));
+    expect(bits(a.probs.data)).not.toEqual(bits(c.probs.data));
+    expect(layerRng.getState()).toEqual(before);
+  });
+
+  test('a DataLoader-like source, an array of batches and a tensor give the same result', async () => {
+    const model = net(0.3);
+    const x = inputs(20);
+    const fromTensor = await predictMc(model, x, { samples: 4, batchSize: 10 });
+    const batches = [0, 10].map((i) => ({ x: new Tensor(x.data.slice(i * 6, (i + 10) * 6), [10, 6]), y: new Int32Array(10) }));
+    const fromArray = await predictMc(model, batches, { samples: 4 });
+    const fromSource = await predictMc(model, { epoch: () => batches }, { samples: 4 });
+    expect(bits(fromArray.probs.data)).toEqual(bits(fromTensor.probs.data));
+    expect(bits(fromSource.mutualInformation)).toEqual(bits(fromTensor.mutualInformation));
+  });
+
+  test('with the dropout plugin’s options it drops after the named layers of a model that has no Dropout layer', async () => {
+    const model: Module = new Sequential({ fc1: new Linear(6, 16, { rng: new Rng(0) }), relu: new ReLU(), fc2: new Linear(16, 4, { rng: new Rng(1) }) });
+    const notices: string[] = [];
+    const mc = await predictMc(model, inputs(32), { samples: 8, dropout: { after: ['relu'], p: 0.5 }, onNotice: (m) => notices.push(m) });
+    expect(notices).toEqual([]);
+    expect(Math.max(...mc.mutualInformation)).toBeGreaterThan(1e-3);
+    expect(model.namedModules().every(([, m]) => !m.hasForwardHooks)).toBe(true); // hooks removed
+    await expect(predictMc(model, inputs(4), { dropout: { after: ['relu2'] } })).rejects.toThrow("predictMc({ dropout: { after: ['relu2'] } }): no such layer; the model has fc1, relu, fc2");
+  });
+
+  test.each([
+    [{ samples: 0 }, 'predictMc: samples must be a positive integer, got 0'],
+    [{ samples: 1.5 }, 'predictMc: samples must be a positive integer, got 1.5'],
+    [{ seed: -1 }, 'predictMc: seed must be an integer in [0, 2^32), got -1'],
+    [{ batchSize: 0 }, 'predictMc: batchSize must be a positive integer, got 0'],
+    [{ dropout: { after: ['relu'], p: 1 } }, 'predictMc({ dropout }): p must be in [0, 1), got 1'],
+  ])('bad option %o is a clear error', async (options, message) => {
+    await expect(predictMc(net(0.5), inputs(4), options)).rejects.toThrow(message);
+  });
+
+  test('empty data and non-[examples, classes] outputs are clear errors', async () => {
+    await expect(predictMc(net(0.5), [])).rejects.toThrow('predictMc: the data yielded no batches');
+    class Squeeze extends Module {
+      forward(x: Tensor): Tensor {
+        return reshape(x, [x.shape[0]]);
+      }
+    }
+    await expect(predictMc(new Sequential(new Linear(6, 1), new Dropout(0.5), new Squeeze()), inputs(2))).rejects.toThrow(/predictMc: the model must output \[examples, classes\] logits, got \[2\]/);
+  });
+
+  propTest.prop([fc.double({ min: 0.05, max: 0.8, noNaN: true }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 1000 })], { numRuns: 25 })(
+    'laws: entropy ≥ 0 and ≤ log(classes), 0 ≤ mutual information ≤ entropy, probabilities sum to 1',
+    async (p, samples, seed) => {
+      const mc = await predictMc(net(p, seed), inputs(16, seed + 1), { samples, seed });
+      for (let r = 0; r < 16; r++) {
+        const row = mc.probs.data.subarray(r * 4, r * 4 + 4);
+        expect(Math.abs(row.reduce((s, v) => s + v, 0) - 1)).toBeLessThan(1e-5);
+        expect(mc.entropy[r]).toBeGreaterThanOrEqual(0);
+        expect(mc.entropy[r]).toBeLessThanOrEqual(Math.log(4) + 1e-12);
+        expect(mc.mutualInformation[r]).toBeGreaterThanOrEqual(0);
+        expect(mc.mutualInformation[r]).toBeLessThanOrEqual(mc.entropy[r]);
+      }
+    },
+  );
+});
