@@ -27,3 +27,7 @@ export type { EmaOptions, EmaHandle } from './ema';
 export type { ClassifierMetrics } from './metrics';
 export type { EnsembleReport, MetricsRow } from './report';
 export type { StateDict } from './stateDict';
+export { distill, distillationLoss } from './distill';
+export { withIndex } from './distillCache';
+export type { DistillOptions, DistillPlugin } from './distill';
+export type { IndexedBatch, GatherSource } from './distillCache';

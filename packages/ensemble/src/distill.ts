@@ -1,0 +1,136 @@
+import type { LossContext, Plugin } from '@trainkit/core';
+import type { Module } from '@trainkit/nn';
+import { Tensor, ValueError, add, crossEntropy, div, formatShape, mul, noGrad } from '@trainkit/tensor';
+import { TeacherCache } from './distillCache';
+
+/** Options of {@link distill}. */
+export interface DistillOptions {
+  /** The trained teacher: any model, or an {@link Ensemble} (its averaged probabilities; see {@link distill}). */
+  teacher: Module;
+  /** Temperature T > 0 that softens both distributions (Hinton et al. used 1–20; 2–4 is common). */
+  temperature: number;
+  /** Weight α ∈ [0, 1] of the distillation term; the hard-label (data) loss gets 1 − α. */
+  alpha: number;
+  /**
+   * Keep the teacher's logits per example and reuse them in later epochs instead of running the
+   * teacher again. Needs batches that carry their dataset indices (`batch.index`, e.g. from a
+   * dataset wrapped with {@link withIndex}) and the same input for an index every epoch (no
+   * augmentation, or augmentation replayed exactly); a changed input is an error. Default false.
+   */
+  cache?: boolean;
+}
+
+/** The distillation plugin: a {@link Plugin} that also says how many examples' teacher logits it has cached. */
+export interface DistillPlugin extends Plugin {
+  /** Examples whose teacher logits are cached (0 without `cache`). */
+  readonly cached: number;
+}
+
+function checkOptions(o: DistillOptions): void {
+  if (o === null || typeof o !== 'object' || typeof o.teacher?.call !== 'function') throw new ValueError('distill: `teacher` must be a trained Module (a model or an Ensemble)');
+  const T = o.temperature;
+  if (typeof T !== 'number' || !Number.isFinite(T) || T <= 0) throw new ValueError(`distill: temperature must be a finite number > 0, got ${String(T)}`);
+  const a = o.alpha;
+  if (typeof a !== 'number' || !(a >= 0 && a <= 1)) throw new ValueError(`distill: alpha must be a number in [0, 1], got ${String(a)}`);
+}
+
+/**
+ * The distillation loss T² · KL(softmax(t/T) ‖ softmax(s/T)), averaged over the batch — in
+ * PyTorch `F.kl_div(F.log_softmax(s/T, 1), F.softmax(t/T, 1), reduction='batchmean') * T*T`.
+ * `teacher` is a constant; the gradient with respect to the student logits `s` [N, C] is
+ * T · (softmax(s/T) − softmax(t/T)) / N, so the T² keeps its size comparable to the hard-label
+ * term's as T changes (Hinton et al. 2015, section 2).
+ *
+ * @throws ValueError when the shapes are not the same [N, C]
+ */
+export function distillationLoss(student: Tensor, teacher: Tensor, temperature: number): Tensor {
+  if (student.rank !== 2 || teacher.rank !== 2) throw new ValueError(`distillationLoss: student and teacher logits must be [examples, classes], got ${formatShape(student.shape)} and ${formatShape(teacher.shape)}`);
+  const [n, c] = teacher.shape;
+  if (student.shape[1] !== c) throw new ValueError(`distillationLoss: the teacher logits have ${c} classes but the student's ${student.shape[1]}`);
+  if (student.shape[0] !== n) throw new ValueError(`distillationLoss: the teacher has ${n} examples but the student ${student.shape[0]}`);
+  const target = new Float32Array(n * c);
+  let entropy = 0; // Σ over rows of −Σ p log p of the softened teacher, in float64
+  for (let r = 0; r < n; r++) {
+    let m = -Infinity;
+    for (let k = 0; k < c; k++) m = Math.max(m, teacher.data[r * c + k] / temperature);
+    let s = 0;
+    for (let k = 0; k < c; k++) s += Math.exp(teacher.data[r * c + k] / temperature - m);
+    const lse = m + Math.log(s);
+    for (let k = 0; k < c; k++) {
+      const logp = teacher.data[r * c + k] / temperature - lse;
+      target[r * c + k] = Math.exp(logp);
+      entropy -= Math.exp(logp) * logp;
+    }
+  }
+  // KL(p ‖ q) = cross-entropy(p, q) − H(p); the entropy is a constant of the student
+  const kl = add(crossEntropy(div(student, temperature), new Tensor(target, [n, c])), -entropy / n);
+  return mul(kl, temperature * temperature);
+}
+
+/** The teacher's logits for the batch, without gradients, checked against the student's output. */
+function teacherLogits(teacher: Module, ctx: LossContext): Tensor {
+  const out = noGrad(() => teacher.call(ctx.batch.x));
+  if (out.rank !== 2) throw new ValueError(`distill: the teacher must output [examples, classes] logits, got ${formatShape(out.shape)}`);
+  if (ctx.output.rank !== 2) throw new ValueError(`distill: the student must output [examples, classes] logits, got ${formatShape(ctx.output.shape)}`);
+  if (out.shape[1] !== ctx.output.shape[1]) {
+    throw new ValueError(`distill: the teacher outputs ${out.shape[1]} classes but the student outputs ${ctx.output.shape[1]}; both must predict the same classes`);
+  }
+  return out;
+}
+
+/**
+ * Knowledge distillation (Hinton, Vinyals & Dean 2015): trains the student to match a teacher's
+ * softened predictions as well as the labels. In `onLoss` it turns the loss into
+ *
+ *     loss = (1 − α) · L_data + α · T² · KL(softmax(t/T) ‖ softmax(s/T))
+ *
+ * where L_data is the trainer's data loss (cross-entropy with the hard labels by default), s the
+ * student's logits and t the teacher's, and the KL is averaged over the batch
+ * (see {@link distillationLoss}). It does so with one loss term named `distill`, equal to
+ * α · (T²·KL − L_data), so the logged `loss` is the total above; the unweighted T²·KL is logged
+ * as `distillKl`.
+ *
+ * The teacher runs in eval mode without gradients (its training flags are restored at teardown),
+ * on the batch the student sees — after augmentation, which plugins listed before this one apply.
+ * An {@link Ensemble} teacher (method `'probs'`) outputs log p̄, the log of its members' mean
+ * probabilities, and serves as the logits t: the soft target is then p̄^(1/T), renormalized — the
+ * ensemble's own distribution softened — rather than the mean of the members' softened
+ * distributions (the two agree at T = 1). The teacher is not saved in checkpoints and the
+ * plugin keeps no other state, so a resumed run (with the same teacher) continues exactly; a
+ * cache is rebuilt as the run goes.
+ *
+ * @throws ValueError for a missing teacher, T ≤ 0, α outside [0, 1]; at the first batch, when the
+ *   teacher's class count differs from the student's (the error names both)
+ * @see https://arxiv.org/abs/1503.02531 (Distilling the Knowledge in a Neural Network)
+ * @example
+ * const teacher = new Ensemble(members);
+ * new Trainer({ optimizer: adam(), plugins: [distill({ teacher, temperature: 4, alpha: 0.9 })] });
+ */
+export function distill(options: DistillOptions): DistillPlugin {
+  checkOptions(options);
+  const { teacher, temperature, alpha } = options;
+  const cache = options.cache === true ? new TeacherCache() : null;
+  let modes: Array<readonly [Module, boolean]> = [];
+  return {
+    name: 'distill',
+    get cached() {
+      return cache?.size ?? 0;
+    },
+    setup(ctx) {
+      if (ctx.model === teacher) throw new ValueError('distill: the teacher is the student model itself; pass a separately trained teacher');
+      modes = teacher.namedModules().map(([, m]) => [m, m.training] as const);
+      teacher.eval();
+    },
+    onLoss(ctx) {
+      const where = `batch ${ctx.batchIndex} of epoch ${ctx.epoch}`;
+      const t = cache === null ? teacherLogits(teacher, ctx) : cache.logits(ctx.batch, where, () => teacherLogits(teacher, ctx));
+      const kd = distillationLoss(ctx.output, t, temperature);
+      ctx.log('distillKl', kd.data[0]);
+      if (alpha > 0) ctx.addLoss('distill', mul(add(kd, mul(ctx.dataLoss, -1)), alpha));
+    },
+    teardown() {
+      for (const [m, training] of modes) m.training = training;
+      modes = [];
+    },
+  };
+}
