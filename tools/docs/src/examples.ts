@@ -28,6 +28,7 @@ export const EXAMPLES: Record<string, ExampleSpec> = {
   'checkpoint.ts': { expect: [/^killed; resumed weights equal the uninterrupted run's: true$/m, /^best: best\.safetensors from epoch \d$/m] },
   'transfer.ts': { expect: [/body\.weight F32 \[16, 4\], note "pretrained on task A"/, /^loaded body\.weight, body\.bias; excluded fc\.weight, fc\.bias$/m, /^after epoch 1: body trained: false\nafter epoch 2: body trained: true$/m] },
   'ensemble.ts': { expect: [/^member 2 +\d+\.\d\d%/m, /^ensemble \(probs\) +\d+\.\d\d%/m] },
+  'distill.ts': { expect: [/^plain student: accuracy \d+\.\d\d%, NLL \d\.\d{4}\ndistilled student: accuracy \d+\.\d\d%, NLL \d\.\d{4}$/m, /^cache: teacher logits of 400 examples, computed once; same weights as the live teacher: true$/m, /^MC dropout: mean predictive entropy \d\.\d{3} on correct, \d\.\d{3} on misclassified test points$/m] },
   'first-script.ts': { expect: [/^epoch 10: loss \d\.\d{4}, accuracy \d+\.\d\d%\ndone$/m] },
   'tensors.ts': { expect: [/^loss 4\.7500$/m, /same seed, same stream → equal: true/] },
   'modules.ts': { expect: [/output shape \[2, 10\]/, /missing: 0, unexpected: 0/] },
