@@ -1,0 +1,77 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { outcome } from '../__tests__/outcome';
+import { EPOCHS, toySpace, toyTrial } from '../__tests__/toyTrial';
+import { type Sweep, asha, inProcess, local, openSweep, runSweep } from '../node';
+
+const module = new URL('../__tests__/toyTrial.ts', import.meta.url);
+const base = { space: toySpace, trial: { module, exportName: 'toyTrial' }, trials: 8, metric: 'valLoss', mode: 'min' as const };
+const tmp = mkdtempSync(join(tmpdir(), 'trainkit-sweep-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('runSweep on worker threads (the local executor)', () => {
+  let inCaller: Sweep;
+  let onThreads: Sweep;
+  beforeAll(async () => {
+    inCaller = await runSweep({ ...base, trial: toyTrial, executor: inProcess() });
+    onThreads = await runSweep({ ...base, executor: local({ concurrency: 2 }), dir: join(tmp, 'threads') });
+  });
+
+  test('the same seed gives identical trials on worker threads and in the calling thread', () => {
+    expect(onThreads.trials().map(outcome)).toEqual(inCaller.trials().map(outcome));
+    expect(new Set(onThreads.trials().map((t) => t.worker)).size).toBe(2);
+    expect(onThreads.trials().every((t) => /^thread-\d+$/.test(t.worker))).toBe(true);
+    expect(inCaller.trials().every((t) => t.worker === 'main')).toBe(true);
+  });
+
+  test('with ASHA, a worker waits for each decision: one thread prunes exactly as the calling thread', async () => {
+    const scheduler = () => asha({ maxEpochs: EPOCHS });
+    const a = await runSweep({ ...base, trials: 6, scheduler: scheduler(), trial: toyTrial, executor: inProcess() });
+    const b = await runSweep({ ...base, trials: 6, scheduler: scheduler(), executor: local({ concurrency: 1 }) });
+    expect(b.trials().map(outcome)).toEqual(a.trials().map(outcome));
+    expect(b.trials().some((t) => t.status === 'pruned')).toBe(true);
+  });
+
+  test('the sweep directory holds one JSON line per trial run, and openSweep reads it back', () => {
+    const lines = readFileSync(join(tmp, 'threads', 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { trialId: string; status: string; durationMs: number });
+    expect(lines.map((l) => l.trialId).sort()).toEqual(onThreads.trials().map((t) => t.trialId));
+    expect(lines.every((l) => l.status === 'completed' && l.durationMs > 0)).toBe(true);
+    const reopened = openSweep(join(tmp, 'threads'), { metric: 'valLoss' });
+    expect(reopened.trials()).toEqual(onThreads.trials());
+    expect(reopened.best()).toEqual(onThreads.best());
+  });
+
+  test('restarted with the same directory after a crash, the sweep runs only the unfinished trials', async () => {
+    const dir = join(tmp, 'restart');
+    mkdirSync(dir);
+    const lines = readFileSync(join(tmp, 'threads', 'trials.jsonl'), 'utf8').trim().split('\n');
+    const kept = lines.slice(0, 3);
+    // the coordinator died while writing the fourth line: a torn last line is ignored
+    writeFileSync(join(dir, 'trials.jsonl'), kept.join('\n') + '\n' + lines[3].slice(0, 40));
+    writeFileSync(join(dir, 'sweep.json'), readFileSync(join(tmp, 'threads', 'sweep.json')));
+    const ran: string[] = [];
+    const resumed = await runSweep({ ...base, trial: toyTrial, executor: inProcess(), dir, onTrialEnd: (r) => ran.push(r.trialId) });
+    const done = kept.map((l) => (JSON.parse(l) as { trialId: string }).trialId);
+    expect(ran.sort()).toEqual(onThreads.trials().map((t) => t.trialId).filter((id) => !done.includes(id)));
+    expect(resumed.trials().map(outcome)).toEqual(onThreads.trials().map(outcome));
+  });
+
+  test('a trial that hangs on a worker is failed by its timeout, its worker replaced, and the sweep goes on', async () => {
+    const sweep = await runSweep({ ...base, trials: 4, trial: { module, exportName: 'hangOnFirst' }, executor: local({ concurrency: 2 }), timeoutMs: 4000 });
+    expect(sweep.trials().map((t) => t.status)).toEqual(['failed', 'completed', 'completed', 'completed']);
+    expect(sweep.trials()[0].error).toEqual({ name: 'TrialTimeoutError', message: 'trial-0000 did not finish within 4000 ms (timeoutMs)' });
+  });
+
+  test('bad input: a directory from a newer version, a function for worker threads, bad concurrency', async () => {
+    const newer = join(tmp, 'newer');
+    mkdirSync(newer);
+    writeFileSync(join(newer, 'sweep.json'), JSON.stringify({ format: 99 }));
+    await expect(runSweep({ ...base, dir: newer })).rejects.toThrow(/was written by a newer version of @trainkit\/sweep \(format 99; this version reads format 1 and older\)/);
+    await expect(runSweep({ ...base, trial: toyTrial, executor: local({ concurrency: 2 }) })).rejects.toThrow(/worker threads load the trial from a module/);
+    expect(() => local({ concurrency: 0 })).toThrow(/concurrency must be an integer ≥ 1/);
+    await expect(runSweep({ ...base, trial: { module, exportName: 'nope' }, trials: 1, executor: inProcess() }).then((s) => s.trials()[0].error?.message)).resolves.toMatch(/export "nope" of file:.*toyTrial\.ts is not a trial function/);
+    expect(() => openSweep(join(tmp, 'nothing-here'), { metric: 'valLoss' })).toThrow(/is not a sweep directory/);
+  });
+});

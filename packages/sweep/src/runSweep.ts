@@ -1,0 +1,154 @@
+/**
+ * The sweep loop: sample the configurations, skip the trials a store already finished,
+ * run the rest on an executor (retrying failures, timing out hung trials), feed every
+ * epoch's metrics to the scheduler, and append one record per run to the store.
+ */
+import { Rng } from '@trainkit/tensor';
+import type { Decision, Scheduler } from './asha';
+import { SweepError, TrialTimeoutError } from './errors';
+import { type ExecutorFactory, type Executor, type TrialSource, inProcess } from './executor';
+import { resolveSampler, type Sampler } from './samplers';
+import { type Config, type SpaceSpec, compileSpace } from './space';
+import { SWEEP_FORMAT, type TrialRecord, type TrialStore, latestRecords, memoryStore } from './store';
+import { type Objective, type Sweep, checkObjective, sweepOf } from './sweep';
+import type { Metrics, TrialJob } from './trial';
+
+/** Options of {@link runSweep}. */
+export interface SweepOptions<C = Config> extends Partial<Objective> {
+  space: SpaceSpec;
+  /** The trial: a function, or `{ module, exportName }` (needed by worker executors). */
+  trial: TrialSource<C>;
+  /** Number of trials (default for a grid: all of it). */
+  trials?: number;
+  /** `'random'` (default), `'sobol'`, `'grid'` or a {@link Sampler}. */
+  sampler?: string | Sampler;
+  /** The sweep's seed: configurations and each trial's seed derive from it (default 0). */
+  seed?: number;
+  /** Stops bad trials early (e.g. {@link asha}); without one every trial runs to the end. */
+  scheduler?: Scheduler;
+  /** Where trials run (default: `inProcess()`; the Node entry defaults to worker threads). */
+  executor?: ExecutorFactory;
+  /** Milliseconds a trial run may take before it fails with a {@link TrialTimeoutError}. */
+  timeoutMs?: number;
+  /** Runs after a failure before a trial counts as failed (default 0). */
+  retries?: number;
+  /** Where records go (default: in memory). A store holding records of this sweep resumes it. */
+  store?: TrialStore;
+  /** Called after each trial run with its record. */
+  onTrialEnd?: (record: TrialRecord) => void;
+}
+
+/** Trial i's seed: the first draw of stream `trial-<i>` of the sweep's seed. */
+export const trialSeed = (seed: number, index: number) => new Rng(seed).stream(`trial-${index}`).nextUint32();
+const trialId = (index: number) => `trial-${String(index).padStart(4, '0')}`;
+
+function checkInteger(value: number | undefined, name: string, min: number): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < min)) throw new SweepError(`runSweep: ${name} must be an integer ≥ ${min}, got ${value}`);
+}
+
+/** Validates the options and samples the trials' jobs. */
+function planJobs(options: SweepOptions<never>): TrialJob[] {
+  const { trials, seed = 0, retries, timeoutMs } = options;
+  checkInteger(trials, 'trials', 1);
+  checkInteger(retries, 'retries', 0);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new SweepError(`runSweep: seed must be an integer in [0, 2^32), got ${seed}`);
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new SweepError(`runSweep: timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+  const sampler = resolveSampler(options.sampler);
+  const configs = sampler.sample(compileSpace(options.space), trials, seed);
+  return configs.map((config, index) => ({ trialId: trialId(index), index, seed: trialSeed(seed, index), attempt: 0, config }));
+}
+
+/** Checks that stored records belong to these jobs and replays the finished ones into the scheduler. */
+function restore(records: TrialRecord[], jobs: TrialJob[], done: (r: TrialRecord) => boolean, score: (r: Metrics) => number | undefined, scheduler?: Scheduler): void {
+  for (const r of latestRecords(records)) {
+    const job = jobs[r.index];
+    if (job === undefined || job.trialId !== r.trialId || JSON.stringify(job.config) !== JSON.stringify(r.config) || job.seed !== r.seed) {
+      throw new SweepError(`runSweep: the store holds ${r.trialId} with another configuration or seed than this sweep samples; it belongs to a different sweep (space, sampler, trials or seed changed): use a new directory`);
+    }
+    if (!done(r) || scheduler === undefined) continue;
+    for (const [i, m] of r.epochs.entries()) {
+      const s = score(m);
+      if (s !== undefined && scheduler.decide(r.trialId, i + 1, s) === 'stop') break;
+    }
+  }
+}
+
+/** Runs one attempt of a job with a timeout; resolves to its record. */
+async function attempt(executor: Executor, job: TrialJob, options: SweepOptions<never>, score: (m: Metrics) => number | undefined): Promise<TrialRecord> {
+  const started = Date.now();
+  const controller = new AbortController();
+  const report = (epoch: number, metrics: Metrics): Promise<Decision> => {
+    const s = score(metrics);
+    if (controller.signal.aborted) return Promise.resolve('stop');
+    return Promise.resolve(s === undefined || options.scheduler === undefined ? 'continue' : options.scheduler.decide(job.trialId, epoch, s));
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    if (options.timeoutMs === undefined) return;
+    timer = setTimeout(() => {
+      reject(new TrialTimeoutError(`${job.trialId} did not finish within ${options.timeoutMs} ms (timeoutMs)`));
+      controller.abort();
+    }, options.timeoutMs);
+  });
+  const base = { format: SWEEP_FORMAT, trialId: job.trialId, index: job.index, seed: job.seed, attempt: job.attempt, config: job.config };
+  try {
+    const { outcome, worker } = await Promise.race([executor.run({ job, report, signal: controller.signal }), timeout]);
+    if (score(outcome.metrics) === undefined) throw new SweepError(`${job.trialId} returned no number for the metric "${options.metric}"; its metrics: ${JSON.stringify(outcome.metrics)}`);
+    const status = outcome.pruned ? 'pruned' : 'completed';
+    return { ...base, status, metrics: outcome.metrics, epochs: outcome.epochs, error: null, worker, durationMs: Date.now() - started };
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    const worker = (e as { worker?: string } | null)?.worker ?? executor.name;
+    return { ...base, status: 'failed', metrics: null, epochs: [], error: { name: err.name, message: err.message }, worker, durationMs: Date.now() - started };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs a hyperparameter sweep: samples `trials` configurations of `space`, runs the trial
+ * function on each (in the calling thread by default), stops bad trials early with the
+ * `scheduler`, and returns the results. With a `store` that already holds records of the
+ * same sweep it continues where it stopped and does not rerun finished trials. A trial that
+ * throws or times out is recorded as failed, retried up to `retries` times, and never stops
+ * the sweep.
+ *
+ * @example
+ * const sweep = await runSweep({
+ *   space: { lr: logUniform(1e-4, 1e-1), optimizer: choice(['sgd', 'adam']) },
+ *   trial: async (config, ctx) => { … return (await trainer.fit(model, { … })).history.at(-1)!.metrics; },
+ *   trials: 20, metric: 'valLoss', mode: 'min', scheduler: asha({ maxEpochs: 9 }),
+ * });
+ * console.log(sweep.best()?.config);
+ */
+export async function runSweep<C = Config>(options: SweepOptions<C>): Promise<Sweep> {
+  const opts = options as SweepOptions<never>;
+  const objective = checkObjective(opts, 'runSweep');
+  const jobs = planJobs(opts);
+  const retries = opts.retries ?? 0;
+  const store = opts.store ?? memoryStore();
+  const score = (m: Metrics) => (typeof m[objective.metric] === 'number' ? (objective.mode === 'min' ? -m[objective.metric] : m[objective.metric]) : undefined);
+  const done = (r: TrialRecord) => r.status !== 'failed' || r.attempt >= retries;
+  const records = await store.load();
+  restore(records, jobs, done, score, opts.scheduler);
+  const latest = new Map(latestRecords(records).map((r) => [r.trialId, r]));
+  const queue = jobs.filter((j) => !done(latest.get(j.trialId) ?? { status: 'failed', attempt: -1 } as TrialRecord)).map((j) => ({ ...j, attempt: (latest.get(j.trialId)?.attempt ?? -1) + 1 }));
+  const executor = (opts.executor ?? inProcess())(opts.trial);
+  const lane = async () => {
+    for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+      for (let a = job.attempt; a <= retries; a++) {
+        const record = await attempt(executor, { ...job, attempt: a }, opts, score);
+        await store.append(record);
+        records.push(record);
+        opts.onTrialEnd?.(record);
+        if (record.status !== 'failed') break;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(executor.concurrency, queue.length)) }, lane));
+  } finally {
+    await executor.close?.();
+  }
+  return sweepOf(records, objective);
+}

@@ -1,0 +1,44 @@
+import { SweepError } from './errors';
+import { type TrialRecord, latestRecords } from './store';
+
+/** Which metric ranks trials, and whether lower (`min`) or higher (`max`) is better. */
+export interface Objective {
+  metric: string;
+  mode: 'min' | 'max';
+}
+
+/** The results of a sweep. */
+export interface Sweep {
+  readonly objective: Objective;
+  /** Every trial's latest record, in trial order. */
+  trials(): TrialRecord[];
+  /** The completed trial with the best final value of the objective's metric (undefined when none completed). */
+  best(): TrialRecord | undefined;
+}
+
+/** Checks `metric` and `mode`. */
+export function checkObjective(objective: Partial<Objective>, where: string): Objective {
+  const { metric, mode = 'min' } = objective;
+  if (typeof metric !== 'string' || metric === '') throw new SweepError(`${where}: say which metric to optimize ({ metric: 'valLoss', mode: 'min' })`);
+  if (mode !== 'min' && mode !== 'max') throw new SweepError(`${where}: mode must be 'min' or 'max', got ${JSON.stringify(mode)}`);
+  return { metric, mode };
+}
+
+/** A {@link Sweep} over trial records. */
+export function sweepOf(records: readonly TrialRecord[], objective: Objective): Sweep {
+  const latest = latestRecords(records);
+  const sign = objective.mode === 'min' ? 1 : -1;
+  return {
+    objective,
+    trials: () => latest.map((r) => structuredClone(r)),
+    best() {
+      let best: TrialRecord | undefined;
+      for (const r of latest) {
+        const v = r.metrics?.[objective.metric];
+        if (r.status !== 'completed' || typeof v !== 'number' || Number.isNaN(v)) continue;
+        if (best === undefined || sign * v < sign * best.metrics![objective.metric]) best = r;
+      }
+      return best === undefined ? undefined : structuredClone(best);
+    },
+  };
+}
