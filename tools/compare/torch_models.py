@@ -15,6 +15,9 @@ Run:
       loads each state dict (written by trainkit, builder options in its metadata) into the
       PyTorch model, runs the case's fixture input in evaluation mode and prints
       {case: {"shape": [...], "data": [...]}} as JSON
+
+From Python, `load(path)` builds the model that a trainkit file's metadata names (`builder` and
+its JSON `options`) and loads its state dict (strict).
 """
 import json
 import os
@@ -203,6 +206,14 @@ def build(builder, options):
     return BUILDERS[builder](**options)
 
 
+def load(path):
+    """The PyTorch model of a trainkit safetensors file whose metadata names its builder and options."""
+    state, meta = read_safetensors(path)
+    model = build(meta['builder'], json.loads(meta['options']))
+    model.load_state_dict(state, strict=True)
+    return model, meta
+
+
 def perturb_norms(model):
     """Non-trivial BatchNorm statistics and norm affines, so evaluation mode is really exercised."""
     with torch.no_grad():
@@ -240,9 +251,7 @@ def logits(paths):
     io, _ = read_safetensors(os.path.join(FIXTURES, 'models-io.safetensors'))
     out = {}
     for path in paths:
-        state, meta = read_safetensors(path)
-        model = build(meta['builder'], json.loads(meta['options']))
-        model.load_state_dict(state, strict=True)
+        model, meta = load(path)
         model.eval()
         with torch.no_grad():
             y = model(io[meta['case'] + '.input'])

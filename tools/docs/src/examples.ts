@@ -50,6 +50,8 @@ export const EXAMPLES: Record<string, ExampleSpec> = {
   'optimizers.ts': { env: slice, expect: [/^sgd {7}test accuracy \d+\.\d\d%$/m, /^adam {6}test accuracy \d+\.\d\d%$/m, /fc1\.weight lr 0\.0001, fc2\.bias weightDecay 0/, /clipped AdamW test accuracy/, /cosine schedule test accuracy/] },
   'augmentation.ts': { env: slice, expect: [/augmented CNN: test accuracy \d+\.\d\d%/, /same seed, same pixels: true/, /soft labels of image 0: \[0\.82, [\d., ]*0\.18/] },
   'export-onnx.ts': { env: slice, expect: [/^exported \d+\.\d KiB; ONNX Runtime output \[64, 10\]$/m, /^largest difference from trainkit: below 1e-5$/m] },
+  'resnet.ts': { env: { TRAIN_LIMIT: '128', TEST_LIMIT: '200', EPOCHS: '1' }, expect: [/^ResNet-8: \d+ parameters$/m, /projection shortcut: .*layer2\.0\.downsample\.0\.weight, layer2\.0\.downsample\.1\.weight$/m, /^ResNet-8 on Fashion-MNIST: test accuracy \d+\.\d\d% after 1 epoch\(s\) on 128 images$/m, /^saved 56 tensors to /m] },
+  'vit.ts': { env: slice, expect: [/^ViT: \d+ parameters, 17 tokens of 32$/m, /blocks\.0\.attn\.in_proj_weight/, /^ViT on MNIST: test accuracy \d+\.\d\d% after 1 epoch\(s\) on 1000 images$/m, /^vitTiny: imageSize \(28\) must be divisible by patchSize \(5\)/m, /^vitTiny: dim \(30\) must be divisible by heads \(4\)/m] },
   'regularization.ts': { env: slice, expect: [/MLP with dropout: test accuracy \d+\.\d\d%/, /CNN: loss \d\.\d{4} of which l2 \d\.\d{4}; test accuracy/] },
 };
 
