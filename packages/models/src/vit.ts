@@ -1,5 +1,5 @@
 import { Conv2d, GELU, LayerNorm, Linear, Module, MultiheadAttention, Parameter, Sequential, getDefaultRng } from '@trainkit/nn';
-import { type Rng, ShapeError, type Tensor, ValueError, add, concat, formatShape, mul, permute, reshape, slice } from '@trainkit/tensor';
+import { type Rng, ShapeError, type Tensor, ValueError, add, concat, formatShape, matmul, permute, reshape, zeros } from '@trainkit/tensor';
 import { positiveInt } from './checks';
 
 /** Options of {@link vitTiny}. */
@@ -111,13 +111,17 @@ export class VisionTransformer extends Module {
     }
     const B = x.shape[0];
     const p = this.patch_embed.call(x); // [B, dim, s/patch, s/patch]
-    const patches = permute(reshape(p, [B, this.dim, -1]), [0, 2, 1]); // [B, patches, dim]
-    // the class token once per image, written as 0·(first patch) + token rather than from a
-    // [B, 1, dim] constant, so a traced graph (ONNX export) keeps the batch size symbolic
-    const cls = add(mul(slice(patches, 1, 0, 1), 0), this.cls_token);
-    let t = add(concat([cls, patches], 1), this.pos_embed);
+    const patches = permute(reshape(p, [B, this.dim, -1]), [0, 2, 1]); // [B, P, dim]
+    const P = patches.shape[1];
+    // Row selections are products with constant rows rather than slices: a traced graph (the
+    // ONNX export) maps MatMul with the batch size left symbolic. 0·patches is [B, 1, dim] of
+    // zeros, so the class token appears once per image.
+    const cls = add(matmul(zeros([1, P]), patches), this.cls_token);
+    let t = add(concat([cls, patches], 1), this.pos_embed); // [B, P + 1, dim]
     t = this.norm.call(this.blocks.call(t));
-    return this.head.call(reshape(slice(t, 1, 0, 1), [B, this.dim]));
+    const first = zeros([1, P + 1]);
+    first.data[0] = 1; // picks the class token
+    return this.head.call(reshape(matmul(first, t), [B, this.dim]));
   }
 }
 
