@@ -27,6 +27,7 @@ export const EXAMPLES: Record<string, ExampleSpec> = {
   'readme-progress.ts': { expect: [/^epoch 3\/3 {2}loss \d\.\d{4} {2}acc \d+\.\d\d%/m, /^epoch,loss,accuracy/m, /^curves\.svg: \d+ characters$/m] },
   'checkpoint.ts': { expect: [/^killed; resumed weights equal the uninterrupted run's: true$/m, /^best: best\.safetensors from epoch \d$/m] },
   'transfer.ts': { expect: [/body\.weight F32 \[16, 4\], note "pretrained on task A"/, /^loaded body\.weight, body\.bias; excluded fc\.weight, fc\.bias$/m, /^after epoch 1: body trained: false\nafter epoch 2: body trained: true$/m] },
+  'sweep.ts': { expect: [/^8 trials: \d+ completed, [4-8] pruned early$/m, /^best: \{"lr":[\d.e-]+,"optimizer":"\w+".*\} valLoss \d\.\d{4}$/m, /^rerun with the same directory ran 0 trials$/m] },
   'ensemble.ts': { expect: [/^member 2 +\d+\.\d\d%/m, /^ensemble \(probs\) +\d+\.\d\d%/m] },
   'distill.ts': { expect: [/^plain student: accuracy \d+\.\d\d%, NLL \d\.\d{4}\ndistilled student: accuracy \d+\.\d\d%, NLL \d\.\d{4}$/m, /^cache: teacher logits of 400 examples, computed once; same weights as the live teacher: true$/m, /^MC dropout: mean predictive entropy \d\.\d{3} on correct, \d\.\d{3} on misclassified test points$/m] },
   'first-script.ts': { expect: [/^epoch 10: loss \d\.\d{4}, accuracy \d+\.\d\d%\ndone$/m] },
