@@ -20,7 +20,12 @@ export function inferAttribute<T>(
 ): T {
   const matches = noGrad(() =>
     candidates.filter((c) => {
-      const y = recompute(c);
+      let y: Tensor;
+      try {
+        y = recompute(c);
+      } catch {
+        return false; // a candidate the op refuses for these shapes (e.g. concat on a mismatched axis) is not the one traced
+      }
       return sameShape(y.shape, t.shape) && y.data.every((v, i) => Object.is(v, t.data[i]));
     }),
   );
