@@ -49,3 +49,9 @@ export const brokenThird: TrialFunction<{ lr: number; width: number }> = (config
   if (ctx.index === 2) throw new RangeError(`broken trial ${ctx.index}`);
   return toyTrial(config, ctx);
 };
+
+/** Kills its worker thread on the first attempt of trial 0 (to test crashes); the toy trial otherwise. */
+export const crashOnFirst: TrialFunction<{ lr: number; width: number }> = (config, ctx) => {
+  if (ctx.index === 0 && ctx.attempt === 0) process.exit(3);
+  return toyTrial(config, ctx);
+};

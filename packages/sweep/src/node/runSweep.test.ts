@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { outcome } from '../__tests__/outcome';
 import { EPOCHS, toySpace, toyTrial } from '../__tests__/toyTrial';
-import { type Sweep, asha, inProcess, local, openSweep, runSweep } from '../node';
+import { type Sweep, type TrialRecord, asha, inProcess, local, openSweep, runSweep } from '../node';
 
 const module = new URL('../__tests__/toyTrial.ts', import.meta.url);
 const base = { space: toySpace, trial: { module, exportName: 'toyTrial' }, trials: 8, metric: 'valLoss', mode: 'min' as const };
@@ -62,6 +62,14 @@ describe('runSweep on worker threads (the local executor)', () => {
     const sweep = await runSweep({ ...base, trials: 4, trial: { module, exportName: 'hangOnFirst' }, executor: local({ concurrency: 2 }), timeoutMs: 4000 });
     expect(sweep.trials().map((t) => t.status)).toEqual(['failed', 'completed', 'completed', 'completed']);
     expect(sweep.trials()[0].error).toEqual({ name: 'TrialTimeoutError', message: 'trial-0000 did not finish within 4000 ms (timeoutMs)' });
+  });
+
+  test('a worker thread that dies in a trial fails only that run: the retry runs on a fresh worker and gives the undisturbed result', async () => {
+    const runs: TrialRecord[] = [];
+    const sweep = await runSweep({ ...base, trials: 3, trial: { module, exportName: 'crashOnFirst' }, executor: local({ concurrency: 2 }), retries: 1, onTrialEnd: (r) => runs.push(r) });
+    expect(runs.find((r) => r.status === 'failed')).toMatchObject({ trialId: 'trial-0000', attempt: 0, error: { message: 'its worker thread exited with code 3 before the trial finished' } });
+    expect(sweep.trials().map(outcome)).toEqual(inCaller.trials().slice(0, 3).map(outcome));
+    expect(sweep.trials()[0].attempt).toBe(1);
   });
 
   test('bad input: a directory from a newer version, a function for worker threads, bad concurrency', async () => {
