@@ -72,6 +72,7 @@ export const architecture: Architecture = {
         '@trainkit/arch',
         '@trainkit/aug-preview',
         '@trainkit/bench',
+        '@trainkit/cli', // the `trainkit` command: a thin layer over data, models, core and the plugins
         '@trainkit/compare',
         '@trainkit/demo',
         '@trainkit/docs',
