@@ -17,6 +17,7 @@ export interface Scheduler {
   decide(trialId: string, epoch: number, score: number): Decision;
 }
 
+/** Options of {@link asha}: the rungs are at minEpochs·η^k epochs below maxEpochs. */
 export interface AshaOptions {
   /** Reduction factor η: keep the best 1/η at each rung (default 3). */
   reductionFactor?: number;

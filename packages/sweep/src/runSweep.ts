@@ -132,7 +132,11 @@ export async function runSweep<C = Config>(options: SweepOptions<C>): Promise<Sw
   const records = await store.load();
   restore(records, jobs, done, score, opts.scheduler);
   const latest = new Map(latestRecords(records).map((r) => [r.trialId, r]));
-  const queue = jobs.filter((j) => !done(latest.get(j.trialId) ?? { status: 'failed', attempt: -1 } as TrialRecord)).map((j) => ({ ...j, attempt: (latest.get(j.trialId)?.attempt ?? -1) + 1 }));
+  // unfinished trials, each from the attempt after its last stored one
+  const queue = jobs.flatMap((j) => {
+    const last = latest.get(j.trialId);
+    return last !== undefined && done(last) ? [] : [{ ...j, attempt: last === undefined ? 0 : last.attempt + 1 }];
+  });
   const executor = (opts.executor ?? inProcess())(opts.trial);
   const lane = async () => {
     for (let job = queue.shift(); job !== undefined; job = queue.shift()) {

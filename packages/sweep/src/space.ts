@@ -8,14 +8,20 @@ import { SweepError } from './errors';
 
 /** A sampled configuration: JSON data, nested like the space. */
 export type Config = { [key: string]: ConfigValue };
+/** A value in a configuration: a sampled number or choice, or a nested object. */
 export type ConfigValue = number | string | boolean | null | Config;
 
+/** A parameter drawn from a list of values (see {@link choice}). */
 export interface ChoiceParam<T extends ConfigValue = ConfigValue> { readonly kind: 'choice'; readonly values: readonly T[] }
+/** A real parameter uniform in [low, high] (see {@link uniform}). */
 export interface UniformParam { readonly kind: 'uniform'; readonly low: number; readonly high: number }
+/** A positive real parameter uniform in log scale (see {@link logUniform}). */
 export interface LogUniformParam { readonly kind: 'logUniform'; readonly low: number; readonly high: number }
+/** An integer parameter on a step grid (see {@link int}). */
 export interface IntParam { readonly kind: 'int'; readonly low: number; readonly high: number; readonly step: number }
 /** A parameter (or sub-space) present only when `predicate` holds for the configuration sampled so far. */
 export interface WhenParam { readonly kind: 'when'; readonly predicate: (config: Config) => boolean; readonly then: Param | SpaceSpec }
+/** Any parameter that takes one dimension of the search space. */
 export type Param = ChoiceParam | UniformParam | LogUniformParam | IntParam;
 /** A search space: parameters, nested objects of parameters and conditional entries. */
 export interface SpaceSpec { readonly [key: string]: Param | WhenParam | SpaceSpec }
