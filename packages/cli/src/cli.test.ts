@@ -52,6 +52,11 @@ describe('trainkit on an image folder', () => {
       expect(r.top[0].probability + r.top[1].probability).toBeLessThanOrEqual(1 + 1e-6);
       expect(r.top[0].class).toBe(SQUARE_CLASSES[i]);
     }
+
+    const png = await readFile(join(dir, 'squares/top/000.png'));
+    await writeFile(join(dir, 'truncated.png'), png.subarray(0, 60));
+    const bad = await trainkit(['predict', 'runs/sq', 'squares/top/001.png', 'truncated.png'], dir);
+    expect(bad).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^trainkit predict: cannot decode truncated\.png: .+\n$/) });
   }, TIMEOUT);
 
   test('a run stopped by SIGINT and continued with --resume ends with the bit-identical weights of an uninterrupted run', async () => {
@@ -109,6 +114,24 @@ describe('trainkit on a CSV file', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/zebra\.csv line 3, column "species": label "zebra" was never seen in training \(classes: a, b, c\)/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
+  }, TIMEOUT);
+});
+
+describe('trainkit on CIFAR binaries', () => {
+  test('a CIFAR-10 .bin file trains with the CIFAR class names and evaluates', async () => {
+    // 30 records of 1 label byte + 3 × 32 × 32 pixel bytes: label i % 10, the red plane as bright as the label
+    const records = Array.from({ length: 30 }, (_, i) => Buffer.concat([Buffer.of(i % 10), Buffer.alloc(1024, 25 * (i % 10)), Buffer.alloc(2048, 0)]));
+    await writeFile(join(dir, 'tiny_batch.bin'), Buffer.concat(records));
+    const t = await trainkit(['train', 'tiny_batch.bin', '--epochs', '1', '--val-fraction', '0', '--out', 'runs/cifar'], dir);
+    expect(t.code).toBe(0);
+    expect(t.stdout).toMatch(/10 classes, 30 training samples \[3, 32, 32\]/);
+    const run = JSON.parse(await readFile(join(dir, 'runs/cifar/run.json'), 'utf8')) as RunFile;
+    expect(run.data).toMatchObject({ kind: 'cifar10', inputShape: [3, 32, 32], classes: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] });
+    expect(run.training.monitor).toBe('accuracy'); // no validation split: best by training accuracy
+    const e = await trainkit(['eval', 'runs/cifar', 'tiny_batch.bin'], dir);
+    expect(e.code).toBe(0);
+    expect(e.stdout).toMatch(/\(\d+ \/ 30\)/);
+    expect(e.stdout).toMatch(/^truck\s/m);
   }, TIMEOUT);
 });
 
