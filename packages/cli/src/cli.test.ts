@@ -40,6 +40,9 @@ describe('trainkit on an image folder', () => {
     expect(e.stdout).toMatch(/true \\ predicted\s+bottom\s+left\s+top/);
     expect(e.stdout).toMatch(/class\s+precision\s+recall\s+f1\s+support/);
     expect(await readFile(join(dir, 'runs/sq/confusion.svg'), 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*<\/svg>\n$/);
+    // eval decodes into its own cache: the training cache of the same folder is still there for the next run
+    const again = await trainkit(['train', 'squares', '--size', '12', '--epochs', '1', '--out', 'runs/sq-again'], dir);
+    expect(again.stdout).toMatch(/pixels read from the decoded cache/);
 
     const files = SQUARE_CLASSES.map((c) => `squares/${c}/005.png`);
     const p = await trainkit(['predict', 'runs/sq', ...files, '--top-k', '2', '--json'], dir);

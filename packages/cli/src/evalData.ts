@@ -27,7 +27,8 @@ export async function loadEvalData(data: string, spec: DataSpec, limit?: number)
 /** An image folder (its `test/` or `val/` split when it has one) decoded like the training images. */
 async function imageEval(dir: string, spec: DataSpec): Promise<Dataset> {
   const { size, color, fit, normalize } = spec.image!;
-  const r = await imageFolder(dir, { size, color, fit, normalize: normalize ?? undefined });
+  // its own cache folder: evaluating the training folder must not replace the cache a training run reads
+  const r = await imageFolder(dir, { size, color, fit, normalize: normalize ?? undefined, cacheDir: join(dir, '.trainkit-cache', 'eval') });
   const ds = r.test ?? r.val ?? r.train;
   const unknown = r.classes.filter((c) => !spec.classes.includes(c));
   if (unknown.length > 0) {
