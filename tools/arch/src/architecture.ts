@@ -62,6 +62,7 @@ export const architecture: Architecture = {
         '@trainkit/transfer',
         '@trainkit/models', // beside the plugins: a model zoo built from nn's layers on tensor's ops
         '@trainkit/onnx', // beside the plugins: reads models (nn) and traced graphs (tensor)
+        '@trainkit/inspect', // beside the plugins: pictures (SVG strings) of what a model (nn) learned, from its tensors
         '@trainkit/sweep', // beside the plugins: runs trials that call core's fit with their own plugins
       ],
       browserSafe: true,

@@ -1,0 +1,144 @@
+import type { Module } from '@trainkit/nn';
+import { Tensor, backward, formatShape, noGrad, reshape } from '@trainkit/tensor';
+import { capture, checkInputs, inEval } from './capture';
+import { InspectError } from './errors';
+import { blend, gray, gridSvg, heat } from './svg';
+import { imageGray, imageTile } from './tiles';
+import { bilinear } from './upsample';
+
+/** Options of {@link gradCam}. */
+export interface GradCamOptions {
+  /** The layer whose activations are weighted (a module path); default the last layer with a 4-D output. */
+  layer?: string;
+  /** The class to explain; default the predicted one. */
+  classIndex?: number;
+  /** How strongly the heat map covers the image in the overlay, in [0, 1] (default 0.5). */
+  opacity?: number;
+}
+
+/** A class-activation map: where in the input the evidence for one class lies. */
+export interface GradCam {
+  /** The map at the input's resolution, row-major, normalized to [0, 1]. */
+  map: Float32Array;
+  height: number;
+  width: number;
+  layer: string;
+  classIndex: number;
+  /** The class's logit. */
+  score: number;
+  /** One weight per channel of the layer: the spatial mean of d(score)/d(activation). */
+  weights: Float32Array;
+  /** The input beside the input overlaid with the map (blue cold, red hot). */
+  svg: string;
+}
+
+/** Module paths whose output for `x` is 4-D, in the order they finish. */
+function spatialLayers(model: Module, x: Tensor): string[] {
+  const found: string[] = [];
+  const removers = model
+    .namedModules()
+    .filter(([name]) => name !== '')
+    .map(([name, m]) => m.registerForwardHook((_m, _x, y) => void (y.rank === 4 && found.push(name))));
+  try {
+    noGrad(() => model.call(x));
+  } finally {
+    for (const remove of removers) remove();
+  }
+  return found;
+}
+
+/** Runs `fn` with every parameter's `requiresGrad` off (Grad-CAM differentiates with respect to activations only). */
+function withFrozenParameters<T>(model: Module, fn: () => T): T {
+  const flags = model.parameters().map((p) => [p, p.requiresGrad] as const);
+  for (const [p] of flags) p.requiresGrad = false;
+  try {
+    return fn();
+  } finally {
+    for (const [p, flag] of flags) p.requiresGrad = flag;
+  }
+}
+
+/** ReLU(Σ_c w_c · A_c) over the `h × w` positions of activation `a` [1, C, h, w], and the weights w. */
+function weightedMap(a: Tensor): { cam: Float32Array; weights: Float32Array } {
+  const [, C, h, w] = a.shape;
+  const plane = h * w;
+  const g = a.grad ?? new Float32Array(a.size);
+  const weights = new Float32Array(C);
+  const cam = new Float32Array(plane);
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < plane; i++) weights[c] += g[c * plane + i] / plane;
+    for (let i = 0; i < plane; i++) cam[i] += weights[c] * a.data[c * plane + i];
+  }
+  return { cam: cam.map((v) => Math.max(0, v)), weights };
+}
+
+/** `m` stretched to [0, 1] (all zeros when it is flat). */
+function normalize(m: Float32Array): Float32Array {
+  let [lo, hi] = [Infinity, -Infinity];
+  for (const v of m) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+  return hi > lo ? m.map((v) => (v - lo) / (hi - lo)) : new Float32Array(m.length);
+}
+
+/** The class to explain: the given one, checked against the `k` outputs, or the predicted one. */
+function pickClass(logits: Float32Array, classIndex: number | undefined): number {
+  const k = logits.length;
+  if (classIndex === undefined) return logits.indexOf(Math.max(...logits));
+  if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= k) {
+    throw new InspectError(`gradCam: classIndex ${classIndex} is out of range; the model has ${k} outputs (expected an integer in [0, ${k - 1}])`);
+  }
+  return classIndex;
+}
+
+/** The layer to use, checked to exist and to give a 4-D (spatial) output for `x`. */
+function pickLayer(model: Module, x: Tensor, layer: string | undefined): string {
+  const spatial = spatialLayers(model, x);
+  if (layer === undefined) {
+    if (spatial.length === 0) throw new InspectError('gradCam: no layer of the model gives a 4-D [N, C, H, W] output; Grad-CAM needs a convolutional layer');
+    return spatial[spatial.length - 1];
+  }
+  const { activation } = capture('gradCam', model, layer, x); // a missing layer fails here, naming close ones
+  if (activation.rank !== 4) {
+    throw new InspectError(
+      `gradCam: layer "${layer}" is not spatial: its output has shape ${formatShape(activation.shape)}, not [N, C, H, W]; ` +
+        `layers with spatial outputs: ${spatial.join(', ') || 'none'}`,
+    );
+  }
+  return layer;
+}
+
+/**
+ * Grad-CAM (Selvaraju et al., 2017): the channels of a convolutional layer weighted by the
+ * spatial mean of the class score's gradient, summed, passed through a ReLU, resized
+ * bilinearly to the input and normalized to [0, 1]. Runs in evaluation mode; the model's
+ * parameters and their gradients are left as they were.
+ *
+ * - Paper: https://arxiv.org/abs/1610.02391
+ *
+ * @example
+ * const cam = gradCam(model, image, { layer: 'relu2', classIndex: 7 }); // cam.map: [0, 1] per pixel
+ */
+export function gradCam(model: Module, input: Tensor, options: GradCamOptions = {}): GradCam {
+  const x = checkInputs('gradCam', input.rank === 3 ? reshape(input, [1, ...input.shape]) : input);
+  if (x.rank !== 4 || x.shape[0] !== 1) throw new InspectError(`gradCam: input must be one image [C, H, W] or [1, C, H, W], got shape ${formatShape(input.shape)}`);
+  const [, C, H, W] = x.shape;
+  return inEval(model, () =>
+    withFrozenParameters(model, () => {
+      const layer = pickLayer(model, x, options.layer);
+      const { output, activation } = capture('gradCam', model, layer, x, true);
+      if (output.rank !== 2 || output.shape[0] !== 1) throw new InspectError(`gradCam: the model's output must be class scores [1, classes], got shape ${formatShape(output.shape)}`);
+      const classIndex = pickClass(output.data, options.classIndex);
+      if (!output.requiresGrad) throw new InspectError(`gradCam: the model's output does not depend on layer "${layer}"`);
+      const seed = new Float32Array(output.size);
+      seed[classIndex] = 1;
+      backward(output, seed);
+      const [, , h, w] = activation.shape;
+      const { cam, weights } = weightedMap(activation);
+      const map = normalize(bilinear(cam, h, w, H, W));
+      const picture = imageGray(x.data, 0, C, H, W);
+      const alpha = options.opacity ?? 0.5;
+      const overlay = { width: W, height: H, pixels: Array.from(map, (v, i) => blend(gray(picture[i]), heat(v), alpha)), caption: `class ${classIndex}` };
+      const svg = gridSvg([imageTile(x.data, 0, C, H, W, 'input'), overlay], { columns: 2, title: `Grad-CAM at ${layer}` });
+      return { map, height: H, width: W, layer, classIndex, score: output.data[classIndex], weights, svg };
+    }),
+  );
+}
