@@ -1,7 +1,6 @@
 import { sampleBeta } from './beta';
 import { AugmentError } from './errors';
-import { checkMix, mixRows } from './mix';
-import { probability } from './options';
+import { checkMix, mixOptions, mixRows } from './mix';
 import type { Transform } from './transform';
 
 /** Options of {@link cutmix}. */
@@ -34,9 +33,7 @@ export type CutmixParams = { lambda: number; top: number; left: number; height: 
  */
 export function cutmix(options: CutmixOptions = {}): Transform<CutmixParams> {
   const name = 'cutmix';
-  const alpha = options.alpha ?? 1;
-  if (typeof alpha !== 'number' || !(alpha > 0 && Number.isFinite(alpha))) throw new AugmentError(name, `alpha must be a finite number > 0, got ${alpha}`);
-  const p = probability(name, options.p ?? 1);
+  const { alpha, p } = mixOptions(name, options);
   return {
     name,
     outputShape: (shape) => shape,

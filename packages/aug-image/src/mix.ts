@@ -1,5 +1,13 @@
 import { AugmentError } from './errors';
+import { probability } from './options';
 import type { ImageShape } from './shape';
+
+/** The Beta(α, α) concentration and the probability `p` of a mixing transform (mixup, cutmix), checked. */
+export function mixOptions(name: string, options: { alpha?: number; p?: number }): { alpha: number; p: number } {
+  const alpha = options.alpha ?? 1;
+  if (typeof alpha !== 'number' || !(alpha > 0 && Number.isFinite(alpha))) throw new AugmentError(name, `alpha must be a finite number > 0, got ${alpha}`);
+  return { alpha, p: probability(name, options.p ?? 1) };
+}
 
 /**
  * Checks replayed mixing parameters against the batch: `perm` must be a permutation of the

@@ -1,7 +1,5 @@
 import { sampleBeta } from './beta';
-import { AugmentError } from './errors';
-import { checkMix, mixRows } from './mix';
-import { probability } from './options';
+import { checkMix, mixOptions, mixRows } from './mix';
 import type { Transform } from './transform';
 
 /** Options of {@link mixup}. */
@@ -29,9 +27,7 @@ export type MixupParams = { lambda: number; perm: number[] } | null;
  */
 export function mixup(options: MixupOptions = {}): Transform<MixupParams> {
   const name = 'mixup';
-  const alpha = options.alpha ?? 1;
-  if (typeof alpha !== 'number' || !(alpha > 0 && Number.isFinite(alpha))) throw new AugmentError(name, `alpha must be a finite number > 0, got ${alpha}`);
-  const p = probability(name, options.p ?? 1);
+  const { alpha, p } = mixOptions(name, options);
   return {
     name,
     outputShape: (shape) => shape,
