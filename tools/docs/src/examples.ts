@@ -37,6 +37,7 @@ export const EXAMPLES: Record<string, ExampleSpec> = {
   'data.ts': { env: slice, expect: [/x \[4, 2\]/, /train 8 samples, val 2 samples/, /MNIST test: 500 digits of shape \[1, 28, 28\]/] },
   'image-folder.ts': { env: { IMAGES_PER_CLASS: '40', EPOCHS: '2' }, expect: [/^classes centre, left, right: 96 train, 24 val images of shape \[3, 32, 32\]$/m, /^epoch 2: loss \d\.\d{4}, val accuracy \d+\.\d\d%$/m, /^second call decoded 0 images \(from cache: true\)$/m] },
   'cifar.ts': { expect: [/^train 20 × \[3, 32, 32\], test 4; first test label: truck$/m, /test_batch\.bin is 5000 bytes, not a whole number of CIFAR-10 records of 3073 bytes/] },
+  'shards.ts': { expect: [/^wrote 3000 examples in 12 shards of 17000 bytes$/m, /^epoch 2: loss \d\.\d{4}$/m, /^accuracy \d+\.\d\d%$/m, /^resumed at batch 25 of 60: the next 35 batches equal the uninterrupted run's: true$/m, /shard-00003\.bin is corrupt: its CRC-32 is [0-9a-f]{8} but the manifest records [0-9a-f]{8}$/m] },
   'csv.ts': { expect: [/^inputs: age, income, region=east, region=north, region=south; classes: basic, plus, pro$/m, /^val accuracy \d+\.\d\d%$/m, /^predicted plans: \w+, \w+$/m] },
   'trainer.ts': { env: slice, expect: [/epoch 1: loss \d\.\d{4}, val accuracy/, /test accuracy \d+\.\d\d%/, /paused after 5 steps; resumed and finished at step 16/] },
   'hook-order.ts': { expect: [/^setup\nonFitStart\nonTrainEpochStart\nonTrainBatchStart\nonAfterForward\nonLoss\nonBeforeBackward\nonAfterBackward\nonBeforeOptimizerStep\nonAfterOptimizerStep\nonTrainBatchEnd\nonTrainBatchStart[\s\S]*onTrainBatchEnd\nonValidationEpochStart\nonValidationBatchStart\nonValidationBatchEnd\nonValidationEpochEnd\nonTrainEpochEnd\nonFitEnd\nteardown\n$/] },
@@ -53,6 +54,7 @@ export const EXAMPLES: Record<string, ExampleSpec> = {
   'export-onnx.ts': { env: slice, expect: [/^exported \d+\.\d KiB; ONNX Runtime output \[64, 10\]$/m, /^largest difference from trainkit: below 1e-5$/m] },
   'resnet.ts': { env: { TRAIN_LIMIT: '128', TEST_LIMIT: '200', EPOCHS: '1' }, expect: [/^ResNet-8: \d+ parameters$/m, /projection shortcut: .*layer2\.0\.downsample\.0\.weight, layer2\.0\.downsample\.1\.weight$/m, /^ResNet-8 on Fashion-MNIST: test accuracy \d+\.\d\d% after 1 epoch\(s\) on 128 images$/m, /^saved 56 tensors to /m] },
   'vit.ts': { env: slice, expect: [/^ViT: \d+ parameters, 17 tokens of 32$/m, /blocks\.0\.attn\.in_proj_weight/, /^ViT on MNIST: test accuracy \d+\.\d\d% after 1 epoch\(s\) on 1000 images$/m, /^vitTiny: imageSize \(28\) must be divisible by patchSize \(5\)/m, /^vitTiny: dim \(30\) must be divisible by heads \(4\)/m] },
+  'inspect.ts': { env: slice, expect: [/^Grad-CAM of digit 3 \(a 0\) at relu2: map 28×28, peak \d\.\d\d$/m, /^highest loss: test image \d+, a \d taken for a \d \(p \d\.\d\d\), loss \d+\.\d\d$/m, /^macro avg +\d\.\d{3}/m, /^conv1\.weight +moved \d+\.\d{3} of its norm$/m] },
   'regularization.ts': { env: slice, expect: [/MLP with dropout: test accuracy \d+\.\d\d%/, /CNN: loss \d\.\d{4} of which l2 \d\.\d{4}; test accuracy/] },
 };
 
