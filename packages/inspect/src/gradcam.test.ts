@@ -79,6 +79,10 @@ describe('Grad-CAM bad input', () => {
     }
   });
 
+  test('an opacity outside [0, 1] is refused', () => {
+    expect(() => gradCam(model, image, { layer: 'conv2', opacity: 2 })).toThrow(/opacity must be in \[0, 1\], got 2/);
+  });
+
   test('a batch of several images is refused', () => {
     expect(() => gradCam(model, new Tensor(new Float32Array(2 * 784), [2, 1, 28, 28]))).toThrow(/one image \[C, H, W\] or \[1, C, H, W\], got shape \[2, 1, 28, 28\]/);
   });

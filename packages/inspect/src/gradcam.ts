@@ -14,6 +14,8 @@ export interface GradCamOptions {
   classIndex?: number;
   /** How strongly the heat map covers the image in the overlay, in [0, 1] (default 0.5). */
   opacity?: number;
+  /** Screen pixels per input pixel in the SVG (default 4). */
+  scale?: number;
 }
 
 /** A class-activation map: where in the input the evidence for one class lies. */
@@ -136,8 +138,9 @@ export function gradCam(model: Module, input: Tensor, options: GradCamOptions = 
       const map = normalize(bilinear(cam, h, w, H, W));
       const picture = imageGray(x.data, 0, C, H, W);
       const alpha = options.opacity ?? 0.5;
+      if (!(alpha >= 0 && alpha <= 1)) throw new InspectError(`gradCam: opacity must be in [0, 1], got ${alpha}`);
       const overlay = { width: W, height: H, pixels: Array.from(map, (v, i) => blend(gray(picture[i]), heat(v), alpha)), caption: `class ${classIndex}` };
-      const svg = gridSvg([imageTile(x.data, 0, C, H, W, 'input'), overlay], { columns: 2, title: `Grad-CAM at ${layer}` });
+      const svg = gridSvg([imageTile(x.data, 0, C, H, W, 'input'), overlay], { columns: 2, scale: options.scale ?? 4, title: `Grad-CAM at ${layer}` });
       return { map, height: H, width: W, layer, classIndex, score: output.data[classIndex], weights, svg };
     }),
   );
