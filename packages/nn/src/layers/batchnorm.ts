@@ -1,4 +1,4 @@
-import { ShapeError, type Tensor, ValueError, add, div, formatShape, mean, mul, noGrad, reshape, sqrt, square, sub, zeros, ones, scalar } from '@trainkit/tensor';
+import { ShapeError, type Tensor, ValueError, batchNorm, formatShape, zeros, ones, scalar } from '@trainkit/tensor';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
 
@@ -57,36 +57,13 @@ abstract class BatchNorm extends Module {
     }
     const C = x.shape[1];
     if (C !== this.numFeatures) throw new ShapeError(`${name}: expected ${this.numFeatures} channels, got input ${formatShape(x.shape)}`);
-    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
-    const bshape = x.shape.map((d, i) => (i === 1 ? d : 1));
-    const count = x.size / C;
-    let xhat: Tensor;
-    if (this.training) {
-      if (count <= 1) throw new ValueError(`${name}: expected more than 1 value per channel when training, got input ${formatShape(x.shape)}`);
-      const mu = mean(x, axes, true);
-      const xc = sub(x, mu);
-      const v = mean(square(xc), axes, true);
-      xhat = div(xc, sqrt(add(v, this.eps)));
-      this.updateRunning(mu.data, v.data, count);
-    } else {
-      xhat = div(sub(x, reshape(this.runningMean, bshape)), sqrt(add(reshape(this.runningVar, bshape), this.eps)));
+    if (this.training && x.size / C <= 1) {
+      throw new ValueError(`${name}: expected more than 1 value per channel when training, got input ${formatShape(x.shape)}`);
     }
-    if (this.weight === null || this.bias === null) return xhat;
-    return add(mul(xhat, reshape(this.weight, bshape)), reshape(this.bias, bshape));
-  }
-
-  private updateRunning(mu: Float32Array, biasedVar: Float32Array, count: number): void {
-    noGrad(() => {
-      const m = this.momentum;
-      const rm = this.runningMean.data;
-      const rv = this.runningVar.data;
-      const unbias = count / (count - 1);
-      for (let c = 0; c < this.numFeatures; c++) {
-        rm[c] = (1 - m) * rm[c] + m * mu[c];
-        rv[c] = (1 - m) * rv[c] + m * biasedVar[c] * unbias;
-      }
-      this.numBatchesTracked.data[0] += 1;
-    });
+    // the fused op updates running_mean/running_var in place (PyTorch's rule, unbiased variance)
+    const y = batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, { training: this.training, momentum: this.momentum, eps: this.eps });
+    if (this.training) this.numBatchesTracked.data[0] += 1;
+    return y;
   }
 
   protected override extraRepr(): string {
