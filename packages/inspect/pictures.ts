@@ -1,8 +1,8 @@
 // The pictures of docs/guide/what-did-it-learn.md, made by `npm run pictures` (tools/docs picks
 // this file up) and checked byte for byte by its freshness test: the reference CNN trained for
 // one epoch of plain SGD on the first 2,000 MNIST training digits, then looked inside.
-import { loadMnist } from '@trainkit/data/node';
-import { type Conv2d, type Sequential, manualSeed, mnistCnn } from '@trainkit/nn';
+import { loadFashionMnist, loadMnist } from '@trainkit/data/node';
+import { type Conv2d, Linear, type Sequential, manualSeed, mnistCnn } from '@trainkit/nn';
 import { crossEntropy, noGrad, slice } from '@trainkit/tensor';
 import { activationMaps, compareModels, confusionMatrix, filterGrid, gradCam, topLosses } from './src/index';
 
@@ -36,6 +36,14 @@ function draw(): Promise<Record<string, string>> {
     const cams = [0, 1, 2].map((i) => gradCam(model, slice(digits.x, 0, i, i + 1), { layer: 'relu2', classIndex: digits.y[i], scale: 3 }).svg);
     const testAll = test.gather(all(test.length));
     const moved = compareModels(untrained, model, ['untrained', 'trained']);
+    // transfer: the trained CNN, a new head, one epoch on 1,000 Fashion-MNIST images, every layer trained
+    const fashion = await loadFashionMnist({ split: 'train', limit: 1000 });
+    const fineTuned = mnistCnn();
+    fineTuned.loadStateDict(model.stateDict());
+    fineTuned.set('fc', new Linear(784, 10));
+    const f = fashion.gather(all(fashion.length));
+    sgdEpoch(fineTuned.train(), f.x, f.y);
+    const transfer = compareModels(model, fineTuned, ['MNIST-pretrained', 'fine-tuned on Fashion-MNIST']);
     return {
       'inspect-filters.svg': filterGrid(model.at('conv1') as Conv2d, { scale: 8, columns: 8, title: 'conv1: the 8 learned 5×5 filters' }).svg,
       'inspect-activations.svg': activationMaps(model, 'relu1', slice(digits.x, 0, 0, 1), { scale: 2 }).svgs[0],
@@ -46,6 +54,8 @@ function draw(): Promise<Record<string, string>> {
       'inspect-confusion.svg': confusionMatrix(noGrad(() => model.eval().call(testAll.x)), testAll.y).svg,
       'inspect-weight-change.svg': moved.changeSvg,
       'inspect-filters-before-after.svg': moved.filters!.svg,
+      'inspect-transfer-weight-change.svg': transfer.changeSvg,
+      'inspect-transfer-filters.svg': transfer.filters!.svg,
     };
   })();
   return trained;
@@ -61,6 +71,8 @@ const describe: Record<string, string> = {
   'inspect-confusion.svg': 'confusion matrix of the same CNN on the first 500 MNIST test digits',
   'inspect-weight-change.svg': 'relative weight change per parameter, untrained → trained',
   'inspect-filters-before-after.svg': 'conv1 filters before and after training, side by side',
+  'inspect-transfer-weight-change.svg': 'relative weight change of the shared layers, MNIST-pretrained → fine-tuned on 1,000 Fashion-MNIST images',
+  'inspect-transfer-filters.svg': 'conv1 filters of the MNIST-pretrained and the Fashion-MNIST fine-tuned CNN, side by side',
 };
 
 export const pictures = Object.entries(describe).map(([file, description]) => ({ file, description, generate: async () => (await draw())[file] }));
