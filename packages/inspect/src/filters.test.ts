@@ -1,4 +1,4 @@
-import { Conv2d, mnistCnn } from '@trainkit/nn';
+import { Conv2d, Linear, Module, mnistCnn } from '@trainkit/nn';
 import { Rng, Tensor } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
 import { InspectError, activationMaps, filterGrid } from './index';
@@ -61,6 +61,17 @@ describe('activationMaps', () => {
 
   test('a missing layer is an error naming it and the closest layers', () => {
     expect(() => activationMaps(model, 'relu3', inputs)).toThrow(/activationMaps: the model has no layer "relu3"; closest: "relu1", "relu2"/);
+  });
+
+  test('a layer the forward pass never runs is an error saying so', () => {
+    class Skips extends Module {
+      used = new Linear(2, 2);
+      unused = new Linear(2, 2);
+      forward(x: Tensor): Tensor {
+        return this.used.call(x);
+      }
+    }
+    expect(() => activationMaps(new Skips(), 'unused', new Tensor(new Float32Array(2), [1, 2]))).toThrow(/layer "unused" did not run in the model's forward pass/);
   });
 
   test('inputs that are not a batch tensor are refused', () => {
