@@ -1,5 +1,5 @@
 import { ValueError } from '@trainkit/tensor';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dataset } from '../dataset';
 import { AtomicFile, removeStaleTemps } from './atomicFile';
@@ -45,7 +45,8 @@ export interface WriteShardsOptions {
  * The source is a {@link Dataset} or any iterable or async iterable of `{ x, y }` examples,
  * consumed one shard at a time, so a dataset larger than memory can be written from a
  * generator. Every file is written atomically; the manifest is removed first and written
- * last, so an interrupted write leaves a directory that readers refuse.
+ * last, so an interrupted write leaves a directory that readers refuse. Shard files of an
+ * earlier write to `dir` that the new manifest does not list are deleted.
  *
  * @returns the manifest written.
  * @throws ValueError on a bad option or example (naming the example's index).
@@ -67,6 +68,7 @@ export async function writeShards(
   if (dataset !== undefined) await writer.addDataset(dataset);
   else for await (const example of source as AsyncIterable<Example>) await writer.add(example);
   const shards = await writer.finish();
+  await removeOtherShards(dir, shards);
   const manifest: ShardManifest = {
     format: SHARD_FORMAT,
     version: 1,
@@ -80,6 +82,14 @@ export async function writeShards(
   };
   await writeAtomic(dir, MANIFEST_FILE, [Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`, 'utf8')]);
   return manifest;
+}
+
+/** Deletes shard files of an earlier, larger write to `dir` that the new manifest does not list. */
+async function removeOtherShards(dir: string, shards: readonly ShardInfo[]): Promise<void> {
+  const kept = new Set(shards.map((s) => s.file));
+  for (const name of await readdir(dir)) {
+    if (/^shard-\d{5,}\.bin$/.test(name) && !kept.has(name)) await rm(join(dir, name), { force: true });
+  }
 }
 
 function isDataset(source: unknown): source is Dataset {

@@ -73,6 +73,13 @@ describe('writeShards → shardedDataset', () => {
     );
   });
 
+  test('rewriting a directory with fewer examples leaves only the shards the new manifest lists', async () => {
+    const dir = await written(10, 2);
+    await writeShards(dir, examples(3), { shardSize: 2, sampleShape: [3] });
+    expect((await readdir(dir)).sort()).toEqual(['manifest.json', 'shard-00000.bin', 'shard-00001.bin']);
+    expect(labelsOf(shardedDataset(dir, { batchSize: 2, shuffle: false }).epoch(0))).toEqual([0, 1, 2]);
+  });
+
   test('an async iterable is consumed one example at a time', async () => {
     async function* slow(): AsyncGenerator<Example> {
       for (const e of examples(7)) yield await Promise.resolve(e);
@@ -203,6 +210,14 @@ describe('damaged datasets', () => {
     expect(() => shardedDataset(dir, { batchSize: 1 })).toThrow(/manifest\.json: the shards hold 12 examples but "count" is 13/);
     await writeFile(join(dir, 'manifest.json'), '{"format":');
     expect(() => shardedDataset(dir, { batchSize: 1 })).toThrow(/manifest\.json is not valid JSON/);
+  });
+
+  test("a label outside the manifest's numClasses is a ShardError naming the shard and the example", async () => {
+    const dir = await written(12, 4);
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, numClasses: 6 }));
+    const loader = shardedDataset(dir, { batchSize: 4, shuffle: false });
+    expect(() => [...loader.epoch(0)]).toThrow(`${join(dir, 'shard-00001.bin')}: example 2 has label 6, outside [0, 6)`);
   });
 
   test('bad examples are refused with their index', async () => {
