@@ -4,6 +4,7 @@ import { UsageError } from './errors';
 
 /** The models `--model` accepts. */
 export const MODEL_NAMES = ['cnn', 'mlp', 'resnet8', 'resnet20', 'resnet32', 'mobilenet', 'vit'] as const;
+/** One of {@link MODEL_NAMES}. */
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** Everything that rebuilds a model (saved in run.json): its name, the input shape and the number of classes. */

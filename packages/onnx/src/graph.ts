@@ -5,8 +5,9 @@ export class OnnxExportError extends Error {
   override name = 'OnnxExportError';
 }
 
-/** The oldest and newest opsets the exporter writes (the newest ONNX Runtime 1.20+ reads). */
+/** The oldest opset the exporter writes. */
 export const MIN_OPSET = 7;
+/** The newest opset the exporter writes (the newest ONNX Runtime 1.20+ reads). */
 export const MAX_OPSET = 21;
 
 /**

@@ -119,6 +119,7 @@ export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 }
 /** One dimension of a value's shape: a size, or a name for a size known only at run time. */
 export type Dim = { dimValue: number } | { dimParam: string };
 
+/** An ONNX `AttributeProto`: one named setting of a node (an int, a float, a string, a tensor or a list of ints/floats). */
 export interface AttributeMessage {
   name: string;
   type: number;
@@ -129,6 +130,7 @@ export interface AttributeMessage {
   ints?: number[];
 }
 
+/** An ONNX `NodeProto`: one operator call, its input and output value names and its attributes. */
 export interface NodeMessage {
   name: string;
   opType: string;
@@ -137,6 +139,7 @@ export interface NodeMessage {
   attribute: AttributeMessage[];
 }
 
+/** An ONNX `TensorProto`: an initializer (a weight) with its dims, data type and little-endian raw bytes. */
 export interface TensorMessage {
   name: string;
   dims: number[];
@@ -144,11 +147,13 @@ export interface TensorMessage {
   rawData: Uint8Array;
 }
 
+/** An ONNX `ValueInfoProto`: a graph input or output with its element type and shape. */
 export interface ValueInfoMessage {
   name: string;
   type: { tensorType: { elemType: number; shape: { dim: Dim[] } } };
 }
 
+/** An ONNX `GraphProto`: the nodes in topological order, the initializers, the inputs and the outputs. */
 export interface GraphMessage {
   name: string;
   node: NodeMessage[];
@@ -157,6 +162,7 @@ export interface GraphMessage {
   output: ValueInfoMessage[];
 }
 
+/** An ONNX `ModelProto`: the IR version, the operator sets imported, the producer and the graph. */
 export interface ModelMessage {
   irVersion: number;
   producerName: string;
