@@ -66,7 +66,9 @@ export class Emitter implements EmitContext {
   dependsOnInput(t: Tensor): boolean {
     let d = this.dependent.get(t);
     if (d === undefined) {
-      d = t === this.trace.input || t._parents.some((p) => this.dependsOnInput(p));
+      // a layer that reads its input as data (Embedding's indices) leaves no autograd edge to it
+      const layer = this.layerCalls.get(t);
+      d = t === this.trace.input || t._parents.some((p) => this.dependsOnInput(p)) || (layer !== undefined && this.dependsOnInput(layer.call.input));
       this.dependent.set(t, d);
     }
     return d;

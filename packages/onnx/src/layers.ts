@@ -1,7 +1,8 @@
-import { AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, ELU, GELU, GroupNorm, LayerNorm, LeakyReLU, MaxPool2d, type Module, Softmax } from '@trainkit/nn';
+import { AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, ELU, Embedding, GELU, GroupNorm, LayerNorm, LeakyReLU, MaxPool2d, type Module, Softmax } from '@trainkit/nn';
 import type { Pair, Tensor } from '@trainkit/tensor';
 import type { LayerMapper } from './emit';
 import type { Attr } from './graph';
+import { DataType } from './proto';
 
 // Layers whose hyperparameters the autograd graph does not record (a convolution's stride and
 // padding, a pooling window, BatchNorm's eps): each call of one of these is written from the
@@ -90,6 +91,17 @@ const groupNorm: LayerMapper = (ctx, call, x, out) => {
   return ctx.graph.node('Add', [scaled, shift], {}, out, where);
 };
 
+/**
+ * Embedding as Gather of the weight's rows: the indices arrive as float32 (trainkit's one
+ * dtype) holding whole numbers, so they are cast to int64 first, as Gather requires.
+ */
+const embedding: LayerMapper = (ctx, call, x, out) => {
+  const m = call.module as Embedding;
+  const where = `layer "${out}" (Embedding)`;
+  const indices = ctx.graph.node('Cast', [x], { to: { i: DataType.INT64 } }, `${out}/indices`, where);
+  return ctx.graph.node('Gather', [ctx.value(m.weight), indices], { axis: { i: 0 } }, out, where);
+};
+
 /** A one-node layer: its ONNX operator and the attributes read from the module. */
 function simple<M extends Module>(opType: string, attrs: (m: M) => Record<string, Attr>): LayerMapper {
   return (ctx, call, x, out) => ctx.graph.node(opType, [x], attrs(call.module as M), out, `layer "${out}" (${call.module.constructor.name})`);
@@ -103,6 +115,7 @@ const LAYERS = new Map<object, LayerMapper>([
   [BatchNorm1d.prototype, batchNorm],
   [BatchNorm2d.prototype, batchNorm],
   [LayerNorm.prototype, layerNorm],
+  [Embedding.prototype, embedding],
   [GroupNorm.prototype, groupNorm],
   [LeakyReLU.prototype, simple<LeakyReLU>('LeakyRelu', (m) => ({ alpha: { f: m.negativeSlope } }))],
   [ELU.prototype, simple<ELU>('Elu', (m) => ({ alpha: { f: m.alpha } }))],

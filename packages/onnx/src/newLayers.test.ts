@@ -1,10 +1,11 @@
 import {
-  AdaptiveAvgPool2d, BatchNorm2d, Conv2d, ELU, Flatten, GELU, GlobalAvgPool, GroupNorm, LayerNorm, LeakyReLU, Linear, Module, MultiheadAttention, ReLU, Residual, Sequential, SiLU, Softmax,
+  AdaptiveAvgPool2d, BatchNorm2d, Conv2d, ELU, Embedding, Flatten, GELU, GlobalAvgPool, GroupNorm, LayerNorm, LeakyReLU, Linear, Module, MultiheadAttention, ReLU, Residual, Sequential, SiLU, Softmax,
 } from '@trainkit/nn';
-import { Rng, type Tensor, add, permute, reshape } from '@trainkit/tensor';
-import { describe, test } from 'vitest';
+import { Rng, Tensor, add, mean, permute, reshape } from '@trainkit/tensor';
+import { describe, expect, test } from 'vitest';
 import { expectSameOutputs, inputs } from './__tests__/roundTrip';
 import { exportOnnx } from './export';
+import { decodeModel } from './proto';
 
 const rng = new Rng(11);
 const images = inputs(64, [4, 8, 8], 5);
@@ -71,5 +72,21 @@ describe('the layers for ResNets and small ViTs: ONNX Runtime computes what trai
   test('LayerNorm without affine parameters and a Flatten → Linear head', async () => {
     const model = new Sequential(new LayerNorm([8, 8], { affine: false }), new Flatten(), new Linear(256, 5, { rng }));
     await expectSameOutputs(model, exportOnnx(model, example, { opset: 17 }), images, [1, 37]);
+  });
+
+  test('Embedding as Gather: token ids (whole numbers in float32) → vectors, averaged, then a Linear head', async () => {
+    class Bag extends Module {
+      tok = new Embedding(12, 6, { paddingIdx: 0, rng });
+      head = new Linear(6, 3, { rng });
+      forward(ids: Tensor): Tensor {
+        return this.head.call(mean(this.tok.call(ids), [1]));
+      }
+    }
+    const ids = (n: number, seed: number) => new Tensor(Float32Array.from(new Rng(seed).fillUniform(new Float32Array(n * 5)), (u) => Math.floor(u * 12)), [n, 5]);
+    const model = new Bag();
+    const bytes = exportOnnx(model, ids(3, 1), { opset: 13 });
+    const nodes = decodeModel(bytes).graph.node;
+    expect(nodes.slice(0, 2).map((n) => [n.opType, n.input])).toEqual([['Cast', ['input']], ['Gather', ['tok.weight', nodes[0].output[0]]]]);
+    await expectSameOutputs(model, bytes, ids(64, 2), [1, 37]);
   });
 });

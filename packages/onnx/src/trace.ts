@@ -1,4 +1,4 @@
-import type { Module } from '@trainkit/nn';
+import { Embedding, type Module } from '@trainkit/nn';
 import { Tensor, isGradEnabled } from '@trainkit/tensor';
 import { OnnxExportError } from './graph';
 
@@ -44,12 +44,19 @@ export function trace(model: Module, example: Tensor): Trace {
     });
   });
   const input = new Tensor(example.data.slice(), example.shape, { requiresGrad: true });
+  // Embedding reads its input as indices (data, not a differentiable value): it sees a detached copy
+  const embeddings = modules.map(([, m]) => m).filter((m) => m instanceof Embedding);
+  for (const m of embeddings) {
+    const forward = m.forward;
+    m.forward = (x: Tensor) => forward.call(m, x.detach());
+  }
   let output: Tensor;
   try {
     model.eval();
     output = model.call(input);
   } finally {
     for (const remove of removers) remove();
+    for (const m of embeddings) delete (m as Partial<Embedding>).forward;
     modules.forEach(([, m], i) => (m.training = training[i]));
   }
   const names = new Map<Tensor, string>();
