@@ -10,6 +10,7 @@ Usage:
   trainkit train <data> [options]        train a model; checkpoints, history and curves go to --out
   trainkit eval <run> <data> [options]   accuracy, confusion matrix and per-class report
   trainkit predict <run> <input…>        top-k classes with probabilities for images or CSV rows
+  trainkit sweep report <dir>            an HTML report of a hyperparameter sweep directory
 
 <data> is one of:
   a folder of images, one subfolder per class (or train/ and val/ folders of those)

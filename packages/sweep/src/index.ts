@@ -13,6 +13,7 @@ export { memoryStore, latestRecords, SWEEP_FORMAT } from './store';
 export { sweepOf, checkObjective } from './sweep';
 export { runSweep, trialSeed } from './runSweep';
 export { SweepError, TrialTimeoutError } from './errors';
+export { renderSweepReport } from './report';
 
 export type { Config, ConfigValue, SpaceSpec, Param, ChoiceParam, UniformParam, LogUniformParam, IntParam, WhenParam, CompiledSpace } from './space';
 export type { Sampler } from './samplers';
@@ -22,3 +23,4 @@ export type { Executor, ExecutorFactory, TrialRun, TrialSource } from './executo
 export type { TrialRecord, TrialStatus, TrialStore } from './store';
 export type { Sweep, Objective } from './sweep';
 export type { SweepOptions } from './runSweep';
+export type { SweepReportOptions, ParamScale } from './report';
