@@ -1,0 +1,186 @@
+import { DeviceLostError, GpuOutOfMemoryError, WebGpuUnavailableError, formatBytes } from './errors';
+
+/** Options of {@link requestGpu}. */
+export interface RequestGpuOptions {
+  /** A `GPU` object to use instead of `navigator.gpu` or Node's `webgpu` package (e.g. one made with its `create([...flags])`). */
+  gpu?: GPU;
+  /** Passed to `requestAdapter`. */
+  powerPreference?: GPUPowerPreference;
+}
+
+const USAGE = 0x80 /* STORAGE */ | 0x04 /* COPY_SRC */ | 0x08; /* COPY_DST */
+
+/**
+ * One WebGPU device with what trainkit keeps next to it: a pool of storage buffers (reused by
+ * size, so a training step allocates nothing), a cache of compiled pipelines, and the state of
+ * the device (lost or not; a failed allocation waiting to be reported).
+ */
+export class GpuContext {
+  /** Why the device was lost, once it was. */
+  lostReason: string | null = null;
+  /** Bytes held in buffers handed out by {@link GpuContext.acquire} and not yet released. */
+  bytesInUse = 0;
+  private readonly free = new Map<number, GPUBuffer[]>();
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private pendingError: Error | null = null;
+  private dummyBuffer: GPUBuffer | null = null;
+
+  /**
+   * @param gpu the GPU object the device came from, kept referenced: Dawn's Node binding crashes
+   *   when the instance is garbage-collected while its devices live
+   */
+  constructor(readonly device: GPUDevice, readonly adapterName: string, readonly gpu: GPU | null = null) {
+    void device.lost.then((info) => {
+      this.lostReason = `${info.reason === 'destroyed' ? 'the device was destroyed' : 'the device was lost'}${info.message ? `: ${info.message}` : ''}`;
+    });
+  }
+
+  /** Throws the error that stopped this device: lost, or an allocation that failed since the last check. */
+  check(where: string): void {
+    if (this.lostReason !== null) {
+      throw new DeviceLostError(`${where}: the WebGPU device (${this.adapterName}) is unusable: ${this.lostReason}. Save from the latest checkpoint and resume on the CPU or on a new device`);
+    }
+    const e = this.pendingError;
+    if (e !== null) {
+      this.pendingError = null;
+      throw e;
+    }
+  }
+
+  /**
+   * A storage buffer of at least `bytes` bytes (rounded up to 256), from the pool when one is free.
+   * A size the device cannot hold is a {@link GpuOutOfMemoryError} naming it; a driver that runs
+   * out of memory later reports it at the next {@link GpuContext.check}.
+   */
+  acquire(bytes: number, what = 'buffer'): GPUBuffer {
+    this.check(`allocating a ${what}`);
+    const size = Math.max(256, Math.ceil(bytes / 256) * 256);
+    const limit = Math.min(this.device.limits.maxBufferSize, this.device.limits.maxStorageBufferBindingSize);
+    if (size > limit) {
+      throw new GpuOutOfMemoryError(`webgpu: cannot allocate a ${what} of ${formatBytes(size)}: the device (${this.adapterName}) allows at most ${formatBytes(limit)} per buffer`);
+    }
+    const reused = this.free.get(size)?.pop();
+    this.bytesInUse += size;
+    if (reused !== undefined) return reused;
+    this.device.pushErrorScope('out-of-memory');
+    const buffer = this.device.createBuffer({ size, usage: USAGE });
+    void this.device.popErrorScope().then((err) => {
+      if (err !== null && this.pendingError === null) {
+        this.pendingError = new GpuOutOfMemoryError(`webgpu: out of memory allocating a ${what} of ${formatBytes(size)} (${formatBytes(this.bytesInUse)} in use): ${err.message}`);
+      }
+    });
+    return buffer;
+  }
+
+  /** A small buffer to bind where a kernel's optional input is absent (a layer without bias). */
+  get dummy(): GPUBuffer {
+    this.dummyBuffer ??= this.device.createBuffer({ size: 256, usage: USAGE });
+    return this.dummyBuffer;
+  }
+
+  /** Returns a buffer from {@link GpuContext.acquire} to the pool. */
+  release(buffer: GPUBuffer): void {
+    const list = this.free.get(buffer.size) ?? [];
+    list.push(buffer);
+    this.free.set(buffer.size, list);
+    this.bytesInUse -= buffer.size;
+  }
+
+  /** Destroys every pooled buffer that is not in use. */
+  trim(): void {
+    for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.free.clear();
+  }
+
+  /** The compute pipeline for a WGSL source, compiled once. */
+  pipeline(code: string): GPUComputePipeline {
+    let p = this.pipelines.get(code);
+    if (p === undefined) {
+      const module = this.device.createShaderModule({ code });
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+      this.pipelines.set(code, p);
+    }
+    return p;
+  }
+
+  /** Copies `floats` values from the start of `buffer` back to the CPU (waits for all submitted work). */
+  async read(buffer: GPUBuffer, floats: number, where = 'read'): Promise<Float32Array> {
+    this.check(where);
+    const bytes = floats * 4;
+    const staging = this.device.createBuffer({ size: Math.max(4, Math.ceil(bytes / 4) * 4), usage: 0x01 /* MAP_READ */ | 0x08 /* COPY_DST */ });
+    try {
+      const enc = this.device.createCommandEncoder();
+      if (bytes > 0) enc.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
+      this.device.queue.submit([enc.finish()]);
+      try {
+        await staging.mapAsync(1 /* GPUMapMode.READ */);
+      } catch (e) {
+        this.check(where);
+        throw e;
+      }
+      return new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  /** Copies `data` into `buffer` (queued; ordered before later submissions). */
+  write(buffer: GPUBuffer, data: ArrayBufferView, offsetBytes = 0): void {
+    this.check('upload');
+    this.device.queue.writeBuffer(buffer, offsetBytes, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Destroys the device; later calls fail with a {@link DeviceLostError}. */
+  destroy(): void {
+    this.trim();
+    this.device.destroy();
+  }
+}
+
+/** `navigator.gpu` in a browser; in Node the `webgpu` package's `create([])` (an optional peer dependency). */
+async function findGpu(): Promise<GPU | null> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu !== undefined) return nav.gpu;
+  const name = 'webgpu'; // not bundled: browsers use navigator.gpu
+  try {
+    const mod = (await import(/* @vite-ignore */ name)) as { create: (flags: string[]) => GPU; globals: object };
+    Object.assign(globalThis, mod.globals);
+    return mod.create([]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Opens a WebGPU device: `navigator.gpu` in browsers, the `webgpu` package (Dawn) in Node.
+ * Without an adapter it throws a {@link WebGpuUnavailableError} that says what is missing.
+ *
+ * @example
+ * const gpu = await requestGpu();
+ * console.log(gpu.adapterName); // e.g. "SwiftShader driver 5.0.0"
+ */
+export async function requestGpu(options: RequestGpuOptions = {}): Promise<GpuContext> {
+  const gpu = options.gpu ?? (await findGpu());
+  if (gpu === null) {
+    throw new WebGpuUnavailableError(
+      'requestGpu: WebGPU is not available: no navigator.gpu here, and the optional "webgpu" package (Dawn for Node) is not installed. Use the CPU, or install "webgpu" in Node',
+    );
+  }
+  const adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined);
+  if (adapter === null) {
+    throw new WebGpuUnavailableError(
+      'requestGpu: WebGPU found no adapter (no GPU driver). In Node, Dawn needs a Vulkan driver (VK_ICD_FILENAMES); in Chromium without a GPU, start it with --enable-unsafe-webgpu --use-webgpu-adapter=swiftshader',
+    );
+  }
+  const limits = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+      maxBufferSize: limits.maxBufferSize,
+      maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
+    },
+  });
+  const info = adapter.info;
+  const name = [info?.description, info?.architecture, info?.vendor].find((s) => s !== undefined && s !== '') ?? 'unknown adapter';
+  return new GpuContext(device, name, gpu);
+}

@@ -1,0 +1,89 @@
+import { INDEX_1D, type KernelDef, MAIN_1D } from '../kernel';
+
+/** y = max(x, 0), NaN propagating (as the CPU relu). */
+export const reluKernel: KernelDef = {
+  name: 'relu',
+  buffers: [['X', 'read', 'f32'], ['Y', 'read_write', 'f32']],
+  uniforms: [['n', 'u32']],
+  body: `${MAIN_1D} {
+  ${INDEX_1D('p.n')}
+  let v = X[i];
+  Y[i] = select(0.0, v, v > 0.0 || v != v);
+}`,
+};
+
+/** dx = dy where the relu's output y > 0, else 0. */
+export const reluBackwardKernel: KernelDef = {
+  name: 'reluBackward',
+  buffers: [['Y', 'read', 'f32'], ['DY', 'read', 'f32'], ['DX', 'read_write', 'f32']],
+  uniforms: [['n', 'u32']],
+  body: `${MAIN_1D} {
+  ${INDEX_1D('p.n')}
+  DX[i] = select(0.0, DY[i], Y[i] > 0.0);
+}`,
+};
+
+/** out[c] (+)= Σ_r X[r, c] over a [rows, cols] matrix: one thread per column (a linear layer's bias gradient). */
+export const sumColsKernel: KernelDef = {
+  name: 'sumCols',
+  buffers: [['X', 'read', 'f32'], ['OUT', 'read_write', 'f32']],
+  uniforms: [['rows', 'u32'], ['cols', 'u32'], ['accumulate', 'u32']],
+  body: `${MAIN_1D} {
+  ${INDEX_1D('p.cols')}
+  var s = 0.0;
+  for (var r = 0u; r < p.rows; r++) { s += X[r * p.cols + i]; }
+  if (p.accumulate != 0u) { s += OUT[i]; }
+  OUT[i] = s;
+}`,
+};
+
+/**
+ * out[r] (+)= scale · Σ_c X[r, c] over a [rows, cols] matrix: one 256-thread workgroup per row,
+ * a strided pass then a tree in workgroup memory (a convolution's bias gradient; with one row, the sum of a vector).
+ */
+export const sumRowsKernel: KernelDef = {
+  name: 'sumRows',
+  buffers: [['X', 'read', 'f32'], ['OUT', 'read_write', 'f32']],
+  uniforms: [['rows', 'u32'], ['cols', 'u32'], ['accumulate', 'u32'], ['scale', 'f32']],
+  body: `
+var<workgroup> part: array<f32, 256>;
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) w: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = w.x + w.y * nwg.x;
+  var s = 0.0;
+  if (row < p.rows) {
+    for (var c = l.x; c < p.cols; c += 256u) { s += X[row * p.cols + c]; }
+  }
+  part[l.x] = s;
+  workgroupBarrier();
+  for (var half = 128u; half > 0u; half >>= 1u) {
+    if (l.x < half) { part[l.x] += part[l.x + half]; }
+    workgroupBarrier();
+  }
+  if (l.x == 0u && row < p.rows) {
+    var v = part[0] * p.scale;
+    if (p.accumulate != 0u) { v += OUT[row]; }
+    OUT[row] = v;
+  }
+}`,
+};
+
+/** Workgroups of {@link sumRowsKernel}: one per row, folded into y past 65535. */
+export function rowsGrid(rows: number): [number, number, number] {
+  const x = Math.min(Math.max(rows, 1), 65535);
+  return [x, Math.ceil(Math.max(rows, 1) / x), 1];
+}
+
+/** Swaps the first two axes of [A, B, P] → [B, A, P] (a convolution's [OC, N·HW] ⇄ [N, OC, HW]). */
+export const swap01Kernel: KernelDef = {
+  name: 'swap01',
+  buffers: [['X', 'read', 'f32'], ['Y', 'read_write', 'f32']],
+  uniforms: [['A', 'u32'], ['B', 'u32'], ['P', 'u32']],
+  body: `${MAIN_1D} {
+  ${INDEX_1D('p.A * p.B * p.P')}
+  let q = i % p.P;
+  let b = (i / p.P) % p.B;
+  let a = i / (p.P * p.B);
+  Y[(b * p.A + a) * p.P + q] = X[i];
+}`,
+};

@@ -1,0 +1,70 @@
+import { INDEX_1D, type KernelDef, MAIN_1D } from '../kernel';
+
+// The optimizers' fused updates, in the same float32 arithmetic as their CPU loops
+// (core/sgd, optim-momentum/momentum, optim-adam/adam and adamw): where the CPU rounds a
+// double product plus a float once, the kernel uses fma, which also rounds once.
+
+/** torch.optim.SGD with momentum 0: p ← p − lr·(g + wd·p). */
+export const sgdKernel: KernelDef = {
+  name: 'sgd',
+  buffers: [['PARAM', 'read_write', 'f32'], ['GRAD', 'read', 'f32']],
+  uniforms: [['n', 'u32'], ['alpha', 'f32'], ['weightDecay', 'f32']],
+  body: `${MAIN_1D} {
+  ${INDEX_1D('p.n')}
+  let v = PARAM[i];
+  var d = GRAD[i];
+  if (p.weightDecay != 0.0) { d = fma(p.weightDecay, v, d); }
+  PARAM[i] = fma(p.alpha, d, v);
+}`,
+};
+
+/** torch.optim.SGD with momentum: buf ← μ·buf + (1 − dampening)·d (buf ← d on the first step); p ← p − lr·buf, or with Nesterov p ← p − lr·(d + μ·buf). */
+export const momentumKernel: KernelDef = {
+  name: 'momentum',
+  buffers: [['PARAM', 'read_write', 'f32'], ['GRAD', 'read', 'f32'], ['BUF', 'read_write', 'f32']],
+  uniforms: [['n', 'u32'], ['alpha', 'f32'], ['momentum', 'f32'], ['keep', 'f32'], ['weightDecay', 'f32'], ['first', 'u32'], ['nesterov', 'u32']],
+  body: `${MAIN_1D} {
+  ${INDEX_1D('p.n')}
+  let v = PARAM[i];
+  var d = GRAD[i];
+  if (p.weightDecay != 0.0) { d = fma(p.weightDecay, v, d); }
+  var b = d;
+  if (p.first == 0u) { b = fma(d, p.keep, BUF[i] * p.momentum); }
+  BUF[i] = b;
+  var step = b;
+  if (p.nesterov != 0u) { step = fma(b, p.momentum, d); }
+  PARAM[i] = fma(p.alpha, step, v);
+}`,
+};
+
+/**
+ * torch.optim.Adam / AdamW: m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², (AMSGrad: vmax ← max(vmax, v)),
+ * p ← p + stepSize·m / (√v / √(1−β2ᵗ) + eps) with stepSize = −lr/(1−β1ᵗ); coupled weight decay adds
+ * wd·p to g, decoupled (AdamW) multiplies p by `shrink` = 1 − lr·wd first. VMAX is read only with AMSGrad.
+ */
+export const adamKernel: KernelDef = {
+  name: 'adam',
+  buffers: [['PARAM', 'read_write', 'f32'], ['GRAD', 'read', 'f32'], ['M', 'read_write', 'f32'], ['V', 'read_write', 'f32'], ['VMAX', 'read_write', 'f32']],
+  uniforms: [
+    ['n', 'u32'], ['beta1', 'f32'], ['beta2', 'f32'], ['oneMinusBeta1', 'f32'], ['oneMinusBeta2', 'f32'], ['eps', 'f32'],
+    ['weightDecay', 'f32'], ['stepSize', 'f32'], ['biasCorrection2', 'f32'], ['shrink', 'f32'], ['amsgrad', 'u32'],
+  ],
+  body: `${MAIN_1D} {
+  ${INDEX_1D('p.n')}
+  var v0 = PARAM[i];
+  if (p.shrink != 1.0) { v0 = v0 * p.shrink; }
+  var g = GRAD[i];
+  if (p.weightDecay != 0.0) { g = fma(p.weightDecay, v0, g); }
+  let m = fma(g, p.oneMinusBeta1, M[i] * p.beta1);
+  let v = fma(p.oneMinusBeta2 * g, g, V[i] * p.beta2);
+  M[i] = m;
+  V[i] = v;
+  var s = v;
+  if (p.amsgrad != 0u) {
+    s = max(VMAX[i], v);
+    VMAX[i] = s;
+  }
+  let denom = sqrt(s) / p.biasCorrection2 + p.eps;
+  PARAM[i] = v0 + (p.stepSize * m) / denom;
+}`,
+};

@@ -1,0 +1,134 @@
+import { fc, test as propTest } from '@fast-check/vitest';
+import { Rng, Tensor, conv2d as cpuConv2d, crossEntropy, linear as cpuLinear, matmul as cpuMatmul, maxPool2d, relu as cpuRelu, transpose } from '@trainkit/tensor';
+import { describe, expect, test } from 'vitest';
+import { expectClose, randn } from './__tests__/compare';
+import { testGpu } from './__tests__/dawn';
+import type { GpuContext } from './context';
+import * as gpuOps from './ops';
+import { GpuTensor } from './tensor';
+
+const gpu = await testGpu();
+if (typeof gpu === 'string') console.log(`skipping the WebGPU op tests: ${gpu}`);
+const ctx = gpu as GpuContext;
+const RTOL = 1e-4;
+// SwiftShader runs the kernels on the CPU: few, small cases (sizes cross the 64-wide GEMM tile and leave partial workgroups)
+const runs = { numRuns: 6 };
+
+const up = (t: Tensor) => GpuTensor.from(ctx, t);
+const leaf = (rng: Rng, shape: number[]) => new Tensor(randn(rng, shape.reduce((a, b) => a * b, 1)), shape, { requiresGrad: true });
+
+describe.skipIf(typeof gpu === 'string')('WebGPU ops equal the CPU ops within 1e-4 relative', () => {
+
+  propTest.prop([fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 40 }), fc.boolean(), fc.boolean(), fc.nat()], runs)(
+    'matmul(op(A), op(B)) equals the CPU matmul for every transpose combination (M, N, K in 1…70)',
+    async (M, N, K, transA, transB, seed) => {
+      const rng = new Rng(seed);
+      const a = new Tensor(randn(rng, M * K), transA ? [K, M] : [M, K]);
+      const b = new Tensor(randn(rng, K * N), transB ? [N, K] : [K, N]);
+      const want = cpuMatmul(transA ? transpose(a) : a, transB ? transpose(b) : b);
+      const got = gpuOps.matmul(up(a), up(b), { transA, transB });
+      expect(got.shape).toEqual([M, N]);
+      expectClose(await got.data(), want.data, RTOL, 'matmul');
+    },
+  );
+
+  propTest.prop([fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 67 }), fc.nat()], runs)(
+    'linear and its three gradients equal the CPU linear (batch, in, out odd or even)',
+    async (N, IN, OUT, seed) => {
+      const rng = new Rng(seed);
+      const [x, w, b] = [leaf(rng, [N, IN]), leaf(rng, [OUT, IN]), leaf(rng, [OUT])];
+      const dy = randn(rng, N * OUT);
+      const y = cpuLinear(x, w, b);
+      y.backward(dy);
+      const gy = gpuOps.linear(up(x), up(w), up(b));
+      expectClose(await gy.data(), y.data, RTOL, 'y');
+      const g = gpuOps.linearBackward(up(x), up(w), GpuTensor.from(ctx, dy, [N, OUT]));
+      expectClose(await g.dx.data(), x.grad!, RTOL, 'dx');
+      expectClose(await g.dw.data(), w.grad!, RTOL, 'dw');
+      expectClose(await g.db.data(), b.grad!, RTOL, 'db');
+    },
+  );
+
+  const convCase = fc.record({
+    N: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 3 }), OC: fc.integer({ min: 1, max: 5 }),
+    H: fc.integer({ min: 5, max: 9 }), W: fc.integer({ min: 5, max: 9 }), K: fc.integer({ min: 1, max: 3 }),
+    stride: fc.integer({ min: 1, max: 2 }), padding: fc.integer({ min: 0, max: 2 }), dilation: fc.integer({ min: 1, max: 2 }), seed: fc.nat(),
+  });
+  propTest.prop([convCase], runs)('conv2d (im2col + GEMM) and its gradients equal the CPU conv2d for any stride, padding and dilation', async (c) => {
+    const rng = new Rng(c.seed);
+    const [x, w, b] = [leaf(rng, [c.N, c.C, c.H, c.W]), leaf(rng, [c.OC, c.C, c.K, c.K]), leaf(rng, [c.OC])];
+    const o = { stride: c.stride, padding: c.padding, dilation: c.dilation };
+    const y = cpuConv2d(x, w, b, o);
+    const dy = randn(rng, y.size);
+    y.backward(dy);
+    const { y: gy, cols } = gpuOps.conv2d(up(x), up(w), up(b), o);
+    expect(gy.shape).toEqual(y.shape);
+    expectClose(await gy.data(), y.data, RTOL, 'y');
+    const g = gpuOps.conv2dBackward(up(x), up(w), cols, GpuTensor.from(ctx, dy, y.shape), o);
+    expectClose(await g.dx.data(), x.grad!, RTOL, 'dx');
+    expectClose(await g.dw.data(), w.grad!, RTOL, 'dw');
+    expectClose(await g.db.data(), b.grad!, RTOL, 'db');
+  });
+
+  propTest.prop([fc.integer({ min: 1, max: 3 }), fc.integer({ min: 2, max: 9 }), fc.integer({ min: 2, max: 9 }), fc.nat()], runs)(
+    'relu → 2×2 max pooling and their gradients equal the CPU ops, odd heights and widths included',
+    async (C, H, W, seed) => {
+      const rng = new Rng(seed);
+      const x = leaf(rng, [2, C, H, W]);
+      const r = cpuRelu(x);
+      const y = maxPool2d(r, 2);
+      const dy = randn(rng, y.size);
+      y.backward(dy);
+      const gr = gpuOps.relu(up(x));
+      const { y: gy, arg } = gpuOps.maxPool2x2(gr);
+      expectClose(await gy.data(), y.data, RTOL, 'y');
+      const dr = gpuOps.maxPool2x2Backward(gr, arg, GpuTensor.from(ctx, dy, y.shape));
+      expectClose(await gpuOps.reluBackward(gr, dr).data(), x.grad!, RTOL, 'dx');
+    },
+  );
+
+  propTest.prop([fc.integer({ min: 1, max: 40 }), fc.integer({ min: 2, max: 13 }), fc.nat()], runs)(
+    'softmax cross-entropy (mean loss, hits, gradient) equals the CPU crossEntropy',
+    async (N, C, seed) => {
+      const rng = new Rng(seed);
+      const x = leaf(rng, [N, C]);
+      const labels = Array.from({ length: N }, () => rng.int(C));
+      const loss = crossEntropy(x, labels);
+      loss.backward();
+      const { rows, dlogits } = gpuOps.softmaxCrossEntropy(up(x), labels);
+      const r = await rows.data();
+      expect(r.slice(0, N).reduce((a, v) => a + v, 0) / N).toBeCloseTo(loss.item(), 4);
+      const argmax = (i: number) => x.data.subarray(i * C, (i + 1) * C).reduce((best, v, j, row) => (v > row[best] ? j : best), 0);
+      expect(Array.from(r.slice(N))).toEqual(labels.map((y, i) => +(argmax(i) === y)));
+      expectClose(await dlogits.data(), x.grad!, RTOL, 'dlogits');
+    },
+  );
+
+  propTest.prop([fc.integer({ min: 1, max: 5000 }), fc.nat()], runs)('sum equals the CPU sum', async (n, seed) => {
+    const x = randn(new Rng(seed), n);
+    const s = gpuOps.sum(GpuTensor.from(ctx, x));
+    expect(s.shape).toEqual([]);
+    const want = x.reduce((a, v) => a + v, 0);
+    expect(Math.abs((await s.data())[0] - want)).toBeLessThanOrEqual(1e-4 * Math.max(1, x.reduce((a, v) => a + Math.abs(v), 0)));
+  });
+});
+
+describe.skipIf(typeof gpu === 'string')('WebGPU ops reject bad input with errors that say what is wrong', () => {
+  test('a synchronous read of a GPU tensor names the async call to use', () => {
+    const t = GpuTensor.from(ctx, Float32Array.of(1, 2), [2]);
+    expect(() => t.toArray()).toThrow('GpuTensor [2] lives on the GPU (webgpu): its values cannot be read synchronously; use `await t.data()`');
+  });
+
+  test('a CPU tensor given to a GPU op is an error that names both devices', () => {
+    const a = GpuTensor.from(ctx, new Float32Array(4), [2, 2]);
+    expect(() => gpuOps.matmul(a, new Tensor(new Float32Array(4), [2, 2]) as unknown as GpuTensor)).toThrow(
+      'matmul: every input must be a GpuTensor on webgpu; got a Tensor (cpu)',
+    );
+  });
+
+  test('mismatched shapes and out-of-range labels name the op and the values', () => {
+    const a = GpuTensor.from(ctx, new Float32Array(6), [2, 3]);
+    expect(() => gpuOps.matmul(a, a)).toThrow('matmul: inner dimensions differ: [2, 3] · [2, 3] (3 vs 2)');
+    expect(() => gpuOps.softmaxCrossEntropy(a, [0, 3])).toThrow('softmaxCrossEntropy: label 3 at index 1 is out of range for 3 classes');
+  });
+});

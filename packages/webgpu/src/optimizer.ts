@@ -1,0 +1,127 @@
+import type { Hyperparams, Optimizer } from '@trainkit/core';
+import type { GpuContext } from './context';
+import { WebGpuUnsupportedError } from './errors';
+import { Dispatch, type KernelDef, grid1d } from './kernel';
+import { adamKernel, momentumKernel, sgdKernel } from './kernels/optim';
+
+const f = Math.fround;
+
+/** A parameter as the GPU optimizer sees it: its name (the CPU optimizer's key), size, and buffers. */
+export interface GpuParam {
+  readonly name: string;
+  readonly size: number;
+  readonly value: GPUBuffer;
+  readonly grad: GPUBuffer;
+}
+
+/** How one CPU optimizer runs on the GPU: its kernel, the slots it keeps, and the uniforms of a step. */
+interface GpuRule {
+  kernel: (h: Hyperparams) => KernelDef;
+  slots: (h: Hyperparams) => readonly string[];
+  /** The kernel's uniforms for this parameter's `step`-th update (1-based). */
+  uniforms: (h: Hyperparams, step: number) => Record<string, number>;
+}
+
+const sgdUniforms = (h: Hyperparams) => ({ alpha: f(-h.lr), weightDecay: f(h.weightDecay as number) });
+
+function adamRule(coupled: boolean): GpuRule {
+  return {
+    kernel: () => adamKernel,
+    slots: (h) => (h.amsgrad ? ['m', 'v', 'vmax'] : ['m', 'v']),
+    uniforms: (h, step) => {
+      const [b1, b2, wd] = [h.beta1 as number, h.beta2 as number, h.weightDecay as number];
+      return {
+        beta1: f(b1), beta2: f(b2), oneMinusBeta1: f(1 - b1), oneMinusBeta2: f(1 - b2), eps: f(h.eps as number),
+        weightDecay: coupled ? f(wd) : 0, stepSize: f(-(h.lr / (1 - b1 ** step))), biasCorrection2: f(Math.sqrt(1 - b2 ** step)),
+        shrink: !coupled && wd !== 0 ? f(1 - h.lr * wd) : 1, amsgrad: +!!h.amsgrad,
+      };
+    },
+  };
+}
+
+/** The optimizers with fused WGSL updates, by registry name; each matches its CPU update's float32 arithmetic. */
+const RULES: Record<string, GpuRule> = {
+  'core/sgd': { kernel: () => sgdKernel, slots: () => [], uniforms: sgdUniforms },
+  'optim-momentum/momentum': {
+    kernel: (h) => (h.momentum === 0 ? sgdKernel : momentumKernel),
+    slots: (h) => (h.momentum === 0 ? [] : ['momentumBuffer']),
+    uniforms: (h, step) => ({
+      ...sgdUniforms(h), momentum: f(h.momentum as number), keep: f(1 - (h.dampening as number)), first: +(step === 1), nesterov: +!!h.nesterov,
+    }),
+  },
+  'optim-adam/adam': adamRule(true),
+  'optim-adam/adamw': adamRule(false),
+};
+
+/** Registry names of the optimizers {@link GpuOptimizer} can run. */
+export const GPU_OPTIMIZERS = Object.keys(RULES);
+
+/**
+ * Runs a CPU optimizer's updates on the GPU: its slots (Adam's m and v, a momentum buffer) live in
+ * GPU buffers next to the parameters, one fused dispatch per parameter per step. Hyperparameters
+ * are read from the CPU optimizer before each step, so schedules and parameter groups apply;
+ * {@link GpuOptimizer.syncTo} writes the slots and step counts back into it, so its state dict
+ * (and a checkpoint) is the same as after as many CPU steps.
+ */
+export class GpuOptimizer {
+  readonly dispatches: Dispatch[] = [];
+  private readonly rule: GpuRule;
+  private readonly slotBuffers: Array<Record<string, GPUBuffer>> = [];
+  private readonly startSteps: number[];
+  private readonly startStepCount: number;
+  /** Steps taken on the GPU since this object was made. */
+  steps = 0;
+
+  constructor(private readonly ctx: GpuContext, readonly optimizer: Optimizer, readonly params: readonly GpuParam[]) {
+    const rule = RULES[optimizer.name];
+    if (rule === undefined) {
+      throw new WebGpuUnsupportedError(`webgpu: optimizer "${optimizer.name}" has no GPU kernel yet; supported: ${GPU_OPTIMIZERS.join(', ')}. Train this one on the CPU`);
+    }
+    this.rule = rule;
+    const state = optimizer.stateDict();
+    this.startStepCount = state.step;
+    this.startSteps = params.map((p) => state.paramSteps[p.name] ?? 0);
+    for (const p of params) {
+      const h = optimizer.hyperFor(p.name);
+      const saved = state.slots[p.name] ?? {};
+      const slots: Record<string, GPUBuffer> = {};
+      for (const s of rule.slots(h)) {
+        slots[s] = ctx.acquire(p.size * 4, `${optimizer.name} slot ${s} of ${p.name}`);
+        ctx.write(slots[s], saved[s] ?? new Float32Array(p.size));
+      }
+      this.slotBuffers.push(slots);
+      const kernel = rule.kernel(h);
+      const buffers = kernel.buffers.map(([b]) => (b === 'PARAM' ? p.value : b === 'GRAD' ? p.grad : (slots[slotOf(b)] ?? ctx.dummy)));
+      this.dispatches.push(new Dispatch(ctx, kernel, buffers, { n: p.size, ...rule.uniforms(h, 1) }, grid1d(p.size)));
+    }
+  }
+
+  /** Sets every dispatch's uniforms for the next step (call once per step, before submitting it). */
+  prepare(): void {
+    this.steps++;
+    this.params.forEach((p, i) => this.dispatches[i].setUniforms(this.rule.uniforms(this.optimizer.hyperFor(p.name), this.startSteps[i] + this.steps)));
+  }
+
+  /** Copies the slots and step counts into the CPU optimizer (its state dict then matches the GPU's). */
+  async syncTo(): Promise<void> {
+    const state = this.optimizer.stateDict();
+    state.step = this.startStepCount + this.steps;
+    for (const [i, p] of this.params.entries()) {
+      state.paramSteps[p.name] = this.startSteps[i] + this.steps;
+      const slots: Record<string, Float32Array> = {};
+      for (const [s, buf] of Object.entries(this.slotBuffers[i])) slots[s] = await this.ctx.read(buf, p.size, `reading optimizer slot ${s} of ${p.name}`);
+      if (Object.keys(slots).length > 0) state.slots[p.name] = slots;
+    }
+    this.optimizer.loadStateDict(state);
+  }
+
+  dispose(): void {
+    for (const d of this.dispatches) d.dispose();
+    for (const slots of this.slotBuffers) for (const b of Object.values(slots)) this.ctx.release(b);
+  }
+}
+
+/** The CPU slot name a kernel binding holds. */
+function slotOf(binding: string): string {
+  return ({ M: 'm', V: 'v', VMAX: 'vmax', BUF: 'momentumBuffer' } as Record<string, string>)[binding] ?? binding;
+}
