@@ -19,7 +19,7 @@ export { EnsembleError, MemberError } from './errors';
 
 export type { EnsembleOptions } from './ensemble';
 export type { CombineMethod, CombineOptions } from './combine';
-export type { MemberContext, MemberDefinition, MemberSetup, MemberResult } from './member';
+export type { MemberContext, MemberDefinition, MemberSetup, MemberResult, MemberRunOptions } from './member';
 export type { MembersOptions, TrainedEnsemble } from './trainMembers';
 export type { MemberProgress } from './progress';
 export type { SnapshotEnsembleOptions, Snapshot, SnapshotHandle } from './snapshot';

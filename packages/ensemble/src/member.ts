@@ -1,4 +1,4 @@
-import { type Data, type LossFn, type Optimizer, type Plugin, type TrainerState, type EpochRecord, Trainer } from '@trainkit/core';
+import { type Data, type LossFn, type Optimizer, type Plugin, type ResumeState, type TrainerState, type EpochRecord, Trainer } from '@trainkit/core';
 import { type Module, getDefaultRng, manualSeed } from '@trainkit/nn';
 import { type Rng, initKernels } from '@trainkit/tensor';
 import { EnsembleError } from './errors';
@@ -101,15 +101,29 @@ export function buildMemberModel<P>(definition: MemberDefinition<P>, index: numb
   return definition.model(memberContext(index, seed, params));
 }
 
+/** How {@link trainMember} runs a member beyond its definition: extra plugins, and where it resumes from. */
+export interface MemberRunOptions {
+  /** Plugins after the definition's own (a checkpointer, a sweep's reporting plugin). */
+  plugins?: readonly Plugin[];
+  /**
+   * A full training state to continue from (what `loadMemberState` of `@trainkit/ensemble/node`
+   * reads from a member checkpoint), or a name a plugin resolves (`'latest'` with a checkpointer).
+   */
+  resume?: ResumeState | string;
+}
+
 /**
  * Trains one member in the calling thread: builds its model from its seed, runs
- * `Trainer.fit` seeded with the same seed, and returns a copy of the final weights. Workers
- * call exactly this function, which is why parallel and sequential runs agree bit for bit.
+ * `Trainer.fit` seeded with the same seed, and returns a copy of the final weights and the
+ * trainer's full state. Workers call exactly this function, which is why parallel and
+ * sequential runs agree bit for bit; with `run.resume` it continues a member from its saved
+ * training state (optimizer, RNG, data position) to the same weights as an uninterrupted run.
  */
 export async function trainMember<P>(
   definition: MemberDefinition<P>,
   job: { index: number; seed: number; params: P },
   onProgress?: (event: MemberProgress) => void,
+  run: MemberRunOptions = {},
 ): Promise<MemberResult> {
   const started = performance.now();
   await initKernels();
@@ -118,8 +132,9 @@ export async function trainMember<P>(
   const setup = await definition.setup({ ...ctx, model });
   const plugins = [...(setup.plugins ?? [])];
   if (onProgress) plugins.push(memberProgressPlugin(job.index, job.seed, onProgress));
+  plugins.push(...(run.plugins ?? []));
   const trainer = new Trainer({ optimizer: setup.optimizer, loss: setup.loss, plugins, seed: job.seed });
-  const fit = await trainer.fit(model, { train: setup.train, val: setup.val, epochs: setup.epochs });
+  const fit = await trainer.fit(model, { train: setup.train, val: setup.val, epochs: setup.epochs, resume: run.resume });
   return {
     index: job.index,
     seed: job.seed,

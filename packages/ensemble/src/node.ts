@@ -6,7 +6,7 @@
  */
 export * from './index';
 export { trainEnsemble } from './node/trainEnsemble';
-export { saveMember, loadMember, loadEnsemble, memberFileName, MEMBER_FORMAT } from './node/memberCheckpoint';
+export { saveMember, loadMember, loadMemberState, loadEnsemble, memberFileName, MEMBER_FORMAT } from './node/memberCheckpoint';
 export { memberProgressPrinter } from './node/memberProgressPrinter';
 
 export type { TrainEnsembleOptions } from './node/trainEnsemble';

@@ -8,3 +8,9 @@ export function memberWorkerUrl(): { url: URL; fromSource: boolean } {
   const fromSource = /\.ts$/.test(new URL(here).pathname);
   return { url: new URL(fromSource ? './worker.ts' : './worker.js', here), fromSource };
 }
+
+/** Where the member trial module (`memberTrial.ts` / `memberTrial.js`) is, for executors to load. */
+export function memberTrialUrl(): URL {
+  const here = import.meta.url;
+  return new URL(/\.ts$/.test(new URL(here).pathname) ? './memberTrial.ts' : './memberTrial.js', here);
+}

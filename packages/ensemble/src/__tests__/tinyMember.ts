@@ -2,6 +2,7 @@
  * Member definitions for the tests: a small MLP with dropout on a synthetic 3-class problem,
  * loaded by worker threads through this module's URL. Training one member takes milliseconds.
  */
+import { existsSync, writeFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { sgd } from '@trainkit/core';
 import { DataLoader, TensorDataset } from '@trainkit/data';
@@ -29,7 +30,25 @@ export interface TinyParams {
   failMember?: number;
   /** Members with this index kill their worker thread mid-training. */
   crashMember?: number;
+  /** Kills the worker thread once at this optimizer step, the first time only (it leaves `marker` behind). */
+  crashOnce?: { step: number; marker: string };
 }
+
+/**
+ * The plugin of `crashOnce`: exits the thread at `step` unless `marker` exists, creating it
+ * first. The run after the crash writes the step it starts from to `<marker>.start`.
+ */
+const crashOnce = ({ step, marker }: { step: number; marker: string }) => ({
+  name: 'crash-once',
+  onTrainBatchStart: (ctx: { step: number }) => {
+    if (existsSync(marker) && !existsSync(`${marker}.start`)) writeFileSync(`${marker}.start`, String(ctx.step));
+  },
+  onTrainBatchEnd: (ctx: { step: number }) => {
+    if (ctx.step !== step || existsSync(marker)) return;
+    writeFileSync(marker, `crashed at step ${step}`);
+    process.exit(3);
+  },
+});
 
 export const tinyModel = ({ rng }: Pick<MemberContext, 'rng'>) =>
   new Sequential({ fc1: new Linear(4, 16, { rng }), relu: new ReLU(), drop: new Dropout(0.2), fc2: new Linear(16, 3, { rng }) });
@@ -46,6 +65,7 @@ export const tinyMember = defineMember<TinyParams>({
         // where the member trained, as a metric in its history (weights do not depend on it)
         { name: 'thread', onTrainBatchEnd: (ctx) => ctx.log('mainThread', isMainThread ? 1 : 0) },
         ...(params.crashMember === index ? [{ name: 'crash', onTrainBatchEnd: () => process.exit(3) }] : []),
+        ...(params.crashOnce !== undefined && index === 0 ? [crashOnce(params.crashOnce)] : []),
       ],
     };
   },

@@ -1,7 +1,7 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readCheckpoint, writeCheckpoint } from '@trainkit/checkpoint/node';
-import type { EpochRecord } from '@trainkit/core';
+import type { EpochRecord, ResumeState, TrainerState } from '@trainkit/core';
 import type { Module } from '@trainkit/nn';
 import { Ensemble, type EnsembleOptions } from '../ensemble';
 import { EnsembleError } from '../errors';
@@ -26,8 +26,10 @@ export interface MemberInfo {
 
 /**
  * Saves a trained member as a safetensors checkpoint `dir/member-<index>.safetensors`: its
- * parameters and buffers under their state-dict names (it opens in PyTorch as a state dict)
- * and, as metadata, its index, seed, time and history. Written with `@trainkit/checkpoint`'s
+ * parameters and buffers under their state-dict names (it opens in PyTorch as a state dict),
+ * its full training state (optimizer slots, RNG streams, epoch and batch position, plugin
+ * states: what `loadMemberState` resumes from) and, as metadata, its index, seed, time and
+ * history. Written with `@trainkit/checkpoint`'s
  * codec and atomic write (checksummed; a crash leaves the old file or the new one).
  *
  * @returns the path written
@@ -38,7 +40,7 @@ export async function saveMember(dir: string, result: MemberResult): Promise<str
   await mkdir(dir, { recursive: true });
   const path = join(dir, memberFileName(result.index));
   const metadata = { format: MEMBER_FORMAT, index: String(result.index), seed: String(result.seed), seconds: String(result.seconds), history: JSON.stringify(result.history) };
-  await writeCheckpoint(path, { model: result.state, metadata });
+  await writeCheckpoint(path, { model: result.state, trainer: result.trainer ?? null, metadata });
   return path;
 }
 
@@ -47,11 +49,25 @@ export async function saveMember(dir: string, result: MemberResult): Promise<str
  *
  * @throws EnsembleError when the file is not a member checkpoint
  */
-export async function loadMember(path: string): Promise<{ state: StateDict; info: MemberInfo }> {
-  const { model: tensors, metadata } = await readCheckpoint(path);
+export async function loadMember(path: string): Promise<{ state: StateDict; info: MemberInfo; trainer: TrainerState | null }> {
+  const { model: tensors, trainer, metadata } = await readCheckpoint(path);
   if (metadata.format !== MEMBER_FORMAT) throw new EnsembleError(`loadMember: ${path} is not a member checkpoint (format ${JSON.stringify(metadata.format)}, expected "${MEMBER_FORMAT}")`);
   const info: MemberInfo = { index: Number(metadata.index), seed: Number(metadata.seed), seconds: Number(metadata.seconds), history: JSON.parse(metadata.history ?? '[]') };
-  return { state: tensors, info };
+  return { state: tensors, info, trainer };
+}
+
+/**
+ * Reads a member checkpoint as the state to resume its training from: weights, optimizer
+ * slots, RNG, data position and plugin states. Pass it to `trainMember(definition, job,
+ * undefined, { resume })` with more epochs in the setup, and the member ends bit-identical to
+ * one trained that long without a stop.
+ *
+ * @throws EnsembleError when the file holds weights only (written before member checkpoints held the training state)
+ */
+export async function loadMemberState(path: string): Promise<ResumeState> {
+  const { state, trainer } = await loadMember(path);
+  if (trainer === null) throw new EnsembleError(`loadMemberState: ${path} holds the member's weights only, no training state to resume from (it was saved by an older @trainkit/ensemble); train the member again`);
+  return { ...trainer, model: state, source: path };
 }
 
 /**

@@ -4,7 +4,9 @@ import { pathToFileURL } from 'node:url';
 import { EnsembleError } from '../errors';
 import { type MemberDefinition, type MemberResult, checkDefinition } from '../member';
 import { type MembersOptions, type TrainedEnsemble, finishTraining, resolveJobs, trainMembers } from '../trainMembers';
+import type { ExecutorFactory } from '@trainkit/sweep';
 import { saveMember } from './memberCheckpoint';
+import { runOnExecutor } from './onExecutor';
 import { runInWorkers } from './workerPool';
 
 /** Options of {@link trainEnsemble}. */
@@ -26,6 +28,18 @@ export interface TrainEnsembleOptions<P = unknown> extends MembersOptions<P> {
   dir?: string;
   /** Node flags of the worker threads (default: inherited; from TypeScript sources, the source condition and tsx). */
   execArgv?: string[];
+  /**
+   * Run the members as trials of a `@trainkit/sweep` executor instead: `local({ concurrency })`
+   * (worker threads) or a queue executor whose workers run on other machines — then `dir` must
+   * be a directory they all share. Each member writes its full-state checkpoint there and
+   * checkpoints its latest state while it trains (resumed if its run restarts). `concurrency`
+   * and `execArgv` are the executor's business; progress events are not relayed.
+   */
+  executor?: ExecutorFactory;
+  /** With an executor: also checkpoint a training member every N optimizer steps (default 0: after every epoch only). */
+  everyNSteps?: number;
+  /** With an executor: runs after a failure (a crashed worker, say) before a member counts as failed, each resuming from its latest checkpoint (default 0). */
+  retries?: number;
 }
 
 function moduleUrl(member: string | URL): string {
@@ -79,12 +93,22 @@ export async function trainEnsemble<P = unknown>(options: TrainEnsembleOptions<P
     await options.onMemberEnd?.(r);
   };
   if (typeof member === 'object' && !(member instanceof URL)) {
+    if (options.executor !== undefined) throw new EnsembleError('trainEnsemble: an executor loads the member definition from its module; pass member: new URL(\'./member.ts\', import.meta.url)');
     if (concurrency > 1) throw new EnsembleError(`trainEnsemble: to train ${concurrency} members at once, pass the URL of the module that exports the definition (member: new URL('./member.ts', import.meta.url)); a definition object trains only with concurrency: 1`);
     return trainMembers(member, { ...options, onMemberEnd: save });
   }
   if (typeof member !== 'string' && !(member instanceof URL)) throw new EnsembleError(`trainEnsemble: member must be a module URL, a path or a member definition, got ${typeof member}`);
   const url = moduleUrl(member);
   const definition = await importDefinition<P>(url, exportName);
+  if (options.executor !== undefined) {
+    const { everyNSteps = 0, retries = 0 } = options;
+    for (const [name, v] of Object.entries({ everyNSteps, retries })) {
+      if (!Number.isInteger(v) || v < 0) throw new EnsembleError(`trainEnsemble({ ${name}: ${v} }): ${name} must be an integer ≥ 0`);
+    }
+    const onMemberEnd = async (r: MemberResult) => void (await options.onMemberEnd?.(r));
+    const { results, failures } = await runOnExecutor(jobs, { executor: options.executor, module: url, exportName, dir, everyNSteps, retries, onMemberEnd });
+    return finishTraining(definition, jobs, results, failures);
+  }
   if (concurrency === 1) return trainMembers(definition, { ...options, onMemberEnd: save });
   const { results, failures } = await runInWorkers(jobs, { module: url, exportName, concurrency, execArgv: options.execArgv, onProgress: options.onProgress, onMemberEnd: save });
   return finishTraining(definition, jobs, results, failures);
