@@ -11,7 +11,6 @@ Prints one JSON object per row on stdout: name, accuracy, nll, brier, ece, disag
 """
 import argparse
 import copy
-import json
 import math
 import os
 import sys
@@ -20,9 +19,11 @@ import time
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'compare'))
-from mnist_idx import load  # noqa: E402
-from torch_cnn import mnist_cnn  # noqa: E402
+sys.path.insert(0, os.path.dirname(__file__))
+from torch_common import average_probs, metrics, mnist  # noqa: E402
+from torch_common import log_softmax as common_log_softmax  # noqa: E402
+from torch_common import train as common_train  # noqa: E402
+from torch_cnn import mnist_cnn  # noqa: E402  (on the path torch_common adds)
 
 p = argparse.ArgumentParser()
 p.add_argument('--members', type=int, default=5)
@@ -34,62 +35,15 @@ p.add_argument('--decay', type=float, default=0.999)
 args = p.parse_args()
 
 torch.set_num_threads(1)
-xtr, ytr = load('train')
-xte, yte = load('test')
-if args.limit:
-    xtr, ytr = xtr[:args.limit], ytr[:args.limit]
-xtr, ytr, xte = map(torch.from_numpy, (xtr.copy(), ytr.copy(), xte.copy()))
-BINS = 15
-
-
-def metrics(logp, labels, name, disagreement=None):
-    """accuracy, NLL, Brier and 15-bin ECE from log-probabilities [N, C] (float64)."""
-    prob = np.exp(logp)
-    n, c = prob.shape
-    pred = logp.argmax(1)
-    conf = prob[np.arange(n), pred]
-    hit = (pred == labels).astype(np.float64)
-    onehot = np.eye(c)[labels]
-    bins = np.clip(np.ceil(conf * BINS).astype(int) - 1, 0, BINS - 1)
-    ece = sum(abs(hit[bins == b].sum() - conf[bins == b].sum()) for b in range(BINS)) / n
-    row = dict(name=name, accuracy=hit.mean(), nll=-logp[np.arange(n), labels].mean(), brier=((prob - onehot) ** 2).sum(1).mean(), ece=ece)
-    if disagreement is not None:
-        row['disagreement'] = disagreement
-    print(json.dumps(row), flush=True)
-    return row
-
-
-def log_softmax(model):
-    with torch.no_grad():
-        return torch.log_softmax(model(xte), 1).double().numpy()
-
-
-def average_probs(logps):
-    lp = np.stack(logps)  # [M, N, C]
-    m = lp.max(0)
-    return m + np.log(np.exp(lp - m).mean(0))
+xtr, ytr, xte, yte = mnist(args.limit)
 
 
 def train(seed, on_step=None, lr_at=None):
-    torch.manual_seed(seed)
-    model = mnist_cnn()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    step = 0
-    for epoch in range(args.epochs):
-        perm = torch.randperm(len(xtr))
-        for i in range(0, len(xtr), 64):
-            if lr_at is not None:
-                for g in opt.param_groups:
-                    g['lr'] = lr_at(step)
-            idx = perm[i:i + 64]
-            loss = torch.nn.functional.cross_entropy(model(xtr[idx]), ytr[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            step += 1
-            if on_step is not None:
-                on_step(model, step)
-    return model
+    return common_train(seed, xtr, ytr, args.epochs, on_step=on_step, lr_at=lr_at)
+
+
+def log_softmax(model):
+    return common_log_softmax(model, xte)
 
 
 def cycle_of(t, t0):

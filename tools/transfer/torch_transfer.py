@@ -96,10 +96,11 @@ def pretrain(seed, cache_dir):
     return model
 
 
-def set_frozen(model, frozen):
+def set_frozen(model, frozen, keep=None):
+    """Freezes (or unfreezes) the backbone; a layer named in `keep` (e.g. 'conv1') stays frozen."""
     for name, p in model.named_parameters():
         if name.startswith('conv'):
-            p.requires_grad_(not frozen)
+            p.requires_grad_(not frozen and not (keep and name.startswith(keep + '.')))
 
 
 def recipe(name, seed, pretrained, x, y, args):
@@ -125,7 +126,7 @@ def recipe(name, seed, pretrained, x, y, args):
             model.flatten.register_forward_hook(lambda m, i, o: torch.nn.functional.dropout(o, args.dropout, m.training))
         groups = [{'params': backbone, 'lr': args.backbone_lr}, {'params': head}]
         opt = torch.optim.AdamW(groups, lr=args.head_lr, weight_decay=args.weight_decay) if args.weight_decay else torch.optim.Adam(groups, lr=args.head_lr)
-        hook = lambda epoch: set_frozen(model, False) if epoch == args.unfreeze_at else None  # noqa: E731
+        hook = lambda epoch: set_frozen(model, False, args.keep_frozen) if epoch == args.unfreeze_at else None  # noqa: E731
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs) if args.cosine else None
         run_epochs(model, opt, x, y, args.epochs, gen, hook, schedule, args.translate, args.flip)
         return model
@@ -147,6 +148,7 @@ def main():
     p.add_argument('--flip', action='store_true')
     p.add_argument('--weight-decay', type=float, default=0.0)
     p.add_argument('--epochs', type=int, default=30)
+    p.add_argument('--keep-frozen', default=None, help="a backbone layer that stays frozen after unfreezing, e.g. conv1")
     p.add_argument('--val', action='store_true')
     args = p.parse_args()
     torch.set_num_threads(1)

@@ -23,9 +23,18 @@ export interface StagedOptions {
   cosine: boolean;
   /** Random translation of the training images by up to this many pixels (0: none). */
   translate: number;
+  /** The head's learning rate (the frozen recipe (ii) keeps 1e-3). */
+  headLr: number;
+  /** A backbone layer that is never unfrozen (e.g. `conv1`: its filters carry over), or '' for none. */
+  keepFrozen: string;
 }
 
-export const STAGED_DEFAULTS: StagedOptions = { unfreezeAt: 10, backboneLr: 1e-4, cosine: false, translate: 0 };
+export const STAGED_DEFAULTS: StagedOptions = { unfreezeAt: 10, backboneLr: 1e-4, cosine: false, translate: 0, headLr: 1e-3, keepFrozen: '' };
+
+/** The backbone parameters that unfreeze: all of them, or all but the `keepFrozen` layer's. */
+function unfrozen(o: StagedOptions): RegExp {
+  return o.keepFrozen === '' ? BACKBONE : new RegExp(`^(?!${o.keepFrozen}\\.)conv`);
+}
 
 /** One way to train on the small Fashion-MNIST set. */
 export interface Recipe {
@@ -73,15 +82,18 @@ export const RECIPES: readonly Recipe[] = [
     title: '(iv) staged unfreezing + per-group lr',
     target: null,
     build: (seed, pre, o) => {
-      const plugins: Plugin[] = [stagedUnfreeze([{ epoch: o.unfreezeAt, params: BACKBONE }])];
+      const plugins: Plugin[] = o.unfreezeAt < 30 ? [stagedUnfreeze([{ epoch: o.unfreezeAt, params: unfrozen(o) }])] : [];
       if (o.cosine) plugins.push(scheduler(cosineAnnealing({ tMax: 30 })));
       if (o.translate > 0) plugins.push(augment(randomTranslate({ max: o.translate })));
-      return { model: model(seed, pre), optimizer: adam({ lr: 1e-3, groups: [{ params: BACKBONE, lr: o.backboneLr }] }), plugins };
+      const m = model(seed, pre);
+      freeze(m, BACKBONE);
+      return { model: m, optimizer: adam({ lr: o.headLr, groups: [{ params: BACKBONE, lr: o.backboneLr }] }), plugins };
     },
   },
 ];
 
 /** A one-line description of the staged recipe's options. */
 export function describeStaged(o: StagedOptions): string {
-  return `head alone for ${o.unfreezeAt} epochs, then the backbone at ${o.backboneLr} (head 1e-3)${o.cosine ? ', cosine schedule' : ''}${o.translate ? `, random translation ±${o.translate} px` : ''}`;
+  const which = o.keepFrozen === '' ? 'the backbone' : `the backbone but ${o.keepFrozen}`;
+  return `head alone for ${o.unfreezeAt} epochs, then ${which} at ${o.backboneLr} (head ${o.headLr})${o.cosine ? ', cosine schedule' : ''}${o.translate ? `, random translation ±${o.translate} px` : ''}`;
 }

@@ -18,7 +18,7 @@
  * training them again: the trainkit side of the table takes about an hour on a loaded machine.
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -43,17 +43,21 @@ const { values } = parseArgs({
     'backbone-lr': { type: 'string', default: String(STAGED_DEFAULTS.backboneLr) },
     cosine: { type: 'string', default: String(STAGED_DEFAULTS.cosine) },
     translate: { type: 'string', default: String(STAGED_DEFAULTS.translate) },
+    'head-lr': { type: 'string', default: String(STAGED_DEFAULTS.headLr) },
+    'keep-frozen': { type: 'string', default: STAGED_DEFAULTS.keepFrozen },
     // for a quick smoke test only: fewer epochs and pretraining images (the cache then holds a weak network: use another --cache)
     epochs: { type: 'string', default: '30' },
     'pretrain-limit': { type: 'string' },
     cache: { type: 'string', default: join(dirname(fileURLToPath(import.meta.url)), '..', '.cache') },
     // take trainkit runs already in results/runs.jsonl (same recipe, seed, split and options) instead of training them again
     reuse: { type: 'boolean', default: false },
+    // write the table also to results/<out> (markdown), for the docs
+    out: { type: 'string' },
   },
 });
 const seeds = values.seeds.split(',').map(Number);
 const recipes = values.recipes.split(',').map((n) => RECIPES.find((r) => r.name === n) ?? fail(`unknown recipe ${n} (recipes: ${RECIPES.map((r) => r.name).join(', ')})`));
-const staged: StagedOptions = { unfreezeAt: Number(values['unfreeze-at']), backboneLr: Number(values['backbone-lr']), cosine: values.cosine === 'true', translate: Number(values.translate) };
+const staged: StagedOptions = { unfreezeAt: Number(values['unfreeze-at']), backboneLr: Number(values['backbone-lr']), cosine: values.cosine === 'true', translate: Number(values.translate), headLr: Number(values['head-lr']), keepFrozen: values['keep-frozen'] };
 const cache = values.cache;
 const epochs = Number(values.epochs);
 const results = join(root, 'results', 'runs.jsonl');
@@ -123,7 +127,7 @@ async function runRecipe(recipe: Recipe, seed: number, pre: PretrainedSource, da
 
 function torchResults(): Map<string, number[]> {
   const args = [join(root, 'torch_transfer.py'), '--seeds', ...seeds.map(String), '--recipes', ...recipes.map((r) => r.name), '--pretrained-dir', cache,
-    '--unfreeze-at', String(staged.unfreezeAt), '--backbone-lr', String(staged.backboneLr), '--translate', String(staged.translate), ...(staged.cosine ? ['--cosine'] : []), ...(values.val ? ['--val'] : [])];
+    '--unfreeze-at', String(staged.unfreezeAt), '--backbone-lr', String(staged.backboneLr), '--translate', String(staged.translate), '--head-lr', String(staged.headLr), ...(staged.keepFrozen ? ['--keep-frozen', staged.keepFrozen] : []), ...(staged.cosine ? ['--cosine'] : []), ...(values.val ? ['--val'] : [])];
   const out = execFileSync('/usr/bin/python3', args, { encoding: 'utf8', maxBuffer: 1 << 24 });
   const accs = new Map<string, number[]>();
   for (const line of out.trim().split('\n')) {
@@ -153,12 +157,26 @@ for (const seed of seeds) {
   }
 }
 
-console.log(`\nFashion-MNIST, 100 labelled images per class, ${epochs} epochs, batch 64; test = ${values.val ? 'images 100..1099 (validation)' : 'images 6000..6999'} of each class; seeds ${seeds.join(', ')}; test accuracy %, mean ± std`);
-console.log('| recipe | trainkit | PyTorch (same run) | issue target | trainkit − target |');
-console.log('|---|---|---|---|---|');
+const lines = [`Fashion-MNIST, 100 labelled images per class, ${epochs} epochs, batch 64; test = ${values.val ? 'images 100..1099 (validation)' : 'images 6000..6999'} of each class; seeds ${seeds.join(', ')}; test accuracy %, mean ± std`, ''];
+lines.push('| recipe | trainkit | PyTorch (same run) | issue target | trainkit − target |', '|---|---|---|---|---|');
 for (const r of recipes) {
   const mine = ours.get(r.name) ?? [];
   const delta = r.target && mine.length ? (stats(mine).mean - r.target.mean).toFixed(1) : '—';
   const title = r.name === 'staged' ? `${r.title}: ${describeStaged(staged)}` : r.title;
-  console.log(`| ${title} | ${fmt(mine)} | ${fmt(torch.get(r.name))} | ${r.target ? `${r.target.mean} ± ${r.target.std}` : 'must beat (ii)'} | ${delta} |`);
+  lines.push(`| ${title} | ${fmt(mine)} | ${fmt(torch.get(r.name))} | ${r.target ? `${r.target.mean} ± ${r.target.std}` : 'must beat (ii)'} | ${delta} |`);
+}
+lines.push('', ...perSeed(ours, 'trainkit'), ...(values.torch ? perSeed(torch, 'PyTorch') : []));
+console.log(`\n${lines.join('\n')}`);
+if (epochs === 30 && values['pretrain-limit'] === undefined && values.out !== undefined) writeFileSync(join(root, 'results', values.out), lines.join('\n') + '\n');
+
+/** Per seed, each recipe's accuracy and whether (iv) beats the frozen backbone (ii) on that seed. */
+function perSeed(accs: Map<string, number[]>, who: string): string[] {
+  const row = (name: string) => (accs.get(name) ?? []).map((a) => (100 * a).toFixed(2)).join(' / ');
+  const out = [`Per seed (${seeds.join(' / ')}), ${who}: ${recipes.map((r) => `${r.name} ${row(r.name)}`).join('; ')}.`];
+  const [st, fr] = [accs.get('staged'), accs.get('frozen')];
+  if (st && fr && st.length === fr.length) {
+    const margins = st.map((a, i) => 100 * (a - fr[i]));
+    out.push(`${who}: (iv) − (ii) per seed ${margins.map((m) => `${m >= 0 ? '+' : ''}${m.toFixed(2)}`).join(' / ')}; (iv) beats (ii) on ${margins.filter((m) => m > 0).length} of ${margins.length} seeds.`);
+  }
+  return out.map((l) => `${l}\n`);
 }
