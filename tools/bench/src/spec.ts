@@ -13,6 +13,8 @@ export const WORKLOADS = [
   { id: 'mlp-train', name: 'MLP 784-256-10 train, Adam, batch 64', unit: 'samples/s' },
   { id: 'cnn-train', name: 'reference CNN train, Adam, batch 64', unit: 'samples/s' },
   { id: 'cnn-infer', name: 'CNN inference, batch 256', unit: 'samples/s' },
+  { id: 'resnet8-train', name: 'ResNet-8 (width 16) train, momentum, batch 64', unit: 'samples/s' },
+  { id: 'vit-train', name: 'ViT-tiny (patch 4, dim 64, depth 4) train, AdamW, batch 64', unit: 'samples/s' },
   { id: 'adam-10m', name: 'Adam step, 10M parameters', unit: 'params/s' },
   { id: 'momentum-10m', name: 'momentum step, 10M parameters', unit: 'params/s' },
   { id: 'matmul-1024', name: '1024×1024 matmul', unit: 'GFLOPS' },
@@ -34,6 +36,13 @@ export const MATMUL_N = 1024;
 /** Hyperparameters every library's optimizers use. */
 export const ADAM = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 export const MOMENTUM = { lr: 0.01, momentum: 0.9 };
+export const ADAMW = { ...ADAM, weightDecay: 0.05 };
+
+/** The model-zoo rows (@trainkit/models; PyTorch: tools/compare/torch_models.py): the settings of tools/compare's learning comparison, on 1×28×28 inputs. */
+export const ZOO = {
+  resnet8: { depth: 8, inChannels: 1, numClasses: 10, width: 16 },
+  vit: { imageSize: 28, patchSize: 4, inChannels: 1, dim: 64, depth: 4, heads: 4, numClasses: 10 },
+} as const;
 
 /** How long the warm-up and each of the ≥ 3 timed windows last. */
 export function timing(quick: boolean): { warmupMs: number; windowMs: number; windows: number } {

@@ -8,6 +8,7 @@ backward, step. Prints `INFO {json}` (the BLAS in use) and one `RESULT {json}` l
 workload, like the JavaScript runners. `--mnist=DIR` names the folder of the MNIST IDX files.
 """
 import json
+import os
 import statistics
 import sys
 import time
@@ -68,14 +69,21 @@ def cnn():
 mnist = {}
 
 
-def train(model):
+def zoo(builder, **options):
+    """A model of tools/compare/torch_models.py, the PyTorch definitions of @trainkit/models (spec.ts ZOO)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'compare'))
+    from torch_models import build
+    return build(builder, options)
+
+
+def train(model, make_opt=lambda p: torch.optim.Adam(p, lr=1e-3)):
     """One step of a plain training loop over shuffled MNIST epochs (the last partial batch dropped)."""
     if 'x' not in mnist:
         if mnist_dir is None:
             raise ValueError('the training workloads need --mnist=DIR (the MNIST IDX files)')
         mnist['x'], mnist['y'] = load_mnist(mnist_dir, torch)
     x_all, y_all = mnist['x'], mnist['y']
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = make_opt(model.parameters())
     g = torch.Generator().manual_seed(0)
     state = {'perm': None, 'i': len(x_all)}
 
@@ -116,6 +124,10 @@ workloads = [
     ('mlp-train', lambda: train(mlp()), BATCH),
     ('cnn-train', lambda: train(cnn()), BATCH),
     ('cnn-infer', infer, INFER_BATCH),
+    ('resnet8-train', lambda: train(zoo('resnet', depth=8, inChannels=1, numClasses=10, width=16),
+                                    lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9)), BATCH),
+    ('vit-train', lambda: train(zoo('vitTiny', imageSize=28, patchSize=4, inChannels=1, dim=64, depth=4, heads=4, numClasses=10),
+                                lambda p: torch.optim.AdamW(p, lr=1e-3, weight_decay=0.05)), BATCH),
     ('adam-10m', lambda: optimizer_step(lambda p: torch.optim.Adam(p, lr=1e-3)), OPT_PARAMS),
     ('momentum-10m', lambda: optimizer_step(lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9)), OPT_PARAMS),
     ('matmul-1024', matmul, 2 * N ** 3 / 1e9),

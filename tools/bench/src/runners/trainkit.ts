@@ -5,12 +5,13 @@
  */
 import { type Optimizer, parameterRefs } from '@trainkit/core';
 import { Module, Parameter, manualSeed, mnistCnn, mnistMlp } from '@trainkit/nn';
-import { adam } from '@trainkit/optim-adam';
+import { resnet, vitTiny } from '@trainkit/models';
+import { adam, adamw } from '@trainkit/optim-adam';
 import { momentum } from '@trainkit/optim-momentum';
 import { Rng, Tensor, crossEntropy, getKernelBackend, getThreads, matmul, noGrad } from '@trainkit/tensor';
 import { startThreadPool } from '@trainkit/tensor/node';
 import { augmentWorkload } from '../augment';
-import { ADAM, BATCH, INFER_BATCH, MATMUL_N, MOMENTUM, OPT_PARAMS, lcg } from '../spec';
+import { ADAM, ADAMW, BATCH, INFER_BATCH, MATMUL_N, MOMENTUM, OPT_PARAMS, ZOO, lcg } from '../spec';
 import { type Workloads, serve } from './serve';
 
 function batch(seed: number, n: number): { x: Tensor; y: Int32Array } {
@@ -62,6 +63,8 @@ const workloads: Workloads = {
     const x = batch(7, INFER_BATCH).x;
     return { once: () => void noGrad(() => model.call(x)), units: INFER_BATCH };
   },
+  'resnet8-train': () => (manualSeed(0), { once: trainer(resnet({ ...ZOO.resnet8 }), momentum(MOMENTUM)), units: BATCH }),
+  'vit-train': () => (manualSeed(0), { once: trainer(vitTiny({ ...ZOO.vit }), adamw(ADAMW)), units: BATCH }),
   'adam-10m': () => ({ once: optimizerStep(adam({ lr: ADAM.lr })), units: OPT_PARAMS }),
   'momentum-10m': () => ({ once: optimizerStep(momentum({ lr: MOMENTUM.lr, momentum: MOMENTUM.momentum })), units: OPT_PARAMS }),
   'matmul-1024': () => {

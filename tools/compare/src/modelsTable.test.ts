@@ -1,0 +1,52 @@
+// The zoo's learning-comparison table (modelsTable.ts): what it says follows from the runs in
+// models.jsonl, and a table with runs missing never claims a verdict.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type ModelRun, parseRuns, renderSetup, verdict } from './modelsTable';
+
+const setup = { name: 's', title: 'S', recipe: 'a recipe', tolerance: 0.5, seeds: [0, 1, 2] };
+const run = (seed: number, framework: 'trainkit' | 'torch', accuracy: number, date = '2026-12-03T00:00:00Z'): ModelRun =>
+  ({ date, setup: 's', seed, framework, backend: 'b', accuracy, seconds: 10, samplesPerSecond: 100 });
+const accuracy = fc.integer({ min: 0, max: 10_000 }).map((n) => n / 10_000);
+
+describe('verdict', () => {
+  it('is within the bound exactly when |mean(trainkit) − mean(torch)| ≤ tolerance points', () => {
+    fc.assert(
+      fc.property(fc.array(accuracy, { minLength: 1, maxLength: 3 }), fc.array(accuracy, { minLength: 1, maxLength: 3 }), (a, b) => {
+        const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+        const v = verdict(a, b, 0.5)!;
+        expect(v.difference).toBeCloseTo(100 * (mean(a) - mean(b)), 9);
+        expect(v.within).toBe(Math.abs(v.difference) <= 0.5);
+      }),
+    );
+  });
+
+  it('is absent while either framework has no run', () => {
+    expect(verdict([], [0.9], 0.5)).toBeNull();
+    expect(verdict([0.9], [], 0.5)).toBeNull();
+  });
+});
+
+describe('renderSetup', () => {
+  it('gives the verdict only when every seed of both frameworks has run', () => {
+    const all = [0, 1, 2].flatMap((s) => [run(s, 'trainkit', 0.9), run(s, 'torch', 0.904)]);
+    expect(renderSetup(setup, all)).toContain('trainkit − PyTorch = −0.40 points (bound ±0.5): **within the bound**');
+    const partial = renderSetup(setup, all.slice(0, 4));
+    expect(partial).toContain('not final: seed 2 trainkit, seed 2 PyTorch not run yet');
+    expect(partial).not.toContain('within the bound');
+    expect(partial).toContain('| 2 | not run yet | not run yet |');
+  });
+
+  it('uses the latest run of a seed and framework, and the sample standard deviation', () => {
+    const runs = [run(0, 'trainkit', 0.5, '2026-01-01'), run(0, 'trainkit', 0.9, '2026-02-01'), run(1, 'trainkit', 0.8), run(0, 'torch', 0.85)];
+    const text = renderSetup({ ...setup, seeds: [0, 1] }, runs);
+    expect(text).toContain('| 0 | 90.00 % | 85.00 % |');
+    expect(text).toContain('85.00 ± 7.07 % (2 seeds)'); // mean of 0.9 and 0.8, std √0.005
+  });
+});
+
+describe('parseRuns', () => {
+  it('names the file and line of a line that is not JSON', () => {
+    expect(() => parseRuns('{"setup":"s"}\nnot json\n', 'models.jsonl')).toThrow(/^models\.jsonl:2: not a JSON line/);
+  });
+});
