@@ -9,6 +9,10 @@ export interface TrialRun {
   report(epoch: number, metrics: Metrics): Promise<Decision>;
   /** Aborted on timeout: the executor should give the run up (a worker is terminated). */
   readonly signal: AbortSignal;
+  /** False when the sweep has no scheduler: `report` then always answers `'continue'`, and a remote executor need not wait for it. */
+  readonly scheduled?: boolean;
+  /** The sweep's `timeoutMs`, passed only to executors that time trials themselves ({@link Executor.timesTrials}). */
+  readonly timeoutMs?: number;
 }
 
 /** Runs trials: in the calling thread, on worker threads, or on other machines. */
@@ -16,6 +20,13 @@ export interface Executor {
   readonly name: string;
   /** Trials run at once. */
   readonly concurrency: number;
+  /**
+   * True when the executor enforces `timeoutMs` itself, from the moment a trial starts running
+   * rather than from when it was handed over (a queue executor: a trial may wait for a worker).
+   */
+  readonly timesTrials?: boolean;
+  /** Connects and checks the executor before the first trial; a rejection fails the sweep (a trial's failure does not). */
+  open?(): Promise<void>;
   /** Runs one trial; `worker` names where it ran. Rejects when the trial fails. */
   run(run: TrialRun): Promise<{ outcome: TrialOutcome; worker: string }>;
   /** Releases workers when the sweep ends. */

@@ -84,7 +84,7 @@ async function attempt(executor: Executor, job: TrialJob, options: SweepOptions<
   };
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    if (options.timeoutMs === undefined) return;
+    if (options.timeoutMs === undefined || executor.timesTrials === true) return;
     timer = setTimeout(() => {
       reject(new TrialTimeoutError(`${job.trialId} did not finish within ${options.timeoutMs} ms (timeoutMs)`));
       controller.abort();
@@ -92,7 +92,7 @@ async function attempt(executor: Executor, job: TrialJob, options: SweepOptions<
   });
   const base = { format: SWEEP_FORMAT, trialId: job.trialId, index: job.index, seed: job.seed, attempt: job.attempt, config: job.config };
   try {
-    const { outcome, worker } = await Promise.race([executor.run({ job, report, signal: controller.signal }), timeout]);
+    const { outcome, worker } = await Promise.race([executor.run({ job, report, signal: controller.signal, scheduled: options.scheduler !== undefined, timeoutMs: executor.timesTrials === true ? options.timeoutMs : undefined }), timeout]);
     if (score(outcome.metrics) === undefined) throw new SweepError(`${job.trialId} returned no number for the metric "${options.metric}"; its metrics: ${JSON.stringify(outcome.metrics)}`);
     const status = outcome.pruned ? 'pruned' : 'completed';
     return { ...base, status, metrics: outcome.metrics, epochs: outcome.epochs, error: null, worker, durationMs: Date.now() - started };
@@ -150,6 +150,7 @@ export async function runSweep<C = Config>(options: SweepOptions<C>): Promise<Sw
     }
   };
   try {
+    await executor.open?.();
     await Promise.all(Array.from({ length: Math.max(1, Math.min(executor.concurrency, queue.length)) }, lane));
   } finally {
     await executor.close?.();

@@ -21,6 +21,12 @@ export interface TrialJob {
   /** 0 on the first run, then 1, 2, … on retries after a failure. */
   readonly attempt: number;
   readonly config: Config;
+  /**
+   * Where this run keeps its training state, set by executors that resume trials on another
+   * worker (`@trainkit/sweep/bullmq`): the worker adds a checkpoint plugin on that store to
+   * `ctx.plugins` and sets `ctx.resume`.
+   */
+  readonly checkpoints?: { readonly location: string; readonly key: string };
 }
 
 /** The second argument of a trial function. */
@@ -31,6 +37,12 @@ export interface TrialContext extends TrialJob {
   readonly signal: AbortSignal;
   /** Reports the metrics after `epoch` epochs (from 1) and returns the scheduler's decision (what `reportTo` calls). */
   report(epoch: number, metrics: Metrics): Promise<Decision>;
+  /**
+   * `'latest'` when the executor checkpoints the trial (`ctx.plugins` then holds the checkpoint
+   * plugin): pass it on, `fit(model, { …, resume: ctx.resume })`, so that a trial restarted on
+   * another worker continues from its last checkpoint. Undefined otherwise.
+   */
+  readonly resume?: 'latest';
 }
 
 /** A trial: builds a model from `config`, trains it with `ctx.plugins`, and returns its final metrics. */
@@ -67,12 +79,13 @@ export interface TrialOutcome {
   pruned: boolean;
 }
 
-/** Runs a trial function with a context whose reports go to `report`; the same code runs in the caller and in workers. */
+/** Runs a trial function with a context whose reports go to `report` (and `plugins` after the reporting one); the same code runs in the caller and in workers. */
 export async function executeTrial(
   fn: TrialFunction<never>,
   job: TrialJob,
   report: (epoch: number, metrics: Metrics) => Promise<Decision>,
   signal: AbortSignal,
+  plugins: readonly Plugin[] = [],
 ): Promise<TrialOutcome> {
   const epochs: Metrics[] = [];
   let pruned = false;
@@ -82,8 +95,8 @@ export async function executeTrial(
     if (decision === 'stop' && !signal.aborted) pruned = true;
     return decision;
   };
-  const ctx: TrialContext = { ...job, signal, report: reporter, plugins: [] };
-  ctx.plugins.push(reportTo(ctx));
+  const ctx: TrialContext = { ...job, signal, report: reporter, plugins: [], resume: job.checkpoints === undefined ? undefined : 'latest' };
+  ctx.plugins.push(reportTo(ctx), ...plugins);
   const metrics = await (fn as TrialFunction)(job.config, ctx);
   if (typeof metrics !== 'object' || metrics === null || Object.values(metrics).some((v) => typeof v !== 'number')) {
     throw new SweepError(`${job.trialId}: a trial function returns its metrics as { name: number }, got ${JSON.stringify(metrics)}`);

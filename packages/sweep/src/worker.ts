@@ -48,7 +48,9 @@ port.on('message', async (msg: ToWorker) => {
         answer = resolve;
         post({ type: 'report', epoch, metrics });
       });
-    post({ type: 'done', outcome: await executeTrial(fn, msg.job, report, new AbortController().signal) });
+    // a trial of a queue executor checkpoints into its run's store, so that another worker can resume it
+    const plugins = msg.job.checkpoints === undefined ? [] : [await import('./bullmq/checkpoints').then((m) => m.trialCheckpointer(msg.job.checkpoints!))];
+    post({ type: 'done', outcome: await executeTrial(fn, msg.job, report, new AbortController().signal, plugins) });
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
     post({ type: 'failed', error: { name: err.name, message: err.message, stack: err.stack } });

@@ -18,8 +18,8 @@ function toyDataset(n: number, seed: number): TensorDataset {
   return new TensorDataset({ x, y, sampleShape: [4], numClasses: 3 });
 }
 
-const train = toyDataset(192, 1);
-const val = toyDataset(96, 2);
+export const train = toyDataset(192, 1);
+export const val = toyDataset(96, 2);
 export const EPOCHS = 9;
 
 /** The toy's search space: learning rates from hopeless to good, and two widths. */

@@ -41,7 +41,7 @@ function spawn(execArgv: string[] | undefined): Worker {
 }
 
 /** The absolute URL of a trial module given as a URL, a file URL string or a path. */
-function absoluteModule(module: string | URL): string {
+export function absoluteModule(module: string | URL): string {
   const href = moduleHref(module);
   if (/^(file|data):/.test(href)) return href;
   return pathToFileURL(isAbsolute(href) ? href : resolve(href)).href;

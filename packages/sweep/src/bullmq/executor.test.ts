@@ -1,0 +1,126 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue, QueueEvents } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { outcome } from '../__tests__/outcome';
+import { EPOCHS, toySpace } from '../__tests__/toyTrial';
+import { type Sweep, type TrialRecord, asha, inProcess, local, runSweep } from '../node';
+import { finished } from './finished';
+import { bullmq, startWorker } from './index';
+import { JOB_FORMAT } from './protocol';
+import { type WorkerProc, gatedWorkerProcess, startWorkerProcess, stopAll } from './__tests__/processes';
+import { type TestRedis, freePort, startRedis } from './__tests__/redis';
+import { trial } from './__tests__/trial';
+
+const module = new URL('./__tests__/trial.ts', import.meta.url);
+const base = { space: toySpace, trials: 4, metric: 'valLoss', mode: 'min' as const };
+const tmp = mkdtempSync(join(tmpdir(), 'trainkit-bullmq-'));
+// short locks, so that nothing here waits for BullMQ's 30 s defaults; a little pace per epoch so that trials spread over the workers
+const workerOptions = (redis: TestRedis) => ({ redis: redis.url, queue: 'trials', lockDurationMs: 2000, stalledIntervalMs: 1000 });
+const paced = { TRAINKIT_TEST_EPOCH_MS: '8' };
+
+let redis: TestRedis;
+const workers: WorkerProc[] = [];
+let later: Array<ReturnType<typeof gatedWorkerProcess>>;
+let reference: Sweep;
+let unreachable: Promise<{ error: unknown; ms: number }>;
+const nowhere = freePort().then((port) => `redis://127.0.0.1:${port}`);
+
+beforeAll(async () => {
+  redis = await startRedis();
+  // the 5 s that a Redis without an answer takes run alongside the other tests
+  const t0 = Date.now();
+  unreachable = nowhere.then((url) => runSweep({ ...base, trial: { module }, executor: bullmq({ redis: url, queue: 'q' }) })).then(
+    () => ({ error: null, ms: Date.now() - t0 }),
+    (error: unknown) => ({ error, ms: Date.now() - t0 }),
+  );
+  // the second and third worker processes start now and take trials once released
+  later = [2, 3].map((n) => gatedWorkerProcess(workerOptions(redis), paced, join(tmp, `gate-${n}`)));
+  [reference] = await Promise.all([
+    runSweep({ ...base, trial: { module, exportName: 'trial' }, executor: local({ concurrency: 2 }) }),
+    startWorkerProcess(workerOptions(redis), paced).then((w) => void workers.push(w)),
+  ]);
+});
+afterAll(async () => {
+  await stopAll([...workers, ...later]);
+  await redis?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const onQueue = (sweepId: string, exportName = 'trial') => ({
+  trial: { module, exportName },
+  executor: bullmq({ redis: redis.url, queue: 'trials', sweepId, checkpoints: join(tmp, 'checkpoints') }),
+});
+
+describe('the bullmq executor: trials as BullMQ jobs, run by worker processes', () => {
+  test('with one worker, the ASHA decisions that travel through the reports queue prune exactly as in the calling thread', async () => {
+    const scheduler = () => asha({ maxEpochs: EPOCHS });
+    const here = await runSweep({ ...base, scheduler: scheduler(), trial, executor: inProcess() });
+    const queued = await runSweep({ ...base, scheduler: scheduler(), ...onQueue('asha') });
+    expect(queued.trials().map(outcome)).toEqual(here.trials().map(outcome));
+    expect(queued.trials().filter((t) => t.status === 'pruned').length).toBeGreaterThan(0);
+    expect(queued.trials().every((t) => t.worker === workers[0].name)).toBe(true);
+  });
+
+  test('a fixed-seed sweep gives identical trials on local worker threads and on 1, 2 and 3 worker processes', async () => {
+    for (const n of [1, 2, 3]) {
+      while (workers.length < n) workers.push(await later[workers.length - 1].release());
+      const sweep = await runSweep({ ...base, ...onQueue(`workers${n}`) });
+      expect(sweep.trials().map(outcome)).toEqual(reference.trials().map(outcome));
+      const ranOn = new Set(sweep.trials().map((t) => t.worker));
+      expect([...ranOn].every((w) => workers.some((p) => p.name === w))).toBe(true);
+      expect(ranOn.size).toBeGreaterThanOrEqual(Math.min(n, 2));
+    }
+  });
+
+  test('a trial that throws is recorded as failed with its error, retried up to the limit, and the sweep goes on', async () => {
+    const runs: TrialRecord[] = [];
+    const sweep = await runSweep({ ...base, trials: 4, retries: 1, ...onQueue('failing', 'failing'), onTrialEnd: (r) => runs.push(r) });
+    expect(runs.filter((r) => r.status === 'failed').map((r) => [r.trialId, r.attempt, r.error])).toEqual(
+      expect.arrayContaining([
+        ['trial-0001', 0, { name: 'Error', message: 'flaky on purpose' }],
+        ['trial-0002', 0, { name: 'RangeError', message: 'broken trial 2' }],
+        ['trial-0002', 1, { name: 'RangeError', message: 'broken trial 2' }],
+      ]),
+    );
+    expect(runs.filter((r) => r.status === 'failed')).toHaveLength(3);
+    expect(sweep.trials().map((t) => t.status)).toEqual(['completed', 'completed', 'failed', 'completed']);
+    expect(sweep.trials()[2].worker).toMatch(/^[^:]+:\d+$/);
+    const ok = [0, 1, 3].map((i) => outcome(sweep.trials()[i]));
+    expect(ok).toEqual([0, 1, 3].map((i) => outcome(reference.trials()[i])));
+  });
+
+  // generous: the limit includes starting the worker thread that a new trial export gets, slow on a busy machine
+  test('a trial that never resolves fails by the per-trial timeout (counted from its start on a worker), and the sweep goes on', async () => {
+    const sweep = await runSweep({ ...base, trials: 2, timeoutMs: 4000, ...onQueue('hang', 'hangOnFirst') });
+    expect(sweep.trials().map((t) => t.status)).toEqual(['failed', 'completed']);
+    expect(sweep.trials()[0].error).toEqual({ name: 'TrialTimeoutError', message: 'trial-0000 did not finish within 4000 ms (timeoutMs)' });
+  });
+
+  test('bad input: a Redis that does not answer fails the sweep within 5 s; bad options, a newer sweep directory and a newer job are refused', async () => {
+    const url = await nowhere;
+    const { error, ms } = await unreachable;
+    expect((error as Error).message).toMatch(new RegExp(`^bullmq\\(\\{ redis: "${url}" \\}\\): Redis at ${url} did not answer within 5000 ms \\(.*ECONNREFUSED.*\\); is redis-server running there\\?$`));
+    expect(ms).toBeLessThan(5500);
+    await expect(startWorker({ redis: url, queue: 'q', connectTimeoutMs: 300 })).rejects.toThrow(/did not answer within 300 ms/);
+    expect(() => bullmq({ redis: 'http://localhost:6379', queue: 'q' })).toThrow("bullmq(): redis must be a redis:// or rediss:// URL, got \"http://localhost:6379\"");
+    expect(() => bullmq({ redis: redis.url, queue: 'a:b' })).toThrow(/queue must be a name of letters, digits/);
+    await expect(runSweep({ ...base, trial, executor: bullmq({ redis: redis.url, queue: 'q' }) })).rejects.toThrow(/workers import the trial from a module/);
+
+    const newer = join(tmp, 'newer');
+    mkdirSync(newer);
+    writeFileSync(join(newer, 'sweep.json'), JSON.stringify({ format: 99 }));
+    await expect(runSweep({ ...base, dir: newer, ...onQueue('newer') })).rejects.toThrow(/was written by a newer version of @trainkit\/sweep \(format 99/);
+
+    const queue = new Queue('trials', { connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port) } });
+    const events = new QueueEvents('trials', { connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port) } });
+    try {
+      await events.waitUntilReady();
+      await queue.add('trial', { format: JOB_FORMAT + 1 }, { jobId: 'from-the-future' });
+      await expect(finished(queue, events, 'from-the-future')).rejects.toThrow(`job from-the-future was queued by a newer version of @trainkit/sweep (job format ${JOB_FORMAT + 1}; this worker reads ${JOB_FORMAT}): upgrade the worker`);
+    } finally {
+      await Promise.all([events.close(), queue.close()]);
+    }
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * The `bullmq` executor, the coordinator's side of a queue sweep: each trial run becomes a job
+ * of a BullMQ queue on Redis, which `trainkit worker` processes on any number of machines; the
+ * coordinator answers the trials' epoch reports (a second queue) with the scheduler's decisions
+ * and waits for each job's result. See ./protocol.ts for what goes through Redis.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue, QueueEvents, type RedisOptions, Worker } from 'bullmq';
+import { SweepError } from '../errors';
+import type { Executor, ExecutorFactory, TrialRun } from '../executor';
+import { absoluteModule } from '../node/local';
+import { CONNECT_TIMEOUT_MS, checkRedis, redisOptions } from './connection';
+import { JobFailedError, finished } from './finished';
+import { JOB_FORMAT, type ReportJobData, type TrialJobData, type TrialJobResult, checkQueueName, progressOf, reportsQueue, trialJobId } from './protocol';
+
+/** Options of {@link bullmq}. */
+export interface BullmqOptions {
+  /** The Redis server, `redis://host:6379` (`rediss://` for TLS, `redis://:password@host:port/db`). */
+  redis: string;
+  /** The queue that `trainkit worker --queue NAME` processes. */
+  queue: string;
+  /**
+   * Names the sweep in job ids and checkpoint folders (default `'sweep'`). Job ids also hash the
+   * trial's module, seed and configuration, so another sweep never reuses a job; running the
+   * very same sweep again under the same id returns the results already in the queue.
+   */
+  sweepId?: string;
+  /** The directory of the trials' checkpoints, on a volume every worker mounts (default `<tmpdir>/trainkit-sweeps/<queue>`). */
+  checkpoints?: string;
+  /** Trials queued at once (default: every trial of the sweep; workers take them in order). */
+  concurrency?: number;
+  /** Milliseconds to wait for Redis to answer before the sweep fails (default 5000). */
+  connectTimeoutMs?: number;
+}
+
+interface Connected {
+  queue: Queue;
+  events: QueueEvents;
+  reports: Worker;
+}
+
+function checkOptions(options: BullmqOptions): { connection: RedisOptions; sweepId: string; concurrency: number; timeoutMs: number } {
+  const where = 'bullmq()';
+  if (typeof options !== 'object' || options === null) throw new SweepError(`${where}: pass { redis: 'redis://localhost:6379', queue: 'sweeps' }`);
+  const connection = redisOptions(options.redis, where);
+  checkQueueName(options.queue, where);
+  const { sweepId = 'sweep', concurrency = Number.POSITIVE_INFINITY, connectTimeoutMs: timeoutMs = CONNECT_TIMEOUT_MS } = options;
+  if (typeof sweepId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(sweepId)) throw new SweepError(`${where}: sweepId must be letters, digits, '_' and '-', got ${JSON.stringify(sweepId)}`);
+  if (concurrency !== Number.POSITIVE_INFINITY && (!Number.isInteger(concurrency) || concurrency < 1)) throw new SweepError(`${where}: concurrency must be an integer ≥ 1, got ${concurrency}`);
+  if (!(timeoutMs > 0)) throw new SweepError(`${where}: connectTimeoutMs must be a positive number, got ${timeoutMs}`);
+  return { connection, sweepId, concurrency, timeoutMs };
+}
+
+/** The error a failed trial job stands for: the trial's own (name and message) when its worker recorded it. */
+async function jobError(queue: Queue, id: string, trialId: string, failure: JobFailedError): Promise<Error> {
+  const p = progressOf((await queue.getJob(id))?.progress);
+  const message = p.error?.message ?? (/stalled more than allowable limit/.test(failure.message) ? `${trialId}: its workers died or stalled more often than maxStalledCount allows (${failure.message})` : failure.message);
+  return Object.assign(new Error(message), { name: p.error?.name ?? 'Error', worker: p.worker === '' ? 'bullmq' : p.worker });
+}
+
+/**
+ * Runs a sweep's trials as BullMQ jobs on Redis, processed by `trainkit worker` on any number of
+ * machines. Each trial checkpoints every epoch into `checkpoints` (shared by the workers); a
+ * worker that dies hands its trial, through BullMQ's stalled-job check, to another, which
+ * resumes from the latest checkpoint. Restarting the coordinator with the same sweep directory
+ * picks up the jobs already queued or finished instead of running them again.
+ *
+ * The trial must be a module reference that the workers can import, and it passes
+ * `resume: ctx.resume` to `fit`.
+ *
+ * @example
+ * await runSweep({ dir: 'runs/lr', space, trials: 24, metric: 'valLoss', scheduler: asha({ maxEpochs: 9 }),
+ *   trial: { module: new URL('./trial.ts', import.meta.url), exportName: 'trial' },
+ *   executor: bullmq({ redis: 'redis://redis:6379', queue: 'sweeps', checkpoints: '/shared/checkpoints' }) });
+ */
+export function bullmq(options: BullmqOptions): ExecutorFactory {
+  const { connection, sweepId, concurrency, timeoutMs } = checkOptions(options);
+  const name = options.queue;
+  const checkpoints = options.checkpoints ?? join(tmpdir(), 'trainkit-sweeps', name);
+  return (source): Executor => {
+    if (typeof source !== 'object' || source === null || !('module' in source)) {
+      throw new SweepError("bullmq executor: workers import the trial from a module; pass trial: { module: new URL('./trial.ts', import.meta.url), exportName: 'trial' }");
+    }
+    const trial = { module: absoluteModule(source.module), exportName: source.exportName ?? 'default' };
+    const reports = new Map<string, TrialRun['report']>();
+    let connected: Connected | undefined;
+    let listening = false;
+    const answer = async (job: { data: ReportJobData }) => {
+      const report = reports.get(job.data.trialJobId);
+      // a report of a run this coordinator does not wait for (another sweep process) changes no decision
+      return report === undefined ? 'continue' : await report(job.data.epoch, job.data.metrics);
+    };
+    return {
+      name: 'bullmq',
+      concurrency,
+      timesTrials: true,
+      async open() {
+        await checkRedis(options.redis, connection, timeoutMs, `bullmq({ redis: ${JSON.stringify(options.redis)} })`);
+        const queue = new Queue(name, { connection });
+        const events = new QueueEvents(name, { connection });
+        const reportsWorker = new Worker(reportsQueue(name), answer, { connection, autorun: false, concurrency: 64 });
+        // reconnecting is BullMQ's business, and every wait also polls: errors need no handling here
+        for (const emitter of [queue, events, reportsWorker] as unknown as NodeJS.EventEmitter[]) emitter.on('error', () => undefined);
+        connected = { queue, events, reports: reportsWorker };
+        await events.waitUntilReady();
+      },
+      async run({ job, report, signal, scheduled = true, timeoutMs: trialTimeout }) {
+        if (connected === undefined) throw new SweepError('bullmq executor: open() it first (runSweep does)');
+        const { queue, events } = connected;
+        const id = trialJobId(sweepId, trial, job);
+        reports.set(id, report);
+        if (!listening) {
+          // after every lane of the sweep has registered its run, so that no queued report finds none
+          listening = true;
+          setImmediate(() => void connected?.reports.run().catch(() => undefined));
+        }
+        try {
+          const data: TrialJobData = { format: JOB_FORMAT, trial, job, checkpoints, timeoutMs: trialTimeout ?? null, scheduled };
+          await queue.add('trial', data, { jobId: id, attempts: 1 });
+          const result = (await finished(queue, events, id, signal)) as TrialJobResult;
+          return { outcome: result.outcome, worker: result.worker };
+        } catch (e) {
+          throw e instanceof JobFailedError ? await jobError(queue, id, job.trialId, e) : e;
+        } finally {
+          reports.delete(id);
+        }
+      },
+      async close() {
+        const c = connected;
+        connected = undefined;
+        if (c !== undefined) await Promise.all([c.reports.close(), c.events.close(), c.queue.close()]);
+      },
+    };
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * What travels through BullMQ between a sweep's coordinator and its workers.
+ *
+ * - Queue `<queue>`: one job per trial run (`data`: {@link TrialJobData}); its id is derived from
+ *   the sweep id, the trial and the attempt, so enqueueing it again (a restarted coordinator) adds
+ *   nothing and waits for the same job. The return value is a {@link TrialJobResult}.
+ * - The job's progress ({@link TrialProgress}): the metrics of every epoch so far and the worker
+ *   running it, updated after each epoch; a worker that takes over a stalled trial reads it back.
+ * - Queue `<queue>-reports`: one job per epoch report (id `<trial job id>.e<epoch>`), processed by
+ *   the coordinator, whose return value is the scheduler's decision. Reporting the same epoch
+ *   again (a resumed trial repeating the epoch it died in) returns the decision already taken.
+ */
+import { createHash } from 'node:crypto';
+import type { Decision } from '../asha';
+import { SweepError } from '../errors';
+import type { Metrics, TrialJob, TrialOutcome } from '../trial';
+
+/** The version of the job format; a worker refuses jobs of a newer one. */
+export const JOB_FORMAT = 1;
+
+/** The data of a trial job. */
+export interface TrialJobData {
+  format: number;
+  /** The trial module (an absolute file URL) and its export. */
+  trial: { module: string; exportName: string };
+  job: TrialJob;
+  /** The directory (or store URL) of the sweep's trial checkpoints. */
+  checkpoints: string;
+  /** Milliseconds the trial may run once a worker has started it. */
+  timeoutMs: number | null;
+  /** Whether a scheduler decides on the epoch reports (without one, workers do not wait for decisions). */
+  scheduled: boolean;
+}
+
+/** The return value of a trial job. */
+export interface TrialJobResult {
+  outcome: TrialOutcome;
+  worker: string;
+}
+
+/** A trial job's progress. */
+export interface TrialProgress {
+  worker: string;
+  /** The metrics after each epoch reported so far. */
+  epochs: Metrics[];
+  /** Set by the worker just before it fails the job: the trial's error. */
+  error?: { name: string; message: string };
+}
+
+/** The data of a report job. */
+export interface ReportJobData {
+  trialJobId: string;
+  epoch: number;
+  metrics: Metrics;
+}
+
+export type { Decision };
+
+/** The name of the queue of epoch reports that belongs to trial queue `queue`. */
+export const reportsQueue = (queue: string) => `${queue}-reports`;
+
+/** Checks a queue name (BullMQ keys use `:` as a separator). */
+export function checkQueueName(queue: unknown, where: string): string {
+  if (typeof queue !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(queue)) {
+    throw new SweepError(`${where}: queue must be a name of letters, digits, '.', '_' and '-' (e.g. 'sweeps'), got ${JSON.stringify(queue)}`);
+  }
+  return queue;
+}
+
+/**
+ * The id of a trial run's job (also its checkpoint folder): `<sweepId>.<trialId>.<hash>.a<attempt>`,
+ * the hash covering the trial module, seed and configuration, so that two sweeps with another
+ * space or seed never share a job even under the same `sweepId`.
+ */
+export function trialJobId(sweepId: string, trial: TrialJobData['trial'], job: TrialJob): string {
+  const hash = createHash('sha256').update(JSON.stringify([trial.module, trial.exportName, job.trialId, job.seed, job.config])).digest('hex').slice(0, 12);
+  return `${sweepId}.${job.trialId}.${hash}.a${job.attempt}`;
+}
+
+/** Reads and checks a trial job's data (it may come from another version of this package). */
+export function parseTrialJobData(data: unknown, jobId: string | undefined): TrialJobData {
+  const d = data as Partial<TrialJobData> | null;
+  if (typeof d !== 'object' || d === null || typeof d.format !== 'number') throw new SweepError(`job ${jobId}: not a @trainkit/sweep trial job (no format)`);
+  if (d.format > JOB_FORMAT) throw new SweepError(`job ${jobId} was queued by a newer version of @trainkit/sweep (job format ${d.format}; this worker reads ${JOB_FORMAT}): upgrade the worker`);
+  if (typeof d.trial?.module !== 'string' || typeof d.job?.trialId !== 'string' || typeof d.checkpoints !== 'string') throw new SweepError(`job ${jobId}: a trial job needs trial.module, job and checkpoints`);
+  return d as TrialJobData;
+}
+
+/** A trial job's progress, or an empty one (a job no worker has reported on yet). */
+export function progressOf(progress: unknown): TrialProgress {
+  const p = progress as Partial<TrialProgress> | null;
+  return typeof p === 'object' && p !== null && Array.isArray(p.epochs) ? (p as TrialProgress) : { worker: '', epochs: [] };
+}

@@ -1,0 +1,141 @@
+/**
+ * The worker's side of a queue sweep (what `trainkit worker` runs): a BullMQ worker on the
+ * trial queue whose processor runs each trial on a worker thread of this process (the `local`
+ * executor), so the main thread stays free to renew BullMQ's job locks however long an epoch
+ * takes, and a trial past its `timeoutMs` can be terminated.
+ */
+import { hostname } from 'node:os';
+import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
+import { SweepError, TrialTimeoutError } from '../errors';
+import type { Executor } from '../executor';
+import { absoluteModule, local } from '../node/local';
+import type { Metrics } from '../trial';
+import { CONNECT_TIMEOUT_MS, checkRedis, redisOptions } from './connection';
+import { finished } from './finished';
+import { type Decision, type ReportJobData, type TrialJobData, type TrialJobResult, type TrialProgress, checkQueueName, parseTrialJobData, progressOf, reportsQueue } from './protocol';
+
+/** Options of {@link startWorker}. */
+export interface SweepWorkerOptions {
+  /** The Redis server, `redis://host:6379`. */
+  redis: string;
+  /** The trial queue (the coordinator's `bullmq({ queue })`). */
+  queue: string;
+  /** Trials at once, each on its own worker thread (default 1). */
+  concurrency?: number;
+  /** Load every trial from this module (a path or URL) instead of the one recorded in the job; the export name still comes from the job. */
+  trials?: string;
+  /** The checkpoint directory as mounted on this machine, when it differs from the coordinator's `checkpoints`. */
+  checkpoints?: string;
+  /** How this worker appears in trial records (default `<host>:<pid>`). */
+  name?: string;
+  /** BullMQ's job lock: a worker silent this long has its trial taken over (default 30000 ms). */
+  lockDurationMs?: number;
+  /** How often this worker looks for stalled trials (default 30000 ms). */
+  stalledIntervalMs?: number;
+  /** Takeovers of one trial before it is failed (default 2). */
+  maxStalledCount?: number;
+  /** Milliseconds to wait for Redis to answer at start (default 5000). */
+  connectTimeoutMs?: number;
+  /** Where the worker's log lines go (default stderr). */
+  log?: (line: string) => void;
+}
+
+/** A running sweep worker. */
+export interface SweepWorker {
+  readonly name: string;
+  /** Stops taking trials, waits for the running ones, and disconnects. */
+  close(): Promise<void>;
+}
+
+function positive(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new SweepError(`startWorker: ${name} must be an integer ≥ 1, got ${value}`);
+  return value;
+}
+
+/**
+ * Starts a worker that pulls the trials of `queue` from Redis and runs them (`trainkit worker
+ * --redis URL --queue NAME` on any number of machines). Resolves once it is connected; rejects
+ * within `connectTimeoutMs` when Redis does not answer.
+ *
+ * @example
+ * const worker = await startWorker({ redis: 'redis://redis:6379', queue: 'sweeps', concurrency: 4 });
+ * process.on('SIGTERM', () => void worker.close());
+ */
+export async function startWorker(options: SweepWorkerOptions): Promise<SweepWorker> {
+  const where = `startWorker({ redis: ${JSON.stringify(options.redis)} })`;
+  const connection = redisOptions(options.redis, where);
+  const queue = checkQueueName(options.queue, 'startWorker');
+  const concurrency = positive(options.concurrency, 'concurrency', 1);
+  const lockDuration = positive(options.lockDurationMs, 'lockDurationMs', 30_000);
+  const stalledInterval = positive(options.stalledIntervalMs, 'stalledIntervalMs', 30_000);
+  const maxStalledCount = positive(options.maxStalledCount, 'maxStalledCount', 2);
+  const name = options.name ?? `${hostname()}:${process.pid}`;
+  const log = options.log ?? ((line: string) => console.error(line));
+  const trials = options.trials === undefined ? undefined : absoluteModule(options.trials);
+  await checkRedis(options.redis, connection, options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, where);
+
+  const reports = new Queue<ReportJobData>(reportsQueue(queue), { connection });
+  const reportEvents = new QueueEvents(reportsQueue(queue), { connection });
+  await reportEvents.waitUntilReady();
+  const executors = new Map<string, Executor>();
+  const executorFor = (module: string, exportName: string) => {
+    const key = `${module}#${exportName}`;
+    let e = executors.get(key);
+    if (e === undefined) executors.set(key, (e = local({ concurrency })({ module, exportName })));
+    return e;
+  };
+
+  const processTrial = async (job: Job<TrialJobData, TrialJobResult>): Promise<TrialJobResult> => {
+    const data = parseTrialJobData(job.data, job.id);
+    const id = job.id!;
+    // the epochs a worker that died on this trial reported survive in the job's progress
+    const epochs: Metrics[] = progressOf(job.progress).epochs.slice();
+    const progress = (extra: Partial<TrialProgress> = {}) => job.updateProgress({ worker: name, epochs, ...extra } satisfies TrialProgress);
+    const controller = new AbortController();
+    const report = async (epoch: number, metrics: Metrics): Promise<Decision> => {
+      epochs[epoch - 1] = metrics;
+      epochs.length = epoch;
+      await progress();
+      if (data.scheduled === false) return 'continue';
+      await reports.add('report', { trialJobId: id, epoch, metrics }, { jobId: `${id}.e${epoch}`, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 86_400 } });
+      return (await finished(reports, reportEvents, `${id}.e${epoch}`, controller.signal)) as Decision;
+    };
+    let timedOut = false;
+    const timer = data.timeoutMs === null ? undefined : setTimeout(() => ((timedOut = true), controller.abort()), data.timeoutMs);
+    const executor = executorFor(trials ?? data.trial.module, data.trial.exportName);
+    const started = Date.now();
+    try {
+      await progress();
+      const checkpoints = { location: options.checkpoints ?? data.checkpoints, key: id };
+      const { outcome } = await executor.run({ job: { ...data.job, checkpoints }, report, signal: controller.signal });
+      log(`${name}: ${data.job.trialId} (job ${id}) ${outcome.pruned ? 'pruned' : 'completed'} in ${Date.now() - started} ms`);
+      return { outcome: { ...outcome, epochs: epochs.slice() }, worker: name };
+    } catch (e) {
+      const err = timedOut ? new TrialTimeoutError(`${data.job.trialId} did not finish within ${data.timeoutMs} ms (timeoutMs)`) : (e as Error);
+      await progress({ error: { name: err.name, message: err.message } });
+      log(`${name}: ${data.job.trialId} (job ${id}) failed: ${err.name}: ${err.message}`);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const worker = new Worker<TrialJobData, TrialJobResult>(queue, processTrial, { connection, concurrency, lockDuration, stalledInterval, maxStalledCount });
+  let lastError = '';
+  for (const emitter of [worker, reports, reportEvents] as unknown as NodeJS.EventEmitter[]) {
+    emitter.on('error', (e: Error) => {
+      // while Redis restarts every connection reports the same refusal: say it once
+      if (e.message !== lastError) log(`${name}: ${(lastError = e.message)}`);
+    });
+  }
+  await worker.waitUntilReady();
+  log(`${name}: waiting for trials on queue ${queue} at ${options.redis} (concurrency ${concurrency})`);
+  return {
+    name,
+    async close() {
+      await worker.close();
+      await Promise.all([reportEvents.close(), reports.close(), ...[...executors.values()].map((e) => e.close?.())]);
+    },
+  };
+}
