@@ -11,6 +11,7 @@ Usage:
   trainkit eval <run> <data> [options]   accuracy, confusion matrix and per-class report
   trainkit predict <run> <input…>        top-k classes with probabilities for images or CSV rows
   trainkit sweep report <dir>            an HTML report of a hyperparameter sweep directory
+  trainkit worker --redis URL --queue Q  run the trials of sweeps queued on Redis (BullMQ)
 
 <data> is one of:
   a folder of images, one subfolder per class (or train/ and val/ folders of those)

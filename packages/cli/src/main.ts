@@ -4,8 +4,9 @@ import { MAIN_HELP } from './help';
 import { predict } from './predict';
 import { sweep } from './sweepReport';
 import { type Io, train } from './train';
+import { worker } from './worker';
 
-const COMMANDS: Record<string, (args: readonly string[], io: Io) => Promise<number>> = { train, eval: evaluate, predict, sweep };
+const COMMANDS: Record<string, (args: readonly string[], io: Io) => Promise<number>> = { train, eval: evaluate, predict, sweep, worker };
 
 /**
  * Runs the `trainkit` command line and resolves with its exit code: 0 done, 1 an unexpected
@@ -20,7 +21,7 @@ export async function main(argv: readonly string[], io: Io = { out: (l) => conso
   try {
     if (command === undefined || command === '--help' || command === '-h' || command === 'help') return (io.out(MAIN_HELP), command === undefined ? EXIT_USAGE : 0);
     const run = COMMANDS[command];
-    if (run === undefined) throw new UsageError(`trainkit: unknown command ${JSON.stringify(command)}; the commands are train, eval, predict and sweep (see trainkit --help)`);
+    if (run === undefined) throw new UsageError(`trainkit: unknown command ${JSON.stringify(command)}; the commands are train, eval, predict, sweep and worker (see trainkit --help)`);
     return await run(rest, io);
   } catch (e) {
     if (isUserError(e)) {

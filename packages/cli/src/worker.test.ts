@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runSweep } from '@trainkit/sweep/node';
+import { bullmq } from '@trainkit/sweep/bullmq';
+// the sweep package's own test helpers: a private redis-server and a checkpointed toy trial
+import { type TestRedis, startRedis } from '../../sweep/src/bullmq/__tests__/redis';
+import { toySpace } from '../../sweep/src/__tests__/toyTrial';
+import { main } from './main';
+import { trainkit } from './__tests__/spawnCli';
+
+const tmp = mkdtempSync(join(tmpdir(), 'trainkit-cli-worker-'));
+let redis: TestRedis;
+beforeAll(async () => void (redis = await startRedis()));
+afterAll(async () => {
+  await redis?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+async function run(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+describe('trainkit worker', () => {
+  test('runs the trials a coordinator queues, and stops after SIGTERM with exit code 0', async () => {
+    let stop: ((s: NodeJS.Signals) => void) | undefined;
+    const cli = trainkit(['worker', '--redis', redis.url, '--queue', 'cli', '--name', 'cli-worker'], tmp, (text, signal) => {
+      if (/taking trials from queue cli/.test(text)) stop = signal;
+    });
+    while (stop === undefined) await new Promise((r) => setTimeout(r, 20));
+    const sweep = await runSweep({
+      space: toySpace,
+      trials: 2,
+      metric: 'valLoss',
+      trial: { module: new URL('../../sweep/src/bullmq/__tests__/trial.ts', import.meta.url), exportName: 'trial' },
+      executor: bullmq({ redis: redis.url, queue: 'cli', checkpoints: join(tmp, 'checkpoints') }),
+    });
+    expect(sweep.trials().map((t) => [t.status, t.worker])).toEqual([
+      ['completed', 'cli-worker'],
+      ['completed', 'cli-worker'],
+    ]);
+    stop('SIGTERM');
+    const { code, stdout } = await cli;
+    expect(stdout).toMatch(/trainkit worker cli-worker: SIGTERM, finishing the running trials/);
+    expect(code).toBe(0);
+  });
+
+  test('bad command lines are usage errors (exit code 2) that say what is wrong', async () => {
+    expect(await run(['worker', '--queue', 'q'])).toMatchObject({ code: 2, err: ['trainkit worker: --redis is required (see trainkit worker --help)'] });
+    expect(await run(['worker', '--redis', 'http://localhost:6379', '--queue', 'q'])).toMatchObject({
+      code: 2,
+      err: ['trainkit worker: startWorker({ redis: "http://localhost:6379" }): redis must be a redis:// or rediss:// URL, got "http://localhost:6379"'],
+    });
+    expect(await run(['worker', '--redis', redis.url, '--queue', 'a:b'])).toMatchObject({ code: 2, err: [expect.stringMatching(/^trainkit worker: startWorker: queue must be a name of letters/)] });
+    expect(await run(['worker', '--redis', redis.url, '--queue', 'q', '--concurrency', '0'])).toMatchObject({ code: 2, err: ['trainkit worker: --concurrency must be a positive integer, got "0"'] });
+    const help = await run(['worker', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.out[0]).toMatch(/^Usage: trainkit worker --redis redis:\/\/host:6379 --queue NAME/);
+  });
+});
