@@ -6,9 +6,10 @@
  *   nothing and waits for the same job. The return value is a {@link TrialJobResult}.
  * - The job's progress ({@link TrialProgress}): the metrics of every epoch so far and the worker
  *   running it, updated after each epoch; a worker that takes over a stalled trial reads it back.
- * - Queue `<queue>-reports`: one job per epoch report (id `<trial job id>.e<epoch>`), processed by
- *   the coordinator, whose return value is the scheduler's decision. Reporting the same epoch
- *   again (a resumed trial repeating the epoch it died in) returns the decision already taken.
+ * - Queue `<queue>-reports` (only for sweeps with a scheduler): one job per epoch report (id
+ *   `<trial job id>.e<epoch>`), processed by the coordinator, whose return value is the
+ *   scheduler's decision; the worker waits for it. Reporting the same epoch again (a resumed
+ *   trial repeating the epoch it died in) returns the decision already taken.
  */
 import { createHash } from 'node:crypto';
 import type { Decision } from '../asha';

@@ -53,6 +53,68 @@ function positive(value: number | undefined, name: string, fallback: number): nu
   return value;
 }
 
+/** What the trial processor of a worker uses. */
+interface ProcessorContext {
+  name: string;
+  log: (line: string) => void;
+  reports: Queue<ReportJobData>;
+  reportEvents: QueueEvents;
+  executorFor: (module: string, exportName: string) => Executor;
+  /** The trial module that replaces the job's (`--trials`). */
+  trials: string | undefined;
+  /** The checkpoint location that replaces the job's (`--checkpoints`). */
+  checkpoints: string | undefined;
+}
+
+/**
+ * The BullMQ processor of trial jobs: runs the trial on a worker thread, publishes each epoch's
+ * metrics as the job's progress, asks the coordinator for the scheduler's decision (with a
+ * scheduler), enforces the trial's timeout, and records a failure's error in the progress.
+ */
+function trialProcessor({ name, log, reports, reportEvents, executorFor, trials, checkpoints: mounted }: ProcessorContext) {
+  return async (job: Job<TrialJobData, TrialJobResult>): Promise<TrialJobResult> => {
+    const data = parseTrialJobData(job.data, job.id);
+    const id = job.id!;
+    // the epochs a worker that died on this trial reported survive in the job's progress
+    const epochs: Metrics[] = progressOf(job.progress).epochs.slice();
+    const progress = (extra: Partial<TrialProgress> = {}) => job.updateProgress({ worker: name, epochs, ...extra } satisfies TrialProgress);
+    const controller = new AbortController();
+    const ask = async (epoch: number, metrics: Metrics): Promise<Decision> => {
+      epochs[epoch - 1] = metrics;
+      epochs.length = epoch;
+      await progress();
+      if (data.scheduled === false) return 'continue';
+      await reports.add('report', { trialJobId: id, epoch, metrics }, { jobId: `${id}.e${epoch}`, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 86_400 } });
+      return (await finished(reports, reportEvents, `${id}.e${epoch}`, controller.signal)) as Decision;
+    };
+    // a report never rejects: a timed-out trial stops, and a report lost to Redis lets the trial go on
+    const report = (epoch: number, metrics: Metrics): Promise<Decision> =>
+      ask(epoch, metrics).catch((e: Error) => {
+        if (controller.signal.aborted) return 'stop';
+        log(`${name}: ${data.job.trialId} (job ${id}): the report of epoch ${epoch} was lost (${e.message}); the trial goes on`);
+        return 'continue';
+      });
+    let timedOut = false;
+    const timer = data.timeoutMs === null ? undefined : setTimeout(() => ((timedOut = true), controller.abort()), data.timeoutMs);
+    const executor = executorFor(trials ?? data.trial.module, data.trial.exportName);
+    const started = Date.now();
+    try {
+      await progress();
+      const checkpoints = { location: mounted ?? data.checkpoints, key: id };
+      const { outcome } = await executor.run({ job: { ...data.job, checkpoints }, report, signal: controller.signal });
+      log(`${name}: ${data.job.trialId} (job ${id}) ${outcome.pruned ? 'pruned' : 'completed'} in ${Date.now() - started} ms`);
+      return { outcome: { ...outcome, epochs: epochs.slice() }, worker: name };
+    } catch (e) {
+      const err = timedOut ? new TrialTimeoutError(`${data.job.trialId} did not finish within ${data.timeoutMs} ms (timeoutMs)`) : (e as Error);
+      await progress({ error: { name: err.name, message: err.message } });
+      log(`${name}: ${data.job.trialId} (job ${id}) failed: ${err.name}: ${err.message}`);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
 /**
  * Starts a worker that pulls the trials of `queue` from Redis and runs them (`trainkit worker
  * --redis URL --queue NAME` on any number of machines). Resolves once it is connected; rejects
@@ -86,40 +148,7 @@ export async function startWorker(options: SweepWorkerOptions): Promise<SweepWor
     return e;
   };
 
-  const processTrial = async (job: Job<TrialJobData, TrialJobResult>): Promise<TrialJobResult> => {
-    const data = parseTrialJobData(job.data, job.id);
-    const id = job.id!;
-    // the epochs a worker that died on this trial reported survive in the job's progress
-    const epochs: Metrics[] = progressOf(job.progress).epochs.slice();
-    const progress = (extra: Partial<TrialProgress> = {}) => job.updateProgress({ worker: name, epochs, ...extra } satisfies TrialProgress);
-    const controller = new AbortController();
-    const report = async (epoch: number, metrics: Metrics): Promise<Decision> => {
-      epochs[epoch - 1] = metrics;
-      epochs.length = epoch;
-      await progress();
-      if (data.scheduled === false) return 'continue';
-      await reports.add('report', { trialJobId: id, epoch, metrics }, { jobId: `${id}.e${epoch}`, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 86_400 } });
-      return (await finished(reports, reportEvents, `${id}.e${epoch}`, controller.signal)) as Decision;
-    };
-    let timedOut = false;
-    const timer = data.timeoutMs === null ? undefined : setTimeout(() => ((timedOut = true), controller.abort()), data.timeoutMs);
-    const executor = executorFor(trials ?? data.trial.module, data.trial.exportName);
-    const started = Date.now();
-    try {
-      await progress();
-      const checkpoints = { location: options.checkpoints ?? data.checkpoints, key: id };
-      const { outcome } = await executor.run({ job: { ...data.job, checkpoints }, report, signal: controller.signal });
-      log(`${name}: ${data.job.trialId} (job ${id}) ${outcome.pruned ? 'pruned' : 'completed'} in ${Date.now() - started} ms`);
-      return { outcome: { ...outcome, epochs: epochs.slice() }, worker: name };
-    } catch (e) {
-      const err = timedOut ? new TrialTimeoutError(`${data.job.trialId} did not finish within ${data.timeoutMs} ms (timeoutMs)`) : (e as Error);
-      await progress({ error: { name: err.name, message: err.message } });
-      log(`${name}: ${data.job.trialId} (job ${id}) failed: ${err.name}: ${err.message}`);
-      throw err;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
+  const processTrial = trialProcessor({ name, log, reports, reportEvents, executorFor, trials, checkpoints: options.checkpoints });
 
   const worker = new Worker<TrialJobData, TrialJobResult>(queue, processTrial, { connection, concurrency, lockDuration, stalledInterval, maxStalledCount });
   let lastError = '';
