@@ -16,6 +16,11 @@ const USAGE = 0x80 /* STORAGE */ | 0x04 /* COPY_SRC */ | 0x08; /* COPY_DST */
  * the device (lost or not; a failed allocation waiting to be reported).
  */
 export class GpuContext {
+  /**
+   * Which GEMM kernel the ops use: `'tiled'` (workgroup memory; real GPUs) or `'direct'` (no
+   * barriers; software adapters such as SwiftShader, where it is several times faster).
+   */
+  gemm: 'tiled' | 'direct';
   /** Why the device was lost, once it was. */
   lostReason: string | null = null;
   /** Bytes held in buffers handed out by {@link GpuContext.acquire} and not yet released. */
@@ -30,8 +35,9 @@ export class GpuContext {
    *   when the instance is garbage-collected while its devices live
    */
   constructor(readonly device: GPUDevice, readonly adapterName: string, readonly gpu: GPU | null = null) {
+    this.gemm = /swiftshader|llvmpipe|lavapipe/i.test(adapterName) ? 'direct' : 'tiled';
     void device.lost.then((info) => {
-      this.lostReason = `${info.reason === 'destroyed' ? 'the device was destroyed' : 'the device was lost'}${info.message ? `: ${info.message}` : ''}`;
+      this.lostReason = info.reason === 'destroyed' ? 'the device was destroyed' : `the device was lost${info.message ? ` (${info.message})` : ''}`;
     });
   }
 
@@ -52,12 +58,12 @@ export class GpuContext {
    * A size the device cannot hold is a {@link GpuOutOfMemoryError} naming it; a driver that runs
    * out of memory later reports it at the next {@link GpuContext.check}.
    */
-  acquire(bytes: number, what = 'buffer'): GPUBuffer {
-    this.check(`allocating a ${what}`);
+  acquire(bytes: number, what = 'a buffer'): GPUBuffer {
+    this.check(`allocating ${what}`);
     const size = Math.max(256, Math.ceil(bytes / 256) * 256);
     const limit = Math.min(this.device.limits.maxBufferSize, this.device.limits.maxStorageBufferBindingSize);
     if (size > limit) {
-      throw new GpuOutOfMemoryError(`webgpu: cannot allocate a ${what} of ${formatBytes(size)}: the device (${this.adapterName}) allows at most ${formatBytes(limit)} per buffer`);
+      throw new GpuOutOfMemoryError(`webgpu: cannot allocate ${formatBytes(size)} for ${what}: the device (${this.adapterName}) allows at most ${formatBytes(limit)} per buffer`);
     }
     const reused = this.free.get(size)?.pop();
     this.bytesInUse += size;
@@ -66,7 +72,7 @@ export class GpuContext {
     const buffer = this.device.createBuffer({ size, usage: USAGE });
     void this.device.popErrorScope().then((err) => {
       if (err !== null && this.pendingError === null) {
-        this.pendingError = new GpuOutOfMemoryError(`webgpu: out of memory allocating a ${what} of ${formatBytes(size)} (${formatBytes(this.bytesInUse)} in use): ${err.message}`);
+        this.pendingError = new GpuOutOfMemoryError(`webgpu: out of memory allocating ${formatBytes(size)} for ${what} (${formatBytes(this.bytesInUse)} in use): ${err.message}`);
       }
     });
     return buffer;

@@ -3,6 +3,7 @@ import { Dispatch, grid1d } from './kernel';
 import { col2imKernel, im2colKernel, maxPool2BackwardKernel, maxPool2Kernel } from './kernels/conv';
 import { reluBackwardKernel, reluKernel, rowsGrid, sumColsKernel, sumRowsKernel, swap01Kernel } from './kernels/elementwise';
 import { gemmGrid, gemmKernel } from './kernels/gemm';
+import { gemmDirectGrid, gemmDirectKernel } from './kernels/gemmDirect';
 import { softmaxCrossEntropyKernel } from './kernels/loss';
 
 // The dispatches of each layer's forward and backward pass on given buffers. The eager ops
@@ -17,7 +18,8 @@ export function gemm(
   s: { M: number; N: number; K: number; transA?: boolean; transB?: boolean; accumulate?: boolean; biasMode?: 0 | 1 | 2 },
 ): Dispatch {
   const u = { M: s.M, N: s.N, K: s.K, transA: +!!s.transA, transB: +!!s.transB, accumulate: +!!s.accumulate, biasMode: s.biasMode ?? 0 };
-  return new Dispatch(ctx, gemmKernel, [b.A, b.B, b.bias ?? ctx.dummy, b.C], u, gemmGrid(s.M, s.N));
+  const direct = ctx.gemm === 'direct';
+  return new Dispatch(ctx, direct ? gemmDirectKernel : gemmKernel, [b.A, b.B, b.bias ?? ctx.dummy, b.C], u, (direct ? gemmDirectGrid : gemmGrid)(s.M, s.N));
 }
 
 /** y[N, OUT] = x[N, IN]·Wᵀ + b. */

@@ -19,14 +19,18 @@ const leaf = (rng: Rng, shape: number[]) => new Tensor(randn(rng, shape.reduce((
 
 describe.skipIf(typeof gpu === 'string')('WebGPU ops equal the CPU ops within 1e-4 relative', () => {
 
-  propTest.prop([fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 40 }), fc.boolean(), fc.boolean(), fc.nat()], runs)(
-    'matmul(op(A), op(B)) equals the CPU matmul for every transpose combination (M, N, K in 1…70)',
-    async (M, N, K, transA, transB, seed) => {
+  const kernels = ['tiled', 'direct'] as const;
+  propTest.prop([fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 40 }), fc.boolean(), fc.boolean(), fc.constantFrom(...kernels), fc.nat()], { numRuns: 10 })(
+    'matmul(op(A), op(B)) equals the CPU matmul for every transpose combination and both GEMM kernels (M, N, K in 1…70)',
+    async (M, N, K, transA, transB, kernel, seed) => {
       const rng = new Rng(seed);
+      const before = ctx.gemm;
+      ctx.gemm = kernel;
       const a = new Tensor(randn(rng, M * K), transA ? [K, M] : [M, K]);
       const b = new Tensor(randn(rng, K * N), transB ? [N, K] : [K, N]);
       const want = cpuMatmul(transA ? transpose(a) : a, transB ? transpose(b) : b);
       const got = gpuOps.matmul(up(a), up(b), { transA, transB });
+      ctx.gemm = before;
       expect(got.shape).toEqual([M, N]);
       expectClose(await got.data(), want.data, RTOL, 'matmul');
     },

@@ -110,7 +110,7 @@ export class GpuOptimizer {
       state.paramSteps[p.name] = this.startSteps[i] + this.steps;
       const slots: Record<string, Float32Array> = {};
       for (const [s, buf] of Object.entries(this.slotBuffers[i])) slots[s] = await this.ctx.read(buf, p.size, `reading optimizer slot ${s} of ${p.name}`);
-      if (Object.keys(slots).length > 0) state.slots[p.name] = slots;
+      state.slots[p.name] = slots;
     }
     this.optimizer.loadStateDict(state);
   }

@@ -1,0 +1,63 @@
+import { sgd } from '@trainkit/core';
+import { BatchNorm1d, Flatten, Linear, ReLU, Sequential, mnistMlp } from '@trainkit/nn';
+import { Rng } from '@trainkit/tensor';
+import { describe, expect, test } from 'vitest';
+import { openTestGpu, testGpu } from './__tests__/dawn';
+import { type GpuContext, requestGpu } from './context';
+import { DeviceLostError, GpuOutOfMemoryError, WebGpuUnavailableError, WebGpuUnsupportedError } from './errors';
+import { GpuTrainingSession } from './session';
+
+const gpu = await testGpu();
+if (typeof gpu === 'string') console.log(`skipping the WebGPU error tests that need an adapter: ${gpu}`);
+const ctx = gpu as GpuContext;
+
+describe('without an adapter', () => {
+  test('requestGpu says that no adapter was found and how to get one', async () => {
+    const noAdapter = { requestAdapter: async () => null } as unknown as GPU;
+    const err = await requestGpu({ gpu: noAdapter }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WebGpuUnavailableError);
+    expect((err as Error).message).toMatch(/^requestGpu: WebGPU found no adapter \(no GPU driver\)\. In Node, Dawn needs a Vulkan driver/);
+  });
+});
+
+describe.skipIf(typeof gpu === 'string')('bad input and failures on the GPU give clear errors', () => {
+  test('an allocation larger than the device allows is an out-of-memory error with the requested size', () => {
+    expect(() => ctx.acquire(2 ** 40, 'an activation buffer')).toThrow(GpuOutOfMemoryError);
+    expect(() => ctx.acquire(2 ** 40, 'an activation buffer')).toThrow(/^webgpu: cannot allocate 1\.0 TiB \(1099511627776 bytes\) for an activation buffer: the device \(.+\) allows at most /);
+  });
+
+  test('a model with a layer that has no GPU kernel is refused, naming the layer', () => {
+    const model = new Sequential({ flatten: new Flatten(), fc: new Linear(4, 3), bn: new BatchNorm1d(3), out: new Linear(3, 2) });
+    expect(() => new GpuTrainingSession(ctx, model, sgd(), { inputShape: [4] })).toThrow(WebGpuUnsupportedError);
+    expect(() => new GpuTrainingSession(ctx, model, sgd(), { inputShape: [4] })).toThrow('webgpu: layer "bn" (BatchNorm1d) has no GPU kernel yet');
+  });
+
+  test('a Linear that gets images is refused with a hint to flatten', () => {
+    const model = new Sequential(new Linear(784, 10));
+    expect(() => new GpuTrainingSession(ctx, model, sgd(), { inputShape: [1, 28, 28] })).toThrow('webgpu: layer "0" (Linear) expects [784] features per sample, gets [1, 28, 28]; add a Flatten before it');
+  });
+
+  test('a batch that does not fit the input shape, and labels out of range, are errors naming the sizes', () => {
+    const s = new GpuTrainingSession(ctx, new Sequential(new Linear(3, 2), new ReLU(), new Linear(2, 4)), sgd(), { inputShape: [3] });
+    expect(() => s.step(new Float32Array(7), [0, 1])).toThrow('GpuTrainingSession.step: the batch has 7 values, not a whole number of samples of shape [3]');
+    expect(() => s.step(new Float32Array(6), [0])).toThrow('GpuTrainingSession.step: 1 labels for a batch of 2 samples');
+    expect(() => s.step(new Float32Array(6), [0, 4])).toThrow('GpuTrainingSession.step: label 4 at index 1 is out of range for 4 classes');
+    s.dispose();
+  });
+
+  test('a device lost in the middle of training stops the next step with a clear error; the last synced weights stay intact on the CPU', async () => {
+    const own = await openTestGpu(); // its own device: destroying it must not affect the other tests
+    if (typeof own === 'string') throw new Error(own);
+    const model = mnistMlp({ hidden: 8, rng: new Rng(1) });
+    const s = new GpuTrainingSession(own, model, sgd({ lr: 0.1 }), { inputShape: [784] });
+    s.step(new Float32Array(2 * 784).fill(0.5), [1, 2]);
+    await s.syncToCpu();
+    const synced = model.stateDict()['fc1.weight'].data.slice();
+    own.destroy();
+    await new Promise((r) => setTimeout(r, 50)); // the lost promise settles
+    expect(() => s.step(new Float32Array(784), [3])).toThrow(DeviceLostError);
+    expect(() => s.step(new Float32Array(784), [3])).toThrow(/^GpuTrainingSession\.step: the WebGPU device \(.+\) is unusable: the device was destroyed\. Save from the latest checkpoint and resume on the CPU/);
+    await expect(s.metrics()).rejects.toThrow(DeviceLostError);
+    expect(model.stateDict()['fc1.weight'].data).toEqual(synced);
+  });
+});

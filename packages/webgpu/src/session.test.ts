@@ -1,0 +1,108 @@
+import { type Optimizer, parameterRefs } from '@trainkit/core';
+import { loadMnist } from '@trainkit/data/node';
+import { type Module, mnistCnn, mnistMlp } from '@trainkit/nn';
+import { adam } from '@trainkit/optim-adam';
+import { momentum } from '@trainkit/optim-momentum';
+import { Rng, Tensor, crossEntropy, noGrad } from '@trainkit/tensor';
+import { describe, expect, test } from 'vitest';
+import { expectClose } from './__tests__/compare';
+import { testGpu } from './__tests__/dawn';
+import type { GpuContext } from './context';
+import { GpuTrainingSession } from './session';
+
+const gpu = await testGpu();
+if (typeof gpu === 'string') console.log(`skipping the WebGPU training tests: ${gpu}`);
+const ctx = gpu as GpuContext;
+
+const BATCH = 64;
+const [train, test_] = typeof gpu === 'string' ? [null, null] : await Promise.all([loadMnist({ split: 'train', limit: 512 }), loadMnist({ split: 'test', limit: 500 })]);
+const PIXELS = 784;
+
+/** Batch i of the training slice, in file order (the same on both devices). */
+function batch(i: number): { x: Tensor; y: Int32Array } {
+  const y = train!.y.subarray(i * BATCH, (i + 1) * BATCH);
+  return { x: new Tensor(train!.x.subarray(i * BATCH * PIXELS, (i + 1) * BATCH * PIXELS), [y.length, 1, 28, 28]), y };
+}
+const batches = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => batch(from + i));
+
+function cpuSteps(model: Module, opt: Optimizer, bs: ReturnType<typeof batches>): void {
+  for (const { x, y } of bs) {
+    const loss = crossEntropy(model.call(x), y);
+    model.zeroGrad();
+    loss.backward();
+    opt.step(parameterRefs(model));
+  }
+}
+
+function cpuAccuracy(model: Module): number {
+  const logits = noGrad(() => model.call(new Tensor(test_!.x, [test_!.y.length, 1, 28, 28])));
+  let hits = 0;
+  test_!.y.forEach((label, r) => {
+    const row = logits.data.subarray(r * 10, r * 10 + 10);
+    hits += +(row.indexOf(Math.max(...row)) === label);
+  });
+  return hits / test_!.y.length;
+}
+
+describe.skipIf(typeof gpu === 'string')('training on WebGPU learns what training on the CPU learns', () => {
+  // SwiftShader runs WebGPU on the CPU at a few dozen MFLOPS here: small models, few steps.
+  // tools/bench/src/webgpu.ts runs the full comparison (the CNN for an epoch) and records it.
+  test('the reference MLP with Adam: 8 steps on 512 MNIST digits reach the CPU run’s test accuracy (±1 point on 500 digits) and weights (1e-4)', async () => {
+    const [cpuModel, gpuModel] = [mnistMlp({ hidden: 32, rng: new Rng(3) }), mnistMlp({ hidden: 32, rng: new Rng(3) })];
+    cpuSteps(cpuModel, adam({ lr: 3e-3 }), batches(0, 8));
+    const session = new GpuTrainingSession(ctx, gpuModel, adam({ lr: 3e-3 }), { inputShape: [1, 28, 28] });
+    for (const { x, y } of batches(0, 8)) session.step(x, y);
+    const seen = await session.metrics();
+    const evaluated = await session.evaluate(test_!.x, test_!.y);
+    await session.syncToCpu();
+    session.dispose();
+    const cpuAcc = cpuAccuracy(cpuModel);
+    expect(seen.samples).toBe(512);
+    expect(evaluated.samples).toBe(500);
+    expect(cpuAcc).toBeGreaterThan(0.5); // it learned something
+    expect(Math.abs(evaluated.accuracy - cpuAcc)).toBeLessThanOrEqual(0.01);
+    expect(Math.abs(cpuAccuracy(gpuModel) - cpuAcc)).toBeLessThanOrEqual(0.01); // the synced CPU module predicts as well
+    for (const [name, p] of gpuModel.namedParameters()) expectClose(p.data, cpuModel.stateDict()[name].data, 1e-4, name);
+  });
+
+  test('the reference CNN with momentum: 2 steps of 16 digits give the CPU run’s loss and weights (1e-4)', async () => {
+    const [cpuModel, gpuModel] = [mnistCnn({ rng: new Rng(4) }), mnistCnn({ rng: new Rng(4) })];
+    const small = [0, 1].map((i) => ({ x: new Tensor(train!.x.subarray(i * 16 * PIXELS, (i + 1) * 16 * PIXELS), [16, 1, 28, 28]), y: train!.y.subarray(i * 16, (i + 1) * 16) }));
+    const first = crossEntropy(noGrad(() => cpuModel.call(small[0].x)), small[0].y).item();
+    cpuSteps(cpuModel, momentum({ lr: 0.05, momentum: 0.9 }), small);
+    const session = new GpuTrainingSession(ctx, gpuModel, momentum({ lr: 0.05, momentum: 0.9 }), { inputShape: [1, 28, 28] });
+    session.step(small[0].x, small[0].y);
+    const m = await session.metrics();
+    expect(m.loss).toBeCloseTo(first, 4);
+    session.step(small[1].x, small[1].y);
+    await session.syncToCpu();
+    session.dispose();
+    for (const [name, p] of gpuModel.namedParameters()) expectClose(p.data, cpuModel.stateDict()[name].data, 1e-4, name);
+  });
+
+  test('GPU steps then CPU steps, and CPU steps then GPU steps, both equal CPU steps throughout (parameters and Adam state carried over)', async () => {
+    const reference = mnistMlp({ hidden: 32, rng: new Rng(5) });
+    const refOpt = adam({ lr: 1e-3 });
+    cpuSteps(reference, refOpt, batches(0, 8));
+    // GPU for 4 steps, sync, then CPU for 4: the GPU left the state a checkpoint would hold
+    const a = mnistMlp({ hidden: 32, rng: new Rng(5) });
+    const aOpt = adam({ lr: 1e-3 });
+    const s = new GpuTrainingSession(ctx, a, aOpt, { inputShape: [784] });
+    for (const { x, y } of batches(0, 4)) s.step(x.data, y);
+    await s.syncToCpu();
+    s.dispose();
+    cpuSteps(a, aOpt, batches(4, 8));
+    // CPU for 4 steps, then GPU for 4, resuming from the CPU optimizer's state
+    const b = mnistMlp({ hidden: 32, rng: new Rng(5) });
+    const bOpt = adam({ lr: 1e-3 });
+    cpuSteps(b, bOpt, batches(0, 4));
+    const t = new GpuTrainingSession(ctx, b, bOpt, { inputShape: [784] });
+    for (const { x, y } of batches(4, 8)) t.step(x.data, y);
+    await t.syncToCpu();
+    t.dispose();
+    for (const m of [a, b]) {
+      for (const [name, p] of m.namedParameters()) expectClose(p.data, reference.stateDict()[name].data, 1e-4, name);
+      expect(m === a ? aOpt.stepCount : bOpt.stepCount).toBe(8);
+    }
+  });
+});

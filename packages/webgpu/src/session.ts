@@ -1,0 +1,162 @@
+import type { Optimizer } from '@trainkit/core';
+import type { Module, Parameter } from '@trainkit/nn';
+import { Tensor, formatShape } from '@trainkit/tensor';
+import type { GpuContext } from './context';
+import { submit } from './kernel';
+import { checkedLabels } from './ops';
+import { GpuOptimizer } from './optimizer';
+import { type LayerPlan, planModel, planParameters } from './plan';
+import { type ParamBuffers, Program } from './program';
+
+/** Options of {@link GpuTrainingSession}. */
+export interface GpuTrainingOptions {
+  /** The shape of one sample, without the batch dimension: [1, 28, 28] for MNIST images, [784] for flat ones. */
+  inputShape: readonly number[];
+}
+
+/** Loss and accuracy accumulated on the GPU since the last read. */
+export interface GpuMetrics {
+  /** Mean cross-entropy over the samples seen. */
+  loss: number;
+  /** Fraction of samples whose argmax logit is the label. */
+  accuracy: number;
+  samples: number;
+}
+
+const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/**
+ * Trains a Sequential model on the GPU with a trainkit optimizer, unchanged: the parameters and the
+ * optimizer's slots stay in GPU buffers, and each {@link GpuTrainingSession.step} submits forward,
+ * softmax cross-entropy, backward and the fused optimizer update as one command buffer, without
+ * waiting for it. Loss and accuracy add up on the GPU until {@link GpuTrainingSession.metrics}
+ * reads them. {@link GpuTrainingSession.syncToCpu} copies the weights into the module and the
+ * optimizer's state into the optimizer, so state dicts and checkpoints are the CPU's, unchanged.
+ *
+ * @example
+ * const session = new GpuTrainingSession(await requestGpu(), mnistCnn(), adam(), { inputShape: [1, 28, 28] });
+ * for (const { x, y } of batches) session.step(x, y);
+ * console.log(await session.metrics()); // one read-back
+ * await session.syncToCpu();            // model.stateDict() now holds the trained weights
+ */
+export class GpuTrainingSession {
+  readonly plan: readonly LayerPlan[];
+  private readonly params: Array<[string, Parameter]>;
+  private readonly buffers: ParamBuffers = new Map();
+  private readonly programs = new Map<number, Program>();
+  private readonly totals: { train: GPUBuffer; eval: GPUBuffer };
+  private gpuOptimizer: GpuOptimizer;
+  private readonly sampleSize: number;
+  private readonly classes: number;
+
+  constructor(readonly ctx: GpuContext, readonly model: Module, readonly optimizer: Optimizer, readonly options: GpuTrainingOptions) {
+    this.plan = planModel(model, options.inputShape);
+    this.sampleSize = prod(options.inputShape);
+    const last = this.plan[this.plan.length - 1];
+    this.classes = last.kind === 'linear' ? last.OUT : 0;
+    this.params = planParameters(model, this.plan);
+    for (const [name, p] of this.params) {
+      const value = ctx.acquire(p.size * 4, `parameter ${name}`);
+      this.buffers.set(p, { value, grad: p.requiresGrad ? ctx.acquire(p.size * 4, `gradient of ${name}`) : null });
+    }
+    this.totals = { train: ctx.acquire(16, 'training metrics'), eval: ctx.acquire(16, 'evaluation metrics') };
+    for (const t of Object.values(this.totals)) ctx.write(t, new Float32Array(4));
+    this.gpuOptimizer = this.uploadFromCpu();
+  }
+
+  /** Copies the module's parameters and the optimizer's state to the GPU; returns the GPU optimizer. */
+  private uploadFromCpu(): GpuOptimizer {
+    for (const [, p] of this.params) this.ctx.write(this.buffers.get(p)!.value, p.data);
+    const trainable = this.params.filter(([, p]) => p.requiresGrad).map(([name, p]) => ({ name, size: p.size, value: this.buffers.get(p)!.value, grad: this.buffers.get(p)!.grad! }));
+    return new GpuOptimizer(this.ctx, this.optimizer, trainable);
+  }
+
+  /**
+   * Takes the module's parameters and the optimizer's state again (after loading a checkpoint on
+   * the CPU, or changing weights there); GPU steps since the last {@link GpuTrainingSession.syncToCpu} are dropped.
+   */
+  reloadFromCpu(): void {
+    this.gpuOptimizer.dispose();
+    this.gpuOptimizer = this.uploadFromCpu();
+  }
+
+  private program(N: number): Program {
+    let p = this.programs.get(N);
+    if (p === undefined) {
+      p = new Program(this.ctx, N, this.plan, this.options.inputShape, this.buffers, this.totals);
+      this.programs.set(N, p);
+    }
+    return p;
+  }
+
+  /** Uploads a batch, checking its size against the input shape and the labels against the classes. */
+  private upload(op: string, x: Tensor | Float32Array, labels: ArrayLike<number> | null): Program {
+    this.ctx.check(op);
+    const data = x instanceof Tensor ? x.data : x;
+    const N = data.length / this.sampleSize;
+    if (!Number.isInteger(N) || N === 0) {
+      const got = x instanceof Tensor ? `a tensor of shape ${formatShape(x.shape)}` : `${data.length} values`;
+      throw new RangeError(`${op}: the batch has ${got}, not a whole number of samples of shape ${formatShape(this.options.inputShape)}`);
+    }
+    if (labels !== null && labels.length !== N) throw new RangeError(`${op}: ${labels.length} labels for a batch of ${N} samples`);
+    const p = this.program(N);
+    this.ctx.write(p.input, data);
+    if (labels !== null) this.ctx.write(p.labels, checkedLabels(op, labels, this.classes));
+    return p;
+  }
+
+  /** Enqueues one training step on a batch (samples of `inputShape`, flat or as a tensor) and its integer labels. Does not wait for the GPU. */
+  step(x: Tensor | Float32Array, labels: ArrayLike<number>): void {
+    const p = this.upload('GpuTrainingSession.step', x, labels);
+    this.gpuOptimizer.prepare();
+    submit(this.ctx, [...p.forward, ...p.loss, ...p.backward, ...this.gpuOptimizer.dispatches], 'GpuTrainingSession.step');
+  }
+
+  /** Loss and accuracy of the steps since the last call (one read-back); resets the sums. */
+  async metrics(): Promise<GpuMetrics> {
+    return this.readTotals(this.totals.train);
+  }
+
+  /** Loss and accuracy of the model on labelled samples, in batches of `batchSize`, without training. */
+  async evaluate(x: Float32Array, labels: ArrayLike<number>, batchSize = 256): Promise<GpuMetrics> {
+    const n = labels.length;
+    for (let i = 0; i < n; i += batchSize) {
+      const m = Math.min(batchSize, n - i);
+      const p = this.upload('GpuTrainingSession.evaluate', x.subarray(i * this.sampleSize, (i + m) * this.sampleSize), Array.from({ length: m }, (_, j) => labels[i + j]));
+      submit(this.ctx, [...p.forward, ...p.evalLoss], 'GpuTrainingSession.evaluate');
+    }
+    return this.readTotals(this.totals.eval);
+  }
+
+  /** The logits [N, classes] of a batch (a forward pass and one read-back). */
+  async predict(x: Tensor | Float32Array): Promise<Tensor> {
+    const p = this.upload('GpuTrainingSession.predict', x, null);
+    submit(this.ctx, p.forward, 'GpuTrainingSession.predict');
+    return new Tensor(await this.ctx.read(p.logits, p.N * this.classes, 'GpuTrainingSession.predict'), [p.N, this.classes]);
+  }
+
+  private async readTotals(buffer: GPUBuffer): Promise<GpuMetrics> {
+    const [loss, hits, samples] = await this.ctx.read(buffer, 3, 'reading metrics');
+    this.ctx.write(buffer, new Float32Array(4));
+    return { loss: samples > 0 ? loss / samples : NaN, accuracy: samples > 0 ? hits / samples : NaN, samples };
+  }
+
+  /**
+   * Copies the trained parameters into the module and the optimizer's slots and step counts into
+   * the optimizer: afterwards `model.stateDict()`, `optimizer.stateDict()` and any checkpoint are
+   * what as many CPU steps would have left (up to float rounding).
+   */
+  async syncToCpu(): Promise<void> {
+    for (const [name, p] of this.params) p.data.set(await this.ctx.read(this.buffers.get(p)!.value, p.size, `reading parameter ${name}`));
+    await this.gpuOptimizer.syncTo();
+  }
+
+  /** Frees every GPU buffer of the session (the module and optimizer keep their last synced state). */
+  dispose(): void {
+    for (const p of this.programs.values()) p.dispose();
+    this.programs.clear();
+    this.gpuOptimizer.dispose();
+    for (const { value, grad } of this.buffers.values()) for (const b of [value, grad]) if (b !== null) this.ctx.release(b);
+    for (const b of Object.values(this.totals)) this.ctx.release(b);
+  }
+}
