@@ -26,7 +26,7 @@ export interface TrialJob {
    * worker (`@trainkit/sweep/bullmq`): the worker adds a checkpoint plugin on that store to
    * `ctx.plugins` and sets `ctx.resume`.
    */
-  readonly checkpoints?: { readonly location: string; readonly key: string };
+  readonly checkpoints?: { readonly location: string; readonly key: string; readonly prunedAt?: number };
 }
 
 /** The second argument of a trial function. */

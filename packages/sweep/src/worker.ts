@@ -49,7 +49,7 @@ port.on('message', async (msg: ToWorker) => {
         post({ type: 'report', epoch, metrics });
       });
     // a trial of a queue executor checkpoints into its run's store, so that another worker can resume it
-    const plugins = msg.job.checkpoints === undefined ? [] : [await import('./bullmq/checkpoints').then((m) => m.trialCheckpointer(msg.job.checkpoints!))];
+    const plugins = msg.job.checkpoints === undefined ? [] : await import('./bullmq/checkpoints').then((m) => m.resumePlugins(msg.job.checkpoints!));
     post({ type: 'done', outcome: await executeTrial(fn, msg.job, report, new AbortController().signal, plugins) });
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

@@ -51,7 +51,21 @@ export function openCheckpoints(location: string): TrialCheckpointStore {
   return directoryCheckpoints(location);
 }
 
-/** The checkpoint plugin of one trial run: `latest` after every epoch, resumed with `fit({ resume: ctx.resume })`. */
-export function trialCheckpointer(ref: { location: string; key: string }): Plugin {
-  return new Checkpointer({ store: openCheckpoints(ref.location).open(ref.key), name: 'sweep-checkpoint', stateKey: 'sweep-checkpoint' });
+/**
+ * The plugins that make a trial run resumable: a checkpointer on the run's store (`latest` after
+ * every epoch, resumed with `fit({ resume: ctx.resume })`), and, for a run the scheduler had
+ * already pruned at epoch `prunedAt` when its worker died, a stop before any further epoch.
+ */
+export function resumePlugins(ref: { location: string; key: string; prunedAt?: number }): Plugin[] {
+  const plugins: Plugin[] = [new Checkpointer({ store: openCheckpoints(ref.location).open(ref.key), name: 'sweep-checkpoint', stateKey: 'sweep-checkpoint' })];
+  const { prunedAt } = ref;
+  if (prunedAt !== undefined) {
+    plugins.push({
+      name: 'sweep-pruned',
+      onFitStart(ctx) {
+        if (ctx.epoch >= prunedAt) ctx.stop(`pruned by the sweep scheduler after epoch ${prunedAt}`);
+      },
+    });
+  }
+  return plugins;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
@@ -8,10 +8,11 @@ import { EPOCHS, toySpace } from '../__tests__/toyTrial';
 import { type Sweep, type TrialRecord, asha, inProcess, local, runSweep } from '../node';
 import { finished } from './finished';
 import { bullmq, startWorker } from './index';
-import { JOB_FORMAT } from './protocol';
+import { JOB_FORMAT, type TrialJobData, type TrialJobResult, trialJobId } from './protocol';
 import { type WorkerProc, gatedWorkerProcess, startWorkerProcess, stopAll } from './__tests__/processes';
 import { type TestRedis, freePort, startRedis } from './__tests__/redis';
 import { trial } from './__tests__/trial';
+import { latestWeights } from './__tests__/weights';
 
 const module = new URL('./__tests__/trial.ts', import.meta.url);
 const base = { space: toySpace, trials: 4, metric: 'valLoss', mode: 'min' as const };
@@ -24,6 +25,7 @@ let redis: TestRedis;
 const workers: WorkerProc[] = [];
 let later: Array<ReturnType<typeof gatedWorkerProcess>>;
 let reference: Sweep;
+let pruned: TrialRecord;
 let unreachable: Promise<{ error: unknown; ms: number }>;
 const nowhere = freePort().then((port) => `redis://127.0.0.1:${port}`);
 
@@ -61,6 +63,27 @@ describe('the bullmq executor: trials as BullMQ jobs, run by worker processes', 
     expect(queued.trials().map(outcome)).toEqual(here.trials().map(outcome));
     expect(queued.trials().filter((t) => t.status === 'pruned').length).toBeGreaterThan(0);
     expect(queued.trials().every((t) => t.worker === workers[0].name)).toBe(true);
+    pruned = queued.trials().find((t) => t.status === 'pruned')!;
+  });
+
+  test('a worker that takes over a trial already pruned (its worker died before the job ended) stops it there: same epochs, metrics and weights', async () => {
+    // the pruned trial's job as a dead worker left it: its checkpoint, and its progress up to the pruning decision
+    const job = { trialId: pruned.trialId, index: pruned.index, seed: pruned.seed, attempt: 0, config: pruned.config };
+    const dir = join(tmp, 'checkpoints', trialJobId('asha', { module: module.href, exportName: 'trial' }, job));
+    cpSync(dir, join(tmp, 'takeover', 'orphan'), { recursive: true });
+    const connection = { host: '127.0.0.1', port: Number(new URL(redis.url).port) };
+    const [queue, events] = [new Queue('takeover', { connection }), new QueueEvents('takeover', { connection })];
+    const data: TrialJobData = { format: JOB_FORMAT, trial: { module: module.href, exportName: 'trial' }, job, checkpoints: join(tmp, 'takeover'), timeoutMs: null, scheduled: true };
+    await (await queue.add('trial', data, { jobId: 'orphan' })).updateProgress({ worker: 'dead', epochs: pruned.epochs, prunedAt: pruned.epochs.length });
+    // without a coordinator on this queue, a trial that trained on would wait for decisions forever
+    const worker = await startWorker({ redis: redis.url, queue: 'takeover', log: () => undefined });
+    try {
+      const { outcome: result } = (await finished(queue, events, 'orphan')) as TrialJobResult;
+      expect(outcome({ ...pruned, ...result, status: result.pruned ? 'pruned' : 'completed' })).toEqual(outcome(pruned));
+      expect(latestWeights(join(tmp, 'takeover', 'orphan'))).toEqual(latestWeights(dir));
+    } finally {
+      await Promise.all([worker.close(), events.close(), queue.close()]);
+    }
   });
 
   test('a fixed-seed sweep gives identical trials on local worker threads and on 1, 2 and 3 worker processes', async () => {

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
-import { decodeCheckpoint } from '@trainkit/checkpoint';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { outcome } from '../__tests__/outcome';
 import { toySpace } from '../__tests__/toyTrial';
@@ -12,13 +11,15 @@ import { bullmq } from './index';
 import { type Proc, start, startWorkerProcess, stopAll } from './__tests__/processes';
 import { type TestRedis, startRedis } from './__tests__/redis';
 import { trial } from './__tests__/trial';
+import { latestWeights } from './__tests__/weights';
 
 const module = new URL('./__tests__/trial.ts', import.meta.url);
 const base = { space: toySpace, metric: 'valLoss', mode: 'min' as const };
 const tmp = mkdtempSync(join(tmpdir(), 'trainkit-bullmq-faults-'));
 const log = join(tmp, 'starts.log');
-// a worker that stops renewing its lock for 1 s loses its trial; a pause per epoch leaves time to kill one mid-trial
-const workerOptions = (redis: TestRedis) => ({ redis: redis.url, queue: 'faults', lockDurationMs: 1000, stalledIntervalMs: 500 });
+// a worker that stops renewing its lock for 1.5 s loses its trial (short, yet far above a busy machine's pauses);
+// a pause per epoch leaves time to kill a worker mid-trial
+const workerOptions = (redis: TestRedis) => ({ redis: redis.url, queue: 'faults', lockDurationMs: 1500, stalledIntervalMs: 750 });
 const env = { TRAINKIT_TEST_EPOCH_MS: '60', TRAINKIT_TEST_LOG: log };
 
 let redis: TestRedis;
@@ -44,11 +45,7 @@ const starts = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('
 const linesOf = (dir: string) => readFileSync(join(dir, 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TrialRecord);
 
 /** The model tensors of the final checkpoint of the one trial run under `dir`. */
-function finalWeights(dir: string): Record<string, Float32Array> {
-  const [run] = readdirSync(dir);
-  const { model } = decodeCheckpoint(readFileSync(join(dir, run, 'latest.safetensors')));
-  return Object.fromEntries(Object.entries(model).map(([k, t]) => [k, t.data]));
-}
+const finalWeights = (dir: string) => latestWeights(join(dir, readdirSync(dir)[0]));
 
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const end = Date.now() + timeoutMs;

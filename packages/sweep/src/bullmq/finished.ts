@@ -6,7 +6,7 @@ export class JobFailedError extends Error {
 }
 
 /** How often a waiter also asks Redis for the job's state (a safety net under the events). */
-const POLL_MS = 500;
+const POLL_MS = 1000;
 
 /**
  * Resolves with the return value of job `id` once it completes (rejects with a

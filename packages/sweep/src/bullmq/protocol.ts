@@ -44,6 +44,8 @@ export interface TrialProgress {
   worker: string;
   /** The metrics after each epoch reported so far. */
   epochs: Metrics[];
+  /** The epoch after which the scheduler stopped the trial (a worker taking it over stops there too). */
+  prunedAt?: number;
   /** Set by the worker just before it fails the job: the trial's error. */
   error?: { name: string; message: string };
 }

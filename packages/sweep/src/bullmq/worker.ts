@@ -76,8 +76,10 @@ function trialProcessor({ name, log, reports, reportEvents, executorFor, trials,
     const data = parseTrialJobData(job.data, job.id);
     const id = job.id!;
     // the epochs a worker that died on this trial reported survive in the job's progress
-    const epochs: Metrics[] = progressOf(job.progress).epochs.slice();
-    const progress = (extra: Partial<TrialProgress> = {}) => job.updateProgress({ worker: name, epochs, ...extra } satisfies TrialProgress);
+    const prior = progressOf(job.progress);
+    const epochs: Metrics[] = prior.epochs.slice();
+    let prunedAt = prior.prunedAt;
+    const progress = (extra: Partial<TrialProgress> = {}) => job.updateProgress({ worker: name, epochs, prunedAt, ...extra } satisfies TrialProgress);
     const controller = new AbortController();
     const ask = async (epoch: number, metrics: Metrics): Promise<Decision> => {
       epochs[epoch - 1] = metrics;
@@ -85,7 +87,9 @@ function trialProcessor({ name, log, reports, reportEvents, executorFor, trials,
       await progress();
       if (data.scheduled === false) return 'continue';
       await reports.add('report', { trialJobId: id, epoch, metrics }, { jobId: `${id}.e${epoch}`, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 86_400 } });
-      return (await finished(reports, reportEvents, `${id}.e${epoch}`, controller.signal)) as Decision;
+      const decision = (await finished(reports, reportEvents, `${id}.e${epoch}`, controller.signal)) as Decision;
+      if (decision === 'stop' && !controller.signal.aborted) await progress({ prunedAt: (prunedAt = epoch) });
+      return decision;
     };
     // a report never rejects: a timed-out trial stops, and a report lost to Redis lets the trial go on
     const report = (epoch: number, metrics: Metrics): Promise<Decision> =>
@@ -100,10 +104,10 @@ function trialProcessor({ name, log, reports, reportEvents, executorFor, trials,
     const started = Date.now();
     try {
       await progress();
-      const checkpoints = { location: mounted ?? data.checkpoints, key: id };
+      const checkpoints = { location: mounted ?? data.checkpoints, key: id, prunedAt: prior.prunedAt };
       const { outcome } = await executor.run({ job: { ...data.job, checkpoints }, report, signal: controller.signal });
-      log(`${name}: ${data.job.trialId} (job ${id}) ${outcome.pruned ? 'pruned' : 'completed'} in ${Date.now() - started} ms`);
-      return { outcome: { ...outcome, epochs: epochs.slice() }, worker: name };
+      log(`${name}: ${data.job.trialId} (job ${id}) ${prunedAt !== undefined ? 'pruned' : 'completed'} in ${Date.now() - started} ms`);
+      return { outcome: { ...outcome, epochs: epochs.slice(), pruned: prunedAt !== undefined }, worker: name };
     } catch (e) {
       const err = timedOut ? new TrialTimeoutError(`${data.job.trialId} did not finish within ${data.timeoutMs} ms (timeoutMs)`) : (e as Error);
       await progress({ error: { name: err.name, message: err.message } });
