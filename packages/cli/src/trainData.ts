@@ -63,13 +63,15 @@ function split(full: Dataset, o: DataOptions): { train: Dataset; val?: Dataset }
 
 async function imageData(dir: string, o: DataOptions): Promise<TrainData> {
   const { size, color, fit, normalize } = o.image;
+  // lazy: a folder without a cache is decoded in worker threads while the first epoch trains
+  const options = { size, color, fit, normalize: normalize ?? undefined, seed: o.seed, lazy: true };
   let r;
   try {
-    r = await imageFolder(dir, { size, color, fit, normalize: normalize ?? undefined, valFraction: o.valFraction, seed: o.seed });
+    r = await imageFolder(dir, { ...options, valFraction: o.valFraction });
   } catch (e) {
     // a folder with train/ and val/ splits already: use them
     if (!/already has .*folders/.test((e as Error).message)) throw e;
-    r = await imageFolder(dir, { size, color, fit, normalize: normalize ?? undefined, seed: o.seed });
+    r = await imageFolder(dir, options);
   }
   const train = o.limit === undefined ? r.train : take(r.train, o.limit);
   const notes = r.report.ignored.length > 0 ? [`${r.report.ignored.length} files that are not images were ignored (first: ${r.report.ignored[0].file})`] : [];

@@ -6,6 +6,8 @@ import type { Batch } from './hooks';
 export interface DataSource {
   /** The batches of one epoch, in an order that depends only on (seed, epoch); skips the first `startBatch`. */
   epoch(epoch: number, options: { seed: number; startBatch?: number }): Iterable<Batch>;
+  /** The same batches as {@link epoch}, delivered asynchronously (a loader that reads ahead); fit and evaluate prefer it. */
+  epochAsync?(epoch: number, options: { seed: number; startBatch?: number }): AsyncIterable<Batch>;
 }
 
 /** What fit, evaluate and predict accept: a seeded, resumable {@link DataSource} or any iterable of batches. */
@@ -23,6 +25,12 @@ export function* batchesOf(data: Data, epoch: number, seed: number, startBatch: 
   }
   let i = 0;
   for (const b of data) if (i++ >= startBatch) yield b;
+}
+
+/** Like {@link batchesOf}, but through the source's `epochAsync` when it has one, so fit can await data read ahead. */
+export function batchStream(data: Data, epoch: number, seed: number, startBatch: number): Iterable<Batch> | AsyncIterable<Batch> {
+  const epochAsync = (data as DataSource).epochAsync;
+  return typeof epochAsync === 'function' ? epochAsync.call(data, epoch, { seed, startBatch }) : batchesOf(data, epoch, seed, startBatch);
 }
 
 /** Number of batches per epoch, when the source exposes it (DataLoader's `length`, an array's length). */

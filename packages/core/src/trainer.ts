@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import { type Module, bindRngs } from '@trainkit/nn';
 import { Rng, type Target, Tensor, concat, crossEntropy, noGrad } from '@trainkit/tensor';
 import { RunContext } from './context';
-import { type Data, batchSizeOf, batchesOf, checkBatch, lengthOf, splitTensor } from './dataSource';
+import { type Data, batchSizeOf, batchStream, batchesOf, checkBatch, lengthOf, splitTensor } from './dataSource';
 import { ConfigError } from './errors';
 import type { Batch, ContextOf, EpochRecord, HookName, Plugin, TrainerEvents } from './hooks';
 import { emitHook, runStage } from './lifecycle';
@@ -126,7 +126,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const start = performance.now();
     let samples = 0;
     let b = startBatch;
-    for (const batch of batchesOf(train, ctx.epoch, this.seed, startBatch)) {
+    for await (const batch of batchStream(train, ctx.epoch, this.seed, startBatch)) {
       if (this.stopping(ctx)) return false; // a further batch exists, so this is mid-epoch
       ctx.batchIndex = b;
       checkBatch(batch, `fit: batch ${b} of epoch ${ctx.epoch}`);
@@ -175,7 +175,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     ctx.model.eval();
     await this.emitHook('onValidationEpochStart', ctx);
     let b = 0;
-    for (const batch of batchesOf(data, 0, this.seed, 0)) {
+    for await (const batch of batchStream(data, 0, this.seed, 0)) {
       checkBatch(batch, `validate: batch ${b}`);
       ctx.batchIndex = b++;
       ctx.batch = batch;

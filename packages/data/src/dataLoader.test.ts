@@ -15,7 +15,7 @@ const setup = fc.record({
   epoch: fc.nat(1000),
 });
 
-type Setup = { n: number; epoch: number } & Required<DataLoaderOptions>;
+type Setup = { n: number; epoch: number } & Required<Omit<DataLoaderOptions, 'prefetch'>>;
 
 /** The loader of a setup, or null when dropLast leaves no batch (which the constructor rejects). */
 const loaderOf = ({ n, ...options }: Setup): DataLoader | null =>

@@ -1,5 +1,6 @@
 import { Rng, ValueError } from '@trainkit/tensor';
 import type { Batch, Dataset } from './dataset';
+import { prefetchBatches } from './prefetch';
 
 /** Options of {@link DataLoader}. */
 export interface DataLoaderOptions {
@@ -11,6 +12,12 @@ export interface DataLoaderOptions {
   dropLast?: boolean;
   /** Seed of the shuffle, an integer in [0, 2^32). Default 0. */
   seed?: number;
+  /**
+   * Batches {@link DataLoader.epochAsync} requests ahead of the one being trained on, from a
+   * dataset that has `gatherAsync` (image folders decode them in worker threads meanwhile).
+   * A non-negative integer; default 2; 0 reads each batch only when it is asked for.
+   */
+  prefetch?: number;
 }
 
 /** Options of {@link DataLoader.epoch}. */
@@ -49,6 +56,8 @@ export class DataLoader {
   readonly dropLast: boolean;
   /** Default seed of the shuffle ({@link EpochOptions.seed} overrides it per call). */
   readonly seed: number;
+  /** Batches {@link epochAsync} requests ahead. */
+  readonly prefetch: number;
 
   /**
    * @param dataset - the samples; must not be empty.
@@ -56,11 +65,12 @@ export class DataLoader {
    * @throws ValueError on a bad option or an empty dataset.
    */
   constructor(dataset: Dataset, options: DataLoaderOptions) {
-    const { batchSize, shuffle = false, dropLast = false, seed = 0 } = options ?? ({} as DataLoaderOptions);
+    const { batchSize, shuffle = false, dropLast = false, seed = 0, prefetch = 2 } = options ?? ({} as DataLoaderOptions);
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new ValueError(`DataLoader: batchSize must be a positive integer, got ${String(batchSize)}`);
     }
     checkSeed('DataLoader', seed);
+    if (!Number.isInteger(prefetch) || prefetch < 0) throw new ValueError(`DataLoader: prefetch must be a non-negative integer, got ${String(prefetch)}`);
     if (dataset.length === 0) throw new ValueError('DataLoader: dataset is empty');
     if (dropLast && dataset.length < batchSize) {
       throw new ValueError(
@@ -72,6 +82,7 @@ export class DataLoader {
     this.shuffle = shuffle;
     this.dropLast = dropLast;
     this.seed = seed;
+    this.prefetch = prefetch;
   }
 
   /** Batches per epoch. */
@@ -105,11 +116,18 @@ export class DataLoader {
    * Options are checked when this is called, not when iteration starts.
    */
   epoch(epoch: number, options: EpochOptions = {}): IterableIterator<Batch> {
-    const { startBatch = 0 } = options;
-    if (!Number.isInteger(startBatch) || startBatch < 0 || startBatch > this.length) {
-      throw new ValueError(`DataLoader.epoch: startBatch must be an integer in [0, ${this.length}], got ${startBatch}`);
-    }
-    return this.batches(this.order(epoch, options), startBatch);
+    const order = this.order(epoch, options);
+    return this.batches(order, this.checkStart(options));
+  }
+
+  /**
+   * The same batches as {@link epoch}, read ahead: while batch `k` is in use, batches
+   * `k + 1 … k + prefetch` are being gathered through the dataset's `gatherAsync` (when it has
+   * one), so decoding or disk reads overlap training. The Trainer uses this when it exists.
+   */
+  epochAsync(epoch: number, options: EpochOptions = {}): AsyncGenerator<Batch, void, undefined> {
+    const order = this.order(epoch, options);
+    return prefetchBatches(this.dataset, this.slices(order, this.checkStart(options)), this.prefetch);
   }
 
   /** The batches of epoch 0. */
@@ -118,10 +136,22 @@ export class DataLoader {
   }
 
   private *batches(order: Int32Array, startBatch: number): IterableIterator<Batch> {
+    for (const indices of this.slices(order, startBatch)) yield this.dataset.gather(indices);
+  }
+
+  /** The indices of each batch of `order` from batch `startBatch` on. */
+  private *slices(order: Int32Array, startBatch: number): IterableIterator<Int32Array> {
     for (let b = startBatch; b < this.length; b++) {
       const start = b * this.batchSize;
-      yield this.dataset.gather(order.subarray(start, Math.min(start + this.batchSize, order.length)));
+      yield order.subarray(start, Math.min(start + this.batchSize, order.length));
     }
+  }
+
+  private checkStart({ startBatch = 0 }: EpochOptions): number {
+    if (!Number.isInteger(startBatch) || startBatch < 0 || startBatch > this.length) {
+      throw new ValueError(`DataLoader.epoch: startBatch must be an integer in [0, ${this.length}], got ${startBatch}`);
+    }
+    return startBatch;
   }
 }
 

@@ -26,6 +26,12 @@ export interface Dataset {
    * `[indices.length, ...sampleShape]`. Indices may repeat. A new batch every call.
    */
   gather(indices: ArrayLike<number>): Batch;
+  /**
+   * Optional: the same batch as {@link Dataset.gather}, produced asynchronously (decoded in
+   * worker threads, read from disk without blocking). `DataLoader.epochAsync` calls it for the
+   * next batches while the current one trains.
+   */
+  gatherAsync?(indices: ArrayLike<number>): Promise<Batch>;
 }
 
 /** Options of {@link TensorDataset}. */

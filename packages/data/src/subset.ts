@@ -33,23 +33,26 @@ export function subset(dataset: Dataset, indices: ArrayLike<number>): Subset {
       throw new ValueError(`subset: index ${j} (position ${i}) is out of range for a dataset of length ${dataset.length}`);
     }
   }
+  const mapped = (at: ArrayLike<number>): Int32Array => {
+    const out = new Int32Array(at.length);
+    for (let i = 0; i < at.length; i++) {
+      const k = at[i];
+      if (!(Number.isInteger(k) && k >= 0 && k < own.length)) {
+        throw new ValueError(`subset.gather: index ${k} is out of range for a subset of length ${own.length}`);
+      }
+      out[i] = own[k];
+    }
+    return out;
+  };
   const view: Subset = {
     dataset,
     indices: own,
     length: own.length,
     sampleShape: dataset.sampleShape,
-    gather(at: ArrayLike<number>): Batch {
-      const mapped = new Int32Array(at.length);
-      for (let i = 0; i < at.length; i++) {
-        const k = at[i];
-        if (!(Number.isInteger(k) && k >= 0 && k < own.length)) {
-          throw new ValueError(`subset.gather: index ${k} is out of range for a subset of length ${own.length}`);
-        }
-        mapped[i] = own[k];
-      }
-      return dataset.gather(mapped);
-    },
+    gather: (at: ArrayLike<number>): Batch => dataset.gather(mapped(at)),
   };
+  // a source that gathers asynchronously (reads ahead) keeps doing so through the view
+  if (dataset.gatherAsync !== undefined) view.gatherAsync = async (at) => (dataset.gatherAsync as NonNullable<Dataset['gatherAsync']>).call(dataset, mapped(at));
   return dataset.numClasses === undefined ? view : { ...view, numClasses: dataset.numClasses };
 }
 

@@ -44,57 +44,127 @@ interface WorkerReply {
   error?: string;
 }
 
-/** Options of {@link decodeImages}. */
+/** Options of {@link DecodePool}. */
 export interface PoolOptions {
   /** Entry file of sharp, which each worker requires. */
   sharpPath: string;
   workers: number;
-  /** Decodes in flight per worker: the bounded prefetch queue (decoded images wait in memory only until `onResult` resolves). */
+  /** Decodes in flight per worker; further requests wait in a queue of paths. */
   prefetch: number;
-  /** Called once per file, in completion order; the next file is sent only after it resolves. */
-  onResult(result: DecodeResult): Promise<void>;
+}
+
+interface Job {
+  path: string;
+  resolve(result: { pixels: Uint8Array } | { error: string }): void;
+  reject(error: Error): void;
 }
 
 /**
- * Decodes `paths` in worker threads, at most `workers × prefetch` at a time, and hands each
- * result to `onResult`. Rejects (and stops every worker) when `onResult` throws or a worker
- * crashes.
+ * Worker threads that decode images with sharp: {@link decode} queues a file and resolves
+ * with its CHW bytes (or the reason it did not decode), at most `workers × prefetch` files
+ * being decoded at once. The workers do not keep the process alive; {@link close} ends them.
  */
-export async function decodeImages(paths: readonly string[], spec: DecodeSpec, options: PoolOptions): Promise<void> {
-  const count = Math.max(1, Math.min(options.workers, paths.length));
-  const workers = Array.from({ length: count }, () => new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { sharp: options.sharpPath, spec } }));
+export class DecodePool {
+  private readonly workers: Worker[];
+  private readonly busy: Map<number, Job>[];
+  private readonly queue: Job[] = [];
+  private nextId = 0;
+  private failure: Error | undefined;
+
+  constructor(
+    readonly spec: DecodeSpec,
+    private readonly options: PoolOptions,
+  ) {
+    this.workers = Array.from({ length: options.workers }, () => new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { sharp: options.sharpPath, spec } }));
+    this.busy = this.workers.map(() => new Map());
+    this.workers.forEach((w, k) => {
+      w.on('message', (reply: WorkerReply) => this.settle(k, reply));
+      w.on('error', (e) => this.fail(new Error(`imageFolder: a decoding worker crashed: ${e.message}`, { cause: e })));
+      w.on('exit', (code) => this.fail(new Error(`imageFolder: a decoding worker exited (code ${code}) before all images were decoded`)));
+      w.unref(); // idle workers do not keep the process alive (after the listeners: adding one refs the port again)
+    });
+  }
+
+  /** The CHW bytes of the image at `path`, or why it did not decode. Rejects only when a worker died. */
+  decode(path: string): Promise<{ pixels: Uint8Array } | { error: string }> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ path, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Stops the workers; pending decodes reject. */
+  async close(): Promise<void> {
+    this.fail(new Error('imageFolder: the decoding workers were closed'));
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private pump(): void {
+    for (let k = 0; k < this.workers.length && this.queue.length > 0; k++) {
+      while (this.busy[k].size < this.options.prefetch && this.queue.length > 0) {
+        const job = this.queue.shift() as Job;
+        const index = this.nextId++;
+        if (this.busy[k].size === 0) this.workers[k].ref(); // a decode in flight keeps the process alive
+        this.busy[k].set(index, job);
+        this.workers[k].postMessage({ index, path: job.path });
+      }
+    }
+  }
+
+  private settle(k: number, reply: WorkerReply): void {
+    const job = this.busy[k].get(reply.index);
+    if (job === undefined) return;
+    this.busy[k].delete(reply.index);
+    job.resolve(toResult(reply, this.spec, job.path));
+    this.pump();
+    if (this.busy[k].size === 0) this.workers[k].unref();
+  }
+
+  private fail(error: Error): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    for (const job of [...this.queue, ...this.busy.flatMap((m) => [...m.values()])]) job.reject(error);
+    this.queue.length = 0;
+    for (const m of this.busy) m.clear();
+  }
+}
+
+/**
+ * Decodes `paths` with a {@link DecodePool}, at most `workers × prefetch` at a time, and hands
+ * each result to `onResult` (in completion order; the next file starts only after it resolves).
+ * Rejects (and stops every worker) when `onResult` throws or a worker crashes.
+ */
+export async function decodeImages(paths: readonly string[], spec: DecodeSpec, options: PoolOptions & { onResult(result: DecodeResult): Promise<void> }): Promise<void> {
+  if (paths.length === 0) return;
+  const workers = Math.max(1, Math.min(options.workers, paths.length));
+  const pool = new DecodePool(spec, { ...options, workers });
+  const limit = workers * options.prefetch;
   let next = 0;
   let done = 0;
   try {
     await new Promise<void>((resolve, reject) => {
-      if (paths.length === 0) return resolve();
-      const feed = (w: Worker): void => {
-        if (next < paths.length) w.postMessage({ index: next, path: paths[next++] });
+      const start = (): void => {
+        const index = next++;
+        pool
+          .decode(paths[index])
+          .then((r) => options.onResult({ index, ...r }))
+          .then(() => (++done === paths.length ? resolve() : next < paths.length && start()), reject);
       };
-      for (const w of workers) {
-        w.on('message', (reply: WorkerReply) => {
-          options.onResult(toResult(reply, spec, paths)).then(() => {
-            if (++done === paths.length) resolve();
-            else feed(w);
-          }, reject);
-        });
-        w.on('error', (e) => reject(new Error(`imageFolder: a decoding worker crashed: ${e.message}`, { cause: e })));
-        w.on('exit', (code) => reject(new Error(`imageFolder: a decoding worker exited (code ${code}) before all images were decoded`)));
-        for (let k = 0; k < options.prefetch; k++) feed(w);
-      }
+      while (next < Math.min(limit, paths.length)) start();
     });
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await pool.close();
   }
 }
 
-function toResult(reply: WorkerReply, spec: DecodeSpec, paths: readonly string[]): DecodeResult {
-  const { index, hwc, channels, width, height, error } = reply;
-  if (error !== undefined || hwc === undefined) return { index, error: error ?? 'no pixels' };
+function toResult(reply: WorkerReply, spec: DecodeSpec, path: string): { pixels: Uint8Array } | { error: string } {
+  const { hwc, channels, width, height, error } = reply;
+  if (error !== undefined || hwc === undefined) return { error: error ?? 'no pixels' };
   if (channels !== spec.channels || width !== spec.width || height !== spec.height) {
-    return { index, error: `decoded to ${width}×${height}×${channels}, expected ${spec.width}×${spec.height}×${spec.channels} (${paths[index]})` };
+    return { error: `decoded to ${width}×${height}×${channels}, expected ${spec.width}×${spec.height}×${spec.channels} (${path})` };
   }
-  return { index, pixels: hwcToChw(hwc, spec) };
+  return { pixels: hwcToChw(hwc, spec) };
 }
 
 /** Interleaved `H × W × C` bytes to channel-major `C × H × W`. */

@@ -1,6 +1,8 @@
 import { Tensor, ValueError } from '@trainkit/tensor';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { close, closeSync, fstatSync, open, openSync, read, readSync } from 'node:fs';
+import { promisify } from 'node:util';
 import type { Batch, Dataset } from '../dataset';
+import type { CacheBuilder } from './lazyCache';
 
 /** Everything an {@link ImageFolderDataset} is made from. */
 export interface ImageFolderDatasetInit {
@@ -15,6 +17,8 @@ export interface ImageFolderDatasetInit {
   sampleShape: readonly [number, number, number];
   /** Per channel, the value of each byte: `lut[c × 256 + byte]`. */
   lut: Float32Array;
+  /** Present while the cache is written by the first epoch (`lazy`): the images are decoded as they are gathered. */
+  builder?: CacheBuilder;
 }
 
 /**
@@ -23,6 +27,12 @@ export interface ImageFolderDatasetInit {
  * (`byte / 255`, or normalised with the given mean and std). Memory holds only labels and
  * indices, so the dataset may be larger than RAM; the operating system's page cache keeps a
  * dataset that fits in memory there after the first epoch.
+ *
+ * `gatherAsync` (which `DataLoader.epochAsync`, and so the Trainer, calls for the next
+ * batches while the current one trains) reads without blocking; for a split opened with
+ * `lazy: true` it also decodes the images it needs in the worker threads, so the first epoch's
+ * decoding overlaps training. Until every image of such a split is decoded, only
+ * `gatherAsync` (or `decodeAll`) can fetch the images not decoded yet.
  */
 export class ImageFolderDataset implements Dataset {
   /** The cache file the pixels come from. */
@@ -37,7 +47,8 @@ export class ImageFolderDataset implements Dataset {
   readonly numClasses: number;
   private readonly slots: Int32Array;
   private readonly lut: Float32Array;
-  private readonly identity: { ino: number; size: number };
+  private readonly identity: { ino: number; size: number } | undefined;
+  private readonly builder: CacheBuilder | undefined;
 
   constructor(init: ImageFolderDatasetInit) {
     this.cacheFile = init.cacheFile;
@@ -48,8 +59,8 @@ export class ImageFolderDataset implements Dataset {
     this.sampleShape = Object.freeze([...init.sampleShape]);
     this.numClasses = init.classes.length;
     this.lut = init.lut;
-    const { ino, size } = fstatOf(init.cacheFile);
-    this.identity = { ino, size };
+    this.builder = init.builder;
+    this.identity = this.builder === undefined ? identityOf(init.cacheFile) : undefined;
   }
 
   get length(): number {
@@ -58,27 +69,76 @@ export class ImageFolderDataset implements Dataset {
 
   /** Reads the samples at `indices` from the cache file into one new batch. */
   gather(indices: ArrayLike<number>): Batch {
+    const slots = this.slotsOf(indices, 'gather');
+    const b = this.builder;
+    if (b !== undefined) {
+      const missing = Array.from(slots).filter((s) => !b.has(s)).length;
+      if (missing > 0) throw new Error(`ImageFolderDataset.gather: ${missing} of these ${slots.length} images are not decoded yet (this split decodes during the first epoch, lazy: true); use gatherAsync (DataLoader.epochAsync, as the Trainer does) or await decodeAll() first`);
+    }
+    const fd = b?.fd ?? openSync(this.cacheFile, 'r');
+    try {
+      if (b === undefined) this.checkUnchanged(fd);
+      const bytes = new Uint8Array(slots.length * this.sampleBytes);
+      for (let i = 0; i < slots.length; i++) readFully(fd, bytes.subarray(i * this.sampleBytes, (i + 1) * this.sampleBytes), slots[i] * this.sampleBytes, this.cacheFile);
+      return this.toBatch(bytes, indices);
+    } finally {
+      if (b === undefined) closeSync(fd);
+    }
+  }
+
+  /**
+   * The same batch as {@link gather}, without blocking the thread: the reads run in the
+   * background, and a lazily decoded split decodes the images it lacks in its worker threads.
+   */
+  async gatherAsync(indices: ArrayLike<number>): Promise<Batch> {
+    const slots = this.slotsOf(indices, 'gatherAsync');
+    const b = this.builder;
+    if (b !== undefined) await Promise.all(Array.from(slots, (s) => b.ensure(s)));
+    await b?.finished;
+    const fd = b?.fd ?? (await openAsync(this.cacheFile, 'r'));
+    try {
+      if (b === undefined) this.checkUnchanged(fd);
+      const size = this.sampleBytes;
+      const bytes = new Uint8Array(slots.length * size);
+      await Promise.all(Array.from(slots, (slot, i) => readFullyAsync(fd, bytes.subarray(i * size, (i + 1) * size), slot * size, this.cacheFile)));
+      return this.toBatch(bytes, indices);
+    } finally {
+      if (b === undefined) await closeAsync(fd);
+    }
+  }
+
+  /** Decodes every image not decoded yet (a no-op unless the split was opened with `lazy: true`), committing the cache. */
+  async decodeAll(): Promise<void> {
+    const b = this.builder;
+    if (b === undefined) return;
+    await Promise.all(Array.from(this.slots, (s) => b.ensure(s)));
+    await b.finished;
+  }
+
+  private get sampleBytes(): number {
+    return this.sampleShape.reduce((a, d) => a * d, 1);
+  }
+
+  /** The cache slots of `indices`, checked. */
+  private slotsOf(indices: ArrayLike<number>, method: string): Int32Array {
+    const slots = new Int32Array(indices.length);
+    for (let i = 0; i < indices.length; i++) {
+      const j = indices[i];
+      if (!(Number.isInteger(j) && j >= 0 && j < this.labels.length)) {
+        throw new ValueError(`ImageFolderDataset.${method}: index ${j} is out of range for a dataset of length ${this.labels.length}`);
+      }
+      slots[i] = this.slots[j];
+    }
+    return slots;
+  }
+
+  /** The batch of the samples at `indices`, from their cache bytes (in the same order). */
+  private toBatch(bytes: Uint8Array, indices: ArrayLike<number>): Batch {
     const n = indices.length;
     const [c, h, w] = this.sampleShape;
     const plane = h * w;
-    const size = c * plane;
-    const bytes = new Uint8Array(n * size);
-    const ys = new Int32Array(n);
-    const fd = openSync(this.cacheFile, 'r');
-    try {
-      this.checkUnchanged(fd);
-      for (let i = 0; i < n; i++) {
-        const j = indices[i];
-        if (!(Number.isInteger(j) && j >= 0 && j < this.labels.length)) {
-          throw new ValueError(`ImageFolderDataset.gather: index ${j} is out of range for a dataset of length ${this.labels.length}`);
-        }
-        readFully(fd, bytes.subarray(i * size, (i + 1) * size), this.slots[j] * size, this.cacheFile);
-        ys[i] = this.labels[j];
-      }
-    } finally {
-      closeSync(fd);
-    }
-    const xs = new Float32Array(n * size);
+    const ys = Int32Array.from(indices, (j) => this.labels[j]);
+    const xs = new Float32Array(n * c * plane);
     const lut = this.lut;
     for (let i = 0; i < n * c; i++) {
       const base = (i % c) * 256;
@@ -90,16 +150,21 @@ export class ImageFolderDataset implements Dataset {
   /** The file read must still be the cache this dataset was made from (another call may have rebuilt it). */
   private checkUnchanged(fd: number): void {
     const { ino, size } = fstatSync(fd);
-    if (ino !== this.identity.ino || size !== this.identity.size) {
+    if (ino !== this.identity?.ino || size !== this.identity.size) {
       throw new Error(`ImageFolderDataset: the cache file ${this.cacheFile} was replaced (rebuilt by another imageFolder call with other options or files); load the folder again`);
     }
   }
 }
 
-function fstatOf(path: string): { ino: number; size: number } {
+const openAsync = promisify(open);
+const closeAsync = promisify(close);
+const readAsync = promisify(read);
+
+function identityOf(path: string): { ino: number; size: number } {
   const fd = openSync(path, 'r');
   try {
-    return fstatSync(fd);
+    const { ino, size } = fstatSync(fd);
+    return { ino, size };
   } finally {
     closeSync(fd);
   }
@@ -111,5 +176,14 @@ function readFully(fd: number, into: Uint8Array, position: number, path: string)
     const got = readSync(fd, into, done, into.length - done, position + done);
     if (got === 0) throw new Error(`ImageFolderDataset: ${path} ended early at byte ${position + done}`);
     done += got;
+  }
+}
+
+async function readFullyAsync(fd: number, into: Uint8Array, position: number, path: string): Promise<void> {
+  let done = 0;
+  while (done < into.length) {
+    const { bytesRead } = await readAsync(fd, into, done, into.length - done, position + done);
+    if (bytesRead === 0) throw new Error(`ImageFolderDataset: ${path} ended early at byte ${position + done}`);
+    done += bytesRead;
   }
 }

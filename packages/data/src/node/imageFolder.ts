@@ -7,6 +7,7 @@ import { ImageFolderDataset } from './imageDataset';
 import { type IgnoredFile, type ImageEntry, classFolders, scanSplit, splitEntries } from './imageFiles';
 import { type ImageFolderOptions, type ResolvedImageOptions, resolveImageOptions } from './imageFolderOptions';
 import { decodeImages } from './decodePool';
+import { CacheBuilder } from './lazyCache';
 import { loadSharp } from './peers';
 
 /** What {@link imageFolder} did: files left out and why, and which splits came from the cache. */
@@ -15,7 +16,7 @@ export interface ImageFolderReport {
   ignored: IgnoredFile[];
   /** Image files that did not decode, left out (only with `onBadImage: 'skip'`). */
   skipped: IgnoredFile[];
-  /** Images decoded by this call (0 when every split came from the cache). */
+  /** Images decoded by this call (0 when every split came from the cache; a `lazy` split decodes later, while training). */
   decoded: number;
   /** For each split, whether its pixels came from an existing cache file. */
   fromCache: Record<string, boolean>;
@@ -51,7 +52,7 @@ const SPLIT_FOLDERS = ['train', 'val', 'test'] as const;
  *
  * @param dir - the dataset folder.
  * @param options - `size` (required), `fit`, `color`, `normalize`, `valFraction`, `seed`,
- *   `cacheDir`, `workers`, `prefetch`, `onBadImage`.
+ *   `cacheDir`, `workers`, `prefetch`, `onBadImage`, `lazy`.
  * @throws on a missing folder, an empty class folder, a file that does not decode (with
  *   `onBadImage: 'error'`), or a bad option, naming the folder, file or option.
  * @example
@@ -119,8 +120,13 @@ async function openSplit(name: string, entries: ImageEntry[], classes: string[],
   const cacheFile = join(cacheDir, `${name}.tkcache`);
   let footer = await readCacheFooter(cacheFile, key, shape);
   report.fromCache[name] = footer !== undefined;
+  if (footer === undefined) await removeStaleTemps(cacheDir, `${name}.tkcache`);
+  if (footer === undefined && opts.lazy) {
+    const builder = await CacheBuilder.start({ cacheFile, key, shape, entries, opts, sharpPath: (await loadSharp('imageFolder')).path });
+    const all = Int32Array.from(entries, (_, i) => i);
+    return new ImageFolderDataset({ cacheFile, slots: all, labels: Int32Array.from(entries, (e) => e.label), files: entries.map((e) => e.rel), classes, sampleShape: shape, lut: opts.lut, builder });
+  }
   if (footer === undefined) {
-    await removeStaleTemps(cacheDir, `${name}.tkcache`);
     footer = await buildCache(cacheFile, key, shape, entries, opts);
     report.decoded += entries.length;
   }

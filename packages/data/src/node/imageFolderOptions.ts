@@ -34,6 +34,15 @@ export interface ImageFolderOptions {
    * leaves it out and lists it in `report.skipped`.
    */
   onBadImage?: 'error' | 'skip';
+  /**
+   * Decode while training instead of before returning: a split without a cache is returned at
+   * once, and its images are decoded in the worker threads as the first epoch asks for them
+   * (`DataLoader.epochAsync`, which the Trainer uses, asks `prefetch` batches ahead), so
+   * decoding overlaps training; the cache is committed when every image is decoded. Needs
+   * `onBadImage: 'error'` (a skipped file would change the dataset's length mid-epoch); a bad
+   * file then stops training with an error naming it. Default false.
+   */
+  lazy?: boolean;
 }
 
 /** The options, checked and with their defaults. */
@@ -46,6 +55,7 @@ export interface ResolvedImageOptions {
   workers: number;
   prefetch: number;
   onBadImage: 'error' | 'skip';
+  lazy: boolean;
 }
 
 const call = 'imageFolder';
@@ -71,11 +81,14 @@ export function resolveImageOptions(options: ImageFolderOptions): ResolvedImageO
   if (!(typeof valFraction === 'number' && valFraction >= 0 && valFraction < 1)) fail(`valFraction must be a number in [0, 1), got ${String(valFraction)}`);
   if (!Number.isInteger(seed) || seed < 0) fail(`seed must be a non-negative integer, got ${String(seed)}`);
   if (onBadImage !== 'error' && onBadImage !== 'skip') fail(`onBadImage must be 'error' or 'skip', got ${JSON.stringify(onBadImage)}`);
+  const { lazy = false } = options;
+  if (typeof lazy !== 'boolean') fail(`lazy must be true or false, got ${JSON.stringify(lazy)}`);
+  if (lazy && onBadImage === 'skip') fail("lazy: true needs onBadImage: 'error' (a file skipped mid-epoch would change the dataset's length); drop one of them");
   const channels = color === 'rgb' ? 3 : 1;
   const lut = normalization(normalize, channels);
   const workers = positiveInt('workers', options.workers ?? Math.min(8, Math.max(1, availableParallelism() - 1)));
   const prefetch = positiveInt('prefetch', options.prefetch ?? 4);
-  return { spec: { width, height, channels, fit }, lut, valFraction, seed, workers, prefetch, onBadImage };
+  return { spec: { width, height, channels, fit }, lut, valFraction, seed, workers, prefetch, onBadImage, lazy };
 }
 
 /** The value of byte b in channel c, `(b / 255 − mean[c]) / std[c]` rounded once to float32, at `c × 256 + b`. */
