@@ -28,6 +28,8 @@ export interface BrowserPageOptions {
   entry: string;
   /** Run it as a dedicated Web Worker of the page instead of as the page's own script. */
   worker?: boolean;
+  /** Chromium's command-line flags (default `--no-sandbox`), e.g. the ones that enable WebGPU. */
+  args?: readonly string[];
 }
 
 export interface BrowserPage {
@@ -75,7 +77,7 @@ export async function openBrowserPage(options: BrowserPageOptions): Promise<Brow
   let context: BrowserContext;
   let page: Page;
   try {
-    browser = await launchChromium();
+    browser = await launchChromium(options.args);
     context = await browser.newContext();
     page = await context.newPage();
   } catch (err) {
