@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ModelRun, parseRuns, renderSetup, verdict } from './modelsTable';
 
-const setup = { name: 's', title: 'S', recipe: 'a recipe', tolerance: 0.5, seeds: [0, 1, 2] };
+const setup = { name: 's', title: 'S', recipe: 'a recipe', tolerance: 0.5, seeds: [0, 1, 2], samples: 180_000 };
 const run = (seed: number, framework: 'trainkit' | 'torch', accuracy: number, date = '2026-12-03T00:00:00Z'): ModelRun =>
   ({ date, setup: 's', seed, framework, backend: 'b', accuracy, seconds: 10, samplesPerSecond: 100 });
 const accuracy = fc.integer({ min: 0, max: 10_000 }).map((n) => n / 10_000);
@@ -42,6 +42,19 @@ describe('renderSetup', () => {
     const text = renderSetup({ ...setup, seeds: [0, 1] }, runs);
     expect(text).toContain('| 0 | 90.00 % | 85.00 % |');
     expect(text).toContain('85.00 ± 7.07 % (2 seeds)'); // mean of 0.9 and 0.8, std √0.005
+  });
+});
+
+describe('missing runs', () => {
+  it('are estimated from the latest measured rate per CPU second of their setup and framework', () => {
+    const rates = [
+      { setup: 's', framework: 'trainkit' as const, steps: 30, cpuSamplesPerSecond: 10, date: '2026-01-01' },
+      { setup: 's', framework: 'trainkit' as const, steps: 30, cpuSamplesPerSecond: 100, date: '2026-02-01' },
+      { setup: 'other', framework: 'torch' as const, steps: 30, cpuSamplesPerSecond: 1, date: '2026-03-01' },
+    ];
+    const text = renderSetup({ ...setup, seeds: [0] }, [], rates);
+    // 180,000 samples at 100 per CPU second = 30 CPU minutes; no rate measured for PyTorch on this setup
+    expect(text).toContain('seed 0 trainkit (about 30 CPU minutes at the 100.0 samples per CPU second measured over 30 steps), seed 0 PyTorch not run');
   });
 });
 

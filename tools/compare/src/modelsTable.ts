@@ -32,6 +32,17 @@ export interface SetupInfo {
   /** Bound on |trainkit − PyTorch| of the mean test accuracy, in points. */
   tolerance: number;
   seeds: readonly number[];
+  /** Training samples of one whole run (epochs × training split), for the time a missing run needs. */
+  samples: number;
+}
+
+/** A measured rate (modelsTrain.ts --steps) from which the time of a missing run is estimated. */
+export interface Throughput {
+  setup: string;
+  framework: 'trainkit' | 'torch';
+  steps: number;
+  cpuSamplesPerSecond?: number;
+  date: string;
 }
 
 const pts = (x: number) => (100 * x).toFixed(2);
@@ -57,7 +68,16 @@ function latest(runs: readonly ModelRun[]): Map<string, ModelRun> {
   return out;
 }
 
-export function renderSetup(setup: SetupInfo, runs: readonly ModelRun[]): string {
+/** "seed 2 trainkit (about 55 CPU minutes at 54.7 samples per CPU second, measured over 30 steps)" */
+function missingRun(setup: SetupInfo, seed: number, fw: 'trainkit' | 'torch', rates: readonly Throughput[]): string {
+  const name = `seed ${seed} ${fw === 'torch' ? 'PyTorch' : 'trainkit'}`;
+  const rate = rates.filter((r) => r.setup === setup.name && r.framework === fw && r.cpuSamplesPerSecond !== undefined).sort((a, b) => a.date.localeCompare(b.date)).pop();
+  if (rate?.cpuSamplesPerSecond === undefined) return name;
+  const minutes = setup.samples / rate.cpuSamplesPerSecond / 60;
+  return `${name} (about ${minutes.toFixed(0)} CPU minutes at the ${rate.cpuSamplesPerSecond.toFixed(1)} samples per CPU second measured over ${rate.steps} steps)`;
+}
+
+export function renderSetup(setup: SetupInfo, runs: readonly ModelRun[], rates: readonly Throughput[] = []): string {
   const last = latest(runs.filter((r) => r.setup === setup.name));
   const get = (seed: number, fw: 'trainkit' | 'torch') => last.get(`${setup.name}/${seed}/${fw}`);
   const cell = (r: ModelRun | undefined) => (r === undefined ? 'not run yet' : `${pts(r.accuracy)} %`);
@@ -77,7 +97,7 @@ export function renderSetup(setup: SetupInfo, runs: readonly ModelRun[]): string
     const [a, b] = [get(seed, 'trainkit'), get(seed, 'torch')];
     lines.push(`| ${seed} | ${cell(a)} | ${cell(b)} | ${time(a)} | ${time(b)} |`);
     for (const [fw, r] of [['trainkit', a], ['torch', b]] as const) {
-      if (r === undefined) missing.push(`seed ${seed} ${fw === 'torch' ? 'PyTorch' : 'trainkit'}`);
+      if (r === undefined) missing.push(missingRun(setup, seed, fw, rates));
       else acc[fw].push(r.accuracy);
     }
   }
@@ -113,10 +133,12 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   const { SETUPS } = await import('./modelsSetup');
   const results = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
   const jsonl = join(results, 'models.jsonl');
-  const runs = existsSync(jsonl) ? parseRuns(readFileSync(jsonl, 'utf8'), jsonl) : [];
+  const read = <T>(path: string): T[] => (existsSync(path) ? (parseRuns(readFileSync(path, 'utf8'), path) as T[]) : []);
+  const runs = read<ModelRun>(jsonl);
+  const rates = read<Throughput>(join(results, 'models.throughput.jsonl'));
   // each setup in a region of its own, so a guide can include just its model (<!--@include: …/models.md#resnet8-fashion-->)
   const sections = Object.entries(SETUPS).map(([name, s]) =>
-    `<!-- #region ${name} -->\n${renderSetup({ name, title: s.title, recipe: s.recipe, tolerance: s.tolerance, seeds: [0, 1, 2] }, runs)}<!-- #endregion ${name} -->\n`);
+    `<!-- #region ${name} -->\n${renderSetup({ name, title: s.title, recipe: s.recipe, tolerance: s.tolerance, seeds: [0, 1, 2], samples: s.epochs * 60_000 }, runs, rates)}<!-- #endregion ${name} -->\n`);
   const head = '<!-- written by tools/compare/src/modelsTable.ts from models.jsonl (tools/compare/src/modelsTrain.ts); do not edit -->\n';
   writeFileSync(join(results, 'models.md'), head + '\n' + sections.join('\n'));
   console.log(`wrote ${join(results, 'models.md')} from ${runs.length} runs`);

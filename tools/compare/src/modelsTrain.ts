@@ -11,7 +11,7 @@
  * once to a cache folder for PyTorch) with the recipe of modelsSetup.ts, and are tested on the
  * full test split. The shuffle order and augmentation draws come from each framework's own
  * generator seeded with the seed. With --steps N the run stops after N steps and only prints
- * samples/s (a throughput estimate; nothing is appended). With --chunk N an invocation trains at
+ * samples/s (a throughput estimate, appended to models.throughput.jsonl). With --chunk N an invocation trains at
  * most N more steps and checkpoints the run (in the OS temp folder); invoke it again to go on,
  * until the last chunk evaluates and appends. The seconds are summed over the chunks.
  */
@@ -31,6 +31,7 @@ import { SETUPS, type SetupName, buildModel, isSetupName, loadSplit } from './mo
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RESULTS = join(here, '..', 'results', 'models.jsonl');
+const THROUGHPUT = join(here, '..', 'results', 'models.throughput.jsonl');
 const CACHE = join(tmpdir(), 'trainkit-compare-models');
 const TORCH_ENV = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
 
@@ -164,10 +165,9 @@ if (result !== null) {
   const backend = framework === 'torch' ? `torch ${(result as { torch?: string }).torch ?? ''}, 1 thread` : `${getKernelBackend()} kernels, 1 thread`;
   const acc = result.accuracy === undefined ? '' : `, test accuracy ${(100 * result.accuracy).toFixed(2)}%`;
   console.log(`${setup} seed ${seed} ${framework} (${backend}): ${result.steps} steps, ${result.samplesPerSecond.toFixed(1)} samples/s (${result.cpuSamplesPerSecond.toFixed(1)} per CPU s), ${result.seconds.toFixed(1)} s${acc}`);
-  if (steps === 0) {
-    mkdirSync(dirname(RESULTS), { recursive: true });
-    const { accuracy, seconds, samplesPerSecond, cpuSeconds, cpuSamplesPerSecond } = result;
-    const row = { date: new Date().toISOString(), setup, seed, framework, backend, accuracy, seconds, samplesPerSecond, cpuSeconds, cpuSamplesPerSecond, steps: result.steps };
-    appendFileSync(RESULTS, JSON.stringify(row) + '\n');
-  }
+  // a finished run goes to models.jsonl; a throughput estimate (--steps) to models.throughput.jsonl
+  mkdirSync(dirname(RESULTS), { recursive: true });
+  const { accuracy, seconds, samplesPerSecond, cpuSeconds, cpuSamplesPerSecond } = result;
+  const row = { date: new Date().toISOString(), setup, seed, framework, backend, accuracy, seconds, samplesPerSecond, cpuSeconds, cpuSamplesPerSecond, steps: result.steps };
+  appendFileSync(steps === 0 ? RESULTS : THROUGHPUT, JSON.stringify(row) + '\n');
 }
