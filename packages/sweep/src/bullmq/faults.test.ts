@@ -20,7 +20,7 @@ const log = join(tmp, 'starts.log');
 // a worker that stops renewing its lock for 1.5 s loses its trial (short, yet far above a busy machine's pauses);
 // a pause per epoch leaves time to kill a worker mid-trial
 const workerOptions = (redis: TestRedis) => ({ redis: redis.url, queue: 'faults', lockDurationMs: 1500, stalledIntervalMs: 750 });
-const env = { TRAINKIT_TEST_EPOCH_MS: '60', TRAINKIT_TEST_LOG: log };
+const env = { TRAINKIT_TEST_EPOCH_MS: '40', TRAINKIT_TEST_LOG: log };
 
 let redis: TestRedis;
 const procs: Proc[] = [];
@@ -61,6 +61,7 @@ describe('trials on BullMQ survive dead workers, a dead coordinator and a restar
   test('(a) a worker killed (SIGKILL) mid-trial: another worker resumes the trial from its checkpoint, and its final weights equal an uninterrupted run bit for bit', async () => {
     const whole = await runSweep({ ...base, trials: 1, trial: { module, exportName: 'trial' }, executor: executor('whole') });
     const before = starts().length;
+    let replacement: Proc | undefined;
     const queue = new Queue('faults', { connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port) } });
     try {
       const sweep = runSweep({ ...base, trials: 1, trial: { module, exportName: 'trial' }, executor: executor('killed') });
@@ -72,6 +73,7 @@ describe('trials on BullMQ survive dead workers, a dead coordinator and a restar
       });
       const victim = workers().find((w) => w.name === runner)!;
       victim.child.kill('SIGKILL');
+      procs.push((replacement = start('./workerProcess.ts', workerOptions(redis), env))); // for the next tests, starting meanwhile
       await victim.exited();
       const [record] = (await sweep).trials();
       expect(record.status).toBe('completed');
@@ -87,7 +89,7 @@ describe('trials on BullMQ survive dead workers, a dead coordinator and a restar
     } finally {
       await queue.close();
     }
-    procs.push(await startWorkerProcess(workerOptions(redis), env));
+    await replacement!.waitFor(/^ready /m);
   });
 
   test('(b) a coordinator killed (SIGKILL) and started again on the same sweep directory finishes the sweep without running a finished trial again', async () => {
