@@ -29,6 +29,11 @@ function idsOf(file: string): Set<string> {
  */
 export function brokenLinks(dir: string): string[] {
   const broken: string[] = [];
+  const resolved = new Map<string, string | null>();
+  const resolve = (urlPath: string): string | null => {
+    if (!resolved.has(urlPath)) resolved.set(urlPath, resolveSitePath(dir, urlPath));
+    return resolved.get(urlPath) ?? null;
+  };
   for (const page of htmlFiles(dir)) {
     const html = readFileSync(join(dir, page), 'utf8');
     for (const m of html.matchAll(/\s(?:href|src)="([^"]+)"/g)) {
@@ -39,7 +44,7 @@ export function brokenLinks(dir: string): string[] {
       if (path === '') target = join(dir, page);
       else {
         const urlPath = path.startsWith('/') ? path : '/' + relative(dir, join(dir, dirname(page), path));
-        target = resolveSitePath(dir, urlPath);
+        target = resolve(urlPath);
       }
       if (target === null) broken.push(`${page}: ${link} (no such page or file)`);
       else if (fragment && target.endsWith('.html') && !idsOf(target).has(decodeURIComponent(fragment))) broken.push(`${page}: ${link} (no element with id "${fragment}")`);
