@@ -8,6 +8,9 @@ const conditions = ['@trainkit/source', 'module', 'node', 'development|productio
 // default run picks WebAssembly or JS per call), and once with a 2-thread pool: the same GEMM,
 // convolution, gradient-check and optimizer-equivalence tests pass on every variant (see
 // setKernelBackend in @trainkit/tensor and startThreadPool in @trainkit/tensor/node).
+// kernels:wasm pins the plain SIMD build and kernels:relaxed the relaxed SIMD one (fused
+// multiply-adds; Node 20 validates it only with a V8 flag, Node ≥ 22 by default).
+const relaxedSimdArgv = Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-wasm-relaxed-simd'] : [];
 const kernelSuites = [
   'packages/tensor/src/kernels/**/*.test.ts',
   'packages/tensor/src/ops/*.test.ts',
@@ -36,7 +39,8 @@ export default defineConfig({
         },
       },
       { extends: true, test: { name: 'kernels:js', include: kernelSuites, env: { TRAINKIT_KERNELS: 'js' } } },
-      { extends: true, test: { name: 'kernels:wasm', include: kernelSuites, env: { TRAINKIT_KERNELS: 'wasm' } } },
+      { extends: true, test: { name: 'kernels:wasm', include: kernelSuites, env: { TRAINKIT_KERNELS: 'wasm', TRAINKIT_SIMD: 'plain' } } },
+      { extends: true, test: { name: 'kernels:relaxed', include: kernelSuites, execArgv: relaxedSimdArgv, env: { TRAINKIT_KERNELS: 'wasm', TRAINKIT_SIMD: 'relaxed' } } },
       { extends: true, test: { name: 'kernels:threads', include: kernelSuites, setupFiles: ['packages/tensor/src/__tests__/threads.setup.ts'], env: { TRAINKIT_TEST_THREADS: '2' } } },
     ],
     testTimeout: 60_000,

@@ -14,21 +14,38 @@ const outArg = process.argv.indexOf('--out-dir');
 const outDir = outArg > 0 ? resolve(process.argv[outArg + 1]) : join(here, '..', 'src', 'kernels', 'wasm');
 const common = [join(here, 'index.ts'), '-O3', '--noAssert', '--runtime', 'stub', '--enable', 'simd'];
 
-/** The two builds: own memory (single thread, everywhere) and imported shared memory (the thread pool). */
-const variants = [
+/**
+ * The four builds: own memory (single thread, everywhere) and imported shared memory (the thread
+ * pool), each once with plain SIMD and once with relaxed SIMD (madd in fma.ts becomes
+ * f32x4.relaxed_madd, a fused multiply-add). The runtime loads the relaxed pair where
+ * WebAssembly.validate accepts relaxed SIMD and the plain pair everywhere else.
+ */
+const memories = [
   {
-    file: 'module.generated.ts',
-    name: 'wasmModuleBase64',
-    doc: 'The kernels module (WebAssembly with SIMD, its own memory), base64-encoded.',
+    file: 'module',
+    name: 'wasmModule',
+    doc: 'its own memory',
     args: ['--initialMemory', '1'],
   },
   {
-    file: 'moduleShared.generated.ts',
-    name: 'wasmSharedModuleBase64',
-    doc: 'The kernels module for the thread pool: the same code on an imported shared memory (env.memory, at most 2 GiB).',
+    file: 'moduleShared',
+    name: 'wasmSharedModule',
+    doc: 'an imported shared memory (env.memory, at most 2 GiB), for the thread pool',
     args: ['--enable', 'threads', '--importMemory', '--sharedMemory', '--initialMemory', '2', '--maximumMemory', '32768'],
   },
 ];
+const simds = [
+  { suffix: '', what: 'WebAssembly SIMD', args: [] },
+  { suffix: 'Relaxed', what: 'WebAssembly relaxed SIMD (fused multiply-add)', args: ['--enable', 'relaxed-simd'] },
+];
+const variants = memories.flatMap((m) =>
+  simds.map((s) => ({
+    file: `${m.file}${s.suffix}.generated.ts`,
+    name: `${m.name}${s.suffix}Base64`,
+    doc: `The kernels module (${s.what}, ${m.doc}), base64-encoded.`,
+    args: [...s.args, ...m.args],
+  })),
+);
 
 async function compile(args) {
   let wasm = null;

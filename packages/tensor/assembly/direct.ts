@@ -3,6 +3,8 @@
 // image is copied once into a zero-padded scratch plane; outputs are computed four columns
 // at a time for eight output channels at once.
 
+import { madd } from './fma';
+
 /** Copies image `x` [C, H, W] into `xp` [C, H + 2·padH, W + 2·padW + 8], zero-padded. */
 export function padImage(x: usize, C: i32, H: i32, W: i32, padH: i32, padW: i32, xp: usize): i32 {
   const Hp = H + 2 * padH;
@@ -48,14 +50,14 @@ export function directForward(xp: usize, Wp: i32, C: i32, Hp: i32, KH: i32, KW: 
             let wp = w + ((<usize>(oc0 * ckk + (c * KH + kh) * KW)) << 2);
             for (let kw = 0; kw < KW; kw++) {
               const xv = v128.load(row + (<usize>kw << 2));
-              a0 = f32x4.add(a0, f32x4.mul(xv, v128.load32_splat(wp)));
-              a1 = f32x4.add(a1, f32x4.mul(xv, v128.load32_splat(wp + wStride)));
-              a2 = f32x4.add(a2, f32x4.mul(xv, v128.load32_splat(wp + 2 * wStride)));
-              a3 = f32x4.add(a3, f32x4.mul(xv, v128.load32_splat(wp + 3 * wStride)));
-              a4 = f32x4.add(a4, f32x4.mul(xv, v128.load32_splat(wp + 4 * wStride)));
-              a5 = f32x4.add(a5, f32x4.mul(xv, v128.load32_splat(wp + 5 * wStride)));
-              a6 = f32x4.add(a6, f32x4.mul(xv, v128.load32_splat(wp + 6 * wStride)));
-              a7 = f32x4.add(a7, f32x4.mul(xv, v128.load32_splat(wp + 7 * wStride)));
+              a0 = madd(xv, v128.load32_splat(wp), a0);
+              a1 = madd(xv, v128.load32_splat(wp + wStride), a1);
+              a2 = madd(xv, v128.load32_splat(wp + 2 * wStride), a2);
+              a3 = madd(xv, v128.load32_splat(wp + 3 * wStride), a3);
+              a4 = madd(xv, v128.load32_splat(wp + 4 * wStride), a4);
+              a5 = madd(xv, v128.load32_splat(wp + 5 * wStride), a5);
+              a6 = madd(xv, v128.load32_splat(wp + 6 * wStride), a6);
+              a7 = madd(xv, v128.load32_splat(wp + 7 * wStride), a7);
               wp += 4;
             }
           }
@@ -93,7 +95,7 @@ export function directForward(xp: usize, Wp: i32, C: i32, Hp: i32, KH: i32, KW: 
           for (let kh = 0; kh < KH; kh++) {
             const row = xp + ((<usize>((c * Hp + oh + kh) * Wp + ow)) << 2);
             const wp = w + ((<usize>(oc0 * ckk + (c * KH + kh) * KW)) << 2);
-            for (let kw = 0; kw < KW; kw++) a = f32x4.add(a, f32x4.mul(v128.load(row + (<usize>kw << 2)), v128.load32_splat(wp + (<usize>kw << 2))));
+            for (let kw = 0; kw < KW; kw++) a = madd(v128.load(row + (<usize>kw << 2)), v128.load32_splat(wp + (<usize>kw << 2)), a);
           }
         }
         if (bias != 0) a = f32x4.add(v128.load32_splat(bias + (<usize>oc0 << 2)), a);
@@ -134,14 +136,14 @@ export function directWeightGrad(xp: usize, Wp: i32, Hp: i32, KH: i32, KW: i32, 
         for (let ow = 0; ow < OW4; ow += 4) {
           const o = <usize>ow << 2;
           const xv = v128.load(row + o);
-          a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(gp + o)));
-          a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(gp + o + gs)));
-          a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(gp + o + 2 * gs)));
-          a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(gp + o + 3 * gs)));
-          a4 = f32x4.add(a4, f32x4.mul(xv, v128.load(gp + o + 4 * gs)));
-          a5 = f32x4.add(a5, f32x4.mul(xv, v128.load(gp + o + 5 * gs)));
-          a6 = f32x4.add(a6, f32x4.mul(xv, v128.load(gp + o + 6 * gs)));
-          a7 = f32x4.add(a7, f32x4.mul(xv, v128.load(gp + o + 7 * gs)));
+          a0 = madd(xv, v128.load(gp + o), a0);
+          a1 = madd(xv, v128.load(gp + o + gs), a1);
+          a2 = madd(xv, v128.load(gp + o + 2 * gs), a2);
+          a3 = madd(xv, v128.load(gp + o + 3 * gs), a3);
+          a4 = madd(xv, v128.load(gp + o + 4 * gs), a4);
+          a5 = madd(xv, v128.load(gp + o + 5 * gs), a5);
+          a6 = madd(xv, v128.load(gp + o + 6 * gs), a6);
+          a7 = madd(xv, v128.load(gp + o + 7 * gs), a7);
         }
         if (OW4 < OW) {
           // the last, partial block: lanes past the row (the next row's values) are masked off
@@ -174,7 +176,7 @@ export function directWeightGrad(xp: usize, Wp: i32, Hp: i32, KH: i32, KW: i32, 
         const gp = g + ((<usize>(oc0 * ohw + oh * OW)) << 2);
         for (let ow = 0; ow < OW4; ow += 4) {
           const o = <usize>ow << 2;
-          a = f32x4.add(a, f32x4.mul(v128.load(row + o), v128.load(gp + o)));
+          a = madd(v128.load(row + o), v128.load(gp + o), a);
         }
         if (OW4 < OW) {
           const o = <usize>OW4 << 2;

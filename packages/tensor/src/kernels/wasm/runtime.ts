@@ -1,5 +1,5 @@
 import type { KernelBackend, KernelPool, WasmKernels } from './abi';
-import { wasmModuleBase64 } from './module.generated';
+import { type SimdVariant, chooseSimdVariant, moduleBase64 } from './simd';
 
 function backendFromEnv(): KernelBackend | 'auto' {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TRAINKIT_KERNELS;
@@ -35,18 +35,22 @@ class KernelRuntime {
   view = new Float32Array(0);
   /** Bytes of one thread's GEMM packing area; 0 until first asked. */
   workBytes = 0;
+  /** The SIMD build loaded (and the one a thread pool loads); null until the first load. */
+  simd: SimdVariant | null = null;
 
   /**
    * Compiles the module on first use. Node compiles synchronously; a browser's main thread
    * refuses synchronous compilation of modules over 4 KB, so there the JS kernels run until
    * the asynchronous compile started here finishes (or call {@link initKernels} and await it).
-   * A runtime without WebAssembly SIMD fails validation and keeps the JS kernels.
+   * A runtime without WebAssembly SIMD fails validation and keeps the JS kernels. The relaxed
+   * SIMD build is loaded where the runtime validates it (see simd.ts and `TRAINKIT_SIMD`).
    */
   load(): WasmKernels | null {
     if (this.kernels !== undefined) return this.kernels;
     this.kernels = null;
     if (typeof WebAssembly !== 'object') return null;
-    const bytes = decodeBase64(wasmModuleBase64);
+    this.simd = chooseSimdVariant();
+    const bytes = decodeBase64(moduleBase64(this.simd));
     try {
       const mod = new WebAssembly.Module(bytes as BufferSource);
       const k = this.adopt(new WebAssembly.Instance(mod, {}));
@@ -163,6 +167,19 @@ export function setKernelBackend(backend: KernelBackend | 'auto'): void {
  */
 export function getKernelBackend(): KernelBackend {
   return wasmKernels() === null ? 'js' : 'wasm';
+}
+
+/**
+ * The kernels in use right now: `'js'`, `'simd'` (WebAssembly SIMD) or `'relaxed-simd'` (the
+ * same kernels built with WebAssembly relaxed SIMD, whose fused multiply-adds round once: GEMM
+ * and convolution results may differ from `'simd'` in the last bits). Relaxed SIMD is used where
+ * the runtime supports it (Node ≥ 22, current browsers); `TRAINKIT_SIMD=plain|relaxed` overrides.
+ *
+ * @example
+ * getKernelVariant(); // 'relaxed-simd' on Node 26, 'simd' on Node 20
+ */
+export function getKernelVariant(): KernelBackend | SimdVariant {
+  return wasmKernels() === null ? 'js' : (runtime.simd ?? 'simd');
 }
 
 /**
