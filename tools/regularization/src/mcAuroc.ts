@@ -25,10 +25,20 @@ import { Dropout, predictMc } from '@trainkit/reg-dropout';
 import { softmax } from '@trainkit/tensor';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const results = join(here, '..', 'results');
-const { values } = parseArgs({ options: { seed: { type: 'string', default: '0' }, samples: { type: 'string', default: '30' }, report: { type: 'boolean', default: false } } });
-const N = 5000;
-const EPOCHS = 20;
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string', default: '0' },
+    samples: { type: 'string', default: '30' },
+    report: { type: 'boolean', default: false },
+    // a quick smoke test only: fewer images and epochs, written elsewhere
+    limit: { type: 'string', default: '5000' },
+    epochs: { type: 'string', default: '20' },
+    results: { type: 'string', default: join(here, '..', 'results') },
+  },
+});
+const results = values.results;
+const N = Number(values.limit);
+const EPOCHS = Number(values.epochs);
 
 /**
  * Area under the ROC curve of `score` for telling `positive` examples from the rest: the
