@@ -248,3 +248,40 @@ export function rmspropStep(p: usize, g: usize, sq: usize, ga: usize, buf: usize
     }
   }
 }
+
+/** The `i`-th array pointer of an {@link optimChunk} call, moved to element `lo` (0 stays 0: an unused slot). */
+@inline
+function chunkPtr(ptrs: usize, i: i32, off: usize): usize {
+  const q = <usize>load<u32>(ptrs + (<usize>i << 2));
+  return q == 0 ? 0 : q + off;
+}
+
+/** The `i`-th f32 scalar of an {@link optimChunk} call. */
+@inline
+function scalar(scalars: usize, i: i32): f32 {
+  return load<f32>(scalars + (<usize>i << 2));
+}
+
+/**
+ * A thread pool's unit of an optimizer update: elements [lo, hi) of the update `kind` (0 Adam,
+ * 1 momentum, 2 AdaGrad, 3 RMSProp), whose array pointers (u32 bytes, 0 for none) are at `ptrs`
+ * and scalars (f32, in the order of that kernel's parameters after n; flags as f32) at
+ * `scalars`. Every element is updated on its own, so any split gives the same bits.
+ */
+export function optimChunk(kind: i32, ptrs: usize, scalars: usize, lo: i32, hi: i32, _work: usize): void {
+  const off = <usize>lo << 2;
+  const n = hi - lo;
+  const p = chunkPtr(ptrs, 0, off), g = chunkPtr(ptrs, 1, off), a = chunkPtr(ptrs, 2, off);
+  if (kind == 0) {
+    adamStep(p, g, a, chunkPtr(ptrs, 3, off), chunkPtr(ptrs, 4, off), n,
+      scalar(scalars, 0), scalar(scalars, 1), scalar(scalars, 2), scalar(scalars, 3), scalar(scalars, 4),
+      scalar(scalars, 5), scalar(scalars, 6), scalar(scalars, 7), scalar(scalars, 8), <i32>scalar(scalars, 9));
+  } else if (kind == 1) {
+    momentumStep(p, g, a, n, scalar(scalars, 0), scalar(scalars, 1), scalar(scalars, 2), scalar(scalars, 3), scalar(scalars, 4) != 0, scalar(scalars, 5) != 0);
+  } else if (kind == 2) {
+    adagradStep(p, g, a, n, scalar(scalars, 0), scalar(scalars, 1), scalar(scalars, 2));
+  } else {
+    rmspropStep(p, g, a, chunkPtr(ptrs, 3, off), chunkPtr(ptrs, 4, off), n,
+      scalar(scalars, 0), scalar(scalars, 1), scalar(scalars, 2), scalar(scalars, 3), scalar(scalars, 4), scalar(scalars, 5), <i32>scalar(scalars, 6));
+  }
+}

@@ -27,11 +27,12 @@ export interface WasmKernels {
   momentumStep(p: number, g: number, buf: number, n: number, alpha: number, mu: number, keep: number, wd: number, first: number, nesterov: number): void;
   adagradStep(p: number, g: number, sum: number, n: number, clr: number, wd: number, eps: number): void;
   rmspropStep(p: number, g: number, sq: number, ga: number, buf: number, n: number, alpha: number, c: number, eps: number, wd: number, mu: number, negLr: number, flags: number): void;
+  optimChunk(kind: number, ptrs: number, scalars: number, lo: number, hi: number, work: number): void;
   firstNonFinite(x: number, n: number): number;
 }
 
 /** The kernels a thread pool's threads run, one chunk of the work per call. */
-export type PoolOp = 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'gemmCols';
+export type PoolOp = 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'gemmCols' | 'optimChunk';
 
 /**
  * One pooled op: `args` with the chunk's range written at `rangeAt` and `rangeAt + 1`, the

@@ -4,6 +4,19 @@ import { currentRuntime, getThreads } from './runtime';
 /** Start of the region callers lay out per call (the first 64 KiB stay unused). */
 export const HEAP_BASE = 65536;
 
+/**
+ * In a thread pool's shared memory: where an optimizer update's array pointers (8 × u32) and
+ * scalars (16 × f32) are written for the pool's threads (above the pool's control words).
+ */
+export const OPTIM_ARGS_BYTE = 8192;
+
+/**
+ * In a thread pool's shared memory (at most 2 GiB): resident arrays are allocated from here up,
+ * so the pool's threads can split the fused optimizer updates; per-call scratch stays below.
+ */
+export const POOL_RESIDENT_BASE = 2 ** 30;
+export const POOL_MEMORY_BYTES = 2 ** 31;
+
 /** Rounds a float count up to a whole number of 16-byte vectors. */
 export function align4(n: number): number {
   return (n + 3) & ~3;
@@ -17,6 +30,9 @@ export function heapView(k: WasmKernels, bytes: number): Float32Array {
   const rt = currentRuntime();
   const mem = k.memory;
   const have = mem.buffer.byteLength;
+  if (k === rt.sharedKernels && bytes > POOL_RESIDENT_BASE) {
+    throw new RangeError(`thread pool: an op needs ${bytes} bytes of scratch memory, more than the ${POOL_RESIDENT_BASE} below the pool's resident arrays`);
+  }
   if (have < bytes) mem.grow(Math.ceil((bytes - have) / 65536));
   if (rt.view.buffer !== mem.buffer) rt.view = new Float32Array(mem.buffer);
   return rt.view;

@@ -1,7 +1,8 @@
 import { residentKernels } from './resident';
 import type { WasmKernels } from './abi';
-import { layout } from './heap';
-import { localKernels, wasmForced } from './runtime';
+import { OPTIM_ARGS_BYTE, layout } from './heap';
+import { currentRuntime, kernelPool, localKernels, wasmForced } from './runtime';
+import { split } from './gemm';
 
 /**
  * Arrays in resident storage (see `allocResident`) are updated where they are; others are
@@ -13,6 +14,42 @@ const CHUNK = 16384;
 /** Below this many parameters the JS loop is as fast as the copies. */
 const MIN_SIZE = 256;
 
+/** Resident updates at least this long are split across a running thread pool. */
+const POOL_MIN_SIZE = 1 << 16;
+
+/** An update as a pool's threads run it: assembly/optim.ts optimChunk's kind and f32 scalars. */
+interface PoolUpdate {
+  kind: 0 | 1 | 2 | 3;
+  scalars: readonly number[];
+}
+
+/** Views of a pool memory's argument area, cached per buffer (a grown shared memory has a new one). */
+let argViews: { buffer: ArrayBufferLike; ptrs: Uint32Array; scalars: Float32Array } | null = null;
+
+/**
+ * Runs a resident update on the thread pool, split into ranges of elements (each element is
+ * updated on its own, so the bits are those of one thread); false when no pool runs, the arrays
+ * are not in its memory, or the update is too small to be worth it.
+ */
+function poolUpdate(k: WasmKernels, arrays: ReadonlyArray<Float32Array | null>, n: number, u: PoolUpdate): boolean {
+  const p = kernelPool();
+  if (p === null || n < POOL_MIN_SIZE || k !== currentRuntime().sharedKernels) return false;
+  const buffer = k.memory.buffer;
+  if (argViews?.buffer !== buffer) argViews = { buffer, ptrs: new Uint32Array(buffer, OPTIM_ARGS_BYTE, 8), scalars: new Float32Array(buffer, OPTIM_ARGS_BYTE + 32, 16) };
+  arrays.forEach((a, i) => (argViews!.ptrs[i] = a?.byteOffset ?? 0));
+  u.scalars.forEach((x, i) => (argViews!.scalars[i] = x));
+  p.run({
+    op: 'optimChunk',
+    args: [u.kind, OPTIM_ARGS_BYTE, OPTIM_ARGS_BYTE + 32, 0, 0, 0],
+    rangeAt: 3,
+    scratchAt: -1,
+    workAt: 5,
+    chunks: split(n, 4 * p.threads, 1024),
+    scratch: [],
+  });
+  return true;
+}
+
 function kernelFor(n: number): WasmKernels | null {
   const k = localKernels();
   return k !== null && (n >= MIN_SIZE || wasmForced()) ? k : null;
@@ -23,14 +60,15 @@ function kernelFor(n: number): WasmKernels | null {
  * optimizer's slots (null: unused) — and returns true; false, changing nothing, when the wasm
  * kernels are not in use. Resident arrays are updated where they are; others are streamed
  * through wasm memory in cache-sized chunks. `run` gets the kernels, a byte pointer per array
- * (0 for null) and the count.
+ * (0 for null) and the count; `u` is the same update for a thread pool's threads, which split
+ * large resident updates when a pool runs.
  */
-function fusedUpdate(arrays: ReadonlyArray<Float32Array | null>, run: (k: WasmKernels, ptrs: readonly number[], n: number) => void): boolean {
+function fusedUpdate(arrays: ReadonlyArray<Float32Array | null>, u: PoolUpdate, run: (k: WasmKernels, ptrs: readonly number[], n: number) => void): boolean {
   const value = arrays[0] as Float32Array;
   const n = value.length;
   const r = residentKernels(value, ...arrays.slice(1));
   if (r !== null) {
-    run(r, arrays.map((a) => a?.byteOffset ?? 0), n);
+    if (!poolUpdate(r, arrays, n, u)) run(r, arrays.map((a) => a?.byteOffset ?? 0), n);
     return true;
   }
   const k = kernelFor(n);
@@ -83,7 +121,8 @@ export interface AdamStepScalars {
  */
 export function adamStepKernel(value: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, vmax: Float32Array | null, s: AdamStepScalars): boolean {
   const flags = (s.weightDecay !== 0 ? 1 : 0) | (vmax ? 2 : 0) | (s.shrink !== 1 ? 4 : 0);
-  return fusedUpdate([value, grad, m, v, vmax], (k, [p, g, mp, vp, xp], n) =>
+  const scalars = [s.beta1, s.beta2, s.oneMinusBeta1, s.oneMinusBeta2, s.eps, s.weightDecay, s.stepSize, s.biasCorrection2, s.shrink, flags];
+  return fusedUpdate([value, grad, m, v, vmax], { kind: 0, scalars }, (k, [p, g, mp, vp, xp], n) =>
     k.adamStep(p, g, mp, vp, xp, n, s.beta1, s.beta2, s.oneMinusBeta1, s.oneMinusBeta2, s.eps, s.weightDecay, s.stepSize, s.biasCorrection2, s.shrink, flags),
   );
 }
@@ -114,7 +153,8 @@ export interface MomentumStepScalars {
  * if (!momentumStepKernel(p, g, buf, scalars)) momentumStepJs(p, g, buf, scalars);
  */
 export function momentumStepKernel(value: Float32Array, grad: Float32Array, buf: Float32Array, s: MomentumStepScalars): boolean {
-  return fusedUpdate([value, grad, buf], (k, [p, g, b], n) => k.momentumStep(p, g, b, n, s.alpha, s.momentum, s.keep, s.weightDecay, +s.first, +s.nesterov));
+  const scalars = [s.alpha, s.momentum, s.keep, s.weightDecay, +s.first, +s.nesterov];
+  return fusedUpdate([value, grad, buf], { kind: 1, scalars }, (k, [p, g, b], n) => k.momentumStep(p, g, b, n, s.alpha, s.momentum, s.keep, s.weightDecay, +s.first, +s.nesterov));
 }
 
 /** Scalars of one AdaGrad update, already rounded to float32. */
@@ -138,7 +178,7 @@ export interface AdagradStepScalars {
  * if (!adagradStepKernel(p, g, sum, scalars)) adagradStepJs(p, g, sum, scalars);
  */
 export function adagradStepKernel(value: Float32Array, grad: Float32Array, sum: Float32Array, s: AdagradStepScalars): boolean {
-  return fusedUpdate([value, grad, sum], (k, [p, g, sp], n) => k.adagradStep(p, g, sp, n, s.clr, s.weightDecay, s.eps));
+  return fusedUpdate([value, grad, sum], { kind: 2, scalars: [s.clr, s.weightDecay, s.eps] }, (k, [p, g, sp], n) => k.adagradStep(p, g, sp, n, s.clr, s.weightDecay, s.eps));
 }
 
 /** Scalars of one RMSProp update, already rounded to float32. */
@@ -178,7 +218,8 @@ export function rmspropStepKernel(
   s: RmspropStepScalars,
 ): boolean {
   const flags = (s.centered ? 1 : 0) | (s.momentum > 0 ? 2 : 0);
-  return fusedUpdate([value, grad, squareAvg, gradAvg, momentumBuffer], (k, [p, g, sq, ga, b], n) =>
+  const scalars = [s.alpha, s.oneMinusAlpha, s.eps, s.weightDecay, s.momentum, s.negLr, flags];
+  return fusedUpdate([value, grad, squareAvg, gradAvg, momentumBuffer], { kind: 3, scalars }, (k, [p, g, sq, ga, b], n) =>
     k.rmspropStep(p, g, sq, ga, b, n, s.alpha, s.oneMinusAlpha, s.eps, s.weightDecay, s.momentum, s.negLr, flags),
   );
 }

@@ -1,9 +1,37 @@
 import type { WasmKernels } from './abi';
-import { HEAP_BASE, align4 } from './heap';
-import { kernelsModule, localKernels } from './runtime';
+import { HEAP_BASE, POOL_MEMORY_BYTES, POOL_RESIDENT_BASE, align4 } from './heap';
+import { currentRuntime, kernelPool, kernelsModule, localKernels } from './runtime';
 
 /** Which kernels instance owns each resident block's memory. */
 const owners = new WeakMap<ArrayBuffer, WasmKernels>();
+
+/** The next free byte of each pool's resident region (a bump allocator: a pool's arrays live as long as its memory). */
+const poolTops = new WeakMap<WasmKernels, number>();
+
+/**
+ * While a thread pool runs: the groups in the pool's shared memory, above its scratch region, so
+ * its threads can split the fused updates. Null when no pool runs or its region is full.
+ */
+function allocInPool(groups: ReadonlyArray<readonly number[]>, bytes: number): Float32Array[][] | null {
+  const k = currentRuntime().sharedKernels;
+  if (k === null || kernelPool() === null) return null;
+  const top = poolTops.get(k) ?? POOL_RESIDENT_BASE;
+  if (top + bytes > POOL_MEMORY_BYTES) return null;
+  const have = k.memory.buffer.byteLength;
+  if (top + bytes > have) k.memory.grow(Math.ceil((top + bytes - have) / 65536));
+  const buffer = k.memory.buffer;
+  owners.set(buffer, k);
+  let at = top;
+  const out = groups.map((lengths) =>
+    lengths.map((n) => {
+      const a = new Float32Array(buffer, at, n);
+      at += align4(n) * 4;
+      return a;
+    }),
+  );
+  poolTops.set(k, at);
+  return out;
+}
 
 /** A block stays under this size (a group larger than it gets a block of its own). */
 const BLOCK_BYTES = 2 ** 30;
@@ -16,7 +44,9 @@ const BLOCK_BYTES = 2 ** 30;
  * Each inner list is one group whose arrays share a block (an optimizer puts a parameter,
  * its gradient and its slots in one group); groups are packed into blocks of up to 1 GiB.
  * A block never grows, so its arrays stay valid, and the garbage collector frees it once
- * none of them is referenced. Returns null, allocating nothing, when the wasm kernels are
+ * none of them is referenced. While a thread pool runs, the arrays go into the pool's shared
+ * memory instead (up to 1 GiB per pool, kept until the pool's memory is dropped), where the
+ * pool's threads split the fused updates of large arrays between them. Returns null, allocating nothing, when the wasm kernels are
  * not in use or the runtime refuses another instance (a browser's main thread does); the
  * caller then keeps ordinary Float32Arrays, which every kernel also accepts.
  *
@@ -37,6 +67,8 @@ export function allocResident(groups: ReadonlyArray<readonly number[]>): Float32
   const mod = kernelsModule();
   if (mod === null) return null;
   const bytesOf = (lengths: readonly number[]) => lengths.reduce((s, n) => s + align4(n) * 4, 0);
+  const pooled = allocInPool(groups, groups.reduce((s, lengths) => s + bytesOf(lengths), 0));
+  if (pooled !== null) return pooled;
   const blocks: number[][] = [];
   let open: number[] = [];
   let used = 0;
