@@ -3,7 +3,7 @@
  * model or plugin package adds one entry here and the page shows it.
  */
 import { type Optimizer, type Plugin, sgd } from '@trainkit/core';
-import { type Module, mnistCnn, mnistMlp } from '@trainkit/nn';
+import { Linear, type Module, type Sequential, mnistCnn, mnistMlp } from '@trainkit/nn';
 import { adam } from '@trainkit/optim-adam';
 import { rmsprop } from '@trainkit/optim-adaptive';
 import { momentum } from '@trainkit/optim-momentum';
@@ -22,7 +22,8 @@ export interface OptimizerChoice {
 export interface ModelChoice {
   id: string;
   label: string;
-  make(): Module;
+  /** Builds the model for 28×28 grayscale inputs and `numClasses` outputs (10 for the digits). */
+  make(numClasses: number): Module;
 }
 
 /** An optional plugin the page can switch on (regularization, augmentation, …). */
@@ -41,9 +42,15 @@ export const optimizers: OptimizerChoice[] = [
 ];
 
 export const models: ModelChoice[] = [
-  { id: 'mlp', label: 'MLP 784-128-10', make: () => mnistMlp({ hidden: 128 }) },
-  { id: 'cnn', label: 'reference CNN (slower)', make: () => mnistCnn() },
+  { id: 'mlp', label: 'MLP 784-128-10', make: (k) => withClasses(mnistMlp({ hidden: 128 }), 'fc2', 128, k) },
+  { id: 'cnn', label: 'reference CNN (slower)', make: (k) => withClasses(mnistCnn(), 'fc', 16 * 7 * 7, k) },
 ];
+
+/** The model with its last layer (`head`, `inFeatures` inputs) giving `numClasses` outputs instead of 10. */
+function withClasses(model: Sequential, head: string, inFeatures: number, numClasses: number): Sequential {
+  if (numClasses !== 10) model.set(head, new Linear(inFeatures, numClasses));
+  return model;
+}
 
 /** Regularization and augmentation the page can switch on. */
 export const extras: ExtraChoice[] = [

@@ -21,6 +21,8 @@ export interface PlaygroundState {
   samplesPerSec: number;
   seconds: number;
   parameters: number;
+  /** The class names of a dropped folder being trained on (empty for the digits). */
+  classes: string[];
   /** Every batch's own loss and accuracy, by step. */
   trainLoss: Array<[number, number]>;
   trainAccuracy: Array<[number, number]>;
@@ -41,6 +43,7 @@ export function initialState(): PlaygroundState {
     samplesPerSec: 0,
     seconds: 0,
     parameters: 0,
+    classes: [],
     trainLoss: [],
     trainAccuracy: [],
     testLossPoints: [],
@@ -52,10 +55,18 @@ export function initialState(): PlaygroundState {
 export function reduce(state: PlaygroundState, m: FromWorker, started: number): void {
   state.seconds = (performance.now() - started) / 1000;
   switch (m.type) {
+    case 'decoding':
+      state.message = `decoding your images: ${m.done} of ${m.total}`;
+      break;
     case 'ready':
       state.status = 'training';
       state.parameters = m.parameters;
-      state.message = `${m.nTrain} training digits, ${m.nTest} test digits, ${m.parameters} parameters`;
+      state.classes = m.classes;
+      state.message =
+        m.classes.length === 0
+          ? `${m.nTrain} training digits, ${m.nTest} test digits, ${m.parameters} parameters`
+          : `${m.nTrain} training images, ${m.nTest} validation images, ${m.classes.length} classes, ${m.parameters} parameters` +
+            (m.skipped > 0 ? `; ${m.skipped} unreadable ${m.skipped === 1 ? 'file' : 'files'} skipped` : '');
       break;
     case 'batch':
       state.step = m.step;
@@ -128,7 +139,7 @@ export function startTraining(options: StartOptions, state: PlaygroundState, onU
   const schedule = () => {
     if (frame === 0) frame = requestAnimationFrame(() => ((frame = 0), onUpdate()));
   };
-  Object.assign(state, initialState(), { status: 'loading', message: 'loading the digits…' });
+  Object.assign(state, initialState(), { status: 'loading', message: options.files === undefined ? 'loading the digits…' : 'reading your folder…' });
   worker.onmessage = (e: MessageEvent<FromWorker>) => {
     reduce(state, e.data, started);
     if (e.data.type === 'done' || e.data.type === 'error') {

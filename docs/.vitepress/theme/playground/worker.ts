@@ -5,9 +5,10 @@
  * trainer yields to this worker's event loop now and then so a "stop" message gets through.
  */
 import { type Plugin, Trainer, accuracy } from '@trainkit/core';
-import { DataLoader, TensorDataset } from '@trainkit/data';
-import { manualSeed } from '@trainkit/nn';
-import { Tensor, crossEntropy, noGrad } from '@trainkit/tensor';
+import { DataLoader, type Dataset, TensorDataset } from '@trainkit/data';
+import { type PathedFile, imageFolder } from '@trainkit/data/web';
+import { type Module, manualSeed } from '@trainkit/nn';
+import { ValueError, crossEntropy, noGrad } from '@trainkit/tensor';
 import { byId, extras, models, optimizers } from './choices';
 import type { FromWorker, ToWorker } from './protocol';
 import { batchReport } from './report';
@@ -46,33 +47,62 @@ function nextTurn(): Promise<void> {
   });
 }
 
-async function train(opts: Extract<ToWorker, { type: 'start' }>): Promise<void> {
-  const slice = await loadSlice(opts.dataUrl);
+/** What a run trains and evaluates on: 28×28 grayscale images either way, so every model fits. */
+interface RunData {
+  train: Dataset;
+  test: Dataset;
+  /** The folder's class names (empty for MNIST's digits). */
+  classes: string[];
+  skipped: number;
+}
+
+async function mnistData(url: string): Promise<RunData> {
+  const slice = await loadSlice(url);
   const train = toDataset(slice.trainPixels, slice.trainLabels, slice.rows, slice.cols);
   const test = toDataset(slice.testPixels, slice.testLabels, slice.rows, slice.cols);
-  const testY = Int32Array.from(slice.testLabels);
+  return { train, test, classes: [], skipped: 0 };
+}
+
+/**
+ * A dropped folder of class subfolders: decoded to 28×28 grayscale (cover), a fifth of each
+ * class held out for validation — or its own val/ folder when it has train/ + val/ —, and
+ * unreadable files skipped (counted in the message).
+ */
+async function folderData(files: PathedFile[], seed: number): Promise<RunData> {
+  const options = { size: 28, color: 'grayscale', onBadImage: 'skip', onProgress: (done: number, total: number) => post({ type: 'decoding', done, total }) } as const;
+  const r = await imageFolder(files, { ...options, valFraction: 0.2, seed }).catch((e: unknown) => {
+    // a folder with train/ + val/ splits already (checked before any decoding)
+    if (e instanceof ValueError && e.message.includes('already have')) return imageFolder(files, options);
+    throw e;
+  });
+  const test = r.val ?? r.test;
+  if (test === undefined || test.length === 0) throw new Error('each class needs at least 2 images (one is held out for validation)');
+  return { train: r.train, test, classes: r.classes, skipped: r.report.skipped.length };
+}
+
+/** Mean loss and accuracy of `model` over a whole dataset, in chunks of 250 images (bounded memory for the CNN). */
+function evaluateOn(model: Module, test: Dataset): { testLoss: number; testAccuracy: number } {
+  model.eval();
+  let loss = 0;
+  let hits = 0;
+  for (let i = 0; i < test.length; i += 250) {
+    const n = Math.min(250, test.length - i);
+    const { x, y } = test.gather(Array.from({ length: n }, (_, k) => i + k));
+    const out = noGrad(() => model.call(x));
+    loss += noGrad(() => crossEntropy(out, y)).data[0] * n;
+    hits += accuracy(out, y) * n;
+  }
+  model.train();
+  return { testLoss: loss / test.length, testAccuracy: hits / test.length };
+}
+
+async function train(opts: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+  const { train, test, classes, skipped } = opts.files !== undefined ? await folderData(opts.files, opts.seed) : await mnistData(opts.dataUrl);
 
   manualSeed(opts.seed);
-  const model = byId(models, opts.model).make();
-  post({ type: 'ready', nTrain: train.length, nTest: test.length, parameters: model.numParameters() });
-
-  // the whole test slice, in chunks of 250 images (bounded memory for the CNN)
-  const evaluate = () => {
-    model.eval();
-    let loss = 0;
-    let hits = 0;
-    const px = slice.rows * slice.cols;
-    for (let i = 0; i < test.length; i += 250) {
-      const n = Math.min(250, test.length - i);
-      const x = new Tensor(test.x.subarray(i * px, (i + n) * px), [n, 1, slice.rows, slice.cols]);
-      const y = testY.subarray(i, i + n);
-      const out = noGrad(() => model.call(x));
-      loss += noGrad(() => crossEntropy(out, y)).data[0] * n;
-      hits += accuracy(out, y) * n;
-    }
-    model.train();
-    return { testLoss: loss / test.length, testAccuracy: hits / test.length };
-  };
+  const model = byId(models, opts.model).make(classes.length > 0 ? classes.length : 10);
+  post({ type: 'ready', nTrain: train.length, nTest: test.length, parameters: model.numParameters(), classes, skipped });
+  const evaluate = () => evaluateOn(model, test);
 
   const loader = new DataLoader(train, { batchSize: opts.batchSize, shuffle: true });
   const evalEvery = Math.max(5, Math.round(loader.length / 6));
