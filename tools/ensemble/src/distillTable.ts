@@ -10,22 +10,24 @@
  *
  * The teacher phase trains and saves the members (runs/distill/teacher, and PyTorch's averaged
  * probabilities in runs/distill/torch) and times inference; each student phase trains the plain
- * and the distilled student on two worker threads, then PyTorch's pair. Every phase appends its
+ * and the distilled student one after the other, then PyTorch's pair. Every phase appends its
  * rows to results/distill.jsonl; student and report phases rewrite results/distill.md from it.
  * T and α are fixed before any run (DISTILL_T, DISTILL_ALPHA): one setting for every seed.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DataLoader } from '@trainkit/data';
+import { DataLoader, type TensorDataset } from '@trainkit/data';
 import { loadMnist } from '@trainkit/data/node';
 import { Ensemble, evaluateEnsemble, formatMetricsTable, metricsRow, type MetricsRow } from '@trainkit/ensemble';
-import { memberProgressPrinter, saveMember, trainEnsemble } from '@trainkit/ensemble/node';
+import { loadEnsemble, memberProgressPrinter, saveMember, trainEnsemble } from '@trainkit/ensemble/node';
+import { mnistCnn } from '@trainkit/nn';
 import { concat, noGrad, type Tensor } from '@trainkit/tensor';
 import type { CnnParams } from './cnnMember';
 import { DISTILL_ALPHA, DISTILL_T, STUDENT_SEED_BASE, writeDistillReport } from './distillReport';
+import { teacherLogits } from './teacherTable';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
@@ -97,15 +99,26 @@ async function teacherPhase(): Promise<void> {
   append({ phase: 'teacher', memberSeconds: all.members.map((m) => m.seconds), trainkit: report.rows, torch: torchRows?.filter((r) => r !== torchInference) ?? null, inference: { trainkit: inference, torch: torchInference } });
 }
 
+/** The file of the teacher's logits for the training images (computed once per teacher run, see teacherTable.ts). */
+async function trainingLogits(): Promise<string> {
+  const file = join(values.out, `teacher-train-logits${common.limit ? `-${common.limit}` : ''}.f32`);
+  const members = readdirSync(teacherDir).filter((f) => f.endsWith('.safetensors')).map((f) => join(teacherDir, f));
+  const train = (await loadMnist({ split: 'train', limit: common.limit })) as TensorDataset;
+  const t0 = performance.now();
+  teacherLogits(await loadEnsemble(teacherDir, () => mnistCnn()), train.x, [1, 28, 28], file, members);
+  log(`teacher logits for ${train.length} training images ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${file})`);
+  return file;
+}
+
 async function studentPhase(s: number): Promise<void> {
   const seed = STUDENT_SEED_BASE + s;
-  log(`distillation students, seed ${seed}: plain and distilled (T = ${DISTILL_T}, α = ${DISTILL_ALPHA}) on two threads`);
-  const distilled: CnnParams = { variant: 'distilled', ...common, teacher: teacherDir, temperature: DISTILL_T, alpha: DISTILL_ALPHA };
+  log(`distillation students, seed ${seed}: plain and distilled (T = ${DISTILL_T}, α = ${DISTILL_ALPHA})`);
+  const distilled: CnnParams = { variant: 'distilled', ...common, teacher: teacherDir, teacherLogits: await trainingLogits(), temperature: DISTILL_T, alpha: DISTILL_ALPHA };
   const trained = await trainEnsemble<CnnParams>({
     member,
     seeds: [seed, seed],
     params: (i) => (i === 0 ? { variant: 'plain', ...common } : distilled),
-    concurrency: 2,
+    concurrency: 1, // one member at a time: two at once share the kernels' threads and take longer than in turn
     onProgress: memberProgressPrinter(),
   });
   const rows: MetricsRow[] = [metricsRow(`plain student (seed ${seed})`, outputsOf(trained.models[0]), test.y), metricsRow(`distilled student (seed ${seed})`, outputsOf(trained.models[1]), test.y)];
