@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 export { imageFolder } from './web/imageFolder';
-export { filesFromDrop } from './web/drop';
+export { filesFromDrop, filesFromEntries } from './web/drop';
 export { InMemoryImageDataset } from './web/dataset';
 export { WEB_IMAGE_EXTENSIONS } from './web/files';
 

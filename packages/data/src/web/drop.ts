@@ -15,9 +15,11 @@ async function children(dir: FileSystemDirectoryEntry): Promise<FileSystemEntry[
   }
 }
 
-async function walk(entry: FileSystemEntry, out: PathedFile[]): Promise<void> {
-  if (entry.isFile) out.push({ path: entry.fullPath.replace(/^\/+/, ''), file: await fileOf(entry as FileSystemFileEntry) });
-  else if (entry.isDirectory) for (const child of await children(entry as FileSystemDirectoryEntry)) await walk(child, out);
+/** Adds the files under `entry` to `out`, with paths from `entry` down (`photos/cat/001.png`). */
+async function walk(entry: FileSystemEntry, out: PathedFile[], parent = ''): Promise<void> {
+  const path = parent === '' ? entry.name : `${parent}/${entry.name}`;
+  if (entry.isFile) out.push({ path, file: await fileOf(entry as FileSystemFileEntry) });
+  else if (entry.isDirectory) for (const child of await children(entry as FileSystemDirectoryEntry)) await walk(child, out, path);
 }
 
 /**
@@ -35,10 +37,17 @@ async function walk(entry: FileSystemEntry, out: PathedFile[]): Promise<void> {
 export async function filesFromDrop(data: DataTransfer): Promise<PathedFile[]> {
   const items = Array.from(data.items).filter((i) => i.kind === 'file');
   const roots = items.map((i) => ({ entry: typeof i.webkitGetAsEntry === 'function' ? i.webkitGetAsEntry() : null, file: i.getAsFile() }));
+  const out = await filesFromEntries(roots.flatMap((r) => (r.entry === null ? [] : [r.entry])));
+  for (const { entry, file } of roots) if (entry === null && file !== null) out.push({ path: file.name, file });
+  return out;
+}
+
+/**
+ * The files under file-system entries (a drop's `webkitGetAsEntry()` results), folders walked
+ * recursively, each with its path from the entry down (`photos/cat/001.png`).
+ */
+export async function filesFromEntries(entries: readonly FileSystemEntry[]): Promise<PathedFile[]> {
   const out: PathedFile[] = [];
-  for (const { entry, file } of roots) {
-    if (entry !== null) await walk(entry, out);
-    else if (file !== null) out.push({ path: file.name, file });
-  }
+  for (const entry of entries) await walk(entry, out);
   return out;
 }

@@ -117,4 +117,15 @@ describe('imageFolder in Chromium', () => {
     expect([split.train.files, split.val?.files, split.val?.labels]).toEqual([['train/a/1.png', 'train/b/2.png'], ['val/b/3.png'], [1]]);
     expect(await page.run(layout, { size: 2, valFraction: 0.5 })).toEqual({ error: 'imageFolder: the files already have train/ + val/ folders; drop valFraction, or pick a folder of class folders' });
   });
+
+  test("a dropped folder's entries (filesFromEntries) give each file its path from the folder down, past readEntries' batches of 100", async () => {
+    const cats = await Promise.all(Array.from({ length: 130 }, (_, i) => solid(`pets/cat/${String(i).padStart(3, '0')}.png`, 2, 2, [i, i, i])));
+    const files = [...cats, await solid('pets/dog/deep/er/1.png', 2, 2, [250, 250, 250]), { path: 'pets/dog/.hidden.png', bytes: [1] }];
+    const { paths, result } = await page.runFromEntries(files, { size: 2, color: 'grayscale' });
+    expect(paths).toEqual(files.map((f) => f.path).sort());
+    const r = ok(result);
+    expect(r.classes).toEqual(['cat', 'dog']);
+    expect(r.train.files).toEqual([...cats.map((f) => f.path.slice('pets/'.length)), 'dog/deep/er/1.png']);
+    expect(r.train.x.filter((_, i) => i % 4 === 0).map((v) => Math.round(v * 255))).toEqual([...cats.map((_, i) => i), 250]);
+  });
 });

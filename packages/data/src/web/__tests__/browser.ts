@@ -22,6 +22,8 @@ export type PageResult =
 
 export interface ImagePage {
   run(files: FileBytes[], options: Omit<WebImageFolderOptions, 'onProgress'>): Promise<PageResult>;
+  /** Writes the files into the browser's sandboxed file system and loads them through their folder's entry, as a drop does. */
+  runFromEntries(files: FileBytes[], options: Omit<WebImageFolderOptions, 'onProgress'>): Promise<{ paths: string[]; result: PageResult }>;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,12 @@ export async function openImagePage(): Promise<ImagePage> {
     run: (files, options) =>
       page.evaluate(
         (a: { files: FileBytes[]; options: WebImageFolderOptions }) => (window as unknown as { run(f: FileBytes[], o: WebImageFolderOptions): Promise<PageResult> }).run(a.files, a.options),
+        { files, options },
+      ),
+    runFromEntries: (files, options) =>
+      page.evaluate(
+        (a: { files: FileBytes[]; options: WebImageFolderOptions }) =>
+          (window as unknown as { runFromEntries(f: FileBytes[], o: WebImageFolderOptions): Promise<{ paths: string[]; result: PageResult }> }).runFromEntries(a.files, a.options),
         { files, options },
       ),
     async close() {
