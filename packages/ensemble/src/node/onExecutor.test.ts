@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { inProcess } from '@trainkit/sweep';
+import { bullmq, startWorker } from '@trainkit/sweep/bullmq';
 import { local } from '@trainkit/sweep/node';
+// the sweep package's private test Redis: a free port, its own directory, stopped by the test
+import { startRedis } from '../../../sweep/src/bullmq/__tests__/redis';
 import type { Tensor } from '@trainkit/tensor';
 import { type TrainedEnsemble, loadMember, loadMemberState, saveMember, trainEnsemble, trainMember } from '../node';
 import { tinyMember } from '../__tests__/tinyMember';
@@ -49,6 +52,19 @@ describe('trainEnsemble on a sweep executor: members are trials', () => {
   test('without retries the crashed member fails with the worker named, and the rest of the error says which member', async () => {
     const params = { epochs: 1, crashOnce: { step: 3, marker: join(dir, 'crash-no-retry') } };
     await expect(trainEnsemble({ member, members: 1, params, executor: local({ concurrency: 1 }) })).rejects.toThrow(/^ensemble: member 0 \(seed 0\) failed: its worker thread exited with code 3/);
+  }, 60_000);
+
+  test('members trained by two BullMQ workers on a private Redis equal the members of the calling thread, bit for bit', async () => {
+    const redis = await startRedis();
+    const workers = await Promise.all([0, 1].map((i) => startWorker({ redis: redis.url, queue: 'members', concurrency: 1, name: `worker-${i}`, log: () => undefined })));
+    try {
+      const executor = bullmq({ redis: redis.url, queue: 'members', checkpoints: join(dir, 'queue-checkpoints') });
+      const onQueue = await trainEnsemble({ member, members: 3, params: { epochs: 3 }, executor, dir: join(dir, 'queue') });
+      expect(onQueue.members.map((m) => values(m.state))).toEqual(inThread.members.map((m) => values(m.state)));
+    } finally {
+      await Promise.all(workers.map((w) => w.close()));
+      await redis.stop();
+    }
   }, 60_000);
 
   test('bad options and a definition object are errors that say what to pass', async () => {
