@@ -1,0 +1,102 @@
+"""PyTorch's per-op profile of one training step of the reference CNN (tools/bench/src/profileCnn.ts).
+
+Usage: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+         /usr/bin/python3 tools/bench/src/runners/torch_profile_cnn.py [--steps 20]
+
+One thread, the bench's reference CNN (conv 1→8 5×5, ReLU, pool; conv 8→16 5×5, ReLU, pool;
+linear 784→10), a batch of 64 random 1×28×28 inputs, cross-entropy, Adam (lr 1e-3). After two
+warm-up steps, torch.profiler records `--steps` steps. Forward: each layer segment runs in a
+record_function of the same name as profileCnn.ts's trainkit segments, and every event's self
+CPU time goes to the segment around it. Backward: to the autograd node around it
+(`…: ConvolutionBackward0` → ConvolutionBackward0). Optimizer: one group. Prints
+`PROFILE {json}`: milliseconds per step for every (phase, op), and the step's total.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+from collections import defaultdict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_env import pin_threads  # noqa: E402
+
+pin_threads()  # before `import torch`: OpenBLAS/OpenMP read the thread variables once, at load
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch.profiler import ProfilerActivity, profile, record_function  # noqa: E402
+
+PHASES = ('forward', 'backward', 'optimizer')
+
+
+def phase_and_op(event):
+    """The phase an event runs in and the segment or autograd node directly under that phase's region."""
+    chain = []
+    e = event
+    while e is not None:
+        chain.append(e)
+        e = e.cpu_parent
+    for i, anc in enumerate(chain):
+        if anc.name in PHASES:
+            if anc.name == 'optimizer':
+                return 'optimizer', '(optimizer)'
+            under = chain[i - 1] if i > 0 else anc
+            return anc.name, under.name.split(': ')[-1]
+    return 'other', event.name
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--steps', type=int, default=20)
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    conv1, conv2, fc = nn.Conv2d(1, 8, 5, padding=2), nn.Conv2d(8, 16, 5, padding=2), nn.Linear(784, 10)
+    params = [*conv1.parameters(), *conv2.parameters(), *fc.parameters()]
+    opt = torch.optim.Adam(params, lr=1e-3)
+    x, y = torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,))
+
+    def step():
+        with record_function('forward'):
+            with record_function('conv1+ReLU+pool'):
+                h = F.max_pool2d(F.relu(conv1(x)), 2)
+            with record_function('conv2+ReLU+pool'):
+                h = F.max_pool2d(F.relu(conv2(h)), 2)
+            with record_function('flatten'):
+                h = h.flatten(1)
+            with record_function('linear'):
+                h = fc(h)
+            with record_function('cross-entropy'):
+                loss = F.cross_entropy(h, y)
+        with record_function('backward'):
+            loss.backward()
+        with record_function('optimizer'):
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+
+    for _ in range(2):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(args.steps):
+        step()
+    plain_ms = (time.perf_counter() - t0) * 1000 / args.steps
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        t0 = time.perf_counter()
+        for _ in range(args.steps):
+            step()
+        profiled_ms = (time.perf_counter() - t0) * 1000 / args.steps
+    ms = defaultdict(float)
+    for e in prof.events():
+        if e.name in PHASES:
+            continue
+        phase, op = phase_and_op(e)
+        ms[(phase, op)] += e.self_cpu_time_total / 1000 / args.steps
+    out = {'steps': args.steps, 'stepMs': plain_ms, 'profiledStepMs': profiled_ms, 'torch': torch.__version__,
+           'groups': [{'phase': k[0], 'op': k[1], 'ms': v} for k, v in ms.items()]}
+    print('PROFILE ' + json.dumps(out), flush=True)
+
+
+if __name__ == '__main__':
+    main()
