@@ -33,9 +33,9 @@ describe('the results file of the MNIST sweep', () => {
   test('the table ranks the trials with a metric, best first, with their configuration', () => {
     const rows = md.split('\n').filter((l) => /^\| \d+ \| trial-/.test(l));
     expect(rows).toEqual([
-      '| 1 | trial-0001 | 0.010 | adam | completed | 3 | 0.9700 |',
+      '| 1 | trial-0001 | 0.0100 | adam | completed | 3 | 0.9700 |',
       '| 2 | trial-0002 | 0.100 | adam | pruned | 2 | 0.6000 |',
-      '| 3 | trial-0000 | 1.00e-4 | adam | pruned | 1 | 0.2000 |',
+      '| 3 | trial-0000 | 0.000100 | adam | pruned | 1 | 0.2000 |',
     ]);
   });
 });

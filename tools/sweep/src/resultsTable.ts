@@ -18,7 +18,7 @@ const median = (xs: readonly number[]) => {
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-const cell = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : Math.abs(v) < 0.01 ? v.toExponential(2) : v.toFixed(3)) : String(v));
+const cell = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(3) : String(v));
 
 /** The markdown: a summary paragraph and one table row per trial, best first. */
 export function resultsMarkdown(records: readonly TrialRecord[], o: ResultsOptions): string {

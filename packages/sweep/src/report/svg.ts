@@ -74,12 +74,19 @@ export function chartSvg(options: { title: string; x: Scale; y: Scale; xLabel: s
   const { x, y } = options;
   const [x0, x1] = plotX;
   const [y0, y1] = plotY;
-  const xTicks = x.ticks().map((t) => `<line x1="${t.at.toFixed(1)}" x2="${t.at.toFixed(1)}" y1="${y0}" y2="${y0 + 4}"/><text x="${t.at.toFixed(1)}" y="${y0 + 16}" text-anchor="middle">${escapeHtml(t.label)}</text>`);
-  const yTicks = y.ticks().filter((t) => t.at >= y1 - 0.5 && t.at <= y0 + 0.5).map((t) => `<line x1="${x0 - 4}" x2="${x0}" y1="${t.at.toFixed(1)}" y2="${t.at.toFixed(1)}"/><text x="${x0 - 6}" y="${(t.at + 4).toFixed(1)}" text-anchor="end">${escapeHtml(t.label)}</text>`);
+  // tick marks are stroked; their labels are not (a stroke blurs small text)
+  const xTicks = x.ticks().map((t) => ({
+    line: `<line x1="${t.at.toFixed(1)}" x2="${t.at.toFixed(1)}" y1="${y0}" y2="${y0 + 4}"/>`,
+    text: `<text x="${t.at.toFixed(1)}" y="${y0 + 16}" text-anchor="middle">${escapeHtml(t.label)}</text>`,
+  }));
+  const yTicks = y.ticks().filter((t) => t.at >= y1 - 0.5 && t.at <= y0 + 0.5).map((t) => ({
+    line: `<line x1="${x0 - 4}" x2="${x0}" y1="${t.at.toFixed(1)}" y2="${t.at.toFixed(1)}"/>`,
+    text: `<text x="${x0 - 6}" y="${(t.at + 4).toFixed(1)}" text-anchor="end">${escapeHtml(t.label)}</text>`,
+  }));
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" class="${options.className}" viewBox="0 0 ${FRAME.width} ${FRAME.height}" width="${FRAME.width}" height="${FRAME.height}" role="img" aria-label="${escapeHtml(options.title)}">`,
     `<title>${escapeHtml(options.title)}</title>`,
-    `<g class="axes" stroke="#555" fill="#333" font-size="10"><path d="M${x0} ${y1}V${y0}H${x1}" fill="none"/>${xTicks.join('')}${yTicks.join('')}</g>`,
+    `<g class="axes" fill="#333" font-size="10"><g stroke="#555"><path d="M${x0} ${y1}V${y0}H${x1}" fill="none"/>${xTicks.map((t) => t.line).join('')}${yTicks.map((t) => t.line).join('')}</g>${[...xTicks, ...yTicks].map((t) => t.text).join('')}</g>`,
     `<text class="axis-label" x="${((x0 + x1) / 2).toFixed(1)}" y="${FRAME.height - 6}" text-anchor="middle" font-size="12">${escapeHtml(options.xLabel)}</text>`,
     `<text class="axis-label" transform="translate(14 ${((y0 + y1) / 2).toFixed(1)}) rotate(-90)" text-anchor="middle" font-size="12">${escapeHtml(options.yLabel)}</text>`,
     options.marks,
