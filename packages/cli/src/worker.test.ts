@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runSweep } from '@trainkit/sweep/node';
 import { bullmq } from '@trainkit/sweep/bullmq';
@@ -26,9 +27,11 @@ async function run(args: string[]): Promise<{ code: number; out: string[]; err: 
 }
 
 describe('trainkit worker', () => {
-  test('runs the trials a coordinator queues, and stops after SIGTERM with exit code 0', async () => {
+  test('runs the trials a coordinator queues, with the code and checkpoints where this machine has them, and stops after SIGTERM with exit code 0', async () => {
     let stop: ((s: NodeJS.Signals) => void) | undefined;
-    const cli = trainkit(['worker', '--redis', redis.url, '--queue', 'cli', '--name', 'cli-worker'], tmp, (text, signal) => {
+    const here = { trials: fileURLToPath(new URL('../../sweep/src/bullmq/__tests__/trial.ts', import.meta.url)), checkpoints: join(tmp, 'mounted') };
+    const args = ['worker', '--redis', redis.url, '--queue', 'cli', '--name', 'cli-worker', '--trials', here.trials, '--checkpoints', here.checkpoints];
+    const cli = trainkit(args, tmp, (text, signal) => {
       if (/taking trials from queue cli/.test(text)) stop = signal;
     });
     while (stop === undefined) await new Promise((r) => setTimeout(r, 20));
@@ -36,13 +39,15 @@ describe('trainkit worker', () => {
       space: toySpace,
       trials: 2,
       metric: 'valLoss',
-      trial: { module: new URL('../../sweep/src/bullmq/__tests__/trial.ts', import.meta.url), exportName: 'trial' },
-      executor: bullmq({ redis: redis.url, queue: 'cli', checkpoints: join(tmp, 'checkpoints') }),
+      // the coordinator's machine keeps the code and the shared volume at other paths
+      trial: { module: '/on/the/coordinator/trial.ts', exportName: 'trial' },
+      executor: bullmq({ redis: redis.url, queue: 'cli', checkpoints: '/on/the/coordinator/checkpoints' }),
     });
     expect(sweep.trials().map((t) => [t.status, t.worker])).toEqual([
       ['completed', 'cli-worker'],
       ['completed', 'cli-worker'],
     ]);
+    expect(readdirSync(here.checkpoints)).toHaveLength(2);
     stop('SIGTERM');
     const { code, stdout } = await cli;
     expect(stdout).toMatch(/trainkit worker cli-worker: SIGTERM, finishing the running trials/);
