@@ -1,0 +1,126 @@
+/**
+ * WebGPU training throughput and accuracy: trainkit's GpuTrainingSession against TF.js's webgpu
+ * backend on the same adapter in the same process (Dawn through the `webgpu` package), with
+ * trainkit's CPU kernels as a reference, for the MLP (784-256-10) and the reference CNN, Adam,
+ * batch 64. Then the reference CNN trained on the GPU and on the CPU from the same initial
+ * weights over the same batches, and both test accuracies. Writes results/webgpu.md and .jsonl.
+ *
+ * Run (Dawn needs a Vulkan driver; here SwiftShader's, shipped with Debian's Chromium):
+ *   LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json \
+ *     node --conditions=@trainkit/source --import tsx tools/bench/src/webgpu.ts [--quick]
+ */
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parameterRefs } from '@trainkit/core';
+import { loadMnist } from '@trainkit/data/node';
+import { type Module, mnistCnn, mnistMlp } from '@trainkit/nn';
+import { adam } from '@trainkit/optim-adam';
+import { Rng, Tensor, crossEntropy, noGrad } from '@trainkit/tensor';
+import { GpuTrainingSession, requestGpu } from '@trainkit/webgpu';
+import { ADAM, BATCH } from './spec';
+import { tfjsWebgpu } from './webgpuTfjs';
+
+const quick = process.argv.includes('--quick');
+/** `--smoke`: one short pass through every path, to check the script; writes nothing. */
+const smoke = process.argv.includes('--smoke');
+const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+
+const gpu = await requestGpu();
+const train = await loadMnist({ split: 'train', limit: smoke ? 128 : quick ? 640 : 1920 });
+const test = await loadMnist({ split: 'test', limit: smoke ? 100 : quick ? 200 : 1000 });
+// SwiftShader runs WebGPU on the CPU at a few dozen MFLOPS: the CNN is timed once, the MLP three times
+const RUNS = { 'mlp-train': smoke ? 1 : 3, 'cnn-train': 1 } as const;
+const batchAt = (i: number) => {
+  const n = train.y.length / BATCH;
+  const k = i % n;
+  return { x: train.x.subarray(k * BATCH * 784, (k + 1) * BATCH * 784), y: train.y.subarray(k * BATCH, (k + 1) * BATCH) };
+};
+
+/** Samples per second of `steps` calls of `step` after `warmup` calls, ended by `sync`; the median of `runCount` runs. */
+async function throughput(step: (i: number) => void, sync: () => Promise<unknown>, steps: number, warmup: number, runCount: number): Promise<number> {
+  for (let i = 0; i < warmup; i++) step(i);
+  await sync();
+  const runs: number[] = [];
+  for (let r = 0; r < runCount; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) step(i);
+    await sync();
+    runs.push((steps * BATCH) / ((performance.now() - t0) / 1000));
+  }
+  return runs.sort((a, b) => a - b)[Math.floor(runs.length / 2)];
+}
+
+const cpuStep = (model: Module, opt: ReturnType<typeof adam>) => (i: number) => {
+  const { x, y } = batchAt(i);
+  const loss = crossEntropy(model.call(new Tensor(x, [BATCH, 1, 28, 28])), y);
+  model.zeroGrad();
+  loss.backward();
+  opt.step(parameterRefs(model));
+};
+
+const rows: Array<{ workload: string; trainkitWebgpu: number; tfjsWebgpu: number; trainkitCpu: number }> = [];
+const tf = await tfjsWebgpu(gpu.gpu);
+for (const [workload, make, steps] of [['mlp-train', () => mnistMlp({ rng: new Rng(1) }), smoke ? 1 : quick ? 5 : 10], ['cnn-train', () => mnistCnn({ rng: new Rng(1) }), smoke ? 1 : 3]] as const) {
+  const session = new GpuTrainingSession(gpu, make(), adam(ADAM), { inputShape: [1, 28, 28] });
+  const trainkitWebgpu = await throughput((i) => session.step(batchAt(i).x, batchAt(i).y), () => session.metrics(), steps, 1, RUNS[workload]);
+  session.dispose();
+  const tfStep = tf.trainStep(workload === 'cnn-train' ? 'cnn' : 'mlp', batchAt);
+  const tfjsWebgpu = await throughput(tfStep.step, tfStep.sync, steps, 1, RUNS[workload]);
+  const model = make();
+  const trainkitCpu = await throughput(cpuStep(model, adam(ADAM)), async () => undefined, 20, 2, 3);
+  rows.push({ workload, trainkitWebgpu, tfjsWebgpu, trainkitCpu });
+  console.error(workload, rows.at(-1));
+}
+
+/** Test accuracy of a CPU module on the test slice. */
+function accuracy(model: Module): number {
+  const logits = noGrad(() => model.call(new Tensor(test.x, [test.y.length, 1, 28, 28])));
+  let hits = 0;
+  test.y.forEach((label, r) => {
+    const row = logits.data.subarray(r * 10, r * 10 + 10);
+    hits += +(row.indexOf(Math.max(...row)) === label);
+  });
+  return hits / test.y.length;
+}
+
+// the reference CNN, one pass over the training slice in file order, from the same initial weights
+const steps = train.y.length / BATCH;
+const onCpu = mnistCnn({ rng: new Rng(2) });
+const cpuTrain = cpuStep(onCpu, adam(ADAM));
+for (let i = 0; i < steps; i++) cpuTrain(i);
+const onGpu = mnistCnn({ rng: new Rng(2) });
+const session = new GpuTrainingSession(gpu, onGpu, adam(ADAM), { inputShape: [1, 28, 28] });
+for (let i = 0; i < steps; i++) session.step(batchAt(i).x, batchAt(i).y);
+await session.syncToCpu();
+const learned = { samples: train.y.length, testSamples: test.y.length, cpuAccuracy: accuracy(onCpu), webgpuAccuracy: accuracy(onGpu) };
+console.error('cnn accuracy', learned);
+
+const f = (v: number) => v.toFixed(v < 100 ? 1 : 0);
+const md = [
+  `# WebGPU training throughput (${gpu.adapterName}, Node ${process.version}${quick ? ', --quick' : ''})`,
+  '',
+  'Samples/s, batch 64, Adam, after one warm-up step (MLP: median of 3 timed runs of 10 steps; CNN: one run of 3 steps).',
+  'Both WebGPU columns run on the same adapter in the same process;',
+  'the CPU column is trainkit on this machine\'s CPU (default kernels, 1 thread). Written by `tools/bench/src/webgpu.ts`.',
+  '',
+  '| workload | trainkit webgpu | TF.js webgpu | ratio (trainkit / TF.js) | trainkit CPU |',
+  '| --- | ---: | ---: | ---: | ---: |',
+  ...rows.map((r) => `| ${r.workload} | ${f(r.trainkitWebgpu)} | ${f(r.tfjsWebgpu)} | ${(r.trainkitWebgpu / r.tfjsWebgpu).toFixed(2)}× | ${f(r.trainkitCpu)} |`),
+  '',
+  `## Learns the same: the reference CNN, one pass over ${learned.samples} MNIST digits (same initial weights and batches)`,
+  '',
+  '| device | test accuracy (' + learned.testSamples + ' digits) |',
+  '| --- | ---: |',
+  `| CPU | ${(100 * learned.cpuAccuracy).toFixed(1)} % |`,
+  `| WebGPU | ${(100 * learned.webgpuAccuracy).toFixed(1)} % |`,
+  '',
+];
+if (smoke) {
+  console.log(md.join('\n'));
+  process.exit(0);
+}
+writeFileSync(join(RESULTS, 'webgpu.md'), md.join('\n'));
+writeFileSync(join(RESULTS, 'webgpu.jsonl'), [...rows.map((r) => JSON.stringify({ adapter: gpu.adapterName, quick, ...r })), JSON.stringify({ adapter: gpu.adapterName, quick, cnnOnePass: learned })].join('\n') + '\n');
+console.log(md.join('\n'));
+process.exit(0);
