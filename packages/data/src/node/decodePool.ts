@@ -14,7 +14,7 @@ export type DecodeResult = { index: number; pixels: Uint8Array } | { index: numb
 /**
  * The decoding worker, CommonJS source run with `eval` (so it works unchanged from the
  * TypeScript sources and from the build): sharp reads the file, keeps the first frame,
- * drops alpha, converts to grey or sRGB, resizes and returns raw interleaved (HWC) bytes.
+ * drops alpha, converts to grey or sRGB, resizes and returns the bytes channel-major (CHW).
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -29,15 +29,19 @@ parentPort.on('message', (job) => {
     .raw()
     .toBuffer({ resolveWithObject: true })
     .then(({ data, info }) => {
-      const hwc = new Uint8Array(data);
-      parentPort.postMessage({ index: job.index, hwc, channels: info.channels, width: info.width, height: info.height }, [hwc.buffer]);
+      // interleaved HWC to channel-major CHW, here rather than on the thread that trains
+      const c = info.channels;
+      const plane = info.width * info.height;
+      const chw = new Uint8Array(data.length);
+      for (let p = 0; p < plane; p++) for (let k = 0; k < c; k++) chw[k * plane + p] = data[p * c + k];
+      parentPort.postMessage({ index: job.index, chw, channels: c, width: info.width, height: info.height }, [chw.buffer]);
     }, (e) => parentPort.postMessage({ index: job.index, error: String((e && e.message) || e).replace(/\\s+/g, ' ').trim() }));
 });
 `;
 
 interface WorkerReply {
   index: number;
-  hwc?: Uint8Array;
+  chw?: Uint8Array;
   channels?: number;
   width?: number;
   height?: number;
@@ -131,15 +135,16 @@ export class DecodePool {
 }
 
 /**
- * Decodes `paths` with a {@link DecodePool}, at most `workers × prefetch` at a time, and hands
- * each result to `onResult` (in completion order; the next file starts only after it resolves).
+ * Decodes `paths` with a {@link DecodePool}, at most `workers × prefetch` at a time (as many
+ * more wait in its queue), and hands each result to `onResult`, in completion order; at most
+ * `2 × workers × prefetch` files are between queued and handled at once.
  * Rejects (and stops every worker) when `onResult` throws or a worker crashes.
  */
 export async function decodeImages(paths: readonly string[], spec: DecodeSpec, options: PoolOptions & { onResult(result: DecodeResult): Promise<void> }): Promise<void> {
   if (paths.length === 0) return;
   const workers = Math.max(1, Math.min(options.workers, paths.length));
   const pool = new DecodePool(spec, { ...options, workers });
-  const limit = workers * options.prefetch;
+  const limit = 2 * workers * options.prefetch; // half decoding, half queued or being written: workers never wait for a write
   let next = 0;
   let done = 0;
   try {
@@ -159,20 +164,10 @@ export async function decodeImages(paths: readonly string[], spec: DecodeSpec, o
 }
 
 function toResult(reply: WorkerReply, spec: DecodeSpec, path: string): { pixels: Uint8Array } | { error: string } {
-  const { hwc, channels, width, height, error } = reply;
-  if (error !== undefined || hwc === undefined) return { error: error ?? 'no pixels' };
+  const { chw, channels, width, height, error } = reply;
+  if (error !== undefined || chw === undefined) return { error: error ?? 'no pixels' };
   if (channels !== spec.channels || width !== spec.width || height !== spec.height) {
     return { error: `decoded to ${width}×${height}×${channels}, expected ${spec.width}×${spec.height}×${spec.channels} (${path})` };
   }
-  return { pixels: hwcToChw(hwc, spec) };
-}
-
-/** Interleaved `H × W × C` bytes to channel-major `C × H × W`. */
-export function hwcToChw(hwc: Uint8Array, spec: DecodeSpec): Uint8Array {
-  const { channels: c, width, height } = spec;
-  if (c === 1) return hwc;
-  const plane = width * height;
-  const chw = new Uint8Array(hwc.length);
-  for (let p = 0; p < plane; p++) for (let k = 0; k < c; k++) chw[k * plane + p] = hwc[p * c + k];
-  return chw;
+  return { pixels: chw };
 }
