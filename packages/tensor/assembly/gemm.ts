@@ -1,3 +1,4 @@
+// (Over 300 lines: the GEMM micro-kernels are unrolled by hand, one per tile height.)
 // Packed, cache-blocked single-precision GEMM with a WebAssembly SIMD micro-kernel.
 //
 // C = op(A)·op(B) (+ C), row-major, every pointer a byte offset into linear memory. The
@@ -5,11 +6,12 @@
 // gemmWorkBytes() bytes for the packed panels, and copies the result out.
 //
 // Blocking follows BLIS: B is packed into KC×NR column panels, A into MC×KC row panels
-// (MR rows interleaved per k), and an MR×NR register tile accumulates in v128 locals.
+// (MR rows interleaved per k), and an MR×NR register tile accumulates in v128 locals: MR = 6
+// with relaxed SIMD (fused multiply-adds need no temporary register), 5 with plain SIMD.
 
 import { madd } from './fma';
 
-const MR: i32 = 6;
+const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
 const NR: i32 = 8;
 const KC: i32 = 256;
 const MC: i32 = 120;
@@ -218,6 +220,61 @@ function microKernel4(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, add: 
   }
 }
 
+/**
+ * The plain SIMD build's full tile (MR = 5): six rows need 16 vector registers with a separate
+ * multiply and add, one more than V8 allocates on x64, and spill; five rows do not.
+ */
+function microKernel5(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, add: bool, h: i32, w: i32, tile: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = madd(a, b0, c00);
+    c01 = madd(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd(a, b0, c10);
+    c11 = madd(a, b1, c11);
+    a = v128.load32_splat(pa, 8);
+    c20 = madd(a, b0, c20);
+    c21 = madd(a, b1, c21);
+    a = v128.load32_splat(pa, 12);
+    c30 = madd(a, b0, c30);
+    c31 = madd(a, b1, c31);
+    a = v128.load32_splat(pa, 16);
+    c40 = madd(a, b0, c40);
+    c41 = madd(a, b1, c41);
+    pa += MR << 2;
+    pb += NR << 2;
+  }
+  if (h == 5 && w == NR) {
+    storeRow(c, c00, c01, add);
+    storeRow(c + ldc, c10, c11, add);
+    storeRow(c + 2 * ldc, c20, c21, add);
+    storeRow(c + 3 * ldc, c30, c31, add);
+    storeRow(c + 4 * ldc, c40, c41, add);
+    return;
+  }
+  v128.store(tile, c00); v128.store(tile, c01, 16);
+  v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+  v128.store(tile, c20, 64); v128.store(tile, c21, 80);
+  v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+  v128.store(tile, c40, 128); v128.store(tile, c41, 144);
+  for (let i = 0; i < h; i++) {
+    const row = c + <usize>i * ldc;
+    const t = tile + ((<usize>i * NR) << 2);
+    for (let j = 0; j < w; j++) {
+      const p = row + (j << 2);
+      const v = load<f32>(t + (j << 2));
+      store<f32>(p, add ? load<f32>(p) + v : v);
+    }
+  }
+}
+
 function macroKernel(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, add: bool, tile: usize): void {
   const ldcBytes = <usize>ldc << 2;
   for (let jr = 0; jr < nc; jr += NR) {
@@ -228,6 +285,7 @@ function macroKernel(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize, 
       const ap = pa + ((<usize>ir * kc) << 2);
       const cp = c + <usize>ir * ldcBytes + (<usize>jr << 2);
       if (h <= 4) microKernel4(kc, ap, bp, cp, ldcBytes, add, h, w, tile);
+      else if (MR == 5) microKernel5(kc, ap, bp, cp, ldcBytes, add, h, w, tile);
       else microKernel(kc, ap, bp, cp, ldcBytes, add, h, w, tile);
     }
   }
