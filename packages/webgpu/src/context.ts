@@ -36,6 +36,10 @@ export class GpuContext {
    */
   constructor(readonly device: GPUDevice, readonly adapterName: string, readonly gpu: GPU | null = null) {
     this.gemm = /swiftshader|llvmpipe|lavapipe/i.test(adapterName) ? 'direct' : 'tiled';
+    // a validation error (an invalid dispatch is skipped, silently) surfaces at the next check
+    device.addEventListener('uncapturederror', (e) => {
+      this.pendingError ??= new Error(`webgpu: the device reported an error: ${(e as GPUUncapturedErrorEvent).error.message}`);
+    });
     void device.lost.then((info) => {
       this.lostReason = info.reason === 'destroyed' ? 'the device was destroyed' : `the device was lost${info.message ? ` (${info.message})` : ''}`;
     });

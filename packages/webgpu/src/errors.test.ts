@@ -5,6 +5,8 @@ import { describe, expect, test } from 'vitest';
 import { openTestGpu, testGpu } from './__tests__/dawn';
 import { type GpuContext, requestGpu } from './context';
 import { DeviceLostError, GpuOutOfMemoryError, WebGpuUnavailableError, WebGpuUnsupportedError } from './errors';
+import { Dispatch, submit } from './kernel';
+import { sgdKernel } from './kernels/optim';
 import { GpuTrainingSession } from './session';
 
 const gpu = await testGpu();
@@ -43,6 +45,18 @@ describe.skipIf(typeof gpu === 'string')('bad input and failures on the GPU give
     expect(() => s.step(new Float32Array(6), [0])).toThrow('GpuTrainingSession.step: 1 labels for a batch of 2 samples');
     expect(() => s.step(new Float32Array(6), [0, 4])).toThrow('GpuTrainingSession.step: label 4 at index 1 is out of range for 4 classes');
     s.dispose();
+  });
+
+  test('a dispatch the device rejects (here one writable buffer bound twice) is reported at the next call, not skipped silently', async () => {
+    const own = await openTestGpu();
+    if (typeof own === 'string') throw new Error(own);
+    const b = own.acquire(64);
+    const bad = new Dispatch(own, sgdKernel, [b, b], { n: 16, alpha: -0.1, weightDecay: 0 }, [1, 1, 1]);
+    submit(own, [bad], 'test');
+    await own.device.queue.onSubmittedWorkDone();
+    await new Promise((r) => setTimeout(r, 50)); // the error event is delivered asynchronously
+    expect(() => own.check('the next step')).toThrow(/^webgpu: the device reported an error: /);
+    own.destroy();
   });
 
   test('a device lost in the middle of training stops the next step with a clear error; the last synced weights stay intact on the CPU', async () => {

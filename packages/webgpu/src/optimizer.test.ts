@@ -1,5 +1,6 @@
 import { type Optimizer, type ParamRef, sgd } from '@trainkit/core';
 import { adam, adamw } from '@trainkit/optim-adam';
+import { adagrad, rmsprop } from '@trainkit/optim-adaptive';
 import { momentum } from '@trainkit/optim-momentum';
 import { Rng } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
@@ -28,6 +29,10 @@ const cases: Array<[string, () => Optimizer]> = [
   ['adam', () => adam({ lr: 1e-3 })],
   ['adam with coupled decay and amsgrad', () => adam({ lr: 1e-3, weightDecay: 0.01, amsgrad: true, groups })],
   ['adamw', () => adamw({ lr: 1e-3, weightDecay: 0.05, groups })],
+  ['adagrad', () => adagrad({ lr: 0.01 })],
+  ['adagrad with lr decay, decay and an initial accumulator', () => adagrad({ lr: 0.01, lrDecay: 0.01, weightDecay: 1e-3, initialAccumulatorValue: 0.1, groups })],
+  ['rmsprop', () => rmsprop({ lr: 1e-3 })],
+  ['rmsprop centered with momentum and decay', () => rmsprop({ lr: 1e-3, centered: true, momentum: 0.9, weightDecay: 1e-3, groups })],
 ];
 
 describe.skipIf(typeof gpu === 'string')('fused GPU optimizer updates match the CPU optimizers within 1e-6 relative over 100 steps', () => {
@@ -69,6 +74,6 @@ describe.skipIf(typeof gpu === 'string')('fused GPU optimizer updates match the 
 
   test('an optimizer without a GPU kernel is an error that lists the supported ones', () => {
     const custom = { ...sgd(), name: 'my/lion' } as Optimizer;
-    expect(() => new GpuOptimizer(ctx, custom, [])).toThrow('webgpu: optimizer "my/lion" has no GPU kernel yet; supported: core/sgd, optim-momentum/momentum, optim-adam/adam, optim-adam/adamw');
+    expect(() => new GpuOptimizer(ctx, custom, [])).toThrow('webgpu: optimizer "my/lion" has no GPU kernel yet; supported: core/sgd, optim-momentum/momentum, optim-adam/adam, optim-adam/adamw, optim-adaptive/adagrad, optim-adaptive/rmsprop');
   });
 });

@@ -2,7 +2,7 @@ import type { Hyperparams, Optimizer } from '@trainkit/core';
 import type { GpuContext } from './context';
 import { WebGpuUnsupportedError } from './errors';
 import { Dispatch, type KernelDef, grid1d } from './kernel';
-import { adamKernel, momentumKernel, sgdKernel } from './kernels/optim';
+import { adagradKernel, adamKernel, momentumKernel, rmspropKernel, sgdKernel } from './kernels/optim';
 
 const f = Math.fround;
 
@@ -51,6 +51,22 @@ const RULES: Record<string, GpuRule> = {
   },
   'optim-adam/adam': adamRule(true),
   'optim-adam/adamw': adamRule(false),
+  'optim-adaptive/adagrad': {
+    kernel: () => adagradKernel,
+    slots: () => ['sum'],
+    uniforms: (h, step) => ({
+      clr: f(-(h.lr / (1 + (step - 1) * (h.lrDecay as number)))), weightDecay: f(h.weightDecay as number), eps: f(h.eps as number),
+      first: +(step === 1), init: f(h.initialAccumulatorValue as number),
+    }),
+  },
+  'optim-adaptive/rmsprop': {
+    kernel: () => rmspropKernel,
+    slots: (h) => ['squareAvg', ...(h.centered ? ['gradAvg'] : []), ...((h.momentum as number) > 0 ? ['momentumBuffer'] : [])],
+    uniforms: (h) => ({
+      alpha: f(h.alpha as number), oneMinusAlpha: f(1 - (h.alpha as number)), eps: f(h.eps as number), weightDecay: f(h.weightDecay as number),
+      momentum: f(h.momentum as number), negLr: f(-h.lr), centered: +!!h.centered,
+    }),
+  },
 };
 
 /** Registry names of the optimizers {@link GpuOptimizer} can run. */
@@ -67,6 +83,7 @@ export class GpuOptimizer {
   readonly dispatches: Dispatch[] = [];
   private readonly rule: GpuRule;
   private readonly slotBuffers: Array<Record<string, GPUBuffer>> = [];
+  private readonly spares: GPUBuffer[] = [];
   private readonly startSteps: number[];
   private readonly startStepCount: number;
   /** Steps taken on the GPU since this object was made. */
@@ -91,7 +108,14 @@ export class GpuOptimizer {
       }
       this.slotBuffers.push(slots);
       const kernel = rule.kernel(h);
-      const buffers = kernel.buffers.map(([b]) => (b === 'PARAM' ? p.value : b === 'GRAD' ? p.grad : (slots[slotOf(b)] ?? ctx.dummy)));
+      // a slot this configuration does not keep still needs a binding: a small buffer of its own
+      // (two bindings of one writable buffer in a dispatch would make the dispatch invalid)
+      const spare = () => {
+        const b = ctx.acquire(16, 'an unused optimizer binding');
+        this.spares.push(b);
+        return b;
+      };
+      const buffers = kernel.buffers.map(([b]) => (b === 'PARAM' ? p.value : b === 'GRAD' ? p.grad : (slots[slotOf(b)] ?? spare())));
       this.dispatches.push(new Dispatch(ctx, kernel, buffers, { n: p.size, ...rule.uniforms(h, 1) }, grid1d(p.size)));
     }
   }
@@ -118,10 +142,11 @@ export class GpuOptimizer {
   dispose(): void {
     for (const d of this.dispatches) d.dispose();
     for (const slots of this.slotBuffers) for (const b of Object.values(slots)) this.ctx.release(b);
+    for (const b of this.spares) this.ctx.release(b);
   }
 }
 
 /** The CPU slot name a kernel binding holds. */
 function slotOf(binding: string): string {
-  return ({ M: 'm', V: 'v', VMAX: 'vmax', BUF: 'momentumBuffer' } as Record<string, string>)[binding] ?? binding;
+  return ({ M: 'm', V: 'v', VMAX: 'vmax', BUF: 'momentumBuffer', SUM: 'sum', SQ: 'squareAvg', GAVG: 'gradAvg' } as Record<string, string>)[binding] ?? binding;
 }

@@ -68,3 +68,55 @@ export const adamKernel: KernelDef = {
   PARAM[i] = v0 + (p.stepSize * m) / denom;
 }`,
 };
+
+/** torch.optim.Adagrad: sum ← sum + g² (sum starts at `init` on the first step), p ← p + clr·g / (√sum + eps) with clr = −lr/(1 + (t−1)·lrDecay). */
+export const adagradKernel: KernelDef = {
+  name: 'adagrad',
+  buffers: [['PARAM', 'read_write', 'f32'], ['GRAD', 'read', 'f32'], ['SUM', 'read_write', 'f32']],
+  uniforms: [['n', 'u32'], ['clr', 'f32'], ['weightDecay', 'f32'], ['eps', 'f32'], ['first', 'u32'], ['init', 'f32']],
+  body: `${MAIN_1D} {
+  ${INDEX_1D('p.n')}
+  let v = PARAM[i];
+  var g = GRAD[i];
+  if (p.weightDecay != 0.0) { g = fma(p.weightDecay, v, g); }
+  var s0 = SUM[i];
+  if (p.first != 0u) { s0 = p.init; }
+  let s = fma(g, g, s0);
+  SUM[i] = s;
+  PARAM[i] = v + (p.clr * g) / (sqrt(s) + p.eps);
+}`,
+};
+
+/**
+ * torch.optim.RMSprop: sq ← α·sq + (1−α)·g²; centered: ḡ ← α·ḡ + (1−α)·g and avg = √(sq − ḡ²) + eps,
+ * else avg = √sq + eps; p ← p − lr·g/avg, or with momentum buf ← μ·buf + g/avg, p ← p − lr·buf.
+ * GAVG is read only when centered, BUF only with momentum.
+ */
+export const rmspropKernel: KernelDef = {
+  name: 'rmsprop',
+  buffers: [['PARAM', 'read_write', 'f32'], ['GRAD', 'read', 'f32'], ['SQ', 'read_write', 'f32'], ['GAVG', 'read_write', 'f32'], ['BUF', 'read_write', 'f32']],
+  uniforms: [['n', 'u32'], ['alpha', 'f32'], ['oneMinusAlpha', 'f32'], ['eps', 'f32'], ['weightDecay', 'f32'], ['momentum', 'f32'], ['negLr', 'f32'], ['centered', 'u32']],
+  body: `${MAIN_1D} {
+  ${INDEX_1D('p.n')}
+  let v = PARAM[i];
+  var g = GRAD[i];
+  if (p.weightDecay != 0.0) { g = fma(p.weightDecay, v, g); }
+  let sq = fma(p.oneMinusAlpha * g, g, SQ[i] * p.alpha);
+  SQ[i] = sq;
+  var avg: f32;
+  if (p.centered != 0u) {
+    let ga = fma(g, p.oneMinusAlpha, GAVG[i] * p.alpha);
+    GAVG[i] = ga;
+    avg = sqrt(fma(-ga, ga, sq)) + p.eps;
+  } else {
+    avg = sqrt(sq) + p.eps;
+  }
+  if (p.momentum > 0.0) {
+    let b = BUF[i] * p.momentum + g / avg;
+    BUF[i] = b;
+    PARAM[i] = fma(b, p.negLr, v);
+  } else {
+    PARAM[i] = v + (p.negLr * g) / avg;
+  }
+}`,
+};
