@@ -1,7 +1,8 @@
 import { Tensor, ValueError } from '@trainkit/tensor';
-import { close, closeSync, fstatSync, open, openSync, read, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { Batch, Dataset } from '../dataset';
+import { CacheReader, replacedMessage } from './cacheReader';
 import type { CacheBuilder } from './lazyCache';
 
 /** Everything an {@link ImageFolderDataset} is made from. */
@@ -49,6 +50,7 @@ export class ImageFolderDataset implements Dataset {
   private readonly lut: Float32Array;
   private readonly identity: { ino: number; size: number } | undefined;
   private readonly builder: CacheBuilder | undefined;
+  private reader: CacheReader | undefined;
 
   constructor(init: ImageFolderDatasetInit) {
     this.cacheFile = init.cacheFile;
@@ -87,24 +89,34 @@ export class ImageFolderDataset implements Dataset {
   }
 
   /**
-   * The same batch as {@link gather}, without blocking the thread: the reads run in the
-   * background, and a lazily decoded split decodes the images it lacks in its worker threads.
+   * The same batch as {@link gather}, without blocking the thread: a reading thread reads the
+   * cache and converts the bytes to float32, and a lazily decoded split first decodes the
+   * images it lacks in its decoding threads.
    */
   async gatherAsync(indices: ArrayLike<number>): Promise<Batch> {
     const slots = this.slotsOf(indices, 'gatherAsync');
     const b = this.builder;
-    if (b !== undefined) await Promise.all(Array.from(slots, (s) => b.ensure(s)));
-    await b?.finished;
-    const fd = b?.fd ?? (await openAsync(this.cacheFile, 'r'));
-    try {
-      if (b === undefined) this.checkUnchanged(fd);
-      const size = this.sampleBytes;
-      const bytes = new Uint8Array(slots.length * size);
-      await Promise.all(Array.from(slots, (slot, i) => readFullyAsync(fd, bytes.subarray(i * size, (i + 1) * size), slot * size, this.cacheFile)));
-      return this.toBatch(bytes, indices);
-    } finally {
-      if (b === undefined) await closeAsync(fd);
+    if (b !== undefined && !b.committed) {
+      await Promise.all(Array.from(slots, (s) => b.ensure(s)));
+      await b.finished;
     }
+    if (b === undefined || b.committed) {
+      const xs = await this.cacheReader().read(slots);
+      return { x: new Tensor(xs, [slots.length, ...this.sampleShape]), y: Int32Array.from(indices, (j) => this.labels[j]) };
+    }
+    // the first epoch of a lazy split: the bytes come from the cache file being written
+    const size = this.sampleBytes;
+    const bytes = new Uint8Array(slots.length * size);
+    await Promise.all(Array.from(slots, (slot, i) => readFullyAsync(b.fd, bytes.subarray(i * size, (i + 1) * size), slot * size, this.cacheFile)));
+    return this.toBatch(bytes, indices);
+  }
+
+  private cacheReader(): CacheReader {
+    if (this.reader === undefined) {
+      const { ino, size } = this.identity ?? fstatSync((this.builder as CacheBuilder).fd); // a lazy split's file, now committed
+      this.reader = new CacheReader({ path: this.cacheFile, identity: { ino, size }, sampleBytes: this.sampleBytes, channels: this.sampleShape[0], lut: this.lut });
+    }
+    return this.reader;
   }
 
   /** Decodes every image not decoded yet (a no-op unless the split was opened with `lazy: true`), committing the cache. */
@@ -150,14 +162,10 @@ export class ImageFolderDataset implements Dataset {
   /** The file read must still be the cache this dataset was made from (another call may have rebuilt it). */
   private checkUnchanged(fd: number): void {
     const { ino, size } = fstatSync(fd);
-    if (ino !== this.identity?.ino || size !== this.identity.size) {
-      throw new Error(`ImageFolderDataset: the cache file ${this.cacheFile} was replaced (rebuilt by another imageFolder call with other options or files); load the folder again`);
-    }
+    if (ino !== this.identity?.ino || size !== this.identity.size) throw new Error(replacedMessage(this.cacheFile));
   }
 }
 
-const openAsync = promisify(open);
-const closeAsync = promisify(close);
 const readAsync = promisify(read);
 
 function identityOf(path: string): { ino: number; size: number } {

@@ -87,4 +87,16 @@ describe('imageFolder({ lazy: true }): decoding during the first epoch', () => {
     await expect(imageFolder(dir, { size: 8, lazy: true })).rejects.toThrow(`imageFolder: cannot decode ${join(dir, 'owl', 'empty.jpg')}: empty file (0 bytes)`);
     await expect(imageFolder(dir, { size: 8, lazy: true, onBadImage: 'skip' })).rejects.toThrow("imageFolder: lazy: true needs onBadImage: 'error'");
   });
+
+  test('gatherAsync on a cached split reads in its own thread: the batches of gather; a cache file rebuilt since is refused by both', async () => {
+    const dir = fresh();
+    await gradients(dir, 3);
+    const { train } = await imageFolder(dir, { size: 8, normalize: { mean: [0.5, 0.4, 0.3], std: [0.2, 0.3, 0.4] } });
+    const ix = [8, 0, 3, 3, 5];
+    expect(rows([await train.gatherAsync(ix)])).toEqual(rows([train.gather(ix)]));
+    await imageFolder(dir, { size: 6 }); // the same cache file, rebuilt at another size
+    const message = `ImageFolderDataset: the cache file ${train.cacheFile} was replaced`;
+    expect(() => train.gather([0])).toThrow(message);
+    await expect(train.gatherAsync([0])).rejects.toThrow(message);
+  });
 });

@@ -37,6 +37,8 @@ export class CacheBuilder {
   readonly fd: number;
   /** Settles once the cache is committed (or the build failed); undefined while slots remain. */
   finished: Promise<void> | undefined;
+  /** Whether the cache file is complete and in place. */
+  committed = false;
   private readonly written: Uint8Array;
   private readonly pending = new Map<number, Promise<void>>();
   private remaining: number;
@@ -99,6 +101,7 @@ export class CacheBuilder {
       const footer: Omit<CacheFooter, 'format'> = { key, count: entries.length, sampleShape: shape, skipped: [] };
       await this.file.write(encodeFooter(footer), entries.length * sampleBytes(shape));
       await this.file.commit();
+      this.committed = true;
     } catch (e) {
       throw await this.abort(e as Error);
     }
