@@ -8,7 +8,8 @@ linear 784→10), a batch of 64 random 1×28×28 inputs, cross-entropy, Adam (lr
 warm-up steps, torch.profiler records `--steps` steps. Forward: each layer segment runs in a
 record_function of the same name as profileCnn.ts's trainkit segments, and every event's self
 CPU time goes to the segment around it. Backward: to the autograd node around it
-(`…: ConvolutionBackward0` → ConvolutionBackward0). Optimizer: one group. Prints
+(`…: ConvolutionBackward0` → ConvolutionBackward0). Optimizer: one group. The grouping is
+torch_profile_models.py's (group_of). Prints
 `PROFILE {json}`: milliseconds per step for every (phase, op), and the step's total.
 """
 import argparse
@@ -27,25 +28,7 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch.profiler import ProfilerActivity, profile, record_function  # noqa: E402
-
-PHASES = ('forward', 'backward', 'optimizer')
-
-
-def phase_and_op(event):
-    """The phase an event runs in and the segment or autograd node directly under that phase's region."""
-    chain = []
-    e = event
-    while e is not None:
-        chain.append(e)
-        e = e.cpu_parent
-    for i, anc in enumerate(chain):
-        if anc.name in PHASES:
-            if anc.name == 'optimizer':
-                return 'optimizer', '(optimizer)'
-            under = chain[i - 1] if i > 0 else anc
-            return anc.name, under.name.split(': ')[-1]
-    return 'other', event.name
-
+from torch_profile_models import PHASES, group_of  # noqa: E402  (the zoo's profiler: the same phase/op grouping)
 
 def main():
     p = argparse.ArgumentParser()
@@ -91,7 +74,7 @@ def main():
     for e in prof.events():
         if e.name in PHASES:
             continue
-        phase, op = phase_and_op(e)
+        phase, op = group_of(e)
         ms[(phase, op)] += e.self_cpu_time_total / 1000 / args.steps
     out = {'steps': args.steps, 'stepMs': plain_ms, 'profiledStepMs': profiled_ms, 'torch': torch.__version__,
            'groups': [{'phase': k[0], 'op': k[1], 'ms': v} for k, v in ms.items()]}
