@@ -194,3 +194,20 @@ export async function requestGpu(options: RequestGpuOptions = {}): Promise<GpuCo
   const name = [info?.description, info?.architecture, info?.vendor].find((s) => s !== undefined && s !== '') ?? 'unknown adapter';
   return new GpuContext(device, name, gpu);
 }
+
+/**
+ * `'auto'` device selection: a WebGPU device when an adapter exists, else `null` after one line
+ * through `notice` saying why the CPU is used (e.g. "webgpu: no adapter …; training on the CPU").
+ *
+ * @example
+ * const gpu = await requestGpuOrCpu(); // GpuContext, or null → train on the CPU
+ */
+export async function requestGpuOrCpu(options: RequestGpuOptions = {}, notice: (line: string) => void = console.warn): Promise<GpuContext | null> {
+  try {
+    return await requestGpu(options);
+  } catch (e) {
+    if (!(e instanceof WebGpuUnavailableError)) throw e;
+    notice(`${e.message.replace(/^requestGpu: /, 'webgpu: ')}; training on the CPU`);
+    return null;
+  }
+}

@@ -3,7 +3,7 @@ import { BatchNorm1d, Flatten, Linear, ReLU, Sequential, mnistMlp } from '@train
 import { Rng } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
 import { openTestGpu, testGpu } from './__tests__/dawn';
-import { type GpuContext, requestGpu } from './context';
+import { type GpuContext, requestGpu, requestGpuOrCpu } from './context';
 import { DeviceLostError, GpuOutOfMemoryError, WebGpuUnavailableError, WebGpuUnsupportedError } from './errors';
 import { Dispatch, submit } from './kernel';
 import { sgdKernel } from './kernels/optim';
@@ -19,6 +19,14 @@ describe('without an adapter', () => {
     const err = await requestGpu({ gpu: noAdapter }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WebGpuUnavailableError);
     expect((err as Error).message).toMatch(/^requestGpu: WebGPU found no adapter \(no GPU driver\)\. In Node, Dawn needs a Vulkan driver/);
+  });
+
+  test("'auto' (requestGpuOrCpu) falls back to the CPU with a one-line notice saying why", async () => {
+    const lines: string[] = [];
+    const noAdapter = { requestAdapter: async () => null } as unknown as GPU;
+    expect(await requestGpuOrCpu({ gpu: noAdapter }, (l) => lines.push(l))).toBeNull();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^webgpu: WebGPU found no adapter \(no GPU driver\)\..*; training on the CPU$/);
   });
 });
 

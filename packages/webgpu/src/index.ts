@@ -4,7 +4,7 @@
  * Node (through the optional `webgpu` package, Dawn).
  * @packageDocumentation
  */
-export { GpuContext, requestGpu } from './context';
+export { GpuContext, requestGpu, requestGpuOrCpu } from './context';
 export { GpuTensor } from './tensor';
 export { GpuTrainingSession } from './session';
 export { GpuOptimizer, GPU_OPTIMIZERS } from './optimizer';

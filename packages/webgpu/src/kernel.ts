@@ -3,7 +3,7 @@ import type { GpuContext } from './context';
 /** A field of a kernel's uniform struct `p`; every field is 4 bytes. */
 export type UniformField = readonly [name: string, type: 'u32' | 'i32' | 'f32'];
 /** A storage binding: its WGSL name, access and element type. */
-export type BufferBinding = readonly [name: string, access: 'read' | 'read_write', type: 'f32' | 'u32'];
+export type BufferBinding = readonly [name: string, access: 'read' | 'read_write', type: 'f32' | 'u32' | 'atomic<u32>'];
 
 /** A WGSL compute kernel: its storage bindings, uniforms and body (which defines `fn main`). */
 export interface KernelDef {

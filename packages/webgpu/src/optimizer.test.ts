@@ -1,4 +1,4 @@
-import { type Optimizer, type ParamRef, sgd } from '@trainkit/core';
+import { NonFiniteGradientError, type Optimizer, type ParamRef, sgd } from '@trainkit/core';
 import { adam, adamw } from '@trainkit/optim-adam';
 import { adagrad, rmsprop } from '@trainkit/optim-adaptive';
 import { momentum } from '@trainkit/optim-momentum';
@@ -69,6 +69,48 @@ describe.skipIf(typeof gpu === 'string')('fused GPU optimizer updates match the 
       expect(Object.keys(got.slots[name])).toEqual(Object.keys(slots));
       for (const [s, v] of Object.entries(slots)) expectClose(got.slots[name][s], v, 1e-6, `slot ${s} of ${name}`);
     }
+    g.dispose();
+  });
+
+  test('a NaN or infinite gradient gives the CPU optimizer’s NonFiniteGradientError (parameter, element, value, step), and from that step on nothing is updated', async () => {
+    // Arrange: two parameters; in step 3 the second gets +∞ at element 5 and NaN at 9
+    const cpu = adam({ lr: 0.01 });
+    const onGpu = adam({ lr: 0.01 });
+    const refs: ParamRef[] = [{ name: 'a', value: new Float32Array(300).fill(1), grad: new Float32Array(300) }, { name: 'b', value: new Float32Array(20).fill(1), grad: new Float32Array(20) }];
+    const params = refs.map((r) => {
+      const [value, grad] = [ctx.acquire(r.value.length * 4), ctx.acquire(r.value.length * 4)];
+      ctx.write(value, r.value);
+      return { name: r.name, size: r.value.length, value, grad };
+    });
+    const g = new GpuOptimizer(ctx, onGpu, params);
+    let cpuError: unknown = null;
+    let before: Float32Array[] = [];
+    // Act
+    for (let t = 1; t <= 4; t++) {
+      refs.forEach((r, i) => {
+        r.grad.fill(0.5);
+        if (t === 3 && i === 1) [r.grad[5], r.grad[9]] = [Infinity, NaN];
+        ctx.write(params[i].grad, r.grad);
+      });
+      if (t === 3) before = await Promise.all(params.map((p) => ctx.read(p.value, p.size)));
+      if (cpuError === null) {
+        try {
+          cpu.step(refs);
+        } catch (e) {
+          cpuError = e;
+        }
+      }
+      g.prepare();
+      submit(ctx, g.dispatches, 'optimizer step');
+    }
+    // Assert: the same error, and the values as before step 3
+    expect(cpuError).toBeInstanceOf(NonFiniteGradientError);
+    const err = await g.check().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NonFiniteGradientError);
+    expect((err as Error).message).toBe((cpuError as Error).message);
+    expect((err as Error).message).toBe('optim-adam/adam: the gradient of "b" is Infinity at element 5 in step 3; no parameter was updated');
+    for (const [i, p] of params.entries()) expect(await ctx.read(p.value, p.size)).toEqual(before[i]);
+    await expect(g.syncTo()).rejects.toThrow(NonFiniteGradientError);
     g.dispose();
   });
 

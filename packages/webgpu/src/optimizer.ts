@@ -1,8 +1,8 @@
-import type { Hyperparams, Optimizer } from '@trainkit/core';
+import { type Hyperparams, NonFiniteGradientError, type Optimizer } from '@trainkit/core';
 import type { GpuContext } from './context';
 import { WebGpuUnsupportedError } from './errors';
 import { Dispatch, type KernelDef, grid1d } from './kernel';
-import { adagradKernel, adamKernel, momentumKernel, rmspropKernel, sgdKernel } from './kernels/optim';
+import { adagradKernel, adamKernel, checkFiniteKernel, finishCheckKernel, momentumKernel, rmspropKernel, sgdKernel } from './kernels/optim';
 
 const f = Math.fround;
 
@@ -80,7 +80,11 @@ export const GPU_OPTIMIZERS = Object.keys(RULES);
  * (and a checkpoint) is the same as after as many CPU steps.
  */
 export class GpuOptimizer {
+  /** A step's dispatches: the finite checks of every gradient, then the updates. */
   readonly dispatches: Dispatch[] = [];
+  private readonly finishes: Dispatch[] = [];
+  /** Per parameter the first non-finite gradient index (0xFFFFFFFF: none), then [any, step, slot, value bits]. */
+  private readonly flags: GPUBuffer;
   private readonly rule: GpuRule;
   private readonly slotBuffers: Array<Record<string, GPUBuffer>> = [];
   private readonly spares: GPUBuffer[] = [];
@@ -98,6 +102,12 @@ export class GpuOptimizer {
     const state = optimizer.stateDict();
     this.startStepCount = state.step;
     this.startSteps = params.map((p) => state.paramSteps[p.name] ?? 0);
+    const P = params.length;
+    this.flags = ctx.acquire((P + 4) * 4, 'non-finite gradient flags');
+    ctx.write(this.flags, Uint32Array.from({ length: P + 4 }, (_, i) => (i < P ? 0xffffffff : 0)));
+    params.forEach((p, slot) => this.dispatches.push(new Dispatch(ctx, checkFiniteKernel, [p.grad, this.flags], { n: p.size, slot }, grid1d(p.size))));
+    params.forEach((p, slot) => this.finishes.push(new Dispatch(ctx, finishCheckKernel, [p.grad, this.flags], { slot, flag: P, step: 1 }, [1, 1, 1])));
+    this.dispatches.push(...this.finishes);
     for (const p of params) {
       const h = optimizer.hyperFor(p.name);
       const saved = state.slots[p.name] ?? {};
@@ -115,19 +125,37 @@ export class GpuOptimizer {
         this.spares.push(b);
         return b;
       };
-      const buffers = kernel.buffers.map(([b]) => (b === 'PARAM' ? p.value : b === 'GRAD' ? p.grad : (slots[slotOf(b)] ?? spare())));
-      this.dispatches.push(new Dispatch(ctx, kernel, buffers, { n: p.size, ...rule.uniforms(h, 1) }, grid1d(p.size)));
+      const bound: Record<string, GPUBuffer> = { PARAM: p.value, GRAD: p.grad, FLAGS: this.flags };
+      const buffers = kernel.buffers.map(([b]) => bound[b] ?? slots[slotOf(b)] ?? spare());
+      this.dispatches.push(new Dispatch(ctx, kernel, buffers, { n: p.size, flag: P, ...rule.uniforms(h, 1) }, grid1d(p.size)));
     }
   }
 
   /** Sets every dispatch's uniforms for the next step (call once per step, before submitting it). */
   prepare(): void {
     this.steps++;
-    this.params.forEach((p, i) => this.dispatches[i].setUniforms(this.rule.uniforms(this.optimizer.hyperFor(p.name), this.startSteps[i] + this.steps)));
+    const updates = this.dispatches.slice(2 * this.params.length);
+    for (const d of this.finishes) d.setUniforms({ step: this.startStepCount + this.steps });
+    this.params.forEach((p, i) => updates[i].setUniforms(this.rule.uniforms(this.optimizer.hyperFor(p.name), this.startSteps[i] + this.steps)));
   }
 
-  /** Copies the slots and step counts into the CPU optimizer (its state dict then matches the GPU's). */
+  /**
+   * Throws the {@link NonFiniteGradientError} the CPU optimizer would have thrown (the first
+   * parameter, in order, whose gradient held a NaN or an infinity, its first such element and
+   * the step), when a step since this object was made had one: from that step on, nothing was updated.
+   */
+  async check(): Promise<void> {
+    const P = this.params.length;
+    const flags = new Uint32Array((await this.ctx.read(this.flags, P + 4, 'reading the non-finite gradient flags')).buffer);
+    if (flags[P] === 0) return;
+    const slot = flags[P + 2];
+    const value = new Float32Array(Uint32Array.of(flags[P + 3]).buffer)[0];
+    throw new NonFiniteGradientError(this.optimizer.name, this.params[slot].name, flags[P + 1], flags[slot], value);
+  }
+
+  /** Copies the slots and step counts into the CPU optimizer (its state dict then matches the GPU's); first {@link GpuOptimizer.check}. */
   async syncTo(): Promise<void> {
+    await this.check();
     const state = this.optimizer.stateDict();
     state.step = this.startStepCount + this.steps;
     for (const [i, p] of this.params.entries()) {
@@ -142,7 +170,7 @@ export class GpuOptimizer {
   dispose(): void {
     for (const d of this.dispatches) d.dispose();
     for (const slots of this.slotBuffers) for (const b of Object.values(slots)) this.ctx.release(b);
-    for (const b of this.spares) this.ctx.release(b);
+    for (const b of [...this.spares, this.flags]) this.ctx.release(b);
   }
 }
 

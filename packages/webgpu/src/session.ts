@@ -112,8 +112,13 @@ export class GpuTrainingSession {
     submit(this.ctx, [...p.forward, ...p.loss, ...p.backward, ...this.gpuOptimizer.dispatches], 'GpuTrainingSession.step');
   }
 
-  /** Loss and accuracy of the steps since the last call (one read-back); resets the sums. */
+  /**
+   * Loss and accuracy of the steps since the last call (one read-back); resets the sums. Throws
+   * a `NonFiniteGradientError` when a step met a NaN or infinite gradient: the parameters stay as
+   * they were before that step; {@link GpuTrainingSession.reloadFromCpu} starts again from the CPU state.
+   */
   async metrics(): Promise<GpuMetrics> {
+    await this.gpuOptimizer.check();
     return this.readTotals(this.totals.train);
   }
 
