@@ -58,8 +58,8 @@ describe.skipIf(typeof gpu === 'string')('bad input and failures on the GPU give
   test('a dispatch the device rejects (here one writable buffer bound twice) is reported at the next call, not skipped silently', async () => {
     const own = await openTestGpu();
     if (typeof own === 'string') throw new Error(own);
-    const b = own.acquire(64);
-    const bad = new Dispatch(own, sgdKernel, [b, b], { n: 16, alpha: -0.1, weightDecay: 0 }, [1, 1, 1]);
+    const [b, flags] = [own.acquire(64), own.acquire(16)];
+    const bad = new Dispatch(own, sgdKernel, [b, b, flags], { n: 16, flag: 0, alpha: -0.1, weightDecay: 0 }, [1, 1, 1]);
     submit(own, [bad], 'test');
     await own.device.queue.onSubmittedWorkDone();
     await new Promise((r) => setTimeout(r, 50)); // the error event is delivered asynchronously
