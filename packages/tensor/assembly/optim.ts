@@ -285,3 +285,25 @@ export function optimChunk(kind: i32, ptrs: usize, scalars: usize, lo: i32, hi: 
       scalar(scalars, 0), scalar(scalars, 1), scalar(scalars, 2), scalar(scalars, 3), scalar(scalars, 4), scalar(scalars, 5), <i32>scalar(scalars, 6));
   }
 }
+
+/**
+ * A thread pool's unit of {@link firstNonFinite}: scans x[lo, hi) and lowers the i32 at `out`
+ * (−1: none found yet) to the first bad index in it, so after every chunk ran it holds the
+ * first bad index of all of x, whatever order the chunks ran in.
+ */
+export function firstNonFiniteChunk(x: usize, out: usize, _unused: i32, lo: i32, hi: i32, _work: usize): void {
+  const i = firstNonFinite(x + (<usize>lo << 2), hi - lo);
+  if (i < 0) return;
+  const found = lo + i;
+  if (ASC_FEATURE_THREADS) {
+    let cur = atomic.load<i32>(out);
+    while (cur < 0 || found < cur) {
+      const prev = atomic.cmpxchg<i32>(out, cur, found);
+      if (prev == cur) break;
+      cur = prev;
+    }
+  } else {
+    const cur = load<i32>(out);
+    if (cur < 0 || found < cur) store<i32>(out, found);
+  }
+}

@@ -29,10 +29,11 @@ export interface WasmKernels {
   rmspropStep(p: number, g: number, sq: number, ga: number, buf: number, n: number, alpha: number, c: number, eps: number, wd: number, mu: number, negLr: number, flags: number): void;
   optimChunk(kind: number, ptrs: number, scalars: number, lo: number, hi: number, work: number): void;
   firstNonFinite(x: number, n: number): number;
+  firstNonFiniteChunk(x: number, out: number, unused: number, lo: number, hi: number, work: number): void;
 }
 
 /** The kernels a thread pool's threads run, one chunk of the work per call. */
-export type PoolOp = 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'gemmCols' | 'optimChunk';
+export type PoolOp = 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'gemmCols' | 'optimChunk' | 'firstNonFiniteChunk';
 
 /**
  * One pooled op: `args` with the chunk's range written at `rangeAt` and `rangeAt + 1`, the

@@ -6,7 +6,8 @@ export const HEAP_BASE = 65536;
 
 /**
  * In a thread pool's shared memory: where an optimizer update's array pointers (8 × u32) and
- * scalars (16 × f32) are written for the pool's threads (above the pool's control words).
+ * scalars (16 × f32), then a pooled scan's result (1 × i32), are written for the pool's threads
+ * (above the pool's control words).
  */
 export const OPTIM_ARGS_BYTE = 8192;
 

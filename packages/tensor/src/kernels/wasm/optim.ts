@@ -24,7 +24,21 @@ interface PoolUpdate {
 }
 
 /** Views of a pool memory's argument area, cached per buffer (a grown shared memory has a new one). */
-let argViews: { buffer: ArrayBufferLike; ptrs: Uint32Array; scalars: Float32Array } | null = null;
+let argViews: { buffer: ArrayBufferLike; ptrs: Uint32Array; scalars: Float32Array; found: Int32Array } | null = null;
+
+function argsIn(buffer: ArrayBufferLike): NonNullable<typeof argViews> {
+  if (argViews?.buffer !== buffer) {
+    const at = OPTIM_ARGS_BYTE;
+    argViews = { buffer, ptrs: new Uint32Array(buffer, at, 8), scalars: new Float32Array(buffer, at + 32, 16), found: new Int32Array(buffer, at + 96, 1) };
+  }
+  return argViews;
+}
+
+/** The pool that should split an operation on `n` resident values owned by `k`, or null. */
+function poolFor(k: WasmKernels, n: number): ReturnType<typeof kernelPool> {
+  const p = kernelPool();
+  return p !== null && n >= POOL_MIN_SIZE && k === currentRuntime().sharedKernels ? p : null;
+}
 
 /**
  * Runs a resident update on the thread pool, split into ranges of elements (each element is
@@ -32,12 +46,11 @@ let argViews: { buffer: ArrayBufferLike; ptrs: Uint32Array; scalars: Float32Arra
  * are not in its memory, or the update is too small to be worth it.
  */
 function poolUpdate(k: WasmKernels, arrays: ReadonlyArray<Float32Array | null>, n: number, u: PoolUpdate): boolean {
-  const p = kernelPool();
-  if (p === null || n < POOL_MIN_SIZE || k !== currentRuntime().sharedKernels) return false;
-  const buffer = k.memory.buffer;
-  if (argViews?.buffer !== buffer) argViews = { buffer, ptrs: new Uint32Array(buffer, OPTIM_ARGS_BYTE, 8), scalars: new Float32Array(buffer, OPTIM_ARGS_BYTE + 32, 16) };
-  arrays.forEach((a, i) => (argViews!.ptrs[i] = a?.byteOffset ?? 0));
-  u.scalars.forEach((x, i) => (argViews!.scalars[i] = x));
+  const p = poolFor(k, n);
+  if (p === null) return false;
+  const { ptrs, scalars } = argsIn(k.memory.buffer);
+  arrays.forEach((a, i) => (ptrs[i] = a?.byteOffset ?? 0));
+  u.scalars.forEach((x, i) => (scalars[i] = x));
   p.run({
     op: 'optimChunk',
     args: [u.kind, OPTIM_ARGS_BYTE, OPTIM_ARGS_BYTE + 32, 0, 0, 0],
@@ -227,7 +240,8 @@ export function rmspropStepKernel(
 /**
  * Index of the first NaN or ±Inf in `a`, or −1 when every value is finite. Optimizers run it
  * on every gradient before they change anything. Resident arrays (see `allocResident`) are
- * scanned by a WebAssembly SIMD kernel; others by a branch-free JavaScript loop.
+ * scanned by a WebAssembly SIMD kernel (split across a running thread pool when they live in its
+ * memory and are large); others by a branch-free JavaScript loop.
  *
  * @param a the values to check
  * @example
@@ -236,7 +250,15 @@ export function rmspropStepKernel(
  */
 export function firstNonFinite(a: Float32Array): number {
   const r = residentKernels(a);
-  if (r !== null) return r.firstNonFinite(a.byteOffset, a.length);
+  if (r !== null) {
+    const p = poolFor(r, a.length);
+    if (p === null) return r.firstNonFinite(a.byteOffset, a.length);
+    const { found } = argsIn(r.memory.buffer);
+    found[0] = -1;
+    const args = [a.byteOffset, OPTIM_ARGS_BYTE + 96, 0, 0, 0, 0];
+    p.run({ op: 'firstNonFiniteChunk', args, rangeAt: 3, scratchAt: -1, workAt: 5, chunks: split(a.length, 4 * p.threads, 1024), scratch: [] });
+    return found[0];
+  }
   // x·0 is ±0 for finite x and NaN for NaN or ±Inf, so four branch-free partial sums reveal
   // a bad value (2-3× faster than a test per element); only then is the first one located.
   let s0 = 0, s1 = 0, s2 = 0, s3 = 0;

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { startThreadPool, stopThreadPool } from '../../node';
 import { Rng } from '../../rng';
-import { type AdamStepScalars, type MomentumStepScalars, adamStepKernel, momentumStepKernel } from './optim';
+import { type AdamStepScalars, type MomentumStepScalars, adamStepKernel, firstNonFinite, momentumStepKernel } from './optim';
 import { allocResident, residentKernels } from './resident';
 import { currentRuntime, getKernelBackend, getThreads } from './runtime';
 
@@ -54,5 +54,17 @@ describe.runIf(getKernelBackend() === 'wasm')("optimizer updates on a thread poo
     expectSameBits(a.resident, a.plain);
     expectSameBits(m.resident, m.plain);
     if (inPool) await startThreadPool(2);
+  });
+
+  test('firstNonFinite split across 2 threads finds the first bad value of the whole array, whichever chunk finishes first', async () => {
+    await startThreadPool(2);
+    const [x] = (allocResident([[N]]) as Float32Array[][])[0];
+    expect(residentKernels(x)).toBe(currentRuntime().sharedKernels);
+    expect(firstNonFinite(x)).toBe(-1);
+    for (const at of [N - 1, 50_001, 1025, 3]) {
+      x[at] = at % 2 === 0 ? Number.NaN : -Infinity;
+      expect(firstNonFinite(x)).toBe(at);
+    }
+    if (!inPool) await stopThreadPool();
   });
 });
