@@ -1,6 +1,6 @@
-import { sgd } from '@trainkit/core';
+import { parameterRefs, sgd } from '@trainkit/core';
 import { BatchNorm1d, Flatten, Linear, ReLU, Sequential, mnistMlp } from '@trainkit/nn';
-import { Rng } from '@trainkit/tensor';
+import { Rng, Tensor, crossEntropy } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
 import { openTestGpu, testGpu } from './__tests__/dawn';
 import { type GpuContext, requestGpu, requestGpuOrCpu } from './context';
@@ -67,7 +67,7 @@ describe.skipIf(typeof gpu === 'string')('bad input and failures on the GPU give
     own.destroy();
   });
 
-  test('a device lost in the middle of training stops the next step with a clear error; the last synced weights stay intact on the CPU', async () => {
+  test('a device lost in the middle of training stops the next step with a clear error; the last synced weights stay intact on the CPU, where training continues', async () => {
     const own = await openTestGpu(); // its own device: destroying it must not affect the other tests
     if (typeof own === 'string') throw new Error(own);
     const model = mnistMlp({ hidden: 8, rng: new Rng(1) });
@@ -81,5 +81,11 @@ describe.skipIf(typeof gpu === 'string')('bad input and failures on the GPU give
     expect(() => s.step(new Float32Array(784), [3])).toThrow(/^GpuTrainingSession\.step: the WebGPU device \(.+\) is unusable: the device was destroyed\. Save from the latest checkpoint and resume on the CPU/);
     await expect(s.metrics()).rejects.toThrow(DeviceLostError);
     expect(model.stateDict()['fc1.weight'].data).toEqual(synced);
+    // the run resumes on the CPU from the synced state
+    const opt = sgd({ lr: 0.1 });
+    const loss = crossEntropy(model.call(new Tensor(new Float32Array(784).fill(0.5), [1, 784])), [3]);
+    loss.backward();
+    opt.step(parameterRefs(model));
+    expect(model.stateDict()['fc1.weight'].data).not.toEqual(synced);
   });
 });
