@@ -105,4 +105,17 @@ describe.skipIf(typeof gpu === 'string')('training on WebGPU learns what trainin
       expect(m === a ? aOpt.stepCount : bOpt.stepCount).toBe(8);
     }
   });
+
+  test('reloadFromCpu takes weights loaded on the CPU (a checkpoint) and drops GPU steps not synced: predictions equal the CPU module’s', async () => {
+    const model = mnistMlp({ hidden: 16, rng: new Rng(8) });
+    const s = new GpuTrainingSession(ctx, model, adam({ lr: 1e-2 }), { inputShape: [784] });
+    for (const { x, y } of batches(0, 2)) s.step(x.data, y);
+    model.loadStateDict(mnistMlp({ hidden: 16, rng: new Rng(9) }).stateDict()); // "load a checkpoint" on the CPU
+    s.reloadFromCpu();
+    const x = batch(2).x;
+    const onGpu = await s.predict(x);
+    s.dispose();
+    expectClose(onGpu.data, noGrad(() => model.call(x)).data, 1e-4, 'logits');
+    expect(onGpu.shape).toEqual([64, 10]);
+  });
 });
