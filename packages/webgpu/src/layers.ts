@@ -1,7 +1,7 @@
 import type { GpuContext } from './context';
 import { Dispatch, grid1d } from './kernel';
 import { col2imKernel, im2colKernel, maxPool2BackwardKernel, maxPool2Kernel } from './kernels/conv';
-import { reluBackwardKernel, reluKernel, rowsGrid, sumColsKernel, sumRowsKernel, swap01Kernel } from './kernels/elementwise';
+import { ACTIVATIONS, activationBackwardKernel, activationKernel, reluBackwardKernel, reluKernel, rowsGrid, sumColsKernel, sumRowsKernel, swap01Kernel } from './kernels/elementwise';
 import { gemmGrid, gemmKernel } from './kernels/gemm';
 import { gemmDirectGrid, gemmDirectKernel } from './kernels/gemmDirect';
 import { softmaxCrossEntropyKernel } from './kernels/loss';
@@ -86,6 +86,17 @@ export function reluForward(ctx: GpuContext, b: { x: GPUBuffer; y: GPUBuffer }, 
 
 export function reluBackward(ctx: GpuContext, b: { y: GPUBuffer; dy: GPUBuffer; dx: GPUBuffer }, n: number): Dispatch[] {
   return [new Dispatch(ctx, reluBackwardKernel, [b.y, b.dy, b.dx], { n }, grid1d(n))];
+}
+
+/** An element-wise activation other than ReLU, and leaky ReLU's slope. */
+export type Activation = keyof typeof ACTIVATIONS;
+
+export function activationForward(ctx: GpuContext, fn: Activation, slope: number, b: { x: GPUBuffer; y: GPUBuffer }, n: number): Dispatch[] {
+  return [new Dispatch(ctx, activationKernel, [b.x, b.y], { n, kind: ACTIVATIONS[fn], slope }, grid1d(n))];
+}
+
+export function activationBackward(ctx: GpuContext, fn: Activation, slope: number, b: { x: GPUBuffer; y: GPUBuffer; dy: GPUBuffer; dx: GPUBuffer }, n: number): Dispatch[] {
+  return [new Dispatch(ctx, activationBackwardKernel, [b.x, b.y, b.dy, b.dx], { n, kind: ACTIVATIONS[fn], slope }, grid1d(n))];
 }
 
 /** The shape of a 2×2, stride-2 max pooling of [planes, H, W]. */

@@ -1,5 +1,7 @@
 import { fc, test as propTest } from '@fast-check/vitest';
-import { Rng, Tensor, conv2d as cpuConv2d, crossEntropy, linear as cpuLinear, matmul as cpuMatmul, maxPool2d, relu as cpuRelu, transpose } from '@trainkit/tensor';
+import {
+  Rng, Tensor, conv2d as cpuConv2d, crossEntropy, leakyRelu, linear as cpuLinear, matmul as cpuMatmul, maxPool2d, relu as cpuRelu, sigmoid as cpuSigmoid, tanh as cpuTanh, transpose,
+} from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
 import { expectClose, randn } from './__tests__/compare';
 import { testGpu } from './__tests__/dawn';
@@ -88,6 +90,21 @@ describe.skipIf(typeof gpu === 'string')('WebGPU ops equal the CPU ops within 1e
       expectClose(await gy.data(), y.data, RTOL, 'y');
       const dr = gpuOps.maxPool2x2Backward(gr, arg, GpuTensor.from(ctx, dy, y.shape));
       expectClose(await gpuOps.reluBackward(gr, dr).data(), x.grad!, RTOL, 'dx');
+    },
+  );
+
+  propTest.prop([fc.constantFrom('sigmoid', 'tanh', 'leakyRelu'), fc.integer({ min: 1, max: 700 }), fc.double({ min: -0.5, max: 0.5, noNaN: true }), fc.nat()], runs)(
+    'sigmoid, tanh and leaky ReLU (any slope) and their gradients equal the CPU ops',
+    async (fn, n, slope, seed) => {
+      const rng = new Rng(seed);
+      const x = new Tensor(randn(rng, n, 4), [n], { requiresGrad: true });
+      const y = fn === 'sigmoid' ? cpuSigmoid(x) : fn === 'tanh' ? cpuTanh(x) : leakyRelu(x, slope);
+      const dy = randn(rng, n);
+      y.backward(dy);
+      const gx = up(x);
+      const gy = gpuOps.activation(gx, fn, slope);
+      expectClose(await gy.data(), y.data, RTOL, `${fn}`);
+      expectClose(await gpuOps.activationBackward(gx, gy, GpuTensor.from(ctx, dy), fn, slope).data(), x.grad!, RTOL, `${fn} dx`);
     },
   );
 

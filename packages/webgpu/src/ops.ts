@@ -68,6 +68,20 @@ export function reluBackward(y: GpuTensor, dy: GpuTensor): GpuTensor {
   return dx;
 }
 
+/** sigmoid, tanh or leaky ReLU (`slope` for x ≤ 0) element-wise. */
+export function activation(x: GpuTensor, fn: L.Activation, slope = 0.01): GpuTensor {
+  const y = GpuTensor.empty(x.ctx, x.shape);
+  run(x.ctx, L.activationForward(x.ctx, fn, slope, { x: x.buffer, y: y.buffer }, x.size), fn);
+  return y;
+}
+
+/** The gradient of {@link activation} from its input x, output y and dy. */
+export function activationBackward(x: GpuTensor, y: GpuTensor, dy: GpuTensor, fn: L.Activation, slope = 0.01): GpuTensor {
+  const dx = GpuTensor.empty(x.ctx, x.shape);
+  run(x.ctx, L.activationBackward(x.ctx, fn, slope, { x: x.buffer, y: y.buffer, dy: dy.buffer, dx: dx.buffer }, x.size), `${fn}Backward`);
+  return dx;
+}
+
 /** Convolution options the GPU path supports: PyTorch's stride, padding and dilation (groups 1). */
 export interface GpuConvOptions { stride?: number | readonly [number, number]; padding?: number | readonly [number, number]; dilation?: number | readonly [number, number] }
 

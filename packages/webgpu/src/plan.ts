@@ -1,4 +1,5 @@
-import { Conv2d, Flatten, Linear, MaxPool2d, type Module, type Parameter, ReLU, Sequential } from '@trainkit/nn';
+import { Conv2d, Flatten, LeakyReLU, Linear, MaxPool2d, type Module, type Parameter, ReLU, Sequential, Sigmoid, Tanh } from '@trainkit/nn';
+import type { Activation } from './layers';
 import { formatShape } from '@trainkit/tensor';
 import { WebGpuUnsupportedError } from './errors';
 import { convGeometry } from './ops';
@@ -8,11 +9,12 @@ export type LayerPlan =
   | { kind: 'linear'; path: string; weight: Parameter; bias: Parameter | null; IN: number; OUT: number }
   | { kind: 'conv'; path: string; weight: Parameter; bias: Parameter | null; stride: number | readonly [number, number]; padding: number | readonly [number, number]; dilation: number | readonly [number, number]; inShape: readonly number[]; outShape: readonly number[] }
   | { kind: 'relu'; path: string; shape: readonly number[] }
+  | { kind: 'act'; path: string; fn: Activation; slope: number; shape: readonly number[] }
   | { kind: 'pool'; path: string; inShape: readonly number[]; outShape: readonly number[] }
   | { kind: 'flatten'; path: string; shape: readonly number[] };
 
 /** The layers {@link planModel} accepts, for its error message. */
-const SUPPORTED = 'Linear, Conv2d (groups 1), ReLU, MaxPool2d(2) (stride 2, no padding), Flatten(1), nested Sequential';
+const SUPPORTED = 'Linear, Conv2d (groups 1), ReLU, LeakyReLU, Sigmoid, Tanh, MaxPool2d(2) (stride 2, no padding), Flatten(1), nested Sequential';
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -48,6 +50,9 @@ export function planModel(model: Module, inputShape: readonly number[]): LayerPl
       if (c.options.activation === 'relu') plan.push({ kind: 'relu', path, shape });
     } else if (proto === ReLU.prototype) {
       plan.push({ kind: 'relu', path, shape });
+    } else if (proto === Sigmoid.prototype || proto === Tanh.prototype || proto === LeakyReLU.prototype) {
+      const fn: Activation = proto === Sigmoid.prototype ? 'sigmoid' : proto === Tanh.prototype ? 'tanh' : 'leakyRelu';
+      plan.push({ kind: 'act', path, fn, slope: fn === 'leakyRelu' ? (m as LeakyReLU).negativeSlope : 0, shape });
     } else if (proto === MaxPool2d.prototype && isPlain2x2(m as MaxPool2d) && shape.length === 3) {
       const out = [shape[0], Math.floor(shape[1] / 2), Math.floor(shape[2] / 2)];
       plan.push({ kind: 'pool', path, inShape: shape, outShape: out });

@@ -83,6 +83,10 @@ export class Program {
       } else if (l.kind === 'relu') {
         this.forward.push(...L.reluForward(ctx, { x, y }, N * prod(l.shape)));
         if (dx !== null) backward.push(L.reluBackward(ctx, { y, dy, dx }, N * prod(l.shape)));
+      } else if (l.kind === 'act') {
+        const n = N * prod(l.shape);
+        this.forward.push(...L.activationForward(ctx, l.fn, l.slope, { x, y }, n));
+        if (dx !== null) backward.push(L.activationBackward(ctx, l.fn, l.slope, { x, y, dy, dx }, n));
       } else if (l.kind === 'pool') {
         const [C0, H, W] = l.inShape;
         const g = { planes: N * C0, H, W, OH: l.outShape[1], OW: l.outShape[2] };

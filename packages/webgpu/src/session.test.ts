@@ -1,6 +1,6 @@
 import { type Optimizer, parameterRefs } from '@trainkit/core';
 import { loadMnist } from '@trainkit/data/node';
-import { type Module, mnistCnn, mnistMlp } from '@trainkit/nn';
+import { Flatten, LeakyReLU, Linear, type Module, Sequential, Sigmoid, Tanh, mnistCnn, mnistMlp } from '@trainkit/nn';
 import { adam } from '@trainkit/optim-adam';
 import { momentum } from '@trainkit/optim-momentum';
 import { Rng, Tensor, crossEntropy, noGrad } from '@trainkit/tensor';
@@ -77,6 +77,20 @@ describe.skipIf(typeof gpu === 'string')('training on WebGPU learns what trainin
     session.step(small[1].x, small[1].y);
     await session.syncToCpu();
     session.dispose();
+    for (const [name, p] of gpuModel.namedParameters()) expectClose(p.data, cpuModel.stateDict()[name].data, 1e-4, name);
+  });
+
+  test('an MLP with Tanh, LeakyReLU and Sigmoid layers trains to the CPU run’s weights (4 steps, 1e-4)', async () => {
+    const make = () => {
+      const rng = new Rng(6);
+      return new Sequential(new Flatten(), new Linear(784, 24, { rng }), new Tanh(), new Linear(24, 16, { rng }), new LeakyReLU(0.1), new Linear(16, 12, { rng }), new Sigmoid(), new Linear(12, 10, { rng }));
+    };
+    const [cpuModel, gpuModel] = [make(), make()];
+    cpuSteps(cpuModel, adam({ lr: 1e-2 }), batches(0, 4));
+    const s = new GpuTrainingSession(ctx, gpuModel, adam({ lr: 1e-2 }), { inputShape: [1, 28, 28] });
+    for (const { x, y } of batches(0, 4)) s.step(x, y);
+    await s.syncToCpu();
+    s.dispose();
     for (const [name, p] of gpuModel.namedParameters()) expectClose(p.data, cpuModel.stateDict()[name].data, 1e-4, name);
   });
 

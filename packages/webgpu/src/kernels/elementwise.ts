@@ -87,3 +87,42 @@ export const swap01Kernel: KernelDef = {
   Y[(b * p.A + a) * p.P + q] = X[i];
 }`,
 };
+
+/** The element-wise activations besides ReLU, by `kind`: 1 sigmoid, 2 tanh, 3 leaky ReLU (slope for x ≤ 0). */
+export const ACTIVATIONS = { sigmoid: 1, tanh: 2, leakyRelu: 3 } as const;
+
+/** y = f(x) for an activation of {@link ACTIVATIONS} (sigmoid in the overflow-free form of the CPU op). */
+export const activationKernel: KernelDef = {
+  name: 'activation',
+  buffers: [['X', 'read', 'f32'], ['Y', 'read_write', 'f32']],
+  uniforms: [['n', 'u32'], ['kind', 'u32'], ['slope', 'f32']],
+  body: `${MAIN_1D} {
+  ${INDEX_1D('p.n')}
+  let x = X[i];
+  var y = x;
+  if (p.kind == 1u) {
+    if (x >= 0.0) { y = 1.0 / (1.0 + exp(-x)); } else { let e = exp(x); y = e / (1.0 + e); }
+  } else if (p.kind == 2u) {
+    y = tanh(x);
+  } else if (p.kind == 3u && !(x > 0.0)) {
+    y = x * p.slope;
+  }
+  Y[i] = y;
+}`,
+};
+
+/** dx = f′(x)·dy, from the input x (leaky ReLU) or the output y (sigmoid: y(1 − y), tanh: 1 − y²). */
+export const activationBackwardKernel: KernelDef = {
+  name: 'activationBackward',
+  buffers: [['X', 'read', 'f32'], ['Y', 'read', 'f32'], ['DY', 'read', 'f32'], ['DX', 'read_write', 'f32']],
+  uniforms: [['n', 'u32'], ['kind', 'u32'], ['slope', 'f32']],
+  body: `${MAIN_1D} {
+  ${INDEX_1D('p.n')}
+  let y = Y[i];
+  var d = 1.0;
+  if (p.kind == 1u) { d = y * (1.0 - y); }
+  else if (p.kind == 2u) { d = 1.0 - y * y; }
+  else if (p.kind == 3u) { d = select(p.slope, 1.0, X[i] > 0.0); }
+  DX[i] = d * DY[i];
+}`,
+};
