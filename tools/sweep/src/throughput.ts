@@ -92,5 +92,6 @@ const table = [
   '| --- | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map((r) => `| ${r.executor} | ${(r.oneWorkerSeconds as number).toFixed(1)} | ${(r.twoWorkersSeconds as number).toFixed(1)} | ${(r.ratio as number).toFixed(2)} | ${(r.overheadMsPerTrial as number).toFixed(1)} | ${r.firstTrialMs} |`),
 ];
-writeFileSync(join(results, 'throughput.md'), `${table.join('\n')}\n`);
+const caption = `Each trial: the reference CNN, Adam, one epoch on ${images} MNIST images; ${noops} no-op trials for the overhead; ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)} at the end (${new Date().toISOString().slice(0, 10)}).`;
+writeFileSync(join(results, 'throughput.md'), `${table.join('\n')}\n\n${caption}\n`);
 log(table.join('\n'));
