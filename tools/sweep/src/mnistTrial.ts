@@ -18,7 +18,7 @@ import { type TrialFunction, choice, logUniform, uniform } from '@trainkit/sweep
 /** Training images, validation images after them, and the epochs of a trial that ASHA never stops. */
 export const TRAIN_IMAGES = 10_000;
 export const VAL_IMAGES = 2_000;
-export const MAX_EPOCHS = 9;
+export const MAX_EPOCHS = 6;
 
 /** What the sweep searches. */
 export const space = {
