@@ -34,7 +34,6 @@ interface Run {
   alpha?: number;
   trainkit: Row[];
   torch: Row[] | null;
-  inference?: { trainkit: { member: number; ensemble: number }; torch: { member: number; ensemble: number } | null };
 }
 
 const pct = (x: number) => (100 * x).toFixed(2);
@@ -69,17 +68,17 @@ export function writeDistillReport(dir: string): string {
   const tk = side('trainkit');
   const pt = side('torch');
   if (tk === null || students.length === 0) throw new Error('distillReport: no student run after the latest teacher run');
-  const inf = teacher.inference;
-  const cost = (n: number, k: 'member' | 'ensemble') => `${n} (${inf?.trainkit[k].toFixed(2)} s${inf?.torch ? ` / ${inf.torch[k].toFixed(2)} s` : ''})`;
+  // the teacher run also timed inference once, but on the shared machine those seconds swing too much to print
+  const cost = (n: number) => `${n} forward pass${n > 1 ? 'es' : ''}`;
   const lines = [
-    `MNIST test set, reference CNN, ${teacher.epochs} epoch each, teacher = ensemble of ${teacher.members} (seeds 0–${teacher.members - 1}), students: seeds ${students.map((s) => s.seed).join(', ')}, T = ${DISTILL_T}, α = ${DISTILL_ALPHA}; students are mean ± sd over seeds. Inference cost: models run per prediction (seconds for the 10,000 test images, trainkit / PyTorch, one thread each, measured in the teacher run).`,
+    `MNIST test set, reference CNN, ${teacher.epochs} epoch each, teacher = ensemble of ${teacher.members} (seeds 0–${teacher.members - 1}), students: seeds ${students.map((s) => s.seed).join(', ')}, T = ${DISTILL_T}, α = ${DISTILL_ALPHA}; students are mean ± sd over seeds. Inference cost: models run per prediction.`,
     '',
     '| model | inference cost | trainkit accuracy % | NLL | ECE | PyTorch accuracy % | NLL | ECE |',
     '|---|---|---|---|---|---|---|---|',
   ];
   const names = { ensemble: `ensemble of ${teacher.members} (teacher)`, best: 'best member', plain: 'plain student', distilled: 'distilled student' } as const;
   for (const key of ['ensemble', 'best', 'plain', 'distilled'] as const) {
-    const c = key === 'ensemble' ? cost(teacher.members, 'ensemble') : cost(1, 'member');
+    const c = cost(key === 'ensemble' ? teacher.members : 1);
     lines.push(`| ${names[key]} | ${c} | ${cells(tk[key]).join(' | ')} | ${pt ? cells(pt[key]).join(' | ') : '– | – | –'} |`);
   }
   const gain = (s: NonNullable<typeof tk>) => ({ acc: mean(s.distilled.map((r) => r.accuracy)) - mean(s.plain.map((r) => r.accuracy)), nll: mean(s.distilled.map((r) => r.nll)) - mean(s.plain.map((r) => r.nll)) });

@@ -23,6 +23,7 @@ import { Flatten, Linear, ReLU, Sequential, manualSeed } from '@trainkit/nn';
 import { adam } from '@trainkit/optim-adam';
 import { Dropout, predictMc } from '@trainkit/reg-dropout';
 import { softmax } from '@trainkit/tensor';
+import { auroc } from './auroc';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -39,32 +40,6 @@ const { values } = parseArgs({
 const results = values.results;
 const N = Number(values.limit);
 const EPOCHS = Number(values.epochs);
-
-/**
- * Area under the ROC curve of `score` for telling `positive` examples from the rest: the
- * probability that a random positive scores higher than a random negative (ties count half),
- * from the ranks (Mann–Whitney U).
- */
-function auroc(score: ArrayLike<number>, positive: ArrayLike<boolean>): number {
-  const order = Array.from({ length: score.length }, (_, i) => i).sort((a, b) => score[a] - score[b]);
-  const rank = new Float64Array(score.length);
-  for (let i = 0; i < order.length; ) {
-    let j = i;
-    while (j + 1 < order.length && score[order[j + 1]] === score[order[i]]) j++;
-    for (let k = i; k <= j; k++) rank[order[k]] = (i + j) / 2 + 1; // ties share the mean rank
-    i = j + 1;
-  }
-  let pos = 0;
-  let sum = 0;
-  for (let i = 0; i < score.length; i++) {
-    if (!positive[i]) continue;
-    pos++;
-    sum += rank[i];
-  }
-  const neg = score.length - pos;
-  if (pos === 0 || neg === 0) throw new Error(`auroc: needs positives and negatives, got ${pos} and ${neg}`);
-  return (sum - (pos * (pos + 1)) / 2) / (pos * neg);
-}
 
 const entropyOfRows = (p: Float32Array, c: number) => Array.from({ length: p.length / c }, (_, r) => -p.subarray(r * c, r * c + c).reduce((h, v) => (v > 0 ? h + v * Math.log(v) : h), 0));
 const argmaxRows = (p: Float32Array, c: number) => Array.from({ length: p.length / c }, (_, r) => p.subarray(r * c, r * c + c).reduce((best, v, k, row) => (v > row[best] ? k : best), 0));
