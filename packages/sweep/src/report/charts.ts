@@ -30,8 +30,8 @@ function metricScale(values: readonly number[]): Scale {
 const label = (v: ConfigValue | undefined) => (typeof v === 'number' ? formatNumber(v) : typeof v === 'string' ? v : JSON.stringify(v ?? null));
 
 /** The x scale of one parameter over the values the trials drew. */
-function paramScale(kind: ParamScale, values: ReadonlyArray<ConfigValue | undefined>): Scale {
-  if (kind === 'categorical') return categoricalScale([...new Set(values.map(label))], plotX[0], plotX[1]);
+function paramScale(kind: ParamScale, values: ReadonlyArray<ConfigValue | undefined>, order: readonly ConfigValue[]): Scale {
+  if (kind === 'categorical') return categoricalScale([...new Set([...order, ...values].map(label))], plotX[0], plotX[1]);
   const nums = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   if (kind === 'log') return logScale(Math.min(...nums), Math.max(...nums), plotX[0], plotX[1]);
   return linearScale(Math.min(...nums), Math.max(...nums), plotX[0], plotX[1]);
@@ -43,10 +43,11 @@ const jitter = (index: number) => ((((index * 0.618034) % 1) + 1) % 1 - 0.5) * 2
 /**
  * The final metric of each trial that has one against the parameter at `path`: completed trials
  * in blue, pruned ones grey (their metric is the one at the epoch they stopped), the best red.
+ * Categorical columns come in `order` (a choice's values), then any other value drawn.
  */
-export function paramChart(records: readonly TrialRecord[], path: string, kind: ParamScale, metric: string, bestId: string | undefined): string {
+export function paramChart(records: readonly TrialRecord[], path: string, kind: ParamScale, metric: string, bestId: string | undefined, order: readonly ConfigValue[] = []): string {
   const points = records.filter((r) => typeof r.metrics?.[metric] === 'number' && Number.isFinite(r.metrics[metric]) && valueAt(r.config, path) !== undefined);
-  const x = paramScale(kind, points.map((r) => valueAt(r.config, path)));
+  const x = paramScale(kind, points.map((r) => valueAt(r.config, path)), order);
   const y = metricScale(points.map((r) => r.metrics![metric]));
   const marks = points.map((r) => {
     const v = valueAt(r.config, path)!;

@@ -25,16 +25,17 @@ export interface SweepReportOptions extends Partial<Objective> {
   top?: number;
 }
 
-const isParamLike = (v: unknown): v is { kind: string; then?: unknown } => typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string';
+const isParamLike = (v: unknown): v is { kind: string; then?: unknown; values?: ConfigValue[] } => typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string';
 
-/** Axis kinds from a search space: logUniform → log, choice → categorical, uniform and int → linear. */
-function scalesOfSpace(spec: unknown, prefix: string, out: Record<string, ParamScale>): void {
+/** Axis kinds from a search space (logUniform → log, choice → categorical in the order of its values, uniform and int → linear). */
+function scalesOfSpace(spec: unknown, prefix: string, out: Record<string, ParamScale>, orders: Record<string, ConfigValue[]>): void {
   for (const [key, value] of Object.entries(spec as Record<string, unknown>)) {
     const path = prefix === '' ? key : `${prefix}.${key}`;
     let v = value;
     while (isParamLike(v) && v.kind === 'when') v = v.then;
-    if (!isParamLike(v)) scalesOfSpace(v, path, out);
+    if (!isParamLike(v)) scalesOfSpace(v, path, out, orders);
     else out[path] = v.kind === 'logUniform' ? 'log' : v.kind === 'choice' ? 'categorical' : 'linear';
+    if (isParamLike(v) && v.kind === 'choice' && Array.isArray(v.values)) orders[path] = v.values;
   }
 }
 
@@ -98,7 +99,8 @@ export function renderSweepReport(records: readonly TrialRecord[], options: Swee
     throw new SweepError(`renderSweepReport: no trial reported the metric "${objective.metric}"; the trials report ${[...seen].map((m) => JSON.stringify(m)).join(', ') || 'no metrics'}`);
   }
   const scales: Record<string, ParamScale> = {};
-  if (options.space !== undefined) scalesOfSpace(options.space, '', scales);
+  const orders: Record<string, ConfigValue[]> = {};
+  if (options.space !== undefined) scalesOfSpace(options.space, '', scales, orders);
   Object.assign(scales, options.scales);
   const paths = configPaths(trials);
   const unknown = Object.keys(options.scales ?? {}).filter((k) => trials.length > 0 && !paths.includes(k));
@@ -108,7 +110,7 @@ export function renderSweepReport(records: readonly TrialRecord[], options: Swee
   const title = escapeHtml(options.title ?? 'Sweep report');
   const summary = best === undefined ? 'No trial completed.' : `Best: ${escapeHtml(best.trialId)}, ${escapeHtml(objective.metric)} = ${formatNumber(best.metrics![objective.metric])} (${objective.mode === 'min' ? 'lower' : 'higher'} is better).`;
   const key = `<p class="key">Trials:<span style="background:${COLORS.completed}"></span>completed<span style="background:${COLORS.pruned}"></span>pruned (stopped early)<span style="background:${COLORS.best}"></span>best</p>`;
-  const charts = paths.map((p) => paramChart(trials, p, scales[p] ?? inferScale(trials, p), objective.metric, best?.trialId));
+  const charts = paths.map((p) => paramChart(trials, p, scales[p] ?? inferScale(trials, p), objective.metric, best?.trialId, orders[p]));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title><style>${STYLE}</style></head>
 <body><h1>${title}</h1>

@@ -58,10 +58,13 @@ describe('renderSweepReport', () => {
     ]);
   });
 
-  test('the log-uniform parameter gets ticks at powers of ten; the choice one column per value', () => {
-    const [lr, optimizer] = svgs;
+  test('the log-uniform parameter gets ticks at powers of ten; the choice one column per value, in the order of the space', () => {
+    const [lr, optimizer] = svgs as [string, string];
     expect([...lr.matchAll(/>(1e-\d)</g)].map((m) => m[1])).toEqual(['1e-4', '1e-3', '1e-2']);
-    expect([...optimizer.matchAll(/text-anchor="middle">([a-z]+)</g)].map((m) => m[1])).toEqual(['sgd', 'adam', 'momentum']);
+    expect([...optimizer.matchAll(/text-anchor="middle">([a-z]+)</g)].map((m) => m[1])).toEqual(['sgd', 'momentum', 'adam']);
+    // without the space: in the order the trials drew them
+    const inferred = renderSweepReport(records, { metric: 'accuracy', mode: 'max' }).match(/<svg[\s\S]*?<\/svg>/g)![1];
+    expect([...inferred.matchAll(/text-anchor="middle">([a-z]+)</g)].map((m) => m[1])).toEqual(['sgd', 'adam', 'momentum']);
   });
 
   test('without the space, a positive parameter spanning 100× gets a log axis and a string one columns', () => {
