@@ -32,8 +32,9 @@ export interface TrainEnsembleOptions<P = unknown> extends MembersOptions<P> {
    * Run the members as trials of a `@trainkit/sweep` executor instead: `local({ concurrency })`
    * (worker threads) or a queue executor whose workers run on other machines — then `dir` must
    * be a directory they all share. Each member writes its full-state checkpoint there and
-   * checkpoints its latest state while it trains (resumed if its run restarts). `concurrency`
-   * and `execArgv` are the executor's business; progress events are not relayed.
+   * checkpoints its latest state while it trains (resumed if its run restarts; a second call
+   * with the same `dir` continues those runs, so give a new ensemble a new `dir`).
+   * `concurrency` and `execArgv` are the executor's business; progress events are not relayed.
    */
   executor?: ExecutorFactory;
   /** With an executor: also checkpoint a training member every N optimizer steps (default 0: after every epoch only). */
