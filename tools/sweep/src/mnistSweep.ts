@@ -14,10 +14,10 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { asha, ashaRungs, renderSweepReport } from '@trainkit/sweep';
-import { local, openSweep, runSweep } from '@trainkit/sweep/node';
-import { MAX_EPOCHS, TRAIN_IMAGES, VAL_IMAGES, space } from './mnistTrial';
-import { resultsMarkdown } from './resultsTable';
+import { asha, ashaRungs } from '@trainkit/sweep';
+import { local, runSweep } from '@trainkit/sweep/node';
+import { MAX_EPOCHS, space } from './mnistTrial';
+import { SEED, TRIALS, objective, sweepOutputs } from './resultsTable';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -29,9 +29,6 @@ const { values } = parseArgs({
     'report-only': { type: 'boolean', default: false },
   },
 });
-const TRIALS = 24;
-const SEED = 16;
-const objective = { metric: 'valAccuracy', mode: 'max' } as const;
 const ashaOptions = { maxEpochs: MAX_EPOCHS, reductionFactor: 3, minEpochs: 1 };
 const dir = values.dir;
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -55,8 +52,7 @@ async function sweepOnce(): Promise<void> {
   log(`sweep done in ${((performance.now() - started) / 1000).toFixed(0)} s (this invocation)`);
 }
 
-const trials = openSweep(dir, objective).trials();
-const title = `MNIST sweep: reference CNN, ${TRAIN_IMAGES} training images, ${VAL_IMAGES} validation images`;
-writeFileSync(join(dir, 'report.html'), renderSweepReport(trials, { ...objective, space, title }));
-writeFileSync(values.out, resultsMarkdown(trials, { ...objective, trials: TRIALS, seed: SEED, maxEpochs: MAX_EPOCHS }));
+const outputs = sweepOutputs(dir);
+writeFileSync(join(dir, 'report.html'), outputs.report);
+writeFileSync(values.out, outputs.results);
 log(`wrote ${join(dir, 'report.html')} and ${values.out}`);

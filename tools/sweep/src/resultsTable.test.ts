@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { SWEEP_FORMAT, type TrialRecord } from '@trainkit/sweep';
-import { resultsMarkdown } from './resultsTable';
+import { resultsMarkdown, sweepOutputs } from './resultsTable';
 
 const record = (index: number, lr: number, curve: number[], status: TrialRecord['status']): TrialRecord => ({
   format: SWEEP_FORMAT,
@@ -38,4 +39,11 @@ describe('the results file of the MNIST sweep', () => {
       '| 3 | trial-0000 | 0.000100 | adam | pruned | 1 | 0.2000 |',
     ]);
   });
+});
+
+test('the committed report and results file are what the committed sweep directory renders today', () => {
+  const results = new URL('../results/', import.meta.url);
+  const { report, results: md } = sweepOutputs(new URL('mnist-sweep', results).pathname);
+  expect(report).toBe(readFileSync(new URL('mnist-sweep/report.html', results), 'utf8'));
+  expect(md).toBe(readFileSync(new URL('mnist-sweep.md', results), 'utf8'));
 });

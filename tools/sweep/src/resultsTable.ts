@@ -2,7 +2,14 @@
  * The results file of the MNIST sweep (tools/sweep/results/mnist-sweep.md): what ASHA stopped,
  * the best trial against the median one, and every trial ranked. Included by docs/guide/sweeps.md.
  */
-import type { TrialRecord } from '@trainkit/sweep';
+import { type TrialRecord, renderSweepReport } from '@trainkit/sweep';
+import { openSweep } from '@trainkit/sweep/node';
+import { MAX_EPOCHS, TRAIN_IMAGES, VAL_IMAGES, space } from './mnistTrial';
+
+/** The sweep's size, seed and objective. */
+export const TRIALS = 24;
+export const SEED = 16;
+export const objective = { metric: 'valAccuracy', mode: 'max' } as const;
 
 export interface ResultsOptions {
   metric: string;
@@ -47,4 +54,14 @@ export function resultsMarkdown(records: readonly TrialRecord[], o: ResultsOptio
     ...ranked.map((r, i) => `| ${i + 1} | ${r.trialId} | ${params.map((p) => cell(r.config[p])).join(' | ')} | ${r.status} | ${r.epochs.length} | ${value(r).toFixed(4)} |`),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** The report page and the results file of the sweep directory `dir`. */
+export function sweepOutputs(dir: string): { report: string; results: string } {
+  const trials = openSweep(dir, objective).trials();
+  const title = `MNIST sweep: reference CNN, ${TRAIN_IMAGES} training images, ${VAL_IMAGES} validation images`;
+  return {
+    report: renderSweepReport(trials, { ...objective, space, title }),
+    results: resultsMarkdown(trials, { ...objective, trials: TRIALS, seed: SEED, maxEpochs: MAX_EPOCHS }),
+  };
 }
