@@ -1,7 +1,8 @@
 /**
  * The data-loading rows (spec.ts `LOADER_WORKLOADS`), trainkit only, one process:
  *
- *   flock /tmp/h/heavy.lock nice -n 5 node --conditions=@trainkit/source --import tsx src/runners/loader.ts --rows=loader-png-decode,loader-png-cached,loader-cnn-share,loader-jpeg64
+ *   flock /tmp/h/heavy.lock nice -n 5 node --conditions=@trainkit/source --import tsx src/runners/loader.ts --rows=loader-png-decode,loader-png-cached,loader-cnn-share
+ *   UV_THREADPOOL_SIZE=1 flock /tmp/h/heavy.lock nice -n 5 node --conditions=@trainkit/source --import tsx src/runners/loader.ts --rows=loader-jpeg64
  *   flock /tmp/h/heavy.lock nice -n 5 node --conditions=@trainkit/source --expose-gc --import tsx src/runners/loader.ts --rows=shards-5gb
  *
  * The PNG rows read the 70,000 Fashion-MNIST PNGs that tools/data-parity writes (`--png=DIR`,
