@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from torch_common import average_probs, log_softmax, metrics, mnist, train  # noqa: E402
 
 p = argparse.ArgumentParser()
-p.add_argument('--phase', choices=['teacher', 'student'], required=True)
+p.add_argument('--phase', choices=['teacher', 'student', 'search'], required=True)
 p.add_argument('--dir', required=True)
 p.add_argument('--members', type=int, default=5)
 p.add_argument('--epochs', type=int, default=1)
@@ -64,21 +64,36 @@ def teacher():
     np.savez(os.path.join(args.dir, 'teacher.npz'), train=train_lp.astype(np.float32))
 
 
+def distilled_loss(t, y, T, a):
+    """(1 - a) * CE + a * T^2 * KL(softmax(t/T) || softmax(s/T)) for the rows idx of the teacher logits t."""
+    def loss(out, idx):
+        kd = F.kl_div(F.log_softmax(out / T, 1), F.softmax(t[idx] / T, 1), reduction='batchmean') * T * T
+        return (1 - a) * F.cross_entropy(out, y[idx]) + a * kd
+    return loss
+
+
+def search():
+    """T and alpha chosen on a validation split: teacher and students train on training images 0..49,999
+    and are scored on 50,000..59,999 (never the test set); one student seed, printed per (T, alpha)."""
+    xa, ya, xv, yv = xtr[:50000], ytr[:50000], xtr[50000:], ytr[50000:].numpy()
+    models = [train(seed, xa, ya, args.epochs) for seed in range(args.members)]
+    t = torch.from_numpy(average_probs([log_softmax(m, xa) for m in models]).astype(np.float32))
+    metrics(average_probs([log_softmax(m, xv) for m in models]), yv, 'validation: teacher')
+    metrics(log_softmax(train(args.seed, xa, ya, args.epochs), xv), yv, 'validation: plain student')
+    for T in (1.0, 2.0, 4.0):
+        for a in (0.5, 0.9):
+            metrics(log_softmax(train(args.seed, xa, ya, args.epochs, loss_of=distilled_loss(t, ya, T, a)), xv), yv, f'validation: distilled T={T:g} alpha={a:g}')
+
+
 def student():
     t = torch.from_numpy(np.load(os.path.join(args.dir, 'teacher.npz'))['train'])
     if len(t) != len(xtr):
         sys.exit(f'torch_distill: the saved teacher has {len(t)} training rows, the data {len(xtr)}; rerun --phase teacher with the same --limit')
-    T, a = args.temperature, args.alpha
-
-    def distilled(out, idx):
-        kd = F.kl_div(F.log_softmax(out / T, 1), F.softmax(t[idx] / T, 1), reduction='batchmean') * T * T
-        return (1 - a) * F.cross_entropy(out, ytr[idx]) + a * kd
-
     plain, s0 = timed(lambda: train(args.seed, xtr, ytr, args.epochs))
-    dist, s1 = timed(lambda: train(args.seed, xtr, ytr, args.epochs, loss_of=distilled))
+    dist, s1 = timed(lambda: train(args.seed, xtr, ytr, args.epochs, loss_of=distilled_loss(t, ytr, args.temperature, args.alpha)))
     print(f'# torch students seed {args.seed}: plain {s0:.1f} s, distilled {s1:.1f} s', file=sys.stderr, flush=True)
     metrics(log_softmax(plain, xte), yte, f'plain student (seed {args.seed})')
     metrics(log_softmax(dist, xte), yte, f'distilled student (seed {args.seed})')
 
 
-teacher() if args.phase == 'teacher' else student()
+{'teacher': teacher, 'student': student, 'search': search}[args.phase]()

@@ -12,7 +12,9 @@
  * probabilities in runs/distill/torch) and times inference; each student phase trains the plain
  * and the distilled student one after the other, then PyTorch's pair. Every phase appends its
  * rows to results/distill.jsonl; student and report phases rewrite results/distill.md from it.
- * T and α are fixed before any run (DISTILL_T, DISTILL_ALPHA): one setting for every seed.
+ * T and α come from the validation search (distillSetting): one setting for every seed. The
+ * search runs in PyTorch, on a validation split:
+ *   flock /tmp/h/heavy.lock nice -n 5 /usr/bin/python3 tools/ensemble/torch_distill.py --phase search --dir unused > tools/ensemble/results/distill-search.jsonl
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readdirSync } from 'node:fs';
@@ -26,7 +28,7 @@ import { loadEnsemble, memberProgressPrinter, saveMember, trainEnsemble } from '
 import { mnistCnn } from '@trainkit/nn';
 import { concat, noGrad, type Tensor } from '@trainkit/tensor';
 import type { CnnParams } from './cnnMember';
-import { DISTILL_ALPHA, DISTILL_T, STUDENT_SEED_BASE, writeDistillReport } from './distillReport';
+import { STUDENT_SEED_BASE, distillSetting, writeDistillReport } from './distillReport';
 import { teacherLogits } from './teacherTable';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -48,6 +50,7 @@ const common = { epochs: Number(values.epochs), limit: values.limit === undefine
 const teacherDir = join(values.out, 'teacher');
 const torchDir = join(values.out, 'torch');
 const results = values.results;
+const { temperature: DISTILL_T, alpha: DISTILL_ALPHA } = distillSetting(results);
 const member = new URL('./cnnMember.ts', import.meta.url);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const hasTorch = !values['no-torch'] && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
