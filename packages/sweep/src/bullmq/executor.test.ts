@@ -89,6 +89,15 @@ describe('the bullmq executor: trials as BullMQ jobs, run by worker processes', 
     }
   });
 
+  test('two ASHA sweeps at once on one queue, even under one sweep id, each get their own decisions: each prunes exactly as in the calling thread', async () => {
+    const scheduler = () => asha({ maxEpochs: EPOCHS });
+    const seeds = [0, 1];
+    const here = await Promise.all(seeds.map((seed) => runSweep({ ...base, seed, scheduler: scheduler(), trial, executor: inProcess() })));
+    const queued = await Promise.all(seeds.map((seed) => runSweep({ ...base, seed, scheduler: scheduler(), ...onQueue('twins') })));
+    expect(queued.map((s) => s.trials().map(outcome)), printed()).toEqual(here.map((s) => s.trials().map(outcome)));
+    expect(queued.map((s) => s.trials().filter((t) => t.status === 'pruned').length)).not.toContain(0);
+  });
+
   test('a fixed-seed sweep gives identical trials on local worker threads and on 1, 2 and 3 worker processes', async () => {
     for (const n of [1, 2, 3]) {
       while (workers.length < n) workers.push(await later[workers.length - 1].release());

@@ -6,7 +6,7 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue, QueueEvents, type RedisOptions, Worker } from 'bullmq';
+import { DelayedError, type Job, Queue, QueueEvents, type RedisOptions, Worker } from 'bullmq';
 import { SweepError } from '../errors';
 import type { Executor, ExecutorFactory, TrialRun } from '../executor';
 import { absoluteModule } from '../node/local';
@@ -33,6 +33,11 @@ export interface BullmqOptions {
   /** Milliseconds to wait for Redis to answer before the sweep fails (default 5000). */
   connectTimeoutMs?: number;
 }
+
+/** How long a report that another coordinator must answer waits before it is offered again. */
+const REQUEUE_MS = 50;
+/** A report no coordinator has claimed for this long (its trial ended, its sweep is gone) is answered 'continue'. */
+const ORPHAN_REPORT_MS = 3_600_000;
 
 interface Connected {
   queue: Queue;
@@ -86,10 +91,15 @@ export function bullmq(options: BullmqOptions): ExecutorFactory {
     const reports = new Map<string, TrialRun['report']>();
     let connected: Connected | undefined;
     let listening = false;
-    const answer = async (job: { data: ReportJobData }) => {
+    const reportsName = reportsQueue(name, sweepId);
+    const answer = async (job: Job<ReportJobData>, token?: string) => {
       const report = reports.get(job.data.trialJobId);
-      // a report of a run this coordinator does not wait for (another sweep process) changes no decision
-      return report === undefined ? 'continue' : await report(job.data.epoch, job.data.metrics);
+      if (report !== undefined) return await report(job.data.epoch, job.data.metrics);
+      // a report of a run this coordinator does not wait for belongs to another coordinator of the
+      // same sweep id: back to the queue for it; one nobody claims for an hour changes no decision
+      if (Date.now() - job.timestamp > ORPHAN_REPORT_MS) return 'continue';
+      await job.moveToDelayed(Date.now() + REQUEUE_MS, token);
+      throw new DelayedError();
     };
     return {
       name: 'bullmq',
@@ -99,7 +109,7 @@ export function bullmq(options: BullmqOptions): ExecutorFactory {
         await checkRedis(options.redis, connection, timeoutMs, `bullmq({ redis: ${JSON.stringify(options.redis)} })`);
         const queue = new Queue(name, { connection });
         const events = new QueueEvents(name, { connection });
-        const reportsWorker = new Worker(reportsQueue(name), answer, { connection, autorun: false, concurrency: 64 });
+        const reportsWorker = new Worker(reportsName, answer, { connection, autorun: false, concurrency: 64 });
         // reconnecting is BullMQ's business, and every wait also polls: errors need no handling here
         for (const emitter of [queue, events, reportsWorker] as unknown as NodeJS.EventEmitter[]) emitter.on('error', () => undefined);
         connected = { queue, events, reports: reportsWorker };
@@ -116,7 +126,7 @@ export function bullmq(options: BullmqOptions): ExecutorFactory {
           setImmediate(() => void connected?.reports.run().catch(() => undefined));
         }
         try {
-          const data: TrialJobData = { format: JOB_FORMAT, trial, job, checkpoints, timeoutMs: trialTimeout ?? null, scheduled };
+          const data: TrialJobData = { format: JOB_FORMAT, trial, job, checkpoints, timeoutMs: trialTimeout ?? null, scheduled, reports: reportsName };
           await queue.add('trial', data, { jobId: id, attempts: 1 });
           const result = (await finished(queue, events, id, signal)) as TrialJobResult;
           return { outcome: result.outcome, worker: result.worker };

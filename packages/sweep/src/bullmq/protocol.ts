@@ -6,10 +6,12 @@
  *   nothing and waits for the same job. The return value is a {@link TrialJobResult}.
  * - The job's progress ({@link TrialProgress}): the metrics of every epoch so far and the worker
  *   running it, updated after each epoch; a worker that takes over a stalled trial reads it back.
- * - Queue `<queue>-reports` (only for sweeps with a scheduler): one job per epoch report (id
- *   `<trial job id>.e<epoch>`), processed by the coordinator, whose return value is the
- *   scheduler's decision; the worker waits for it. Reporting the same epoch again (a resumed
- *   trial repeating the epoch it died in) returns the decision already taken.
+ * - Queue `<queue>-reports.<sweepId>` (only for sweeps with a scheduler; named in the trial job's
+ *   `reports`): one job per epoch report (id `<trial job id>.e<epoch>`), processed by the
+ *   coordinator, whose return value is the scheduler's decision; the worker waits for it.
+ *   Reporting the same epoch again (a resumed trial repeating the epoch it died in) returns the
+ *   decision already taken. A coordinator hands a report of a trial it does not run back to the
+ *   queue (delayed a moment), for the coordinator of that trial: sweeps never answer each other.
  */
 import { createHash } from 'node:crypto';
 import type { Decision } from '../asha';
@@ -31,6 +33,8 @@ export interface TrialJobData {
   timeoutMs: number | null;
   /** Whether a scheduler decides on the epoch reports (without one, workers do not wait for decisions). */
   scheduled: boolean;
+  /** The sweep's queue of epoch reports (jobs queued by versions without it: `<queue>-reports`). */
+  reports?: string;
 }
 
 /** The return value of a trial job. */
@@ -59,8 +63,8 @@ export interface ReportJobData {
 
 export type { Decision };
 
-/** The name of the queue of epoch reports that belongs to trial queue `queue`. */
-export const reportsQueue = (queue: string) => `${queue}-reports`;
+/** The name of the queue of the epoch reports of sweep `sweepId` on trial queue `queue` (without a sweep id: the one queue of older versions). */
+export const reportsQueue = (queue: string, sweepId?: string) => (sweepId === undefined ? `${queue}-reports` : `${queue}-reports.${sweepId}`);
 
 /** Checks a queue name (BullMQ keys use `:` as a separator). */
 export function checkQueueName(queue: unknown, where: string): string {

@@ -53,12 +53,17 @@ function positive(value: number | undefined, name: string, fallback: number): nu
   return value;
 }
 
+interface Reports {
+  queue: Queue<ReportJobData>;
+  events: QueueEvents;
+}
+
 /** What the trial processor of a worker uses. */
 interface ProcessorContext {
   name: string;
   log: (line: string) => void;
-  reports: Queue<ReportJobData>;
-  reportEvents: QueueEvents;
+  /** The queue of a sweep's epoch reports and its events, connected. */
+  reportsFor: (name: string) => Promise<Reports>;
   executorFor: (module: string, exportName: string) => Executor;
   /** The trial module that replaces the job's (`--trials`). */
   trials: string | undefined;
@@ -71,10 +76,11 @@ interface ProcessorContext {
  * metrics as the job's progress, asks the coordinator for the scheduler's decision (with a
  * scheduler), enforces the trial's timeout, and records a failure's error in the progress.
  */
-function trialProcessor({ name, log, reports, reportEvents, executorFor, trials, checkpoints: mounted }: ProcessorContext) {
+function trialProcessor({ name, log, reportsFor, executorFor, trials, checkpoints: mounted }: ProcessorContext) {
   return async (job: Job<TrialJobData, TrialJobResult>): Promise<TrialJobResult> => {
     const data = parseTrialJobData(job.data, job.id);
     const id = job.id!;
+    const reportsName = data.reports ?? reportsQueue(job.queueName);
     // the epochs a worker that died on this trial reported survive in the job's progress
     const prior = progressOf(job.progress);
     const epochs: Metrics[] = prior.epochs.slice();
@@ -86,8 +92,9 @@ function trialProcessor({ name, log, reports, reportEvents, executorFor, trials,
       epochs.length = epoch;
       await progress();
       if (data.scheduled === false) return 'continue';
-      await reports.add('report', { trialJobId: id, epoch, metrics }, { jobId: `${id}.e${epoch}`, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 86_400 } });
-      const decision = (await finished(reports, reportEvents, `${id}.e${epoch}`, controller.signal)) as Decision;
+      const reports = await reportsFor(reportsName);
+      await reports.queue.add('report', { trialJobId: id, epoch, metrics }, { jobId: `${id}.e${epoch}`, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 86_400 } });
+      const decision = (await finished(reports.queue, reports.events, `${id}.e${epoch}`, controller.signal)) as Decision;
       if (decision === 'stop' && !controller.signal.aborted) await progress({ prunedAt: (prunedAt = epoch) });
       return decision;
     };
@@ -141,9 +148,22 @@ export async function startWorker(options: SweepWorkerOptions): Promise<SweepWor
   const trials = options.trials === undefined ? undefined : absoluteModule(options.trials);
   await checkRedis(options.redis, connection, options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, where);
 
-  const reports = new Queue<ReportJobData>(reportsQueue(queue), { connection });
-  const reportEvents = new QueueEvents(reportsQueue(queue), { connection });
-  await reportEvents.waitUntilReady();
+  let lastError = '';
+  const onError = (e: Error) => {
+    // while Redis restarts every connection reports the same refusal: say it once
+    if (e.message !== lastError) log(`${name}: ${(lastError = e.message)}`);
+  };
+  // each sweep has a queue of reports (see ./protocol.ts): connected when its first trial reports
+  const reports = new Map<string, Promise<Reports>>();
+  const reportsFor = (reportsName: string) => {
+    let r = reports.get(reportsName);
+    if (r === undefined) {
+      const connected = { queue: new Queue<ReportJobData>(reportsName, { connection }), events: new QueueEvents(reportsName, { connection }) };
+      for (const emitter of [connected.queue, connected.events] as unknown as NodeJS.EventEmitter[]) emitter.on('error', onError);
+      reports.set(reportsName, (r = connected.events.waitUntilReady().then(() => connected)));
+    }
+    return r;
+  };
   const executors = new Map<string, Executor>();
   const executorFor = (module: string, exportName: string) => {
     const key = `${module}#${exportName}`;
@@ -152,23 +172,18 @@ export async function startWorker(options: SweepWorkerOptions): Promise<SweepWor
     return e;
   };
 
-  const processTrial = trialProcessor({ name, log, reports, reportEvents, executorFor, trials, checkpoints: options.checkpoints });
+  const processTrial = trialProcessor({ name, log, reportsFor, executorFor, trials, checkpoints: options.checkpoints });
 
   const worker = new Worker<TrialJobData, TrialJobResult>(queue, processTrial, { connection, concurrency, lockDuration, stalledInterval, maxStalledCount });
-  let lastError = '';
-  for (const emitter of [worker, reports, reportEvents] as unknown as NodeJS.EventEmitter[]) {
-    emitter.on('error', (e: Error) => {
-      // while Redis restarts every connection reports the same refusal: say it once
-      if (e.message !== lastError) log(`${name}: ${(lastError = e.message)}`);
-    });
-  }
+  (worker as unknown as NodeJS.EventEmitter).on('error', onError);
   await worker.waitUntilReady();
   log(`${name}: waiting for trials on queue ${queue} at ${options.redis} (concurrency ${concurrency})`);
   return {
     name,
     async close() {
       await worker.close();
-      await Promise.all([reportEvents.close(), reports.close(), ...[...executors.values()].map((e) => e.close?.())]);
+      const open = await Promise.all(reports.values());
+      await Promise.all([...open.flatMap((r) => [r.events.close(), r.queue.close()]), ...[...executors.values()].map((e) => e.close?.())]);
     },
   };
 }
