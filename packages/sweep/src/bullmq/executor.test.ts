@@ -5,7 +5,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { outcome } from '../__tests__/outcome';
 import { EPOCHS, toySpace } from '../__tests__/toyTrial';
-import { type Sweep, type TrialRecord, asha, inProcess, local, runSweep } from '../node';
+import { type Scheduler, type Sweep, type TrialRecord, asha, inProcess, local, runSweep } from '../node';
 import { finished } from './finished';
 import { bullmq, startWorker } from './index';
 import { JOB_FORMAT, type TrialJobData, type TrialJobResult, trialJobId } from './protocol';
@@ -29,6 +29,9 @@ const workers: WorkerProc[] = [];
 let later: Array<ReturnType<typeof gatedWorkerProcess>>;
 let reference: Sweep;
 let pruned: TrialRecord;
+/** The scores the scheduler of the ASHA sweep on the queue was given, `<trial> e<epoch> <score>`. */
+let decided: string[];
+let ashaSweep: Sweep;
 let unreachable: Promise<{ error: unknown; ms: number }>;
 const nowhere = freePort().then((port) => `redis://127.0.0.1:${port}`);
 
@@ -53,6 +56,12 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+/** `scheduler`, writing down every score it is given in `calls`. */
+const recording = (scheduler: Scheduler, calls: string[]): Scheduler => ({
+  name: scheduler.name,
+  decide: (trialId, epoch, score) => (calls.push(`${trialId} e${epoch} ${score}`), scheduler.decide(trialId, epoch, score)),
+});
+
 const onQueue = (sweepId: string, exportName = 'trial') => ({
   trial: { module, exportName },
   executor: bullmq({ redis: redis.url, queue: 'trials', sweepId, checkpoints: join(tmp, 'checkpoints') }),
@@ -62,11 +71,12 @@ describe('the bullmq executor: trials as BullMQ jobs, run by worker processes', 
   test('with one worker, the ASHA decisions that travel through the reports queue prune exactly as in the calling thread', async () => {
     const scheduler = () => asha({ maxEpochs: EPOCHS });
     const here = await runSweep({ ...base, scheduler: scheduler(), trial, executor: inProcess() });
-    const queued = await runSweep({ ...base, scheduler: scheduler(), ...onQueue('asha') });
+    const queued = await runSweep({ ...base, scheduler: recording(scheduler(), (decided = [])), ...onQueue('asha') });
     expect(queued.trials().map(outcome)).toEqual(here.trials().map(outcome));
     expect(queued.trials().filter((t) => t.status === 'pruned').length).toBeGreaterThan(0);
     expect(queued.trials().every((t) => t.worker === workers[0].name)).toBe(true);
     pruned = queued.trials().find((t) => t.status === 'pruned')!;
+    ashaSweep = queued;
   });
 
   test('a worker that takes over a trial already pruned (its worker died before the job ended) stops it there: same epochs, metrics and weights', async () => {
@@ -87,6 +97,13 @@ describe('the bullmq executor: trials as BullMQ jobs, run by worker processes', 
     } finally {
       await Promise.all([worker.close(), events.close(), queue.close()]);
     }
+  });
+
+  test('a coordinator that finds its trials already run (restarted, its records lost) first gives its scheduler every epoch they reported', async () => {
+    const again: string[] = [];
+    const sweep = await runSweep({ ...base, scheduler: recording(asha({ maxEpochs: EPOCHS }), again), ...onQueue('asha') });
+    expect(again.sort()).toEqual(decided.slice().sort());
+    expect(sweep.trials().map(outcome)).toEqual(ashaSweep.trials().map(outcome));
   });
 
   test('two ASHA sweeps at once on one queue, even under one sweep id, each get their own decisions: each prunes exactly as in the calling thread', async () => {

@@ -43,6 +43,8 @@ interface Connected {
   queue: Queue;
   events: QueueEvents;
   reports: Worker;
+  /** The reports queue itself, to read which reports a coordinator has answered. */
+  answered: Queue;
 }
 
 function checkOptions(options: BullmqOptions): { connection: RedisOptions; sweepId: string; concurrency: number; timeoutMs: number } {
@@ -62,6 +64,19 @@ async function jobError(queue: Queue, id: string, trialId: string, failure: JobF
   const p = progressOf((await queue.getJob(id))?.progress);
   const message = p.error?.message ?? (/stalled more than allowable limit/.test(failure.message) ? `${trialId}: its workers died or stalled more often than maxStalledCount allows (${failure.message})` : failure.message);
   return Object.assign(new Error(message), { name: p.error?.name ?? 'Error', worker: p.worker === '' ? 'bullmq' : p.worker });
+}
+
+/**
+ * Feeds `report` (the scheduler) the epochs that job `id` reported before this coordinator waited
+ * for it — a restarted coordinator's running or finished trials — up to the last one a
+ * coordinator answered; a report still waiting comes through the reports queue.
+ */
+async function replay({ queue, answered }: Connected, id: string, report: TrialRun['report']): Promise<void> {
+  const { epochs } = progressOf((await queue.getJob(id))?.progress);
+  for (const [i, metrics] of epochs.entries()) {
+    if ((await answered.getJobState(`${id}.e${i + 1}`)) !== 'completed') return;
+    await report(i + 1, metrics);
+  }
 }
 
 /**
@@ -91,6 +106,8 @@ export function bullmq(options: BullmqOptions): ExecutorFactory {
     const reports = new Map<string, TrialRun['report']>();
     let connected: Connected | undefined;
     let listening = false;
+    // the replays of the runs registered before the reports worker starts
+    const replays: Array<Promise<void>> = [];
     const reportsName = reportsQueue(name, sweepId);
     const answer = async (job: Job<ReportJobData>, token?: string) => {
       const report = reports.get(job.data.trialJobId);
@@ -112,7 +129,8 @@ export function bullmq(options: BullmqOptions): ExecutorFactory {
         const reportsWorker = new Worker(reportsName, answer, { connection, autorun: false, concurrency: 64 });
         // reconnecting is BullMQ's business, and every wait also polls: errors need no handling here
         for (const emitter of [queue, events, reportsWorker] as unknown as NodeJS.EventEmitter[]) emitter.on('error', () => undefined);
-        connected = { queue, events, reports: reportsWorker };
+        connected = { queue, events, reports: reportsWorker, answered: new Queue(reportsName, { connection }) };
+        connected.answered.on('error', () => undefined);
         await events.waitUntilReady();
       },
       async run({ job, report, signal, scheduled = true, timeoutMs: trialTimeout }) {
@@ -120,12 +138,16 @@ export function bullmq(options: BullmqOptions): ExecutorFactory {
         const { queue, events } = connected;
         const id = trialJobId(sweepId, trial, job);
         reports.set(id, report);
+        const replayed = scheduled ? replay(connected, id, report) : undefined;
+        if (replayed !== undefined) replays.push(replayed);
         if (!listening) {
-          // after every lane of the sweep has registered its run, so that no queued report finds none
+          // after every lane of the sweep has registered its run, and the scheduler has the epochs
+          // reported before (a restarted coordinator), so that the first decisions see them
           listening = true;
-          setImmediate(() => void connected?.reports.run().catch(() => undefined));
+          setImmediate(() => void Promise.allSettled(replays).then(() => connected?.reports.run()).catch(() => undefined));
         }
         try {
+          await replayed;
           const data: TrialJobData = { format: JOB_FORMAT, trial, job, checkpoints, timeoutMs: trialTimeout ?? null, scheduled, reports: reportsName };
           await queue.add('trial', data, { jobId: id, attempts: 1 });
           const result = (await finished(queue, events, id, signal)) as TrialJobResult;
@@ -139,7 +161,7 @@ export function bullmq(options: BullmqOptions): ExecutorFactory {
       async close() {
         const c = connected;
         connected = undefined;
-        if (c !== undefined) await Promise.all([c.reports.close(), c.events.close(), c.queue.close()]);
+        if (c !== undefined) await Promise.all([c.reports.close(), c.events.close(), c.queue.close(), c.answered.close()]);
       },
     };
   };
