@@ -8,7 +8,7 @@ import { outcome } from '../__tests__/outcome';
 import { toySpace } from '../__tests__/toyTrial';
 import { type Sweep, type TrialRecord, inProcess, runSweep } from '../node';
 import { bullmq } from './index';
-import { type Proc, start, startWorkerProcess, stopAll } from './__tests__/processes';
+import { type Proc, gatedWorkerProcess, start, startWorkerProcess, stopAll } from './__tests__/processes';
 import { type TestRedis, startRedis } from './__tests__/redis';
 import { trial } from './__tests__/trial';
 import { latestWeights } from './__tests__/weights';
@@ -17,20 +17,26 @@ const module = new URL('./__tests__/trial.ts', import.meta.url);
 const base = { space: toySpace, metric: 'valLoss', mode: 'min' as const };
 const tmp = mkdtempSync(join(tmpdir(), 'trainkit-bullmq-faults-'));
 const log = join(tmp, 'starts.log');
-// a worker that stops renewing its lock for 2 s loses its trial (short, yet far above a busy machine's pauses);
-// a pause per epoch leaves time to kill a worker mid-trial
-const workerOptions = (redis: TestRedis) => ({ redis: redis.url, queue: 'faults', lockDurationMs: 2000, stalledIntervalMs: 1000 });
+// for (a), where a worker dies: one that stops renewing its lock for 2 s loses its trial (short, yet far
+// above a busy machine's pauses); for (b) and (c), where no worker dies, long locks that a starved
+// process keeps, so no trial ever runs twice; a pause per epoch leaves time to kill a worker mid-trial
+const shortLocks = (redis: TestRedis) => ({ redis: redis.url, queue: 'faults', lockDurationMs: 2000, stalledIntervalMs: 1000 });
+const longLocks = (redis: TestRedis) => ({ redis: redis.url, queue: 'faults', lockDurationMs: 30_000, stalledIntervalMs: 15_000 });
 const env = { TRAINKIT_TEST_EPOCH_MS: '40', TRAINKIT_TEST_LOG: log };
 
 let redis: TestRedis;
 const procs: Proc[] = [];
 let reference: Sweep;
+/** The long-lock workers of (b) and (c): loaded now, connected once (a) is over. */
+let later: Array<ReturnType<typeof gatedWorkerProcess>>;
 
 beforeAll(async () => {
   redis = await startRedis();
-  const workers = Promise.all([startWorkerProcess(workerOptions(redis), env), startWorkerProcess(workerOptions(redis), env)]);
+  later = [1, 2].map((n) => gatedWorkerProcess(longLocks(redis), env, join(tmp, `gate-${n}`)));
+  procs.push(...later);
+  const workers = [startWorkerProcess(shortLocks(redis), env), startWorkerProcess(shortLocks(redis), env)];
   reference = await runSweep({ ...base, trials: 6, trial, executor: inProcess() });
-  procs.push(...(await workers));
+  procs.push(...(await Promise.all(workers)));
 });
 afterAll(async () => {
   await stopAll(procs);
@@ -61,7 +67,6 @@ describe('trials on BullMQ survive dead workers, a dead coordinator and a restar
   test('(a) a worker killed (SIGKILL) mid-trial: another worker resumes the trial from its checkpoint, and its final weights equal an uninterrupted run bit for bit', async () => {
     const whole = await runSweep({ ...base, trials: 1, trial: { module, exportName: 'trial' }, executor: executor('whole') });
     const before = starts().length;
-    let replacement: Proc | undefined;
     const queue = new Queue('faults', { connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port) } });
     try {
       const sweep = runSweep({ ...base, trials: 1, trial: { module, exportName: 'trial' }, executor: executor('killed') });
@@ -73,7 +78,6 @@ describe('trials on BullMQ survive dead workers, a dead coordinator and a restar
       });
       const victim = workers().find((w) => w.name === runner)!;
       victim.child.kill('SIGKILL');
-      procs.push((replacement = start('./workerProcess.ts', workerOptions(redis), env))); // for the next tests, starting meanwhile
       await victim.exited();
       const [record] = (await sweep).trials();
       expect(record.status).toBe('completed');
@@ -90,7 +94,11 @@ describe('trials on BullMQ survive dead workers, a dead coordinator and a restar
     } finally {
       await queue.close();
     }
-    await replacement!.waitFor(/^ready /m);
+    // the next tests run on long-lock workers only
+    const shortLived = workers();
+    await Promise.all(later.map((w) => w.release()));
+    for (const w of shortLived) w.child.kill('SIGTERM');
+    await Promise.all(shortLived.map((w) => w.exited()));
   });
 
   test('(b) a coordinator killed (SIGKILL) and started again on the same sweep directory finishes the sweep without running a finished trial again', async () => {
@@ -98,11 +106,12 @@ describe('trials on BullMQ survive dead workers, a dead coordinator and a restar
     const options = { dir, redis: redis.url, queue: 'faults', checkpoints: join(tmp, 'coordinated-checkpoints'), trials: 6 };
     const before = starts().length;
     const first = start('./coordinatorProcess.ts', options);
+    procs.push(first);
     await first.waitFor(/trial trial-\d+ completed\n(.|\n)*trial trial-\d+ completed\n/);
     first.child.kill('SIGKILL');
     await first.exited();
     const second = start('./coordinatorProcess.ts', options);
-    procs.push(first, second);
+    procs.push(second);
     await second.waitFor(/^done$/m);
     const lines = linesOf(dir);
     expect(lines.map((r) => r.trialId).sort()).toEqual(reference.trials().map((t) => t.trialId));
