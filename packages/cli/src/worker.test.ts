@@ -1,8 +1,9 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { runSweep } from '@trainkit/sweep/node';
 import { bullmq } from '@trainkit/sweep/bullmq';
 // the sweep package's own test helpers: a private redis-server and a checkpointed toy trial
@@ -13,7 +14,13 @@ import { trainkit } from './__tests__/spawnCli';
 
 const tmp = mkdtempSync(join(tmpdir(), 'trainkit-cli-worker-'));
 let redis: TestRedis;
+/** The worker processes this file spawned, killed after each test (a failed one leaves none running). */
+const children: ChildProcess[] = [];
 beforeAll(async () => void (redis = await startRedis()));
+afterEach(async () => {
+  const running = children.splice(0).filter((c) => c.exitCode === null && c.signalCode === null);
+  await Promise.all(running.map((c) => new Promise((resolve) => (c.once('close', resolve), c.kill('SIGKILL')))));
+});
 afterAll(async () => {
   await redis?.stop();
   rmSync(tmp, { recursive: true, force: true });
@@ -28,14 +35,18 @@ async function run(args: string[]): Promise<{ code: number; out: string[]; err: 
 
 describe('trainkit worker', () => {
   test('runs the trials a coordinator queues, with the code and checkpoints where this machine has them, and stops after SIGTERM with exit code 0', async () => {
-    let stop: ((s: NodeJS.Signals) => void) | undefined;
     const here = { trials: fileURLToPath(new URL('../../sweep/src/bullmq/__tests__/trial.ts', import.meta.url)), checkpoints: join(tmp, 'mounted') };
     const args = ['worker', '--redis', redis.url, '--queue', 'cli', '--name', 'cli-worker', '--trials', here.trials, '--checkpoints', here.checkpoints];
-    const cli = trainkit(args, tmp, (text, signal) => {
-      if (/taking trials from queue cli/.test(text)) stop = signal;
+    let taking: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => (taking = resolve));
+    const cli = trainkit(args, tmp, (text) => /taking trials from queue cli/.test(text) && taking());
+    children.push(cli.child);
+    // every wait also ends, with the worker's output, when the worker exits before it is stopped
+    const early = cli.then(({ code, stdout, stderr }) => {
+      throw new Error(`trainkit worker exited (${code}) before the test stopped it:\n${stdout}\n${stderr}`);
     });
-    while (stop === undefined) await new Promise((r) => setTimeout(r, 20));
-    const sweep = await runSweep({
+    await Promise.race([ready, early]);
+    const coordinator = runSweep({
       space: toySpace,
       trials: 2,
       metric: 'valLoss',
@@ -43,15 +54,16 @@ describe('trainkit worker', () => {
       trial: { module: '/on/the/coordinator/trial.ts', exportName: 'trial' },
       executor: bullmq({ redis: redis.url, queue: 'cli', checkpoints: '/on/the/coordinator/checkpoints' }),
     });
+    const sweep = await Promise.race([coordinator, early]);
     expect(sweep.trials().map((t) => [t.status, t.worker])).toEqual([
       ['completed', 'cli-worker'],
       ['completed', 'cli-worker'],
     ]);
     expect(readdirSync(here.checkpoints)).toHaveLength(2);
-    stop('SIGTERM');
-    const { code, stdout } = await cli;
+    cli.child.kill('SIGTERM');
+    const { code, stdout, stderr } = await cli;
+    expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/trainkit worker cli-worker: SIGTERM, finishing the running trials/);
-    expect(code).toBe(0);
   });
 
   test('bad command lines are usage errors (exit code 2) that say what is wrong', async () => {

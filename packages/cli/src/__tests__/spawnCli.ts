@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -14,11 +14,12 @@ export interface CliResult {
 
 /**
  * Runs the real `trainkit` bin (its TypeScript source, through tsx) in `cwd`. `onStdout` sees
- * the output as it comes and may signal the process (ctrl-C).
+ * the output as it comes and may signal the process (ctrl-C); `child` is the process (a test kills it when it fails).
  */
-export function trainkit(args: readonly string[], cwd: string, onStdout?: (text: string, signal: (s: NodeJS.Signals) => void) => void): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=@trainkit/source', '--import', tsx, bin, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
+export function trainkit(args: readonly string[], cwd: string, onStdout?: (text: string, signal: (s: NodeJS.Signals) => void) => void): Promise<CliResult> & { child: ChildProcessWithoutNullStreams } {
+  let child!: ChildProcessWithoutNullStreams;
+  const result = new Promise<CliResult>((resolve, reject) => {
+    child = spawn(process.execPath, ['--conditions=@trainkit/source', '--import', tsx, bin, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -29,4 +30,5 @@ export function trainkit(args: readonly string[], cwd: string, onStdout?: (text:
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+  return Object.assign(result, { child });
 }
