@@ -8,7 +8,7 @@
 export { imageFolder } from './web/imageFolder';
 export { filesFromDrop, filesFromEntries } from './web/drop';
 export { InMemoryImageDataset } from './web/dataset';
-export { WEB_IMAGE_EXTENSIONS } from './web/files';
+export { WEB_IMAGE_EXTENSIONS, minFilesForValidation } from './web/files';
 
 export type { WebImageFolderResult, WebImageFolderReport } from './web/imageFolder';
 export type { WebImageFolderOptions } from './web/options';

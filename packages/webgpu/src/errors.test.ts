@@ -9,6 +9,18 @@ import { Dispatch, submit } from './kernel';
 import { sgdKernel } from './kernels/optim';
 import { GpuTrainingSession } from './session';
 
+/** The error `call` throws, polling it (a macrotask apart) until it does or `ms` milliseconds pass; null if it never threw. */
+async function firstThrow(call: () => void, ms: number): Promise<Error | null> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((r) => setTimeout(r, 1))) {
+    try {
+      call();
+    } catch (e) {
+      return e as Error;
+    }
+  }
+  return null;
+}
+
 const gpu = await testGpu();
 if (typeof gpu === 'string') console.log(`skipping the WebGPU error tests that need an adapter: ${gpu}`);
 const ctx = gpu as GpuContext;
@@ -62,8 +74,9 @@ describe.skipIf(typeof gpu === 'string')('bad input and failures on the GPU give
     const bad = new Dispatch(own, sgdKernel, [b, b, flags], { n: 16, flag: 0, alpha: -0.1, weightDecay: 0 }, [1, 1, 1]);
     submit(own, [bad], 'test');
     await own.device.queue.onSubmittedWorkDone();
-    await new Promise((r) => setTimeout(r, 50)); // the error event is delivered asynchronously
-    expect(() => own.check('the next step')).toThrow(/^webgpu: the device reported an error: /);
+    // the error event is delivered asynchronously: poll the next call's check until it throws (5 s at most)
+    const reported = await firstThrow(() => own.check('the next step'), 5000);
+    expect(reported?.message).toMatch(/^webgpu: the device reported an error: /);
     own.destroy();
   });
 
@@ -76,7 +89,7 @@ describe.skipIf(typeof gpu === 'string')('bad input and failures on the GPU give
     await s.syncToCpu();
     const synced = model.stateDict()['fc1.weight'].data.slice();
     own.destroy();
-    await new Promise((r) => setTimeout(r, 50)); // the lost promise settles
+    await own.device.lost; // the context's own handler on this promise was attached first, so it has run
     expect(() => s.step(new Float32Array(784), [3])).toThrow(DeviceLostError);
     expect(() => s.step(new Float32Array(784), [3])).toThrow(/^GpuTrainingSession\.step: the WebGPU device \(.+\) is unusable: the device was destroyed\. Save from the latest checkpoint and resume on the CPU/);
     await expect(s.metrics()).rejects.toThrow(DeviceLostError);

@@ -6,7 +6,7 @@
  */
 import { type Plugin, Trainer, accuracy } from '@trainkit/core';
 import { DataLoader, type Dataset, TensorDataset } from '@trainkit/data';
-import { type PathedFile, imageFolder } from '@trainkit/data/web';
+import { type PathedFile, imageFolder, minFilesForValidation } from '@trainkit/data/web';
 import { type Module, manualSeed } from '@trainkit/nn';
 import { ValueError, crossEntropy, noGrad } from '@trainkit/tensor';
 import { byId, extras, models, optimizers } from './choices';
@@ -63,6 +63,9 @@ async function mnistData(url: string): Promise<RunData> {
   return { train, test, classes: [], skipped: 0 };
 }
 
+/** The share of each class of a dropped folder held out for validation. */
+const VAL_FRACTION = 0.2;
+
 /**
  * A dropped folder of class subfolders: decoded to 28×28 grayscale (cover), a fifth of each
  * class held out for validation — or its own val/ folder when it has train/ + val/ —, and
@@ -70,13 +73,16 @@ async function mnistData(url: string): Promise<RunData> {
  */
 async function folderData(files: PathedFile[], seed: number): Promise<RunData> {
   const options = { size: 28, color: 'grayscale', onBadImage: 'skip', onProgress: (done: number, total: number) => post({ type: 'decoding', done, total }) } as const;
-  const r = await imageFolder(files, { ...options, valFraction: 0.2, seed }).catch((e: unknown) => {
+  const r = await imageFolder(files, { ...options, valFraction: VAL_FRACTION, seed }).catch((e: unknown) => {
     // a folder with train/ + val/ splits already (checked before any decoding)
     if (e instanceof ValueError && e.message.includes('already have')) return imageFolder(files, options);
     throw e;
   });
   const test = r.val ?? r.test;
-  if (test === undefined || test.length === 0) throw new Error('each class needs at least 2 images (one is held out for validation)');
+  if (test === undefined || test.length === 0) {
+    const min = minFilesForValidation(VAL_FRACTION);
+    throw new Error(`no validation images: with ${100 * VAL_FRACTION} % of each class held out (rounded), a class needs at least ${min} images for one to be held out; add images, or use a folder with train/ and val/ subfolders`);
+  }
   return { train: r.train, test, classes: r.classes, skipped: r.report.skipped.length };
 }
 

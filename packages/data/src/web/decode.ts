@@ -1,3 +1,4 @@
+import { withUprightExif } from './exif';
 import type { WebDecodeSpec } from './options';
 
 /** Where an image goes on the output canvas: the source rectangle drawn into the destination rectangle. */
@@ -34,12 +35,24 @@ export function placement(width: number, height: number, spec: WebDecodeSpec): P
   return { ...whole, dx: Math.floor((W - dw) / 2), dy: Math.floor((H - dh) / 2), dw, dh };
 }
 
-/** RGBA pixels (`ImageData.data`) to channel-major bytes: R, G, B planes, or one BT.601 luma plane. */
+/** sRGB byte → linear light in [0, 1]. */
+const LINEAR = Float64Array.from({ length: 256 }, (_, v) => (v <= 10 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4));
+
+/** Linear light in [0, 1] → sRGB byte. */
+function srgbByte(y: number): number {
+  return Math.round(255 * (y <= 0.0031308 ? 12.92 * y : 1.055 * y ** (1 / 2.4) - 0.055));
+}
+
+/**
+ * RGBA pixels (`ImageData.data`) to channel-major bytes: R, G, B planes, or one grey plane
+ * computed as sharp/libvips's `b-w` does (what `@trainkit/data/node` uses): Rec. 709 luminance
+ * (0.2126 R + 0.7152 G + 0.0722 B) of the linear-light values, encoded back with the sRGB curve.
+ */
 export function rgbaToChw(rgba: Uint8ClampedArray | Uint8Array, channels: 1 | 3): Uint8Array {
   const plane = rgba.length / 4;
   const out = new Uint8Array(plane * channels);
   if (channels === 1) {
-    for (let p = 0; p < plane; p++) out[p] = Math.round(0.299 * rgba[4 * p] + 0.587 * rgba[4 * p + 1] + 0.114 * rgba[4 * p + 2]);
+    for (let p = 0; p < plane; p++) out[p] = srgbByte(0.2126 * LINEAR[rgba[4 * p]] + 0.7152 * LINEAR[rgba[4 * p + 1]] + 0.0722 * LINEAR[rgba[4 * p + 2]]);
     return out;
   }
   for (let p = 0; p < plane; p++) {
@@ -50,17 +63,86 @@ export function rgbaToChw(rgba: Uint8ClampedArray | Uint8Array, channels: 1 | 3)
   return out;
 }
 
+/** Enough of a file's start to hold a JPEG's Exif segment (at most 64 KiB, after the APP0 segment). */
+const HEAD_BYTES = 1 << 17;
+
+/**
+ * Decodes a file as `@trainkit/data/node` (sharp) reads it: alpha not premultiplied, and a
+ * JPEG's EXIF orientation ignored (sharp does not rotate unless asked; Chromium rotates even with
+ * `imageOrientation: 'none'`, so the tag is set to 1 in a copy of the file's first bytes).
+ */
+async function bitmapOf(blob: Blob, head: Uint8Array): Promise<ImageBitmap> {
+  const upright = withUprightExif(head);
+  const source = upright === null ? blob : new Blob([upright as Uint8Array<ArrayBuffer>, blob.slice(head.length)]);
+  return createImageBitmap(source, { premultiplyAlpha: 'none' });
+}
+
+let glCanvas: OffscreenCanvas | null | undefined;
+
+/**
+ * The bitmap's RGBA bytes with alpha not applied (a transparent pixel keeps the colour stored in
+ * the file), read through a WebGL2 texture, which a 2D canvas cannot do (it stores colours
+ * multiplied by alpha). Null where the runtime has no WebGL2.
+ */
+function straightRgba(bitmap: ImageBitmap): Uint8ClampedArray<ArrayBuffer> | null {
+  glCanvas ??= typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(1, 1) : null;
+  const gl = glCanvas?.getContext('webgl2') ?? null;
+  if (gl === null || gl.isContextLost()) return null;
+  const tex = gl.createTexture();
+  const fb = gl.createFramebuffer();
+  try {
+    gl.bindTexture(gl.TEXTURE_2D, tex);
+    gl.pixelStorei(gl.UNPACK_PREMULTIPLY_ALPHA_WEBGL, false);
+    gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, false);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, gl.RGBA, gl.UNSIGNED_BYTE, bitmap);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, fb);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, tex, 0);
+    if (gl.checkFramebufferStatus(gl.FRAMEBUFFER) !== gl.FRAMEBUFFER_COMPLETE) return null;
+    const px = new Uint8ClampedArray(bitmap.width * bitmap.height * 4);
+    gl.readPixels(0, 0, bitmap.width, bitmap.height, gl.RGBA, gl.UNSIGNED_BYTE, px); // rows top first: the texture's first row is the image's
+    return gl.getError() === gl.NO_ERROR ? px : null;
+  } finally {
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.deleteFramebuffer(fb);
+    gl.deleteTexture(tex);
+  }
+}
+
+/**
+ * The image at its own size on an opaque canvas, alpha dropped as sharp's `removeAlpha()` does:
+ * each pixel keeps its colour whatever its opacity. JPEGs (never transparent) are drawn as they are.
+ */
+function opaqueSource(head: Uint8Array, bitmap: ImageBitmap): ImageBitmap | OffscreenCanvas {
+  if (head[0] === 0xff && head[1] === 0xd8) return bitmap;
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (ctx === null) throw new Error('imageFolder: OffscreenCanvas gave no 2d context');
+  ctx.drawImage(bitmap, 0, 0);
+  const seen = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+  let opaque = true;
+  for (let i = 3; i < seen.data.length && opaque; i += 4) opaque = seen.data[i] === 255;
+  if (opaque) return bitmap;
+  // without WebGL2, the 2D canvas's un-premultiplied colours (exact where opaque, black where fully transparent)
+  const px = straightRgba(bitmap) ?? seen.data;
+  for (let i = 3; i < px.length; i += 4) px[i] = 255;
+  ctx.putImageData(new ImageData(px, bitmap.width, bitmap.height), 0, 0);
+  return canvas;
+}
+
 /**
  * Decodes one image file with the browser's own decoders (`createImageBitmap`; PNG, JPEG,
- * WebP, GIF's first frame) and draws it, resized, onto a black `OffscreenCanvas`; returns
- * its CHW bytes. Rejects with the browser's reason when the file is not a decodable image.
+ * WebP, GIF's first frame), as sharp reads it in `@trainkit/data/node` (EXIF orientation
+ * ignored, alpha dropped, grey as libvips computes it), and draws it, resized, onto a black
+ * `OffscreenCanvas` (the padding of `'contain'`); returns its CHW bytes. Rejects with the browser's reason when the file is not a decodable image.
  */
 export async function decodeBlob(blob: Blob, spec: WebDecodeSpec): Promise<Uint8Array> {
   if (typeof createImageBitmap !== 'function' || typeof OffscreenCanvas !== 'function') {
     throw new Error('imageFolder: this runtime has no createImageBitmap / OffscreenCanvas (in Node, use imageFolder from @trainkit/data/node)');
   }
-  const bitmap = await createImageBitmap(blob);
+  const head = new Uint8Array(await blob.slice(0, HEAD_BYTES).arrayBuffer());
+  const bitmap = await bitmapOf(blob, head);
   try {
+    const source = opaqueSource(head, bitmap);
     const canvas = new OffscreenCanvas(spec.width, spec.height);
     const ctx = canvas.getContext('2d', { willReadFrequently: true });
     if (ctx === null) throw new Error('imageFolder: OffscreenCanvas gave no 2d context');
@@ -68,7 +150,7 @@ export async function decodeBlob(blob: Blob, spec: WebDecodeSpec): Promise<Uint8
     ctx.fillRect(0, 0, spec.width, spec.height);
     ctx.imageSmoothingQuality = 'high';
     const p = placement(bitmap.width, bitmap.height, spec);
-    ctx.drawImage(bitmap, p.sx, p.sy, p.sw, p.sh, p.dx, p.dy, p.dw, p.dh);
+    ctx.drawImage(source, p.sx, p.sy, p.sw, p.sh, p.dx, p.dy, p.dw, p.dh);
     return rgbaToChw(ctx.getImageData(0, 0, spec.width, spec.height).data, spec.channels);
   } finally {
     bitmap.close();

@@ -2,10 +2,11 @@
 // splits, the seeded split (the same as @trainkit/data/node's), where an image lands on the
 // canvas, and the option errors. Decoding itself runs in Chromium (imageFolder.web.test.ts).
 import { fc, test } from '@fast-check/vitest';
+import sharp from 'sharp';
 import { describe, expect } from 'vitest';
 import { type ImageEntry, splitEntries } from '../node/imageFiles';
 import { placement, rgbaToChw } from './decode';
-import { type PathedFile, indexFolder, splitWebEntries } from './files';
+import { type PathedFile, indexFolder, minFilesForValidation, splitWebEntries } from './files';
 import { resolveWebOptions } from './options';
 
 const blob = (text = 'x') => new Blob([text]);
@@ -66,6 +67,23 @@ describe('the validation split', () => {
   );
 });
 
+describe('the smallest class that gets a validation image', () => {
+  test.prop([fc.double({ min: 0.01, max: 0.95, noNaN: true }), fc.nat(1000)])(
+    'for any fraction, a class of minFilesForValidation(fraction) files gets at least one validation file and a class of one fewer gets none',
+    (fraction, seed) => {
+      const n = minFilesForValidation(fraction);
+      const cls = (size: number) => Array.from({ length: size }, (_, i) => ({ rel: `c/${i}.png`, file: blob(), label: 0 }));
+      expect(splitWebEntries(cls(n), fraction, seed).val.length).toBeGreaterThanOrEqual(1);
+      expect(splitWebEntries(cls(n - 1), fraction, seed).val).toHaveLength(0);
+    },
+  );
+
+  test("with the playground's 0.2 split a class needs 3 images, not 2 (round(0.2 × 2) = 0)", () => {
+    expect(minFilesForValidation(0.2)).toBe(3);
+    expect(() => minFilesForValidation(0)).toThrow('minFilesForValidation: fraction must be in (0, 1), got 0');
+  });
+});
+
 describe('where an image lands on the canvas', () => {
   const size = fc.integer({ min: 1, max: 300 });
   test.prop([size, size, size, size])('cover: the whole canvas is drawn from a centred source crop of the canvas aspect ratio', (w, h, W, H) => {
@@ -90,11 +108,22 @@ describe('where an image lands on the canvas', () => {
     expect(placement(30, 10, { width: 8, height: 8, channels: 3, fit: 'fill' })).toEqual({ sx: 0, sy: 0, sw: 30, sh: 10, dx: 0, dy: 0, dw: 8, dh: 8 });
   });
 
-  test('RGBA becomes R, G, B planes, or one BT.601 luma plane; alpha is dropped', () => {
+  test('RGBA becomes R, G, B planes; alpha is dropped', () => {
     const rgba = Uint8Array.of(10, 20, 30, 255, 200, 100, 0, 7);
     expect([...rgbaToChw(rgba, 3)]).toEqual([10, 200, 20, 100, 30, 0]);
-    expect([...rgbaToChw(rgba, 1)]).toEqual([Math.round(0.299 * 10 + 0.587 * 20 + 0.114 * 30), Math.round(0.299 * 200 + 0.587 * 100)]);
   });
+
+  test.prop([fc.uint8Array({ minLength: 3, maxLength: 300 }).map((a) => a.subarray(0, a.length - (a.length % 3)))])(
+    "the grey plane is sharp's b-w conversion (what @trainkit/data/node gives) within 1/255 for any colours",
+    async (rgb) => {
+      const n = rgb.length / 3;
+      const want = await sharp(Buffer.from(rgb), { raw: { width: n, height: 1, channels: 3 } }).toColourspace('b-w').raw().toBuffer();
+      const rgba = new Uint8Array(4 * n);
+      for (let p = 0; p < n; p++) rgba.set([rgb[3 * p], rgb[3 * p + 1], rgb[3 * p + 2], 0], 4 * p);
+      const got = rgbaToChw(rgba, 1);
+      expect(Math.max(...[...got].map((v, p) => Math.abs(v - want[p])))).toBeLessThanOrEqual(1);
+    },
+  );
 });
 
 describe('options', () => {

@@ -121,6 +121,21 @@ function entriesOf(files: Array<{ rel: string; file: Blob }>, label: number, fol
   return entries;
 }
 
+/** How many of a class's `n` files {@link splitWebEntries} holds out for validation. */
+const valCount = (fraction: number, n: number) => Math.min(Math.round(fraction * n), n - 1);
+
+/**
+ * The fewest files a class needs for the validation split to hold at least one of them out:
+ * the smallest `n` with `min(round(fraction × n), n − 1) ≥ 1` (3 for a fraction of 0.2, since
+ * round(0.4) = 0). Smaller classes train on all their files and have none in validation.
+ */
+export function minFilesForValidation(fraction: number): number {
+  if (!(fraction > 0 && fraction < 1)) throw new RangeError(`minFilesForValidation: fraction must be in (0, 1), got ${fraction}`);
+  let n = 2;
+  while (valCount(fraction, n) < 1) n++;
+  return n;
+}
+
 /**
  * Splits entries into train and validation, class by class, exactly as `@trainkit/data/node`
  * does: of each class's `n` files, `round(fraction × n)` chosen by a seeded shuffle go to
@@ -136,7 +151,7 @@ export function splitWebEntries(entries: readonly WebImageEntry[], fraction: num
   const toVal = new Set<number>();
   const rng = new Rng(seed).stream('imageFolder-split');
   for (const [label, members] of [...byClass].sort((a, b) => a[0] - b[0])) {
-    const count = Math.min(Math.round(fraction * members.length), members.length - 1);
+    const count = valCount(fraction, members.length);
     const order = rng.stream(`class-${label}`).permutation(members.length);
     for (let k = 0; k < count; k++) toVal.add(members[order[k]]);
   }

@@ -3,8 +3,12 @@
  * JPEG files made here with sharp are handed to the page as bytes with their folder paths;
  * the browser decodes them (createImageBitmap + OffscreenCanvas) into the datasets.
  */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { imageFolder as nodeImageFolder } from '../node/imageFolder';
 import { type FileBytes, type ImagePage, type PageResult, openImagePage } from './__tests__/browser';
 
 let page: ImagePage;
@@ -78,7 +82,7 @@ describe('imageFolder in Chromium', () => {
     const r = ok(await page.run(files, { size: 2, color: 'grayscale', normalize: { mean: [0.5], std: [0.25] } }));
     expect(r.train.sampleShape).toEqual([1, 2, 2]);
     expect(r.train.x.slice(0, 4)).toEqual(Array(4).fill(Math.fround((100 / 255 - 0.5) / 0.25)));
-    expect(r.train.x.slice(4)).toEqual(Array(4).fill(Math.fround((Math.round(0.587 * 255) / 255 - 0.5) / 0.25)));
+    expect(r.train.x.slice(4)).toEqual(Array(4).fill(Math.fround((220 / 255 - 0.5) / 0.25))); // pure green is grey 220, as sharp's b-w gives
   });
 
   test('a corrupt, a truncated and an empty image stop the load with an error naming the file, or with onBadImage: skip are left out and listed; non-images are ignored', async () => {
@@ -127,5 +131,43 @@ describe('imageFolder in Chromium', () => {
     expect(r.classes).toEqual(['cat', 'dog']);
     expect(r.train.files).toEqual([...cats.map((f) => f.path.slice('pets/'.length)), 'dog/deep/er/1.png']);
     expect(r.train.x.filter((_, i) => i % 4 === 0).map((v) => Math.round(v * 255))).toEqual([...cats.map((_, i) => i), 250]);
+  });
+
+  test('the browser decodes as @trainkit/data/node (sharp) does, within 1/255: alpha dropped keeping each colour, grey as libvips computes it, EXIF orientation ignored', async () => {
+    const [w, h] = [8, 6];
+    const rgba = Buffer.alloc(w * h * 4);
+    const rgb = Buffer.alloc(w * h * 3);
+    for (let p = 0; p < w * h; p++) {
+      const colour = [(p * 37) % 256, (p * 91 + 40) % 256, (p * 53 + 200) % 256];
+      rgba.set([...colour, [0, 1, 90, 128, 254, 255][p % 6]], p * 4); // transparent to opaque
+      rgb.set(colour, p * 3);
+    }
+    const raw = (data: Buffer, channels: 3 | 4) => sharp(data, { raw: { width: w, height: h, channels } });
+    const files = [
+      { path: 'cmp/a/alpha.png', bytes: [...(await raw(rgba, 4).png().toBuffer())] },
+      { path: 'cmp/b/rgb.png', bytes: [...(await raw(rgb, 3).png().toBuffer())] },
+      { path: 'cmp/c/turned.jpg', bytes: [...(await raw(rgb, 3).jpeg({ quality: 100, chromaSubsampling: '4:4:4' }).withMetadata({ orientation: 6 }).toBuffer())] },
+    ];
+    const dir = await mkdtemp(join(tmpdir(), 'trainkit-web-vs-node-'));
+    try {
+      for (const f of files) {
+        const path = join(dir, f.path.slice('cmp/'.length));
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, Uint8Array.from(f.bytes));
+      }
+      for (const color of ['rgb', 'grayscale'] as const) {
+        const options = { size: [h, w] as [number, number], fit: 'fill' as const, color };
+        const web = ok(await page.run(files, options)).train;
+        const node = (await nodeImageFolder(dir, options)).train;
+        expect(web.sampleShape).toEqual(node.sampleShape);
+        const nodeX = node.gather([0, 1, 2]).x.data;
+        const per = web.sampleShape.reduce((a, b) => a * b, 1);
+        const worst = [0, 1, 2].map((k) => web.x.slice(k * per, (k + 1) * per).reduce((m, v, i) => Math.max(m, Math.abs(Math.round(v * 255) - Math.round(nodeX[k * per + i] * 255))), 0));
+        // RGB bytes are the same; grey may differ by rounding (1/255)
+        expect(Math.max(...worst), `${color}: largest difference in bytes per file (${web.files.join(', ')}): ${worst}`).toBeLessThanOrEqual(color === 'rgb' ? 0 : 1);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
