@@ -18,8 +18,11 @@ import type { Decision } from '../asha';
 import { SweepError } from '../errors';
 import type { Metrics, TrialJob, TrialOutcome } from '../trial';
 
-/** The version of the job format; a worker refuses jobs of a newer one. */
-export const JOB_FORMAT = 1;
+/**
+ * The version of the job format; a worker refuses jobs of a newer one. 2: the sweep's reports
+ * queue travels in `reports` (a worker of format 1 would report where no coordinator listens).
+ */
+export const JOB_FORMAT = 2;
 
 /** The data of a trial job. */
 export interface TrialJobData {
