@@ -18,7 +18,7 @@ const USAGE = 0x80 /* STORAGE */ | 0x04 /* COPY_SRC */ | 0x08; /* COPY_DST */
 export class GpuContext {
   /**
    * Which GEMM kernel the ops use: `'tiled'` (workgroup memory; real GPUs) or `'direct'` (no
-   * barriers; software adapters such as SwiftShader, where it is several times faster).
+   * barriers; software adapters such as SwiftShader, where it is faster: tools/bench/results/webgpu.md).
    */
   gemm: 'tiled' | 'direct';
   /** Why the device was lost, once it was. */

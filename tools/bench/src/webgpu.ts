@@ -17,7 +17,7 @@ import { loadMnist } from '@trainkit/data/node';
 import { type Module, mnistCnn, mnistMlp } from '@trainkit/nn';
 import { adam } from '@trainkit/optim-adam';
 import { Rng, Tensor, crossEntropy, noGrad } from '@trainkit/tensor';
-import { GpuTrainingSession, requestGpu } from '@trainkit/webgpu';
+import { GpuTensor, GpuTrainingSession, matmul, requestGpu } from '@trainkit/webgpu';
 import { ADAM, BATCH } from './spec';
 import { tfjsWebgpu } from './webgpuTfjs';
 
@@ -29,16 +29,24 @@ const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 const gpu = await requestGpu();
 const train = await loadMnist({ split: 'train', limit: smoke ? 128 : quick ? 640 : 1920 });
 const test = await loadMnist({ split: 'test', limit: smoke ? 100 : quick ? 200 : 1000 });
-// SwiftShader runs WebGPU on the CPU at a few dozen MFLOPS: the CNN is timed once, the MLP three times
-const RUNS = { 'mlp-train': smoke ? 1 : 3, 'cnn-train': 1 } as const;
+// SwiftShader runs WebGPU on the CPU at a few dozen MFLOPS: few steps per run, three runs each
+const RUNS = { 'mlp-train': smoke ? 1 : 3, 'cnn-train': smoke ? 1 : 3 } as const;
+const CNN_STEPS = smoke ? 1 : 3;
 const batchAt = (i: number) => {
   const n = train.y.length / BATCH;
   const k = i % n;
   return { x: train.x.subarray(k * BATCH * 784, (k + 1) * BATCH * 784), y: train.y.subarray(k * BATCH, (k + 1) * BATCH) };
 };
 
-/** Samples per second of `steps` calls of `step` after `warmup` calls, ended by `sync`; the median of `runCount` runs. */
-async function throughput(step: (i: number) => void, sync: () => Promise<unknown>, steps: number, warmup: number, runCount: number): Promise<number> {
+/** The median, smallest and largest of some timings. */
+interface Spread { median: number; min: number; max: number }
+const spread = (runs: number[]): Spread => {
+  const s = [...runs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
+};
+
+/** Samples per second of `steps` calls of `step` after `warmup` calls, ended by `sync`, over `runCount` runs. */
+async function throughput(step: (i: number) => void, sync: () => Promise<unknown>, steps: number, warmup: number, runCount: number): Promise<Spread> {
   for (let i = 0; i < warmup; i++) step(i);
   await sync();
   const runs: number[] = [];
@@ -48,7 +56,7 @@ async function throughput(step: (i: number) => void, sync: () => Promise<unknown
     await sync();
     runs.push((steps * BATCH) / ((performance.now() - t0) / 1000));
   }
-  return runs.sort((a, b) => a - b)[Math.floor(runs.length / 2)];
+  return spread(runs);
 }
 
 const cpuStep = (model: Module, opt: ReturnType<typeof adam>) => (i: number) => {
@@ -59,9 +67,9 @@ const cpuStep = (model: Module, opt: ReturnType<typeof adam>) => (i: number) => 
   opt.step(parameterRefs(model));
 };
 
-const rows: Array<{ workload: string; trainkitWebgpu: number; tfjsWebgpu: number; trainkitCpu: number }> = [];
+const rows: Array<{ workload: string; trainkitWebgpu: Spread; tfjsWebgpu: Spread; trainkitCpu: Spread }> = [];
 const tf = await tfjsWebgpu(gpu.gpu);
-for (const [workload, make, steps] of [['mlp-train', () => mnistMlp({ rng: new Rng(1) }), smoke ? 1 : quick ? 5 : 10], ['cnn-train', () => mnistCnn({ rng: new Rng(1) }), smoke ? 1 : 3]] as const) {
+for (const [workload, make, steps] of [['mlp-train', () => mnistMlp({ rng: new Rng(1) }), smoke ? 1 : quick ? 5 : 10], ['cnn-train', () => mnistCnn({ rng: new Rng(1) }), CNN_STEPS]] as const) {
   const session = new GpuTrainingSession(gpu, make(), adam(ADAM), { inputShape: [1, 28, 28] });
   const trainkitWebgpu = await throughput((i) => session.step(batchAt(i).x, batchAt(i).y), () => session.metrics(), steps, 1, RUNS[workload]);
   session.dispose();
@@ -72,6 +80,31 @@ for (const [workload, make, steps] of [['mlp-train', () => mnistMlp({ rng: new R
   rows.push({ workload, trainkitWebgpu, tfjsWebgpu, trainkitCpu });
   console.error(workload, rows.at(-1));
 }
+
+// the two GEMM kernels on the GEMMs of one training step (the MLP's first layer, the CNN's second convolution per image)
+const GEMM_REPEATS = smoke ? 1 : 5;
+const gemmShapes = [{ name: 'mlp fc1 forward', M: 64, N: 256, K: 784 }, { name: 'cnn conv2 forward (per image)', M: 16, N: 196, K: 200 }];
+const gemmRows: Array<{ shape: string; direct: Spread; tiled: Spread }> = [];
+const chosenGemm = gpu.gemm;
+for (const { name, M, N, K } of gemmShapes) {
+  const rng = new Rng(3);
+  const a = GpuTensor.from(gpu, Float32Array.from({ length: M * K }, () => rng.uniform(-1, 1)), [M, K]);
+  const b = GpuTensor.from(gpu, Float32Array.from({ length: K * N }, () => rng.uniform(-1, 1)), [K, N]);
+  const ms: Record<'direct' | 'tiled', number[]> = { direct: [], tiled: [] };
+  for (let r = 0; r < GEMM_REPEATS + 1; r++) {
+    for (const kernel of ['direct', 'tiled'] as const) {
+      gpu.gemm = kernel;
+      const t0 = performance.now();
+      const c = matmul(a, b);
+      await c.data();
+      if (r > 0) ms[kernel].push(performance.now() - t0); // the first round compiles the pipelines
+      c.dispose();
+    }
+  }
+  gemmRows.push({ shape: `${name}: ${M}×${K} · ${K}×${N}`, direct: spread(ms.direct), tiled: spread(ms.tiled) });
+  console.error('gemm', gemmRows.at(-1));
+}
+gpu.gemm = chosenGemm;
 
 /** Test accuracy of a CPU module on the test slice. */
 function accuracy(model: Module): number {
@@ -97,18 +130,28 @@ const learned = { samples: train.y.length, testSamples: test.y.length, cpuAccura
 console.error('cnn accuracy', learned);
 
 const f = (v: number) => v.toFixed(v < 100 ? 1 : 0);
+/** A median with its range, e.g. `38.0 (37.1–39.2)`. */
+const fs = (s: Spread) => `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
 const md = [
   `# WebGPU training throughput (${gpu.adapterName}, Node ${process.version}${quick ? ', --quick' : ''})`,
   '',
-  'Samples/s, batch 64, Adam, after one warm-up step (MLP: median of 3 timed runs of 10 steps; CNN: one run of 3 steps).',
+  `Samples/s, batch 64, Adam, after one warm-up step: median (smallest–largest) of ${RUNS['mlp-train']} timed runs of ${smoke ? 1 : quick ? 5 : 10} steps (MLP) and ${RUNS['cnn-train']} runs of ${CNN_STEPS} steps (CNN); the CPU column: 3 runs of 20 steps.`,
   'Both WebGPU columns run on the same adapter in the same process;',
   'the CPU column is trainkit on this machine\'s CPU (default kernels, 1 thread). Written by `tools/bench/src/webgpu.ts`.',
   '',
   '| workload | trainkit webgpu | TF.js webgpu | ratio (trainkit / TF.js) | trainkit CPU |',
   '| --- | ---: | ---: | ---: | ---: |',
-  ...rows.map((r) => `| ${r.workload} | ${f(r.trainkitWebgpu)} | ${f(r.tfjsWebgpu)} | ${(r.trainkitWebgpu / r.tfjsWebgpu).toFixed(2)}× | ${f(r.trainkitCpu)} |`),
+  ...rows.map((r) => `| ${r.workload} | ${fs(r.trainkitWebgpu)} | ${fs(r.tfjsWebgpu)} | ${(r.trainkitWebgpu.median / r.tfjsWebgpu.median).toFixed(2)}× | ${fs(r.trainkitCpu)} |`),
   '',
-  `## Learns the same: the reference CNN, one pass over ${learned.samples} MNIST digits (same initial weights and batches)`,
+  '## The two GEMM kernels on this adapter',
+  '',
+  `Milliseconds per \`matmul\` (submit and read back), median (smallest–largest) of ${GEMM_REPEATS} runs after one that compiles the pipelines.`,
+  '',
+  '| GEMM | direct (barrier-free) | tiled (workgroup memory) | tiled / direct |',
+  '| --- | ---: | ---: | ---: |',
+  ...gemmRows.map((r) => `| ${r.shape} | ${fs(r.direct)} | ${fs(r.tiled)} | ${(r.tiled.median / r.direct.median).toFixed(2)}× |`),
+  '',
+  `## Learns the same: the reference CNN, one pass over a ${learned.samples}-digit subset of the MNIST training set (not a full epoch; same initial weights and batches)`,
   '',
   '| device | test accuracy (' + learned.testSamples + ' digits) |',
   '| --- | ---: |',
@@ -121,6 +164,6 @@ if (smoke) {
   process.exit(0);
 }
 writeFileSync(join(RESULTS, 'webgpu.md'), md.join('\n'));
-writeFileSync(join(RESULTS, 'webgpu.jsonl'), [...rows.map((r) => JSON.stringify({ adapter: gpu.adapterName, quick, ...r })), JSON.stringify({ adapter: gpu.adapterName, quick, cnnOnePass: learned })].join('\n') + '\n');
+writeFileSync(join(RESULTS, 'webgpu.jsonl'), [...rows.map((r) => JSON.stringify({ adapter: gpu.adapterName, quick, ...r })), ...gemmRows.map((r) => JSON.stringify({ adapter: gpu.adapterName, quick, gemmMs: r })), JSON.stringify({ adapter: gpu.adapterName, quick, cnnOnePass: learned })].join('\n') + '\n');
 console.log(md.join('\n'));
 process.exit(0);

@@ -8,7 +8,8 @@ export const GEMM_DIRECT_TILE = 32;
  * The same product as {@link gemmKernel} without workgroup memory or barriers: each thread reads its
  * 4 rows of op(A) and 4 columns of op(B) straight from the buffers and keeps a 4×4 block of C.
  * On a software adapter (SwiftShader runs invocations as CPU threads, and a barrier switches
- * between them) this is several times faster than the tiled kernel; on a real GPU the tiled one wins.
+ * between them) this is faster than the tiled kernel (tools/bench/results/webgpu.md); on a real GPU
+ * the tiled one is expected to win (not measured yet).
  */
 export const gemmDirectKernel: KernelDef = {
   name: 'gemmDirect',
