@@ -4,7 +4,7 @@ import { awayFromZero, constant, finite, leaf, shapeOf, specFrom } from '../__te
 import { assertGradients } from '../gradcheck';
 import { ValueError } from '../shape';
 import { Tensor } from '../tensor';
-import { elu, gelu, leakyRelu, normalCdf, silu } from './activation';
+import { elu, gelu, leakyRelu, normalCdf, normalCdfReference, silu } from './activation';
 import { relu, sigmoid } from './elementwise';
 
 const smooth = specFrom(shapeOf(1, 3), finite(-4, 4));
@@ -49,6 +49,18 @@ describe('activations: values', () => {
   test.prop([finite(-8, 8)])('Φ(x) + Φ(−x) = 1 and Φ is increasing', (x) => {
     expect(normalCdf(x) + normalCdf(-x)).toBeCloseTo(1, 14);
     expect(normalCdf(x + 0.01)).toBeGreaterThan(normalCdf(x));
+  });
+
+  test.prop([fc.double({ min: -12, max: 12, noNaN: true })])('the tabulated Taylor form of Φ equals the series within 1e-12 relative (and exactly outside [−8, 8])', (x) => {
+    const want = normalCdfReference(x);
+    if (Math.abs(x) >= 8) expect(normalCdf(x)).toBe(want);
+    else expect(Math.abs(normalCdf(x) - want)).toBeLessThanOrEqual(1e-12 * want);
+  });
+
+  test('Φ of NaN is NaN, of ±Infinity 0 and 1', () => {
+    expect(normalCdf(Number.NaN)).toBeNaN();
+    expect(normalCdf(-Infinity)).toBe(0);
+    expect(normalCdf(Infinity)).toBe(1);
   });
 
   test('Φ at known points: Φ(0) = 0.5, Φ(1) = 0.8413447460685429, Φ(−3) = 0.0013498980316300946, Φ(−10) ≈ 7.62e-24', () => {

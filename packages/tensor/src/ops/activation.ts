@@ -55,11 +55,47 @@ function erfcPositive(x: number): number {
   return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
 }
 
-/** The standard normal CDF Φ(x) = erfc(−x/√2)/2, accurate in both tails. */
-export function normalCdf(x: number): number {
+/** Φ from the series and continued fraction: accurate everywhere, but up to ~60 terms per value. */
+function normalCdfSeries(x: number): number {
   const z = x * SQRT1_2;
   return z >= 0 ? 1 - 0.5 * erfcPositive(z) : 0.5 * erfcPositive(-z);
 }
+
+/** Φ and φ on a grid of step 1/128 over [−8, 8], from the series (built on first use). */
+const GRID = 128;
+const LIMIT = 8;
+let cdfTable: Float64Array | null = null;
+let pdfTable: Float64Array | null = null;
+
+/**
+ * The standard normal CDF Φ(x) = erfc(−x/√2)/2, accurate in both tails (about 1e-12 relative
+ * or better). Inside [−8, 8] it is a degree-5 Taylor expansion around the nearest grid point
+ * x₀ (|h| ≤ 1/256), with the derivatives of φ written out: φ′ = −xφ, φ″ = (x² − 1)φ,
+ * φ‴ = (3x − x³)φ, φ⁗ = (x⁴ − 6x² + 3)φ. GELU evaluates Φ once per activation, and the series
+ * made it the slowest op of a ViT step (302 ms of forward pass against PyTorch's 8 ms).
+ */
+export function normalCdf(x: number): number {
+  if (!(x > -LIMIT && x < LIMIT)) return normalCdfSeries(x);
+  if (cdfTable === null || pdfTable === null) {
+    const n = 2 * LIMIT * GRID + 1;
+    cdfTable = new Float64Array(n);
+    pdfTable = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const x0 = i / GRID - LIMIT;
+      cdfTable[i] = normalCdfSeries(x0);
+      pdfTable[i] = INV_SQRT_2PI * Math.exp(-0.5 * x0 * x0);
+    }
+  }
+  const i = Math.round((x + LIMIT) * GRID);
+  const x0 = i / GRID - LIMIT;
+  const h = x - x0;
+  const x2 = x0 * x0;
+  const poly = 1 + h * (-x0 / 2 + h * ((x2 - 1) / 6 + h * ((3 * x0 - x2 * x0) / 24 + (h * (x2 * x2 - 6 * x2 + 3)) / 120)));
+  return cdfTable[i] + pdfTable[i] * h * poly;
+}
+
+/** @internal the series form of {@link normalCdf}, the reference its fast form is tested against */
+export const normalCdfReference = normalCdfSeries;
 
 const TANH_C = Math.sqrt(2 / Math.PI);
 const TANH_K = 0.044715;
