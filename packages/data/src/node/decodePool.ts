@@ -1,12 +1,7 @@
 import { Worker } from 'node:worker_threads';
+import type { DecodeSpec } from '../imageOptions';
 
-/** How every image of one dataset is decoded: resized to `height × width`, `channels` 1 (grey) or 3 (sRGB). */
-export interface DecodeSpec {
-  width: number;
-  height: number;
-  channels: 1 | 3;
-  fit: 'cover' | 'contain' | 'fill';
-}
+export type { DecodeSpec };
 
 /** A decoded image: `channels × height × width` bytes, channel-major (CHW). */
 export type DecodeResult = { index: number; pixels: Uint8Array } | { index: number; error: string };

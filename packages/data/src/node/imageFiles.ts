@@ -1,4 +1,4 @@
-import { Rng, ValueError } from '@trainkit/tensor';
+import { ValueError } from '@trainkit/tensor';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 
@@ -99,20 +99,5 @@ async function walk(dir: string): Promise<string[] | undefined> {
   return out;
 }
 
-/**
- * Splits entries into train and validation, class by class: of each class's `n` files,
- * `round(fraction × n)` chosen by a seeded shuffle go to validation (at least one file
- * stays in train). Each part keeps the sorted file order.
- */
-export function splitEntries(entries: readonly ImageEntry[], fraction: number, seed: number): { train: ImageEntry[]; val: ImageEntry[] } {
-  const byClass = new Map<number, number[]>();
-  entries.forEach((e, i) => byClass.set(e.label, [...(byClass.get(e.label) ?? []), i]));
-  const toVal = new Set<number>();
-  const rng = new Rng(seed).stream('imageFolder-split');
-  for (const [label, members] of [...byClass].sort((a, b) => a[0] - b[0])) {
-    const count = Math.min(Math.round(fraction * members.length), members.length - 1);
-    const order = rng.stream(`class-${label}`).permutation(members.length);
-    for (let k = 0; k < count; k++) toVal.add(members[order[k]]);
-  }
-  return { train: entries.filter((_, i) => !toVal.has(i)), val: entries.filter((_, i) => toVal.has(i)) };
-}
+/** Splits entries into train and validation, class by class, by a seeded shuffle (see {@link splitByClass}). */
+export { splitByClass as splitEntries } from '../split';

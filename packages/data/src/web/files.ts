@@ -1,4 +1,5 @@
-import { Rng, ValueError } from '@trainkit/tensor';
+import { ValueError } from '@trainkit/tensor';
+import { valCount } from '../split';
 
 /** A file with its path inside the picked or dropped folder (`cat/001.png`, or `photos/cat/001.png`). */
 export interface PathedFile {
@@ -121,9 +122,6 @@ function entriesOf(files: Array<{ rel: string; file: Blob }>, label: number, fol
   return entries;
 }
 
-/** How many of a class's `n` files {@link splitWebEntries} holds out for validation. */
-const valCount = (fraction: number, n: number) => Math.min(Math.round(fraction * n), n - 1);
-
 /**
  * The fewest files a class needs for the validation split to hold at least one of them out:
  * the smallest `n` with `min(round(fraction × n), n − 1) ≥ 1` (3 for a fraction of 0.2, since
@@ -136,24 +134,5 @@ export function minFilesForValidation(fraction: number): number {
   return n;
 }
 
-/**
- * Splits entries into train and validation, class by class, exactly as `@trainkit/data/node`
- * does: of each class's `n` files, `round(fraction × n)` chosen by a seeded shuffle go to
- * validation (at least one file stays in train). Each part keeps the sorted order.
- */
-export function splitWebEntries(entries: readonly WebImageEntry[], fraction: number, seed: number): { train: WebImageEntry[]; val: WebImageEntry[] } {
-  const byClass = new Map<number, number[]>();
-  entries.forEach((e, i) => {
-    const members = byClass.get(e.label) ?? [];
-    byClass.set(e.label, members);
-    members.push(i);
-  });
-  const toVal = new Set<number>();
-  const rng = new Rng(seed).stream('imageFolder-split');
-  for (const [label, members] of [...byClass].sort((a, b) => a[0] - b[0])) {
-    const count = valCount(fraction, members.length);
-    const order = rng.stream(`class-${label}`).permutation(members.length);
-    for (let k = 0; k < count; k++) toVal.add(members[order[k]]);
-  }
-  return { train: entries.filter((_, i) => !toVal.has(i)), val: entries.filter((_, i) => toVal.has(i)) };
-}
+/** Splits entries into train and validation exactly as `@trainkit/data/node` does (the same {@link splitByClass}). */
+export { splitByClass as splitWebEntries } from '../split';
