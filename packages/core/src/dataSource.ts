@@ -6,7 +6,7 @@ import type { Batch } from './hooks';
 export interface DataSource {
   /** The batches of one epoch, in an order that depends only on (seed, epoch); skips the first `startBatch`. */
   epoch(epoch: number, options: { seed: number; startBatch?: number }): Iterable<Batch>;
-  /** The same batches as {@link epoch}, delivered asynchronously (a loader that reads ahead); fit and evaluate prefer it. */
+  /** The same batches as {@link DataSource.epoch}, delivered asynchronously (a loader that reads ahead); fit and evaluate prefer it. */
   epochAsync?(epoch: number, options: { seed: number; startBatch?: number }): AsyncIterable<Batch>;
 }
 

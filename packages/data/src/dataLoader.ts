@@ -121,7 +121,7 @@ export class DataLoader {
   }
 
   /**
-   * The same batches as {@link epoch}, read ahead: while batch `k` is in use, batches
+   * The same batches as {@link DataLoader.epoch}, read ahead: while batch `k` is in use, batches
    * `k + 1 … k + prefetch` are being gathered through the dataset's `gatherAsync` (when it has
    * one), so decoding or disk reads overlap training. The Trainer uses this when it exists.
    */

@@ -55,6 +55,7 @@ export function linearBackward(x: GpuTensor, w: GpuTensor, dy: GpuTensor): { dx:
   return { dx, dw, db };
 }
 
+/** max(x, 0) element-wise, on the GPU. */
 export function relu(x: GpuTensor): GpuTensor {
   const y = GpuTensor.empty(x.ctx, x.shape);
   run(x.ctx, L.reluForward(x.ctx, { x: x.buffer, y: y.buffer }, x.size), 'relu');
@@ -137,6 +138,7 @@ export function maxPool2x2(x: GpuTensor): { y: GpuTensor; arg: GpuTensor; geomet
   return { y, arg, geometry: g };
 }
 
+/** The gradient of {@link maxPool2x2}: each window's dy goes to the input position recorded in `arg`, zeros elsewhere. */
 export function maxPool2x2Backward(x: GpuTensor, arg: GpuTensor, dy: GpuTensor): GpuTensor {
   const [N, C, H, W] = x.shape;
   const dx = GpuTensor.empty(x.ctx, x.shape);

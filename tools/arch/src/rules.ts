@@ -98,6 +98,16 @@ function installedPeers(root: string, names: string[]): Set<string> {
   return peers;
 }
 
+/** The type packages a package's tsconfig.json loads globally (`compilerOptions.types`, e.g. `@webgpu/types`). */
+function tsconfigTypes(root: string, dir: string): Set<string> {
+  try {
+    const config = JSON.parse(readFileSync(join(root, dir, 'tsconfig.json'), 'utf8')) as { compilerOptions?: { types?: string[] } };
+    return new Set(config.compilerOptions?.types ?? []);
+  } catch {
+    return new Set();
+  }
+}
+
 /** Dependencies nothing imports, and runtime dependencies only tests import. */
 export function unusedDependencyViolations(ws: Workspace): Violation[] {
   const out: Violation[] = [];
@@ -110,6 +120,7 @@ export function unusedDependencyViolations(ws: Workspace): Violation[] {
     const named = new Set(p.files.flatMap((f) => [...f.strings].map(packageOf)));
     const declared = [...Object.keys(m.dependencies ?? {}), ...Object.keys(m.devDependencies ?? {})];
     const peersOfDeps = installedPeers(ws.root, declared);
+    const globalTypes = tsconfigTypes(ws.root, p.dir);
     const report = (dep: string, field: string, why: string): void => {
       out.push({ pkg: m.name, message: `${p.dir}/package.json: ${field} ${dep} ${why}` });
     };
@@ -119,7 +130,7 @@ export function unusedDependencyViolations(ws: Workspace): Violation[] {
     }
     for (const dep of Object.keys(m.devDependencies ?? {})) {
       const typesOf = dep.startsWith('@types/') ? dep.slice('@types/'.length).replace(/^(.+)__(.+)$/, '@$1/$2') : undefined;
-      if (anywhere.has(dep) || (typesOf && anywhere.has(typesOf)) || peersOfDeps.has(dep)) continue;
+      if (anywhere.has(dep) || (typesOf && anywhere.has(typesOf)) || peersOfDeps.has(dep) || globalTypes.has(dep)) continue;
       report(dep, 'devDependencies', 'is imported by nothing (and is no peer of another dependency): remove it');
     }
     for (const dep of Object.keys(m.peerDependencies ?? {})) {
