@@ -16,8 +16,6 @@ import argparse
 import json
 import os
 import sys
-import time
-from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_env import pin_threads  # noqa: E402
@@ -27,8 +25,8 @@ pin_threads()  # before `import torch`: OpenBLAS/OpenMP read the thread variable
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from torch.profiler import ProfilerActivity, profile, record_function  # noqa: E402
-from torch_profile_models import PHASES, group_of  # noqa: E402  (the zoo's profiler: the same phase/op grouping)
+from torch.profiler import record_function  # noqa: E402
+from torch_profile_models import profile_step  # noqa: E402  (the zoo's profiler: the same phase/op grouping)
 
 def main():
     p = argparse.ArgumentParser()
@@ -59,25 +57,9 @@ def main():
             opt.step()
             opt.zero_grad(set_to_none=True)
 
-    for _ in range(2):
-        step()
-    t0 = time.perf_counter()
-    for _ in range(args.steps):
-        step()
-    plain_ms = (time.perf_counter() - t0) * 1000 / args.steps
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
-        t0 = time.perf_counter()
-        for _ in range(args.steps):
-            step()
-        profiled_ms = (time.perf_counter() - t0) * 1000 / args.steps
-    ms = defaultdict(float)
-    for e in prof.events():
-        if e.name in PHASES:
-            continue
-        phase, op = group_of(e)
-        ms[(phase, op)] += e.self_cpu_time_total / 1000 / args.steps
+    plain_ms, profiled_ms, groups = profile_step(step, args.steps)
     out = {'steps': args.steps, 'stepMs': plain_ms, 'profiledStepMs': profiled_ms, 'torch': torch.__version__,
-           'groups': [{'phase': k[0], 'op': k[1], 'ms': v} for k, v in ms.items()]}
+           'groups': groups}
     print('PROFILE ' + json.dumps(out), flush=True)
 
 

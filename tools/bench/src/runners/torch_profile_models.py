@@ -50,6 +50,28 @@ def group_of(event):
     return 'other', event.name
 
 
+def profile_step(step, steps):
+    """Times `steps` calls of `step` plain and under torch.profiler (after 2 warm-up calls);
+    returns the plain and profiled ms per step and each (phase, op group)'s self CPU ms per step."""
+    for _ in range(2):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    plain_ms = (time.perf_counter() - t0) * 1000 / steps
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step()
+        profiled_ms = (time.perf_counter() - t0) * 1000 / steps
+    ms = defaultdict(float)
+    for e in prof.events():
+        if e.name in PHASES:
+            continue
+        ms[group_of(e)] += e.self_cpu_time_total / 1000 / steps
+    return plain_ms, profiled_ms, [{'phase': k[0], 'op': k[1], 'ms': v} for k, v in ms.items()]
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--model', required=True, choices=sorted(MODELS))
@@ -71,25 +93,9 @@ def main():
             opt.step()
             opt.zero_grad(set_to_none=True)
 
-    for _ in range(2):
-        step()
-    t0 = time.perf_counter()
-    for _ in range(args.steps):
-        step()
-    plain_ms = (time.perf_counter() - t0) * 1000 / args.steps
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
-        t0 = time.perf_counter()
-        for _ in range(args.steps):
-            step()
-        profiled_ms = (time.perf_counter() - t0) * 1000 / args.steps
-    ms = defaultdict(float)
-    for e in prof.events():
-        if e.name in PHASES:
-            continue
-        phase, group = group_of(e)
-        ms[f'{phase}\t{group}'] += e.self_cpu_time_total / 1000 / args.steps
+    plain_ms, profiled_ms, groups = profile_step(step, args.steps)
     out = {'model': args.model, 'steps': args.steps, 'stepMs': plain_ms, 'profiledStepMs': profiled_ms,
-           'torch': torch.__version__, 'groups': [{'phase': k.split('\t')[0], 'op': k.split('\t')[1], 'ms': v} for k, v in ms.items()]}
+           'torch': torch.__version__, 'groups': groups}
     print('PROFILE ' + json.dumps(out), flush=True)
 
 
