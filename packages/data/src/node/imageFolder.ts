@@ -1,4 +1,5 @@
 import { ValueError } from '@trainkit/tensor';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AtomicFile, removeStaleTemps } from './atomicFile';
@@ -6,7 +7,7 @@ import { type CacheFooter, cacheKey, encodeFooter, readCacheFooter, sampleBytes 
 import { ImageFolderDataset } from './imageDataset';
 import { type IgnoredFile, type ImageEntry, classFolders, scanSplit, splitEntries } from './imageFiles';
 import { type ImageFolderOptions, type ResolvedImageOptions, resolveImageOptions } from './imageFolderOptions';
-import { decodeImages } from './decodePool';
+import { DecodePool } from './decodePool';
 import { CacheBuilder } from './lazyCache';
 import { loadSharp } from './peers';
 
@@ -70,6 +71,44 @@ export async function imageFolder(dir: string, options: ImageFolderOptions): Pro
   const top = layout.length > 0 ? join(root, 'train') : root;
   const classes = (await classFolders(top)).filter((c) => join(top, c) !== cacheDir);
   if (classes.length === 0) throw new ValueError(`imageFolder: ${root} has no class folders; put each class's images in its own subfolder (${root}/<class>/…)`);
+  const pool = new SharedPool(opts, splitNames(layout, opts).every((name) => !existsSync(join(cacheDir, `${name}.tkcache`))));
+  try {
+    return await openFolder(root, layout, classes, cacheDir, opts, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** The split names a folder gives. */
+function splitNames(layout: string[], opts: ResolvedImageOptions): string[] {
+  return layout.length > 0 ? layout : opts.valFraction > 0 ? ['train', 'val'] : ['train'];
+}
+
+/**
+ * The decoding workers of an up-front build, shared by its splits: started at once when no
+ * split has a cache file yet (they boot while the folder is listed), else when first needed.
+ */
+class SharedPool {
+  private pool: Promise<DecodePool> | undefined;
+
+  constructor(
+    private readonly opts: ResolvedImageOptions,
+    early: boolean,
+  ) {
+    if (early && !opts.lazy) void this.get().catch(() => {}); // a missing sharp is reported when a split needs it
+  }
+
+  get(): Promise<DecodePool> {
+    this.pool ??= loadSharp('imageFolder').then(({ path }) => new DecodePool(this.opts.spec, { sharpPath: path, workers: this.opts.workers, prefetch: this.opts.prefetch }));
+    return this.pool;
+  }
+
+  async close(): Promise<void> {
+    await (await this.pool?.catch(() => undefined))?.close();
+  }
+}
+
+async function openFolder(root: string, layout: string[], classes: string[], cacheDir: string, opts: ResolvedImageOptions, pool: SharedPool): Promise<ImageFolderResult> {
   const splits = await listSplits(root, layout, classes, opts);
   await mkdir(cacheDir, { recursive: true });
   const mapping = await AtomicFile.create(join(cacheDir, 'classes.json'));
@@ -78,7 +117,7 @@ export async function imageFolder(dir: string, options: ImageFolderOptions): Pro
   const report: ImageFolderReport = { ignored: splits.ignored, skipped: [], decoded: 0, fromCache: {} };
   const result: ImageFolderResult = { train: undefined as unknown as ImageFolderDataset, classes, report };
   for (const [name, entries] of Object.entries(splits.parts)) {
-    result[name as 'train' | 'val' | 'test'] = await openSplit(name, entries, classes, cacheDir, opts, report);
+    result[name as 'train' | 'val' | 'test'] = await openSplit(name, entries, classes, cacheDir, opts, report, pool);
   }
   return result;
 }
@@ -113,7 +152,7 @@ async function listSplits(root: string, layout: string[], classes: string[], opt
 }
 
 /** The dataset of one split, from its cache (built first when missing or stale). */
-async function openSplit(name: string, entries: ImageEntry[], classes: string[], cacheDir: string, opts: ResolvedImageOptions, report: ImageFolderReport): Promise<ImageFolderDataset> {
+async function openSplit(name: string, entries: ImageEntry[], classes: string[], cacheDir: string, opts: ResolvedImageOptions, report: ImageFolderReport, pool: SharedPool): Promise<ImageFolderDataset> {
   const { spec } = opts;
   const shape: [number, number, number] = [spec.channels, spec.height, spec.width];
   const key = cacheKey(entries, spec, classes);
@@ -127,7 +166,7 @@ async function openSplit(name: string, entries: ImageEntry[], classes: string[],
     return new ImageFolderDataset({ cacheFile, slots: all, labels: Int32Array.from(entries, (e) => e.label), files: entries.map((e) => e.rel), classes, sampleShape: shape, lut: opts.lut, builder });
   }
   if (footer === undefined) {
-    footer = await buildCache(cacheFile, key, shape, entries, opts);
+    footer = await buildCache(cacheFile, key, shape, entries, opts, await pool.get());
     report.decoded += entries.length;
   }
   if (footer.skipped.length > 0 && opts.onBadImage === 'error') {
@@ -148,34 +187,35 @@ async function openSplit(name: string, entries: ImageEntry[], classes: string[],
   });
 }
 
-/** Decodes every entry into a new cache file (atomically: the file appears only once complete). */
-async function buildCache(cacheFile: string, key: string, shape: [number, number, number], entries: ImageEntry[], opts: ResolvedImageOptions): Promise<CacheFooter> {
-  const { path: sharpPath } = await loadSharp('imageFolder');
+/**
+ * Decodes every entry into a new cache file (atomically: the file appears only once complete);
+ * the workers write the pixels into the temporary file themselves.
+ */
+async function buildCache(cacheFile: string, key: string, shape: [number, number, number], entries: ImageEntry[], opts: ResolvedImageOptions, pool: DecodePool): Promise<CacheFooter> {
   const bytes = sampleBytes(shape);
   const skipped: CacheFooter['skipped'] = [];
   const file = await AtomicFile.create(cacheFile);
+  let fd: number | undefined = openSync(file.temp, 'r+');
   try {
-    const empty = entries.flatMap((e, index) => (e.size === 0 ? [index] : []));
-    const onResult = async (r: { index: number; pixels?: Uint8Array; error?: string }): Promise<void> => {
-      const reason = entries[r.index].size === 0 ? 'empty file (0 bytes)' : r.error;
-      if (reason === undefined && r.pixels !== undefined) return file.write(r.pixels, r.index * bytes);
-      if (opts.onBadImage === 'error') throw new ValueError(`imageFolder: cannot decode ${entries[r.index].path}: ${reason ?? 'no pixels'} (pass onBadImage: 'skip' to leave such files out)`);
-      skipped.push({ index: r.index, reason: reason ?? 'no pixels' });
+    const bad = (index: number, reason: string): void => {
+      if (opts.onBadImage === 'error') throw new ValueError(`imageFolder: cannot decode ${entries[index].path}: ${reason} (pass onBadImage: 'skip' to leave such files out)`);
+      skipped.push({ index, reason });
     };
-    for (const index of empty) await onResult({ index });
-    const todo = entries.map((_, i) => i).filter((i) => entries[i].size > 0);
-    await decodeImages(todo.map((i) => entries[i].path), opts.spec, {
-      sharpPath,
-      workers: opts.workers,
-      prefetch: opts.prefetch,
-      onResult: (r) => onResult({ ...r, index: todo[r.index] }),
-    });
+    const todo = entries.flatMap((e, index) => (e.size > 0 ? [index] : []));
+    for (const [index, e] of entries.entries()) if (e.size === 0) bad(index, 'empty file (0 bytes)');
+    await pool.decode(fd, todo.map((i) => ({ path: entries[i].path, position: i * bytes })), (i, reason) => bad(todo[i], reason));
     skipped.sort((a, b) => a.index - b.index);
     const footer = { key, count: entries.length, sampleShape: shape, skipped };
+    closeSync(fd);
+    fd = undefined;
     await file.write(encodeFooter(footer), entries.length * bytes);
     await file.commit();
     return { format: 1, ...footer };
   } catch (e) {
+    if (fd !== undefined) {
+      await pool.close(); // no worker writes into the file any more
+      closeSync(fd);
+    }
     await file.abort();
     throw e;
   }

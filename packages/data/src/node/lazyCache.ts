@@ -8,9 +8,10 @@ import type { ResolvedImageOptions } from './imageFolderOptions';
 
 /** A builder dropped before it finished (a split never read to the end) closes its file and workers when collected. */
 const abandoned = new FinalizationRegistry<{ fd: number; file: AtomicFile; pool: DecodePool }>(({ fd, file, pool }) => {
-  closeSync(fd);
-  void file.abort();
-  void pool.close();
+  void pool.close().finally(() => {
+    closeSync(fd);
+    void file.abort();
+  });
 });
 
 /** What a {@link CacheBuilder} decodes, and where its cache goes. */
@@ -25,22 +26,26 @@ export interface CacheBuilderInit {
 
 /**
  * The decoded cache of a split, written while the first epoch reads it (`imageFolder`'s
- * `lazy` option). {@link ensure} decodes one image in the worker pool, unless it is decoded or
- * on its way, and writes its bytes into the temporary cache file at its slot; when every slot
- * is written the footer follows and the file is renamed into place (atomically, as an
- * up-front build). {@link fd} reads the temporary file and, after the rename, the cache
- * itself (the same file). A file that does not decode fails the build: the temporary file is
- * removed, nothing is ever committed half-written.
+ * `lazy` option). {@link ensure} asks for one image unless it is decoded or on its way; the
+ * images asked for in one turn of the event loop (a batch) go to the worker pool together,
+ * which decodes them and writes their bytes into the temporary cache file at their slots;
+ * when every slot is written the footer follows and the file is renamed into place
+ * (atomically, as an up-front build). {@link fd} reads the temporary file and, after the
+ * rename, the cache itself (the same file). A file that does not decode fails the build: the
+ * temporary file is removed, nothing is ever committed half-written.
  */
 export class CacheBuilder {
-  /** Open for reading on the file being written (the cache once committed). */
+  /** Open on the file being written (the cache once committed); the workers write through it too. */
   readonly fd: number;
   /** Settles once the cache is committed (or the build failed); undefined while slots remain. */
   finished: Promise<void> | undefined;
   /** Whether the cache file is complete and in place. */
   committed = false;
   private readonly written: Uint8Array;
-  private readonly pending = new Map<number, Promise<void>>();
+  /** Slots on their way: the promise {@link ensure} returns, and how to settle it. */
+  private readonly pending = new Map<number, { job: Promise<void>; resolve(): void; reject(e: Error): void }>();
+  /** Slots asked for in this turn, not sent to the pool yet. */
+  private asked: number[] = [];
   private remaining: number;
   private failure: Error | undefined;
 
@@ -49,7 +54,7 @@ export class CacheBuilder {
     private readonly file: AtomicFile,
     private readonly pool: DecodePool,
   ) {
-    this.fd = openSync(file.temp, 'r');
+    this.fd = openSync(file.temp, 'r+');
     this.written = new Uint8Array(init.entries.length);
     this.remaining = init.entries.length;
     abandoned.register(this, { fd: this.fd, file, pool });
@@ -74,25 +79,46 @@ export class CacheBuilder {
   ensure(slot: number): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.written[slot] === 1) return Promise.resolve();
-    let job = this.pending.get(slot);
-    if (job === undefined) {
-      job = this.decode(slot).finally(() => this.pending.delete(slot));
-      this.pending.set(slot, job);
-    }
-    return job;
+    const known = this.pending.get(slot);
+    if (known !== undefined) return known.job;
+    if (this.asked.length === 0) queueMicrotask(() => this.send());
+    this.asked.push(slot);
+    const { promise, resolve, reject } = withResolvers();
+    this.pending.set(slot, { job: promise, resolve, reject });
+    return promise;
   }
 
-  private async decode(slot: number): Promise<void> {
+  /** Sends the slots asked for to the pool, as one call. */
+  private send(): void {
+    const slots = this.asked;
+    this.asked = [];
     const { entries, shape } = this.init;
-    try {
-      const r = await this.pool.decode(entries[slot].path);
-      if ('error' in r) throw new ValueError(`imageFolder: cannot decode ${entries[slot].path}: ${r.error}`);
-      await this.file.write(r.pixels, slot * sampleBytes(shape));
-    } catch (e) {
-      throw await this.abort(e as Error);
-    }
-    this.written[slot] = 1;
-    if (--this.remaining === 0) this.finished = this.commit();
+    const bytes = sampleBytes(shape);
+    const items = slots.map((s) => ({ path: entries[s].path, position: s * bytes }));
+    const bad = (i: number, reason: string): never => {
+      throw new ValueError(`imageFolder: cannot decode ${entries[slots[i]].path}: ${reason}`);
+    };
+    this.pool.decode(this.fd, items, bad).then(
+      () => this.wrote(slots),
+      async (e: Error) => {
+        const failure = await this.abort(e);
+        for (const s of slots) this.settle(s, failure);
+      },
+    );
+  }
+
+  private wrote(slots: readonly number[]): void {
+    for (const s of slots) this.written[s] = 1;
+    this.remaining -= slots.length;
+    if (this.remaining === 0) this.finished = this.commit();
+    for (const s of slots) this.settle(s);
+  }
+
+  private settle(slot: number, error?: Error): void {
+    const waiter = this.pending.get(slot);
+    this.pending.delete(slot);
+    if (error === undefined) waiter?.resolve();
+    else waiter?.reject(error);
   }
 
   private async commit(): Promise<void> {
@@ -110,8 +136,19 @@ export class CacheBuilder {
 
   private async abort(e: Error): Promise<Error> {
     this.failure ??= e;
+    await this.pool.close(); // no worker writes into the file any more
     await this.file.abort();
-    await this.pool.close();
     return this.failure;
   }
+}
+
+/** `Promise.withResolvers` (Node 22+), for Node 20. */
+function withResolvers(): { promise: Promise<void>; resolve(): void; reject(e: Error): void } {
+  let resolve = (): void => {};
+  let reject = (_: Error): void => {};
+  const promise = new Promise<void>((ok, fail) => {
+    resolve = ok;
+    reject = fail;
+  });
+  return { promise, resolve, reject };
 }
