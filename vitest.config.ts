@@ -51,6 +51,8 @@ export default defineConfig({
       { extends: true, test: { name: 'kernels:relaxed', include: relaxedSuites, execArgv: relaxedSimdArgv, env: { TRAINKIT_KERNELS: 'wasm', TRAINKIT_SIMD: 'relaxed' } } },
       { extends: true, test: { name: 'kernels:threads', include: kernelSuites, setupFiles: ['packages/tensor/src/__tests__/threads.setup.ts'], env: { TRAINKIT_TEST_THREADS: '2' } } },
     ],
+    // fast-check's seed from TRAINKIT_FC_SEED when set (.ci/run sets it); merged into every project
+    setupFiles: ['scripts/vitest.fastCheckSeed.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

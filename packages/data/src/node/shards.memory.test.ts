@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
-// Size of the generated dataset; the default keeps the test quick on a shared machine. The
-// bounds on memory stay the same at any size, which is the point: TRAINKIT_SHARD_TEST_MB=2048
-// runs it at 2 GB (tools/bench/results/shards-2gb.txt holds such a run's output).
-const MB = Number(process.env.TRAINKIT_SHARD_TEST_MB ?? 300);
+// Size of the generated dataset: 2 GB by default, as the issue asks (about 15 s here: the
+// examples are 12 KiB images, so an epoch is 175k examples through a tiny model). The bounds
+// on memory are the same at any size, which is the point; TRAINKIT_SHARD_TEST_MB sets another
+// size (tools/bench runs it at 5 GB).
+const MB = Number(process.env.TRAINKIT_SHARD_TEST_MB ?? 2048);
 const SAMPLE_BYTES = 3 * 32 * 32 * 4;
 /** Growth of RSS allowed while writing and while training. */
 const BOUND_MB = 150;
