@@ -40,6 +40,20 @@ describe('distillationLoss', () => {
     },
   );
 
+  propTest.prop([fc.integer({ min: 1, max: 6 }), fc.integer({ min: 2, max: 6 }), fc.double({ min: 0.5, max: 6, noNaN: true }), fc.double({ min: 0.2, max: 5, noNaN: true }), fc.integer({ min: 0, max: 1e6 })], { numRuns: 30 })(
+    'a teacher temperature τ is the teacher logits divided by τ: loss(s, t, T, τ) = loss(s, t/τ, T), gradient T · (softmax(s/T) − softmax(t/(τT))) / batch',
+    (n, c, T, tau, seed) => {
+      const s = new Tensor(logits(n, c, seed).data, [n, c], { requiresGrad: true });
+      const t = logits(n, c, seed + 1);
+      const loss = distillationLoss(s, t, T, tau);
+      loss.backward();
+      const pt = softmax(new Tensor(t.data.map((v) => v / (tau * T)), [n, c])).data;
+      const ps = softmax(new Tensor(s.data.map((v) => v / T), [n, c])).data;
+      for (let i = 0; i < n * c; i++) expect(s.grad![i]).toBeCloseTo((T * (ps[i] - pt[i])) / n, 5);
+      expect(loss.data[0]).toBeCloseTo(reference(s, new Tensor(t.data.map((v) => v / tau), [n, c]), T), 4);
+    },
+  );
+
   test('the gradient passes a finite-difference check, and the loss is 0 when student and teacher agree', () => {
     const t = logits(5, 4, 9);
     assertGradients((s) => distillationLoss(s, t, 3), [new Tensor(logits(5, 4, 8).data, [5, 4], { requiresGrad: true })]);
@@ -100,6 +114,23 @@ describe('distill plugin', () => {
     await expect(noIndex.fit(mlp(1), { train: loader(), epochs: 1 })).rejects.toThrow(/distill\(\{ cache: true \}\): batch 0 of epoch 0 carries no `index`.*withIndex\(dataset\)/);
   });
 
+  test('teacherTemperature τ trains on softmax(t/(τT)), cached and live alike; τ = 1 is the default exactly', async () => {
+    const teacher = mlp(5);
+    const seen: number[][] = [];
+    const spy: Plugin = { name: 'spy', onBeforeBackward: (ctx) => void seen.push([ctx.loss.data[0], ctx.dataLoss.data[0], reference(ctx.output, new Tensor(teacher.call(ctx.batch.x).data.map((v) => v / 0.5), [16, 3]), 2)]) };
+    const run = async (o: { cache?: boolean; teacherTemperature?: number }, plugins: Plugin[] = []) => {
+      const model = mlp(1);
+      await new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [distill({ teacher, temperature: 2, alpha: 0.8, ...o }), ...plugins], seed: 0 }).fit(model, { train: new DataLoader(withIndex(toyDataset(64)), { batchSize: 16, shuffle: true }), epochs: 2 });
+      return weights(model);
+    };
+    const live = await run({ teacherTemperature: 0.5 }, [spy]);
+    expect(seen).toHaveLength(8);
+    for (const [loss, data, kd] of seen) expect(loss).toBeCloseTo(0.2 * data + 0.8 * kd, 4);
+    expect(await run({ teacherTemperature: 0.5, cache: true })).toEqual(live);
+    expect(await run({ teacherTemperature: 1 })).toEqual(await run({}));
+    expect(await run({})).not.toEqual(live);
+  });
+
   test('the cache refuses an input that changed since its logits were cached (augmentation that is not replayed)', async () => {
     const jitter: Plugin = { name: 'jitter', onTrainBatchStart: (ctx) => void (ctx.batch = { ...ctx.batch, x: new Tensor(ctx.batch.x.data.map((v) => v + ctx.epoch), ctx.batch.x.shape) }) };
     const trainer = new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [jitter, distill({ teacher: mlp(5), temperature: 2, alpha: 0.5, cache: true })] });
@@ -125,6 +156,9 @@ describe('distill plugin', () => {
     [{ temperature: 2, alpha: 1.5 }, 'distill: alpha must be a number in [0, 1], got 1.5'],
     [{ temperature: 2, alpha: -0.1 }, 'distill: alpha must be a number in [0, 1], got -0.1'],
     [{ temperature: 2, alpha: NaN }, 'distill: alpha must be a number in [0, 1], got NaN'],
+    [{ temperature: 2, alpha: 0.5, teacherTemperature: 0 }, 'distill: teacherTemperature must be a finite number > 0, got 0'],
+    [{ temperature: 2, alpha: 0.5, teacherTemperature: -0.5 }, 'distill: teacherTemperature must be a finite number > 0, got -0.5'],
+    [{ temperature: 2, alpha: 0.5, teacherTemperature: Infinity }, 'distill: teacherTemperature must be a finite number > 0, got Infinity'],
   ])('bad option %o is a clear error naming it', (o, message) => {
     expect(() => distill({ teacher: mlp(5), ...o })).toThrow(message);
   });

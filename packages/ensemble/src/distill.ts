@@ -12,6 +12,14 @@ export interface DistillOptions {
   /** Weight α ∈ [0, 1] of the distillation term; the hard-label (data) loss gets 1 − α. */
   alpha: number;
   /**
+   * Temperature τ > 0 of the teacher alone, applied before T: the soft target becomes
+   * softmax(t / (τ·T)) while the student's side stays softmax(s/T). Default 1 (no change).
+   * Temperature scaling (Guo et al. 2017): a τ fitted to minimise the teacher's NLL on held-out
+   * data calibrates it, and τ < 1 sharpens an under-confident teacher — an ensemble that
+   * averages probabilities usually is one — so the student does not learn its under-confidence.
+   */
+  teacherTemperature?: number;
+  /**
    * Keep the teacher's logits per example and reuse them in later epochs instead of running the
    * teacher again. Needs batches that carry their dataset indices (`batch.index`, e.g. from a
    * dataset wrapped with {@link withIndex}) and the same input for an index every epoch (no
@@ -32,6 +40,8 @@ function checkOptions(o: DistillOptions): void {
   if (typeof T !== 'number' || !Number.isFinite(T) || T <= 0) throw new ValueError(`distill: temperature must be a finite number > 0, got ${String(T)}`);
   const a = o.alpha;
   if (typeof a !== 'number' || !(a >= 0 && a <= 1)) throw new ValueError(`distill: alpha must be a number in [0, 1], got ${String(a)}`);
+  const tau = o.teacherTemperature ?? 1;
+  if (typeof tau !== 'number' || !Number.isFinite(tau) || tau <= 0) throw new ValueError(`distill: teacherTemperature must be a finite number > 0, got ${String(tau)}`);
 }
 
 /**
@@ -39,25 +49,27 @@ function checkOptions(o: DistillOptions): void {
  * PyTorch `F.kl_div(F.log_softmax(s/T, 1), F.softmax(t/T, 1), reduction='batchmean') * T*T`.
  * `teacher` is a constant; the gradient with respect to the student logits `s` [N, C] is
  * T · (softmax(s/T) − softmax(t/T)) / N, so the T² keeps its size comparable to the hard-label
- * term's as T changes (Hinton et al. 2015, section 2).
+ * term's as T changes (Hinton et al. 2015, section 2). With a `teacherTemperature` τ the target is
+ * softmax(t/(τ·T)) instead (the teacher logits divided by τ in float64; τ = 1 is exactly the above).
  *
  * @throws ValueError when the shapes are not the same [N, C]
  */
-export function distillationLoss(student: Tensor, teacher: Tensor, temperature: number): Tensor {
+export function distillationLoss(student: Tensor, teacher: Tensor, temperature: number, teacherTemperature = 1): Tensor {
   if (student.rank !== 2 || teacher.rank !== 2) throw new ValueError(`distillationLoss: student and teacher logits must be [examples, classes], got ${formatShape(student.shape)} and ${formatShape(teacher.shape)}`);
   const [n, c] = teacher.shape;
   if (student.shape[1] !== c) throw new ValueError(`distillationLoss: the teacher logits have ${c} classes but the student's ${student.shape[1]}`);
   if (student.shape[0] !== n) throw new ValueError(`distillationLoss: the teacher has ${n} examples but the student ${student.shape[0]}`);
+  const tT = temperature * teacherTemperature; // the teacher's total temperature
   const target = new Float32Array(n * c);
   let entropy = 0; // Σ over rows of −Σ p log p of the softened teacher, in float64
   for (let r = 0; r < n; r++) {
     let m = -Infinity;
-    for (let k = 0; k < c; k++) m = Math.max(m, teacher.data[r * c + k] / temperature);
+    for (let k = 0; k < c; k++) m = Math.max(m, teacher.data[r * c + k] / tT);
     let s = 0;
-    for (let k = 0; k < c; k++) s += Math.exp(teacher.data[r * c + k] / temperature - m);
+    for (let k = 0; k < c; k++) s += Math.exp(teacher.data[r * c + k] / tT - m);
     const lse = m + Math.log(s);
     for (let k = 0; k < c; k++) {
-      const logp = teacher.data[r * c + k] / temperature - lse;
+      const logp = teacher.data[r * c + k] / tT - lse;
       target[r * c + k] = Math.exp(logp);
       entropy -= Math.exp(logp) * logp;
     }
@@ -95,11 +107,14 @@ function teacherLogits(teacher: Module, ctx: LossContext): Tensor {
  * An {@link Ensemble} teacher (method `'probs'`) outputs log p̄, the log of its members' mean
  * probabilities, and serves as the logits t: the soft target is then p̄^(1/T), renormalized — the
  * ensemble's own distribution softened — rather than the mean of the members' softened
- * distributions (the two agree at T = 1). The teacher is not saved in checkpoints and the
+ * distributions (the two agree at T = 1). An Ensemble with method `'logits'` gives instead the
+ * mean of the members' logits — the log of their normalised geometric mean, a sharper target.
+ * `teacherTemperature` τ calibrates either (see {@link DistillOptions.teacherTemperature}); the
+ * cache keeps the teacher's raw logits and τ is applied after it. The teacher is not saved in checkpoints and the
  * plugin keeps no other state, so a resumed run (with the same teacher) continues exactly; a
  * cache is rebuilt as the run goes.
  *
- * @throws ValueError for a missing teacher, T ≤ 0, α outside [0, 1]; at the first batch, when the
+ * @throws ValueError for a missing teacher, T ≤ 0, α outside [0, 1], τ ≤ 0; at the first batch, when the
  *   teacher's class count differs from the student's (the error names both)
  * @see https://arxiv.org/abs/1503.02531 (Distilling the Knowledge in a Neural Network)
  * @example
@@ -109,6 +124,7 @@ function teacherLogits(teacher: Module, ctx: LossContext): Tensor {
 export function distill(options: DistillOptions): DistillPlugin {
   checkOptions(options);
   const { teacher, temperature, alpha } = options;
+  const teacherTemperature = options.teacherTemperature ?? 1;
   const cache = options.cache === true ? new TeacherCache() : null;
   let modes: Array<readonly [Module, boolean]> = [];
   return {
@@ -124,7 +140,7 @@ export function distill(options: DistillOptions): DistillPlugin {
     onLoss(ctx) {
       const where = `batch ${ctx.batchIndex} of epoch ${ctx.epoch}`;
       const t = cache === null ? teacherLogits(teacher, ctx) : cache.logits(ctx.batch, where, () => teacherLogits(teacher, ctx));
-      const kd = distillationLoss(ctx.output, t, temperature);
+      const kd = distillationLoss(ctx.output, t, temperature, teacherTemperature);
       ctx.log('distillKl', kd.data[0]);
       if (alpha > 0) ctx.addLoss('distill', mul(add(kd, mul(ctx.dataLoss, -1)), alpha));
     },
