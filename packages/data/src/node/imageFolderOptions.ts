@@ -9,7 +9,7 @@ export interface ImageFolderOptions extends ImageFolderBaseOptions {
   cacheDir?: string;
   /** Decoding worker threads. Default: available cores − 1, at least 1, at most 8. */
   workers?: number;
-  /** Images in flight per worker (the bounded prefetch queue). Default 4. */
+  /** Images in flight per worker (the bounded prefetch queue). Default 16: a queue that deep keeps sharp's threads from idling between images. */
   prefetch?: number;
   /**
    * Decode while training instead of before returning: a split without a cache is returned at
@@ -39,6 +39,6 @@ export function resolveImageOptions(options: ImageFolderOptions): ResolvedImageO
   if (lazy && onBadImage === 'skip') optionError("lazy: true needs onBadImage: 'error' (a file skipped mid-epoch would change the dataset's length); drop one of them");
   const lut = byteValues(options.normalize, spec.channels);
   const workers = positiveInt('workers', options.workers ?? Math.min(8, Math.max(1, availableParallelism() - 1)));
-  const prefetch = positiveInt('prefetch', options.prefetch ?? 4);
+  const prefetch = positiveInt('prefetch', options.prefetch ?? 16);
   return { spec, lut, valFraction, seed, workers, prefetch, onBadImage, lazy };
 }
