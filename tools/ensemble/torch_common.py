@@ -54,6 +54,40 @@ def average_probs(logps):
     return m + np.log(np.exp(lp - m).mean(0))
 
 
+def distilled_loss(t, y, T, a):
+    """loss_of for train(): (1 - a) * CE + a * T^2 * KL(softmax(t/T) || softmax(s/T)) (batch mean) for the rows idx
+    of the teacher logits t, as trainkit's distill()."""
+    F = torch.nn.functional
+
+    def loss(out, idx):
+        kd = F.kl_div(F.log_softmax(out / T, 1), F.softmax(t[idx] / T, 1), reduction='batchmean') * T * T
+        return (1 - a) * F.cross_entropy(out, y[idx]) + a * kd
+    return loss
+
+
+def mean_log_probs(logps):
+    """mean of the members' log-probabilities [M][N, C]: the log of their geometric mean, unnormalised (logits)."""
+    return np.stack(logps).mean(0)
+
+
+def fit_temperature(logits, labels):
+    """The scalar tau > 0 that minimises the NLL of log_softmax(logits / tau) on (logits, labels): golden-section
+    search on log tau in [log 0.05, log 20] (the NLL is convex in 1/tau)."""
+    z = torch.from_numpy(np.asarray(logits, dtype=np.float64))
+    y = torch.from_numpy(np.asarray(labels, dtype=np.int64))
+
+    def nll(log_tau):
+        return torch.nn.functional.cross_entropy(z / np.exp(log_tau), y).item()
+    lo, hi, g = np.log(0.05), np.log(20.0), (np.sqrt(5) - 1) / 2
+    for _ in range(80):
+        a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+        if nll(a) < nll(b):
+            hi = b
+        else:
+            lo = a
+    return float(np.exp((lo + hi) / 2))
+
+
 def train(seed, xtr, ytr, epochs, on_step=None, lr_at=None, loss_of=None):
     """The reference CNN trained from torch.manual_seed(seed); loss_of(logits, idx) replaces cross-entropy."""
     torch.manual_seed(seed)

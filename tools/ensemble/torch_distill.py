@@ -2,12 +2,15 @@
 
 Usage:
   /usr/bin/python3 tools/ensemble/torch_distill.py --phase teacher --dir D [--members 5] [--epochs 1] [--limit N]
-  /usr/bin/python3 tools/ensemble/torch_distill.py --phase student --dir D --seed S --temperature T --alpha A [--epochs 1] [--limit N]
+  /usr/bin/python3 tools/ensemble/torch_distill.py --phase student --dir D --seed S --temperature T --alpha A
+      [--combine probs|logits] [--teacher-temperature TAU] [--epochs 1] [--limit N]
 Teacher: the members of the ensemble table (reference CNN, Adam 1e-3, batch 64, seeds 0..members-1);
-their averaged probabilities on the training and test images are saved in D (teacher.npz), and the
-member and ensemble rows are printed. Student: a plain reference CNN and a distilled one from the same
-seed, the distilled loss (1 - a) * CE + a * T^2 * KL(softmax(t/T) || softmax(s/T)) (batch mean) with
-t = log of the ensemble's mean probabilities, as trainkit's distill() with an Ensemble teacher.
+their combined outputs on the training images are saved in D (teacher.npz: log of the mean probabilities,
+and mean of the log-probabilities), and the member and ensemble rows are printed. Student: a plain
+reference CNN and a distilled one from the same seed, the distilled loss
+(1 - a) * CE + a * T^2 * KL(softmax(t/(tau T)) || softmax(s/T)) (batch mean), with t the log of the ensemble's
+mean probabilities (--combine probs, trainkit's Ensemble method 'probs') or the mean of its members'
+log-probabilities (--combine logits, method 'logits'), as trainkit's distill() with teacherTemperature tau.
 Prints one JSON object per row on stdout (name, accuracy, nll, brier, ece) and, on a line
 starting with `#`, times on stderr.
 """
@@ -19,13 +22,12 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from torch_common import average_probs, log_softmax, metrics, mnist, train  # noqa: E402
+from torch_common import average_probs, distilled_loss, log_softmax, mean_log_probs, metrics, mnist, train  # noqa: E402
 
 p = argparse.ArgumentParser()
-p.add_argument('--phase', choices=['teacher', 'student', 'search'], required=True)
+p.add_argument('--phase', choices=['teacher', 'student'], required=True)
 p.add_argument('--dir', required=True)
 p.add_argument('--members', type=int, default=5)
 p.add_argument('--epochs', type=int, default=1)
@@ -33,6 +35,8 @@ p.add_argument('--limit', type=int, default=None)
 p.add_argument('--seed', type=int, default=100)
 p.add_argument('--temperature', type=float, default=4.0)
 p.add_argument('--alpha', type=float, default=0.9)
+p.add_argument('--combine', choices=['probs', 'logits'], default='probs')
+p.add_argument('--teacher-temperature', type=float, default=1.0)
 args = p.parse_args()
 
 torch.set_num_threads(1)
@@ -56,37 +60,20 @@ def teacher():
         metrics(lp, yte, f'member {seed} (seed {seed})')
     ens = average_probs(test)
     metrics(ens, yte, f'ensemble of {args.members} (probs)')
+    metrics(torch.log_softmax(torch.from_numpy(mean_log_probs(test)), 1).numpy(), yte, f'ensemble of {args.members} (logits)')
     _, one = timed(lambda: log_softmax(models[0], xte))
     _, all_ = timed(lambda: [log_softmax(m, xte) for m in models])
     print(json.dumps(dict(name='inference seconds (10,000 test images)', member=one, ensemble=all_)), flush=True)
-    train_lp = average_probs([log_softmax(m, xtr) for m in models])
+    train_lp = [log_softmax(m, xtr) for m in models]
     os.makedirs(args.dir, exist_ok=True)
-    np.savez(os.path.join(args.dir, 'teacher.npz'), train=train_lp.astype(np.float32))
-
-
-def distilled_loss(t, y, T, a):
-    """(1 - a) * CE + a * T^2 * KL(softmax(t/T) || softmax(s/T)) for the rows idx of the teacher logits t."""
-    def loss(out, idx):
-        kd = F.kl_div(F.log_softmax(out / T, 1), F.softmax(t[idx] / T, 1), reduction='batchmean') * T * T
-        return (1 - a) * F.cross_entropy(out, y[idx]) + a * kd
-    return loss
-
-
-def search():
-    """T and alpha chosen on a validation split: teacher and students train on training images 0..49,999
-    and are scored on 50,000..59,999 (never the test set); one student seed, printed per (T, alpha)."""
-    xa, ya, xv, yv = xtr[:50000], ytr[:50000], xtr[50000:], ytr[50000:].numpy()
-    models = [train(seed, xa, ya, args.epochs) for seed in range(args.members)]
-    t = torch.from_numpy(average_probs([log_softmax(m, xa) for m in models]).astype(np.float32))
-    metrics(average_probs([log_softmax(m, xv) for m in models]), yv, 'validation: teacher')
-    metrics(log_softmax(train(args.seed, xa, ya, args.epochs), xv), yv, 'validation: plain student')
-    for T in (1.0, 2.0, 4.0):
-        for a in (0.5, 0.9):
-            metrics(log_softmax(train(args.seed, xa, ya, args.epochs, loss_of=distilled_loss(t, ya, T, a)), xv), yv, f'validation: distilled T={T:g} alpha={a:g}')
+    np.savez(os.path.join(args.dir, 'teacher.npz'), probs=average_probs(train_lp).astype(np.float32), logits=mean_log_probs(train_lp).astype(np.float32))
 
 
 def student():
-    t = torch.from_numpy(np.load(os.path.join(args.dir, 'teacher.npz'))['train'])
+    saved = np.load(os.path.join(args.dir, 'teacher.npz'))
+    if args.combine not in saved:
+        sys.exit(f'torch_distill: {args.dir}/teacher.npz has no {args.combine!r} targets; rerun --phase teacher')
+    t = torch.from_numpy((saved[args.combine].astype(np.float64) / args.teacher_temperature).astype(np.float32))
     if len(t) != len(xtr):
         sys.exit(f'torch_distill: the saved teacher has {len(t)} training rows, the data {len(xtr)}; rerun --phase teacher with the same --limit')
     plain, s0 = timed(lambda: train(args.seed, xtr, ytr, args.epochs))
@@ -96,4 +83,4 @@ def student():
     metrics(log_softmax(dist, xte), yte, f'distilled student (seed {args.seed})')
 
 
-{'teacher': teacher, 'student': student, 'search': search}[args.phase]()
+{'teacher': teacher, 'student': student}[args.phase]()

@@ -35,6 +35,9 @@ export interface CnnParams {
   teacherLogits?: string;
   temperature?: number;
   alpha?: number;
+  /** Distilled: how the teacher's members are combined (Ensemble method, default `'probs'`) and its temperature τ (default 1). */
+  combine?: 'probs' | 'logits';
+  teacherTemperature?: number;
 }
 
 async function pluginsOf(params: CnnParams, train: TensorDataset) {
@@ -43,8 +46,8 @@ async function pluginsOf(params: CnnParams, train: TensorDataset) {
   if (params.variant !== 'distilled') return [];
   if (params.teacher === undefined || params.temperature === undefined || params.alpha === undefined) throw new Error('cnnMember: a distilled member needs teacher, temperature and alpha');
   // the teacher's training-set logits, computed once by distillTable.ts, or the saved ensemble itself
-  const teacher = params.teacherLogits ? new TeacherTable(train.x, 784, readFloats(params.teacherLogits), 10) : await loadEnsemble(params.teacher, () => mnistCnn());
-  return [distill({ teacher, temperature: params.temperature, alpha: params.alpha })];
+  const teacher = params.teacherLogits ? new TeacherTable(train.x, 784, readFloats(params.teacherLogits), 10) : await loadEnsemble(params.teacher, () => mnistCnn(), { method: params.combine ?? 'probs' });
+  return [distill({ teacher, temperature: params.temperature, alpha: params.alpha, teacherTemperature: params.teacherTemperature })];
 }
 
 export default defineMember<CnnParams>({

@@ -12,9 +12,11 @@
  * probabilities in runs/distill/torch) and times inference; each student phase trains the plain
  * and the distilled student one after the other, then PyTorch's pair. Every phase appends its
  * rows to results/distill.jsonl; student and report phases rewrite results/distill.md from it.
- * T and α come from the validation search (distillSetting): one setting for every seed. The
- * search runs in PyTorch, on a validation split:
- *   flock /tmp/h/heavy.lock nice -n 5 /usr/bin/python3 tools/ensemble/torch_distill.py --phase search --dir unused > tools/ensemble/results/distill-search.jsonl
+ * The recipe (the teacher's combination and temperature τ, T and α) comes from the validation
+ * search (distillSearch.ts): one recipe for every seed and both frameworks. The search runs in
+ * PyTorch, on a validation split, and appends to results/distill-search.jsonl:
+ *   nice -n 5 /usr/bin/python3 tools/ensemble/torch_distill_search.py --phase teacher
+ *   nice -n 5 /usr/bin/python3 tools/ensemble/torch_distill_search.py --phase students --seeds 100 --recipes logits:fit:1:0.5,…
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readdirSync } from 'node:fs';
@@ -28,7 +30,8 @@ import { loadEnsemble, memberProgressPrinter, saveMember, trainEnsemble } from '
 import { mnistCnn } from '@trainkit/nn';
 import { concat, noGrad, type Tensor } from '@trainkit/tensor';
 import type { CnnParams } from './cnnMember';
-import { STUDENT_SEED_BASE, distillSetting, writeDistillReport } from './distillReport';
+import { STUDENT_SEED_BASE, writeDistillReport } from './distillReport';
+import { distillSetting, recipeName } from './distillSearch';
 import { teacherLogits } from './teacherTable';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -50,7 +53,7 @@ const common = { epochs: Number(values.epochs), limit: values.limit === undefine
 const teacherDir = join(values.out, 'teacher');
 const torchDir = join(values.out, 'torch');
 const results = values.results;
-const { temperature: DISTILL_T, alpha: DISTILL_ALPHA } = distillSetting(results);
+const recipe = distillSetting(results);
 const member = new URL('./cnnMember.ts', import.meta.url);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const hasTorch = !values['no-torch'] && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
@@ -102,21 +105,21 @@ async function teacherPhase(): Promise<void> {
   append({ phase: 'teacher', memberSeconds: all.members.map((m) => m.seconds), trainkit: report.rows, torch: torchRows?.filter((r) => r !== torchInference) ?? null, inference: { trainkit: inference, torch: torchInference } });
 }
 
-/** The file of the teacher's logits for the training images (computed once per teacher run, see teacherTable.ts). */
+/** The file of the teacher's logits for the training images (computed once per teacher run and combination, see teacherTable.ts). */
 async function trainingLogits(): Promise<string> {
-  const file = join(values.out, `teacher-train-logits${common.limit ? `-${common.limit}` : ''}.f32`);
+  const file = join(values.out, `teacher-train-logits${recipe.combine === 'probs' ? '' : `-${recipe.combine}`}${common.limit ? `-${common.limit}` : ''}.f32`);
   const members = readdirSync(teacherDir).filter((f) => f.endsWith('.safetensors')).map((f) => join(teacherDir, f));
   const train = (await loadMnist({ split: 'train', limit: common.limit })) as TensorDataset;
   const t0 = performance.now();
-  teacherLogits(await loadEnsemble(teacherDir, () => mnistCnn()), train.x, [1, 28, 28], file, members);
+  teacherLogits(await loadEnsemble(teacherDir, () => mnistCnn(), { method: recipe.combine }), train.x, [1, 28, 28], file, members);
   log(`teacher logits for ${train.length} training images ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${file})`);
   return file;
 }
 
 async function studentPhase(s: number): Promise<void> {
   const seed = STUDENT_SEED_BASE + s;
-  log(`distillation students, seed ${seed}: plain and distilled (T = ${DISTILL_T}, α = ${DISTILL_ALPHA})`);
-  const distilled: CnnParams = { variant: 'distilled', ...common, teacher: teacherDir, teacherLogits: await trainingLogits(), temperature: DISTILL_T, alpha: DISTILL_ALPHA };
+  log(`distillation students, seed ${seed}: plain and distilled (${recipeName(recipe)})`);
+  const distilled: CnnParams = { variant: 'distilled', ...common, teacher: teacherDir, teacherLogits: await trainingLogits(), temperature: recipe.temperature, alpha: recipe.alpha, combine: recipe.combine, teacherTemperature: recipe.teacherTemperature };
   const trained = await trainEnsemble<CnnParams>({
     member,
     seeds: [seed, seed],
@@ -127,8 +130,9 @@ async function studentPhase(s: number): Promise<void> {
   const rows: MetricsRow[] = [metricsRow(`plain student (seed ${seed})`, outputsOf(trained.models[0]), test.y), metricsRow(`distilled student (seed ${seed})`, outputsOf(trained.models[1]), test.y)];
   console.log(formatMetricsTable(rows));
   log('running the PyTorch students (tools/ensemble/torch_distill.py)…');
-  const torchRows = torch(['--phase', 'student', '--seed', String(seed), '--temperature', String(DISTILL_T), '--alpha', String(DISTILL_ALPHA)]);
-  append({ phase: 'student', seed, temperature: DISTILL_T, alpha: DISTILL_ALPHA, memberSeconds: trained.members.map((m) => m.seconds), trainkit: rows, torch: torchRows });
+  const { combine, teacherTemperature, temperature, alpha } = recipe;
+  const torchRows = torch(['--phase', 'student', '--seed', String(seed), '--temperature', String(temperature), '--alpha', String(alpha), '--combine', combine, '--teacher-temperature', String(teacherTemperature)]);
+  append({ phase: 'student', seed, temperature, alpha, combine, teacherTemperature, memberSeconds: trained.members.map((m) => m.seconds), trainkit: rows, torch: torchRows });
 }
 
 if (values.phase === 'teacher') await teacherPhase();
