@@ -34,7 +34,7 @@ export const LOADER_WORKLOADS = [
   { id: 'loader-png-decode', name: 'imageFolder, 70,000 Fashion-MNIST PNGs: first epoch (decode into the cache)', unit: 'images/s' },
   { id: 'loader-png-cached', name: 'imageFolder, 60,000 PNGs from the cache: an epoch of batches (64, shuffled)', unit: 'images/s' },
   { id: 'loader-cnn-share', name: 'imageFolder from the cache: data-loading share of a reference-CNN epoch', unit: '%' },
-  { id: 'loader-jpeg64', name: 'imageFolder vs plain sharp loops, 64×64 RGB JPEGs, one decoding thread', unit: 'images/s' },
+  { id: 'loader-jpeg64', name: 'imageFolder vs plain sharp loops, 64×64 RGB JPEGs, one decoding thread, per CPU second', unit: 'images/CPU-s' },
   { id: 'shards-5gb', name: 'shardedDataset, 5 GB: write, then one training epoch', unit: 'MB RSS' },
 ] as const;
 

@@ -39,7 +39,7 @@ const measured: LoaderRow[] = [];
 try {
   const png = rows.filter((r) => r.startsWith('loader-png') || r === 'loader-cnn-share');
   if (png.length > 0) measured.push(...(await pngRows(png, arg('png') ?? '/tmp/trainkit-fmnist-png', scratch)));
-  if (rows.includes('loader-jpeg64')) measured.push(await jpegRow(scratch, Number(arg('jpegs') ?? 3000)));
+  if (rows.includes('loader-jpeg64')) measured.push(await jpegRow(scratch, Number(arg('jpegs') ?? 3000), Number(arg('reps') ?? 9)));
   if (rows.includes('shards-5gb')) measured.push(await shardsRow(scratch, Number(arg('gb') ?? 5)));
 } finally {
   await rm(scratch, { recursive: true, force: true });
@@ -51,6 +51,7 @@ for (const row of measured) {
   const spec = LOADER_WORKLOADS.find((w) => w.id === row.id)!;
   const line = { ...row, name: spec.name, unit: spec.unit, date, machine: { ...machine, loadAverageAtEnd: loadavg()[0] } };
   if (!smoke) appendFileSync(join(results, 'loader.jsonl'), `${JSON.stringify(line)}\n`);
+  else console.log(JSON.stringify(row.details, null, 1));
   console.log(`${spec.name}: ${row.value.toFixed(spec.unit === '%' ? 2 : 0)} ${spec.unit}${row.target ? ` (target ${row.target.text}: ${row.target.met ? 'met' : 'missed'})` : ''}`);
 }
 if (!smoke) writeFileSync(join(results, 'loader.md'), table());
