@@ -2,6 +2,7 @@
 
 Usage:
   /usr/bin/python3 tools/ensemble/torch_distill.py --phase teacher --dir D [--members 5] [--epochs 1] [--limit N]
+  /usr/bin/python3 tools/ensemble/torch_distill.py --phase target --combine C --teacher-temperature TAU (the target on the test images)
   /usr/bin/python3 tools/ensemble/torch_distill.py --phase student --dir D --seed S --temperature T --alpha A
       [--combine probs|logits] [--teacher-temperature TAU] [--epochs 1] [--limit N]
 Teacher: the members of the ensemble table (reference CNN, Adam 1e-3, batch 64, seeds 0..members-1);
@@ -27,7 +28,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from torch_common import average_probs, distilled_loss, log_softmax, mean_log_probs, metrics, mnist, train  # noqa: E402
 
 p = argparse.ArgumentParser()
-p.add_argument('--phase', choices=['teacher', 'student'], required=True)
+p.add_argument('--phase', choices=['teacher', 'student', 'target'], required=True)
 p.add_argument('--dir', required=True)
 p.add_argument('--members', type=int, default=5)
 p.add_argument('--epochs', type=int, default=1)
@@ -49,12 +50,25 @@ def timed(f):
     return out, time.perf_counter() - t0
 
 
-def teacher():
+def members():
     models = []
     for seed in range(args.members):
         model, s = timed(lambda: train(seed, xtr, ytr, args.epochs))
         models.append(model)
         print(f'# torch teacher member seed {seed}: {s:.1f} s', file=sys.stderr, flush=True)
+    return models
+
+
+def target():
+    """The distillation target on the test images: the members (retrained, as in the teacher phase) combined by
+    --combine, divided by --teacher-temperature."""
+    test = [log_softmax(m, xte) for m in members()]
+    t = (average_probs if args.combine == 'probs' else mean_log_probs)(test) / args.teacher_temperature
+    metrics(torch.log_softmax(torch.from_numpy(t), 1).numpy(), yte, 'distillation target')
+
+
+def teacher():
+    models = members()
     test = [log_softmax(m, xte) for m in models]
     for seed, lp in enumerate(test):
         metrics(lp, yte, f'member {seed} (seed {seed})')
@@ -83,4 +97,4 @@ def student():
     metrics(log_softmax(dist, xte), yte, f'distilled student (seed {args.seed})')
 
 
-{'teacher': teacher, 'student': student}[args.phase]()
+{'teacher': teacher, 'student': student, 'target': target}[args.phase]()

@@ -18,7 +18,7 @@ interface Row {
 }
 interface Run {
   date: string;
-  phase: 'teacher' | 'student';
+  phase: 'teacher' | 'student' | 'target';
   members: number;
   epochs: number;
   limit?: number;
@@ -65,11 +65,13 @@ export function writeDistillReport(dir: string): string {
   const bySeed = new Map<number, Run>();
   for (const r of runs.filter(same)) bySeed.set(r.seed ?? 0, r);
   const students = [...bySeed.values()].sort((a, b) => (a.seed ?? 0) - (b.seed ?? 0));
+  const target = runs.filter((r) => r.phase === 'target' && r.date > teacher.date && sameRecipe({ ...recipeOf(r), temperature: setting.temperature, alpha: setting.alpha }, setting)).at(-1);
   const side = (k: 'trainkit' | 'torch') => {
-    if (teacher[k] === null || students.some((s) => s[k] === null)) return null;
+    if (teacher[k] === null || students.some((s) => s[k] === null) || (target !== undefined && target[k] === null)) return null;
     const t = teacher[k];
     return {
       ensemble: [t.find((r) => r.name.startsWith('ensemble')) as Row],
+      target: target === undefined ? [] : (target[k] as Row[]),
       best: [best(t)],
       plain: students.map((s) => (s[k] as Row[])[0]),
       distilled: students.map((s) => (s[k] as Row[])[1]),
@@ -88,9 +90,11 @@ export function writeDistillReport(dir: string): string {
     '| model | inference cost | trainkit accuracy % | NLL | ECE | PyTorch accuracy % | NLL | ECE |',
     '|---|---|---|---|---|---|---|---|',
   ];
-  const names = { ensemble: `ensemble of ${teacher.members} (mean of probabilities)`, best: 'best member', plain: 'plain student', distilled: 'distilled student' } as const;
-  for (const key of ['ensemble', 'best', 'plain', 'distilled'] as const) {
-    const c = cost(key === 'ensemble' ? teacher.members : 1);
+  const targetName = `distillation target (${setting.combine === 'logits' ? 'mean of log-probabilities' : 'mean of probabilities'}${setting.teacherTemperature === 1 ? '' : `, τ = ${setting.teacherTemperature}`})`;
+  const names = { ensemble: `ensemble of ${teacher.members} (mean of probabilities)`, target: targetName, best: 'best member', plain: 'plain student', distilled: 'distilled student' } as const;
+  for (const key of ['ensemble', 'target', 'best', 'plain', 'distilled'] as const) {
+    if (tk[key].length === 0) continue; // no target run yet
+    const c = cost(key === 'ensemble' || key === 'target' ? teacher.members : 1);
     lines.push(`| ${names[key]} | ${c} | ${cells(tk[key]).join(' | ')} | ${pt ? cells(pt[key]).join(' | ') : '– | – | –'} |`);
   }
   const diff = (s: NonNullable<typeof tk>, k: 'accuracy' | 'nll' | 'ece') => mean(s.distilled.map((r) => r[k])) - mean(s.plain.map((r) => r[k]));

@@ -5,6 +5,7 @@
  * trained without distillation from the same seed (student seeds 100, 101, 102).
  *
  *   flock /tmp/h/heavy.lock nice -n 5 npm run distill:table -- --phase teacher
+ *   flock /tmp/h/heavy.lock nice -n 5 npm run distill:table -- --phase target   (the recipe's teacher on the test set, a row of its own)
  *   flock /tmp/h/heavy.lock nice -n 5 npm run distill:table -- --phase student --seed 0   (then 1, 2)
  *   npm run distill:table -- --phase report
  *
@@ -28,7 +29,7 @@ import { loadMnist } from '@trainkit/data/node';
 import { Ensemble, evaluateEnsemble, formatMetricsTable, metricsRow, type MetricsRow } from '@trainkit/ensemble';
 import { loadEnsemble, memberProgressPrinter, saveMember, trainEnsemble } from '@trainkit/ensemble/node';
 import { mnistCnn } from '@trainkit/nn';
-import { concat, noGrad, type Tensor } from '@trainkit/tensor';
+import { Tensor, concat, noGrad } from '@trainkit/tensor';
 import type { CnnParams } from './cnnMember';
 import { STUDENT_SEED_BASE, writeDistillReport } from './distillReport';
 import { distillSetting, recipeName } from './distillSearch';
@@ -135,7 +136,18 @@ async function studentPhase(s: number): Promise<void> {
   append({ phase: 'student', seed, temperature, alpha, combine, teacherTemperature, memberSeconds: trained.members.map((m) => m.seconds), trainkit: rows, torch: torchRows });
 }
 
+/** The recipe's distillation target on the test images: the saved members combined as the recipe says, divided by τ. */
+async function targetPhase(): Promise<void> {
+  const { combine, teacherTemperature } = recipe;
+  const logits = outputsOf(await loadEnsemble(teacherDir, () => mnistCnn(), { method: combine }));
+  const row = metricsRow('distillation target', new Tensor(logits.data.map((v) => v / teacherTemperature), logits.shape), test.y);
+  console.log(formatMetricsTable([row]));
+  const torchRows = torch(['--phase', 'target', '--combine', combine, '--teacher-temperature', String(teacherTemperature)]);
+  append({ phase: 'target', combine, teacherTemperature, trainkit: [row], torch: torchRows });
+}
+
 if (values.phase === 'teacher') await teacherPhase();
 else if (values.phase === 'student') await studentPhase(Number(values.seed));
-else if (values.phase !== 'report') throw new Error(`distillTable: --phase must be teacher, student or report, got ${values.phase}`);
+else if (values.phase === 'target') await targetPhase();
+else if (values.phase !== 'report') throw new Error(`distillTable: --phase must be teacher, target, student or report, got ${values.phase}`);
 if (values.phase !== 'teacher') console.log(writeDistillReport(results));
