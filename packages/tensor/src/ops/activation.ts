@@ -1,5 +1,5 @@
 import { ValueError } from '../shape';
-import type { Tensor } from '../tensor';
+import { type Tensor, fromOp, gradOf } from '../tensor';
 import { unary } from './elementwise';
 
 // Activations beyond relu/sigmoid/tanh, as PyTorch defines them. Each is computed in float64
@@ -112,6 +112,24 @@ export function gelu(a: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
     });
   }
   if (approximate !== 'none') throw new ValueError(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
-  // d(x·Φ(x))/dx = Φ(x) + x·φ(x)
-  return unary('gelu', a, (x) => x * normalCdf(x), (x) => normalCdf(x) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x));
+  // d(x·Φ(x))/dx = Φ(x) + x·φ(x); Φ(x) is kept from the forward pass (float64, the same bits
+  // the backward would compute again), and the loops call no closure per element
+  const X = a.data;
+  const n = a.size;
+  const Y = new Float32Array(n);
+  const cdf = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = X[i];
+    const c = normalCdf(x);
+    cdf[i] = c;
+    Y[i] = x * c;
+  }
+  return fromOp('gelu', Y, a.shape, [a], (res) => () => {
+    const g = res.grad as Float32Array;
+    const ga = gradOf(a);
+    for (let i = 0; i < n; i++) {
+      const x = X[i];
+      ga[i] += g[i] * (cdf[i] + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x));
+    }
+  });
 }

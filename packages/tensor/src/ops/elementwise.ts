@@ -1,6 +1,7 @@
 import { reluBackwardKernel, reluKernel } from '../kernels/elementwise';
-import { type Shape, broadcastIndex, broadcastShapes } from '../shape';
+import { type Shape, broadcastIndex, broadcastShapes, shapeSize } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
+import { type BroadcastPlan, broadcastPlan } from './broadcastPlan';
 
 /** A tensor or a plain number (treated as a constant scalar). */
 export type TensorLike = Tensor | number;
@@ -10,15 +11,17 @@ function asTensor(x: TensorLike): Tensor {
 }
 
 /**
- * Two operands broadcast against each other (NumPy rules): output element i is computed from
- * `A[at(ia, i)]` and `B[at(ib, i)]`, and its gradient flows back to those same elements.
+ * Two operands broadcast against each other (NumPy rules). Most broadcasts fit a loop nest
+ * ({@link BroadcastPlan}: same shapes, a scalar, a bias row, a column); the others read output
+ * element i from `A[ia[i]]` and `B[ib[i]]`, and send its gradient back to those same elements.
  */
 interface Operands {
   a: Tensor;
   b: Tensor;
   A: Float32Array;
   B: Float32Array;
-  /** Null: the identity (the operand already has the output's shape). */
+  plan: BroadcastPlan | null;
+  /** With no plan: the index tables (null: the identity). */
   ia: Int32Array | null;
   ib: Int32Array | null;
   shape: Shape;
@@ -29,10 +32,10 @@ function operands(op: string, aIn: TensorLike, bIn: TensorLike): Operands {
   const a = asTensor(aIn);
   const b = asTensor(bIn);
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const ia = broadcastIndex(a.shape, shape);
-  const ib = broadcastIndex(b.shape, shape);
-  const n = ia === null ? a.size : ib === null ? b.size : ia.length;
-  return { a, b, A: a.data, B: b.data, ia, ib, shape, n };
+  const plan = broadcastPlan(a.shape, b.shape, shape);
+  const ia = plan === null ? broadcastIndex(a.shape, shape) : null;
+  const ib = plan === null ? broadcastIndex(b.shape, shape) : null;
+  return { a, b, A: a.data, B: b.data, plan, ia, ib, shape, n: shapeSize(shape) };
 }
 
 /** The operand's element under output element i. */
@@ -57,57 +60,84 @@ function binaryResult(
 }
 
 // Each binary op: its forward loop, then its backward, one loop per operand (a's first, so
-// mul(x, x) accumulates in the same order as always).
+// mul(x, x) accumulates in the same order as always); each loop once over the plan's nest
+// (ja, jb: the operands' elements under output element i) and once over index tables.
 
 /** a + b, with broadcasting. */
 export function add(a: TensorLike, b: TensorLike): Tensor {
   const p = operands('add', a, b);
-  const { A, B, ia, ib, n } = p;
+  const { A, B, ia, ib, n, plan: q } = p;
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] + B[at(ib, i)];
+  if (q) {
+    for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) out[i] = A[ja] + B[jb];
+  } else for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] + B[at(ib, i)];
   return binaryResult('add', p, out, (g, ga, gb) => {
-    if (ga) for (let i = 0; i < n; i++) ga[at(ia, i)] += g[i]; // ∂(a + b)/∂a = 1
-    if (gb) for (let i = 0; i < n; i++) gb[at(ib, i)] += g[i]; // ∂(a + b)/∂b = 1
+    // ∂(a + b)/∂a = ∂(a + b)/∂b = 1
+    if (ga && q) for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, j = o * q.aOuter; k < q.inner; k++, i++, j += q.aInner) ga[j] += g[i];
+    else if (ga) for (let i = 0; i < n; i++) ga[at(ia, i)] += g[i];
+    if (gb && q) for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, j = o * q.bOuter; k < q.inner; k++, i++, j += q.bInner) gb[j] += g[i];
+    else if (gb) for (let i = 0; i < n; i++) gb[at(ib, i)] += g[i];
   });
 }
 
 /** a − b, with broadcasting. */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   const p = operands('sub', a, b);
-  const { A, B, ia, ib, n } = p;
+  const { A, B, ia, ib, n, plan: q } = p;
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] - B[at(ib, i)];
+  if (q) {
+    for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) out[i] = A[ja] - B[jb];
+  } else for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] - B[at(ib, i)];
   return binaryResult('sub', p, out, (g, ga, gb) => {
-    if (ga) for (let i = 0; i < n; i++) ga[at(ia, i)] += g[i]; // ∂(a − b)/∂a = 1
-    if (gb) for (let i = 0; i < n; i++) gb[at(ib, i)] -= g[i]; // ∂(a − b)/∂b = −1
+    // ∂(a − b)/∂a = 1, ∂(a − b)/∂b = −1
+    if (ga && q) for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, j = o * q.aOuter; k < q.inner; k++, i++, j += q.aInner) ga[j] += g[i];
+    else if (ga) for (let i = 0; i < n; i++) ga[at(ia, i)] += g[i];
+    if (gb && q) for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, j = o * q.bOuter; k < q.inner; k++, i++, j += q.bInner) gb[j] -= g[i];
+    else if (gb) for (let i = 0; i < n; i++) gb[at(ib, i)] -= g[i];
   });
 }
 
 /** a · b (element-wise), with broadcasting. */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   const p = operands('mul', a, b);
-  const { A, B, ia, ib, n } = p;
+  const { A, B, ia, ib, n, plan: q } = p;
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] * B[at(ib, i)];
+  if (q) {
+    for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) out[i] = A[ja] * B[jb];
+  } else for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] * B[at(ib, i)];
   return binaryResult('mul', p, out, (g, ga, gb) => {
-    if (ga) for (let i = 0; i < n; i++) ga[at(ia, i)] += g[i] * B[at(ib, i)]; // ∂(a·b)/∂a = b
-    if (gb) for (let i = 0; i < n; i++) gb[at(ib, i)] += g[i] * A[at(ia, i)]; // ∂(a·b)/∂b = a
+    // ∂(a·b)/∂a = b, ∂(a·b)/∂b = a
+    if (ga && q) {
+      for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) ga[ja] += g[i] * B[jb];
+    } else if (ga) for (let i = 0; i < n; i++) ga[at(ia, i)] += g[i] * B[at(ib, i)];
+    if (gb && q) {
+      for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) gb[jb] += g[i] * A[ja];
+    } else if (gb) for (let i = 0; i < n; i++) gb[at(ib, i)] += g[i] * A[at(ia, i)];
   });
 }
 
 /** a / b (element-wise), with broadcasting. */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   const p = operands('div', a, b);
-  const { A, B, ia, ib, n } = p;
+  const { A, B, ia, ib, n, plan: q } = p;
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] / B[at(ib, i)];
+  if (q) {
+    for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) out[i] = A[ja] / B[jb];
+  } else for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] / B[at(ib, i)];
   return binaryResult('div', p, out, (g, ga, gb) => {
-    if (ga) for (let i = 0; i < n; i++) ga[at(ia, i)] += g[i] * (1 / B[at(ib, i)]); // ∂(a/b)/∂a = 1/b
-    if (gb) {
+    // ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²
+    if (ga && q) {
+      for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, jb = o * q.bOuter, ja = o * q.aOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) ga[ja] += g[i] * (1 / B[jb]);
+    } else if (ga) for (let i = 0; i < n; i++) ga[at(ia, i)] += g[i] * (1 / B[at(ib, i)]);
+    if (gb && q) {
+      for (let o = 0, i = 0; o < q.outer; o++) {
+        for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) gb[jb] += g[i] * (-A[ja] / (B[jb] * B[jb]));
+      }
+    } else if (gb) {
       for (let i = 0; i < n; i++) {
         const j = at(ib, i);
         const y = B[j];
-        gb[j] += g[i] * (-A[at(ia, i)] / (y * y)); // ∂(a/b)/∂b = −a/b²
+        gb[j] += g[i] * (-A[at(ia, i)] / (y * y));
       }
     }
   });

@@ -41,28 +41,43 @@ export function permute(a: Tensor, perm: readonly number[]): Tensor {
   const outShape = perm.map((p) => a.shape[p]);
   const inStrides = stridesOf(a.shape);
   const st = perm.map((p) => inStrides[p]);
-  // src[i] = flat input index of output element i
-  const src = new Int32Array(a.size);
-  const idx = new Array<number>(rank).fill(0);
-  let s = 0;
-  for (let i = 0; i < a.size; i++) {
-    src[i] = s;
-    for (let d = rank - 1; d >= 0; d--) {
-      idx[d]++;
-      s += st[d];
-      if (idx[d] < outShape[d]) break;
-      s -= st[d] * idx[d];
-      idx[d] = 0;
-    }
-  }
   const X = a.data;
   const out = new Float32Array(a.size);
-  for (let i = 0; i < a.size; i++) out[i] = X[src[i]];
+  walkPermuted(outShape, st, (base, i, len, step) => {
+    for (let k = 0, j = base; k < len; k++, j += step) out[i + k] = X[j];
+  });
   return fromOp('permute', out, outShape, [a], (res) => () => {
     const g = res.grad as Float32Array;
     const ga = gradOf(a);
-    for (let i = 0; i < a.size; i++) ga[src[i]] += g[i];
+    walkPermuted(outShape, st, (base, i, len, step) => {
+      for (let k = 0, j = base; k < len; k++, j += step) ga[j] += g[i + k];
+    });
   });
+}
+
+/**
+ * Visits the output of a permutation in order, one run of its last dimension at a time:
+ * `run(base, i, len, step)` covers output elements i … i + len − 1, which read the input at
+ * base, base + step, … (so the per-element work is a strided loop, not an index table).
+ */
+function walkPermuted(outShape: readonly number[], st: readonly number[], run: (base: number, i: number, len: number, step: number) => void): void {
+  const rank = outShape.length;
+  const size = outShape.reduce((x, y) => x * y, 1);
+  if (size === 0) return;
+  const len = rank === 0 ? 1 : outShape[rank - 1];
+  const step = rank === 0 ? 0 : st[rank - 1];
+  const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0);
+  let base = 0;
+  for (let i = 0; i < size; i += len) {
+    run(base, i, len, step);
+    for (let d = rank - 2; d >= 0; d--) {
+      idx[d]++;
+      base += st[d];
+      if (idx[d] < outShape[d]) break;
+      base -= st[d] * idx[d];
+      idx[d] = 0;
+    }
+  }
 }
 
 /** Swaps two axes (default: the last two, i.e. a matrix transpose). */
