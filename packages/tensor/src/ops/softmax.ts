@@ -49,14 +49,19 @@ export function softmax(a: Tensor, axis = -1): Tensor {
   const [outer, len, inner] = around(a, 'softmax', axis);
   const X = a.data;
   const Y = new Float32Array(a.size);
+  // each e^(x − m) once, kept in float64 for the division (the same bits as computing it twice)
+  const e = new Float64Array(len);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * len * inner + i;
       let m = -Infinity;
       for (let k = 0; k < len; k++) m = Math.max(m, X[base + k * inner]);
       let s = 0;
-      for (let k = 0; k < len; k++) s += Math.exp(X[base + k * inner] - m);
-      for (let k = 0; k < len; k++) Y[base + k * inner] = Math.exp(X[base + k * inner] - m) / s;
+      for (let k = 0; k < len; k++) {
+        e[k] = Math.exp(X[base + k * inner] - m);
+        s += e[k];
+      }
+      for (let k = 0; k < len; k++) Y[base + k * inner] = e[k] / s;
     }
   }
   return fromOp('softmax', Y, a.shape, [a], (res) => () => {
