@@ -1,10 +1,11 @@
 // The pictures of docs/guide/what-did-it-learn.md, made by `npm run pictures` (tools/docs picks
 // this file up) and checked byte for byte by its freshness test: the reference CNN trained for
 // one epoch of plain SGD on the first 2,000 MNIST training digits, then looked inside.
+import { FASHION_MNIST_CLASS_NAMES } from '@trainkit/data';
 import { loadFashionMnist, loadMnist } from '@trainkit/data/node';
 import { type Conv2d, Linear, type Sequential, manualSeed, mnistCnn } from '@trainkit/nn';
 import { crossEntropy, noGrad, slice } from '@trainkit/tensor';
-import { activationMaps, compareModels, confusionMatrix, filterGrid, gradCam, topLosses } from './src/index';
+import { activationMaps, compareModels, compareOnInputs, confusionMatrix, filterGrid, gradCam, topLosses } from './src/index';
 
 /** One epoch of minibatch SGD (batch 32, lr 0.05) in dataset order. */
 function sgdEpoch(model: Sequential, x: ReturnType<typeof slice>, y: Int32Array): void {
@@ -44,6 +45,16 @@ function draw(): Promise<Record<string, string>> {
     const f = fashion.gather(all(fashion.length));
     sgdEpoch(fineTuned.train(), f.x, f.y);
     const transfer = compareModels(model, fineTuned, ['MNIST-pretrained', 'fine-tuned on Fashion-MNIST']);
+    // the same Fashion-MNIST test images through both networks; Grad-CAM for each image's true class
+    const clothes = (await loadFashionMnist({ split: 'test', limit: 4 })).gather([0, 1, 2, 3]);
+    const look = compareOnInputs(model, fineTuned, clothes.x, {
+      layer: 'relu2',
+      camLayer: 'relu2',
+      classIndices: clothes.y,
+      classNames: FASHION_MNIST_CLASS_NAMES,
+      labels: ['MNIST-pretrained', 'fine-tuned'],
+      scale: 3,
+    });
     return {
       'inspect-filters.svg': filterGrid(model.at('conv1') as Conv2d, { scale: 8, columns: 8, title: 'conv1: the 8 learned 5×5 filters' }).svg,
       'inspect-activations.svg': activationMaps(model, 'relu1', slice(digits.x, 0, 0, 1), { scale: 2 }).svgs[0],
@@ -56,6 +67,8 @@ function draw(): Promise<Record<string, string>> {
       'inspect-filters-before-after.svg': moved.filters!.svg,
       'inspect-transfer-weight-change.svg': transfer.changeSvg,
       'inspect-transfer-filters.svg': transfer.filters!.svg,
+      'inspect-transfer-activations.svg': look.activationSvgs[0],
+      'inspect-transfer-gradcam.svg': look.gradCamSvg,
     };
   })();
   return trained;
@@ -73,6 +86,8 @@ const describe: Record<string, string> = {
   'inspect-filters-before-after.svg': 'conv1 filters before and after training, side by side',
   'inspect-transfer-weight-change.svg': 'relative weight change of the shared layers, MNIST-pretrained → fine-tuned on 1,000 Fashion-MNIST images',
   'inspect-transfer-filters.svg': 'conv1 filters of the MNIST-pretrained and the Fashion-MNIST fine-tuned CNN, side by side',
+  'inspect-transfer-activations.svg': 'relu2 activation maps of the pretrained and the fine-tuned CNN for the first Fashion-MNIST test image, side by side',
+  'inspect-transfer-gradcam.svg': 'Grad-CAM at relu2 for the true class of the first 4 Fashion-MNIST test images: pretrained vs fine-tuned',
 };
 
 export const pictures = Object.entries(describe).map(([file, description]) => ({ file, description, generate: async () => (await draw())[file] }));

@@ -2,8 +2,8 @@ import type { Module } from '@trainkit/nn';
 import { Tensor, backward, formatShape, noGrad, reshape } from '@trainkit/tensor';
 import { capture, checkInputs, inEval } from './capture';
 import { InspectError } from './errors';
-import { blend, gray, gridSvg, heat } from './svg';
-import { imageGray, imageTile } from './tiles';
+import { gridSvg } from './svg';
+import { imageTile, overlayTile } from './tiles';
 import { bilinear } from './upsample';
 
 /** Options of {@link gradCam}. */
@@ -136,10 +136,9 @@ export function gradCam(model: Module, input: Tensor, options: GradCamOptions = 
       const [, , h, w] = activation.shape;
       const { cam, weights } = weightedMap(activation);
       const map = normalize(bilinear(cam, h, w, H, W));
-      const picture = imageGray(x.data, 0, C, H, W);
       const alpha = options.opacity ?? 0.5;
       if (!(alpha >= 0 && alpha <= 1)) throw new InspectError(`gradCam: opacity must be in [0, 1], got ${alpha}`);
-      const overlay = { width: W, height: H, pixels: Array.from(map, (v, i) => blend(gray(picture[i]), heat(v), alpha)), caption: `class ${classIndex}` };
+      const overlay = overlayTile(x.data, 0, C, H, W, map, alpha, `class ${classIndex}`);
       const svg = gridSvg([imageTile(x.data, 0, C, H, W, 'input'), overlay], { columns: 2, scale: options.scale ?? 4, title: `Grad-CAM at ${layer}` });
       return { map, height: H, width: W, layer, classIndex, score: output.data[classIndex], weights, svg };
     }),

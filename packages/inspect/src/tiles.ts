@@ -1,4 +1,4 @@
-import { type Rgb, type Tile, diverging, gray } from './svg';
+import { type Rgb, type Tile, blend, diverging, gray, heat } from './svg';
 
 /** How the values of a map become colours. */
 export type Palette = 'gray' | 'diverging';
@@ -60,4 +60,14 @@ export function imageGray(data: ArrayLike<number>, offset: number, channels: num
   const [lo, hi] = range(m);
   const span = hi - lo || 1;
   return m.map((v) => (v - lo) / span);
+}
+
+/**
+ * The image stored as `channels × height × width` values from `offset`, in grey, covered by
+ * `map` (`height × width` values in [0, 1]) on the heat scale with opacity `alpha`: a
+ * Grad-CAM overlay.
+ */
+export function overlayTile(data: ArrayLike<number>, offset: number, channels: number, height: number, width: number, map: ArrayLike<number>, alpha: number, caption?: string): Tile {
+  const picture = imageGray(data, offset, channels, height, width);
+  return { width, height, pixels: Array.from(picture, (v, i) => blend(gray(v), heat(map[i]), alpha)), caption };
 }
