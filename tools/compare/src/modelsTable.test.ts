@@ -45,6 +45,19 @@ describe('renderSetup', () => {
   });
 });
 
+describe('seeds beyond the setup', () => {
+  it('leave the table and its verdict on the setup seeds, and add a line over all seeds that both frameworks finished', () => {
+    const three = [0, 1, 2].flatMap((s) => [run(s, 'trainkit', 0.9), run(s, 'torch', 0.91)]);
+    const runs = [...three, run(3, 'trainkit', 0.9), run(3, 'torch', 0.87), run(4, 'trainkit', 0.9)];
+    const text = renderSetup(setup, runs);
+    expect(text).toContain('trainkit − PyTorch = −1.00 points (bound ±0.5): **outside the bound**');
+    expect(text).not.toContain('| 3 |');
+    // seed 4 has no PyTorch run, so only seed 3 joins: means 0.9 and (3·0.91 + 0.87)/4 = 0.9
+    expect(text).toContain('More seeds (seed 3: trainkit 90.00 %, PyTorch 87.00 %). Over all 4 seeds: trainkit 90.00 ± 0.00 %, PyTorch 90.00 ± 2.00 %, trainkit − PyTorch = +0.00 points (within ±0.5).');
+    expect(renderSetup(setup, three)).not.toContain('More seeds');
+  });
+});
+
 describe('missing runs', () => {
   it('are estimated from the latest measured rate per CPU second of their setup and framework', () => {
     const rates = [

@@ -111,9 +111,31 @@ export function renderSetup(setup: SetupInfo, runs: readonly ModelRun[], rates: 
     const what = `trainkit − PyTorch = ${sign}${Math.abs(v.difference).toFixed(2)} points (bound ±${setup.tolerance})`;
     lines.push(complete ? `${what}: **${v.within ? 'within' : 'outside'} the bound**.` : `${what} over the seeds run so far; not final: ${missing.join(', ')} not run yet.`);
   }
+  lines.push(...extraSeeds(setup, last));
   const backends = [...new Set([...last.values()].map((r) => `${r.framework === 'torch' ? 'PyTorch' : 'trainkit'}: ${r.backend}`))].sort();
   if (backends.length > 0) lines.push('', `Runs: ${backends.join('; ')}.`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Seeds run beyond the setup's own (both frameworks finished), as a line of their own: the table
+ * and its verdict stay on the setup's seeds, and the wider estimate is reported beside them.
+ */
+function extraSeeds(setup: SetupInfo, last: ReadonlyMap<string, ModelRun>): string[] {
+  const seeds = [...new Set([...last.values()].map((r) => r.seed))].filter((s) => !setup.seeds.includes(s)).sort((a, b) => a - b);
+  const both = seeds.filter((s) => last.has(`${setup.name}/${s}/trainkit`) && last.has(`${setup.name}/${s}/torch`));
+  if (both.length === 0) return [];
+  const all = [...setup.seeds, ...both];
+  const accs = (fw: string) => all.map((s) => last.get(`${setup.name}/${s}/${fw}`)?.accuracy).filter((a): a is number => a !== undefined);
+  const [tk, pt] = [accs('trainkit'), accs('torch')];
+  const per = both.map((s) => `seed ${s}: trainkit ${pts(last.get(`${setup.name}/${s}/trainkit`)!.accuracy)} %, PyTorch ${pts(last.get(`${setup.name}/${s}/torch`)!.accuracy)} %`).join('; ');
+  const v = verdict(tk, pt, setup.tolerance);
+  if (v === null) return [];
+  const sign = v.difference >= 0 ? '+' : '−';
+  return [
+    '',
+    `More seeds (${per}). Over all ${Math.min(tk.length, pt.length)} seeds: trainkit ${pts(meanOf(tk))} ± ${pts(stdOf(tk))} %, PyTorch ${pts(meanOf(pt))} ± ${pts(stdOf(pt))} %, trainkit − PyTorch = ${sign}${Math.abs(v.difference).toFixed(2)} points (${v.within ? 'within' : 'outside'} ±${setup.tolerance}).`,
+  ];
 }
 
 export function parseRuns(text: string, source: string): ModelRun[] {
