@@ -48,10 +48,10 @@ w.postMessage(location.search);`
   return `<!doctype html><meta charset="utf-8"><title>test</title><script>${body}</script>`;
 }
 
-/** Bundles the entry, starts the server and the browser. Throws a clear error when Chromium is missing. */
-export async function openBrowserPage(options: BrowserPageOptions): Promise<BrowserPage> {
+/** A TypeScript entry bundled by esbuild for a page (one IIFE script, from the packages' TypeScript sources). */
+export async function bundleForBrowser(entry: string): Promise<string> {
   const bundle = await build({
-    entryPoints: [options.entry],
+    entryPoints: [entry],
     bundle: true,
     format: 'iife',
     platform: 'browser',
@@ -60,7 +60,12 @@ export async function openBrowserPage(options: BrowserPageOptions): Promise<Brow
     write: false,
     logLevel: 'silent',
   });
-  const code = bundle.outputFiles[0].text;
+  return bundle.outputFiles[0].text;
+}
+
+/** Bundles the entry, starts the server and the browser. Throws a clear error when Chromium is missing. */
+export async function openBrowserPage(options: BrowserPageOptions): Promise<BrowserPage> {
+  const code = await bundleForBrowser(options.entry);
   const server: Server = createServer((req, res) => {
     const url = req.url ?? '/';
     if (!url.startsWith('/plain/')) {

@@ -1,15 +1,14 @@
 /**
  * Runs the browser image folder in Debian's Chromium (playwright-core): the page entry,
- * bundled by esbuild from the TypeScript sources, is served on 127.0.0.1 and driven with
+ * bundled from the TypeScript sources (bundleForBrowser), is served on 127.0.0.1 and driven with
  * `page.evaluate`.
  */
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../../../../../scripts/browserPage';
+import { bundleForBrowser, launchChromium } from '../../../../../scripts/browserPage';
 import type { WebImageFolderOptions } from '../options';
 import type { DatasetData, FileBytes } from './pageEntry';
 
@@ -28,17 +27,7 @@ export interface ImagePage {
 }
 
 export async function openImagePage(): Promise<ImagePage> {
-  const bundle = await build({
-    entryPoints: [join(dirname(fileURLToPath(import.meta.url)), 'pageEntry.ts')],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    conditions: ['@trainkit/source'],
-    write: false,
-    logLevel: 'silent',
-  });
-  const code = bundle.outputFiles[0].text;
+  const code = await bundleForBrowser(join(dirname(fileURLToPath(import.meta.url)), 'pageEntry.ts'));
   const server: Server = createServer((req, res) => {
     if ((req.url ?? '/').startsWith('/app.js')) res.writeHead(200, { 'content-type': 'text/javascript' }).end(code);
     else res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><meta charset="utf-8"><title>imageFolder</title><script src="/app.js"></script>');
