@@ -4,7 +4,7 @@ import { finite, leaf, shapeOf, specFrom } from './__tests__/arbitraries';
 import { add, exp, mul, square, tanh } from './ops/elementwise';
 import { linear } from './ops/matmul';
 import { sum } from './ops/reduce';
-import { Tensor, isGradEnabled, noGrad } from './tensor';
+import { Tensor, backward, isGradEnabled, noGrad } from './tensor';
 
 const anySpec = specFrom(shapeOf(0, 3));
 
@@ -55,6 +55,21 @@ describe('backward', () => {
     // with h detached it is an honest constant
     sum(mul(h.detach(), x)).backward();
     expect(x.grad?.[0]).toBeCloseTo(2 * Math.E, 5);
+  });
+
+  test.prop([anySpec])('an observer sees every op node once, in reverse order, and the gradients are those of a plain backward', (spec) => {
+    const x = leaf(spec);
+    const loss = () => sum(mul(tanh(x), exp(x)));
+    loss().backward();
+    const plain = Array.from(x.grad ?? []);
+    x.zeroGrad();
+    const seen: string[] = [];
+    backward(loss(), undefined, (node, run) => {
+      seen.push(node.op);
+      run();
+    });
+    expect(seen).toEqual(['sum', 'mul', 'exp', 'tanh']);
+    expect(Array.from(x.grad ?? [])).toEqual(plain);
   });
 
   test('backward handles a graph 20 000 ops deep (no recursion limit)', () => {

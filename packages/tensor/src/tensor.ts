@@ -207,8 +207,12 @@ function assertLive(t: Tensor): void {
   }
 }
 
-/** Reverse-mode autodiff from `root` (see {@link Tensor.backward}). */
-export function backward(root: Tensor, seed?: Float32Array): void {
+/**
+ * Reverse-mode autodiff from `root` (see {@link Tensor.backward}). `observe`, for profilers,
+ * runs each node's backward closure in its place (it must call `run` exactly once), so a tool
+ * can time ops on the very path training takes, gradient recycling included.
+ */
+export function backward(root: Tensor, seed?: Float32Array, observe?: (node: Tensor, run: () => void) => void): void {
   if (!root.requiresGrad) {
     throw new ValueError(`backward: tensor (op "${root.op}") does not require gradients; nothing to differentiate`);
   }
@@ -248,7 +252,9 @@ export function backward(root: Tensor, seed?: Float32Array): void {
   else for (let i = 0; i < g.length; i++) g[i] += seed[i];
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i];
-    if (node._backward !== null) node._backward();
+    if (node._backward === null) continue;
+    if (observe === undefined) node._backward();
+    else observe(node, node._backward);
   }
 
   // 3. release the graph: intermediate results can be collected, and their gradients

@@ -11,13 +11,15 @@
  *
  * How trainkit is measured: the forward pass under V8's sampling profiler (node:inspector,
  * 50 µs), each sample charged to the outermost @trainkit/tensor op on its stack (what the model
- * called); the backward pass exactly, by running the graph's backward closures in
- * Tensor.backward's order and timing each by its node's op; the optimizer step by the clock.
+ * called); the backward pass exactly, by Tensor.backward's own pass with an observer timing each
+ * node's closure by its op (a garbage-collection pause inside one, reported by a
+ * PerformanceObserver, is charged to the collector); the optimizer step by the clock.
  * PyTorch: runners/torch_profile_models.py (torch.profiler, self CPU time by outermost aten op
  * in the forward pass and by autograd node in the backward pass).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +29,7 @@ import { resnet, vitTiny } from '@trainkit/models';
 import { type Module, manualSeed } from '@trainkit/nn';
 import { adamw } from '@trainkit/optim-adam';
 import { momentum } from '@trainkit/optim-momentum';
-import { Tensor, crossEntropy, getKernelBackend } from '@trainkit/tensor';
+import { Tensor, backward, crossEntropy, getKernelBackend } from '@trainkit/tensor';
 import { PYTHON, TORCH_ENV } from './processes';
 import { type Phase, type Timing, type ProfileGroup, renderProfile } from './profileModelsTable';
 import { ADAMW, BATCH, MOMENTUM, ZOO, lcg } from './spec';
@@ -70,30 +72,32 @@ function forwardByOp(profile: CpuProfile, into: Map<string, number>): void {
   });
 }
 
-/** Tensor.backward's chain rule, each node's closure timed by its op (the graph is then dropped, not recycled). */
-function timedBackward(loss: Tensor, into: Map<string, number>): void {
-  const order: Tensor[] = [];
-  const seen = new Set<Tensor>([loss]);
-  const stack: Array<[Tensor, number]> = [[loss, 0]];
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    const [node, i] = top;
-    if (i < node._parents.length) {
-      top[1] = i + 1;
-      const p = node._parents[i];
-      if (p.requiresGrad && !seen.has(p)) {
-        seen.add(p);
-        stack.push([p, 0]);
-      }
-    } else order.push(stack.pop()![0]);
-  }
-  loss.grad = new Float32Array([1]);
-  for (let i = order.length - 1; i >= 0; i--) {
-    const run = order[i]._backward;
-    if (run === null) continue;
+/** Garbage-collection pauses seen by a PerformanceObserver, on performance.now()'s clock. */
+const gcPauses: Array<[number, number]> = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauses.push([e.startTime, e.startTime + e.duration]);
+});
+
+/**
+ * The real backward pass (gradient buffers recycled as in training), each node's closure timed
+ * and charged to its op. A garbage-collection pause inside a closure is charged to "(garbage
+ * collector)" instead: the first large gradient of a step tends to trigger V8's collection of the
+ * forward pass's buffers, and that is the allocator's cost, not the op's.
+ */
+async function timedBackward(loss: Tensor, into: Map<string, number>): Promise<void> {
+  const spans: Array<[number, number, string]> = [];
+  backward(loss, undefined, (node, run) => {
     const t0 = performance.now();
     run();
-    into.set(order[i].op, (into.get(order[i].op) ?? 0) + performance.now() - t0);
+    spans.push([t0, performance.now(), node.op]);
+  });
+  await new Promise((resolve) => setImmediate(resolve)); // let the observer deliver this pass's entries
+  const pauses = gcPauses.splice(0);
+  for (const [t0, t1, op] of spans) {
+    let gc = 0;
+    for (const [g0, g1] of pauses) gc += Math.max(0, Math.min(t1, g1) - Math.max(t0, g0));
+    into.set(op, (into.get(op) ?? 0) + t1 - t0 - gc);
+    if (gc > 0) into.set('(garbage collector)', (into.get('(garbage collector)') ?? 0) + gc);
   }
 }
 
@@ -116,6 +120,7 @@ async function profileTrainkit(name: keyof typeof MODELS, steps: number): Promis
   for (let i = 0; i < steps; i++) plain();
   const stepMs = (performance.now() - t0) / steps;
 
+  gcObserver.observe({ entryTypes: ['gc'] });
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
@@ -127,13 +132,15 @@ async function profileTrainkit(name: keyof typeof MODELS, steps: number): Promis
     const loss = crossEntropy(model.call(x), y);
     const { profile } = (await session.post('Profiler.stop')) as { profile: CpuProfile };
     forwardByOp(profile, phases.forward);
-    timedBackward(loss, phases.backward);
+    await timedBackward(loss, phases.backward);
     const t1 = performance.now();
     update();
     phases.optimizer.set('(optimizer)', (phases.optimizer.get('(optimizer)') ?? 0) + performance.now() - t1);
   }
   const profiledStepMs = (performance.now() - t0) / steps;
   session.disconnect();
+  gcObserver.disconnect();
+  gcPauses.length = 0;
   const groups: ProfileGroup[] = [];
   for (const phase of ['forward', 'backward', 'optimizer'] as const) for (const [op, ms] of phases[phase]) groups.push({ phase, op, ms: ms / steps });
   return { stepMs, profiledStepMs, groups, describe: `trainkit, ${getKernelBackend()} kernels, 1 thread` };

