@@ -15,6 +15,7 @@ const kernelSuites = [
   'packages/tensor/src/kernels/**/*.test.ts',
   'packages/tensor/src/ops/*.test.ts',
   'packages/tensor/src/gradcheck.test.ts',
+  'packages/tensor/src/arena.test.ts',
   'packages/optim-adam/src/**/*.test.ts',
   'packages/optim-momentum/src/**/*.test.ts',
   'tools/compare/src/torchOptim.test.ts',

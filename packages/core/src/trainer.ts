@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { type Module, bindRngs } from '@trainkit/nn';
-import { Rng, type Target, Tensor, concat, crossEntropy, noGrad } from '@trainkit/tensor';
+import { Arena, Rng, type Target, Tensor, concat, crossEntropy, noGrad } from '@trainkit/tensor';
 import { RunContext } from './context';
 import { type Data, batchSizeOf, batchStream, batchesOf, checkBatch, lengthOf, splitTensor } from './dataSource';
 import { ConfigError } from './errors';
@@ -24,6 +24,13 @@ export interface TrainerOptions {
   plugins?: Plugin[];
   /** Root seed of every random stream (shuffling, dropout, augmentation). Default 0. */
   seed?: number;
+  /**
+   * Run each training step's forward, loss and backward passes on the buffers of the step before
+   * (an {@link Arena}: no new arrays in steady state). Default true. A step's results (`ctx.output`,
+   * `ctx.loss`, activations) stay readable until the next step begins; `keep(t)` or `t.clone()`
+   * holds one longer, and reading one not kept throws. Hooks run outside the arena.
+   */
+  arena?: boolean;
 }
 
 /**
@@ -46,9 +53,13 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   private stopReason: string | null = null;
   private epochAcc = new MetricAccumulator();
   private next = { epoch: 0, batchIndex: 0 };
+  /** The training steps' activation arena (null: `arena: false`). */
+  readonly arena: Arena | null;
 
   constructor(options: TrainerOptions = {}) {
     super();
+    if (![undefined, true, false].includes(options.arena)) throw new ConfigError(`Trainer: arena must be true or false, got ${JSON.stringify(options.arena)}`);
+    this.arena = options.arena === false ? null : new Arena();
     this.seed = options.seed ?? 0;
     this.rng = new Rng(this.seed);
     this.optimizer = options.optimizer ?? null;
@@ -146,15 +157,18 @@ export class Trainer extends EventEmitter<TrainerEvents> {
 
   private async trainBatch(ctx: RunContext): Promise<void> {
     const { model } = ctx;
+    const arena = this.arena;
+    arena?.reset(); // the previous step's results go back to the arena (see TrainerOptions.arena)
+    const inStep = <T>(fn: () => T): T => (arena === null ? fn() : arena.run(fn));
     await this.emitHook('onTrainBatchStart', ctx);
-    ctx.output = model.call(ctx.batch.x);
+    ctx.output = inStep(() => model.call(ctx.batch.x));
     await this.emitHook('onAfterForward', ctx);
-    ctx.dataLoss = this.lossFn(ctx.output, ctx.batch.y);
+    ctx.dataLoss = inStep(() => this.lossFn(ctx.output, ctx.batch.y));
     ctx.terms = [];
     await this.emitHook('onLoss', ctx);
-    ctx.loss = ctx.totalLoss();
+    ctx.loss = inStep(() => ctx.totalLoss());
     await this.emitHook('onBeforeBackward', ctx);
-    ctx.loss.backward();
+    inStep(() => ctx.loss.backward());
     await this.emitHook('onAfterBackward', ctx);
     ctx.skip = false;
     await this.emitHook('onBeforeOptimizerStep', ctx);

@@ -116,12 +116,23 @@ export class VisionTransformer extends Module {
     // Row selections are products with constant rows rather than slices: a traced graph (the
     // ONNX export) maps MatMul with the batch size left symbolic. 0·patches is [B, 1, dim] of
     // zeros, so the class token appears once per image.
-    const cls = add(matmul(zeros([1, P]), patches), this.cls_token);
+    const rows = this.constantRows(P);
+    const cls = add(matmul(rows.zero, patches), this.cls_token);
     let t = add(concat([cls, patches], 1), this.pos_embed); // [B, P + 1, dim]
     t = this.norm.call(this.blocks.call(t));
-    const first = zeros([1, P + 1]);
-    first.data[0] = 1; // picks the class token
-    return this.head.call(reshape(matmul(first, t), [B, this.dim]));
+    return this.head.call(reshape(matmul(rows.first, t), [B, this.dim]));
+  }
+
+  private rows: { P: number; zero: Tensor; first: Tensor } | null = null;
+
+  /** The constant rows of forward, made once: zeros [1, P] and e₀ [1, P + 1] (picks the class token). */
+  private constantRows(P: number): { zero: Tensor; first: Tensor } {
+    if (this.rows === null || this.rows.P !== P) {
+      const first = zeros([1, P + 1]);
+      first.data[0] = 1;
+      this.rows = { P, zero: zeros([1, P]), first };
+    }
+    return this.rows;
   }
 }
 

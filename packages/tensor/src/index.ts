@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export { Tensor, noGrad, isGradEnabled, backward, fromOp, gradOf } from './tensor';
+export { Arena, keep } from './arena';
 export { tensor, scalar, zeros, ones, full } from './create';
 export { ShapeError, ValueError, formatShape, shapeSize, stridesOf, sameShape, broadcastShapes } from './shape';
 export { Rng } from './rng';
@@ -29,6 +30,7 @@ export { gradcheck, assertGradients } from './gradcheck';
 
 export type { Shape } from './shape';
 export type { TensorOptions } from './tensor';
+export type { ArenaStats } from './arena';
 export type { RngState } from './rng';
 export type { TensorLike } from './ops/elementwise';
 export type { Axes } from './ops/reduce';

@@ -70,12 +70,13 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
 /**
  * For each element of a tensor of shape `out`, the flat index of the element of a tensor of
  * shape `from` that broadcasting maps onto it. Returns null when `from` equals `out`
- * (the identity map), so callers can take a fast path.
+ * (the identity map), so callers can take a fast path. `alloc` makes the map (an op passes the
+ * step arena's; every element is written).
  */
-export function broadcastIndex(from: Shape, out: Shape): Int32Array | null {
+export function broadcastIndex(from: Shape, out: Shape, alloc: (n: number) => Int32Array = (n) => new Int32Array(n)): Int32Array | null {
   if (sameShape(from, out)) return null;
   const size = shapeSize(out);
-  const map = new Int32Array(size);
+  const map = alloc(size);
   const rank = out.length;
   const offset = rank - from.length;
   const fromStrides = stridesOf(from);

@@ -1,3 +1,4 @@
+import { type Lease, leaseOf, registerResult, staleError } from './arena';
 import { type Shape, ShapeError, ValueError, assertValidShape, formatShape, shapeSize } from './shape';
 
 let gradEnabled = true;
@@ -38,7 +39,10 @@ export interface TensorOptions {
  * `grad` holds d(output)/d(this) for every tensor that requires gradients.
  */
 export class Tensor {
-  readonly data: Float32Array;
+  private _data: Float32Array;
+  /** @internal the arena lease of `_data` (null: ordinary memory) and its generation when this tensor was made */
+  _lease: Lease | null;
+  private readonly _gen: number;
   readonly shape: Shape;
   readonly size: number;
   /** Gradient buffer, allocated on the first backward pass that reaches this tensor. */
@@ -60,11 +64,22 @@ export class Tensor {
     if (data.length !== size) {
       throw new ShapeError(`Tensor: data has ${data.length} elements but shape ${formatShape(shape)} needs ${size}`);
     }
-    this.data = data;
+    this._data = data;
+    this._lease = leaseOf(data);
+    this._gen = this._lease?.gen ?? 0;
     this.shape = Object.freeze([...shape]);
     this.size = size;
     this.requiresGrad = options.requiresGrad ?? false;
     this.op = op;
+  }
+
+  /**
+   * The flat storage. Throws a ValueError for an op result of an earlier training step that
+   * the step arena has since taken back (see {@link Arena}; `keep` holds on to one).
+   */
+  get data(): Float32Array {
+    if (this._lease !== null && this._lease.gen !== this._gen) throw staleError(this);
+    return this._data;
   }
 
   get rank(): number {
@@ -111,7 +126,8 @@ export class Tensor {
     }
     if (data !== this.data) {
       data.set(this.data);
-      (this as { data: Float32Array }).data = data;
+      this._data = data;
+      this._lease = null;
     }
     if (grad !== undefined && grad !== this.grad) {
       if (this.grad !== null) grad.set(this.grad);
@@ -152,7 +168,7 @@ let spareFloats = 0;
 const MAX_SPARE_FLOATS = 2 ** 26;
 
 function recycleGrad(g: Float32Array): void {
-  if (spareFloats + g.length > MAX_SPARE_FLOATS || g.length < 1024) return;
+  if (spareFloats + g.length > MAX_SPARE_FLOATS) return;
   let list = spareGrads.get(g.length);
   if (list === undefined) spareGrads.set(g.length, (list = []));
   list.push(g);
@@ -191,6 +207,7 @@ export function fromOp(
     out._parents = parents;
     out._backward = makeBackward(out);
   }
+  registerResult(out);
   return out;
 }
 
@@ -264,7 +281,7 @@ export function backward(root: Tensor, seed?: Float32Array, observe?: (node: Ten
       node._backward = null;
       node._parents = [];
       node._released = true;
-      if (node !== root && node.grad !== null) {
+      if (node.grad !== null) {
         recycleGrad(node.grad);
         node.grad = null;
       }

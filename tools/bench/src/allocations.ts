@@ -15,13 +15,19 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Optimizer, parameterRefs } from '@trainkit/core';
 import { type Module, manualSeed, mnistCnn, mnistMlp } from '@trainkit/nn';
-import { adam } from '@trainkit/optim-adam';
-import { Tensor, crossEntropy, getKernelVariant, getThreads } from '@trainkit/tensor';
+import { resnet, vitTiny } from '@trainkit/models';
+import { adam, adamw } from '@trainkit/optim-adam';
+import { momentum } from '@trainkit/optim-momentum';
+import { Arena, Tensor, crossEntropy, getKernelVariant, getThreads } from '@trainkit/tensor';
 import { startThreadPool } from '@trainkit/tensor/node';
 import { type AllocationCounter, installAllocationCounter } from './allocCounter';
-import { ADAM, BATCH, lcg } from './spec';
+import { ADAM, ADAMW, BATCH, MOMENTUM, ZOO, lcg } from './spec';
 
-/** One training step as the bench's rows run it (runners/trainkit.ts): forward, loss, backward, step, zero grads. */
+/**
+ * One training step as the bench's rows run it (runners/trainkit.ts): forward, loss, backward,
+ * step, zero grads, with the forward and backward passes in an activation arena as the Trainer
+ * runs them (TrainerOptions.arena), reset as each step begins.
+ */
 function trainStep(model: Module, opt: Optimizer): () => void {
   const batches = [1, 2, 3, 4].map((seed) => {
     const r = lcg(seed);
@@ -29,9 +35,11 @@ function trainStep(model: Module, opt: Optimizer): () => void {
   });
   let i = 0;
   model.train();
+  const arena = new Arena();
   return () => {
     const b = batches[i++ % batches.length];
-    crossEntropy(model.call(b.x), b.y).backward();
+    arena.reset();
+    arena.run(() => crossEntropy(model.call(b.x), b.y).backward());
     opt.step(parameterRefs(model));
     for (const p of model.parameters()) p.zeroGrad();
   };
@@ -63,18 +71,20 @@ const counter = installAllocationCounter();
 const rows = [
   (manualSeed(0), measureRow(counter, 'MLP 784-256-10 train, Adam, batch 64', trainStep(mnistMlp(), adam({ lr: ADAM.lr })), 5, steps)),
   (manualSeed(0), measureRow(counter, 'reference CNN train, Adam, batch 64', trainStep(mnistCnn(), adam({ lr: ADAM.lr })), 5, steps)),
+  (manualSeed(0), measureRow(counter, 'ResNet-8 (width 16) train, momentum, batch 64', trainStep(resnet({ ...ZOO.resnet8 }), momentum(MOMENTUM)), 3, Math.min(steps, 5))),
+  (manualSeed(0), measureRow(counter, 'ViT-tiny train, AdamW, batch 64', trainStep(vitTiny({ ...ZOO.vit }), adamw(ADAMW)), 3, Math.min(steps, 3))),
 ];
-const kib = (b: number) => `${(b / 1024).toLocaleString('en-US', { maximumFractionDigits: 1 })} KiB`;
+const kib = (b: number) => (b < 1024 ? `${b.toLocaleString('en-US', { maximumFractionDigits: 1 })} bytes` : `${(b / 1024).toLocaleString('en-US', { maximumFractionDigits: 1 })} KiB`);
 const md = [
   '# Allocation per training step (steady state)',
   '',
-  `Written by \`tools/bench/src/allocations.ts\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${getKernelVariant()} kernels, ${getThreads()} thread(s); 5 warm-up steps, then ${steps} counted steps. Bytes of new typed arrays and ArrayBuffers per step (views on existing memory count 0). Target: 0.`,
+  `Written by \`tools/bench/src/allocations.ts\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${getKernelVariant()} kernels, ${getThreads()} thread(s); 5 warm-up steps, then ${steps} counted steps (ResNet-8 and ViT-tiny: 3 warm-up steps, then at most 5 and 3). Each step's forward and backward passes run in an activation arena, as the Trainer runs them. Bytes of new typed arrays and ArrayBuffers per step (views on existing memory count 0). Target: 0.`,
   '',
   '| workload | bytes per step | typed arrays per step |',
   '|---|---|---|',
   ...rows.map((r) => `| ${r.workload} | ${kib(r.bytesPerStep)} | ${r.arraysPerStep.toFixed(1)} |`),
   '',
-  ...rows.flatMap((r) => [`## Where: ${r.workload}`, '', '| call site | per step |', '|---|---|', ...r.topSites.map((s) => `| \`${s.site}\` | ${kib(s.bytesPerStep)} |`), '']),
+  ...rows.flatMap((r) => (r.topSites.length === 0 ? [] : [`## Where: ${r.workload}`, '', '| call site | per step |', '|---|---|', ...r.topSites.map((s) => `| \`${s.site}\` | ${kib(s.bytesPerStep)} |`), ''])),
 ].join('\n');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'results', 'allocations.md');

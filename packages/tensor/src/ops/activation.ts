@@ -1,3 +1,4 @@
+import { allocDoubles, allocFloats } from '../arena';
 import { ValueError } from '../shape';
 import { type Tensor, fromOp, gradOf } from '../tensor';
 import { unary } from './elementwise';
@@ -116,8 +117,8 @@ export function gelu(a: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   // the backward would compute again), and the loops call no closure per element
   const X = a.data;
   const n = a.size;
-  const Y = new Float32Array(n);
-  const cdf = new Float64Array(n);
+  const Y = allocFloats(n);
+  const cdf = allocDoubles(n);
   for (let i = 0; i < n; i++) {
     const x = X[i];
     const c = normalCdf(x);

@@ -1,3 +1,4 @@
+import { allocFloats } from '../arena';
 import { Tensor, fromOp, gradOf } from '../tensor';
 import { type Pair, assertNCHW, pair } from './geometry';
 
@@ -21,7 +22,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   const rows = windows(H, OH);
   const cols = windows(W, OW);
   const X = x.data;
-  const out = new Float32Array(N * C * OH * OW);
+  const out = allocFloats(N * C * OH * OW);
   for (let p = 0, o = 0; p < N * C; p++) {
     const plane = p * H * W;
     for (const [h0, h1] of rows) {
@@ -53,7 +54,7 @@ export function globalAvgPool2d(x: Tensor): Tensor {
   const [N, C, H, W] = x.shape;
   const hw = H * W;
   const X = x.data;
-  const out = new Float32Array(N * C);
+  const out = allocFloats(N * C);
   for (let p = 0; p < N * C; p++) {
     let s = 0;
     for (let i = p * hw; i < (p + 1) * hw; i++) s += X[i];

@@ -1,3 +1,4 @@
+import { allocDoubles, allocFloats } from '../arena';
 import { ShapeError, ValueError, formatShape } from '../shape';
 import { type Tensor, fromOp, gradOf } from '../tensor';
 
@@ -31,9 +32,9 @@ function checkVector(name: string, t: Tensor | null, C: number, x: Tensor): void
  */
 function batchMoments(X: Float32Array, N: number, C: number, inner: number): { mean: Float64Array; variance: Float64Array } {
   const M = N * inner;
-  const sum = new Float64Array(C);
-  const sumSq = new Float64Array(C);
-  const shift = new Float64Array(C);
+  const sum = allocDoubles(C, true);
+  const sumSq = allocDoubles(C, true);
+  const shift = allocDoubles(C);
   for (let c = 0; c < C; c++) shift[c] = X[c * inner];
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
@@ -50,8 +51,8 @@ function batchMoments(X: Float32Array, N: number, C: number, inner: number): { m
       sumSq[c] += q;
     }
   }
-  const mean = new Float64Array(C);
-  const variance = new Float64Array(C);
+  const mean = allocDoubles(C);
+  const variance = allocDoubles(C);
   for (let c = 0; c < C; c++) {
     const m = sum[c] / M;
     mean[c] = shift[c] + m;
@@ -71,9 +72,9 @@ function updateRunning(rm: Tensor, rv: Tensor, mean: Float64Array, biasedVar: Fl
 
 /** y = x̂·γ + β written as y = x·scale + offset per channel (float64 coefficients). */
 function normalize(X: Float32Array, N: number, C: number, inner: number, stats: Stats, weight: Tensor | null, bias: Tensor | null): Float32Array {
-  const Y = new Float32Array(X.length);
-  const scale = new Float64Array(C);
-  const offset = new Float64Array(C);
+  const Y = allocFloats(X.length);
+  const scale = allocDoubles(C);
+  const offset = allocDoubles(C);
   for (let c = 0; c < C; c++) {
     scale[c] = stats.invStd[c] * (weight === null ? 1 : weight.data[c]);
     offset[c] = (bias === null ? 0 : bias.data[c]) - stats.mean[c] * scale[c];
@@ -91,8 +92,8 @@ function normalize(X: Float32Array, N: number, C: number, inner: number, stats: 
 
 /** Σ dy and Σ dy·x̂ per channel, in float64. */
 function gradSums(G: Float32Array, X: Float32Array, N: number, C: number, inner: number, stats: Stats): { sumG: Float64Array; sumGXhat: Float64Array } {
-  const sumG = new Float64Array(C);
-  const sumGXhat = new Float64Array(C);
+  const sumG = allocDoubles(C, true);
+  const sumGXhat = allocDoubles(C, true);
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
       const base = (n * C + c) * inner;
@@ -178,7 +179,9 @@ export function batchNorm(
   let stats: Stats;
   if (training) {
     const { mean, variance } = batchMoments(x.data, N, C, inner);
-    stats = { mean, invStd: variance.map((v) => 1 / Math.sqrt(v + eps)) };
+    const invStd = allocDoubles(C);
+    for (let c = 0; c < C; c++) invStd[c] = 1 / Math.sqrt(variance[c] + eps);
+    stats = { mean, invStd };
     if (runningMean !== null && runningVar !== null) updateRunning(runningMean, runningVar, mean, variance, N * inner, options.momentum ?? 0.1);
   } else {
     const rm = (runningMean as Tensor).data;

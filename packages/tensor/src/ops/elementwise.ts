@@ -1,3 +1,4 @@
+import { allocFloats, scalarResult } from '../arena';
 import { reluBackwardKernel, reluKernel } from '../kernels/elementwise';
 import { type Shape, broadcastIndex, broadcastShapes, shapeSize } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
@@ -7,7 +8,7 @@ import { type BroadcastPlan, broadcastPlan } from './broadcastPlan';
 export type TensorLike = Tensor | number;
 
 function asTensor(x: TensorLike): Tensor {
-  return typeof x === 'number' ? new Tensor(Float32Array.of(x), []) : x;
+  return typeof x === 'number' ? new Tensor(scalarResult(x), []) : x;
 }
 
 /**
@@ -67,7 +68,7 @@ function binaryResult(
 export function add(a: TensorLike, b: TensorLike): Tensor {
   const p = operands('add', a, b);
   const { A, B, ia, ib, n, plan: q } = p;
-  const out = new Float32Array(n);
+  const out = allocFloats(n);
   if (q) {
     for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) out[i] = A[ja] + B[jb];
   } else for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] + B[at(ib, i)];
@@ -84,7 +85,7 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   const p = operands('sub', a, b);
   const { A, B, ia, ib, n, plan: q } = p;
-  const out = new Float32Array(n);
+  const out = allocFloats(n);
   if (q) {
     for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) out[i] = A[ja] - B[jb];
   } else for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] - B[at(ib, i)];
@@ -101,7 +102,7 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   const p = operands('mul', a, b);
   const { A, B, ia, ib, n, plan: q } = p;
-  const out = new Float32Array(n);
+  const out = allocFloats(n);
   if (q) {
     for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) out[i] = A[ja] * B[jb];
   } else for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] * B[at(ib, i)];
@@ -120,7 +121,7 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
 export function div(a: TensorLike, b: TensorLike): Tensor {
   const p = operands('div', a, b);
   const { A, B, ia, ib, n, plan: q } = p;
-  const out = new Float32Array(n);
+  const out = allocFloats(n);
   if (q) {
     for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) out[i] = A[ja] / B[jb];
   } else for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] / B[at(ib, i)];
@@ -150,7 +151,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
 export function unary(op: string, a: Tensor, f: (x: number) => number, df: (x: number, y: number) => number): Tensor {
   const X = a.data;
   const n = a.size;
-  const Y = new Float32Array(n);
+  const Y = allocFloats(n);
   for (let i = 0; i < n; i++) Y[i] = f(X[i]);
   return fromOp(op, Y, a.shape, [a], (res) => () => {
     const g = res.grad as Float32Array;
@@ -198,7 +199,7 @@ export function tanh(a: Tensor): Tensor {
 
 /** max(x, 0). The gradient at exactly 0 is 0, as in PyTorch. */
 export function relu(a: Tensor): Tensor {
-  const Y = new Float32Array(a.size);
+  const Y = allocFloats(a.size);
   reluKernel(a.data, Y);
   return fromOp('relu', Y, a.shape, [a], (res) => () => reluBackwardKernel(Y, res.grad as Float32Array, gradOf(a)));
 }

@@ -1,3 +1,4 @@
+import { allocFloats } from '../arena';
 import { ShapeError, ValueError, formatShape } from '../shape';
 import { type Tensor, fromOp, gradOf } from '../tensor';
 
@@ -23,7 +24,7 @@ export function embedding(weight: Tensor, indices: Tensor, paddingIdx?: number):
     rows[i] = v;
   }
   const W = weight.data;
-  const out = new Float32Array(rows.length * D);
+  const out = allocFloats(rows.length * D);
   for (let i = 0; i < rows.length; i++) out.set(W.subarray(rows[i] * D, (rows[i] + 1) * D), i * D);
   return fromOp('embedding', out, [...indices.shape, D], [weight], (res) => () => {
     const g = res.grad as Float32Array;

@@ -1,3 +1,4 @@
+import { allocFloats, scalarResult } from '../arena';
 import { ShapeError, ValueError, formatShape, sameShape } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 
@@ -42,7 +43,7 @@ export function crossEntropy(logits: Tensor, target: Target, options: LossOption
     checkLabels(labels, N, C);
   }
   const X = logits.data;
-  const P = new Float32Array(N * C); // softmax, kept for backward
+  const P = allocFloats(N * C); // softmax, kept for backward
   let total = 0;
   for (let r = 0; r < N; r++) {
     const base = r * C;
@@ -56,7 +57,7 @@ export function crossEntropy(logits: Tensor, target: Target, options: LossOption
     else for (let c = 0; c < C; c++) total += probs[base + c] * (lse - X[base + c]);
   }
   const scale = options.reduction === 'sum' ? 1 : 1 / N;
-  return fromOp('crossEntropy', Float32Array.of(total * scale), [], [logits], (res) => () => {
+  return fromOp('crossEntropy', scalarResult(total * scale), [], [logits], (res) => () => {
     const g = (res.grad as Float32Array)[0] * scale;
     const gx = gradOf(logits);
     for (let r = 0; r < N; r++) {
@@ -88,7 +89,7 @@ export function mse(pred: Tensor, target: Tensor, options: LossOptions = {}): Te
     s += d * d;
   }
   const scale = options.reduction === 'sum' ? 1 : 1 / n;
-  return fromOp('mse', Float32Array.of(s * scale), [], [pred, target], (res) => () => {
+  return fromOp('mse', scalarResult(s * scale), [], [pred, target], (res) => () => {
     const g = (res.grad as Float32Array)[0] * scale * 2;
     if (pred.requiresGrad) {
       const gp = gradOf(pred);

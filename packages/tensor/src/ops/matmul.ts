@@ -1,3 +1,4 @@
+import { allocFloats, allocInts } from '../arena';
 import { gemm } from '../kernels/gemm';
 import { ShapeError, broadcastIndex, broadcastShapes, formatShape, sameShape, shapeSize } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
@@ -30,10 +31,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const shared = b.rank === 2 && sameShape(batchA, batchShape);
   const batch = shapeSize(batchShape);
   // the flat batch index of each operand under each batch of the result (null: the identity)
-  const ia = broadcastIndex(batchA, batchShape);
-  const ib = broadcastIndex(batchB, batchShape);
+  const ia = broadcastIndex(batchA, batchShape, allocInts);
+  const ib = broadcastIndex(batchB, batchShape, allocInts);
   const at = (map: Int32Array | null, i: number): number => (map === null ? i : map[i]);
-  const out = new Float32Array(batch * M * N);
+  const out = allocFloats(batch * M * N);
   if (shared) {
     // fold the batch into M: one big GEMM
     gemm({ transA: false, transB: false, M: batch * M, N, K, A: a.data, B: b.data, C: out });
@@ -76,7 +77,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   if (bias && (bias.rank !== 1 || bias.shape[0] !== OUT)) {
     throw new ShapeError(`linear: bias must be [${OUT}], got ${formatShape(bias.shape)}`);
   }
-  const out = new Float32Array(N * OUT);
+  const out = allocFloats(N * OUT);
   if (bias) for (let r = 0; r < N; r++) out.set(bias.data, r * OUT);
   gemm({ transA: false, transB: true, M: N, N: OUT, K: IN, A: x.data, B: weight.data, C: out, accumulate: !!bias });
   const parents = bias ? [x, weight, bias] : [x, weight];

@@ -1,3 +1,4 @@
+import { allocDoubles, allocFloats } from '../arena';
 import { ShapeError, ValueError, formatShape, sameShape, shapeSize } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 import { add, mul } from './elementwise';
@@ -9,8 +10,8 @@ import { reshape } from './shape';
  */
 function standardize(op: string, x: Tensor, rows: number, len: number, eps: number): Tensor {
   const X = x.data;
-  const Y = new Float32Array(x.size);
-  const invStd = new Float64Array(rows);
+  const Y = allocFloats(x.size);
+  const invStd = allocDoubles(rows);
   for (let r = 0; r < rows; r++) {
     const base = r * len;
     let s = 0;

@@ -1,3 +1,4 @@
+import { allocFloats, allocInts, allocZeros } from '../arena';
 import { wasmMaxPool2x2, wasmScatterAdd } from '../kernels/wasm/elementwise';
 import { wasmFor } from '../kernels/wasm/runtime';
 import { ShapeError, formatShape } from '../shape';
@@ -34,8 +35,8 @@ function geometry(op: string, x: Tensor, kernel: Pair, options: Pool2dOptions): 
 export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor {
   const { N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW } = geometry('maxPool2d', x, kernel, options);
   const X = x.data;
-  const out = new Float32Array(N * C * OH * OW);
-  const arg = new Int32Array(out.length);
+  const out = allocFloats(N * C * OH * OW);
+  const arg = allocInts(out.length);
   const k = KH === 2 && KW === 2 && SH === 2 && SW === 2 && PH === 0 && PW === 0 ? wasmFor(X.length) : null;
   if (k !== null) wasmMaxPool2x2(k, X, N * C, H, W, out, arg);
   else maxPoolJs(X, N * C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, out, arg);
@@ -87,7 +88,7 @@ function maxPoolJs(
 export function avgPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor {
   const { N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW } = geometry('avgPool2d', x, kernel, options);
   const X = x.data;
-  const out = new Float32Array(N * C * OH * OW);
+  const out = allocZeros(N * C * OH * OW);
   const inv = 1 / (KH * KW);
   const each = (fn: (o: number, idx: number) => void): void => {
     let o = 0;

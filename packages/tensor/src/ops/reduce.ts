@@ -1,3 +1,4 @@
+import { allocFloats, toFloats } from '../arena';
 import { type Shape, normalizeAxis, stridesOf } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 
@@ -69,7 +70,7 @@ export function sum(a: Tensor, axes?: Axes, keepDims = false): Tensor {
   const p = plan('sum', a.shape, axes, keepDims);
   const out = accumulate(a.data, p);
   const map = p.map;
-  return fromOp('sum', Float32Array.from(out), p.outShape, [a], (res) => () => {
+  return fromOp('sum', toFloats(out), p.outShape, [a], (res) => () => {
     const g = res.grad as Float32Array;
     const ga = gradOf(a);
     if (map === null) for (let i = 0, g0 = g[0]; i < a.size; i++) ga[i] += g0;
@@ -82,7 +83,7 @@ export function mean(a: Tensor, axes?: Axes, keepDims = false): Tensor {
   const p = plan('mean', a.shape, axes, keepDims);
   const acc = accumulate(a.data, p);
   const map = p.map;
-  const out = new Float32Array(p.outSize);
+  const out = allocFloats(p.outSize);
   for (let i = 0; i < p.outSize; i++) out[i] = acc[i] / p.count;
   const inv = 1 / p.count;
   return fromOp('mean', out, p.outShape, [a], (res) => () => {
@@ -96,7 +97,7 @@ export function mean(a: Tensor, axes?: Axes, keepDims = false): Tensor {
 /** Maximum over `axes`. The gradient goes to the first maximal element of each group. */
 export function max(a: Tensor, axes?: Axes, keepDims = false): Tensor {
   const p = plan('max', a.shape, axes, keepDims);
-  const out = new Float32Array(p.outSize).fill(-Infinity);
+  const out = allocFloats(p.outSize).fill(-Infinity);
   const arg = new Int32Array(p.outSize).fill(-1);
   const X = a.data;
   const map = p.map;

@@ -1,3 +1,4 @@
+import { allocFloats } from '../arena';
 import { accumulateKernel } from '../kernels/elementwise';
 import { ShapeError, formatShape, normalizeAxis, shapeSize, stridesOf } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
@@ -39,7 +40,7 @@ export function permute(a: Tensor, perm: readonly number[]): Tensor {
   const inStrides = stridesOf(a.shape);
   const st = perm.map((p) => inStrides[p]);
   const X = a.data;
-  const out = new Float32Array(a.size);
+  const out = allocFloats(a.size);
   walkPermuted(outShape, st, (base, i, len, step) => {
     for (let k = 0, j = base; k < len; k++, j += step) out[i + k] = X[j];
   });
@@ -103,7 +104,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   const total = tensors.reduce((s, t) => s + t.shape[ax], 0);
   const outShape = [...first.shape];
   outShape[ax] = total;
-  const out = new Float32Array(outer * total * inner);
+  const out = allocFloats(outer * total * inner);
   let offset = 0;
   const offsets: number[] = [];
   for (const t of tensors) {
@@ -140,7 +141,7 @@ export function slice(a: Tensor, axis: number, start: number, end?: number): Ten
   const outShape = [...a.shape];
   outShape[ax] = e - s;
   const w = (e - s) * inner;
-  const out = new Float32Array(outer * w);
+  const out = allocFloats(outer * w);
   for (let o = 0; o < outer; o++) out.set(a.data.subarray(o * dim * inner + s * inner, o * dim * inner + s * inner + w), o * w);
   return fromOp('slice', out, outShape, [a], (res) => () => {
     const g = res.grad as Float32Array;

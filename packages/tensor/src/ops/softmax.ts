@@ -1,3 +1,4 @@
+import { allocDoubles, allocFloats } from '../arena';
 import { normalizeAxis, shapeSize } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 
@@ -14,7 +15,7 @@ function around(t: Tensor, op: string, axis: number): [number, number, number] {
 export function logSoftmax(a: Tensor, axis = -1): Tensor {
   const [outer, len, inner] = around(a, 'logSoftmax', axis);
   const X = a.data;
-  const Y = new Float32Array(a.size);
+  const Y = allocFloats(a.size);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * len * inner + i;
@@ -48,9 +49,9 @@ export function logSoftmax(a: Tensor, axis = -1): Tensor {
 export function softmax(a: Tensor, axis = -1): Tensor {
   const [outer, len, inner] = around(a, 'softmax', axis);
   const X = a.data;
-  const Y = new Float32Array(a.size);
+  const Y = allocFloats(a.size);
   // each e^(x − m) once, kept in float64 for the division (the same bits as computing it twice)
-  const e = new Float64Array(len);
+  const e = allocDoubles(len);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * len * inner + i;
