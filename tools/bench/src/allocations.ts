@@ -13,37 +13,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type Optimizer, parameterRefs } from '@trainkit/core';
-import { type Module, manualSeed, mnistCnn, mnistMlp } from '@trainkit/nn';
+import { manualSeed, mnistCnn, mnistMlp } from '@trainkit/nn';
 import { resnet, vitTiny } from '@trainkit/models';
 import { adam, adamw } from '@trainkit/optim-adam';
 import { momentum } from '@trainkit/optim-momentum';
-import { Arena, Tensor, crossEntropy, getKernelVariant, getThreads } from '@trainkit/tensor';
+import { getKernelVariant, getThreads } from '@trainkit/tensor';
 import { startThreadPool } from '@trainkit/tensor/node';
 import { type AllocationCounter, installAllocationCounter } from './allocCounter';
-import { ADAM, ADAMW, BATCH, MOMENTUM, ZOO, lcg } from './spec';
-
-/**
- * One training step as the bench's rows run it (runners/trainkit.ts): forward, loss, backward,
- * step, zero grads, with the forward and backward passes in an activation arena as the Trainer
- * runs them (TrainerOptions.arena), reset as each step begins.
- */
-function trainStep(model: Module, opt: Optimizer): () => void {
-  const batches = [1, 2, 3, 4].map((seed) => {
-    const r = lcg(seed);
-    return { x: new Tensor(Float32Array.from({ length: BATCH * 784 }, r), [BATCH, 1, 28, 28]), y: Int32Array.from({ length: BATCH }, () => Math.floor(r() * 10)) };
-  });
-  let i = 0;
-  model.train();
-  const arena = new Arena();
-  return () => {
-    const b = batches[i++ % batches.length];
-    arena.reset();
-    arena.run(() => crossEntropy(model.call(b.x), b.y).backward());
-    opt.step(parameterRefs(model));
-    for (const p of model.parameters()) p.zeroGrad();
-  };
-}
+import { trainStep } from './trainStep';
+import { ADAM, ADAMW, MOMENTUM, ZOO } from './spec';
 
 interface Row {
   workload: string;

@@ -8,7 +8,8 @@
  * so the columns of a row see the same machine load. Then: memory flatness over 3 epochs,
  * and the bundle size of a minimal training program.
  *
- * Writes tools/bench/results/latest.json and latest.md. `--quick` finishes in under 2 minutes.
+ * Writes tools/bench/results/latest.json and latest.md (on Node 26, via `npm run bench:node26`:
+ * latest-node26.json and .md). `--quick` finishes in under 2 minutes.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -95,6 +96,9 @@ const results: Results = { machine, columns, rows, memory, bundle, seconds: (per
 const md = markdown(results, targets(results));
 const out = join(root, 'results');
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'latest.json'), JSON.stringify({ ...results, targets: targets(results) }, null, 2) + '\n');
-writeFileSync(join(out, 'latest.md'), md);
-console.log(`\n${md}\nwritten to tools/bench/results/latest.{json,md} in ${results.seconds.toFixed(0)} s`);
+// the project's own Node (20) writes latest.*; another major (bench:node26) its own latest-node<major>.*
+const major = Number(process.versions.node.split('.')[0]);
+const name = major === 20 ? 'latest' : `latest-node${major}`;
+writeFileSync(join(out, `${name}.json`), JSON.stringify({ ...results, targets: targets(results) }, null, 2) + '\n');
+writeFileSync(join(out, `${name}.md`), md);
+console.log(`\n${md}\nwritten to tools/bench/results/${name}.{json,md} in ${results.seconds.toFixed(0)} s`);

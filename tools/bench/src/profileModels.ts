@@ -29,7 +29,7 @@ import { resnet, vitTiny } from '@trainkit/models';
 import { type Module, manualSeed } from '@trainkit/nn';
 import { adamw } from '@trainkit/optim-adam';
 import { momentum } from '@trainkit/optim-momentum';
-import { Tensor, backward, crossEntropy, getKernelBackend } from '@trainkit/tensor';
+import { Arena, Tensor, backward, crossEntropy, getKernelBackend } from '@trainkit/tensor';
 import { PYTHON, TORCH_ENV } from './processes';
 import { type Phase, type Timing, type ProfileGroup, renderProfile } from './profileModelsTable';
 import { ADAMW, BATCH, MOMENTUM, ZOO, lcg } from './spec';
@@ -79,18 +79,18 @@ const gcObserver = new PerformanceObserver((list) => {
 });
 
 /**
- * The real backward pass (gradient buffers recycled as in training), each node's closure timed
+ * The real backward pass (in the step arena, gradient buffers recycled, as in training), each node's closure timed
  * and charged to its op. A garbage-collection pause inside a closure is charged to "(garbage
  * collector)" instead: the first large gradient of a step tends to trigger V8's collection of the
  * forward pass's buffers, and that is the allocator's cost, not the op's.
  */
-async function timedBackward(loss: Tensor, into: Map<string, number>): Promise<void> {
+async function timedBackward(loss: Tensor, into: Map<string, number>, arena: Arena): Promise<void> {
   const spans: Array<[number, number, string]> = [];
-  backward(loss, undefined, (node, run) => {
+  arena.run(() => backward(loss, undefined, (node, run) => {
     const t0 = performance.now();
     run();
     spans.push([t0, performance.now(), node.op]);
-  });
+  }));
   await new Promise((resolve) => setImmediate(resolve)); // let the observer deliver this pass's entries
   const pauses = gcPauses.splice(0);
   for (const [t0, t1, op] of spans) {
@@ -113,7 +113,8 @@ async function profileTrainkit(name: keyof typeof MODELS, steps: number): Promis
     opt.step(parameterRefs(model));
     for (const p of model.parameters()) p.zeroGrad();
   };
-  const plain = () => (crossEntropy(model.call(x), y).backward(), update());
+  const arena = new Arena(); // as the Trainer runs a step (TrainerOptions.arena)
+  const plain = () => (arena.reset(), arena.run(() => crossEntropy(model.call(x), y).backward()), update());
   plain();
   plain();
   let t0 = performance.now();
@@ -129,10 +130,11 @@ async function profileTrainkit(name: keyof typeof MODELS, steps: number): Promis
   t0 = performance.now();
   for (let i = 0; i < steps; i++) {
     await session.post('Profiler.start');
-    const loss = crossEntropy(model.call(x), y);
+    arena.reset();
+    const loss = arena.run(() => crossEntropy(model.call(x), y));
     const { profile } = (await session.post('Profiler.stop')) as { profile: CpuProfile };
     forwardByOp(profile, phases.forward);
-    await timedBackward(loss, phases.backward);
+    await timedBackward(loss, phases.backward, arena);
     const t1 = performance.now();
     update();
     phases.optimizer.set('(optimizer)', (phases.optimizer.get('(optimizer)') ?? 0) + performance.now() - t1);

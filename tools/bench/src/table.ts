@@ -97,7 +97,7 @@ export function markdown(results: Results, checks: Target[]): string {
     `|---|---|${cols.map(() => '---|').join('')}`,
     ...results.rows.map((r) => `| ${r.name} | ${r.unit} | ${cols.map((c) => cellText(r, c.key)).join(' | ')} |`),
     '',
-    'The augmentation rows run the same JavaScript in every trainkit column (no kernel or thread setting applies to them), so their differences there are run-to-run noise. The optimizer steps run on one thread in both trainkit columns (the pool splits convolutions and matrix products).',
+    'The augmentation rows run the same JavaScript in every trainkit column (no kernel or thread setting applies to them), so their differences there are run-to-run noise. With 2 threads the pool splits convolutions, matrix products and optimizer updates of 65,536 values or more; the rest of a step (element-wise ops, normalization, softmax) runs on one thread.',
     '',
   ];
   const missing = results.columns.filter((c) => c.unavailable !== null);

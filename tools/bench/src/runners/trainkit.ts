@@ -8,32 +8,12 @@ import { Module, Parameter, manualSeed, mnistCnn, mnistMlp } from '@trainkit/nn'
 import { resnet, vitTiny } from '@trainkit/models';
 import { adam, adamw } from '@trainkit/optim-adam';
 import { momentum } from '@trainkit/optim-momentum';
-import { Rng, Tensor, crossEntropy, getKernelBackend, getThreads, matmul, noGrad } from '@trainkit/tensor';
+import { Rng, Tensor, getKernelBackend, getThreads, matmul, noGrad } from '@trainkit/tensor';
 import { startThreadPool } from '@trainkit/tensor/node';
 import { augmentWorkload } from '../augment';
+import { benchBatch as batch, trainStep } from '../trainStep';
 import { ADAM, ADAMW, BATCH, INFER_BATCH, MATMUL_N, MOMENTUM, OPT_PARAMS, ZOO, lcg } from '../spec';
 import { type Workloads, serve } from './serve';
-
-function batch(seed: number, n: number): { x: Tensor; y: Int32Array } {
-  const r = lcg(seed);
-  return {
-    x: new Tensor(Float32Array.from({ length: n * 784 }, r), [n, 1, 28, 28]),
-    y: Int32Array.from({ length: n }, () => Math.floor(r() * 10)),
-  };
-}
-
-/** One training step exactly as the Trainer runs it: forward, loss, backward, step, zero grads. */
-function trainer(model: Module, opt: Optimizer): () => void {
-  const data = [batch(1, BATCH), batch(2, BATCH), batch(3, BATCH), batch(4, BATCH)];
-  let i = 0;
-  model.train();
-  return () => {
-    const b = data[i++ % data.length];
-    crossEntropy(model.call(b.x), b.y).backward();
-    opt.step(parameterRefs(model));
-    for (const p of model.parameters()) p.zeroGrad();
-  };
-}
 
 class OneParameter extends Module {
   readonly w: Parameter;
@@ -55,16 +35,16 @@ function optimizerStep(opt: Optimizer): () => void {
 }
 
 const workloads: Workloads = {
-  'mlp-train': () => (manualSeed(0), { once: trainer(mnistMlp(), adam({ lr: ADAM.lr })), units: BATCH }),
-  'cnn-train': () => (manualSeed(0), { once: trainer(mnistCnn(), adam({ lr: ADAM.lr })), units: BATCH }),
+  'mlp-train': () => (manualSeed(0), { once: trainStep(mnistMlp(), adam({ lr: ADAM.lr })), units: BATCH }),
+  'cnn-train': () => (manualSeed(0), { once: trainStep(mnistCnn(), adam({ lr: ADAM.lr })), units: BATCH }),
   'cnn-infer': () => {
     manualSeed(0);
     const model = mnistCnn().eval();
     const x = batch(7, INFER_BATCH).x;
     return { once: () => void noGrad(() => model.call(x)), units: INFER_BATCH };
   },
-  'resnet8-train': () => (manualSeed(0), { once: trainer(resnet({ ...ZOO.resnet8 }), momentum(MOMENTUM)), units: BATCH }),
-  'vit-train': () => (manualSeed(0), { once: trainer(vitTiny({ ...ZOO.vit }), adamw(ADAMW)), units: BATCH }),
+  'resnet8-train': () => (manualSeed(0), { once: trainStep(resnet({ ...ZOO.resnet8 }), momentum(MOMENTUM)), units: BATCH }),
+  'vit-train': () => (manualSeed(0), { once: trainStep(vitTiny({ ...ZOO.vit }), adamw(ADAMW)), units: BATCH }),
   'adam-10m': () => ({ once: optimizerStep(adam({ lr: ADAM.lr })), units: OPT_PARAMS }),
   'momentum-10m': () => ({ once: optimizerStep(momentum({ lr: MOMENTUM.lr, momentum: MOMENTUM.momentum })), units: OPT_PARAMS }),
   'matmul-1024': () => {
