@@ -125,12 +125,13 @@ export function gelu(a: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
     cdf[i] = c;
     Y[i] = x * c;
   }
-  return fromOp('gelu', Y, a.shape, [a], (res) => () => {
-    const g = res.grad as Float32Array;
-    const ga = gradOf(a);
-    for (let i = 0; i < n; i++) {
-      const x = X[i];
-      ga[i] += g[i] * (cdf[i] + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x));
-    }
-  });
+  return fromOp('gelu', Y, a.shape, [a], (res) => () => geluBackward(X, cdf, res.grad as Float32Array, gradOf(a)));
+}
+
+/** ga += g·(Φ(x) + x·φ(x)), at module level so V8 keeps it optimized across steps (see adaptivePool.ts). */
+function geluBackward(X: Float32Array, cdf: Float64Array, g: Float32Array, ga: Float32Array): void {
+  for (let i = 0; i < X.length; i++) {
+    const x = X[i];
+    ga[i] += g[i] * (cdf[i] + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x));
+  }
 }

@@ -74,11 +74,50 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
   } else for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] + B[at(ib, i)];
   return binaryResult('add', p, out, (g, ga, gb) => {
     // ∂(a + b)/∂a = ∂(a + b)/∂b = 1
-    if (ga && q) for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, j = o * q.aOuter; k < q.inner; k++, i++, j += q.aInner) ga[j] += g[i];
-    else if (ga) for (let i = 0; i < n; i++) ga[at(ia, i)] += g[i];
-    if (gb && q) for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, j = o * q.bOuter; k < q.inner; k++, i++, j += q.bInner) gb[j] += g[i];
-    else if (gb) for (let i = 0; i < n; i++) gb[at(ib, i)] += g[i];
+    if (ga && q) spreadPlanned(g, ga, q.outer, q.inner, q.aOuter, q.aInner, 1);
+    else if (ga) spreadIndexed(g, ga, ia, n, 1);
+    if (gb && q) spreadPlanned(g, gb, q.outer, q.inner, q.bOuter, q.bInner, 1);
+    else if (gb) spreadIndexed(g, gb, ib, n, 1);
   });
+}
+
+// The backward loops of add and sub, at module level: a loop inside a closure made anew for each
+// op call can run unoptimized for a whole step (see adaptivePool.ts's spreadMeans).
+
+/** gx[j] += sign·g[i] over a plan's loop nest (j: x's element under output element i). */
+function spreadPlanned(g: Float32Array, gx: Float32Array, outer: number, inner: number, xOuter: number, xInner: number, sign: 1 | -1): void {
+  for (let o = 0, i = 0; o < outer; o++) {
+    if (sign === 1) for (let k = 0, j = o * xOuter; k < inner; k++, i++, j += xInner) gx[j] += g[i];
+    else for (let k = 0, j = o * xOuter; k < inner; k++, i++, j += xInner) gx[j] -= g[i];
+  }
+}
+
+/** gx[jx] += g[i]·other[jo] over a plan's loop nest (mul's backward: x's gradient scaled by the other operand). */
+function scalePlanned(g: Float32Array, other: Float32Array, gx: Float32Array, outer: number, inner: number, xOuter: number, xInner: number, oOuter: number, oInner: number): void {
+  for (let o = 0, i = 0; o < outer; o++) for (let k = 0, jx = o * xOuter, jo = o * oOuter; k < inner; k++, i++, jx += xInner, jo += oInner) gx[jx] += g[i] * other[jo];
+}
+
+/** gx[mx[i]] += g[i]·other[mo[i]] over index tables (null: the identity). */
+function scaleIndexed(g: Float32Array, other: Float32Array, gx: Float32Array, mx: Int32Array | null, mo: Int32Array | null, n: number): void {
+  for (let i = 0; i < n; i++) gx[at(mx, i)] += g[i] * other[at(mo, i)];
+}
+
+/** ga += g·(1/b) over a plan's loop nest (div's backward for the dividend). */
+function divByPlanned(g: Float32Array, B: Float32Array, ga: Float32Array, q: BroadcastPlan): void {
+  const { outer, inner, aOuter, aInner, bOuter, bInner } = q;
+  for (let o = 0, i = 0; o < outer; o++) for (let k = 0, jb = o * bOuter, ja = o * aOuter; k < inner; k++, i++, ja += aInner, jb += bInner) ga[ja] += g[i] * (1 / B[jb]);
+}
+
+/** gb += g·(−a/b²) over a plan's loop nest (div's backward for the divisor). */
+function divisorPlanned(g: Float32Array, A: Float32Array, B: Float32Array, gb: Float32Array, q: BroadcastPlan): void {
+  const { outer, inner, aOuter, aInner, bOuter, bInner } = q;
+  for (let o = 0, i = 0; o < outer; o++) for (let k = 0, ja = o * aOuter, jb = o * bOuter; k < inner; k++, i++, ja += aInner, jb += bInner) gb[jb] += g[i] * (-A[ja] / (B[jb] * B[jb]));
+}
+
+/** gx[map[i]] += sign·g[i] over an index table (null: the identity). */
+function spreadIndexed(g: Float32Array, gx: Float32Array, map: Int32Array | null, n: number, sign: 1 | -1): void {
+  if (sign === 1) for (let i = 0; i < n; i++) gx[at(map, i)] += g[i];
+  else for (let i = 0; i < n; i++) gx[at(map, i)] -= g[i];
 }
 
 /** a − b, with broadcasting. */
@@ -91,10 +130,10 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
   } else for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] - B[at(ib, i)];
   return binaryResult('sub', p, out, (g, ga, gb) => {
     // ∂(a − b)/∂a = 1, ∂(a − b)/∂b = −1
-    if (ga && q) for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, j = o * q.aOuter; k < q.inner; k++, i++, j += q.aInner) ga[j] += g[i];
-    else if (ga) for (let i = 0; i < n; i++) ga[at(ia, i)] += g[i];
-    if (gb && q) for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, j = o * q.bOuter; k < q.inner; k++, i++, j += q.bInner) gb[j] -= g[i];
-    else if (gb) for (let i = 0; i < n; i++) gb[at(ib, i)] -= g[i];
+    if (ga && q) spreadPlanned(g, ga, q.outer, q.inner, q.aOuter, q.aInner, 1);
+    else if (ga) spreadIndexed(g, ga, ia, n, 1);
+    if (gb && q) spreadPlanned(g, gb, q.outer, q.inner, q.bOuter, q.bInner, -1);
+    else if (gb) spreadIndexed(g, gb, ib, n, -1);
   });
 }
 
@@ -108,12 +147,10 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
   } else for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] * B[at(ib, i)];
   return binaryResult('mul', p, out, (g, ga, gb) => {
     // ∂(a·b)/∂a = b, ∂(a·b)/∂b = a
-    if (ga && q) {
-      for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) ga[ja] += g[i] * B[jb];
-    } else if (ga) for (let i = 0; i < n; i++) ga[at(ia, i)] += g[i] * B[at(ib, i)];
-    if (gb && q) {
-      for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) gb[jb] += g[i] * A[ja];
-    } else if (gb) for (let i = 0; i < n; i++) gb[at(ib, i)] += g[i] * A[at(ia, i)];
+    if (ga && q) scalePlanned(g, B, ga, q.outer, q.inner, q.aOuter, q.aInner, q.bOuter, q.bInner);
+    else if (ga) scaleIndexed(g, B, ga, ia, ib, n);
+    if (gb && q) scalePlanned(g, A, gb, q.outer, q.inner, q.bOuter, q.bInner, q.aOuter, q.aInner);
+    else if (gb) scaleIndexed(g, A, gb, ib, ia, n);
   });
 }
 
@@ -127,14 +164,10 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
   } else for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] / B[at(ib, i)];
   return binaryResult('div', p, out, (g, ga, gb) => {
     // ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²
-    if (ga && q) {
-      for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, jb = o * q.bOuter, ja = o * q.aOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) ga[ja] += g[i] * (1 / B[jb]);
-    } else if (ga) for (let i = 0; i < n; i++) ga[at(ia, i)] += g[i] * (1 / B[at(ib, i)]);
-    if (gb && q) {
-      for (let o = 0, i = 0; o < q.outer; o++) {
-        for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) gb[jb] += g[i] * (-A[ja] / (B[jb] * B[jb]));
-      }
-    } else if (gb) {
+    if (ga && q) divByPlanned(g, B, ga, q);
+    else if (ga) for (let i = 0; i < n; i++) ga[at(ia, i)] += g[i] * (1 / B[at(ib, i)]);
+    if (gb && q) divisorPlanned(g, A, B, gb, q);
+    else if (gb) {
       for (let i = 0; i < n; i++) {
         const j = at(ib, i);
         const y = B[j];

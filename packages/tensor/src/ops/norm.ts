@@ -23,22 +23,23 @@ function standardize(op: string, x: Tensor, rows: number, len: number, eps: numb
     invStd[r] = inv;
     for (let i = base; i < base + len; i++) Y[i] = (X[i] - mu) * inv;
   }
-  return fromOp(op, Y, x.shape, [x], (res) => () => {
-    const g = res.grad as Float32Array;
-    const gx = gradOf(x);
-    for (let r = 0; r < rows; r++) {
-      const base = r * len;
-      let sg = 0;
-      let sgy = 0;
-      for (let i = base; i < base + len; i++) {
-        sg += g[i];
-        sgy += g[i] * Y[i];
-      }
-      const mg = sg / len;
-      const mgy = sgy / len;
-      for (let i = base; i < base + len; i++) gx[i] += (g[i] - mg - Y[i] * mgy) * invStd[r];
+  return fromOp(op, Y, x.shape, [x], (res) => () => standardizeBackward(Y, invStd, res.grad as Float32Array, gradOf(x), rows, len));
+}
+
+/** dx = (g − mean(g) − x̂·mean(g·x̂)) / σ per row, at module level so V8 keeps it optimized across steps (see adaptivePool.ts). */
+function standardizeBackward(Y: Float32Array, invStd: Float64Array, g: Float32Array, gx: Float32Array, rows: number, len: number): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * len;
+    let sg = 0;
+    let sgy = 0;
+    for (let i = base; i < base + len; i++) {
+      sg += g[i];
+      sgy += g[i] * Y[i];
     }
-  });
+    const mg = sg / len;
+    const mgy = sgy / len;
+    for (let i = base; i < base + len; i++) gx[i] += (g[i] - mg - Y[i] * mgy) * invStd[r];
+  }
 }
 
 function checkEps(op: string, eps: number): void {
