@@ -71,6 +71,8 @@ export class VisionTransformer extends Module {
   blocks: Sequential;
   norm: LayerNorm;
   head: Linear;
+  /** The constant rows of forward (see constantRows). */
+  private rows: { P: number; zero: Tensor; first: Tensor } | null = null;
 
   constructor(options: ViTOptions) {
     super();
@@ -122,8 +124,6 @@ export class VisionTransformer extends Module {
     t = this.norm.call(this.blocks.call(t));
     return this.head.call(reshape(matmul(rows.first, t), [B, this.dim]));
   }
-
-  private rows: { P: number; zero: Tensor; first: Tensor } | null = null;
 
   /** The constant rows of forward, made once: zeros [1, P] and e₀ [1, P + 1] (picks the class token). */
   private constantRows(P: number): { zero: Tensor; first: Tensor } {

@@ -192,6 +192,8 @@ export function gradOf(t: Tensor): Float32Array {
 /**
  * Wraps the result of an op. When gradients are enabled and some input requires them,
  * the result records its parents and the backward closure; otherwise it is a plain leaf.
+ * Write the backward's per-element loops as a module-level function the closure calls: a loop
+ * inside the closure (made anew on every op call) can run unoptimized by V8 for a whole step.
  */
 export function fromOp(
   op: string,

@@ -81,8 +81,8 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
   });
 }
 
-// The backward loops of add and sub, at module level: a loop inside a closure made anew for each
-// op call can run unoptimized for a whole step (see adaptivePool.ts's spreadMeans).
+// The binary ops' backward loops, at module level: a loop inside a closure made anew for each
+// op call can run unoptimized for a whole step (see fromOp).
 
 /** gx[j] += sign·g[i] over a plan's loop nest (j: x's element under output element i). */
 function spreadPlanned(g: Float32Array, gx: Float32Array, outer: number, inner: number, xOuter: number, xInner: number, sign: 1 | -1): void {
