@@ -188,6 +188,7 @@ export class Checkpointer implements Plugin {
 
   private async maybeSave(ctx: BaseContext, trigger: Trigger): Promise<void> {
     if (this.skip(ctx, trigger)) return;
+    await ctx.sync(); // training on a device: its parameters and optimizer state come back first
     const score = this.score(ctx, trigger);
     const saved: SavedFile = { file: '', epoch: ctx.epoch, step: ctx.step, score };
     const plan = this.plan(saved, trigger);

@@ -51,6 +51,10 @@ export class RunContext implements StepContext, LossContext, ExceptionContext {
     this.trainer.stop(reason);
   }
 
+  sync(): Promise<void> {
+    return this.trainer.device.sync();
+  }
+
   log(name: string, value: number): void {
     if (typeof name !== 'string' || name.length === 0) throw new ConfigError('log: metric name must be a non-empty string');
     if (typeof value !== 'number') throw new ConfigError(`log: metric "${name}" must be a number, got ${typeof value}`);

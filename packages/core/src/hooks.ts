@@ -53,6 +53,13 @@ export interface BaseContext {
   stop(reason?: string): void;
   /** Records a metric: averaged over the epoch's batches and stored in the history. */
   log(name: string, value: number): void;
+  /**
+   * Training on a device (`Trainer({ device })`): copies the parameters and the optimizer state
+   * back to the CPU, so a batch hook can read weights or save a checkpoint; until then reading
+   * them throws. The Trainer does it by itself before validation and the epoch and fit hooks. A
+   * no-op on the CPU.
+   */
+  sync(): Promise<void>;
 }
 
 /** The context of batch-level hooks: the common fields plus the current batch. */

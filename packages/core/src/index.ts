@@ -12,11 +12,13 @@ export { freeze, unfreeze } from './freeze';
 export { scheduler, stepDecay, multiStepDecay, exponentialDecay, cosineAnnealing, cosineWarmRestarts, cycleOf, linearWarmup, oneCycle, reduceOnPlateau } from './schedules';
 export { gradientClipping, gradientAccumulation } from './gradients';
 export { eventName } from './hooks';
+export { registerDevice } from './device';
 export { PluginError, NonFiniteLossError, NonFiniteGradientError, ConfigError, ResumeError, CleanupError } from './errors';
 
 export type { GradientTransform, TransformArgs, TransformHyper, TransformSlots, HyperShape, HyperValues } from './transform';
 export type { Schedule, SchedulerOptions, ReduceOnPlateauOptions } from './schedules';
-export type { TrainerOptions, LossFn } from './trainer';
+export type { TrainerOptions, LossFn } from './trainerOptions';
+export type { DeviceBackend, DeviceRun, DeviceMetrics, DeviceSpec } from './device';
 export type { FitOptions, FitResult } from './fitOptions';
 export type { TrainerState, ResumeState } from './trainerState';
 export type { Data, DataSource } from './dataSource';

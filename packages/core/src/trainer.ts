@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { type Module, bindRngs } from '@trainkit/nn';
-import { Arena, Rng, type Target, Tensor, concat, crossEntropy, noGrad } from '@trainkit/tensor';
+import { Arena, Rng, Tensor, concat, crossEntropy, noGrad } from '@trainkit/tensor';
 import { RunContext } from './context';
 import { type Data, batchSizeOf, batchStream, batchesOf, checkBatch, lengthOf, splitTensor } from './dataSource';
 import { ConfigError } from './errors';
@@ -10,28 +10,10 @@ import { MetricAccumulator, accuracy } from './metrics';
 import { type Optimizer, parameterRefs } from './optimizer';
 import { type FitOptions, type FitResult, checkFitOptions, resolveResume } from './fitOptions';
 import { type Position, type ResumeState, type TrainerState, applyState, guard } from './trainerState';
+import { DeviceDriver } from './device';
+import type { LossFn, TrainerOptions } from './trainerOptions';
 
-/** Computes the data loss from the model output and the batch targets. */
-export type LossFn = (output: Tensor, target: Target) => Tensor;
-
-/** Options of the {@link Trainer} constructor. */
-export interface TrainerOptions {
-  /** Required by `fit`. */
-  optimizer?: Optimizer;
-  /** Loss from the model output and the batch targets (default: cross-entropy from logits). */
-  loss?: LossFn;
-  /** Plugins, called in this order at every hook. */
-  plugins?: Plugin[];
-  /** Root seed of every random stream (shuffling, dropout, augmentation). Default 0. */
-  seed?: number;
-  /**
-   * Run each training step's forward, loss and backward passes on the buffers of the step before
-   * (an {@link Arena}: no new arrays in steady state). Default true. A step's results (`ctx.output`,
-   * `ctx.loss`, activations) stay readable until the next step begins; `keep(t)` or `t.clone()`
-   * holds one longer, and reading one not kept throws. Hooks run outside the arena.
-   */
-  arena?: boolean;
-}
+export type { LossFn, TrainerOptions } from './trainerOptions';
 
 /**
  * Runs fit / evaluate / predict and emits the hooks of {@link TrainerHooks} to its plugins
@@ -55,6 +37,9 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   private next = { epoch: 0, batchIndex: 0 };
   /** The training steps' activation arena (null: `arena: false`). */
   readonly arena: Arena | null;
+  /** @internal where fit trains (see TrainerOptions.device) */
+  readonly device: DeviceDriver;
+  private readonly customLoss: boolean;
 
   constructor(options: TrainerOptions = {}) {
     super();
@@ -64,8 +49,15 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     this.rng = new Rng(this.seed);
     this.optimizer = options.optimizer ?? null;
     this.lossFn = options.loss ?? ((out, y) => crossEntropy(out, y));
+    this.customLoss = options.loss !== undefined;
+    this.device = new DeviceDriver(options.device ?? 'cpu', options.metricsEvery ?? 50, options.notice ?? console.warn);
     this.plugins = [];
     for (const p of options.plugins ?? []) this.use(p);
+  }
+
+  /** Where the last fit trained: `'cpu'`, or the device's name (`'webgpu'`); see TrainerOptions.device. */
+  get deviceName(): string {
+    return this.device.name;
   }
 
   /** Adds a plugin (after the existing ones). Plugin names must be unique. */
@@ -101,6 +93,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     this.setPosition({ history: [], epochMetrics: {}, next: { epoch: 0, batchIndex: 0 } });
     const ctx = new RunContext(this, model, optimizer, 'fit', this.epochAcc);
     Object.assign(ctx, { epochs, maxSteps, batchesPerEpoch: lengthOf(options.train) });
+    this.device.reset();
     return this.run(ctx, async () => {
       model.zeroGrad(); // a run that failed between backward and step left its gradients behind
       bindRngs(model, this.rng); // before a resume, so the restored RNG state reaches these streams
@@ -117,9 +110,10 @@ export class Trainer extends EventEmitter<TrainerEvents> {
         this.next = { epoch: epoch + 1, batchIndex: 0 };
         await this.emitHook('onTrainEpochEnd', ctx);
       }
+      await this.device.settle(this.epochAcc); // stopped mid-epoch: the state comes back before onFitEnd
       await this.emitHook('onFitEnd', ctx);
       return { history: this.history, stopReason: this.stopReason };
-    });
+    }).finally(() => this.device.close());
   }
 
   /** Whether fit should end before the next batch or epoch: `stop()` was called, or the step budget is spent. */
@@ -150,6 +144,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       if (this.stopReason !== null) return false;
     }
     if (b === 0) throw new ConfigError(`fit: the training data yielded no batches in epoch ${ctx.epoch}`);
+    await this.device.settle(this.epochAcc); // on a device: the epoch's metrics, parameters and optimizer state come back
     const seconds = (performance.now() - start) / 1000;
     ctx.current = { ...this.epochAcc.means(), time: seconds, samplesPerSec: samples / seconds };
     return true;
@@ -161,6 +156,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     arena?.reset(); // the previous step's results go back to the arena (see TrainerOptions.arena)
     const inStep = <T>(fn: () => T): T => (arena === null ? fn() : arena.run(fn));
     await this.emitHook('onTrainBatchStart', ctx);
+    if (await this.device.ready(this, ctx, this.customLoss)) return this.device.step(ctx, this.epochAcc);
     ctx.output = inStep(() => model.call(ctx.batch.x));
     await this.emitHook('onAfterForward', ctx);
     ctx.dataLoss = inStep(() => this.lossFn(ctx.output, ctx.batch.y));
@@ -194,8 +190,9 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       ctx.batchIndex = b++;
       ctx.batch = batch;
       await this.emitHook('onValidationBatchStart', ctx);
+      const onDevice = await this.device.predict(ctx.batch.x); // null: no device run (evaluate, predict, or a CPU fit)
       const { output, loss } = noGrad(() => {
-        const out = ctx.model.call(ctx.batch.x);
+        const out = onDevice ?? ctx.model.call(ctx.batch.x);
         return { output: out, loss: this.lossFn(out, ctx.batch.y) };
       });
       Object.assign(ctx, { output, dataLoss: loss, loss });
@@ -245,6 +242,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
 
   /** Everything needed to continue this run exactly: position, history, RNG, optimizer and plugin states. */
   stateDict(): TrainerState {
+    if (this.device.dirty) throw new ConfigError(`Trainer.stateDict: the parameters and the optimizer state are on ${this.device.name}, newer than the cpu's copy; \`await ctx.sync()\` first`);
     const plugins: Record<string, unknown> = {};
     for (const p of this.plugins) if (typeof p.stateDict === 'function') plugins[p.stateKey ?? p.name] = p.stateDict();
     const { history, epochMetrics, next } = this.position();

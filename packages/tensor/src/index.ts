@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export { Tensor, noGrad, isGradEnabled, backward, fromOp, gradOf } from './tensor';
+export { markResident } from './device';
 export { Arena, keep } from './arena';
 export { tensor, scalar, zeros, ones, full } from './create';
 export { ShapeError, ValueError, formatShape, shapeSize, stridesOf, sameShape, broadcastShapes } from './shape';

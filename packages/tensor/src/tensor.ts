@@ -1,4 +1,5 @@
 import { type Lease, leaseOf, registerResult, staleError } from './arena';
+import { deviceError } from './device';
 import { type Shape, ShapeError, ValueError, assertValidShape, formatShape, shapeSize } from './shape';
 
 let gradEnabled = true;
@@ -34,9 +35,9 @@ export interface TensorOptions {
 /**
  * A dense, contiguous, row-major float32 tensor with reverse-mode autograd.
  *
- * `data` is the flat storage; `shape` its dimensions. Ops never mutate their inputs, so
- * several tensors may share one `data` buffer (reshape does). After {@link Tensor.backward},
- * `grad` holds d(output)/d(this) for every tensor that requires gradients.
+ * `data` is the flat storage; `shape` its dimensions. Ops never mutate their inputs, so several
+ * tensors may share one `data` buffer (reshape does). After {@link Tensor.backward}, `grad` holds
+ * d(output)/d(this) for every tensor that requires gradients.
  */
 export class Tensor {
   private _data: Float32Array;
@@ -57,6 +58,8 @@ export class Tensor {
   _backward: (() => void) | null = null;
   /** @internal set when a backward pass has released this op's graph */
   _released = false;
+  /** @internal the device holding newer values than `_data` (null: they are here); see markResident */
+  _device: string | null = null;
 
   constructor(data: Float32Array, shape: Shape, options: TensorOptions = {}, op = 'leaf') {
     assertValidShape('Tensor', shape);
@@ -78,8 +81,13 @@ export class Tensor {
    * the step arena has since taken back (see {@link Arena}; `keep` holds on to one).
    */
   get data(): Float32Array {
-    if (this._lease !== null && this._lease.gen !== this._gen) throw staleError(this);
+    if (this._device !== null || (this._lease !== null && this._lease.gen !== this._gen)) throw this._device !== null ? deviceError(this, this._device) : staleError(this);
     return this._data;
+  }
+
+  /** Where the current values are: `'cpu'`, or a device such as `'webgpu'` while a Trainer trains there. */
+  get device(): string {
+    return this._device ?? 'cpu';
   }
 
   get rank(): number {
@@ -108,10 +116,9 @@ export class Tensor {
   }
 
   /**
-   * Moves this tensor's storage: copies the values into `data` (and the gradient, or zeros,
-   * into `grad`), then uses those arrays from now on. Optimizers with fused WebAssembly
-   * kernels move parameters into resident memory this way (see `allocResident`), so code
-   * should read `data` and `grad` afresh rather than keep them across optimizer steps.
+   * Moves this tensor's storage: copies the values into `data` (and the gradient, or zeros, into
+   * `grad`), then uses those arrays from now on. Fused WebAssembly optimizers move parameters into
+   * resident memory this way (`allocResident`): read `data` and `grad` afresh, not across steps.
    *
    * @param data the new storage, `size` values long
    * @param grad the new gradient buffer, `size` values long (omit to keep the gradient as is)
@@ -152,6 +159,7 @@ export class Tensor {
   }
 
   toString(): string {
+    if (this._device !== null) return `Tensor(${formatShape(this.shape)}, on ${this._device}${this.requiresGrad ? ', requiresGrad' : ''})`;
     const head = Array.from(this.data.subarray(0, 6), (v) => +v.toFixed(4)).join(', ');
     return `Tensor(${formatShape(this.shape)}, [${head}${this.size > 6 ? ', …' : ''}]${this.requiresGrad ? ', requiresGrad' : ''})`;
   }

@@ -47,7 +47,8 @@ export class GpuTrainingSession {
   private readonly totals: { train: GPUBuffer; eval: GPUBuffer };
   private gpuOptimizer: GpuOptimizer;
   private readonly sampleSize: number;
-  private readonly classes: number;
+  /** Logits per sample: the out-features of the last Linear. */
+  readonly classes: number;
 
   constructor(readonly ctx: GpuContext, readonly model: Module, readonly optimizer: Optimizer, readonly options: GpuTrainingOptions) {
     this.plan = planModel(model, options.inputShape);
@@ -152,7 +153,9 @@ export class GpuTrainingSession {
    * what as many CPU steps would have left (up to float rounding).
    */
   async syncToCpu(): Promise<void> {
-    for (const [name, p] of this.params) p.data.set(await this.ctx.read(this.buffers.get(p)!.value, p.size, `reading parameter ${name}`));
+    const values: Float32Array[] = []; // all read before any is written: a device lost halfway leaves the module as it was
+    for (const [name, p] of this.params) values.push(await this.ctx.read(this.buffers.get(p)!.value, p.size, `reading parameter ${name}`));
+    this.params.forEach(([, p], i) => p.data.set(values[i]));
     await this.gpuOptimizer.syncTo();
   }
 

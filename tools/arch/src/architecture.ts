@@ -105,6 +105,7 @@ export const architecture: Architecture = {
     { from: '@trainkit/ensemble', to: '@trainkit/sweep', scope: 'runtime', reason: 'members are trials on the sweep executors (in-process, worker threads, BullMQ)' },
     { from: '@trainkit/onnx', to: '@trainkit/models', scope: 'tests', reason: 'every zoo model round-trips through ONNX Runtime' },
     ...optimizers.map((to) => ({ from: '@trainkit/webgpu', to, scope: 'tests' as const, reason: 'the fused GPU updates are checked against the CPU optimizers' })),
+    { from: '@trainkit/webgpu', to: '@trainkit/checkpoint', scope: 'tests', reason: 'a checkpoint saved on the GPU resumes on the CPU and back, and survives a lost device' },
   ],
   nodeEntries: {
     '@trainkit/tensor': ['./node'],

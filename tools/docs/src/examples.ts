@@ -55,6 +55,11 @@ export const EXAMPLES: Record<string, ExampleSpec> = {
   'resnet.ts': { env: { TRAIN_LIMIT: '128', TEST_LIMIT: '200', EPOCHS: '1' }, expect: [/^ResNet-8: \d+ parameters$/m, /projection shortcut: .*layer2\.0\.downsample\.0\.weight, layer2\.0\.downsample\.1\.weight$/m, /^ResNet-8 on Fashion-MNIST: test accuracy \d+\.\d\d% after 1 epoch\(s\) on 128 images$/m, /^saved 56 tensors to /m] },
   'vit.ts': { env: slice, expect: [/^ViT: \d+ parameters, 17 tokens of 32$/m, /blocks\.0\.attn\.in_proj_weight/, /^ViT on MNIST: test accuracy \d+\.\d\d% after 1 epoch\(s\) on 1000 images$/m, /^vitTiny: imageSize \(28\) must be divisible by patchSize \(5\)/m, /^vitTiny: dim \(30\) must be divisible by heads \(4\)/m] },
   'inspect.ts': { env: slice, expect: [/^Grad-CAM of digit 3 \(a 0\) at relu2: map 28×28, peak \d\.\d\d$/m, /^highest loss: test image \d+, a \d taken for a \d \(p \d\.\d\d\), loss \d+\.\d\d$/m, /^macro avg +\d\.\d{3}/m, /^conv1\.weight +moved \d+\.\d{3} of its norm$/m] },
+  'webgpu.ts': {
+    // Dawn on the SwiftShader Vulkan driver that Debian's chromium ships (a software adapter); without it, 'auto' trains on the CPU
+    env: { ...slice, VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json', LD_LIBRARY_PATH: '/usr/lib/chromium' },
+    expect: [/^trained on (webgpu|cpu): loss \d\.\d{4}, val accuracy \d+\.\d\d% after 1 epoch\(s\)$/m, /^weights back on the CPU: true$/m, /cannot train there: plugin "penalty" \(onLoss\) must run inside each training step/],
+  },
   'regularization.ts': { env: slice, expect: [/MLP with dropout: test accuracy \d+\.\d\d%/, /CNN: loss \d\.\d{4} of which l2 \d\.\d{4}; test accuracy/] },
 };
 

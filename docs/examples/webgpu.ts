@@ -1,0 +1,43 @@
+// Train on the GPU: the same model, optimizer and checkpoints, with `device` on the Trainer.
+// Runs as is: `node --conditions=@trainkit/source --import tsx docs/examples/webgpu.ts`
+// In Node, WebGPU comes from the optional `webgpu` package (Dawn), which needs a Vulkan driver;
+// without an adapter, 'auto' trains on the CPU after a one-line notice.
+// (TRAIN_LIMIT / TEST_LIMIT / EPOCHS shrink it; the test suite runs it on a slice.)
+import { Trainer } from '@trainkit/core';
+import { DataLoader } from '@trainkit/data';
+import { loadMnist } from '@trainkit/data/node';
+import { manualSeed, mnistMlp } from '@trainkit/nn';
+import { adam } from '@trainkit/optim-adam';
+import { l2Penalty } from '@trainkit/reg-penalty';
+import '@trainkit/webgpu'; // registers the 'webgpu' device
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const train = await loadMnist({ split: 'train', limit: env('TRAIN_LIMIT', 10_000) });
+const test = await loadMnist({ split: 'test', limit: env('TEST_LIMIT', 2_000) });
+
+// #region train
+// 'auto': the GPU when WebGPU has an adapter, else the CPU. Loss and accuracy are read back
+// every 20 steps; the weights come back to the CPU before validation and at the end of fit.
+manualSeed(0);
+const model = mnistMlp({ hidden: 64 });
+const trainer = new Trainer({ optimizer: adam({ lr: 1e-3 }), device: 'auto', metricsEvery: 20, seed: 0 });
+const epochs = env('EPOCHS', 2);
+const { history } = await trainer.fit(model, {
+  train: new DataLoader(train, { batchSize: 64, shuffle: true }),
+  val: new DataLoader(test, { batchSize: 250 }),
+  epochs,
+});
+const last = history[history.length - 1].metrics;
+console.log(`trained on ${trainer.deviceName}: loss ${last.loss.toFixed(4)}, val accuracy ${(100 * last.valAccuracy).toFixed(2)}% after ${epochs} epoch(s)`);
+console.log(`weights back on the CPU: ${model.parameters().every((p) => p.device === 'cpu')}`);
+// #endregion train
+
+// #region limits
+// A device runs each step as one fused submission, so a plugin that must run inside the step
+// (this L2 penalty adds its term in onLoss) keeps the run on the CPU; a named device says why.
+try {
+  await new Trainer({ optimizer: adam(), device: 'webgpu', plugins: [l2Penalty(1e-4)] }).fit(mnistMlp(), { train: new DataLoader(train, { batchSize: 64 }), epochs: 1 });
+} catch (e) {
+  console.log((e as Error).message);
+}
+// #endregion limits

@@ -1,0 +1,230 @@
+import type { Module } from '@trainkit/nn';
+import { Tensor, type Target, markResident } from '@trainkit/tensor';
+import { ConfigError } from './errors';
+import type { HookName } from './hooks';
+import type { MetricAccumulator } from './metrics';
+import type { Optimizer } from './optimizer';
+import type { RunContext } from './context';
+import type { Trainer } from './trainer';
+
+/** Loss and accuracy a device accumulated over the steps since the last read. */
+export interface DeviceMetrics {
+  /** Mean loss over `samples`. */
+  loss: number;
+  /** Fraction of `samples` whose argmax output is the label. */
+  accuracy: number;
+  samples: number;
+}
+
+/**
+ * A model and its optimizer being trained on a device, opened by a {@link DeviceBackend} at the
+ * first batch of a `fit`. The Trainer enqueues steps, reads the metrics every `metricsEvery`
+ * steps and at epoch ends, and copies the state back before the hooks that read it.
+ */
+export interface DeviceRun {
+  /** Values per sample of the model's output (the classes of a classifier). */
+  readonly outputSize: number;
+  /** Enqueues one training step (forward, cross-entropy, backward, optimizer update); need not wait for the device. */
+  step(x: Tensor, labels: ArrayLike<number>): void;
+  /** Loss and accuracy of the steps since the last call (one read-back); rejects with the device's error (NaN gradient, lost device). */
+  metrics(): Promise<DeviceMetrics>;
+  /** The model's outputs for a batch, read back into a CPU tensor. */
+  predict(x: Tensor): Promise<Tensor>;
+  /** Copies the parameters into the module and the optimizer's slots and step counts into the optimizer. */
+  syncToCpu(): Promise<void>;
+  /** Frees the run's device memory. */
+  dispose(): void;
+}
+
+/** What a device package provides (e.g. `@trainkit/webgpu`), registered with {@link registerDevice}. */
+export interface DeviceBackend {
+  /** The name users pass as `new Trainer({ device })`, e.g. `'webgpu'`. */
+  readonly name: string;
+  /**
+   * Opens a training run for `model` and `optimizer` on samples of `sampleShape`. Rejects with an
+   * error whose message says why when the device is missing or cannot train this model or optimizer.
+   */
+  open(request: { model: Module; optimizer: Optimizer; sampleShape: readonly number[] }): Promise<DeviceRun>;
+}
+
+/** Where a Trainer trains: `'cpu'` (default), a registered device by name, a backend, or `'auto'` (the first registered device that opens, else the CPU with a notice). */
+export type DeviceSpec = 'cpu' | 'auto' | string | DeviceBackend;
+
+const backends = new Map<string, DeviceBackend>();
+
+/** Registers a device backend under its name (a device package does this when imported); a second registration under one name replaces the first. */
+export function registerDevice(backend: DeviceBackend): void {
+  if (backend === null || typeof backend !== 'object' || typeof backend.name !== 'string' || backend.name === '' || backend.name === 'cpu' || backend.name === 'auto' || typeof backend.open !== 'function') {
+    throw new ConfigError("registerDevice: a backend needs a `name` other than 'cpu' and 'auto', and an `open` method");
+  }
+  backends.set(backend.name, backend);
+}
+
+/** The hooks that run inside a training step: a device runs the step as one submission, so they cannot run there. */
+const STEP_HOOKS: readonly HookName[] = ['onAfterForward', 'onLoss', 'onBeforeBackward', 'onAfterBackward', 'onBeforeOptimizerStep', 'onAfterOptimizerStep'];
+
+/** Which plugins or listeners implement a hook inside the step, e.g. `plugin "l2" (onLoss)`. */
+function stepHookUsers(trainer: Trainer): string[] {
+  const found: string[] = [];
+  for (const hook of STEP_HOOKS) {
+    for (const p of trainer.plugins) if (typeof p[hook] === 'function') found.push(`plugin "${p.name}" (${hook})`);
+    const ev = hook[2].toLowerCase() + hook.slice(3);
+    if (trainer.listenerCount(ev as never) > 0) found.push(`a listener of "${ev}"`);
+  }
+  return found;
+}
+
+/** Class indices of a batch as a device takes them; soft labels cannot train there. */
+function labelsOf(y: Target, where: string): ArrayLike<number> {
+  if (y instanceof Tensor) throw new ConfigError(`${where}: the targets are a tensor (soft labels); training on a device takes class indices (Int32Array, Uint8Array or number[])`);
+  return y;
+}
+
+/**
+ * The Trainer's side of a device: opens the run at the first batch (or explains why it cannot),
+ * enqueues steps, reads metrics, and keeps the CPU copies of the parameters marked stale while the
+ * device holds newer values, so nothing reads garbage. Internal to the Trainer.
+ */
+export class DeviceDriver {
+  run: DeviceRun | null = null;
+  /** The device's name once a run is open. */
+  name = 'cpu';
+  /** Whether the device holds steps the CPU copies lack. */
+  dirty = false;
+  private decided = false;
+  private params: Tensor[] = [];
+  /** The backend and request of the open run, and which parameters were trainable when it opened. */
+  private opened: { backend: DeviceBackend; request: Parameters<DeviceBackend['open']>[0]; trainable: boolean[] } | null = null;
+  private placeholders = new Map<number, { output: Tensor; loss: Tensor }>();
+
+  constructor(
+    readonly spec: DeviceSpec,
+    private readonly metricsEvery: number,
+    private readonly notice: (line: string) => void,
+  ) {
+    const ok = spec === 'cpu' || spec === 'auto' || (typeof spec === 'string' && spec !== '') || (spec !== null && typeof spec === 'object' && typeof spec.open === 'function' && typeof spec.name === 'string');
+    if (!ok) throw new ConfigError(`Trainer: device must be 'cpu', 'auto', a registered device name or a DeviceBackend, got ${JSON.stringify(spec)}`);
+    if (!Number.isInteger(metricsEvery) || metricsEvery < 1) throw new ConfigError(`Trainer: metricsEvery must be a positive integer, got ${metricsEvery}`);
+  }
+
+  /** Forgets the previous fit's decision (each fit decides again at its first batch). */
+  reset(): void {
+    this.decided = false;
+    this.name = 'cpu';
+  }
+
+  /** Whether this batch trains on the device; opens the run at the first batch of a fit. */
+  async ready(trainer: Trainer, ctx: RunContext, customLoss: boolean): Promise<boolean> {
+    if (this.decided) return this.run !== null;
+    this.decided = true;
+    if (this.spec === 'cpu') return false;
+    const label = typeof this.spec === 'string' ? this.spec : this.spec.name;
+    const candidates = typeof this.spec === 'object' ? [this.spec] : this.spec === 'auto' ? [...backends.values()] : [backends.get(this.spec)].filter((b) => b !== undefined);
+    if (candidates.length === 0) {
+      const hint = this.spec === 'auto' ? 'no device backend is registered' : `no device "${this.spec}" is registered`;
+      return this.refuse(label, `${hint} (import '@trainkit/webgpu' to register 'webgpu')`);
+    }
+    const users = stepHookUsers(trainer);
+    if (users.length > 0) return this.refuse(label, `${users.join(', ')} must run inside each training step, which a device runs as one fused submission`);
+    if (customLoss) return this.refuse(label, 'a custom `loss` is set; a device trains with cross-entropy on class indices');
+    const reasons: string[] = [];
+    for (const backend of candidates) {
+      try {
+        const request = { model: ctx.model, optimizer: ctx.optimizer as Optimizer, sampleShape: ctx.batch.x.shape.slice(1) };
+        this.run = await backend.open(request);
+        this.name = backend.name;
+        this.params = ctx.model.parameters();
+        this.opened = { backend, request, trainable: this.params.map((p) => p.requiresGrad) };
+        return true;
+      } catch (e) {
+        const message = (e as Error).message;
+        reasons.push(message.startsWith(`${backend.name}: `) ? message : `${backend.name}: ${message}`);
+      }
+    }
+    return this.refuse(label, reasons.join('; '));
+  }
+
+  private refuse(label: string, reason: string): boolean {
+    if (this.spec !== 'auto') throw new ConfigError(`Trainer({ device: '${label}' }): cannot train there: ${reason}. Use device 'cpu', or 'auto' to fall back to it`);
+    this.notice(`Trainer({ device: 'auto' }): ${reason}; training on the CPU`);
+    return false;
+  }
+
+  /** Enqueues the batch's step; reads the metrics into `acc` every `metricsEvery` steps. */
+  async step(ctx: RunContext, acc: MetricAccumulator): Promise<void> {
+    if (this.params.some((p, i) => p.requiresGrad !== this.opened?.trainable[i])) await this.reopen(acc);
+    const run = this.run as DeviceRun;
+    const labels = labelsOf(ctx.batch.y, `fit: batch ${ctx.batchIndex} of epoch ${ctx.epoch}`);
+    run.step(ctx.batch.x, labels);
+    if (!this.dirty) markResident(this.params, this.name);
+    this.dirty = true;
+    ctx.step++;
+    const n = ctx.batch.x.shape[0];
+    let p = this.placeholders.get(n);
+    if (p === undefined) {
+      p = { output: new Tensor(new Float32Array(n * run.outputSize), [n, run.outputSize], {}, 'device step output'), loss: new Tensor(new Float32Array(1), [], {}, 'device step loss') };
+      markResident([p.output, p.loss], this.name); // per-step values stay on the device; ctx.metrics has the running means
+      this.placeholders.set(n, p);
+    }
+    Object.assign(ctx, { output: p.output, dataLoss: p.loss, loss: p.loss, terms: [] });
+    if (ctx.step % this.metricsEvery === 0) await this.readMetrics(acc);
+  }
+
+  /** A plugin froze or unfroze parameters (staged fine-tuning): the state comes back, and the run opens again with the new trainable set. */
+  private async reopen(acc: MetricAccumulator): Promise<void> {
+    const { backend, request } = this.opened as NonNullable<DeviceDriver['opened']>;
+    await this.settle(acc);
+    (this.run as DeviceRun).dispose();
+    this.run = await backend.open(request);
+    this.opened = { backend, request, trainable: this.params.map((p) => p.requiresGrad) };
+  }
+
+  /** Adds the device's metrics since the last read to `acc`. */
+  async readMetrics(acc: MetricAccumulator): Promise<void> {
+    if (this.run === null) return;
+    const m = await this.run.metrics();
+    if (m.samples > 0) {
+      acc.add('loss', m.loss, m.samples);
+      acc.add('accuracy', m.accuracy, m.samples);
+    }
+  }
+
+  /** Reads the metrics and copies the parameters and optimizer state back, so hooks can read them. */
+  async settle(acc: MetricAccumulator): Promise<void> {
+    await this.readMetrics(acc);
+    await this.sync();
+  }
+
+  /** Copies the device's parameters and optimizer state into the CPU model and optimizer (no-op when they are current). */
+  async sync(): Promise<void> {
+    if (this.run === null || !this.dirty) return;
+    markResident(this.params, null); // the copy writes into the parameters' arrays
+    try {
+      await this.run.syncToCpu();
+    } catch (e) {
+      markResident(this.params, this.name);
+      throw e;
+    }
+    this.dirty = false;
+  }
+
+  /** The model's outputs for a validation batch: on the device when a run is open, else null. */
+  async predict(x: Tensor): Promise<Tensor | null> {
+    return this.run === null ? null : this.run.predict(x);
+  }
+
+  /** Ends the run: frees the device's memory; the CPU copies are those of the last sync. */
+  close(): void {
+    markResident(this.params, null);
+    try {
+      this.run?.dispose();
+    } catch {
+      // a lost device has freed its memory already; the error that ended the run says so
+    }
+    this.run = null;
+    this.dirty = false;
+    this.params = [];
+    this.opened = null;
+    this.placeholders.clear();
+  }
+}
