@@ -172,6 +172,31 @@ describe('the built docs site', () => {
     await page.close();
   }, 300_000);
 
+  test('the playground trains on the GPU when the browser has WebGPU (Chromium on its SwiftShader adapter), and says so beside samples/s', async () => {
+    // a browser of its own: the others run with --disable-gpu, this one with WebGPU on the software adapter
+    const gpuBrowser = await launchChromium([...ARGS.filter((a) => a !== '--disable-gpu'), '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-webgpu-adapter=swiftshader']);
+    try {
+      const page = await gpuBrowser.newPage({ viewport: { width: 1280, height: 900 } });
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      page.on('console', (m) => void (m.type() === 'error' ? problems.push(`console error: ${m.text()}`) : undefined));
+      await page.goto(server.url + '/playground.html', { waitUntil: 'networkidle' });
+      await page.getByTestId('model').selectOption('mlp');
+      await page.getByTestId('device').selectOption('webgpu');
+      await page.locator('label:has-text("epochs") input').fill('1');
+      await page.getByTestId('start').click();
+      await page.waitForFunction(() => ['finished', 'error'].includes(document.querySelector('[data-testid="status"]')?.textContent ?? ''), undefined, { timeout: 120_000, polling: 500 });
+      expect(await page.getByTestId('message').textContent()).not.toMatch(/not on the GPU|error/);
+      expect(await page.getByTestId('status').textContent()).toBe('finished');
+      expect(await page.locator('.tk-stats span:has-text("samples/s")').textContent()).toBe('samples/s (GPU)');
+      expect(Number(await page.getByTestId('samples-per-sec').textContent())).toBeGreaterThan(0);
+      expect(Number.parseFloat((await page.getByTestId('test-accuracy').textContent()) ?? '')).toBeGreaterThan(50);
+      expect(problems).toEqual([]);
+    } finally {
+      await gpuBrowser.close();
+    }
+  }, 180_000);
+
   test('the playground stops a long run on request', async () => {
     const { page, problems } = await open('/playground.html');
     await page.getByTestId('model').selectOption('mlp');

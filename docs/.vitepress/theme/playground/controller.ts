@@ -19,6 +19,8 @@ export interface PlaygroundState {
   testAccuracy: number | null;
   testLoss: number | null;
   samplesPerSec: number;
+  /** Where the run trains: 'cpu' or 'webgpu' (empty until its first batch). */
+  device: string;
   seconds: number;
   parameters: number;
   /** The class names of a dropped folder being trained on (empty for the digits). */
@@ -41,6 +43,7 @@ export function initialState(): PlaygroundState {
     testAccuracy: null,
     testLoss: null,
     samplesPerSec: 0,
+    device: '',
     seconds: 0,
     parameters: 0,
     classes: [],
@@ -84,6 +87,10 @@ export function reduce(state: PlaygroundState, m: FromWorker, started: number): 
       state.testAccuracyPoints.push([m.step, m.testAccuracy]);
       break;
     case 'epoch':
+      break;
+    case 'device':
+      state.device = m.device;
+      if (m.notice !== null) state.message = `${state.message}; ${m.notice.replace(/^Trainer\(\{ device: 'auto' \}\): /, 'not on the GPU: ')}`;
       break;
     case 'done':
       state.status = m.reason === 'finished' ? 'finished' : 'stopped';

@@ -17,6 +17,8 @@ export type ToWorker =
       seed: number;
       /** Ids of the extra plugins to use (see `extras` in choices.ts). */
       extras: string[];
+      /** Where to train: the CPU, or the GPU through WebGPU (`'auto'`: the CPU when WebGPU cannot run this model or these plugins). */
+      device: 'cpu' | 'webgpu';
     }
   | { type: 'stop' };
 
@@ -29,6 +31,8 @@ export type FromWorker =
   /** One training batch: its own loss and accuracy (not the epoch's running means). */
   | { type: 'batch'; step: number; epoch: number; loss: number; accuracy: number; samplesPerSec: number }
   | { type: 'eval'; step: number; epoch: number; testLoss: number; testAccuracy: number }
+  /** Where the run trains (known at its first batch), and why not on the GPU when it was asked for and is not used. */
+  | { type: 'device'; device: string; notice: string | null }
   | { type: 'epoch'; epoch: number; metrics: Record<string, number> }
   | { type: 'done'; reason: string; seconds: number }
   | { type: 'error'; message: string };

@@ -12,3 +12,13 @@ import type { FromWorker } from './protocol';
 export function batchReport(ctx: BackwardContext, samplesPerSec: number): Extract<FromWorker, { type: 'batch' }> {
   return { type: 'batch', step: ctx.step, epoch: ctx.epoch, loss: ctx.loss.data[0], accuracy: accuracy(ctx.output, ctx.batch.y), samplesPerSec };
 }
+
+/**
+ * On the GPU a batch's own loss and output stay there; the Trainer reads loss and accuracy back
+ * every `metricsEvery` steps into the epoch's running means. The report after such a read
+ * carries those means (null between reads: nothing new to draw).
+ */
+export function gpuBatchReport(ctx: BackwardContext, samplesPerSec: number, metricsEvery: number): Extract<FromWorker, { type: 'batch' }> | null {
+  if (ctx.step % metricsEvery !== 0 || ctx.metrics.loss === undefined) return null;
+  return { type: 'batch', step: ctx.step, epoch: ctx.epoch, loss: ctx.metrics.loss, accuracy: ctx.metrics.accuracy, samplesPerSec };
+}

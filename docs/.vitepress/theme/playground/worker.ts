@@ -11,7 +11,8 @@ import { type Module, manualSeed } from '@trainkit/nn';
 import { ValueError, crossEntropy, noGrad } from '@trainkit/tensor';
 import { byId, extras, models, optimizers } from './choices';
 import type { FromWorker, ToWorker } from './protocol';
-import { batchReport } from './report';
+import { batchReport, gpuBatchReport } from './report';
+import '@trainkit/webgpu'; // registers the 'webgpu' device (WebGPU in this worker: navigator.gpu)
 import { type DigitSlice, decodeSlice } from './sliceFormat';
 
 interface WorkerScope {
@@ -115,6 +116,8 @@ async function train(opts: Extract<ToWorker, { type: 'start' }>): Promise<void> 
   let epochStart = 0;
   let samples = 0;
   let lastYield = performance.now();
+  let notice: string | null = null;
+  const METRICS_EVERY = 10;
   const reporter: Plugin = {
     name: 'playground-reporter',
     onTrainEpochStart() {
@@ -124,8 +127,14 @@ async function train(opts: Extract<ToWorker, { type: 'start' }>): Promise<void> 
     async onTrainBatchEnd(ctx) {
       samples += ctx.batch.x.shape[0];
       const seconds = (performance.now() - epochStart) / 1000;
-      post(batchReport(ctx, samples / seconds));
-      if (ctx.step % evalEvery === 0) post({ type: 'eval', step: ctx.step, epoch: ctx.epoch, ...evaluate() });
+      const device = ctx.trainer.deviceName;
+      if (ctx.step === 1 || (ctx.batchIndex === 0 && ctx.epoch === 0)) post({ type: 'device', device, notice });
+      const report = device === 'cpu' ? batchReport(ctx, samples / seconds) : gpuBatchReport(ctx, samples / seconds, METRICS_EVERY);
+      if (report !== null) post(report);
+      if (ctx.step % evalEvery === 0) {
+        await ctx.sync(); // on the GPU: the weights come back for the test-set evaluation
+        post({ type: 'eval', step: ctx.step, epoch: ctx.epoch, ...evaluate() });
+      }
       if (performance.now() - lastYield > 30) {
         await nextTurn(); // let a "stop" message in
         lastYield = performance.now();
@@ -140,6 +149,9 @@ async function train(opts: Extract<ToWorker, { type: 'start' }>): Promise<void> 
   const trainer = new Trainer({
     optimizer: byId(optimizers, opts.optimizer).make(opts.lr),
     seed: opts.seed,
+    device: opts.device === 'webgpu' ? 'auto' : 'cpu',
+    metricsEvery: METRICS_EVERY,
+    notice: (line) => void (notice = line),
     plugins: [...opts.extras.map((id) => byId(extras, id).make(opts.model)), reporter],
   });
   const started = performance.now();
