@@ -1,12 +1,20 @@
-import { describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Tensor, crossEntropy, markResident, relu } from '@trainkit/tensor';
-import { ConfigError, PluginError, Trainer, freeze, registerDevice, sgd, unfreeze, type Plugin } from './index';
+import { ConfigError, PluginError, Trainer, freeze, registerDevice, registeredDevices, sgd, unfreeze, unregisterDevice, type Plugin } from './index';
 import { snapshot, toyLoader, toyModel } from './__tests__/fixtures';
 import { simulatedDevice } from './__tests__/simulatedDevice';
 
 const withoutTimes = (history: Array<{ metrics: Record<string, number> }>) => history.map((h) => ({ ...h.metrics, time: 0, samplesPerSec: 0 }));
 
 describe('training on a device (TrainerOptions.device)', () => {
+  // these tests expect an empty registry; test files share modules, so a device package imported by an earlier file may have registered one
+  const earlier = registeredDevices();
+  beforeAll(() => earlier.forEach((b) => unregisterDevice(b.name)));
+  afterAll(() => {
+    registeredDevices().forEach((b) => unregisterDevice(b.name));
+    earlier.forEach(registerDevice);
+  });
+
   test('a fit on a device ends with the weights, optimizer state and epoch metrics of the same fit on the CPU', async () => {
     const run = async (device: 'cpu' | ReturnType<typeof simulatedDevice>) => {
       const model = toyModel(5);

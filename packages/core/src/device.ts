@@ -60,6 +60,16 @@ export function registerDevice(backend: DeviceBackend): void {
   backends.set(backend.name, backend);
 }
 
+/** Removes the backend registered under `name`; returns whether there was one. */
+export function unregisterDevice(name: string): boolean {
+  return backends.delete(name);
+}
+
+/** The registered backends, in registration order (the order `'auto'` tries them). */
+export function registeredDevices(): DeviceBackend[] {
+  return [...backends.values()];
+}
+
 /** The hooks that run inside a training step: a device runs the step as one submission, so they cannot run there. */
 const STEP_HOOKS: readonly HookName[] = ['onAfterForward', 'onLoss', 'onBeforeBackward', 'onAfterBackward', 'onBeforeOptimizerStep', 'onAfterOptimizerStep'];
 
@@ -93,6 +103,8 @@ export class DeviceDriver {
   dirty = false;
   private decided = false;
   private params: Tensor[] = [];
+  /** The parameters and buffers (BatchNorm's running statistics) whose newer values the device holds while dirty. */
+  private resident: Tensor[] = [];
   /** The backend and request of the open run, and which parameters were trainable when it opened. */
   private opened: { backend: DeviceBackend; request: Parameters<DeviceBackend['open']>[0]; trainable: boolean[] } | null = null;
   private placeholders = new Map<number, { output: Tensor; loss: Tensor }>();
@@ -134,6 +146,7 @@ export class DeviceDriver {
         this.run = await backend.open(request);
         this.name = backend.name;
         this.params = ctx.model.parameters();
+        this.resident = [...this.params, ...ctx.model.namedBuffers().map(([, t]) => t)];
         this.opened = { backend, request, trainable: this.params.map((p) => p.requiresGrad) };
         return true;
       } catch (e) {
@@ -156,7 +169,7 @@ export class DeviceDriver {
     const run = this.run as DeviceRun;
     const labels = labelsOf(ctx.batch.y, `fit: batch ${ctx.batchIndex} of epoch ${ctx.epoch}`);
     run.step(ctx.batch.x, labels);
-    if (!this.dirty) markResident(this.params, this.name);
+    if (!this.dirty) markResident(this.resident, this.name);
     this.dirty = true;
     ctx.step++;
     const n = ctx.batch.x.shape[0];
@@ -198,11 +211,11 @@ export class DeviceDriver {
   /** Copies the device's parameters and optimizer state into the CPU model and optimizer (no-op when they are current). */
   async sync(): Promise<void> {
     if (this.run === null || !this.dirty) return;
-    markResident(this.params, null); // the copy writes into the parameters' arrays
+    markResident(this.resident, null); // the copy writes into the parameters' and buffers' arrays
     try {
       await this.run.syncToCpu();
     } catch (e) {
-      markResident(this.params, this.name);
+      markResident(this.resident, this.name);
       throw e;
     }
     this.dirty = false;
@@ -215,7 +228,7 @@ export class DeviceDriver {
 
   /** Ends the run: frees the device's memory; the CPU copies are those of the last sync. */
   close(): void {
-    markResident(this.params, null);
+    markResident(this.resident, null);
     try {
       this.run?.dispose();
     } catch {
@@ -224,6 +237,7 @@ export class DeviceDriver {
     this.run = null;
     this.dirty = false;
     this.params = [];
+    this.resident = [];
     this.opened = null;
     this.placeholders.clear();
   }

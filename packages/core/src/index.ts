@@ -12,7 +12,7 @@ export { freeze, unfreeze } from './freeze';
 export { scheduler, stepDecay, multiStepDecay, exponentialDecay, cosineAnnealing, cosineWarmRestarts, cycleOf, linearWarmup, oneCycle, reduceOnPlateau } from './schedules';
 export { gradientClipping, gradientAccumulation } from './gradients';
 export { eventName } from './hooks';
-export { registerDevice } from './device';
+export { registerDevice, registeredDevices, unregisterDevice } from './device';
 export { PluginError, NonFiniteLossError, NonFiniteGradientError, ConfigError, ResumeError, CleanupError } from './errors';
 
 export type { GradientTransform, TransformArgs, TransformHyper, TransformSlots, HyperShape, HyperValues } from './transform';

@@ -5,6 +5,7 @@ import { ACTIVATIONS, activationBackwardKernel, activationKernel, reluBackwardKe
 import { gemmGrid, gemmKernel } from './kernels/gemm';
 import { gemmDirectGrid, gemmDirectKernel } from './kernels/gemmDirect';
 import { softmaxCrossEntropyKernel } from './kernels/loss';
+import { addKernel, bnEvalStatsKernel, bnGradSumsKernel, bnInputGradKernel, bnNormalizeKernel, bnStatsKernel, globalAvgPoolBackwardKernel, globalAvgPoolKernel } from './kernels/norm';
 
 // The dispatches of each layer's forward and backward pass on given buffers. The eager ops
 // (ops.ts) submit them once; a compiled training step (train.ts) records them once and
@@ -118,4 +119,57 @@ export function crossEntropy(ctx: GpuContext, b: { x: GPUBuffer; labels: GPUBuff
 /** out[0] = Σ x over n values. */
 export function sumAll(ctx: GpuContext, b: { x: GPUBuffer; out: GPUBuffer }, n: number): Dispatch {
   return new Dispatch(ctx, sumRowsKernel, [b.x, b.out], { rows: 1, cols: n, accumulate: 0, scale: 1 }, [1, 1, 1]);
+}
+
+/** A BatchNorm on [N, C, inner]: its sizes and PyTorch's eps and momentum. */
+export interface NormGeometry { N: number; C: number; inner: number; eps: number; momentum: number }
+
+/**
+ * BatchNorm's forward pass into `y`, its statistics into `stats` [2C] (mean, 1/std). Training mode
+ * normalizes with the batch's statistics and, with `update`, moves the running ones (`rm`, `rv`);
+ * evaluation mode normalizes with the running statistics. γ and β are null without affine.
+ */
+export function batchNormForward(
+  ctx: GpuContext, g: NormGeometry, training: boolean, update: boolean,
+  b: { x: GPUBuffer; rm: GPUBuffer; rv: GPUBuffer; gamma: GPUBuffer | null; beta: GPUBuffer | null; stats: GPUBuffer; y: GPUBuffer },
+): Dispatch[] {
+  const { N, C, inner } = g;
+  const stats = training
+    ? new Dispatch(ctx, bnStatsKernel, [b.x, b.stats, b.rm, b.rv], { N, C, inner, eps: g.eps, momentum: g.momentum, update: +update }, [C, 1, 1])
+    : new Dispatch(ctx, bnEvalStatsKernel, [b.rm, b.rv, b.stats], { C, eps: g.eps }, grid1d(C));
+  const affine = b.gamma !== null && b.beta !== null;
+  const normalize = new Dispatch(ctx, bnNormalizeKernel, [b.x, b.stats, b.gamma ?? ctx.dummy, b.beta ?? ctx.dummy, b.y], { N, C, inner, affine: +affine }, grid1d(N * C * inner));
+  return [stats, normalize];
+}
+
+/**
+ * BatchNorm's backward pass: γ's and β's gradients (into `dw`/`db`, or the `sums` scratch when a
+ * gradient is not wanted) and, when `dx` is given, the input's, through the batch statistics in
+ * training mode. `sums` [2C] also keeps Σdy and Σdy·x̂ for the input gradient.
+ */
+export function batchNormBackward(
+  ctx: GpuContext, g: NormGeometry, training: boolean,
+  b: { x: GPUBuffer; dy: GPUBuffer; stats: GPUBuffer; sums: GPUBuffer; gamma: GPUBuffer | null; dw: GPUBuffer; db: GPUBuffer; dx: GPUBuffer | null },
+): Dispatch[] {
+  const { N, C, inner } = g;
+  const out = [new Dispatch(ctx, bnGradSumsKernel, [b.x, b.dy, b.stats, b.sums, b.dw, b.db], { N, C, inner }, [C, 1, 1])];
+  if (b.dx) {
+    const u = { N, C, inner, affine: +(b.gamma !== null), training: +training };
+    out.push(new Dispatch(ctx, bnInputGradKernel, [b.x, b.dy, b.stats, b.sums, b.gamma ?? ctx.dummy, b.dx], u, grid1d(N * C * inner)));
+  }
+  return out;
+}
+
+/** [planes, inner] → [planes]: each plane's mean (a ResNet's global average pooling). */
+export function globalAvgPoolForward(ctx: GpuContext, planes: number, inner: number, b: { x: GPUBuffer; y: GPUBuffer }): Dispatch[] {
+  return [new Dispatch(ctx, globalAvgPoolKernel, [b.x, b.y], { planes, inner }, grid1d(planes))];
+}
+
+export function globalAvgPoolBackward(ctx: GpuContext, planes: number, inner: number, b: { dy: GPUBuffer; dx: GPUBuffer }): Dispatch[] {
+  return [new Dispatch(ctx, globalAvgPoolBackwardKernel, [b.dy, b.dx], { planes, inner }, grid1d(planes * inner))];
+}
+
+/** z = x + y over n values. */
+export function add(ctx: GpuContext, b: { x: GPUBuffer; y: GPUBuffer; z: GPUBuffer }, n: number): Dispatch {
+  return new Dispatch(ctx, addKernel, [b.x, b.y, b.z], { n }, grid1d(n));
 }

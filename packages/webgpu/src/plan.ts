@@ -1,6 +1,7 @@
-import { Conv2d, Flatten, LeakyReLU, Linear, MaxPool2d, type Module, type Parameter, ReLU, Sequential, Sigmoid, Tanh } from '@trainkit/nn';
+import { BasicBlock, ResNet } from '@trainkit/models';
+import { BatchNorm1d, BatchNorm2d, Conv2d, Flatten, LeakyReLU, Linear, MaxPool2d, type Module, type Parameter, ReLU, Sequential, Sigmoid, Tanh } from '@trainkit/nn';
 import type { Activation } from './layers';
-import { formatShape } from '@trainkit/tensor';
+import { type Tensor, formatShape } from '@trainkit/tensor';
 import { WebGpuUnsupportedError } from './errors';
 import { convGeometry } from './ops';
 
@@ -11,63 +12,127 @@ export type LayerPlan =
   | { kind: 'relu'; path: string; shape: readonly number[] }
   | { kind: 'act'; path: string; fn: Activation; slope: number; shape: readonly number[] }
   | { kind: 'pool'; path: string; inShape: readonly number[]; outShape: readonly number[] }
-  | { kind: 'flatten'; path: string; shape: readonly number[] };
+  | { kind: 'flatten'; path: string; shape: readonly number[] }
+  | { kind: 'bn'; path: string; module: BatchNorm1d | BatchNorm2d; weight: Parameter | null; bias: Parameter | null; training: boolean; shape: readonly number[] }
+  | { kind: 'gap'; path: string; inShape: readonly number[]; outShape: readonly number[] }
+  /** relu(main(x) + shortcut(x)) without the relu (planned after it): an empty shortcut is the identity. */
+  | { kind: 'residual'; path: string; main: LayerPlan[]; shortcut: LayerPlan[]; inShape: readonly number[]; shape: readonly number[] };
 
 /** The layers {@link planModel} accepts, for its error message. */
-const SUPPORTED = 'Linear, Conv2d (groups 1), ReLU, LeakyReLU, Sigmoid, Tanh, MaxPool2d(2) (stride 2, no padding), Flatten(1), nested Sequential';
+const SUPPORTED = 'Linear, Conv2d (groups 1), BatchNorm1d/2d, ReLU, LeakyReLU, Sigmoid, Tanh, MaxPool2d(2) (stride 2, no padding), Flatten(1), nested Sequential; and @trainkit/models\' ResNet and BasicBlock';
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 /**
- * Walks a Sequential model into the layers the GPU runs, checking each layer and working out the
- * shapes for a per-sample `inputShape` (e.g. [1, 28, 28]). A layer without a GPU kernel yet, a
- * forward hook, or a subclass with its own `forward` is a {@link WebGpuUnsupportedError} naming it.
+ * Walks a Sequential model (or a `@trainkit/models` ResNet) into the layers the GPU runs, checking
+ * each layer and working out the shapes for a per-sample `inputShape` (e.g. [1, 28, 28]). A layer
+ * without a GPU kernel yet, a forward hook, or a subclass with its own `forward` is a
+ * {@link WebGpuUnsupportedError} naming it. BatchNorm layers marked `evalOnly` (frozen statistics)
+ * normalize with their running statistics in training steps too.
  */
 export function planModel(model: Module, inputShape: readonly number[]): LayerPlan[] {
-  if (Object.getPrototypeOf(model) !== Sequential.prototype) {
+  const top = Object.getPrototypeOf(model);
+  if (top !== Sequential.prototype && top !== ResNet.prototype) {
     throw new WebGpuUnsupportedError(`webgpu: the GPU training path runs Sequential models (of ${SUPPORTED}); got a ${model.constructor.name}. Train it on the CPU`);
   }
-  const plan: LayerPlan[] = [];
   let shape = [...inputShape];
-  const visit = (m: Module, path: string): void => {
-    const where = `layer "${path}" (${m.constructor.name})`;
+  const visit = (m: Module, path: string, plan: LayerPlan[]): void => {
+    const where = `layer "${path === '' ? '(model)' : path}" (${m.constructor.name})`;
     if (m.hasForwardHooks) throw new WebGpuUnsupportedError(`webgpu: ${where} has a forward hook, which the GPU path cannot run; remove it or train on the CPU`);
     const proto = Object.getPrototypeOf(m);
+    const child = (name: string, c: Module) => visit(c, path === '' ? name : `${path}.${name}`, plan);
     if (proto === Sequential.prototype) {
-      for (const [name, child] of m.namedChildren()) visit(child, path === '' ? name : `${path}.${name}`);
-    } else if (proto === Linear.prototype) {
-      const l = m as Linear;
-      if (shape.length !== 1 || shape[0] !== l.inFeatures) throw new WebGpuUnsupportedError(`webgpu: ${where} expects [${l.inFeatures}] features per sample, gets ${formatShape(shape)}; add a Flatten before it`);
-      plan.push({ kind: 'linear', path, weight: l.weight, bias: l.bias, IN: l.inFeatures, OUT: l.outFeatures });
-      shape = [l.outFeatures];
-    } else if (proto === Conv2d.prototype) {
-      const c = m as Conv2d;
-      if (c.options.groups !== 1) throw new WebGpuUnsupportedError(`webgpu: ${where} has groups ${c.options.groups}; grouped convolutions have no GPU kernel yet`);
-      const { stride = 1, padding = 0, dilation = 1 } = c.options;
-      const g = convGeometry(`webgpu: ${where}`, [1, ...shape], c.weight.shape, { stride, padding, dilation });
-      plan.push({ kind: 'conv', path, weight: c.weight, bias: c.bias, stride, padding, dilation, inShape: shape, outShape: [g.OC, g.OH, g.OW] });
-      shape = [g.OC, g.OH, g.OW];
-      if (c.options.activation === 'relu') plan.push({ kind: 'relu', path, shape });
-    } else if (proto === ReLU.prototype) {
-      plan.push({ kind: 'relu', path, shape });
-    } else if (proto === Sigmoid.prototype || proto === Tanh.prototype || proto === LeakyReLU.prototype) {
-      const fn: Activation = proto === Sigmoid.prototype ? 'sigmoid' : proto === Tanh.prototype ? 'tanh' : 'leakyRelu';
-      plan.push({ kind: 'act', path, fn, slope: fn === 'leakyRelu' ? (m as LeakyReLU).negativeSlope : 0, shape });
-    } else if (proto === MaxPool2d.prototype && isPlain2x2(m as MaxPool2d) && shape.length === 3) {
-      const out = [shape[0], Math.floor(shape[1] / 2), Math.floor(shape[2] / 2)];
-      plan.push({ kind: 'pool', path, inShape: shape, outShape: out });
+      for (const [name, c] of m.namedChildren()) child(name, c);
+    } else if (proto === ResNet.prototype) {
+      const r = m as ResNet;
+      child('conv1', r.conv1);
+      child('bn1', r.bn1);
+      plan.push({ kind: 'relu', path: path === '' ? 'bn1' : `${path}.bn1`, shape });
+      for (const name of ['layer1', 'layer2', 'layer3'] as const) child(name, r[name]);
+      if (shape.length !== 3) throw new WebGpuUnsupportedError(`webgpu: ${where} pools ${formatShape(shape)} globally, expected [C, H, W]`);
+      const out = [shape[0]];
+      plan.push({ kind: 'gap', path: 'globalAvgPool2d', inShape: shape, outShape: out });
       shape = out;
-    } else if (proto === Flatten.prototype && (m as Flatten).startDim === 1) {
-      shape = [prod(shape)];
-      plan.push({ kind: 'flatten', path, shape });
+      child('fc', r.fc);
+    } else if (proto === BasicBlock.prototype) {
+      const blk = m as BasicBlock;
+      const input = shape;
+      const main: LayerPlan[] = [];
+      const sub = (name: string, c: Module, into: LayerPlan[]) => visit(c, `${path}.${name}`, into);
+      sub('conv1', blk.conv1, main);
+      sub('bn1', blk.bn1, main);
+      main.push({ kind: 'relu', path: `${path}.bn1`, shape });
+      sub('conv2', blk.conv2, main);
+      sub('bn2', blk.bn2, main);
+      const out = shape;
+      shape = input;
+      const shortcut: LayerPlan[] = [];
+      if (blk.downsample !== null) sub('downsample', blk.downsample, shortcut);
+      if (formatShape(shape) !== formatShape(out)) throw new WebGpuUnsupportedError(`webgpu: ${where}: the shortcut gives ${formatShape(shape)}, the main path ${formatShape(out)}`);
+      plan.push({ kind: 'residual', path, main, shortcut, inShape: input, shape });
+      plan.push({ kind: 'relu', path, shape });
     } else {
-      throw new WebGpuUnsupportedError(`webgpu: ${where} has no GPU kernel yet (supported: ${SUPPORTED}); train this model on the CPU`);
+      shape = planLayer(m, path, where, shape, plan);
     }
   };
-  visit(model, '');
+  const plan: LayerPlan[] = [];
+  visit(model, '', plan);
   const last = plan.at(-1);
   if (last === undefined || last.kind !== 'linear') throw new WebGpuUnsupportedError('webgpu: the GPU training path needs a model that ends with a Linear layer (its logits feed softmax cross-entropy)');
   return plan;
+}
+
+/** Plans one leaf layer of the GPU path into `plan`; returns its per-sample output shape. */
+function planLayer(m: Module, path: string, where: string, shape: number[], plan: LayerPlan[]): number[] {
+  const proto = Object.getPrototypeOf(m);
+  if (proto === Linear.prototype) {
+    const l = m as Linear;
+    if (shape.length !== 1 || shape[0] !== l.inFeatures) throw new WebGpuUnsupportedError(`webgpu: ${where} expects [${l.inFeatures}] features per sample, gets ${formatShape(shape)}; add a Flatten before it`);
+    plan.push({ kind: 'linear', path, weight: l.weight, bias: l.bias, IN: l.inFeatures, OUT: l.outFeatures });
+    return [l.outFeatures];
+  } else if (proto === Conv2d.prototype) {
+    const c = m as Conv2d;
+    if (c.options.groups !== 1) throw new WebGpuUnsupportedError(`webgpu: ${where} has groups ${c.options.groups}; grouped convolutions have no GPU kernel yet`);
+    const { stride = 1, padding = 0, dilation = 1 } = c.options;
+    const g = convGeometry(`webgpu: ${where}`, [1, ...shape], c.weight.shape, { stride, padding, dilation });
+    plan.push({ kind: 'conv', path, weight: c.weight, bias: c.bias, stride, padding, dilation, inShape: shape, outShape: [g.OC, g.OH, g.OW] });
+    const out = [g.OC, g.OH, g.OW];
+    if (c.options.activation === 'relu') plan.push({ kind: 'relu', path, shape: out });
+    return out;
+  } else if (proto === BatchNorm1d.prototype || proto === BatchNorm2d.prototype) {
+    const bn = m as BatchNorm1d | BatchNorm2d;
+    const ranks = proto === BatchNorm2d.prototype ? [3] : [1, 2];
+    if (!ranks.includes(shape.length) || shape[0] !== bn.numFeatures) {
+      throw new WebGpuUnsupportedError(`webgpu: ${where} normalizes ${bn.numFeatures} channels, gets samples of ${formatShape(shape)}`);
+    }
+    plan.push({ kind: 'bn', path, module: bn, weight: bn.weight, bias: bn.bias, training: !bn.evalOnly, shape });
+  } else if (proto === ReLU.prototype) {
+    plan.push({ kind: 'relu', path, shape });
+  } else if (proto === Sigmoid.prototype || proto === Tanh.prototype || proto === LeakyReLU.prototype) {
+    const fn: Activation = proto === Sigmoid.prototype ? 'sigmoid' : proto === Tanh.prototype ? 'tanh' : 'leakyRelu';
+    plan.push({ kind: 'act', path, fn, slope: fn === 'leakyRelu' ? (m as LeakyReLU).negativeSlope : 0, shape });
+  } else if (proto === MaxPool2d.prototype && isPlain2x2(m as MaxPool2d) && shape.length === 3) {
+    const out = [shape[0], Math.floor(shape[1] / 2), Math.floor(shape[2] / 2)];
+    plan.push({ kind: 'pool', path, inShape: shape, outShape: out });
+    return out;
+  } else if (proto === Flatten.prototype && (m as Flatten).startDim === 1) {
+    const out = [prod(shape)];
+    plan.push({ kind: 'flatten', path, shape: out });
+    return out;
+  } else {
+    throw new WebGpuUnsupportedError(`webgpu: ${where} has no GPU kernel yet (supported: ${SUPPORTED}); train this model on the CPU`);
+  }
+  return shape;
+}
+
+/** Every layer of a plan, the layers inside residual blocks included, in forward order. */
+export function flatLayers(plan: readonly LayerPlan[]): LayerPlan[] {
+  return plan.flatMap((l) => (l.kind === 'residual' ? [...flatLayers(l.main), ...flatLayers(l.shortcut)] : [l]));
+}
+
+/** The BatchNorm layers of a plan and their running statistics, which the GPU keeps like parameters. */
+export function planRunningStats(plan: readonly LayerPlan[]): Array<{ module: BatchNorm1d | BatchNorm2d; path: string; mean: Tensor; variance: Tensor }> {
+  return flatLayers(plan).flatMap((l) => (l.kind === 'bn' ? [{ module: l.module, path: l.path, mean: l.module.runningMean, variance: l.module.runningVar }] : []));
 }
 
 function isPlain2x2(p: MaxPool2d): boolean {
@@ -79,8 +144,8 @@ function isPlain2x2(p: MaxPool2d): boolean {
 export function planParameters(model: Module, plan: readonly LayerPlan[]): Array<[string, Parameter]> {
   const names = new Map(model.namedParameters().map(([n, p]) => [p, n]));
   const out: Array<[string, Parameter]> = [];
-  for (const l of plan) {
-    if (l.kind !== 'linear' && l.kind !== 'conv') continue;
+  for (const l of flatLayers(plan)) {
+    if (l.kind !== 'linear' && l.kind !== 'conv' && l.kind !== 'bn') continue;
     for (const p of [l.weight, l.bias]) {
       if (p === null) continue;
       // each layer overwrites its parameters' gradients: a parameter used twice would lose one

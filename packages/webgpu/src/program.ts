@@ -9,97 +9,152 @@ const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 /** The parameter buffers of a session, by Parameter: values, and gradients for trainable ones. */
 export type ParamBuffers = Map<object, { value: GPUBuffer; grad: GPUBuffer | null }>;
 
+/** The running statistics of a session's BatchNorm layers, by module. */
+export type StatBuffers = Map<object, { mean: GPUBuffer; variance: GPUBuffer }>;
+
 /**
  * The recorded dispatches of a model for one batch size N, on buffers allocated once: the forward
- * pass, the loss (softmax cross-entropy, its statistics summed into a totals buffer), and the
- * backward pass down to every parameter gradient. A step replays them; nothing is allocated.
+ * pass (in training mode, and in evaluation mode, which differ where BatchNorm normalizes with its
+ * running statistics), the loss (softmax cross-entropy, its statistics summed into a totals
+ * buffer), and the backward pass down to every parameter gradient. A step replays them; nothing
+ * is allocated.
  */
 export class Program {
   readonly input: GPUBuffer;
   readonly labels: GPUBuffer;
   readonly logits: GPUBuffer;
   readonly forward: Dispatch[] = [];
+  readonly evalForward: Dispatch[] = [];
   readonly loss: Dispatch[] = [];
   readonly evalLoss: Dispatch[] = [];
   readonly backward: Dispatch[] = [];
   private readonly owned: GPUBuffer[] = [];
+  /** Each layer's backward dispatches in forward order (reversed into `backward` at the end). */
+  private readonly backwardByLayer: Dispatch[][] = [];
 
   constructor(
     private readonly ctx: GpuContext,
     readonly N: number,
     plan: readonly LayerPlan[],
     inputShape: readonly number[],
-    params: ParamBuffers,
+    private readonly params: ParamBuffers,
+    private readonly stats: StatBuffers,
     totals: { train: GPUBuffer; eval: GPUBuffer },
   ) {
-    const alloc = (floats: number, what: string) => {
-      const b = ctx.acquire(floats * 4, `${what} (batch ${N})`);
-      this.owned.push(b);
-      return b;
-    };
-    this.input = alloc(N * prod(inputShape), 'input batch');
-    this.labels = alloc(N, 'labels');
-    // activations and their gradients: acts[i] feeds layer i; grads[i] is d loss / d acts[i] (none for the input)
-    const acts = [this.input];
-    const grads: Array<GPUBuffer | null> = [null];
-    for (const [i, l] of plan.entries()) {
-      const n = N * outSize(l);
-      if (l.kind === 'flatten') {
-        acts.push(acts[i]);
-        grads.push(grads[i]);
-      } else {
-        acts.push(alloc(n, `output of ${l.path}`));
-        grads.push(alloc(n, `gradient of ${l.path}`));
-      }
-    }
-    this.logits = acts[plan.length];
+    this.input = this.alloc(N * prod(inputShape), 'input batch');
+    this.labels = this.alloc(N, 'labels');
     const C = outSize(plan[plan.length - 1]);
-    const stats = alloc(2 * N, 'loss rows');
-    const ce = L.crossEntropy(ctx, { x: this.logits, labels: this.labels, dx: grads[plan.length] as GPUBuffer, stats }, N, C);
-    this.loss.push(...ce, new Dispatch(ctx, accumulateStatsKernel, [stats, totals.train], { N }, [1, 1, 1]));
-    this.evalLoss.push(...L.crossEntropy(ctx, { x: this.logits, labels: this.labels, dx: grads[plan.length] as GPUBuffer, stats }, N, C));
-    this.evalLoss.push(new Dispatch(ctx, accumulateStatsKernel, [stats, totals.eval], { N }, [1, 1, 1]));
-    const backward: Dispatch[][] = [];
-    for (const [i, l] of plan.entries()) {
-      const [x, y, dx, dy] = [acts[i], acts[i + 1], i === 0 ? null : grads[i], grads[i + 1] as GPUBuffer];
-      const pb = (p: object | null) => (p === null ? null : params.get(p)!);
-      if (l.kind === 'linear') {
-        const [w, b] = [pb(l.weight)!, pb(l.bias)];
-        this.forward.push(...L.linearForward(ctx, { x, w: w.value, bias: b?.value ?? null, y }, N, l.IN, l.OUT));
-        backward.push(L.linearBackward(ctx, { x, w: w.value, dy, dx, dw: w.grad, db: b?.grad ?? null }, N, l.IN, l.OUT));
-      } else if (l.kind === 'conv') {
-        const [C0, H, W] = l.inShape;
-        const [OC, OH, OW] = l.outShape;
-        const [KH, KW] = [l.weight.shape[2], l.weight.shape[3]];
-        const two = (v: number | readonly [number, number]) => (typeof v === 'number' ? [v, v] : v);
-        const [[strideH, strideW], [padH, padW], [dilationH, dilationW]] = [two(l.stride), two(l.padding), two(l.dilation)];
-        const g: L.ConvGeometry = { N, C: C0, H, W, OC, KH, KW, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW };
-        const cols = alloc(L.colsSize(g), `im2col columns of ${l.path}`);
-        const cm = alloc(N * OC * OH * OW, `channel-major output of ${l.path}`);
-        const [w, b] = [pb(l.weight)!, pb(l.bias)];
-        this.forward.push(...L.convForward(ctx, g, { x, w: w.value, bias: b?.value ?? null, cols, ycm: cm, y }));
-        // the backward pass reuses cm for dy in [OC, N·OH·OW] and cols for dcols (after dW has read them)
-        backward.push(L.convBackward(ctx, g, { dy, dycm: cm, cols, w: w.value, dw: w.grad, db: b?.grad ?? null, dcols: dx === null ? null : cols, dx }));
-      } else if (l.kind === 'relu') {
-        this.forward.push(...L.reluForward(ctx, { x, y }, N * prod(l.shape)));
-        if (dx !== null) backward.push(L.reluBackward(ctx, { y, dy, dx }, N * prod(l.shape)));
-      } else if (l.kind === 'act') {
-        const n = N * prod(l.shape);
-        this.forward.push(...L.activationForward(ctx, l.fn, l.slope, { x, y }, n));
-        if (dx !== null) backward.push(L.activationBackward(ctx, l.fn, l.slope, { x, y, dy, dx }, n));
-      } else if (l.kind === 'pool') {
-        const [C0, H, W] = l.inShape;
-        const g = { planes: N * C0, H, W, OH: l.outShape[1], OW: l.outShape[2] };
-        const arg = alloc(N * prod(l.outShape), `max-pool winners of ${l.path}`);
-        this.forward.push(...L.poolForward(ctx, g, { x, y, arg }));
-        if (dx !== null) backward.push(L.poolBackward(ctx, g, { arg, dy, dx }));
+    this.logits = this.alloc(N * C, 'logits');
+    const dLogits = this.alloc(N * C, 'gradient of the logits');
+    this.chain(plan, this.input, null, this.logits, dLogits);
+    const statRows = this.alloc(2 * N, 'loss rows');
+    const ce = L.crossEntropy(ctx, { x: this.logits, labels: this.labels, dx: dLogits, stats: statRows }, N, C);
+    this.loss.push(...ce, new Dispatch(ctx, accumulateStatsKernel, [statRows, totals.train], { N }, [1, 1, 1]));
+    this.evalLoss.push(...L.crossEntropy(ctx, { x: this.logits, labels: this.labels, dx: dLogits, stats: statRows }, N, C));
+    this.evalLoss.push(new Dispatch(ctx, accumulateStatsKernel, [statRows, totals.eval], { N }, [1, 1, 1]));
+    for (const b of this.backwardByLayer.reverse()) this.backward.push(...b);
+  }
+
+  private alloc(floats: number, what: string): GPUBuffer {
+    const b = this.ctx.acquire(floats * 4, `${what} (batch ${this.N})`);
+    this.owned.push(b);
+    return b;
+  }
+
+  /** A forward dispatch that runs alike in training and evaluation mode. */
+  private both(...d: Dispatch[]): void {
+    this.forward.push(...d);
+    this.evalForward.push(...d);
+  }
+
+  /**
+   * Records `layers` from `x` to `y`; in the backward pass the last layer reads `dy` (d loss / d y)
+   * and the first writes `dx` (none when null). Between the layers, outputs and gradients get buffers.
+   */
+  private chain(layers: readonly LayerPlan[], x: GPUBuffer, dx: GPUBuffer | null, y: GPUBuffer, dy: GPUBuffer): void {
+    let [input, dInput] = [x, dx];
+    for (const [i, l] of layers.entries()) {
+      const lastLayer = i === layers.length - 1;
+      if (l.kind === 'flatten') {
+        if (lastLayer) throw new Error(`webgpu: internal: a plan ends with Flatten at ${l.path}`);
+        continue; // the same buffer read with another shape
       }
+      const n = this.N * outSize(l);
+      const out = lastLayer ? y : this.alloc(n, `output of ${l.path}`);
+      const dOut = lastLayer ? dy : this.alloc(n, `gradient of ${l.path}`);
+      this.layer(l, input, dInput, out, dOut);
+      [input, dInput] = [out, dOut];
     }
-    for (const b of backward.reverse()) this.backward.push(...b);
+  }
+
+  private layer(l: LayerPlan, x: GPUBuffer, dx: GPUBuffer | null, y: GPUBuffer, dy: GPUBuffer): void {
+    const { ctx, N } = this;
+    const backward: Dispatch[] = [];
+    this.backwardByLayer.push(backward); // filled below; a residual block's inner layers come after it, so run before it
+    const pb = (p: object | null) => (p === null ? null : this.params.get(p)!);
+    if (l.kind === 'linear') {
+      const [w, b] = [pb(l.weight)!, pb(l.bias)];
+      this.both(...L.linearForward(ctx, { x, w: w.value, bias: b?.value ?? null, y }, N, l.IN, l.OUT));
+      backward.push(...L.linearBackward(ctx, { x, w: w.value, dy, dx, dw: w.grad, db: b?.grad ?? null }, N, l.IN, l.OUT));
+    } else if (l.kind === 'conv') {
+      const [C0, H, W] = l.inShape;
+      const [OC, OH, OW] = l.outShape;
+      const [KH, KW] = [l.weight.shape[2], l.weight.shape[3]];
+      const two = (v: number | readonly [number, number]) => (typeof v === 'number' ? [v, v] : v);
+      const [[strideH, strideW], [padH, padW], [dilationH, dilationW]] = [two(l.stride), two(l.padding), two(l.dilation)];
+      const g: L.ConvGeometry = { N, C: C0, H, W, OC, KH, KW, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW };
+      const cols = this.alloc(L.colsSize(g), `im2col columns of ${l.path}`);
+      const cm = this.alloc(N * OC * OH * OW, `channel-major output of ${l.path}`);
+      const [w, b] = [pb(l.weight)!, pb(l.bias)];
+      this.both(...L.convForward(ctx, g, { x, w: w.value, bias: b?.value ?? null, cols, ycm: cm, y }));
+      // the backward pass reuses cm for dy in [OC, N·OH·OW] and cols for dcols (after dW has read them)
+      backward.push(...L.convBackward(ctx, g, { dy, dycm: cm, cols, w: w.value, dw: w.grad, db: b?.grad ?? null, dcols: dx === null ? null : cols, dx }));
+    } else if (l.kind === 'relu') {
+      this.both(...L.reluForward(ctx, { x, y }, N * prod(l.shape)));
+      if (dx !== null) backward.push(...L.reluBackward(ctx, { y, dy, dx }, N * prod(l.shape)));
+    } else if (l.kind === 'act') {
+      const n = N * prod(l.shape);
+      this.both(...L.activationForward(ctx, l.fn, l.slope, { x, y }, n));
+      if (dx !== null) backward.push(...L.activationBackward(ctx, l.fn, l.slope, { x, y, dy, dx }, n));
+    } else if (l.kind === 'pool') {
+      const [C0, H, W] = l.inShape;
+      const g = { planes: N * C0, H, W, OH: l.outShape[1], OW: l.outShape[2] };
+      const arg = this.alloc(N * prod(l.outShape), `max-pool winners of ${l.path}`);
+      this.both(...L.poolForward(ctx, g, { x, y, arg }));
+      if (dx !== null) backward.push(...L.poolBackward(ctx, g, { arg, dy, dx }));
+    } else if (l.kind === 'bn') {
+      const [C, ...rest] = l.shape;
+      const g: L.NormGeometry = { N, C, inner: prod(rest), eps: l.module.eps, momentum: l.module.momentum };
+      const [w, b] = [pb(l.weight), pb(l.bias)];
+      const { mean: rm, variance: rv } = this.stats.get(l.module)!;
+      const stats = this.alloc(2 * C, `statistics of ${l.path}`);
+      const io = { x, rm, rv, gamma: w?.value ?? null, beta: b?.value ?? null, stats, y };
+      this.forward.push(...L.batchNormForward(ctx, g, l.training, true, io));
+      this.evalForward.push(...L.batchNormForward(ctx, g, false, false, io));
+      const sums = this.alloc(2 * C, `gradient sums of ${l.path}`);
+      const [dw, db] = [w?.grad ?? this.alloc(C, `unused γ gradient of ${l.path}`), b?.grad ?? this.alloc(C, `unused β gradient of ${l.path}`)];
+      backward.push(...L.batchNormBackward(ctx, g, l.training, { x, dy, stats, sums, gamma: w?.value ?? null, dw, db, dx }));
+    } else if (l.kind === 'gap') {
+      const [C, H, W] = l.inShape;
+      this.both(...L.globalAvgPoolForward(ctx, N * C, H * W, { x, y }));
+      if (dx !== null) backward.push(...L.globalAvgPoolBackward(ctx, N * C, H * W, { dy, dx }));
+    } else if (l.kind === 'residual') {
+      const [n, nIn] = [N * prod(l.shape), N * prod(l.inShape)];
+      const identity = l.shortcut.length === 0;
+      const dMain = dx === null ? null : this.alloc(nIn, `input gradient of the main path of ${l.path}`);
+      const dShort = dx === null || identity ? null : this.alloc(nIn, `input gradient of the shortcut of ${l.path}`);
+      // both paths read dy; the block's input gradient is the sum of theirs, after both backward passes
+      if (dx !== null) backward.push(L.add(ctx, { x: dMain as GPUBuffer, y: dShort ?? dy, z: dx }, nIn));
+      const mainOut = this.alloc(n, `output of the main path of ${l.path}`);
+      this.chain(l.main, x, dMain, mainOut, dy);
+      let shortOut = x;
+      if (!identity) this.chain(l.shortcut, x, dShort, (shortOut = this.alloc(n, `output of the shortcut of ${l.path}`)), dy);
+      this.both(L.add(ctx, { x: mainOut, y: shortOut, z: y }, n));
+    }
   }
 
   dispose(): void {
-    for (const d of [...this.forward, ...this.loss, ...this.evalLoss, ...this.backward]) d.dispose();
+    for (const d of new Set([...this.forward, ...this.evalForward, ...this.loss, ...this.evalLoss, ...this.backward])) d.dispose();
     for (const b of this.owned) this.ctx.release(b);
   }
 }
@@ -108,7 +163,7 @@ export class Program {
 function outSize(l: LayerPlan): number {
   switch (l.kind) {
     case 'linear': return l.OUT;
-    case 'conv': case 'pool': return prod(l.outShape);
+    case 'conv': case 'pool': case 'gap': return prod(l.outShape);
     default: return prod(l.shape);
   }
 }

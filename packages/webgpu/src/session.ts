@@ -5,8 +5,8 @@ import type { GpuContext } from './context';
 import { submit } from './kernel';
 import { checkedLabels } from './ops';
 import { GpuOptimizer } from './optimizer';
-import { type LayerPlan, planModel, planParameters } from './plan';
-import { type ParamBuffers, Program } from './program';
+import { type LayerPlan, flatLayers, planModel, planParameters, planRunningStats } from './plan';
+import { type ParamBuffers, Program, type StatBuffers } from './program';
 
 /** Options of {@link GpuTrainingSession}. */
 export interface GpuTrainingOptions {
@@ -43,6 +43,10 @@ export class GpuTrainingSession {
   readonly plan: readonly LayerPlan[];
   private readonly params: Array<[string, Parameter]>;
   private readonly buffers: ParamBuffers = new Map();
+  private readonly runningStats: ReturnType<typeof planRunningStats>;
+  private readonly statBuffers: StatBuffers = new Map();
+  /** Training steps since the last sync or upload: what each training-mode BatchNorm's `num_batches_tracked` gains. */
+  private stepsSinceSync = 0;
   private readonly programs = new Map<number, Program>();
   private readonly totals: { train: GPUBuffer; eval: GPUBuffer };
   private gpuOptimizer: GpuOptimizer;
@@ -60,14 +64,25 @@ export class GpuTrainingSession {
       const value = ctx.acquire(p.size * 4, `parameter ${name}`);
       this.buffers.set(p, { value, grad: p.requiresGrad ? ctx.acquire(p.size * 4, `gradient of ${name}`) : null });
     }
+    this.runningStats = planRunningStats(this.plan);
+    for (const r of this.runningStats) {
+      const C = r.mean.size;
+      this.statBuffers.set(r.module, { mean: ctx.acquire(C * 4, `${r.path}.running_mean`), variance: ctx.acquire(C * 4, `${r.path}.running_var`) });
+    }
     this.totals = { train: ctx.acquire(16, 'training metrics'), eval: ctx.acquire(16, 'evaluation metrics') };
     for (const t of Object.values(this.totals)) ctx.write(t, new Float32Array(4));
     this.gpuOptimizer = this.uploadFromCpu();
   }
 
-  /** Copies the module's parameters and the optimizer's state to the GPU; returns the GPU optimizer. */
+  /** Copies the module's parameters, BatchNorm statistics and the optimizer's state to the GPU; returns the GPU optimizer. */
   private uploadFromCpu(): GpuOptimizer {
     for (const [, p] of this.params) this.ctx.write(this.buffers.get(p)!.value, p.data);
+    for (const r of this.runningStats) {
+      const b = this.statBuffers.get(r.module)!;
+      this.ctx.write(b.mean, r.mean.data);
+      this.ctx.write(b.variance, r.variance.data);
+    }
+    this.stepsSinceSync = 0;
     const trainable = this.params.filter(([, p]) => p.requiresGrad).map(([name, p]) => ({ name, size: p.size, value: this.buffers.get(p)!.value, grad: this.buffers.get(p)!.grad! }));
     return new GpuOptimizer(this.ctx, this.optimizer, trainable);
   }
@@ -84,7 +99,7 @@ export class GpuTrainingSession {
   private program(N: number): Program {
     let p = this.programs.get(N);
     if (p === undefined) {
-      p = new Program(this.ctx, N, this.plan, this.options.inputShape, this.buffers, this.totals);
+      p = new Program(this.ctx, N, this.plan, this.options.inputShape, this.buffers, this.statBuffers, this.totals);
       this.programs.set(N, p);
     }
     return p;
@@ -108,9 +123,17 @@ export class GpuTrainingSession {
 
   /** Enqueues one training step on a batch (samples of `inputShape`, flat or as a tensor) and its integer labels. Does not wait for the GPU. */
   step(x: Tensor | Float32Array, labels: ArrayLike<number>): void {
+    const n = (x instanceof Tensor ? x.size : x.length) / this.sampleSize;
+    for (const l of flatLayers(this.plan)) {
+      // as the CPU layer: a batch statistic of one value per channel has no variance
+      if (l.kind === 'bn' && l.training && n * prod(l.shape.slice(1)) <= 1) {
+        throw new RangeError(`GpuTrainingSession.step: layer "${l.path}" (${l.module.constructor.name}) needs more than 1 value per channel when training, got a batch of ${n} sample${n === 1 ? '' : 's'} of ${formatShape(this.options.inputShape)}`);
+      }
+    }
     const p = this.upload('GpuTrainingSession.step', x, labels);
     this.gpuOptimizer.prepare();
     submit(this.ctx, [...p.forward, ...p.loss, ...p.backward, ...this.gpuOptimizer.dispatches], 'GpuTrainingSession.step');
+    this.stepsSinceSync++;
   }
 
   /**
@@ -129,7 +152,7 @@ export class GpuTrainingSession {
     for (let i = 0; i < n; i += batchSize) {
       const m = Math.min(batchSize, n - i);
       const p = this.upload('GpuTrainingSession.evaluate', x.subarray(i * this.sampleSize, (i + m) * this.sampleSize), Array.from({ length: m }, (_, j) => labels[i + j]));
-      submit(this.ctx, [...p.forward, ...p.evalLoss], 'GpuTrainingSession.evaluate');
+      submit(this.ctx, [...p.evalForward, ...p.evalLoss], 'GpuTrainingSession.evaluate');
     }
     return this.readTotals(this.totals.eval);
   }
@@ -137,7 +160,7 @@ export class GpuTrainingSession {
   /** The logits [N, classes] of a batch (a forward pass and one read-back). */
   async predict(x: Tensor | Float32Array): Promise<Tensor> {
     const p = this.upload('GpuTrainingSession.predict', x, null);
-    submit(this.ctx, p.forward, 'GpuTrainingSession.predict');
+    submit(this.ctx, p.evalForward, 'GpuTrainingSession.predict');
     return new Tensor(await this.ctx.read(p.logits, p.N * this.classes, 'GpuTrainingSession.predict'), [p.N, this.classes]);
   }
 
@@ -155,7 +178,18 @@ export class GpuTrainingSession {
   async syncToCpu(): Promise<void> {
     const values: Float32Array[] = []; // all read before any is written: a device lost halfway leaves the module as it was
     for (const [name, p] of this.params) values.push(await this.ctx.read(this.buffers.get(p)!.value, p.size, `reading parameter ${name}`));
+    const stats: Float32Array[] = [];
+    for (const r of this.runningStats) {
+      const b = this.statBuffers.get(r.module)!;
+      stats.push(await this.ctx.read(b.mean, r.mean.size, `reading ${r.path}.running_mean`), await this.ctx.read(b.variance, r.variance.size, `reading ${r.path}.running_var`));
+    }
     this.params.forEach(([, p], i) => p.data.set(values[i]));
+    this.runningStats.forEach((r, i) => {
+      r.mean.data.set(stats[2 * i]);
+      r.variance.data.set(stats[2 * i + 1]);
+      if (!r.module.evalOnly) r.module.numBatchesTracked.data[0] += this.stepsSinceSync;
+    });
+    this.stepsSinceSync = 0;
     await this.gpuOptimizer.syncTo();
   }
 
@@ -165,6 +199,7 @@ export class GpuTrainingSession {
     this.programs.clear();
     this.gpuOptimizer.dispose();
     for (const { value, grad } of this.buffers.values()) for (const b of [value, grad]) if (b !== null) this.ctx.release(b);
+    for (const { mean, variance } of this.statBuffers.values()) for (const b of [mean, variance]) this.ctx.release(b);
     for (const b of Object.values(this.totals)) this.ctx.release(b);
   }
 }

@@ -64,7 +64,7 @@ export const architecture: Architecture = {
         '@trainkit/onnx', // beside the plugins: reads models (nn) and traced graphs (tensor)
         '@trainkit/inspect', // beside the plugins: pictures (SVG strings) of what a model (nn) learned, from its tensors
         '@trainkit/sweep', // beside the plugins: runs trials that call core's fit with their own plugins
-        '@trainkit/webgpu', // beside the plugins: trains nn's Sequential models with WGSL kernels, weights synced to tensor
+        '@trainkit/webgpu', // beside the plugins: trains nn's Sequential models and the zoo's ResNets with WGSL kernels, weights synced to tensor
       ],
       browserSafe: true,
     },
@@ -105,6 +105,7 @@ export const architecture: Architecture = {
     { from: '@trainkit/ensemble', to: '@trainkit/sweep', scope: 'runtime', reason: 'members are trials on the sweep executors (in-process, worker threads, BullMQ)' },
     { from: '@trainkit/onnx', to: '@trainkit/models', scope: 'tests', reason: 'every zoo model round-trips through ONNX Runtime' },
     ...optimizers.map((to) => ({ from: '@trainkit/webgpu', to, scope: 'tests' as const, reason: 'the fused GPU updates are checked against the CPU optimizers' })),
+    { from: '@trainkit/webgpu', to: '@trainkit/models', scope: 'runtime', reason: "the GPU path plans the zoo's ResNet and its BasicBlocks, whose forward is not a Sequential" },
     { from: '@trainkit/webgpu', to: '@trainkit/checkpoint', scope: 'tests', reason: 'a checkpoint saved on the GPU resumes on the CPU and back, and survives a lost device' },
   ],
   nodeEntries: {
