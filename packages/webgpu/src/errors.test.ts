@@ -1,5 +1,5 @@
 import { parameterRefs, sgd } from '@trainkit/core';
-import { LayerNorm, Flatten, Linear, ReLU, Sequential, mnistMlp } from '@trainkit/nn';
+import { GroupNorm, Flatten, Linear, ReLU, Sequential, mnistMlp } from '@trainkit/nn';
 import { Rng, Tensor, crossEntropy } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
 import { openTestGpu, testGpu } from './__tests__/dawn';
@@ -49,9 +49,9 @@ describe.skipIf(typeof gpu === 'string')('bad input and failures on the GPU give
   });
 
   test('a model with a layer that has no GPU kernel is refused, naming the layer', () => {
-    const model = new Sequential({ flatten: new Flatten(), fc: new Linear(4, 3), norm: new LayerNorm(3), out: new Linear(3, 2) });
+    const model = new Sequential({ flatten: new Flatten(), fc: new Linear(4, 3), norm: new GroupNorm(1, 3), out: new Linear(3, 2) });
     expect(() => new GpuTrainingSession(ctx, model, sgd(), { inputShape: [4] })).toThrow(WebGpuUnsupportedError);
-    expect(() => new GpuTrainingSession(ctx, model, sgd(), { inputShape: [4] })).toThrow('webgpu: layer "norm" (LayerNorm) has no GPU kernel yet');
+    expect(() => new GpuTrainingSession(ctx, model, sgd(), { inputShape: [4] })).toThrow('webgpu: layer "norm" (GroupNorm) has no GPU kernel yet');
   });
 
   test('a Linear that gets images is refused with a hint to flatten', () => {

@@ -1,13 +1,14 @@
-import { BasicBlock, ResNet } from '@trainkit/models';
-import { BatchNorm1d, BatchNorm2d, Conv2d, Flatten, LeakyReLU, Linear, MaxPool2d, type Module, type Parameter, ReLU, Sequential, Sigmoid, Tanh } from '@trainkit/nn';
+import { BatchNorm1d, BatchNorm2d, Conv2d, Flatten, GELU, LayerNorm, LeakyReLU, Linear, MaxPool2d, type Module, type Parameter, ReLU, Sequential, Sigmoid, Tanh } from '@trainkit/nn';
 import type { Activation } from './layers';
 import { type Tensor, formatShape } from '@trainkit/tensor';
 import { WebGpuUnsupportedError } from './errors';
 import { convGeometry } from './ops';
+import { type Planner, isZooModel, planZooModule } from './planZoo';
 
 /** One layer of a model the GPU training path runs, with its per-sample input and output shapes. */
 export type LayerPlan =
-  | { kind: 'linear'; path: string; weight: Parameter; bias: Parameter | null; IN: number; OUT: number }
+  /** `tokens` rows per sample (a transformer's per-token MLP; 1 elsewhere). */
+  | { kind: 'linear'; path: string; weight: Parameter; bias: Parameter | null; IN: number; OUT: number; tokens: number }
   | { kind: 'conv'; path: string; weight: Parameter; bias: Parameter | null; stride: number | readonly [number, number]; padding: number | readonly [number, number]; dilation: number | readonly [number, number]; inShape: readonly number[]; outShape: readonly number[] }
   | { kind: 'relu'; path: string; shape: readonly number[] }
   | { kind: 'act'; path: string; fn: Activation; slope: number; shape: readonly number[] }
@@ -15,11 +16,17 @@ export type LayerPlan =
   | { kind: 'flatten'; path: string; shape: readonly number[] }
   | { kind: 'bn'; path: string; module: BatchNorm1d | BatchNorm2d; weight: Parameter | null; bias: Parameter | null; training: boolean; shape: readonly number[] }
   | { kind: 'gap'; path: string; inShape: readonly number[]; outShape: readonly number[] }
+  | { kind: 'ln'; path: string; weight: Parameter | null; bias: Parameter | null; eps: number; shape: readonly number[] }
+  /** A ViT's tokens from the patch features [E, h, w]: the class token, then the patches, plus the position embedding → [h·w + 1, E]. */
+  | { kind: 'tokens'; path: string; cls: Parameter; pos: Parameter; inShape: readonly number[]; shape: readonly number[] }
+  | { kind: 'attention'; path: string; inW: Parameter; inB: Parameter | null; outW: Parameter; outB: Parameter | null; heads: number; causal: boolean; shape: readonly number[] }
+  /** [T, E] → [E]: the class token. */
+  | { kind: 'pick'; path: string; inShape: readonly number[]; shape: readonly number[] }
   /** relu(main(x) + shortcut(x)) without the relu (planned after it): an empty shortcut is the identity. */
   | { kind: 'residual'; path: string; main: LayerPlan[]; shortcut: LayerPlan[]; inShape: readonly number[]; shape: readonly number[] };
 
 /** The layers {@link planModel} accepts, for its error message. */
-const SUPPORTED = 'Linear, Conv2d (groups 1), BatchNorm1d/2d, ReLU, LeakyReLU, Sigmoid, Tanh, MaxPool2d(2) (stride 2, no padding), Flatten(1), nested Sequential; and @trainkit/models\' ResNet and BasicBlock';
+const SUPPORTED = 'Linear, Conv2d (groups 1), BatchNorm1d/2d, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, MaxPool2d(2) (stride 2, no padding), Flatten(1), nested Sequential; and @trainkit/models\' ResNet and VisionTransformer';
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -32,63 +39,36 @@ const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
  */
 export function planModel(model: Module, inputShape: readonly number[]): LayerPlan[] {
   const top = Object.getPrototypeOf(model);
-  if (top !== Sequential.prototype && top !== ResNet.prototype) {
+  if (top !== Sequential.prototype && !isZooModel(model)) {
     throw new WebGpuUnsupportedError(`webgpu: the GPU training path runs Sequential models (of ${SUPPORTED}); got a ${model.constructor.name}. Train it on the CPU`);
   }
-  let shape = [...inputShape];
-  const visit = (m: Module, path: string, plan: LayerPlan[]): void => {
-    const where = `layer "${path === '' ? '(model)' : path}" (${m.constructor.name})`;
-    if (m.hasForwardHooks) throw new WebGpuUnsupportedError(`webgpu: ${where} has a forward hook, which the GPU path cannot run; remove it or train on the CPU`);
-    const proto = Object.getPrototypeOf(m);
-    const child = (name: string, c: Module) => visit(c, path === '' ? name : `${path}.${name}`, plan);
-    if (proto === Sequential.prototype) {
-      for (const [name, c] of m.namedChildren()) child(name, c);
-    } else if (proto === ResNet.prototype) {
-      const r = m as ResNet;
-      child('conv1', r.conv1);
-      child('bn1', r.bn1);
-      plan.push({ kind: 'relu', path: path === '' ? 'bn1' : `${path}.bn1`, shape });
-      for (const name of ['layer1', 'layer2', 'layer3'] as const) child(name, r[name]);
-      if (shape.length !== 3) throw new WebGpuUnsupportedError(`webgpu: ${where} pools ${formatShape(shape)} globally, expected [C, H, W]`);
-      const out = [shape[0]];
-      plan.push({ kind: 'gap', path: 'globalAvgPool2d', inShape: shape, outShape: out });
-      shape = out;
-      child('fc', r.fc);
-    } else if (proto === BasicBlock.prototype) {
-      const blk = m as BasicBlock;
-      const input = shape;
-      const main: LayerPlan[] = [];
-      const sub = (name: string, c: Module, into: LayerPlan[]) => visit(c, `${path}.${name}`, into);
-      sub('conv1', blk.conv1, main);
-      sub('bn1', blk.bn1, main);
-      main.push({ kind: 'relu', path: `${path}.bn1`, shape });
-      sub('conv2', blk.conv2, main);
-      sub('bn2', blk.bn2, main);
-      const out = shape;
-      shape = input;
-      const shortcut: LayerPlan[] = [];
-      if (blk.downsample !== null) sub('downsample', blk.downsample, shortcut);
-      if (formatShape(shape) !== formatShape(out)) throw new WebGpuUnsupportedError(`webgpu: ${where}: the shortcut gives ${formatShape(shape)}, the main path ${formatShape(out)}`);
-      plan.push({ kind: 'residual', path, main, shortcut, inShape: input, shape });
-      plan.push({ kind: 'relu', path, shape });
-    } else {
-      shape = planLayer(m, path, where, shape, plan);
-    }
+  const planner: Planner = {
+    shape: [...inputShape],
+    visit(m: Module, path: string, plan: LayerPlan[]): void {
+      const where = `layer "${path === '' ? '(model)' : path}" (${m.constructor.name})`;
+      if (m.hasForwardHooks) throw new WebGpuUnsupportedError(`webgpu: ${where} has a forward hook, which the GPU path cannot run; remove it or train on the CPU`);
+      if (Object.getPrototypeOf(m) === Sequential.prototype) {
+        for (const [name, c] of m.namedChildren()) this.visit(c, path === '' ? name : `${path}.${name}`, plan);
+      } else if (!planZooModule(this, m, path, where, plan)) {
+        this.shape = planLayer(m, path, where, this.shape, plan);
+      }
+    },
+    leaf: planLayer,
   };
   const plan: LayerPlan[] = [];
-  visit(model, '', plan);
+  planner.visit(model, '', plan);
   const last = plan.at(-1);
   if (last === undefined || last.kind !== 'linear') throw new WebGpuUnsupportedError('webgpu: the GPU training path needs a model that ends with a Linear layer (its logits feed softmax cross-entropy)');
   return plan;
 }
 
 /** Plans one leaf layer of the GPU path into `plan`; returns its per-sample output shape. */
-function planLayer(m: Module, path: string, where: string, shape: number[], plan: LayerPlan[]): number[] {
+export function planLayer(m: Module, path: string, where: string, shape: number[], plan: LayerPlan[]): number[] {
   const proto = Object.getPrototypeOf(m);
   if (proto === Linear.prototype) {
     const l = m as Linear;
     if (shape.length !== 1 || shape[0] !== l.inFeatures) throw new WebGpuUnsupportedError(`webgpu: ${where} expects [${l.inFeatures}] features per sample, gets ${formatShape(shape)}; add a Flatten before it`);
-    plan.push({ kind: 'linear', path, weight: l.weight, bias: l.bias, IN: l.inFeatures, OUT: l.outFeatures });
+    plan.push({ kind: 'linear', path, weight: l.weight, bias: l.bias, IN: l.inFeatures, OUT: l.outFeatures, tokens: 1 });
     return [l.outFeatures];
   } else if (proto === Conv2d.prototype) {
     const c = m as Conv2d;
@@ -106,8 +86,16 @@ function planLayer(m: Module, path: string, where: string, shape: number[], plan
       throw new WebGpuUnsupportedError(`webgpu: ${where} normalizes ${bn.numFeatures} channels, gets samples of ${formatShape(shape)}`);
     }
     plan.push({ kind: 'bn', path, module: bn, weight: bn.weight, bias: bn.bias, training: !bn.evalOnly, shape });
+  } else if (proto === LayerNorm.prototype) {
+    const ln = m as LayerNorm;
+    if (ln.normalizedShape.length !== 1 || shape[shape.length - 1] !== ln.normalizedShape[0]) {
+      throw new WebGpuUnsupportedError(`webgpu: ${where} normalizes ${formatShape(ln.normalizedShape)}, gets samples of ${formatShape(shape)}; the GPU path normalizes the last dimension only`);
+    }
+    plan.push({ kind: 'ln', path, weight: ln.weight, bias: ln.bias, eps: ln.eps, shape });
   } else if (proto === ReLU.prototype) {
     plan.push({ kind: 'relu', path, shape });
+  } else if (proto === GELU.prototype && (m as GELU).approximate === 'none') {
+    plan.push({ kind: 'act', path, fn: 'gelu', slope: 0, shape });
   } else if (proto === Sigmoid.prototype || proto === Tanh.prototype || proto === LeakyReLU.prototype) {
     const fn: Activation = proto === Sigmoid.prototype ? 'sigmoid' : proto === Tanh.prototype ? 'tanh' : 'leakyRelu';
     plan.push({ kind: 'act', path, fn, slope: fn === 'leakyRelu' ? (m as LeakyReLU).negativeSlope : 0, shape });
@@ -145,8 +133,7 @@ export function planParameters(model: Module, plan: readonly LayerPlan[]): Array
   const names = new Map(model.namedParameters().map(([n, p]) => [p, n]));
   const out: Array<[string, Parameter]> = [];
   for (const l of flatLayers(plan)) {
-    if (l.kind !== 'linear' && l.kind !== 'conv' && l.kind !== 'bn') continue;
-    for (const p of [l.weight, l.bias]) {
+    for (const p of layerParameters(l)) {
       if (p === null) continue;
       // each layer overwrites its parameters' gradients: a parameter used twice would lose one
       if (out.some(([, q]) => q === p)) throw new WebGpuUnsupportedError(`webgpu: parameter "${names.get(p)}" is shared by two layers (weight tying), which the GPU path does not support yet`);
@@ -154,4 +141,14 @@ export function planParameters(model: Module, plan: readonly LayerPlan[]): Array
     }
   }
   return out;
+}
+
+/** The parameters a planned layer reads (null where an optional one is absent). */
+export function layerParameters(l: LayerPlan): Array<Parameter | null> {
+  switch (l.kind) {
+    case 'linear': case 'conv': case 'bn': case 'ln': return [l.weight, l.bias];
+    case 'tokens': return [l.cls, l.pos];
+    case 'attention': return [l.inW, l.inB, l.outW, l.outB];
+    default: return [];
+  }
 }

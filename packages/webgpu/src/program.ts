@@ -2,6 +2,8 @@ import type { GpuContext } from './context';
 import { Dispatch } from './kernel';
 import { accumulateStatsKernel } from './kernels/loss';
 import * as L from './layers';
+import * as T from './transformerLayers';
+import type { Parameter } from '@trainkit/nn';
 import type { LayerPlan } from './plan';
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -94,8 +96,9 @@ export class Program {
     const pb = (p: object | null) => (p === null ? null : this.params.get(p)!);
     if (l.kind === 'linear') {
       const [w, b] = [pb(l.weight)!, pb(l.bias)];
-      this.both(...L.linearForward(ctx, { x, w: w.value, bias: b?.value ?? null, y }, N, l.IN, l.OUT));
-      backward.push(...L.linearBackward(ctx, { x, w: w.value, dy, dx, dw: w.grad, db: b?.grad ?? null }, N, l.IN, l.OUT));
+      const rows = N * l.tokens;
+      this.both(...L.linearForward(ctx, { x, w: w.value, bias: b?.value ?? null, y }, rows, l.IN, l.OUT));
+      backward.push(...L.linearBackward(ctx, { x, w: w.value, dy, dx, dw: w.grad, db: b?.grad ?? null }, rows, l.IN, l.OUT));
     } else if (l.kind === 'conv') {
       const [C0, H, W] = l.inShape;
       const [OC, OH, OW] = l.outShape;
@@ -138,6 +141,8 @@ export class Program {
       const [C, H, W] = l.inShape;
       this.both(...L.globalAvgPoolForward(ctx, N * C, H * W, { x, y }));
       if (dx !== null) backward.push(...L.globalAvgPoolBackward(ctx, N * C, H * W, { dy, dx }));
+    } else if (l.kind === 'ln' || l.kind === 'tokens' || l.kind === 'attention' || l.kind === 'pick') {
+      this.transformerLayer(l, x, dx, y, dy, backward);
     } else if (l.kind === 'residual') {
       const [n, nIn] = [N * prod(l.shape), N * prod(l.inShape)];
       const identity = l.shortcut.length === 0;
@@ -153,6 +158,41 @@ export class Program {
     }
   }
 
+  /** LayerNorm, a ViT's tokens, self-attention and the class-token pick (kernels in transformerLayers.ts). */
+  private transformerLayer(l: LayerPlan & { kind: 'ln' | 'tokens' | 'attention' | 'pick' }, x: GPUBuffer, dx: GPUBuffer | null, y: GPUBuffer, dy: GPUBuffer, backward: Dispatch[]): void {
+    const { ctx, N } = this;
+    const value = (p: object | null) => (p === null ? null : this.params.get(p)!.value);
+    /** A parameter's gradient buffer, or scratch of its size when it is frozen. */
+    const grad = (p: Parameter | null) => (p === null ? null : (this.params.get(p)!.grad ?? this.alloc(p.size, `unused gradient in ${l.path}`)));
+    if (l.kind === 'ln') {
+      const D = l.shape[l.shape.length - 1];
+      const rows = (N * prod(l.shape)) / D;
+      const [xhat, inv] = [this.alloc(rows * D, `normalized input of ${l.path}`), this.alloc(rows, `1/σ of ${l.path}`)];
+      this.both(...T.layerNormForward(ctx, rows, D, l.eps, { x, gamma: value(l.weight), beta: value(l.bias), xhat, inv, y }));
+      backward.push(...T.layerNormBackward(ctx, rows, D, { xhat, inv, dy, gamma: value(l.weight), dgamma: grad(l.weight), dbeta: grad(l.bias), dx }));
+    } else if (l.kind === 'tokens') {
+      const [E, h, w] = l.inShape;
+      this.both(...T.tokensForward(ctx, N, h * w, E, { conv: x, cls: value(l.cls)!, pos: value(l.pos)!, y }));
+      backward.push(...T.tokensBackward(ctx, N, h * w, E, { dy, dconv: dx, dpos: grad(l.pos)!, dcls: grad(l.cls)! }));
+    } else if (l.kind === 'attention') {
+      const [Tk, E] = l.shape;
+      const g: T.AttentionGeometry = { N, T: Tk, E, H: l.heads, causal: l.causal };
+      const rows = N * Tk;
+      const b: T.AttentionBuffers = {
+        x, y, inW: value(l.inW)!, inB: value(l.inB), outW: value(l.outW)!, outB: value(l.outB),
+        qkv: this.alloc(rows * 3 * E, `q, k, v of ${l.path}`), dqkv: this.alloc(rows * 3 * E, `gradient of q, k, v of ${l.path}`),
+        probs: this.alloc(N * l.heads * Tk * Tk, `attention of ${l.path}`), dscores: this.alloc(N * l.heads * Tk * Tk, `score gradient of ${l.path}`),
+        joined: this.alloc(rows * E, `joined heads of ${l.path}`), djoined: this.alloc(rows * E, `gradient of the joined heads of ${l.path}`),
+      };
+      this.both(...T.attentionForward(ctx, g, b));
+      backward.push(...T.attentionBackward(ctx, g, b, { dy, dx, dInW: grad(l.inW), dInB: grad(l.inB), dOutW: grad(l.outW), dOutB: grad(l.outB) }));
+    } else {
+      const [Tk, E] = l.inShape;
+      this.both(...T.pickFirstForward(ctx, N, Tk, E, { x, y }));
+      if (dx !== null) backward.push(...T.pickFirstBackward(ctx, N, Tk, E, { dy, dx }));
+    }
+  }
+
   dispose(): void {
     for (const d of new Set([...this.forward, ...this.evalForward, ...this.loss, ...this.evalLoss, ...this.backward])) d.dispose();
     for (const b of this.owned) this.ctx.release(b);
@@ -162,8 +202,9 @@ export class Program {
 /** Values per sample of a layer's output. */
 function outSize(l: LayerPlan): number {
   switch (l.kind) {
-    case 'linear': return l.OUT;
+    case 'linear': return l.OUT * l.tokens;
     case 'conv': case 'pool': case 'gap': return prod(l.outShape);
+    case 'residual': return prod(l.shape);
     default: return prod(l.shape);
   }
 }

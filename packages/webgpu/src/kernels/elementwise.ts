@@ -88,15 +88,29 @@ export const swap01Kernel: KernelDef = {
 }`,
 };
 
-/** The element-wise activations besides ReLU, by `kind`: 1 sigmoid, 2 tanh, 3 leaky ReLU (slope for x ≤ 0). */
-export const ACTIVATIONS = { sigmoid: 1, tanh: 2, leakyRelu: 3 } as const;
+/** The element-wise activations besides ReLU, by `kind`: 1 sigmoid, 2 tanh, 3 leaky ReLU (slope for x ≤ 0), 4 GELU (exact, erf form). */
+export const ACTIVATIONS = { sigmoid: 1, tanh: 2, leakyRelu: 3, gelu: 4 } as const;
+
+/**
+ * Φ(x), the standard normal CDF, as 0.5·(1 + erf(x/√2)) with erf from Abramowitz and Stegun 7.1.26
+ * (absolute error below 1.5e-7, under float32's resolution of Φ near 1; WGSL has no erf).
+ */
+const NORMAL_CDF = `
+fn normalCdf(x: f32) -> f32 {
+  let z = abs(x) * 0.70710678118654752;
+  let t = 1.0 / (1.0 + 0.3275911 * z);
+  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  let e = 1.0 - poly * exp(-z * z);
+  return 0.5 * (1.0 + select(e, -e, x < 0.0));
+}`;
 
 /** y = f(x) for an activation of {@link ACTIVATIONS} (sigmoid in the overflow-free form of the CPU op). */
 export const activationKernel: KernelDef = {
   name: 'activation',
   buffers: [['X', 'read', 'f32'], ['Y', 'read_write', 'f32']],
   uniforms: [['n', 'u32'], ['kind', 'u32'], ['slope', 'f32']],
-  body: `${MAIN_1D} {
+  body: `${NORMAL_CDF}
+${MAIN_1D} {
   ${INDEX_1D('p.n')}
   let x = X[i];
   var y = x;
@@ -106,23 +120,27 @@ export const activationKernel: KernelDef = {
     y = tanh(x);
   } else if (p.kind == 3u && !(x > 0.0)) {
     y = x * p.slope;
+  } else if (p.kind == 4u) {
+    y = x * normalCdf(x);
   }
   Y[i] = y;
 }`,
 };
 
-/** dx = f′(x)·dy, from the input x (leaky ReLU) or the output y (sigmoid: y(1 − y), tanh: 1 − y²). */
+/** dx = f′(x)·dy, from the input x (leaky ReLU; GELU: Φ(x) + x·φ(x)) or the output y (sigmoid: y(1 − y), tanh: 1 − y²). */
 export const activationBackwardKernel: KernelDef = {
   name: 'activationBackward',
   buffers: [['X', 'read', 'f32'], ['Y', 'read', 'f32'], ['DY', 'read', 'f32'], ['DX', 'read_write', 'f32']],
   uniforms: [['n', 'u32'], ['kind', 'u32'], ['slope', 'f32']],
-  body: `${MAIN_1D} {
+  body: `${NORMAL_CDF}
+${MAIN_1D} {
   ${INDEX_1D('p.n')}
   let y = Y[i];
   var d = 1.0;
   if (p.kind == 1u) { d = y * (1.0 - y); }
   else if (p.kind == 2u) { d = 1.0 - y * y; }
   else if (p.kind == 3u) { d = select(p.slope, 1.0, X[i] > 0.0); }
+  else if (p.kind == 4u) { let x = X[i]; d = normalCdf(x) + x * 0.39894228040143268 * exp(-0.5 * x * x); }
   DX[i] = d * DY[i];
 }`,
 };
