@@ -1,6 +1,6 @@
 import { getDefaultRng, Module, type Stochastic } from '@trainkit/nn';
 import type { Rng, Tensor } from '@trainkit/tensor';
-import { checkP, dropoutOp } from './dropoutOp';
+import { checkP, dropoutMask, dropoutOp } from './dropoutOp';
 
 /**
  * Inverted dropout (Srivastava et al. 2014): in training mode each unit is zeroed with
@@ -17,7 +17,7 @@ import { checkP, dropoutOp } from './dropoutOp';
 export class Dropout extends Module implements Stochastic {
   readonly p: number;
   private _rng: Rng | null;
-  protected readonly channelwise: boolean = false;
+  protected readonly perChannel: boolean = false;
 
   constructor(p = 0.5, options: { rng?: Rng } = {}) {
     super();
@@ -33,7 +33,22 @@ export class Dropout extends Module implements Stochastic {
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
     this._rng ??= getDefaultRng().stream('dropout');
-    return dropoutOp(x, this.p, this._rng, this.channelwise);
+    return dropoutOp(x, this.p, this._rng, this.perChannel);
+  }
+
+  /** Whether whole channels share one mask value (Dropout2d). */
+  get channelwise(): boolean {
+    return this.perChannel;
+  }
+
+  /**
+   * The mask the next training-mode forward pass on an input of `shape` would draw (1/(1−p) or 0
+   * per unit), drawn now from this layer's generator. For devices that run the layer themselves:
+   * masks drawn here are those of a CPU run, and the generator's state is checkpointed as usual.
+   */
+  drawMask(shape: readonly number[]): Float32Array {
+    this._rng ??= getDefaultRng().stream('dropout');
+    return dropoutMask(shape, this.p, this._rng, this.perChannel);
   }
 
   protected override extraRepr(): string {
@@ -46,5 +61,5 @@ export class Dropout extends Module implements Stochastic {
  * input (the same mask value for every pixel of a channel), scaling survivors by 1/(1−p).
  */
 export class Dropout2d extends Dropout {
-  protected override readonly channelwise = true;
+  protected override readonly perChannel = true;
 }

@@ -14,15 +14,8 @@ export function checkP(where: string, p: number): void {
 export function dropoutOp(x: Tensor, p: number, rng: Rng, channelwise = false): Tensor {
   checkP('dropout', p);
   if (p === 0) return x;
-  if (channelwise && x.rank < 3) throw new ShapeError(`Dropout2d: input must be [N, C, H, W] (or [N, C, L]), got ${formatShape(x.shape)}`);
-  const scale = 1 / (1 - p);
+  const mask = dropoutMask(x.shape, p, rng, channelwise);
   const n = x.size;
-  const unit = channelwise ? n / (x.shape[0] * x.shape[1]) : 1; // elements sharing one mask draw
-  const mask = new Float32Array(n);
-  for (let i = 0; i < n; i += unit) {
-    const keep = rng.uniform() >= p ? scale : 0;
-    if (keep !== 0) mask.fill(keep, i, i + unit);
-  }
   const X = x.data;
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = X[i] * mask[i];
@@ -31,4 +24,25 @@ export function dropoutOp(x: Tensor, p: number, rng: Rng, channelwise = false): 
     const gx = gradOf(x);
     for (let i = 0; i < n; i++) gx[i] += g[i] * mask[i];
   });
+}
+
+/**
+ * The mask {@link dropoutOp} multiplies an input of `shape` by: 1/(1−p) for kept units, 0 for
+ * dropped ones, one `rng.uniform()` draw per unit in order (per channel of [N, C, …] when
+ * `channelwise`); with p = 0, ones and no draws, as dropoutOp draws none. A device that applies
+ * dropout itself draws its masks here, so they are the CPU's, from the same seeded, checkpointed stream.
+ */
+export function dropoutMask(shape: readonly number[], p: number, rng: Rng, channelwise = false): Float32Array {
+  checkP('dropout', p);
+  if (channelwise && shape.length < 3) throw new ShapeError(`Dropout2d: input must be [N, C, H, W] (or [N, C, L]), got ${formatShape(shape)}`);
+  const scale = 1 / (1 - p);
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (p === 0) return new Float32Array(n).fill(1);
+  const unit = channelwise ? n / (shape[0] * shape[1]) : 1; // elements sharing one mask draw
+  const mask = new Float32Array(n);
+  for (let i = 0; i < n; i += unit) {
+    const keep = rng.uniform() >= p ? scale : 0;
+    if (keep !== 0) mask.fill(keep, i, i + unit);
+  }
+  return mask;
 }

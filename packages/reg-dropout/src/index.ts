@@ -5,7 +5,7 @@
  */
 export { Dropout, Dropout2d } from './dropout';
 export { dropout } from './plugin';
-export { dropoutOp } from './dropoutOp';
+export { dropoutOp, dropoutMask } from './dropoutOp';
 export type { DropoutPluginOptions } from './plugin';
 export { predictMc } from './mcDropout';
 export type { McDropoutOptions, McDropoutResult } from './mcDropout';

@@ -2,7 +2,7 @@
  * The WebGPU kernels in a real browser: Debian's Chromium with its software WebGPU adapter
  * (SwiftShader, through `--use-webgpu-adapter=swiftshader`), on a page served from
  * http://127.0.0.1 (navigator.gpu needs a secure context), runs the GEMM and conv2d checks of
- * __tests__/browserOps.ts against the CPU ops.
+ * __tests__/browserOps.ts against the CPU ops, and trains a small ResNet-8 and ViT there against CPU training.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -25,12 +25,12 @@ describe.skipIf(!existsSync(chromium))('WebGPU kernels in Chromium (navigator.gp
     await browser?.close();
   });
 
-  test('GEMM (both kernels, every transpose) and conv2d with its gradients equal the CPU ops within 1e-4 relative', async () => {
+  test('GEMM (both kernels, every transpose) and conv2d with its gradients equal the CPU ops, and 2 GPU training steps of ResNet-8 and a ViT leave the CPU steps’ state dicts, within 1e-4 relative', async () => {
     const r = await browser.visit('/plain/', 90_000);
     expect(r.error).toBeUndefined();
     expect(r.adapter).toMatch(/swiftshader/i);
     const errors = r.errors as Record<string, number>;
-    expect(Object.keys(errors)).toHaveLength(12);
+    expect(Object.keys(errors)).toHaveLength(14);
     for (const [what, e] of Object.entries(errors)) expect(e, what).toBeLessThanOrEqual(1e-4);
   }, 120_000);
 });

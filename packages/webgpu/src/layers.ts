@@ -5,7 +5,7 @@ import { ACTIVATIONS, activationBackwardKernel, activationKernel, reluBackwardKe
 import { gemmGrid, gemmKernel } from './kernels/gemm';
 import { gemmDirectGrid, gemmDirectKernel } from './kernels/gemmDirect';
 import { softmaxCrossEntropyKernel } from './kernels/loss';
-import { addKernel, bnEvalStatsKernel, bnGradSumsKernel, bnInputGradKernel, bnNormalizeKernel, bnStatsKernel, globalAvgPoolBackwardKernel, globalAvgPoolKernel } from './kernels/norm';
+import { addKernel, copyKernel, mulKernel, bnEvalStatsKernel, bnGradSumsKernel, bnInputGradKernel, bnNormalizeKernel, bnStatsKernel, globalAvgPoolBackwardKernel, globalAvgPoolKernel } from './kernels/norm';
 
 // The dispatches of each layer's forward and backward pass on given buffers. The eager ops
 // (ops.ts) submit them once; a compiled training step (train.ts) records them once and
@@ -172,4 +172,14 @@ export function globalAvgPoolBackward(ctx: GpuContext, planes: number, inner: nu
 /** z = x + y over n values. */
 export function add(ctx: GpuContext, b: { x: GPUBuffer; y: GPUBuffer; z: GPUBuffer }, n: number): Dispatch {
   return new Dispatch(ctx, addKernel, [b.x, b.y, b.z], { n }, grid1d(n));
+}
+
+/** z = x · y over n values. */
+export function mul(ctx: GpuContext, b: { x: GPUBuffer; y: GPUBuffer; z: GPUBuffer }, n: number): Dispatch {
+  return new Dispatch(ctx, mulKernel, [b.x, b.y, b.z], { n }, grid1d(n));
+}
+
+/** y = x over n values. */
+export function copy(ctx: GpuContext, b: { x: GPUBuffer; y: GPUBuffer }, n: number): Dispatch {
+  return new Dispatch(ctx, copyKernel, [b.x, b.y], { n }, grid1d(n));
 }

@@ -1,11 +1,11 @@
-import { type Optimizer, parameterRefs } from '@trainkit/core';
+import type { Optimizer } from '@trainkit/core';
 import { resnet } from '@trainkit/models';
 import { BatchNorm1d, BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, type Module, ReLU, Sequential } from '@trainkit/nn';
 import { adam } from '@trainkit/optim-adam';
 import { momentum } from '@trainkit/optim-momentum';
-import { Rng, Tensor, crossEntropy, noGrad } from '@trainkit/tensor';
+import { Rng, Tensor, noGrad } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
-import { expectClose, randn } from './__tests__/compare';
+import { expectClose, randomBatch, cpuSteps } from './__tests__/compare';
 import { testGpu } from './__tests__/dawn';
 import type { GpuContext } from './context';
 import { WebGpuUnsupportedError } from './errors';
@@ -14,23 +14,6 @@ import { GpuTrainingSession } from './session';
 const gpu = await testGpu();
 if (typeof gpu === 'string') console.log(`skipping the BatchNorm and ResNet WebGPU tests: ${gpu}`);
 const ctx = gpu as GpuContext;
-
-/** Seeded images [N, C, S, S] (mean 0.5, so BatchNorm has a mean to remove) and labels below `classes`. */
-function data(seed: number, N: number, C: number, S: number, classes: number): { x: Tensor; y: Int32Array } {
-  const rng = new Rng(seed);
-  const x = randn(rng, N * C * S * S).map((v) => 0.5 + v);
-  return { x: new Tensor(x, [N, C, S, S]), y: Int32Array.from({ length: N }, () => Math.floor(rng.uniform() * classes)) };
-}
-
-function cpuSteps(model: Module, opt: Optimizer, bs: ReadonlyArray<{ x: Tensor; y: Int32Array }>): void {
-  model.train();
-  for (const { x, y } of bs) {
-    const loss = crossEntropy(model.call(x), y);
-    model.zeroGrad();
-    loss.backward();
-    opt.step(parameterRefs(model));
-  }
-}
 
 /** Trains copies of a model on the CPU and in a GPU session; returns both and the session's eval-mode logits for `probe`. */
 async function trainBoth(make: () => Module, opt: () => Optimizer, bs: ReadonlyArray<{ x: Tensor; y: Int32Array }>, probe: Tensor) {
@@ -62,8 +45,8 @@ describe.skipIf(typeof gpu === 'string')('BatchNorm and residual networks train 
         new Flatten(), new Linear(4 * 4 * 4, 12, { bias: false, rng }), new BatchNorm1d(12, { momentum: 0.3 }), new ReLU(), new Linear(12, 5, { rng }),
       );
     };
-    const bs = [1, 2, 3].map((s) => data(s, 10, 2, 8, 5));
-    const { cpu, dev, logits, cpuLogits } = await trainBoth(make, () => adam({ lr: 1e-2 }), bs, data(9, 7, 2, 8, 5).x);
+    const bs = [1, 2, 3].map((s) => randomBatch(s, 10, 2, 8, 5, 0.5));
+    const { cpu, dev, logits, cpuLogits } = await trainBoth(make, () => adam({ lr: 1e-2 }), bs, randomBatch(9, 7, 2, 8, 5, 0.5).x);
     expectSameState(dev, cpu, 1e-4);
     expect(dev.stateDict()['1.num_batches_tracked'].item()).toBe(3);
     expect(cpu.stateDict()['1.running_mean'].data.some((v) => Math.abs(v) > 0.01)).toBe(true); // the statistics moved
@@ -72,8 +55,8 @@ describe.skipIf(typeof gpu === 'string')('BatchNorm and residual networks train 
 
   test('ResNet-8 (width 4, 12×12 images, projection shortcuts): 3 momentum steps leave the CPU run’s state dict (1e-4) and eval-mode logits', async () => {
     const make = () => resnet({ depth: 8, inChannels: 1, numClasses: 5, width: 4, rng: new Rng(12) });
-    const bs = [4, 5, 6].map((s) => data(s, 8, 1, 12, 5));
-    const { cpu, dev, logits, cpuLogits } = await trainBoth(make, () => momentum({ lr: 0.05, momentum: 0.9 }), bs, data(10, 6, 1, 12, 5).x);
+    const bs = [4, 5, 6].map((s) => randomBatch(s, 8, 1, 12, 5, 0.5));
+    const { cpu, dev, logits, cpuLogits } = await trainBoth(make, () => momentum({ lr: 0.05, momentum: 0.9 }), bs, randomBatch(10, 6, 1, 12, 5, 0.5).x);
     expectSameState(dev, cpu, 1e-4);
     expect(dev.stateDict()['layer2.0.downsample.1.num_batches_tracked'].item()).toBe(3);
     expectClose(logits.data, cpuLogits.data, 1e-4, 'eval-mode logits');
@@ -87,8 +70,8 @@ describe.skipIf(typeof gpu === 'string')('BatchNorm and residual networks train 
       m.stateDict()['2.running_mean'].data.fill(0.25);
       return m;
     };
-    const bs = [7, 8].map((s) => data(s, 6, 1, 4, 3));
-    const { cpu, dev } = await trainBoth(make, () => adam({ lr: 1e-2 }), bs, data(11, 2, 1, 4, 3).x);
+    const bs = [7, 8].map((s) => randomBatch(s, 6, 1, 4, 3, 0.5));
+    const { cpu, dev } = await trainBoth(make, () => adam({ lr: 1e-2 }), bs, randomBatch(11, 2, 1, 4, 3, 0.5).x);
     expectSameState(dev, cpu, 1e-4);
     expect([...dev.stateDict()['2.running_mean'].data]).toEqual([0.25, 0.25, 0.25, 0.25, 0.25, 0.25]);
     expect(dev.stateDict()['2.num_batches_tracked'].item()).toBe(0);
@@ -98,7 +81,7 @@ describe.skipIf(typeof gpu === 'string')('BatchNorm and residual networks train 
     const model = new Sequential(new Flatten(), new Linear(16, 6, { rng: new Rng(14) }), new BatchNorm1d(6), new Linear(6, 3, { rng: new Rng(15) }));
     const before = model.stateDict()['1.weight'].data.slice();
     const session = new GpuTrainingSession(ctx, model, adam(), { inputShape: [1, 4, 4] });
-    const one = data(12, 1, 1, 4, 3);
+    const one = randomBatch(12, 1, 1, 4, 3, 0.5);
     expect(() => session.step(one.x, one.y)).toThrow(/layer "2" \(BatchNorm1d\) needs more than 1 value per channel when training, got a batch of 1 sample/);
     expect((await session.predict(one.x)).shape).toEqual([1, 3]);
     await session.syncToCpu();

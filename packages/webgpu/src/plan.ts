@@ -3,6 +3,7 @@ import type { Activation } from './layers';
 import { type Tensor, formatShape } from '@trainkit/tensor';
 import { WebGpuUnsupportedError } from './errors';
 import { convGeometry } from './ops';
+import { Dropout, Dropout2d } from '@trainkit/reg-dropout';
 import { type Planner, isZooModel, planZooModule } from './planZoo';
 
 /** One layer of a model the GPU training path runs, with its per-sample input and output shapes. */
@@ -22,11 +23,13 @@ export type LayerPlan =
   | { kind: 'attention'; path: string; inW: Parameter; inB: Parameter | null; outW: Parameter; outB: Parameter | null; heads: number; causal: boolean; shape: readonly number[] }
   /** [T, E] → [E]: the class token. */
   | { kind: 'pick'; path: string; inShape: readonly number[]; shape: readonly number[] }
+  /** Inverted dropout with masks drawn on the CPU by the layer (`Dropout.drawMask`) and uploaded each step. */
+  | { kind: 'dropout'; path: string; module: Dropout; shape: readonly number[] }
   /** relu(main(x) + shortcut(x)) without the relu (planned after it): an empty shortcut is the identity. */
   | { kind: 'residual'; path: string; main: LayerPlan[]; shortcut: LayerPlan[]; inShape: readonly number[]; shape: readonly number[] };
 
 /** The layers {@link planModel} accepts, for its error message. */
-const SUPPORTED = 'Linear, Conv2d (groups 1), BatchNorm1d/2d, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, MaxPool2d(2) (stride 2, no padding), Flatten(1), nested Sequential; and @trainkit/models\' ResNet and VisionTransformer';
+const SUPPORTED = 'Linear, Conv2d (groups 1), BatchNorm1d/2d, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Dropout, Dropout2d, MaxPool2d(2) (stride 2, no padding), Flatten(1), nested Sequential; and @trainkit/models\' ResNet and VisionTransformer';
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -92,6 +95,10 @@ export function planLayer(m: Module, path: string, where: string, shape: number[
       throw new WebGpuUnsupportedError(`webgpu: ${where} normalizes ${formatShape(ln.normalizedShape)}, gets samples of ${formatShape(shape)}; the GPU path normalizes the last dimension only`);
     }
     plan.push({ kind: 'ln', path, weight: ln.weight, bias: ln.bias, eps: ln.eps, shape });
+  } else if (proto === Dropout.prototype || proto === Dropout2d.prototype) {
+    const d = m as Dropout;
+    if (d.channelwise && shape.length < 2) throw new WebGpuUnsupportedError(`webgpu: ${where} drops channels of [C, H, W] samples, gets ${formatShape(shape)}`);
+    if (d.p > 0) plan.push({ kind: 'dropout', path, module: d, shape }); // p = 0 is the identity, as on the CPU
   } else if (proto === ReLU.prototype) {
     plan.push({ kind: 'relu', path, shape });
   } else if (proto === GELU.prototype && (m as GELU).approximate === 'none') {
@@ -116,6 +123,11 @@ export function planLayer(m: Module, path: string, where: string, shape: number[
 /** Every layer of a plan, the layers inside residual blocks included, in forward order. */
 export function flatLayers(plan: readonly LayerPlan[]): LayerPlan[] {
   return plan.flatMap((l) => (l.kind === 'residual' ? [...flatLayers(l.main), ...flatLayers(l.shortcut)] : [l]));
+}
+
+/** The dropout layers of a plan, in forward order (the order their masks are drawn on the CPU). */
+export function planDropouts(plan: readonly LayerPlan[]): Array<LayerPlan & { kind: 'dropout' }> {
+  return flatLayers(plan).filter((l): l is LayerPlan & { kind: 'dropout' } => l.kind === 'dropout');
 }
 
 /** The BatchNorm layers of a plan and their running statistics, which the GPU keeps like parameters. */

@@ -31,6 +31,8 @@ export class Program {
   readonly evalLoss: Dispatch[] = [];
   readonly backward: Dispatch[] = [];
   private readonly owned: GPUBuffer[] = [];
+  /** The mask buffer of each dropout layer, written before every training step. */
+  readonly masks = new Map<object, GPUBuffer>();
   /** Each layer's backward dispatches in forward order (reversed into `backward` at the end). */
   private readonly backwardByLayer: Dispatch[][] = [];
 
@@ -141,6 +143,13 @@ export class Program {
       const [C, H, W] = l.inShape;
       this.both(...L.globalAvgPoolForward(ctx, N * C, H * W, { x, y }));
       if (dx !== null) backward.push(...L.globalAvgPoolBackward(ctx, N * C, H * W, { dy, dx }));
+    } else if (l.kind === 'dropout') {
+      const n = N * prod(l.shape);
+      const mask = this.alloc(n, `dropout mask of ${l.path}`);
+      this.masks.set(l.module, mask);
+      this.forward.push(L.mul(ctx, { x, y: mask, z: y }, n));
+      this.evalForward.push(L.copy(ctx, { x, y }, n)); // the identity in evaluation mode
+      if (dx !== null) backward.push(L.mul(ctx, { x: dy, y: mask, z: dx }, n));
     } else if (l.kind === 'ln' || l.kind === 'tokens' || l.kind === 'attention' || l.kind === 'pick') {
       this.transformerLayer(l, x, dx, y, dy, backward);
     } else if (l.kind === 'residual') {

@@ -1,11 +1,10 @@
-import { type Optimizer, parameterRefs } from '@trainkit/core';
 import { loadMnist } from '@trainkit/data/node';
 import { Flatten, LeakyReLU, Linear, type Module, Sequential, Sigmoid, Tanh, mnistCnn, mnistMlp } from '@trainkit/nn';
 import { adam } from '@trainkit/optim-adam';
 import { momentum } from '@trainkit/optim-momentum';
 import { Rng, Tensor, crossEntropy, noGrad } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
-import { expectClose } from './__tests__/compare';
+import { expectClose, cpuSteps } from './__tests__/compare';
 import { testGpu } from './__tests__/dawn';
 import type { GpuContext } from './context';
 import { GpuTrainingSession } from './session';
@@ -24,15 +23,6 @@ function batch(i: number): { x: Tensor; y: Int32Array } {
   return { x: new Tensor(train!.x.subarray(i * BATCH * PIXELS, (i + 1) * BATCH * PIXELS), [y.length, 1, 28, 28]), y };
 }
 const batches = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => batch(from + i));
-
-function cpuSteps(model: Module, opt: Optimizer, bs: ReturnType<typeof batches>): void {
-  for (const { x, y } of bs) {
-    const loss = crossEntropy(model.call(x), y);
-    model.zeroGrad();
-    loss.backward();
-    opt.step(parameterRefs(model));
-  }
-}
 
 function cpuAccuracy(model: Module): number {
   const logits = noGrad(() => model.call(new Tensor(test_!.x, [test_!.y.length, 1, 28, 28])));

@@ -5,7 +5,7 @@ import type { GpuContext } from './context';
 import { submit } from './kernel';
 import { checkedLabels } from './ops';
 import { GpuOptimizer } from './optimizer';
-import { type LayerPlan, flatLayers, planModel, planParameters, planRunningStats } from './plan';
+import { type LayerPlan, flatLayers, planDropouts, planModel, planParameters, planRunningStats } from './plan';
 import { type ParamBuffers, Program, type StatBuffers } from './program';
 
 /** Options of {@link GpuTrainingSession}. */
@@ -131,6 +131,11 @@ export class GpuTrainingSession {
       }
     }
     const p = this.upload('GpuTrainingSession.step', x, labels);
+    for (const l of planDropouts(this.plan)) {
+      // drawn from the layer's own generator as its CPU forward would: the same masks, the same RNG state to checkpoint
+      const shape = [n, ...l.shape];
+      this.ctx.write(p.masks.get(l.module)!, l.module.training ? l.module.drawMask(shape) : new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(1));
+    }
     this.gpuOptimizer.prepare();
     submit(this.ctx, [...p.forward, ...p.loss, ...p.backward, ...this.gpuOptimizer.dispatches], 'GpuTrainingSession.step');
     this.stepsSinceSync++;

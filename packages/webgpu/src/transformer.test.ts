@@ -1,10 +1,10 @@
-import { type Optimizer, parameterRefs } from '@trainkit/core';
+import type { Optimizer } from '@trainkit/core';
 import { type TransformerBlock, vitTiny } from '@trainkit/models';
 import { Flatten, GELU, LayerNorm, Linear, type Module, MultiheadAttention, Sequential } from '@trainkit/nn';
 import { momentum } from '@trainkit/optim-momentum';
-import { Rng, Tensor, crossEntropy, noGrad } from '@trainkit/tensor';
+import { Rng, Tensor, noGrad } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
-import { expectClose, randn } from './__tests__/compare';
+import { expectClose, randomBatch, cpuSteps } from './__tests__/compare';
 import { testGpu } from './__tests__/dawn';
 import type { GpuContext } from './context';
 import { WebGpuUnsupportedError } from './errors';
@@ -14,22 +14,10 @@ const gpu = await testGpu();
 if (typeof gpu === 'string') console.log(`skipping the transformer WebGPU tests: ${gpu}`);
 const ctx = gpu as GpuContext;
 
-/** Seeded images [N, C, S, S] and labels below `classes`. */
-function data(seed: number, N: number, C: number, S: number, classes: number): { x: Tensor; y: Int32Array } {
-  const rng = new Rng(seed);
-  return { x: new Tensor(randn(rng, N * C * S * S), [N, C, S, S]), y: Int32Array.from({ length: N }, () => Math.floor(rng.uniform() * classes)) };
-}
-
 /** Trains copies of a model for the batches on the CPU and in a GPU session; both state dicts must agree within 1e-4, and the session's logits for `probe` with the CPU model's. */
 async function expectSameTraining(make: () => Module, opt: () => Optimizer, bs: ReadonlyArray<{ x: Tensor; y: Int32Array }>, probe: Tensor): Promise<Module> {
   const [cpu, dev] = [make(), make()];
-  const cpuOpt = opt();
-  for (const { x, y } of bs) {
-    const loss = crossEntropy(cpu.call(x), y);
-    cpu.zeroGrad();
-    loss.backward();
-    cpuOpt.step(parameterRefs(cpu));
-  }
+  cpuSteps(cpu, opt(), bs);
   const session = new GpuTrainingSession(ctx, dev, opt(), { inputShape: bs[0].x.shape.slice(1) });
   for (const { x, y } of bs) session.step(x, y);
   await session.syncToCpu();
@@ -44,8 +32,8 @@ async function expectSameTraining(make: () => Module, opt: () => Optimizer, bs: 
 describe.skipIf(typeof gpu === 'string')('transformers train on WebGPU as on the CPU', () => {
   test('ViT-tiny (8×8 images, patch 4, dim 8, 2 heads, depth 2): 3 momentum steps leave the CPU run’s state dict and logits (1e-4)', async () => {
     const make = () => vitTiny({ imageSize: 8, patchSize: 4, inChannels: 1, dim: 8, depth: 2, heads: 2, numClasses: 5, rng: new Rng(21) });
-    const bs = [1, 2, 3].map((s) => data(s, 6, 1, 8, 5));
-    const dev = await expectSameTraining(make, () => momentum({ lr: 0.1, momentum: 0.9 }), bs, data(4, 3, 1, 8, 5).x);
+    const bs = [1, 2, 3].map((s) => randomBatch(s, 6, 1, 8, 5));
+    const dev = await expectSameTraining(make, () => momentum({ lr: 0.1, momentum: 0.9 }), bs, randomBatch(4, 3, 1, 8, 5).x);
     expect(dev.stateDict()['cls_token'].data.some((v) => v !== 0)).toBe(true); // the class token learned too
   });
 
@@ -55,7 +43,7 @@ describe.skipIf(typeof gpu === 'string')('transformers train on WebGPU as on the
       (m.blocks.namedChildren()[0][1] as TransformerBlock).attn = new MultiheadAttention(12, 3, { causal: true, rng: new Rng(23) });
       return m;
     };
-    await expectSameTraining(make, () => momentum({ lr: 0.05, momentum: 0.5 }), [5, 6].map((s) => data(s, 5, 2, 12, 4)), data(7, 2, 2, 12, 4).x);
+    await expectSameTraining(make, () => momentum({ lr: 0.05, momentum: 0.5 }), [5, 6].map((s) => randomBatch(s, 5, 2, 12, 4)), randomBatch(7, 2, 2, 12, 4).x);
   });
 
   test('LayerNorm and GELU in a Sequential MLP train as on the CPU', async () => {
@@ -63,7 +51,7 @@ describe.skipIf(typeof gpu === 'string')('transformers train on WebGPU as on the
       const rng = new Rng(24);
       return new Sequential(new Flatten(), new Linear(16, 20, { rng }), new LayerNorm(20), new GELU(), new Linear(20, 3, { rng }));
     };
-    await expectSameTraining(make, () => momentum({ lr: 0.1, momentum: 0.9 }), [8, 9, 10].map((s) => data(s, 7, 1, 4, 3)), data(11, 4, 1, 4, 3).x);
+    await expectSameTraining(make, () => momentum({ lr: 0.1, momentum: 0.9 }), [8, 9, 10].map((s) => randomBatch(s, 7, 1, 4, 3)), randomBatch(11, 4, 1, 4, 3).x);
   });
 
   test('GELU with the tanh approximation, and a LayerNorm over two dimensions, are refused naming the layer', () => {

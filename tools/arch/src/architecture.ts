@@ -106,6 +106,7 @@ export const architecture: Architecture = {
     { from: '@trainkit/onnx', to: '@trainkit/models', scope: 'tests', reason: 'every zoo model round-trips through ONNX Runtime' },
     ...optimizers.map((to) => ({ from: '@trainkit/webgpu', to, scope: 'tests' as const, reason: 'the fused GPU updates are checked against the CPU optimizers' })),
     { from: '@trainkit/webgpu', to: '@trainkit/models', scope: 'runtime', reason: "the GPU path plans the zoo's ResNet and its BasicBlocks, whose forward is not a Sequential" },
+    { from: '@trainkit/webgpu', to: '@trainkit/reg-dropout', scope: 'runtime', reason: 'dropout layers train on the GPU with masks the layer draws from its checkpointed CPU stream' },
     { from: '@trainkit/webgpu', to: '@trainkit/checkpoint', scope: 'tests', reason: 'a checkpoint saved on the GPU resumes on the CPU and back, and survives a lost device' },
   ],
   nodeEntries: {

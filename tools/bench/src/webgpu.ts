@@ -12,13 +12,15 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parameterRefs } from '@trainkit/core';
+import { type Optimizer, parameterRefs } from '@trainkit/core';
 import { loadMnist } from '@trainkit/data/node';
 import { type Module, mnistCnn, mnistMlp } from '@trainkit/nn';
-import { adam } from '@trainkit/optim-adam';
+import { resnet, vitTiny } from '@trainkit/models';
+import { adam, adamw } from '@trainkit/optim-adam';
+import { momentum } from '@trainkit/optim-momentum';
 import { Rng, Tensor, crossEntropy, noGrad } from '@trainkit/tensor';
 import { GpuTensor, GpuTrainingSession, matmul, requestGpu } from '@trainkit/webgpu';
-import { ADAM, BATCH } from './spec';
+import { ADAM, ADAMW, BATCH, MOMENTUM, ZOO } from './spec';
 import { tfjsWebgpu } from './webgpuTfjs';
 
 const quick = process.argv.includes('--quick');
@@ -30,8 +32,10 @@ const gpu = await requestGpu();
 const train = await loadMnist({ split: 'train', limit: smoke ? 128 : quick ? 640 : 1920 });
 const test = await loadMnist({ split: 'test', limit: smoke ? 100 : quick ? 200 : 1000 });
 // SwiftShader runs WebGPU on the CPU at a few dozen MFLOPS: few steps per run, three runs each
-const RUNS = { 'mlp-train': smoke ? 1 : 3, 'cnn-train': smoke ? 1 : 3 } as const;
+const RUNS = smoke ? 1 : 3;
 const CNN_STEPS = smoke ? 1 : 3;
+/** ResNet-8 and ViT-tiny: 2 steps per run (a ResNet-8 step of 64 images is seconds on SwiftShader). */
+const ZOO_STEPS = smoke ? 1 : 2;
 const batchAt = (i: number) => {
   const n = train.y.length / BATCH;
   const k = i % n;
@@ -59,7 +63,7 @@ async function throughput(step: (i: number) => void, sync: () => Promise<unknown
   return spread(runs);
 }
 
-const cpuStep = (model: Module, opt: ReturnType<typeof adam>) => (i: number) => {
+const cpuStep = (model: Module, opt: Optimizer) => (i: number) => {
   const { x, y } = batchAt(i);
   const loss = crossEntropy(model.call(new Tensor(x, [BATCH, 1, 28, 28])), y);
   model.zeroGrad();
@@ -67,18 +71,26 @@ const cpuStep = (model: Module, opt: ReturnType<typeof adam>) => (i: number) => 
   opt.step(parameterRefs(model));
 };
 
-const rows: Array<{ workload: string; trainkitWebgpu: Spread; tfjsWebgpu: Spread; trainkitCpu: Spread }> = [];
+const rows: Array<{ workload: string; steps: number; trainkitWebgpu: Spread; tfjsWebgpu: Spread; trainkitCpu: Spread }> = [];
 const tf = await tfjsWebgpu(gpu.gpu);
-for (const [workload, make, steps] of [['mlp-train', () => mnistMlp({ rng: new Rng(1) }), smoke ? 1 : quick ? 5 : 10], ['cnn-train', () => mnistCnn({ rng: new Rng(1) }), CNN_STEPS]] as const) {
-  const session = new GpuTrainingSession(gpu, make(), adam(ADAM), { inputShape: [1, 28, 28] });
-  const trainkitWebgpu = await throughput((i) => session.step(batchAt(i).x, batchAt(i).y), () => session.metrics(), steps, 1, RUNS[workload]);
+type Workload = { id: string; make: () => [Module, () => Optimizer]; steps: number; cpuSteps: number; tfjs: (batchAt: (i: number) => { x: Float32Array; y: Int32Array }) => { step: (i: number) => void; sync: () => Promise<unknown> } };
+const workloads: Workload[] = [
+  { id: 'mlp-train', make: () => [mnistMlp({ rng: new Rng(1) }), () => adam(ADAM)], steps: smoke ? 1 : quick ? 5 : 10, cpuSteps: 20, tfjs: (b) => tf.trainStep('mlp', b) },
+  { id: 'cnn-train', make: () => [mnistCnn({ rng: new Rng(1) }), () => adam(ADAM)], steps: CNN_STEPS, cpuSteps: 20, tfjs: (b) => tf.trainStep('cnn', b) },
+  { id: 'resnet8-train (momentum)', make: () => [resnet({ ...ZOO.resnet8, rng: new Rng(1) }), () => momentum(MOMENTUM)], steps: ZOO_STEPS, cpuSteps: 5, tfjs: (b) => tf.trainStep('resnet8', b) },
+  { id: 'vit-train (AdamW; TF.js: Adam)', make: () => [vitTiny({ ...ZOO.vit, rng: new Rng(1) }), () => adamw(ADAMW)], steps: ZOO_STEPS, cpuSteps: 5, tfjs: (b) => tf.trainStep('vit', b) },
+];
+for (const w of workloads) {
+  const [model, opt] = w.make();
+  const session = new GpuTrainingSession(gpu, model, opt(), { inputShape: [1, 28, 28] });
+  const trainkitWebgpu = await throughput((i) => session.step(batchAt(i).x, batchAt(i).y), () => session.metrics(), w.steps, 1, RUNS);
   session.dispose();
-  const tfStep = tf.trainStep(workload === 'cnn-train' ? 'cnn' : 'mlp', batchAt);
-  const tfjsWebgpu = await throughput(tfStep.step, tfStep.sync, steps, 1, RUNS[workload]);
-  const model = make();
-  const trainkitCpu = await throughput(cpuStep(model, adam(ADAM)), async () => undefined, 20, 2, 3);
-  rows.push({ workload, trainkitWebgpu, tfjsWebgpu, trainkitCpu });
-  console.error(workload, rows.at(-1));
+  const tfStep = w.tfjs(batchAt);
+  const tfjsWebgpu = await throughput(tfStep.step, tfStep.sync, w.steps, 1, RUNS);
+  const [cpuModel, cpuOpt] = w.make();
+  const trainkitCpu = await throughput(cpuStep(cpuModel, cpuOpt()), async () => undefined, w.cpuSteps, 2, 3);
+  rows.push({ workload: w.id, steps: w.steps, trainkitWebgpu, tfjsWebgpu, trainkitCpu });
+  console.error(w.id, rows.at(-1));
 }
 
 // the two GEMM kernels on the GEMMs of one training step (the MLP's first layer, the CNN's second convolution per image)
@@ -135,13 +147,14 @@ const fs = (s: Spread) => `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
 const md = [
   `# WebGPU training throughput (${gpu.adapterName}, Node ${process.version}${quick ? ', --quick' : ''})`,
   '',
-  `Samples/s, batch 64, Adam, after one warm-up step: median (smallest–largest) of ${RUNS['mlp-train']} timed runs of ${smoke ? 1 : quick ? 5 : 10} steps (MLP) and ${RUNS['cnn-train']} runs of ${CNN_STEPS} steps (CNN); the CPU column: 3 runs of 20 steps.`,
+  `Samples/s, batch 64, after one warm-up step: median (smallest–largest) of ${RUNS} timed runs of the steps in the table's column; the CPU column: 3 runs of 20 steps (MLP, CNN) or 5 (ResNet-8, ViT-tiny).`,
+  'MLP and CNN with Adam; ResNet-8 (width 16) with momentum; ViT-tiny (patch 4, dim 64, depth 4) with AdamW (TF.js: Adam, it has no AdamW). TF.js\'s ResNet-8 normalizes with batch moments and does not update running statistics (C values per layer).',
   'Both WebGPU columns run on the same adapter in the same process;',
   'the CPU column is trainkit on this machine\'s CPU (default kernels, 1 thread). Written by `tools/bench/src/webgpu.ts`.',
   '',
-  '| workload | trainkit webgpu | TF.js webgpu | ratio (trainkit / TF.js) | trainkit CPU |',
-  '| --- | ---: | ---: | ---: | ---: |',
-  ...rows.map((r) => `| ${r.workload} | ${fs(r.trainkitWebgpu)} | ${fs(r.tfjsWebgpu)} | ${(r.trainkitWebgpu.median / r.tfjsWebgpu.median).toFixed(2)}× | ${fs(r.trainkitCpu)} |`),
+  '| workload | steps per run | trainkit webgpu | TF.js webgpu | ratio (trainkit / TF.js) | trainkit CPU | webgpu / CPU |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...rows.map((r) => `| ${r.workload} | ${r.steps} | ${fs(r.trainkitWebgpu)} | ${fs(r.tfjsWebgpu)} | ${(r.trainkitWebgpu.median / r.tfjsWebgpu.median).toFixed(2)}× | ${fs(r.trainkitCpu)} | ${(r.trainkitWebgpu.median / r.trainkitCpu.median).toFixed(3)}× |`),
   '',
   '## The two GEMM kernels on this adapter',
   '',

@@ -1,10 +1,17 @@
 /**
  * Runs in Chromium (bundled by scripts/browserPage): opens WebGPU through navigator.gpu and
  * reports the worst relative error of the GPU GEMM (both kernels, every transpose) and of conv2d
- * with its gradients against the CPU ops, on odd sizes. `window.result` carries the numbers.
+ * with its gradients against the CPU ops, on odd sizes, and of the state dicts of a small ResNet-8
+ * and ViT after 2 training steps on the GPU against 2 on the CPU (BatchNorm, residual blocks,
+ * LayerNorm, attention and GELU kernels). `window.result` carries the numbers.
  */
-import { Rng, Tensor, conv2d as cpuConv2d, matmul as cpuMatmul, transpose } from '@trainkit/tensor';
-import { requestGpu } from '../context';
+import { parameterRefs } from '@trainkit/core';
+import { resnet, vitTiny } from '@trainkit/models';
+import type { Module } from '@trainkit/nn';
+import { momentum } from '@trainkit/optim-momentum';
+import { Rng, Tensor, conv2d as cpuConv2d, crossEntropy, matmul as cpuMatmul, transpose } from '@trainkit/tensor';
+import { type GpuContext, requestGpu } from '../context';
+import { GpuTrainingSession } from '../session';
 import * as ops from '../ops';
 import { GpuTensor } from '../tensor';
 
@@ -43,7 +50,31 @@ async function run(): Promise<Record<string, unknown>> {
   errors['conv2d dx'] = worst(await back.dx.data(), x.grad!);
   errors['conv2d dw'] = worst(await back.dw.data(), w.grad!);
   errors['conv2d db'] = worst(await back.db.data(), bias.grad!);
+  const models: Array<[string, () => Module]> = [
+    ['resnet8 state', () => resnet({ depth: 8, inChannels: 1, numClasses: 4, width: 4, rng: new Rng(8) })],
+    ['vit state', () => vitTiny({ imageSize: 8, patchSize: 4, inChannels: 1, dim: 8, depth: 1, heads: 2, numClasses: 4, rng: new Rng(9) })],
+  ];
+  for (const [what, make] of models) errors[what] = await trainedStateError(ctx, make, rng);
   return { adapter: ctx.adapterName, errors };
+}
+
+/** The worst relative error over the state dict of a model trained 2 momentum steps on the GPU, against the same steps on the CPU. */
+async function trainedStateError(ctx: GpuContext, make: () => Module, rng: Rng): Promise<number> {
+  const batches = [0, 1].map(() => ({ x: new Tensor(rng.fillNormal(new Float32Array(6 * 64)), [6, 1, 8, 8]), y: Int32Array.from({ length: 6 }, (_, i) => i % 4) }));
+  const [cpu, dev] = [make(), make()];
+  const opt = momentum({ lr: 0.05, momentum: 0.9 });
+  for (const { x, y } of batches) {
+    const loss = crossEntropy(cpu.call(x), y);
+    cpu.zeroGrad();
+    loss.backward();
+    opt.step(parameterRefs(cpu));
+  }
+  const session = new GpuTrainingSession(ctx, dev, momentum({ lr: 0.05, momentum: 0.9 }), { inputShape: [1, 8, 8] });
+  for (const { x, y } of batches) session.step(x, y);
+  await session.syncToCpu();
+  session.dispose();
+  const [a, b] = [dev.stateDict(), cpu.stateDict()];
+  return Math.max(...Object.keys(b).map((name) => worst(a[name].data, b[name].data)));
 }
 
 run().then(

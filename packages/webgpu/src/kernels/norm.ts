@@ -1,6 +1,7 @@
 import { INDEX_1D, type KernelDef, MAIN_1D } from '../kernel';
 
-// BatchNorm over x [N, C, inner] (inner = H·W), global average pooling and the residual sum.
+// BatchNorm over x [N, C, inner] (inner = H·W), global average pooling, the residual sum, and
+// the element-wise product and copy of dropout.
 // The per-channel reductions run one 256-thread workgroup per channel: a strided pass, then a
 // tree in workgroup memory, as sumRowsKernel does.
 
@@ -171,5 +172,27 @@ export const addKernel: KernelDef = {
   body: `${MAIN_1D} {
   ${INDEX_1D('p.n')}
   Z[i] = X[i] + Y[i];
+}`,
+};
+
+/** Z = X · Y, element-wise (a dropout mask applied to activations or to their gradient). */
+export const mulKernel: KernelDef = {
+  name: 'mul',
+  buffers: [['X', 'read', 'f32'], ['Y', 'read', 'f32'], ['Z', 'read_write', 'f32']],
+  uniforms: [['n', 'u32']],
+  body: `${MAIN_1D} {
+  ${INDEX_1D('p.n')}
+  Z[i] = X[i] * Y[i];
+}`,
+};
+
+/** Y = X (a layer that is the identity in evaluation mode, such as dropout). */
+export const copyKernel: KernelDef = {
+  name: 'copy',
+  buffers: [['X', 'read', 'f32'], ['Y', 'read_write', 'f32']],
+  uniforms: [['n', 'u32']],
+  body: `${MAIN_1D} {
+  ${INDEX_1D('p.n')}
+  Y[i] = X[i];
 }`,
 };
