@@ -8,8 +8,16 @@
  * Run (Dawn needs a Vulkan driver; here SwiftShader's, shipped with Debian's Chromium):
  *   LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json \
  *     node --conditions=@trainkit/source --import tsx tools/bench/src/webgpu.ts [--quick]
+ *
+ * On a real GPU, `--gpu` times runs of at least a second each (the step count per run is found
+ * from the warm-up) instead of SwiftShader's few steps; `--mnist-dir DIR` reads the MNIST IDX
+ * files from DIR; `--out-dir DIR` and `--name NAME` choose where the table goes (default
+ * results/webgpu.md); `--workloads mlp,cnn` runs only those rows. tools/bench/device/ says how
+ * to pack all of it for a machine without npm.
  */
 import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Optimizer, parameterRefs } from '@trainkit/core';
@@ -23,16 +31,31 @@ import { GpuTensor, GpuTrainingSession, matmul, requestGpu } from '@trainkit/web
 import { ADAM, ADAMW, BATCH, MOMENTUM, ZOO } from './spec';
 import { tfjsWebgpu } from './webgpuTfjs';
 
-const quick = process.argv.includes('--quick');
-/** `--smoke`: one short pass through every path, to check the script; writes nothing. */
-const smoke = process.argv.includes('--smoke');
-const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    /** One short pass through every path, to check the script; writes nothing. */
+    smoke: { type: 'boolean', default: false },
+    gpu: { type: 'boolean', default: false },
+    'mnist-dir': { type: 'string' },
+    'out-dir': { type: 'string' },
+    name: { type: 'string', default: 'webgpu' },
+    /** Comma-separated workloads to run (mlp, cnn, resnet8, vit); default all. */
+    workloads: { type: 'string', default: 'mlp,cnn,resnet8,vit' },
+  },
+});
+const { quick, smoke } = args;
+/** A real GPU: runs timed by duration (at least MIN_RUN_MS each), five of them. */
+const realGpu = args.gpu;
+const MIN_RUN_MS = 1000;
+const RESULTS = args['out-dir'] ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 
 const gpu = await requestGpu();
-const train = await loadMnist({ split: 'train', limit: smoke ? 128 : quick ? 640 : 1920 });
-const test = await loadMnist({ split: 'test', limit: smoke ? 100 : quick ? 200 : 1000 });
+const dir = args['mnist-dir'];
+const train = await loadMnist({ split: 'train', limit: smoke ? 128 : quick ? 640 : 1920, dir });
+const test = await loadMnist({ split: 'test', limit: smoke ? 100 : quick ? 200 : 1000, dir });
 // SwiftShader runs WebGPU on the CPU at a few dozen MFLOPS: few steps per run, three runs each
-const RUNS = smoke ? 1 : 3;
+const RUNS = smoke ? 1 : realGpu ? 5 : 3;
 const CNN_STEPS = smoke ? 1 : 3;
 /** ResNet-8 and ViT-tiny: 2 steps per run (a ResNet-8 step of 64 images is seconds on SwiftShader). */
 const ZOO_STEPS = smoke ? 1 : 2;
@@ -50,9 +73,16 @@ const spread = (runs: number[]): Spread => {
 };
 
 /** Samples per second of `steps` calls of `step` after `warmup` calls, ended by `sync`, over `runCount` runs. */
-async function throughput(step: (i: number) => void, sync: () => Promise<unknown>, steps: number, warmup: number, runCount: number): Promise<Spread> {
+async function throughput(step: (i: number) => void, sync: () => Promise<unknown>, steps: number, warmup: number, runCount: number, timed = false): Promise<Spread & { steps: number }> {
   for (let i = 0; i < warmup; i++) step(i);
   await sync();
+  if (timed) {
+    // steps per run from a measured batch of them, so that a run lasts at least MIN_RUN_MS
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) step(i);
+    await sync();
+    steps = Math.max(steps, Math.ceil((steps * MIN_RUN_MS) / Math.max(performance.now() - t0, 1e-3)));
+  }
   const runs: number[] = [];
   for (let r = 0; r < runCount; r++) {
     const t0 = performance.now();
@@ -60,7 +90,7 @@ async function throughput(step: (i: number) => void, sync: () => Promise<unknown
     await sync();
     runs.push((steps * BATCH) / ((performance.now() - t0) / 1000));
   }
-  return spread(runs);
+  return { ...spread(runs), steps };
 }
 
 const cpuStep = (model: Module, opt: Optimizer) => (i: number) => {
@@ -71,7 +101,7 @@ const cpuStep = (model: Module, opt: Optimizer) => (i: number) => {
   opt.step(parameterRefs(model));
 };
 
-const rows: Array<{ workload: string; steps: number; trainkitWebgpu: Spread; tfjsWebgpu: Spread; trainkitCpu: Spread }> = [];
+const rows: Array<{ workload: string; steps: string; trainkitWebgpu: Spread; tfjsWebgpu: Spread; trainkitCpu: Spread }> = [];
 const tf = await tfjsWebgpu(gpu.gpu);
 type Workload = { id: string; make: () => [Module, () => Optimizer]; steps: number; cpuSteps: number; tfjs: (batchAt: (i: number) => { x: Float32Array; y: Int32Array }) => { step: (i: number) => void; sync: () => Promise<unknown> } };
 const workloads: Workload[] = [
@@ -80,16 +110,17 @@ const workloads: Workload[] = [
   { id: 'resnet8-train (momentum)', make: () => [resnet({ ...ZOO.resnet8, rng: new Rng(1) }), () => momentum(MOMENTUM)], steps: ZOO_STEPS, cpuSteps: 5, tfjs: (b) => tf.trainStep('resnet8', b) },
   { id: 'vit-train (AdamW; TF.js: Adam)', make: () => [vitTiny({ ...ZOO.vit, rng: new Rng(1) }), () => adamw(ADAMW)], steps: ZOO_STEPS, cpuSteps: 5, tfjs: (b) => tf.trainStep('vit', b) },
 ];
-for (const w of workloads) {
+const chosen = args.workloads.split(',');
+for (const w of workloads.filter((w) => chosen.includes(w.id.split('-')[0]))) {
   const [model, opt] = w.make();
   const session = new GpuTrainingSession(gpu, model, opt(), { inputShape: [1, 28, 28] });
-  const trainkitWebgpu = await throughput((i) => session.step(batchAt(i).x, batchAt(i).y), () => session.metrics(), w.steps, 1, RUNS);
+  const trainkitWebgpu = await throughput((i) => session.step(batchAt(i).x, batchAt(i).y), () => session.metrics(), w.steps, realGpu ? 3 : 1, RUNS, realGpu);
   session.dispose();
   const tfStep = w.tfjs(batchAt);
-  const tfjsWebgpu = await throughput(tfStep.step, tfStep.sync, w.steps, 1, RUNS);
+  const tfjsWebgpu = await throughput(tfStep.step, tfStep.sync, w.steps, realGpu ? 3 : 1, RUNS, realGpu);
   const [cpuModel, cpuOpt] = w.make();
   const trainkitCpu = await throughput(cpuStep(cpuModel, cpuOpt()), async () => undefined, w.cpuSteps, 2, 3);
-  rows.push({ workload: w.id, steps: w.steps, trainkitWebgpu, tfjsWebgpu, trainkitCpu });
+  rows.push({ workload: w.id, steps: realGpu ? `${trainkitWebgpu.steps} / ${tfjsWebgpu.steps}` : String(w.steps), trainkitWebgpu, tfjsWebgpu, trainkitCpu });
   console.error(w.id, rows.at(-1));
 }
 
@@ -147,10 +178,12 @@ const fs = (s: Spread) => `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
 const md = [
   `# WebGPU training throughput (${gpu.adapterName}, Node ${process.version}${quick ? ', --quick' : ''})`,
   '',
-  `Samples/s, batch 64, after one warm-up step: median (smallest–largest) of ${RUNS} timed runs of the steps in the table's column; the CPU column: 3 runs of 20 steps (MLP, CNN) or 5 (ResNet-8, ViT-tiny).`,
+  realGpu
+    ? `Samples/s, batch 64, after three warm-up steps: median (smallest–largest) of ${RUNS} timed runs, each of the steps in the table's column (trainkit / TF.js), as many as last at least ${MIN_RUN_MS / 1000} s; the CPU column: 3 runs of 20 steps (MLP, CNN) or 5 (ResNet-8, ViT-tiny).`
+    : `Samples/s, batch 64, after one warm-up step: median (smallest–largest) of ${RUNS} timed runs of the steps in the table's column; the CPU column: 3 runs of 20 steps (MLP, CNN) or 5 (ResNet-8, ViT-tiny).`,
   'MLP and CNN with Adam; ResNet-8 (width 16) with momentum; ViT-tiny (patch 4, dim 64, depth 4) with AdamW (TF.js: Adam, it has no AdamW). TF.js\'s ResNet-8 normalizes with batch moments and does not update running statistics (C values per layer).',
   'Both WebGPU columns run on the same adapter in the same process;',
-  'the CPU column is trainkit on this machine\'s CPU (default kernels, 1 thread). Written by `tools/bench/src/webgpu.ts`.',
+  `the CPU column is trainkit on this machine's CPU (${cpus()[0]?.model ?? 'unknown'}; default kernels, 1 thread). Written by \`tools/bench/src/webgpu.ts\`.`,
   '',
   '| workload | steps per run | trainkit webgpu | TF.js webgpu | ratio (trainkit / TF.js) | trainkit CPU | webgpu / CPU |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -176,7 +209,7 @@ if (smoke) {
   console.log(md.join('\n'));
   process.exit(0);
 }
-writeFileSync(join(RESULTS, 'webgpu.md'), md.join('\n'));
-writeFileSync(join(RESULTS, 'webgpu.jsonl'), [...rows.map((r) => JSON.stringify({ adapter: gpu.adapterName, quick, ...r })), ...gemmRows.map((r) => JSON.stringify({ adapter: gpu.adapterName, quick, gemmMs: r })), JSON.stringify({ adapter: gpu.adapterName, quick, cnnOnePass: learned })].join('\n') + '\n');
+writeFileSync(join(RESULTS, `${args.name}.md`), md.join('\n'));
+writeFileSync(join(RESULTS, `${args.name}.jsonl`), [...rows.map((r) => JSON.stringify({ adapter: gpu.adapterName, quick, ...r })), ...gemmRows.map((r) => JSON.stringify({ adapter: gpu.adapterName, quick, gemmMs: r })), JSON.stringify({ adapter: gpu.adapterName, quick, cnnOnePass: learned })].join('\n') + '\n');
 console.log(md.join('\n'));
 process.exit(0);

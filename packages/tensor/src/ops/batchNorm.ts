@@ -40,15 +40,24 @@ function batchMoments(X: Float32Array, N: number, C: number, inner: number): { m
     for (let c = 0; c < C; c++) {
       const base = (n * C + c) * inner;
       const k = shift[c];
-      let s = 0;
-      let q = 0;
-      for (let i = base; i < base + inner; i++) {
-        const d = X[i] - k;
-        s += d;
-        q += d * d;
+      // two independent chains per sum: one chain of float64 additions runs at one per add latency
+      let s0 = 0, s1 = 0, q0 = 0, q1 = 0;
+      const end2 = base + (inner & ~1);
+      for (let i = base; i < end2; i += 2) {
+        const d0 = X[i] - k;
+        const d1 = X[i + 1] - k;
+        s0 += d0;
+        q0 += d0 * d0;
+        s1 += d1;
+        q1 += d1 * d1;
       }
-      sum[c] += s;
-      sumSq[c] += q;
+      if (end2 < base + inner) {
+        const d = X[end2] - k;
+        s0 += d;
+        q0 += d * d;
+      }
+      sum[c] += s0 + s1;
+      sumSq[c] += q0 + q1;
     }
   }
   const mean = allocDoubles(C);
@@ -98,14 +107,20 @@ function gradSums(G: Float32Array, X: Float32Array, N: number, C: number, inner:
     for (let c = 0; c < C; c++) {
       const base = (n * C + c) * inner;
       const mu = stats.mean[c];
-      let sg = 0;
-      let sgx = 0;
-      for (let i = base; i < base + inner; i++) {
-        sg += G[i];
-        sgx += G[i] * (X[i] - mu);
+      let sg0 = 0, sg1 = 0, sgx0 = 0, sgx1 = 0;
+      const end2 = base + (inner & ~1);
+      for (let i = base; i < end2; i += 2) {
+        sg0 += G[i];
+        sgx0 += G[i] * (X[i] - mu);
+        sg1 += G[i + 1];
+        sgx1 += G[i + 1] * (X[i + 1] - mu);
       }
-      sumG[c] += sg;
-      sumGXhat[c] += sgx;
+      if (end2 < base + inner) {
+        sg0 += G[end2];
+        sgx0 += G[end2] * (X[end2] - mu);
+      }
+      sumG[c] += sg0 + sg1;
+      sumGXhat[c] += sgx0 + sgx1;
     }
   }
   for (let c = 0; c < C; c++) sumGXhat[c] *= stats.invStd[c];
