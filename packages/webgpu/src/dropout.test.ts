@@ -42,6 +42,21 @@ describe.skipIf(typeof gpu === 'string')('dropout on WebGPU uses the CPU’s mas
     dropouts(dev).forEach((d, i) => expect(d.drawMask([2, 4, 3])).toEqual(dropouts(cpu)[i].drawMask([2, 4, 3]))); // the next draws agree
   });
 
+  test('one Dropout module used twice draws two masks in forward order, each used where it was drawn, as on the CPU', async () => {
+    const make = (): Module => {
+      const rng = new Rng(34);
+      const d = new Dropout(0.5, { rng: new Rng(35) });
+      return new Sequential(new Flatten(), new Linear(16, 12, { rng }), d, new ReLU(), new Linear(12, 12, { rng }), d, new Linear(12, 3, { rng }));
+    };
+    const [cpu, dev] = [make(), make()];
+    cpuSteps(cpu, momentum({ lr: 0.1, momentum: 0.9 }), bs);
+    const session = new GpuTrainingSession(ctx, dev, momentum({ lr: 0.1, momentum: 0.9 }), { inputShape: [1, 4, 4] });
+    for (const { x, y } of bs) session.step(x, y);
+    await session.syncToCpu();
+    session.dispose();
+    for (const [name, p] of dev.namedParameters()) expectClose(p.data, cpu.stateDict()[name].data, 1e-4, name);
+  });
+
   test('through the Trainer: a fit with dropout on the device ends with the CPU fit’s weights, the layers drawing from the Trainer’s seeded streams', async () => {
     const source = { *epoch() { yield* bs; } };
     const fit = async (device: 'cpu' | ReturnType<typeof webgpuDevice>) => {

@@ -97,8 +97,11 @@ export function planLayer(m: Module, path: string, where: string, shape: number[
     plan.push({ kind: 'ln', path, weight: ln.weight, bias: ln.bias, eps: ln.eps, shape });
   } else if (proto === Dropout.prototype || proto === Dropout2d.prototype) {
     const d = m as Dropout;
-    if (d.channelwise && shape.length < 2) throw new WebGpuUnsupportedError(`webgpu: ${where} drops channels of [C, H, W] samples, gets ${formatShape(shape)}`);
-    if (d.p > 0) plan.push({ kind: 'dropout', path, module: d, shape }); // p = 0 is the identity, as on the CPU
+    if (d.p > 0) {
+      // p = 0 is the identity, as on the CPU
+      if (d.channelwise && shape.length < 2) throw new WebGpuUnsupportedError(`webgpu: ${where} drops channels of [C, H, W] or [C, L] samples, gets ${formatShape(shape)}`);
+      plan.push({ kind: 'dropout', path, module: d, shape });
+    }
   } else if (proto === ReLU.prototype) {
     plan.push({ kind: 'relu', path, shape });
   } else if (proto === GELU.prototype && (m as GELU).approximate === 'none') {

@@ -31,8 +31,8 @@ export class Program {
   readonly evalLoss: Dispatch[] = [];
   readonly backward: Dispatch[] = [];
   private readonly owned: GPUBuffer[] = [];
-  /** The mask buffer of each dropout layer, written before every training step. */
-  readonly masks = new Map<object, GPUBuffer>();
+  /** The mask buffer of each dropout layer in the plan (a module used twice has two), written before every training step. */
+  readonly masks = new Map<LayerPlan, GPUBuffer>();
   /** Each layer's backward dispatches in forward order (reversed into `backward` at the end). */
   private readonly backwardByLayer: Dispatch[][] = [];
 
@@ -146,7 +146,7 @@ export class Program {
     } else if (l.kind === 'dropout') {
       const n = N * prod(l.shape);
       const mask = this.alloc(n, `dropout mask of ${l.path}`);
-      this.masks.set(l.module, mask);
+      this.masks.set(l, mask);
       this.forward.push(L.mul(ctx, { x, y: mask, z: y }, n));
       this.evalForward.push(L.copy(ctx, { x, y }, n)); // the identity in evaluation mode
       if (dx !== null) backward.push(L.mul(ctx, { x: dy, y: mask, z: dx }, n));

@@ -134,7 +134,7 @@ export class GpuTrainingSession {
     for (const l of planDropouts(this.plan)) {
       // drawn from the layer's own generator as its CPU forward would: the same masks, the same RNG state to checkpoint
       const shape = [n, ...l.shape];
-      this.ctx.write(p.masks.get(l.module)!, l.module.training ? l.module.drawMask(shape) : new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(1));
+      this.ctx.write(p.masks.get(l)!, l.module.training ? l.module.drawMask(shape) : new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(1));
     }
     this.gpuOptimizer.prepare();
     submit(this.ctx, [...p.forward, ...p.loss, ...p.backward, ...this.gpuOptimizer.dispatches], 'GpuTrainingSession.step');

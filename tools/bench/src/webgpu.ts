@@ -15,7 +15,7 @@
  * results/webgpu.md); `--workloads mlp,cnn` runs only those rows. tools/bench/device/ says how
  * to pack all of it for a machine without npm.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { dirname, join } from 'node:path';
@@ -49,6 +49,7 @@ const { quick, smoke } = args;
 const realGpu = args.gpu;
 const MIN_RUN_MS = 1000;
 const RESULTS = args['out-dir'] ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+mkdirSync(RESULTS, { recursive: true }); // before the run, so a path that cannot be made fails at once
 
 const gpu = await requestGpu();
 const dir = args['mnist-dir'];
@@ -76,12 +77,13 @@ const spread = (runs: number[]): Spread => {
 async function throughput(step: (i: number) => void, sync: () => Promise<unknown>, steps: number, warmup: number, runCount: number, timed = false): Promise<Spread & { steps: number }> {
   for (let i = 0; i < warmup; i++) step(i);
   await sync();
-  if (timed) {
-    // steps per run from a measured batch of them, so that a run lasts at least MIN_RUN_MS
+  // timed: double the steps until one measured run of them (read-back included) lasts MIN_RUN_MS
+  while (timed) {
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) step(i);
     await sync();
-    steps = Math.max(steps, Math.ceil((steps * MIN_RUN_MS) / Math.max(performance.now() - t0, 1e-3)));
+    if (performance.now() - t0 >= MIN_RUN_MS) break;
+    steps *= 2;
   }
   const runs: number[] = [];
   for (let r = 0; r < runCount; r++) {
@@ -110,7 +112,10 @@ const workloads: Workload[] = [
   { id: 'resnet8-train (momentum)', make: () => [resnet({ ...ZOO.resnet8, rng: new Rng(1) }), () => momentum(MOMENTUM)], steps: ZOO_STEPS, cpuSteps: 5, tfjs: (b) => tf.trainStep('resnet8', b) },
   { id: 'vit-train (AdamW; TF.js: Adam)', make: () => [vitTiny({ ...ZOO.vit, rng: new Rng(1) }), () => adamw(ADAMW)], steps: ZOO_STEPS, cpuSteps: 5, tfjs: (b) => tf.trainStep('vit', b) },
 ];
-const chosen = args.workloads.split(',');
+const chosen = args.workloads.split(',').map((w) => w.trim());
+const known = workloads.map((w) => w.id.split('-')[0]);
+const unknown = chosen.filter((w) => !known.includes(w));
+if (unknown.length > 0) throw new Error(`webgpu bench: --workloads ${unknown.join(', ')}: not among ${known.join(', ')}`);
 for (const w of workloads.filter((w) => chosen.includes(w.id.split('-')[0]))) {
   const [model, opt] = w.make();
   const session = new GpuTrainingSession(gpu, model, opt(), { inputShape: [1, 28, 28] });
