@@ -105,7 +105,9 @@ export class DeviceDriver {
   private params: Tensor[] = [];
   /** The parameters and buffers (BatchNorm's running statistics) whose newer values the device holds while dirty. */
   private resident: Tensor[] = [];
-  /** The backend and request of the open run, and which parameters were trainable when it opened. */
+  /** The model's modules: freezing marks a BatchNorm `evalOnly`, which changes what the device runs. */
+  private modules: Module[] = [];
+  /** The backend and request of the open run, and its {@link DeviceDriver.trainState} when it opened. */
   private opened: { backend: DeviceBackend; request: Parameters<DeviceBackend['open']>[0]; trainable: boolean[] } | null = null;
   private placeholders = new Map<number, { output: Tensor; loss: Tensor }>();
 
@@ -123,6 +125,11 @@ export class DeviceDriver {
   reset(): void {
     this.decided = false;
     this.name = 'cpu';
+  }
+
+  /** Which parameters train and which modules stay in eval mode: a change (a plugin froze or unfroze layers) reopens the run. */
+  private trainState(): boolean[] {
+    return [...this.params.map((p) => p.requiresGrad), ...this.modules.map((m) => m.evalOnly)];
   }
 
   /** Whether this batch trains on the device; opens the run at the first batch of a fit. */
@@ -146,8 +153,9 @@ export class DeviceDriver {
         this.run = await backend.open(request);
         this.name = backend.name;
         this.params = ctx.model.parameters();
+        this.modules = ctx.model.namedModules().map(([, m]) => m);
         this.resident = [...this.params, ...ctx.model.namedBuffers().map(([, t]) => t)];
-        this.opened = { backend, request, trainable: this.params.map((p) => p.requiresGrad) };
+        this.opened = { backend, request, trainable: this.trainState() };
         return true;
       } catch (e) {
         const message = (e as Error).message;
@@ -165,7 +173,8 @@ export class DeviceDriver {
 
   /** Enqueues the batch's step; reads the metrics into `acc` every `metricsEvery` steps. */
   async step(ctx: RunContext, acc: MetricAccumulator): Promise<void> {
-    if (this.params.some((p, i) => p.requiresGrad !== this.opened?.trainable[i])) await this.reopen(acc);
+    const opened = this.opened?.trainable ?? [];
+    if (this.trainState().some((v, i) => v !== opened[i])) await this.reopen(acc);
     const run = this.run as DeviceRun;
     const labels = labelsOf(ctx.batch.y, `fit: batch ${ctx.batchIndex} of epoch ${ctx.epoch}`);
     run.step(ctx.batch.x, labels);
@@ -183,13 +192,13 @@ export class DeviceDriver {
     if (ctx.step % this.metricsEvery === 0) await this.readMetrics(acc);
   }
 
-  /** A plugin froze or unfroze parameters (staged fine-tuning): the state comes back, and the run opens again with the new trainable set. */
+  /** A plugin froze or unfroze layers (staged fine-tuning): the state comes back, and the run opens again with the new trainable set and eval-only modules. */
   private async reopen(acc: MetricAccumulator): Promise<void> {
     const { backend, request } = this.opened as NonNullable<DeviceDriver['opened']>;
     await this.settle(acc);
     (this.run as DeviceRun).dispose();
     this.run = await backend.open(request);
-    this.opened = { backend, request, trainable: this.params.map((p) => p.requiresGrad) };
+    this.opened = { backend, request, trainable: this.trainState() };
   }
 
   /** Adds the device's metrics since the last read to `acc`. */

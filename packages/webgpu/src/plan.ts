@@ -29,7 +29,7 @@ export type LayerPlan =
   | { kind: 'residual'; path: string; main: LayerPlan[]; shortcut: LayerPlan[]; inShape: readonly number[]; shape: readonly number[] };
 
 /** The layers {@link planModel} accepts, for its error message. */
-const SUPPORTED = 'Linear, Conv2d (groups 1), BatchNorm1d/2d, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Dropout, Dropout2d, MaxPool2d(2) (stride 2, no padding), Flatten(1), nested Sequential; and @trainkit/models\' ResNet and VisionTransformer';
+const SUPPORTED = 'Linear, Conv2d (groups 1), BatchNorm1d/2d, ReLU, LeakyReLU, Sigmoid, Tanh, GELU (exact), LayerNorm (last dimension), Dropout, Dropout2d, MaxPool2d(2) (stride 2, no padding), Flatten(1), nested Sequential; and @trainkit/models\' ResNet and VisionTransformer';
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -91,6 +91,7 @@ export function planLayer(m: Module, path: string, where: string, shape: number[
     plan.push({ kind: 'bn', path, module: bn, weight: bn.weight, bias: bn.bias, training: !bn.evalOnly, shape });
   } else if (proto === LayerNorm.prototype) {
     const ln = m as LayerNorm;
+    if ((ln.weight === null) !== (ln.bias === null)) throw new WebGpuUnsupportedError(`webgpu: ${where} has ${ln.weight === null ? 'a bias but no weight' : 'a weight but no bias'}; the GPU path takes both or neither`);
     if (ln.normalizedShape.length !== 1 || shape[shape.length - 1] !== ln.normalizedShape[0]) {
       throw new WebGpuUnsupportedError(`webgpu: ${where} normalizes ${formatShape(ln.normalizedShape)}, gets samples of ${formatShape(shape)}; the GPU path normalizes the last dimension only`);
     }
@@ -104,7 +105,9 @@ export function planLayer(m: Module, path: string, where: string, shape: number[
     }
   } else if (proto === ReLU.prototype) {
     plan.push({ kind: 'relu', path, shape });
-  } else if (proto === GELU.prototype && (m as GELU).approximate === 'none') {
+  } else if (proto === GELU.prototype && (m as GELU).approximate !== 'none') {
+    throw new WebGpuUnsupportedError(`webgpu: ${where} uses approximate: '${(m as GELU).approximate}'; the GPU kernel computes the exact (erf) GELU only: use new GELU() or train on the CPU`);
+  } else if (proto === GELU.prototype) {
     plan.push({ kind: 'act', path, fn: 'gelu', slope: 0, shape });
   } else if (proto === Sigmoid.prototype || proto === Tanh.prototype || proto === LeakyReLU.prototype) {
     const fn: Activation = proto === Sigmoid.prototype ? 'sigmoid' : proto === Tanh.prototype ? 'tanh' : 'leakyRelu';
@@ -134,8 +137,8 @@ export function planDropouts(plan: readonly LayerPlan[]): Array<LayerPlan & { ki
 }
 
 /** The BatchNorm layers of a plan and their running statistics, which the GPU keeps like parameters. */
-export function planRunningStats(plan: readonly LayerPlan[]): Array<{ module: BatchNorm1d | BatchNorm2d; path: string; mean: Tensor; variance: Tensor }> {
-  return flatLayers(plan).flatMap((l) => (l.kind === 'bn' ? [{ module: l.module, path: l.path, mean: l.module.runningMean, variance: l.module.runningVar }] : []));
+export function planRunningStats(plan: readonly LayerPlan[]): Array<{ module: BatchNorm1d | BatchNorm2d; path: string; mean: Tensor; variance: Tensor; training: boolean }> {
+  return flatLayers(plan).flatMap((l) => (l.kind === 'bn' ? [{ module: l.module, path: l.path, mean: l.module.runningMean, variance: l.module.runningVar, training: l.training }] : []));
 }
 
 function isPlain2x2(p: MaxPool2d): boolean {

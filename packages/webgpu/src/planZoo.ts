@@ -1,5 +1,5 @@
 import { BasicBlock, ResNet, TransformerBlock, VisionTransformer } from '@trainkit/models';
-import { type Module, MultiheadAttention } from '@trainkit/nn';
+import { type Module, MultiheadAttention, Sequential } from '@trainkit/nn';
 import { formatShape } from '@trainkit/tensor';
 import { WebGpuUnsupportedError } from './errors';
 import type { LayerPlan } from './plan';
@@ -43,6 +43,13 @@ export function planZooModule(p: Planner, m: Module, path: string, where: string
     child('patch_embed', v.patch_embed);
     const [E, h, w] = p.shape;
     const tokens = [h * w + 1, E];
+    // the CPU forward refuses images of another size; on the GPU they would index past pos_embed
+    if (p.shape.length !== 3 || v.cls_token.size !== E || v.pos_embed.size !== tokens[0] * E) {
+      throw new WebGpuUnsupportedError(
+        `webgpu: ${where}: the patch embedding gives ${formatShape(p.shape)} per sample (${tokens[0]} tokens with the class token), but pos_embed is ` +
+          `${formatShape(v.pos_embed.shape)} and cls_token ${formatShape(v.cls_token.shape)}: the model was built for another image size`,
+      );
+    }
     plan.push({ kind: 'tokens', path: 'cls_token, pos_embed', cls: v.cls_token, pos: v.pos_embed, inShape: p.shape, shape: tokens });
     p.shape = tokens;
     child('blocks', v.blocks);
@@ -84,6 +91,12 @@ function planTransformerBlock(p: Planner, blk: TransformerBlock, path: string, w
   const attn = blk.attn;
   if (Object.getPrototypeOf(attn) !== MultiheadAttention.prototype || attn.hasForwardHooks || attn.out_proj.hasForwardHooks) {
     throw new WebGpuUnsupportedError(`webgpu: layer "${path}.attn" (${attn.constructor.name}) is not a plain MultiheadAttention without hooks; train this model on the CPU`);
+  }
+  if (input.length !== 2 || attn.embedDim !== E) {
+    throw new WebGpuUnsupportedError(`webgpu: ${where} gets tokens of ${formatShape(input)}, but its attention expects [T, ${attn.embedDim}]`);
+  }
+  if (Object.getPrototypeOf(blk.mlp) !== Sequential.prototype || blk.mlp.hasForwardHooks) {
+    throw new WebGpuUnsupportedError(`webgpu: layer "${path}.mlp" (${blk.mlp.constructor.name}) is not a plain Sequential without hooks; train this model on the CPU`);
   }
   const first: LayerPlan[] = [];
   p.visit(blk.norm1, `${path}.norm1`, first);

@@ -67,7 +67,8 @@ export class GpuTrainingSession {
     this.runningStats = planRunningStats(this.plan);
     for (const r of this.runningStats) {
       const C = r.mean.size;
-      this.statBuffers.set(r.module, { mean: ctx.acquire(C * 4, `${r.path}.running_mean`), variance: ctx.acquire(C * 4, `${r.path}.running_var`) });
+      // a module used twice keeps one pair of running statistics, updated by both uses, as on the CPU
+      if (!this.statBuffers.has(r.module)) this.statBuffers.set(r.module, { mean: ctx.acquire(C * 4, `${r.path}.running_mean`), variance: ctx.acquire(C * 4, `${r.path}.running_var`) });
     }
     this.totals = { train: ctx.acquire(16, 'training metrics'), eval: ctx.acquire(16, 'evaluation metrics') };
     for (const t of Object.values(this.totals)) ctx.write(t, new Float32Array(4));
@@ -192,7 +193,7 @@ export class GpuTrainingSession {
     this.runningStats.forEach((r, i) => {
       r.mean.data.set(stats[2 * i]);
       r.variance.data.set(stats[2 * i + 1]);
-      if (!r.module.evalOnly) r.module.numBatchesTracked.data[0] += this.stepsSinceSync;
+      if (r.training) r.module.numBatchesTracked.data[0] += this.stepsSinceSync; // as the layer ran on the GPU, whatever its flag is now
     });
     this.stepsSinceSync = 0;
     await this.gpuOptimizer.syncTo();

@@ -1,7 +1,7 @@
 import { memoryStore, Checkpointer, decodeCheckpoint } from '@trainkit/checkpoint';
 import { type DataSource, type Plugin, Trainer, freeze, unfreeze } from '@trainkit/core';
 import { loadMnist } from '@trainkit/data/node';
-import { type Module, mnistMlp } from '@trainkit/nn';
+import { BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, type Module, ReLU, Sequential, mnistMlp } from '@trainkit/nn';
 import { resnet } from '@trainkit/models';
 import { adam } from '@trainkit/optim-adam';
 import { momentum } from '@trainkit/optim-momentum';
@@ -31,6 +31,11 @@ function digits(set: { x: Float32Array; y: Int32Array } | null): DataSource & { 
   };
 }
 
+/** The same batches as images [n, 1, 28, 28]. */
+function digitImages(set: typeof train): DataSource & { length: number } {
+  const flat = digits(set);
+  return { length: flat.length, *epoch(e, o) { for (const b of flat.epoch(e, o)) yield { x: new Tensor(b.x.data, [b.x.shape[0], 1, 28, 28]), y: b.y }; } };
+}
 const model = (): Module => mnistMlp({ hidden: 32, rng: new Rng(7) });
 const expectSameWeights = (a: Module, b: Module, tol: number) => {
   for (const [name, p] of a.namedParameters()) expectClose(p.data, b.stateDict()[name].data, tol, name);
@@ -67,11 +72,21 @@ describe.skipIf(typeof gpu === 'string')("new Trainer({ device: 'webgpu' }) trai
     expect(Array.from(dev.stateDict()['fc1.weight'].data.subarray(0, 64))).not.toEqual(Array.from(model().stateDict()['fc1.weight'].data.subarray(0, 64)));
   });
 
-  test('ResNet-8 trains on the GPU: after a fit with validation its whole state dict (BatchNorm running statistics and batch counts too) is the CPU fit’s (1e-4), and a checkpoint holds it', async () => {
-    const digitImages = (set: typeof train): DataSource & { length: number } => {
-      const flat = digits(set);
-      return { length: flat.length, *epoch(e, o) { for (const b of flat.epoch(e, o)) yield { x: new Tensor(b.x.data, [b.x.shape[0], 1, 28, 28]), y: b.y }; } };
+  test('a BatchNorm without affine parameters frozen by a plugin after epoch 0 (eval mode from then on) ends with the CPU fit’s running statistics and batch count', async () => {
+    const fit = async (device: 'cpu' | 'webgpu') => {
+      const rng = new Rng(9);
+      const m = new Sequential(new Conv2d(1, 4, 3, { padding: 1, rng }), new BatchNorm2d(4, { affine: false }), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(4 * 14 * 14, 10, { rng }));
+      const stage: Plugin = { name: 'freeze-bn', onTrainEpochStart: (ctx) => void (ctx.epoch === 1 ? freeze(ctx.model, /^1\./) : undefined) };
+      await new Trainer({ optimizer: momentum({ lr: 0.05, momentum: 0.9 }), device, plugins: [stage] }).fit(m, { train: digitImages(train), epochs: 2 });
+      return m;
     };
+    const [cpu, dev] = [await fit('cpu'), await fit('webgpu')];
+    const [a, b] = [dev.stateDict(), cpu.stateDict()];
+    for (const name of Object.keys(b)) expectClose(a[name].data, b[name].data, 1e-4, name);
+    expect(a['1.num_batches_tracked'].data[0]).toBe(8); // epoch 0's 8 batches of 32; none while frozen
+  });
+
+  test('ResNet-8 trains on the GPU: after a fit with validation its whole state dict (BatchNorm running statistics and batch counts too) is the CPU fit’s (1e-4), and a checkpoint holds it', async () => {
     // momentum, not Adam: Adam divides near-zero gradients by their own size, which turns float-level
     // differences into visible ones over steps (the optimizer kernels have their own 1e-6 tests)
     const fit = async (device: 'cpu' | 'webgpu') => {

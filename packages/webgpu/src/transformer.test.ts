@@ -57,8 +57,16 @@ describe.skipIf(typeof gpu === 'string')('transformers train on WebGPU as on the
   test('GELU with the tanh approximation, and a LayerNorm over two dimensions, are refused naming the layer', () => {
     const tanhGelu = new Sequential(new Flatten(), new Linear(16, 4), new GELU({ approximate: 'tanh' }), new Linear(4, 2));
     expect(() => new GpuTrainingSession(ctx, tanhGelu, momentum({ lr: 0.1 }), { inputShape: [16] })).toThrow(WebGpuUnsupportedError);
-    expect(() => new GpuTrainingSession(ctx, tanhGelu, momentum({ lr: 0.1 }), { inputShape: [16] })).toThrow(/layer "2" \(GELU\) has no GPU kernel yet/);
+    expect(() => new GpuTrainingSession(ctx, tanhGelu, momentum({ lr: 0.1 }), { inputShape: [16] })).toThrow(/layer "2" \(GELU\) uses approximate: 'tanh'; the GPU kernel computes the exact \(erf\) GELU only/);
     const wide = new Sequential(new LayerNorm([4, 4]), new Flatten(), new Linear(16, 2));
     expect(() => new GpuTrainingSession(ctx, wide, momentum({ lr: 0.1 }), { inputShape: [4, 4] })).toThrow(/layer "0" \(LayerNorm\) normalizes \[4, 4\].*last dimension only/);
+  });
+
+  test('a ViT given images of another size than it was built for is refused (the CPU forward refuses them too), not trained past its position embedding', () => {
+    const vit = vitTiny({ imageSize: 8, patchSize: 4, inChannels: 1, dim: 8, depth: 1, heads: 2, numClasses: 3, rng: new Rng(25) });
+    expect(() => vit.call(randomBatch(1, 2, 1, 12, 3).x)).toThrow();
+    expect(() => new GpuTrainingSession(ctx, vit, momentum({ lr: 0.1 }), { inputShape: [1, 12, 12] })).toThrow(
+      /the patch embedding gives \[8, 3, 3\] per sample \(10 tokens with the class token\), but pos_embed is \[1, 5, 8\].*built for another image size/,
+    );
   });
 });

@@ -100,8 +100,9 @@ fn normalCdf(x: f32) -> f32 {
   let z = abs(x) * 0.70710678118654752;
   let t = 1.0 / (1.0 + 0.3275911 * z);
   let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  let e = 1.0 - poly * exp(-z * z);
-  return 0.5 * (1.0 + select(e, -e, x < 0.0));
+  // erfc(z) ≈ poly·e^(−z²): Φ(x) = erfc(z)/2 below 0 (no cancellation in the far tail), 1 − erfc(z)/2 above
+  let half = 0.5 * poly * exp(-z * z);
+  return select(1.0 - half, half, x < 0.0);
 }`;
 
 /** y = f(x) for an activation of {@link ACTIVATIONS} (sigmoid in the overflow-free form of the CPU op). */

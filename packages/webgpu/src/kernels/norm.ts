@@ -25,30 +25,35 @@ fn main(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) w: ve
 const AT = 'let at = ((j / p.inner) * p.C + c) * p.inner + j % p.inner;';
 
 /**
- * Training-mode statistics: STATS[c] = batch mean, STATS[C + c] = 1/√(biased variance + eps),
- * summed around the channel's first value (as the CPU op, which keeps Σd² − (Σd)²/M stable); with
- * `update`, the running statistics move by `momentum` towards the mean and the unbiased variance.
+ * Training-mode statistics: STATS[c] = batch mean, STATS[C + c] = 1/√(biased variance + eps). Two
+ * passes over the channel, the mean first, then Σ(x − mean)²: in float32 a one-pass sum around a
+ * shift loses digits when the shift sits far from the mean (the CPU op does one pass in float64).
+ * With `update`, the running statistics move by `momentum` towards the mean and the unbiased variance.
  */
 export const bnStatsKernel: KernelDef = {
   name: 'bnStats',
   buffers: [['X', 'read', 'f32'], ['STATS', 'read_write', 'f32'], ['RM', 'read_write', 'f32'], ['RV', 'read_write', 'f32']],
   uniforms: [['N', 'u32'], ['C', 'u32'], ['inner', 'u32'], ['eps', 'f32'], ['momentum', 'f32'], ['update', 'u32']],
   body: `${CHANNEL_MAIN}
-  let shift = X[c * p.inner];
   var s = 0.0;
+  for (var j = l.x; j < M; j += 256u) {
+    ${AT}
+    s += X[at];
+  }
+  a[l.x] = s;
+  b[l.x] = 0.0;${TREE}
+  let mean = a[0] / f32(M);
+  workgroupBarrier(); // every thread has read the mean before a[] is reused
   var q = 0.0;
   for (var j = l.x; j < M; j += 256u) {
     ${AT}
-    let d = X[at] - shift;
-    s += d;
+    let d = X[at] - mean;
     q += d * d;
   }
-  a[l.x] = s;
+  a[l.x] = 0.0;
   b[l.x] = q;${TREE}
   if (l.x == 0u) {
-    let m = a[0] / f32(M);
-    let variance = max(0.0, b[0] / f32(M) - m * m);
-    let mean = shift + m;
+    let variance = b[0] / f32(M);
     STATS[c] = mean;
     STATS[p.C + c] = 1.0 / sqrt(variance + p.eps);
     if (p.update != 0u) {
