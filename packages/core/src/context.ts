@@ -52,7 +52,8 @@ export class RunContext implements StepContext, LossContext, ExceptionContext {
   }
 
   sync(): Promise<void> {
-    return this.trainer.device.sync();
+    // the metrics too: a checkpoint taken now holds every step's loss and accuracy of the epoch so far
+    return this.trainer.device.settle(this.acc);
   }
 
   log(name: string, value: number): void {

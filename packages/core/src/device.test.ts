@@ -57,7 +57,7 @@ describe('training on a device (TrainerOptions.device)', () => {
         if (ctx.batchIndex === 0) {
           expect(w.device).toBe('sim');
           expect(() => w.data[0]).toThrow(/live on sim.*await ctx\.sync\(\)/);
-          expect(() => ctx.loss.item()).toThrow(/live on sim/);
+          expect(() => ctx.loss.item()).toThrow(/a training batch's loss stay on sim.*`readsBatchValues: true`, which keeps the fit on the CPU/);
           expect(() => ctx.trainer.stateDict()).toThrow(/on sim, newer than the cpu's copy; `await ctx\.sync\(\)` first/);
           await ctx.sync();
           expect(w.device).toBe('cpu');
@@ -115,20 +115,56 @@ describe('training on a device (TrainerOptions.device)', () => {
     listening.on('afterBackward', () => undefined);
     await expect(listening.fit(toyModel(), { train: toyLoader(16, 8), epochs: 1 })).rejects.toThrow(/a listener of "afterBackward"/);
     await expect(new Trainer({ optimizer: sgd(), device: sim, loss: (o, y) => crossEntropy(o, y) }).fit(toyModel(), { train: toyLoader(16, 8), epochs: 1 })).rejects.toThrow(/a custom `loss` is set/);
+    const curve: Plugin = { name: 'curve', readsBatchValues: true, onTrainBatchEnd: (ctx) => void ctx.loss.item() };
+    await expect(new Trainer({ optimizer: sgd(), device: sim, plugins: [curve] }).fit(toyModel(), { train: toyLoader(16, 8), epochs: 1 })).rejects.toThrow(/plugin "curve" \(reads each batch's loss or outputs\)/);
+    const notices: string[] = [];
+    registerDevice(sim);
+    await new Trainer({ optimizer: sgd(), device: 'auto', plugins: [curve], notice: (l) => notices.push(l) }).fit(toyModel(), { train: toyLoader(16, 8), epochs: 1 });
+    unregisterDevice(sim.name);
+    expect(notices).toEqual([expect.stringMatching(/plugin "curve" \(reads each batch's loss or outputs\) must run inside each training step.*training on the CPU$/)]);
     expect(sim.log.opened).toBe(0);
   });
 
-  test('soft labels cannot train on a device: a ConfigError naming the batch', async () => {
-    const soft = { length: 1, *epoch() { yield { x: new Tensor(new Float32Array(8), [2, 4]), y: new Tensor(new Float32Array([1, 0, 0, 0, 1, 0]), [2, 3]) }; } };
-    await expect(new Trainer({ optimizer: sgd(), device: simulatedDevice(() => toyModel()) }).fit(toyModel(), { train: soft, epochs: 1 })).rejects.toThrow(/batch 0 of epoch 0: the targets are a tensor \(soft labels\)/);
+  test("soft labels cannot train on a device: a ConfigError for a named device, the CPU with a notice under 'auto', and a ConfigError naming the batch when they appear mid-fit", async () => {
+    const batch = (soft: boolean) => ({ x: new Tensor(new Float32Array(8), [2, 4]), y: soft ? new Tensor(new Float32Array([1, 0, 0, 0, 1, 0]), [2, 3]) : Int32Array.of(0, 1) });
+    const data = (...soft: boolean[]) => ({ length: soft.length, *epoch() { for (const s of soft) yield batch(s); } });
+    const sim = simulatedDevice(() => toyModel());
+    await expect(new Trainer({ optimizer: sgd(), device: sim }).fit(toyModel(), { train: data(true), epochs: 1 })).rejects.toThrow(/device: 'sim'.*the targets are a tensor \(soft labels, e\.g\. from mixup\)/);
+    const notices: string[] = [];
+    registerDevice(sim);
+    await new Trainer({ optimizer: sgd(), device: 'auto', notice: (l) => notices.push(l) }).fit(toyModel(), { train: data(true, true), epochs: 1 });
+    unregisterDevice(sim.name);
+    expect(notices).toEqual([expect.stringMatching(/soft labels, e\.g\. from mixup\); a device trains on class indices; training on the CPU$/)]);
+    await expect(new Trainer({ optimizer: sgd(), device: sim }).fit(toyModel(), { train: data(false, true), epochs: 1 })).rejects.toThrow(/batch 1 of epoch 0: the targets are a tensor \(soft labels\)/);
+  });
+
+  test('a plugin that throws mid-epoch on a device: the weights its steps reached come back before onException (the CPU fit’s weights), readable there', async () => {
+    const run = async (device: 'cpu' | ReturnType<typeof simulatedDevice>) => {
+      const model = toyModel(8);
+      let read = NaN;
+      const boom: Plugin = {
+        name: 'boom',
+        onTrainBatchEnd: (ctx) => {
+          if (ctx.step === 6) throw new Error('boom at step 6');
+        },
+        onException: (ctx) => void (read = ctx.model.parameters()[0].data[0]),
+      };
+      await expect(new Trainer({ optimizer: sgd({ lr: 0.1 }), seed: 2, device, plugins: [boom] }).fit(model, { train: toyLoader(32, 8), epochs: 3 })).rejects.toThrow(/boom at step 6/);
+      return { weights: snapshot(model), read };
+    };
+    const [cpu, dev] = [await run('cpu'), await run(simulatedDevice(() => toyModel()))];
+    expect(dev.weights).toEqual(cpu.weights);
+    expect(dev.read).toBe(cpu.read);
   });
 
   test('a device lost in the middle of fit rejects with its error; the CPU model holds the readable weights of the last sync, and training continues on the CPU', async () => {
     const model = toyModel(4);
     const sim = simulatedDevice(() => toyModel(), { failAtStep: 6 }); // epoch 0 has 4 steps and syncs at its end
     let synced: Record<string, number[]> = {};
-    const trainer = new Trainer({ optimizer: sgd({ lr: 0.1 }), device: sim, plugins: [{ name: 'snap', onTrainEpochEnd: (ctx) => void (synced = snapshot(ctx.model)) }] });
+    const notices: string[] = [];
+    const trainer = new Trainer({ optimizer: sgd({ lr: 0.1 }), device: sim, notice: (l) => notices.push(l), plugins: [{ name: 'snap', onTrainEpochEnd: (ctx) => void (synced = snapshot(ctx.model)) }] });
     await expect(trainer.fit(model, { train: toyLoader(32, 8), epochs: 3 })).rejects.toThrow(/the device was lost at step 6/);
+    expect(notices).toEqual([expect.stringMatching(/the fit failed on sim and its newer state could not be copied back \(sim: the device is lost\); the model and the optimizer hold the state of the last copy-back, 1 step before the failure$/)]);
     expect(sim.log.disposed).toBe(1);
     expect(snapshot(model)).toEqual(synced);
     await new Trainer({ optimizer: sgd({ lr: 0.1 }) }).fit(model, { train: toyLoader(32, 8), epochs: 1 });

@@ -81,6 +81,7 @@ function stepHookUsers(trainer: Trainer): string[] {
     const ev = hook[2].toLowerCase() + hook.slice(3);
     if (trainer.listenerCount(ev as never) > 0) found.push(`a listener of "${ev}"`);
   }
+  for (const p of trainer.plugins) if (p.readsBatchValues === true) found.push(`plugin "${p.name}" (reads each batch's loss or outputs)`);
   return found;
 }
 
@@ -101,6 +102,8 @@ export class DeviceDriver {
   name = 'cpu';
   /** Whether the device holds steps the CPU copies lack. */
   dirty = false;
+  /** How many steps the device has taken since the CPU copies were last brought up to date. */
+  private unsynced = 0;
   private decided = false;
   private params: Tensor[] = [];
   /** The parameters and buffers (BatchNorm's running statistics) whose newer values the device holds while dirty. */
@@ -146,6 +149,7 @@ export class DeviceDriver {
     const users = stepHookUsers(trainer);
     if (users.length > 0) return this.refuse(label, `${users.join(', ')} must run inside each training step, which a device runs as one fused submission`);
     if (customLoss) return this.refuse(label, 'a custom `loss` is set; a device trains with cross-entropy on class indices');
+    if (ctx.batch.y instanceof Tensor) return this.refuse(label, 'the targets are a tensor (soft labels, e.g. from mixup); a device trains on class indices');
     const reasons: string[] = [];
     for (const backend of candidates) {
       try {
@@ -180,6 +184,7 @@ export class DeviceDriver {
     run.step(ctx.batch.x, labels);
     if (!this.dirty) markResident(this.resident, this.name);
     this.dirty = true;
+    this.unsynced++;
     ctx.step++;
     const n = ctx.batch.x.shape[0];
     let p = this.placeholders.get(n);
@@ -196,7 +201,9 @@ export class DeviceDriver {
   private async reopen(acc: MetricAccumulator): Promise<void> {
     const { backend, request } = this.opened as NonNullable<DeviceDriver['opened']>;
     await this.settle(acc);
-    (this.run as DeviceRun).dispose();
+    const old = this.run as DeviceRun;
+    this.run = null; // a failed open below leaves nothing to dispose twice
+    old.dispose();
     this.run = await backend.open(request);
     this.opened = { backend, request, trainable: this.trainState() };
   }
@@ -228,11 +235,27 @@ export class DeviceDriver {
       throw e;
     }
     this.dirty = false;
+    this.unsynced = 0;
   }
 
-  /** The model's outputs for a validation batch: on the device when a run is open, else null. */
-  async predict(x: Tensor): Promise<Tensor | null> {
-    return this.run === null ? null : this.run.predict(x);
+  /**
+   * After a fit failed: brings the device's state back so `onException` hooks and the caller see
+   * the weights the steps reached; when that is impossible (a NaN gradient, a lost device), says
+   * that the model and optimizer hold the state of the last copy-back and how many steps older it is.
+   */
+  async recover(): Promise<void> {
+    if (this.run === null || !this.dirty) return;
+    const steps = this.unsynced;
+    try {
+      await this.sync();
+    } catch (e) {
+      this.notice(`Trainer: the fit failed on ${this.name} and its newer state could not be copied back (${(e as Error).message}); the model and the optimizer hold the state of the last copy-back, ${steps} step${steps === 1 ? '' : 's'} before the failure`);
+    }
+  }
+
+  /** The model's outputs for a validation batch: on the device when a run is open for this model, else null. */
+  async predict(x: Tensor, model: Module): Promise<Tensor | null> {
+    return this.run === null || model !== this.opened?.request.model ? null : this.run.predict(x);
   }
 
   /** Ends the run: frees the device's memory; the CPU copies are those of the last sync. */
@@ -245,6 +268,7 @@ export class DeviceDriver {
     }
     this.run = null;
     this.dirty = false;
+    this.unsynced = 0;
     this.params = [];
     this.resident = [];
     this.opened = null;

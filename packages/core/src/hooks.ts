@@ -189,6 +189,12 @@ export type ContextOf<K extends HookName> = Parameters<TrainerHooks[K]>[0];
 export interface Plugin extends Partial<TrainerHooks> {
   readonly name: string;
   readonly stateKey?: string;
+  /**
+   * True when the plugin reads each training batch's `ctx.loss` or `ctx.output` (a per-batch loss
+   * curve, say). A device keeps those on the GPU (a step is one fused submission), so a fit with
+   * such a plugin stays on the CPU, with a notice under `device: 'auto'`.
+   */
+  readonly readsBatchValues?: boolean;
   stateDict?(): unknown;
   loadStateDict?(state: unknown): void;
   /**

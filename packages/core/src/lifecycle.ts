@@ -44,8 +44,8 @@ export async function emitAll<K extends HookName>(trainer: Trainer, hook: K, ctx
 }
 
 /**
- * Runs `body` (fit, evaluate or predict) between `setup` and `teardown`; after an error,
- * `onException` runs first. Every plugin's cleanup hook runs even when another one throws:
+ * Runs `body` (fit, evaluate or predict) between `setup` and `teardown`; after an error, a
+ * device's newer state is copied back and then `onException` runs. Every plugin's cleanup hook runs even when another one throws:
  * their errors, with the error that stopped the run, come back together in a {@link CleanupError}.
  */
 export async function runStage<T>(trainer: Trainer, ctx: RunContext, body: () => Promise<T>): Promise<T> {
@@ -58,6 +58,7 @@ export async function runStage<T>(trainer: Trainer, ctx: RunContext, body: () =>
     failure = { error };
     ctx.error = error;
   }
+  if (failure !== null) await trainer.device.recover(); // a fit on a device: its state comes back (or a notice says why not) before onException
   const cleanup = failure === null ? [] : await emitAll(trainer, 'onException', ctx);
   cleanup.push(...(await emitAll(trainer, 'teardown', ctx)));
   if (cleanup.length > 0) throw new CleanupError(ctx.stage === 'validate' ? 'evaluate' : ctx.stage, failure, cleanup);

@@ -190,7 +190,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       ctx.batchIndex = b++;
       ctx.batch = batch;
       await this.emitHook('onValidationBatchStart', ctx);
-      const onDevice = await this.device.predict(ctx.batch.x); // null: no device run (evaluate, predict, or a CPU fit)
+      const onDevice = await this.device.predict(ctx.batch.x, ctx.model); // null: no device run for this model (evaluate, predict, or a CPU fit)
       const { output, loss } = noGrad(() => {
         const out = onDevice ?? ctx.model.call(ctx.batch.x);
         return { output: out, loss: this.lossFn(out, ctx.batch.y) };

@@ -67,6 +67,7 @@ export function metricHistory(options: MetricHistoryOptions = {}): MetricHistory
   let steps: StepRecord[] = [];
   const plugin: MetricHistory = {
     name: options.name ?? 'metric-history',
+    readsBatchValues: every > 0, // per-batch records: a device fit stays on the CPU
     get records() {
       return records;
     },

@@ -3,6 +3,13 @@ import type { Tensor } from './tensor';
 
 /** The error for reading the CPU values of a tensor whose newer values live on `device`. */
 export function deviceError(t: Tensor, device: string): ValueError {
+  if (t.op === 'device step output' || t.op === 'device step loss') {
+    return new ValueError(
+      `a training batch's ${t.op === 'device step loss' ? 'loss' : 'outputs'} stay on ${device}, where each step runs as one fused submission; ` +
+        'ctx.metrics holds the running loss and accuracy (read every `metricsEvery` steps). A plugin that reads each batch\'s values should declare ' +
+        '`readsBatchValues: true`, which keeps the fit on the CPU',
+    );
+  }
   return new ValueError(
     `the values of this tensor ("${t.op}", shape ${formatShape(t.shape)}) live on ${device}, and .data reads the cpu's memory, which holds an older copy. ` +
       `A CPU op cannot take a ${device} tensor; inside a Trainer on ${device}, \`await ctx.sync()\` brings the parameters and the optimizer state back to the cpu (after fit they are back by themselves)`,

@@ -182,6 +182,7 @@ export class GpuTrainingSession {
    * what as many CPU steps would have left (up to float rounding).
    */
   async syncToCpu(): Promise<void> {
+    await this.gpuOptimizer.check(); // a NaN gradient since the last sync: nothing is copied, the CPU keeps its consistent older state
     const values: Float32Array[] = []; // all read before any is written: a device lost halfway leaves the module as it was
     for (const [name, p] of this.params) values.push(await this.ctx.read(this.buffers.get(p)!.value, p.size, `reading parameter ${name}`));
     const stats: Float32Array[] = [];

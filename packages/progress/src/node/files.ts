@@ -65,6 +65,7 @@ export function historyWriter(files: HistoryFiles): HistoryWriter {
   let records: readonly EpochRecord[] = [];
   return {
     name: 'history-writer',
+    readsBatchValues: true, // every batch's loss and accuracy: a device fit stays on the CPU
     get steps() {
       return steps;
     },
