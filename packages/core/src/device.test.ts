@@ -138,6 +138,29 @@ describe('training on a device (TrainerOptions.device)', () => {
     await expect(new Trainer({ optimizer: sgd(), device: sim }).fit(toyModel(), { train: data(false, true), epochs: 1 })).rejects.toThrow(/batch 1 of epoch 0: the targets are a tensor \(soft labels\)/);
   });
 
+  test('weights a hook changes on the CPU after a copy-back (a constraint at each epoch end, other weights for validation) reach the device: the fit and its validation match the CPU fit', async () => {
+    const run = async (device: 'cpu' | ReturnType<typeof simulatedDevice>) => {
+      const model = toyModel(12);
+      let saved: Record<string, Float32Array> = {};
+      const hooks: Plugin = {
+        name: 'constrain',
+        onTrainEpochEnd: (ctx) => ctx.model.parameters().forEach((p) => p.data.forEach((v, i) => (p.data[i] = 0.5 * v))),
+        onValidationEpochStart: (ctx) => {
+          saved = Object.fromEntries(ctx.model.namedParameters().map(([n, p]) => [n, p.data.slice()]));
+          ctx.model.parameters().forEach((p) => p.data.fill(0)); // validate a zero model
+        },
+        onValidationEpochEnd: (ctx) => ctx.model.namedParameters().forEach(([n, p]) => p.data.set(saved[n])),
+      };
+      const { history } = await new Trainer({ optimizer: sgd({ lr: 0.1 }), seed: 4, device, plugins: [hooks] }).fit(model, { train: toyLoader(32, 8), val: toyLoader(16, 8, 5), epochs: 3 });
+      return { weights: snapshot(model), val: history.map((h) => h.metrics.valLoss) };
+    };
+    const sim = simulatedDevice(() => toyModel());
+    const [cpu, dev] = [await run('cpu'), await run(sim)];
+    expect(dev.weights).toEqual(cpu.weights);
+    for (const [i, v] of cpu.val.entries()) expect(dev.val[i]).toBeCloseTo(v, 10);
+    expect(sim.log.reloads).toBeGreaterThanOrEqual(3);
+  });
+
   test('a plugin that throws mid-epoch on a device: the weights its steps reached come back before onException (the CPU fit’s weights), readable there', async () => {
     const run = async (device: 'cpu' | ReturnType<typeof simulatedDevice>) => {
       const model = toyModel(8);

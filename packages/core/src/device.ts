@@ -32,6 +32,13 @@ export interface DeviceRun {
   predict(x: Tensor): Promise<Tensor>;
   /** Copies the parameters into the module and the optimizer's slots and step counts into the optimizer. */
   syncToCpu(): Promise<void>;
+  /**
+   * Takes the module's parameters and buffers and the optimizer's state from the CPU again. The
+   * Trainer calls it before the first step and the first prediction after a copy-back, since hooks
+   * may have changed the weights in between (a weight constraint, averaged weights swapped in for
+   * validation, a loaded checkpoint). A backend without it trains on from its own copy.
+   */
+  reloadFromCpu?(): void;
   /** Frees the run's device memory. */
   dispose(): void;
 }
@@ -104,6 +111,8 @@ export class DeviceDriver {
   dirty = false;
   /** How many steps the device has taken since the CPU copies were last brought up to date. */
   private unsynced = 0;
+  /** After a copy-back the CPU copy is the one hooks may change: the next step and the next validation take it again. */
+  private reload = { step: false, predict: false };
   private decided = false;
   private params: Tensor[] = [];
   /** The parameters and buffers (BatchNorm's running statistics) whose newer values the device holds while dirty. */
@@ -181,6 +190,7 @@ export class DeviceDriver {
     if (this.trainState().some((v, i) => v !== opened[i])) await this.reopen(acc);
     const run = this.run as DeviceRun;
     const labels = labelsOf(ctx.batch.y, `fit: batch ${ctx.batchIndex} of epoch ${ctx.epoch}`);
+    if (this.reload.step) this.reloadRun();
     run.step(ctx.batch.x, labels);
     if (!this.dirty) markResident(this.resident, this.name);
     this.dirty = true;
@@ -206,6 +216,7 @@ export class DeviceDriver {
     old.dispose();
     this.run = await backend.open(request);
     this.opened = { backend, request, trainable: this.trainState() };
+    this.reload = { step: false, predict: false }; // a new run starts from the CPU copy
   }
 
   /** Adds the device's metrics since the last read to `acc`. */
@@ -236,6 +247,12 @@ export class DeviceDriver {
     }
     this.dirty = false;
     this.unsynced = 0;
+    this.reload = { step: true, predict: true };
+  }
+
+  private reloadRun(): void {
+    this.run?.reloadFromCpu?.();
+    this.reload = { step: false, predict: false };
   }
 
   /**
@@ -255,7 +272,12 @@ export class DeviceDriver {
 
   /** The model's outputs for a validation batch: on the device when a run is open for this model, else null. */
   async predict(x: Tensor, model: Module): Promise<Tensor | null> {
-    return this.run === null || model !== this.opened?.request.model ? null : this.run.predict(x);
+    if (this.run === null || model !== this.opened?.request.model) return null;
+    if (this.reload.predict) {
+      this.run.reloadFromCpu?.();
+      this.reload.predict = false; // the step after validation takes the CPU copy again too (hooks may swap weights back)
+    }
+    return this.run.predict(x);
   }
 
   /** Ends the run: frees the device's memory; the CPU copies are those of the last sync. */
@@ -269,6 +291,7 @@ export class DeviceDriver {
     this.run = null;
     this.dirty = false;
     this.unsynced = 0;
+    this.reload = { step: false, predict: false };
     this.params = [];
     this.resident = [];
     this.opened = null;

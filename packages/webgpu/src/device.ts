@@ -34,6 +34,10 @@ class SessionRun implements DeviceRun {
     return this.session.syncToCpu();
   }
 
+  reloadFromCpu(): void {
+    this.session.reloadFromCpu();
+  }
+
   dispose(): void {
     this.session.dispose();
   }

@@ -9,6 +9,7 @@ export interface SimulatedLog {
   metricReads: number;
   syncs: number;
   disposed: number;
+  reloads: number;
 }
 
 /**
@@ -18,7 +19,7 @@ export interface SimulatedLog {
  * step throw, like a device lost in the middle of training (and every copy-back after it).
  */
 export function simulatedDevice(twin: () => Module, options: { failAtStep?: number; refuse?: string; name?: string } = {}): DeviceBackend & { log: SimulatedLog } {
-  const log: SimulatedLog = { opened: 0, steps: 0, metricReads: 0, syncs: 0, disposed: 0 };
+  const log: SimulatedLog = { opened: 0, steps: 0, metricReads: 0, syncs: 0, disposed: 0, reloads: 0 };
   return {
     name: options.name ?? 'sim',
     log,
@@ -62,6 +63,10 @@ export function simulatedDevice(twin: () => Module, options: { failAtStep?: numb
           log.syncs++;
           const state = copy.stateDict();
           for (const [name, p] of model.namedParameters()) p.data.set(state[name].data);
+        },
+        reloadFromCpu(): void {
+          log.reloads++;
+          copy.loadStateDict(model.stateDict());
         },
         dispose(): void {
           log.disposed++;
