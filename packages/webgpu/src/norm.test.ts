@@ -90,6 +90,17 @@ describe.skipIf(typeof gpu === 'string')('BatchNorm and residual networks train 
     expect(model.stateDict()['2.num_batches_tracked'].item()).toBe(0);
   });
 
+  test('a training step while the model is in eval mode is refused, naming the BatchNorm, instead of normalizing with batch statistics', () => {
+    const model = new Sequential(new Flatten(), new Linear(16, 6, { rng: new Rng(17) }), new BatchNorm1d(6), new Linear(6, 3, { rng: new Rng(18) }));
+    const session = new GpuTrainingSession(ctx, model, adam(), { inputShape: [1, 4, 4] });
+    const b = randomBatch(19, 4, 1, 4, 3);
+    model.eval();
+    expect(() => session.step(b.x, b.y)).toThrow(/layer "2" \(BatchNorm1d\) is in eval mode \(model\.eval\(\)\).*call model\.train\(\) first/);
+    model.train();
+    expect(() => session.step(b.x, b.y)).not.toThrow();
+    session.dispose();
+  });
+
   test('a layer with no GPU kernel inside a residual model is named in the error', () => {
     const m = resnet({ depth: 8, inChannels: 1, width: 4, rng: new Rng(16) });
     m.layer2.registerForwardHook(() => undefined);

@@ -127,6 +127,9 @@ export class GpuTrainingSession {
     const n = (x instanceof Tensor ? x.size : x.length) / this.sampleSize;
     for (const l of flatLayers(this.plan)) {
       // as the CPU layer: a batch statistic of one value per channel has no variance
+      if (l.kind === 'bn' && l.training && !l.module.training) {
+        throw new RangeError(`GpuTrainingSession.step: layer "${l.path}" (${l.module.constructor.name}) is in eval mode (model.eval()), but a training step normalizes with batch statistics and updates the running ones; call model.train() first, or predict/evaluate to run in eval mode`);
+      }
       if (l.kind === 'bn' && l.training && n * prod(l.shape.slice(1)) <= 1) {
         throw new RangeError(`GpuTrainingSession.step: layer "${l.path}" (${l.module.constructor.name}) needs more than 1 value per channel when training, got a batch of ${n} sample${n === 1 ? '' : 's'} of ${formatShape(this.options.inputShape)}`);
       }
