@@ -111,6 +111,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
         await this.emitHook('onTrainEpochEnd', ctx);
       }
       await this.device.settle(this.epochAcc); // stopped mid-epoch: the state comes back before onFitEnd
+      ctx.current = { ...ctx.current, ...this.epochAcc.means() }; // with a device's metrics since its last read
       await this.emitHook('onFitEnd', ctx);
       return { history: this.history, stopReason: this.stopReason };
     }).finally(() => this.device.close());
