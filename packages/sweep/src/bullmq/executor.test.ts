@@ -154,6 +154,17 @@ describe('the bullmq executor: trials as BullMQ jobs, run by worker processes', 
     ]);
   });
 
+  test('a sweep on a queue that no worker serves fails each trial after waitLimitMs with an error that says so, instead of waiting forever; the jobs are taken back', async () => {
+    const executor = bullmq({ redis: redis.url, queue: 'nobody-listens', checkpoints: join(tmp, 'nobody'), waitLimitMs: 1500 });
+    const sweep = await runSweep({ ...base, trials: 2, trial: { module }, executor });
+    expect(sweep.trials().map((t) => [t.status, t.error?.name])).toEqual([['failed', 'WaitLimitError'], ['failed', 'WaitLimitError']]);
+    expect(sweep.trials()[0].error?.message).toMatch(/^bullmq: trial trial-0000 \(job .*\): no worker is connected to queue "nobody-listens", and the job has waited \d+ s for one \(limit 1500 ms\); start workers with `trainkit worker --queue nobody-listens`$/);
+    const queue = new Queue('nobody-listens', { connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port) } });
+    expect(await queue.getWaitingCount()).toBe(0);
+    await queue.close();
+    expect(() => bullmq({ redis: redis.url, queue: 'q', waitLimitMs: 0 })).toThrow(/waitLimitMs must be a positive number, got 0/);
+  });
+
   test('bad input: a Redis that does not answer fails the sweep within 5 s; bad options, a newer sweep directory and a newer job are refused', async () => {
     const url = await nowhere;
     const { error, ms } = await unreachable;

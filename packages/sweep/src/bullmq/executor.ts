@@ -11,7 +11,7 @@ import { SweepError } from '../errors';
 import type { Executor, ExecutorFactory, TrialRun } from '../executor';
 import { absoluteModule } from '../node/local';
 import { CONNECT_TIMEOUT_MS, checkRedis, redisOptions } from './connection';
-import { JobFailedError, finished } from './finished';
+import { JobFailedError, WaitLimitError, finished } from './finished';
 import { JOB_FORMAT, type ReportJobData, type TrialJobData, type TrialJobResult, checkQueueName, progressOf, reportsQueue, trialJobId } from './protocol';
 
 /** Options of {@link bullmq}. */
@@ -32,8 +32,16 @@ export interface BullmqOptions {
   concurrency?: number;
   /** Milliseconds to wait for Redis to answer before the sweep fails (default 5000). */
   connectTimeoutMs?: number;
+  /**
+   * Milliseconds a trial's job may wait while no worker is connected to the queue, and that Redis
+   * may stay silent mid-sweep, before the trial fails with an error that says which (default
+   * 600,000: ten minutes). Not a limit on a trial's running time (`timeoutMs` of runSweep is).
+   */
+  waitLimitMs?: number;
 }
 
+/** Default {@link BullmqOptions.waitLimitMs}. */
+const WAIT_LIMIT_MS = 600_000;
 /** How long a report that another coordinator must answer waits before it is offered again. */
 const REQUEUE_MS = 50;
 /** A report no coordinator has claimed for this long (its trial ended, its sweep is gone) is answered 'continue'. */
@@ -47,7 +55,7 @@ interface Connected {
   answered: Queue;
 }
 
-function checkOptions(options: BullmqOptions): { connection: RedisOptions; sweepId: string; concurrency: number; timeoutMs: number } {
+function checkOptions(options: BullmqOptions): { connection: RedisOptions; sweepId: string; concurrency: number; timeoutMs: number; waitLimitMs: number } {
   const where = 'bullmq()';
   if (typeof options !== 'object' || options === null) throw new SweepError(`${where}: pass { redis: 'redis://localhost:6379', queue: 'sweeps' }`);
   const connection = redisOptions(options.redis, where);
@@ -56,7 +64,9 @@ function checkOptions(options: BullmqOptions): { connection: RedisOptions; sweep
   if (typeof sweepId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(sweepId)) throw new SweepError(`${where}: sweepId must be letters, digits, '_' and '-', got ${JSON.stringify(sweepId)}`);
   if (concurrency !== Number.POSITIVE_INFINITY && (!Number.isInteger(concurrency) || concurrency < 1)) throw new SweepError(`${where}: concurrency must be an integer ≥ 1, got ${concurrency}`);
   if (!(timeoutMs > 0)) throw new SweepError(`${where}: connectTimeoutMs must be a positive number, got ${timeoutMs}`);
-  return { connection, sweepId, concurrency, timeoutMs };
+  const waitLimitMs = options.waitLimitMs ?? WAIT_LIMIT_MS;
+  if (!(waitLimitMs > 0)) throw new SweepError(`${where}: waitLimitMs must be a positive number, got ${waitLimitMs}`);
+  return { connection, sweepId, concurrency, timeoutMs, waitLimitMs };
 }
 
 /** The error a failed trial job stands for: the trial's own (name and message) when its worker recorded it. */
@@ -95,7 +105,7 @@ async function replay({ queue, answered }: Connected, id: string, report: TrialR
  *   executor: bullmq({ redis: 'redis://redis:6379', queue: 'sweeps', checkpoints: '/shared/checkpoints' }) });
  */
 export function bullmq(options: BullmqOptions): ExecutorFactory {
-  const { connection, sweepId, concurrency, timeoutMs } = checkOptions(options);
+  const { connection, sweepId, concurrency, timeoutMs, waitLimitMs } = checkOptions(options);
   const name = options.queue;
   const checkpoints = options.checkpoints ?? join(tmpdir(), 'trainkit-sweeps', name);
   return (source): Executor => {
@@ -150,9 +160,12 @@ export function bullmq(options: BullmqOptions): ExecutorFactory {
           await replayed;
           const data: TrialJobData = { format: JOB_FORMAT, trial, job, checkpoints, timeoutMs: trialTimeout ?? null, scheduled, reports: reportsName };
           await queue.add('trial', data, { jobId: id, attempts: 1 });
-          const result = (await finished(queue, events, id, signal)) as TrialJobResult;
+          const limits = { noWorkerMs: waitLimitMs, redisMs: waitLimitMs, what: `bullmq: trial ${job.trialId} (job ${id})`, takers: 'worker', hint: `start workers with \`trainkit worker --queue ${name}\`` };
+          const result = (await finished(queue, events, id, signal, limits)) as TrialJobResult;
           return { outcome: result.outcome, worker: result.worker };
         } catch (e) {
+          // no worker took it: take the job back, so that a worker starting later does not run a trial nobody waits for
+          if (e instanceof WaitLimitError && (await queue.getJobState(id).catch(() => 'unknown')) === 'waiting') await queue.remove(id).catch(() => undefined);
           throw e instanceof JobFailedError ? await jobError(queue, id, job.trialId, e) : e;
         } finally {
           reports.delete(id);

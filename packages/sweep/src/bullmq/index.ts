@@ -9,6 +9,7 @@ export { bullmq } from './executor';
 export { startWorker } from './worker';
 export { directoryCheckpoints, openCheckpoints } from './checkpoints';
 export { JOB_FORMAT, reportsQueue, trialJobId } from './protocol';
+export { WaitLimitError } from './finished';
 
 export type { BullmqOptions } from './executor';
 export type { SweepWorker, SweepWorkerOptions } from './worker';

@@ -36,6 +36,11 @@ export interface SweepWorkerOptions {
   maxStalledCount?: number;
   /** Milliseconds to wait for Redis to answer at start (default 5000). */
   connectTimeoutMs?: number;
+  /**
+   * Milliseconds an epoch's report waits while no coordinator is connected (its sweep is gone), or
+   * while Redis is silent, before the trial goes on without that decision (default 600,000).
+   */
+  waitLimitMs?: number;
   /** Where the worker's log lines go (default stderr). */
   log?: (line: string) => void;
 }
@@ -69,6 +74,8 @@ interface ProcessorContext {
   trials: string | undefined;
   /** The checkpoint location that replaces the job's (`--checkpoints`). */
   checkpoints: string | undefined;
+  /** How long a report waits for a coordinator to answer it, or for Redis, before the trial goes on unpruned. */
+  waitLimit: number;
 }
 
 /**
@@ -76,7 +83,7 @@ interface ProcessorContext {
  * metrics as the job's progress, asks the coordinator for the scheduler's decision (with a
  * scheduler), enforces the trial's timeout, and records a failure's error in the progress.
  */
-function trialProcessor({ name, log, reportsFor, executorFor, trials, checkpoints: mounted }: ProcessorContext) {
+function trialProcessor({ name, log, reportsFor, executorFor, trials, checkpoints: mounted, waitLimit }: ProcessorContext) {
   return async (job: Job<TrialJobData, TrialJobResult>): Promise<TrialJobResult> => {
     const data = parseTrialJobData(job.data, job.id);
     const id = job.id!;
@@ -94,7 +101,8 @@ function trialProcessor({ name, log, reportsFor, executorFor, trials, checkpoint
       if (data.scheduled === false) return 'continue';
       const reports = await reportsFor(reportsName);
       await reports.queue.add('report', { trialJobId: id, epoch, metrics }, { jobId: `${id}.e${epoch}`, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 86_400 } });
-      const decision = (await finished(reports.queue, reports.events, `${id}.e${epoch}`, controller.signal)) as Decision;
+      const limits = { noWorkerMs: waitLimit, redisMs: waitLimit, what: `report of ${data.job.trialId} epoch ${epoch}`, takers: 'coordinator', hint: 'its sweep is gone' };
+      const decision = (await finished(reports.queue, reports.events, `${id}.e${epoch}`, controller.signal, limits)) as Decision;
       if (decision === 'stop' && !controller.signal.aborted) await progress({ prunedAt: (prunedAt = epoch) });
       return decision;
     };
@@ -143,6 +151,7 @@ export async function startWorker(options: SweepWorkerOptions): Promise<SweepWor
   const lockDuration = positive(options.lockDurationMs, 'lockDurationMs', 30_000);
   const stalledInterval = positive(options.stalledIntervalMs, 'stalledIntervalMs', 30_000);
   const maxStalledCount = positive(options.maxStalledCount, 'maxStalledCount', 2);
+  const waitLimit = positive(options.waitLimitMs, 'waitLimitMs', 600_000);
   const name = options.name ?? `${hostname()}:${process.pid}`;
   const log = options.log ?? ((line: string) => console.error(line));
   const trials = options.trials === undefined ? undefined : absoluteModule(options.trials);
@@ -172,7 +181,7 @@ export async function startWorker(options: SweepWorkerOptions): Promise<SweepWor
     return e;
   };
 
-  const processTrial = trialProcessor({ name, log, reportsFor, executorFor, trials, checkpoints: options.checkpoints });
+  const processTrial = trialProcessor({ name, log, reportsFor, executorFor, trials, checkpoints: options.checkpoints, waitLimit });
 
   const worker = new Worker<TrialJobData, TrialJobResult>(queue, processTrial, { connection, concurrency, lockDuration, stalledInterval, maxStalledCount });
   (worker as unknown as NodeJS.EventEmitter).on('error', onError);
