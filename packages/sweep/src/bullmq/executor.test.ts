@@ -8,7 +8,7 @@ import { EPOCHS, toySpace } from '../__tests__/toyTrial';
 import { type Scheduler, type Sweep, type TrialRecord, asha, inProcess, local, runSweep } from '../node';
 import { finished } from './finished';
 import { bullmq, startWorker } from './index';
-import { JOB_FORMAT, type TrialJobData, type TrialJobResult, trialJobId } from './protocol';
+import { JOB_FORMAT, type TrialJobData, type TrialJobResult, fromWire, trialJobId } from './protocol';
 import { type WorkerProc, gatedWorkerProcess, startWorkerProcess, stopAll } from './__tests__/processes';
 import { type TestRedis, freePort, startRedis } from './__tests__/redis';
 import { trial } from './__tests__/trial';
@@ -94,7 +94,8 @@ describe('the bullmq executor: trials as BullMQ jobs, run by worker processes', 
     const worker = await startWorker({ redis: redis.url, queue: 'takeover', log: () => undefined });
     try {
       const { outcome: result } = (await finished(queue, events, 'orphan')) as TrialJobResult;
-      expect(outcome({ ...pruned, ...result, status: result.pruned ? 'pruned' : 'completed' })).toEqual(outcome(pruned));
+      const decoded = { ...result, metrics: fromWire(result.metrics), epochs: result.epochs.map(fromWire) };
+      expect(outcome({ ...pruned, ...decoded, status: result.pruned ? 'pruned' : 'completed' })).toEqual(outcome(pruned));
       expect(latestWeights(join(tmp, 'takeover', 'orphan'))).toEqual(latestWeights(dir));
     } finally {
       await Promise.all([worker.close(), events.close(), queue.close()]);
@@ -152,6 +153,13 @@ describe('the bullmq executor: trials as BullMQ jobs, run by worker processes', 
       ['failed', { name: 'TrialTimeoutError', message: 'trial-0000 did not finish within 6000 ms (timeoutMs)' }],
       ['completed', null],
     ]);
+  });
+
+  test('NaN and infinite metrics (a diverged trial) travel through the queue as they are, so the trial ends as it does in the calling thread', async () => {
+    const run = (executor: Parameters<typeof runSweep>[0]['executor']) => runSweep({ ...base, trials: 2, trial: { module, exportName: 'diverging' }, executor });
+    const [here, queued] = [await run(inProcess()), await run(onQueue('diverge', 'diverging').executor)];
+    expect(queued.trials().map(outcome), printed()).toEqual(here.trials().map(outcome));
+    expect(queued.trials().map((t) => [t.status, t.metrics?.valLoss])).toEqual([['completed', Number.NaN], ['completed', Number.POSITIVE_INFINITY]]);
   });
 
   test('a sweep on a queue that no worker serves fails each trial after waitLimitMs with an error that says so, instead of waiting forever; the jobs are taken back', async () => {

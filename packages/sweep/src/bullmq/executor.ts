@@ -12,7 +12,7 @@ import type { Executor, ExecutorFactory, TrialRun } from '../executor';
 import { absoluteModule } from '../node/local';
 import { CONNECT_TIMEOUT_MS, checkRedis, redisOptions } from './connection';
 import { JobFailedError, WaitLimitError, finished } from './finished';
-import { JOB_FORMAT, type ReportJobData, type TrialJobData, type TrialJobResult, checkQueueName, progressOf, reportsQueue, trialJobId } from './protocol';
+import { JOB_FORMAT, type ReportJobData, type TrialJobData, type TrialJobResult, checkQueueName, fromWire, progressOf, reportsQueue, trialJobId } from './protocol';
 
 /** Options of {@link bullmq}. */
 export interface BullmqOptions {
@@ -85,7 +85,7 @@ async function replay({ queue, answered }: Connected, id: string, report: TrialR
   const { epochs } = progressOf((await queue.getJob(id))?.progress);
   for (const [i, metrics] of epochs.entries()) {
     if ((await answered.getJobState(`${id}.e${i + 1}`)) !== 'completed') return;
-    await report(i + 1, metrics);
+    await report(i + 1, fromWire(metrics));
   }
 }
 
@@ -121,7 +121,7 @@ export function bullmq(options: BullmqOptions): ExecutorFactory {
     const reportsName = reportsQueue(name, sweepId);
     const answer = async (job: Job<ReportJobData>, token?: string) => {
       const report = reports.get(job.data.trialJobId);
-      if (report !== undefined) return await report(job.data.epoch, job.data.metrics);
+      if (report !== undefined) return await report(job.data.epoch, fromWire(job.data.metrics));
       // a report of a run this coordinator does not wait for belongs to another coordinator of the
       // same sweep id: back to the queue for it; one nobody claims for an hour changes no decision
       if (Date.now() - job.timestamp > ORPHAN_REPORT_MS) return 'continue';
@@ -162,7 +162,8 @@ export function bullmq(options: BullmqOptions): ExecutorFactory {
           await queue.add('trial', data, { jobId: id, attempts: 1 });
           const limits = { noWorkerMs: waitLimitMs, redisMs: waitLimitMs, what: `bullmq: trial ${job.trialId} (job ${id})`, takers: 'worker', hint: `start workers with \`trainkit worker --queue ${name}\`` };
           const result = (await finished(queue, events, id, signal, limits)) as TrialJobResult;
-          return { outcome: result.outcome, worker: result.worker };
+          const { metrics, epochs, ...rest } = result.outcome;
+          return { outcome: { ...rest, metrics: fromWire(metrics), epochs: epochs.map(fromWire) }, worker: result.worker };
         } catch (e) {
           // no worker took it: take the job back, so that a worker starting later does not run a trial nobody waits for
           if (e instanceof WaitLimitError && (await queue.getJobState(id).catch(() => 'unknown')) === 'waiting') await queue.remove(id).catch(() => undefined);

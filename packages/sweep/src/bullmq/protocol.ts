@@ -40,9 +40,21 @@ export interface TrialJobData {
   reports?: string;
 }
 
-/** The return value of a trial job. */
+/**
+ * Metrics as a job carries them: JSON turns NaN and ±Infinity (a diverged loss) into null, so
+ * those travel as the strings 'NaN', 'Infinity' and '-Infinity' ({@link toWire}, {@link fromWire}).
+ */
+export type WireMetrics = Record<string, number | string | null>;
+
+/** Metrics for a job's data, progress or result. */
+export const toWire = (m: Metrics): WireMetrics => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number.isFinite(v) ? v : String(v)]));
+
+/** Metrics back from a job (a null from an older worker is NaN). */
+export const fromWire = (m: WireMetrics): Metrics => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v === 'number' ? v : v === null ? Number.NaN : Number(v)]));
+
+/** The return value of a trial job (its metrics as {@link WireMetrics}). */
 export interface TrialJobResult {
-  outcome: TrialOutcome;
+  outcome: Omit<TrialOutcome, 'metrics' | 'epochs'> & { metrics: WireMetrics; epochs: WireMetrics[] };
   worker: string;
 }
 
@@ -50,7 +62,7 @@ export interface TrialJobResult {
 export interface TrialProgress {
   worker: string;
   /** The metrics after each epoch reported so far. */
-  epochs: Metrics[];
+  epochs: WireMetrics[];
   /** The epoch after which the scheduler stopped the trial (a worker taking it over stops there too). */
   prunedAt?: number;
   /** Set by the worker just before it fails the job: the trial's error. */
@@ -61,7 +73,7 @@ export interface TrialProgress {
 export interface ReportJobData {
   trialJobId: string;
   epoch: number;
-  metrics: Metrics;
+  metrics: WireMetrics;
 }
 
 export type { Decision };

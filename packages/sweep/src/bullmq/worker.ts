@@ -12,7 +12,7 @@ import { absoluteModule, local } from '../node/local';
 import type { Metrics } from '../trial';
 import { CONNECT_TIMEOUT_MS, checkRedis, redisOptions } from './connection';
 import { finished } from './finished';
-import { type Decision, type ReportJobData, type TrialJobData, type TrialJobResult, type TrialProgress, checkQueueName, parseTrialJobData, progressOf, reportsQueue } from './protocol';
+import { type Decision, type ReportJobData, type TrialJobData, type TrialJobResult, type TrialProgress, checkQueueName, fromWire, parseTrialJobData, progressOf, reportsQueue, toWire } from './protocol';
 
 /** Options of {@link startWorker}. */
 export interface SweepWorkerOptions {
@@ -90,9 +90,9 @@ function trialProcessor({ name, log, reportsFor, executorFor, trials, checkpoint
     const reportsName = data.reports ?? reportsQueue(job.queueName);
     // the epochs a worker that died on this trial reported survive in the job's progress
     const prior = progressOf(job.progress);
-    const epochs: Metrics[] = prior.epochs.slice();
+    const epochs: Metrics[] = prior.epochs.map(fromWire);
     let prunedAt = prior.prunedAt;
-    const progress = (extra: Partial<TrialProgress> = {}) => job.updateProgress({ worker: name, epochs, prunedAt, ...extra } satisfies TrialProgress);
+    const progress = (extra: Partial<TrialProgress> = {}) => job.updateProgress({ worker: name, epochs: epochs.map(toWire), prunedAt, ...extra } satisfies TrialProgress);
     const controller = new AbortController();
     const ask = async (epoch: number, metrics: Metrics): Promise<Decision> => {
       epochs[epoch - 1] = metrics;
@@ -100,7 +100,7 @@ function trialProcessor({ name, log, reportsFor, executorFor, trials, checkpoint
       await progress();
       if (data.scheduled === false) return 'continue';
       const reports = await reportsFor(reportsName);
-      await reports.queue.add('report', { trialJobId: id, epoch, metrics }, { jobId: `${id}.e${epoch}`, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 86_400 } });
+      await reports.queue.add('report', { trialJobId: id, epoch, metrics: toWire(metrics) } satisfies ReportJobData, { jobId: `${id}.e${epoch}`, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 86_400 } });
       const limits = { noWorkerMs: waitLimit, redisMs: waitLimit, what: `report of ${data.job.trialId} epoch ${epoch}`, takers: 'coordinator', hint: 'its sweep is gone' };
       const decision = (await finished(reports.queue, reports.events, `${id}.e${epoch}`, controller.signal, limits)) as Decision;
       if (decision === 'stop' && !controller.signal.aborted) await progress({ prunedAt: (prunedAt = epoch) });
@@ -122,7 +122,7 @@ function trialProcessor({ name, log, reportsFor, executorFor, trials, checkpoint
       const checkpoints = { location: mounted ?? data.checkpoints, key: id, prunedAt: prior.prunedAt };
       const { outcome } = await executor.run({ job: { ...data.job, checkpoints }, report, signal: controller.signal });
       log(`${name}: ${data.job.trialId} (job ${id}) ${prunedAt !== undefined ? 'pruned' : 'completed'} in ${Date.now() - started} ms`);
-      return { outcome: { ...outcome, epochs: epochs.slice(), pruned: prunedAt !== undefined }, worker: name };
+      return { outcome: { ...outcome, metrics: toWire(outcome.metrics), epochs: epochs.map(toWire), pruned: prunedAt !== undefined }, worker: name };
     } catch (e) {
       const err = timedOut ? new TrialTimeoutError(`${data.job.trialId} did not finish within ${data.timeoutMs} ms (timeoutMs)`) : (e as Error);
       await progress({ error: { name: err.name, message: err.message } });

@@ -50,3 +50,10 @@ export const failing: TrialFunction<Toy> = (config, ctx) => {
 
 /** Never settles on trial 0; the trial otherwise. */
 export const hangOnFirst: TrialFunction<Toy> = (config, ctx) => (ctx.index === 0 ? new Promise<Metrics>(() => undefined) : trial(config, ctx));
+
+/** Diverges: every epoch's loss is NaN on trial 0 and +Infinity on trial 1 (the values JSON cannot carry), with a finite accuracy. */
+export const diverging: TrialFunction<Toy> = async (_config, ctx) => {
+  const metrics = { valLoss: ctx.index === 0 ? Number.NaN : Number.POSITIVE_INFINITY, valAccuracy: 0.25 };
+  for (let epoch = 1; epoch <= 2; epoch++) if ((await ctx.report(epoch, metrics)) === 'stop') break;
+  return metrics;
+};
