@@ -74,8 +74,28 @@ export class Emitter implements EmitContext {
     return d;
   }
 
+  /**
+   * Looked-up rows depend on their ids through no autograd edge: only the layer mapper ties them to
+   * the input. Ids from the input without a mapper (a hooked layer, a subclass) or from the
+   * embedding() function would be frozen into a constant of the example; this names the lookup.
+   */
+  unmappedLookup(): Tensor | undefined {
+    return this.trace.calls.find((c) => c.output.op === 'embedding' && !this.layerCalls.has(c.output) && this.dependsOnInput(c.input))?.output;
+  }
+
+  frozenLookup(t: Tensor): OnnxExportError {
+    return new OnnxExportError(
+      `exportOnnx: ${describeOwner(this.trace, t)} looks up rows of an embedding without a plain Embedding layer to tie them to the input ` +
+        '(a forward hook on the layer, a subclass of it, or the embedding() function): remove the hook or call an Embedding layer with .call(ids)',
+    );
+  }
+
   private write(t: Tensor): string {
     if (!this.dependsOnInput(t)) {
+      if (t.op === 'embedding') {
+        const call = this.trace.calls.find((c) => c.output === t);
+        if (call === undefined || this.dependsOnInput(call.input)) throw this.frozenLookup(t);
+      }
       const name = this.trace.names.get(t) ?? `${this.paths.get(t) ?? t.op}.const`;
       return this.graph.floats(name, t.data, t.shape);
     }

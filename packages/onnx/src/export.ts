@@ -48,9 +48,9 @@ function checkOptions(model: unknown, example: unknown, o: ExportOnnxOptions): R
   return { opset, inputName, outputName, dynamicBatch };
 }
 
-function valueInfo(name: string, shape: readonly number[], batchAxis: boolean): ValueInfoMessage {
+function valueInfo(name: string, shape: readonly number[], batchAxis: boolean, elemType: number = DataType.FLOAT): ValueInfoMessage {
   const dim: Dim[] = shape.map((d, i) => (i === 0 && batchAxis ? { dimParam: 'batch' } : { dimValue: d }));
-  return { name, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim } } } };
+  return { name, type: { tensorType: { elemType, shape: { dim } } } };
 }
 
 /**
@@ -77,16 +77,19 @@ export function exportOnnx(model: Module, exampleInput: Tensor, options: ExportO
   graph.reserve(inputName);
   graph.reserve(outputName);
   const emitter = new Emitter(graph, tr, dynamicBatch, inputName, layerMapper, OPS, unsupportedOp);
+  const lookup = emitter.unmappedLookup();
+  if (lookup !== undefined) throw emitter.frozenLookup(lookup);
   if (!emitter.dependsOnInput(tr.output)) {
     throw new OnnxExportError('exportOnnx: the output does not depend on the input (did forward detach() it or run under noGrad()?)');
   }
   const last = emitter.value(tr.output);
-  if (last === inputName) graph.node('Identity', [inputName], {}, outputName, 'the model (it returns its input)');
-  else graph.rename(last, outputName);
+  // a model that returns its input: an Identity node, its output then renamed to the reserved name
+  graph.rename(last === inputName ? graph.node('Identity', [inputName], {}, 'identity', 'the model (it returns its input)') : last, outputName);
   const batch = tr.input.shape[0];
   const outBatch = dynamicBatch && tr.output.rank > 0 && tr.output.shape[0] === batch;
+  const irVersion = irVersionFor(opset);
   return encodeModel({
-    irVersion: irVersionFor(opset),
+    irVersion,
     producerName: 'trainkit',
     producerVersion: '',
     opsetImport: [{ domain: '', version: opset }],
@@ -94,7 +97,8 @@ export function exportOnnx(model: Module, exampleInput: Tensor, options: ExportO
       name: model.constructor.name,
       node: graph.nodes,
       initializer: graph.initializers,
-      input: [valueInfo(inputName, tr.input.shape, dynamicBatch)],
+      // IR 3 (opsets 7 and 8) lists every initializer among the graph's inputs too
+      input: [valueInfo(inputName, tr.input.shape, dynamicBatch), ...(irVersion < 4 ? graph.initializers.map((t) => valueInfo(t.name, t.dims, false, t.dataType)) : [])],
       output: [valueInfo(outputName, tr.output.shape, outBatch)],
     },
   });

@@ -88,5 +88,19 @@ describe('the layers for ResNets and small ViTs: ONNX Runtime computes what trai
     const nodes = decodeModel(bytes).graph.node;
     expect(nodes.slice(0, 2).map((n) => [n.opType, n.input])).toEqual([['Cast', ['input']], ['Gather', ['tok.weight', nodes[0].output[0]]]]);
     await expectSameOutputs(model, bytes, ids(64, 2), [1, 37]);
+    // with a forward hook the layer cannot be mapped: refused, not frozen into the example's rows
+    model.tok.registerForwardHook(() => undefined);
+    expect(() => exportOnnx(model, ids(3, 1), { opset: 13 })).toThrow(/layer "tok" \(Embedding\) looks up rows of an embedding without a plain Embedding layer.*remove the hook/);
+  });
+
+  test('an Embedding looked up with constant ids (learned positions) is folded into a constant, and the rest follows the input', async () => {
+    class Positions extends Module {
+      pos = new Embedding(8, 8, { rng });
+      forward(x: Tensor): Tensor {
+        return add(x, this.pos.call(new Tensor(Float32Array.from({ length: 8 }, (_, i) => i), [8])));
+      }
+    }
+    const model = new Positions();
+    await expectSameOutputs(model, exportOnnx(model, inputs(3, [8, 8], 4), { opset: 13 }), inputs(16, [8, 8], 5), [1, 5]);
   });
 });
