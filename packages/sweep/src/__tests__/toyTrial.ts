@@ -55,3 +55,10 @@ export const crashOnFirst: TrialFunction<{ lr: number; width: number }> = (confi
   if (ctx.index === 0 && ctx.attempt === 0) process.exit(3);
   return toyTrial(config, ctx);
 };
+
+/** The toy trial, leaving behind a rejection nobody handles, which ends its worker thread soon after it returned. */
+export const dieAfterReturn: TrialFunction<{ lr: number; width: number }> = async (config, ctx) => {
+  const metrics = await toyTrial(config, ctx);
+  setTimeout(() => void Promise.reject(new Error('a late rejection')), 20);
+  return metrics;
+};

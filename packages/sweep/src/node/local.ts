@@ -37,8 +37,12 @@ function spawn(execArgv: string[] | undefined): Worker {
       })
     : new Worker(url, { execArgv, workerData: { typescript: false } });
   worker.on('error', () => undefined); // a run's own listeners report errors; none may escape between runs
+  worker.once('exit', () => exited.add(worker)); // one that dies between runs (a late rejection in its trial) is not reused
   return worker;
 }
+
+/** Worker threads that have exited: a message posted to one is never answered. */
+const exited = new WeakSet<Worker>();
 
 /** The absolute URL of a trial module given as a URL, a file URL string or a path. */
 export function absoluteModule(module: string | URL): string {
@@ -95,7 +99,9 @@ export function local(options: LocalOptions = {}): ExecutorFactory {
       name: 'local',
       concurrency,
       async run(run) {
-        const worker = idle.pop() ?? spawn(options.execArgv);
+        let worker = idle.pop();
+        while (worker !== undefined && exited.has(worker)) worker = idle.pop();
+        worker ??= spawn(options.execArgv);
         const name = `thread-${worker.threadId}`;
         try {
           const outcome = await runOn(worker, run, module, exportName);

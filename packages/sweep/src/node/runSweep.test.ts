@@ -26,6 +26,21 @@ describe('runSweep on worker threads (the local executor)', () => {
     expect(inCaller.trials().every((t) => t.worker === 'main')).toBe(true);
   });
 
+  test('a worker thread that dies between trials (a late rejection in its trial) is replaced, not handed the next trial', async () => {
+    const executor = local({ concurrency: 1 })({ module, exportName: 'dieAfterReturn' });
+    const job = (index: number) => ({ trialId: `trial-${index}`, index, seed: index, attempt: 0, config: { lr: 0.1, width: 4 } });
+    const run = (index: number) => executor.run({ job: job(index), report: async () => 'continue' as const, signal: new AbortController().signal });
+    try {
+      const first = await run(0);
+      await new Promise((r) => setTimeout(r, 500)); // its thread has died by now, idle
+      const second = await Promise.race([run(1), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the second trial hung')), 20_000))]);
+      expect(second.worker).not.toBe(first.worker);
+      expect(second.outcome.metrics.valLoss).toBeGreaterThan(0);
+    } finally {
+      await executor.close?.();
+    }
+  });
+
   test('with ASHA, a worker waits for each decision: one thread prunes exactly as the calling thread', async () => {
     const scheduler = () => asha({ maxEpochs: EPOCHS });
     const a = await runSweep({ ...base, trials: 6, scheduler: scheduler(), trial: toyTrial, executor: inProcess() });
