@@ -74,9 +74,17 @@ function restore(records: TrialRecord[], jobs: TrialJob[], done: (r: TrialRecord
 }
 
 /** Runs one attempt of a job with a timeout; resolves to its record. */
-async function attempt(executor: Executor, job: TrialJob, options: SweepOptions<never>, score: (m: Metrics) => number | undefined): Promise<TrialRecord> {
+async function attempt(executor: Executor, job: TrialJob, options: SweepOptions<never>, score: (m: Metrics) => number | undefined, sweep: AbortSignal): Promise<TrialRecord> {
   const started = Date.now();
   const controller = new AbortController();
+  let onSweepEnd = () => undefined as void;
+  const ended = new Promise<never>((_, reject) => {
+    onSweepEnd = () => {
+      reject(new SweepError(`${job.trialId}: the sweep stopped after an error elsewhere`));
+      controller.abort();
+    };
+    sweep.addEventListener('abort', onSweepEnd, { once: true });
+  });
   const report = (epoch: number, metrics: Metrics): Promise<Decision> => {
     const s = score(metrics);
     if (controller.signal.aborted) return Promise.resolve('stop');
@@ -92,7 +100,7 @@ async function attempt(executor: Executor, job: TrialJob, options: SweepOptions<
   });
   const base = { format: SWEEP_FORMAT, trialId: job.trialId, index: job.index, seed: job.seed, attempt: job.attempt, config: job.config };
   try {
-    const { outcome, worker } = await Promise.race([executor.run({ job, report, signal: controller.signal, scheduled: options.scheduler !== undefined, timeoutMs: executor.timesTrials === true ? options.timeoutMs : undefined }), timeout]);
+    const { outcome, worker } = await Promise.race([executor.run({ job, report, signal: controller.signal, scheduled: options.scheduler !== undefined, timeoutMs: executor.timesTrials === true ? options.timeoutMs : undefined }), timeout, ended]);
     if (score(outcome.metrics) === undefined) throw new SweepError(`${job.trialId} returned no number for the metric "${options.metric}"; its metrics: ${JSON.stringify(outcome.metrics)}`);
     const status = outcome.pruned ? 'pruned' : 'completed';
     return { ...base, status, metrics: outcome.metrics, epochs: outcome.epochs, error: null, worker, durationMs: Date.now() - started };
@@ -102,6 +110,7 @@ async function attempt(executor: Executor, job: TrialJob, options: SweepOptions<
     return { ...base, status: 'failed', metrics: null, epochs: [], error: { name: err.name, message: err.message }, worker, durationMs: Date.now() - started };
   } finally {
     clearTimeout(timer);
+    sweep.removeEventListener('abort', onSweepEnd);
   }
 }
 
@@ -138,15 +147,25 @@ export async function runSweep<C = Config>(options: SweepOptions<C>): Promise<Sw
     return last !== undefined && done(last) ? [] : [{ ...j, attempt: last === undefined ? 0 : last.attempt + 1 }];
   });
   const executor = (opts.executor ?? inProcess())(opts.trial);
+  // an error of the sweep itself (the store cannot append, onTrialEnd throws) stops every lane:
+  // no new trials, the running ones given up and not recorded, then the executor closes
+  const stop = new AbortController();
+  let failure: { error: unknown } | null = null;
   const lane = async () => {
-    for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
-      for (let a = job.attempt; a <= retries; a++) {
-        const record = await attempt(executor, { ...job, attempt: a }, opts, score);
-        await store.append(record);
-        records.push(record);
-        opts.onTrialEnd?.(record);
-        if (record.status !== 'failed') break;
+    try {
+      for (let job = queue.shift(); job !== undefined && !stop.signal.aborted; job = queue.shift()) {
+        for (let a = job.attempt; a <= retries; a++) {
+          const record = await attempt(executor, { ...job, attempt: a }, opts, score, stop.signal);
+          if (stop.signal.aborted) return;
+          await store.append(record);
+          records.push(record);
+          opts.onTrialEnd?.(record);
+          if (record.status !== 'failed') break;
+        }
       }
+    } catch (error) {
+      failure ??= { error };
+      stop.abort();
     }
   };
   try {
@@ -155,5 +174,6 @@ export async function runSweep<C = Config>(options: SweepOptions<C>): Promise<Sw
   } finally {
     await executor.close?.();
   }
+  if (failure !== null) throw (failure as { error: unknown }).error;
   return sweepOf(records, objective);
 }

@@ -41,6 +41,19 @@ describe('runSweep on worker threads (the local executor)', () => {
     }
   });
 
+  test('an error of the sweep itself (onTrialEnd throws) rejects runSweep and stops every lane: no trial runs or is recorded after it', async () => {
+    const ended: string[] = [];
+    const dir = join(tmp, 'stops');
+    const onTrialEnd = (r: TrialRecord) => {
+      ended.push(r.trialId);
+      if (ended.length === 1) throw new Error('the callback failed');
+    };
+    await expect(runSweep({ ...base, executor: local({ concurrency: 2 }), dir, onTrialEnd })).rejects.toThrow('the callback failed');
+    await new Promise((r) => setTimeout(r, 1500)); // the other lane's trial would have ended by now
+    expect(ended).toHaveLength(1);
+    expect(readFileSync(join(dir, 'trials.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+
   test('with ASHA, a worker waits for each decision: one thread prunes exactly as the calling thread', async () => {
     const scheduler = () => asha({ maxEpochs: EPOCHS });
     const a = await runSweep({ ...base, trials: 6, scheduler: scheduler(), trial: toyTrial, executor: inProcess() });
