@@ -125,8 +125,9 @@ export class Checkpointer implements Plugin {
   }
 
   /** Refuses to start a new run over checkpoints of an earlier one (unless `overwrite`, which clears them). */
-  async onFitStart(): Promise<void> {
-    if (this.resumedFrom !== null) return this.reconcile();
+  async onFitStart(ctx: BaseContext): Promise<void> {
+    // resumed: from a file this checkpointer resolved, or from another checkpointer's file that held its state too
+    if (this.resumedFrom !== null || this.restored) return this.reconcile(ctx.step);
     const ours = (await this.store.list()).filter((f) => f === Checkpointer.LATEST || f === Checkpointer.BEST || NUMBERED.test(f));
     if (ours.length === 0) return;
     if (!this.o.overwrite) {
@@ -139,17 +140,19 @@ export class Checkpointer implements Plugin {
   }
 
   /**
-   * After resuming from a file of the store: deletes the numbered files the restored lists do not
-   * name (a run killed between writing a checkpoint and deleting the one it replaced leaves
-   * them) and drops list entries whose file is gone, so the store holds what the retention
-   * policy says.
+   * After resuming from a file of the store: deletes the numbered files up to the resume step
+   * that the restored lists do not name (a run killed between writing a checkpoint and deleting
+   * the one it replaced leaves them) and drops list entries whose file is gone, so the store holds
+   * what the retention policy says. Files saved after the resume step (a resume from 'best' or an
+   * older file) are kept, with a warning.
    */
-  private async reconcile(): Promise<void> {
-    if (!this.restored || /[/\\]/.test(this.resumedFrom!)) return; // no lists of this store to go by (another checkpointer's state, or a file elsewhere)
-    const { state, orphans } = reconcile(this.state, await this.store.list());
+  private async reconcile(resumedAtStep: number): Promise<void> {
+    if (!this.restored || /[/\\]/.test(this.resumedFrom ?? '')) return; // no lists of this store to go by (another checkpointer's state, or a file elsewhere)
+    const { state, orphans, later } = reconcile(this.state, await this.store.list(), resumedAtStep);
     this.state = state;
     for (const f of orphans) await this.removeFile(f);
     if (orphans.length > 0) this.o.warn(`checkpoint: deleted ${orphans.length} checkpoint file(s) of ${this.store.location} that the retention policy no longer keeps (left by an interrupted run): ${orphans.join(', ')}`);
+    if (later.length > 0) this.o.warn(`checkpoint: ${this.store.location} holds ${later.length} checkpoint file(s) saved after the step this run resumed from (${later.join(', ')}); they are kept, outside the retention lists`);
   }
 
   stateDict(): CheckpointerState {

@@ -83,6 +83,29 @@ describe('retention after an interrupted run', () => {
     expect(resumed.warnings).toEqual([expect.stringMatching(/^checkpoint: deleted 1 checkpoint file\(s\) of memory that the retention policy no longer keeps \(left by an interrupted run\): epoch=0-step=1.safetensors$/)]);
   });
 
+  test("resuming from 'best' (an older step) keeps the files saved after it, outside the lists, and says so", async () => {
+    const store = memoryStore();
+    await fit(store, { monitor: 'score', keepLast: 3 }, 3, undefined, [scripted([1, 2, 3])]); // best: epoch 0 (min)
+    const resumed = await fit(store, { monitor: 'score', keepLast: 3 }, 2, 'best', [scripted([1, 2, 3])]);
+    expect([...store.files.keys()]).toEqual(expect.arrayContaining(['epoch=1-step=6.safetensors', 'epoch=2-step=9.safetensors']));
+    expect(resumed.warnings).toEqual([expect.stringMatching(/^checkpoint: memory holds 2 checkpoint file\(s\) saved after the step this run resumed from \(epoch=1-step=6.safetensors, epoch=2-step=9.safetensors\); they are kept, outside the retention lists$/)]);
+  });
+
+  test('two checkpointers (distinct stateKeys): a run resumed from the first one continues the second one too, neither refusing nor clearing its store', async () => {
+    const [a, b] = [memoryStore(), memoryStore()];
+    const run = async (epochs: number, resume?: string) => {
+      const plugins = [new Checkpointer({ store: a, stateKey: 'ckpt-a', warn: () => undefined }), new Checkpointer({ store: b, stateKey: 'ckpt-b', monitor: 'score', keepLast: 5, warn: () => undefined })];
+      const trainer = new Trainer({ optimizer: adam({ lr: 1e-2 }), seed: 5, plugins: [...plugins, scripted([3, 2, 1])] });
+      await trainer.fit(bnCnn(0), { train: imageLoader(24, 8), epochs, resume });
+    };
+    await run(2);
+    const before = [...b.files.keys()].sort();
+    await run(3, 'latest');
+    expect(before).toContain('epoch=1-step=6.safetensors');
+    expect([...b.files.keys()].sort()).toEqual([...before, 'epoch=2-step=9.safetensors'].sort());
+    expect(stepOf(b, 'latest.safetensors')).toBe(9);
+  });
+
   test('a save writes every other file before latest, and deletes files that dropped out only after it', async () => {
     const store = memoryStore();
     const log: string[] = [];

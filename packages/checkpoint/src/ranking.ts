@@ -31,13 +31,18 @@ export function stepOf(file: string): number | null {
  * list names (left behind by a run killed between writing a checkpoint and deleting the one
  * it replaced) are `orphans` to delete, and list entries whose file does not exist are dropped.
  */
-export function reconcile(state: CheckpointerState, files: readonly string[]): { state: CheckpointerState; orphans: string[] } {
+export function reconcile(state: CheckpointerState, files: readonly string[], resumedAtStep = Number.POSITIVE_INFINITY): { state: CheckpointerState; orphans: string[]; later: string[] } {
   const present = new Set(files);
   const ranked = state.ranked.filter((f) => present.has(f.file));
   const recent = state.recent.filter((f) => present.has(f.file));
   const listed = new Set([...ranked, ...recent].map((f) => f.file));
-  const orphans = files.filter((f) => NUMBERED.test(f) && !listed.has(f));
-  return { state: { best: state.best, ranked, recent }, orphans };
+  const unlisted = files.filter((f) => NUMBERED.test(f) && !listed.has(f));
+  // only files older than the resume point are leftovers of a crash. Files saved after it belong
+  // to the timeline the resume left (resumed from 'best' or an older file): kept, never deleted.
+  // One saved at the resume step itself is kept silently: a second checkpointer's lists, carried
+  // in the first one's file, were taken just before its own save of that step
+  const stepOf = (f: string) => Number(NUMBERED.exec(f)?.[2]);
+  return { state: { best: state.best, ranked, recent }, orphans: unlisted.filter((f) => stepOf(f) < resumedAtStep), later: unlisted.filter((f) => stepOf(f) > resumedAtStep) };
 }
 
 /** Whether `score` beats `best` (NaN never does; anything beats nothing). */
