@@ -1,6 +1,6 @@
 import { ValueError } from '@trainkit/tensor';
-import type { Stats } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import type { Dirent, Stats } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 
 /** File extensions decoded as images (case-insensitive); GIFs give their first frame. */
@@ -42,8 +42,26 @@ export async function classFolders(dir: string): Promise<string[]> {
     if (code === 'ENOTDIR') throw new Error(`${caller}: ${dir} is a file, expected a folder with one subfolder per class`, { cause: e });
     throw new Error(`${caller}: cannot read ${dir}: ${(e as Error).message}`, { cause: e });
   }
-  const names = items.filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name);
+  const names: string[] = [];
+  for (const d of items) if (!d.name.startsWith('.') && (await kindOf(dir, d)) === 'dir') names.push(d.name);
   return names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * A directory entry's kind, following symbolic links as torchvision does (a dataset of links into
+ * a cache, `ln -s` subsets): a link is what it points to, and a dangling one a file, so that
+ * reading it fails naming it rather than the image vanishing.
+ */
+async function kindOf(dir: string, d: Dirent): Promise<'dir' | 'file' | 'other'> {
+  if (d.isDirectory()) return 'dir';
+  if (d.isFile()) return 'file';
+  if (!d.isSymbolicLink()) return 'other';
+  try {
+    const target = await stat(join(dir, d.name));
+    return target.isDirectory() ? 'dir' : target.isFile() ? 'file' : 'other';
+  } catch {
+    return 'file';
+  }
 }
 
 /**
@@ -92,12 +110,15 @@ async function statAll(paths: readonly string[]): Promise<Map<string, Stats>> {
   return out;
 }
 
-/** The files under `dir`, recursively; undefined when `dir` does not exist. */
-async function walk(dir: string): Promise<string[] | undefined> {
+/** The files under `dir`, recursively (through symbolic links, each real folder once); undefined when `dir` does not exist. */
+async function walk(dir: string, seen = new Set<string>()): Promise<string[] | undefined> {
   const out: string[] = [];
   let items;
   try {
     items = await readdir(dir, { withFileTypes: true });
+    const real = await realpath(dir);
+    if (seen.has(real)) return []; // a link back up the tree
+    seen.add(real);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
@@ -105,8 +126,9 @@ async function walk(dir: string): Promise<string[] | undefined> {
   for (const item of items) {
     if (item.name.startsWith('.')) continue;
     const path = join(dir, item.name);
-    if (item.isDirectory()) out.push(...((await walk(path)) ?? []));
-    else if (item.isFile()) out.push(path);
+    const kind = await kindOf(dir, item);
+    if (kind === 'dir') out.push(...((await walk(path, seen)) ?? []));
+    else if (kind === 'file') out.push(path);
   }
   return out;
 }

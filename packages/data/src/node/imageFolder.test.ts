@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, readdir, rm, truncate, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -51,6 +51,21 @@ describe('imageFolder', () => {
     expect([channel(x.data, train.sampleShape, 0, 0), channel(x.data, train.sampleShape, 0, 1)]).toEqual([new Array(16).fill(1), new Array(16).fill(0)]);
     expect(channel(x.data, train.sampleShape, 1, 2)).toEqual(new Array(16).fill(1));
     expect(JSON.parse(await readFile(join(dir, '.trainkit-cache', 'classes.json'), 'utf8'))).toEqual({ classes: ['blue', 'green', 'red'] });
+  });
+
+  test('symbolic links are followed as torchvision does: a linked class folder is a class, a linked image an image, a link back up the tree is walked once', async () => {
+    const src = fresh();
+    await colours(src, 1);
+    const dir = fresh();
+    await mkdir(join(dir, 'blue'), { recursive: true });
+    await symlink(join(src, 'blue', '0.png'), join(dir, 'blue', 'linked.png')); // a linked image
+    await symlink(join(src, 'green'), join(dir, 'green')); // a linked class folder
+    await solid(join(dir, 'red', '0.png'), RED);
+    await symlink(join(dir, 'red'), join(dir, 'red', 'loop')); // a link back to its own folder
+    const { train, classes } = await imageFolder(dir, { size: 4, workers: 1 });
+    expect(classes).toEqual(['blue', 'green', 'red']);
+    expect(train.files).toEqual(['blue/linked.png', 'green/0.png', 'red/0.png']);
+    expect(Array.from(train.gather([0, 1, 2]).y)).toEqual([0, 1, 2]);
   });
 
   test('normalize maps each channel to (pixel / 255 − mean) / std; grayscale gives one channel', async () => {

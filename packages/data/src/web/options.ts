@@ -2,7 +2,11 @@ import { type DecodeSpec, type ImageFolderBaseOptions, type ResolvedBaseOptions,
 
 /** Options of the browser {@link imageFolder} (the Node version's, without the cache and worker threads). */
 export interface WebImageFolderOptions extends ImageFolderBaseOptions {
-  /** `'rgb'` (default; 3 channels) or `'grayscale'` (1 channel, BT.601 luma). Transparent pixels come out over black. */
+  /**
+   * `'rgb'` (default; 3 channels) or `'grayscale'` (1 channel: Rec. 709 luminance of the linear-light
+   * values, sRGB-encoded, as sharp's `b-w`; torchvision/PIL's `convert('L')` uses Rec. 601 weights on
+   * the encoded values instead). Alpha is dropped: a transparent pixel keeps the colour stored in it.
+   */
   color?: 'rgb' | 'grayscale';
   /** Seed of the validation split (default 0). The same files and seed give the same split as `@trainkit/data/node`. */
   seed?: number;
