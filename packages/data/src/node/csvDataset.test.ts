@@ -116,6 +116,12 @@ describe('csvDataset', () => {
       while ((await attempt(seed).then(() => 'ok', (e: Error) => e.message)) === 'ok') seed++; // a seed that puts line 6 into val
       await expect(attempt(seed)).rejects.toThrow(new RegExp(`${path} line 6, column "c": category "w" was never seen in training|${path} line 6, column "y": label "unseen" was never seen in training`));
     });
+    test('valFraction never takes every row: at least one stays for training, and one row cannot be split at all', async () => {
+      const { train, val } = await csvDataset(await csv('a,y\n1,p\n2,p\n'), { target: 'y', valFraction: 0.9 });
+      expect([train.length, val?.length]).toEqual([1, 1]);
+      const one = await csv('a,y\n1,p\n');
+      await expect(csvDataset(one, { target: 'y', valFraction: 0.5 })).rejects.toThrow(`csvDataset: ${one} has 1 row, which cannot be split into training and validation rows (valFraction 0.5); give more rows or valFraction: 0`);
+    });
     test('unknown columns, a missing file, an empty file and bad options are named', async () => {
       const path = await csv('a,y\n1,p\n');
       await expect(csvDataset(path, { target: 'z' })).rejects.toThrow(`csvDataset: target "z" is not a column of ${path} (columns: a, y)`);

@@ -75,7 +75,8 @@ export async function csvDataset(path: string, options: CsvDatasetOptions): Prom
   });
   if (rows.length === 0) throw new ValueError(`${caller}: ${path} has no rows${dropped.length > 0 ? ` left after dropping ${dropped.length} with missing values` : ''}`);
   const order = new Rng(o.seed).stream('csv-split').permutation(rows.length);
-  const nVal = Math.round(o.valFraction * rows.length);
+  const nVal = Math.min(Math.round(o.valFraction * rows.length), rows.length - 1); // at least one training row
+  if (nVal === 0 && o.valFraction > 0 && rows.length === 1) throw new ValueError(`${caller}: ${path} has 1 row, which cannot be split into training and validation rows (valFraction ${o.valFraction}); give more rows or valFraction: 0`);
   const valRows = Array.from(order.subarray(0, nVal)).sort((a, b) => a - b).map((i) => rows[i]);
   const trainRows = Array.from(order.subarray(nVal)).sort((a, b) => a - b).map((i) => rows[i]);
   const preprocessing = fit(trainRows, features, col, where, o);
