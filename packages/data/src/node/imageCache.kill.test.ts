@@ -26,7 +26,7 @@ test('a process SIGKILLed while writing the cache leaves no cache file, only its
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
   const poll = setInterval(() => {
-    if (existsSync(cache) && readdirSync(cache).some((f) => f.startsWith('.train.tkcache.') && f.endsWith('.tmp'))) {
+    if (existsSync(cache) && readdirSync(cache).some((f) => /^\.train\.[0-9a-f]{8}\.tkcache\./.test(f) && f.endsWith('.tmp'))) {
       clearInterval(poll);
       child.kill('SIGKILL');
     }
@@ -34,11 +34,11 @@ test('a process SIGKILLed while writing the cache leaves no cache file, only its
   const signal = await exited;
   clearInterval(poll);
   expect(signal, stderr).toBe('SIGKILL');
-  expect(readdirSync(cache).sort()).toEqual([expect.stringMatching(new RegExp(`^\\.train\\.tkcache\\.${child.pid}\\.[0-9a-f]{12}\\.tmp$`)), 'classes.json']);
+  expect(readdirSync(cache).sort()).toEqual([expect.stringMatching(new RegExp(`^\\.train\\.[0-9a-f]{8}\\.tkcache\\.${child.pid}\\.[0-9a-f]{12}\\.tmp$`)), 'classes.json']);
 
   const { train, report } = await imageFolder(dir, { size: 16 });
   expect([report.fromCache, report.decoded, train.length]).toEqual([{ train: false }, 300, 300]);
-  expect(readdirSync(cache).sort()).toEqual(['classes.json', 'train.tkcache']);
+  expect(readdirSync(cache).sort()).toEqual(['classes.json', expect.stringMatching(/^train\.[0-9a-f]{8}\.tkcache$/)]);
   const { x } = train.gather([0, 150]); // even/0.png (red 0) and odd/1.png (red 1): sorted by path, so check the files
   expect([train.files[0], train.files[150]]).toEqual(['even/0.png', 'odd/1.png']);
   expect([x.data[0], x.data[3 * 256]]).toEqual([0, Math.fround(1 / 255)]);

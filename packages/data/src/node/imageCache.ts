@@ -39,6 +39,16 @@ export function cacheKey(entries: readonly ImageEntry[], spec: DecodeSpec, class
   return hash.digest('hex');
 }
 
+/**
+ * The cache file of a split, named by a short hash of the decoding options too: two programs that
+ * read one folder at different sizes or colours keep a cache each instead of replacing each
+ * other's (which fails the other's reads mid-epoch). The same options on changed files reuse the
+ * name, so the stale cache is rebuilt in place.
+ */
+export function cacheFileName(split: string, spec: DecodeSpec): string {
+  return `${split}.${createHash('sha256').update(JSON.stringify({ format: FORMAT, spec })).digest('hex').slice(0, 8)}.tkcache`;
+}
+
 /** Bytes of one sample. */
 export function sampleBytes(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);

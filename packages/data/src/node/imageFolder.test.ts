@@ -141,11 +141,16 @@ describe('imageFolder', () => {
     }
   });
 
-  test('a dataset whose cache file was rebuilt with other options refuses to read it', async () => {
+  test('two option sets keep a cache file each (an eval script at another size does not break a training run); a dataset whose own file was rebuilt refuses to read it', async () => {
     const dir = fresh();
     await colours(dir, 1);
     const { train } = await imageFolder(dir, { size: 4 });
-    await imageFolder(dir, { size: 5 });
+    const other = await imageFolder(dir, { size: 5 });
+    expect(other.train.cacheFile).not.toBe(train.cacheFile);
+    expect(train.gather([0]).x.shape).toEqual([1, 3, 4, 4]); // still reads its own cache
+    expect((await imageFolder(dir, { size: 4 })).report.fromCache).toEqual({ train: true });
+    await utimes(join(dir, 'red', '0.png'), new Date(), new Date(Date.now() + 5000)); // a changed file: the same options rebuild the same file
+    await imageFolder(dir, { size: 4 });
     expect(() => train.gather([0])).toThrow(`ImageFolderDataset: the cache file ${train.cacheFile} was replaced`);
   });
 

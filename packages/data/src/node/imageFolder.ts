@@ -3,7 +3,7 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AtomicFile, removeStaleTemps } from './atomicFile';
-import { type CacheFooter, cacheKey, encodeFooter, readCacheFooter, sampleBytes } from './imageCache';
+import { type CacheFooter, cacheFileName, cacheKey, encodeFooter, readCacheFooter, sampleBytes } from './imageCache';
 import { ImageFolderDataset } from './imageDataset';
 import { type IgnoredFile, type ImageEntry, classFolders, scanSplit, splitEntries } from './imageFiles';
 import { type ImageFolderOptions, type ResolvedImageOptions, resolveImageOptions } from './imageFolderOptions';
@@ -71,7 +71,7 @@ export async function imageFolder(dir: string, options: ImageFolderOptions): Pro
   const top = layout.length > 0 ? join(root, 'train') : root;
   const classes = (await classFolders(top)).filter((c) => join(top, c) !== cacheDir);
   if (classes.length === 0) throw new ValueError(`imageFolder: ${root} has no class folders; put each class's images in its own subfolder (${root}/<class>/…)`);
-  const pool = new SharedPool(opts, splitNames(layout, opts).every((name) => !existsSync(join(cacheDir, `${name}.tkcache`))));
+  const pool = new SharedPool(opts, splitNames(layout, opts).every((name) => !existsSync(join(cacheDir, cacheFileName(name, opts.spec)))));
   try {
     return await openFolder(root, layout, classes, cacheDir, opts, pool);
   } finally {
@@ -156,10 +156,11 @@ async function openSplit(name: string, entries: ImageEntry[], classes: string[],
   const { spec } = opts;
   const shape: [number, number, number] = [spec.channels, spec.height, spec.width];
   const key = cacheKey(entries, spec, classes);
-  const cacheFile = join(cacheDir, `${name}.tkcache`);
+  const fileName = cacheFileName(name, spec);
+  const cacheFile = join(cacheDir, fileName);
   let footer = await readCacheFooter(cacheFile, key, shape);
   report.fromCache[name] = footer !== undefined;
-  if (footer === undefined) await removeStaleTemps(cacheDir, `${name}.tkcache`);
+  if (footer === undefined) await removeStaleTemps(cacheDir, fileName);
   if (footer === undefined && opts.lazy) {
     const builder = await CacheBuilder.start({ cacheFile, key, shape, entries, opts, sharpPath: (await loadSharp('imageFolder')).path });
     const all = Int32Array.from(entries, (_, i) => i);
