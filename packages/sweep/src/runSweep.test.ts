@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { outcome } from './__tests__/outcome';
 import { EPOCHS, brokenThird, flakyOnSecond, hangOnFirst, toySpace, toyTrial } from './__tests__/toyTrial';
-import { type Sweep, asha, memoryStore, runSweep, uniform } from './index';
+import { type Scheduler, type Sweep, asha, memoryStore, runSweep, uniform } from './index';
 
 const base = { space: toySpace, trial: toyTrial, trials: 8, metric: 'valLoss', mode: 'min' as const };
 
@@ -69,6 +69,15 @@ describe('runSweep in the calling thread', () => {
     expect(resumed.trials().slice(0, 3)).toEqual(firstHalf); // the very records, durations included
     // the scheduler state was rebuilt from the stored trials: the decisions match one uninterrupted run
     expect(resumed.trials().map(outcome)).toEqual(pruned.trials().map(outcome));
+  });
+
+  test('a resumed sweep gives its scheduler every epoch the store holds for finished trials, even past an answer of stop', async () => {
+    const store = memoryStore();
+    await runSweep({ ...base, trials: 3, store });
+    const fed: string[] = [];
+    const stopsAll: Scheduler = { name: 'stops-all', decide: (id, epoch) => (fed.push(`${id} e${epoch}`), 'stop') };
+    await runSweep({ ...base, trials: 3, store, scheduler: stopsAll });
+    expect(fed).toHaveLength(3 * EPOCHS);
   });
 
   test('bad input is refused before any trial runs, saying what was wrong', async () => {

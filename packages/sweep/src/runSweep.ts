@@ -66,9 +66,11 @@ function restore(records: TrialRecord[], jobs: TrialJob[], done: (r: TrialRecord
       throw new SweepError(`runSweep: the store holds ${r.trialId} with another configuration or seed than this sweep samples; it belongs to a different sweep (space, sampler, trials or seed changed): use a new directory`);
     }
     if (!done(r) || scheduler === undefined) continue;
+    // every stored epoch, whatever the replayed answer: the order differs from the original run's,
+    // and a 'stop' here must not hide the later rungs a finished trial really reached
     for (const [i, m] of r.epochs.entries()) {
       const s = score(m);
-      if (s !== undefined && scheduler.decide(r.trialId, i + 1, s) === 'stop') break;
+      if (s !== undefined) scheduler.decide(r.trialId, i + 1, s);
     }
   }
 }
