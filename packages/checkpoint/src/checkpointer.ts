@@ -126,9 +126,17 @@ export class Checkpointer implements Plugin {
 
   /** Refuses to start a new run over checkpoints of an earlier one (unless `overwrite`, which clears them). */
   async onFitStart(ctx: BaseContext): Promise<void> {
+    const elsewhere = this.resumedFrom !== null && /[/\\]/.test(this.resumedFrom);
     // resumed: from a file this checkpointer resolved, or from another checkpointer's file that held its state too
-    if (this.resumedFrom !== null || this.restored) return this.reconcile(ctx.step);
-    const ours = (await this.store.list()).filter((f) => f === Checkpointer.LATEST || f === Checkpointer.BEST || NUMBERED.test(f));
+    if (!elsewhere && (this.resumedFrom !== null || this.restored)) return this.reconcile(ctx.step);
+    const files = await this.store.list();
+    if (elsewhere) {
+      // resumed from a file of another store: its lists name files this store does not hold
+      const here = new Set(files);
+      const { best, ranked, recent } = this.state;
+      this.state = { best: here.has(Checkpointer.BEST) ? best : null, ranked: ranked.filter((f) => here.has(f.file)), recent: recent.filter((f) => here.has(f.file)) };
+    }
+    const ours = files.filter((f) => f === Checkpointer.LATEST || f === Checkpointer.BEST || NUMBERED.test(f));
     if (ours.length === 0) return;
     if (!this.o.overwrite) {
       throw new CheckpointError(

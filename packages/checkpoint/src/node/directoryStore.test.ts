@@ -1,7 +1,7 @@
 import { Trainer } from '@trainkit/core';
 import { adam } from '@trainkit/optim-adam';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -84,10 +84,20 @@ describe('checkpoint({ dir }) and checkpoint files', () => {
   test('resume also takes a path to a checkpoint elsewhere (here: a copy of best from another run)', async () => {
     const first = scratch();
     await new Trainer({ optimizer: adam(), seed: 1, plugins: [checkpoint({ dir: first, monitor: 'valLoss' })] }).fit(bnCnn(0), { train: imageLoader(), val: imageLoader(8, 8, 2), epochs: 2 });
-    const ckpt = checkpoint({ dir: scratch() });
+    const second = scratch();
+    const ckpt = checkpoint({ dir: second });
     const res = await new Trainer({ optimizer: adam(), seed: 1, plugins: [ckpt] }).fit(bnCnn(5), { train: imageLoader(), epochs: 3, resume: join(first, 'best.safetensors') });
     expect(ckpt.resumedFrom).toBe(join(first, 'best.safetensors'));
     expect(res.history.map((h) => h.epoch)).toEqual([0, 1, 2]);
+    // that store's lists did not come along: this one keeps its own files from the resume on
+    const third = scratch();
+    const ranked = checkpoint({ dir: third, monitor: 'valLoss', topK: 2 });
+    await new Trainer({ optimizer: adam(), seed: 1, plugins: [ranked] }).fit(bnCnn(5), { train: imageLoader(), val: imageLoader(8, 8, 2), epochs: 3, resume: join(first, 'latest.safetensors') });
+    expect(ranked.ranked.map((f) => f.file).every((f) => existsSync(join(third, f)))).toBe(true);
+    expect(readdirSync(third)).toContain('best.safetensors');
+    // a store that already holds a run is not taken over silently by a resume from elsewhere
+    const fit = new Trainer({ optimizer: adam(), seed: 1, plugins: [checkpoint({ dir: second })] }).fit(bnCnn(5), { train: imageLoader(), epochs: 4, resume: join(first, 'latest.safetensors') });
+    await expect(fit).rejects.toThrow(/already holds checkpoints of an earlier run/);
   });
 
   test('writeCheckpoint / readCheckpoint round-trip weights; a bad file is named in the error', async () => {
