@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { checkpoint, directoryStore, readCheckpoint, writeCheckpoint, writeFileAtomic } from '../node';
 import { bnCnn, imageLoader, snapshot } from '../__tests__/models';
+import { readWhole } from './readWhole';
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'trainkit-ckpt-'));
 
@@ -109,5 +110,16 @@ describe('checkpoint({ dir }) and checkpoint files', () => {
     writeFileSync(join(dir, 'bad.safetensors'), 'garbage!!');
     await expect(readCheckpoint(join(dir, 'bad.safetensors'))).rejects.toThrow(`readCheckpoint: ${join(dir, 'bad.safetensors')}: safetensors: the header length`);
     await expect(readCheckpoint(join(dir, 'missing.safetensors'))).rejects.toThrow(/readCheckpoint: cannot read .*missing.safetensors: ENOENT/);
+  });
+});
+
+describe('readWhole: files past readFile’s 2 GiB limit', () => {
+  test('reads a file in chunks into one array, the bytes readFile gives, whatever the chunk size', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'trainkit-readwhole-')), 'f.bin');
+    const bytes = Uint8Array.from({ length: 1000 }, (_, i) => (i * 37) % 256);
+    writeFileSync(path, bytes);
+    for (const chunk of [1, 7, 999, 1000, 1 << 30]) expect(await readWhole(path, chunk)).toEqual(bytes);
+    writeFileSync(path, new Uint8Array(0));
+    expect(await readWhole(path)).toEqual(new Uint8Array(0));
   });
 });

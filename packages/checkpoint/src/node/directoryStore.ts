@@ -1,8 +1,9 @@
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { CheckpointStore } from '../store';
 import { TEMP_FILE, tempFileName, writeFileAtomic } from './atomicWrite';
 import { alive, lockDirectory } from './lock';
+import { readWhole } from './readWhole';
 
 /**
  * A {@link CheckpointStore} in a directory, with atomic writes ({@link writeFileAtomic}).
@@ -39,7 +40,7 @@ export function directoryStore(dir: string): CheckpointStore {
     },
     async read(name) {
       try {
-        return new Uint8Array(await readFile(pathOf(name)));
+        return await readWhole(pathOf(name));
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw e;

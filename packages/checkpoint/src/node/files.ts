@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { type Checkpoint, type CheckpointContents, type DecodeOptions, decodeCheckpoint, encodeCheckpoint } from '../codec';
 import { CheckpointError } from '../errors';
 import { writeFileAtomic } from './atomicWrite';
+import { readWhole } from './readWhole';
 
 /**
  * Reads a checkpoint or any safetensors file (a PyTorch state dict, pretrained weights) and
@@ -13,7 +13,7 @@ import { writeFileAtomic } from './atomicWrite';
 export async function readCheckpoint(path: string, options: DecodeOptions = {}): Promise<Checkpoint> {
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(path));
+    bytes = await readWhole(path);
   } catch (e) {
     throw new CheckpointError(`readCheckpoint: cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
