@@ -25,6 +25,11 @@ test('unfreeze makes parameters trainable again', async () => {
   expect(snapshot(model)['fc2.bias']).not.toEqual(before['fc2.bias']);
 });
 
+test('a /g or /y regex selects every matching name, like a plain one (its lastIndex would skip every other name)', () => {
+  expect(freeze(toyModel(), /^fc/g)).toEqual(['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
+  expect(freeze(toyModel(), /fc\d\.weight/y)).toEqual(['fc1.weight', 'fc2.weight']); // sticky: anchored at the start, every time
+});
+
 test('freezing an unknown parameter name lists the real ones', () => {
   expect(() => freeze(toyModel(), ['fc3.weight'])).toThrow(/no parameter named fc3.weight \(parameters: fc1.weight, fc1.bias, fc2.weight, fc2.bias\)/);
 });

@@ -54,6 +54,13 @@ describe('distillationLoss', () => {
     },
   );
 
+  test('a teacher logit of −∞ (a masked class) is a class of probability 0: the loss stays finite and equals the loss with that class far below the rest', () => {
+    const s = new Tensor(Float32Array.from([0.3, -0.2, 0.5]), [1, 3]);
+    const masked = distillationLoss(s, new Tensor(Float32Array.from([1, -Infinity, 0.5]), [1, 3]), 2).data[0];
+    expect(Number.isFinite(masked)).toBe(true);
+    expect(masked).toBeCloseTo(distillationLoss(s, new Tensor(Float32Array.from([1, -1e4, 0.5]), [1, 3]), 2).data[0], 5);
+  });
+
   test('the gradient passes a finite-difference check, and the loss is 0 when student and teacher agree', () => {
     const t = logits(5, 4, 9);
     assertGradients((s) => distillationLoss(s, t, 3), [new Tensor(logits(5, 4, 8).data, [5, 4], { requiresGrad: true })]);

@@ -71,7 +71,7 @@ export function distillationLoss(student: Tensor, teacher: Tensor, temperature: 
     for (let k = 0; k < c; k++) {
       const logp = teacher.data[r * c + k] / tT - lse;
       target[r * c + k] = Math.exp(logp);
-      entropy -= Math.exp(logp) * logp;
+      if (logp > -Infinity) entropy -= Math.exp(logp) * logp; // 0·log 0 = 0 (a −∞ logit: a masked class)
     }
   }
   // KL(p ‖ q) = cross-entropy(p, q) − H(p); the entropy is a constant of the student

@@ -79,6 +79,12 @@ describe('Grad-CAM bad input', () => {
     }
   });
 
+  test('a model whose outputs are not finite is refused: there is no class score to explain', () => {
+    const broken = mnistCnn();
+    broken.parameters()[0].data.fill(Number.NaN);
+    expect(() => gradCam(broken, image, { layer: 'conv2' })).toThrow(/gradCam: the model's outputs are not finite \(NaN/);
+  });
+
   test('an opacity outside [0, 1] is refused', () => {
     expect(() => gradCam(model, image, { layer: 'conv2', opacity: 2 })).toThrow(/opacity must be in \[0, 1\], got 2/);
   });

@@ -84,6 +84,7 @@ function normalize(m: Float32Array): Float32Array {
 /** The class to explain: the given one, checked against the `k` outputs, or the predicted one. */
 function pickClass(logits: Float32Array, classIndex: number | undefined): number {
   const k = logits.length;
+  if (!logits.every(Number.isFinite)) throw new InspectError(`gradCam: the model's outputs are not finite (${Array.from(logits).join(', ')}); there is no class score to explain`);
   if (classIndex === undefined) return logits.indexOf(Math.max(...logits));
   if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= k) {
     throw new InspectError(`gradCam: classIndex ${classIndex} is out of range; the model has ${k} outputs (expected an integer in [0, ${k - 1}])`);

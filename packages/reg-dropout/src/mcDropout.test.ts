@@ -98,6 +98,13 @@ describe('predictMc', () => {
     await expect(predictMc(net(0.5), inputs(4), options)).rejects.toThrow(message);
   });
 
+  test('one Dropout layer used twice drops once per call (twice per pass), not twice per call', async () => {
+    const d = new Dropout(0.5);
+    // logits [0, 0.25·m]: m is 0 or 4 (kept by both calls, p = 1/4), so the mean probability of class 1 is ¼·σ(1) + ¾·½
+    const { probs } = await predictMc(new Sequential(d, d), new Tensor(Float32Array.from([0, 0.25]), [1, 2]), { samples: 4000, seed: 1 });
+    expect(Math.abs(probs.data[1] - (0.25 / (1 + Math.exp(-1)) + 0.375))).toBeLessThan(0.008); // twice per call: 1/16·σ(4) + 15/16·½ ≈ 0.530
+  });
+
   test('empty data and non-[examples, classes] outputs are clear errors', async () => {
     await expect(predictMc(net(0.5), [])).rejects.toThrow('predictMc: the data yielded no batches');
     class Squeeze extends Module {

@@ -52,7 +52,14 @@ function checkOptions(o: McDropoutOptions): Required<Pick<McDropoutOptions, 'sam
 /** The `Dropout`/`Dropout2d` layers of the model and the layers named by the plugin options, with p > 0. */
 function sitesOf(model: Module, plugin: DropoutPluginOptions | undefined): Site[] {
   const modules = model.namedModules();
-  const sites: Site[] = modules.filter(([, m]) => m instanceof Dropout).map(([path, m]) => ({ path, module: m, p: (m as Dropout).p, channelwise: m instanceof Dropout2d }));
+  // a layer used twice is listed under each path: one site (its first path), one hook, one draw per call
+  const seen = new Set<Module>();
+  const once = modules.filter(([, m]) => {
+    if (seen.has(m)) return false;
+    seen.add(m);
+    return true;
+  });
+  const sites: Site[] = once.filter(([, m]) => m instanceof Dropout).map(([path, m]) => ({ path, module: m, p: (m as Dropout).p, channelwise: m instanceof Dropout2d }));
   if (plugin !== undefined) {
     const p = plugin.p ?? 0.5;
     checkP('predictMc({ dropout })', p);

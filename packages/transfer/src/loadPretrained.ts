@@ -31,6 +31,8 @@ export interface TransferReport extends LoadReport {
 }
 
 function matches(selector: ParamSelector, name: string): boolean {
+  // a /g or /y regex keeps state between calls: tested without it, or every other name would be skipped
+  if (selector instanceof RegExp && (selector.global || selector.sticky)) return new RegExp(selector.source, selector.flags.replace('g', '')).test(name);
   return typeof selector === 'function' ? selector(name) : selector instanceof RegExp ? selector.test(name) : selector.includes(name);
 }
 

@@ -6,8 +6,13 @@ import type { GroupSpec, Hyperparams, OptimizerOptions, OptimizerSpec, ParamGrou
 /** @internal Whether a parameter name is picked by a selector (shared by groups and `freeze`). */
 export function matches(select: ParamSelector, name: string): boolean {
   if (typeof select === 'function') return select(name);
-  if (select instanceof RegExp) return select.test(name);
+  if (select instanceof RegExp) return testName(select, name);
   return select.includes(name);
+}
+
+/** `re.test(name)` from the start of the name each time: a /g or /y regex keeps its lastIndex between calls, which would skip every other match (a fresh copy without g, y kept: sticky still anchors at 0). */
+function testName(re: RegExp, name: string): boolean {
+  return re.global || re.sticky ? new RegExp(re.source, re.flags.replace('g', '')).test(name) : re.test(name);
 }
 
 /**
