@@ -86,17 +86,27 @@ describe('trainkit on an image folder', () => {
     expect(Object.keys(b.model)).toEqual(Object.keys(a.model));
     for (const k of Object.keys(a.model)) expect(Buffer.from(b.model[k].data.buffer).equals(Buffer.from(a.model[k].data.buffer)), k).toBe(true);
 
-    const [again, changed] = await Promise.all([trainkit(['train', 'squares', '--out', 'runs/cut'], dir), trainkit(['train', '--out', 'runs/cut', '--resume', '--lr', '0.5'], dir)]);
+    const runFile = await readFile(join(dir, 'runs/cut/run.json'), 'utf8');
+    await writeImageFolder(join(dir, 'fewer'), 3);
+    await rm(join(dir, 'fewer', 'top'), { recursive: true }); // the same images, one class fewer
+    const [again, changed, other] = await Promise.all([
+      trainkit(['train', 'squares', '--out', 'runs/cut'], dir),
+      trainkit(['train', '--out', 'runs/cut', '--resume', '--lr', '0.5'], dir),
+      trainkit(['train', 'fewer', '--out', 'runs/cut', '--resume'], dir),
+    ]);
     expect(again).toMatchObject({ code: 2, stderr: expect.stringMatching(/runs\/cut already holds a run; continue it with --resume, start over with --overwrite/) });
     expect(changed).toMatchObject({ code: 2, stderr: expect.stringMatching(/--lr 0.5 differs from the run's 0.001 \(runs\/cut\/run.json\)/) });
+    expect(other).toMatchObject({ code: 2, stderr: expect.stringMatching(/--resume: the data differs from the run's \(runs\/cut\/run.json\): it has images data, 3 classes \(bottom, left, top\) .* this data images, 2 classes \(bottom, left\)/) });
+    expect(await readFile(join(dir, 'runs/cut/run.json'), 'utf8')).toBe(runFile); // the refused resume changed nothing
   }, TIMEOUT);
 });
 
 describe('trainkit on a CSV file', () => {
   test('train with --target saves the preprocessing; eval and predict apply it; a label never seen in training is exit 2', async () => {
-    const t = await trainkit(['train', 'table.csv', '--target', 'species', '--categorical', 'shape', '--model', 'mlp', '--epochs', '8', '--batch-size', '16', '--lr', '0.01', '--out', 'runs/csv'], dir);
+    const t = await trainkit(['train', 'table.csv', '--target', 'species', '--categorical', 'shape', '--epochs', '8', '--batch-size', '16', '--lr', '0.01', '--out', 'runs/csv'], dir);
     expect(t.code).toBe(0);
     const run = JSON.parse(await readFile(join(dir, 'runs/csv/run.json'), 'utf8')) as RunFile;
+    expect(run.model.name).toBe('mlp'); // the default model for a CSV file
     expect(run.data.kind).toBe('csv');
     expect(run.data.classes).toEqual(['a', 'b', 'c']);
     expect(run.data.tabular?.features.map((f) => f.name)).toEqual(['x', 'y', 'shape']);

@@ -6,7 +6,7 @@ import { DataLoader } from '@trainkit/data';
 import { checkpoint } from '@trainkit/checkpoint/node';
 import { augment } from '@trainkit/aug-image';
 import { historyWriter, plural, terminalProgress } from '@trainkit/progress/node';
-import { EXIT_INTERRUPTED, UsageError } from './errors';
+import { EXIT_INTERRUPTED, EXIT_TERMINATED, UsageError } from './errors';
 import { buildModel } from './models';
 import { OPTIMIZERS, augmentation } from './recipe';
 import { type RunFile, readRunFile, writeRunFile } from './runFile';
@@ -37,6 +37,9 @@ export async function train(args: readonly string[], io: Io): Promise<number> {
   if (a.data === '') throw new UsageError('trainkit train: missing <data>: an image folder, CIFAR .bin files, a .csv file (with --target), or mnist / fashion-mnist (see trainkit train --help)');
   const loaded = await loadTrainData(a.data, a.dataOptions);
   const { spec } = loaded;
+  if (a.resume && stored !== undefined) checkSameData(stored, spec, a.out);
+  // the model's default follows the data: a CNN for images, an MLP for a CSV file
+  if (!a.resume && a.given.values.model === undefined && spec.kind === 'csv') a = { ...a, model: 'mlp' };
   const monitor = loaded.val === undefined ? 'accuracy' : 'valAccuracy';
   const run: RunFile = {
     format: 'trainkit-run',
@@ -66,29 +69,43 @@ export async function train(args: readonly string[], io: Io): Promise<number> {
   const describe = `${spec.classes.length} classes, ${loaded.train.length} training${loaded.val ? ` + ${loaded.val.length} validation` : ''} samples [${spec.inputShape.join(', ')}]`;
   io.out(`trainkit train: ${a.model} (${model.numParameters()} parameters) on ${a.data}: ${describe}; ${optimizer.label} lr ${a.training.lr}, batch ${a.training.batchSize}, ${plural(a.training.epochs, 'epoch')}, seed ${a.training.seed}${a.resume ? ', resuming from latest' : ''}`);
   for (const note of loaded.notes) io.out(`  ${note}`);
-  let interrupted = false;
-  const onSigint = (): void => {
-    if (interrupted) process.exit(EXIT_INTERRUPTED); // a second ctrl-C does not wait
-    interrupted = true;
-    io.err('\ntrainkit train: interrupted; stopping after this batch and saving latest (ctrl-C again to quit at once)');
-    trainer.stop('interrupted (SIGINT)');
+  let interrupted: NodeJS.Signals | null = null;
+  // ctrl-C, and SIGTERM (kill, docker stop, Kubernetes): stop after this batch and save latest
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted !== null) process.exit(signal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED); // a second signal does not wait
+    interrupted = signal;
+    io.err(`\ntrainkit train: ${signal === 'SIGTERM' ? 'terminated' : 'interrupted'}; stopping after this batch and saving latest (${signal === 'SIGTERM' ? 'SIGTERM' : 'ctrl-C'} again to quit at once)`);
+    trainer.stop(`interrupted (${signal})`);
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     await trainer.fit(model, { train: trainLoader, val: valLoader, epochs: a.training.epochs, resume: a.resume ? 'latest' : undefined });
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   await writer.save();
   const last = trainer.history.at(-1)?.metrics ?? {};
   const score = last[monitor];
-  if (interrupted) {
+  if (interrupted !== null) {
     io.out(`trainkit train: stopped; latest saved in ${a.out} (continue with: trainkit train ${a.data} --out ${a.out} --resume)`);
-    return EXIT_INTERRUPTED;
+    return interrupted === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
   }
   io.out(`trainkit train: done. ${monitor} ${score === undefined ? '–' : score.toFixed(4)}; best ${ckpt.best === null ? '–' : `${monitor} ${ckpt.best.score?.toFixed(4)} (epoch ${ckpt.best.epoch + 1})`}`);
   io.out(`  ${a.out}/: run.json, latest.safetensors, best.safetensors, history.json, history.csv, curves.svg`);
   return 0;
+}
+
+/** A resume must see the data the run trained on: the same kind, classes (in order) and input shape. */
+function checkSameData(run: RunFile, spec: RunFile['data'], out: string): void {
+  const of = (d: RunFile['data']) => JSON.stringify({ kind: d.kind, classes: d.classes, inputShape: d.inputShape });
+  if (of(run.data) !== of(spec)) {
+    throw new UsageError(
+      `trainkit train --resume: the data differs from the run's (${out}/run.json): it has ${run.data.kind} data, ${run.data.classes.length} classes (${run.data.classes.slice(0, 5).join(', ')}${run.data.classes.length > 5 ? ', …' : ''}) and inputs [${run.data.inputShape.join(', ')}]; ` +
+        `this data ${spec.kind}, ${spec.classes.length} classes (${spec.classes.slice(0, 5).join(', ')}${spec.classes.length > 5 ? ', …' : ''}) and [${spec.inputShape.join(', ')}]. Resume with the run's data, or train into a new --out`,
+    );
+  }
 }
 
 /** A resumed run: its stored settings, with this command line's --epochs (and data path when given). */
