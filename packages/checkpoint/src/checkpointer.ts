@@ -155,7 +155,7 @@ export class Checkpointer implements Plugin {
    * older file) are kept, with a warning.
    */
   private async reconcile(resumedAtStep: number): Promise<void> {
-    if (!this.restored || /[/\\]/.test(this.resumedFrom ?? '')) return; // no lists of this store to go by (another checkpointer's state, or a file elsewhere)
+    if (!this.restored) return; // no lists of this store to go by (a resume from a file elsewhere is handled by onFitStart)
     const { state, orphans, later } = reconcile(this.state, await this.store.list(), resumedAtStep);
     this.state = state;
     for (const f of orphans) await this.removeFile(f);

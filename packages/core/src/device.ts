@@ -144,6 +144,13 @@ export class DeviceDriver {
     return [...this.params.map((p) => p.requiresGrad), ...this.modules.map((m) => m.evalOnly)];
   }
 
+  /** Whether {@link DeviceDriver.trainState} differs from the open run's (checked every step, so without building it). */
+  private trainStateChanged(): boolean {
+    const opened = this.opened?.trainable ?? [];
+    const P = this.params.length;
+    return this.params.some((p, i) => p.requiresGrad !== opened[i]) || this.modules.some((m, i) => m.evalOnly !== opened[P + i]);
+  }
+
   /** Whether this batch trains on the device; opens the run at the first batch of a fit. */
   async ready(trainer: Trainer, ctx: RunContext, customLoss: boolean): Promise<boolean> {
     if (this.decided) return this.run !== null;
@@ -186,8 +193,7 @@ export class DeviceDriver {
 
   /** Enqueues the batch's step; reads the metrics into `acc` every `metricsEvery` steps. */
   async step(ctx: RunContext, acc: MetricAccumulator): Promise<void> {
-    const opened = this.opened?.trainable ?? [];
-    if (this.trainState().some((v, i) => v !== opened[i])) await this.reopen(acc);
+    if (this.trainStateChanged()) await this.reopen(acc);
     const run = this.run as DeviceRun;
     const labels = labelsOf(ctx.batch.y, `fit: batch ${ctx.batchIndex} of epoch ${ctx.epoch}`);
     if (this.reload.step) this.reloadRun();
