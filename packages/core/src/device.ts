@@ -146,9 +146,8 @@ export class DeviceDriver {
 
   /** Whether {@link DeviceDriver.trainState} differs from the open run's (checked every step, so without building it). */
   private trainStateChanged(): boolean {
-    const opened = this.opened?.trainable ?? [];
-    const P = this.params.length;
-    return this.params.some((p, i) => p.requiresGrad !== opened[i]) || this.modules.some((m, i) => m.evalOnly !== opened[P + i]);
+    const [was, P] = [this.opened?.trainable ?? [], this.params.length];
+    return this.params.some((p, i) => p.requiresGrad !== was[i]) || this.modules.some((m, i) => m.evalOnly !== was[P + i]);
   }
 
   /** Whether this batch trains on the device; opens the run at the first batch of a fit. */
@@ -196,7 +195,10 @@ export class DeviceDriver {
     if (this.trainStateChanged()) await this.reopen(acc);
     const run = this.run as DeviceRun;
     const labels = labelsOf(ctx.batch.y, `fit: batch ${ctx.batchIndex} of epoch ${ctx.epoch}`);
-    if (this.reload.step) this.reloadRun();
+    if (this.reload.step) {
+      run.reloadFromCpu?.();
+      this.reload = { step: false, predict: false };
+    }
     run.step(ctx.batch.x, labels);
     if (!this.dirty) markResident(this.resident, this.name);
     this.dirty = true;
@@ -256,16 +258,8 @@ export class DeviceDriver {
     this.reload = { step: true, predict: true };
   }
 
-  private reloadRun(): void {
-    this.run?.reloadFromCpu?.();
-    this.reload = { step: false, predict: false };
-  }
 
-  /**
-   * After a fit failed: brings the device's state back so `onException` hooks and the caller see
-   * the weights the steps reached; when that is impossible (a NaN gradient, a lost device), says
-   * that the model and optimizer hold the state of the last copy-back and how many steps older it is.
-   */
+  /** After a failed fit: the device's state back for `onException` and the caller, or (a NaN gradient, a lost device) a notice of how many steps older the CPU copy is. */
   async recover(): Promise<void> {
     if (this.run === null || !this.dirty) return;
     const steps = this.unsynced;
@@ -279,10 +273,8 @@ export class DeviceDriver {
   /** The model's outputs for a validation batch: on the device when a run is open for this model, else null. */
   async predict(x: Tensor, model: Module): Promise<Tensor | null> {
     if (this.run === null || model !== this.opened?.request.model) return null;
-    if (this.reload.predict) {
-      this.run.reloadFromCpu?.();
-      this.reload.predict = false; // the step after validation takes the CPU copy again too (hooks may swap weights back)
-    }
+    if (this.reload.predict) this.run.reloadFromCpu?.(); // the step after validation takes the CPU copy again too (hooks may swap weights back)
+    this.reload.predict = false;
     return this.run.predict(x);
   }
 
