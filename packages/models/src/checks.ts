@@ -14,3 +14,13 @@ export function checkImages(model: string, x: Tensor, channels: number): void {
     throw new ShapeError(`${model}: expected images [N, ${channels}, H, W], got ${formatShape(x.shape)}`);
   }
 }
+
+/**
+ * Python's `round(v)` (ties to the even integer), which torchvision and timm apply to widths such
+ * as `inp * expand_ratio` and `dim * mlp_ratio`: 12.5 → 12, 13.5 → 14, where `Math.round` gives
+ * 13 and 14. Using it keeps every layer's width, and so every state dict, the same as PyTorch's.
+ */
+export function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}

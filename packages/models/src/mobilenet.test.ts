@@ -19,9 +19,17 @@ describe('ReLU6', () => {
   test('is min(max(x, 0), 6), with gradient 1 inside (0, 6) and 0 outside', () => {
     const x = tensor([-3, -0, 1e-7, 0.5, 5.999, 7, 1e6], [7], { requiresGrad: true });
     const y = new ReLU6().call(x);
-    expect([...y.data]).toEqual([0, 0, Math.fround(1e-7), 0.5, Math.fround(5.999), 6, 6]);
+    expect([...y.data].map((v) => v + 0)).toEqual([0, 0, Math.fround(1e-7), 0.5, Math.fround(5.999), 6, 6]);
     y.backward(new Float32Array(7).fill(1));
     expect([...(x.grad as Float32Array)]).toEqual([0, 0, 1, 1, 1, 0, 0]);
+  });
+
+  test('is exact for ±∞ and values past 2²⁴ (6 above, 0 below), and its gradient at exactly 6 is 0 as in PyTorch', () => {
+    const x = tensor([-Infinity, 2 ** 25, 3e38, Infinity, 6], [5], { requiresGrad: true });
+    const y = new ReLU6().call(x);
+    expect([...y.data]).toEqual([0, 6, 6, 6, 6]);
+    y.backward(new Float32Array(5).fill(1));
+    expect([...(x.grad as Float32Array)]).toEqual([0, 0, 0, 0, 0]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { BatchNorm2d, Conv2d, Linear, Module, Sequential, getDefaultRng, kaimingNormal } from '@trainkit/nn';
 import { type Rng, type Tensor, ValueError, add, globalAvgPool2d } from '@trainkit/tensor';
-import { checkImages, positiveInt } from './checks';
+import { checkImages, positiveInt, roundHalfEven } from './checks';
 import { ReLU6 } from './relu6';
 
 /** One row of MobileNetV2's table: `blocks` inverted residuals of `channels` outputs, the first with `stride`. */
@@ -75,7 +75,7 @@ export class InvertedResidual extends Module {
 
   constructor(inChannels: number, outChannels: number, stride: number, expansion: number, rng: Rng = getDefaultRng()) {
     super();
-    const hidden = Math.round(inChannels * expansion);
+    const hidden = roundHalfEven(inChannels * expansion);
     this.useResidual = stride === 1 && inChannels === outChannels;
     const layers: Module[] = expansion === 1 ? [] : [convBnRelu6(inChannels, hidden, 1, 1, 1, rng)];
     layers.push(

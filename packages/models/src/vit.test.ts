@@ -20,6 +20,18 @@ describe('vitTiny', () => {
     expect(model.stateDict()['blocks.1.mlp.fc1.weight'].shape).toEqual([32, 16]);
   });
 
+  test.each([[5, 2.5, 12], [6, 2.25, 14], [10, 0.25, 2], [2, 0.75, 2]])(
+    'dim %i · mlpRatio %f rounds like Python\'s round (ties to even), as the PyTorch definition: %i hidden features',
+    (dim, mlpRatio, hidden) => {
+      const model = vitTiny({ ...small, dim, heads: 1, mlpRatio, rng: new Rng(0) });
+      expect(model.stateDict()['blocks.0.mlp.fc1.weight'].shape).toEqual([hidden, dim]);
+    },
+  );
+
+  test('dim · mlpRatio that rounds to 0 (0.5 → 0, as Python rounds) is refused', () => {
+    expect(() => vitTiny({ ...small, dim: 2, heads: 1, mlpRatio: 0.25 })).toThrow(/vitTiny: mlpRatio must be a finite number > 0 with dim · mlpRatio ≥ 1, got 0.25/);
+  });
+
   test('each image\'s logits are its own: a batch gives what each image gives alone (the class token is per image)', () => {
     const model = vitTiny({ ...small, rng: new Rng(1) });
     const x = tensor(new Rng(2).fillNormal(new Float32Array(3 * 64)), [3, 1, 8, 8]);

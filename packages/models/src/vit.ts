@@ -1,6 +1,6 @@
 import { Conv2d, GELU, LayerNorm, Linear, Module, MultiheadAttention, Parameter, Sequential, getDefaultRng } from '@trainkit/nn';
 import { type Rng, ShapeError, type Tensor, ValueError, add, concat, formatShape, matmul, permute, reshape, zeros } from '@trainkit/tensor';
-import { positiveInt } from './checks';
+import { positiveInt, roundHalfEven } from './checks';
 
 /** Options of {@link vitTiny}. */
 export interface ViTOptions {
@@ -85,14 +85,14 @@ export class VisionTransformer extends Module {
     const inChannels = positiveInt(b, 'inChannels', options.inChannels ?? 3);
     const numClasses = positiveInt(b, 'numClasses', options.numClasses);
     const mlpRatio = options.mlpRatio ?? 4;
-    if (!(mlpRatio > 0) || !Number.isFinite(mlpRatio) || Math.round(dim * mlpRatio) < 1) {
+    if (!(mlpRatio > 0) || !Number.isFinite(mlpRatio) || roundHalfEven(dim * mlpRatio) < 1) {
       throw new ValueError(`vitTiny: mlpRatio must be a finite number > 0 with dim · mlpRatio ≥ 1, got ${mlpRatio}`);
     }
     if (imageSize % patchSize !== 0) {
       throw new ValueError(`vitTiny: imageSize (${imageSize}) must be divisible by patchSize (${patchSize}) so the patches tile the image; try patchSize ${divisorsNear(imageSize, patchSize)}`);
     }
     if (dim % heads !== 0) throw new ValueError(`vitTiny: dim (${dim}) must be divisible by heads (${heads}); each head gets dim / heads features`);
-    const hidden = Math.round(dim * mlpRatio);
+    const hidden = roundHalfEven(dim * mlpRatio);
     const rng = options.rng ?? getDefaultRng();
     const tokens = (imageSize / patchSize) ** 2 + 1;
     this.imageSize = imageSize;

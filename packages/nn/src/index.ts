@@ -9,7 +9,7 @@ export { Conv2d } from './layers/conv2d';
 export { ReLU, Sigmoid, Tanh, Identity, Flatten, MaxPool2d, AvgPool2d } from './layers/simple';
 export { Sequential } from './layers/sequential';
 export { BatchNorm1d, BatchNorm2d } from './layers/batchnorm';
-export { LeakyReLU, GELU, SiLU, ELU, Softmax } from './layers/activations';
+export { LeakyReLU, GELU, SiLU, ELU, Softmax, Hardtanh, ReLU6 } from './layers/activations';
 export { AdaptiveAvgPool2d, GlobalAvgPool } from './layers/pooling';
 export { LayerNorm, GroupNorm } from './layers/norm';
 export { Embedding } from './layers/embedding';

@@ -17,7 +17,7 @@ export const MAX_OPSET = 21;
  */
 const MIN_OPSET_OF: Record<string, number> = {
   Add: 7, Sub: 7, Mul: 7, Div: 7, // multidirectional broadcasting
-  Neg: 6, Exp: 6, Log: 6, Sqrt: 6, Abs: 6, Relu: 6, Sigmoid: 6, Tanh: 6, LeakyRelu: 6, Elu: 6, Erf: 9,
+  Neg: 6, Exp: 6, Log: 6, Sqrt: 6, Abs: 6, Relu: 6, Sigmoid: 6, Tanh: 6, LeakyRelu: 6, Elu: 6, Erf: 9, Clip: 6,
   Gemm: 7, MatMul: 1, Conv: 1, MaxPool: 1, AveragePool: 7, GlobalAveragePool: 1,
   BatchNormalization: 9, InstanceNormalization: 6, LayerNormalization: 17, Gelu: 20,
   Cast: 6, Gather: 1, Flatten: 1, Reshape: 5, Transpose: 1, Identity: 1, Concat: 4, Slice: 10,

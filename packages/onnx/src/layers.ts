@@ -1,4 +1,4 @@
-import { AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, ELU, Embedding, GELU, GroupNorm, LayerNorm, LeakyReLU, MaxPool2d, type Module, Softmax } from '@trainkit/nn';
+import { AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, ELU, Embedding, GELU, GroupNorm, Hardtanh, LayerNorm, LeakyReLU, MaxPool2d, type Module, ReLU6, Softmax } from '@trainkit/nn';
 import type { Pair, Tensor } from '@trainkit/tensor';
 import type { LayerMapper } from './emit';
 import type { Attr } from './graph';
@@ -102,6 +102,16 @@ const embedding: LayerMapper = (ctx, call, x, out) => {
   return ctx.graph.node('Gather', [ctx.value(m.weight), indices], { axis: { i: 0 } }, out, where);
 };
 
+/** Hardtanh and ReLU6 as Clip: the bounds are attributes before opset 11, scalar inputs from 11 on. */
+const clip: LayerMapper = (ctx, call, x, out) => {
+  const m = call.module as Hardtanh;
+  const where = `layer "${out}" (${m.constructor.name})`;
+  if (ctx.graph.opset < 11) return ctx.graph.node('Clip', [x], { min: { f: m.minVal }, max: { f: m.maxVal } }, out, where);
+  const lo = ctx.graph.floats(`${out}.min`, Float32Array.of(m.minVal), []);
+  const hi = ctx.graph.floats(`${out}.max`, Float32Array.of(m.maxVal), []);
+  return ctx.graph.node('Clip', [x, lo, hi], {}, out, where);
+};
+
 /** A one-node layer: its ONNX operator and the attributes read from the module. */
 function simple<M extends Module>(opType: string, attrs: (m: M) => Record<string, Attr>): LayerMapper {
   return (ctx, call, x, out) => ctx.graph.node(opType, [x], attrs(call.module as M), out, `layer "${out}" (${call.module.constructor.name})`);
@@ -121,6 +131,8 @@ const LAYERS = new Map<object, LayerMapper>([
   [ELU.prototype, simple<ELU>('Elu', (m) => ({ alpha: { f: m.alpha } }))],
   [GELU.prototype, simple<GELU>('Gelu', (m) => ({ approximate: { s: m.approximate } }))],
   [Softmax.prototype, simple<Softmax>('Softmax', (m) => ({ axis: { i: m.dim } }))],
+  [Hardtanh.prototype, clip],
+  [ReLU6.prototype, clip],
 ]);
 
 /** The mapper for a module's exact class, if it has one. */

@@ -1,5 +1,5 @@
 import {
-  AdaptiveAvgPool2d, BatchNorm2d, Conv2d, ELU, Embedding, Flatten, GELU, GlobalAvgPool, GroupNorm, LayerNorm, LeakyReLU, Linear, Module, MultiheadAttention, ReLU, Residual, Sequential, SiLU, Softmax,
+  AdaptiveAvgPool2d, BatchNorm2d, Conv2d, ELU, Embedding, Flatten, GELU, GlobalAvgPool, GroupNorm, Hardtanh, LayerNorm, LeakyReLU, Linear, Module, MultiheadAttention, ReLU, ReLU6, Residual, Sequential, SiLU, Softmax,
 } from '@trainkit/nn';
 import { Rng, Tensor, add, mean, permute, reshape } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
@@ -39,6 +39,13 @@ describe('the layers for ResNets and small ViTs: ONNX Runtime computes what trai
       new GELU(), new GELU({ approximate: 'tanh' }), new Softmax(1),
     );
     await expectSameOutputs(model, exportOnnx(model, example, { opset: 20 }), images, [1, 37]);
+  });
+
+  test.each([10, 11, 17])('Hardtanh and ReLU6 as Clip (bounds as attributes before opset 11, as inputs from 11), opset %i', async (opset) => {
+    const model = new Sequential(new Conv2d(4, 4, 3, { padding: 1, rng }), new Hardtanh(-0.25, 0.5), new Conv2d(4, 4, 1, { rng }), new ReLU6());
+    const bytes = exportOnnx(model, example, { opset });
+    expect(decodeModel(bytes).graph.node.map((n) => n.opType)).toEqual(['Conv', 'Clip', 'Conv', 'Clip']);
+    await expectSameOutputs(model, bytes, images, [1, 37]);
   });
 
   test('grouped and depthwise convolutions, GroupNorm (with and without affine), adaptive and global average pooling', async () => {

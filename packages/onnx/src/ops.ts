@@ -160,6 +160,7 @@ const LAYER_OF: Readonly<Record<string, string>> = {
   avgPool2d: 'AvgPool2d',
   leakyRelu: 'LeakyReLU',
   elu: 'ELU',
+  hardtanh: 'Hardtanh (or ReLU6)',
   layerNorm: 'LayerNorm',
   groupNorm: 'GroupNorm',
   pow: 'a layer',

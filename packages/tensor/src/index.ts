@@ -17,7 +17,7 @@ export { softmax, logSoftmax } from './ops/softmax';
 export { conv2d, conv2dReluPool } from './ops/conv';
 export { maxPool2d, avgPool2d } from './ops/pool';
 export { adaptiveAvgPool2d, globalAvgPool2d } from './ops/adaptivePool';
-export { leakyRelu, elu, silu, gelu } from './ops/activation';
+export { leakyRelu, elu, silu, gelu, hardtanh, relu6 } from './ops/activation';
 export { layerNorm, groupNorm } from './ops/norm';
 export { batchNorm } from './ops/batchNorm';
 export { embedding } from './ops/embedding';

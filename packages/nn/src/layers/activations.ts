@@ -1,4 +1,4 @@
-import { type Tensor, ValueError, elu, gelu, leakyRelu, silu, softmax } from '@trainkit/tensor';
+import { type Tensor, ValueError, elu, gelu, hardtanh, leakyRelu, silu, softmax } from '@trainkit/tensor';
 import { Module } from '../module';
 
 /** x for x > 0, negativeSlope·x otherwise (PyTorch's `nn.LeakyReLU`, default slope 0.01). */
@@ -42,6 +42,38 @@ export class GELU extends Module {
 export class SiLU extends Module {
   forward(x: Tensor): Tensor {
     return silu(x);
+  }
+}
+
+/**
+ * x clamped to [minVal, maxVal] (PyTorch's `nn.Hardtanh`, default [−1, 1]); gradient 1 strictly
+ * inside, 0 at the ends and beyond. Exports to ONNX as `Clip`.
+ */
+export class Hardtanh extends Module {
+  constructor(readonly minVal = -1, readonly maxVal = 1) {
+    super();
+    if (!Number.isFinite(minVal) || !Number.isFinite(maxVal) || !(minVal < maxVal)) {
+      throw new ValueError(`Hardtanh: minVal and maxVal must be finite numbers with minVal < maxVal, got [${minVal}, ${maxVal}]`);
+    }
+  }
+  forward(x: Tensor): Tensor {
+    return hardtanh(x, this.minVal, this.maxVal);
+  }
+  protected override extraRepr(): string {
+    return `minVal=${this.minVal}, maxVal=${this.maxVal}`;
+  }
+}
+
+/**
+ * min(max(x, 0), 6) (PyTorch's `nn.ReLU6`, MobileNet's activation): {@link Hardtanh} on [0, 6],
+ * exact for every float32 including ±∞ and huge values (6 above 6, 0 below 0, NaN stays NaN).
+ */
+export class ReLU6 extends Hardtanh {
+  constructor() {
+    super(0, 6);
+  }
+  protected override extraRepr(): string {
+    return '';
   }
 }
 

@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
-import { Rng, ShapeError, Tensor, ValueError, assertGradients, elu, gelu, leakyRelu, shapeSize, silu, softmax, tensor, type Shape } from '@trainkit/tensor';
+import { Rng, ShapeError, Tensor, ValueError, assertGradients, elu, gelu, hardtanh, leakyRelu, relu6, shapeSize, silu, softmax, tensor, type Shape } from '@trainkit/tensor';
 import { describe, expect } from 'vitest';
-import { ELU, GELU, LeakyReLU, SiLU, Softmax } from './activations';
+import { ELU, GELU, Hardtanh, LeakyReLU, ReLU6, SiLU, Softmax } from './activations';
 import { Conv2d } from './conv2d';
 import { Embedding } from './embedding';
 import { GroupNorm, LayerNorm } from './norm';
@@ -19,6 +19,8 @@ describe('activation layers', () => {
     ['SiLU()', new SiLU(), silu],
     ['ELU(0.5)', new ELU(0.5), (x: Tensor) => elu(x, 0.5)],
     ['Softmax(1)', new Softmax(1), (x: Tensor) => softmax(x, 1)],
+    ['Hardtanh(-0.5, 0.25)', new Hardtanh(-0.5, 0.25), (x: Tensor) => hardtanh(x, -0.5, 0.25)],
+    ['ReLU6()', new ReLU6(), relu6],
   ])('%s applies its op and has no parameters', (_label, layer, op) => {
     const x = randn([2, 3], 0);
     expect(layer.call(x).toArray()).toEqual(op(x).toArray());
@@ -30,6 +32,7 @@ describe('activation layers', () => {
     ['GELU({ approximate: "erf" })', () => new GELU({ approximate: 'erf' as 'tanh' }), `GELU: approximate must be 'none' or 'tanh', got "erf"`],
     ['ELU(Infinity)', () => new ELU(Infinity), 'ELU: alpha must be a finite number, got Infinity'],
     ['Softmax(0.5)', () => new Softmax(0.5), 'Softmax: dim must be an integer, got 0.5'],
+    ['Hardtanh(1, -1)', () => new Hardtanh(1, -1), 'Hardtanh: minVal and maxVal must be finite numbers with minVal < maxVal, got [1, -1]'],
   ])('%s is a ValueError naming the layer', (_label, make, message) => {
     expect(make).toThrow(ValueError);
     expect(make).toThrow(message);

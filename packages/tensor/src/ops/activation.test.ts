@@ -4,7 +4,7 @@ import { awayFromZero, constant, finite, leaf, shapeOf, specFrom } from '../__te
 import { assertGradients } from '../gradcheck';
 import { ValueError } from '../shape';
 import { Tensor } from '../tensor';
-import { elu, gelu, leakyRelu, normalCdf, normalCdfReference, silu } from './activation';
+import { elu, gelu, hardtanh, leakyRelu, normalCdf, normalCdfReference, relu6, silu } from './activation';
 import { relu, sigmoid } from './elementwise';
 
 const smooth = specFrom(shapeOf(1, 3), finite(-4, 4));
@@ -20,6 +20,9 @@ describe('activations: gradients', () => {
   });
   test.prop([smooth])('silu: gradients match finite differences', (spec) => {
     assertGradients((x) => silu(x), [leaf(spec)]);
+  });
+  test.prop([specFrom(shapeOf(1, 3), finite(-4, 4).filter((v) => Math.abs(Math.abs(v) - 1) > 0.1))])('hardtanh: gradients match finite differences off the kinks at ±1', (spec) => {
+    assertGradients((x) => hardtanh(x), [leaf(spec)]);
   });
   test.prop([smooth, fc.constantFrom('none' as const, 'tanh' as const)])('gelu: gradients match finite differences (exact and tanh)', (spec, approximate) => {
     assertGradients((x) => gelu(x, approximate), [leaf(spec)]);
@@ -83,11 +86,31 @@ describe('activations: values', () => {
   });
 });
 
+describe('hardtanh and relu6 (PyTorch\'s hardtanh / ReLU6)', () => {
+  test.prop([specFrom(shapeOf(1, 3), finite(-1e6, 1e6)), finite(-10, 0), finite(0.5, 10)])('hardtanh(x, lo, hi) = min(max(x, lo), hi) exactly, for any finite x', (spec, lo, hi) => {
+    const y = hardtanh(constant(spec), lo, hi).data;
+    spec.values.forEach((v, i) => expect(y[i] + 0).toBe(Math.fround(Math.min(Math.max(Math.fround(v), lo), hi)) + 0)); // the sign of a zero is not part of the law
+  });
+
+  test('relu6 is exact at ±∞, past 2²⁴ and at the bounds; NaN stays NaN', () => {
+    const x = Float32Array.of(-Infinity, -1e30, -0.5, 0, 3.25, 6, 6.5, 2 ** 25, 3e38, Infinity, Number.NaN);
+    expect([...relu6(new Tensor(x, [x.length])).data]).toEqual([0, 0, 0, 0, 3.25, 6, 6, 6, 6, 6, Number.NaN]);
+  });
+
+  test('the gradient is 1 strictly inside (lo, hi) and 0 at the bounds and beyond (PyTorch\'s hardtanh_backward)', () => {
+    const x = new Tensor(Float32Array.of(-Infinity, -1, 0, 1e-7, 5.999, 6, 7, Infinity), [8], { requiresGrad: true });
+    relu6(x).backward(new Float32Array(8).fill(2));
+    expect([...(x.grad as Float32Array)]).toEqual([0, 0, 0, 2, 2, 0, 0, 0]);
+  });
+});
+
 describe('activations: bad options', () => {
   const x = new Tensor(new Float32Array(2), [2]);
   test.each([
     ['leakyRelu with a NaN slope', () => leakyRelu(x, Number.NaN), 'leakyRelu: negativeSlope must be a finite number, got NaN'],
     ['elu with an infinite alpha', () => elu(x, Infinity), 'elu: alpha must be a finite number, got Infinity'],
+    ['hardtanh with minVal ≥ maxVal', () => hardtanh(x, 1, 1), 'hardtanh: minVal and maxVal must be finite numbers with minVal < maxVal, got [1, 1]'],
+    ['hardtanh with an infinite bound', () => hardtanh(x, -Infinity, 0), 'hardtanh: minVal and maxVal must be finite numbers with minVal < maxVal, got [-Infinity, 0]'],
     ['gelu with an unknown approximation', () => gelu(x, 'erf' as 'none'), `gelu: approximate must be 'none' or 'tanh', got "erf"`],
   ])('%s throws a ValueError naming the op and the option', (_label, run, message) => {
     expect(run).toThrow(ValueError);

@@ -12,6 +12,23 @@ export function leakyRelu(a: Tensor, negativeSlope = 0.01): Tensor {
   return unary('leakyRelu', a, (x) => (x > 0 ? x : x * negativeSlope), (x) => (x > 0 ? 1 : negativeSlope));
 }
 
+/**
+ * hardtanh: x clamped to [minVal, maxVal] (PyTorch's `hardtanh`; default [−1, 1]); `relu6` is
+ * hardtanh(x, 0, 6). ±∞ clamp to the bounds and NaN stays NaN. The gradient is 1 strictly inside
+ * the interval and 0 at and beyond its ends, as PyTorch's `hardtanh_backward`.
+ */
+export function hardtanh(a: Tensor, minVal = -1, maxVal = 1): Tensor {
+  if (!Number.isFinite(minVal) || !Number.isFinite(maxVal) || !(minVal < maxVal)) {
+    throw new ValueError(`hardtanh: minVal and maxVal must be finite numbers with minVal < maxVal, got [${minVal}, ${maxVal}]`);
+  }
+  return unary('hardtanh', a, (x) => (x < minVal ? minVal : x > maxVal ? maxVal : x), (x) => (x <= minVal || x >= maxVal ? 0 : 1));
+}
+
+/** min(max(x, 0), 6) (PyTorch's `relu6`): {@link hardtanh} on [0, 6]. */
+export function relu6(a: Tensor): Tensor {
+  return hardtanh(a, 0, 6);
+}
+
 /** ELU: x for x > 0, α·(eˣ − 1) otherwise (PyTorch's `elu`, default α = 1). */
 export function elu(a: Tensor, alpha = 1): Tensor {
   if (!Number.isFinite(alpha)) throw new ValueError(`elu: alpha must be a finite number, got ${alpha}`);
