@@ -49,7 +49,7 @@ describe('Checkpointer: what it saves', () => {
 
   test('topK keeps the k best as epoch=E-step=S-<monitor>=V files and deletes those that drop out', async () => {
     const store = memoryStore();
-    const { ckpt } = await fit(store, { monitor: 'score', topK: 2 }, { epochs: 5, plugins: [scripted([3, 1, 2, 0.5, 4])] });
+    const { ckpt } = await fit(store, { monitor: 'score', mode: 'min', topK: 2 }, { epochs: 5, plugins: [scripted([3, 1, 2, 0.5, 4])] });
     expect(files(store)).toEqual(['best.safetensors', 'epoch=1-step=6-score=1.0000.safetensors', 'epoch=3-step=12-score=0.5000.safetensors', 'latest.safetensors']);
     expect(ckpt.ranked.map((f) => f.score)).toEqual([0.5, 1]);
   });
@@ -112,8 +112,8 @@ describe('Checkpointer: resume', () => {
 
   test('the best score and the ranked files carry over into the resumed run', async () => {
     const store = memoryStore();
-    await fit(store, { monitor: 'score', topK: 2 }, { epochs: 2, plugins: [scripted([1, 2, 0.5, 3])] });
-    const { ckpt } = await fit(store, { monitor: 'score', topK: 2 }, { epochs: 4, resume: 'latest', plugins: [scripted([1, 2, 0.5, 3])] });
+    await fit(store, { monitor: 'score', mode: 'min', topK: 2 }, { epochs: 2, plugins: [scripted([1, 2, 0.5, 3])] });
+    const { ckpt } = await fit(store, { monitor: 'score', mode: 'min', topK: 2 }, { epochs: 4, resume: 'latest', plugins: [scripted([1, 2, 0.5, 3])] });
     expect([ckpt.best!.epoch, ckpt.ranked.map((f) => f.epoch)]).toEqual([2, [2, 0]]);
     expect(files(store)).toEqual(['best.safetensors', 'epoch=0-step=3-score=1.0000.safetensors', 'epoch=2-step=9-score=0.5000.safetensors', 'latest.safetensors']);
   });
@@ -128,7 +128,7 @@ describe('Checkpointer: resume', () => {
 
   test("resume: 'best' or a file name loads that checkpoint", async () => {
     const store = memoryStore();
-    await fit(store, { monitor: 'score', keepLast: 3 }, { epochs: 3, plugins: [scripted([1, 0.5, 2])] });
+    await fit(store, { monitor: 'score', mode: 'min', keepLast: 3 }, { epochs: 3, plugins: [scripted([1, 0.5, 2])] });
     expect((await fit(store, {}, { epochs: 3, resume: 'best' })).result.history).toHaveLength(3);
     const fromFile = await fit(store, {}, { epochs: 1, resume: 'epoch=0-step=3.safetensors' });
     expect(fromFile.ckpt.resumedFrom).toBe('epoch=0-step=3.safetensors');
@@ -214,6 +214,25 @@ describe('Checkpointer: clear errors', () => {
     [{ saveBest: true }, 'checkpoint({ saveBest: true }): needs monitor'],
   ])('invalid options %j are refused', (options, message) => {
     expect(() => new Checkpointer({ store: memoryStore(), ...(options as object) })).toThrow(message);
+  });
+
+  test.each([
+    ['valLoss', 'min'], ['valAccuracy', 'max'], ['valAcc', 'max'], ['valIoU', 'max'], ['valMeanIou', 'max'], ['valMAP', 'max'], ['val_mAP', 'max'],
+    ['valAp', 'max'], ['valDice', 'max'], ['valF1', 'max'], ['valAuc', 'max'], ['valR2', 'max'], ['heatmapLoss', 'min'], ['valErrorRate', 'min'],
+    ['valMse', 'min'], ['valNll', 'min'], ['valEce', 'min'], ['valPerplexity', 'min'],
+  ])('without mode, monitor %s ranks with mode %s, silently', (monitor, mode) => {
+    const warnings: string[] = [];
+    const c = new Checkpointer({ store: memoryStore(), monitor, warn: (m) => warnings.push(m) });
+    expect([c.mode, warnings]).toEqual([mode, []]);
+  });
+
+  test('a monitor whose name says neither lower nor higher is better gets mode min and a warning that asks for mode; an explicit mode is taken silently', () => {
+    const warnings: string[] = [];
+    const guessed = new Checkpointer({ store: memoryStore(), monitor: 'valMargin', warn: (m) => warnings.push(m) });
+    expect(guessed.mode).toBe('min');
+    expect(warnings).toEqual([`checkpoint({ monitor: 'valMargin' }): no mode given and the name does not say whether lower or higher is better; assuming 'min' (lower is better). Pass mode: 'max' if higher is better`]);
+    const chosen = new Checkpointer({ store: memoryStore(), monitor: 'valMargin', mode: 'max', warn: (m) => warnings.push(m) });
+    expect([chosen.mode, warnings.length]).toEqual(['max', 1]);
   });
 
   test('the plugin does nothing during evaluate and predict', async () => {

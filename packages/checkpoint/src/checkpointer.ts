@@ -55,6 +55,9 @@ export class Checkpointer implements Plugin {
     this.store = this.o.store;
   }
 
+  /** How the monitored metric ranks: the `mode` option, or the default it resolved to. */
+  get mode(): 'min' | 'max' { return this.o.mode; }
+
   /** The best checkpoint so far, with its score, or null. */
   get best(): SavedFile | null {
     return this.state.best;

@@ -47,20 +47,20 @@ describe('resume from a corrupt latest', () => {
 
   test('best is chosen when it is newer than every numbered file that verifies; each skipped file is named', async () => {
     const store = memoryStore();
-    await fit(store, { monitor: 'score', keepLast: 2 }, 3, undefined, [scripted([3, 2, 1])]);
+    await fit(store, { monitor: 'score', mode: 'min', keepLast: 2 }, 3, undefined, [scripted([3, 2, 1])]);
     for (const f of ['latest.safetensors', 'epoch=2-step=9.safetensors']) store.files.set(f, corrupt.truncated(store.files.get(f)!));
     expect([stepOf(store, 'best.safetensors'), stepOf(store, 'epoch=1-step=6.safetensors')]).toEqual([9, 6]);
-    const resumed = await fit(store, { monitor: 'score', keepLast: 2 }, 4, 'latest', [scripted([3, 2, 1, 0])]);
+    const resumed = await fit(store, { monitor: 'score', mode: 'min', keepLast: 2 }, 4, 'latest', [scripted([3, 2, 1, 0])]);
     expect(resumed.ckpt.resumedFrom).toBe('best.safetensors');
     expect(resumed.warnings[0]).toMatch(/because these could not be used: latest.safetensors \(.*\); epoch=2-step=9.safetensors \(checkpoint: memory\/epoch=2-step=9.safetensors: /);
   });
 
   test("with resumeFallback: false, or for resume: 'best' and file names, a corrupt file is an error naming it", async () => {
     const store = memoryStore();
-    await fit(store, { monitor: 'score', keepLast: 2 }, 2, undefined, [scripted([1, 2])]);
+    await fit(store, { monitor: 'score', mode: 'min', keepLast: 2 }, 2, undefined, [scripted([1, 2])]);
     for (const f of ['latest.safetensors', 'best.safetensors']) store.files.set(f, corrupt['bit-flipped'](store.files.get(f)!));
-    expect(await fit(store, { monitor: 'score', resumeFallback: false }, 3, 'latest').catch(message)).toMatch(/threw in resolveResume: checkpoint: memory\/latest.safetensors: safetensors: /);
-    expect(await fit(store, { monitor: 'score' }, 3, 'best').catch(message)).toMatch(/threw in resolveResume: checkpoint: memory\/best.safetensors: safetensors: /);
+    expect(await fit(store, { monitor: 'score', mode: 'min', resumeFallback: false }, 3, 'latest').catch(message)).toMatch(/threw in resolveResume: checkpoint: memory\/latest.safetensors: safetensors: /);
+    expect(await fit(store, { monitor: 'score', mode: 'min' }, 3, 'best').catch(message)).toMatch(/threw in resolveResume: checkpoint: memory\/best.safetensors: safetensors: /);
   });
 
   test('when no file verifies, the error lists every file and its problem', async () => {
@@ -85,8 +85,8 @@ describe('retention after an interrupted run', () => {
 
   test("resuming from 'best' (an older step) keeps the files saved after it, outside the lists, and says so", async () => {
     const store = memoryStore();
-    await fit(store, { monitor: 'score', keepLast: 3 }, 3, undefined, [scripted([1, 2, 3])]); // best: epoch 0 (min)
-    const resumed = await fit(store, { monitor: 'score', keepLast: 3 }, 2, 'best', [scripted([1, 2, 3])]);
+    await fit(store, { monitor: 'score', mode: 'min', keepLast: 3 }, 3, undefined, [scripted([1, 2, 3])]); // best: epoch 0 (min)
+    const resumed = await fit(store, { monitor: 'score', mode: 'min', keepLast: 3 }, 2, 'best', [scripted([1, 2, 3])]);
     expect([...store.files.keys()]).toEqual(expect.arrayContaining(['epoch=1-step=6.safetensors', 'epoch=2-step=9.safetensors']));
     expect(resumed.warnings).toEqual([expect.stringMatching(/^checkpoint: memory holds 2 checkpoint file\(s\) saved after the step this run resumed from \(epoch=1-step=6.safetensors, epoch=2-step=9.safetensors\); they are kept, outside the retention lists$/)]);
   });
@@ -94,7 +94,7 @@ describe('retention after an interrupted run', () => {
   test('two checkpointers (distinct stateKeys): a run resumed from the first one continues the second one too, neither refusing nor clearing its store', async () => {
     const [a, b] = [memoryStore(), memoryStore()];
     const run = async (epochs: number, resume?: string) => {
-      const plugins = [new Checkpointer({ store: a, stateKey: 'ckpt-a', warn: () => undefined }), new Checkpointer({ store: b, stateKey: 'ckpt-b', monitor: 'score', keepLast: 5, warn: () => undefined })];
+      const plugins = [new Checkpointer({ store: a, stateKey: 'ckpt-a', warn: () => undefined }), new Checkpointer({ store: b, stateKey: 'ckpt-b', monitor: 'score', mode: 'min', keepLast: 5, warn: () => undefined })];
       const trainer = new Trainer({ optimizer: adam({ lr: 1e-2 }), seed: 5, plugins: [...plugins, scripted([3, 2, 1])] });
       await trainer.fit(bnCnn(0), { train: imageLoader(24, 8), epochs, resume });
     };
@@ -110,7 +110,7 @@ describe('retention after an interrupted run', () => {
     const store = memoryStore();
     const log: string[] = [];
     const spy: CheckpointStore = { ...store, write: (n, b) => (log.push(`write ${n}`), store.write(n, b)), remove: (n) => (log.push(`remove ${n}`), store.remove(n)) };
-    await fit(spy, { monitor: 'score', keepLast: 1 }, 2, undefined, [scripted([2, 1])]);
+    await fit(spy, { monitor: 'score', mode: 'min', keepLast: 1 }, 2, undefined, [scripted([2, 1])]);
     expect(log).toEqual([
       'write best.safetensors', 'write epoch=0-step=3.safetensors', 'write latest.safetensors',
       'write best.safetensors', 'write epoch=1-step=6.safetensors', 'write latest.safetensors', 'remove epoch=0-step=3.safetensors',

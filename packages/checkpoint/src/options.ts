@@ -11,7 +11,11 @@ export interface CheckpointOptions {
    * @example checkpoint({ dir: 'runs/a', monitor: 'valAccuracy' })
    */
   monitor?: string;
-  /** Whether a lower (`'min'`) or higher (`'max'`) value is better. Default: `'max'` for names with acc, auc, f1, precision or recall, else `'min'`. */
+  /**
+   * Whether a lower (`'min'`) or higher (`'max'`) value is better. Default: `'min'` for names with loss, err, mse, mae, nll, ece,
+   * perplexity, brier or dist; `'max'` for acc, auc, f1, precision, recall, iou, dice, map, a trailing AP, r2, bleu, ndcg, psnr or ssim;
+   * otherwise `'min'` with a warning that asks for `mode`.
+   */
   mode?: 'min' | 'max';
   /** Save at the end of every N-th epoch. Default 1; 0 saves no epoch-end checkpoints. */
   everyNEpochs?: number;
@@ -48,15 +52,31 @@ export interface CheckpointOptions {
 /** The options with every default filled in. */
 export type ResolvedOptions = Required<Omit<CheckpointOptions, 'monitor'>> & { monitor: string | null };
 
-const HIGHER_IS_BETTER = /acc|auc|f1|precision|recall/i;
+/** Metric names where lower is better: checked first, so `heatmapLoss` is a loss. */
+const LOWER_IS_BETTER = /loss|err|mse|mae|nll|ece|perplex|brier|dist/i;
+/** Metric names where higher is better: accuracy, AUC, F1, precision, recall, IoU, Dice, mAP/AP, R², BLEU, NDCG, PSNR, SSIM. */
+const HIGHER_IS_BETTER = /acc|auc|f1|precision|recall|iou|dice|map|(?:^|[a-z])ap$|r2|bleu|ndcg|psnr|ssim/i;
+
+/**
+ * The default `mode` for `monitor`: `'min'` for a loss or an error, `'max'` for a score, and for
+ * a name that says neither, `'min'` with a warning — a wrong guess would silently keep the worst
+ * checkpoints as "best".
+ */
+function guessMode(monitor: string | null, warn: (message: string) => void): 'min' | 'max' {
+  if (monitor === null || typeof monitor !== 'string' || LOWER_IS_BETTER.test(monitor)) return 'min';
+  if (HIGHER_IS_BETTER.test(monitor)) return 'max';
+  warn(`checkpoint({ monitor: '${monitor}' }): no mode given and the name does not say whether lower or higher is better; assuming 'min' (lower is better). Pass mode: 'max' if higher is better`);
+  return 'min';
+}
 
 /** Fills in the defaults and validates; errors quote the offending option. */
 export function resolveOptions(options: CheckpointOptions): ResolvedOptions {
   const monitor = options.monitor ?? null;
+  const warn = options.warn ?? ((message: string) => console.warn(message));
   const resolved: ResolvedOptions = {
     store: options.store,
     monitor,
-    mode: options.mode ?? (monitor !== null && HIGHER_IS_BETTER.test(monitor) ? 'max' : 'min'),
+    mode: options.mode ?? (typeof warn === 'function' ? guessMode(monitor, warn) : 'min'),
     everyNEpochs: options.everyNEpochs ?? 1,
     everyNSteps: options.everyNSteps ?? 0,
     saveLatest: options.saveLatest ?? true,
@@ -65,7 +85,7 @@ export function resolveOptions(options: CheckpointOptions): ResolvedOptions {
     keepLast: options.keepLast ?? 0,
     overwrite: options.overwrite ?? false,
     resumeFallback: options.resumeFallback ?? true,
-    warn: options.warn ?? ((message: string) => console.warn(message)),
+    warn,
     metadata: options.metadata ?? {},
     name: options.name ?? 'checkpoint',
     stateKey: options.stateKey ?? (monitor === null ? 'checkpoint' : `checkpoint:${monitor}`),
