@@ -119,6 +119,46 @@ describe('defineOptimizer', () => {
     expect(opt.stateDict().paramSteps).toEqual({ w: 1 });
   });
 
+  describe('a parameter replaced under the same name (a new head) starts with fresh state, as a new parameter in PyTorch', () => {
+    const keyed = (name: string, key: object, value: number[], grad: number[]): ParamRef => ({ ...ref(name, value, grad), key });
+
+    test('its first step equals a fresh optimizer\'s first step; the parameters that stayed keep their state', () => {
+      const opt = accum();
+      const [body, oldHead, newHead] = [{}, {}, {}];
+      for (let i = 0; i < 3; i++) opt.step([keyed('body', body, [1, 2], [0.5, 0.5]), keyed('head', oldHead, [1, 2], [2, 2])]);
+      const head = keyed('head', newHead, [1, 2], [0.3, -0.3]);
+      opt.step([keyed('body', body, [1, 2], [0.5, 0.5]), head]);
+      const fresh = ref('head', [1, 2], [0.3, -0.3]);
+      accum().step([fresh]);
+      expect(head.value).toEqual(fresh.value);
+      expect(opt.stateDict().paramSteps).toEqual({ body: 4, head: 1 });
+      expect(opt.stateDict().slots.body.sum).toEqual(Float32Array.of(1, 1));
+    });
+
+    test('a replacement of another size is taken (the old state was refused as a size mismatch before), and without a key state follows the name', () => {
+      const opt = accum();
+      opt.step([keyed('head', {}, [1, 2, 3], [1, 1, 1])]);
+      opt.step([keyed('head', {}, [1, 2], [1, 1])]);
+      expect(opt.stateDict().paramSteps).toEqual({ head: 1 });
+      opt.step([ref('head', [1, 2], [1, 1])]);
+      expect(opt.stateDict().paramSteps).toEqual({ head: 2 });
+    });
+
+    test('a refused step drops nothing; adopt() (what a device backend calls) drops the state of a rebound name; a loaded state binds to the next parameters', () => {
+      const opt = accum();
+      const a = {};
+      opt.step([keyed('w', a, [1], [1])]);
+      expect(() => opt.step([keyed('w', {}, [1], [Number.NaN])])).toThrow(/non-finite|NaN/i);
+      expect(opt.stateDict().paramSteps).toEqual({ w: 1 });
+      const saved = opt.stateDict();
+      opt.adopt?.([{ name: 'w', key: {} }]);
+      expect(opt.stateDict().paramSteps).toEqual({});
+      opt.loadStateDict(saved);
+      opt.step([keyed('w', {}, [1], [1])]); // resume into a new model instance: the loaded state is its own
+      expect(opt.stateDict().paramSteps).toEqual({ w: 2 });
+    });
+  });
+
   test('invalid hyperparameters inside a group name the group', () => {
     expect(() => sgd({ groups: [{ params: /x/, lr: -2 }] })).toThrow('core/sgd: lr must be ≥ 0 (parameter group 0), got -2');
   });

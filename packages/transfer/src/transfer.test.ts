@@ -123,6 +123,28 @@ describe('replaceHead', () => {
     expect(fresh.training).toBe(false);
   });
 
+  test('fitting again with the same Trainer after replaceHead starts the new head\'s optimizer state fresh (same shape or not), as PyTorch does for new parameters; the backbone keeps its state', async () => {
+    for (const classes of [3, 5]) {
+      const model = net(3, 1);
+      const trainer = new Trainer({ optimizer: adam({ lr: 1e-2 }), seed: 0 });
+      await trainer.fit(model, { train: images(), epochs: 1 });
+      const head = new Linear(64, classes, { rng: new Rng(7) });
+      replaceHead(model, 'fc', head);
+      freeze(model, /^(conv1|bn1)\./);
+      await trainer.fit(model, { train: images(32, classes), epochs: 1 });
+      // the same head, on the same frozen backbone, trained from a fresh Adam
+      const twin = net(3, 1);
+      twin.loadStateDict(model.stateDict(), { strict: false });
+      const fresh = new Linear(64, classes, { rng: new Rng(7) });
+      replaceHead(twin, 'fc', fresh);
+      freeze(twin, /^(conv1|bn1)\./);
+      twin.loadStateDict(Object.fromEntries(Object.entries(model.stateDict()).filter(([k]) => !k.startsWith('fc.'))), { strict: false });
+      await new Trainer({ optimizer: adam({ lr: 1e-2 }), seed: 0 }).fit(twin, { train: images(32, classes), epochs: 1 });
+      expect(Array.from(head.weight.data)).toEqual(Array.from(fresh.weight.data));
+      expect(trainer.optimizer?.stateDict().paramSteps).toMatchObject({ 'fc.weight': 4, 'conv1.weight': 4 });
+    }
+  });
+
   test('an unknown path names the children that exist', () => {
     expect(() => replaceHead(net(3, 1), 'classifier', new Linear(1, 1))).toThrow('replaceHead: no submodule "classifier" (children of the model: conv1, bn1, relu1, pool1, flatten, fc)');
     expect(() => replaceHead(net(3, 1), 'fc.x', new Linear(1, 1))).toThrow('no submodule "fc.x" (children of fc: none)');

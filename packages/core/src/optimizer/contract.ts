@@ -14,6 +14,12 @@ export interface ParamRef {
    * WebAssembly memory; an optimizer that does not care can ignore it.
    */
   readonly move?: (value: Float32Array, grad: Float32Array) => void;
+  /**
+   * The parameter itself (its Tensor; `parameterRefs` sets it). A name that arrives with another
+   * key than before is a new parameter (a replaced head): its optimizer state starts fresh, as a
+   * new parameter's does in PyTorch. Without a key, state follows the name.
+   */
+  readonly key?: object;
 }
 
 /**
@@ -28,7 +34,7 @@ export interface ParamRef {
 export function parameterRefs(model: Module): ParamRef[] {
   const refs: ParamRef[] = [];
   for (const [name, p] of model.namedParameters()) {
-    if (p.requiresGrad && p.grad !== null) refs.push({ name, value: p.data, grad: p.grad, move: (value, grad) => p.moveTo(value, grad) });
+    if (p.requiresGrad && p.grad !== null) refs.push({ name, value: p.data, grad: p.grad, move: (value, grad) => p.moveTo(value, grad), key: p });
   }
   return refs;
 }
@@ -98,6 +104,12 @@ export interface Optimizer<H extends Hyperparams = Hyperparams> {
   hyperFor(name: string): H;
   stateDict(): OptimizerState;
   loadStateDict(state: OptimizerState): void;
+  /**
+   * Binds each name to its parameter object (`key`): a name bound to another object before loses
+   * its state (slots and step count), so a replaced layer starts fresh. `step` does this for refs
+   * with a key; a device backend calls it before reading `stateDict()`. A state load unbinds all.
+   */
+  adopt?(params: ReadonlyArray<{ readonly name: string; readonly key: object }>): void;
 }
 
 /** What {@link OptimizerSpec.update} receives for one parameter. */

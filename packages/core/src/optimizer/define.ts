@@ -45,6 +45,8 @@ interface Live<H extends Hyperparams> {
   readonly slots: Map<string, SlotRecord>;
   /** Resident-memory placement, for optimizers declared `resident`. */
   readonly placement: Placement | null;
+  /** The parameter object each name was last stepped or adopted as (see `Optimizer.adopt`). */
+  readonly owners: Map<string, WeakRef<object>>;
 }
 
 function createOptimizer<H extends Hyperparams>(spec: OptimizerSpec<H>, options: OptimizerOptions<H>): Optimizer<H> {
@@ -58,6 +60,7 @@ function createOptimizer<H extends Hyperparams>(spec: OptimizerSpec<H>, options:
     paramSteps: new Map(),
     slots: new Map(),
     placement: spec.resident ? residentPlacement() : null,
+    owners: new Map(),
   };
   return {
     name: spec.name,
@@ -73,6 +76,7 @@ function createOptimizer<H extends Hyperparams>(spec: OptimizerSpec<H>, options:
     },
     hyperFor: (name) => live.group(name).hyper,
     step: (params) => step(live, params),
+    adopt: (params) => adopt(live, params, replaced(live, params)),
     stateDict: () => stateDict(live),
     loadStateDict: (state) => loadStateDict(live, state),
   };
@@ -92,18 +96,39 @@ function slotNamesOf<H extends Hyperparams>(live: Live<H>, params: readonly Para
   });
 }
 
+/** The names bound to another parameter object than the one each now arrives with. */
+function replaced<H extends Hyperparams>(live: Live<H>, params: ReadonlyArray<{ readonly name: string; readonly key?: object }>): Set<string> {
+  const out = new Set<string>();
+  for (const p of params) {
+    const owner = live.owners.get(p.name);
+    if (p.key !== undefined && owner !== undefined && owner.deref() !== p.key) out.add(p.name);
+  }
+  return out;
+}
+
+/** Drops the state of the `fresh` names and binds every keyed name to its object. */
+function adopt<H extends Hyperparams>(live: Live<H>, params: ReadonlyArray<{ readonly name: string; readonly key?: object }>, fresh: ReadonlySet<string>): void {
+  for (const name of fresh) {
+    live.slots.delete(name);
+    live.paramSteps.delete(name);
+  }
+  for (const p of params) if (p.key !== undefined && live.owners.get(p.name)?.deref() !== p.key) live.owners.set(p.name, new WeakRef(p.key));
+}
+
 /** Throws, changing nothing, when a parameter's gradient or state does not fit it or its gradient is not finite. */
-function checkParam<H extends Hyperparams>(live: Live<H>, p: ParamRef): void {
+function checkParam<H extends Hyperparams>(live: Live<H>, p: ParamRef, fresh: boolean): void {
   const optimizer = live.spec.name;
   if (p.grad.length !== p.value.length) throw new ConfigError(`${optimizer}: parameter "${p.name}" has ${p.value.length} values but ${p.grad.length} gradients`);
-  checkSlotSize(optimizer, p.name, p.value.length, live.slots.get(p.name));
+  checkSlotSize(optimizer, p.name, p.value.length, fresh ? undefined : live.slots.get(p.name));
   const bad = firstNonFinite(p.grad);
   if (bad !== -1) throw new NonFiniteGradientError(optimizer, p.name, live.stepCount + 1, bad, p.grad[bad]);
 }
 
 function step<H extends Hyperparams>(live: Live<H>, params: readonly ParamRef[]): void {
   const names = slotNamesOf(live, params);
-  for (const p of params) checkParam(live, p); // everything first, so a bad gradient leaves every parameter untouched
+  const fresh = replaced(live, params);
+  for (const p of params) checkParam(live, p, fresh.has(p.name)); // everything first, so a bad gradient leaves every parameter untouched
+  adopt(live, params, fresh);
   live.stepCount++;
   const moved = live.placement?.place(params, names, live.slots) ?? null;
   const args = params.map((p, i): UpdateArgs<H> => {
@@ -154,5 +179,6 @@ function loadStateDict<H extends Hyperparams>(live: Live<H>, state: OptimizerSta
   for (const [k, v] of Object.entries(state.paramSteps ?? {})) live.paramSteps.set(k, v);
   const loaded = Object.entries(saved).map(([param, record]) => [param, adoptSlots(live.slots.get(param), record, namesOf(param))] as const);
   live.slots.clear();
+  live.owners.clear(); // the loaded state belongs to whatever parameters next bear its names
   for (const [param, record] of loaded) live.slots.set(param, record);
 }
