@@ -92,7 +92,7 @@ describe('schedules (torch.optim.lr_scheduler, stepped as torch steps them; tool
 });
 
 describe('scheduler plugin', () => {
-  test('sets the lr at each epoch start, scaling parameter groups together, and logs it', async () => {
+  test('sets the lr at each epoch start, each parameter group from its own base lr, and logs it', async () => {
     const seen: number[][] = [];
     const spy: Plugin = { name: 'spy', onTrainBatchStart: (ctx) => void seen.push([ctx.optimizer!.hyperFor('fc2.weight').lr, ctx.optimizer!.hyperFor('fc1.weight').lr]) };
     const opt = sgd({ lr: 0.1, groups: [{ params: /^fc1/, lr: 0.01 }] });
@@ -102,6 +102,38 @@ describe('scheduler plugin', () => {
       expect(backbone).toBeCloseTo(0.01 * 0.5 ** i, 12);
     });
     expect(history[2].metrics.lr).toBeCloseTo(0.025, 12);
+  });
+
+  /** The lr of each epoch for [fc2 (default group), fc1 (its own group)] under `plugin`. */
+  async function groupLrs(opt: ReturnType<typeof sgd>, plugin: Plugin, epochs: number, val = false): Promise<number[][]> {
+    const seen: number[][] = [];
+    const spy: Plugin = { name: 'spy', onTrainEpochStart: (ctx) => void seen.push([ctx.optimizer!.hyperFor('fc2.weight').lr, ctx.optimizer!.hyperFor('fc1.weight').lr]) };
+    await new Trainer({ optimizer: opt, plugins: [plugin, spy] }).fit(toyModel(), { train: toyLoader(8, 8), val: val ? toyLoader(8, 8, 3) : undefined, epochs });
+    return seen;
+  }
+
+  test('a cosine\'s etaMin is reached by every group, as torch\'s per-group base_lrs do (ratios would end the 0.1 group at 0.001)', async () => {
+    const seen = await groupLrs(sgd({ lr: 1, groups: [{ params: /^fc1/, lr: 0.1 }] }), scheduler(cosineAnnealing({ tMax: 4, etaMin: 0.01 })), 5);
+    const cos = cosineAnnealing({ tMax: 4, etaMin: 0.01 });
+    expect(seen).toEqual([0, 1, 2, 3, 4].map((t) => [cos(t, 1), cos(t, 0.1)]));
+    expect(seen[4][1]).toBeCloseTo(0.01, 15);
+  });
+
+  test('a group trains on its own schedule while the default group sits at lr 0 (the frozen-backbone setup); a multiplicative ratio of 0 would stop it', async () => {
+    const seen = await groupLrs(sgd({ lr: 0, groups: [{ params: /^fc1/, lr: 0.1 }] }), scheduler(stepDecay({ stepSize: 1, gamma: 0.5 })), 3);
+    expect(seen).toEqual([[0, 0.1], [0, 0.05], [0, 0.025]]);
+  });
+
+  test('reduceOnPlateau cuts each group\'s own lr and clamps each at minLr (torch: 0.01 → 0.005, not 0.0005)', async () => {
+    const seen = await groupLrs(sgd({ lr: 1e-12, groups: [{ params: /^fc1/, lr: 0.01 }] }), reduceOnPlateau({ mode: 'max', patience: 0, factor: 0.1, minLr: 0.005, eps: 0 }), 4, true); // 'max' on a falling loss: a plateau from epoch 1
+    expect(seen.map(([, g]) => g)).toEqual([0.01, 0.01, 0.005, 0.005]);
+    expect(seen[2][0]).toBe(1e-12); // a group below minLr is left alone: torch sets a new lr only when it is lower by more than eps
+  });
+
+  test('a scheduler state saved with one base lr (before per-group base lrs) resumes with the groups\' ratios; a corrupt one is refused', () => {
+    const s = scheduler(stepDecay({ stepSize: 1 }));
+    expect(() => s.loadStateDict?.({ baseLrs: [0.1, 'x'] })).toThrow("scheduler: saved baseLrs must be a list of finite numbers ≥ 0, got [0.1,\"x\"]");
+    expect(() => s.loadStateDict?.({ baseLr: -1 })).toThrow('scheduler: saved baseLr must be a finite number ≥ 0, got -1');
   });
 
   test('a step-interval schedule resumed mid-epoch reproduces the uninterrupted run exactly', async () => {

@@ -1,5 +1,7 @@
 import { ConfigError } from './errors';
 import type { BaseContext, Plugin } from './hooks';
+import type { Optimizer } from './optimizer';
+import { setGroupLrs } from './optimizer/groups';
 
 export { reduceOnPlateau, type ReduceOnPlateauOptions } from './schedules/plateau';
 
@@ -27,10 +29,14 @@ function check(name: string, cond: boolean, message: string): void {
  * costs O(1) per call and a resume at t costs O(t) once.
  */
 function recurrence(name: string, first: (baseLr: number) => number, next: (t: number, lr: number, baseLr: number) => number): Schedule {
-  let at = { baseLr: NaN, t: 0, lr: NaN };
+  const last = new Map<number, { t: number; lr: number }>(); // per base lr: each parameter group replays its own
   return (t, baseLr) => {
     check(name, Number.isInteger(t) && t >= 0, `t must be an integer ≥ 0 (an epoch or step index), got ${t}`);
-    if (!Object.is(at.baseLr, baseLr) || at.t > t) at = { baseLr, t: 0, lr: first(baseLr) };
+    let at = last.get(baseLr);
+    if (at === undefined || at.t > t) {
+      if (last.size >= 64) last.clear();
+      last.set(baseLr, (at = { t: 0, lr: first(baseLr) }));
+    }
     while (at.t < t) {
       at.t++;
       at.lr = next(at.t, at.lr, baseLr);
@@ -165,9 +171,10 @@ export interface SchedulerOptions {
 }
 
 /**
- * Drives the optimizer's lr from a {@link Schedule}. Parameter groups keep their ratios to the
- * default group (the optimizer's `lr` setter scales them all). The base lr is the optimizer's
- * lr when training starts and is saved in the plugin state.
+ * Drives the optimizer's lr from a {@link Schedule}, each parameter group from its own base lr
+ * (its lr when training starts), as torch schedulers do: a cosine's `etaMin` is reached by every
+ * group, and a group at lr 0 stays there while the others move. The base lrs are saved in the
+ * plugin state.
  *
  * @example
  * new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [scheduler(cosineAnnealing({ tMax: 10 }))] });
@@ -175,15 +182,20 @@ export interface SchedulerOptions {
 export function scheduler(schedule: Schedule, options: SchedulerOptions = {}): Plugin & { readonly lr: number } {
   const interval = options.interval ?? 'epoch';
   if (interval !== 'epoch' && interval !== 'step') throw new ConfigError(`scheduler: interval must be 'epoch' or 'step', got ${String(interval)}`);
-  let baseLr: number | null = null;
+  let baseLrs: number[] | null = null;
+  let legacyBase: number | null = null; // a state saved before per-group base lrs: one base lr for the default group
   let current = NaN;
   const apply = (ctx: BaseContext, t: number) => {
     const opt = ctx.optimizer;
     if (opt === null) return;
-    baseLr ??= opt.lr;
-    const lr = schedule(t, baseLr);
-    if (!Number.isFinite(lr) || lr < 0) throw new ConfigError(`scheduler: the schedule returned lr ${lr} at ${interval} ${t}`);
-    opt.lr = current = lr;
+    baseLrs ??= baseLrsOf(opt.groups, legacyBase);
+    if (baseLrs.length !== opt.groups.length) {
+      throw new ConfigError(`scheduler: the saved state has base lrs for ${baseLrs.length} parameter groups but the optimizer has ${opt.groups.length}`);
+    }
+    const lrs = baseLrs.map((base) => schedule(t, base));
+    for (const lr of lrs) if (!Number.isFinite(lr) || lr < 0) throw new ConfigError(`scheduler: the schedule returned lr ${lr} at ${interval} ${t}`);
+    setGroupLrs(opt, 'scheduler', lrs);
+    current = lrs[lrs.length - 1];
   };
   return {
     name: 'scheduler',
@@ -199,10 +211,23 @@ export function scheduler(schedule: Schedule, options: SchedulerOptions = {}): P
     onTrainBatchEnd(ctx) {
       ctx.log('lr', current);
     },
-    stateDict: () => ({ baseLr }),
+    stateDict: () => ({ baseLr: baseLrs?.[baseLrs.length - 1] ?? null, baseLrs }),
     loadStateDict(state) {
-      const s = state as { baseLr: number | null };
-      baseLr = s?.baseLr ?? null;
+      const s = (state ?? {}) as { baseLr?: unknown; baseLrs?: unknown };
+      const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+      if (s.baseLrs !== undefined && s.baseLrs !== null && !(Array.isArray(s.baseLrs) && s.baseLrs.every(ok))) {
+        throw new ConfigError(`scheduler: saved baseLrs must be a list of finite numbers ≥ 0, got ${JSON.stringify(s.baseLrs)}`);
+      }
+      if (s.baseLr !== undefined && s.baseLr !== null && !ok(s.baseLr)) throw new ConfigError(`scheduler: saved baseLr must be a finite number ≥ 0, got ${JSON.stringify(s.baseLr)}`);
+      baseLrs = Array.isArray(s.baseLrs) ? [...(s.baseLrs as number[])] : null;
+      legacyBase = (s.baseLr as number | null | undefined) ?? null;
     },
   };
+}
+
+/** The groups' current lrs, or (a state saved with one base lr) that base lr's ratios to the groups' initial lrs. */
+function baseLrsOf(groups: Optimizer['groups'], legacyBase: number | null): number[] {
+  if (legacyBase === null) return groups.map((g) => g.hyper.lr);
+  const initial = groups[groups.length - 1].initialLr;
+  return groups.map((g) => (initial === 0 ? g.initialLr : (g.initialLr * legacyBase) / initial));
 }

@@ -1,7 +1,7 @@
 // Parameter groups and their hyperparameters: resolving options into groups, finding a
 // parameter's group, validating values, scaling lr, and taking saved hyperparameters back.
 import { ConfigError } from '../errors';
-import type { GroupSpec, Hyperparams, OptimizerOptions, OptimizerSpec, ParamGroup, ParamSelector } from './contract';
+import type { GroupSpec, Hyperparams, Optimizer, OptimizerOptions, OptimizerSpec, ParamGroup, ParamSelector } from './contract';
 
 /** @internal Whether a parameter name is picked by a selector (shared by groups and `freeze`). */
 export function matches(select: ParamSelector, name: string): boolean {
@@ -72,6 +72,18 @@ export function scaleLr<H extends Hyperparams>(optimizer: string, groups: Readon
   const defaultGroup = groups[groups.length - 1];
   const factor = defaultGroup.initialLr === 0 ? 0 : value / defaultGroup.initialLr;
   for (const g of groups) g.hyper.lr = g === defaultGroup ? value : g.initialLr * factor;
+}
+
+/**
+ * Sets each parameter group's lr (`lrs` in the order of `optimizer.groups`, the default group
+ * last), as torch schedulers set every `param_group['lr']` from its own base lr. Checks them all
+ * before setting any; `who` names the schedule in the error.
+ */
+export function setGroupLrs(optimizer: Optimizer, who: string, lrs: readonly number[]): void {
+  lrs.forEach((lr, i) => {
+    if (!Number.isFinite(lr) || lr < 0) throw new ConfigError(`${who}: the lr of parameter group ${i} would be ${lr}; it must be a finite number ≥ 0`);
+  });
+  optimizer.groups.forEach((g, i) => (g.hyper.lr = lrs[i]));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors';
 import type { Plugin } from '../hooks';
+import { setGroupLrs } from '../optimizer/groups';
 
 /** Options of {@link reduceOnPlateau}; names and defaults follow torch ReduceLROnPlateau. */
 export interface ReduceOnPlateauOptions {
@@ -65,21 +66,32 @@ export function plateauTracker(options: ReduceOnPlateauOptions = {}) {
     if (mode === 'min') return thresholdMode === 'rel' ? a < best * (1 - threshold) : a < best - threshold;
     return thresholdMode === 'rel' ? a > best * (threshold + 1) : a > best + threshold;
   };
-  return {
-    step(metric: number, lr: number): number {
-      if (isBetter(metric, state.best)) {
-        state.best = metric;
-        state.bad = 0;
-      } else state.bad++;
-      if (state.cooldownLeft > 0) {
-        state.cooldownLeft--;
-        state.bad = 0; // bad epochs in cooldown do not count
-      }
-      if (state.bad <= patience) return lr;
-      state.cooldownLeft = cooldown;
+  /** One group's lr after a reduction: ×factor, not below minLr, unchanged when the cut would be at most eps. */
+  const reduce = (lr: number): number => {
+    const reduced = Math.max(lr * factor, minLr);
+    return lr - reduced > eps ? reduced : lr;
+  };
+  /** Takes the epoch's metric; true when the lrs are to be reduced now. */
+  const decide = (metric: number): boolean => {
+    if (isBetter(metric, state.best)) {
+      state.best = metric;
       state.bad = 0;
-      const reduced = Math.max(lr * factor, minLr);
-      return lr - reduced > eps ? reduced : lr;
+    } else state.bad++;
+    if (state.cooldownLeft > 0) {
+      state.cooldownLeft--;
+      state.bad = 0; // bad epochs in cooldown do not count
+    }
+    if (state.bad <= patience) return false;
+    state.cooldownLeft = cooldown;
+    state.bad = 0;
+    return true;
+  };
+  return {
+    decide,
+    reduce,
+    /** decide and reduce for a single lr. */
+    step(metric: number, lr: number): number {
+      return decide(metric) ? reduce(lr) : lr;
     },
     /** JSON-safe: an infinite best (nothing seen yet) is saved as null. */
     stateDict: () => ({ ...state, best: Number.isFinite(state.best) ? state.best : null }),
@@ -92,7 +104,7 @@ export function plateauTracker(options: ReduceOnPlateauOptions = {}) {
 
 /**
  * Multiplies the lr by `factor` when the monitored metric has not improved for more than
- * `patience` epochs: torch ReduceLROnPlateau exactly, both modes and both threshold modes
+ * `patience` epochs (each parameter group's own lr, each clamped at `minLr`): torch ReduceLROnPlateau exactly, both modes and both threshold modes
  * (relative thresholds scale by the signed best value, as torch's do), with cooldown, minLr
  * and eps. Needs validation data when watching a `val…` metric; a missing metric is an error
  * naming the available ones.
@@ -108,10 +120,9 @@ export function reduceOnPlateau(options: ReduceOnPlateauOptions = {}): Plugin {
       if (v === undefined) {
         throw new ConfigError(`reduceOnPlateau({ monitor: '${monitor}' }) found no such metric; available: ${Object.keys(ctx.metrics).join(', ')} (pass val data to fit for val… metrics)`);
       }
-      if (ctx.optimizer === null) return;
-      const lr = ctx.optimizer.lr;
-      const next = tracker.step(v, lr);
-      if (next !== lr) ctx.optimizer.lr = next;
+      if (ctx.optimizer === null || !tracker.decide(v)) return;
+      // each group on its own, as torch does: ×factor, clamped at minLr, skipped when the cut is ≤ eps
+      setGroupLrs(ctx.optimizer, 'reduceOnPlateau', ctx.optimizer.groups.map((g) => tracker.reduce(g.hyper.lr)));
     },
     stateDict: tracker.stateDict,
     loadStateDict: tracker.loadStateDict,
