@@ -148,6 +148,14 @@ describe('combine: errors name the member and the fix', () => {
     expect(() => combine([a, a], { weights: [0, 0] })).toThrow(/sum to 0/);
     expect(() => combine([a], { method: 'median' as never })).toThrow(/'probs', 'logits' or 'vote', got "median"/);
   });
+  test.each(['vote', 'probs', 'logits'] as const)('a member with a NaN or +∞ output (diverged) is refused by %s, naming the member, sample and class; −∞ (a masked class) is accepted', (method) => {
+    const good = new Tensor(Float32Array.of(2, 1, 0, 0, 1, 2), [2, 3]);
+    const nan = new Tensor(Float32Array.of(0, 0, 0, 1, Number.NaN, 0), [2, 3]);
+    expect(() => combine([nan, nan, good], { method })).toThrow(/combine: member 0 output is NaN at sample 1, class 1; a member with non-finite outputs has diverged/);
+    expect(() => combine([good, new Tensor(Float32Array.of(Infinity, 0, 0, 0, 0, 0), [2, 3])], { method })).toThrow(/member 1 output is Infinity at sample 0, class 0/);
+    expect(Array.from(combine([good, new Tensor(Float32Array.of(-Infinity, 1, 0, 0, 1, 2), [2, 3])], { method }).data).some(Number.isNaN)).toBe(false);
+  });
+
   test('a zero weight leaves a member out', () => {
     const b = new Tensor(Float32Array.of(9, 0, 0, 0, 9, 0), [2, 3]);
     expect(Array.from(combine([a, b], { weights: [1, 0] }).data)).toEqual(Array.from(combine([a]).data));

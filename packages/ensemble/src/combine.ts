@@ -55,6 +55,15 @@ function checkOutputs(outputs: readonly Tensor[], where: string): [number, numbe
       );
     }
   }
+  outputs.forEach((t, i) => {
+    const d = t.data;
+    for (let j = 0; j < d.length; j++) {
+      // NaN (a diverged member) would vote for class 0 or vanish from an average; +∞ makes softmax NaN. −∞ (a masked class) is fine
+      if (d[j] !== d[j] || d[j] === Infinity) {
+        throw new EnsembleError(`${where}: member ${i} output is ${d[j]} at sample ${Math.floor(j / first.shape[1])}, class ${j % first.shape[1]}; a member with non-finite outputs has diverged or been fed bad input — drop or retrain it`);
+      }
+    }
+  });
   return [first.shape[0], first.shape[1]];
 }
 

@@ -121,6 +121,26 @@ describe('distill plugin', () => {
     await expect(noIndex.fit(mlp(1), { train: loader(), epochs: 1 })).rejects.toThrow(/distill\(\{ cache: true \}\): batch 0 of epoch 0 carries no `index`.*withIndex\(dataset\)/);
   });
 
+  test('withIndex also indexes the batches of a dataset that reads ahead (gatherAsync, as image folders do): cached teachers then train the same weights as live ones', async () => {
+    const teacher = mlp(5);
+    const base = toyDataset(64);
+    const readsAhead = () => {
+      const d = Object.create(base) as typeof base & { gatherAsync(ix: ArrayLike<number>): Promise<ReturnType<typeof base.gather>> };
+      d.gatherAsync = async (ix) => {
+        await new Promise((r) => setTimeout(r, 1));
+        return base.gather(ix);
+      };
+      return new DataLoader(withIndex(d), { batchSize: 16, shuffle: true, prefetch: 2 });
+    };
+    const live = mlp(1);
+    await new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [distill({ teacher, temperature: 2, alpha: 0.8 })], seed: 0 }).fit(live, { train: readsAhead(), epochs: 2 });
+    const cached = mlp(1);
+    const plugin = distill({ teacher, temperature: 2, alpha: 0.8, cache: true });
+    await new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [plugin], seed: 0 }).fit(cached, { train: readsAhead(), epochs: 2 });
+    expect(plugin.cached).toBe(64);
+    expect(weights(cached)).toEqual(weights(live));
+  });
+
   test('teacherTemperature τ trains on softmax(t/(τT)), cached and live alike; τ = 1 is the default exactly', async () => {
     const teacher = mlp(5);
     const seen: number[][] = [];

@@ -7,9 +7,10 @@ export interface IndexedBatch extends Batch {
   index: ArrayLike<number>;
 }
 
-/** What {@link withIndex} needs of a dataset: `gather` (a `@trainkit/data` Dataset has it). */
+/** What {@link withIndex} needs of a dataset: `gather`, and `gatherAsync` when it reads ahead (a `@trainkit/data` Dataset has them). */
 export interface GatherSource {
   gather(indices: ArrayLike<number>): Batch;
+  gatherAsync?(indices: ArrayLike<number>): Promise<Batch>;
 }
 
 /**
@@ -22,6 +23,14 @@ export interface GatherSource {
 export function withIndex<D extends GatherSource>(dataset: D): D {
   const view = Object.create(dataset) as D;
   view.gather = (indices: ArrayLike<number>): IndexedBatch => ({ ...dataset.gather(indices), index: Int32Array.from(indices) });
+  // a dataset that reads ahead (image folders decoding in workers) is gathered through gatherAsync: index those batches too
+  const gatherAsync = dataset.gatherAsync;
+  if (typeof gatherAsync === 'function') {
+    view.gatherAsync = async (indices: ArrayLike<number>): Promise<IndexedBatch> => {
+      const index = Int32Array.from(indices); // copied now: the caller may reuse its array before the batch arrives
+      return { ...(await gatherAsync.call(dataset, indices)), index };
+    };
+  }
   return view;
 }
 

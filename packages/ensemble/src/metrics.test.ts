@@ -76,6 +76,12 @@ describe('classifierMetrics', () => {
     expect(() => classifierMetrics(s, [0])).toThrow(/1 labels for 2 samples/);
     expect(() => classifierMetrics(new Tensor(new Float32Array(6), [6]), [0])).toThrow(/\[samples, classes\]/);
   });
+
+  test('NaN or +∞ scores are refused naming the sample (they scored ECE 0, "perfectly calibrated"); a −∞ score (a class ruled out) is fine', () => {
+    expect(() => classifierMetrics(new Tensor(Float32Array.of(1, 0, 0, 0, Number.NaN, 0), [2, 3]), [0, 1])).toThrow(/classifierMetrics: the scores of sample 1 are not finite \(0, NaN, 0\)/);
+    expect(() => expectedCalibrationError(new Tensor(Float32Array.of(Infinity, 0, 0), [1, 3]), [0])).toThrow(/sample 0 are not finite/);
+    expect(classifierMetrics(new Tensor(Float32Array.of(-Infinity, 2, 0), [1, 3]), [1]).accuracy).toBe(1);
+  });
 });
 
 describe('disagreement', () => {

@@ -31,6 +31,8 @@ function logProbRows(scores: Tensor, labels: ArrayLike<number>, where: string): 
     for (let k = 0; k < c; k++) s += Math.exp(x[r * c + k] - m);
     const lse = m + Math.log(s);
     for (let k = 0; k < c; k++) lp[r * c + k] = x[r * c + k] - lse;
+    // NaN or +∞ scores would score as accuracy 0, ECE 0 ("perfectly calibrated"): refuse them; −∞ (a class ruled out) is fine
+    if (!Number.isFinite(lse)) throw new ValueError(`${where}: the scores of sample ${r} are not finite (${Array.from(x.subarray(r * c, r * c + c)).join(', ')}); the model diverged or was fed bad input`);
   }
   return { lp, n, c };
 }

@@ -115,6 +115,12 @@ describe('predictMc', () => {
     await expect(predictMc(new Sequential(new Linear(6, 1), new Dropout(0.5), new Squeeze()), inputs(2))).rejects.toThrow(/predictMc: the model must output \[examples, classes\] logits, got \[2\]/);
   });
 
+  test('a model whose output is NaN (a diverged weight) is a clear error naming the example, not a confident 0-entropy answer', async () => {
+    const model = net(0.5);
+    model.at('fc2').stateDict()['weight'].data[0] = Number.NaN;
+    await expect(predictMc(model, inputs(8), quiet)).rejects.toThrow(/predictMc: the model's output is not finite for example 0 of a batch \(sample 0\): NaN or \+∞ logits/);
+  });
+
   propTest.prop([fc.double({ min: 0.05, max: 0.8, noNaN: true }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 1000 })], { numRuns: 25 })(
     'laws: entropy ≥ 0 and ≤ log(classes), 0 ≤ mutual information ≤ entropy, probabilities sum to 1',
     async (p, samples, seed) => {

@@ -178,6 +178,8 @@ function sampleBatch(model: Module, x: Tensor, samples: number): { probs: Float3
       if (out.rank !== 2) throw new ValueError(`predictMc: the model must output [examples, classes] logits, got ${formatShape(out.shape)}`);
       return softmax(out);
     });
+    const bad = p.data.findIndex((v) => v !== v); // NaN logits would read as a confident 0-entropy answer
+    if (bad !== -1) throw new ValueError(`predictMc: the model's output is not finite for example ${Math.floor(bad / p.shape[1])} of a batch (sample ${s}): NaN or +∞ logits (diverged weights or a bad input), so no probabilities or uncertainty can be given`);
     if (s === 0) {
       [n, c] = p.shape;
       mean = new Float64Array(n * c);
