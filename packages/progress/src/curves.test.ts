@@ -58,6 +58,17 @@ describe('trainingCurvesSvg with per-batch steps', () => {
     expect(n).toBeLessThanOrEqual(401);
   });
 
+  test('a non-finite batch loss is skipped before smoothing: every later batch is still drawn', () => {
+    const { steps, records } = run(1, 100);
+    steps[9] = { ...steps[9], loss: NaN };
+    steps[50] = { ...steps[50], loss: Infinity };
+    const svg = trainingCurvesSvg(records, { steps });
+    const [loss, accuracy] = seriesPath(svg, 'train (smoothed)');
+    expect(loss.match(/[ML]/g)).toHaveLength(98);
+    expect(accuracy.match(/[ML]/g)).toHaveLength(100);
+    expect(svg).not.toMatch(/NaN|Infinity/);
+  });
+
   test('without steps the curves fall back to one point per epoch on an axis starting at 0', () => {
     const svg = trainingCurvesSvg([{ epoch: 0, metrics: { loss: 1, accuracy: 0.5 } }]);
     expect(xTickLabels(svg)[0]).toBe('0');
@@ -84,6 +95,14 @@ describe('the pieces', () => {
     const pts: Array<[number, number]> = [[0, 3], [1, -1], [2, 8]];
     expect(smoothSeries(pts, 1)).toEqual(pts);
     expect(() => smoothSeries(pts, 0)).toThrow(/window must be at least 1, got 0/);
+  });
+
+  test('smoothSeries leaves out points whose value is not finite and averages the rest as if they were not there', () => {
+    const pts: Array<[number, number]> = [[0, 1], [1, NaN], [2, 3], [3, Infinity], [4, -Infinity], [5, 5]];
+    const finite: Array<[number, number]> = [[0, 1], [2, 3], [5, 5]];
+    expect(smoothSeries(pts, 3)).toEqual(smoothSeries(finite, 3));
+    expect(smoothSeries(pts, 1)).toEqual(finite);
+    expect(smoothSeries([[0, NaN]], 2)).toEqual([]);
   });
 
   fcTest.prop([fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { minLength: 1, maxLength: 50 }), fc.integer({ min: 1, max: 40 })])(

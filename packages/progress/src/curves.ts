@@ -31,17 +31,19 @@ export function plural(count: number, noun: string, nouns = `${noun}s`): string 
 /**
  * Exponential moving average with window `window` (α = 2 / (window + 1)), bias-corrected
  * like Adam's moments so the first points are not pulled towards zero. Window 1 returns
- * the values unchanged.
+ * the values unchanged. Points whose y is not finite (a NaN or infinite batch loss) are
+ * left out, so that one of them does not poison every later average.
  */
 export function smoothSeries(points: ReadonlyArray<readonly [number, number]>, window: number): Array<[number, number]> {
   if (!(window >= 1)) throw new RangeError(`smoothSeries: window must be at least 1, got ${window}`);
   const alpha = 2 / (window + 1);
   let ema = 0;
   let weight = 0;
-  return points.map(([x, y]) => {
+  return points.flatMap(([x, y]): Array<[number, number]> => {
+    if (!Number.isFinite(y)) return [];
     ema = (1 - alpha) * ema + alpha * y;
     weight = (1 - alpha) * weight + alpha;
-    return [x, ema / weight];
+    return [[x, ema / weight]];
   });
 }
 

@@ -42,3 +42,10 @@ test('historyToCsv: header from every metric, loss/accuracy first, empty cells f
   expect(historyToCsv([])).toBe('epoch\n');
   expect(() => metricHistory({ everySteps: -1 })).toThrow(/everySteps/);
 });
+
+test('historyToCsv quotes a metric name holding a comma, quote or line break (RFC 4180), so every row has as many cells as the header', () => {
+  const records: EpochRecord[] = [{ epoch: 0, metrics: { loss: 1, 'f1,macro': 0.5, 'say "hi"': 2, 'two\nlines': 3, 'cr\rhere': 4 } }];
+  expect(historyToCsv(records)).toBe('epoch,loss,"cr\rhere","f1,macro","say ""hi""","two\nlines"\n0,1,4,0.5,2,3\n');
+  // a plain name stays unquoted
+  expect(historyToCsv([{ epoch: 0, metrics: { 'f1 macro': 1 } }])).toBe('epoch,f1 macro\n0,1\n');
+});

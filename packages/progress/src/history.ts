@@ -122,13 +122,19 @@ export function metricNames(records: readonly EpochRecord[]): string[] {
   return [...first, ...rest];
 }
 
+/** A CSV field per RFC 4180: quoted (inner quotes doubled) when it holds a comma, a quote, CR or LF. */
+function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
 /**
  * Epoch records as CSV: a header `epoch,loss,accuracy,…` (0-based epochs, one column per
  * metric that occurs anywhere), one row per epoch, an empty cell where a metric is missing.
+ * A metric name holding a comma, quote or line break is quoted as RFC 4180 says.
  */
 export function historyToCsv(records: readonly EpochRecord[]): string {
   const names = metricNames(records);
-  const lines = [['epoch', ...names].join(',')];
+  const lines = [['epoch', ...names].map(csvField).join(',')];
   for (const r of records) {
     lines.push([String(r.epoch), ...names.map((k) => (typeof r.metrics[k] === 'number' ? String(r.metrics[k]) : ''))].join(','));
   }

@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { CHECKSUM_KEY, SafetensorsError, crc32, parseSafetensors, serializeSafetensors, toFloat32, toTypedArray, type Dtype, type TensorInput } from './index';
+import { CHECKSUM_KEY, MAX_RANK, SafetensorsError, crc32, parseSafetensors, serializeSafetensors, toFloat32, toTypedArray, type Dtype, type TensorInput } from './index';
 import { rawFile } from './__tests__/rawFile';
 
 const ascii = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
@@ -46,6 +46,28 @@ describe('serializeSafetensors: the layout', () => {
     expect(() => serializeSafetensors({ '': { shape: [], data: [1] } })).toThrow('a tensor name is empty; readers refuse empty names');
     expect(() => serializeSafetensors({ 'a\ud800': { shape: [], data: [1] } })).toThrow('tensor name "a\\ud800" holds a lone UTF-16 surrogate');
     expect(() => serializeSafetensors({}, { metadata: { k: '\udc00' } })).toThrow('metadata["k"] holds a lone UTF-16 surrogate');
+  });
+
+  test(`writes a shape of up to ${MAX_RANK} dimensions (what the parser accepts) and refuses more, naming the tensor`, () => {
+    const ones = (n: number) => new Array<number>(n).fill(1);
+    const bytes = serializeSafetensors({ deep: { shape: ones(MAX_RANK), data: [1] } });
+    expect(parseSafetensors(bytes).tensors.get('deep')!.shape).toHaveLength(MAX_RANK);
+    const write = () => serializeSafetensors({ 'too.deep': { shape: ones(MAX_RANK + 1), data: [1] } });
+    expect(write).toThrow(`safetensors: tensor "too.deep": shape has ${MAX_RANK + 1} dimensions, more than the ${MAX_RANK} readers accept; reshape it to at most ${MAX_RANK} dimensions`);
+    expect(write).toThrow(expect.objectContaining({ problem: 'shape' }));
+  });
+
+  test('refuses a finite value too large for F32 (it would become Infinity), naming the tensor, element, value and dtype', () => {
+    const write = (data: TensorInput['data'], dtype?: Dtype) => () => serializeSafetensors({ 'fc.bias': { dtype, shape: [data.length], data } });
+    expect(write(Float64Array.of(1, 1e300))).toThrow('safetensors: tensor "fc.bias": element 1 is 1e+300, which F32 cannot hold (finite values up to ±3.4028234663852886e+38, it would become Infinity); write the tensor as F64, or scale the values');
+    expect(write([0, 0, -1e39], 'F32')).toThrow('element 2 is -1e+39, which F32 cannot hold (finite values up to ±3.4028234663852886e+38, it would become -Infinity)');
+    expect(write([-1e39])).toThrow(expect.objectContaining({ problem: 'value' }));
+    // what F32 can hold is written: its largest finite value, values that round down to it, ±Infinity and NaN
+    const f32max = 3.4028234663852886e38;
+    const edge = [f32max, -3.4028235e38, Infinity, -Infinity, NaN];
+    expect(Array.from(toFloat32(parseSafetensors(write(edge)()).tensors.get('fc.bias')!))).toEqual([f32max, -f32max, Infinity, -Infinity, NaN]);
+    // F64 holds every number
+    expect(toTypedArray(parseSafetensors(write([1e300], 'F64')()).tensors.get('fc.bias')!)).toEqual(Float64Array.of(1e300));
   });
 
   test('metadata given is written even when empty, and a file read and written again keeps its bytes', () => {

@@ -1,6 +1,7 @@
 import { CHECKSUM_KEY, CHECKSUM_PLACEHOLDER, checksumOf, findChecksum } from './checksum';
 import { DTYPES, type Dtype, isDtype } from './dtype';
 import { SafetensorsError } from './errors';
+import { MAX_RANK } from './header';
 
 /** Values of a tensor to write: a typed array or a plain array of numbers, in row-major order. */
 export type TensorData =
@@ -18,8 +19,12 @@ export type TensorData =
 
 /** A tensor to write. */
 export interface TensorInput {
-  /** Default `'F32'`. Integer dtypes (I64 for counters such as BatchNorm's `num_batches_tracked`) need integer values in range. */
+  /**
+   * Default `'F32'`. Integer dtypes (I64 for counters such as BatchNorm's `num_batches_tracked`) need integer values in range;
+   * F32 needs finite values within float32's range (±Infinity and NaN are written as they are).
+   */
   dtype?: Dtype;
+  /** At most {@link MAX_RANK} dimensions, as readers refuse more. */
   shape: readonly number[];
   data: TensorData;
 }
@@ -32,6 +37,8 @@ export interface SerializeOptions {
   checksum?: boolean;
 }
 
+/** The largest finite float32 (a larger finite value rounds to Infinity). */
+const F32_MAX = 3.4028234663852886e38;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** A high surrogate not followed by a low one, or a low one not after a high one (such a string has no UTF-8 encoding). */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -112,6 +119,7 @@ function checkTensor(name: string, t: TensorInput, dtype: Dtype): number {
   if (!isDtype(dtype)) fail('dtype', `${where}: unknown dtype ${JSON.stringify(dtype)} (known: ${Object.keys(DTYPES).join(', ')})`);
   if (DTYPES[dtype].range === false) fail('dtype', `${where}: writing ${dtype} is not supported; write F32 (or F64)`);
   if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail('shape', `${where}: shape must be a list of non-negative integers, got ${JSON.stringify(t.shape)}`);
+  if (t.shape.length > MAX_RANK) fail('shape', `${where}: shape has ${t.shape.length} dimensions, more than the ${MAX_RANK} readers accept; reshape it to at most ${MAX_RANK} dimensions`);
   const size = t.shape.reduce((a, b) => a * b, 1);
   if (t.data?.length !== size) fail('shape', `${where}: shape [${t.shape.join(', ')}] has ${size} elements but the data has ${String(t.data?.length)}`);
   const big = t.data instanceof BigInt64Array || t.data instanceof BigUint64Array;
@@ -138,6 +146,10 @@ function writeValues(out: Uint8Array, view: DataView, at: number, name: string, 
     if (typeof v !== 'number') fail('value', `tensor ${JSON.stringify(name)}: element ${i} is ${typeof v}, expected a number`);
     if (range && !(Number.isInteger(v) && v >= range[0] && v <= range[1])) {
       fail('value', `tensor ${JSON.stringify(name)}: element ${i} is ${v}, which ${dtype} cannot hold (integers in ${range[0]}..${range[1]})`);
+    }
+    // a finite value beyond float32's range would silently become ±Infinity; ±Infinity and NaN themselves are representable
+    if (dtype === 'F32' && Number.isFinite(v) && !Number.isFinite(Math.fround(v))) {
+      fail('value', `tensor ${JSON.stringify(name)}: element ${i} is ${v}, which F32 cannot hold (finite values up to ±${F32_MAX}, it would become ${v > 0 ? '' : '-'}Infinity); write the tensor as F64, or scale the values`);
     }
     info.set(view, at + i * info.size, v);
   }
