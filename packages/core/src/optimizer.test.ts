@@ -159,6 +159,38 @@ describe('defineOptimizer', () => {
     });
   });
 
+  test('the same parameter name twice in one step is refused before anything changes (they would share and double-count state)', () => {
+    const opt = accum();
+    const a = ref('w', [1, 1], [1, 1]);
+    expect(() => opt.step([a, ref('w', [1, 1, 1], [1, 1, 1])])).toThrow('test/accum: parameter "w" is passed twice to one step; each parameter needs its own name');
+    expect([opt.stepCount, Array.from(a.value)]).toEqual([0, [1, 1]]);
+  });
+
+  test.each([
+    [{ step: 'two' }, 'test/accum: saved step must be an integer ≥ 0, got "two"'],
+    [{ paramSteps: { w: Number.NaN } }, 'test/accum: saved step count of "w" must be an integer ≥ 0, got null'],
+    [{ paramSteps: { w: -1 } }, 'test/accum: saved step count of "w" must be an integer ≥ 0, got -1'],
+    [{ paramSteps: {} }, 'test/accum: saved state of "w" has slots but no step count ≥ 1 in paramSteps (got undefined)'],
+    [{ slots: { w: { sum: Float32Array.of(1, Number.NaN) } } }, 'test/accum: saved slot "sum" of "w" holds NaN at element 1; the state is corrupt'],
+    [{ slots: { w: { sum: [1, 2] } } }, 'test/accum: saved slot "sum" of "w" is an Array, expected a Float32Array'],
+    [{ slots: { w: { sum: Float64Array.of(1, 2) } } }, 'test/accum: saved slot "sum" of "w" is a Float64Array, expected a Float32Array'],
+  ])('a saved state with %o is refused, naming what is wrong, and the optimizer keeps its own state', (patch, message) => {
+    const opt = accum();
+    opt.step([ref('w', [1, 2], [1, 1])]);
+    const before = opt.stateDict();
+    const bad = { ...structuredClone(before), ...(patch as object) };
+    expect(() => opt.loadStateDict(bad as never)).toThrow(message);
+    expect(opt.stateDict()).toEqual(before);
+  });
+
+  test.each([
+    [{ groups: [{ params: ['w'], learningRate: 0.1 }] }, 'test/accum: parameter group 0: unknown option "learningRate" (known: lr, eps, params)'],
+    [{ groups: [{ lr: 0.1 }] }, 'test/accum: parameter group 0: params must be a list of parameter names, a RegExp or a function of the name, got undefined'],
+    [{ groups: [{ params: 'w', lr: 0.1 }] }, 'test/accum: parameter group 0: params must be a list of parameter names, a RegExp or a function of the name, got "w"'],
+  ])('a malformed parameter group %o is refused when the optimizer is built', (options, message) => {
+    expect(() => accum(options as never)).toThrow(message);
+  });
+
   test('invalid hyperparameters inside a group name the group', () => {
     expect(() => sgd({ groups: [{ params: /x/, lr: -2 }] })).toThrow('core/sgd: lr must be ≥ 0 (parameter group 0), got -2');
   });

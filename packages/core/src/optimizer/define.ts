@@ -6,7 +6,7 @@ import { ConfigError, NonFiniteGradientError } from '../errors';
 import type { Hyperparams, Optimizer, OptimizerOptions, OptimizerSpec, OptimizerState, ParamGroup, ParamRef, UpdateArgs } from './contract';
 import { groupFinder, resolveGroups, savedHypers, scaleLr } from './groups';
 import { type Placement, residentPlacement } from './resident';
-import { type SlotRecord, checkSavedSlots, checkSlotNames, checkSlotSize, copySlots, fitSlots, slotNamesFor } from './slots';
+import { type SlotRecord, checkSavedSlots, checkSavedSteps, checkSlotNames, checkSlotSize, copySlots, fitSlots, slotNamesFor } from './slots';
 
 /**
  * Builds an optimizer from its per-parameter update: the helper handles parameter groups,
@@ -125,6 +125,11 @@ function checkParam<H extends Hyperparams>(live: Live<H>, p: ParamRef, fresh: bo
 }
 
 function step<H extends Hyperparams>(live: Live<H>, params: readonly ParamRef[]): void {
+  const seen = new Set<string>();
+  for (const p of params) {
+    if (seen.has(p.name)) throw new ConfigError(`${live.spec.name}: parameter "${p.name}" is passed twice to one step; each parameter needs its own name (they share optimizer state by name)`);
+    seen.add(p.name);
+  }
   const names = slotNamesOf(live, params);
   const fresh = replaced(live, params);
   for (const p of params) checkParam(live, p, fresh.has(p.name)); // everything first, so a bad gradient leaves every parameter untouched
@@ -171,12 +176,14 @@ function loadStateDict<H extends Hyperparams>(live: Live<H>, state: OptimizerSta
   const hypers = savedHypers(spec, groups, state.groups);
   const namesOf = (param: string) => slotNamesFor(spec, hypers[groups.indexOf(live.group(param))]);
   const saved = state.slots ?? {};
-  checkSavedSlots(spec.name, saved, namesOf);
+  const steps = state.paramSteps ?? {};
+  checkSavedSteps(spec.name, state.step, steps);
+  checkSavedSlots(spec.name, saved, namesOf, steps);
 
   hypers.forEach((hyper, i) => (groups[i].hyper = hyper));
   live.stepCount = state.step;
   live.paramSteps.clear();
-  for (const [k, v] of Object.entries(state.paramSteps ?? {})) live.paramSteps.set(k, v);
+  for (const [k, v] of Object.entries(steps)) live.paramSteps.set(k, v);
   const loaded = Object.entries(saved).map(([param, record]) => [param, adoptSlots(live.slots.get(param), record, namesOf(param))] as const);
   live.slots.clear();
   live.owners.clear(); // the loaded state belongs to whatever parameters next bear its names

@@ -45,6 +45,13 @@ export function resolveGroups<H extends Hyperparams>(spec: OptimizerSpec<H>, opt
   checkHyper(spec, base, '');
   const groups: Array<ParamGroup<H>> = groupSpecs.map((g, i) => {
     const { params, ...rest } = g;
+    const where = `${spec.name}: parameter group ${i}`;
+    if (!(params instanceof RegExp || typeof params === 'function' || (Array.isArray(params) && params.every((n) => typeof n === 'string')))) {
+      throw new ConfigError(`${where}: params must be a list of parameter names, a RegExp or a function of the name, got ${JSON.stringify(params) ?? String(params)}`);
+    }
+    for (const k of Object.keys(rest)) {
+      if (!(k in spec.defaults)) throw new ConfigError(`${where}: unknown option "${k}" (known: ${Object.keys(spec.defaults).join(', ')}, params)`);
+    }
     const hyper = { ...base, ...rest } as H;
     checkHyper(spec, hyper, ` (parameter group ${i})`);
     return { select: params, hyper, initialLr: hyper.lr };

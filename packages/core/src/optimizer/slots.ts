@@ -73,14 +73,29 @@ export function copySlots(slots: ReadonlyMap<string, SlotRecord>): Record<string
  * Float32Array, all of one length. Slots the configuration does not use are ignored (a state
  * saved when every slot was always allocated, e.g. Adam's `vmax` without `amsgrad`, loads).
  */
-export function checkSavedSlots(optimizer: string, saved: Record<string, SlotRecord>, namesOf: (param: string) => readonly string[]): void {
+export function checkSavedSlots(optimizer: string, saved: Record<string, SlotRecord>, namesOf: (param: string) => readonly string[], paramSteps: Readonly<Record<string, number>>): void {
   for (const [param, record] of Object.entries(saved)) {
     let size = -1;
-    for (const k of namesOf(param)) {
-      const arr = record?.[k];
-      if (!(arr instanceof Float32Array)) throw new ConfigError(`${optimizer}: saved state of "${param}" lacks slot "${k}"`);
+    const names = namesOf(param);
+    for (const k of names) {
+      const arr: unknown = record?.[k];
+      if (arr === undefined || arr === null) throw new ConfigError(`${optimizer}: saved state of "${param}" lacks slot "${k}"`);
+      if (!(arr instanceof Float32Array)) throw new ConfigError(`${optimizer}: saved slot "${k}" of "${param}" is ${Array.isArray(arr) ? 'an Array' : `a ${(arr as object).constructor?.name ?? typeof arr}`}, expected a Float32Array`);
       if (size !== -1 && arr.length !== size) throw new ConfigError(`${optimizer}: saved slot "${k}" of "${param}" has ${arr.length} values, its other slots ${size}`);
+      const bad = arr.findIndex((v) => !Number.isFinite(v));
+      if (bad !== -1) throw new ConfigError(`${optimizer}: saved slot "${k}" of "${param}" holds ${arr[bad]} at element ${bad}; the state is corrupt (the next step would turn the parameter into NaN)`);
       size = arr.length;
     }
+    // slots without a step count would restart bias corrections and buffers as at step 1
+    if (names.length > 0 && !(paramSteps[param] >= 1)) throw new ConfigError(`${optimizer}: saved state of "${param}" has slots but no step count ≥ 1 in paramSteps (got ${String(paramSteps[param])})`);
+  }
+}
+
+/** Checks a saved state's step counts: the optimizer's and each parameter's, integers ≥ 0. */
+export function checkSavedSteps(optimizer: string, step: unknown, paramSteps: unknown): asserts paramSteps is Record<string, number> {
+  if (!Number.isSafeInteger(step) || (step as number) < 0) throw new ConfigError(`${optimizer}: saved step must be an integer ≥ 0, got ${JSON.stringify(step)}`);
+  if (paramSteps === null || typeof paramSteps !== 'object') throw new ConfigError(`${optimizer}: saved paramSteps must be an object of per-parameter step counts, got ${JSON.stringify(paramSteps)}`);
+  for (const [param, t] of Object.entries(paramSteps)) {
+    if (!Number.isSafeInteger(t) || t < 0) throw new ConfigError(`${optimizer}: saved step count of "${param}" must be an integer ≥ 0, got ${JSON.stringify(t)}`);
   }
 }
