@@ -87,7 +87,7 @@ export function checkSavedSlots(optimizer: string, saved: Record<string, SlotRec
       size = arr.length;
     }
     // slots without a step count would restart bias corrections and buffers as at step 1
-    if (names.length > 0 && !(paramSteps[param] >= 1)) throw new ConfigError(`${optimizer}: saved state of "${param}" has slots but no step count ≥ 1 in paramSteps (got ${String(paramSteps[param])})`);
+    if (names.length > 0 && paramSteps[param] === undefined) throw new ConfigError(`${optimizer}: saved state of "${param}" has slots but no step count in paramSteps`);
   }
 }
 
