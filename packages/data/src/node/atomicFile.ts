@@ -67,7 +67,8 @@ export async function removeStaleTemps(dir: string, name: string): Promise<void>
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` runs (this one included; one of another user counts as running). */
+export function isAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);

@@ -58,6 +58,25 @@ describe('csvDataset', () => {
     },
   );
 
+  test('values near the float64 limit (1e308, 1e308, 1) are standardised without overflow: finite features with mean 0 and std 1, and the preprocessing round-trips through JSON', async () => {
+    const z = (x: Float32Array, width: number, col: number): number[] => rows(x, width).map((r) => r[col]);
+    const { train, preprocessing } = await csvDataset(await csv('a,b,y\n1e308,1.7e308,p\n1e308,-1.7e308,q\n1,-1.7e308,p\n'), { target: 'y' });
+    for (const col of [0, 1]) {
+      const values = z(train.x, 2, col);
+      expect(values.every(Number.isFinite)).toBe(true);
+      expect(Math.abs(values.reduce((a, b) => a + b, 0))).toBeLessThan(1e-6);
+      expect(values.reduce((a, b) => a + b * b, 0) / 3).toBeCloseTo(1, 6);
+    }
+    expect(z(train.x, 2, 0)).toEqual([Math.fround(Math.SQRT1_2), Math.fround(Math.SQRT1_2), Math.fround(-Math.SQRT2)]);
+    const restored = TabularPreprocessing.fromJSON(JSON.stringify(preprocessing));
+    expect(Array.from(restored.transform([{ a: '1e308', b: '1.7e308' }]).data)).toEqual(Array.from(train.x.subarray(0, 2)));
+  });
+
+  test('a value that standardises beyond the float32 range is refused naming the row and column, not encoded as Infinity', async () => {
+    const { preprocessing } = await csvDataset(await csv('a,y\n1,p\n1.000001,q\n'), { target: 'y' });
+    expect(() => preprocessing.transform([{ a: 1e300 }])).toThrow(/^row 0, column "a": 1e\+300 lies [0-9.e+]+ standard deviations from the training mean 1\.0000005, beyond float32 inputs; drop or clip this value$/);
+  });
+
   test('the preprocessing round-trips through toJSON / JSON text / fromJSON and transform encodes predict rows like the training rows', async () => {
     const path = await csv('age,color,kind\n1,red,b\n3,blue,a\n5,red,b\n');
     const { train, preprocessing } = await csvDataset(path, { target: 'kind', categorical: ['color'] });
@@ -107,7 +126,23 @@ describe('csvDataset', () => {
     });
     test('a non-numeric value in a numeric column names the line and the column', async () => {
       const path = await csv('a,y\n1,p\nabc,q\n');
-      await expect(csvDataset(path, { target: 'y' })).rejects.toThrow(`csvDataset: ${path} line 3, column "a": "abc" is not a number (list the column in categorical if it holds categories)`);
+      await expect(csvDataset(path, { target: 'y' })).rejects.toThrow(`csvDataset: ${path} line 3, column "a": "abc" is not a number (write numbers in decimal, like 12, -0.5 or 1e-3; list the column in categorical if it holds categories)`);
+    });
+    test('numeric cells are read in decimal syntax only: hex, binary, octal, Infinity and digit separators are refused naming the line and column; signs, fractions and exponents are read', async () => {
+      const { train, preprocessing } = await csvDataset(await csv('a,y\n+1.5,p\n-.5,q\n2.,p\n1e1,q\n-2.5E-1,p\n 007 ,q\n'), { target: 'y' });
+      const f = preprocessing.features[0];
+      expect(Array.from(train.x, (z) => (f.kind === 'numeric' ? Math.round((z * f.std + f.mean) * 1e4) / 1e4 : NaN))).toEqual([1.5, -0.5, 2, 10, -0.25, 7]);
+      for (const cell of ['0x10', '0b101', '0o17', 'Infinity', '-Infinity', 'inf', 'nan', '1_000', '1e', '.', '+', '1.2.3', '12abc']) {
+        const path = await csv(`a,y\n1,p\n${cell},q\n`);
+        await expect(csvDataset(path, { target: 'y' })).rejects.toThrow(`csvDataset: ${path} line 3, column "a": ${JSON.stringify(cell)} is not a number (write numbers in decimal`);
+      }
+      const huge = await csv('a,y\n1,p\n1e999,q\n');
+      await expect(csvDataset(huge, { target: 'y' })).rejects.toThrow(`csvDataset: ${huge} line 3, column "a": "1e999" is beyond the range of 64-bit floats (±1.8e308); rescale the column`);
+      expect(() => preprocessing.transform([{ a: '0x10' }])).toThrow('row 0, column "a": "0x10" is not a number');
+    });
+    test('hex-looking labels are not sorted as numbers: only decimal labels sort numerically', async () => {
+      const { preprocessing } = await csvDataset(await csv('a,y\n1,0x10\n2,9\n3,0x2\n'), { target: 'y' });
+      expect(preprocessing.target.classes).toEqual(['0x10', '0x2', '9']);
     });
     test('a validation label or category never seen in the training rows is an error naming the line', async () => {
       const path = await csv('a,c,y\n1,x,p\n2,x,p\n3,x,p\n4,x,p\n5,w,unseen\n');

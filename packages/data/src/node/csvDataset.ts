@@ -1,7 +1,7 @@
 import { Rng, Tensor, ValueError } from '@trainkit/tensor';
 import { TensorDataset } from '../dataset';
 import { type CsvTable, readCsv } from './csvRead';
-import { type FeatureColumn, type MissingPolicy, TabularPreprocessing, parseNumber } from './tabular';
+import { type FeatureColumn, type MissingPolicy, TabularPreprocessing, decimalNumber, meanStd, parseNumber } from './tabular';
 
 /** Options of {@link csvDataset}. */
 export interface CsvDatasetOptions {
@@ -79,7 +79,7 @@ export async function csvDataset(path: string, options: CsvDatasetOptions): Prom
   if (nVal === 0 && o.valFraction > 0 && rows.length === 1) throw new ValueError(`${caller}: ${path} has 1 row, which cannot be split into training and validation rows (valFraction ${o.valFraction}); give more rows or valFraction: 0`);
   const valRows = Array.from(order.subarray(0, nVal)).sort((a, b) => a - b).map((i) => rows[i]);
   const trainRows = Array.from(order.subarray(nVal)).sort((a, b) => a - b).map((i) => rows[i]);
-  const preprocessing = fit(trainRows, features, col, where, o);
+  const preprocessing = fit(trainRows, features, col, where, o, path);
   const toDataset = (part: Row[]): TensorDataset => {
     const x = new Float32Array(part.length * preprocessing.numFeatures);
     const y = new Int32Array(part.length);
@@ -126,7 +126,7 @@ function isMissing(raw: string, missingValues: readonly string[]): boolean {
 }
 
 /** Statistics of the training rows: per feature mean/std or categories, fills, and the target's classes. */
-function fit(rows: Row[], features: string[], col: (n: string) => number, where: (r: Row) => (c: string) => string, o: Resolved): TabularPreprocessing {
+function fit(rows: Row[], features: string[], col: (n: string) => number, where: (r: Row) => (c: string) => string, o: Resolved, path: string): TabularPreprocessing {
   const columns = features.map((name): FeatureColumn => {
     const present = rows.filter((r) => !isMissing(r.cells[col(name)], o.missingValues));
     if (o.categorical.includes(name)) {
@@ -135,14 +135,17 @@ function fit(rows: Row[], features: string[], col: (n: string) => number, where:
       return { name, kind: 'categorical', encoding: o.encoding, categories: [...new Set(values)].sort(), fill };
     }
     const values = present.map((r) => parseNumber(r.cells[col(name)], where(r)(name)));
-    if (values.length === 0) throw new ValueError(`${caller}: column ${JSON.stringify(name)} has no values in the training rows`);
-    const mean = values.reduce((a, b) => a + b, 0) / values.length;
-    const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length) || 1;
+    if (values.length === 0) throw new ValueError(`${caller}: column ${JSON.stringify(name)} of ${path} has no values in the training rows`);
+    const { mean, std: spread } = meanStd(values);
+    if (!Number.isFinite(mean) || !Number.isFinite(spread)) {
+      throw new ValueError(`${caller}: column ${JSON.stringify(name)} of ${path} has a training mean of ${mean} and a standard deviation of ${spread}, which cannot be stored; rescale the column (divide it by a power of ten) before training`);
+    }
+    const std = spread || 1;
     const fill = o.missing === 'mean' ? mean : o.missing === 'mode' ? Number(mode(values.map(String))) : null;
     return { name, kind: 'numeric', mean, std, fill };
   });
   const labels = [...new Set(rows.map((r) => r.cells[col(o.target)].trim()))];
-  const numeric = labels.every((l) => Number.isFinite(Number(l)));
+  const numeric = labels.every((l) => Number.isFinite(decimalNumber(l)));
   labels.sort(numeric ? (a, b) => Number(a) - Number(b) : undefined);
   return new TabularPreprocessing({ format: 'trainkit-tabular', version: 1, target: { name: o.target, classes: labels }, features: columns, missing: o.missing, missingValues: [...o.missingValues] });
 }

@@ -34,7 +34,7 @@ test('a process SIGKILLed while writing the cache leaves no cache file, only its
   const signal = await exited;
   clearInterval(poll);
   expect(signal, stderr).toBe('SIGKILL');
-  expect(readdirSync(cache).sort()).toEqual([expect.stringMatching(new RegExp(`^\\.train\\.[0-9a-f]{8}\\.tkcache\\.${child.pid}\\.[0-9a-f]{12}\\.tmp$`)), 'classes.json']);
+  expect(readdirSync(cache)).toEqual([expect.stringMatching(new RegExp(`^\\.train\\.[0-9a-f]{8}\\.tkcache\\.${child.pid}\\.[0-9a-f]{12}\\.tmp$`))]); // classes.json comes only with the committed cache
 
   const { train, report } = await imageFolder(dir, { size: 16 });
   expect([report.fromCache, report.decoded, train.length]).toEqual([{ train: false }, 300, 300]);

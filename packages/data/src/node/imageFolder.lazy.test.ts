@@ -91,6 +91,15 @@ describe('imageFolder({ lazy: true }): decoding during the first epoch', () => {
     await expect(imageFolder(dir, { size: 8, lazy: true, onBadImage: 'skip' })).rejects.toThrow("imageFolder: lazy: true needs onBadImage: 'error'");
   });
 
+  test('a lazy call refused at val/ (a 0-byte file) stops the build train/ had started: no cache folder, cache file or temporary file stays', async () => {
+    const dir = fresh();
+    await gradients(join(dir, 'train'), 2);
+    await writeImage(join(dir, 'val', 'cat', 'ok.png'), { width: 12, height: 12, pixel: () => 9 });
+    await writeFile(join(dir, 'val', 'cat', 'empty.jpg'), '');
+    await expect(imageFolder(dir, { size: 8, lazy: true, workers: 1 })).rejects.toThrow(`imageFolder: cannot decode ${join(dir, 'val', 'cat', 'empty.jpg')}: empty file (0 bytes)`);
+    expect((await readdir(dir)).sort()).toEqual(['train', 'val']);
+  });
+
   test('gatherAsync on a cached split reads in its own thread: the batches of gather; a cache file rebuilt since is refused by both', async () => {
     const dir = fresh();
     await gradients(dir, 3);

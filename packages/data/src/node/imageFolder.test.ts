@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { solid, writeImage } from '../__tests__/images';
 import { DataLoader } from '../dataLoader';
@@ -84,6 +85,7 @@ describe('imageFolder', () => {
   test('fit: contain pads with black, cover crops, fill stretches a 16×8 image to 8×8', async () => {
     const dir = fresh();
     await writeImage(join(dir, 'a', 'wide.png'), { width: 16, height: 8, pixel: () => 255 });
+    await solid(join(dir, 'b', 'other.png'), RED); // a second class: one class is refused
     const row = async (fit: 'cover' | 'contain' | 'fill'): Promise<number[]> => {
       const { train } = await imageFolder(dir, { size: 8, fit, color: 'grayscale', cacheDir: `${dir}-cache-${fit}` });
       return channel(train.gather([0]).x.data, train.sampleShape, 0, 0).filter((_, p) => p % 8 === 0); // column 0 of every row
@@ -180,6 +182,16 @@ describe('imageFolder', () => {
     await expect(imageFolder(dir, { size: 2 })).rejects.toThrow(`${join(dir, 'val')} has class folders that train/ lacks: cyan`);
   });
 
+  test('a folder whose only subfolder is train/ takes its classes from train/; valFraction then holds out the validation split from train/', async () => {
+    const dir = fresh();
+    await colours(join(dir, 'train'));
+    const whole = await imageFolder(dir, { size: 2 });
+    expect([whole.classes, whole.train.files.slice(0, 2), Array.from(whole.train.labels), whole.val]).toEqual([['blue', 'green', 'red'], ['train/blue/0.png', 'train/blue/1.png'], [0, 0, 1, 1, 2, 2], undefined]);
+    const split = await imageFolder(dir, { size: 2, valFraction: 0.5, seed: 1 });
+    expect([split.classes, Array.from(split.train.labels), Array.from(split.val!.labels)]).toEqual([['blue', 'green', 'red'], [0, 1, 2], [0, 1, 2]]);
+    expect(new Set([...split.train.files, ...split.val!.files]).size).toBe(6);
+  });
+
   test('batches from a DataLoader over the dataset cover every sample once per epoch', async () => {
     const dir = fresh();
     await colours(dir, 3);
@@ -205,10 +217,40 @@ describe('imageFolder on bad input', () => {
     ['a corrupt image (random bytes)', { 'noise.jpg': new Uint8Array(500).map((_, i) => (i * 7919) % 256) }, 'noise.jpg: '],
     ['a 0-byte file', { 'empty.webp': new Uint8Array(0) }, 'empty.webp: empty file (0 bytes)'],
     ['a text file with an image extension', { 'notes.gif': 'hello' }, 'notes.gif: '],
-  ] as const)('%s is an error naming the file, and no cache file is left', async (_name, bad, message) => {
+  ] as const)('%s is an error naming the file, and the refused call writes nothing (no cache folder, no classes.json)', async (_name, bad, message) => {
     const dir = await withBad(bad);
     await expect(imageFolder(dir, { size: 4 })).rejects.toThrow(new RegExp(`imageFolder: cannot decode ${escape(join(dir, 'a', message))}.*onBadImage: 'skip'`));
-    expect(await readdir(join(dir, '.trainkit-cache'))).toEqual(['classes.json']);
+    expect(await readdir(dir)).toEqual(['a', 'b']);
+  });
+
+  test('a call refused on a bad image in val/ commits no split: an existing cache folder keeps exactly its files, a new cacheDir (and its new parents) is removed', async () => {
+    const dir = fresh();
+    await colours(join(dir, 'train'), 1);
+    await solid(join(dir, 'val', 'red', 'good.png'), RED);
+    const first = await imageFolder(dir, { size: 4 });
+    const cache = join(dir, '.trainkit-cache');
+    const before = { files: (await readdir(cache)).sort(), classes: await readFile(join(cache, 'classes.json'), 'utf8') };
+    await solid(join(dir, 'train', 'cyan', '0.png'), [0, 255, 255]); // the classes change: train/ is decoded again
+    await writeFile(join(dir, 'val', 'red', 'cut.png'), (await readFile(join(dir, 'val', 'red', 'good.png'))).subarray(0, 40));
+    await expect(imageFolder(dir, { size: 4 })).rejects.toThrow(`imageFolder: cannot decode ${join(dir, 'val', 'red', 'cut.png')}`);
+    expect({ files: (await readdir(cache)).sort(), classes: await readFile(join(cache, 'classes.json'), 'utf8') }).toEqual(before);
+    expect(first.train.gather([0]).x.shape).toEqual([1, 3, 4, 4]); // the earlier cache file is still the one in place
+    const elsewhere = join(fresh(), 'nested', 'cache');
+    await expect(imageFolder(dir, { size: 4, cacheDir: elsewhere })).rejects.toThrow('cut.png');
+    expect(existsSync(dirname(dirname(elsewhere)))).toBe(false);
+  });
+
+  test('a lone class folder named like a split (train/ holding images) is refused, naming the folder; one ordinary class folder is read as one class (as predict decodes files)', async () => {
+    const flatTrain = fresh(); // train/ holding images, not class folders: "train" would be the one class
+    await solid(join(flatTrain, 'train', '0.png'), RED);
+    await expect(imageFolder(flatTrain, { size: 4, valFraction: 0.5 })).rejects.toThrow(`imageFolder: ${flatTrain} has 1 class folder (train), named like a split; put each class's images in its own subfolder (${join(flatTrain, 'train')}/<class>/…)`);
+    expect(existsSync(join(flatTrain, '.trainkit-cache'))).toBe(false);
+    const one = fresh();
+    await solid(join(one, 'cat', '0.png'), RED);
+    expect((await imageFolder(one, { size: 4 })).classes).toEqual(['cat']);
+    const trainOnly = fresh();
+    await solid(join(trainOnly, 'train', 'cat', '0.png'), RED);
+    expect((await imageFolder(trainOnly, { size: 4 })).classes).toEqual(['cat']);
   });
 
   test("with onBadImage: 'skip' every bad file is left out and listed in the report with its reason; later calls list them again from the cache", async () => {

@@ -1,16 +1,19 @@
 import { ValueError } from '@trainkit/tensor';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, rmdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { AtomicFile, removeStaleTemps } from './atomicFile';
 import { type CacheFooter, cacheFileName, cacheKey, encodeFooter, readCacheFooter, sampleBytes } from './imageCache';
-import { ImageFolderDataset } from './imageDataset';
+import { ImageFolderDataset, type ImageFolderDatasetInit } from './imageDataset';
 import { type IgnoredFile, type ImageEntry, classFolders, scanSplit, splitEntries } from './imageFiles';
 import { type ImageFolderOptions, type ResolvedImageOptions, resolveImageOptions } from './imageFolderOptions';
 import { DecodePool } from './decodePool';
 import { CacheBuilder } from './lazyCache';
 import { loadSharp } from './peers';
 
+
+/** Folder names that mean a split, not a class. */
+const SPLIT_NAMES = new Set(['train', 'val', 'valid', 'validation', 'test']);
 /** What {@link imageFolder} did: files left out and why, and which splits came from the cache. */
 export interface ImageFolderReport {
   /** Files that are not images by their extension (never decoded). */
@@ -41,7 +44,8 @@ const SPLIT_FOLDERS = ['train', 'val', 'test'] as const;
  * A labelled image dataset from a folder with one subfolder per class (like torchvision's
  * `ImageFolder`): `dir/cat/001.jpg`, `dir/dog/002.png`, … Classes are the subfolder names
  * sorted; a folder holding `train/` and `val/` (and optionally `test/`) subfolders, each with
- * the class folders, is split that way instead.
+ * the class folders, is split that way instead, and a folder whose only subfolder is `train/`
+ * takes its classes from there (with `valFraction`, the validation split comes from them).
  *
  * PNG, JPEG, WebP and GIF (first frame) files are decoded by sharp (an optional peer
  * dependency: `npm install sharp`) in worker threads, resized to `size`, converted to RGB or
@@ -54,8 +58,10 @@ const SPLIT_FOLDERS = ['train', 'val', 'test'] as const;
  * @param dir - the dataset folder.
  * @param options - `size` (required), `fit`, `color`, `normalize`, `valFraction`, `seed`,
  *   `cacheDir`, `workers`, `prefetch`, `onBadImage`, `lazy`.
- * @throws on a missing folder, an empty class folder, a file that does not decode (with
- *   `onBadImage: 'error'`), or a bad option, naming the folder, file or option.
+ * @throws on a missing folder, a lone class folder named like a split (train/ holding images), an empty class folder, a file that
+ *   does not decode (with `onBadImage: 'error'`), or a bad option, naming the folder, file or
+ *   option. A refused call writes nothing: the cache files and `classes.json` are committed
+ *   only once every split is open.
  * @example
  * const { train, val, classes } = await imageFolder('photos', { size: 64, valFraction: 0.1, seed: 1 });
  * const loader = new DataLoader(train, { batchSize: 32, shuffle: true });
@@ -63,14 +69,18 @@ const SPLIT_FOLDERS = ['train', 'val', 'test'] as const;
 export async function imageFolder(dir: string, options: ImageFolderOptions): Promise<ImageFolderResult> {
   const opts = resolveImageOptions(options);
   const root = resolve(dir);
-  const layout = await splitLayout(root);
-  if (layout.length > 0 && opts.valFraction > 0) {
+  const cacheDir = resolve(options.cacheDir ?? join(root, '.trainkit-cache'));
+  const layout = await splitLayout(root, cacheDir);
+  if (layout.length > 1 && opts.valFraction > 0) {
     throw new ValueError(`imageFolder: ${root} already has ${layout.join('/ + ')}/ folders; drop valFraction, or point at a folder of class folders`);
   }
-  const cacheDir = resolve(options.cacheDir ?? join(root, '.trainkit-cache'));
   const top = layout.length > 0 ? join(root, 'train') : root;
   const classes = (await classFolders(top)).filter((c) => join(top, c) !== cacheDir);
   if (classes.length === 0) throw new ValueError(`imageFolder: ${root} has no class folders; put each class's images in its own subfolder (${root}/<class>/…)`);
+  // one class is fine (decoding files for predict, one-class data), but one named like a split is a layout mistake: train/ holding images
+  if (classes.length === 1 && SPLIT_NAMES.has(classes[0].toLowerCase())) {
+    throw new ValueError(`imageFolder: ${top} has 1 class folder (${classes[0]}), named like a split; put each class's images in its own subfolder (${top}/${classes[0]}/<class>/…), or point at the folder that holds the class folders`);
+  }
   const pool = new SharedPool(opts, splitNames(layout, opts).every((name) => !existsSync(join(cacheDir, cacheFileName(name, opts.spec)))));
   try {
     return await openFolder(root, layout, classes, cacheDir, opts, pool);
@@ -81,7 +91,7 @@ export async function imageFolder(dir: string, options: ImageFolderOptions): Pro
 
 /** The split names a folder gives. */
 function splitNames(layout: string[], opts: ResolvedImageOptions): string[] {
-  return layout.length > 0 ? layout : opts.valFraction > 0 ? ['train', 'val'] : ['train'];
+  return layout.length > 1 ? layout : opts.valFraction > 0 ? ['train', 'val'] : ['train'];
 }
 
 /**
@@ -108,32 +118,56 @@ class SharedPool {
   }
 }
 
+/**
+ * Opens every split, then commits the cache files it decoded and `classes.json` (so a call
+ * refused on a bad image leaves the cache folder as it was, or absent when it created it).
+ */
 async function openFolder(root: string, layout: string[], classes: string[], cacheDir: string, opts: ResolvedImageOptions, pool: SharedPool): Promise<ImageFolderResult> {
   const splits = await listSplits(root, layout, classes, opts);
-  await mkdir(cacheDir, { recursive: true });
-  const mapping = await AtomicFile.create(join(cacheDir, 'classes.json'));
-  await mapping.write(Buffer.from(`${JSON.stringify({ classes }, null, 2)}\n`), 0);
-  await mapping.commit();
+  const created = await mkdir(cacheDir, { recursive: true });
   const report: ImageFolderReport = { ignored: splits.ignored, skipped: [], decoded: 0, fromCache: {} };
-  const result: ImageFolderResult = { train: undefined as unknown as ImageFolderDataset, classes, report };
-  for (const [name, entries] of Object.entries(splits.parts)) {
-    result[name as 'train' | 'val' | 'test'] = await openSplit(name, entries, classes, cacheDir, opts, report, pool);
+  const opened: OpenedSplit[] = [];
+  try {
+    for (const [name, entries] of Object.entries(splits.parts)) opened.push(await openSplit(name, entries, classes, cacheDir, opts, report, pool));
+    for (const split of opened) await split.file?.commit();
+    const mapping = await AtomicFile.create(join(cacheDir, 'classes.json'));
+    await mapping.write(Buffer.from(`${JSON.stringify({ classes }, null, 2)}\n`), 0);
+    await mapping.commit();
+  } catch (e) {
+    for (const split of opened) await Promise.all([split.file?.abort(), split.builder?.cancel()]);
+    if (created !== undefined) await removeEmptyFolders(cacheDir, created);
+    throw e;
   }
+  const result: ImageFolderResult = { train: undefined as unknown as ImageFolderDataset, classes, report };
+  for (const split of opened) result[split.name as 'train' | 'val' | 'test'] = new ImageFolderDataset(split.init);
   return result;
 }
 
-/** The split folders present (`train`, `val`, `test`), when `train/` and at least one other are there. */
-async function splitLayout(root: string): Promise<string[]> {
+/** Removes `dir` and its parents up to `top` (the folders a `mkdir` created), each only while empty. */
+async function removeEmptyFolders(dir: string, top: string): Promise<void> {
+  for (let d = dir; ; d = dirname(d)) {
+    if (!(await rmdir(d).then(() => true, () => false)) || d === top || dirname(d) === d) return;
+  }
+}
+
+/**
+ * The split folders present (`train`, `val`, `test`): when `train/` and at least one other are
+ * there, or when `train/` is the only subfolder (besides the cache) and holds class folders.
+ */
+async function splitLayout(root: string, cacheDir: string): Promise<string[]> {
   const present: string[] = [];
   for (const name of SPLIT_FOLDERS) {
     if ((await stat(join(root, name)).catch(() => undefined))?.isDirectory()) present.push(name);
   }
-  return present.includes('train') && present.length > 1 ? present : [];
+  if (!present.includes('train')) return [];
+  if (present.length > 1) return present;
+  const subfolders = (await classFolders(root)).filter((c) => join(root, c) !== cacheDir);
+  return subfolders.length === 1 && (await classFolders(join(root, 'train'))).length > 0 ? ['train'] : [];
 }
 
 async function listSplits(root: string, layout: string[], classes: string[], opts: ResolvedImageOptions): Promise<{ parts: Record<string, ImageEntry[]>; ignored: IgnoredFile[] }> {
-  if (layout.length === 0) {
-    const { entries, ignored } = await scanSplit(root, root, classes);
+  if (layout.length <= 1) {
+    const { entries, ignored } = await scanSplit(root, layout.length === 0 ? root : join(root, 'train'), classes);
     if (opts.valFraction === 0) return { parts: { train: entries }, ignored };
     const { train, val } = splitEntries(entries, opts.valFraction, opts.seed);
     return { parts: { train, val }, ignored };
@@ -151,8 +185,16 @@ async function listSplits(root: string, layout: string[], classes: string[], opt
   return { parts, ignored };
 }
 
-/** The dataset of one split, from its cache (built first when missing or stale). */
-async function openSplit(name: string, entries: ImageEntry[], classes: string[], cacheDir: string, opts: ResolvedImageOptions, report: ImageFolderReport, pool: SharedPool): Promise<ImageFolderDataset> {
+/** A split opened but not returned yet: its dataset, and the cache file it decoded (not committed yet) or is decoding (lazy). */
+interface OpenedSplit {
+  name: string;
+  init: ImageFolderDatasetInit;
+  file?: AtomicFile;
+  builder?: CacheBuilder;
+}
+
+/** The dataset of one split, from its cache (decoded first when missing or stale; the new cache file is committed by the caller). */
+async function openSplit(name: string, entries: ImageEntry[], classes: string[], cacheDir: string, opts: ResolvedImageOptions, report: ImageFolderReport, pool: SharedPool): Promise<OpenedSplit> {
   const { spec } = opts;
   const shape: [number, number, number] = [spec.channels, spec.height, spec.width];
   const key = cacheKey(entries, spec, classes);
@@ -161,13 +203,15 @@ async function openSplit(name: string, entries: ImageEntry[], classes: string[],
   let footer = await readCacheFooter(cacheFile, key, shape);
   report.fromCache[name] = footer !== undefined;
   if (footer === undefined) await removeStaleTemps(cacheDir, fileName);
+  const base = { cacheFile, classes, sampleShape: shape, lut: opts.lut };
   if (footer === undefined && opts.lazy) {
     const builder = await CacheBuilder.start({ cacheFile, key, shape, entries, opts, sharpPath: (await loadSharp('imageFolder')).path });
     const all = Int32Array.from(entries, (_, i) => i);
-    return new ImageFolderDataset({ cacheFile, slots: all, labels: Int32Array.from(entries, (e) => e.label), files: entries.map((e) => e.rel), classes, sampleShape: shape, lut: opts.lut, builder });
+    return { name, builder, init: { ...base, slots: all, labels: Int32Array.from(entries, (e) => e.label), files: entries.map((e) => e.rel), builder } };
   }
+  let file: AtomicFile | undefined;
   if (footer === undefined) {
-    footer = await buildCache(cacheFile, key, shape, entries, opts, await pool.get());
+    ({ footer, file } = await buildCache(cacheFile, key, shape, entries, opts, await pool.get()));
     report.decoded += entries.length;
   }
   if (footer.skipped.length > 0 && opts.onBadImage === 'error') {
@@ -177,22 +221,15 @@ async function openSplit(name: string, entries: ImageEntry[], classes: string[],
   const bad = new Set(footer.skipped.map((s) => s.index));
   for (const s of footer.skipped) report.skipped.push({ file: entries[s.index].rel, reason: s.reason });
   const kept = entries.map((_, i) => i).filter((i) => !bad.has(i));
-  return new ImageFolderDataset({
-    cacheFile,
-    slots: Int32Array.from(kept),
-    labels: Int32Array.from(kept, (i) => entries[i].label),
-    files: kept.map((i) => entries[i].rel),
-    classes,
-    sampleShape: shape,
-    lut: opts.lut,
-  });
+  return { name, file, init: { ...base, slots: Int32Array.from(kept), labels: Int32Array.from(kept, (i) => entries[i].label), files: kept.map((i) => entries[i].rel) } };
 }
 
 /**
- * Decodes every entry into a new cache file (atomically: the file appears only once complete);
- * the workers write the pixels into the temporary file themselves.
+ * Decodes every entry into a new cache file, left uncommitted (written in full, footer last, to
+ * its temporary file) for the caller to commit once every split is open; the workers write the
+ * pixels into the temporary file themselves. On an error the temporary file is removed.
  */
-async function buildCache(cacheFile: string, key: string, shape: [number, number, number], entries: ImageEntry[], opts: ResolvedImageOptions, pool: DecodePool): Promise<CacheFooter> {
+async function buildCache(cacheFile: string, key: string, shape: [number, number, number], entries: ImageEntry[], opts: ResolvedImageOptions, pool: DecodePool): Promise<{ footer: CacheFooter; file: AtomicFile }> {
   const bytes = sampleBytes(shape);
   const skipped: CacheFooter['skipped'] = [];
   const file = await AtomicFile.create(cacheFile);
@@ -210,8 +247,7 @@ async function buildCache(cacheFile: string, key: string, shape: [number, number
     closeSync(fd);
     fd = undefined;
     await file.write(encodeFooter(footer), entries.length * bytes);
-    await file.commit();
-    return { format: 1, ...footer };
+    return { footer: { format: 1, ...footer }, file };
   } catch (e) {
     if (fd !== undefined) {
       await pool.close(); // no worker writes into the file any more

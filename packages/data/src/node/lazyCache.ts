@@ -57,7 +57,7 @@ export class CacheBuilder {
     this.fd = openSync(file.temp, 'r+');
     this.written = new Uint8Array(init.entries.length);
     this.remaining = init.entries.length;
-    abandoned.register(this, { fd: this.fd, file, pool });
+    abandoned.register(this, { fd: this.fd, file, pool }, this);
   }
 
   /** Starts a build: an empty temporary cache file and the decoding workers. */
@@ -68,6 +68,13 @@ export class CacheBuilder {
     const file = await AtomicFile.create(init.cacheFile);
     const options: PoolOptions = { sharpPath, workers: Math.max(1, Math.min(opts.workers, entries.length)), prefetch: opts.prefetch };
     return new CacheBuilder(init, file, new DecodePool(opts.spec, options));
+  }
+
+  /** Stops the build for good (the call that started it failed): the workers stop, the temporary file is removed, nothing is committed. */
+  async cancel(): Promise<void> {
+    abandoned.unregister(this);
+    await this.abort(new Error('imageFolder: this split was not returned (the imageFolder call failed), so its cache is not built'));
+    closeSync(this.fd);
   }
 
   /** Whether slot `slot` is decoded and written. */

@@ -1,8 +1,9 @@
 import { ValueError } from '@trainkit/tensor';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dataset } from '../dataset';
-import { AtomicFile, removeStaleTemps } from './atomicFile';
+import { AtomicFile, isAlive, removeStaleTemps } from './atomicFile';
 import {
   MANIFEST_FILE,
   SHARD_FORMAT,
@@ -44,9 +45,12 @@ export interface WriteShardsOptions {
  *
  * The source is a {@link Dataset} or any iterable or async iterable of `{ x, y }` examples,
  * consumed one shard at a time, so a dataset larger than memory can be written from a
- * generator. Every file is written atomically; the manifest is removed first and written
- * last, so an interrupted write leaves a directory that readers refuse. Shard files of an
- * earlier write to `dir` that the new manifest does not list are deleted.
+ * generator. The shards are written into a staging folder inside `dir` and moved into place
+ * only once every example is written, so a write refused on a bad example (or a failing
+ * source) leaves the dataset already in `dir` as it was, still readable. The swap removes the
+ * old manifest first and writes the new one last, so a process killed during it leaves a
+ * directory that readers refuse. Shard files of an earlier write to `dir` that the new
+ * manifest does not list are deleted.
  *
  * @returns the manifest written.
  * @throws ValueError on a bad option or example (naming the example's index).
@@ -62,26 +66,57 @@ export async function writeShards(
   const numClasses = options.numClasses ?? dataset?.numClasses;
   const { shardSize, dtype = 'float32', scale = 1 / 255 } = options;
   checkOptions(sampleShape, shardSize, dtype, scale, numClasses);
-  await mkdir(dir, { recursive: true });
-  await rm(join(dir, MANIFEST_FILE), { force: true });
-  const writer = new ShardWriter(dir, sampleShape, shardSize, dtype, scale, numClasses);
-  if (dataset !== undefined) await writer.addDataset(dataset);
-  else for await (const example of source as AsyncIterable<Example>) await writer.add(example);
-  const shards = await writer.finish();
-  await removeOtherShards(dir, shards);
+  const created = await mkdir(dir, { recursive: true });
+  await removeStaleStaging(dir);
+  const staging = join(dir, `.writeShards-${process.pid}-${randomBytes(6).toString('hex')}`);
+  await mkdir(staging);
+  let shards: ShardInfo[];
+  let count: number;
+  try {
+    const writer = new ShardWriter(staging, sampleShape, shardSize, dtype, scale, numClasses);
+    if (dataset !== undefined) await writer.addDataset(dataset);
+    else for await (const example of source as AsyncIterable<Example>) await writer.add(example);
+    shards = await writer.finish();
+    count = writer.count;
+  } catch (e) {
+    await rm(staging, { recursive: true, force: true });
+    if (created !== undefined) await rmdir(dir).catch(() => {}); // a folder this call made, left empty
+    throw e;
+  }
   const manifest: ShardManifest = {
     format: SHARD_FORMAT,
     version: 1,
     sampleShape: [...sampleShape],
     dtype,
     ...(dtype === 'uint8' ? { scale } : {}),
-    count: writer.count,
+    count,
     ...(numClasses !== undefined ? { numClasses } : {}),
     shardSize,
     shards,
   };
-  await writeAtomic(dir, MANIFEST_FILE, [Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`, 'utf8')]);
+  await swapIn(dir, staging, manifest);
   return manifest;
+}
+
+/**
+ * Puts the shards written in `staging` in place of the dataset in `dir`: the old manifest goes,
+ * the new shards are renamed over the old ones, shards the new manifest does not list are
+ * deleted, and the new manifest is written last (a process killed in between leaves no manifest).
+ */
+async function swapIn(dir: string, staging: string, manifest: ShardManifest): Promise<void> {
+  await rm(join(dir, MANIFEST_FILE), { force: true });
+  for (const s of manifest.shards) await rename(join(staging, s.file), join(dir, s.file));
+  await rm(staging, { recursive: true, force: true });
+  await removeOtherShards(dir, manifest.shards);
+  await writeAtomic(dir, MANIFEST_FILE, [Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`, 'utf8')]);
+}
+
+/** Staging folders of writes whose process is gone (killed before it swapped its shards in). */
+async function removeStaleStaging(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const m = /^\.writeShards-(\d+)-[0-9a-f]{12}$/.exec(name);
+    if (m !== null && !isAlive(Number(m[1]))) await rm(join(dir, name), { recursive: true, force: true });
+  }
 }
 
 /** Deletes shard files of an earlier, larger write to `dir` that the new manifest does not list. */

@@ -1,5 +1,6 @@
 import { fc, test as fcTest } from '@fast-check/vitest';
-import { readFile, readdir, truncate, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, truncate, writeFile } from 'node:fs/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,15 +177,42 @@ describe('damaged datasets', () => {
     expect(() => shardedDataset(dir, { batchSize: 1 })).toThrow(`${join(dir, 'manifest.json')} does not exist`);
   });
 
-  test('a write interrupted by a failing source leaves no manifest, so readers refuse the directory', async () => {
-    const dir = await written(10, 2);
+  test('a write interrupted by a failing source into a new directory leaves nothing, so readers refuse it', async () => {
+    const dir = freshDir();
     function* failing(): Generator<Example> {
       yield* examples(5);
       throw new Error('source failed');
     }
     await expect(writeShards(dir, failing(), { shardSize: 2, sampleShape: [3] })).rejects.toThrow('source failed');
+    expect(existsSync(dir)).toBe(false);
     expect(() => shardedDataset(dir, { batchSize: 1 })).toThrow(/manifest\.json does not exist/);
-    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  test('a write refused at example 9 (a bad label, or a failing source) leaves the dataset already in the directory readable and unchanged; no staging folder or temporary file stays', async () => {
+    const dir = await written(10, 4);
+    const before = await Promise.all(['manifest.json', 'shard-00000.bin', 'shard-00001.bin', 'shard-00002.bin'].map((f) => readFile(join(dir, f))));
+    const relabelled = (bad: number | undefined): Example[] => [...examples(10)].map((e, i) => ({ x: e.x, y: i === bad ? -1 : 9 - i }));
+    await expect(writeShards(dir, relabelled(9), { shardSize: 4, sampleShape: [3] })).rejects.toThrow('writeShards: example 9: label -1 must be a non-negative integer');
+    function* failing(): Generator<Example> {
+      yield* examples(9);
+      throw new Error('source failed');
+    }
+    await expect(writeShards(dir, failing(), { shardSize: 2, sampleShape: [3] })).rejects.toThrow('source failed');
+    expect((await readdir(dir)).sort()).toEqual(['manifest.json', 'shard-00000.bin', 'shard-00001.bin', 'shard-00002.bin']);
+    expect(await Promise.all(['manifest.json', 'shard-00000.bin', 'shard-00001.bin', 'shard-00002.bin'].map((f) => readFile(join(dir, f))))).toEqual(before);
+    expect(labelsOf(shardedDataset(dir, { batchSize: 4, shuffle: false }).epoch(0))).toEqual([...Array(10).keys()]);
+    await writeShards(dir, relabelled(undefined), { shardSize: 4, sampleShape: [3] }); // a write that succeeds replaces it
+    expect(labelsOf(shardedDataset(dir, { batchSize: 4, shuffle: false }).epoch(0))).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    expect((await readdir(dir)).sort()).toEqual(['manifest.json', 'shard-00000.bin', 'shard-00001.bin', 'shard-00002.bin']);
+  });
+
+  test('the staging folder of a write whose process died is removed by the next write', async () => {
+    const dir = await written(3, 2);
+    const stale = join(dir, '.writeShards-999999999-0123456789ab');
+    await mkdir(stale);
+    await writeFile(join(stale, 'shard-00000.bin'), 'partial');
+    await writeShards(dir, examples(3), { shardSize: 2, sampleShape: [3] });
+    expect((await readdir(dir)).sort()).toEqual(['manifest.json', 'shard-00000.bin', 'shard-00001.bin']);
   });
 
   test('a shard with a flipped byte fails its checksum, naming the shard file', async () => {

@@ -77,7 +77,10 @@ export class TabularPreprocessing {
         raw = f.fill;
       }
       if (f.kind === 'numeric') {
-        out[k++] = (parseNumber(raw, where(f.name)) - f.mean) / f.std;
+        const v = parseNumber(raw, where(f.name));
+        const z = Math.fround(standardize(v, f.mean, f.std));
+        if (!Number.isFinite(z)) throw new ValueError(`${where(f.name)}: ${v} lies ${standardize(v, f.mean, f.std)} standard deviations from the training mean ${f.mean}, beyond float32 inputs; drop or clip this value`);
+        out[k++] = z;
         continue;
       }
       const c = f.categories.indexOf(String(raw).trim());
@@ -112,13 +115,45 @@ export class TabularPreprocessing {
   }
 }
 
-/** A finite number from a cell. */
+/** Decimal number syntax: an optional sign, digits with an optional fraction (or a fraction alone), an optional exponent. */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** The number a cell holds when it is written in decimal (`12`, `-0.5`, `1e-3`); undefined for any other text (`0x10`, `Infinity`, `1_000`). */
+export function decimalNumber(text: string): number | undefined {
+  const trimmed = text.trim();
+  return DECIMAL.test(trimmed) ? Number(trimmed) : undefined;
+}
+
+/** A finite number from a cell: a finite JavaScript number, or text in decimal syntax. */
 export function parseNumber(raw: unknown, where: string): number {
-  const v = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw.trim()) : NaN;
-  if (!Number.isFinite(v)) {
-    throw new ValueError(`${where}: ${JSON.stringify(raw)} is not a number (list the column in categorical if it holds categories)`);
+  const v = typeof raw === 'number' ? raw : typeof raw === 'string' ? decimalNumber(raw) : undefined;
+  if (v === undefined || (typeof raw === 'number' && !Number.isFinite(v))) {
+    throw new ValueError(`${where}: ${JSON.stringify(raw)} is not a number (write numbers in decimal, like 12, -0.5 or 1e-3; list the column in categorical if it holds categories)`);
   }
+  if (!Number.isFinite(v)) throw new ValueError(`${where}: ${JSON.stringify(raw)} is beyond the range of 64-bit floats (±1.8e308); rescale the column`);
   return v;
+}
+
+/**
+ * The mean and (population) standard deviation of finite values, without overflow: values
+ * beyond 2^256 in magnitude are first divided by a power of two (exactly), so sums and squares
+ * stay finite for values up to the largest float; smaller values are summed as they are.
+ */
+export function meanStd(values: readonly number[]): { mean: number; std: number } {
+  const max = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const scale = max > 2 ** 256 ? 2 ** Math.floor(Math.log2(max)) : 1;
+  let sum = 0;
+  for (const v of values) sum += v / scale;
+  const mean = sum / values.length;
+  let squares = 0;
+  for (const v of values) squares += (v / scale - mean) ** 2;
+  return { mean: mean * scale, std: Math.sqrt(squares / values.length) * scale };
+}
+
+/** `(v − mean) / std`, also where `v − mean` alone overflows (both halved first, exactly). */
+function standardize(v: number, mean: number, std: number): number {
+  const d = v - mean;
+  return Number.isFinite(d) ? d / std : ((v / 2 - mean / 2) / std) * 2;
 }
 
 function checkJSON(j: TabularJSON): void {
