@@ -36,6 +36,13 @@ describe('files → classes', () => {
     ]);
   });
 
+  test('a picked folder holding only train/ with class folders takes its classes from train/ (it was one class named "train"); train/ holding images directly is refused', () => {
+    const r = indexFolder(pathed('photos/train/dog/1.png', 'photos/train/cat/2.png', 'photos/train/cat/3.png'));
+    expect(r.classes).toEqual(['cat', 'dog']);
+    expect(rels(r.parts.train)).toEqual(['0:train/cat/2.png', '0:train/cat/3.png', '1:train/dog/1.png']);
+    expect(() => indexFolder(pathed('photos/train/1.png', 'photos/train/2.png'))).toThrow('imageFolder: the only class folder is train/, named like a split; put each class\'s images in its own subfolder (train/<class>/<image>)');
+  });
+
   test('a train/ + val/ (+ test/) layout gives those splits, with the classes of train/', () => {
     const r = indexFolder(pathed('x/train/b/1.png', 'x/train/a/2.png', 'x/val/a/3.png', 'x/test/b/4.png', 'x/test/a/5.png'));
     expect(r.classes).toEqual(['a', 'b']);

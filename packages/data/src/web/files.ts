@@ -69,8 +69,8 @@ function isImage(name: string): boolean {
 
 /**
  * Sorts files into classes like the Node `imageFolder`: the first folder of each path is its
- * class (classes sorted by name), or, when the top folders are `train/` and `val/` or `test/`,
- * the second. Files outside a class folder, and files that are not images by their extension,
+ * class (classes sorted by name), or, when the top folders are `train/` and `val/` or `test/`
+ * (or `train/` alone, holding class folders), the second. Files outside a class folder, and files that are not images by their extension,
  * are listed in `ignored`. A class folder without images is an error.
  */
 export function indexFolder(input: FolderFiles): IndexedFolder {
@@ -79,7 +79,9 @@ export function indexFolder(input: FolderFiles): IndexedFolder {
   }
   const files = segmentsOf(Array.from(input as Iterable<File | PathedFile>, pathOf));
   const tops = new Set(files.filter((f) => f.parts.length > 1).map((f) => f.parts[0]));
-  const layout = tops.has('train') && [...tops].every((t) => SPLITS.includes(t)) && tops.size > 1;
+  // train/ (+ val/, test/) holding class folders is a split layout, train/ alone too (it is not a class named "train")
+  const trainHasClasses = files.some((f) => f.parts.length > 2 && f.parts[0] === 'train');
+  const layout = tops.has('train') && [...tops].every((t) => SPLITS.includes(t)) && (tops.size > 1 || trainHasClasses);
   const ignored: WebIgnoredFile[] = [];
   const grouped = new Map<string, Map<string, Array<{ rel: string; file: Blob }>>>(); // split → class → files
   for (const { parts, file } of files) {
@@ -99,6 +101,9 @@ export function indexFolder(input: FolderFiles): IndexedFolder {
   const classes = [...(grouped.get('train')?.keys() ?? [])].sort(byName);
   if (classes.length === 0) {
     throw new ValueError('imageFolder: no file is inside a class folder; pick or drop a folder whose subfolders are the classes (<folder>/<class>/<image>)');
+  }
+  if (classes.length === 1 && SPLITS.includes(classes[0].toLowerCase())) {
+    throw new ValueError(`imageFolder: the only class folder is ${classes[0]}/, named like a split; put each class's images in its own subfolder (${classes[0]}/<class>/<image>)`);
   }
   const parts: Record<string, WebImageEntry[]> = {};
   for (const split of SPLITS.filter((s) => grouped.has(s))) {
