@@ -191,6 +191,19 @@ describe('defineOptimizer', () => {
     expect(() => accum(options as never)).toThrow(message);
   });
 
+  test('a hyperparameter set by hand between steps is checked at the next step, naming the group, before anything changes', () => {
+    const opt = accum({ groups: [{ params: ['b'], lr: 0.5 }] });
+    const a = ref('a', [1], [1]);
+    opt.step([a]);
+    const before = Array.from(a.value);
+    (opt.groups[0].hyper as { eps: number }).eps = Number.NaN;
+    expect(() => opt.step([a])).toThrow('test/accum: eps must be a finite number (parameter group 0), got NaN');
+    (opt.groups[0].hyper as { eps: number }).eps = 1e-8;
+    (opt.groups[1].hyper as { lr: number }).lr = -1;
+    expect(() => opt.step([a])).toThrow('test/accum: lr must be ≥ 0, got -1');
+    expect([opt.stepCount, Array.from(a.value)]).toEqual([1, before]);
+  });
+
   test('invalid hyperparameters inside a group name the group', () => {
     expect(() => sgd({ groups: [{ params: /x/, lr: -2 }] })).toThrow('core/sgd: lr must be ≥ 0 (parameter group 0), got -2');
   });

@@ -50,7 +50,7 @@ const unchanged = (lr: number) => lr;
 /** lr·gamma^⌊t / stepSize⌋ (torch StepLR: the lr is multiplied by gamma every stepSize epochs). */
 export function stepDecay({ stepSize, gamma = 0.1 }: { stepSize: number; gamma?: number }): Schedule {
   check('stepDecay', Number.isInteger(stepSize) && stepSize > 0, `stepSize must be a positive integer, got ${stepSize}`);
-  check('stepDecay', gamma > 0, `gamma must be > 0, got ${gamma}`);
+  check('stepDecay', gamma > 0 && Number.isFinite(gamma), `gamma must be a finite number > 0, got ${gamma}`);
   return recurrence('stepDecay', unchanged, (t, lr) => (t % stepSize === 0 ? lr * gamma : lr));
 }
 
@@ -64,7 +64,7 @@ export function stepDecay({ stepSize, gamma = 0.1 }: { stepSize: number; gamma?:
 export function multiStepDecay({ milestones, gamma = 0.1 }: { milestones: readonly number[]; gamma?: number }): Schedule {
   check('multiStepDecay', Array.isArray(milestones), `milestones must be an array of epoch indices, got ${String(milestones)}`);
   milestones.forEach((m, i) => check('multiStepDecay', Number.isInteger(m) && m > 0, `milestones[${i}] must be a positive integer, got ${m}`));
-  check('multiStepDecay', gamma > 0, `gamma must be > 0, got ${gamma}`);
+  check('multiStepDecay', gamma > 0 && Number.isFinite(gamma), `gamma must be a finite number > 0, got ${gamma}`);
   const count = new Map<number, number>();
   for (const m of milestones) count.set(m, (count.get(m) ?? 0) + 1);
   return recurrence('multiStepDecay', unchanged, (t, lr) => {
@@ -75,7 +75,7 @@ export function multiStepDecay({ milestones, gamma = 0.1 }: { milestones: readon
 
 /** lr·gamma^t (torch ExponentialLR: multiplied by gamma every epoch). */
 export function exponentialDecay({ gamma }: { gamma: number }): Schedule {
-  check('exponentialDecay', gamma > 0, `gamma must be > 0, got ${gamma}`);
+  check('exponentialDecay', gamma > 0 && Number.isFinite(gamma), `gamma must be a finite number > 0, got ${gamma}`);
   return recurrence('exponentialDecay', unchanged, (_t, lr) => lr * gamma);
 }
 
@@ -87,7 +87,7 @@ export function exponentialDecay({ gamma }: { gamma: number }): Schedule {
  */
 export function cosineAnnealing({ tMax, etaMin = 0 }: { tMax: number; etaMin?: number }): Schedule {
   check('cosineAnnealing', Number.isInteger(tMax) && tMax > 0, `tMax must be a positive integer, got ${tMax}`);
-  check('cosineAnnealing', etaMin >= 0, `etaMin must be ≥ 0, got ${etaMin}`);
+  check('cosineAnnealing', etaMin >= 0 && Number.isFinite(etaMin), `etaMin must be a finite number ≥ 0, got ${etaMin}`);
   return recurrence('cosineAnnealing', unchanged, (t, lr, baseLr) => {
     // leaving a trough, torch adds a step instead of dividing by 1 + cos(π) = 0
     if ((t - 1 - tMax) % (2 * tMax) === 0) return lr + ((baseLr - etaMin) * (1 - Math.cos(Math.PI / tMax))) / 2;
@@ -102,9 +102,11 @@ export function cosineAnnealing({ tMax, etaMin = 0 }: { tMax: number; etaMin?: n
  * @see https://arxiv.org/abs/1608.03983
  */
 export function cosineWarmRestarts({ t0, tMult = 1, etaMin = 0 }: { t0: number; tMult?: number; etaMin?: number }): Schedule {
-  check('cosineWarmRestarts', t0 > 0, `t0 must be > 0, got ${t0}`);
+  check('cosineWarmRestarts', Number.isInteger(t0) && t0 > 0, `t0 must be a positive integer (torch's T_0), got ${t0}`);
+  check('cosineWarmRestarts', etaMin >= 0 && Number.isFinite(etaMin), `etaMin must be a finite number ≥ 0, got ${etaMin}`);
   check('cosineWarmRestarts', Number.isInteger(tMult) && tMult >= 1, `tMult must be an integer ≥ 1, got ${tMult}`);
   return (t, lr) => {
+    check('cosineWarmRestarts', Number.isInteger(t) && t >= 0, `t must be an integer ≥ 0 (an epoch or step index), got ${t}`);
     const { position, length } = cycleOf(t, t0, tMult);
     return etaMin + ((lr - etaMin) * (1 + Math.cos((Math.PI * position) / length))) / 2;
   };
@@ -149,7 +151,9 @@ export function linearWarmup({ warmup, startFactor = 0, after }: { warmup: numbe
  * @see https://arxiv.org/abs/1803.09820
  */
 export function oneCycle({ maxLr, totalSteps, pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4 }: { maxLr: number; totalSteps: number; pctStart?: number; divFactor?: number; finalDivFactor?: number }): Schedule {
-  check('oneCycle', maxLr > 0, `maxLr must be > 0, got ${maxLr}`);
+  check('oneCycle', maxLr > 0 && Number.isFinite(maxLr), `maxLr must be a finite number > 0, got ${maxLr}`);
+  check('oneCycle', divFactor > 0 && Number.isFinite(divFactor), `divFactor must be a finite number > 0, got ${divFactor}`);
+  check('oneCycle', finalDivFactor > 0 && Number.isFinite(finalDivFactor), `finalDivFactor must be a finite number > 0, got ${finalDivFactor}`);
   check('oneCycle', Number.isInteger(totalSteps) && totalSteps > 1, `totalSteps must be an integer > 1, got ${totalSteps}`);
   check('oneCycle', pctStart > 0 && pctStart < 1, `pctStart must be in (0, 1), got ${pctStart}`);
   check('oneCycle', pctStart * totalSteps !== 1, `pctStart·totalSteps must not be 1 (the rising phase would have no length), got ${pctStart}·${totalSteps}`);

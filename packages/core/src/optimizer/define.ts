@@ -4,7 +4,7 @@
 import { firstNonFinite } from '@trainkit/tensor';
 import { ConfigError, NonFiniteGradientError } from '../errors';
 import type { Hyperparams, Optimizer, OptimizerOptions, OptimizerSpec, OptimizerState, ParamGroup, ParamRef, UpdateArgs } from './contract';
-import { groupFinder, resolveGroups, savedHypers, scaleLr } from './groups';
+import { checkHyper, groupFinder, resolveGroups, savedHypers, scaleLr } from './groups';
 import { type Placement, residentPlacement } from './resident';
 import { type SlotRecord, checkSavedSlots, checkSavedSteps, checkSlotNames, checkSlotSize, copySlots, fitSlots, slotNamesFor } from './slots';
 
@@ -130,6 +130,8 @@ function step<H extends Hyperparams>(live: Live<H>, params: readonly ParamRef[])
     if (seen.has(p.name)) throw new ConfigError(`${live.spec.name}: parameter "${p.name}" is passed twice to one step; each parameter needs its own name (they share optimizer state by name)`);
     seen.add(p.name);
   }
+  // hyperparameters set by hand between steps (groups[i].hyper.beta1 = 1) are checked as at construction
+  live.groups.forEach((g, i) => checkHyper(live.spec, g.hyper, i === live.groups.length - 1 ? '' : ` (parameter group ${i})`));
   const names = slotNamesOf(live, params);
   const fresh = replaced(live, params);
   for (const p of params) checkParam(live, p, fresh.has(p.name)); // everything first, so a bad gradient leaves every parameter untouched

@@ -96,8 +96,12 @@ export function plateauTracker(options: ReduceOnPlateauOptions = {}) {
     /** JSON-safe: an infinite best (nothing seen yet) is saved as null. */
     stateDict: () => ({ ...state, best: Number.isFinite(state.best) ? state.best : null }),
     loadStateDict(s: unknown) {
-      const saved = s as { best: number | null; bad: number; cooldownLeft: number };
-      state = { best: saved.best ?? worst, bad: saved.bad, cooldownLeft: saved.cooldownLeft };
+      const saved = (s ?? {}) as { best?: unknown; bad?: unknown; cooldownLeft?: unknown };
+      const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+      if (!(saved.best === null || (typeof saved.best === 'number' && Number.isFinite(saved.best))) || !count(saved.bad) || !count(saved.cooldownLeft)) {
+        throw new ConfigError(`reduceOnPlateau: saved state must be { best: a finite number or null, bad and cooldownLeft: integers ≥ 0 }, got ${JSON.stringify(s)}`);
+      }
+      state = { best: (saved.best as number | null) ?? worst, bad: saved.bad as number, cooldownLeft: saved.cooldownLeft as number };
     },
   };
 }
