@@ -26,6 +26,13 @@ describe('embedding', () => {
     ids.forEach((r, i) => expect(Array.from(y.data.subarray(i * D, (i + 1) * D))).toEqual(Array.from(Float32Array.from(w.values.slice(r * D, (r + 1) * D)))));
   });
 
+  test('a negative paddingIdx counts from the end (−1 is the last row, as in PyTorch); one outside [−V, V) is refused', () => {
+    const w = new Tensor(new Float32Array(6), [3, 2], { requiresGrad: true });
+    embedding(w, new Tensor(Float32Array.of(0, 2), [2]), -1).backward(new Float32Array(4).fill(1));
+    expect(Array.from(w.grad as Float32Array)).toEqual([1, 1, 0, 0, 0, 0]);
+    expect(() => embedding(w, new Tensor(Float32Array.of(0), [1]), 7)).toThrow('embedding: paddingIdx must be an integer in [-3, 3) for 3 rows, got 7');
+  });
+
   test('a padding index gets no gradient; the others sum one per occurrence', () => {
     const w = new Tensor(new Float32Array(6), [3, 2], { requiresGrad: true });
     embedding(w, new Tensor(Float32Array.of(0, 2, 2, 1), [4]), 1).backward(new Float32Array(8).fill(1));

@@ -6,7 +6,7 @@ import { type Tensor, fromOp, gradOf } from '../tensor';
  * Embedding lookup (PyTorch's `embedding`): row `indices[i]` of `weight` [V, D] for each index,
  * giving [...indices.shape, D]. The indices are a tensor of whole numbers in [0, V) (not
  * differentiated); the weight's gradient adds each output row's gradient into the row it came
- * from, so a repeated index accumulates. Rows equal to `paddingIdx` get no gradient.
+ * from, so a repeated index accumulates. Rows equal to `paddingIdx` (negative: from the end) get no gradient.
  *
  * @example
  * embedding(table, tensor([[1, 4, 4]])) // [1, 3, D]
@@ -14,6 +14,10 @@ import { type Tensor, fromOp, gradOf } from '../tensor';
 export function embedding(weight: Tensor, indices: Tensor, paddingIdx?: number): Tensor {
   if (weight.rank !== 2) throw new ShapeError(`embedding: weight must be 2-D [numEmbeddings, dim], got ${formatShape(weight.shape)}`);
   const [V, D] = weight.shape;
+  if (paddingIdx !== undefined && !(Number.isInteger(paddingIdx) && paddingIdx >= -V && paddingIdx < V)) {
+    throw new ValueError(`embedding: paddingIdx must be an integer in [${-V}, ${V}) for ${V} rows, got ${paddingIdx}`);
+  }
+  const pad = paddingIdx !== undefined && paddingIdx < 0 ? paddingIdx + V : paddingIdx; // −1 is the last row, as in PyTorch
   const I = indices.data;
   const rows = new Int32Array(I.length);
   for (let i = 0; i < I.length; i++) {
@@ -31,7 +35,7 @@ export function embedding(weight: Tensor, indices: Tensor, paddingIdx?: number):
     const gw = gradOf(weight);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
-      if (r === paddingIdx) continue;
+      if (r === pad) continue;
       for (let d = 0; d < D; d++) gw[r * D + d] += g[i * D + d];
     }
   });

@@ -82,6 +82,35 @@ describe('crossEntropy', () => {
   });
 });
 
+describe('reduction and soft-target gradients (PyTorch\'s semantics)', () => {
+  test.prop([labelCase])("crossEntropy with reduction 'none' gives each sample's loss: their mean is the 'mean' loss, and backward through their sum equals 'sum'", ([logits, labels]) => {
+    const rows = crossEntropy(constant(logits), labels, { reduction: 'none' });
+    expect(rows.shape).toEqual([logits.shape[0]]);
+    expect(rows.toArray().reduce((a, b) => a + b, 0) / logits.shape[0]).toBeCloseTo(crossEntropy(constant(logits), labels).item(), 5);
+    assertGradients((x) => crossEntropy(x, labels, { reduction: 'none' }), [leaf(logits)]);
+  });
+
+  test.prop([softCase, fc.constantFrom<'mean' | 'sum' | 'none'>('mean', 'sum', 'none')])('crossEntropy: a soft target that requires gradients gets them (−log softmax(x), scaled), matching finite differences', ([logits, probs], r) => {
+    assertGradients((x, t) => crossEntropy(x, t, { reduction: r }), [leaf(logits), leaf(probs)]);
+  });
+
+  test.prop([fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })).chain(([n, k]) => fc.tuple(specOf([n, k]), specOf([n, k])))])(
+    "mse with reduction 'none' gives each element's squared error, in the prediction's shape, with matching gradients",
+    ([p, t]) => {
+      const each = mse(constant(p), constant(t), { reduction: 'none' });
+      expect(each.shape).toEqual(p.shape);
+      each.data.forEach((v, i) => expect(v).toBeCloseTo((Math.fround(p.values[i]) - Math.fround(t.values[i])) ** 2, 4));
+      assertGradients((a, b) => mse(a, b, { reduction: 'none' }), [leaf(p), leaf(t)]);
+    },
+  );
+
+  test('an unknown reduction is a ValueError naming the op (it silently became mean)', () => {
+    const x = new Tensor(new Float32Array(4), [2, 2]);
+    expect(() => crossEntropy(x, [0, 1], { reduction: 'avg' as never })).toThrow("crossEntropy: reduction must be 'mean', 'sum' or 'none', got \"avg\"");
+    expect(() => mse(x, x, { reduction: 'batchmean' as never })).toThrow("mse: reduction must be 'mean', 'sum' or 'none', got \"batchmean\"");
+  });
+});
+
 describe('mse', () => {
   const pair = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })).chain(([n, k]) => fc.tuple(specOf([n, k]), specOf([n, k])));
 

@@ -4,6 +4,7 @@ import { type Spec, constant, distinctValues, leaf, shapeOf, size, specFrom, unr
 import { assertGradients } from '../gradcheck';
 import { Tensor } from '../tensor';
 import { type Axes, argmax, max, mean, sum } from './reduce';
+import { ShapeError } from '../shape';
 
 /** A shape of rank 1–3 with a random subset of its axes (some written negative), or undefined (all). */
 const shapeAndAxes = shapeOf(1, 3).chain((shape) =>
@@ -107,6 +108,16 @@ describe('max', () => {
   test('max propagates NaN', () => {
     expect(max(new Tensor(Float32Array.of(1, NaN, 3), [3])).item()).toBeNaN();
   });
+
+  test('max over an axis of size 0 is a ShapeError (PyTorch refuses it; it gave −∞ and a backward into index −1)', () => {
+    expect(() => max(new Tensor(new Float32Array(0), [3, 0]), 1)).toThrow('max: reduces over an axis of size 0 of [3, 0]; an empty set has no maximum');
+    expect(() => max(new Tensor(new Float32Array(0), [0]))).toThrow(ShapeError);
+  });
+});
+
+test('argmax counts a NaN as the maximum, as PyTorch and max do (a diverged row never reads as a plausible class); an empty row is refused', () => {
+  expect(Array.from(argmax(new Tensor(Float32Array.of(1, NaN, 3, 5, 2, NaN), [2, 3])))).toEqual([1, 2]);
+  expect(() => argmax(new Tensor(new Float32Array(0), [2, 0]))).toThrow('argmax: the last axis of [2, 0] has size 0');
 });
 
 test.prop([shapeOf(1, 1, 5).chain((s) => distinctValues(3 * s[0]).map((v) => ({ shape: [3, s[0]], values: v })))])(

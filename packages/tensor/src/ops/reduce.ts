@@ -1,5 +1,5 @@
 import { allocFloats, toFloats } from '../arena';
-import { type Shape, normalizeAxis, stridesOf } from '../shape';
+import { type Shape, ShapeError, formatShape, normalizeAxis, stridesOf } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 
 /** Which axes to reduce: one, several, or all (undefined). Negative axes count from the end. */
@@ -97,6 +97,7 @@ export function mean(a: Tensor, axes?: Axes, keepDims = false): Tensor {
 /** Maximum over `axes`. The gradient goes to the first maximal element of each group. */
 export function max(a: Tensor, axes?: Axes, keepDims = false): Tensor {
   const p = plan('max', a.shape, axes, keepDims);
+  if (p.count === 0 && p.outSize > 0) throw new ShapeError(`max: reduces over an axis of size 0 of ${formatShape(a.shape)}; an empty set has no maximum (as in PyTorch)`);
   const out = allocFloats(p.outSize).fill(-Infinity);
   const arg = new Int32Array(p.outSize).fill(-1);
   const X = a.data;
@@ -117,10 +118,17 @@ export function max(a: Tensor, axes?: Axes, keepDims = false): Tensor {
   });
 }
 
-/** Index of the maximum along the last axis of a 2-D tensor (predicted classes). Not differentiable. */
+/**
+ * Index of the maximum along the last axis (predicted classes); the first of equal maxima, and
+ * a NaN counts as the maximum (PyTorch's rule, and `max`'s), so a NaN output never reads as a
+ * plausible class. Not differentiable.
+ */
 export function argmax(a: Tensor): Int32Array {
   const cols = a.shape[a.rank - 1] ?? 1;
-  const rows = a.size / cols;
+  if (cols === 0 && a.size === 0 && a.rank > 0 && a.shape.slice(0, -1).some((d) => d > 0)) {
+    throw new ShapeError(`argmax: the last axis of ${formatShape(a.shape)} has size 0; an empty row has no maximum`);
+  }
+  const rows = cols === 0 ? 0 : a.size / cols;
   const out = new Int32Array(rows);
   const X = a.data;
   for (let r = 0; r < rows; r++) {
@@ -128,7 +136,7 @@ export function argmax(a: Tensor): Int32Array {
     let bv = X[r * cols];
     for (let c = 1; c < cols; c++) {
       const v = X[r * cols + c];
-      if (v > bv) {
+      if (v > bv || (v !== v && bv === bv)) {
         bv = v;
         best = c;
       }

@@ -155,3 +155,10 @@ describe('slice', () => {
     expect(() => slice(x, 2, 0, 1)).toThrow('slice: axis 2 is out of range for a tensor of rank 2');
   });
 });
+
+test('permute takes negative axes, counting from the end, as PyTorch\'s x.permute(-1, 0)', () => {
+  const x = new Tensor(Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3]);
+  expect(permute(x, [-1, 0]).toArray()).toEqual(permute(x, [1, 0]).toArray());
+  expect(permute(x, [-1, -2]).shape).toEqual([3, 2]);
+  expect(() => permute(x, [-3, 0])).toThrow('permute: [-3, 0] is not a permutation of the 2 axes of [2, 3]');
+});

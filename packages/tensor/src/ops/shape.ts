@@ -30,12 +30,13 @@ export function flatten(a: Tensor, startAxis = 1): Tensor {
   return reshape(a, [...a.shape.slice(0, s), shapeSize(a.shape.slice(s))]);
 }
 
-/** Reorders the axes: output axis i is input axis perm[i]. */
-export function permute(a: Tensor, perm: readonly number[]): Tensor {
+/** Reorders the axes: output axis i is input axis axes[i] (a negative axis counts from the end). */
+export function permute(a: Tensor, axes: readonly number[]): Tensor {
   const rank = a.rank;
-  if (perm.length !== rank || [...perm].sort((x, y) => x - y).some((p, i) => p !== i)) {
-    throw new ShapeError(`permute: ${formatShape(perm)} is not a permutation of the ${rank} axes of ${formatShape(a.shape)}`);
-  }
+  const bad = () => new ShapeError(`permute: ${formatShape(axes)} is not a permutation of the ${rank} axes of ${formatShape(a.shape)}`);
+  // negative axes count from the end, as in PyTorch (x.permute(-1, 0))
+  const perm = axes.map((p) => (Number.isInteger(p) && p < 0 && p >= -rank ? p + rank : p));
+  if (perm.length !== rank || [...perm].sort((x, y) => x - y).some((p, i) => p !== i)) throw bad();
   const outShape = perm.map((p) => a.shape[p]);
   const inStrides = stridesOf(a.shape);
   const st = perm.map((p) => inStrides[p]);
