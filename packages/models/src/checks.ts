@@ -16,9 +16,9 @@ export function checkImages(model: string, x: Tensor, channels: number): void {
 }
 
 /**
- * Python's `round(v)` (ties to the even integer), which torchvision and timm apply to widths such
- * as `inp * expand_ratio` and `dim * mlp_ratio`: 12.5 → 12, 13.5 → 14, where `Math.round` gives
- * 13 and 14. Using it keeps every layer's width, and so every state dict, the same as PyTorch's.
+ * Python's `round(v)` (ties to the even integer), which torchvision applies to MobileNet's
+ * `inp * expand_ratio` and the PyTorch definitions in tools/compare to ViT's `dim * mlp_ratio`:
+ * 12.5 → 12, 13.5 → 14, where `Math.round` gives 13 and 14. (timm truncates instead.)
  */
 export function roundHalfEven(v: number): number {
   const r = Math.round(v);

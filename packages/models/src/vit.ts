@@ -33,7 +33,8 @@ function perToken(m: Module, x: Tensor): Tensor {
 
 /**
  * A pre-norm transformer encoder block: x + attn(norm1(x)), then x + mlp(norm2(x)), the MLP
- * being `fc1` → GELU → `fc2` (timm's names: `norm1`, `attn`, `norm2`, `mlp.fc1`, `mlp.fc2`).
+ * being `fc1` → GELU → `fc2` (timm's block names: `norm1`, `attn`, `norm2`, `mlp.fc1`, `mlp.fc2`; `attn` is
+ * PyTorch's `nn.MultiheadAttention`, `in_proj_weight` / `out_proj`, not timm's `qkv` / `proj`).
  */
 export class TransformerBlock extends Module {
   norm1: LayerNorm;

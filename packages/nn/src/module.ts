@@ -1,4 +1,4 @@
-import { type Tensor, ShapeError, formatShape, sameShape } from '@trainkit/tensor';
+import { ShapeError, Tensor, ValueError, formatShape, sameShape } from '@trainkit/tensor';
 import { Parameter } from './parameter';
 
 /** Called after a module's forward; may return a replacement output. */
@@ -161,10 +161,18 @@ export abstract class Module {
     const own = this.stateDict();
     const report: LoadReport = { loaded: [], missing: [], unexpected: [], mismatched: [] };
     // own-property lookups: a key such as "constructor" must not resolve through Object.prototype
-    const lookup = (key: string): Tensor | undefined => (Object.hasOwn(state, key) ? state[key] : undefined);
+    const lookup = (key: string): Tensor | undefined => {
+      const v = Object.hasOwn(state, key) ? state[key] : undefined;
+      if (v !== undefined && !(v instanceof Tensor)) throw new ValueError(`loadStateDict: "${key}" is ${v === null ? 'null' : `a ${(v as object).constructor?.name ?? typeof v}`}, not a Tensor; wrap values as new Tensor(data, shape)`);
+      return v;
+    };
+    const optional = new Set<string>(); // keys a module may do without (BatchNorm's num_batches_tracked, as PyTorch's loader)
+    for (const [path, m] of this.namedModules()) for (const k of m.optionalStateKeys()) optional.add(path === '' ? k : `${path}.${k}`);
     for (const key of Object.keys(own)) {
       const src = lookup(key);
-      if (src === undefined) report.missing.push(key);
+      if (src === undefined) {
+        if (!optional.has(key)) report.missing.push(key);
+      }
       else if (!sameShape(src.shape, own[key].shape)) report.mismatched.push({ key, expected: own[key].shape, got: src.shape });
     }
     for (const key of Object.keys(state)) if (!Object.hasOwn(own, key)) report.unexpected.push(key);
@@ -191,6 +199,11 @@ export abstract class Module {
     if (children.length === 0) return `${head})`;
     const lines = children.map(([n, c]) => `  (${n}): ${c.toString().replace(/\n/g, '\n  ')}`);
     return `${head}\n${lines.join('\n')}\n)`;
+  }
+
+  /** Local state keys a state dict may lack (the module keeps its own value); e.g. BatchNorm's `num_batches_tracked`. */
+  protected optionalStateKeys(): readonly string[] {
+    return [];
   }
 
   /** Hyperparameters shown by {@link Module.toString}. */

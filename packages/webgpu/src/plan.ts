@@ -88,6 +88,7 @@ export function planLayer(m: Module, path: string, where: string, shape: number[
     if (!ranks.includes(shape.length) || shape[0] !== bn.numFeatures) {
       throw new WebGpuUnsupportedError(`webgpu: ${where} normalizes ${bn.numFeatures} channels, gets samples of ${formatShape(shape)}`);
     }
+    if (bn.momentum === null) throw new WebGpuUnsupportedError(`webgpu: ${where} has momentum null (a cumulative average), which the GPU path does not run yet; give it a momentum or train on the CPU`);
     plan.push({ kind: 'bn', path, module: bn, weight: bn.weight, bias: bn.bias, training: !bn.evalOnly, shape });
   } else if (proto === LayerNorm.prototype) {
     const ln = m as LayerNorm;

@@ -129,7 +129,7 @@ export class Program {
       if (dx !== null) backward.push(...L.poolBackward(ctx, g, { arg, dy, dx }));
     } else if (l.kind === 'bn') {
       const [C, ...rest] = l.shape;
-      const g: L.NormGeometry = { N, C, inner: prod(rest), eps: l.module.eps, momentum: l.module.momentum };
+      const g: L.NormGeometry = { N, C, inner: prod(rest), eps: l.module.eps, momentum: l.module.momentum ?? 0.1 }; // plan.ts refuses momentum null
       const [w, b] = [pb(l.weight), pb(l.bias)];
       const { mean: rm, variance: rv } = this.stats.get(l.module)!;
       const stats = this.alloc(2 * C, `statistics of ${l.path}`);

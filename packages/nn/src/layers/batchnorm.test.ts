@@ -162,6 +162,15 @@ describe('BatchNorm running statistics (PyTorch update rule)', () => {
     expect(values(none.numBatchesTracked)).toEqual([1]);
   });
 
+  test('momentum null keeps a cumulative average of every batch (PyTorch\'s momentum=None): batch means 2, 4, 9 → running_mean 5', () => {
+    const bn = new BatchNorm1d(1, { momentum: null });
+    for (const [a, b] of [[1, 3], [3, 5], [8, 10]]) bn.call(tensor([[a], [b]]));
+    expect(bn.runningMean.data[0]).toBeCloseTo(5, 6);
+    expect(bn.runningVar.data[0]).toBeCloseTo(2, 6); // every batch's unbiased variance is 2; the initial 1 gets weight 0 at the first batch
+    expect(bn.numBatchesTracked.data[0]).toBe(3);
+    expect(bn.toString()).toBe('BatchNorm1d(1, eps=0.00001, momentum=null)');
+  });
+
   test('eval-mode calls leave the running statistics and the batch counter alone', () => {
     const bn = new BatchNorm1d(1);
     bn.call(tensor([[1], [3]]));
@@ -221,6 +230,24 @@ describe('BatchNorm parameters, buffers and errors', () => {
     expect(bn.parameters()).toHaveLength(2);
   });
 
+  test('a state dict without num_batches_tracked loads strictly and keeps the counter (as PyTorch loads older checkpoints); other missing keys are still errors', () => {
+    const source = new BatchNorm2d(2);
+    source.runningMean.data.set([1, 2]);
+    const state = { ...source.stateDict() };
+    delete (state as Record<string, Tensor>).num_batches_tracked;
+    const target = new BatchNorm2d(2);
+    target.numBatchesTracked.data[0] = 7;
+    const report = target.loadStateDict(state);
+    expect([Array.from(target.runningMean.data), target.numBatchesTracked.data[0], report.missing]).toEqual([[1, 2], 7, []]);
+    delete (state as Record<string, Tensor>).running_var;
+    expect(() => target.loadStateDict(state)).toThrow(/missing keys: running_var\)/);
+  });
+
+  test('a state dict value that is not a Tensor is a clear error naming the key', () => {
+    const state = { ...new BatchNorm1d(2).stateDict(), running_mean: Float32Array.of(0, 0) as unknown as Tensor };
+    expect(() => new BatchNorm1d(2).loadStateDict(state)).toThrow('loadStateDict: "running_mean" is a Float32Array, not a Tensor; wrap values as new Tensor(data, shape)');
+  });
+
   test('affine: false has no parameters and outputs the plain normalized input', () => {
     const bn = new BatchNorm1d(1, { affine: false });
     expect(bn.parameters()).toEqual([]);
@@ -230,8 +257,8 @@ describe('BatchNorm parameters, buffers and errors', () => {
   });
 
   test.each([
-    ['BatchNorm1d(4, { momentum: 2 })', () => new BatchNorm1d(4, { momentum: 2 }), 'BatchNorm1d: momentum must be in [0, 1], got 2'],
-    ['BatchNorm2d(4, { momentum: -0.1 })', () => new BatchNorm2d(4, { momentum: -0.1 }), 'BatchNorm2d: momentum must be in [0, 1], got -0.1'],
+    ['BatchNorm1d(4, { momentum: 2 })', () => new BatchNorm1d(4, { momentum: 2 }), 'BatchNorm1d: momentum must be in [0, 1], or null for a cumulative average, got 2'],
+    ['BatchNorm2d(4, { momentum: -0.1 })', () => new BatchNorm2d(4, { momentum: -0.1 }), 'BatchNorm2d: momentum must be in [0, 1], or null for a cumulative average, got -0.1'],
     ['BatchNorm2d(0)', () => new BatchNorm2d(0), 'BatchNorm2d: numFeatures must be a positive integer, got 0'],
     ['BatchNorm1d(2, { eps: 0 })', () => new BatchNorm1d(2, { eps: 0 }), 'BatchNorm1d: eps must be > 0, got 0'],
   ])('%s throws a ValueError naming the layer and the value', (_label, make, message) => {

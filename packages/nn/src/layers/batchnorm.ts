@@ -6,8 +6,11 @@ import { Parameter } from '../parameter';
 export interface BatchNormOptions {
   /** Added to the variance for stability (default 1e-5). */
   eps?: number;
-  /** Weight of the newest batch in the running statistics (default 0.1, PyTorch's convention). */
-  momentum?: number;
+  /**
+   * Weight of the newest batch in the running statistics (default 0.1, PyTorch's convention);
+   * `null`: a cumulative average of every batch so far (weight 1 / batches seen, PyTorch's `momentum=None`).
+   */
+  momentum?: number | null;
   /** Learnable scale and shift (default true). */
   affine?: boolean;
 }
@@ -20,7 +23,7 @@ export interface BatchNormOptions {
 abstract class BatchNorm extends Module {
   readonly numFeatures: number;
   readonly eps: number;
-  readonly momentum: number;
+  readonly momentum: number | null;
   weight: Parameter | null;
   bias: Parameter | null;
   readonly runningMean: Tensor;
@@ -31,9 +34,9 @@ abstract class BatchNorm extends Module {
     super();
     if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new ValueError(`${this.constructor.name}: numFeatures must be a positive integer, got ${numFeatures}`);
     const eps = options.eps ?? 1e-5;
-    const momentum = options.momentum ?? 0.1;
+    const momentum = options.momentum === undefined ? 0.1 : options.momentum;
     if (!(eps > 0)) throw new ValueError(`${this.constructor.name}: eps must be > 0, got ${eps}`);
-    if (!(momentum >= 0 && momentum <= 1)) throw new ValueError(`${this.constructor.name}: momentum must be in [0, 1], got ${momentum}`);
+    if (momentum !== null && !(momentum >= 0 && momentum <= 1)) throw new ValueError(`${this.constructor.name}: momentum must be in [0, 1], or null for a cumulative average, got ${momentum}`);
     this.numFeatures = numFeatures;
     this.eps = eps;
     this.momentum = momentum;
@@ -61,9 +64,15 @@ abstract class BatchNorm extends Module {
       throw new ValueError(`${name}: expected more than 1 value per channel when training, got input ${formatShape(x.shape)}`);
     }
     // the fused op updates running_mean/running_var in place (PyTorch's rule, unbiased variance)
-    const y = batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, { training: this.training, momentum: this.momentum, eps: this.eps });
+    const momentum = this.momentum ?? 1 / (this.numBatchesTracked.data[0] + 1); // null: the mean of every batch so far, as torch
+    const y = batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, { training: this.training, momentum, eps: this.eps });
     if (this.training) this.numBatchesTracked.data[0] += 1;
     return y;
+  }
+
+  /** A state dict without `num_batches_tracked` loads and keeps the counter, as PyTorch's loader does for older checkpoints. */
+  protected override optionalStateKeys(): readonly string[] {
+    return ['num_batches_tracked'];
   }
 
   protected override extraRepr(): string {

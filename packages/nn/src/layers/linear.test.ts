@@ -1,5 +1,5 @@
 import { fc, test } from '@fast-check/vitest';
-import { Rng, ShapeError, Tensor, ValueError, shapeSize, tensor, type Shape } from '@trainkit/tensor';
+import { Rng, ShapeError, Tensor, ValueError, assertGradients, reshape, shapeSize, tensor, type Shape } from '@trainkit/tensor';
 import { describe, expect } from 'vitest';
 import { Parameter } from '../parameter';
 import { Linear } from './linear';
@@ -56,8 +56,20 @@ describe('Linear', () => {
     expect(() => layer.call(randn([2, 5], 0))).toThrow('linear: input has 5 features but weight [3, 4] expects 4');
   });
 
-  test('an input that is not [N, features] throws a ShapeError with the shape', () => {
-    expect(() => new Linear(4, 3).call(randn([4], 0))).toThrow('linear: input must be 2-D [batch, features], got [4]');
+  test('any [*, in] input keeps its leading axes, as PyTorch\'s Linear: [2, 5, 4] → [2, 5, 3] row by row, [4] → [3]', () => {
+    const layer = new Linear(4, 3, { rng: new Rng(1) });
+    const x = randn([2, 5, 4], 0);
+    const y = layer.call(x);
+    expect(y.shape).toEqual([2, 5, 3]);
+    expect(Array.from(y.data)).toEqual(Array.from(layer.call(reshape(x, [10, 4])).data));
+    expect(layer.call(randn([4], 0)).shape).toEqual([3]);
+    const leaf = randn([2, 2, 4], 3);
+    assertGradients((t) => layer.call(t), [new Tensor(leaf.data, leaf.shape, { requiresGrad: true })]);
+  });
+
+  test('an input that does not end in `in` features throws a ShapeError with the shape', () => {
+    expect(() => new Linear(4, 3).call(randn([2, 5], 0))).toThrow('linear: input has 5 features but weight [3, 4] expects 4');
+    expect(() => new Linear(4, 3).call(randn([2, 5, 5], 0))).toThrow('Linear(4, 3): input must end in 4 features ([*, 4]), got [2, 5, 5]');
   });
 
   test('toString shows sizes and bias', () => {

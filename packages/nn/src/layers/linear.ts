@@ -1,4 +1,4 @@
-import { type Rng, type Tensor, ValueError, linear } from '@trainkit/tensor';
+import { type Rng, ShapeError, type Tensor, ValueError, formatShape, linear, reshape } from '@trainkit/tensor';
 import { getDefaultRng, pytorchDefaultInit } from '../init';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
@@ -34,8 +34,15 @@ export class Linear extends Module {
     pytorchDefaultInit(this.weight, this.bias, rng);
   }
 
+  /** x: [N, in], or any [*, in] (PyTorch's rule: the leading axes are kept, [in] gives [out]). */
   forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
+    if (x.rank === 2) return linear(x, this.weight, this.bias);
+    if (x.rank === 0 || x.shape[x.rank - 1] !== this.inFeatures) {
+      throw new ShapeError(`Linear(${this.inFeatures}, ${this.outFeatures}): input must end in ${this.inFeatures} features ([*, ${this.inFeatures}]), got ${formatShape(x.shape)}`);
+    }
+    const lead = x.shape.slice(0, -1);
+    const y = linear(reshape(x, [x.size / this.inFeatures, this.inFeatures]), this.weight, this.bias);
+    return reshape(y, [...lead, this.outFeatures]);
   }
 
   protected override extraRepr(): string {

@@ -44,6 +44,11 @@ describe('Sequential', () => {
     expect(() => seq.set(-1, new ReLU())).toThrow('Sequential.set: no child -1');
   });
 
+  test('a child name that is empty or holds a "." is refused (its state-dict keys would be ambiguous, as PyTorch refuses)', () => {
+    expect(() => new Sequential({ 'a.b': new ReLU() })).toThrow('Sequential: child name "a.b" must be non-empty and contain no "."');
+    expect(() => new Sequential({ '': new ReLU() })).toThrow('Sequential: child name "" must be non-empty');
+  });
+
   test('a record entry that is not a Module throws naming the child', () => {
     const bad = { ok: new ReLU(), oops: 3 } as unknown as Record<string, Module>;
     expect(() => new Sequential(bad)).toThrow('Sequential: child "oops" is not a Module');

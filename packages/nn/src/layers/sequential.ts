@@ -17,6 +17,8 @@ export class Sequential extends Module {
     else this._children = (layers as Module[]).map((m, i) => [String(i), m]);
     for (const [name, m] of this._children) {
       if (!(m instanceof Module)) throw new ValueError(`Sequential: child "${name}" is not a Module`);
+      // a dot would make its state-dict keys ambiguous ("a.b.weight"), an empty name would drop its prefix (PyTorch refuses both)
+      if (name === '' || name.includes('.')) throw new ValueError(`Sequential: child name ${JSON.stringify(name)} must be non-empty and contain no "."`);
     }
   }
 
@@ -39,6 +41,7 @@ export class Sequential extends Module {
   set(key: number | string, module: Module): void {
     const i = typeof key === 'number' ? key : this._children.findIndex(([n]) => n === key);
     if (i < 0 || i >= this._children.length) throw new ValueError(`Sequential.set: no child ${JSON.stringify(key)}`);
+    if (!(module instanceof Module)) throw new ValueError(`Sequential.set: child ${JSON.stringify(key)} must be a Module`);
     this._children[i] = [this._children[i][0], module];
   }
 
