@@ -213,17 +213,17 @@ describe('Module toString', () => {
 });
 
 describe('stateDict / loadStateDict', () => {
-  test('stateDict keys are the parameters then the BatchNorm buffers under PyTorch names', () => {
+  test('stateDict keys are in PyTorch\'s order: module by module, each one\'s parameters then its buffers, under PyTorch names', () => {
     expect(Object.keys(new Net(new Rng(0)).stateDict())).toEqual([
       'conv1.weight',
       'conv1.bias',
       'bn.weight',
       'bn.bias',
-      'fc.weight',
-      'fc.bias',
       'bn.running_mean',
       'bn.running_var',
       'bn.num_batches_tracked',
+      'fc.weight',
+      'fc.bias',
     ]);
   });
 
@@ -274,7 +274,7 @@ describe('stateDict / loadStateDict', () => {
     expect(error).toBeInstanceOf(ShapeError);
     const message = (error as Error).message;
     expect(message).toContain('loadStateDict');
-    expect(message).toContain('missing keys: fc.bias, bn.running_var');
+    expect(message).toContain('missing keys: bn.running_var, fc.bias');
     expect(message).toContain('unexpected keys: fc.extra');
     expect(message).toContain('conv1.bias: expected shape [2], got [3]');
     expect(message).toContain('strict: false');
@@ -307,7 +307,7 @@ describe('stateDict / loadStateDict', () => {
     expect(report.missing).toEqual(['fc.bias']);
     expect(report.unexpected).toEqual(['fc.extra']);
     expect(report.mismatched).toEqual([{ key: 'conv1.bias', expected: [2], got: [3] }]);
-    expect(report.loaded).toEqual(['conv1.weight', 'bn.weight', 'bn.bias', 'fc.weight', 'bn.running_mean', 'bn.running_var', 'bn.num_batches_tracked']);
+    expect(report.loaded).toEqual(['conv1.weight', 'bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var', 'bn.num_batches_tracked', 'fc.weight']);
     expect(data(net.fc.weight)).toEqual(data(source.fc.weight));
     expect(data(net.conv1.weight)).toEqual(data(source.conv1.weight));
     expect(data(net.conv1.bias as Parameter)).toEqual(oldConvBias);

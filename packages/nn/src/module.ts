@@ -141,13 +141,17 @@ export abstract class Module {
   }
 
   /**
-   * Parameters and buffers by name. The tensors share storage with the module (like
-   * PyTorch's state_dict); copy them if you keep them while training continues.
+   * Parameters and buffers by name, in PyTorch's order (module by module, each one's parameters
+   * then its buffers). The tensors share storage with the module (like PyTorch's state_dict);
+   * copy them if you keep them while training continues.
    */
   stateDict(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    for (const [k, p] of this.allNamedParameters()) out[k] = p;
-    for (const [k, b] of this.namedBuffers()) out[k] = b;
+    // module by module, each one's parameters then its buffers: PyTorch's state_dict order
+    for (const [path, m] of this.namedModules()) {
+      for (const [k, v] of Object.entries(m)) if (v instanceof Parameter) out[path === '' ? k : `${path}.${k}`] = v;
+      for (const [k, v] of m._buffers) out[path === '' ? k : `${path}.${k}`] = v;
+    }
     return out;
   }
 

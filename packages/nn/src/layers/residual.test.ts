@@ -25,9 +25,8 @@ describe('Residual', () => {
     );
     expect(r.call(randn([2, 2, 6, 6], 2)).shape).toEqual([2, 4, 3, 3]);
     expect(Object.keys(r.stateDict())).toEqual([
-      'body.0.weight', 'body.0.bias', 'body.1.weight', 'body.1.bias', 'shortcut.0.weight', 'shortcut.1.weight', 'shortcut.1.bias',
-      'body.1.running_mean', 'body.1.running_var', 'body.1.num_batches_tracked',
-      'shortcut.1.running_mean', 'shortcut.1.running_var', 'shortcut.1.num_batches_tracked',
+      'body.0.weight', 'body.0.bias', 'body.1.weight', 'body.1.bias', 'body.1.running_mean', 'body.1.running_var', 'body.1.num_batches_tracked',
+      'shortcut.0.weight', 'shortcut.1.weight', 'shortcut.1.bias', 'shortcut.1.running_mean', 'shortcut.1.running_var', 'shortcut.1.num_batches_tracked',
     ]);
   });
 
