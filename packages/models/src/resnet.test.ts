@@ -45,6 +45,19 @@ describe('resnet', () => {
     },
   );
 
+  test('zeroInitResidual starts every block\'s bn2 scale at 0 (torchvision\'s zero_init_residual): each block begins as relu(shortcut(x)); nothing else changes', () => {
+    const plain = resnet({ depth: 20, width: 4, rng: new Rng(5) });
+    const zero = resnet({ depth: 20, width: 4, rng: new Rng(5), zeroInitResidual: true });
+    const a = plain.stateDict();
+    const b = zero.stateDict();
+    for (const [k, t] of Object.entries(b)) {
+      if (/\.bn2\.weight$/.test(k)) expect([...t.data].every((v) => v === 0), k).toBe(true);
+      else expect([...t.data], k).toEqual([...a[k].data]);
+    }
+    expect(Object.keys(b).filter((k) => /\.bn2\.weight$/.test(k))).toHaveLength(9);
+    expect(() => resnet({ depth: 8, zeroInitResidual: 'yes' as never })).toThrow('resnet: zeroInitResidual must be true or false, got "yes"');
+  });
+
   test('bad options and inputs are errors that name the option or the expected input', () => {
     expect(() => resnet({ depth: 10 as ResNetDepth })).toThrow(/resnet: depth must be one of 8, 20, 32, 44, 56, 110 .*got 10/);
     expect(() => resnet({ depth: 8, width: 0 })).toThrow(/resnet: width must be a positive integer, got 0/);

@@ -19,6 +19,11 @@ export interface ResNetOptions {
   width?: number;
   /** Generator for the initial weights (default: the one seeded by `manualSeed`). */
   rng?: Rng;
+  /**
+   * Start each BasicBlock's last BatchNorm scale (`bn2.weight`) at 0, so every block begins as the
+   * identity (torchvision's `zero_init_residual`; Goyal et al. 2017). Default false.
+   */
+  zeroInitResidual?: boolean;
 }
 
 /** A 3×3 convolution without bias, the building brick of a BasicBlock. */
@@ -94,6 +99,10 @@ export class ResNet extends Module {
     this.fc = new Linear(4 * w, numClasses, { rng });
     // torchvision's init: He normal (fan out) for the convolutions; BatchNorm starts at 1 and 0
     for (const [, m] of this.namedModules()) if (m instanceof Conv2d) kaimingNormal(m.weight, rng, { mode: 'fanOut', nonlinearity: 'relu' });
+    if (options.zeroInitResidual !== undefined && typeof options.zeroInitResidual !== 'boolean') {
+      throw new ValueError(`resnet: zeroInitResidual must be true or false, got ${JSON.stringify(options.zeroInitResidual)}`);
+    }
+    if (options.zeroInitResidual === true) for (const [, m] of this.namedModules()) if (m instanceof BasicBlock) m.bn2.weight?.data.fill(0);
   }
 
   forward(x: Tensor): Tensor {
@@ -108,7 +117,7 @@ export class ResNet extends Module {
  * A CIFAR-style ResNet of the given depth (He et al. 2016, §4.2), named like torchvision so
  * its state dict loads into the PyTorch definition in `tools/compare/torch_models.py` and back.
  *
- * @param options - `depth` (8, 20, 32, …), `inChannels`, `numClasses`, `width` and `rng`.
+ * @param options - `depth` (8, 20, 32, …), `inChannels`, `numClasses`, `width`, `zeroInitResidual` and `rng`.
  * @see https://arxiv.org/abs/1512.03385
  * @example
  * const model = resnet({ depth: 20, inChannels: 3, numClasses: 10 }); // 0.27 M parameters
