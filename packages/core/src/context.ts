@@ -72,6 +72,10 @@ export class RunContext implements StepContext, LossContext, ExceptionContext {
     this.skip = true;
   }
 
+  get stepSkipped(): boolean {
+    return this.skip;
+  }
+
   /** The data loss plus the plugins' terms; throws a {@link NonFiniteLossError} naming the first non-finite one. */
   totalLoss(): Tensor {
     let total = this.dataLoss;

@@ -1,6 +1,7 @@
 import { ConfigError } from './errors';
 import { parameterRefs } from './optimizer';
 import type { Plugin } from './hooks';
+import type { Module } from '@trainkit/nn';
 import { globalNorm } from './transform';
 
 /**
@@ -19,6 +20,7 @@ export function gradientClipping(options: { maxNorm?: number; maxValue?: number 
   return {
     name: 'gradientClipping',
     onBeforeOptimizerStep(ctx) {
+      if (ctx.stepSkipped) return; // a micro-batch of an accumulation group: clip the group's sum when it steps, as Lightning does
       const grads = ctx.model.parameters().flatMap((p) => (p.requiresGrad && p.grad !== null ? [p.grad] : []));
       const norm = globalNorm(grads);
       ctx.log('gradNorm', norm);
@@ -32,24 +34,42 @@ export function gradientClipping(options: { maxNorm?: number; maxValue?: number 
 
 /**
  * Accumulates gradients over `steps` batches and takes one optimizer step with their mean
- * (an effective batch `steps`× larger). A partial group at the end of an epoch is stepped
- * too, averaged over the batches it has.
+ * (an effective batch `steps`× larger). The last, partial group of an epoch steps on the
+ * epoch's last batch with the mean of the batches it has, as a normal step (counted, with
+ * every step hook, before validation); for data of unknown length it steps when the epoch
+ * ends. The group decides in `onAfterBackward`, so a gradient clipper, whatever its place in
+ * the plugin list, clips only the group's mean. A checkpoint taken mid-group holds the
+ * gradients so far, so a resume continues the group exactly.
  */
 export function gradientAccumulation({ steps }: { steps: number }): Plugin {
   if (!Number.isInteger(steps) || steps < 1) throw new ConfigError(`gradientAccumulation: steps must be a positive integer, got ${steps}`);
   let pending = 0;
+  let restored: { pending: number; grads: Record<string, Float32Array> } | null = null;
+  let model: Module | null = null;
   const scale = (grads: Float32Array[], s: number) => {
     for (const g of grads) for (let i = 0; i < g.length; i++) g[i] *= s;
   };
   return {
     name: 'gradientAccumulation',
-    onBeforeOptimizerStep(ctx) {
+    onFitStart(ctx) {
+      // a fresh fit starts a fresh group; a resumed one gets the group's gradients back
+      model = ctx.model;
+      pending = restored?.pending ?? 0;
+      for (const [name, p] of ctx.model.namedParameters()) {
+        const g = restored?.grads[name];
+        if (g !== undefined && g.length === p.size) p.grad = g.slice();
+      }
+      restored = null;
+    },
+    onAfterBackward(ctx) {
       pending++;
-      if (pending < steps) return ctx.skipStep();
+      const last = ctx.batchesPerEpoch !== undefined && ctx.batchIndex === ctx.batchesPerEpoch - 1;
+      if (pending < steps && !last) return ctx.skipStep();
       scale(ctx.model.parameters().flatMap((p) => (p.grad ? [p.grad] : [])), 1 / pending);
       pending = 0;
     },
     onTrainEpochEnd(ctx) {
+      // only data of unknown length gets here with a group pending
       if (pending === 0 || ctx.optimizer === null) return;
       const refs = parameterRefs(ctx.model);
       scale(refs.map((r) => r.grad), 1 / pending);
@@ -57,9 +77,22 @@ export function gradientAccumulation({ steps }: { steps: number }): Plugin {
       for (const p of ctx.model.parameters()) p.zeroGrad();
       pending = 0;
     },
-    stateDict: () => ({ pending }),
+    stateDict: () => ({ pending, grads: pending === 0 || model === null ? {} : gradsOf(model) }),
     loadStateDict(s) {
-      pending = (s as { pending: number }).pending ?? 0;
+      const saved = (s ?? {}) as { pending?: unknown; grads?: unknown };
+      const p = saved.pending ?? 0;
+      if (!Number.isSafeInteger(p) || (p as number) < 0 || (p as number) >= steps) throw new ConfigError(`gradientAccumulation: saved pending must be an integer in [0, ${steps}), got ${JSON.stringify(saved.pending)}`);
+      const grads = (saved.grads ?? {}) as Record<string, unknown>;
+      if ((p as number) > 0 && Object.keys(grads).length === 0) throw new ConfigError('gradientAccumulation: the saved state is mid-group but holds no gradients (saved by an older version); resume from an epoch-end checkpoint');
+      for (const [k, g] of Object.entries(grads)) if (!(g instanceof Float32Array)) throw new ConfigError(`gradientAccumulation: saved gradient "${k}" must be a Float32Array`);
+      restored = { pending: p as number, grads: grads as Record<string, Float32Array> };
     },
   };
+}
+
+/** Copies of the parameters' gradients so far, by name (a mid-group checkpoint). */
+function gradsOf(model: Module): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  for (const [name, p] of model.namedParameters()) if (p.grad !== null) out[name] = p.grad.slice();
+  return out;
 }

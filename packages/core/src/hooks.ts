@@ -90,10 +90,12 @@ export interface BackwardContext extends ForwardContext {
   readonly loss: Tensor;
 }
 
-/** The context of `onBeforeOptimizerStep`: can skip the step. */
+/** The context of `onAfterBackward` and `onBeforeOptimizerStep`: can skip the step. */
 export interface StepContext extends BackwardContext {
   /** Skip this optimizer step (e.g. gradient accumulation); gradients are then kept, not zeroed. */
   skipStep(): void;
+  /** Whether a plugin has skipped this step so far (a gradient clipper leaves a skipped micro-batch alone). */
+  readonly stepSkipped: boolean;
 }
 
 /** The context of `onException`: adds the error that stopped the run. */
@@ -138,7 +140,7 @@ export interface TrainerHooks {
   /** Called with the total loss, before backpropagation. */
   onBeforeBackward(ctx: BackwardContext): unknown;
   /** Called after backpropagation; parameter gradients are available. */
-  onAfterBackward(ctx: BackwardContext): unknown;
+  onAfterBackward(ctx: StepContext): unknown;
   /** Called before the optimizer step (gradient clipping, checks); may skip the step. */
   onBeforeOptimizerStep(ctx: StepContext): unknown;
   /** Called after the optimizer updated the parameters (before gradients are zeroed). */

@@ -1,6 +1,6 @@
 import type { RunContext } from './context';
-import { CleanupError, PluginError } from './errors';
-import { type ContextOf, type HookName, eventName } from './hooks';
+import { CleanupError, ConfigError, PluginError } from './errors';
+import { type ContextOf, type HookName, type Plugin, eventName } from './hooks';
 import type { Trainer } from './trainer';
 
 type Handler<K extends HookName> = [owner: string, fn: (ctx: ContextOf<K>) => unknown];
@@ -64,4 +64,16 @@ export async function runStage<T>(trainer: Trainer, ctx: RunContext, body: () =>
   if (cleanup.length > 0) throw new CleanupError(ctx.stage === 'validate' ? 'evaluate' : ctx.stage, failure, cleanup);
   if (failure !== null) throw failure.error;
   return result as T;
+}
+
+/** `plugin`, checked for `Trainer.use`: an object with a non-empty name whose state key no plugin in `plugins` has. */
+export function checkPlugin(plugin: Plugin, plugins: readonly Plugin[]): Plugin {
+  if (plugin === null || typeof plugin !== 'object' || typeof plugin.name !== 'string' || plugin.name === '') {
+    throw new ConfigError('Trainer.use: a plugin must be an object with a non-empty `name`');
+  }
+  const key = plugin.stateKey ?? plugin.name;
+  if (plugins.some((p) => (p.stateKey ?? p.name) === key)) {
+    throw new ConfigError(`Trainer.use: a plugin with state key "${key}" is already registered; give the second one a distinct stateKey`);
+  }
+  return plugin;
 }

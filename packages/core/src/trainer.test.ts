@@ -40,6 +40,11 @@ describe('Trainer hooks', () => {
     expect(calls).toEqual(['setup', 'onPredictStart', 'onPredictBatchEnd', 'onPredictBatchEnd', 'onPredictBatchEnd', 'onPredictEnd', 'teardown']);
   });
 
+  test('predict on batches whose x is not a Tensor is a ConfigError naming the batch (it was a TypeError from inside the model)', async () => {
+    const bad = [{ x: [[1, 2, 3, 4]] as unknown as Tensor, y: [0] }];
+    await expect(new Trainer().predict(toyModel(), bad)).rejects.toThrow('predict: batch 0 must be { x: Tensor }, got x = 1,2,3,4');
+  });
+
   test('plugins run in registration order, then emitter listeners (event name = hook without "on")', async () => {
     const calls: string[] = [];
     const trainer = new Trainer({ optimizer: sgd(), plugins: [{ name: 'a', onFitStart: () => void calls.push('a') }, { name: 'b', onFitStart: () => void calls.push('b') }] });

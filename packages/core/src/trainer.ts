@@ -5,7 +5,7 @@ import { RunContext } from './context';
 import { type Data, batchSizeOf, batchStream, batchesOf, checkBatch, lengthOf, splitTensor } from './dataSource';
 import { ConfigError } from './errors';
 import type { Batch, ContextOf, EpochRecord, HookName, Plugin, TrainerEvents } from './hooks';
-import { emitHook, runStage } from './lifecycle';
+import { checkPlugin, emitHook, runStage } from './lifecycle';
 import { MetricAccumulator, accuracy } from './metrics';
 import { type Optimizer, parameterRefs } from './optimizer';
 import { type FitOptions, type FitResult, checkFitOptions, resolveResume } from './fitOptions';
@@ -35,6 +35,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   private stopReason: string | null = null;
   private epochAcc = new MetricAccumulator();
   private next = { epoch: 0, batchIndex: 0 };
+  /** The optimizer's step count when this fit's step 0 was (a fresh fit counts its own steps; a resume continues the saved count). */
+  private stepBase = 0;
   /** The training steps' activation arena (null: `arena: false`). */
   readonly arena: Arena | null;
   /** @internal where fit trains (see TrainerOptions.device) */
@@ -62,14 +64,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
 
   /** Adds a plugin (after the existing ones). Plugin names must be unique. */
   use(plugin: Plugin): this {
-    if (plugin === null || typeof plugin !== 'object' || typeof plugin.name !== 'string' || plugin.name === '') {
-      throw new ConfigError('Trainer.use: a plugin must be an object with a non-empty `name`');
-    }
-    const key = plugin.stateKey ?? plugin.name;
-    if (this.plugins.some((p) => (p.stateKey ?? p.name) === key)) {
-      throw new ConfigError(`Trainer.use: a plugin with state key "${key}" is already registered; give the second one a distinct stateKey`);
-    }
-    this.plugins.push(plugin);
+    this.plugins.push(checkPlugin(plugin, this.plugins));
     return this;
   }
 
@@ -94,11 +89,13 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const ctx = new RunContext(this, model, optimizer, 'fit', this.epochAcc);
     Object.assign(ctx, { epochs, maxSteps, batchesPerEpoch: lengthOf(options.train) });
     this.device.reset();
+    const base = optimizer.stepCount; // a fresh fit counts its own steps
     return this.run(ctx, async () => {
       model.zeroGrad(); // a run that failed between backward and step left its gradients behind
       bindRngs(model, this.rng); // before a resume, so the restored RNG state reaches these streams
-      await this.resume(ctx, options.resume, before);
-      Object.assign(ctx, { step: optimizer.stepCount, epoch: this.next.epoch, batchIndex: this.next.batchIndex }); // where the run continues
+      const savedStep = await this.resume(ctx, options.resume, before);
+      this.stepBase = savedStep === null ? base : optimizer.stepCount - savedStep; // a resume continues the saved count
+      Object.assign(ctx, { step: optimizer.stepCount - this.stepBase, epoch: this.next.epoch, batchIndex: this.next.batchIndex }); // where the run continues
       await this.emitHook('onFitStart', ctx);
       for (let epoch = this.next.epoch; epoch < epochs && !this.stopping(ctx); epoch++) {
         ctx.epoch = epoch;
@@ -166,8 +163,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     ctx.loss = inStep(() => ctx.totalLoss());
     await this.emitHook('onBeforeBackward', ctx);
     inStep(() => ctx.loss.backward());
-    await this.emitHook('onAfterBackward', ctx);
     ctx.skip = false;
+    await this.emitHook('onAfterBackward', ctx);
     await this.emitHook('onBeforeOptimizerStep', ctx);
     if (!ctx.skip) {
       (ctx.optimizer as Optimizer).step(parameterRefs(model));
@@ -229,6 +226,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       await this.emitHook('onPredictStart', ctx);
       const outs: Tensor[] = [];
       for (const batch of source) {
+        if (batch === null || typeof batch !== 'object' || !(batch.x instanceof Tensor)) throw new ConfigError(`predict: batch ${outs.length} must be { x: Tensor }, got ${batch === null ? 'null' : typeof batch === 'object' ? `x = ${String(batch.x)}` : typeof batch}`);
         ctx.batchIndex = outs.length;
         ctx.batch = batch;
         ctx.output = noGrad(() => model.call(batch.x));
@@ -247,7 +245,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const plugins: Record<string, unknown> = {};
     for (const p of this.plugins) if (typeof p.stateDict === 'function') plugins[p.stateKey ?? p.name] = p.stateDict();
     const { history, epochMetrics, next } = this.position();
-    return { version: 1, ...next, step: this.optimizer?.stepCount ?? 0, history, epochMetrics, rng: this.rng.getState(), optimizer: this.optimizer?.stateDict() ?? null, plugins };
+    return { version: 1, ...next, step: (this.optimizer?.stepCount ?? 0) - this.stepBase, history, epochMetrics, rng: this.rng.getState(), optimizer: this.optimizer?.stateDict() ?? null, plugins };
   }
 
   /** Restores a {@link TrainerState} (not weights): all of it, or, when any part is refused, none of it. */
@@ -256,19 +254,21 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const undo = guard({ model: null, optimizer: this.optimizer, rng: this.rng, plugins: this.plugins }, () => this.setPosition(before));
     try {
       this.setPosition(applyState(state, this.stateTarget(null, undefined), 'Trainer.loadStateDict'));
+      this.stepBase = (this.optimizer?.stepCount ?? 0) - state.step;
     } catch (e) {
       throw undo(e);
     }
   }
 
-  /** Resolves and applies `fit({ resume })`; a refused resume puts the model, optimizer, RNG, plugins and position back. */
-  private async resume(ctx: RunContext, spec: ResumeState | string | undefined, before: Position): Promise<void> {
-    if (spec === undefined) return;
+  /** Resolves and applies `fit({ resume })`, returning the saved step count (null: a fresh start); a refused resume puts everything back. */
+  private async resume(ctx: RunContext, spec: ResumeState | string | undefined, before: Position): Promise<number | null> {
+    if (spec === undefined) return null;
     const undo = guard({ model: ctx.model, optimizer: this.optimizer, rng: this.rng, plugins: this.plugins }, () => this.setPosition(before));
     try {
       const state = typeof spec === 'string' ? await resolveResume(this.plugins, spec, ctx) : spec;
       const where = typeof spec === 'string' ? `fit({ resume: '${spec}' })` : 'fit({ resume })';
       if (state !== null) this.setPosition(applyState(state, this.stateTarget(ctx.model, ctx.batchesPerEpoch), where));
+      return state?.step ?? null;
     } catch (e) {
       throw undo(e);
     }
