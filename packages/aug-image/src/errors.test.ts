@@ -34,6 +34,14 @@ describe('bad input: each error names the transform and the value', () => {
     refuses(augmentAs(randomTranslate({ max: 1 }), [0, 1, 2, 2]), 'randomTranslate', 'the batch [0, 1, 2, 2] has an empty dimension');
   });
 
+  test('a channels-last batch [N, H, W, C] is refused with the permutation to apply (a flip reversed its RGB channels)', () => {
+    for (const t of [randomHorizontalFlip({ p: 1 }), randomRotation({ degrees: 5 }), randomTranslate({ max: 2 })]) {
+      expect(augmentAs(t, [2, 32, 32, 3])).toThrow('the batch [2, 32, 32, 3] looks channels-last ([N, H, W, C] with 3 channels); augmentations take [N, C, H, W]: permute it to [2, 3, 32, 32] first');
+    }
+    expect(augmentAs(randomHorizontalFlip({ p: 1 }), [2, 3, 32, 32])).not.toThrow();
+    expect(augmentAs(randomHorizontalFlip({ p: 1 }), [2, 1, 4, 4])).not.toThrow(); // small images stay allowed
+  });
+
   test('wrong channel count', () => {
     refuses(
       augmentAs(colorJitter({ brightness: 0.2, hue: 0.1 }), [8, 1, 28, 28]),

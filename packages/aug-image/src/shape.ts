@@ -26,6 +26,10 @@ export function imageShape(x: Tensor, who = 'augment'): ImageShape {
   }
   const [n, c, h, w] = x.shape;
   if (n === 0 || c === 0 || h === 0 || w === 0) throw new AugmentError(who, `the batch ${formatShape(x.shape)} has an empty dimension`);
+  // [N, H, W, C] (channels last, as from a decoder or TF.js) would flip or crop across the channels silently
+  if ((w === 1 || w === 3 || w === 4) && c > 4 && h > 4) {
+    throw new AugmentError(who, `the batch ${formatShape(x.shape)} looks channels-last ([N, H, W, C] with ${w} channels); augmentations take [N, C, H, W]: permute it to ${formatShape([n, w, c, h])} first (permute(x, [0, 3, 1, 2]))`);
+  }
   return { n, c, h, w };
 }
 
