@@ -26,6 +26,8 @@ export class RunContext implements StepContext, LossContext, ExceptionContext {
   terms: Array<[string, Tensor]> = [];
   skip = false;
   current: Record<string, number> = {};
+  /** @internal where `log` goes outside a training batch (validation's accumulator, the epoch's record); null: the epoch's running means */
+  logSink: ((name: string, value: number, weight: number) => void) | null = null;
 
   constructor(
     readonly trainer: Trainer,
@@ -59,7 +61,9 @@ export class RunContext implements StepContext, LossContext, ExceptionContext {
   log(name: string, value: number): void {
     if (typeof name !== 'string' || name.length === 0) throw new ConfigError('log: metric name must be a non-empty string');
     if (typeof value !== 'number') throw new ConfigError(`log: metric "${name}" must be a number, got ${typeof value}`);
-    this.acc.add(name, value, (this.batch as Batch | undefined)?.x.shape[0] ?? 1);
+    const weight = (this.batch as Batch | undefined)?.x.shape[0] ?? 1;
+    if (this.logSink !== null) this.logSink(name, value, weight);
+    else this.acc.add(name, value, weight);
   }
 
   addLoss(name: string, term: Tensor): void {

@@ -45,6 +45,20 @@ describe('Trainer hooks', () => {
     await expect(new Trainer().predict(toyModel(), bad)).rejects.toThrow('predict: batch 0 must be { x: Tensor }, got x = 1,2,3,4');
   });
 
+  test('values logged during validation become val-prefixed metrics (weighted by batch size) in the history and in evaluate\'s result; values logged at an epoch\'s end join its record', async () => {
+    const logger: Plugin = {
+      name: 'logger',
+      onValidationBatchEnd: (ctx) => ctx.log('score', ctx.batchIndex + 1), // batches of 8 and 4: (1·8 + 2·4) / 12
+      onValidationEpochEnd: (ctx) => ctx.log('extra', 7),
+      onTrainEpochEnd: (ctx) => ctx.log('epochScore', ctx.epoch * 10),
+    };
+    const t = new Trainer({ optimizer: sgd(), plugins: [logger] });
+    const { history } = await t.fit(toyModel(), { train: toyLoader(16, 8), val: toyLoader(12, 8, 2), epochs: 2 });
+    expect(history.map((h) => [h.metrics.valScore, h.metrics.valExtra, h.metrics.epochScore])).toEqual([[16 / 12, 7, 0], [16 / 12, 7, 10]]);
+    const result = await new Trainer({ plugins: [logger] }).evaluate(toyModel(), toyLoader(12, 8, 2));
+    expect([result.score, result.extra]).toEqual([16 / 12, 7]);
+  });
+
   test('plugins run in registration order, then emitter listeners (event name = hook without "on")', async () => {
     const calls: string[] = [];
     const trainer = new Trainer({ optimizer: sgd(), plugins: [{ name: 'a', onFitStart: () => void calls.push('a') }, { name: 'b', onFitStart: () => void calls.push('b') }] });

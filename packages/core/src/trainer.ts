@@ -6,7 +6,8 @@ import { type Data, batchSizeOf, batchStream, batchesOf, checkBatch, lengthOf, s
 import { ConfigError } from './errors';
 import type { Batch, ContextOf, EpochRecord, HookName, Plugin, TrainerEvents } from './hooks';
 import { checkPlugin, emitHook, runStage } from './lifecycle';
-import { MetricAccumulator, accuracy } from './metrics';
+import { validate } from './validation';
+import { MetricAccumulator } from './metrics';
 import { type Optimizer, parameterRefs } from './optimizer';
 import { type FitOptions, type FitResult, checkFitOptions, resolveResume } from './fitOptions';
 import { type Position, type ResumeState, type TrainerState, applyState, guard } from './trainerState';
@@ -102,10 +103,12 @@ export class Trainer extends EventEmitter<TrainerEvents> {
         const from = { step: ctx.step, batch: this.next.batchIndex };
         if (!(await this.trainEpoch(ctx, options.train, from.batch))) break; // stopped mid-epoch
         if (epochs === Infinity && ctx.step === from.step && this.next.batchIndex > from.batch) throw new ConfigError(`fit({ maxSteps: ${maxSteps} }): epoch ${epoch} took no optimizer step (every step was skipped), so maxSteps would never be reached; give epochs as well`);
-        if (options.val !== undefined) await this.validate(ctx, options.val, 'val');
-        this.history.push({ epoch, metrics: { ...ctx.current } });
+        if (options.val !== undefined) await validate(this, ctx, options.val, 'val');
+        const record = { epoch, metrics: { ...ctx.current } };
+        this.history.push(record);
         this.next = { epoch: epoch + 1, batchIndex: 0 };
-        await this.emitHook('onTrainEpochEnd', ctx);
+        ctx.logSink = (name, value) => void (record.metrics[name] = ctx.current[name] = value); // logged at the epoch's end: into its record
+        await this.emitHook('onTrainEpochEnd', ctx).finally(() => (ctx.logSink = null));
       }
       await this.device.settle(this.epochAcc); // stopped mid-epoch: the state comes back before onFitEnd
       ctx.current = { ...ctx.current, ...this.epochAcc.means() }; // with a device's metrics since its last read
@@ -175,43 +178,10 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     ctx.recordBatch();
   }
 
-  /** Runs the validation loop; adds `<prefix>Loss`, `<prefix>Accuracy` to ctx.current. */
-  private async validate(ctx: RunContext, data: Data, prefix: string): Promise<Record<string, number>> {
-    const acc = new MetricAccumulator();
-    const saved = { batch: ctx.batch, batchIndex: ctx.batchIndex, batchesPerEpoch: ctx.batchesPerEpoch };
-    ctx.batchesPerEpoch = lengthOf(data);
-    ctx.model.eval();
-    await this.emitHook('onValidationEpochStart', ctx);
-    let b = 0;
-    for await (const batch of batchStream(data, 0, this.seed, 0)) {
-      checkBatch(batch, `validate: batch ${b}`);
-      ctx.batchIndex = b++;
-      ctx.batch = batch;
-      await this.emitHook('onValidationBatchStart', ctx);
-      const onDevice = await this.device.predict(ctx.batch.x, ctx.model); // null: no device run for this model (evaluate, predict, or a CPU fit)
-      const { output, loss } = noGrad(() => {
-        const out = onDevice ?? ctx.model.call(ctx.batch.x);
-        return { output: out, loss: this.lossFn(out, ctx.batch.y) };
-      });
-      Object.assign(ctx, { output, dataLoss: loss, loss });
-      const n = batchSizeOf(ctx.batch);
-      acc.add('loss', loss.data[0], n);
-      if (output.rank === 2) acc.add('accuracy', accuracy(output, ctx.batch.y), n);
-      await this.emitHook('onValidationBatchEnd', ctx);
-    }
-    if (b === 0) throw new ConfigError(`${ctx.stage === 'fit' ? 'fit' : 'evaluate'}: the validation data yielded no batches`);
-    const means = acc.means(prefix);
-    ctx.current = { ...ctx.current, ...means };
-    await this.emitHook('onValidationEpochEnd', ctx);
-    if (ctx.stage === 'fit') ctx.model.train();
-    Object.assign(ctx, saved);
-    return means;
-  }
-
   /** Loss and accuracy of `model` on `data`, in eval mode without gradients. */
   async evaluate(model: Module, data: Data): Promise<Record<string, number>> {
     const ctx = new RunContext(this, model, this.optimizer, 'validate', new MetricAccumulator());
-    return this.run(ctx, () => this.validate(ctx, data, ''));
+    return this.run(ctx, () => validate(this, ctx, data, ''));
   }
 
   /**
