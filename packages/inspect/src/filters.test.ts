@@ -28,6 +28,18 @@ describe('filterGrid', () => {
     expect(rects(filterGrid(w, { scale: 1 }).svg).map((m) => m[5])).toEqual(['#ff8080']);
   });
 
+  test('NaN and ±Infinity weights are drawn grey and every other weight is scaled by the largest finite magnitude, so every fill is a #rrggbb colour', () => {
+    // channels R, G, B of one 1×2 filter: pixel 0 is NaN, +∞, −∞; pixel 1 is 1, 0, −0.5
+    const colour = filterGrid(new Tensor(Float32Array.of(Number.NaN, 1, Infinity, 0, -Infinity, -0.5), [1, 3, 1, 2]), { scale: 1 }).svg;
+    expect(rects(colour).map((m) => m[5])).toEqual(['#808080', '#ff8040']);
+    const mean = filterGrid(new Tensor(Float32Array.of(Number.NaN, Infinity, -Infinity, 2), [1, 1, 1, 4]), { scale: 1 }).svg;
+    for (const svg of [colour, mean]) {
+      expect(svg).not.toMatch(/NaN|Infinity/);
+      expect([...svg.matchAll(/fill="([^"]*)"/g)].every((m) => /^#([0-9a-f]{3}){1,2}$/.test(m[1]))).toBe(true);
+    }
+    expect(pixelsDrawn(mean, 1)).toBe(4);
+  });
+
   test('a tensor that is not a 4-D convolution weight, or a bad scale, is refused naming what it got', () => {
     expect(() => filterGrid(new Tensor(new Float32Array(6), [2, 3]))).toThrow(InspectError);
     expect(() => filterGrid(new Tensor(new Float32Array(6), [2, 3]))).toThrow(/4-D \[out, in, kh, kw\], got shape \[2, 3\]/);

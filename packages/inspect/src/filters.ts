@@ -2,7 +2,7 @@ import { Conv2d } from '@trainkit/nn';
 import { Tensor, formatShape } from '@trainkit/tensor';
 import { InspectError } from './errors';
 import { type Rgb, type Tile, gridSvg } from './svg';
-import { type Palette, channelMean, mapTile } from './tiles';
+import { type Palette, channelLevel, channelMean, mapTile } from './tiles';
 
 /** Options of {@link filterGrid}. */
 export interface FilterGridOptions {
@@ -32,12 +32,15 @@ function convWeight(conv: Conv2d | Tensor): Tensor {
   return w;
 }
 
-/** A colour filter: each of its three input channels is a colour channel, 0 grey, scaled by the largest magnitude. */
+/**
+ * A colour filter: each of its three input channels is a colour channel, 0 grey, scaled by the
+ * largest finite magnitude; a NaN or ±Infinity weight is drawn as 0 (grey).
+ */
 function rgbFilterTile(d: Float32Array, offset: number, kh: number, kw: number, caption: string): Tile {
   const plane = kh * kw;
   let m = 0;
-  for (let i = 0; i < 3 * plane; i++) m = Math.max(m, Math.abs(d[offset + i]));
-  const level = (i: number): number => Math.round(127.5 + (127.5 * d[offset + i]) / (m || 1));
+  for (let i = 0; i < 3 * plane; i++) if (Number.isFinite(d[offset + i])) m = Math.max(m, Math.abs(d[offset + i]));
+  const level = (i: number): number => channelLevel(127.5 + (127.5 * d[offset + i]) / (m || 1));
   const pixels: Rgb[] = [];
   for (let i = 0; i < plane; i++) pixels.push([level(i), level(plane + i), level(2 * plane + i)]);
   return { width: kw, height: kh, pixels, caption };

@@ -14,6 +14,12 @@ function range(values: ArrayLike<number>): [number, number] {
 }
 
 /**
+ * A colour channel: `level` rounded into [0, 255], or the neutral middle grey 128 when it is not
+ * finite (a NaN or ±Infinity value), so that every pixel is a valid `#rrggbb`.
+ */
+export const channelLevel = (level: number): number => (Number.isFinite(level) ? Math.min(255, Math.max(0, Math.round(level))) : 128);
+
+/**
  * One 2-D map (`height × width` values, row-major) as a tile. `gray` stretches the values'
  * range to black–white; `diverging` keeps zero white and scales by the largest magnitude.
  */
@@ -40,15 +46,15 @@ export function channelMean(data: ArrayLike<number>, offset: number, channels: n
 
 /**
  * An image stored as `channels × height × width` values from `offset`: three channels as
- * colour (the range of all three stretched to [0, 255]), any other count as the grey of
- * their mean.
+ * colour (the range of the finite values of all three stretched to [0, 255], a non-finite
+ * value drawn as the middle grey 128), any other count as the grey of their mean.
  */
 export function imageTile(data: ArrayLike<number>, offset: number, channels: number, height: number, width: number, caption?: string): Tile {
   if (channels !== 3) return mapTile(channelMean(data, offset, channels, height, width), height, width, 'gray', caption);
   const plane = height * width;
   const [lo, hi] = range(Array.from({ length: 3 * plane }, (_, i) => data[offset + i]));
   const span = hi - lo || 1;
-  const level = (i: number): number => Math.round((255 * (data[offset + i] - lo)) / span);
+  const level = (i: number): number => channelLevel((255 * (data[offset + i] - lo)) / span);
   const pixels: Rgb[] = [];
   for (let i = 0; i < plane; i++) pixels.push([level(i), level(plane + i), level(2 * plane + i)]);
   return { width, height, pixels, caption };

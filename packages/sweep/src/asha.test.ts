@@ -11,6 +11,20 @@ describe('asha: asynchronous successive halving', () => {
     expect(ashaRungs({ reductionFactor: 4, minEpochs: 2, maxEpochs: 40 })).toEqual([2, 8, 32]);
   });
 
+  test('with a non-integer η each rung is minEpochs·η^k rounded, not the rounded previous rung times η', () => {
+    // exact 1, 2.5, 6.25, 15.625 (Math.round: 2.5 → 3); compounding the rounding gave 1, 3, 8, 20
+    expect(ashaRungs({ reductionFactor: 2.5, maxEpochs: 30 })).toEqual([1, 3, 6, 16]);
+    // exact 2, 3, 4.5, 6.75, 10.125
+    expect(ashaRungs({ reductionFactor: 1.5, minEpochs: 2, maxEpochs: 11 })).toEqual([2, 3, 5, 7, 10]);
+  });
+
+  test('an η close to 1 still gives strictly increasing rungs below maxEpochs: rounding to the same epoch moves on by one', () => {
+    // 1.2^k rounds to 1, 1, 1, 2, 2, 2, 3, 4, 4, 5, 6, 7, 9, 11, 13, 15, 18, 22: one epoch apart until the power catches up at 18
+    expect(ashaRungs({ maxEpochs: 10, reductionFactor: 1.2 })).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(ashaRungs({ maxEpochs: 20, reductionFactor: 1.2 })).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18]);
+    expect(ashaRungs({ maxEpochs: 5, reductionFactor: 1.0001, minEpochs: 3 })).toEqual([3, 4]);
+  });
+
   test('at a rung a trial continues only while fewer than max(1, ⌊n/η⌋) recorded scores beat it', () => {
     // η = 3; arrivals at rung 1 with scores 5, 3, 7, 1, 6, 8 (higher is better)
     // n=1 keep 1: first always continues; n=2 keep 1: 3 < 5 stops; n=3 keep 1: 7 best continues;

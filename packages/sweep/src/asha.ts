@@ -27,15 +27,20 @@ export interface AshaOptions {
   maxEpochs: number;
 }
 
-/** The rung milestones (epochs) of an ASHA scheduler: min·η^k below max. */
+/** The rung milestones (epochs) of an ASHA scheduler: min·η^k rounded, strictly increasing, below max. */
 export function ashaRungs(options: AshaOptions): number[] {
   const { reductionFactor: eta = 3, minEpochs = 1, maxEpochs } = options;
   const where = `asha(${JSON.stringify(options)})`;
   if (!(Number.isFinite(eta) && eta > 1)) throw new SweepError(`${where}: reductionFactor must be a number > 1, got ${eta}`);
   if (!Number.isInteger(minEpochs) || minEpochs < 1) throw new SweepError(`${where}: minEpochs must be an integer ≥ 1, got ${minEpochs}`);
   if (!Number.isInteger(maxEpochs) || maxEpochs <= minEpochs) throw new SweepError(`${where}: maxEpochs must be an integer above minEpochs (${minEpochs}), got ${maxEpochs}`);
+  // rung k is minEpochs·η^k rounded (Math.round: η = 2.5 gives 1, 3, 6, 16), each at least one epoch
+  // past the last: rounding the exact power does not compound, and an η near 1 still advances
   const rungs: number[] = [];
-  for (let r = minEpochs; r < maxEpochs; r = Math.round(r * eta)) rungs.push(r);
+  for (let k = 1, r = minEpochs; r < maxEpochs; k++) {
+    rungs.push(r);
+    r = Math.max(r + 1, Math.round(minEpochs * eta ** k));
+  }
   return rungs;
 }
 

@@ -136,6 +136,9 @@ export async function runSweep<C = Config>(options: SweepOptions<C>): Promise<Sw
   const opts = options as SweepOptions<never>;
   const objective = checkObjective(opts, 'runSweep');
   const jobs = planJobs(opts);
+  // made before the store is read, so that an executor refusing the trial refuses the sweep before
+  // anything is written (the Node entry creates its directory store on first use)
+  const executor = (opts.executor ?? inProcess())(opts.trial);
   const retries = opts.retries ?? 0;
   const store = opts.store ?? memoryStore();
   const score = (m: Metrics) => (typeof m[objective.metric] === 'number' ? (objective.mode === 'min' ? -m[objective.metric] : m[objective.metric]) : undefined);
@@ -148,7 +151,6 @@ export async function runSweep<C = Config>(options: SweepOptions<C>): Promise<Sw
     const last = latest.get(j.trialId);
     return last !== undefined && done(last) ? [] : [{ ...j, attempt: last === undefined ? 0 : last.attempt + 1 }];
   });
-  const executor = (opts.executor ?? inProcess())(opts.trial);
   // an error of the sweep itself (the store cannot append, onTrialEnd throws) stops every lane:
   // no new trials, the running ones given up and not recorded, then the executor closes
   const stop = new AbortController();

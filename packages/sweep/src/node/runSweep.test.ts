@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { outcome } from '../__tests__/outcome';
 import { EPOCHS, toySpace, toyTrial } from '../__tests__/toyTrial';
-import { type Sweep, type TrialRecord, asha, inProcess, local, openSweep, runSweep } from '../node';
+import { type Sweep, type TrialRecord, SweepError, asha, inProcess, local, openSweep, runSweep, uniform } from '../node';
 
 const module = new URL('../__tests__/toyTrial.ts', import.meta.url);
 const base = { space: toySpace, trial: { module, exportName: 'toyTrial' }, trials: 8, metric: 'valLoss', mode: 'min' as const };
@@ -109,5 +109,20 @@ describe('runSweep on worker threads (the local executor)', () => {
     expect(() => local({ concurrency: 0 })).toThrow(/concurrency must be an integer ≥ 1/);
     await expect(runSweep({ ...base, trial: { module, exportName: 'nope' }, trials: 1, executor: inProcess() }).then((s) => s.trials()[0].error?.message)).resolves.toMatch(/export "nope" of file:.*toyTrial\.ts is not a trial function/);
     expect(() => openSweep(join(tmp, 'nothing-here'), { metric: 'valLoss' })).toThrow(/is not a sweep directory/);
+  });
+});
+
+describe('a sweep refused for its options', () => {
+  test('leaves no results directory behind: bad space, bad trials, a function for worker threads', async () => {
+    const refused = [
+      { ...base, space: { lr: uniform(1, 0) } },
+      { ...base, trials: 0 },
+      { ...base, trial: toyTrial, executor: local({ concurrency: 2 }) },
+    ];
+    for (const [i, options] of refused.entries()) {
+      const dir = join(tmp, `refused-${i}`);
+      await expect(runSweep({ ...options, dir })).rejects.toThrow(SweepError);
+      expect(existsSync(dir)).toBe(false);
+    }
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { SweepError } from '../errors';
 import { runSweep as runSweepWith, type SweepOptions } from '../runSweep';
 import type { Config } from '../space';
+import type { TrialStore } from '../store';
 import { type Objective, type Sweep, checkObjective, sweepOf } from '../sweep';
 import { SWEEP_META, TRIALS_FILE, directoryStore, parseTrialLines } from './directoryStore';
 import { local } from './local';
@@ -23,7 +24,17 @@ export interface NodeSweepOptions<C = Config> extends SweepOptions<C> {
  */
 export async function runSweep<C = Config>(options: NodeSweepOptions<C>): Promise<Sweep> {
   const { dir, ...rest } = options;
-  return runSweepWith({ executor: local(), ...rest, store: rest.store ?? (dir === undefined ? undefined : directoryStore(dir)) });
+  return runSweepWith({ executor: local(), ...rest, store: rest.store ?? (dir === undefined ? undefined : lazyDirectoryStore(dir)) });
+}
+
+/**
+ * The directory store of `dir`, created (the directory and its `sweep.json`) when the sweep first
+ * reads it, after `runSweep` has checked its options: a refused sweep leaves no directory behind.
+ */
+function lazyDirectoryStore(dir: string): TrialStore {
+  let store: TrialStore | undefined;
+  const open = () => (store ??= directoryStore(dir));
+  return { load: () => open().load(), append: (record) => open().append(record) };
 }
 
 /** Reads the results of a sweep directory (finished or not). */
