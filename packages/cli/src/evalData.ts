@@ -1,14 +1,19 @@
 import { copyFile, link, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
-import { type Batch, type Dataset, TensorDataset, take } from '@trainkit/data';
+import { type Batch, type Dataset, TensorDataset } from '@trainkit/data';
 import { IMAGE_EXTENSIONS, TabularPreprocessing, csvFeatures, imageFolder } from '@trainkit/data/node';
 import type { Tensor } from '@trainkit/tensor';
 import { type DataSpec, detectKind, mustBeFile } from './dataKind';
 import { UsageError } from './errors';
+import { limitSamples } from './limit';
 import { builtIn } from './trainData';
 
-/** Labelled data to evaluate a run on, with labels in the run's class order. */
+/**
+ * Labelled data to evaluate a run on, with labels in the run's class order; `limit` keeps that
+ * many samples, dealt round-robin over the classes in an order fixed by seed 0 (so every run
+ * evaluated with the same --limit sees the same samples).
+ */
 export async function loadEvalData(data: string, spec: DataSpec, limit?: number): Promise<Dataset> {
   const kind = await detectKind('eval', data);
   const sameFamily = kind === spec.kind || (kind === 'images' && spec.image !== undefined);
@@ -21,7 +26,7 @@ export async function loadEvalData(data: string, spec: DataSpec, limit?: number)
     ds = new TensorDataset({ x, y, numClasses: spec.classes.length });
   } else if (kind === 'images') ds = await imageEval(data, spec);
   else ds = await builtIn(kind, data, 'test');
-  return limit === undefined || limit >= ds.length ? ds : take(ds, limit);
+  return limit === undefined ? ds : limitSamples(ds, limit, 0);
 }
 
 /** An image folder (its `test/` or `val/` split when it has one) decoded like the training images. */
@@ -38,9 +43,10 @@ async function imageEval(dir: string, spec: DataSpec): Promise<Dataset> {
   return relabel(ds, toRun, spec.classes.length);
 }
 
-/** `ds` with label `l` replaced by `map[l]`. */
-function relabel(ds: Dataset, map: Int32Array, numClasses: number): Dataset {
+/** `ds` (an image folder's split) with label `l` replaced by `map[l]`; `labels` lists them without decoding. */
+function relabel(ds: Dataset & { labels: Int32Array }, map: Int32Array, numClasses: number): Dataset & { labels: Int32Array } {
   return {
+    labels: ds.labels.map((l) => map[l]),
     length: ds.length,
     sampleShape: ds.sampleShape,
     numClasses,

@@ -42,12 +42,14 @@ Model and optimisation:
 
 Run folder:
   --out DIR             where the run goes (default runs/<data name>)
-  --resume              continue the run in --out from latest.safetensors
+  --resume              continue the run in --out from latest.safetensors (its settings
+                        and data options stay; only --epochs may grow)
   --overwrite           delete the run in --out and start over
 
 Data:
   --val-fraction F      share held out for validation, picks best (default 0.1; 0: none)
-  --limit N             train on the first N samples only
+  --limit N             train on N samples only, dealt round-robin over the classes
+                        in an order picked by --seed (every class is represented)
   --size N | H,W        image size after resizing (default 32)
   --color rgb|grayscale (default rgb)
   --fit cover|contain|fill  how images keep their aspect ratio (default cover)
@@ -68,7 +70,8 @@ SVG picture, and per-class precision, recall and F1.
 
   --checkpoint best|latest  which weights (default best)
   --svg FILE                where the confusion matrix picture goes (default <run>/confusion.svg)
-  --limit N                 evaluate the first N samples only
+  --limit N                 evaluate N samples only, dealt round-robin over the classes
+                            (the same samples for every run)
   --batch-size N            (default 256)`;
 
 export const PREDICT_HELP = `Usage: trainkit predict <run> <image…> | <file.csv> [options]

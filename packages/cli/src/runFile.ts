@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@trainkit/checkpoint/node';
 import type { DataSpec } from './dataKind';
-import { UsageError } from './errors';
+import { UsageError, pathProblem } from './errors';
 import type { ModelSpec } from './models';
 import type { OptimizerName } from './recipe';
 
@@ -36,17 +36,25 @@ export async function writeRunFile(dir: string, run: RunFile): Promise<void> {
   await writeFileAtomic(join(dir, RUN_FILE), new TextEncoder().encode(`${JSON.stringify(run, null, 2)}\n`));
 }
 
-/** Reads `<dir>/run.json`; undefined when `missingOk` and the file is absent. */
-export async function readRunFile(command: string, dir: string, missingOk = false): Promise<RunFile | undefined> {
+/**
+ * Reads `<dir>/run.json`; undefined when `missingOk` and the file is absent. `flag` is the option
+ * that named `dir` (`--out` for train), for the errors: a `dir` that is a file, or a run file
+ * that cannot be read, is a {@link UsageError}.
+ */
+export async function readRunFile(command: string, dir: string, missingOk = false, flag = ''): Promise<RunFile | undefined> {
   const path = join(dir, RUN_FILE);
+  const named = flag === '' ? dir : `${flag} ${dir}`;
+  const fix = missingOk ? `pick a folder for the run${flag === '' ? '' : ` with ${flag}`}` : 'give the --out folder of a `trainkit train` run';
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      if (missingOk) return undefined;
-      throw new UsageError(`trainkit ${command}: ${dir} is not a trainkit run (no ${RUN_FILE}); give the --out folder of a \`trainkit train\` run`);
-    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && missingOk) return undefined;
+    if (code === 'ENOENT') throw new UsageError(`trainkit ${command}: ${dir} is not a trainkit run (no ${RUN_FILE}); ${fix}`);
+    if (code === 'ENOTDIR') throw new UsageError(`trainkit ${command}: ${named} is not a folder (it, or a folder above it, is a file); ${fix}`);
+    const problem = pathProblem(e, path, 'read');
+    if (problem !== undefined) throw new UsageError(`trainkit ${command}: cannot read ${path}: ${problem}; ${fix}`);
     throw e;
   }
   let run: RunFile;

@@ -75,6 +75,7 @@ describe('trainkit sweep report', () => {
     [['sweep', 'report', 'SWEEP', '--metric', 'f1'], /no trial reported the metric "f1"; the trials report "valAccuracy", "valLoss"/],
     [['sweep', 'report', 'SWEEP', '--log', 'momentum'], /scales names "momentum", not a parameter of the trials \(lr, optimizer\)/],
     [['sweep', 'report', 'SWEEP', '--top', '0'], /--top must be a positive integer, got "0"/],
+    [['sweep', 'report', 'SWEEP', '--out', '/no/such/folder/r.html'], /^trainkit sweep report: cannot write --out \/no\/such\/folder\/r\.html: the folder \/no\/such\/folder does not exist; give --out a file in an existing folder/],
   ])('%j is a usage error (exit 2) that says what is wrong', async (argv, message) => {
     const r = await run(argv.map((a) => (a === 'SWEEP' ? sweepDir : a)));
     expect(r.code).toBe(2);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SweepError, renderSweepReport } from '@trainkit/sweep';
 import { openSweep } from '@trainkit/sweep/node';
 import { choice, num, parse, positiveInt, text } from './args';
-import { UsageError } from './errors';
+import { UsageError, onUserPath } from './errors';
 import type { Io } from './train';
 
 export const SWEEP_HELP = `Usage: trainkit sweep report <dir> [options]
@@ -52,7 +52,7 @@ export async function sweep(args: readonly string[], io: Io): Promise<number> {
     if (e instanceof SweepError) throw new UsageError(`trainkit sweep report: ${e.message}`);
     throw e;
   }
-  await writeFile(out, html);
+  await onUserPath(`trainkit sweep report: cannot write ${text(p, 'out') === undefined ? 'the report' : '--out'} ${out}`, out, 'write', 'give --out a file in an existing folder you may write to', () => writeFile(out, html));
   io.out(`trainkit sweep report: wrote ${out} (${summary})`);
   return 0;
 }

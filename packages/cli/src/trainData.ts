@@ -1,7 +1,8 @@
-import { type Dataset, splitDataset, take } from '@trainkit/data';
+import { type Dataset, splitDataset } from '@trainkit/data';
 import { CIFAR10_CLASS_NAMES, FASHION_MNIST_CLASS_NAMES, csvDataset, imageFolder, loadCifar, loadFashionMnist, loadMnist } from '@trainkit/data/node';
 import { type DataKind, type DataSpec, type ImageSpec, detectKind } from './dataKind';
 import { UsageError } from './errors';
+import { limitSamples } from './limit';
 
 /** The data options of `trainkit train`. */
 export interface DataOptions {
@@ -33,7 +34,7 @@ export async function loadTrainData(data: string, o: DataOptions): Promise<Train
   if (kind !== 'csv' && o.target !== undefined) throw new UsageError(`trainkit train: --target names the label column of a CSV file, but ${data} is not a .csv file`);
   if (kind === 'images') return imageData(data, o);
   if (kind === 'csv') return csvData(data, o);
-  const full = await builtIn(kind, data, 'train', o.limit);
+  const full = limited(await builtIn(kind, data, 'train'), o);
   const shape = [...full.sampleShape];
   const image: ImageSpec = { size: [shape[1], shape[2]], color: shape[0] === 1 ? 'grayscale' : 'rgb', fit: 'fill', normalize: null };
   const spec: DataSpec = { kind, source: data, classes: classNames(kind), inputShape: shape, image };
@@ -41,13 +42,14 @@ export async function loadTrainData(data: string, o: DataOptions): Promise<Train
 }
 
 /** MNIST, Fashion-MNIST or CIFAR, one split. */
-export async function builtIn(kind: Exclude<DataKind, 'images' | 'csv'>, data: string, splitName: 'train' | 'test', limit?: number): Promise<Dataset> {
-  let ds: Dataset;
-  if (kind === 'mnist') ds = await loadMnist({ split: splitName, limit });
-  else if (kind === 'fashion-mnist') ds = await loadFashionMnist({ split: splitName, limit });
-  else ds = await loadCifar(data, { variant: kind === 'cifar10' ? 10 : 100, split: splitName });
-  return limit === undefined ? ds : take(ds, limit);
+export async function builtIn(kind: Exclude<DataKind, 'images' | 'csv'>, data: string, splitName: 'train' | 'test'): Promise<Dataset> {
+  if (kind === 'mnist') return loadMnist({ split: splitName });
+  if (kind === 'fashion-mnist') return loadFashionMnist({ split: splitName });
+  return loadCifar(data, { variant: kind === 'cifar10' ? 10 : 100, split: splitName });
 }
+
+/** `ds` cut to `--limit` samples (see {@link limitSamples}: every class, picked by the seed). */
+const limited = (ds: Dataset, o: DataOptions): Dataset => (o.limit === undefined ? ds : limitSamples(ds, o.limit, o.seed));
 
 function classNames(kind: DataKind): string[] {
   if (kind === 'fashion-mnist') return [...FASHION_MNIST_CLASS_NAMES];
@@ -73,7 +75,7 @@ async function imageData(dir: string, o: DataOptions): Promise<TrainData> {
     if (!/already has .*folders/.test((e as Error).message)) throw e;
     r = await imageFolder(dir, options);
   }
-  const train = o.limit === undefined ? r.train : take(r.train, o.limit);
+  const train = limited(r.train, o);
   const notes = r.report.ignored.length > 0 ? [`${r.report.ignored.length} files that are not images were ignored (first: ${r.report.ignored[0].file})`] : [];
   if (r.report.fromCache.train) notes.push('pixels read from the decoded cache (.trainkit-cache)');
   const spec: DataSpec = { kind: 'images', source: dir, classes: r.classes, inputShape: [...r.train.sampleShape], image: o.image };
@@ -86,5 +88,5 @@ async function csvData(path: string, o: DataOptions): Promise<TrainData> {
   const tabular = r.preprocessing.toJSON();
   const spec: DataSpec = { kind: 'csv', source: path, classes: [...tabular.target.classes], inputShape: [r.preprocessing.numFeatures], tabular };
   const notes = r.report.dropped.length > 0 ? [`${r.report.dropped.length} rows with missing values dropped (first: line ${r.report.dropped[0].line}, column "${r.report.dropped[0].column}")`] : [];
-  return { train: o.limit === undefined ? r.train : take(r.train, o.limit), val: r.val, spec, notes };
+  return { train: limited(r.train, o), val: r.val, spec, notes };
 }

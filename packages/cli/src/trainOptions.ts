@@ -99,16 +99,53 @@ export function parseTrainArgs(args: readonly string[]): TrainArgs {
 
 /** The settings a resumed run cannot change, by option name. */
 function fixedSettings(model: string, t: Omit<TrainingSpec, 'monitor'>): Record<string, unknown> {
-  return { model, 'batch-size': t.batchSize, optimizer: t.optimizer, lr: t.lr, augment: t.augment.join(','), seed: t.seed, 'val-fraction': t.valFraction, limit: t.limit };
+  return { model, 'batch-size': t.batchSize, optimizer: t.optimizer, lr: t.lr, augment: t.augment.join(','), seed: t.seed, 'val-fraction': t.valFraction, limit: t.limit ?? '' };
 }
 
-/** Checks that the options given with --resume agree with run.json (only --epochs may change). */
+/** The data settings a resumed run keeps, by option name, as typed on a command line ('' where the run has none). */
+function dataSettings(image: ImageSpec | undefined, target: string | undefined, categorical: readonly string[], missing: string | undefined): Record<string, string> {
+  return {
+    size: image?.size.join(',') ?? '',
+    color: image?.color ?? '',
+    fit: image?.fit ?? '',
+    mean: image?.normalize?.mean.join(',') ?? '',
+    std: image?.normalize?.std.join(',') ?? '',
+    target: target ?? '',
+    categorical: [...categorical].sort().join(','),
+    missing: missing ?? '',
+  };
+}
+
+/** The data settings stored in run.json (an image run has no CSV settings, a CSV run no image settings). */
+function storedDataSettings(run: RunFile): Record<string, string> {
+  const tabular = run.data.tabular;
+  const categorical = tabular?.features.filter((f) => f.kind === 'categorical').map((f) => f.name) ?? [];
+  return dataSettings(run.data.image, tabular?.target.name, categorical, tabular?.missing);
+}
+
+/**
+ * Checks that the options given with --resume agree with run.json: only --epochs may change, and
+ * only upwards. Settings and data options that differ are refused, naming the option and the
+ * run's value, before anything is written.
+ */
 export function checkResumeMatches(a: TrainArgs, run: RunFile, dir: string): void {
+  const refuse = (name: string, given: string, stored: string): never => {
+    const theirs = stored === '' ? `the run, which has no --${name}` : `the run's ${stored}`;
+    throw new UsageError(`trainkit train --resume: --${name} ${given} differs from ${theirs} (${dir}/run.json); a resumed run keeps its settings (only --epochs may change), so drop --${name} or train into a new --out`);
+  };
   const stored = fixedSettings(run.model.name, run.training);
   const mine = fixedSettings(a.model, a.training);
   for (const name of Object.keys(stored)) {
-    if (a.given.values[name] !== undefined && mine[name] !== stored[name]) {
-      throw new UsageError(`trainkit train --resume: --${name} ${String(mine[name])} differs from the run's ${String(stored[name])} (${dir}/run.json); a resumed run keeps its settings (only --epochs may change), so drop --${name} or train into a new --out`);
-    }
+    if (a.given.values[name] !== undefined && mine[name] !== stored[name]) refuse(name, String(mine[name]), String(stored[name]));
+  }
+  const storedData = storedDataSettings(run);
+  const o = a.dataOptions;
+  const myData = dataSettings(o.image, o.target, o.categorical, o.missing);
+  for (const name of Object.keys(storedData)) {
+    if (a.given.values[name] === undefined || myData[name] === storedData[name]) continue;
+    refuse(name, text(a.given, name) ?? '', storedData[name]);
+  }
+  if (a.given.values.epochs !== undefined && a.training.epochs < run.training.epochs) {
+    throw new UsageError(`trainkit train --resume: --epochs ${a.training.epochs} is below the run's ${run.training.epochs} (${dir}/run.json); a resumed run may raise --epochs but not lower it, so drop --epochs or give ${run.training.epochs} or more`);
   }
 }
