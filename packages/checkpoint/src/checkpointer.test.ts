@@ -219,7 +219,8 @@ describe('Checkpointer: clear errors', () => {
   test.each([
     ['valLoss', 'min'], ['valAccuracy', 'max'], ['valAcc', 'max'], ['valIoU', 'max'], ['valMeanIou', 'max'], ['valMAP', 'max'], ['val_mAP', 'max'],
     ['valAp', 'max'], ['valDice', 'max'], ['valF1', 'max'], ['valAuc', 'max'], ['valR2', 'max'], ['heatmapLoss', 'min'], ['valErrorRate', 'min'],
-    ['valMse', 'min'], ['valNll', 'min'], ['valEce', 'min'], ['valPerplexity', 'min'],
+    ['valMse', 'min'], ['valNll', 'min'], ['valEce', 'min'], ['valPerplexity', 'min'], ['valMape', 'min'], ['valSmape', 'min'], ['valGeneralizationGap', 'min'],
+    ['valAP', 'max'], ['val_ap', 'max'],
   ])('without mode, monitor %s ranks with mode %s, silently', (monitor, mode) => {
     const warnings: string[] = [];
     const c = new Checkpointer({ store: memoryStore(), monitor, warn: (m) => warnings.push(m) });

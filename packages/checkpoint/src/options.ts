@@ -53,9 +53,11 @@ export interface CheckpointOptions {
 export type ResolvedOptions = Required<Omit<CheckpointOptions, 'monitor'>> & { monitor: string | null };
 
 /** Metric names where lower is better: checked first, so `heatmapLoss` is a loss. */
-const LOWER_IS_BETTER = /loss|err|mse|mae|nll|ece|perplex|brier|dist/i;
+const LOWER_IS_BETTER = /loss|err|mse|mae|mape|wape|nll|ece|perplex|brier|dist|gap/i;
 /** Metric names where higher is better: accuracy, AUC, F1, precision, recall, IoU, Dice, mAP/AP, R², BLEU, NDCG, PSNR, SSIM. */
-const HIGHER_IS_BETTER = /acc|auc|f1|precision|recall|iou|dice|map|(?:^|[a-z])ap$|r2|bleu|ndcg|psnr|ssim/i;
+const HIGHER_IS_BETTER = /acc|auc|f1|precision|recall|iou|dice|map|r2|bleu|ndcg|psnr|ssim/i;
+/** Average precision as a word: `valAP`, `valAp`, `ap`, `val_ap` (not the end of `valGap`). */
+const AVERAGE_PRECISION = /(?:^|[a-z0-9])A[Pp]$|(?:^|_)ap$/;
 
 /**
  * The default `mode` for `monitor`: `'min'` for a loss or an error, `'max'` for a score, and for
@@ -64,7 +66,7 @@ const HIGHER_IS_BETTER = /acc|auc|f1|precision|recall|iou|dice|map|(?:^|[a-z])ap
  */
 function guessMode(monitor: string | null, warn: (message: string) => void): 'min' | 'max' {
   if (monitor === null || typeof monitor !== 'string' || LOWER_IS_BETTER.test(monitor)) return 'min';
-  if (HIGHER_IS_BETTER.test(monitor)) return 'max';
+  if (HIGHER_IS_BETTER.test(monitor) || AVERAGE_PRECISION.test(monitor)) return 'max';
   warn(`checkpoint({ monitor: '${monitor}' }): no mode given and the name does not say whether lower or higher is better; assuming 'min' (lower is better). Pass mode: 'max' if higher is better`);
   return 'min';
 }

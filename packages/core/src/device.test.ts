@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Tensor, crossEntropy, markResident, relu } from '@trainkit/tensor';
-import { ConfigError, PluginError, Trainer, freeze, registerDevice, registeredDevices, sgd, unfreeze, unregisterDevice, type Plugin } from './index';
+import { ConfigError, PluginError, Trainer, defineOptimizer, freeze, registerDevice, registeredDevices, sgd, unfreeze, unregisterDevice, type Plugin } from './index';
 import { snapshot, toyLoader, toyModel } from './__tests__/fixtures';
 import { simulatedDevice } from './__tests__/simulatedDevice';
 
@@ -13,6 +13,28 @@ describe('training on a device (TrainerOptions.device)', () => {
   afterAll(() => {
     registeredDevices().forEach((b) => unregisterDevice(b.name));
     earlier.forEach(registerDevice);
+  });
+
+  test('two fits on the same Trainer and model keep the optimizer state on a device that steps a copy, as on the CPU (its parameters are new tensors at every fit)', async () => {
+    // a slot and a per-parameter step count, like Adam's moments and bias correction
+    const averaged = defineOptimizer({
+      name: 'test/averaged',
+      defaults: { lr: 0.1 },
+      slots: ['sum'],
+      update({ value, grad, slots, hyper, step }) {
+        for (let i = 0; i < value.length; i++) value[i] -= (hyper.lr * (slots.sum[i] += grad[i])) / step;
+      },
+    });
+    const run = async (device: 'cpu' | ReturnType<typeof simulatedDevice>) => {
+      const model = toyModel(5);
+      const trainer = new Trainer({ optimizer: averaged(), seed: 3, device });
+      for (let i = 0; i < 2; i++) await trainer.fit(model, { train: toyLoader(64, 16), epochs: 1 });
+      return { weights: snapshot(model), steps: trainer.optimizer?.stateDict().paramSteps };
+    };
+    const [cpu, dev] = [await run('cpu'), await run(simulatedDevice(() => toyModel(99)))];
+    expect(dev.steps).toEqual(cpu.steps);
+    expect(cpu.steps?.['fc1.weight']).toBe(8);
+    expect(dev.weights).toEqual(cpu.weights);
   });
 
   test('a fit on a device ends with the weights, optimizer state and epoch metrics of the same fit on the CPU', async () => {

@@ -71,7 +71,7 @@ export function gradientAccumulation({ steps }: { steps: number }): Plugin {
     onTrainEpochEnd(ctx) {
       // only data of unknown length gets here with a group pending
       if (pending === 0 || ctx.optimizer === null) return;
-      const refs = parameterRefs(ctx.model);
+      const refs = parameterRefs(ctx.model, { identify: true });
       scale(refs.map((r) => r.grad), 1 / pending);
       ctx.optimizer.step(refs);
       for (const p of ctx.model.parameters()) p.zeroGrad();

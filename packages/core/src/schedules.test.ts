@@ -127,6 +127,16 @@ describe('scheduler plugin', () => {
     expect(seen[4][1]).toBeCloseTo(0.01, 15);
   });
 
+  test('oneCycle gives every group the same lr from one maxLr (torch\'s single max_lr), and one lr per group from a list (torch\'s list, default group last)', async () => {
+    const one = await groupLrs(sgd({ lr: 1, groups: [{ params: /^fc1/, lr: 0.1 }] }), scheduler(oneCycle({ maxLr: 0.5, totalSteps: 10 })), 3);
+    expect(one.every(([a, b]) => a === b)).toBe(true);
+    const cycle = oneCycle({ maxLr: [0.05, 0.5], totalSteps: 10 });
+    const listed = await groupLrs(sgd({ lr: 1, groups: [{ params: /^fc1/, lr: 0.1 }] }), scheduler(oneCycle({ maxLr: [0.05, 0.5], totalSteps: 10 })), 3);
+    expect(listed).toEqual([0, 1, 2].map((t) => [cycle(t, 1, 1), cycle(t, 1, 0)]));
+    expect(listed[2][0] / listed[2][1]).toBeCloseTo(10, 10);
+    await expect(groupLrs(sgd({ lr: 1, groups: [{ params: /^fc1/, lr: 0.1 }] }), scheduler(oneCycle({ maxLr: [0.5], totalSteps: 10 })), 1)).rejects.toThrow(/oneCycle: maxLr lists 1 values, one per parameter group, but the optimizer has a group 1/);
+  });
+
   test('a group trains on its own schedule while the default group sits at lr 0 (the frozen-backbone setup); a multiplicative ratio of 0 would stop it', async () => {
     const seen = await groupLrs(sgd({ lr: 0, groups: [{ params: /^fc1/, lr: 0.1 }] }), scheduler(stepDecay({ stepSize: 1, gamma: 0.5 })), 3);
     expect(seen).toEqual([[0, 0.1], [0, 0.05], [0, 0.025]]);

@@ -17,7 +17,7 @@ export { reduceOnPlateau, type ReduceOnPlateauOptions } from './schedules/platea
  * the C library's cos, which torch calls, round some arguments differently); see
  * tools/compare/torch_schedules.py and the test against its fixture.
  */
-export type Schedule = (t: number, baseLr: number) => number;
+export type Schedule = (t: number, baseLr: number, group?: number) => number;
 
 function check(name: string, cond: boolean, message: string): void {
   if (!cond) throw new ConfigError(`${name}: ${message}`);
@@ -34,7 +34,7 @@ function recurrence(name: string, first: (baseLr: number) => number, next: (t: n
     check(name, Number.isInteger(t) && t >= 0, `t must be an integer ≥ 0 (an epoch or step index), got ${t}`);
     let at = last.get(baseLr);
     if (at === undefined || at.t > t) {
-      if (last.size >= 64) last.clear();
+      if (last.size >= 4096) last.clear(); // one entry per distinct base lr: a bound, not a cache that cycles with many groups
       last.set(baseLr, (at = { t: 0, lr: first(baseLr) }));
     }
     while (at.t < t) {
@@ -146,25 +146,31 @@ export function linearWarmup({ warmup, startFactor = 0, after }: { warmup: numbe
 /**
  * The one-cycle policy (Smith 2018; torch OneCycleLR, cosine, two phases): from maxLr/divFactor
  * up to maxLr over pctStart of totalSteps, then down to maxLr/(divFactor·finalDivFactor).
- * Ignores the optimizer's base lr (and, unlike torch, leaves momentum alone). Set
- * `interval: 'step'` on the scheduler. Like torch, steps past totalSteps are an error.
+ * Ignores the optimizer's base lr (and, unlike torch, leaves momentum alone): one `maxLr` gives
+ * every parameter group the same lr, as torch's single `max_lr`; a list gives one per group, in
+ * `optimizer.groups` order (the default group last), as torch's list. Set `interval: 'step'` on
+ * the scheduler. Like torch, steps past totalSteps are an error.
  * @see https://arxiv.org/abs/1803.09820
  */
-export function oneCycle({ maxLr, totalSteps, pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4 }: { maxLr: number; totalSteps: number; pctStart?: number; divFactor?: number; finalDivFactor?: number }): Schedule {
-  check('oneCycle', maxLr > 0 && Number.isFinite(maxLr), `maxLr must be a finite number > 0, got ${maxLr}`);
+export function oneCycle({ maxLr, totalSteps, pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4 }: { maxLr: number | readonly number[]; totalSteps: number; pctStart?: number; divFactor?: number; finalDivFactor?: number }): Schedule {
+  const maxLrs = typeof maxLr === 'number' ? null : maxLr;
+  check('oneCycle', maxLrs === null || (Array.isArray(maxLrs) && maxLrs.length > 0), `maxLr must be a number or a non-empty list (one per parameter group), got ${JSON.stringify(maxLr)}`);
+  for (const m of maxLrs ?? [maxLr as number]) check('oneCycle', m > 0 && Number.isFinite(m), `maxLr must be a finite number > 0, got ${m}`);
   check('oneCycle', divFactor > 0 && Number.isFinite(divFactor), `divFactor must be a finite number > 0, got ${divFactor}`);
   check('oneCycle', finalDivFactor > 0 && Number.isFinite(finalDivFactor), `finalDivFactor must be a finite number > 0, got ${finalDivFactor}`);
   check('oneCycle', Number.isInteger(totalSteps) && totalSteps > 1, `totalSteps must be an integer > 1, got ${totalSteps}`);
   check('oneCycle', pctStart > 0 && pctStart < 1, `pctStart must be in (0, 1), got ${pctStart}`);
   check('oneCycle', pctStart * totalSteps !== 1, `pctStart·totalSteps must not be 1 (the rising phase would have no length), got ${pctStart}·${totalSteps}`);
-  const initial = maxLr / divFactor;
-  const final = initial / finalDivFactor;
   const peak = pctStart * totalSteps - 1;
   const anneal = (from: number, to: number, frac: number) => to + ((from - to) / 2) * (Math.cos(Math.PI * frac) + 1);
-  return (t) => {
+  return (t, _baseLr, group) => {
     check('oneCycle', Number.isInteger(t) && t >= 0 && t <= totalSteps, `step ${t} is outside 0…totalSteps (${totalSteps}); set totalSteps to at least the number of batches in the run`);
-    if (t <= peak) return anneal(initial, maxLr, t / peak);
-    return anneal(maxLr, final, (t - peak) / (totalSteps - 1 - peak));
+    const g = group ?? (maxLrs === null ? 0 : maxLrs.length - 1);
+    check('oneCycle', maxLrs === null || g < maxLrs.length, `maxLr lists ${maxLrs?.length} values, one per parameter group, but the optimizer has a group ${g}; give one per group (the default group last)`);
+    const top = maxLrs === null ? (maxLr as number) : maxLrs[g];
+    const initial = top / divFactor;
+    if (t <= peak) return anneal(initial, top, t / peak);
+    return anneal(top, initial / finalDivFactor, (t - peak) / (totalSteps - 1 - peak));
   };
 }
 
@@ -196,7 +202,7 @@ export function scheduler(schedule: Schedule, options: SchedulerOptions = {}): P
     if (baseLrs.length !== opt.groups.length) {
       throw new ConfigError(`scheduler: the saved state has base lrs for ${baseLrs.length} parameter groups but the optimizer has ${opt.groups.length}`);
     }
-    const lrs = baseLrs.map((base) => schedule(t, base));
+    const lrs = baseLrs.map((base, group) => schedule(t, base, group));
     for (const lr of lrs) if (!Number.isFinite(lr) || lr < 0) throw new ConfigError(`scheduler: the schedule returned lr ${lr} at ${interval} ${t}`);
     setGroupLrs(opt, 'scheduler', lrs);
     current = lrs[lrs.length - 1];

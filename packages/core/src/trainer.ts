@@ -170,7 +170,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     await this.emitHook('onAfterBackward', ctx);
     await this.emitHook('onBeforeOptimizerStep', ctx);
     if (!ctx.skip) {
-      (ctx.optimizer as Optimizer).step(parameterRefs(model));
+      (ctx.optimizer as Optimizer).step(parameterRefs(model, { identify: true }));
       ctx.step++;
       await this.emitHook('onAfterOptimizerStep', ctx);
       model.zeroGrad();

@@ -12,6 +12,8 @@ export interface GpuParam {
   readonly size: number;
   readonly value: GPUBuffer;
   readonly grad: GPUBuffer;
+  /** The CPU parameter this buffer mirrors (see `Optimizer.adopt`). */
+  readonly key?: object;
 }
 
 /** How one CPU optimizer runs on the GPU: its kernel, the slots it keeps, and the uniforms of a step. */
@@ -165,6 +167,8 @@ export class GpuOptimizer {
       state.slots[p.name] = slots;
     }
     this.optimizer.loadStateDict(state);
+    // a state load unbinds names from parameters: bind them again, so a head replaced later still starts fresh
+    this.optimizer.adopt?.(this.params.flatMap((p) => (p.key === undefined ? [] : [{ name: p.name, key: p.key }])));
   }
 
   dispose(): void {

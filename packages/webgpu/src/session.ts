@@ -84,8 +84,8 @@ export class GpuTrainingSession {
       this.ctx.write(b.variance, r.variance.data);
     }
     this.stepsSinceSync = 0;
-    const trainable = this.params.filter(([, p]) => p.requiresGrad).map(([name, p]) => ({ name, size: p.size, value: this.buffers.get(p)!.value, grad: this.buffers.get(p)!.grad! }));
-    this.optimizer.adopt?.(this.params.filter(([, p]) => p.requiresGrad).map(([name, key]) => ({ name, key }))); // a replaced layer's state starts fresh, as on the CPU
+    const trainable = this.params.filter(([, p]) => p.requiresGrad).map(([name, p]) => ({ name, size: p.size, value: this.buffers.get(p)!.value, grad: this.buffers.get(p)!.grad!, key: p }));
+    this.optimizer.adopt?.(trainable); // a replaced layer's state starts fresh, as on the CPU
     return new GpuOptimizer(this.ctx, this.optimizer, trainable);
   }
 

@@ -72,6 +72,21 @@ describe.skipIf(typeof gpu === 'string')("new Trainer({ device: 'webgpu' }) trai
     expect(Array.from(dev.stateDict()['fc1.weight'].data.subarray(0, 64))).not.toEqual(Array.from(model().stateDict()['fc1.weight'].data.subarray(0, 64)));
   });
 
+  test('a head replaced between two GPU fits on the same Trainer starts with fresh optimizer state, as on the CPU (a state sync had unbound the names)', async () => {
+    const fit = async (device: 'cpu' | 'webgpu') => {
+      const m = model() as Sequential;
+      const trainer = new Trainer({ optimizer: adam({ lr: 3e-3 }), device });
+      await trainer.fit(m, { train: digits(train), epochs: 1 });
+      m.set('fc2', new Linear(32, 10, { rng: new Rng(9) }));
+      await trainer.fit(m, { train: digits(train), epochs: 1 });
+      return { m, steps: trainer.optimizer?.stateDict().paramSteps };
+    };
+    const [cpu, dev] = [await fit('cpu'), await fit('webgpu')];
+    expect(dev.steps).toEqual(cpu.steps);
+    expect([cpu.steps?.['fc1.weight'], cpu.steps?.['fc2.weight']]).toEqual([16, 8]);
+    expectSameWeights(dev.m, cpu.m, 1e-4);
+  });
+
   test('a BatchNorm without affine parameters frozen by a plugin after epoch 0 (eval mode from then on) ends with the CPU fit’s running statistics and batch count', async () => {
     const fit = async (device: 'cpu' | 'webgpu') => {
       const rng = new Rng(9);

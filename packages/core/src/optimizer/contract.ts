@@ -15,7 +15,7 @@ export interface ParamRef {
    */
   readonly move?: (value: Float32Array, grad: Float32Array) => void;
   /**
-   * The parameter itself (its Tensor; `parameterRefs` sets it). A name that arrives with another
+   * The parameter itself (its Tensor; `parameterRefs(model, { identify: true })` sets it, as the Trainer does). A name that arrives with another
    * key than before is a new parameter (a replaced head): its optimizer state starts fresh, as a
    * new parameter's does in PyTorch. Without a key, state follows the name.
    */
@@ -24,17 +24,22 @@ export interface ParamRef {
 
 /**
  * The refs `optimizer.step` receives for a model, as the Trainer builds them each step: every
- * parameter that requires a gradient and has one, by its dotted name, able to `move`.
+ * parameter that requires a gradient and has one, by its dotted name, able to `move`. With
+ * `identify` (what the Trainer passes) each ref carries its tensor as `key`, so a parameter
+ * replaced under the same name starts with fresh optimizer state; leave it off when stepping a
+ * copy of the model (a device backend's CPU mirror), whose tensors are new at every fit.
  *
  * @param model the model whose parameters to update
  * @example
  * loss.backward();
  * optimizer.step(parameterRefs(model));
  */
-export function parameterRefs(model: Module): ParamRef[] {
+export function parameterRefs(model: Module, options: { identify?: boolean } = {}): ParamRef[] {
   const refs: ParamRef[] = [];
   for (const [name, p] of model.namedParameters()) {
-    if (p.requiresGrad && p.grad !== null) refs.push({ name, value: p.data, grad: p.grad, move: (value, grad) => p.moveTo(value, grad), key: p });
+    if (!(p.requiresGrad && p.grad !== null)) continue;
+    const move = (value: Float32Array, grad: Float32Array) => p.moveTo(value, grad);
+    refs.push(options.identify === true ? { name, value: p.data, grad: p.grad, move, key: p } : { name, value: p.data, grad: p.grad, move });
   }
   return refs;
 }
