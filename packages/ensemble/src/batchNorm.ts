@@ -48,7 +48,7 @@ export function recomputeBatchNorm(model: Module, inputs: Iterable<Tensor | { x:
       }
     });
   } finally {
-    layers.forEach((l, i) => ((l as { momentum: number }).momentum = momenta[i]));
+    layers.forEach((l, i) => ((l as { momentum: number | null }).momentum = momenta[i]));
     if (k === 0) {
       // no data: keep the statistics the model had
       layers.forEach((l, i) => {
