@@ -55,8 +55,9 @@ export function gradientAccumulation({ steps }: { steps: number }): Plugin {
       // a fresh fit starts a fresh group; a resumed one gets the group's gradients back
       model = ctx.model;
       pending = restored?.pending ?? 0;
+      if (restored === null) return;
       for (const [name, p] of ctx.model.namedParameters()) {
-        const g = restored?.grads[name];
+        const g = restored.grads[name];
         if (g !== undefined && g.length === p.size) p.grad = g.slice();
       }
       restored = null;
@@ -74,7 +75,7 @@ export function gradientAccumulation({ steps }: { steps: number }): Plugin {
       const refs = parameterRefs(ctx.model, { identify: true });
       scale(refs.map((r) => r.grad), 1 / pending);
       ctx.optimizer.step(refs);
-      for (const p of ctx.model.parameters()) p.zeroGrad();
+      ctx.model.zeroGrad();
       pending = 0;
     },
     stateDict: () => ({ pending, grads: pending === 0 || model === null ? {} : gradsOf(model) }),

@@ -203,8 +203,7 @@ export function scheduler(schedule: Schedule, options: SchedulerOptions = {}): P
       throw new ConfigError(`scheduler: the saved state has base lrs for ${baseLrs.length} parameter groups but the optimizer has ${opt.groups.length}`);
     }
     const lrs = baseLrs.map((base, group) => schedule(t, base, group));
-    for (const lr of lrs) if (!Number.isFinite(lr) || lr < 0) throw new ConfigError(`scheduler: the schedule returned lr ${lr} at ${interval} ${t}`);
-    setGroupLrs(opt, 'scheduler', lrs);
+    setGroupLrs(opt, lrs, (lr) => `scheduler: the schedule returned lr ${lr} at ${interval} ${t}`);
     current = lrs[lrs.length - 1];
   };
   return {

@@ -84,11 +84,11 @@ export function scaleLr<H extends Hyperparams>(optimizer: string, groups: Readon
 /**
  * Sets each parameter group's lr (`lrs` in the order of `optimizer.groups`, the default group
  * last), as torch schedulers set every `param_group['lr']` from its own base lr. Checks them all
- * before setting any; `who` names the schedule in the error.
+ * before setting any; `refusal(lr, group)` words the error for one that is not finite or is negative.
  */
-export function setGroupLrs(optimizer: Optimizer, who: string, lrs: readonly number[]): void {
+export function setGroupLrs(optimizer: Optimizer, lrs: readonly number[], refusal: (lr: number, group: number) => string): void {
   lrs.forEach((lr, i) => {
-    if (!Number.isFinite(lr) || lr < 0) throw new ConfigError(`${who}: the lr of parameter group ${i} would be ${lr}; it must be a finite number ≥ 0`);
+    if (!Number.isFinite(lr) || lr < 0) throw new ConfigError(refusal(lr, i));
   });
   optimizer.groups.forEach((g, i) => (g.hyper.lr = lrs[i]));
 }

@@ -126,7 +126,8 @@ export function reduceOnPlateau(options: ReduceOnPlateauOptions = {}): Plugin {
       }
       if (ctx.optimizer === null || !tracker.decide(v)) return;
       // each group on its own, as torch does: ×factor, clamped at minLr, skipped when the cut is ≤ eps
-      setGroupLrs(ctx.optimizer, 'reduceOnPlateau', ctx.optimizer.groups.map((g) => tracker.reduce(g.hyper.lr)));
+      const lrs = ctx.optimizer.groups.map((g) => tracker.reduce(g.hyper.lr));
+      setGroupLrs(ctx.optimizer, lrs, (lr, i) => `reduceOnPlateau: the lr of parameter group ${i} would be ${lr}; it must be a finite number ≥ 0`);
     },
     stateDict: tracker.stateDict,
     loadStateDict: tracker.loadStateDict,
