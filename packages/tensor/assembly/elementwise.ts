@@ -1,6 +1,14 @@
 // Element-wise kernels whose JS loops branch on the sign of every value (relu) or on
 // every comparison of a window (max pooling): SIMD selects instead of branches.
 
+/**
+ * Zeroes n floats at p (a bulk memory.fill): for arrays in a shared memory, where a typed
+ * array's own fill is several times slower than this.
+ */
+export function zeroFill(p: usize, n: i32): void {
+  memory.fill(p, 0, <usize>n << 2);
+}
+
 /** y = max(x, 0); NaN propagates (as PyTorch's relu), max(−0, 0) = +0. */
 export function relu(x: usize, y: usize, n: i32): void {
   const zero = f32x4.splat(0);

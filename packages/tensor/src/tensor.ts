@@ -1,5 +1,6 @@
 import { type Lease, leaseOf, registerResult, staleError } from './arena';
 import { deviceError } from './device';
+import { zeroFloats } from './kernels/wasm/resident';
 import { type Shape, ShapeError, ValueError, assertValidShape, formatShape, shapeSize } from './shape';
 
 let gradEnabled = true;
@@ -145,7 +146,7 @@ export class Tensor {
 
   /** Sets the gradient to zero (keeps the buffer, so no allocation per step). */
   zeroGrad(): void {
-    this.grad?.fill(0);
+    if (this.grad !== null) zeroFloats(this.grad);
   }
 
   /**

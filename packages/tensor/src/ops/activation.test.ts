@@ -60,6 +60,17 @@ describe('activations: values', () => {
     else expect(Math.abs(normalCdf(x) - want)).toBeLessThanOrEqual(1e-12 * want);
   });
 
+  test.each([
+    [-3.1158416779795894, 0.00091710360229917808196],
+    [-2.6, 0.0046611880237187490446],
+    [-3.45, 0.0002802932768161772271],
+    [-5, 2.8665157187919391167e-7],
+    [-7.9, 1.3945171466592642781e-15],
+  ])('Φ(%d) and its series reference both equal the 40-digit value %d within 1e-13 relative (the lower tail, where 1 − erf cancels)', (x, want) => {
+    expect(Math.abs(normalCdf(x) / want - 1)).toBeLessThanOrEqual(1e-13);
+    expect(Math.abs(normalCdfReference(x) / want - 1)).toBeLessThanOrEqual(1e-13);
+  });
+
   test('Φ of NaN is NaN, of ±Infinity 0 and 1', () => {
     expect(normalCdf(Number.NaN)).toBeNaN();
     expect(normalCdf(-Infinity)).toBe(0);

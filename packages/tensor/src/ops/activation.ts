@@ -49,12 +49,14 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
 /**
- * erfc(x) for x ≥ 0 to about 1e-14 relative: the Maclaurin series of erf below 2.5 (its terms
- * peak near e^{x²} ≈ 500, so little is lost), Laplace's continued fraction above, evaluated from
- * its tail (which converges faster the larger x; e^{−x²} underflows to 0 past 27).
+ * erfc(x) for x ≥ 0 to about 5e-14 relative: the Maclaurin series of erf below 1.7, Laplace's
+ * continued fraction (60 terms, evaluated from its tail) above, where it is within 5e-15 and
+ * converges faster the larger x (e^{−x²} underflows to 0 past 27). Measured against 40-digit
+ * erfc: the series loses up to 2e-11 relative between 1.8 and 2.5 (1 − erf cancels), the
+ * continued fraction 3e-9 below 1.2.
  */
 function erfcPositive(x: number): number {
-  if (x < 2.5) {
+  if (x < 1.7) {
     // erf(x) = 2/√π · Σ (−1)ⁿ x^(2n+1) / (n!·(2n+1))
     const x2 = x * x;
     let term = x;

@@ -1,12 +1,18 @@
 import type { GemmArgs } from '../gemm';
 import type { WasmKernels } from './abi';
 import { HEAP_BASE, align4, gemmWorkBytes, heapView } from './heap';
+import { residentOwner } from './resident';
 import { getThreads, kernelPool } from './runtime';
 
 /** Products at least this big are split across the threads of a pool (by blocks of C's columns). */
 const POOL_MIN_WORK = 1 << 18;
 /** Column blocks are multiples of the micro-kernel's width. */
 const NR = 8;
+/**
+ * Column blocks are at least this wide: every block packs all of op(A) again, so a block's
+ * products should outnumber A's values many times over.
+ */
+const MIN_COLS = 64;
 
 /** Below this many multiply-adds the copies in and out cost more than the SIMD kernel saves. */
 export const WASM_GEMM_MIN_WORK = 2048;
@@ -34,8 +40,19 @@ export function split(n: number, parts: number, step: number): Array<[number, nu
 }
 
 /**
+ * Where operand `x` (`n` floats from `off`) is in `k`'s memory without a copy: its byte pointer
+ * when `x` is resident there (a thread pool's shared memory holds the optimizers' parameters and
+ * gradients), else −1.
+ */
+function inPlace(k: WasmKernels, x: Float32Array, off: number, n: number): number {
+  return n > 0 && residentOwner(x) === k && off + n <= x.length ? x.byteOffset + off * 4 : -1;
+}
+
+/**
  * {@link GemmArgs} on the WebAssembly SIMD kernel: copies op(A), op(B) (and C when
- * accumulating) into wasm memory, multiplies there, and copies C back.
+ * accumulating) into wasm memory, multiplies there, and copies C back. Operands already in the
+ * kernels' memory (resident arrays, in a thread pool's shared memory) are used where they are:
+ * copies into and out of shared memory cost V8 several times an ordinary copy.
  */
 export function wasmGemm(k: WasmKernels, args: GemmArgs): void {
   const { transA, transB, M, N, K, A, B, C } = args;
@@ -43,27 +60,34 @@ export function wasmGemm(k: WasmKernels, args: GemmArgs): void {
   const bOff = args.bOffset ?? 0;
   const cOff = args.cOffset ?? 0;
   const accumulate = args.accumulate ?? false;
+  const aHere = inPlace(k, A, aOff, M * K);
+  const bHere = inPlace(k, B, bOff, K * N);
+  let cHere = inPlace(k, C, cOff, M * N);
+  // C written in place must not overlap an input it is computed from
+  const overlaps = (p: number, n: number) => p >= 0 && p < cHere + M * N * 4 && cHere < p + n * 4;
+  if (cHere >= 0 && (overlaps(aHere, M * K) || overlaps(bHere, K * N))) cHere = -1;
   const aIdx = afterGemmWork(k) >> 2;
-  const bIdx = aIdx + align4(M * K);
-  const cIdx = bIdx + align4(K * N);
-  const heap = heapView(k, (cIdx + align4(M * N)) * 4);
-  heap.set(A.subarray(aOff, aOff + M * K), aIdx);
-  heap.set(B.subarray(bOff, bOff + K * N), bIdx);
-  if (accumulate) heap.set(C.subarray(cOff, cOff + M * N), cIdx);
+  const bIdx = aIdx + (aHere < 0 ? align4(M * K) : 0);
+  const cIdx = bIdx + (bHere < 0 ? align4(K * N) : 0);
+  const heap = heapView(k, (cIdx + (cHere < 0 ? align4(M * N) : 0)) * 4);
+  if (aHere < 0) heap.set(A.subarray(aOff, aOff + M * K), aIdx);
+  if (bHere < 0) heap.set(B.subarray(bOff, bOff + K * N), bIdx);
+  if (accumulate && cHere < 0) heap.set(C.subarray(cOff, cOff + M * N), cIdx);
+  const [a, b, c] = [aHere < 0 ? aIdx * 4 : aHere, bHere < 0 ? bIdx * 4 : bHere, cHere < 0 ? cIdx * 4 : cHere];
   const p = kernelPool();
   if (p !== null && M * N * K >= POOL_MIN_WORK && N >= 2 * NR) {
     // blocks of C's columns, each entry summed exactly as on one thread
     p.run({
       op: 'gemmCols',
-      args: [+transA, +transB, M, N, K, aIdx * 4, bIdx * 4, cIdx * 4, +accumulate, 0, 0, 0],
+      args: [+transA, +transB, M, N, K, a, b, c, +accumulate, 0, 0, 0],
       rangeAt: 10,
       scratchAt: -1,
       workAt: 9,
-      chunks: split(N, Math.min(4 * p.threads, Math.ceil(N / NR)), NR),
+      chunks: split(N, Math.min(4 * p.threads, Math.ceil(N / MIN_COLS)), NR),
       scratch: [],
     });
   } else {
-    k.gemm(+transA, +transB, M, N, K, aIdx * 4, bIdx * 4, cIdx * 4, N, +accumulate, gemmWork(k));
+    k.gemm(+transA, +transB, M, N, K, a, b, c, N, +accumulate, gemmWork(k));
   }
-  C.set(heap.subarray(cIdx, cIdx + M * N), cOff);
+  if (cHere < 0) C.set(heap.subarray(cIdx, cIdx + M * N), cOff);
 }

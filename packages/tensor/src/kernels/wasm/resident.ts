@@ -118,3 +118,21 @@ export function residentKernels(first: Float32Array, ...rest: ReadonlyArray<Floa
   for (const a of rest) if (a !== null && a.buffer !== buffer) return null;
   return k;
 }
+
+/**
+ * @internal The kernels instance whose memory holds `a` when `a` is resident (see
+ * {@link allocResident}), else null. Resident arrays keep their byte offset when the memory grows.
+ */
+export function residentOwner(a: Float32Array): WasmKernels | null {
+  return owners.get(a.buffer as ArrayBuffer) ?? null;
+}
+
+/**
+ * @internal Sets `a` to zeros; in WebAssembly memory with the kernels' bulk fill, which is much
+ * faster than `fill` on a thread pool's shared memory (where V8 fills element by element).
+ */
+export function zeroFloats(a: Float32Array): void {
+  const k = owners.get(a.buffer as ArrayBuffer);
+  if (k !== undefined && a.length > 0) k.zeroFill(a.byteOffset, a.length);
+  else a.fill(0);
+}

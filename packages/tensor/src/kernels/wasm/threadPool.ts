@@ -23,6 +23,11 @@ const ARGS = 16; // up to 16 arguments
 const THREAD = 32; // per thread: scratch pointer, packing-area pointer
 const CHUNK = THREAD + 2 * MAX_THREADS; // per chunk: claim flag (0 free, 1 taken), lo, hi
 const CTRL_WORDS = CHUNK + 3 * MAX_CHUNKS;
+/**
+ * Polls of a control word before a thread sleeps in Atomics.wait (about 0.1 ms): a step's
+ * pooled ops come back to back, and a sleeping thread takes tens of microseconds to wake.
+ */
+const SPIN = 20000;
 
 /** What each pool thread receives: the shared module and memory, its id and the control block. */
 export interface PoolThreadData {
@@ -51,6 +56,9 @@ function poolThread({ module, memory, id, ctrlByte, words, ops }, ready) {
   let seen = Atomics.load(ctrl, ${SEQ});
   ready();
   for (;;) {
+    // a training step posts its tasks back to back: poll for the next one a little while
+    // before sleeping, since waking from Atomics.wait takes tens of microseconds
+    for (let spin = 0; spin < ${SPIN} && Atomics.load(ctrl, ${SEQ}) === seen; spin++);
     Atomics.wait(ctrl, ${SEQ}, seen);
     seen = Atomics.load(ctrl, ${SEQ});
     if (Atomics.load(ctrl, ${STOP}) === 1) break;
@@ -127,6 +135,8 @@ function runTask(main: WasmKernels, ctrl: Int32Array, threads: number, task: Poo
   } finally {
     // even after an error here, no worker may still be running this task when we return
     for (let c = 0; c < chunks.length; c++) if (Atomics.compareExchange(ctrl, CHUNK + 3 * c, 0, 1) === 0) Atomics.sub(ctrl, PENDING, 1);
+    // the last chunks are short: poll for them before sleeping (see SPIN)
+    for (let spin = 0; spin < SPIN && Atomics.load(ctrl, PENDING) !== 0; spin++);
     for (let p = Atomics.load(ctrl, PENDING); p !== 0; p = Atomics.load(ctrl, PENDING)) Atomics.wait(ctrl, PENDING, p);
   }
   if (Atomics.exchange(ctrl, FAILED, 0) !== 0) throw new Error(`thread pool: ${task.op} failed on a worker thread`);
