@@ -1,6 +1,7 @@
+import { Parameter } from '@trainkit/nn';
 import type { Tensor } from '@trainkit/tensor';
 import { type GraphBuilder, OnnxExportError } from './graph';
-import { type CallRecord, type Trace, describeOwner } from './trace';
+import { type CallRecord, type Trace, describeOwner, ownerOf } from './trace';
 
 /** What a mapper sees: the graph being written and the traced values it reads. */
 export interface EmitContext {
@@ -90,14 +91,28 @@ export class Emitter implements EmitContext {
     );
   }
 
+  /**
+   * A layer with a mapper that was traced op by op because it has forward hooks of its own (a
+   * hook may change its output): the reason its op has no mapping, rather than the op itself.
+   */
+  private hookedLayer(t: Tensor): OnnxExportError | undefined {
+    const owner = ownerOf(this.trace, t);
+    if (owner === undefined || !owner.hooked || this.layers(owner.module) === undefined) return undefined;
+    return new OnnxExportError(
+      `exportOnnx: ${describeOwner(this.trace, t)} has forward hooks of its own, so the export cannot write it from the layer: ` +
+        `remove its hooks before exporting (its op "${t.op}" has no ONNX mapping as a bare op)`,
+    );
+  }
+
   private write(t: Tensor): string {
     if (!this.dependsOnInput(t)) {
       if (t.op === 'embedding') {
         const call = this.trace.calls.find((c) => c.output === t);
         if (call === undefined || this.dependsOnInput(call.input)) throw this.frozenLookup(t);
       }
-      const name = this.trace.names.get(t) ?? `${this.paths.get(t) ?? t.op}.const`;
-      return this.graph.floats(name, t.data, t.shape);
+      const stateName = this.trace.names.get(t);
+      if (stateName !== undefined) checkFinite(t, stateName);
+      return this.graph.floats(stateName ?? `${this.paths.get(t) ?? t.op}.const`, t.data, t.shape);
     }
     const layer = this.layerCalls.get(t);
     if (layer !== undefined) {
@@ -106,7 +121,21 @@ export class Emitter implements EmitContext {
     }
     const where = `op "${t.op}" in ${describeOwner(this.trace, t)}`;
     const op = Object.hasOwn(this.ops, t.op) ? this.ops[t.op] : undefined;
-    if (op === undefined) throw this.unsupported(t.op, where);
+    if (op === undefined) throw this.hookedLayer(t) ?? this.unsupported(t.op, where);
     return op(this, t, this.paths.get(t) ?? t.op, where);
   }
+}
+
+/**
+ * Refuses a parameter holding NaN or ±Infinity, or a buffer holding NaN (a diverged run): the
+ * file would compute NaN. Buffers may hold ±Infinity on purpose (an additive mask).
+ */
+function checkFinite(t: Tensor, name: string): void {
+  const parameter = t instanceof Parameter;
+  const bad = t.data.findIndex((v) => (parameter ? !Number.isFinite(v) : Number.isNaN(v)));
+  if (bad === -1) return;
+  throw new OnnxExportError(
+    `exportOnnx: ${parameter ? 'parameter' : 'buffer'} "${name}" holds ${t.data[bad]} (element ${bad} of ${t.size}); ` +
+      'the exported file would compute non-finite outputs: export a model whose weights are finite (e.g. from an earlier checkpoint)',
+  );
 }

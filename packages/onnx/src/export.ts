@@ -5,7 +5,7 @@ import { GraphBuilder, MAX_OPSET, MIN_OPSET, OnnxExportError } from './graph';
 import { layerMapper } from './layers';
 import { OPS, unsupportedOp } from './ops';
 import { DataType, type Dim, type ValueInfoMessage, encodeModel } from './proto';
-import { trace } from './trace';
+import { type Trace, trace } from './trace';
 
 /** Options of {@link exportOnnx}. */
 export interface ExportOnnxOptions {
@@ -17,7 +17,8 @@ export interface ExportOnnxOptions {
   outputName?: string;
   /**
    * Make axis 0 of the input, and of the output when it carries the batch, a named size
-   * (`"batch"`) so the file runs on any batch size (default true). With false every size is
+   * (`"batch"`) so the file runs on any batch size (default true); an output whose axis 0 has
+   * another size (batch × tokens) declares that axis without a size. With false every size is
    * the example input's.
    */
   dynamicBatch?: boolean;
@@ -45,12 +46,26 @@ function checkOptions(model: unknown, example: unknown, o: ExportOnnxOptions): R
     if (typeof v !== 'string' || v === '') throw new OnnxExportError(`exportOnnx: ${k} must be a non-empty string, got ${JSON.stringify(v)}`);
   }
   if (inputName === outputName) throw new OnnxExportError(`exportOnnx: inputName and outputName must differ, both are "${inputName}"`);
+  if (typeof dynamicBatch !== 'boolean') throw new OnnxExportError(`exportOnnx: dynamicBatch must be true or false, got ${JSON.stringify(dynamicBatch)}`);
   return { opset, inputName, outputName, dynamicBatch };
 }
 
-function valueInfo(name: string, shape: readonly number[], batchAxis: boolean, elemType: number = DataType.FLOAT): ValueInfoMessage {
-  const dim: Dim[] = shape.map((d, i) => (i === 0 && batchAxis ? { dimParam: 'batch' } : { dimValue: d }));
+/** How axis 0 of a graph input or output is declared: the named batch size, the traced size, or unknown (no size). */
+type FirstAxis = 'batch' | 'fixed' | 'unknown';
+
+function valueInfo(name: string, shape: readonly number[], first: FirstAxis, elemType: number = DataType.FLOAT): ValueInfoMessage {
+  const dim = shape.map((d, i): Dim => (i > 0 || first === 'fixed' ? { dimValue: d } : first === 'batch' ? { dimParam: 'batch' } : {}));
   return { name, type: { tensorType: { elemType, shape: { dim } } } };
+}
+
+/**
+ * With a dynamic batch, the output's axis 0 is the batch when it has the example's batch size;
+ * any other size may still change with the batch (per-token rows, batch × tokens), so it is
+ * declared without a size rather than with the example's.
+ */
+function outputFirstAxis(tr: Trace, dynamicBatch: boolean): FirstAxis {
+  if (!dynamicBatch || tr.output.rank === 0) return 'fixed';
+  return tr.output.shape[0] === tr.input.shape[0] ? 'batch' : 'unknown';
 }
 
 /**
@@ -85,8 +100,6 @@ export function exportOnnx(model: Module, exampleInput: Tensor, options: ExportO
   const last = emitter.value(tr.output);
   // a model that returns its input: an Identity node, its output then renamed to the reserved name
   graph.rename(last === inputName ? graph.node('Identity', [inputName], {}, 'identity', 'the model (it returns its input)') : last, outputName);
-  const batch = tr.input.shape[0];
-  const outBatch = dynamicBatch && tr.output.rank > 0 && tr.output.shape[0] === batch;
   const irVersion = irVersionFor(opset);
   return encodeModel({
     irVersion,
@@ -98,8 +111,8 @@ export function exportOnnx(model: Module, exampleInput: Tensor, options: ExportO
       node: graph.nodes,
       initializer: graph.initializers,
       // IR 3 (opsets 7 and 8) lists every initializer among the graph's inputs too
-      input: [valueInfo(inputName, tr.input.shape, dynamicBatch), ...(irVersion < 4 ? graph.initializers.map((t) => valueInfo(t.name, t.dims, false, t.dataType)) : [])],
-      output: [valueInfo(outputName, tr.output.shape, outBatch)],
+      input: [valueInfo(inputName, tr.input.shape, dynamicBatch ? 'batch' : 'fixed'), ...(irVersion < 4 ? graph.initializers.map((t) => valueInfo(t.name, t.dims, 'fixed', t.dataType)) : [])],
+      output: [valueInfo(outputName, tr.output.shape, outputFirstAxis(tr, dynamicBatch))],
     },
   });
 }

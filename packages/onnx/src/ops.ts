@@ -161,20 +161,22 @@ const LAYER_OF: Readonly<Record<string, string>> = {
   leakyRelu: 'LeakyReLU',
   elu: 'ELU',
   hardtanh: 'Hardtanh (or ReLU6)',
+  batchNorm: 'BatchNorm1d or BatchNorm2d',
   layerNorm: 'LayerNorm',
   groupNorm: 'GroupNorm',
-  pow: 'a layer',
-  slice: 'a layer',
+};
+
+/** Ops with unrecorded hyperparameters that no layer maps either: how to write them instead. */
+const REWRITE_OF: Readonly<Record<string, string>> = {
+  pow: 'write the power with mul, square or sqrt (or exp and log)',
+  slice: 'select with matmul by a constant 0/1 matrix (as vitTiny picks its class token), or slice only parameters (folded to a constant)',
 };
 
 /** The error for an op without a mapping, naming it, where it ran and what to do instead. */
 export function unsupportedOp(op: string, where: string): OnnxExportError {
-  const layer = Object.hasOwn(LAYER_OF, op) ? LAYER_OF[op] : undefined;
-  if (layer !== undefined) {
-    return new OnnxExportError(
-      `exportOnnx: ${where} has no ONNX mapping as a bare op: the autograd graph does not record its hyperparameters, so it exports only through ${layer === 'a layer' ? 'a layer that maps it' : `the ${layer} layer`} (call the layer with .call(x) so the export sees it)`,
-    );
-  }
+  const unrecorded = `exportOnnx: ${where} has no ONNX mapping as a bare op: the autograd graph does not record its hyperparameters`;
+  if (Object.hasOwn(LAYER_OF, op)) return new OnnxExportError(`${unrecorded}, so it exports only through the ${LAYER_OF[op]} layer (call the layer with .call(x) so the export sees it)`);
+  if (Object.hasOwn(REWRITE_OF, op)) return new OnnxExportError(`${unrecorded} and no layer maps it: ${REWRITE_OF[op]}`);
   return new OnnxExportError(
     `exportOnnx: ${where} has no ONNX mapping; supported ops: ${Object.keys(OPS).join(', ')}, and the layers listed in the @trainkit/onnx README`,
   );

@@ -116,8 +116,8 @@ export const DataType = { FLOAT: 1, INT64: 7 } as const;
 /** ONNX `AttributeProto.AttributeType` codes used here. */
 export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
 
-/** One dimension of a value's shape: a size, or a name for a size known only at run time. */
-export type Dim = { dimValue: number } | { dimParam: string };
+/** One dimension of a value's shape: a size, a name for a size known only at run time, or neither (unknown). */
+export type Dim = { dimValue: number } | { dimParam: string } | Record<string, never>;
 
 /** An ONNX `AttributeProto`: one named setting of a node (an int, a float, a string, a tensor or a list of ints/floats). */
 export interface AttributeMessage {

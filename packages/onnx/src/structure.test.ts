@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BatchNorm2d, Conv2d, Sequential, mnistCnn } from '@trainkit/nn';
-import { Rng } from '@trainkit/tensor';
+import { BatchNorm2d, Conv2d, Linear, Module, Sequential, mnistCnn } from '@trainkit/nn';
+import { Rng, type Tensor, reshape } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
-import { inputs } from './__tests__/roundTrip';
+import { inputs, runOrt } from './__tests__/roundTrip';
 import { exportOnnx } from './export';
 import { decodeModel } from './proto';
 
@@ -66,6 +66,20 @@ describe('the protobuf, decoded back', () => {
     const fixed = decodeModel(exportOnnx(model, example, { opset: 17, dynamicBatch: false })).graph;
     expect(fixed.input[0].type.tensorType.shape.dim[0]).toEqual({ dimValue: 4 });
     expect(fixed.output[0].type.tensorType.shape.dim[0]).toEqual({ dimValue: 4 });
+  });
+
+  test('an output whose axis 0 is not the batch (per-token logits, batch × tokens) declares that axis with no fixed size, as it changes with the batch', async () => {
+    class PerToken extends Module {
+      fc = new Linear(4, 3, { rng: new Rng(0) });
+      forward(x: Tensor): Tensor {
+        const [n, t, c] = x.shape;
+        return this.fc.call(reshape(x, [n * t, c])); // [N·5, 3]
+      }
+    }
+    const bytes = exportOnnx(new PerToken(), inputs(2, [5, 4]), { opset: 17 });
+    expect(decodeModel(bytes).graph.output[0].type.tensorType.shape.dim).toEqual([{}, { dimValue: 3 }]);
+    const [y] = await runOrt(bytes, [inputs(3, [5, 4])]);
+    expect(y.dims).toEqual([15, 3]);
   });
 
   test('BatchNorm2d is one BatchNormalization node reading the running statistics, with its eps', () => {

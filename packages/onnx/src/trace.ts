@@ -1,5 +1,5 @@
 import { Embedding, type Module } from '@trainkit/nn';
-import { Tensor, isGradEnabled } from '@trainkit/tensor';
+import { Tensor, formatShape, isGradEnabled } from '@trainkit/tensor';
 import { OnnxExportError } from './graph';
 
 /** One module call seen while tracing: which module, under which path, from what to what. */
@@ -54,6 +54,10 @@ export function trace(model: Module, example: Tensor): Trace {
   try {
     model.eval();
     output = model.call(input);
+  } catch (e) {
+    // the model's own message (a shape error, most often) says what; this says it was the example
+    const message = e instanceof Error ? e.message : String(e);
+    throw new OnnxExportError(`exportOnnx: the model's forward failed on exampleInput ${formatShape(example.shape)}: ${message}`, { cause: e });
   } finally {
     for (const remove of removers) remove();
     for (const m of embeddings) delete (m as Partial<Embedding>).forward;
