@@ -57,4 +57,15 @@ describe('penalty', () => {
   ])('bad options %o: "%s"', (o, message) => {
     expect(() => penalty(o)).toThrow(message);
   });
+
+  test('options that are not an object are refused with the shorthand to use', () => {
+    expect(() => penalty(1e-4 as never)).toThrow('penalty: options must be an object such as { l2: 1e-4 }, got 0.0001 (for an L2 term alone: l2Penalty(0.0001))');
+    expect(() => (penalty as (o?: unknown) => unknown)()).toThrow('penalty: options must be an object such as { l2: 1e-4 }, got undefined');
+  });
+
+  test('a filter that is not a function is refused when the plugin is made, with the predicate to write instead', () => {
+    expect(() => penalty({ l2: 1e-4, filter: /^fc1\./ as never })).toThrow("penalty: filter must be a function (name, param) => boolean, got the RegExp /^fc1\\./; e.g. filter: (name) => /^fc1\\./.test(name)");
+    expect(() => l1Penalty(1e-4, ['fc1.weight'] as never)).toThrow("penalty: filter must be a function (name, param) => boolean, got a list of names; e.g. filter: (name) => names.includes(name)");
+    expect(() => penalty({ l1: 1e-4, filter: 'weights' as never })).toThrow('penalty: filter must be a function (name, param) => boolean, got a string ("weights")');
+  });
 });

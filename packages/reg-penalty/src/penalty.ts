@@ -27,6 +27,15 @@ function checkLambda(name: string, v: number | undefined): number {
   return x;
 }
 
+function checkFilter(f: unknown): ParamFilter {
+  if (f === undefined) return weightsOnly;
+  if (typeof f === 'function') return f as ParamFilter;
+  const head = 'penalty: filter must be a function (name, param) => boolean, got';
+  if (f instanceof RegExp) throw new ValueError(`${head} the RegExp ${String(f)}; e.g. filter: (name) => ${String(f)}.test(name)`);
+  if (Array.isArray(f)) throw new ValueError(`${head} a list of names; e.g. filter: (name) => names.includes(name)`);
+  throw new ValueError(`${head} ${f === null ? 'null' : `a ${typeof f} (${JSON.stringify(f)})`}`);
+}
+
 /**
  * Adds weight penalties to the loss in the `onLoss` hook: L2 (λ·Σw²), L1 (λ·Σ|w|), or both
  * (elastic net). Each term is part of the logged `loss` and also logged as its own metric
@@ -37,10 +46,14 @@ function checkLambda(name: string, v: number | undefined): number {
  * new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [penalty({ l2: 1e-4 })] });
  */
 export function penalty(options: PenaltyOptions): Plugin {
+  if (options === null || typeof options !== 'object') {
+    const hint = typeof options === 'number' ? ` (for an L2 term alone: l2Penalty(${options}))` : '';
+    throw new ValueError(`penalty: options must be an object such as { l2: 1e-4 }, got ${String(options)}${hint}`);
+  }
   const l2 = checkLambda('l2', options.l2);
   const l1 = checkLambda('l1', options.l1);
   if (l2 === 0 && l1 === 0) throw new ValueError('penalty: give l2 and/or l1 greater than 0');
-  const filter = options.filter ?? weightsOnly;
+  const filter = checkFilter(options.filter);
   return {
     name: 'penalty',
     stateKey: `penalty:l2=${l2},l1=${l1}`,

@@ -1,8 +1,9 @@
 import { type Checkpoint, decodeCheckpoint } from '@trainkit/checkpoint';
 import type { ParamSelector } from '@trainkit/core';
-import type { LoadReport, Module } from '@trainkit/nn';
-import { type Tensor, formatShape, sameShape } from '@trainkit/tensor';
+import { type LoadReport, Module } from '@trainkit/nn';
+import { Tensor, formatShape, sameShape } from '@trainkit/tensor';
 import { TransferError } from './errors';
+import { describeValue, isSelector, matches } from './select';
 
 /** Where pretrained weights come from: a safetensors file's bytes, a decoded checkpoint, or a state dict. */
 export type PretrainedSource = Uint8Array | Checkpoint | Readonly<Record<string, Tensor>>;
@@ -30,17 +31,42 @@ export interface TransferReport extends LoadReport {
   excluded: string[];
 }
 
-function matches(selector: ParamSelector, name: string): boolean {
-  // a /g or /y regex keeps state between calls: tested without it, or every other name would be skipped
-  if (selector instanceof RegExp && (selector.global || selector.sticky)) return new RegExp(selector.source, selector.flags.replace('g', '')).test(name);
-  return typeof selector === 'function' ? selector(name) : selector instanceof RegExp ? selector.test(name) : selector.includes(name);
-}
-
 function stateOf(source: PretrainedSource): Readonly<Record<string, Tensor>> {
   if (source instanceof Uint8Array) return decodeCheckpoint(source).model;
+  if (source instanceof Module) throw new TransferError(`loadPretrained: the source is a ${source.constructor.name} (a module); pass its weights: loadPretrained(model, pretrained.stateDict())`);
+  if (source === null || typeof source !== 'object') throw new TransferError(`loadPretrained: source must be a safetensors file’s bytes, a decoded checkpoint or a state dict, got ${kindOf(source)}`);
   const c = source as Checkpoint;
-  if (c !== null && typeof c === 'object' && 'model' in c && 'trainer' in c && 'metadata' in c) return c.model;
-  return source as Readonly<Record<string, Tensor>>;
+  const state = 'model' in c && 'trainer' in c && 'metadata' in c ? c.model : (source as Readonly<Record<string, Tensor>>);
+  for (const [key, t] of Object.entries(state)) {
+    if (!(t instanceof Tensor)) throw new TransferError(`loadPretrained: source key "${key}" is not a Tensor (got ${kindOf(t)}); pass a state dict of tensors, a decoded checkpoint or a safetensors file’s bytes`);
+  }
+  return state;
+}
+
+function kindOf(v: unknown): string {
+  if (v === null || typeof v !== 'object') return v === null ? 'null' : typeof v;
+  return (v as object).constructor?.name ?? 'object';
+}
+
+/** Keys a source may lack (BatchNorm's `num_batches_tracked`): the ones `Module.loadStateDict` lets a module keep, as PyTorch's loader does. */
+function optionalKeys(model: Module): Set<string> {
+  const out = new Set<string>();
+  for (const [path, m] of model.namedModules()) {
+    // protected in Module; the same list Module.loadStateDict consults
+    for (const k of (m as unknown as { optionalStateKeys(): readonly string[] }).optionalStateKeys()) out.add(path === '' ? k : `${path}.${k}`);
+  }
+  return out;
+}
+
+/** The keys about to load whose values are NaN or ±Infinity, with the first bad value: a damaged file or a diverged run. */
+function nonFinite(own: Readonly<Record<string, Tensor>>, state: Readonly<Record<string, Tensor>>): string[] {
+  const bad: string[] = [];
+  for (const key of Object.keys(own)) {
+    const t = Object.hasOwn(state, key) && sameShape(state[key].shape, own[key].shape) ? state[key] : undefined;
+    const i = t === undefined ? -1 : t.data.findIndex((v) => !Number.isFinite(v));
+    if (t !== undefined && i !== -1) bad.push(`${key} (${t.data[i]} at index ${i})`);
+  }
+  return bad;
 }
 
 /**
@@ -50,6 +76,8 @@ function stateOf(source: PretrainedSource): Readonly<Record<string, Tensor>> {
  * shape mismatches. Strict by default: any difference is an error listing all of them (with
  * the fix); pass `exclude` for the keys you mean to drop, or `strict: false` to load what matches.
  * Sources of any dtype (a PyTorch export in F16, BF16, F64, …) load as float32.
+ * BatchNorm's `num_batches_tracked` may be absent (as `Module.loadStateDict` allows); a NaN or
+ * ±Infinity among the values to load is an error naming the key, and a refused load changes nothing.
  *
  * @param model - the model to fill (its parameters and buffers are overwritten in place).
  * @param source - a safetensors file's bytes, a decoded checkpoint (`readCheckpoint`), or a state dict.
@@ -61,24 +89,34 @@ function stateOf(source: PretrainedSource): Readonly<Record<string, Tensor>> {
  */
 export function loadPretrained(model: Module, source: PretrainedSource, options: LoadPretrainedOptions = {}): TransferReport {
   const { strict = true, exclude, rename } = options;
+  if (exclude !== undefined && !isSelector(exclude)) throw new TransferError(`loadPretrained: exclude must be a RegExp, a list of names or a predicate, got ${describeValue(exclude)}; e.g. { exclude: /^fc\\./ }`);
   const own = model.stateDict();
   const state: Record<string, Tensor> = Object.create(null) as Record<string, Tensor>;
   const excluded: string[] = [];
+  const excludedNames = new Set<string>(); // the model keys the excluded source keys would have filled
   for (const [key, t] of Object.entries(stateOf(source))) {
     const name = rename ? rename(key) : key;
-    if (exclude !== undefined && (matches(exclude, key) || matches(exclude, name))) excluded.push(key);
+    if (exclude !== undefined && (matches(exclude, key) || matches(exclude, name))) {
+      excluded.push(key);
+      excludedNames.add(name);
+    }
     else if (Object.hasOwn(state, name)) throw new TransferError(`loadPretrained: two source keys map to "${name}" (rename made them collide)`);
     else state[name] = t;
   }
   const report: TransferReport = { loaded: [], missing: [], unexpected: [], mismatched: [], excluded };
+  const optional = optionalKeys(model);
   for (const key of Object.keys(own)) {
-    if (!Object.hasOwn(state, key)) report.missing.push(key);
+    if (!Object.hasOwn(state, key)) {
+      if (!optional.has(key)) report.missing.push(key);
+    }
     else if (!sameShape(state[key].shape, own[key].shape)) report.mismatched.push({ key, expected: own[key].shape, got: state[key].shape });
   }
   for (const key of Object.keys(state)) if (!Object.hasOwn(own, key)) report.unexpected.push(key);
   // under strict, the excluded layers are expected to be missing: they are the ones being replaced
-  const unexplained = { ...report, missing: report.missing.filter((k) => exclude === undefined || !matches(exclude, k)) };
+  const unexplained = { ...report, missing: report.missing.filter((k) => exclude === undefined || !(matches(exclude, k) || excludedNames.has(k))) };
   if (strict && (unexplained.missing.length > 0 || report.unexpected.length > 0 || report.mismatched.length > 0)) throw new TransferError(strictMessage(model, unexplained));
+  const bad = nonFinite(own, state);
+  if (bad.length > 0) throw new TransferError(`loadPretrained: the pretrained weights hold non-finite values — ${bad.join(', ')}; the checkpoint is damaged or was saved after training diverged`);
   report.loaded = model.loadStateDict(state, { strict: false }).loaded;
   return report;
 }

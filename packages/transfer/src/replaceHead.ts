@@ -11,22 +11,21 @@ import { TransferError } from './errors';
  */
 export function replaceHead(model: Module, path: string, head: Module): Module {
   if (!(head instanceof Module)) throw new TransferError(`replaceHead: the new head must be a Module, got ${head === null ? 'null' : typeof head}`);
-  const parts = path.split('.');
-  let parent = model;
-  for (const [i, part] of parts.entries()) {
+  const parts = typeof path === 'string' ? path.split('.') : [''];
+  if (parts.includes('')) throw new TransferError(`replaceHead: path must be a child name or a dotted path such as 'classifier.out', got ${JSON.stringify(path)}`);
+  const childAt = (parent: Module, i: number): Module => {
     const children = parent.namedChildren();
-    const child = children.find(([n]) => n === part)?.[1];
-    if (child === undefined) {
-      const where = parts.slice(0, i).join('.') || 'the model';
-      throw new TransferError(`replaceHead: no submodule "${parts.slice(0, i + 1).join('.')}" (children of ${where}: ${children.map(([n]) => n).join(', ') || 'none'})`);
-    }
-    if (i === parts.length - 1) {
-      if (parent instanceof Sequential) parent.set(part, head);
-      else (parent as unknown as Record<string, Module>)[part] = head;
-      head.train(model.training);
-      return child;
-    }
-    parent = child;
-  }
-  throw new TransferError('replaceHead: path must not be empty');
+    const child = children.find(([n]) => n === parts[i])?.[1];
+    if (child !== undefined) return child;
+    const where = parts.slice(0, i).join('.') || 'the model';
+    throw new TransferError(`replaceHead: no submodule "${parts.slice(0, i + 1).join('.')}" (children of ${where}: ${children.map(([n]) => n).join(', ') || 'none'})`);
+  };
+  let parent = model;
+  for (let i = 0; i < parts.length - 1; i++) parent = childAt(parent, i);
+  const old = childAt(parent, parts.length - 1);
+  const name = parts[parts.length - 1];
+  if (parent instanceof Sequential) parent.set(name, head);
+  else (parent as unknown as Record<string, Module>)[name] = head;
+  head.train(model.training);
+  return old;
 }

@@ -1,4 +1,6 @@
 import { ConfigError, type BaseContext, type ParamSelector, type Plugin, freeze, unfreeze } from '@trainkit/core';
+import type { Module } from '@trainkit/nn';
+import { describeValue, isSelector, matches } from './select';
 
 /** One stage of {@link stagedUnfreeze}: from `epoch` on, the selected parameters train. */
 export interface UnfreezeStage {
@@ -19,6 +21,7 @@ export interface UnfreezeStage {
  * Which parameters are frozen is a function of the epoch alone, applied at the start of every
  * epoch (frozen BatchNorm layers stay in eval mode, see `freeze`): a resumed run gets the same
  * freezing without any saved state.
+ * A stage that selects no parameter of the model is an error when fit starts.
  *
  * @param stages - when each group of parameters starts to train.
  * @see https://arxiv.org/abs/1801.06146
@@ -32,7 +35,7 @@ export function stagedUnfreeze(stages: readonly UnfreezeStage[]): Plugin & { rea
   if (!Array.isArray(stages) || stages.length === 0) throw new ConfigError('stagedUnfreeze: give at least one stage, e.g. stagedUnfreeze([{ epoch: 5, params: /^conv/ }])');
   for (const [i, s] of stages.entries()) {
     if (!Number.isInteger(s?.epoch) || s.epoch < 0) throw new ConfigError(`stagedUnfreeze: stages[${i}].epoch must be an integer ≥ 0, got ${String(s?.epoch)}`);
-    if (s.params === undefined) throw new ConfigError(`stagedUnfreeze: stages[${i}].params must select parameters (a RegExp, a list of names or a predicate)`);
+    if (!isSelector(s.params)) throw new ConfigError(`stagedUnfreeze: stages[${i}].params must select parameters (a RegExp, a list of names or a predicate), got ${describeValue(s.params)}`);
   }
   const apply = (ctx: BaseContext): void => {
     for (const s of stages) if (s.epoch > ctx.epoch) freeze(ctx.model, s.params);
@@ -41,6 +44,21 @@ export function stagedUnfreeze(stages: readonly UnfreezeStage[]): Plugin & { rea
   return {
     name: 'stagedUnfreeze',
     stages,
+    onFitStart: (ctx) => checkSelected(stages, ctx.model),
     onTrainEpochStart: apply,
   };
+}
+
+/** Refuses a stage that selects no parameter of `model` (a typo would leave its layers training from the start) or names one it lacks. */
+function checkSelected(stages: readonly UnfreezeStage[], model: Module): void {
+  const names = model.namedParameters().map(([n]) => n);
+  const where = `(parameters: ${names.join(', ')})`;
+  for (const [i, { params }] of stages.entries()) {
+    const unknown = Array.isArray(params) ? params.filter((n: string) => !names.includes(n)) : [];
+    if (unknown.length > 0) throw new ConfigError(`stagedUnfreeze: stages[${i}].params names no parameter ${unknown.map((n) => `"${n}"`).join(', ')} ${where}`);
+    if (!names.some((n) => matches(params, n))) {
+      const what = params instanceof RegExp ? String(params) : typeof params === 'function' ? 'a predicate' : 'an empty list';
+      throw new ConfigError(`stagedUnfreeze: stages[${i}].params (${what}) selects no parameter of the ${model.constructor.name} ${where}`);
+    }
+  }
 }

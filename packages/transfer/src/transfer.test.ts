@@ -149,6 +149,12 @@ describe('replaceHead', () => {
     expect(() => replaceHead(net(3, 1), 'classifier', new Linear(1, 1))).toThrow('replaceHead: no submodule "classifier" (children of the model: conv1, bn1, relu1, pool1, flatten, fc)');
     expect(() => replaceHead(net(3, 1), 'fc.x', new Linear(1, 1))).toThrow('no submodule "fc.x" (children of fc: none)');
   });
+
+  test('an empty, malformed or non-string path is refused saying what a path is', () => {
+    for (const path of ['', 'fc.', '.fc', 0]) {
+      expect(() => replaceHead(net(3, 1), path as string, new Linear(1, 1)), String(path)).toThrow(`replaceHead: path must be a child name or a dotted path such as 'classifier.out', got ${JSON.stringify(path)}`);
+    }
+  });
 });
 
 describe('freeze and unfreeze (re-exported from @trainkit/core)', () => {
