@@ -5,7 +5,7 @@
 // fused 2×2 max pooling after it the byte pointers of the pooled output and of the winners'
 // flat indices (0: no pooling).
 import { maxPool2x2, relu } from './elementwise';
-import { col2im, im2colRows } from './im2col';
+import { col2im, im2colPadded, im2colRows, padPlanes } from './im2col';
 import { gemm, gemmStrided } from './gemm';
 import { directForward, directWeightGrad, padImage } from './direct';
 
@@ -13,7 +13,19 @@ import { directForward, directWeightGrad, padImage } from './direct';
   return load<i32>(g + (<usize>i << 2));
 }
 
+/**
+ * Rows [r0, r1) of image x's im2col into `cols`. Stride 1 and dilation 1 unfold from a padded
+ * copy of the image, kept after the whole im2col's C·KH·KW·OH·OW + 4 floats (src/kernels/wasm/conv.ts
+ * sizes the scratch the same way).
+ */
 function unfold(g: usize, x: usize, r0: i32, r1: i32, cols: usize): void {
+  if (gi(g, 7) == 1 && gi(g, 8) == 1 && gi(g, 11) == 1 && gi(g, 12) == 1) {
+    const C = gi(g, 0), H = gi(g, 1), W = gi(g, 2), KH = gi(g, 3), KW = gi(g, 4), OH = gi(g, 5), OW = gi(g, 6), padH = gi(g, 9), padW = gi(g, 10);
+    const xp = cols + ((<usize>(C * KH * KW * OH * OW + 4)) << 2);
+    padPlanes(x, C, H, W, padH, padW, xp);
+    im2colPadded(xp, H + 2 * padH, W + 2 * padW, KH, KW, OH, OW, r0, r1, cols);
+    return;
+  }
   im2colRows(x, gi(g, 0), gi(g, 1), gi(g, 2), gi(g, 3), gi(g, 4), gi(g, 5), gi(g, 6), gi(g, 7), gi(g, 8), gi(g, 9), gi(g, 10), gi(g, 11), gi(g, 12), r0, r1, cols);
 }
 

@@ -31,7 +31,9 @@ function isDirect(g: ConvGeometry): boolean {
  */
 function scratchFloats(g: ConvGeometry, OC: number): number {
   const ckk = g.C * g.KH * g.KW;
-  const im2col = ckk * g.OH * g.OW;
+  let im2col = ckk * g.OH * g.OW;
+  // stride 1, dilation 1: room after the im2col for its vectors' overrun, then the padded image (unfold in assembly/conv.ts)
+  if (g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1) im2col += 4 + g.C * (g.H + 2 * g.padH) * (g.W + 2 * g.padW) + 4;
   return isDirect(g) ? Math.max(im2col, g.C * (g.H + 2 * g.padH) * (g.W + 2 * g.padW + 8) + 24 + ckk * OC * 4) : im2col;
 }
 

@@ -171,6 +171,37 @@ describe('convolution, relu and max pooling agree between the backends', () => {
     });
   });
 
+  // more than 4 input channels: im2col + GEMM, unfolded from a zero-padded copy of each image;
+  // widths that are not a multiple of 4 (the vectors overrun each row), padding up to and past the kernel
+  const paddedCase = fc.record({
+    C: fc.integer({ min: 5, max: 8 }),
+    OC: fc.integer({ min: 1, max: 11 }),
+    H: fc.integer({ min: 1, max: 11 }),
+    W: fc.integer({ min: 1, max: 11 }),
+    KH: fc.integer({ min: 1, max: 4 }),
+    KW: fc.integer({ min: 1, max: 4 }),
+    padH: fc.integer({ min: 0, max: 4 }),
+    padW: fc.integer({ min: 0, max: 4 }),
+    seed: fc.integer({ min: 0, max: 1000 }),
+  }).filter((c) => c.H + 2 * c.padH >= c.KH && c.W + 2 * c.padW >= c.KW);
+
+  test.prop([paddedCase], { numRuns: 40 })('a stride-1 convolution with more than 4 input channels agrees with the JS kernels, forward and backward, any padding', (c) => {
+    const run = (backend: 'js' | 'wasm') =>
+      withKernelBackend(backend, () => {
+        const r = new Rng(c.seed);
+        const x = new Tensor(r.fillNormal(new Float32Array(3 * c.C * c.H * c.W)), [3, c.C, c.H, c.W], { requiresGrad: true });
+        const w = new Tensor(r.fillNormal(new Float32Array(c.OC * c.C * c.KH * c.KW)), [c.OC, c.C, c.KH, c.KW], { requiresGrad: true });
+        const y = conv2d(x, w, null, { padding: [c.padH, c.padW] });
+        y.backward(new Rng(c.seed + 1).fillNormal(new Float32Array(y.size)));
+        return [y.data, x.grad as Float32Array, w.grad as Float32Array];
+      });
+    const js = run('js');
+    const wasm = run('wasm');
+    js.forEach((a, i) => {
+      for (let j = 0; j < a.length; j++) expect(Math.abs(a[j] - wasm[i][j])).toBeLessThanOrEqual(2e-5 * (1 + Math.abs(a[j])) * Math.sqrt(c.C * c.KH * c.KW * 3 * c.H * c.W));
+    });
+  });
+
   const planeValues = fc.array(fc.constantFrom(0, -0, 1, -1, 2.5, -2.5, NaN, Infinity, -Infinity, 1e-30), { minLength: 1, maxLength: 1 });
   test.prop([fc.integer({ min: 1, max: 3 }), fc.integer({ min: 2, max: 11 }), fc.integer({ min: 2, max: 11 }), planeValues, fc.integer({ min: 0, max: 1000 })], { numRuns: 60 })(
     'relu and 2×2 max pooling (values, winners, gradients) are bit-identical on both backends, NaN and ties included',
