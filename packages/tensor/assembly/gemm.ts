@@ -65,10 +65,46 @@ function packB(b: usize, ldb: i32, trans: bool, pc: i32, jc: i32, kc: i32, nc: i
   }
 }
 
-/** Packs op(A)[ic:ic+mc, pc:pc+kc] into MR-tall panels (zero-padded): dst[panel][k][0..MR). */
+/**
+ * Rows of A's register tiles: the MR-row kernel where it fits exactly, otherwise tiles of MR − 1
+ * (relaxed build) and 4 rows that add up to `mc` with no zero rows when they can (16 = 4·4 on
+ * the plain build, 6 + 5 + 5 on the relaxed one; 32 = 4·5 + 3·4): a 16-channel layer's last
+ * tile would otherwise compute 4 rows for 1. Falls back to MR-row tiles and one short tile.
+ * Which rows share a tile never changes a sum: every entry of C is accumulated on its own.
+ */
+@inline
+function tileHeight(mc: i32, i0: i32): i32 {
+  const r = mc % MR;
+  let five = 0, four = 0;
+  if (MR == 5) {
+    four = (5 - r) % 5;
+  } else if (r == 1) {
+    five = 1; // 13 = 5 + 4 + 4 in place of 6 + 6 + 1
+    four = 2;
+  } else if (r == 2) {
+    four = 2;
+  } else if (r == 3) {
+    five = 1;
+    four = 1;
+  } else if (r == 4) {
+    four = 1;
+  } else if (r == 5) {
+    five = 1;
+  }
+  const rest = mc - 5 * five - 4 * four; // a multiple of MR when ≥ 0
+  if (rest < 0) return min(MR, mc - i0); // too few rows for exact tiles
+  if (i0 < rest) return MR;
+  if (i0 < rest + 5 * five) return 5;
+  return 4;
+}
+
+/**
+ * Packs op(A)[ic:ic+mc, pc:pc+kc] into panels of {@link tileHeight} rows, each MR floats per k
+ * (zero-padded): dst[panel][k][0..MR).
+ */
 function packA(a: usize, lda: i32, trans: bool, ic: i32, pc: i32, mc: i32, kc: i32, dst: usize): void {
-  for (let i0 = 0; i0 < mc; i0 += MR) {
-    const h = min(MR, mc - i0);
+  for (let i0 = 0, h = 0; i0 < mc; i0 += h) {
+    h = tileHeight(mc, i0);
     if (!trans) {
       // A stored M×K: each row is contiguous along k
       for (let i = 0; i < MR; i++) {
@@ -280,13 +316,14 @@ function macroKernel(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize, 
   for (let jr = 0; jr < nc; jr += NR) {
     const w = min(NR, nc - jr);
     const bp = pb + ((<usize>jr * kc) << 2);
-    for (let ir = 0; ir < mc; ir += MR) {
-      const h = min(MR, mc - ir);
-      const ap = pa + ((<usize>ir * kc) << 2);
+    let ap = pa;
+    for (let ir = 0, h = 0; ir < mc; ir += h) {
+      h = tileHeight(mc, ir);
       const cp = c + <usize>ir * ldcBytes + (<usize>jr << 2);
       if (h <= 4) microKernel4(kc, ap, bp, cp, ldcBytes, add, h, w, tile);
-      else if (MR == 5) microKernel5(kc, ap, bp, cp, ldcBytes, add, h, w, tile);
+      else if (MR == 5 || h == 5) microKernel5(kc, ap, bp, cp, ldcBytes, add, h, w, tile);
       else microKernel(kc, ap, bp, cp, ldcBytes, add, h, w, tile);
+      ap += (<usize>kc * MR) << 2;
     }
   }
 }
