@@ -110,7 +110,6 @@ export class Tensor {
   detach(): Tensor {
     return new Tensor(this.data, this.shape);
   }
-
   /** A tensor with a copy of the data, cut from the graph. */
   clone(): Tensor {
     return new Tensor(this.data.slice(), this.shape, { requiresGrad: this.requiresGrad });
@@ -146,7 +145,7 @@ export class Tensor {
 
   /** Sets the gradient to zero (keeps the buffer, so no allocation per step). */
   zeroGrad(): void {
-    if (this.grad !== null) zeroFloats(this.grad);
+    if (this.grad !== null) zeroFloats(this.grad); // resident arrays: the kernels' bulk fill
   }
 
   /**
