@@ -1,5 +1,5 @@
 // The Trainer: fit with validation, listen to hooks, evaluate, predict, stop early, resume.
-import { Trainer, sgd } from '@trainkit/core';
+import { Trainer, earlyStopping, sgd } from '@trainkit/core';
 import { DataLoader } from '@trainkit/data';
 import { loadMnist } from '@trainkit/data/node';
 import { manualSeed, mnistMlp } from '@trainkit/nn';
@@ -42,3 +42,12 @@ const second = new Trainer({ optimizer: sgd({ lr: 0.1 }), seed: 1 });
 await second.fit(a, { train, epochs: 1, resume: saved });
 console.log(`${stopReason}; resumed and finished at step ${second.optimizer?.stepCount}`);
 // #endregion stop-resume
+
+// #region early-stopping
+// Stop when the validation loss has not improved for 2 epochs, and end with the best epoch's weights.
+manualSeed(2);
+const net = mnistMlp({ hidden: 64 });
+const stopper = earlyStopping({ monitor: 'valLoss', patience: 2, restoreBestWeights: true });
+const run = await new Trainer({ optimizer: sgd({ lr: 0.5 }), seed: 2, plugins: [stopper] }).fit(net, { train, val: test, epochs: env('STOP_EPOCHS', 8) });
+console.log(`${run.history.length} epochs; ${run.stopReason ?? 'ran to the end'}; weights from epoch ${stopper.bestEpoch} (val loss ${stopper.best?.toFixed(4)})`);
+// #endregion early-stopping

@@ -1,4 +1,4 @@
-import { ConfigError } from '@trainkit/core';
+import { ConfigError, metricMode } from '@trainkit/core';
 import type { CheckpointStore } from './store';
 
 /** Options of a {@link Checkpointer} (and of `checkpoint({ dir, … })` from `@trainkit/checkpoint/node`). */
@@ -52,21 +52,15 @@ export interface CheckpointOptions {
 /** The options with every default filled in. */
 export type ResolvedOptions = Required<Omit<CheckpointOptions, 'monitor'>> & { monitor: string | null };
 
-/** Metric names where lower is better: checked first, so `heatmapLoss` is a loss. */
-const LOWER_IS_BETTER = /loss|err|mse|mae|mape|wape|nll|ece|perplex|brier|dist|gap/i;
-/** Metric names where higher is better: accuracy, AUC, F1, precision, recall, IoU, Dice, mAP/AP, R², BLEU, NDCG, PSNR, SSIM. */
-const HIGHER_IS_BETTER = /acc|auc|f1|precision|recall|iou|dice|map|r2|bleu|ndcg|psnr|ssim/i;
-/** Average precision as a word: `valAP`, `valAp`, `ap`, `val_ap` (not the end of `valGap`). */
-const AVERAGE_PRECISION = /(?:^|[a-z0-9])A[Pp]$|(?:^|_)ap$/;
-
 /**
  * The default `mode` for `monitor`: `'min'` for a loss or an error, `'max'` for a score, and for
  * a name that says neither, `'min'` with a warning — a wrong guess would silently keep the worst
  * checkpoints as "best".
  */
 function guessMode(monitor: string | null, warn: (message: string) => void): 'min' | 'max' {
-  if (monitor === null || typeof monitor !== 'string' || LOWER_IS_BETTER.test(monitor)) return 'min';
-  if (HIGHER_IS_BETTER.test(monitor) || AVERAGE_PRECISION.test(monitor)) return 'max';
+  if (monitor === null || typeof monitor !== 'string') return 'min';
+  const mode = metricMode(monitor);
+  if (mode !== null) return mode;
   warn(`checkpoint({ monitor: '${monitor}' }): no mode given and the name does not say whether lower or higher is better; assuming 'min' (lower is better). Pass mode: 'max' if higher is better`);
   return 'min';
 }

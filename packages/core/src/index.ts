@@ -11,12 +11,15 @@ export { accuracy, MetricAccumulator } from './metrics';
 export { freeze, unfreeze } from './freeze';
 export { scheduler, stepDecay, multiStepDecay, exponentialDecay, cosineAnnealing, cosineWarmRestarts, cycleOf, linearWarmup, oneCycle, reduceOnPlateau } from './schedules';
 export { gradientClipping, gradientAccumulation } from './gradients';
+export { earlyStopping } from './earlyStopping';
+export { metricMode } from './metricMode';
 export { eventName } from './hooks';
 export { registerDevice, registeredDevices, unregisterDevice } from './device';
 export { PluginError, NonFiniteLossError, NonFiniteGradientError, ConfigError, ResumeError, CleanupError } from './errors';
 
 export type { GradientTransform, TransformArgs, TransformHyper, TransformSlots, HyperShape, HyperValues } from './transform';
 export type { Schedule, SchedulerOptions, ReduceOnPlateauOptions } from './schedules';
+export type { EarlyStoppingOptions, EarlyStoppingHandle } from './earlyStopping';
 export type { TrainerOptions, LossFn } from './trainerOptions';
 export type { DeviceBackend, DeviceRun, DeviceMetrics, DeviceSpec } from './device';
 export type { FitOptions, FitResult } from './fitOptions';

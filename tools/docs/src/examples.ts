@@ -39,7 +39,7 @@ export const EXAMPLES: Record<string, ExampleSpec> = {
   'cifar.ts': { expect: [/^train 20 × \[3, 32, 32\], test 4; first test label: truck$/m, /test_batch\.bin is 5000 bytes, not a whole number of CIFAR-10 records of 3073 bytes/] },
   'shards.ts': { expect: [/^wrote 3000 examples in 12 shards of 17000 bytes$/m, /^epoch 2: loss \d\.\d{4}$/m, /^accuracy \d+\.\d\d%$/m, /^resumed at batch 25 of 60: the next 35 batches equal the uninterrupted run's: true$/m, /shard-00003\.bin is corrupt: its CRC-32 is [0-9a-f]{8} but the manifest records [0-9a-f]{8}$/m] },
   'csv.ts': { expect: [/^inputs: age, income, region=east, region=north, region=south; classes: basic, plus, pro$/m, /^val accuracy \d+\.\d\d%$/m, /^predicted plans: \w+, \w+$/m] },
-  'trainer.ts': { env: slice, expect: [/epoch 1: loss \d\.\d{4}, val accuracy/, /test accuracy \d+\.\d\d%/, /paused after 5 steps; resumed and finished at step 16/] },
+  'trainer.ts': { env: { ...slice, STOP_EPOCHS: '3' }, expect: [/epoch 1: loss \d\.\d{4}, val accuracy/, /test accuracy \d+\.\d\d%/, /paused after 5 steps; resumed and finished at step 16/, /^\d epochs; .*; weights from epoch \d \(val loss \d\.\d{4}\)$/m] },
   'hook-order.ts': { expect: [/^setup\nonFitStart\nonTrainEpochStart\nonTrainBatchStart\nonAfterForward\nonLoss\nonBeforeBackward\nonAfterBackward\nonBeforeOptimizerStep\nonAfterOptimizerStep\nonTrainBatchEnd\nonTrainBatchStart[\s\S]*onTrainBatchEnd\nonValidationEpochStart\nonValidationBatchStart\nonValidationBatchEnd\nonValidationEpochEnd\nonTrainEpochEnd\nonFitEnd\nteardown\n$/] },
   'progress.ts': { env: { ...slice, EPOCHS: '2' }, expect: [/^epoch 2\/2 {2}loss \d\.\d{4} {2}acc/m, /^epoch,loss,accuracy,valLoss,valAccuracy/m] },
   'signum.ts': {},
