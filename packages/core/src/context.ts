@@ -96,7 +96,10 @@ export class RunContext implements StepContext, LossContext, ExceptionContext {
   recordBatch(): void {
     const n = this.batch.x.shape[0] ?? 0;
     this.acc.add('loss', this.loss.data[0], n);
-    for (const [name, t] of this.terms) this.acc.add(name, t.data[0], n);
+    // terms of one name (two penalties on different parameters, say) add up, as they do in the loss
+    const byName = new Map<string, number>();
+    for (const [name, t] of this.terms) byName.set(name, (byName.get(name) ?? 0) + t.data[0]);
+    for (const [name, v] of byName) this.acc.add(name, v, n);
     if (this.output.rank === 2) this.acc.add('accuracy', accuracy(this.output, this.batch.y), n);
   }
 }

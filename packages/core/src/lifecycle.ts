@@ -66,13 +66,20 @@ export async function runStage<T>(trainer: Trainer, ctx: RunContext, body: () =>
   return result as T;
 }
 
-/** `plugin`, checked for `Trainer.use`: an object with a non-empty name whose state key no plugin in `plugins` has. */
+/**
+ * `plugin`, checked for `Trainer.use`: an object with a non-empty name, not registered already,
+ * and, when it keeps state, under a state key no other stateful plugin in `plugins` has (the
+ * key names its state in a checkpoint). Stateless plugins may share a name: two penalties on
+ * different parameters, say.
+ */
 export function checkPlugin(plugin: Plugin, plugins: readonly Plugin[]): Plugin {
   if (plugin === null || typeof plugin !== 'object' || typeof plugin.name !== 'string' || plugin.name === '') {
     throw new ConfigError('Trainer.use: a plugin must be an object with a non-empty `name`');
   }
+  if (plugins.includes(plugin)) throw new ConfigError(`Trainer.use: plugin "${plugin.name}" is already registered (the same object twice)`);
   const key = plugin.stateKey ?? plugin.name;
-  if (plugins.some((p) => (p.stateKey ?? p.name) === key)) {
+  const stateful = (p: Plugin) => typeof p.stateDict === 'function' || typeof p.loadStateDict === 'function';
+  if (stateful(plugin) && plugins.some((p) => stateful(p) && (p.stateKey ?? p.name) === key)) {
     throw new ConfigError(`Trainer.use: a plugin with state key "${key}" is already registered; give the second one a distinct stateKey`);
   }
   return plugin;

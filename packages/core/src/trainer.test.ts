@@ -98,8 +98,12 @@ describe('Trainer hooks', () => {
     await expect(trainer.fit(toyModel(), { train: toyLoader(8, 8), epochs: 1 })).rejects.toThrow('listener of "trainEpochEnd" threw in onTrainEpochEnd: boom');
   });
 
-  test('two plugins with the same state key are rejected', () => {
-    expect(() => new Trainer({ plugins: [{ name: 'x' }, { name: 'x' }] })).toThrow(/already registered/);
+  test('two stateful plugins with the same state key, or one plugin twice, are rejected; stateless plugins may share a name', () => {
+    const stateful = (): Plugin => ({ name: 'x', stateDict: () => ({}), loadStateDict: () => {} });
+    expect(() => new Trainer({ plugins: [stateful(), stateful()] })).toThrow('Trainer.use: a plugin with state key "x" is already registered; give the second one a distinct stateKey');
+    const once: Plugin = { name: 'y' };
+    expect(() => new Trainer({ plugins: [once, once] })).toThrow('Trainer.use: plugin "y" is already registered (the same object twice)');
+    expect(new Trainer({ plugins: [{ name: 'z' }, { name: 'z' }, stateful()] }).plugins.length).toBe(3);
   });
 });
 
@@ -205,6 +209,12 @@ describe('Trainer.fit', () => {
     const { history } = await new Trainer({ optimizer: sgd(), plugins: [penalty] }).fit(toyModel(), { train: toyLoader(16, 8), epochs: 1 });
     expect(seen).toBeCloseTo(0.5, 6);
     expect(history[0].metrics.penalty).toBeCloseTo(0.5, 6);
+  });
+
+  test('two loss terms of the same name (two penalties) are logged as their sum, as they enter the loss', async () => {
+    const term = (name: string, v: number): Plugin => ({ name, onLoss: (ctx) => ctx.addLoss('l2', new Tensor(Float32Array.of(v), [])) });
+    const { history } = await new Trainer({ optimizer: sgd(), plugins: [term('backbone', 0.25), term('head', 0.5)] }).fit(toyModel(), { train: toyLoader(16, 8), epochs: 1 });
+    expect(history[0].metrics.l2).toBeCloseTo(0.75, 6);
   });
 
   test('skipStep() keeps the parameters and accumulates gradients for the next step', async () => {

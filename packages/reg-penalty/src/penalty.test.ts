@@ -3,7 +3,7 @@ import { fc, test as propTest } from '@fast-check/vitest';
 import { Linear, ReLU, Sequential } from '@trainkit/nn';
 import { Rng, Tensor } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
-import { elasticNet, l1Penalty, penalty } from './index';
+import { elasticNet, l1Penalty, l2Penalty, penalty } from './index';
 
 const model = () => {
   const rng = new Rng(0).stream('init');
@@ -48,6 +48,17 @@ describe('penalty', () => {
     const all = 1e-3 * m.parameters().reduce((s, p) => s + p.data.reduce((a, v) => a + Math.abs(v), 0), 0);
     const { history: h2 } = await new Trainer({ optimizer: sgd({ lr: 0 }), plugins: [l1Penalty(1e-3, () => true)] }).fit(m, { train: batch(), epochs: 1 });
     expect(h2[0].metrics.l1).toBeCloseTo(all, 5);
+  });
+
+  test('two penalties with the same λ on different parameters both apply; the logged l2 is their sum', async () => {
+    const m = model();
+    const sq = (prefix: string) => 1e-2 * weights(m).filter(([n]) => n.startsWith(prefix)).reduce((s, [, p]) => s + p.data.reduce((a, v) => a + v * v, 0), 0);
+    let term = 0;
+    const spy: Plugin = { name: 'spy', onBeforeBackward: (ctx) => { term = ctx.loss.item() - ctx.dataLoss.item(); } };
+    const plugins = [l2Penalty(1e-2, (n) => n === 'fc1.weight'), l2Penalty(1e-2, (n) => n === 'fc2.weight'), spy];
+    const { history } = await new Trainer({ optimizer: sgd({ lr: 0 }), plugins }).fit(m, { train: batch(), epochs: 1 });
+    expect(term).toBeCloseTo(sq('fc1') + sq('fc2'), 5);
+    expect(history[0].metrics.l2).toBeCloseTo(sq('fc1') + sq('fc2'), 5);
   });
 
   test.each([

@@ -56,7 +56,6 @@ export function penalty(options: PenaltyOptions): Plugin {
   const filter = checkFilter(options.filter);
   return {
     name: 'penalty',
-    stateKey: `penalty:l2=${l2},l1=${l1}`,
     onLoss(ctx) {
       const params = ctx.model.namedParameters().filter(([n, p]) => p.requiresGrad && filter(n, p));
       if (params.length === 0) return;
