@@ -3,7 +3,7 @@ import { fc, test as propTest } from '@fast-check/vitest';
 import { Linear, ReLU, Sequential } from '@trainkit/nn';
 import { Rng, Tensor } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
-import { elasticNet, l1Penalty, l2Penalty, penalty } from './index';
+import { elasticNet, l1Penalty, l2Penalty, penalty, weightsOnly } from './index';
 
 const model = () => {
   const rng = new Rng(0).stream('init');
@@ -59,6 +59,13 @@ describe('penalty', () => {
     const { history } = await new Trainer({ optimizer: sgd({ lr: 0 }), plugins }).fit(m, { train: batch(), epochs: 1 });
     expect(term).toBeCloseTo(sq('fc1') + sq('fc2'), 5);
     expect(history[0].metrics.l2).toBeCloseTo(sq('fc1') + sq('fc2'), 5);
+  });
+
+  test.each([
+    ['fc.weight', [6, 4], true], ['conv.weight', [8, 1, 5, 5], true], ['blocks.0.attn.in_proj_weight', [48, 16], true],
+    ['fc.bias', [6], false], ['norm.weight', [16], false], ['cls_token', [1, 1, 16], false], ['pos_embed', [1, 17, 16], false], ['vit.pos_embed', [1, 17, 16], false],
+  ] as const)('weightsOnly(%s, shape %o) is %s: kernels yes; biases, norms and a ViT\'s class token and position embedding no (timm)', (name, shape, penalized) => {
+    expect(weightsOnly(name, new Tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), [...shape]) as never)).toBe(penalized);
   });
 
   test.each([

@@ -5,11 +5,15 @@ import { type Tensor, ValueError, abs, add, mul, square, sum } from '@trainkit/t
 /** Decides which parameters a penalty applies to. */
 export type ParamFilter = (name: string, param: Parameter) => boolean;
 
+/** Token and position embeddings, which timm leaves out of weight decay (its `no_weight_decay` names). */
+const EMBEDDING_TOKENS = /(?:^|\.)(?:cls_token|dist_token|pos_embed|position_embeddings?|relative_position_bias_table)$/;
+
 /**
  * The default filter: weights only — parameters of rank ≥ 2 (linear and conv kernels), so
- * biases and normalization scales/shifts (rank 1) are not decayed.
+ * biases and normalization scales/shifts (rank 1) are not decayed; nor are a ViT's class
+ * token and position embedding (`cls_token`, `pos_embed`, …: rank 3, but not weights), as in timm.
  */
-export const weightsOnly: ParamFilter = (_name, p) => p.rank >= 2;
+export const weightsOnly: ParamFilter = (name, p) => p.rank >= 2 && !EMBEDDING_TOKENS.test(name);
 
 /** Options of {@link penalty}. */
 export interface PenaltyOptions {
