@@ -65,7 +65,7 @@ describe('penalty', () => {
     ['fc.weight', [6, 4], true], ['conv.weight', [8, 1, 5, 5], true], ['blocks.0.attn.in_proj_weight', [48, 16], true],
     ['fc.bias', [6], false], ['norm.weight', [16], false], ['cls_token', [1, 1, 16], false], ['pos_embed', [1, 17, 16], false], ['vit.pos_embed', [1, 17, 16], false],
   ] as const)('weightsOnly(%s, shape %o) is %s: kernels yes; biases, norms and a ViT\'s class token and position embedding no (timm)', (name, shape, penalized) => {
-    expect(weightsOnly(name, new Tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), [...shape]) as never)).toBe(penalized);
+    expect(weightsOnly(name, new Tensor(new Float32Array(shape.reduce((a: number, b: number) => a * b, 1)), [...shape]) as never)).toBe(penalized);
   });
 
   test.each([
