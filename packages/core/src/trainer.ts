@@ -165,6 +165,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     await this.emitHook('onLoss', ctx);
     ctx.loss = inStep(() => ctx.totalLoss());
     await this.emitHook('onBeforeBackward', ctx);
+    if (!ctx.loss.requiresGrad) throw new ConfigError(`fit: in epoch ${ctx.epoch} the loss depends on no trainable parameter (every parameter is frozen, by freeze() or a plugin such as stagedUnfreeze); unfreeze some before this epoch`);
     inStep(() => ctx.loss.backward());
     ctx.skip = false;
     await this.emitHook('onAfterBackward', ctx);

@@ -30,3 +30,21 @@ describe('stagedUnfreeze: stages that select nothing', () => {
     expect(() => stagedUnfreeze([{ epoch: 1, params: 'body' as never }])).toThrow('stagedUnfreeze: stages[0].params must select parameters (a RegExp, a list of names or a predicate), got the string "body"');
   });
 });
+
+describe('stagedUnfreeze: stages the fit never reaches', () => {
+  test('a stage at or after the last epoch gets a one-line notice (its parameters stay frozen); stages within the fit get none', async () => {
+    const lines: string[] = [];
+    const model = net();
+    const before = Array.from(model.stateDict()['body.weight'].data);
+    await new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [stagedUnfreeze([{ epoch: 0, params: /^fc\./ }, { epoch: 3, params: /^body\./ }], { notice: (l) => lines.push(l) })] }).fit(model, { train: data(), epochs: 3 });
+    expect(lines).toEqual(['stagedUnfreeze: stages[1] starts at epoch 3, but this fit ends after epoch 2: its parameters stay frozen throughout']);
+    expect(Array.from(model.stateDict()['body.weight'].data)).toEqual(before);
+  });
+});
+
+describe('stagedUnfreeze: an epoch with every parameter frozen', () => {
+  test('fit stops with an error naming the epoch and the fix, not a bare backward error', async () => {
+    const run = new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [stagedUnfreeze([{ epoch: 1, params: /^fc\./ }, { epoch: 2, params: /^body\./ }])] }).fit(net(), { train: data(), epochs: 3 });
+    await expect(run).rejects.toThrow('fit: in epoch 0 the loss depends on no trainable parameter (every parameter is frozen, by freeze() or a plugin such as stagedUnfreeze); unfreeze some before this epoch');
+  });
+});

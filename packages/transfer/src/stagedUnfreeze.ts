@@ -21,9 +21,11 @@ export interface UnfreezeStage {
  * Which parameters are frozen is a function of the epoch alone, applied at the start of every
  * epoch (frozen BatchNorm layers stay in eval mode, see `freeze`): a resumed run gets the same
  * freezing without any saved state.
- * A stage that selects no parameter of the model is an error when fit starts.
+ * A stage that selects no parameter of the model is an error when fit starts; a stage whose
+ * epoch the fit never reaches gets a one-line notice (its parameters stay frozen throughout).
  *
  * @param stages - when each group of parameters starts to train.
+ * @param options - `notice`: where the one-line notices go (default `console.warn`).
  * @see https://arxiv.org/abs/1801.06146
  * @example
  * const trainer = new Trainer({
@@ -31,7 +33,8 @@ export interface UnfreezeStage {
  *   plugins: [stagedUnfreeze([{ epoch: 5, params: /^conv2\./ }, { epoch: 10, params: /^conv1\./ }])],
  * });
  */
-export function stagedUnfreeze(stages: readonly UnfreezeStage[]): Plugin & { readonly stages: readonly UnfreezeStage[] } {
+export function stagedUnfreeze(stages: readonly UnfreezeStage[], options: { notice?: (line: string) => void } = {}): Plugin & { readonly stages: readonly UnfreezeStage[] } {
+  const notice = options.notice ?? ((line: string) => console.warn(line));
   if (!Array.isArray(stages) || stages.length === 0) throw new ConfigError('stagedUnfreeze: give at least one stage, e.g. stagedUnfreeze([{ epoch: 5, params: /^conv/ }])');
   for (const [i, s] of stages.entries()) {
     if (!Number.isInteger(s?.epoch) || s.epoch < 0) throw new ConfigError(`stagedUnfreeze: stages[${i}].epoch must be an integer ≥ 0, got ${String(s?.epoch)}`);
@@ -44,7 +47,12 @@ export function stagedUnfreeze(stages: readonly UnfreezeStage[]): Plugin & { rea
   return {
     name: 'stagedUnfreeze',
     stages,
-    onFitStart: (ctx) => checkSelected(stages, ctx.model),
+    onFitStart: (ctx) => {
+      checkSelected(stages, ctx.model);
+      for (const [i, s] of stages.entries()) {
+        if (s.epoch >= ctx.epochs) notice(`stagedUnfreeze: stages[${i}] starts at epoch ${s.epoch}, but this fit ends after epoch ${ctx.epochs - 1}: its parameters stay frozen throughout`);
+      }
+    },
     onTrainEpochStart: apply,
   };
 }
