@@ -1,9 +1,9 @@
 import { ConfigError, PluginError, type BaseContext, type Plugin, type ResumeState } from '@trainkit/core';
 import { type Checkpoint, encodeCheckpoint } from './codec';
-import { CheckpointError } from './errors';
+import { CheckpointError, hintFor } from './errors';
 import { type CheckpointOptions, type ResolvedOptions, resolveOptions } from './options';
-import { type CheckpointerState, type SavedFile, NUMBERED, isBetter, keepBest, keepRecent, reconcile } from './ranking';
-import { BEST, LATEST, type ResumePick, loadFile, pickLatest, pickNamed, sourceOf } from './resume';
+import { type CheckpointerState, type SavedFile, NUMBERED, isBetter, keepBest, keepRecent, rankedFileName, reconcile } from './ranking';
+import { BEST, LATEST, fallbackWarning, loadFile, pickBestRanked, pickLatest, pickNamed, sourceOf } from './resume';
 import type { CheckpointStore } from './store';
 
 type Trigger = 'epoch' | 'step' | 'end';
@@ -46,6 +46,8 @@ export class Checkpointer implements Plugin {
   private release: (() => Promise<void>) | null = null;
   /** Whether this fit restored the checkpointer's lists from a checkpoint (only then can they judge the store's files). */
   private restored = false;
+  /** The plugin state keys of the file resumed from (for the warning when this checkpointer's is not among them). */
+  private resumedStates: string[] = [];
   private listeners: Array<['trainEpochEnd' | 'trainBatchEnd' | 'fitEnd', Listener]> = [];
 
   constructor(options: CheckpointOptions) {
@@ -118,11 +120,16 @@ export class Checkpointer implements Plugin {
    * applies it, so a refused resume changes nothing.
    */
   async resolveResume(spec: string): Promise<ResumeState | null> {
-    const pick = spec === 'latest' ? await pickLatest(this.store, this.o.resumeFallback, {}) : await pickNamed(this.store, spec, {});
+    const { store, resumeFallback, saveBest, topK } = this.o;
+    const pick =
+      spec === 'latest' ? await pickLatest(store, resumeFallback, {})
+      : spec === 'best' && !saveBest && topK !== 0 ? await pickBestRanked(store, this.stateKey, resumeFallback, {})
+      : await pickNamed(store, spec, {});
     if (pick === null) return null;
     if (pick.skipped.length > 0) this.o.warn(fallbackWarning(pick));
     const { trainer, model } = pick.checkpoint;
     this.resumedFrom = pick.file;
+    this.resumedStates = Object.keys(trainer.plugins);
     this.lastSaved = { epoch: trainer.epoch, step: trainer.step, batchIndex: trainer.batchIndex };
     return { ...trainer, model, source: pick.source };
   }
@@ -158,7 +165,14 @@ export class Checkpointer implements Plugin {
    * older file) are kept, with a warning.
    */
   private async reconcile(resumedAtStep: number): Promise<void> {
-    if (!this.restored) return; // no lists of this store to go by (a resume from a file elsewhere is handled by onFitStart)
+    if (!this.restored) {
+      // no lists of this store to go by: the file was saved by a checkpointer with another stateKey (another monitor)
+      const has = this.resumedStates.length > 0 ? this.resumedStates.join(', ') : 'none';
+      return this.o.warn(
+        `checkpoint: ${sourceOf(this.store, this.resumedFrom!)} holds no state of this checkpointer (stateKey "${this.stateKey}"; the file has: ${has}); ` +
+          `its best and top-k lists start afresh${this.o.saveBest ? `, ${BEST} will be replaced by this run's best,` : ''} and the numbered files already in ${this.store.location} are kept outside its lists`,
+      );
+    }
     const { state, orphans, later } = reconcile(this.state, await this.store.list(), resumedAtStep);
     this.state = state;
     for (const f of orphans) await this.removeFile(f);
@@ -253,23 +267,23 @@ export class Checkpointer implements Plugin {
   /** Updates best / top-k / keep-last for a new save; returns the files to write and those to delete. */
   private plan(saved: SavedFile, trigger: Trigger): { write: string[]; evict: string[] } {
     const { saveLatest, saveBest, topK, keepLast, mode, monitor } = this.o;
-    const tag = `epoch=${saved.epoch}-step=${saved.step}`;
     const write: string[] = saveLatest ? [Checkpointer.LATEST] : [];
     const evict: string[] = [];
     if (trigger === 'end') return { write, evict };
-    if (saved.score !== null && isBetter(saved.score, this.state.best?.score ?? null, mode)) {
-      this.state.best = { ...saved, file: Checkpointer.BEST };
-      if (saveBest) write.push(Checkpointer.BEST);
-    }
+    const improved = saved.score !== null && isBetter(saved.score, this.state.best?.score ?? null, mode);
+    if (improved && saveBest) write.push(Checkpointer.BEST);
+    let bestFile: string = Checkpointer.BEST; // without best.safetensors, the best is the top-k file ranked first
     if (topK !== 0 && saved.score !== null) {
-      const entry = { ...saved, file: `${tag}-${monitor}=${formatScore(saved.score)}.safetensors` };
+      const entry = { ...saved, file: rankedFileName(saved, monitor!) };
       const r = keepBest(this.state.ranked, entry, topK, mode);
       this.state.ranked = r.list;
       if (r.admitted) write.push(entry.file);
+      if (r.admitted && !saveBest) bestFile = entry.file;
       evict.push(...r.evicted);
     }
+    if (improved) this.state.best = { ...saved, file: bestFile };
     if (keepLast !== 0) {
-      const entry = { ...saved, file: `${tag}.safetensors` };
+      const entry = { ...saved, file: `epoch=${saved.epoch}-step=${saved.step}.safetensors` };
       const r = keepRecent(this.state.recent, entry, keepLast);
       this.state.recent = r.list;
       write.push(entry.file);
@@ -277,22 +291,4 @@ export class Checkpointer implements Plugin {
     }
     return { write, evict: evict.filter((f) => !write.includes(f)) };
   }
-}
-
-function fallbackWarning(pick: ResumePick): string {
-  const why = pick.skipped.map((s) => `${s.file} (${s.reason})`).join('; ');
-  return `checkpoint: resuming from ${pick.source} (step ${pick.checkpoint.trainer.step}), the newest checkpoint that verifies, because these could not be used: ${why}`;
-}
-
-/** What to do about a system error, for the common ones. */
-function hintFor(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException | null)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return ' (the disk is full: free space or checkpoint to another directory)';
-  if (code === 'EROFS') return ' (the file system became read-only)';
-  if (code === 'EACCES' || code === 'EPERM') return ' (no permission to write there)';
-  return '';
-}
-
-function formatScore(v: number): string {
-  return Number.isFinite(v) ? v.toFixed(4) : String(v).toLowerCase();
 }

@@ -23,7 +23,10 @@ export interface CheckpointOptions {
   everyNSteps?: number;
   /** Write `latest.safetensors` at every save (default true): what `resume: 'latest'` continues from. */
   saveLatest?: boolean;
-  /** Write `best.safetensors` when the monitored metric improves (default true when `monitor` is set). */
+  /**
+   * Write `best.safetensors` when the monitored metric improves (default true when `monitor` is
+   * set). With `false` (and `topK`), `best` and `resume: 'best'` are the top-k file ranked first.
+   */
   saveBest?: boolean;
   /** Keep the K best checkpoints as `epoch=E-step=S-<monitor>=V.safetensors` (default 0; -1 keeps every ranked one). Needs `monitor`. */
   topK?: number;
@@ -104,6 +107,9 @@ function validateOptions(o: ResolvedOptions): void {
   for (const k of ['topK', 'keepLast'] as const) if (!Number.isInteger(o[k]) || o[k] < -1) bad(k, o[k], 'must be an integer ≥ -1 (-1 keeps all)');
   if (o.monitor === null && o.topK !== 0) bad('topK', o.topK, 'ranks checkpoints by a metric; set monitor as well');
   if (o.monitor === null && o.saveBest) bad('saveBest', true, 'needs monitor: the metric that decides what is best');
+  if (o.monitor !== null && !o.saveBest && o.topK === 0) {
+    bad('saveBest', false, `with topK 0 no file would hold the best checkpoint, so monitor '${o.monitor}' would decide nothing; keep saveBest, set topK, or leave out monitor`);
+  }
   if (typeof o.resumeFallback !== 'boolean') bad('resumeFallback', o.resumeFallback, 'must be true or false');
   if (typeof o.warn !== 'function') bad('warn', typeof o.warn, 'must be a function (message: string) => void');
   if (o.everyNEpochs === 0 && o.everyNSteps === 0) bad('everyNEpochs', 0, 'with everyNSteps 0 nothing would ever be saved');

@@ -71,3 +71,14 @@ export function keepRecent(list: readonly SavedFile[], entry: SavedFile, k: numb
   const kept = k < 0 ? next : next.slice(Math.max(0, next.length - k));
   return { list: kept, evicted: next.filter((f) => !kept.includes(f)).map((f) => f.file) };
 }
+
+/**
+ * The name of a top-k file: `epoch=E-step=S-<monitor>=V.safetensors`. Characters no file name
+ * may hold (`/` of `val/loss`, `\`, `:`, `*`, `?`, `"`, `<`, `>`, `|`, control characters) become `_`.
+ */
+export function rankedFileName(saved: SavedFile, monitor: string): string {
+  const v = saved.score ?? NaN;
+  const score = Number.isFinite(v) ? v.toFixed(4) : String(v).toLowerCase();
+  // eslint-disable-next-line no-control-regex
+  return `epoch=${saved.epoch}-step=${saved.step}-${monitor.replace(/[/\\:*?"<>|\u0000-\u001f]/g, '_')}=${score}.safetensors`;
+}

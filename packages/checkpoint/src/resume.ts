@@ -62,6 +62,20 @@ export function pickNamed(store: CheckpointStore, spec: string, options: DecodeO
 }
 
 /**
+ * Resolves `'best'` for a checkpointer that writes no `best.safetensors` (`saveBest: false`): the
+ * top-k file that its state (`stateKey`) in the newest checkpoint names as the best.
+ */
+export async function pickBestRanked(store: CheckpointStore, stateKey: string, fallback: boolean, options: DecodeOptions): Promise<ResumePick> {
+  const latest = await pickLatest(store, fallback, options);
+  const file = (latest?.checkpoint.trainer.plugins[stateKey] as { best?: { file?: unknown } | null } | undefined)?.best?.file;
+  if (typeof file !== 'string') {
+    const why = latest === null ? 'the store holds no checkpoint' : `${latest.source} names no best checkpoint of "${stateKey}" (no epoch had a score yet?)`;
+    throw new CheckpointError(`fit({ resume: 'best' }): with saveBest: false the best checkpoint is the top-k file ranked first, but ${why}`);
+  }
+  return loadResumable(store, file, 'best', options);
+}
+
+/**
  * Resolves `'latest'`: `latest.safetensors`; when it is missing, or unusable and `fallback` is
  * on, the newest checkpoint of the store that verifies (by trainer step: the newest numbered
  * file, or `best` when it is newer). Null when the store holds no checkpoint (a fresh start).
@@ -95,4 +109,10 @@ export async function pickLatest(store: CheckpointStore, fallback: boolean, opti
   throw new CheckpointError(
     `fit({ resume: 'latest' }): no checkpoint in ${store.location} can be resumed: ${skipped.map((s) => `${s.file}: ${s.reason}`).join('; ')}`,
   );
+}
+
+/** The warning of a fallback resume: the file used, and why each newer one was passed over. */
+export function fallbackWarning(pick: ResumePick): string {
+  const why = pick.skipped.map((s) => `${s.file} (${s.reason})`).join('; ');
+  return `checkpoint: resuming from ${pick.source} (step ${pick.checkpoint.trainer.step}), the newest checkpoint that verifies, because these could not be used: ${why}`;
 }
