@@ -30,6 +30,11 @@ const momentumSlots = (h: Readonly<{ momentum: number }>): readonly string[] => 
  * then `p ← p − lr·buf`, or with Nesterov `p ← p − lr·(d + momentum·buf)`. Momentum 0 is plain SGD:
  * no buffer is kept and dampening does not apply, as in torch.
  *
+ * Where it departs from torch: the buffer starts as d on a parameter's first step only. Momentum
+ * switched from 0 to ρ > 0 mid-training starts the buffer at zero, so that step moves by
+ * (1 − dampening)·d where torch moves by d (the same when dampening is 0); momentum set to 0 and
+ * back drops the buffer, where torch keeps the old one and resumes from it.
+ *
  * Equals `chain(name, addDecayedWeights(), trace(), scaleByLearningRate())` (tested).
  *
  * Options (all optional, plus `groups` for parameter groups):

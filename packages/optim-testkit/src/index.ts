@@ -23,6 +23,7 @@ export {
   adamIsGradientScaleInvariant,
   adamwZeroDecayEqualsAdam,
 } from './laws/kinds';
+export { adamDecayIsCoupled, adamwDecayIsDecoupled } from './laws/adamDecay';
 export { LAW_TITLES } from './laws/titles';
 export { trajectory, makeParams, stepWith, run } from './trajectory';
 export { scenarios, float32Values, wellScaledValues, optionsArbitrary, paramName } from './arbitraries';
@@ -38,6 +39,7 @@ export type { QuadraticCase, DescentConfig } from './laws/descent';
 export type { ChangeCase, ChangeConfig, LrScaleCase, LinearConfig } from './laws/hyperparameters';
 export type { DecayConfig } from './laws/decay';
 export type { ReferenceConfig, NesterovConfig, ScaledCase } from './laws/kinds';
+export type { AdamDecayConfig } from './laws/adamDecay';
 export type { ParamValues } from './trajectory';
 export type { ScenarioConstraints } from './arbitraries';
 export type { Tolerance, Sides } from './compare';

@@ -51,6 +51,8 @@ const mutants: Mutant[] = [
   { does: 'is Adam without bias correction', make: m.adamWithoutBiasCorrection, config: adam, law: 'adamFirstStepIsLrSign' },
   { does: 'puts Adam’s eps inside the square root', make: m.adamEpsInsideSqrt, config: adam, law: 'adamFirstStepIsLrSign' },
   { does: 'puts AdamW’s eps inside the square root', make: m.adamwEpsInsideSqrt, config: adamw, law: 'adamFirstStepIsLrSign' },
+  { does: 'is AdamW adding its decay to the gradient, as Adam does', make: m.adamwWithCoupledDecay, config: adamw, law: 'adamwDecayIsDecoupled' },
+  { does: 'is Adam decoupling its decay, as AdamW does', make: m.adamWithDecoupledDecay, config: adam, law: 'adamDecayIsCoupled' },
   { does: 'dampens the first momentum step', make: m.dampensFirstStep, config: momentum, law: 'momentumFollowsHeavyBall' },
   { does: 'dampens by δ instead of 1 − δ', make: m.swapsDampening, config: momentum, law: 'momentumFollowsHeavyBall' },
   { does: 'keeps an exponential moving average as its momentum buffer', make: m.emaMomentum, config: momentum, law: 'momentumFollowsHeavyBall' },

@@ -8,6 +8,7 @@ import { type DecayConfig, weightDecayShrinksTowardZero } from './laws/decay';
 import { type DescentConfig, descendsOnConvexQuadratics } from './laws/descent';
 import { leavesGradientsAlone } from './laws/gradients';
 import { type ChangeConfig, type LinearConfig, followsHyperparameterChanges, isLinearInLr } from './laws/hyperparameters';
+import { adamDecayIsCoupled, adamwDecayIsDecoupled } from './laws/adamDecay';
 import { isKernelIndependent } from './laws/kernels';
 import {
   type NesterovConfig,
@@ -57,6 +58,10 @@ export interface LawSelection {
   adamFirstStepIsLrSign?: false | true | { options?: OptionsSource };
   /** Adam-like (family `'adam'` or `'adamw'`). */
   adamIsGradientScaleInvariant?: false | true | { options?: OptionsSource; rtol?: number };
+  /** Adam (family `'adam'`) with weight decay: the decay is L2 added to the gradient, as in torch.optim.Adam. */
+  adamDecayIsCoupled?: false | true | { options?: OptionsSource };
+  /** AdamW (family `'adamw'`) with weight decay: the decay multiplies the parameter by 1 − lr·λ, as in torch.optim.AdamW. */
+  adamwDecayIsDecoupled?: false | true | { options?: OptionsSource };
   /** AdamW; `adam` is the reference Adam. */
   adamwZeroDecayEqualsAdam?: { adam: OptimizerFactory } & Omit<ReferenceConfig, 'withoutDecay' | 'shape'>;
   /**
@@ -87,7 +92,8 @@ export interface OptimizerLawsConfig extends LawConfig {
   /**
    * The optimizer's family, which switches on its closed-form laws: `'momentum'` (ρ = 0 is SGD,
    * the first two heavy-ball steps, Nesterov's first step when it takes `nesterov`), `'adam'`
-   * and `'adamw'` (first step lr·sign(g), invariance to gradient scale).
+   * and `'adamw'` (first step lr·sign(g), invariance to gradient scale; with weight decay, Adam's
+   * decay added to the gradient and AdamW's decoupled).
    */
   family?: OptimizerFamily;
   /** How close the laws that compare against a reference optimizer must agree (default `{}`: equal as numbers). */
@@ -162,6 +168,10 @@ export function optimizerLaws(make: OptimizerFactory, config: OptimizerLawsConfi
   const { adamFirstStepIsLrSign: af, adamIsGradientScaleInvariant: ai, adamwZeroDecayEqualsAdam: aw } = laws;
   add('adamFirstStepIsLrSign', af !== false && (adamLike || af !== undefined), () => adamFirstStepIsLrSign(make, { ...fixed, ...on(af) }));
   add('adamIsGradientScaleInvariant', ai !== false && (adamLike || ai !== undefined), () => adamIsGradientScaleInvariant(make, { ...fixed, ...on(ai) }));
+  const { adamDecayIsCoupled: dc, adamwDecayIsDecoupled: dd } = laws;
+  const decayLaw = (x: typeof dc, of: OptimizerFamily) => x !== false && ((family === of && withDecay !== undefined) || x !== undefined);
+  add('adamDecayIsCoupled', decayLaw(dc, 'adam'), () => adamDecayIsCoupled(make, { ...fixed, withDecay, ...on(dc) }));
+  add('adamwDecayIsDecoupled', decayLaw(dd, 'adamw'), () => adamwDecayIsDecoupled(make, { ...fixed, withDecay, ...on(dd) }));
   add('adamwZeroDecayEqualsAdam', aw !== undefined, () => adamwZeroDecayEqualsAdam(make, (aw as { adam: OptimizerFactory }).adam, { shape: base.shape, tolerance, ...aw }));
   const ki = laws.isKernelIndependent;
   add('isKernelIndependent', ki !== undefined, () => {

@@ -129,6 +129,10 @@ export const alwaysDecays = defineOptimizer({
 export const adamWithoutBiasCorrection = adamLike('mutant/adam-no-bias-correction', false, { noBiasCorrection: true });
 export const adamEpsInsideSqrt = adamLike('mutant/adam-eps-inside-sqrt', false, { epsInsideSqrt: true });
 export const adamwEpsInsideSqrt = adamLike('mutant/adamw-eps-inside-sqrt', true, { epsInsideSqrt: true });
+/** "AdamW" that adds its decay to the gradient, as Adam does. */
+export const adamwWithCoupledDecay = adamLike('mutant/adamw-coupled-decay', false);
+/** "Adam" that decouples its decay, as AdamW does. */
+export const adamWithDecoupledDecay = adamLike('mutant/adam-decoupled-decay', true);
 
 // ---- momentum ----
 

@@ -52,7 +52,8 @@ export function momentumZeroEqualsSgd(momentum: OptimizerFactory, sgd: Optimizer
   return matchesReference(momentum, sgd, { options: sgdOptions, extra: { momentum: 0 }, ...config });
 }
 
-const adamOptions = fc.record({
+/** Adam hyperparameters the Adam-family laws explore by default. */
+export const adamOptions = fc.record({
   lr: fc.constantFrom(1e-4, 1e-3, 1e-2, 0.1),
   // β1 = 0 or a normal number: a subnormal β1 (7e-39 was drawn once) makes subnormal moments,
   // whose rounding is not covered by the laws' float32 tolerances and is no setting anyone uses.

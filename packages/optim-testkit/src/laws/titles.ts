@@ -21,6 +21,8 @@ export const LAW_TITLES = {
   adamFirstStepIsLrSign: "Adam's first step moves each coordinate by lr·sign(g) (up to eps)",
   adamIsGradientScaleInvariant: 'Adam is invariant to scaling the gradient by c > 0 (up to eps)',
   adamwZeroDecayEqualsAdam: 'AdamW with weightDecay 0 equals Adam',
+  adamDecayIsCoupled: "Adam's weight decay is added to the gradient: with a zero gradient its first step is lr·sign(p) (up to eps)",
+  adamwDecayIsDecoupled: "AdamW's weight decay is decoupled: with a zero gradient from zero state each step multiplies p by 1 − lr·weightDecay",
   isKernelIndependent: 'gives bit-identical steps and state on the JS loops, the WebAssembly kernels and resident WebAssembly memory',
 } as const;
 
