@@ -1,7 +1,7 @@
 import { type ImageShape, dims } from './shape';
 import { formatShape } from '@trainkit/tensor';
 import { AugmentError } from './errors';
-import { type Range, magnitude, probability, range } from './options';
+import { type Range, magnitude, probability, range, replayed } from './options';
 import { type PerImage, type Transform, defineImageTransform } from './transform';
 
 /** Options of {@link colorJitter}. Each factor is a magnitude `m` or an explicit `[lo, hi]`. */
@@ -85,6 +85,7 @@ export function colorJitter(options: ColorJitterOptions): Transform<PerImage<Col
       return params;
     },
     applyOne(src, out, i, shape, _o, params) {
+      replayed(name, params, params.order, false);
       const { c, h, w } = shape;
       const start = i * c * h * w;
       const end = start + c * h * w;

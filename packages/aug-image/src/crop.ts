@@ -1,6 +1,6 @@
 import { AugmentError } from './errors';
 import { shiftCopy } from './kernels/shift';
-import { fillResolver, pixels, probability, size as sizeOption } from './options';
+import { fillResolver, pixels, probability, replayed, size as sizeOption } from './options';
 import { type PerImage, type Transform, defineImageTransform } from './transform';
 
 /** Options of {@link randomCrop}. */
@@ -52,7 +52,9 @@ export function randomCrop(options: CropOptions): Transform<PerImage<CropParams>
       return { h: ch, w: cw };
     },
     drawOne: (rng, { h, w }) => ({ top: rng.int(h + 2 * pad - ch + 1), left: rng.int(w + 2 * pad - cw + 1) }),
-    applyOne(src, out, i, shape, outShape, { top, left }) {
+    applyOne(src, out, i, shape, outShape, params) {
+      replayed(name, params, ['top', 'left'], true);
+      const { top, left } = params;
       const { c, h, w } = shape;
       shiftCopy(src, i * c * h * w, out, i * c * ch * cw, c, h, w, outShape.h, outShape.w, top - pad, left - pad, fill(shape));
     },

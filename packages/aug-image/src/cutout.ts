@@ -1,6 +1,6 @@
 import { fillRect } from './kernels/fillRect';
 import { fillResolver, probability, size as sizeOption } from './options';
-import type { RectParams } from './erasing';
+import { type RectParams, checkRect } from './erasing';
 import { type PerImage, type Transform, defineImageTransform } from './transform';
 
 /** Options of {@link cutout}. */
@@ -44,6 +44,7 @@ export function cutout(options: CutoutOptions): Transform<PerImage<RectParams>> 
     },
     applyOne(src, out, i, shape, _o, r) {
       const { c, h, w } = shape;
+      checkRect(name, r, h, w);
       const start = i * c * h * w;
       for (let k = start, end = start + c * h * w; k < end; k++) out[k] = src[k];
       fillRect(out, start, c, h, w, r.top, r.left, r.height, r.width, value(shape));

@@ -3,7 +3,7 @@ import { fc, test } from '@fast-check/vitest';
 import { Rng } from '@trainkit/tensor';
 import { randomErasing } from './erasing';
 import { cutout } from './cutout';
-import { at, images, run } from './__tests__/helpers';
+import { at, images, replay, run } from './__tests__/helpers';
 import type { RectParams } from './erasing';
 import type { Images } from './__tests__/helpers';
 
@@ -44,6 +44,23 @@ describe('randomErasing', () => {
     expect(() => randomErasing({ p: 2 })).toThrow('aug-image: randomErasing: p must be a probability in [0, 1], got 2');
     expect(() => randomErasing({ scale: [-0.1, 0.2] })).toThrow('aug-image: randomErasing: scale must lie within [0, 1], got [-0.1, 0.2]');
     expect(() => randomErasing({ value: NaN })).toThrow('aug-image: randomErasing: value must be a finite number');
+  });
+});
+
+describe('randomErasing and cutout: replayed rectangles', () => {
+  const img = { shape: { n: 2, c: 1, h: 4, w: 4 }, data: new Float32Array(32).fill(0.5) };
+  const one = (r: RectParams): RectParams[] => [r, { top: 0, left: 0, height: 0, width: 0 }];
+
+  test.each([
+    ['randomErasing', () => randomErasing({ p: 1, value: -1 })],
+    ['cutout', () => cutout({ size: 2, value: -1 })],
+  ] as const)('%s refuses a rectangle outside the image instead of writing into the next row or image', (name, make) => {
+    const msg = (r: string) => `aug-image: ${name}: the rectangle (${r}) does not fit the 4×4 image`;
+    expect(() => replay(make(), img, one({ top: 3, left: 0, height: 2, width: 1 }))).toThrow(msg('top 3, left 0, 2×1'));
+    expect(() => replay(make(), img, one({ top: 0, left: 3, height: 1, width: 2 }))).toThrow(msg('top 0, left 3, 1×2'));
+    expect(() => replay(make(), img, one({ top: -1, left: 0, height: 1, width: 1 }))).toThrow(msg('top -1, left 0, 1×1'));
+    expect(() => replay(make(), img, one({ top: 0.5, left: 0, height: 1, width: 1 }))).toThrow(msg('top 0.5, left 0, 1×1'));
+    expect(replay(make(), img, one({ top: 2, left: 2, height: 2, width: 2 })).out.filter((v) => v === -1)).toHaveLength(4);
   });
 });
 

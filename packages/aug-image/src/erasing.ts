@@ -1,4 +1,5 @@
 import type { Rng } from '@trainkit/tensor';
+import { AugmentError } from './errors';
 import { fillRect } from './kernels/fillRect';
 import { type Range, fillResolver, positiveRange, probability, range } from './options';
 import { type PerImage, type Transform, defineImageTransform } from './transform';
@@ -39,6 +40,18 @@ function drawRect(rng: Rng, h: number, w: number, scale: Range, ratio: Range): R
 }
 
 /**
+ * Checks a (replayed) rectangle against an `h × w` image: whole pixels inside it, so
+ * `fillRect` never writes into the next row, channel or image. An empty rectangle passes.
+ */
+export function checkRect(name: string, r: RectParams, h: number, w: number): void {
+  const { top, left, height, width } = r;
+  const whole = [top, left, height, width].every((v) => Number.isInteger(v) && v >= 0);
+  if (!whole || top + height > h || left + width > w) {
+    throw new AugmentError(name, `the rectangle (top ${top}, left ${left}, ${height}×${width}) does not fit the ${h}×${w} image`);
+  }
+}
+
+/**
  * Random erasing (Zhong et al.; torchvision's `RandomErasing`): with probability `p`,
  * overwrites one rectangle of random area (fraction `scale` of the image) and aspect ratio
  * (`ratio`, height / width) with `value`. The parameters of an image whose 10 tries all
@@ -65,6 +78,7 @@ export function randomErasing(options: ErasingOptions = {}): Transform<PerImage<
     drawOne: (rng, { h, w }) => drawRect(rng, h, w, scale, ratio) ?? { top: 0, left: 0, height: 0, width: 0 },
     applyOne(src, out, i, shape, _o, r) {
       const { c, h, w } = shape;
+      checkRect(name, r, h, w);
       const start = i * c * h * w;
       for (let k = start, end = start + c * h * w; k < end; k++) out[k] = src[k];
       fillRect(out, start, c, h, w, r.top, r.left, r.height, r.width, value(shape));

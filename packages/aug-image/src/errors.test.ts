@@ -60,6 +60,8 @@ describe('bad input: each error names the transform and the value', () => {
     refuses(() => randomRotation({ degrees: NaN }), 'randomRotation', 'degrees must be ≥ 0 (the largest angle in degrees), got NaN; pass a pair [lo, hi] for an explicit range');
     refuses(() => randomTranslate({ max: -2 }), 'randomTranslate', 'max must be a non-negative integer number of pixels, got -2');
     refuses(() => randomTranslate({ max: 1.5 }), 'randomTranslate', 'max must be a non-negative integer number of pixels, got 1.5');
+    refuses(() => randomTranslate({ max: [1, 2, 3] as unknown as [number, number] }), 'randomTranslate', 'max must be a number or a pair [maxX, maxY] of non-negative integers, got [1, 2, 3]');
+    refuses(() => randomTranslate({ max: [1] as unknown as [number, number] }), 'randomTranslate', 'max must be a number or a pair [maxX, maxY] of non-negative integers, got [1]');
     refuses(() => colorJitter({ saturation: -1 }), 'colorJitter', 'saturation must be ≥ 0 (how far the factor may move from 1), got -1; pass a pair [lo, hi] for an explicit range');
     refuses(() => randomCrop({ size: 24, padding: -4 }), 'randomCrop', 'padding must be a non-negative integer number of pixels, got -4');
     refuses(() => cutmix({ alpha: -1 }), 'cutmix', 'alpha must be a finite number > 0, got -1');
@@ -81,5 +83,18 @@ describe('bad input: each error names the transform and the value', () => {
   test('a fill that is not finite, or has the wrong number of channels', () => {
     refuses(() => randomRotation({ degrees: 5, fill: Infinity }), 'randomRotation', 'fill must be a finite number or an array of them (one per channel), got Infinity');
     refuses(augmentAs(randomTranslate({ max: 1, fill: [0, 0, 0] }), [2, 1, 4, 4]), 'randomTranslate', 'fill has 3 values but the batch [2, 1, 4, 4] has 1 channel');
+  });
+
+  test('replayed parameters that are not whole pixels or finite numbers are refused, not turned into NaN or stale pixels', () => {
+    const shape = { n: 1, c: 1, h: 3, w: 3 };
+    const apply = (t: Transform, params: unknown) => () => {
+      const o = t.outputShape(shape);
+      t.apply(new Float32Array(9), new Float32Array(o.n * o.c * o.h * o.w), shape, params);
+    };
+    refuses(apply(randomTranslate({ max: 1 }), [{ dx: 0.5, dy: 0 }]), 'randomTranslate', 'replayed parameter dx must be an integer (pixels), got 0.5');
+    refuses(apply(randomCrop({ size: 2, padding: 1 }), [{ top: 0.5, left: 0 }]), 'randomCrop', 'replayed parameter top must be an integer (pixels), got 0.5');
+    refuses(apply(randomResizedCrop(), [{ top: 0.5, left: 0, height: 2, width: 2 }]), 'randomResizedCrop', 'replayed parameter top must be an integer (pixels), got 0.5');
+    refuses(apply(randomRotation({ degrees: 10 }), [{ angle: NaN }]), 'randomRotation', 'replayed parameter angle must be a finite number, got NaN');
+    refuses(apply(colorJitter({ brightness: 0.5 }), [{ order: ['brightness'] }]), 'colorJitter', 'replayed parameter brightness must be a finite number, got undefined');
   });
 });

@@ -10,12 +10,14 @@ export function mixOptions(name: string, options: { alpha?: number; p?: number }
 }
 
 /**
- * Checks replayed mixing parameters against the batch: `perm` must be a permutation of the
- * images and `lambda` a weight in [0, 1].
+ * Checks replayed mixing parameters against the batch: `perm` must hold one image index of
+ * the batch per image (an index outside it would mix in NaN) and `lambda` be a weight in [0, 1].
  */
 export function checkMix(name: string, shape: ImageShape, lambda: number, perm: readonly number[]): void {
   if (!(lambda >= 0 && lambda <= 1)) throw new AugmentError(name, `lambda must be in [0, 1], got ${lambda}`);
   if (perm.length !== shape.n) throw new AugmentError(name, `perm has ${perm.length} entries but the batch has ${shape.n} images`);
+  const bad = perm.findIndex((j) => !(Number.isInteger(j) && j >= 0 && j < shape.n));
+  if (bad >= 0) throw new AugmentError(name, `perm[${bad}] is ${perm[bad]}, not the index of an image of the batch (an integer in [0, ${shape.n}))`);
 }
 
 /** `out[i] = λ·src[i] + (1 − λ)·src[perm[i]]` for rows of `size` floats (images or label rows). */

@@ -87,6 +87,16 @@ describe('cutmix', () => {
     expect(() => replay(cutmix(), img, { lambda: 0.5, top: 2, left: 0, height: 4, width: 2, perm: [1, 0] })).toThrow('aug-image: cutmix: the box (top 2, left 0, 4×2) does not fit the 4×4 images');
     expect(() => replay(cutmix(), img, { lambda: 0.5, top: 0, left: 0, height: 2, width: 2, perm: [1] })).toThrow('aug-image: cutmix: perm has 1 entries but the batch has 2 images');
   });
+
+  test.each([
+    ['mixup', () => mixup(), { lambda: 0.5 }],
+    ['cutmix', () => cutmix(), { lambda: 0.75, top: 0, left: 0, height: 2, width: 2 }],
+  ] as const)('%s refuses a replayed perm entry that is not an image of the batch (it would mix in NaN)', (name, make, rest) => {
+    const img = { shape: { n: 2, c: 1, h: 4, w: 4 }, data: new Float32Array(32) };
+    const t = make() as ReturnType<typeof mixup>;
+    expect(() => replay(t, img, { ...rest, perm: [5, 0] } as never)).toThrow(`aug-image: ${name}: perm[0] is 5, not the index of an image of the batch (an integer in [0, 2))`);
+    expect(() => replay(t, img, { ...rest, perm: [1, 0.5] } as never)).toThrow(`aug-image: ${name}: perm[1] is 0.5, not the index of an image of the batch (an integer in [0, 2))`);
+  });
 });
 
 describe('sampleBeta', () => {

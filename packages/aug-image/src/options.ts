@@ -97,3 +97,17 @@ export function positiveRange(who: string, key: string, v: Range): Range {
   if (!(r[0] > 0)) throw new AugmentError(who, `${key} must be positive, got ${show(v)}`);
   return r;
 }
+
+/**
+ * Replayed per-image parameters (from JSON, say) must be numbers the kernels can use: the
+ * named entries of `params` whole pixels (`integer`) or finite numbers. A fractional pixel
+ * would index between array entries and an angle of NaN would fill the image with NaN.
+ */
+export function replayed(who: string, params: object, keys: readonly string[], integer: boolean): void {
+  for (const key of keys) {
+    const v = (params as Record<string, unknown>)[key];
+    if (integer ? !Number.isInteger(v) : !(typeof v === 'number' && Number.isFinite(v))) {
+      throw new AugmentError(who, `replayed parameter ${key} must be ${integer ? 'an integer (pixels)' : 'a finite number'}, got ${show(v)}`);
+    }
+  }
+}

@@ -1,7 +1,7 @@
 import type { Rng } from '@trainkit/tensor';
 import { AugmentError } from './errors';
 import { resizeBilinear } from './kernels/resize';
-import { type Range, positiveRange, probability, range, size as sizeOption } from './options';
+import { type Range, positiveRange, probability, range, replayed, size as sizeOption } from './options';
 import type { ImageShape } from './shape';
 import { type PerImage, type Transform, defineImageTransform } from './transform';
 
@@ -75,7 +75,9 @@ export function randomResizedCrop(options: ResizedCropOptions = {}): Transform<P
     p: probability(name, options.p ?? 1),
     outputSize: outSize,
     drawOne: (rng, { h, w }) => drawResizedCropWindow(rng, h, w, scale, ratio),
-    applyOne(src, out, i, { c, h, w }, o, { top, left, height, width }) {
+    applyOne(src, out, i, { c, h, w }, o, params) {
+      replayed(name, params, ['top', 'left', 'height', 'width'], true);
+      const { top, left, height, width } = params;
       if (!(top >= 0 && left >= 0 && height >= 1 && width >= 1 && top + height <= h && left + width <= w)) {
         throw new AugmentError(name, `the window (top ${top}, left ${left}, ${height}×${width}) does not fit the ${h}×${w} image`);
       }

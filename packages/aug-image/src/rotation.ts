@@ -1,7 +1,7 @@
 import type { InverseAffine } from './kernels/affine';
 import { sampleBilinear, sampleNearest } from './kernels/affine';
 import { AugmentError } from './errors';
-import { type Range, fillResolver, magnitude, probability } from './options';
+import { type Range, fillResolver, magnitude, probability, replayed } from './options';
 import { type PerImage, type Transform, defineImageTransform } from './transform';
 
 /** Options of {@link randomRotation}. */
@@ -85,7 +85,9 @@ export function randomRotation(options: RotationOptions): Transform<PerImage<Rot
       return shape;
     },
     drawOne: (rng) => ({ angle: lo === hi ? lo : rng.uniform(lo, hi) }),
-    applyOne(src, out, i, shape, _out, { angle }) {
+    applyOne(src, out, i, shape, _out, params) {
+      replayed(name, params, ['angle'], false);
+      const { angle } = params;
       const { c, h, w } = shape;
       const off = i * c * h * w;
       sample(src, off, out, off, c, h, w, rotationInverse(angle, h, w), fill(shape));

@@ -1,5 +1,6 @@
+import { AugmentError } from './errors';
 import { shiftCopy } from './kernels/shift';
-import { fillResolver, pixels, probability } from './options';
+import { fillResolver, pixels, probability, replayed } from './options';
 import { type PerImage, type Transform, defineImageTransform } from './transform';
 
 /** Options of {@link randomTranslate}. */
@@ -35,7 +36,10 @@ export interface TranslateParams {
 export function randomTranslate(options: TranslateOptions): Transform<PerImage<TranslateParams>> {
   const name = 'randomTranslate';
   const max = options.max;
-  const [maxX, maxY] = typeof max === 'number' ? [max, max] : Array.isArray(max) ? max : [NaN, NaN];
+  if (typeof max !== 'number' && !(Array.isArray(max) && max.length === 2)) {
+    throw new AugmentError(name, `max must be a number or a pair [maxX, maxY] of non-negative integers, got ${Array.isArray(max) ? `[${max.join(', ')}]` : String(max)}`);
+  }
+  const [maxX, maxY] = typeof max === 'number' ? [max, max] : max;
   pixels(name, 'max', maxX);
   pixels(name, 'max', maxY);
   const fill = fillResolver(name, 'fill', options.fill ?? 0);
@@ -47,7 +51,9 @@ export function randomTranslate(options: TranslateOptions): Transform<PerImage<T
       return shape;
     },
     drawOne: (rng) => ({ dx: rng.int(2 * maxX + 1) - maxX, dy: rng.int(2 * maxY + 1) - maxY }),
-    applyOne(src, out, i, shape, _out, { dx, dy }) {
+    applyOne(src, out, i, shape, _out, params) {
+      replayed(name, params, ['dx', 'dy'], true);
+      const { dx, dy } = params;
       const { c, h, w } = shape;
       const off = i * c * h * w;
       shiftCopy(src, off, out, off, c, h, w, h, w, -dy, -dx, fill(shape));

@@ -1,9 +1,9 @@
 import { fc, test } from '@fast-check/vitest';
-import { Rng, ValueError } from '@trainkit/tensor';
+import { Rng, ShapeError, ValueError } from '@trainkit/tensor';
 import { describe, expect } from 'vitest';
 import { indexDataset, sampleIds } from './__tests__/indexDataset';
 import { DataLoader, type DataLoaderOptions } from './dataLoader';
-import { TensorDataset } from './dataset';
+import { type Dataset, TensorDataset } from './dataset';
 
 /** A dataset size, loader options and an epoch. */
 const setup = fc.record({
@@ -115,6 +115,31 @@ describe('DataLoader errors', () => {
   test('an empty dataset is rejected', () => {
     const empty = new TensorDataset({ x: new Float32Array(0), y: new Int32Array(0), sampleShape: [3] });
     expect(() => new DataLoader(empty, { batchSize: 4 })).toThrow(new ValueError('DataLoader: dataset is empty'));
+  });
+
+  test.each([undefined, Number.NaN, 2.5, -3])('a dataset whose length is %s is rejected, not read as an empty epoch', (length) => {
+    const custom = { length, sampleShape: [2], gather: (ix: ArrayLike<number>) => ds.gather(ix) } as unknown as Dataset;
+    expect(() => new DataLoader(custom, { batchSize: 2 })).toThrow(new ValueError(`DataLoader: dataset.length must be a non-negative integer, got ${length}`));
+  });
+
+  test('an object without gather(indices) is rejected as a dataset', () => {
+    expect(() => new DataLoader({ length: 5, sampleShape: [2] } as unknown as Dataset, { batchSize: 2 })).toThrow(
+      new ValueError('DataLoader: dataset must implement gather(indices) (a Dataset has length, sampleShape and gather), got an object without it'),
+    );
+  });
+
+  test.each(['epoch', 'epochAsync'] as const)('%s: a batch from gather whose shape is not [indices, ...sampleShape] or whose labels miss rows is an error', async (method) => {
+    const short: Dataset = { length: 5, sampleShape: [2], gather: (ix) => ds.gather(Array.from(ix).slice(1)) };
+    const wide: Dataset = { length: 5, sampleShape: [3], gather: (ix) => ds.gather(ix) };
+    const unlabelled: Dataset = { length: 5, sampleShape: [2], gather: (ix) => ({ x: ds.gather(ix).x, y: new Int32Array(1) }) };
+    const first = async (d: Dataset): Promise<unknown> => {
+      const loader = new DataLoader(d, { batchSize: 2 });
+      if (method === 'epoch') return [...loader.epoch(0)];
+      for await (const b of loader.epochAsync(0)) return b;
+    };
+    await expect(first(short)).rejects.toThrow(new ShapeError('DataLoader: dataset.gather of 2 indices returned x of shape [1, 2], expected [2, 2] (the batch size, then the dataset\'s sampleShape [2])'));
+    await expect(first(wide)).rejects.toThrow(new ShapeError('DataLoader: dataset.gather of 2 indices returned x of shape [2, 2], expected [2, 3] (the batch size, then the dataset\'s sampleShape [3])'));
+    await expect(first(unlabelled)).rejects.toThrow(new ShapeError('DataLoader: dataset.gather of 2 indices returned 1 labels, expected 2 (one per sample)'));
   });
 
   test('dropLast with fewer samples than batchSize is rejected: every epoch would be empty', () => {

@@ -1,4 +1,4 @@
-import { Rng, ValueError } from '@trainkit/tensor';
+import { Rng, ShapeError, ValueError, formatShape } from '@trainkit/tensor';
 import type { Batch, Dataset } from './dataset';
 import { prefetchBatches } from './prefetch';
 
@@ -58,6 +58,8 @@ export class DataLoader {
   readonly seed: number;
   /** Batches {@link epochAsync} requests ahead. */
   readonly prefetch: number;
+  /** `dataset`, with every batch its gather returns checked against the indices asked for. */
+  private readonly source: Dataset;
 
   /**
    * @param dataset - the samples; must not be empty.
@@ -71,6 +73,7 @@ export class DataLoader {
     }
     checkSeed('DataLoader', seed);
     if (!Number.isInteger(prefetch) || prefetch < 0) throw new ValueError(`DataLoader: prefetch must be a non-negative integer, got ${String(prefetch)}`);
+    checkDataset(dataset);
     if (dataset.length === 0) throw new ValueError('DataLoader: dataset is empty');
     if (dropLast && dataset.length < batchSize) {
       throw new ValueError(
@@ -83,6 +86,7 @@ export class DataLoader {
     this.dropLast = dropLast;
     this.seed = seed;
     this.prefetch = prefetch;
+    this.source = checkedGather(dataset);
   }
 
   /** Batches per epoch. */
@@ -127,7 +131,7 @@ export class DataLoader {
    */
   epochAsync(epoch: number, options: EpochOptions = {}): AsyncGenerator<Batch, void, undefined> {
     const order = this.order(epoch, options);
-    return prefetchBatches(this.dataset, this.slices(order, this.checkStart(options)), this.prefetch);
+    return prefetchBatches(this.source, this.slices(order, this.checkStart(options)), this.prefetch);
   }
 
   /** The batches of epoch 0. */
@@ -136,7 +140,7 @@ export class DataLoader {
   }
 
   private *batches(order: Int32Array, startBatch: number): IterableIterator<Batch> {
-    for (const indices of this.slices(order, startBatch)) yield this.dataset.gather(indices);
+    for (const indices of this.slices(order, startBatch)) yield this.source.gather(indices);
   }
 
   /** The indices of each batch of `order` from batch `startBatch` on. */
@@ -163,4 +167,36 @@ function checkSeed(where: string, seed: number): void {
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new ValueError(`${where}: seed must be an integer in [0, 2^32), got ${seed}`);
   }
+}
+
+/** A dataset must have a whole, non-negative length and a gather method (a missing length would read as an empty epoch). */
+function checkDataset(dataset: Dataset): void {
+  if (dataset === null || typeof dataset !== 'object' || typeof dataset.gather !== 'function') {
+    const got = dataset === null || typeof dataset !== 'object' ? String(dataset) : 'an object without it';
+    throw new ValueError(`DataLoader: dataset must implement gather(indices) (a Dataset has length, sampleShape and gather), got ${got}`);
+  }
+  const n: unknown = dataset.length;
+  if (!Number.isInteger(n) || (n as number) < 0) throw new ValueError(`DataLoader: dataset.length must be a non-negative integer, got ${String(n)}`);
+}
+
+/**
+ * A view of `dataset` whose `gather` (and `gatherAsync`) check each batch: `x` of shape
+ * `[indices.length, ...sampleShape]` and one label per sample, as PyTorch's collate refuses
+ * samples of unequal shapes, instead of training on whatever came back.
+ */
+function checkedGather(dataset: Dataset): Dataset {
+  const check = (batch: Batch, k: number): Batch => {
+    const want = [k, ...dataset.sampleShape];
+    const shape = batch?.x?.shape;
+    if (!Array.isArray(shape) || shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
+      const got = Array.isArray(shape) ? formatShape(shape) : String(shape);
+      throw new ShapeError(`DataLoader: dataset.gather of ${k} indices returned x of shape ${got}, expected ${formatShape(want)} (the batch size, then the dataset's sampleShape ${formatShape(dataset.sampleShape)})`);
+    }
+    if (batch.y?.length !== k) throw new ShapeError(`DataLoader: dataset.gather of ${k} indices returned ${String(batch.y?.length)} labels, expected ${k} (one per sample)`);
+    return batch;
+  };
+  const view: Dataset = { length: dataset.length, sampleShape: dataset.sampleShape, gather: (ix) => check(dataset.gather(ix), ix.length) };
+  const gatherAsync = dataset.gatherAsync;
+  if (typeof gatherAsync === 'function') view.gatherAsync = async (ix) => check(await gatherAsync.call(dataset, ix), ix.length);
+  return view;
 }

@@ -57,4 +57,11 @@ describe('TensorDataset', () => {
     const t = new Tensor(new Float32Array(6), [3, 2]);
     expect(() => new TensorDataset({ x: t, y: Int32Array.of(0, 1, 2), sampleShape: [3] })).toThrow('sampleShape [3] does not match x.shape [3, 2]');
   });
+
+  test('a sampleShape that is a number instead of an array is named, not a TypeError about iterables', () => {
+    const x = new Float32Array(6);
+    expect(() => new TensorDataset({ x, y: Int32Array.of(0, 1, 2), sampleShape: 2 as unknown as number[] })).toThrow(
+      new ShapeError('TensorDataset: sampleShape must be an array of positive integers (e.g. [1, 28, 28]), got 2'),
+    );
+  });
 });

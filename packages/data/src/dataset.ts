@@ -132,6 +132,7 @@ function resolveSampleShape({ x, sampleShape }: TensorDatasetOptions): readonly 
     return inferred;
   }
   if (sampleShape === undefined) throw new ShapeError('TensorDataset: sampleShape is required when x is a flat Float32Array');
+  if (!Array.isArray(sampleShape)) throw new ShapeError(`TensorDataset: sampleShape must be an array of positive integers (e.g. [1, 28, 28]), got ${String(sampleShape)}`);
   for (const d of sampleShape) {
     if (!Number.isInteger(d) || d < 1) {
       throw new ShapeError(`TensorDataset: sampleShape [${sampleShape.join(', ')}] must contain positive integers`);

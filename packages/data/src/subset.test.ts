@@ -1,5 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
+import { ValueError } from '@trainkit/tensor';
 import { indexDataset, sampleIds } from './__tests__/indexDataset';
 import { splitDataset, subset, take } from './subset';
 
@@ -61,5 +62,10 @@ describe('splitDataset', () => {
     );
     expect(() => splitDataset(indexDataset(10), [])).toThrow('give at least one size');
     expect(() => splitDataset(indexDataset(10), [11, -1])).toThrow('sizes must be non-negative numbers');
+  });
+
+  test('a bad seed is an error that names splitDataset', () => {
+    expect(() => splitDataset(indexDataset(10), [0.5, 0.5], { seed: -1 })).toThrow(new ValueError('splitDataset: seed must be an integer in [0, 2^32), got -1'));
+    expect(() => splitDataset(indexDataset(10), [5, 5], { seed: 1.5, shuffle: false })).toThrow(new ValueError('splitDataset: seed must be an integer in [0, 2^32), got 1.5'));
   });
 });

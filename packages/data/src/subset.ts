@@ -85,6 +85,7 @@ export function take(dataset: Dataset, n: number): Subset {
  */
 export function splitDataset(dataset: Dataset, sizes: readonly number[], options: SplitOptions = {}): Subset[] {
   const { shuffle = true, seed = 0 } = options;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ValueError(`splitDataset: seed must be an integer in [0, 2^32), got ${seed}`);
   const counts = resolveCounts(dataset.length, sizes);
   const order = shuffle ? new Rng(seed).stream('split').permutation(dataset.length) : range(dataset.length);
   const parts: Subset[] = [];
