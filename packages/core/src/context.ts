@@ -53,9 +53,11 @@ export class RunContext implements StepContext, LossContext, ExceptionContext {
     this.trainer.stop(reason);
   }
 
-  sync(): Promise<void> {
-    // the metrics too: a checkpoint taken now holds every step's loss and accuracy of the epoch so far
-    return this.trainer.device.settle(this.acc);
+  async sync(): Promise<void> {
+    // the metrics too: a checkpoint taken now holds every step's loss and accuracy of the epoch so
+    // far, and ctx.metrics shows them (a step checkpoint ranks on them)
+    await this.trainer.device.settle(this.acc);
+    if (this.stage === 'fit') this.current = { ...this.current, ...this.acc.means() };
   }
 
   log(name: string, value: number): void {

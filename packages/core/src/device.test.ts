@@ -106,6 +106,16 @@ describe('training on a device (TrainerOptions.device)', () => {
     expect(losses[3]).not.toBe(losses[2]);
   });
 
+  test('after await ctx.sync() in a batch hook, ctx.metrics holds the running means up to this step (what a step checkpoint ranks on)', async () => {
+    const seen: Array<[number | undefined, number | undefined]> = [];
+    const sim = simulatedDevice(() => toyModel());
+    const sync: Plugin = { name: 'sync', async onTrainBatchEnd(ctx) { const before = ctx.metrics.loss; await ctx.sync(); seen.push([before, ctx.metrics.loss]); } };
+    await new Trainer({ optimizer: sgd(), device: sim, metricsEvery: 50, plugins: [sync] }).fit(toyModel(), { train: toyLoader(32, 8), epochs: 1 });
+    expect(seen[0][0]).toBeUndefined(); // not read back yet
+    expect(seen[0][1]).toBeGreaterThan(0); // read back by the sync
+    expect(seen[2][1]).not.toBe(seen[1][1]);
+  });
+
   test("'auto' with no device registered trains on the CPU after one notice line; a named device that is not registered is a ConfigError saying what to import", async () => {
     const notices: string[] = [];
     const model = toyModel(2);
