@@ -71,6 +71,15 @@ describe('activations: values', () => {
     expect(Math.abs(normalCdfReference(x) / want - 1)).toBeLessThanOrEqual(1e-13);
   });
 
+  test('at and just around every half step of the grid (where rounding to the nearest point can tip), Φ stays within 2e-12 relative of the series (the Taylor form is at its worst near −8)', () => {
+    for (let k = 1; k < 2048; k += 7) {
+      for (const d of [0, 2 ** -43, -(2 ** -43), 1e-12, -1e-12]) {
+        const x = (k - 0.5 + d) / 128 - 8;
+        expect(Math.abs(normalCdf(x) - normalCdfReference(x))).toBeLessThanOrEqual(2e-12 * normalCdfReference(x));
+      }
+    }
+  });
+
   test('Φ of NaN is NaN, of ±Infinity 0 and 1', () => {
     expect(normalCdf(Number.NaN)).toBeNaN();
     expect(normalCdf(-Infinity)).toBe(0);
