@@ -157,10 +157,10 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): Plugin & Earl
       const saved = state.weights;
       const current = Object.entries(ctx.model.stateDict() as Record<string, Tensor>);
       // all or nothing: a model whose tensors changed since the best epoch is left as it is
-      const names = new Set(Object.keys(saved));
-      const odd = current.find(([name, t]) => saved[name]?.length !== t.size) ?? (current.length !== names.size ? [[...names].find((n) => !current.some(([c]) => c === n)) ?? '', null] : null);
-      if (odd !== null) {
-        throw new ConfigError(`earlyStopping({ restoreBestWeights: true }): the model's "${odd[0]}" does not match the copy kept from epoch ${state.bestEpoch} (its tensors changed during fit); the model keeps its final weights`);
+      const names = new Set(current.map(([name]) => name));
+      const odd = current.find(([name, t]) => saved[name]?.length !== t.size)?.[0] ?? Object.keys(saved).find((name) => !names.has(name));
+      if (odd !== undefined) {
+        throw new ConfigError(`earlyStopping({ restoreBestWeights: true }): the model's "${odd}" does not match the copy kept from epoch ${state.bestEpoch} (its tensors changed during fit); the model keeps its final weights`);
       }
       for (const [name, t] of current) t.data.set(saved[name]);
     },

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export { Trainer } from './trainer';
-export { defineOptimizer, parameterRefs } from './optimizer';
+export { defineOptimizer, parameterRefs, isParamSelector, matches as selectsParam } from './optimizer';
 export { sgd } from './sgd';
 export { chain, scaleByLearningRate, addDecayedWeights, clipByValue, clipByGlobalNorm, globalNorm } from './transform';
 export { accuracy, MetricAccumulator } from './metrics';

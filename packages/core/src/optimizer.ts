@@ -16,5 +16,5 @@ export type {
   SlotNames,
   UpdateArgs,
 } from './optimizer/contract';
-export { matches } from './optimizer/groups';
+export { isParamSelector, matches } from './optimizer/groups';
 export { defineOptimizer } from './optimizer/define';

@@ -1,4 +1,4 @@
-import { Rng, ShapeError, ValueError, formatShape } from '@trainkit/tensor';
+import { Rng, ShapeError, ValueError, formatShape, sameShape } from '@trainkit/tensor';
 import type { Batch, Dataset } from './dataset';
 import { prefetchBatches } from './prefetch';
 
@@ -188,7 +188,7 @@ function checkedGather(dataset: Dataset): Dataset {
   const check = (batch: Batch, k: number): Batch => {
     const want = [k, ...dataset.sampleShape];
     const shape = batch?.x?.shape;
-    if (!Array.isArray(shape) || shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
+    if (!Array.isArray(shape) || !sameShape(shape, want)) {
       const got = Array.isArray(shape) ? formatShape(shape) : String(shape);
       throw new ShapeError(`DataLoader: dataset.gather of ${k} indices returned x of shape ${got}, expected ${formatShape(want)} (the batch size, then the dataset's sampleShape ${formatShape(dataset.sampleShape)})`);
     }

@@ -1,9 +1,9 @@
 import { type Checkpoint, decodeCheckpoint } from '@trainkit/checkpoint';
-import type { ParamSelector } from '@trainkit/core';
+import { type ParamSelector, isParamSelector, selectsParam } from '@trainkit/core';
 import { type LoadReport, Module } from '@trainkit/nn';
 import { Tensor, formatShape, sameShape } from '@trainkit/tensor';
 import { TransferError } from './errors';
-import { describeValue, isSelector, matches } from './select';
+import { describeValue } from './select';
 
 /** Where pretrained weights come from: a safetensors file's bytes, a decoded checkpoint, or a state dict. */
 export type PretrainedSource = Uint8Array | Checkpoint | Readonly<Record<string, Tensor>>;
@@ -89,14 +89,14 @@ function nonFinite(own: Readonly<Record<string, Tensor>>, state: Readonly<Record
  */
 export function loadPretrained(model: Module, source: PretrainedSource, options: LoadPretrainedOptions = {}): TransferReport {
   const { strict = true, exclude, rename } = options;
-  if (exclude !== undefined && !isSelector(exclude)) throw new TransferError(`loadPretrained: exclude must be a RegExp, a list of names or a predicate, got ${describeValue(exclude)}; e.g. { exclude: /^fc\\./ }`);
+  if (exclude !== undefined && !isParamSelector(exclude)) throw new TransferError(`loadPretrained: exclude must be a RegExp, a list of names or a predicate, got ${describeValue(exclude)}; e.g. { exclude: /^fc\\./ }`);
   const own = model.stateDict();
   const state: Record<string, Tensor> = Object.create(null) as Record<string, Tensor>;
   const excluded: string[] = [];
   const excludedNames = new Set<string>(); // the model keys the excluded source keys would have filled
   for (const [key, t] of Object.entries(stateOf(source))) {
     const name = rename ? rename(key) : key;
-    if (exclude !== undefined && (matches(exclude, key) || matches(exclude, name))) {
+    if (exclude !== undefined && (selectsParam(exclude, key) || selectsParam(exclude, name))) {
       excluded.push(key);
       excludedNames.add(name);
     }
@@ -113,7 +113,7 @@ export function loadPretrained(model: Module, source: PretrainedSource, options:
   }
   for (const key of Object.keys(state)) if (!Object.hasOwn(own, key)) report.unexpected.push(key);
   // under strict, the excluded layers are expected to be missing: they are the ones being replaced
-  const unexplained = { ...report, missing: report.missing.filter((k) => exclude === undefined || !(matches(exclude, k) || excludedNames.has(k))) };
+  const unexplained = { ...report, missing: report.missing.filter((k) => exclude === undefined || !(selectsParam(exclude, k) || excludedNames.has(k))) };
   if (strict && (unexplained.missing.length > 0 || report.unexpected.length > 0 || report.mismatched.length > 0)) throw new TransferError(strictMessage(model, unexplained));
   const bad = nonFinite(own, state);
   if (bad.length > 0) throw new TransferError(`loadPretrained: the pretrained weights hold non-finite values — ${bad.join(', ')}; the checkpoint is damaged or was saved after training diverged`);

@@ -1,6 +1,6 @@
-import { ConfigError, type BaseContext, type ParamSelector, type Plugin, freeze, unfreeze } from '@trainkit/core';
+import { ConfigError, type BaseContext, type ParamSelector, type Plugin, freeze, isParamSelector, selectsParam, unfreeze } from '@trainkit/core';
 import type { Module } from '@trainkit/nn';
-import { describeValue, isSelector, matches } from './select';
+import { describeValue } from './select';
 
 /** One stage of {@link stagedUnfreeze}: from `epoch` on, the selected parameters train. */
 export interface UnfreezeStage {
@@ -38,7 +38,7 @@ export function stagedUnfreeze(stages: readonly UnfreezeStage[], options: { noti
   if (!Array.isArray(stages) || stages.length === 0) throw new ConfigError('stagedUnfreeze: give at least one stage, e.g. stagedUnfreeze([{ epoch: 5, params: /^conv/ }])');
   for (const [i, s] of stages.entries()) {
     if (!Number.isInteger(s?.epoch) || s.epoch < 0) throw new ConfigError(`stagedUnfreeze: stages[${i}].epoch must be an integer ≥ 0, got ${String(s?.epoch)}`);
-    if (!isSelector(s.params)) throw new ConfigError(`stagedUnfreeze: stages[${i}].params must select parameters (a RegExp, a list of names or a predicate), got ${describeValue(s.params)}`);
+    if (!isParamSelector(s.params)) throw new ConfigError(`stagedUnfreeze: stages[${i}].params must select parameters (a RegExp, a list of names or a predicate), got ${describeValue(s.params)}`);
   }
   const apply = (ctx: BaseContext): void => {
     for (const s of stages) if (s.epoch > ctx.epoch) freeze(ctx.model, s.params);
@@ -64,7 +64,7 @@ function checkSelected(stages: readonly UnfreezeStage[], model: Module): void {
   for (const [i, { params }] of stages.entries()) {
     const unknown = Array.isArray(params) ? params.filter((n: string) => !names.includes(n)) : [];
     if (unknown.length > 0) throw new ConfigError(`stagedUnfreeze: stages[${i}].params names no parameter ${unknown.map((n) => `"${n}"`).join(', ')} ${where}`);
-    if (!names.some((n) => matches(params, n))) {
+    if (!names.some((n) => selectsParam(params, n))) {
       const what = params instanceof RegExp ? String(params) : typeof params === 'function' ? 'a predicate' : 'an empty list';
       throw new ConfigError(`stagedUnfreeze: stages[${i}].params (${what}) selects no parameter of the ${model.constructor.name} ${where}`);
     }

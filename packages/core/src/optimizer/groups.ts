@@ -3,11 +3,19 @@
 import { ConfigError } from '../errors';
 import type { GroupSpec, Hyperparams, Optimizer, OptimizerOptions, OptimizerSpec, ParamGroup, ParamSelector } from './contract';
 
-/** @internal Whether a parameter name is picked by a selector (shared by groups and `freeze`). */
+/**
+ * Whether a parameter name is picked by a selector (a RegExp, a list of names or a predicate of
+ * the name), as optimizer groups and `freeze` read it. A /g or /y pattern is read afresh each time.
+ */
 export function matches(select: ParamSelector, name: string): boolean {
   if (typeof select === 'function') return select(name);
   if (select instanceof RegExp) return testName(select, name);
   return select.includes(name);
+}
+
+/** Whether `v` is a {@link ParamSelector}: a RegExp, a list of names (strings) or a function. */
+export function isParamSelector(v: unknown): v is ParamSelector {
+  return v instanceof RegExp || typeof v === 'function' || (Array.isArray(v) && v.every((n) => typeof n === 'string'));
 }
 
 /** `re.test(name)` from the start of the name each time: a /g or /y regex keeps its lastIndex between calls, which would skip every other match (a fresh copy without g, y kept: sticky still anchors at 0). */
@@ -46,7 +54,7 @@ export function resolveGroups<H extends Hyperparams>(spec: OptimizerSpec<H>, opt
   const groups: Array<ParamGroup<H>> = groupSpecs.map((g, i) => {
     const { params, ...rest } = g;
     const where = `${spec.name}: parameter group ${i}`;
-    if (!(params instanceof RegExp || typeof params === 'function' || (Array.isArray(params) && params.every((n) => typeof n === 'string')))) {
+    if (!isParamSelector(params)) {
       throw new ConfigError(`${where}: params must be a list of parameter names, a RegExp or a function of the name, got ${JSON.stringify(params) ?? String(params)}`);
     }
     for (const k of Object.keys(rest)) {

@@ -139,24 +139,27 @@ describe('convolution, relu and max pooling agree between the backends', () => {
     });
   });
 
-  const directCase = fc.record({
-    C: fc.integer({ min: 1, max: 4 }),
-    OC: fc.integer({ min: 1, max: 19 }),
-    H: fc.integer({ min: 1, max: 13 }),
-    W: fc.integer({ min: 1, max: 13 }),
-    KH: fc.integer({ min: 1, max: 5 }),
-    KW: fc.integer({ min: 1, max: 5 }),
-    padH: fc.integer({ min: 0, max: 2 }),
-    padW: fc.integer({ min: 0, max: 2 }),
-    bias: fc.boolean(),
-    seed: fc.integer({ min: 0, max: 1000 }),
-  }).filter((c) => c.H + 2 * c.padH >= c.KH && c.W + 2 * c.padW >= c.KW);
+  /** Stride-1 geometries with C in [cMin, cMax]; padding up to `maxPad`, kernels up to `maxK`, sizes up to `maxHW`. */
+  const strideOneCase = (o: { cMin: number; cMax: number; maxOC: number; maxHW: number; maxK: number; maxPad: number }) =>
+    fc.record({
+      C: fc.integer({ min: o.cMin, max: o.cMax }),
+      OC: fc.integer({ min: 1, max: o.maxOC }),
+      H: fc.integer({ min: 1, max: o.maxHW }),
+      W: fc.integer({ min: 1, max: o.maxHW }),
+      KH: fc.integer({ min: 1, max: o.maxK }),
+      KW: fc.integer({ min: 1, max: o.maxK }),
+      padH: fc.integer({ min: 0, max: o.maxPad }),
+      padW: fc.integer({ min: 0, max: o.maxPad }),
+      bias: fc.boolean(),
+      seed: fc.integer({ min: 0, max: 1000 }),
+    }).filter((c) => c.H + 2 * c.padH >= c.KH && c.W + 2 * c.padW >= c.KW);
 
-  test.prop([directCase], { numRuns: 60 })('the direct convolution (≤ 4 input channels, stride 1) agrees with the JS kernels, forward and backward', (c) => {
+  /** conv2d's output and input and weight gradients on a batch of N agree between the backends within float32 accumulation error. */
+  function expectConvAgrees(c: { C: number; OC: number; H: number; W: number; KH: number; KW: number; padH: number; padW: number; bias: boolean; seed: number }, N: number): void {
     const run = (backend: 'js' | 'wasm') =>
       withKernelBackend(backend, () => {
         const r = new Rng(c.seed);
-        const x = new Tensor(r.fillNormal(new Float32Array(2 * c.C * c.H * c.W)), [2, c.C, c.H, c.W], { requiresGrad: true });
+        const x = new Tensor(r.fillNormal(new Float32Array(N * c.C * c.H * c.W)), [N, c.C, c.H, c.W], { requiresGrad: true });
         const w = new Tensor(r.fillNormal(new Float32Array(c.OC * c.C * c.KH * c.KW)), [c.OC, c.C, c.KH, c.KW], { requiresGrad: true });
         const b = c.bias ? new Tensor(r.fillNormal(new Float32Array(c.OC)), [c.OC], { requiresGrad: true }) : null;
         const y = conv2d(x, w, b, { padding: [c.padH, c.padW] });
@@ -166,41 +169,22 @@ describe('convolution, relu and max pooling agree between the backends', () => {
     const js = run('js');
     const wasm = run('wasm');
     js.forEach((a, i) => {
-      // float32 sums of at most 2·13·13 unit-normal products against float64 ones
-      for (let j = 0; j < a.length; j++) expect(Math.abs(a[j] - wasm[i][j])).toBeLessThanOrEqual(2e-5 * (1 + Math.abs(a[j])) * Math.sqrt(c.C * c.KH * c.KW * 2 * c.H * c.W));
+      // float32 sums of at most N·H·W unit-normal products against float64 ones
+      for (let j = 0; j < a.length; j++) expect(Math.abs(a[j] - wasm[i][j])).toBeLessThanOrEqual(2e-5 * (1 + Math.abs(a[j])) * Math.sqrt(c.C * c.KH * c.KW * N * c.H * c.W));
     });
-  });
+  }
+
+  test.prop([strideOneCase({ cMin: 1, cMax: 4, maxOC: 19, maxHW: 13, maxK: 5, maxPad: 2 })], { numRuns: 60 })(
+    'the direct convolution (≤ 4 input channels, stride 1) agrees with the JS kernels, forward and backward',
+    (c) => expectConvAgrees(c, 2),
+  );
 
   // more than 4 input channels: im2col + GEMM, unfolded from a zero-padded copy of each image;
   // widths that are not a multiple of 4 (the vectors overrun each row), padding up to and past the kernel
-  const paddedCase = fc.record({
-    C: fc.integer({ min: 5, max: 8 }),
-    OC: fc.integer({ min: 1, max: 11 }),
-    H: fc.integer({ min: 1, max: 11 }),
-    W: fc.integer({ min: 1, max: 11 }),
-    KH: fc.integer({ min: 1, max: 4 }),
-    KW: fc.integer({ min: 1, max: 4 }),
-    padH: fc.integer({ min: 0, max: 4 }),
-    padW: fc.integer({ min: 0, max: 4 }),
-    seed: fc.integer({ min: 0, max: 1000 }),
-  }).filter((c) => c.H + 2 * c.padH >= c.KH && c.W + 2 * c.padW >= c.KW);
-
-  test.prop([paddedCase], { numRuns: 40 })('a stride-1 convolution with more than 4 input channels agrees with the JS kernels, forward and backward, any padding', (c) => {
-    const run = (backend: 'js' | 'wasm') =>
-      withKernelBackend(backend, () => {
-        const r = new Rng(c.seed);
-        const x = new Tensor(r.fillNormal(new Float32Array(3 * c.C * c.H * c.W)), [3, c.C, c.H, c.W], { requiresGrad: true });
-        const w = new Tensor(r.fillNormal(new Float32Array(c.OC * c.C * c.KH * c.KW)), [c.OC, c.C, c.KH, c.KW], { requiresGrad: true });
-        const y = conv2d(x, w, null, { padding: [c.padH, c.padW] });
-        y.backward(new Rng(c.seed + 1).fillNormal(new Float32Array(y.size)));
-        return [y.data, x.grad as Float32Array, w.grad as Float32Array];
-      });
-    const js = run('js');
-    const wasm = run('wasm');
-    js.forEach((a, i) => {
-      for (let j = 0; j < a.length; j++) expect(Math.abs(a[j] - wasm[i][j])).toBeLessThanOrEqual(2e-5 * (1 + Math.abs(a[j])) * Math.sqrt(c.C * c.KH * c.KW * 3 * c.H * c.W));
-    });
-  });
+  test.prop([strideOneCase({ cMin: 5, cMax: 8, maxOC: 11, maxHW: 11, maxK: 4, maxPad: 4 })], { numRuns: 40 })(
+    'a stride-1 convolution with more than 4 input channels agrees with the JS kernels, forward and backward, any padding',
+    (c) => expectConvAgrees(c, 3),
+  );
 
   const planeValues = fc.array(fc.constantFrom(0, -0, 1, -1, 2.5, -2.5, NaN, Infinity, -Infinity, 1e-30), { minLength: 1, maxLength: 1 });
   test.prop([fc.integer({ min: 1, max: 3 }), fc.integer({ min: 2, max: 11 }), fc.integer({ min: 2, max: 11 }), planeValues, fc.integer({ min: 0, max: 1000 })], { numRuns: 60 })(
