@@ -61,6 +61,27 @@ describe('distillationLoss', () => {
     expect(masked).toBeCloseTo(distillationLoss(s, new Tensor(Float32Array.from([1, -1e4, 0.5]), [1, 3]), 2).data[0], 5);
   });
 
+  test.each([
+    [0, 1, 'distillationLoss: temperature must be a finite number > 0, got 0'],
+    [-2, 1, 'distillationLoss: temperature must be a finite number > 0, got -2'],
+    [NaN, 1, 'distillationLoss: temperature must be a finite number > 0, got NaN'],
+    [2, -1, 'distillationLoss: teacherTemperature must be a finite number > 0, got -1'],
+    [2, 0, 'distillationLoss: teacherTemperature must be a finite number > 0, got 0'],
+  ])('temperature %s with teacher temperature %s is refused, not turned into a NaN or a plausible wrong loss', (T, tau, message) => {
+    expect(() => distillationLoss(logits(2, 3, 1), logits(2, 3, 2), T, tau)).toThrow(message);
+  });
+
+  test('a NaN or +∞ teacher logit, or a row of −∞ only, is refused naming the example and class; an empty batch is refused', () => {
+    const s = logits(2, 3, 1);
+    const teacher = (v: number, at = 4) => new Tensor(Float32Array.from([1, 0, 0.5, 0.1, 0.2, 0.3].map((x, i) => (i === at ? v : x))), [2, 3]);
+    expect(() => distillationLoss(s, teacher(NaN), 2)).toThrow("distillationLoss: the teacher's logit of example 1, class 1 is NaN");
+    expect(() => distillationLoss(s, teacher(Infinity, 0), 2)).toThrow("distillationLoss: the teacher's logit of example 0, class 0 is Infinity");
+    const allMasked = new Tensor(Float32Array.from([1, 0, 0.5, -Infinity, -Infinity, -Infinity]), [2, 3]);
+    expect(() => distillationLoss(s, allMasked, 2)).toThrow('distillationLoss: every teacher logit of example 1 is -Infinity');
+    const empty = new Tensor(new Float32Array(0), [0, 3]);
+    expect(() => distillationLoss(empty, empty, 2)).toThrow('distillationLoss: no examples (the logits are [0, 3])');
+  });
+
   test('the gradient passes a finite-difference check, and the loss is 0 when student and teacher agree', () => {
     const t = logits(5, 4, 9);
     assertGradients((s) => distillationLoss(s, t, 3), [new Tensor(logits(5, 4, 8).data, [5, 4], { requiresGrad: true })]);
@@ -186,8 +207,52 @@ describe('distill plugin', () => {
     [{ temperature: 2, alpha: 0.5, teacherTemperature: 0 }, 'distill: teacherTemperature must be a finite number > 0, got 0'],
     [{ temperature: 2, alpha: 0.5, teacherTemperature: -0.5 }, 'distill: teacherTemperature must be a finite number > 0, got -0.5'],
     [{ temperature: 2, alpha: 0.5, teacherTemperature: Infinity }, 'distill: teacherTemperature must be a finite number > 0, got Infinity'],
+    [{ temperature: 2, alpha: 0.5, cache: 'yes' as unknown as boolean }, 'distill: cache must be true or false, got "yes"'],
   ])('bad option %o is a clear error naming it', (o, message) => {
     expect(() => distill({ teacher: mlp(5), ...o })).toThrow(message);
+  });
+
+  test('an object that is not a Module is refused as the teacher when the plugin is made, not with a TypeError at setup', () => {
+    const fake = { call: (x: Tensor) => x } as unknown as Module;
+    expect(() => distill({ teacher: fake, temperature: 2, alpha: 0.5 })).toThrow('distill: `teacher` must be a trained Module');
+  });
+
+  test('a diverged teacher (NaN logits) is an error naming the teacher, not a NaN loss blamed on the student, also with α = 0; the cache keeps nothing of it', async () => {
+    const teacher = mlp(5);
+    teacher.parameters()[0].data[0] = NaN;
+    for (const alpha of [0.5, 0]) {
+      const plugin = distill({ teacher, temperature: 2, alpha, cache: true });
+      const trainer = new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [plugin] });
+      await expect(trainer.fit(mlp(1), { train: new DataLoader(withIndex(toyDataset(32)), { batchSize: 16 }), epochs: 1 })).rejects.toThrow(/plugin "distill" threw in onLoss: distill: the teacher's logit of example 0, class 0 is NaN/);
+      expect(plugin.cached).toBe(0);
+    }
+  });
+
+  test('a student inside the teacher, or a teacher inside the student, is refused at setup, leaving weights and modes as they were', async () => {
+    const student = mlp(1);
+    const teacher = new Ensemble([student, mlp(6)]);
+    student.train(); // (the Ensemble put its members in eval mode)
+    const before = weights(student);
+    const inTeacher = new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [distill({ teacher, temperature: 2, alpha: 0.5 })] });
+    await expect(inTeacher.fit(student, { train: loader(), epochs: 1 })).rejects.toThrow(/distill: the student is part of the teacher \(at "members\.0"/);
+    expect(weights(student)).toEqual(before);
+    expect(student.namedModules().every(([, m]) => m.training)).toBe(true);
+    const inner = mlp(5).train();
+    const wrapper = new Sequential({ teacher: inner, head: new Linear(3, 3, { rng: new Rng(2) }) });
+    const innerBefore = weights(inner);
+    const inStudent = new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [distill({ teacher: inner, temperature: 2, alpha: 0.5 })] });
+    await expect(inStudent.fit(wrapper, { train: loader(), epochs: 1 })).rejects.toThrow(/distill: the teacher is part of the student \(at "teacher"\)/);
+    expect(weights(inner)).toEqual(innerBefore);
+    expect(inner.namedModules().every(([, m]) => m.training)).toBe(true);
+  });
+
+  test('the cache refuses a changed input also in a batch that mixes cached and new examples (it was silently recomputed)', async () => {
+    const data = toyDataset(3);
+    const batch = (ix: number[]) => ({ ...data.gather(Int32Array.from(ix)), index: Int32Array.from(ix) });
+    // batch 1 shifts its inputs by 1, so example 1 (cached by batch 0) arrives changed next to the new example 2
+    const shift: Plugin = { name: 'shift', onTrainBatchStart: (ctx) => void (ctx.batch = { ...ctx.batch, x: new Tensor(ctx.batch.x.data.map((v) => v + ctx.batchIndex), ctx.batch.x.shape) }) };
+    const trainer = new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [shift, distill({ teacher: mlp(5), temperature: 2, alpha: 0.5, cache: true })] });
+    await expect(trainer.fit(mlp(1), { train: [batch([0, 1]), batch([1, 2])], epochs: 1 })).rejects.toThrow(/the input of example 1 \(batch 1 of epoch 0\) differs from the one its teacher logits were cached for/);
   });
 
   test('a teacher with another class count is an error at the first batch naming both counts; so is the student as its own teacher', async () => {

@@ -1,5 +1,5 @@
 import type { LossContext, Plugin } from '@trainkit/core';
-import type { Module } from '@trainkit/nn';
+import { Module } from '@trainkit/nn';
 import { Tensor, ValueError, add, crossEntropy, div, formatShape, mul, noGrad } from '@trainkit/tensor';
 import { TeacherCache } from './distillCache';
 
@@ -34,14 +34,36 @@ export interface DistillPlugin extends Plugin {
   readonly cached: number;
 }
 
+/** A temperature must be a finite number > 0: T ≤ 0 or NaN gives NaN or a silently wrong loss. */
+function checkTemperature(where: string, name: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ValueError(`${where}: ${name} must be a finite number > 0, got ${String(v)}`);
+}
+
 function checkOptions(o: DistillOptions): void {
-  if (o === null || typeof o !== 'object' || typeof o.teacher?.call !== 'function') throw new ValueError('distill: `teacher` must be a trained Module (a model or an Ensemble)');
-  const T = o.temperature;
-  if (typeof T !== 'number' || !Number.isFinite(T) || T <= 0) throw new ValueError(`distill: temperature must be a finite number > 0, got ${String(T)}`);
+  if (o === null || typeof o !== 'object' || !(o.teacher instanceof Module)) throw new ValueError('distill: `teacher` must be a trained Module (a model or an Ensemble)');
+  checkTemperature('distill', 'temperature', o.temperature);
   const a = o.alpha;
   if (typeof a !== 'number' || !(a >= 0 && a <= 1)) throw new ValueError(`distill: alpha must be a number in [0, 1], got ${String(a)}`);
-  const tau = o.teacherTemperature ?? 1;
-  if (typeof tau !== 'number' || !Number.isFinite(tau) || tau <= 0) throw new ValueError(`distill: teacherTemperature must be a finite number > 0, got ${String(tau)}`);
+  checkTemperature('distill', 'teacherTemperature', o.teacherTemperature ?? 1);
+  if (o.cache !== undefined && typeof o.cache !== 'boolean') throw new ValueError(`distill: cache must be true or false, got ${JSON.stringify(o.cache)}`);
+}
+
+/**
+ * Refuses teacher logits that give no distribution: NaN or +∞ (a diverged teacher; softmax would
+ * be NaN and the student's loss blamed), or a row with every logit −∞. A −∞ logit alone is a
+ * masked class of probability 0 and is fine.
+ */
+function checkTeacherLogits(t: Tensor, where: string): void {
+  const [n, c] = t.shape;
+  for (let r = 0; r < n; r++) {
+    let finite = false;
+    for (let k = 0; k < c; k++) {
+      const v = t.data[r * c + k];
+      if (v !== v || v === Infinity) throw new ValueError(`${where}: the teacher's logit of example ${r}, class ${k} is ${v}; a teacher with non-finite outputs has diverged or was fed bad input`);
+      if (v > -Infinity) finite = true;
+    }
+    if (!finite) throw new ValueError(`${where}: every teacher logit of example ${r} is -Infinity, so its soft target is no distribution`);
+  }
 }
 
 /**
@@ -52,13 +74,18 @@ function checkOptions(o: DistillOptions): void {
  * term's as T changes (Hinton et al. 2015, section 2). With a `teacherTemperature` τ the target is
  * softmax(t/(τ·T)) instead (the teacher logits divided by τ in float64; τ = 1 is exactly the above).
  *
- * @throws ValueError when the shapes are not the same [N, C]
+ * @throws ValueError when the shapes are not the same [N, C] with N ≥ 1, a temperature is not a
+ *   finite number > 0, or a teacher logit is NaN or +∞ (or a row's are all −∞)
  */
 export function distillationLoss(student: Tensor, teacher: Tensor, temperature: number, teacherTemperature = 1): Tensor {
   if (student.rank !== 2 || teacher.rank !== 2) throw new ValueError(`distillationLoss: student and teacher logits must be [examples, classes], got ${formatShape(student.shape)} and ${formatShape(teacher.shape)}`);
   const [n, c] = teacher.shape;
   if (student.shape[1] !== c) throw new ValueError(`distillationLoss: the teacher logits have ${c} classes but the student's ${student.shape[1]}`);
   if (student.shape[0] !== n) throw new ValueError(`distillationLoss: the teacher has ${n} examples but the student ${student.shape[0]}`);
+  if (n === 0) throw new ValueError(`distillationLoss: no examples (the logits are ${formatShape(teacher.shape)})`);
+  checkTemperature('distillationLoss', 'temperature', temperature);
+  checkTemperature('distillationLoss', 'teacherTemperature', teacherTemperature);
+  checkTeacherLogits(teacher, 'distillationLoss');
   const tT = temperature * teacherTemperature; // the teacher's total temperature
   const target = new Float32Array(n * c);
   let entropy = 0; // Σ over rows of −Σ p log p of the softened teacher, in float64
@@ -87,7 +114,21 @@ function teacherLogits(teacher: Module, ctx: LossContext): Tensor {
   if (out.shape[1] !== ctx.output.shape[1]) {
     throw new ValueError(`distill: the teacher outputs ${out.shape[1]} classes but the student outputs ${ctx.output.shape[1]}; both must predict the same classes`);
   }
+  checkTeacherLogits(out, 'distill'); // before the cache keeps them
   return out;
+}
+
+/** The teacher must be a model of its own: not the student, not inside it, not containing it. */
+function checkSeparate(teacher: Module, student: Module): void {
+  if (student === teacher) throw new ValueError('distill: the teacher is the student model itself; pass a separately trained teacher');
+  const inTeacher = teacher.namedModules().find(([, m]) => m === student);
+  if (inTeacher !== undefined) {
+    throw new ValueError(`distill: the student is part of the teacher (at "${inTeacher[0]}", e.g. a member of the teacher Ensemble), so the targets would move as the student trains; pass a teacher that does not contain the student`);
+  }
+  const inStudent = student.namedModules().find(([, m]) => m === teacher);
+  if (inStudent !== undefined) {
+    throw new ValueError(`distill: the teacher is part of the student (at "${inStudent[0]}"), so training the student would train the teacher too and switch it to training mode; pass a teacher that is not inside the student`);
+  }
 }
 
 /**
@@ -114,8 +155,9 @@ function teacherLogits(teacher: Module, ctx: LossContext): Tensor {
  * plugin keeps no other state, so a resumed run (with the same teacher) continues exactly; a
  * cache is rebuilt as the run goes.
  *
- * @throws ValueError for a missing teacher, T ≤ 0, α outside [0, 1], τ ≤ 0; at the first batch, when the
- *   teacher's class count differs from the student's (the error names both)
+ * @throws ValueError for a missing teacher, T ≤ 0, α outside [0, 1], τ ≤ 0; at setup, when the teacher is,
+ *   contains or is inside the student; at the first batch, when the teacher's class count differs
+ *   from the student's (the error names both) or its logits are NaN or +∞
  * @see https://arxiv.org/abs/1503.02531 (Distilling the Knowledge in a Neural Network)
  * @example
  * const teacher = new Ensemble(members);
@@ -133,7 +175,7 @@ export function distill(options: DistillOptions): DistillPlugin {
       return cache?.size ?? 0;
     },
     setup(ctx) {
-      if (ctx.model === teacher) throw new ValueError('distill: the teacher is the student model itself; pass a separately trained teacher');
+      checkSeparate(teacher, ctx.model);
       modes = teacher.namedModules().map(([, m]) => [m, m.training] as const);
       teacher.eval();
     },

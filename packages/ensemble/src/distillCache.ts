@@ -65,12 +65,13 @@ export class TeacherCache {
     const per = batch.x.size / n;
     const prints = Array.from({ length: n }, (_, r) => fingerprint(batch.x.data, r * per, per));
     const hits = Array.from(index, (i) => this.rows.get(i));
+    // every cached row is checked, also in a batch that mixes cached and new examples
+    hits.forEach((h, r) => {
+      if (h !== undefined && (h.print[0] !== prints[r][0] || h.print[1] !== prints[r][1])) {
+        throw new ValueError(`distill({ cache: true }): the input of example ${index[r]} (${where}) differs from the one its teacher logits were cached for; augmentation that is not replayed exactly cannot use the cache, turn it off`);
+      }
+    });
     if (hits.every((h) => h !== undefined)) {
-      hits.forEach((h, r) => {
-        if (h.print[0] !== prints[r][0] || h.print[1] !== prints[r][1]) {
-          throw new ValueError(`distill({ cache: true }): the input of example ${index[r]} (${where}) differs from the one its teacher logits were cached for; augmentation that is not replayed exactly cannot use the cache, turn it off`);
-        }
-      });
       const c = hits[0].logits.length;
       const out = new Float32Array(n * c);
       hits.forEach((h, r) => out.set(h.logits, r * c));

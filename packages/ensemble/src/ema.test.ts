@@ -104,6 +104,20 @@ describe('ema', () => {
     expect(Array.from(second.averaged()?.['fc1.weight'].data ?? [])).toEqual(Array.from(full.averaged()?.['fc1.weight'].data ?? []));
   });
 
+  test('resuming a BatchNorm model mid-run (default bnData) leaves the same averaged weights and BatchNorm statistics as an uninterrupted run', async () => {
+    const full = bnNet();
+    await new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [ema({ decay: 0.9 })], seed: 3 }).fit(full, { train: loader(), epochs: 3 });
+
+    const model = bnNet();
+    // applyAtEnd: false, so the stopped run leaves the raw weights, as a crash would
+    const t1 = new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [ema({ decay: 0.9, applyAtEnd: false }), { name: 'stop', onTrainBatchEnd: (ctx) => (ctx.step === 9 ? ctx.stop() : undefined) }], seed: 3 });
+    await t1.fit(model, { train: loader(), epochs: 3 });
+    const saved = structuredClone(t1.stateDict());
+    await new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [ema({ decay: 0.9 })], seed: 3 }).fit(model, { train: loader(), epochs: 3, resume: saved });
+    // the statistics come from the last 32 training batches, 9 of them seen before the stop
+    expect(values(model)).toEqual(values(full));
+  });
+
   test('errors', () => {
     expect(() => ema({ decay: 1 })).toThrow(/ema\(\{ decay: 1 \}\): decay must be in \[0, 1\)/);
     expect(() => ema({ bnBatches: 0 })).toThrow(/bnBatches must be a positive integer/);

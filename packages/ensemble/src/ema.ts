@@ -39,6 +39,8 @@ export interface EmaHandle {
 interface EmaState {
   updates: number;
   shadow: Record<string, Float32Array>;
+  /** The recent training inputs kept for the BatchNorm statistics (without `bnData`), so a resume recomputes the same ones. */
+  recent?: Array<{ shape: number[]; data: Float32Array }>;
 }
 
 function check(options: EmaOptions): Required<Pick<EmaOptions, 'decay' | 'warmup' | 'bnBatches' | 'evaluate' | 'applyAtEnd'>> {
@@ -53,7 +55,8 @@ function check(options: EmaOptions): Required<Pick<EmaOptions, 'decay' | 'warmup
  * step, avg ← d·avg + (1 − d)·θ. Validation (and, by default, the model after fit) uses the
  * average, with BatchNorm statistics recomputed for the averaged weights
  * ({@link recomputeBatchNorm}); training itself always continues from the raw weights.
- * The average is part of the plugin state, so checkpoints resume it exactly.
+ * The average (and the recent batches kept for the BatchNorm statistics) is part of the plugin
+ * state, so checkpoints resume it exactly.
  *
  * @param options - `decay` (0.999), `warmup` (true), `bnData`, `bnBatches` (32), `evaluate` (true), `applyAtEnd` (true)
  * @see https://doi.org/10.1137/0330046 (Polyak & Juditsky 1992, averaging of iterates)
@@ -66,6 +69,7 @@ export function ema(options: EmaOptions = {}): Plugin & EmaHandle {
   const { decay, warmup, bnBatches, evaluate, applyAtEnd } = check(options);
   let state: EmaState | null = null;
   let recent: Tensor[] = [];
+  let restoredRecent: Tensor[] | null = null; // from loadStateDict, for the onFitStart of the resumed fit
   let hasBatchNorm = false;
   let shapes = new Map<string, readonly number[]>();
   let backup: Array<[Float32Array, Float32Array]> | null = null;
@@ -101,7 +105,8 @@ export function ema(options: EmaOptions = {}): Plugin & EmaHandle {
     onFitStart(ctx: BaseContext) {
       hasBatchNorm = batchNormLayers(ctx.model).length > 0;
       shapes = new Map(ctx.model.namedParameters().map(([k, p]) => [k, p.shape]));
-      recent = [];
+      recent = restoredRecent ?? [];
+      restoredRecent = null;
       state ??= { updates: 0, shadow: Object.fromEntries(ctx.model.namedParameters().map(([k, p]) => [k, p.data.slice()])) };
     },
     onAfterForward(ctx: ForwardContext) {
@@ -130,10 +135,16 @@ export function ema(options: EmaOptions = {}): Plugin & EmaHandle {
     onFitEnd(ctx) {
       if (applyAtEnd && state !== null) applyTo(ctx.model);
     },
-    stateDict: (): EmaState | null => (state === null ? null : { updates: state.updates, shadow: Object.fromEntries(Object.entries(state.shadow).map(([k, v]) => [k, v.slice()])) }),
+    stateDict: (): EmaState | null => {
+      if (state === null) return null;
+      const out: EmaState = { updates: state.updates, shadow: Object.fromEntries(Object.entries(state.shadow).map(([k, v]) => [k, v.slice()])) };
+      if (recent.length > 0) out.recent = recent.map((t) => ({ shape: [...t.shape], data: t.data.slice() }));
+      return out;
+    },
     loadStateDict(s) {
       const st = s as EmaState | null;
       state = st === null ? null : { updates: st.updates, shadow: Object.fromEntries(Object.entries(st.shadow).map(([k, v]) => [k, Float32Array.from(v)])) };
+      restoredRecent = (st?.recent ?? []).map((t) => new Tensor(Float32Array.from(t.data), t.shape));
     },
   };
 }
