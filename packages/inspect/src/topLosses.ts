@@ -79,7 +79,7 @@ export function topLosses(model: Module, data: LabelledData, k: number, options:
   inEval(model, () => {
     for (let start = 0; start < n; start += batchSize) {
       const batch = gather(data, Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i));
-      scored.push(...scoreBatch(noGrad(() => model.call(batch.x)), batch.y, start));
+      for (const s of scoreBatch(noGrad(() => model.call(batch.x)), batch.y, start)) scored.push(s); // a spread overflows the stack on huge batches
     }
   });
   scored.sort((a, b) => b.loss - a.loss || a.index - b.index);

@@ -30,6 +30,13 @@ describe('predictMc', () => {
     expect(mc.mutualInformation.every((v) => v === 0)).toBe(true);
   });
 
+  test('one batch of 200,000 rows gives one entropy and one mutual information per row (no call-stack overflow)', async () => {
+    const model = new Sequential({ fc: new Linear(1, 2, { rng: new Rng(0) }), drop: new Dropout(0.5) });
+    const mc = await predictMc(model, new Tensor(new Float32Array(200_000).fill(1), [200_000, 1]), { samples: 1, batchSize: 200_000, ...quiet });
+    expect(mc.entropy).toHaveLength(200_000);
+    expect(mc.mutualInformation).toHaveLength(200_000);
+  });
+
   test('a model without active dropout gets a clear notice, in the result and through onNotice', async () => {
     const notices: string[] = [];
     const mc = await predictMc(net(0), inputs(8), { samples: 3, onNotice: (m) => notices.push(m) });

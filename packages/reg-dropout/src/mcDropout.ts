@@ -144,8 +144,8 @@ export async function predictMc(model: Module, data: Data | Tensor, options: McD
       if (classes !== -1 && batch.classes !== classes) throw new ValueError(`predictMc: the model output ${batch.classes} classes on one batch and ${classes} on another`);
       classes = batch.classes;
       probs.push(batch.probs);
-      entropy.push(...batch.entropy);
-      mi.push(...batch.mi);
+      for (const e of batch.entropy) entropy.push(e); // not push(...): a batch of ~100k rows overflows the call stack
+      for (const m of batch.mi) mi.push(m);
       await Promise.resolve(); // let timers and progress run between batches
     }
     if (classes === -1) throw new ValueError('predictMc: the data yielded no batches');
