@@ -60,3 +60,19 @@ fcTest.prop([fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.double({ min: 1
     }
   },
 );
+
+test('niceTicks ends for a span of a few ulps (a step below the resolution of the values) and returns increasing ticks', () => {
+  const ticks = niceTicks(0.1, 0.1 + 2 ** -56);
+  expect(ticks.length).toBeGreaterThan(0);
+  expect(ticks.length).toBeLessThanOrEqual(11);
+  for (let i = 1; i < ticks.length; i++) expect(ticks[i]).toBeGreaterThan(ticks[i - 1]);
+});
+
+test('trainingCurvesSvg draws a flat curve whose epochs differ only in the last bit (a model stuck at chance) with a labelled axis around it', () => {
+  // weighted running means of the same accuracy can differ by one ulp from epoch to epoch
+  const stuck = [0.1, 0.1 + 2 ** -56, 0.1].map((accuracy, epoch) => ({ epoch, metrics: { loss: 2.302585092994046, accuracy } }));
+  const svg = trainingCurvesSvg(stuck);
+  expect(svg).not.toMatch(/NaN|undefined|Infinity/);
+  expect(svg).toContain('>10%<'); // the accuracy axis is labelled at the curve's value
+  expect(svg).toContain('>2.3<');
+});

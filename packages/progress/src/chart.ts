@@ -29,6 +29,9 @@ export interface LineChartOptions {
   legend?: 'top-right' | 'bottom-right';
 }
 
+/** Relative span below which a range counts as flat (10 ulps or so; a 3-digit axis label could not tell its ends apart anyway). */
+const FLAT = 1e-12;
+
 const PALETTE = ['#2563eb', '#ea580c', '#059669', '#9333ea', '#dc2626', '#0891b2'];
 
 export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -43,9 +46,21 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   const raw = (hi - lo) / Math.max(1, count);
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  // counted by index, not by `t += step`: when step is below the resolution of t (a span of a
+  // few ulps), adding it would leave t where it was and never reach hi
+  const first = Math.ceil(lo / step - 1e-9);
+  const steps = Math.floor(hi / step + 1e-9) - first;
   const ticks: number[] = [];
-  for (let t = Math.ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
+  for (let k = 0; k <= steps; k++) {
+    const t = Number(((first + k) * step).toPrecision(12));
+    if (ticks.length === 0 || t > ticks[ticks.length - 1]) ticks.push(t);
+  }
   return ticks;
+}
+
+/** Whether [lo, hi] is too narrow to label: equal, or differing only in the last digits of a double (a flat curve's rounding noise). */
+function isFlat(lo: number, hi: number): boolean {
+  return hi - lo <= FLAT * Math.max(Math.abs(lo), Math.abs(hi));
 }
 
 function defaultFormat(y: number): string {
@@ -81,7 +96,11 @@ export function domains(points: ReadonlyArray<readonly [number, number]>, option
   }
   let yMin = ys.reduce((a, b) => Math.min(a, b));
   let yMax = ys.reduce((a, b) => Math.max(a, b));
-  if (yMin === yMax) [yMin, yMax] = [yMin - (Math.abs(yMin) * 0.1 || 1), yMax + (Math.abs(yMax) * 0.1 || 1)];
+  if (isFlat(yMin, yMax)) {
+    const mid = (yMin + yMax) / 2;
+    const pad = Math.abs(mid) * 0.1 || 1;
+    [yMin, yMax] = [mid - pad, mid + pad];
+  }
   const inner = niceTicks(yMin, yMax, 5);
   const step = inner.length > 1 ? inner[1] - inner[0] : yMax - yMin;
   const round = (v: number) => Number(v.toPrecision(15)); // drops float noise such as 0.30000000000000004

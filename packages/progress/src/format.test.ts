@@ -17,3 +17,9 @@ test('formatEpochLine: the demo format, validation only when present', () => {
     'epoch 5  loss 0.3012  acc 90.71%  val loss 0.1210  val acc 96.30%  512 samples/s  117.2 s',
   );
 });
+
+test('formatEpochLine shows a NaN or infinite loss or accuracy as nan / inf instead of leaving it out', () => {
+  const m = { loss: 0.5, accuracy: 0.9, valLoss: NaN, valAccuracy: 0.1, samplesPerSec: 100, time: 2 };
+  expect(formatEpochLine(0, m, 2)).toBe('epoch 1/2  loss 0.5000  acc 90.00%  val loss nan  val acc 10.00%  100 samples/s  2.0 s');
+  expect(formatEpochLine(0, { loss: Infinity, valLoss: -Infinity, valAccuracy: NaN })).toBe('epoch 1  loss inf  val loss -inf  val acc nan');
+});

@@ -49,3 +49,14 @@ test('historyToCsv quotes a metric name holding a comma, quote or line break (RF
   // a plain name stays unquoted
   expect(historyToCsv([{ epoch: 0, metrics: { 'f1 macro': 1 } }])).toBe('epoch,f1 macro\n0,1\n');
 });
+
+test('metricHistory resumed in the middle of the first epoch keeps the steps recorded before the checkpoint', async () => {
+  const a = metricHistory({ everySteps: 1 });
+  const trainer = new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [a] });
+  await trainer.fit(toyModel(), { train: toyLoader(), epochs: 2, maxSteps: 6 }); // stops at batch 6 of 12, no epoch finished
+  const b = metricHistory({ everySteps: 1 });
+  await new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [b] }).fit(toyModel(), { train: toyLoader(), epochs: 2, resume: trainer.stateDict() });
+  expect(b.steps.map((s) => s.step)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+  expect(b.steps.slice(0, 6)).toEqual(a.steps);
+  expect(b.records.map((r) => r.epoch)).toEqual([0, 1]);
+});

@@ -75,8 +75,8 @@ export function metricHistory(options: MetricHistoryOptions = {}): MetricHistory
       return steps;
     },
     onFitStart(ctx: BaseContext) {
-      // a resumed fit restores the records through loadStateDict; a fresh fit starts empty
-      if (ctx.history.length === 0) {
+      // a resumed fit restores the records through loadStateDict (even in its first epoch, with no epoch done yet); a fresh fit starts empty
+      if (isFreshStart(ctx)) {
         records = [];
         steps = [];
       }
@@ -111,6 +111,11 @@ export function metricHistory(options: MetricHistoryOptions = {}): MetricHistory
     },
   };
   return plugin;
+}
+
+/** Whether a fit starts from the beginning (not resumed, or resumed from a state saved before its first batch). */
+export function isFreshStart(ctx: BaseContext): boolean {
+  return ctx.epoch === 0 && ctx.batchIndex === 0;
 }
 
 /** The metric names that occur in `records`, in a stable order: loss, accuracy, val…, then the rest A–Z. */

@@ -54,7 +54,23 @@ function readInto(t: TensorView, out: Float32Array): void {
   const { size, get } = DTYPES[t.dtype];
   if (t.dtype === 'BOOL') checkBool(t);
   const view = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
+  if (t.dtype === 'F16' || t.dtype === 'BF16') return widen16(t.dtype, view, out);
   for (let i = 0; i < out.length; i++) out[i] = get(view, i * size);
+}
+
+/**
+ * F16 and BF16 → float32 written as bits, so that a NaN keeps its sign and payload as numpy and
+ * torch widen it (a JavaScript number has one NaN): BF16 is the top half of a float32, and an F16
+ * NaN or infinity is the float32 one with the same sign and the fraction shifted up by 13 bits.
+ */
+function widen16(dtype: 'F16' | 'BF16', view: DataView, out: Float32Array): void {
+  const bits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  for (let i = 0; i < out.length; i++) {
+    const h = view.getUint16(2 * i, true);
+    if (dtype === 'BF16') bits[i] = h << 16;
+    else if ((h & 0x7c00) === 0x7c00) bits[i] = ((h & 0x8000) << 16) | 0x7f800000 | ((h & 0x3ff) << 13);
+    else out[i] = DTYPES.F16.get(view, 2 * i); // finite: exact as a number
+  }
 }
 
 function checkBool(t: TensorView): void {

@@ -79,6 +79,15 @@ describe('serializeSafetensors: the layout', () => {
     const again = serializeSafetensors([...file.tensors].map(([n, v]) => [n, { dtype: v.dtype, shape: v.shape, data: toTypedArray(v) as Float32Array }] as const), { metadata: file.metadata });
     expect(again).toEqual(withEmpty);
   });
+
+  test('a checksummed file read and written again with its metadata and { checksum: true } gets a fresh checksum', () => {
+    const sealed = serializeSafetensors({ x: { shape: [2], data: [1, 2] } }, { metadata: { format: 'pt' }, checksum: true });
+    const file = parseSafetensors(sealed);
+    const x = file.tensors.get('x')!;
+    expect(serializeSafetensors({ x: { shape: x.shape, data: toFloat32(x) } }, { metadata: file.metadata, checksum: true })).toEqual(sealed);
+    const changed = serializeSafetensors({ x: { shape: [2], data: [1, 3] } }, { metadata: file.metadata, checksum: true });
+    expect(parseSafetensors(changed, { checksum: 'require' }).checksum).toBe('verified');
+  });
 });
 
 describe('parseSafetensors ∘ serializeSafetensors', () => {
@@ -155,6 +164,16 @@ describe('reading dtypes trainkit does not write', () => {
     expect(Array.from(toFloat32(file.tensors.get('h')!))).toEqual([1, -2.5, 65504, 2 ** -24, -0, Infinity, NaN]);
     expect(Array.from(toFloat32(file.tensors.get('b')!))).toEqual([1, -2.5, 3.140625, 2 ** -133, -0, -Infinity, NaN]);
     expect(toTypedArray(file.tensors.get('h')!)).toBeInstanceOf(Float32Array);
+  });
+
+  test('F16 and BF16 NaNs keep their sign and payload in float32, as numpy and torch widen them', () => {
+    // F16: a NaN with payload 1, -NaN, -Inf; BF16: -NaN with payload, NaN with the lowest payload bit
+    const f16 = Uint16Array.of(0x7e01, 0xfe00, 0xfc00);
+    const bf16 = Uint16Array.of(0xffc1, 0x7f81);
+    const file = parseSafetensors(rawFile({ h: { dtype: 'F16', shape: [3], data_offsets: [0, 6] }, b: { dtype: 'BF16', shape: [2], data_offsets: [6, 10] } }, new Uint8Array([...new Uint8Array(f16.buffer), ...new Uint8Array(bf16.buffer)])));
+    // numpy: np.array([0x7e01, 0xfe00, 0xfc00], np.uint16).view(np.float16).astype(np.float32).view(np.uint32)
+    expect(new Uint32Array(toFloat32(file.tensors.get('h')!).buffer)).toEqual(Uint32Array.of(0x7fc02000, 0xffc00000, 0xff800000));
+    expect(new Uint32Array(toFloat32(file.tensors.get('b')!).buffer)).toEqual(Uint32Array.of(0xffc10000, 0x7f810000));
   });
 
   test('a BOOL byte other than 0 or 1 is refused when the file is parsed, so that a parsed file always converts', () => {

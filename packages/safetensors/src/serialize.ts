@@ -33,7 +33,7 @@ export interface TensorInput {
 export interface SerializeOptions {
   /** String key/value pairs stored as the header's `__metadata__` (written when given, even empty; left out when not given). */
   metadata?: Readonly<Record<string, string>>;
-  /** Add a `trainkit.checksum` of the whole file to the metadata (see {@link CHECKSUM_KEY}). Default false. */
+  /** Add a `trainkit.checksum` of the whole file to the metadata (see {@link CHECKSUM_KEY}), replacing one `metadata` holds. Default false. */
   checksum?: boolean;
 }
 
@@ -64,7 +64,11 @@ const fail = (problem: SafetensorsError['problem'], message: string): never => {
 export function serializeSafetensors(tensors: Readonly<Record<string, TensorInput>> | Iterable<readonly [string, TensorInput]>, options: SerializeOptions = {}): Uint8Array {
   const entries = toEntries(tensors);
   const metadata = { ...options.metadata };
-  if (Object.hasOwn(metadata, CHECKSUM_KEY)) fail('value', `metadata key "${CHECKSUM_KEY}" is reserved; pass { checksum: true } to add one`);
+  if (Object.hasOwn(metadata, CHECKSUM_KEY)) {
+    // the metadata of a file read back carries that file's checksum: with { checksum: true } it is computed anew
+    if (!options.checksum) fail('value', `metadata key "${CHECKSUM_KEY}" is reserved; pass { checksum: true } to add one (a copied checksum would not match this file)`);
+    delete metadata[CHECKSUM_KEY];
+  }
   for (const [k, v] of Object.entries(metadata)) {
     if (typeof v !== 'string') fail('value', `metadata[${JSON.stringify(k)}] must be a string, got ${typeof v}`);
     if (LONE_SURROGATE.test(k) || LONE_SURROGATE.test(v)) fail('value', `metadata[${JSON.stringify(k)}] holds a lone UTF-16 surrogate, which no reader accepts`);

@@ -61,3 +61,15 @@ test('historyWriter keeps its per-batch records across a resume', async () => {
   expect(second.steps.slice(0, 12)).toEqual(first.steps);
   expect(() => second.loadStateDict({})).toThrow(/expected \{ steps/);
 });
+
+test('historyWriter resumed in the middle of the first epoch keeps the steps written before the checkpoint', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'trainkit-progress-'));
+  dirs.push(dir);
+  const json = join(dir, 'history.json');
+  const trainer = new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [historyWriter({ json })] });
+  await trainer.fit(toyModel(), { train: toyLoader(), epochs: 2, maxSteps: 6 }); // stops at batch 6 of 12, no epoch finished
+  const resumed = new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [historyWriter({ json })] });
+  await resumed.fit(toyModel(), { train: toyLoader(), epochs: 2, resume: trainer.stateDict() });
+  const saved = JSON.parse(await readFile(json, 'utf8'));
+  expect(saved.steps.map((s: { step: number }) => s.step)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+});

@@ -2,7 +2,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { BackwardContext, BaseContext, EpochRecord, Plugin } from '@trainkit/core';
 import { type TrainingCurvesOptions, trainingCurvesSvg } from '../curves';
-import { type StepRecord, historyToCsv, stepRecord } from '../history';
+import { type StepRecord, historyToCsv, isFreshStart, stepRecord } from '../history';
 
 /** Where {@link historyWriter} and {@link saveHistory} write; each path is optional. */
 export interface HistoryFiles {
@@ -70,8 +70,8 @@ export function historyWriter(files: HistoryFiles): HistoryWriter {
       return steps;
     },
     onFitStart(ctx: BaseContext) {
-      // a resumed fit restores the steps through loadStateDict; a fresh fit starts empty
-      if (ctx.history.length === 0) steps = [];
+      // a resumed fit restores the steps through loadStateDict (even in its first epoch); a fresh fit starts empty
+      if (isFreshStart(ctx)) steps = [];
     },
     onTrainBatchEnd(ctx: BackwardContext) {
       steps.push(stepRecord(ctx));
