@@ -162,6 +162,17 @@ describe('Trainer.fit', () => {
     expect(res.history.map((h) => h.epoch)).toEqual([0, 1, 2]);
   });
 
+  test('onTrainEpochStart sees batchIndex 0 in every epoch (with validation before it), and the resume batch in a resumed epoch', async () => {
+    const seen: number[] = [];
+    const watch: Plugin = { name: 'watch', onTrainEpochStart: (ctx) => void seen.push(ctx.batchIndex) };
+    const t1 = new Trainer({ optimizer: sgd({ lr: 0.1 }), seed: 4, plugins: [watch, { name: 'kill', onTrainBatchEnd: (ctx) => { if (ctx.epoch === 2 && ctx.batchIndex === 2) ctx.stop('killed'); } }] });
+    await t1.fit(toyModel(5), { train: toyLoader(64, 8), val: toyLoader(40, 8), epochs: 4 });
+    expect(seen).toEqual([0, 0, 0]);
+    seen.length = 0;
+    await new Trainer({ optimizer: sgd({ lr: 0.1 }), seed: 4, plugins: [watch] }).fit(toyModel(5), { train: toyLoader(64, 8), epochs: 4, resume: structuredClone(t1.stateDict()) });
+    expect(seen).toEqual([3, 0]);
+  });
+
   test("resume: 'latest' asks the plugins that resolve checkpoint names; null starts fresh, a state continues", async () => {
     const saved: { state: TrainerState | null } = { state: null };
     const store: Plugin = {

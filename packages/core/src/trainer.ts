@@ -128,6 +128,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     ctx.model.train();
     if (startBatch === 0) this.epochAcc.reset();
     ctx.current = this.epochAcc.means();
+    ctx.batchIndex = startBatch; // not the previous epoch's last batch (or validation's)
     await this.emitHook('onTrainEpochStart', ctx);
     const start = performance.now();
     let samples = 0;
