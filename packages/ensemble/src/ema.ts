@@ -115,15 +115,7 @@ export function ema(options: EmaOptions = {}): Plugin & EmaHandle {
       if (recent.length > bnBatches) recent.shift();
     },
     onAfterOptimizerStep(ctx) {
-      if (state === null) return;
-      const t = state.updates++;
-      const d = warmup ? Math.min(decay, (1 + t) / (10 + t)) : decay;
-      for (const [name, p] of ctx.model.namedParameters()) {
-        const avg = state.shadow[name];
-        if (avg === undefined) continue;
-        const x = p.data;
-        for (let i = 0; i < avg.length; i++) avg[i] += (1 - d) * (x[i] - avg[i]);
-      }
+      if (state !== null) updateShadow(state, ctx.model, warmup ? Math.min(decay, (1 + state.updates) / (10 + state.updates)) : decay);
     },
     onValidationEpochStart(ctx) {
       if (ctx.stage !== 'fit' || !evaluate || state === null) return;
@@ -147,4 +139,15 @@ export function ema(options: EmaOptions = {}): Plugin & EmaHandle {
       restoredRecent = (st?.recent ?? []).map((t) => new Tensor(Float32Array.from(t.data), t.shape));
     },
   };
+}
+
+/** One averaging step: shadow ← shadow + (1 − d)·(params − shadow), and the update count. */
+function updateShadow(state: EmaState, model: Module, d: number): void {
+  state.updates++;
+  for (const [name, p] of model.namedParameters()) {
+    const avg = state.shadow[name];
+    if (avg === undefined) continue;
+    const x = p.data;
+    for (let i = 0; i < avg.length; i++) avg[i] += (1 - d) * (x[i] - avg[i]);
+  }
 }
