@@ -1,5 +1,5 @@
 import { Conv2d } from '@trainkit/nn';
-import { Rng, noGrad, tensor, zeros } from '@trainkit/tensor';
+import { Rng, ValueError, noGrad, tensor, zeros } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
 import { InvertedResidual, MOBILENET_V2_SMALL_CONFIG, MobileNetV2, type MobileNetV2Options, mobilenetV2 } from './mobilenet';
 import { ReLU6 } from './relu6';
@@ -74,6 +74,21 @@ describe('mobilenetV2', () => {
     expect(() => mobilenetV2({ config: [] })).toThrow(/mobilenetV2: config must be a non-empty array/);
     expect(() => mobilenetV2({ widthMult: 0 })).toThrow(/mobilenetV2: widthMult must be a finite number > 0, got 0/);
     expect(() => new MobileNetV2(tiny).call(zeros([2, 1, 8, 8]))).toThrow(/MobileNetV2: expected images \[N, 3, H, W\], got \[2, 1, 8, 8\]/);
+  });
+
+  test('an option it does not know (torchvision\'s dropout, width_mult) is a ValueError listing the supported ones, not ignored', () => {
+    expect(() => mobilenetV2({ ...tiny, dropout: 0.2 } as never)).toThrow(ValueError);
+    expect(() => mobilenetV2({ ...tiny, dropout: 0.2, width_mult: 0.5 } as never)).toThrow(
+      'mobilenetV2: unknown options "dropout", "width_mult" (supported: inChannels, numClasses, widthMult, config, stemChannels, lastChannels, rng)',
+    );
+  });
+
+  test('a refused build draws nothing: after mobilenetV2({ lastChannels: 0 }) throws, the generator gives the weights a fresh one gives', () => {
+    const rng = new Rng(4);
+    expect(() => mobilenetV2({ ...tiny, lastChannels: 0, rng })).toThrow('mobilenetV2: lastChannels must be a positive integer, got 0');
+    const after = mobilenetV2({ ...tiny, rng }).stateDict();
+    const fresh = mobilenetV2({ ...tiny, rng: new Rng(4) }).stateDict();
+    for (const [k, t] of Object.entries(fresh)) expect([...after[k].data], k).toEqual([...t.data]);
   });
 
   test('trains: a few full-batch SGD steps on a small task lower the loss', () => {

@@ -1,6 +1,6 @@
 import { BatchNorm2d, Conv2d, Linear, Module, Sequential, getDefaultRng, kaimingNormal } from '@trainkit/nn';
 import { type Rng, type Tensor, ValueError, add, globalAvgPool2d } from '@trainkit/tensor';
-import { checkImages, positiveInt, roundHalfEven } from './checks';
+import { checkImages, checkOptions, positiveInt, roundHalfEven } from './checks';
 import { ReLU6 } from './relu6';
 
 /** One row of MobileNetV2's table: `blocks` inverted residuals of `channels` outputs, the first with `stride`. */
@@ -113,15 +113,19 @@ export class MobileNetV2 extends Module {
 
   constructor(options: MobileNetV2Options = {}) {
     super();
+    checkOptions('mobilenetV2', options, ['inChannels', 'numClasses', 'widthMult', 'config', 'stemChannels', 'lastChannels', 'rng']);
     const inChannels = positiveInt('mobilenetV2', 'inChannels', options.inChannels ?? 3);
     const numClasses = positiveInt('mobilenetV2', 'numClasses', options.numClasses ?? 10);
     const widthMult = options.widthMult ?? 1;
     if (!(widthMult > 0) || !Number.isFinite(widthMult)) throw new ValueError(`mobilenetV2: widthMult must be a finite number > 0, got ${widthMult}`);
     const config = options.config ?? MOBILENET_V2_SMALL_CONFIG;
     checkConfig(config);
+    // every option is checked before any weight is drawn: a refused build leaves the generator alone
+    const stemChannels = positiveInt('mobilenetV2', 'stemChannels', options.stemChannels ?? 32);
+    const lastChannels = positiveInt('mobilenetV2', 'lastChannels', options.lastChannels ?? 1280);
     const rng = options.rng ?? getDefaultRng();
     this.inChannels = inChannels;
-    let channels = makeDivisible(positiveInt('mobilenetV2', 'stemChannels', options.stemChannels ?? 32) * widthMult);
+    let channels = makeDivisible(stemChannels * widthMult);
     const layers: Module[] = [convBnRelu6(inChannels, channels, 3, 1, 1, rng)];
     for (const { expansion, channels: c, blocks, stride } of config) {
       const out = makeDivisible(c * widthMult);
@@ -130,7 +134,7 @@ export class MobileNetV2 extends Module {
         channels = out;
       }
     }
-    const last = makeDivisible(positiveInt('mobilenetV2', 'lastChannels', options.lastChannels ?? 1280) * Math.max(1, widthMult));
+    const last = makeDivisible(lastChannels * Math.max(1, widthMult));
     layers.push(convBnRelu6(channels, last, 1, 1, 1, rng));
     this.features = new Sequential(...layers);
     this.classifier = new Linear(last, numClasses, { rng });

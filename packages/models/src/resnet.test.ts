@@ -1,5 +1,5 @@
 import { fc, test as fcTest } from '@fast-check/vitest';
-import { Rng, noGrad, zeros } from '@trainkit/tensor';
+import { Rng, ValueError, noGrad, zeros } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
 import { type ResNetDepth, resnet } from './resnet';
 import { halvesTask, sgdLosses } from './__tests__/train';
@@ -63,6 +63,22 @@ describe('resnet', () => {
     expect(() => resnet({ depth: 8, width: 0 })).toThrow(/resnet: width must be a positive integer, got 0/);
     expect(() => resnet({ depth: 8, numClasses: 2.5 })).toThrow(/resnet: numClasses must be a positive integer, got 2.5/);
     expect(() => resnet({ depth: 8, width: 2 }).call(zeros([2, 1, 8, 8]))).toThrow(/ResNet: expected images \[N, 3, H, W\], got \[2, 1, 8, 8\]/);
+  });
+
+  test('an option it does not know (num_classes, torchvision\'s spelling) is a ValueError listing the supported ones, not ignored for the default', () => {
+    const make = () => resnet({ depth: 8, num_classes: 100 } as never);
+    expect(make).toThrow(ValueError);
+    expect(make).toThrow('resnet: unknown option "num_classes" (supported: depth, inChannels, numClasses, width, rng, zeroInitResidual)');
+    expect(() => resnet(undefined as never)).toThrow('resnet: options must be an object, got undefined');
+    expect(resnet({ depth: 8, width: 2, rng: undefined }).fc.outFeatures).toBe(10);
+  });
+
+  test('a refused build draws nothing: after resnet({ zeroInitResidual: "yes" }) throws, the generator gives the weights a fresh one gives', () => {
+    const rng = new Rng(3);
+    expect(() => resnet({ depth: 8, width: 2, zeroInitResidual: 'yes' as never, rng })).toThrow(ValueError);
+    const after = resnet({ depth: 8, width: 2, rng }).stateDict();
+    const fresh = resnet({ depth: 8, width: 2, rng: new Rng(3) }).stateDict();
+    for (const [k, t] of Object.entries(fresh)) expect([...after[k].data], k).toEqual([...t.data]);
   });
 
   test('trains: a few full-batch SGD steps on a small task lower the loss', () => {

@@ -1,6 +1,6 @@
 import { BatchNorm2d, Conv2d, Linear, Module, Sequential, getDefaultRng, kaimingNormal } from '@trainkit/nn';
 import { type Rng, type Tensor, ValueError, add, globalAvgPool2d, relu } from '@trainkit/tensor';
-import { checkImages, positiveInt } from './checks';
+import { checkImages, checkOptions, positiveInt } from './checks';
 
 /** The CIFAR depths of He et al. (2016, §4.2): 6n + 2 layers, n BasicBlocks in each of 3 stages. */
 export type ResNetDepth = 8 | 20 | 32 | 44 | 56 | 110;
@@ -79,6 +79,7 @@ export class ResNet extends Module {
 
   constructor(options: ResNetOptions) {
     super();
+    checkOptions('resnet', options, ['depth', 'inChannels', 'numClasses', 'width', 'rng', 'zeroInitResidual']);
     const depth = options.depth as number;
     if (!DEPTHS.includes(depth)) {
       throw new ValueError(`resnet: depth must be one of ${DEPTHS.join(', ')} (6n + 2: 3 stages of n BasicBlocks, two convolutions each, plus the stem and fc), got ${String(depth)}`);
@@ -87,6 +88,10 @@ export class ResNet extends Module {
     const inChannels = positiveInt('resnet', 'inChannels', options.inChannels ?? 3);
     const numClasses = positiveInt('resnet', 'numClasses', options.numClasses ?? 10);
     const w = positiveInt('resnet', 'width', options.width ?? 16);
+    // every option is checked before any weight is drawn: a refused build leaves the generator alone
+    if (options.zeroInitResidual !== undefined && typeof options.zeroInitResidual !== 'boolean') {
+      throw new ValueError(`resnet: zeroInitResidual must be true or false, got ${JSON.stringify(options.zeroInitResidual)}`);
+    }
     const rng = options.rng ?? getDefaultRng();
     this.inChannels = inChannels;
     this.conv1 = conv3x3(inChannels, w, 1, rng);
@@ -99,9 +104,6 @@ export class ResNet extends Module {
     this.fc = new Linear(4 * w, numClasses, { rng });
     // torchvision's init: He normal (fan out) for the convolutions; BatchNorm starts at 1 and 0
     for (const [, m] of this.namedModules()) if (m instanceof Conv2d) kaimingNormal(m.weight, rng, { mode: 'fanOut', nonlinearity: 'relu' });
-    if (options.zeroInitResidual !== undefined && typeof options.zeroInitResidual !== 'boolean') {
-      throw new ValueError(`resnet: zeroInitResidual must be true or false, got ${JSON.stringify(options.zeroInitResidual)}`);
-    }
     if (options.zeroInitResidual === true) for (const [, m] of this.namedModules()) if (m instanceof BasicBlock) m.bn2.weight?.data.fill(0);
   }
 

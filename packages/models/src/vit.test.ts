@@ -1,4 +1,4 @@
-import { Rng, concat, noGrad, slice, tensor, zeros } from '@trainkit/tensor';
+import { Rng, ValueError, concat, noGrad, slice, tensor, zeros } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
 import { type ViTOptions, vitTiny } from './vit';
 import { halvesTask, sgdLosses } from './__tests__/train';
@@ -47,6 +47,13 @@ describe('vitTiny', () => {
     expect(() => vitTiny({ ...small, depth: 0 })).toThrow(/vitTiny: depth must be a positive integer, got 0/);
     expect(() => vitTiny({ ...small, mlpRatio: -1 })).toThrow(/vitTiny: mlpRatio must be a finite number > 0/);
     expect(() => vitTiny(small).call(zeros([2, 1, 12, 12]))).toThrow(/VisionTransformer: expected images \[N, 1, 8, 8\], got \[2, 1, 12, 12\]/);
+  });
+
+  test('an option it does not know (dropout, or timm\'s mlp_ratio) is a ValueError listing the supported ones, not ignored', () => {
+    expect(() => vitTiny({ ...small, mlp_ratio: 2 } as never)).toThrow(ValueError);
+    expect(() => vitTiny({ ...small, mlp_ratio: 2 } as never)).toThrow(
+      'vitTiny: unknown option "mlp_ratio" (supported: imageSize, patchSize, inChannels, dim, depth, heads, numClasses, mlpRatio, rng)',
+    );
   });
 
   test('trains: a few full-batch SGD steps on a small task lower the loss', () => {

@@ -1,6 +1,6 @@
 import { Conv2d, GELU, LayerNorm, Linear, Module, MultiheadAttention, Parameter, Sequential, getDefaultRng } from '@trainkit/nn';
 import { type Rng, ShapeError, type Tensor, ValueError, add, concat, formatShape, matmul, permute, reshape, zeros } from '@trainkit/tensor';
-import { positiveInt, roundHalfEven } from './checks';
+import { checkOptions, positiveInt, roundHalfEven } from './checks';
 
 /** Options of {@link vitTiny}. */
 export interface ViTOptions {
@@ -78,6 +78,7 @@ export class VisionTransformer extends Module {
   constructor(options: ViTOptions) {
     super();
     const b = 'vitTiny';
+    checkOptions(b, options, ['imageSize', 'patchSize', 'inChannels', 'dim', 'depth', 'heads', 'numClasses', 'mlpRatio', 'rng']);
     const imageSize = positiveInt(b, 'imageSize', options.imageSize);
     const patchSize = positiveInt(b, 'patchSize', options.patchSize);
     const dim = positiveInt(b, 'dim', options.dim);

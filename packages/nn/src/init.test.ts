@@ -58,6 +58,11 @@ describe('fans and gain', () => {
     expect(gain('leaky_relu')).toBeCloseTo(Math.sqrt(2 / (1 + 0.01 ** 2)), 15);
     expect(gain('leaky_relu', Math.sqrt(5))).toBeCloseTo(Math.sqrt(1 / 3), 15);
   });
+
+  test('gain of an unsupported nonlinearity is a ValueError naming it, as calculate_gain raises, not a silent gain of 1', () => {
+    expect(() => gain('selu' as 'relu')).toThrow(ValueError);
+    expect(() => gain('Relu' as 'relu')).toThrow('init: unsupported nonlinearity "Relu" (supported: linear, relu, leaky_relu, tanh, sigmoid)');
+  });
 });
 
 describe('pytorchDefaultInit', () => {
@@ -113,6 +118,19 @@ describe('kaiming and xavier', () => {
     const w = kaimingNormal(empty([64, 16, 3, 3]), new Rng(1), { mode: 'fanOut', nonlinearity: 'relu' });
     const std = Math.SQRT2 / Math.sqrt(64 * 9);
     expect(Math.sqrt(moments(w.data).variance) / std).toBeCloseTo(1, 1);
+  });
+
+  test("a kaiming mode other than 'fanIn' or 'fanOut' is a ValueError: PyTorch's spelling 'fan_in' used to fall through to fan_out", () => {
+    const make = () => kaimingUniform(empty([8, 2]), new Rng(0), { mode: 'fan_in' as 'fanIn' });
+    expect(make).toThrow(ValueError);
+    expect(make).toThrow(`init: kaiming mode must be 'fanIn' or 'fanOut', got "fan_in"`);
+    expect(() => kaimingNormal(empty([8, 2]), new Rng(0), { nonlinearity: 'gelu' as 'relu' })).toThrow('init: unsupported nonlinearity "gelu"');
+  });
+
+  test('a NaN or infinite gain or slope is a ValueError naming it, not a weight full of NaN', () => {
+    expect(() => xavierUniform(empty([4, 4]), new Rng(0), Number.NaN)).toThrow("init: xavier's gain must be a finite number ≥ 0, got NaN");
+    expect(() => xavierNormal(empty([4, 4]), new Rng(0), Infinity)).toThrow(ValueError);
+    expect(() => kaimingNormal(empty([4, 4]), new Rng(0), { a: Number.NaN })).toThrow("init: kaiming's negative slope a must be a finite number, got NaN");
   });
 
   test('kaimingUniform for relu is bounded by √6/√fan_in', () => {

@@ -24,7 +24,7 @@ export function fans(t: Tensor): { fanIn: number; fanOut: number } {
   return { fanIn: t.shape[1] * receptive, fanOut: t.shape[0] * receptive };
 }
 
-/** Gain for a nonlinearity (PyTorch's `calculate_gain`). */
+/** Gain for a nonlinearity (PyTorch's `calculate_gain`); another name is an error, as in PyTorch. */
 export function gain(nonlinearity: 'linear' | 'relu' | 'leaky_relu' | 'tanh' | 'sigmoid', negativeSlope = 0.01): number {
   switch (nonlinearity) {
     case 'relu':
@@ -33,8 +33,11 @@ export function gain(nonlinearity: 'linear' | 'relu' | 'leaky_relu' | 'tanh' | '
       return Math.sqrt(2 / (1 + negativeSlope * negativeSlope));
     case 'tanh':
       return 5 / 3;
-    default:
+    case 'linear':
+    case 'sigmoid':
       return 1;
+    default:
+      throw new ValueError(`init: unsupported nonlinearity ${JSON.stringify(nonlinearity)} (supported: linear, relu, leaky_relu, tanh, sigmoid)`);
   }
 }
 
@@ -48,9 +51,19 @@ export interface KaimingOptions {
 
 function kaimingStd(t: Tensor, o: KaimingOptions): number {
   const { fanIn, fanOut } = fans(t);
-  const fan = (o.mode ?? 'fanIn') === 'fanIn' ? fanIn : fanOut;
-  const nl = o.nonlinearity ?? 'leaky_relu';
-  return gain(nl, o.a ?? 0) / Math.sqrt(fan);
+  const mode = o.mode ?? 'fanIn';
+  // checked: a misspelt mode (PyTorch's 'fan_in') must not fall through to fan_out
+  if (mode !== 'fanIn' && mode !== 'fanOut') throw new ValueError(`init: kaiming mode must be 'fanIn' or 'fanOut', got ${JSON.stringify(mode)}`);
+  const fan = mode === 'fanIn' ? fanIn : fanOut;
+  const a = o.a ?? 0;
+  if (!Number.isFinite(a)) throw new ValueError(`init: kaiming's negative slope a must be a finite number, got ${a}`);
+  return gain(o.nonlinearity ?? 'leaky_relu', a) / Math.sqrt(fan);
+}
+
+/** A gain given to xavier: finite and ≥ 0 (a NaN one would fill the weight with NaN). */
+function checkGain(gainValue: number): number {
+  if (!(gainValue >= 0) || !Number.isFinite(gainValue)) throw new ValueError(`init: xavier's gain must be a finite number ≥ 0, got ${gainValue}`);
+  return gainValue;
 }
 
 /** He/Kaiming uniform: U(−b, b) with b = gain·√(3 / fan). */
@@ -69,7 +82,7 @@ export function kaimingNormal(t: Tensor, rng: Rng, options: KaimingOptions = {})
 /** Xavier/Glorot uniform: U(−b, b) with b = gain·√(6 / (fan_in + fan_out)). */
 export function xavierUniform(t: Tensor, rng: Rng, gainValue = 1): Tensor {
   const { fanIn, fanOut } = fans(t);
-  const b = gainValue * Math.sqrt(6 / (fanIn + fanOut));
+  const b = checkGain(gainValue) * Math.sqrt(6 / (fanIn + fanOut));
   rng.fillUniform(t.data, -b, b);
   return t;
 }
@@ -77,7 +90,7 @@ export function xavierUniform(t: Tensor, rng: Rng, gainValue = 1): Tensor {
 /** Xavier/Glorot normal: N(0, std²) with std = gain·√(2 / (fan_in + fan_out)). */
 export function xavierNormal(t: Tensor, rng: Rng, gainValue = 1): Tensor {
   const { fanIn, fanOut } = fans(t);
-  rng.fillNormal(t.data, 0, gainValue * Math.sqrt(2 / (fanIn + fanOut)));
+  rng.fillNormal(t.data, 0, checkGain(gainValue) * Math.sqrt(2 / (fanIn + fanOut)));
   return t;
 }
 

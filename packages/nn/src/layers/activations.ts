@@ -1,5 +1,6 @@
 import { type Tensor, ValueError, elu, gelu, hardtanh, leakyRelu, silu, softmax } from '@trainkit/tensor';
 import { Module } from '../module';
+import { checkOptions } from './options';
 
 /** x for x > 0, negativeSlope·x otherwise (PyTorch's `nn.LeakyReLU`, default slope 0.01). */
 export class LeakyReLU extends Module {
@@ -26,6 +27,7 @@ export class GELU extends Module {
   readonly approximate: 'none' | 'tanh';
   constructor(options: GELUOptions = {}) {
     super();
+    checkOptions('GELU', options, ['approximate']);
     const a = options.approximate ?? 'none';
     if (a !== 'none' && a !== 'tanh') throw new ValueError(`GELU: approximate must be 'none' or 'tanh', got ${JSON.stringify(a)}`);
     this.approximate = a;

@@ -5,6 +5,7 @@ import { getDefaultRng, xavierUniform } from '../init';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
 import { Linear } from './linear';
+import { checkOptions } from './options';
 
 /** Options of {@link MultiheadAttention}. */
 export interface MultiheadAttentionOptions {
@@ -49,6 +50,7 @@ export class MultiheadAttention extends Module {
 
   constructor(embedDim: number, numHeads: number, options: MultiheadAttentionOptions = {}) {
     super();
+    checkOptions('MultiheadAttention', options, ['bias', 'causal', 'rng']);
     for (const [k, v] of [['embedDim', embedDim], ['numHeads', numHeads]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new ValueError(`MultiheadAttention: ${k} must be a positive integer, got ${v}`);
     }
@@ -74,6 +76,7 @@ export class MultiheadAttention extends Module {
 
   /** Attention of `query` [B, T, E] over `key` and `value` [B, S, E] → [B, T, E]. */
   attend(query: Tensor, key: Tensor, value: Tensor, options: AttendOptions = {}): Tensor {
+    checkOptions('MultiheadAttention.attend', options, ['mask', 'causal']);
     const E = this.embedDim;
     for (const [name, t] of [['query', query], ['key', key], ['value', value]] as const) {
       if (t.rank !== 3 || t.shape[2] !== E) throw new ShapeError(`MultiheadAttention: ${name} must be [batch, length, ${E}], got ${formatShape(t.shape)}`);

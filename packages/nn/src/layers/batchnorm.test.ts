@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { ShapeError, Tensor, ValueError, tensor } from '@trainkit/tensor';
 import { describe, expect } from 'vitest';
-import { BatchNorm1d, BatchNorm2d } from './batchnorm';
+import { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from './batchnorm';
 
 const EPS = 1e-5;
 
@@ -171,6 +171,19 @@ describe('BatchNorm running statistics (PyTorch update rule)', () => {
     expect(bn.toString()).toBe('BatchNorm1d(1, eps=0.00001, momentum=null)');
   });
 
+  test('an empty batch in training mode gives an empty output and leaves the running statistics alone, counting the batch (as PyTorch)', () => {
+    const bn = new BatchNorm2d(2);
+    bn.call(new Tensor(Float32Array.from([1, 5, 3, 9]), [2, 2, 1, 1]));
+    const [mean, variance] = [values(bn.runningMean), values(bn.runningVar)];
+    for (const shape of [[0, 2, 3, 3], [2, 2, 0, 0]]) {
+      const x = new Tensor(new Float32Array(0), shape, { requiresGrad: true });
+      expect(bn.call(x).shape).toEqual(shape);
+    }
+    expect(values(bn.runningMean)).toEqual(mean);
+    expect(values(bn.runningVar)).toEqual(variance);
+    expect(values(bn.numBatchesTracked)).toEqual([3]); // torch: num_batches_tracked counts the empty batches too
+  });
+
   test('eval-mode calls leave the running statistics and the batch counter alone', () => {
     const bn = new BatchNorm1d(1);
     bn.call(tensor([[1], [3]]));
@@ -260,10 +273,19 @@ describe('BatchNorm parameters, buffers and errors', () => {
     ['BatchNorm1d(4, { momentum: 2 })', () => new BatchNorm1d(4, { momentum: 2 }), 'BatchNorm1d: momentum must be in [0, 1], or null for a cumulative average, got 2'],
     ['BatchNorm2d(4, { momentum: -0.1 })', () => new BatchNorm2d(4, { momentum: -0.1 }), 'BatchNorm2d: momentum must be in [0, 1], or null for a cumulative average, got -0.1'],
     ['BatchNorm2d(0)', () => new BatchNorm2d(0), 'BatchNorm2d: numFeatures must be a positive integer, got 0'],
-    ['BatchNorm1d(2, { eps: 0 })', () => new BatchNorm1d(2, { eps: 0 }), 'BatchNorm1d: eps must be > 0, got 0'],
+    ['BatchNorm1d(2, { eps: 0 })', () => new BatchNorm1d(2, { eps: 0 }), 'BatchNorm1d: eps must be a finite number > 0, got 0'],
+    ['BatchNorm2d(2, { eps: Infinity })', () => new BatchNorm2d(2, { eps: Infinity }), 'BatchNorm2d: eps must be a finite number > 0, got Infinity'],
+    ['BatchNorm2d(2, { eps: NaN })', () => new BatchNorm2d(2, { eps: NaN }), 'BatchNorm2d: eps must be a finite number > 0, got NaN'],
   ])('%s throws a ValueError naming the layer and the value', (_label, make, message) => {
     expect(make).toThrow(ValueError);
     expect(make).toThrow(message);
+  });
+
+  test('an option PyTorch has but this layer lacks (trackRunningStats) is a ValueError listing the supported ones, not silently ignored', () => {
+    const make = () => new BatchNorm2d(4, { trackRunningStats: false } as BatchNormOptions);
+    expect(make).toThrow(ValueError);
+    expect(make).toThrow('BatchNorm2d: unknown option "trackRunningStats" (supported: eps, momentum, affine)');
+    expect(() => new BatchNorm1d(4, { eps: 1e-3, momentum: undefined })).not.toThrow();
   });
 
   test('a wrong channel count throws a ShapeError naming the expected count and the input shape', () => {

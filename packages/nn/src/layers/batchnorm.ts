@@ -1,6 +1,7 @@
 import { ShapeError, type Tensor, ValueError, batchNorm, formatShape, zeros, ones, scalar } from '@trainkit/tensor';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
+import { checkOptions } from './options';
 
 /** Options of {@link BatchNorm1d} and {@link BatchNorm2d}. */
 export interface BatchNormOptions {
@@ -32,10 +33,11 @@ abstract class BatchNorm extends Module {
 
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super();
+    checkOptions(this.constructor.name, options, ['eps', 'momentum', 'affine']);
     if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new ValueError(`${this.constructor.name}: numFeatures must be a positive integer, got ${numFeatures}`);
     const eps = options.eps ?? 1e-5;
     const momentum = options.momentum === undefined ? 0.1 : options.momentum;
-    if (!(eps > 0)) throw new ValueError(`${this.constructor.name}: eps must be > 0, got ${eps}`);
+    if (!(eps > 0) || !Number.isFinite(eps)) throw new ValueError(`${this.constructor.name}: eps must be a finite number > 0, got ${eps}`);
     if (momentum !== null && !(momentum >= 0 && momentum <= 1)) throw new ValueError(`${this.constructor.name}: momentum must be in [0, 1], or null for a cumulative average, got ${momentum}`);
     this.numFeatures = numFeatures;
     this.eps = eps;
@@ -60,12 +62,14 @@ abstract class BatchNorm extends Module {
     }
     const C = x.shape[1];
     if (C !== this.numFeatures) throw new ShapeError(`${name}: expected ${this.numFeatures} channels, got input ${formatShape(x.shape)}`);
-    if (this.training && x.size / C <= 1) {
+    if (this.training && x.size / C === 1) {
       throw new ValueError(`${name}: expected more than 1 value per channel when training, got input ${formatShape(x.shape)}`);
     }
-    // the fused op updates running_mean/running_var in place (PyTorch's rule, unbiased variance)
+    // the fused op updates running_mean/running_var in place (PyTorch's rule, unbiased variance);
+    // an empty batch has no statistics: its (empty) output comes without touching them, as in PyTorch
+    const batchStats = this.training && x.size > 0;
     const momentum = this.momentum ?? 1 / (this.numBatchesTracked.data[0] + 1); // null: the mean of every batch so far, as torch
-    const y = batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, { training: this.training, momentum, eps: this.eps });
+    const y = batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, { training: batchStats, momentum, eps: this.eps });
     if (this.training) this.numBatchesTracked.data[0] += 1;
     return y;
   }

@@ -2,6 +2,7 @@ import { type Pair, type Rng, type Tensor, ValueError, conv2d, conv2dReluPool } 
 import { getDefaultRng, pytorchDefaultInit } from '../init';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
+import { checkOptions } from './options';
 import { checkPair } from './pair';
 
 /** Options of the {@link Conv2d} layer. */
@@ -34,6 +35,7 @@ export class Conv2d extends Module {
 
   constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: Conv2dLayerOptions = {}) {
     super();
+    checkOptions('Conv2d', options, ['stride', 'padding', 'dilation', 'bias', 'rng', 'activation', 'groups']);
     for (const [k, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new ValueError(`Conv2d: ${k} must be a positive integer, got ${v}`);
     }

@@ -2,6 +2,7 @@ import { type Rng, type Tensor, ValueError, embedding } from '@trainkit/tensor';
 import { getDefaultRng } from '../init';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
+import { checkOptions } from './options';
 
 /** Options of {@link Embedding}. */
 export interface EmbeddingOptions {
@@ -27,6 +28,7 @@ export class Embedding extends Module {
 
   constructor(numEmbeddings: number, dim: number, options: EmbeddingOptions = {}) {
     super();
+    checkOptions('Embedding', options, ['paddingIdx', 'rng']);
     for (const [k, v] of [['numEmbeddings', numEmbeddings], ['dim', dim]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new ValueError(`Embedding: ${k} must be a positive integer, got ${v}`);
     }

@@ -49,6 +49,17 @@ describe('pooling layers', () => {
     expect(new GlobalAvgPool().call(tensor([1, 2, 3, 4, 0, 0, 0, 8], [1, 2, 2, 2])).toArray()).toEqual([2.5, 2]);
   });
 
+  test('an input with an empty spatial or channel axis is a ShapeError naming the layer, not NaN means (PyTorch refuses it); an empty batch is fine', () => {
+    for (const [layer, name] of [[new AdaptiveAvgPool2d(2), 'AdaptiveAvgPool2d'], [new GlobalAvgPool(), 'GlobalAvgPool']] as const) {
+      for (const shape of [[1, 2, 0, 3], [1, 2, 3, 0], [1, 0, 3, 3]]) {
+        const x = new Tensor(new Float32Array(0), shape);
+        expect(() => layer.call(x)).toThrow(ShapeError);
+        expect(() => layer.call(x)).toThrow(`${name}: input [${shape.join(', ')}] has an empty channel or spatial axis`);
+      }
+      expect(layer.call(new Tensor(new Float32Array(0), [0, 2, 3, 3])).size).toBe(0);
+    }
+  });
+
   test('AdaptiveAvgPool2d(0) is a ValueError naming the layer', () => {
     expect(() => new AdaptiveAvgPool2d(0)).toThrow('AdaptiveAvgPool2d: outputSize must be an integer ≥ 1');
   });

@@ -2,6 +2,7 @@ import { type Rng, ShapeError, type Tensor, ValueError, formatShape, linear, res
 import { getDefaultRng, pytorchDefaultInit } from '../init';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
+import { checkOptions } from './options';
 
 /** Options of {@link Linear}. */
 export interface LinearOptions {
@@ -20,6 +21,7 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
+    checkOptions('Linear', options, ['bias', 'rng']);
     for (const [k, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new ValueError(`Linear: ${k} must be a positive integer, got ${v}`);
     }

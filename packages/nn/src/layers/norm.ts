@@ -1,6 +1,7 @@
 import { ShapeError, type Tensor, ValueError, formatShape, groupNorm, layerNorm, ones, sameShape } from '@trainkit/tensor';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
+import { checkOptions } from './options';
 
 /** Options of {@link LayerNorm} and {@link GroupNorm}. */
 export interface NormOptions {
@@ -30,6 +31,7 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: NormOptions = {}) {
     super();
+    checkOptions('LayerNorm', options, ['eps', 'affine']);
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     if (shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
       throw new ValueError(`LayerNorm: normalizedShape must be a positive integer or a non-empty list of them, got ${JSON.stringify(normalizedShape)}`);
@@ -68,6 +70,7 @@ export class GroupNorm extends Module {
 
   constructor(numGroups: number, numChannels: number, options: NormOptions = {}) {
     super();
+    checkOptions('GroupNorm', options, ['eps', 'affine']);
     for (const [k, v] of [['numGroups', numGroups], ['numChannels', numChannels]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new ValueError(`GroupNorm: ${k} must be a positive integer, got ${v}`);
     }

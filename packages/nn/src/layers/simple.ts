@@ -1,11 +1,18 @@
-import { type Pair, type Pool2dOptions, type Tensor, avgPool2d, flatten, maxPool2d, relu, sigmoid, tanh } from '@trainkit/tensor';
+import { type Pair, type Pool2dOptions, type Tensor, ValueError, avgPool2d, flatten, maxPool2d, relu, sigmoid, tanh } from '@trainkit/tensor';
 import { Module } from '../module';
+import { checkOptions } from './options';
 import { checkPair } from './pair';
 
 function checkPoolOptions(layer: string, kernelSize: Pair, options: Pool2dOptions): void {
+  checkOptions(layer, options, ['stride', 'padding']);
   checkPair(layer, 'kernelSize', kernelSize, 1);
   if (options.stride !== undefined) checkPair(layer, 'stride', options.stride, 1);
   if (options.padding !== undefined) checkPair(layer, 'padding', options.padding, 0);
+  const [kh, kw] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
+  const [ph, pw] = typeof options.padding === 'number' ? [options.padding, options.padding] : (options.padding ?? [0, 0]);
+  if (2 * ph > kh || 2 * pw > kw) {
+    throw new ValueError(`${layer}: padding must be at most half the kernel size (as in PyTorch), got padding ${JSON.stringify(options.padding)} for kernel ${JSON.stringify(kernelSize)}`);
+  }
 }
 
 /** max(x, 0) element-wise. */
