@@ -18,7 +18,7 @@ import torch
 
 from torch_transfer import HERE, accuracy, load_fashion, pretrain, recipe
 
-BASE = dict(unfreeze_at=10, backbone_lr=1e-4, head_lr=1e-3, cosine=False, translate=0, dropout=0.0, flip=False, weight_decay=0.0, epochs=30, keep_frozen=None)
+BASE = dict(unfreeze_at=10, backbone_lr=1e-4, head_lr=1e-3, cosine=False, translate=0, dropout=0.0, flip=False, weight_decay=0.0, epochs=30, keep_frozen=None, head_lr_after=None)
 CANDIDATES = {
     'staged (iv), as before': {},
     'head lr 3e-3, then backbone 1e-4': dict(head_lr=3e-3),
@@ -26,6 +26,18 @@ CANDIDATES = {
     'head lr 3e-3, conv1 stays frozen, conv2 1e-4': dict(head_lr=3e-3, keep_frozen='conv1'),
     'head lr 3e-3, unfreeze at 5, backbone 3e-4, cosine': dict(head_lr=3e-3, unfreeze_at=5, backbone_lr=3e-4, cosine=True),
     'head lr 3e-3 alone (never unfrozen)': dict(head_lr=3e-3, unfreeze_at=30),
+    'frozen for 40 epochs': dict(unfreeze_at=40, epochs=40),
+    'frozen for 60 epochs': dict(unfreeze_at=60, epochs=60),
+    'LP 30 then FT 10, all at 1e-4': dict(unfreeze_at=30, epochs=40, head_lr_after=1e-4),
+    'LP 30 then FT 10, backbone 1e-4, head 1e-3': dict(unfreeze_at=30, epochs=40),
+    'LP 30 then FT 30, all at 1e-4': dict(unfreeze_at=30, epochs=60, head_lr_after=1e-4),
+    'LP 30 then FT 10, all at 3e-4': dict(unfreeze_at=30, epochs=40, backbone_lr=3e-4, head_lr_after=3e-4),
+    'LP 30 then FT 10, all at 3e-5': dict(unfreeze_at=30, epochs=40, backbone_lr=3e-5, head_lr_after=3e-5),
+    'LP 30 then FT 10 at 1e-4, conv1 stays frozen': dict(unfreeze_at=30, epochs=40, head_lr_after=1e-4, keep_frozen='conv1'),
+    'LP 30 then FT 30, all at 1e-3': dict(unfreeze_at=30, epochs=60, backbone_lr=1e-3),
+    'LP 30 then FT 30, all at 3e-4': dict(unfreeze_at=30, epochs=60, backbone_lr=3e-4, head_lr_after=3e-4),
+    'LP 10 then FT 50, all at 3e-4': dict(unfreeze_at=10, epochs=60, backbone_lr=3e-4, head_lr_after=3e-4),
+    'LP 30 then FT 30, backbone 3e-4, head 1e-3': dict(unfreeze_at=30, epochs=60, backbone_lr=3e-4),
 }
 
 

@@ -126,7 +126,12 @@ def recipe(name, seed, pretrained, x, y, args):
             model.flatten.register_forward_hook(lambda m, i, o: torch.nn.functional.dropout(o, args.dropout, m.training))
         groups = [{'params': backbone, 'lr': args.backbone_lr}, {'params': head}]
         opt = torch.optim.AdamW(groups, lr=args.head_lr, weight_decay=args.weight_decay) if args.weight_decay else torch.optim.Adam(groups, lr=args.head_lr)
-        hook = lambda epoch: set_frozen(model, False, args.keep_frozen) if epoch == args.unfreeze_at else None  # noqa: E731
+
+        def hook(epoch):
+            if epoch == args.unfreeze_at:
+                set_frozen(model, False, args.keep_frozen)
+                if getattr(args, 'head_lr_after', None):  # LP-FT: one small lr for everything once the backbone trains
+                    opt.param_groups[1]['lr'] = args.head_lr_after
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs) if args.cosine else None
         run_epochs(model, opt, x, y, args.epochs, gen, hook, schedule, args.translate, args.flip)
         return model
