@@ -48,7 +48,7 @@ const fail = (problem: SafetensorsError['problem'], message: string): never => {
 
 /**
  * Writes tensors in the safetensors format: an 8-byte little-endian header length, a JSON
- * header (padded with spaces to a multiple of 8 bytes, so the data is aligned) giving each
+ * header (padded with spaces to a multiple of 8 bytes, so the data section starts aligned) giving each
  * tensor's `dtype`, `shape` and `data_offsets`, then the raw little-endian data with the
  * tensors laid out contiguously in the order given. PyTorch (through the `safetensors`
  * package or a few lines of numpy) reads the result.
