@@ -81,6 +81,11 @@ describe('adam (torch.optim.Adam)', () => {
     expect(() => adam(options)).toThrow(`optim-adam/adam: ${message}`);
   });
 
+  test.each(['maximize', 'foreach', 'capturable', 'differentiable', 'fused', 'betas'])("torch's %s, which is not offered, is refused by name, never silently ignored", (option) => {
+    expect(() => adam({ [option]: true } as never)).toThrow(`optim-adam/adam: unknown option "${option}"`);
+    expect(() => adamw({ groups: [{ params: /bias$/, [option]: true }] } as never)).toThrow(`optim-adam/adamw: parameter group 0: unknown option "${option}"`);
+  });
+
   test('a NaN gradient is reported with the parameter name and step, and nothing is updated', () => {
     const opt = adam();
     const ok = { name: 'fc.bias', value: Float32Array.of(1), grad: Float32Array.of(1) };

@@ -63,6 +63,17 @@ describe('rmsprop (torch.optim.RMSprop)', () => {
   });
 });
 
+describe('options torch has and these do not', () => {
+  test.each([
+    ['adagrad', adagrad, 'maximize'],
+    ['adagrad', adagrad, 'lr_decay'],
+    ['rmsprop', rmsprop, 'maximize'],
+    ['rmsprop', rmsprop, 'foreach'],
+  ] as const)('%s refuses %s by name, never silently ignoring it', (name, make, option) => {
+    expect(() => make({ [option]: true } as never)).toThrow(`optim-adaptive/${name}: unknown option "${option}"`);
+  });
+});
+
 describe("slots (as torch.optim's state: square_avg; grad_avg only when centered; momentum_buffer only with momentum > 0; Adagrad's sum)", () => {
   const slotsAfterOneStep = (opt: Optimizer) => {
     opt.step([ref([1, 2], [0.5, -0.5])]);

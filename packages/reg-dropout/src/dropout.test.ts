@@ -44,9 +44,24 @@ describe('dropout laws', () => {
     y.data.forEach((v, i) => expect(x.grad![i]).toBeCloseTo(v === 0 ? 0 : 1 / (1 - p), 5));
   });
 
-  test.each([-0.1, 1, 1.5, NaN])('p = %s is a clear error', (p) => {
-    expect(() => new Dropout(p)).toThrow(`Dropout: p must be in [0, 1), got ${p}`);
-    expect(() => dropout({ after: ['fc1'], p })).toThrow(`dropout plugin: p must be in [0, 1), got ${p}`);
+  test.each([-0.1, 1.5, NaN])('p = %s is a clear error', (p) => {
+    expect(() => new Dropout(p)).toThrow(`Dropout: p must be a number in [0, 1], got ${p}`);
+    expect(() => dropout({ after: ['fc1'], p })).toThrow(`dropout plugin: p must be a number in [0, 1], got ${p}`);
+  });
+
+  test('p = 1 zeroes every unit as torch.nn.Dropout(p=1) does (x·0: NaN and ∞ give NaN, −2 gives −0), passes no gradient, draws nothing, and is the identity in eval mode', () => {
+    // torch 1.13: nn.Dropout(1.0)(tensor([1, -2, nan, inf, 0])) = [0, -0, nan, nan, 0], grad zeros, RNG state unchanged
+    const rng = new Rng(5);
+    const before = rng.getState();
+    const layer = new Dropout(1, { rng });
+    const x = new Tensor(Float32Array.of(1, -2, NaN, Infinity, 0), [5], { requiresGrad: true });
+    const y = layer.call(x);
+    expect(Array.from(y.data)).toEqual([0, -0, NaN, NaN, 0]);
+    sum(y).backward();
+    expect(Array.from(x.grad!)).toEqual([0, 0, 0, 0, 0]);
+    expect(rng.getState()).toEqual(before);
+    expect(Array.from(new Dropout2d(1, { rng }).call(new Tensor(new Float32Array(12).fill(3), [2, 3, 2])).data)).toEqual(Array(12).fill(0));
+    expect(layer.eval().call(x)).toBe(x);
   });
 
   test('Dropout2d zeroes whole channels and needs a channel axis', () => {

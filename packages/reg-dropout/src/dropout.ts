@@ -9,7 +9,7 @@ import { checkP, dropoutMask, dropoutOp } from './dropoutOp';
  * fit start, so runs are reproducible and resumable; outside a Trainer it draws from the
  * generator seeded by `manualSeed` unless you pass `rng`.
  *
- * @param p probability of zeroing a unit, in [0, 1) (default 0.5)
+ * @param p probability of zeroing a unit, in [0, 1] (default 0.5; 1 zeroes every unit, as in torch)
  * @see https://jmlr.org/papers/v15/srivastava14a.html
  * @example
  * const mlp = new Sequential(new Flatten(), new Linear(784, 512), new ReLU(), new Dropout(0.5), new Linear(512, 10));
@@ -58,7 +58,8 @@ export class Dropout extends Module implements Stochastic {
 
 /**
  * Channel-wise dropout for convolutional features: zeroes whole channels of an [N, C, H, W]
- * input (the same mask value for every pixel of a channel), scaling survivors by 1/(1−p).
+ * input (the same mask value for every pixel of a channel), scaling survivors by 1/(1−p). A 3-D
+ * input is read as [N, C, L], as torch 1.13's Dropout2d does; fewer dimensions are an error.
  */
 export class Dropout2d extends Dropout {
   protected override readonly perChannel = true;

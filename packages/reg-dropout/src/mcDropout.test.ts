@@ -85,6 +85,50 @@ describe('predictMc', () => {
     expect(bits(fromSource.mutualInformation)).toEqual(bits(fromTensor.mutualInformation));
   });
 
+  test('a shuffling DataLoader gives its rows back in dataset order (through its order()), as the tensor does', async () => {
+    // Arrange: a source shaped like @trainkit/data's DataLoader with shuffle: true, batches of 3
+    const model = net(0.4);
+    const x = inputs(10);
+    const perm = Int32Array.of(7, 2, 9, 0, 4, 1, 8, 3, 6, 5);
+    const rows = (idx: ArrayLike<number>) => new Tensor(Float32Array.from(Array.from(idx).flatMap((i) => Array.from(x.data.subarray(i * 6, i * 6 + 6)))), [idx.length, 6]);
+    const loader = (dropLast: boolean) => ({
+      order: () => perm.slice(),
+      epoch: () => [0, 3, 6, 9].filter((i) => !dropLast || i + 3 <= 10).map((i) => ({ x: rows(perm.subarray(i, i + 3)), y: new Int32Array(Math.min(3, 10 - i)) })),
+    });
+    // Act
+    const off = net(0);
+    off.loadStateDict(model.stateDict());
+    const inOrder = await predictMc(off, x, { samples: 1, ...quiet });
+    const shuffledOff = await predictMc(off, loader(false), { samples: 1, ...quiet });
+    // Assert: row i is example i's, bit for bit
+    expect(bits(shuffledOff.probs.data)).toEqual(bits(inOrder.probs.data));
+    expect(bits(shuffledOff.entropy)).toEqual(bits(inOrder.entropy));
+    await expect(predictMc(model, loader(true), quiet)).rejects.toThrow('predictMc: the DataLoader shuffles and yielded 9 of its 10 examples (dropLast), so the rows cannot be returned in dataset order');
+  });
+
+  test.each([
+    ['a list of tensors', [inputs(2)], 'predictMc: batch 0 must be { x: Tensor, … }, got a Tensor (pass a single Tensor of inputs directly, not inside a list)'],
+    ['a batch without x', [{ y: new Int32Array(2) }], 'predictMc: batch 0 must be { x: Tensor, … }, got an object with keys y'],
+    ['null', null, 'predictMc: data must be a Tensor of inputs, a DataSource (such as a DataLoader) or an iterable of { x: Tensor } batches, got null'],
+    ['a number', 5, 'predictMc: data must be a Tensor of inputs, a DataSource (such as a DataLoader) or an iterable of { x: Tensor } batches, got number 5'],
+  ])('data that is %s is a clear error, and the model keeps its training flags', async (_, data, message) => {
+    const model = net(0.5).train();
+    await expect(predictMc(model, data as never, quiet)).rejects.toThrow(message);
+    expect(model.namedModules().every(([, m]) => m.training && !m.hasForwardHooks)).toBe(true);
+  });
+
+  test('a model that outputs another number of rows than its batch has, or fewer than 2 classes, is a clear error (not a silent 0 entropy)', async () => {
+    class Pairs extends Module {
+      forward(x: Tensor): Tensor {
+        return reshape(x, [x.shape[0] / 2, 8]);
+      }
+    }
+    const rowsOff = new Sequential(new Linear(6, 4), new Dropout(0.5), new Pairs());
+    await expect(predictMc(rowsOff, inputs(4), quiet)).rejects.toThrow('predictMc: the model output 2 rows for a batch of 4 examples (shape [2, 8]); it must output one row of class logits per example');
+    const oneLogit = new Sequential(new Linear(6, 1), new Dropout(0.5));
+    await expect(predictMc(oneLogit, inputs(4), quiet)).rejects.toThrow('predictMc: the model outputs 1 logit per example, and a softmax over fewer than 2 classes is always 1 (every entropy would be 0); give a binary classifier two logits, e.g. [0, z]');
+  });
+
   test('with the dropout plugin’s options it drops after the named layers of a model that has no Dropout layer', async () => {
     const model: Module = new Sequential({ fc1: new Linear(6, 16, { rng: new Rng(0) }), relu: new ReLU(), fc2: new Linear(16, 4, { rng: new Rng(1) }) });
     const notices: string[] = [];
@@ -100,7 +144,7 @@ describe('predictMc', () => {
     [{ samples: 1.5 }, 'predictMc: samples must be a positive integer, got 1.5'],
     [{ seed: -1 }, 'predictMc: seed must be an integer in [0, 2^32), got -1'],
     [{ batchSize: 0 }, 'predictMc: batchSize must be a positive integer, got 0'],
-    [{ dropout: { after: ['relu'], p: 1 } }, 'predictMc({ dropout }): p must be in [0, 1), got 1'],
+    [{ dropout: { after: ['relu'], p: 1.5 } }, 'predictMc({ dropout }): p must be a number in [0, 1], got 1.5'],
   ])('bad option %o is a clear error', async (options, message) => {
     await expect(predictMc(net(0.5), inputs(4), options)).rejects.toThrow(message);
   });

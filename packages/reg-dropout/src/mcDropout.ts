@@ -3,6 +3,7 @@ import type { Module } from '@trainkit/nn';
 import { Rng, Tensor, ValueError, formatShape, noGrad, softmax } from '@trainkit/tensor';
 import { Dropout, Dropout2d } from './dropout';
 import { checkP, dropoutOp } from './dropoutOp';
+import { mcSource, toDatasetOrder } from './mcData';
 import type { DropoutPluginOptions } from './plugin';
 
 /** Options of {@link predictMc}. */
@@ -73,21 +74,6 @@ function sitesOf(model: Module, plugin: DropoutPluginOptions | undefined): Site[
   return sites.filter((s) => s.p > 0);
 }
 
-/** The batches' inputs: a tensor split along its first axis, a DataSource's epoch 0, or any iterable of batches. */
-function* inputsOf(data: Data | Tensor, batchSize: number): Iterable<Tensor> {
-  if (data instanceof Tensor) {
-    const n = data.shape[0] ?? 0;
-    const per = n === 0 ? 0 : data.size / n;
-    for (let i = 0; i < n; i += batchSize) {
-      const m = Math.min(batchSize, n - i);
-      yield new Tensor(data.data.slice(i * per, (i + m) * per), [m, ...data.shape.slice(1)]);
-    }
-    return;
-  }
-  const batches = 'epoch' in data && typeof data.epoch === 'function' ? data.epoch(0, { seed: 0 }) : (data as Iterable<{ x: Tensor }>);
-  for (const b of batches) yield b.x;
-}
-
 /** Entropy −Σ p log p (nats) of `c` probabilities starting at `base`, with 0·log 0 = 0. */
 function entropyOf(p: ArrayLike<number>, base: number, c: number): number {
   let h = 0;
@@ -107,7 +93,9 @@ function entropyOf(p: ArrayLike<number>, base: number, c: number): number {
  *
  * Masks come from their own seeded stream, `Rng(seed).stream('mcDropout').stream(<layer path>)`,
  * never from the layers' trainer-bound streams, so sampling neither depends on nor disturbs a
- * training run. Each batch is read once and sampled `samples` times. Per example it returns
+ * training run. Each batch is read once and sampled `samples` times. Rows come back in dataset
+ * order: a tensor's, a DataSource's epoch 0 (seed 0) put back in dataset order when it is a
+ * shuffling DataLoader (through its `order()`), an iterable's as it yields. Per example it returns
  * the mean probabilities p̄, the predictive entropy H[p̄] and the mutual information
  * H[p̄] − (1/S)·Σₛ H[pₛ] (BALD; Houlsby et al. 2011), computed in float64 and clamped to
  * [0, H[p̄]] against rounding. With `samples: 1` and no active dropout, `probs` is exactly
@@ -139,7 +127,8 @@ export async function predictMc(model: Module, data: Data | Tensor, options: McD
     const entropy: number[] = [];
     const mi: number[] = [];
     let classes = -1;
-    for (const x of inputsOf(data, batchSize)) {
+    const source = mcSource(data, batchSize);
+    for (const x of source.inputs) {
       const batch = sampleBatch(model, x, samples);
       if (classes !== -1 && batch.classes !== classes) throw new ValueError(`predictMc: the model output ${batch.classes} classes on one batch and ${classes} on another`);
       classes = batch.classes;
@@ -155,7 +144,13 @@ export async function predictMc(model: Module, data: Data | Tensor, options: McD
       all.set(p, at);
       at += p.length;
     }
-    const result: McDropoutResult = { probs: new Tensor(all, [entropy.length, classes]), entropy: Float64Array.from(entropy), mutualInformation: Float64Array.from(mi), samples };
+    const { order } = source; // a shuffling DataLoader's rows go back to dataset order
+    const result: McDropoutResult = {
+      probs: new Tensor(order ? toDatasetOrder(all, classes, order) : all, [entropy.length, classes]),
+      entropy: order ? toDatasetOrder(Float64Array.from(entropy), 1, order) : Float64Array.from(entropy),
+      mutualInformation: order ? toDatasetOrder(Float64Array.from(mi), 1, order) : Float64Array.from(mi),
+      samples,
+    };
     if (sites.length === 0) {
       result.notice = 'predictMc: the model has no active dropout (no Dropout layer with p > 0 and no `dropout` option), so every sample is the same pass: the mutual information is 0';
       (options.onNotice ?? console.warn)(result.notice);
@@ -167,6 +162,16 @@ export async function predictMc(model: Module, data: Data | Tensor, options: McD
   }
 }
 
+/** Throws unless `out` holds one row of at least two class logits per example of `x`. */
+function checkOutput(out: Tensor, x: Tensor): void {
+  if (out.rank !== 2) throw new ValueError(`predictMc: the model must output [examples, classes] logits, got ${formatShape(out.shape)}`);
+  const [rows, classes] = out.shape;
+  if (rows !== x.shape[0]) throw new ValueError(`predictMc: the model output ${rows} rows for a batch of ${x.shape[0]} examples (shape ${formatShape(out.shape)}); it must output one row of class logits per example`);
+  if (classes < 2) {
+    throw new ValueError(`predictMc: the model outputs ${classes} logit${classes === 1 ? '' : 's'} per example, and a softmax over fewer than 2 classes is always 1 (every entropy would be 0); give a binary classifier two logits, e.g. [0, z]`);
+  }
+}
+
 /** `samples` forward passes on one batch: mean probabilities, entropy of the mean, and mutual information. */
 function sampleBatch(model: Module, x: Tensor, samples: number): { probs: Float32Array; entropy: number[]; mi: number[]; classes: number } {
   let mean = new Float64Array(0);
@@ -175,7 +180,7 @@ function sampleBatch(model: Module, x: Tensor, samples: number): { probs: Float3
   for (let s = 0; s < samples; s++) {
     const p = noGrad(() => {
       const out = model.call(x);
-      if (out.rank !== 2) throw new ValueError(`predictMc: the model must output [examples, classes] logits, got ${formatShape(out.shape)}`);
+      checkOutput(out, x);
       return softmax(out);
     });
     const bad = p.data.findIndex((v) => v !== v); // NaN logits would read as a confident 0-entropy answer

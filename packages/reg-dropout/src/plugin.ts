@@ -7,7 +7,7 @@ import { checkP, dropoutOp } from './dropoutOp';
 export interface DropoutPluginOptions {
   /** Names of the layers (paths from `model.namedModules()`, e.g. `'fc1'` or `'block.relu'`) whose outputs get dropout. */
   after: readonly string[];
-  /** Drop probability, in [0, 1) (default 0.5). */
+  /** Drop probability, in [0, 1] (default 0.5; 1 zeroes every unit, as in torch). */
   p?: number;
   /** Channel-wise (Dropout2d) instead of element-wise. */
   channelwise?: boolean;

@@ -1,4 +1,4 @@
-import { type Shape, ShapeError, formatShape, shapeSize } from './shape';
+import { type Shape, ShapeError, assertValidShape, formatShape, shapeSize } from './shape';
 import { Tensor, type TensorOptions } from './tensor';
 
 type Nested = number | readonly Nested[];
@@ -49,17 +49,25 @@ export function scalar(value: number, options?: TensorOptions): Tensor {
   return new Tensor(Float32Array.of(value), [], options);
 }
 
+/** A tensor of `shape` filled with `value`; the shape is checked before anything is allocated. */
+function filled(op: string, shape: Shape, value: number, options: TensorOptions | undefined): Tensor {
+  assertValidShape(op, shape);
+  const data = new Float32Array(shapeSize(shape));
+  if (!Object.is(value, 0)) data.fill(value);
+  return new Tensor(data, shape, options);
+}
+
 /** A tensor of the given shape filled with `value`. */
 export function full(shape: Shape, value: number, options?: TensorOptions): Tensor {
-  return new Tensor(new Float32Array(shapeSize(shape)).fill(value), shape, options);
+  return filled('full', shape, value, options);
 }
 
 /** A tensor of zeros. */
 export function zeros(shape: Shape, options?: TensorOptions): Tensor {
-  return new Tensor(new Float32Array(shapeSize(shape)), shape, options);
+  return filled('zeros', shape, 0, options);
 }
 
 /** A tensor of ones. */
 export function ones(shape: Shape, options?: TensorOptions): Tensor {
-  return full(shape, 1, options);
+  return filled('ones', shape, 1, options);
 }

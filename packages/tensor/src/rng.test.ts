@@ -120,6 +120,14 @@ describe('Rng: state round trip', () => {
     expect(() => rng.setState(bad)).toThrow('Rng.setState: stream "init" must be 4 uint32 words');
     expect(rng.getState()).toEqual(before);
   });
+
+  test('setState refuses an all-zero stream state (xoshiro\'s fixed point, where every draw would be 0) and changes nothing', () => {
+    const rng = new Rng(1);
+    const before = rng.getState();
+    const zero = { seed: 1, streams: { '': [0, 0, 0, 0] } } as RngState;
+    expect(() => rng.setState(zero)).toThrow('Rng.setState: stream "" has the all-zero state');
+    expect(rng.getState()).toEqual(before);
+  });
 });
 
 describe('Rng: distributions', () => {

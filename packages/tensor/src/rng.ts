@@ -181,6 +181,8 @@ export class Rng {
       if (!Array.isArray(words) || words.length !== 4 || !words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)) {
         throw new ValueError(`Rng.setState: stream "${path}" must be 4 uint32 words`);
       }
+      // xoshiro's fixed point: from there every draw is 0 (no seed ever produces it)
+      if (words.every((w) => w === 0)) throw new ValueError(`Rng.setState: stream "${path}" has the all-zero state, which no seed produces and which draws only zeros`);
     }
     // the stream getState was called on: every other saved path lies under it
     const origin = entries.reduce<string | null>((o, [path]) => (o === null || path.length < o.length ? path : o), null);

@@ -4,6 +4,7 @@ import { finite, leaf, shapeOf, specFrom } from './__tests__/arbitraries';
 import { add, exp, mul, square, tanh } from './ops/elementwise';
 import { linear } from './ops/matmul';
 import { sum } from './ops/reduce';
+import { ValueError } from './shape';
 import { Tensor, backward, isGradEnabled, noGrad } from './tensor';
 
 const anySpec = specFrom(shapeOf(0, 3));
@@ -106,6 +107,17 @@ describe('requiresGrad and noGrad', () => {
     const y = noGrad(() => square(x));
     expect(y.requiresGrad).toBe(false);
     expect(y._parents).toHaveLength(0);
+    expect(isGradEnabled()).toBe(true);
+  });
+
+  test('noGrad refuses an async callback, whose operations after the first await would be recorded, with a ValueError saying so', () => {
+    const x = new Tensor(Float32Array.of(1, 2), [2], { requiresGrad: true });
+    const evaluate = async (): Promise<Tensor> => {
+      await Promise.resolve();
+      return square(x);
+    };
+    expect(() => noGrad(evaluate)).toThrow(ValueError);
+    expect(() => noGrad(evaluate)).toThrow('noGrad: the callback returned a Promise; operations after its first await would run with gradients recorded');
     expect(isGradEnabled()).toBe(true);
   });
 

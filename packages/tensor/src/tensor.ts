@@ -1,31 +1,10 @@
 import { type Lease, leaseOf, registerResult, staleError } from './arena';
 import { deviceError } from './device';
+import { isGradEnabled } from './gradMode';
 import { zeroFloats } from './kernels/wasm/resident';
 import { type Shape, ShapeError, ValueError, assertValidShape, formatShape, shapeSize } from './shape';
 
-let gradEnabled = true;
-
-/** True unless running inside {@link noGrad}. */
-export function isGradEnabled(): boolean {
-  return gradEnabled;
-}
-
-/**
- * Runs `fn` without recording operations for autograd (evaluation, optimizer updates,
- * metric computation). Nested calls are fine; the previous mode is restored even if `fn` throws.
- *
- * @example
- * const logits = noGrad(() => model.call(x));
- */
-export function noGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = false;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
-}
+export { isGradEnabled, noGrad } from './gradMode';
 
 /** Options of the {@link Tensor} constructor and the creation functions. */
 export interface TensorOptions {
@@ -211,7 +190,7 @@ export function fromOp(
   makeBackward: (out: Tensor) => () => void,
 ): Tensor {
   let tracked = false;
-  if (gradEnabled) for (const p of parents) if (p.requiresGrad) tracked = true;
+  if (isGradEnabled()) for (const p of parents) if (p.requiresGrad) tracked = true;
   const out = new Tensor(data, shape, { requiresGrad: tracked }, op);
   if (tracked) {
     out._parents = parents;

@@ -70,6 +70,17 @@ describe('crossEntropy', () => {
     expect(() => crossEntropy(logits, [0.5, 0])).toThrow('crossEntropy: label 0.5 at index 0 is out of range');
   });
 
+  test('crossEntropy\'s backward uses the labels of its forward call, even when the caller refills the label array before backward', () => {
+    const labels = Int32Array.of(0, 2);
+    const x = new Tensor(Float32Array.of(1, 2, 3, 3, 2, 1), [2, 3], { requiresGrad: true });
+    const loss = crossEntropy(x, labels, { reduction: 'sum' });
+    labels.set([1, 1]); // a data loader reusing its label buffer for the next batch
+    loss.backward();
+    const expected = new Tensor(Float32Array.of(1, 2, 3, 3, 2, 1), [2, 3], { requiresGrad: true });
+    crossEntropy(expected, [0, 2], { reduction: 'sum' }).backward();
+    expect(Array.from(x.grad ?? [])).toEqual(Array.from(expected.grad ?? []));
+  });
+
   test('crossEntropy with a label count that differs from the batch throws a ShapeError naming both', () => {
     expect(() => crossEntropy(new Tensor(new Float32Array(6), [2, 3]), [0, 1, 2])).toThrow('crossEntropy: 3 labels for a batch of 2 logits');
   });

@@ -1,4 +1,4 @@
-import { allocFloats, scalarResult } from '../arena';
+import { allocFloats, allocInts, scalarResult } from '../arena';
 import { ShapeError, ValueError, formatShape, sameShape } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 
@@ -17,14 +17,21 @@ function checkReduction(op: string, r: unknown): 'mean' | 'sum' | 'none' {
   return r;
 }
 
-function checkLabels(labels: ArrayLike<number>, N: number, C: number): void {
+/**
+ * The labels, checked, as a copy the backward pass reads: the caller's array stays theirs to
+ * reuse (refilling a label buffer for the next batch before backward must not change the gradient).
+ */
+function checkedLabels(labels: ArrayLike<number>, N: number, C: number): Int32Array {
   if (labels.length !== N) throw new ShapeError(`crossEntropy: ${labels.length} labels for a batch of ${N} logits`);
+  const own = allocInts(N);
   for (let i = 0; i < N; i++) {
     const y = labels[i];
     if (!Number.isInteger(y) || y < 0 || y >= C) {
       throw new ValueError(`crossEntropy: label ${y} at index ${i} is out of range for ${C} classes (expected an integer in [0, ${C - 1}])`);
     }
+    own[i] = y;
   }
+  return own;
 }
 
 /** What crossEntropy's backward needs: softmax rows, log-sum-exp per row, and the targets. */
@@ -81,8 +88,7 @@ export function crossEntropy(logits: Tensor, target: Target, options: LossOption
     }
     probs = target.data;
   } else {
-    labels = target instanceof Tensor ? target.data : target;
-    checkLabels(labels, N, C);
+    labels = checkedLabels(target instanceof Tensor ? target.data : target, N, C);
   }
   const X = logits.data;
   const P = allocFloats(N * C); // softmax, kept for backward

@@ -71,6 +71,14 @@ describe('mean', () => {
   });
 });
 
+test('sum, mean and max refuse an axis named twice (also as its negative alias), as PyTorch does, naming the op, the axes and the shape', () => {
+  const x = new Tensor(new Float32Array(6), [2, 3]);
+  expect(() => sum(x, [0, 0])).toThrow(ShapeError);
+  expect(() => sum(x, [1, -1])).toThrow('sum: axes [1, -1] name axis 1 more than once (tensor of shape [2, 3])');
+  expect(() => mean(x, [0, -2])).toThrow('mean: axes [0, -2] name axis 0 more than once');
+  expect(() => max(x, [1, 1])).toThrow('max: axes [1, 1] name axis 1 more than once');
+});
+
 describe('max', () => {
   test.prop([distinctCase])('max: gradients match finite differences over any axes, with and without keepDims (distinct values)', ([spec, axes, keepDims]) => {
     assertGradients((x) => max(x, axes, keepDims), [leaf(spec)]);
@@ -84,10 +92,23 @@ describe('max', () => {
     expect(out.toArray().map((v) => v + 0)).toEqual(expected.acc.map((v) => v + 0));
   });
 
-  test('max gradient goes to the first maximal element (example: [3, 7, 7, 1] → [0, 1, 0, 0])', () => {
+  test('max over one axis given as a number sends the gradient to the first maximal element, as torch.max(x, dim): [3, 7, 7, 1] → [0, 1, 0, 0]', () => {
+    const x = new Tensor(Float32Array.of(3, 7, 7, 1), [4], { requiresGrad: true });
+    max(x, 0).backward();
+    expect(Array.from(x.grad ?? [])).toEqual([0, 1, 0, 0]);
+  });
+
+  test('max over all axes shares the gradient equally among tied maxima, as torch.max(x): [3, 7, 7, 1] → [0, 0.5, 0.5, 0]', () => {
     const x = new Tensor(Float32Array.of(3, 7, 7, 1), [4], { requiresGrad: true });
     max(x).backward();
-    expect(Array.from(x.grad ?? [])).toEqual([0, 1, 0, 0]);
+    expect(Array.from(x.grad ?? [])).toEqual([0, 0.5, 0.5, 0]);
+  });
+
+  test('max over an array of axes shares each group\'s gradient among its tied maxima (NaN ties with NaN), as torch.amax', () => {
+    // groups (axes [1, 2] of [3, 2, 2]): [1, 5, 5, 0] → two maxima; [2, 2, 2, 2] → four; [NaN, 1, NaN, 9] → the two NaNs
+    const x = new Tensor(Float32Array.of(1, 5, 5, 0, 2, 2, 2, 2, NaN, 1, NaN, 9), [3, 2, 2], { requiresGrad: true });
+    max(x, [1, -1]).backward(Float32Array.of(1, 1, 2));
+    expect(Array.from(x.grad ?? [])).toEqual([0, 0.5, 0.5, 0, 0.25, 0.25, 0.25, 0.25, 1, 0, 1, 0]);
   });
 
   test.prop([fc.integer({ min: 1, max: 4 }), fc.integer({ min: 2, max: 6 }), fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 24, maxLength: 24 })])(

@@ -1,4 +1,4 @@
-import { allocFloats, toFloats } from '../arena';
+import { allocFloats, allocInts, toFloats } from '../arena';
 import { type Shape, ShapeError, formatShape, normalizeAxis, stridesOf } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 
@@ -18,7 +18,10 @@ function plan(op: string, shape: Shape, axes: Axes, keepDims: boolean): Plan {
   const rank = shape.length;
   const list = axes === undefined ? shape.map((_, i) => i) : (typeof axes === 'number' ? [axes] : axes).map((a) => normalizeAxis(op, a, rank));
   const reduced = new Array<boolean>(rank).fill(false);
-  for (const a of list) reduced[a] = true;
+  for (const a of list) {
+    if (reduced[a]) throw new ShapeError(`${op}: axes ${formatShape(axes as readonly number[])} name axis ${a} more than once (tensor of shape ${formatShape(shape)})`);
+    reduced[a] = true;
+  }
   const keptShape = shape.map((d, i) => (reduced[i] ? 1 : d));
   const outShape = keepDims ? keptShape : shape.filter((_, i) => !reduced[i]);
   const outStrides = stridesOf(keptShape);
@@ -94,7 +97,12 @@ export function mean(a: Tensor, axes?: Axes, keepDims = false): Tensor {
   });
 }
 
-/** Maximum over `axes`. The gradient goes to the first maximal element of each group. */
+/**
+ * Maximum over `axes` (all axes when omitted); a NaN is the maximum of its group. The gradient
+ * follows PyTorch: over one axis given as a number (`torch.max(x, dim)`) it goes to the first
+ * maximal element of each group, the one `argmax` names; over all axes or an array of axes
+ * (`torch.max(x)`, `torch.amax(x, dims)`) it is shared equally among the tied maxima.
+ */
 export function max(a: Tensor, axes?: Axes, keepDims = false): Tensor {
   const p = plan('max', a.shape, axes, keepDims);
   if (p.count === 0 && p.outSize > 0) throw new ShapeError(`max: reduces over an axis of size 0 of ${formatShape(a.shape)}; an empty set has no maximum (as in PyTorch)`);
@@ -111,11 +119,31 @@ export function max(a: Tensor, axes?: Axes, keepDims = false): Tensor {
       arg[o] = i;
     }
   }
+  const shared = typeof axes !== 'number';
   return fromOp('max', out, p.outShape, [a], (res) => () => {
     const g = res.grad as Float32Array;
     const ga = gradOf(a);
-    for (let o = 0; o < p.outSize; o++) ga[arg[o]] += g[o];
+    if (shared) shareAmongTies(X, out, map, g, ga);
+    else for (let o = 0; o < p.outSize; o++) ga[arg[o]] += g[o];
   });
+}
+
+/** True when x is the maximum m of its group: equal to it, or NaN where m is NaN. */
+function isMax(x: number, m: number): boolean {
+  return x === m || (x !== x && m !== m);
+}
+
+/** ga[i] += g[o] / (number of maxima of group o) for each maximal element i of group o (PyTorch's evenly_distribute_backward). */
+function shareAmongTies(X: Float32Array, M: Float32Array, map: Int32Array | null, g: Float32Array, ga: Float32Array): void {
+  const ties = allocInts(M.length);
+  for (let i = 0; i < X.length; i++) {
+    const o = map === null ? 0 : map[i];
+    if (isMax(X[i], M[o])) ties[o]++;
+  }
+  for (let i = 0; i < X.length; i++) {
+    const o = map === null ? 0 : map[i];
+    if (isMax(X[i], M[o])) ga[i] += g[o] / ties[o];
+  }
 }
 
 /**
