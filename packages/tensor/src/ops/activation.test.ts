@@ -4,7 +4,7 @@ import { awayFromZero, constant, finite, leaf, shapeOf, specFrom } from '../__te
 import { assertGradients } from '../gradcheck';
 import { ValueError } from '../shape';
 import { Tensor } from '../tensor';
-import { elu, gelu, hardtanh, leakyRelu, normalCdf, normalCdfReference, relu6, silu } from './activation';
+import { elu, gelu, hardtanh, leakyRelu, normalCdf, normalCdfReference, normalPdf, relu6, silu } from './activation';
 import { relu, sigmoid } from './elementwise';
 
 const smooth = specFrom(shapeOf(1, 3), finite(-4, 4));
@@ -78,6 +78,23 @@ describe('activations: values', () => {
         expect(Math.abs(normalCdf(x) - normalCdfReference(x))).toBeLessThanOrEqual(2e-12 * normalCdfReference(x));
       }
     }
+  });
+
+  test.prop([fc.double({ min: -12, max: 12, noNaN: true })])('the tabulated φ(x) equals e^(−x²/2)/√(2π) within 3e-10 relative, far below float32 rounding (to the last bits outside [−8, 8])', (x) => {
+    const want = Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+    expect(Math.abs(normalPdf(x) / want - 1)).toBeLessThanOrEqual(Math.abs(x) >= 8 ? 1e-15 : 3e-10);
+  });
+
+  test('φ at and around every half step of the grid stays within 3e-10 relative; φ of NaN is NaN and of ±Infinity 0', () => {
+    for (let k = 1; k < 2048; k += 3) {
+      for (const d of [0, 2 ** -43, -(2 ** -43)]) {
+        const x = (k - 0.5 + d) / 128 - 8;
+        expect(Math.abs(normalPdf(x) / (Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI)) - 1)).toBeLessThanOrEqual(3e-10);
+      }
+    }
+    expect(normalPdf(Number.NaN)).toBeNaN();
+    expect(normalPdf(Infinity)).toBe(0);
+    expect(normalPdf(-Infinity)).toBe(0);
   });
 
   test('Φ of NaN is NaN, of ±Infinity 0 and 1', () => {
