@@ -3,7 +3,7 @@ import { type Tensor, add } from '@trainkit/tensor';
 import type { Batch, EpochRecord, ExceptionContext, LossContext, Stage, StepContext } from './hooks';
 import type { Optimizer } from './optimizer';
 import type { Trainer } from './trainer';
-import { type MetricAccumulator, accuracy } from './metrics';
+import { type MetricAccumulator, accuracy, logsAccuracy } from './metrics';
 import { ConfigError, NonFiniteLossError } from './errors';
 
 /**
@@ -102,6 +102,6 @@ export class RunContext implements StepContext, LossContext, ExceptionContext {
     const byName = new Map<string, number>();
     for (const [name, t] of this.terms) byName.set(name, (byName.get(name) ?? 0) + t.data[0]);
     for (const [name, v] of byName) this.acc.add(name, v, n);
-    if (this.output.rank === 2) this.acc.add('accuracy', accuracy(this.output, this.batch.y), n);
+    if (logsAccuracy(this.output)) this.acc.add('accuracy', accuracy(this.output, this.batch.y), n);
   }
 }

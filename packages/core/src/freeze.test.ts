@@ -1,7 +1,7 @@
 import { BatchNorm1d, Linear, ReLU, Sequential } from '@trainkit/nn';
 import { Rng } from '@trainkit/tensor';
 import { expect, test } from 'vitest';
-import { Trainer, freeze, sgd, unfreeze } from './index';
+import { ConfigError, Trainer, freeze, sgd, unfreeze } from './index';
 import { snapshot, toyLoader, toyModel } from './__tests__/fixtures';
 
 test('frozen parameters get no gradient buffer and no update; the others train', async () => {
@@ -30,7 +30,9 @@ test('a /g or /y regex selects every matching name, like a plain one (its lastIn
   expect(freeze(toyModel(), /fc\d\.weight/y)).toEqual(['fc1.weight', 'fc2.weight']); // sticky: anchored at the start, every time
 });
 
-test('freezing an unknown parameter name lists the real ones', () => {
+test('freezing an unknown parameter name is a ConfigError that lists the real ones', () => {
+  expect(() => freeze(toyModel(), ['fc3.weight'])).toThrow(ConfigError);
+  expect(() => unfreeze(toyModel(), ['fc3.weight'])).toThrow(ConfigError);
   expect(() => freeze(toyModel(), ['fc3.weight'])).toThrow(/no parameter named fc3.weight \(parameters: fc1.weight, fc1.bias, fc2.weight, fc2.bias\)/);
 });
 

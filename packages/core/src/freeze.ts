@@ -1,11 +1,12 @@
 import type { Module } from '@trainkit/nn';
+import { ConfigError } from './errors';
 import { type ParamSelector, matches } from './optimizer';
 
 function select(model: Module, selector: ParamSelector, caller: string): string[] {
   const names = model.namedParameters().map(([n]) => n);
   if (Array.isArray(selector)) {
     const unknown = selector.filter((s: string) => !names.includes(s));
-    if (unknown.length > 0) throw new Error(`${caller}: no parameter named ${unknown.join(', ')} (parameters: ${names.join(', ')})`);
+    if (unknown.length > 0) throw new ConfigError(`${caller}: no parameter named ${unknown.join(', ')} (parameters: ${names.join(', ')})`);
   }
   return names.filter((n) => matches(selector, n));
 }

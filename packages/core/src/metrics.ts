@@ -13,6 +13,15 @@ export function accuracy(output: Tensor, target: Target): number {
   return hits / n;
 }
 
+/**
+ * Whether the trainer logs `accuracy` for `output`: one row per sample and a column per class
+ * (at least two). A single column (a regression, or one logit for two classes) has no argmax to
+ * compare, so no accuracy is logged for it.
+ */
+export function logsAccuracy(output: Tensor): boolean {
+  return output.rank === 2 && output.shape[1] >= 2;
+}
+
 /** Weighted running means of named metrics (one per epoch); serializable for exact resume. */
 export class MetricAccumulator {
   private sums = new Map<string, number>();

@@ -56,6 +56,12 @@ describe('schedules (torch.optim.lr_scheduler, stepped as torch steps them; tool
     expect([0, 1, 2, 3, 4, 5].map((t) => s(t, 1))).toEqual([0, 0.25, 0.5, 0.75, 1, 0.5]);
   });
 
+  test('linearWarmup hands the parameter group on to the next schedule (oneCycle with one maxLr per group gives each group its own)', () => {
+    const s = linearWarmup({ warmup: 2, after: oneCycle({ maxLr: [0.05, 0.5], totalSteps: 10 }) });
+    const cycle = oneCycle({ maxLr: [0.05, 0.5], totalSteps: 10 });
+    expect([2, 5, 9].map((t) => [s(t, 1, 0), s(t, 1, 1)])).toEqual([0, 3, 7].map((t) => [cycle(t, 1, 0), cycle(t, 1, 1)]));
+  });
+
   test('linearWarmup without a next schedule keeps the lr it reached at the end of the warmup', () => {
     const s = linearWarmup({ warmup: 7, startFactor: 1 / 3 });
     expect(s(7, 0.3)).toBeCloseTo(0.3, 15);
@@ -176,6 +182,20 @@ describe('scheduler plugin', () => {
     const plugins = [record, reduceOnPlateau({ monitor: 'valLoss', patience: 1, factor: 0.5, eps: 0 })];
     await new Trainer({ optimizer: sgd({ lr: 1e-12 }), plugins }).fit(toyModel(), { train: toyLoader(8, 8), val: toyLoader(8, 8, 3), epochs: 5 });
     expect(lrs).toEqual([1e-12, 1e-12, 1e-12, 5e-13, 5e-13]);
+  });
+
+  test('reduceOnPlateau counts afresh in a fresh fit (an earlier fit\'s best is no reference) and keeps its counts in a resumed one', async () => {
+    const lrs: number[] = [];
+    const scores = [1, 0.5, 2, 1.5, 1, 2];
+    const probe: Plugin = { name: 'probe', onTrainEpochEnd: (ctx) => ctx.log('score', scores.shift() as number), onTrainEpochStart: (ctx) => void lrs.push(ctx.optimizer!.lr) };
+    const plugins = () => [probe, reduceOnPlateau({ monitor: 'score', patience: 0, factor: 0.5 })];
+    const trainer = new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: plugins() });
+    await trainer.fit(toyModel(), { train: toyLoader(8, 8), epochs: 2 }); // scores 1, 0.5
+    await trainer.fit(toyModel(), { train: toyLoader(8, 8), epochs: 3 }); // 2, 1.5, 1: each one better than the last
+    expect(lrs).toEqual([0.1, 0.1, 0.1, 0.1, 0.1]);
+    const resumed = new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: plugins() });
+    await resumed.fit(toyModel(), { train: toyLoader(8, 8), epochs: 4, resume: structuredClone(trainer.stateDict()) }); // 2 after the saved best 1: a cut
+    expect(resumed.optimizer?.lr).toBe(0.05);
   });
 
   test('reduceOnPlateau on a metric that does not exist lists the metrics that do', async () => {

@@ -140,7 +140,7 @@ export function linearWarmup({ warmup, startFactor = 0, after }: { warmup: numbe
       ? (t, lr) => lr * (startFactor + (rise * t) / warmup)
       : recurrence('linearWarmup', (lr) => lr * startFactor, (t, lr) => lr * (1 + rise / (warmup * startFactor + (t - 1) * rise)));
   // torch's LinearLR keeps the lr it reached at total_iters (which may differ from lr in the last bit)
-  return (t, lr) => (t >= warmup && after ? after(t - warmup, lr) : ramp(Math.min(t, warmup), lr));
+  return (t, lr, group) => (t >= warmup && after ? after(t - warmup, lr, group) : ramp(Math.min(t, warmup), lr, group));
 }
 
 /**

@@ -173,6 +173,13 @@ describe('Trainer.fit', () => {
     expect(seen).toEqual([3, 0]);
   });
 
+  test('onValidationEpochStart sees batchIndex 0 (it held the last training batch\'s index)', async () => {
+    const seen: number[] = [];
+    const watch: Plugin = { name: 'watch', onValidationEpochStart: (ctx) => void seen.push(ctx.batchIndex) };
+    await new Trainer({ optimizer: sgd(), plugins: [watch] }).fit(toyModel(), { train: toyLoader(32, 8), val: toyLoader(16, 8), epochs: 2 });
+    expect(seen).toEqual([0, 0]);
+  });
+
   test("resume: 'latest' asks the plugins that resolve checkpoint names; null starts fresh, a state continues", async () => {
     const saved: { state: TrainerState | null } = { state: null };
     const store: Plugin = {

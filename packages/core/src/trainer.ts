@@ -6,7 +6,7 @@ import { type Data, batchSizeOf, batchStream, batchesOf, checkBatch, lengthOf, s
 import { ConfigError } from './errors';
 import type { Batch, ContextOf, EpochRecord, HookName, Plugin, TrainerEvents } from './hooks';
 import { checkPlugin, emitHook, runStage } from './lifecycle';
-import { validate } from './validation';
+import { keepModes, validate } from './validation';
 import { MetricAccumulator } from './metrics';
 import { type Optimizer, parameterRefs } from './optimizer';
 import { type FitOptions, type FitResult, checkFitOptions, resolveResume } from './fitOptions';
@@ -43,6 +43,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   /** @internal where fit trains (see TrainerOptions.device) */
   readonly device: DeviceDriver;
   private readonly customLoss: boolean;
+  /** Whether a fit is running (a second one at the same time would share its position and history). */
+  private fitting = false;
 
   constructor(options: TrainerOptions = {}) {
     super();
@@ -84,6 +86,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const optimizer = this.optimizer;
     if (optimizer === null) throw new ConfigError('fit: the Trainer has no optimizer; pass one: new Trainer({ optimizer: sgd({ lr: 0.01 }) })');
     const { epochs, maxSteps } = checkFitOptions(options);
+    if (this.fitting) throw new ConfigError('fit: this Trainer is already running a fit (one started without await, or fit called from a hook); await it before starting another');
     const before = this.position();
     this.stopReason = null;
     this.setPosition({ history: [], epochMetrics: {}, next: { epoch: 0, batchIndex: 0 } });
@@ -91,6 +94,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     Object.assign(ctx, { epochs, maxSteps, batchesPerEpoch: lengthOf(options.train) });
     this.device.reset();
     const base = optimizer.stepCount; // a fresh fit counts its own steps
+    this.fitting = true;
     return this.run(ctx, async () => {
       model.zeroGrad(); // a run that failed between backward and step left its gradients behind
       bindRngs(model, this.rng); // before a resume, so the restored RNG state reaches these streams
@@ -114,7 +118,10 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       ctx.current = { ...ctx.current, ...this.epochAcc.means() }; // with a device's metrics since its last read
       await this.emitHook('onFitEnd', ctx);
       return { history: this.history, stopReason: this.stopReason };
-    }).finally(() => this.device.close());
+    }).finally(() => {
+      this.fitting = false;
+      return this.device.close();
+    });
   }
 
   /** Whether fit should end before the next batch or epoch: `stop()` was called, or the step budget is spent. */
@@ -180,19 +187,21 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     ctx.recordBatch();
   }
 
-  /** Loss and accuracy of `model` on `data`, in eval mode without gradients. */
+  /** Loss and accuracy of `model` on `data`, in eval mode without gradients; each module's mode is then put back. */
   async evaluate(model: Module, data: Data): Promise<Record<string, number>> {
     const ctx = new RunContext(this, model, this.optimizer, 'validate', new MetricAccumulator());
-    return this.run(ctx, () => validate(this, ctx, data, ''));
+    const restoreModes = keepModes(model); // called from a fit's hook, the rest of the epoch trains in train mode
+    return this.run(ctx, () => validate(this, ctx, data, '')).finally(restoreModes);
   }
 
   /**
    * The model's outputs for `data` (eval mode, no gradients), concatenated along the batch.
-   * A tensor is split into batches of `batchSize` (default 256).
+   * A tensor is split into batches of `batchSize` (default 256). Each module's mode is then put back.
    */
   async predict(model: Module, data: Data | Tensor, batchSize = 256): Promise<Tensor> {
     const ctx = new RunContext(this, model, this.optimizer, 'predict', new MetricAccumulator());
     const source: Iterable<Batch> = data instanceof Tensor ? splitTensor(data, batchSize) : batchesOf(data, 0, this.seed, 0);
+    const restoreModes = keepModes(model);
     return this.run(ctx, async () => {
       model.eval();
       await this.emitHook('onPredictStart', ctx);
@@ -208,7 +217,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       if (outs.length === 0) throw new ConfigError('predict: the data yielded no batches');
       await this.emitHook('onPredictEnd', ctx);
       return outs.length === 1 ? outs[0] : noGrad(() => concat(outs, 0));
-    });
+    }).finally(restoreModes);
   }
 
   /** Everything needed to continue this run exactly: position, history, RNG, optimizer and plugin states. */

@@ -1,10 +1,11 @@
 // The validation loop, shared by fit (after each epoch) and evaluate.
+import type { Module } from '@trainkit/nn';
 import { noGrad } from '@trainkit/tensor';
 import type { RunContext } from './context';
 import { type Data, batchSizeOf, batchStream, checkBatch, lengthOf } from './dataSource';
 import { ConfigError } from './errors';
 import { emitHook } from './lifecycle';
-import { MetricAccumulator, accuracy } from './metrics';
+import { MetricAccumulator, accuracy, logsAccuracy } from './metrics';
 import type { Trainer } from './trainer';
 
 /**
@@ -17,6 +18,7 @@ export async function validate(trainer: Trainer, ctx: RunContext, data: Data, pr
   const acc = new MetricAccumulator();
   const saved = { batch: ctx.batch, batchIndex: ctx.batchIndex, batchesPerEpoch: ctx.batchesPerEpoch, logSink: ctx.logSink };
   ctx.batchesPerEpoch = lengthOf(data);
+  ctx.batchIndex = 0; // not the last training batch's index
   ctx.logSink = (name, value, weight) => acc.add(name, value, weight);
   try {
     ctx.model.eval();
@@ -35,7 +37,7 @@ export async function validate(trainer: Trainer, ctx: RunContext, data: Data, pr
       Object.assign(ctx, { output, dataLoss: loss, loss });
       const n = batchSizeOf(ctx.batch);
       acc.add('loss', loss.data[0], n);
-      if (output.rank === 2) acc.add('accuracy', accuracy(output, ctx.batch.y), n);
+      if (logsAccuracy(output)) acc.add('accuracy', accuracy(output, ctx.batch.y), n);
       await emitHook(trainer, 'onValidationBatchEnd', ctx);
     }
     if (b === 0) throw new ConfigError(`${ctx.stage === 'fit' ? 'fit' : 'evaluate'}: the validation data yielded no batches`);
@@ -48,4 +50,12 @@ export async function validate(trainer: Trainer, ctx: RunContext, data: Data, pr
   } finally {
     Object.assign(ctx, saved);
   }
+}
+
+/** Records the train/eval mode of every module of `model`; the function returned puts them back. */
+export function keepModes(model: Module): () => void {
+  const modes = model.namedModules().map(([, m]) => [m, m.training] as const);
+  return () => {
+    for (const [m, training] of modes) m.training = training;
+  };
 }

@@ -93,6 +93,10 @@ export function plateauTracker(options: ReduceOnPlateauOptions = {}) {
     step(metric: number, lr: number): number {
       return decide(metric) ? reduce(lr) : lr;
     },
+    /** Forgets the best value, the bad epochs and the cooldown (a fresh fit). */
+    reset() {
+      state = { best: worst, bad: 0, cooldownLeft: 0 };
+    },
     /** JSON-safe: an infinite best (nothing seen yet) is saved as null. */
     stateDict: () => ({ ...state, best: Number.isFinite(state.best) ? state.best : null }),
     loadStateDict(s: unknown) {
@@ -111,14 +115,21 @@ export function plateauTracker(options: ReduceOnPlateauOptions = {}) {
  * `patience` epochs (each parameter group's own lr, each clamped at `minLr`): torch ReduceLROnPlateau exactly, both modes and both threshold modes
  * (relative thresholds scale by the signed best value, as torch's do), with cooldown, minLr
  * and eps. Needs validation data when watching a `val…` metric; a missing metric is an error
- * naming the available ones.
+ * naming the available ones. A fresh fit starts counting afresh; a resumed one continues the saved
+ * count (the lrs themselves are the optimizer's and stay as they are).
  */
 export function reduceOnPlateau(options: ReduceOnPlateauOptions = {}): Plugin {
   const monitor = options.monitor ?? 'valLoss';
   const tracker = plateauTracker(options);
+  let restored = false;
   return {
     name: 'reduceOnPlateau',
     stateKey: `reduceOnPlateau:${monitor}`,
+    onFitStart() {
+      // a fresh fit watches afresh (an earlier fit's best is no reference for it); a resumed one keeps what it saved
+      if (!restored) tracker.reset();
+      restored = false;
+    },
     onTrainEpochEnd(ctx) {
       const v = ctx.metrics[monitor];
       if (v === undefined) {
@@ -130,6 +141,9 @@ export function reduceOnPlateau(options: ReduceOnPlateauOptions = {}): Plugin {
       setGroupLrs(ctx.optimizer, lrs, (lr, i) => `reduceOnPlateau: the lr of parameter group ${i} would be ${lr}; it must be a finite number ≥ 0`);
     },
     stateDict: tracker.stateDict,
-    loadStateDict: tracker.loadStateDict,
+    loadStateDict(state) {
+      tracker.loadStateDict(state);
+      restored = true;
+    },
   };
 }
