@@ -87,8 +87,16 @@ describe('runSweep in the calling thread', () => {
     await expect(runSweep({ ...base, metric: undefined })).rejects.toThrow(/say which metric to optimize/);
     await expect(runSweep({ ...base, mode: 'lowest' as 'min' })).rejects.toThrow(/mode must be 'min' or 'max', got "lowest"/);
     await expect(runSweep({ ...base, trials: 0 })).rejects.toThrow(/trials must be an integer ≥ 1, got 0/);
-    await expect(runSweep({ ...base, timeoutMs: -5 })).rejects.toThrow(/timeoutMs must be a positive number of milliseconds, got -5/);
+    await expect(runSweep({ ...base, timeoutMs: -5 })).rejects.toThrow(/timeoutMs must be a positive number of milliseconds up to 2147483647 .*, got -5/);
     await expect(runSweep({ ...base, store: await storeOf(2, { trials: 2 }), seed: 3, trials: 2 })).rejects.toThrow(/holds trial-0000 with another configuration or seed .* use a new directory/);
+  });
+
+  test('a timeoutMs past what a timer can hold (Infinity, 30 days) is refused instead of failing every trial at once', async () => {
+    let ran = 0;
+    const counted = { ...base, trials: 1, trial: (...args: Parameters<typeof toyTrial>) => (ran++, toyTrial(...args)) };
+    await expect(runSweep({ ...counted, timeoutMs: Number.POSITIVE_INFINITY })).rejects.toThrow('runSweep: timeoutMs must be a positive number of milliseconds up to 2147483647 (24.8 days; leave it out for no limit), got Infinity');
+    await expect(runSweep({ ...counted, timeoutMs: 30 * 86_400_000 })).rejects.toThrow(/up to 2147483647 .* got 2592000000/);
+    expect(ran).toBe(0);
   });
 
   test('a trial that returns no value for the metric is failed with a message naming it', async () => {

@@ -46,13 +46,19 @@ function checkInteger(value: number | undefined, name: string, min: number): voi
   if (value !== undefined && (!Number.isInteger(value) || value < min)) throw new SweepError(`runSweep: ${name} must be an integer ≥ ${min}, got ${value}`);
 }
 
+/** The longest timer Node and browsers keep (2^31 − 1 ms); a longer one fires at once. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** Validates the options and samples the trials' jobs. */
 function planJobs(options: SweepOptions<never>): TrialJob[] {
   const { trials, seed = 0, retries, timeoutMs } = options;
   checkInteger(trials, 'trials', 1);
   checkInteger(retries, 'retries', 0);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new SweepError(`runSweep: seed must be an integer in [0, 2^32), got ${seed}`);
-  if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new SweepError(`runSweep: timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+  // setTimeout fires at once past 2^31 − 1 ms: timeoutMs: Infinity failed every trial after 1 ms
+  if (timeoutMs !== undefined && !(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
+    throw new SweepError(`runSweep: timeoutMs must be a positive number of milliseconds up to ${MAX_TIMEOUT_MS} (24.8 days; leave it out for no limit), got ${timeoutMs}`);
+  }
   const sampler = resolveSampler(options.sampler);
   const configs = sampler.sample(compileSpace(options.space), trials, seed);
   return configs.map((config, index) => ({ trialId: trialId(index), index, seed: trialSeed(seed, index), attempt: 0, config }));

@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { type SpaceSpec, choice, compileSpace, int, logUniform, uniform, when } from './index';
+import { type SpaceSpec, choice, compileSpace, gridSampler, int, logUniform, uniform, when } from './index';
 
 const space = {
   optimizer: choice(['sgd', 'momentum', 'adam']),
@@ -19,8 +19,8 @@ describe('search spaces', () => {
   test.prop([unit])('every value of a configuration lies in its parameter’s range (log-uniform and int steps included)', (u) => {
     const c = compiled.fromUnits(u) as { optimizer: string; lr: number; momentum?: number; net: { width: number; dropout: number } };
     expect(['sgd', 'momentum', 'adam']).toContain(c.optimizer);
-    expect(c.lr).toBeGreaterThanOrEqual(1e-4 * (1 - 1e-12));
-    expect(c.lr).toBeLessThanOrEqual(1e-1 * (1 + 1e-12));
+    expect(c.lr).toBeGreaterThanOrEqual(1e-4);
+    expect(c.lr).toBeLessThanOrEqual(1e-1);
     expect([16, 32, 48, 64]).toContain(c.net.width);
     expect(c.net.dropout).toBeGreaterThanOrEqual(0);
     expect(c.net.dropout).toBeLessThanOrEqual(0.5);
@@ -35,6 +35,16 @@ describe('search spaces', () => {
 
   test('the unit coordinate maps log-uniformly: the middle of [1e-4, 1e-2] is 1e-3', () => {
     expect(compileSpace({ lr: logUniform(1e-4, 1e-2) }).fromUnits([0.5]).lr).toBeCloseTo(1e-3, 12);
+  });
+
+  test('the ends of the unit interval are exactly the bounds: a log-uniform or uniform value never rounds outside [low, high]', () => {
+    // exp(log(1e-5)) is 9.999999999999999e-6, the top of logUniform(1e-5, 1e-1) 0.10000000000000006; 0.3 + (0.9 − 0.3) is 0.9000000000000001
+    const s = compileSpace({ lr: logUniform(1e-5, 1e-1), wd: logUniform(1e-6, 1e-2), p: uniform(0.3, 0.9) });
+    expect(s.fromUnits([0, 0, 0])).toEqual({ lr: 1e-5, wd: 1e-6, p: 0.3 });
+    expect(s.fromUnits([1, 1, 1])).toEqual({ lr: 1e-1, wd: 1e-2, p: 0.9 });
+    const grid = gridSampler({ points: 4 }).sample(compileSpace({ lr: logUniform(1e-5, 1e-1) }), undefined, 0).map((c) => c.lr as number);
+    expect([grid[0], grid[3]]).toEqual([1e-5, 1e-1]);
+    for (const lr of grid) expect(lr >= 1e-5 && lr <= 1e-1).toBe(true);
   });
 
   test('mistakes are errors that name the parameter path', () => {

@@ -93,6 +93,9 @@ function compileNode(value: unknown, path: string, paths: string[]): Node {
 /** The number of values of a discrete parameter. */
 const intCount = (p: IntParam) => Math.floor((p.high - p.low) / p.step) + 1;
 
+/** A continuous parameter's value `x` at unit coordinate `c`: exactly low at 0 and high at 1, and never outside [low, high] however it rounds. */
+const inBounds = (p: UniformParam | LogUniformParam, c: number, x: number) => (c === 0 ? p.low : c === 1 ? p.high : Math.min(Math.max(x, p.low), p.high));
+
 function valueAt(p: Param, u: number): ConfigValue {
   const c = Math.min(Math.max(u, 0), 1);
   switch (p.kind) {
@@ -101,9 +104,10 @@ function valueAt(p: Param, u: number): ConfigValue {
     case 'int':
       return p.low + p.step * Math.min(Math.floor(c * intCount(p)), intCount(p) - 1);
     case 'uniform':
-      return p.low + c * (p.high - p.low);
+      return inBounds(p, c, p.low + c * (p.high - p.low));
     case 'logUniform':
-      return Math.exp(Math.log(p.low) + c * (Math.log(p.high) - Math.log(p.low)));
+      // exp(log x) is not x: logUniform(1e-5, 1e-1) gave 9.999999999999999e-6 and 0.10000000000000006 at its ends
+      return inBounds(p, c, Math.exp(Math.log(p.low) + c * (Math.log(p.high) - Math.log(p.low))));
   }
 }
 

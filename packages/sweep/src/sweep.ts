@@ -24,6 +24,15 @@ export function checkObjective(objective: Partial<Objective>, where: string): Ob
   return { metric, mode };
 }
 
+/**
+ * Refuses a metric that none of the trials reported (a typo: `val_loss` for `valLoss`), naming
+ * the ones they did; records without any metrics (none yet, or all failed) pass.
+ */
+export function checkMetricReported(records: readonly TrialRecord[], metric: string, where: string): void {
+  const seen = new Set(records.flatMap((r) => [...Object.keys(r.metrics ?? {}), ...r.epochs.flatMap((m) => Object.keys(m))]));
+  if (seen.size > 0 && !seen.has(metric)) throw new SweepError(`${where}: no trial reported the metric "${metric}"; the trials report ${[...seen].map((m) => JSON.stringify(m)).join(', ')}`);
+}
+
 /** A {@link Sweep} over trial records. */
 export function sweepOf(records: readonly TrialRecord[], objective: Objective): Sweep {
   const latest = latestRecords(records);

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { SweepError } from '../errors';
 import { SWEEP_FORMAT, type TrialRecord, type TrialStore } from '../store';
@@ -12,6 +12,24 @@ function appendDurably(path: string, text: string): void {
   const fd = openSync(path, 'a');
   try {
     writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Cuts off a last line torn by a crash mid-write (the bytes after the last newline), so that the
+ * next record starts a line of its own instead of joining the torn one into a line no reader parses.
+ */
+function dropTornTail(path: string): void {
+  if (!existsSync(path)) return;
+  const text = readFileSync(path);
+  const end = text.lastIndexOf(0x0a) + 1;
+  if (end === text.length) return;
+  const fd = openSync(path, 'r+');
+  try {
+    ftruncateSync(fd, end);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -57,13 +75,18 @@ export function parseTrialLines(text: string, where: string): TrialRecord[] {
 /**
  * A sweep directory as a {@link TrialStore}: `sweep.json` (the format) and `trials.jsonl`,
  * one JSON line per trial run, appended and fsynced before the next trial's record. Reopening
- * the directory resumes the sweep.
+ * the directory resumes the sweep; its first append drops a last line a crash left torn.
  */
 export function directoryStore(dir: string): TrialStore {
   checkMeta(dir);
   const path = join(dir, TRIALS_FILE);
+  let repaired = false;
   return {
     load: () => Promise.resolve(existsSync(path) ? parseTrialLines(readFileSync(path, 'utf8'), path) : []),
-    append: (record) => Promise.resolve(appendDurably(path, JSON.stringify(record) + '\n')),
+    append: (record) => {
+      if (!repaired) dropTornTail(path);
+      repaired = true;
+      return Promise.resolve(appendDurably(path, JSON.stringify(record) + '\n'));
+    },
   };
 }

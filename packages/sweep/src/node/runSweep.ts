@@ -4,7 +4,7 @@ import { SweepError } from '../errors';
 import { runSweep as runSweepWith, type SweepOptions } from '../runSweep';
 import type { Config } from '../space';
 import type { TrialStore } from '../store';
-import { type Objective, type Sweep, checkObjective, sweepOf } from '../sweep';
+import { type Objective, type Sweep, checkMetricReported, checkObjective, sweepOf } from '../sweep';
 import { SWEEP_META, TRIALS_FILE, directoryStore, parseTrialLines } from './directoryStore';
 import { local } from './local';
 
@@ -37,11 +37,17 @@ function lazyDirectoryStore(dir: string): TrialStore {
   return { load: () => open().load(), append: (record) => open().append(record) };
 }
 
-/** Reads the results of a sweep directory (finished or not). */
+/**
+ * Reads the results of a sweep directory (finished or not).
+ * @throws {@link SweepError} when `dir` is no sweep directory, or no trial there reported `objective.metric`
+ */
 export function openSweep(dir: string, objective: Partial<Objective>): Sweep {
   const obj = checkObjective(objective, `openSweep(${JSON.stringify(dir)})`);
   if (!existsSync(join(dir, SWEEP_META))) throw new SweepError(`openSweep: ${dir} is not a sweep directory (no ${SWEEP_META})`);
   directoryStore(dir); // checks the format
   const path = join(dir, TRIALS_FILE);
-  return sweepOf(existsSync(path) ? parseTrialLines(readFileSync(path, 'utf8'), path) : [], obj);
+  const records = existsSync(path) ? parseTrialLines(readFileSync(path, 'utf8'), path) : [];
+  // a misspelt metric would make best() undefined, as if no trial had completed
+  checkMetricReported(records, obj.metric, `openSweep(${JSON.stringify(dir)})`);
+  return sweepOf(records, obj);
 }
