@@ -8,14 +8,19 @@ export const SWEEP_META = 'sweep.json';
 /** One JSON line per trial run, appended in the order runs finish. */
 export const TRIALS_FILE = 'trials.jsonl';
 
-function appendDurably(path: string, text: string): void {
-  const fd = openSync(path, 'a');
+/** Opens `path` with `flags`, runs `change` on it, then flushes it to disk and closes it. */
+function durably(path: string, flags: string, change: (fd: number) => void): void {
+  const fd = openSync(path, flags);
   try {
-    writeSync(fd, text);
+    change(fd);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+function appendDurably(path: string, text: string): void {
+  durably(path, 'a', (fd) => writeSync(fd, text));
 }
 
 /**
@@ -27,13 +32,7 @@ function dropTornTail(path: string): void {
   const text = readFileSync(path);
   const end = text.lastIndexOf(0x0a) + 1;
   if (end === text.length) return;
-  const fd = openSync(path, 'r+');
-  try {
-    ftruncateSync(fd, end);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  durably(path, 'r+', (fd) => ftruncateSync(fd, end));
 }
 
 /** Refuses a directory written by a newer format; writes the meta file into a new one. */
