@@ -198,6 +198,20 @@ describe('scheduler plugin', () => {
     expect(resumed.optimizer?.lr).toBe(0.05);
   });
 
+  test("reduceOnPlateau takes its default mode from the monitor's name (Keras 'auto'): a rising valAccuracy is no plateau, a rising valLoss is", async () => {
+    const lrsFor = async (monitor: string, mode?: 'min' | 'max') => {
+      const values = [0.5, 0.6, 0.7, 0.8];
+      const rising: Plugin = { name: 'rising', onTrainEpochEnd: (ctx) => ctx.log(monitor, values.shift() as number) };
+      const trainer = new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [rising, reduceOnPlateau({ monitor, mode, patience: 0, factor: 0.5, eps: 0 })] });
+      await trainer.fit(toyModel(), { train: toyLoader(8, 8), epochs: 4 });
+      return trainer.optimizer?.lr;
+    };
+    expect(await lrsFor('valAccuracy')).toBe(0.1);
+    expect(await lrsFor('valLoss')).toBe(0.1 * 0.5 ** 3);
+    expect(await lrsFor('valAccuracy', 'min')).toBe(0.1 * 0.5 ** 3); // an explicit mode wins
+    expect(await lrsFor('reward')).toBe(0.1 * 0.5 ** 3); // a name that says neither: torch's 'min'
+  });
+
   test('reduceOnPlateau on a metric that does not exist lists the metrics that do', async () => {
     const t = new Trainer({ optimizer: sgd(), plugins: [reduceOnPlateau({ monitor: 'valLoss' })] });
     await expect(t.fit(toyModel(), { train: toyLoader(8, 8), epochs: 1 })).rejects.toThrow(/reduceOnPlateau\(\{ monitor: 'valLoss' \}\) found no such metric; available: loss, accuracy/);

@@ -1,12 +1,17 @@
 import { ConfigError } from '../errors';
 import type { Plugin } from '../hooks';
+import { metricMode } from '../metricMode';
 import { setGroupLrs } from '../optimizer/groups';
 
 /** Options of {@link reduceOnPlateau}; names and defaults follow torch ReduceLROnPlateau. */
 export interface ReduceOnPlateauOptions {
   /** Metric to watch (default 'valLoss'). */
   monitor?: string;
-  /** 'min' (default): lower is better; 'max': higher is better. */
+  /**
+   * 'min': lower is better; 'max': higher is better. reduceOnPlateau takes the default from the
+   * monitor's name as Keras' 'auto' does (accuracy-like names 'max', see metricMode), else 'min'
+   * (torch's default, and plateauTracker's).
+   */
   mode?: 'min' | 'max';
   /** lr is multiplied by this on a plateau (default 0.1). */
   factor?: number;
@@ -120,7 +125,8 @@ export function plateauTracker(options: ReduceOnPlateauOptions = {}) {
  */
 export function reduceOnPlateau(options: ReduceOnPlateauOptions = {}): Plugin {
   const monitor = options.monitor ?? 'valLoss';
-  const tracker = plateauTracker(options);
+  // the default mode from the name: with torch's fixed 'min', monitor 'valAccuracy' cut the lr while it improved
+  const tracker = plateauTracker({ ...options, mode: options.mode ?? metricMode(monitor) ?? 'min' });
   let restored = false;
   return {
     name: 'reduceOnPlateau',
