@@ -68,6 +68,20 @@ describe('schedules (torch.optim.lr_scheduler, stepped as torch steps them; tool
     expect([8, 50].map((t) => s(t, 0.3))).toEqual([s(7, 0.3), s(7, 0.3)]);
   });
 
+  test("scheduler(oneCycle(…)) without an interval steps per batch (oneCycle's own interval), also after a linearWarmup; an explicit interval wins", async () => {
+    const lrs = async (schedule: ReturnType<typeof oneCycle>, interval?: 'epoch' | 'step') => {
+      const seen: number[] = [];
+      const probe: Plugin = { name: 'probe', onTrainBatchStart: (ctx) => void seen.push(ctx.optimizer!.lr) };
+      await new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [scheduler(schedule, interval === undefined ? {} : { interval }), probe] }).fit(toyModel(), { train: toyLoader(32, 8), epochs: 2 });
+      return seen;
+    };
+    const perStep = await lrs(oneCycle({ maxLr: 0.5, totalSteps: 8 }));
+    expect(new Set(perStep).size).toBe(8); // a new lr before each of the 8 batches
+    expect(perStep).toEqual(await lrs(oneCycle({ maxLr: 0.5, totalSteps: 8 }), 'step'));
+    expect(new Set(await lrs(linearWarmup({ warmup: 2, after: oneCycle({ maxLr: 0.5, totalSteps: 6 }) }))).size).toBeGreaterThan(2);
+    expect(new Set(await lrs(oneCycle({ maxLr: 0.5, totalSteps: 8 }), 'epoch')).size).toBe(2);
+  });
+
   test('oneCycle starts at maxLr/divFactor, peaks at maxLr after pctStart, ends at initial/finalDivFactor', () => {
     const s = oneCycle({ maxLr: 1, totalSteps: 101, pctStart: 0.3 });
     expect(s(0, 0)).toBeCloseTo(1 / 25, 12);
@@ -134,13 +148,13 @@ describe('scheduler plugin', () => {
   });
 
   test('oneCycle gives every group the same lr from one maxLr (torch\'s single max_lr), and one lr per group from a list (torch\'s list, default group last)', async () => {
-    const one = await groupLrs(sgd({ lr: 1, groups: [{ params: /^fc1/, lr: 0.1 }] }), scheduler(oneCycle({ maxLr: 0.5, totalSteps: 10 })), 3);
+    const one = await groupLrs(sgd({ lr: 1, groups: [{ params: /^fc1/, lr: 0.1 }] }), scheduler(oneCycle({ maxLr: 0.5, totalSteps: 10 }), { interval: 'epoch' }), 3);
     expect(one.every(([a, b]) => a === b)).toBe(true);
     const cycle = oneCycle({ maxLr: [0.05, 0.5], totalSteps: 10 });
-    const listed = await groupLrs(sgd({ lr: 1, groups: [{ params: /^fc1/, lr: 0.1 }] }), scheduler(oneCycle({ maxLr: [0.05, 0.5], totalSteps: 10 })), 3);
+    const listed = await groupLrs(sgd({ lr: 1, groups: [{ params: /^fc1/, lr: 0.1 }] }), scheduler(oneCycle({ maxLr: [0.05, 0.5], totalSteps: 10 }), { interval: 'epoch' }), 3);
     expect(listed).toEqual([0, 1, 2].map((t) => [cycle(t, 1, 1), cycle(t, 1, 0)]));
     expect(listed[2][0] / listed[2][1]).toBeCloseTo(10, 10);
-    await expect(groupLrs(sgd({ lr: 1, groups: [{ params: /^fc1/, lr: 0.1 }] }), scheduler(oneCycle({ maxLr: [0.5], totalSteps: 10 })), 1)).rejects.toThrow(/oneCycle: maxLr lists 1 values, one per parameter group, but the optimizer has a group 1/);
+    await expect(groupLrs(sgd({ lr: 1, groups: [{ params: /^fc1/, lr: 0.1 }] }), scheduler(oneCycle({ maxLr: [0.5], totalSteps: 10 }), { interval: 'epoch' }), 1)).rejects.toThrow(/oneCycle: maxLr lists 1 values, one per parameter group, but the optimizer has a group 1/);
   });
 
   test('a group trains on its own schedule while the default group sits at lr 0 (the frozen-backbone setup); a multiplicative ratio of 0 would stop it', async () => {

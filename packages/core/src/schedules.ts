@@ -17,7 +17,10 @@ export { reduceOnPlateau, type ReduceOnPlateauOptions } from './schedules/platea
  * the C library's cos, which torch calls, round some arguments differently); see
  * tools/compare/torch_schedules.py and the test against its fixture.
  */
-export type Schedule = (t: number, baseLr: number, group?: number) => number;
+export type Schedule = ((t: number, baseLr: number, group?: number) => number) & {
+  /** The interval the schedule is written for, when it has one (oneCycle counts steps); {@link scheduler} uses it unless told otherwise. */
+  readonly interval?: 'epoch' | 'step';
+};
 
 function check(name: string, cond: boolean, message: string): void {
   if (!cond) throw new ConfigError(`${name}: ${message}`);
@@ -140,7 +143,8 @@ export function linearWarmup({ warmup, startFactor = 0, after }: { warmup: numbe
       ? (t, lr) => lr * (startFactor + (rise * t) / warmup)
       : recurrence('linearWarmup', (lr) => lr * startFactor, (t, lr) => lr * (1 + rise / (warmup * startFactor + (t - 1) * rise)));
   // torch's LinearLR keeps the lr it reached at total_iters (which may differ from lr in the last bit)
-  return (t, lr, group) => (t >= warmup && after ? after(t - warmup, lr, group) : ramp(Math.min(t, warmup), lr, group));
+  const warm: Schedule = (t, lr, group) => (t >= warmup && after ? after(t - warmup, lr, group) : ramp(Math.min(t, warmup), lr, group));
+  return after?.interval === undefined ? warm : Object.assign(warm, { interval: after.interval });
 }
 
 /**
@@ -148,8 +152,9 @@ export function linearWarmup({ warmup, startFactor = 0, after }: { warmup: numbe
  * up to maxLr over pctStart of totalSteps, then down to maxLr/(divFactor·finalDivFactor).
  * Ignores the optimizer's base lr (and, unlike torch, leaves momentum alone): one `maxLr` gives
  * every parameter group the same lr, as torch's single `max_lr`; a list gives one per group, in
- * `optimizer.groups` order (the default group last), as torch's list. Set `interval: 'step'` on
- * the scheduler. Like torch, steps past totalSteps are an error.
+ * `optimizer.groups` order (the default group last), as torch's list. It counts steps: the
+ * scheduler applies it before every batch unless given another interval. Like torch, steps past
+ * totalSteps are an error.
  * @see https://arxiv.org/abs/1803.09820
  */
 export function oneCycle({ maxLr, totalSteps, pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4 }: { maxLr: number | readonly number[]; totalSteps: number; pctStart?: number; divFactor?: number; finalDivFactor?: number }): Schedule {
@@ -163,7 +168,7 @@ export function oneCycle({ maxLr, totalSteps, pctStart = 0.3, divFactor = 25, fi
   check('oneCycle', pctStart * totalSteps !== 1, `pctStart·totalSteps must not be 1 (the rising phase would have no length), got ${pctStart}·${totalSteps}`);
   const peak = pctStart * totalSteps - 1;
   const anneal = (from: number, to: number, frac: number) => to + ((from - to) / 2) * (Math.cos(Math.PI * frac) + 1);
-  return (t, _baseLr, group) => {
+  const cycle: Schedule = (t, _baseLr, group) => {
     check('oneCycle', Number.isInteger(t) && t >= 0 && t <= totalSteps, `step ${t} is outside 0…totalSteps (${totalSteps}); set totalSteps to at least the number of batches in the run`);
     const g = group ?? (maxLrs === null ? 0 : maxLrs.length - 1);
     check('oneCycle', maxLrs === null || g < maxLrs.length, `maxLr lists ${maxLrs?.length} values, one per parameter group, but the optimizer has a group ${g}; give one per group (the default group last)`);
@@ -172,11 +177,15 @@ export function oneCycle({ maxLr, totalSteps, pctStart = 0.3, divFactor = 25, fi
     if (t <= peak) return anneal(initial, top, t / peak);
     return anneal(top, initial / finalDivFactor, (t - peak) / (totalSteps - 1 - peak));
   };
+  return Object.assign(cycle, { interval: 'step' as const }); // applied per epoch, the lr would hardly move over a fit
 }
 
 /** Options of {@link scheduler}. */
 export interface SchedulerOptions {
-  /** 'epoch' (default) sets the lr at each epoch start from the epoch index; 'step' before each batch from the global step. */
+  /**
+   * 'epoch' sets the lr at each epoch start from the epoch index; 'step' before each batch from
+   * the global step. Default: the schedule's own `interval` (oneCycle's is 'step'), else 'epoch'.
+   */
   interval?: 'epoch' | 'step';
 }
 
@@ -190,7 +199,7 @@ export interface SchedulerOptions {
  * new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [scheduler(cosineAnnealing({ tMax: 10 }))] });
  */
 export function scheduler(schedule: Schedule, options: SchedulerOptions = {}): Plugin & { readonly lr: number } {
-  const interval = options.interval ?? 'epoch';
+  const interval = options.interval ?? schedule.interval ?? 'epoch';
   if (interval !== 'epoch' && interval !== 'step') throw new ConfigError(`scheduler: interval must be 'epoch' or 'step', got ${String(interval)}`);
   let baseLrs: number[] | null = null;
   let legacyBase: number | null = null; // a state saved before per-group base lrs: one base lr for the default group
