@@ -41,6 +41,12 @@ export class NonFiniteGradientError extends Error {
   ) {
     super(`${optimizer}: the gradient of "${param}" is ${value} at element ${index} in step ${step}; no parameter was updated`);
   }
+
+  /** @internal adds where in a fit the step was (the Trainer calls it), and what usually helps */
+  during(epoch: number, batchIndex: number): this {
+    this.message += ` (fit: epoch ${epoch}, batch ${batchIndex} of the epoch; exploding gradients: lower the learning rate or add gradientClipping)`;
+    return this;
+  }
 }
 
 /** Invalid trainer, optimizer or data configuration. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { Tensor } from '@trainkit/tensor';
-import { ConfigError, NonFiniteLossError, PluginError, Trainer, sgd, type Plugin, type HookName, type TrainerState } from './index';
+import { ConfigError, NonFiniteGradientError, NonFiniteLossError, PluginError, Trainer, sgd, type Plugin, type HookName, type TrainerState } from './index';
 import { snapshot, toyLoader, toyModel } from './__tests__/fixtures';
 
 const ALL_HOOKS: HookName[] = [
@@ -178,6 +178,13 @@ describe('Trainer.fit', () => {
     const watch: Plugin = { name: 'watch', onValidationEpochStart: (ctx) => void seen.push(ctx.batchIndex) };
     await new Trainer({ optimizer: sgd(), plugins: [watch] }).fit(toyModel(), { train: toyLoader(32, 8), val: toyLoader(16, 8), epochs: 2 });
     expect(seen).toEqual([0, 0]);
+  });
+
+  test('a NaN gradient in fit is a NonFiniteGradientError that says the epoch and batch, and what usually helps', async () => {
+    const poison: Plugin = { name: 'poison', onAfterBackward: (ctx) => { if (ctx.epoch === 1 && ctx.batchIndex === 2) (ctx.model.parameters()[0].grad as Float32Array)[0] = NaN; } };
+    const run = new Trainer({ optimizer: sgd({ lr: 0.1 }), plugins: [poison] }).fit(toyModel(5), { train: toyLoader(64, 8), epochs: 3 });
+    await expect(run).rejects.toThrow(NonFiniteGradientError);
+    await expect(run).rejects.toThrow(/is NaN at element 0 in step 11; no parameter was updated \(fit: epoch 1, batch 2 of the epoch; exploding gradients: lower the learning rate or add gradientClipping\)/);
   });
 
   test("resume: 'latest' asks the plugins that resolve checkpoint names; null starts fresh, a state continues", async () => {

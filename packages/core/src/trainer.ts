@@ -3,7 +3,7 @@ import { type Module, bindRngs } from '@trainkit/nn';
 import { Arena, Rng, Tensor, concat, crossEntropy, noGrad } from '@trainkit/tensor';
 import { RunContext } from './context';
 import { type Data, batchSizeOf, batchStream, batchesOf, checkBatch, lengthOf, splitTensor } from './dataSource';
-import { ConfigError } from './errors';
+import { ConfigError, NonFiniteGradientError } from './errors';
 import type { Batch, ContextOf, EpochRecord, HookName, Plugin, TrainerEvents } from './hooks';
 import { checkPlugin, emitHook, runStage } from './lifecycle';
 import { keepModes, validate } from './validation';
@@ -179,7 +179,11 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     await this.emitHook('onAfterBackward', ctx);
     await this.emitHook('onBeforeOptimizerStep', ctx);
     if (!ctx.skip) {
-      (ctx.optimizer as Optimizer).step(parameterRefs(model, { identify: true }));
+      try {
+        (ctx.optimizer as Optimizer).step(parameterRefs(model, { identify: true }));
+      } catch (e) {
+        throw e instanceof NonFiniteGradientError ? e.during(ctx.epoch, ctx.batchIndex) : e;
+      }
       ctx.step++;
       await this.emitHook('onAfterOptimizerStep', ctx);
       model.zeroGrad();
