@@ -6,6 +6,7 @@ import { IMAGE_EXTENSIONS, TabularPreprocessing, csvFeatures, imageFolder } from
 import type { Tensor } from '@trainkit/tensor';
 import { type DataSpec, detectKind, mustBeFile } from './dataKind';
 import { UsageError } from './errors';
+import { withCacheFallback } from './imageCache';
 import { limitSamples } from './limit';
 import { builtIn } from './trainData';
 
@@ -33,7 +34,8 @@ export async function loadEvalData(data: string, spec: DataSpec, limit?: number)
 async function imageEval(dir: string, spec: DataSpec): Promise<Dataset> {
   const { size, color, fit, normalize } = spec.image!;
   // its own cache folder: evaluating the training folder must not replace the cache a training run reads
-  const r = await imageFolder(dir, { size, color, fit, normalize: normalize ?? undefined, cacheDir: join(dir, '.trainkit-cache', 'eval') });
+  const open = (cacheDir: string | undefined) => imageFolder(dir, { size, color, fit, normalize: normalize ?? undefined, cacheDir });
+  const { result: r } = await withCacheFallback(dir, join(dir, '.trainkit-cache', 'eval'), 'eval', open);
   const ds = r.test ?? r.val ?? r.train;
   const unknown = r.classes.filter((c) => !spec.classes.includes(c));
   if (unknown.length > 0) {

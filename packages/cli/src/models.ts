@@ -38,6 +38,7 @@ export function buildModel(spec: ModelSpec, seed: number): Module {
       return new Sequential({ flatten: new Flatten(), fc1: new Linear(inputs, hidden), relu: new ReLU(), fc2: new Linear(hidden, numClasses) });
     }
     case 'cnn':
+      if (h < 4 || w < 4) throw new UsageError(`trainkit train: --model cnn needs images of at least 4×4 (it halves them twice), got ${h}×${w}; pass --size 4 or more`);
       return new Sequential({
         conv1: new Conv2d(c, 8, 5, { padding: 2 }),
         relu1: new ReLU(),

@@ -93,6 +93,23 @@ describe('trainkit train --resume', () => {
   }, TIMEOUT);
 });
 
+describe('a refused --overwrite', () => {
+  test('of a model the images cannot take leaves the earlier run as it was, so it still evaluates', async () => {
+    const before = { files: (await readdir(join(dir, 'runs/done'))).sort(), run: await readFile(join(dir, 'runs/done/run.json'), 'utf8') };
+    const cases: [string[], RegExp][] = [
+      [['--model', 'vit', '--size', '12,10'], /^trainkit train: --model vit needs square images, got 12×10; pass --size 12/],
+      [['--size', '3'], /^trainkit train: --model cnn needs images of at least 4×4 \(it halves them twice\), got 3×3; pass --size 4 or more/],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await trainkit(['train', 'squares', '--epochs', '1', ...flags, '--overwrite', '--out', 'runs/done'], dir);
+      expectUsageError(r, message);
+    }
+    expect({ files: (await readdir(join(dir, 'runs/done'))).sort(), run: await readFile(join(dir, 'runs/done/run.json'), 'utf8') }).toEqual(before);
+    const e = await trainkit(['eval', 'runs/done', 'squares'], dir);
+    expect(e.code, e.stderr).toBe(0);
+  }, TIMEOUT);
+});
+
 describe('paths that cannot be read or written', () => {
   test('are usage errors (exit 2, one line) that name the option and the path, never "unexpected error"', async () => {
     const cases: [string[], RegExp][] = [

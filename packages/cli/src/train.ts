@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { type Plugin, Trainer } from '@trainkit/core';
+import type { Module } from '@trainkit/nn';
 import { DataLoader } from '@trainkit/data';
 import { checkpoint } from '@trainkit/checkpoint/node';
 import { type Transform, augment } from '@trainkit/aug-image';
@@ -50,6 +51,8 @@ interface Plan {
   loaded: TrainData;
   run: RunFile;
   transform: Transform | null;
+  /** Built before anything is written: a model the data cannot take (vit on non-square images) is refused with run.json untouched. */
+  model: Module;
 }
 
 /** Checks the command line against --out and the data, and loads the data; refuses (a UsageError) before writing anything. */
@@ -82,14 +85,14 @@ async function planRun(parsed: TrainArgs): Promise<Plan> {
     model: { name: a.model, inputShape: spec.inputShape, numClasses: spec.classes.length },
     training: { ...a.training, monitor },
   };
-  return { a, loaded, run, transform: augmentation(augment, spec.image?.size ?? [0, 0]) };
+  const transform = augmentation(augment, spec.image?.size ?? [0, 0]);
+  return { a, loaded, run, transform, model: buildModel(run.model, a.training.seed) };
 }
 
 /** Trains `plan` into its --out (which holds its run.json); resolves with the exit code. */
-async function fitRun({ a, loaded, run, transform }: Plan, io: Io): Promise<number> {
+async function fitRun({ a, loaded, run, transform, model }: Plan, io: Io): Promise<number> {
   const { spec } = loaded;
   const { monitor } = run.training;
-  const model = buildModel(run.model, a.training.seed);
   const trainLoader = new DataLoader(loaded.train, { batchSize: a.training.batchSize, shuffle: true });
   const valLoader = loaded.val === undefined ? undefined : new DataLoader(loaded.val, { batchSize: 256 });
   const ckpt = checkpoint({ dir: a.out, monitor, overwrite: a.overwrite, warn: io.err });

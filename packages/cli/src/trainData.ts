@@ -1,7 +1,8 @@
 import { type Dataset, splitDataset } from '@trainkit/data';
-import { CIFAR10_CLASS_NAMES, FASHION_MNIST_CLASS_NAMES, csvDataset, imageFolder, loadCifar, loadFashionMnist, loadMnist } from '@trainkit/data/node';
+import { CIFAR10_CLASS_NAMES, FASHION_MNIST_CLASS_NAMES, type ImageFolderResult, csvDataset, imageFolder, loadCifar, loadFashionMnist, loadMnist } from '@trainkit/data/node';
 import { type DataKind, type DataSpec, type ImageSpec, detectKind } from './dataKind';
 import { UsageError } from './errors';
+import { withCacheFallback } from './imageCache';
 import { limitSamples } from './limit';
 
 /** The data options of `trainkit train`. */
@@ -67,19 +68,24 @@ async function imageData(dir: string, o: DataOptions): Promise<TrainData> {
   const { size, color, fit, normalize } = o.image;
   // lazy: a folder without a cache is decoded in worker threads while the first epoch trains
   const options = { size, color, fit, normalize: normalize ?? undefined, seed: o.seed, lazy: true };
-  let r;
-  try {
-    r = await imageFolder(dir, { ...options, valFraction: o.valFraction });
-  } catch (e) {
-    // a folder with train/ and val/ splits already: use them
-    if (!/already has .*folders/.test((e as Error).message)) throw e;
-    r = await imageFolder(dir, options);
-  }
+  const open = async (cacheDir: string | undefined): Promise<ImageFolderResult> => {
+    try {
+      return await imageFolder(dir, { ...options, cacheDir, valFraction: o.valFraction });
+    } catch (e) {
+      // a folder with train/ and val/ splits already: use them
+      if (!/already has .*folders/.test((e as Error).message)) throw e;
+      return imageFolder(dir, { ...options, cacheDir });
+    }
+  };
+  const { result: r, movedTo } = await withCacheFallback(dir, undefined, '', open);
   const train = limited(r.train, o);
   const notes = r.report.ignored.length > 0 ? [`${r.report.ignored.length} files that are not images were ignored (first: ${r.report.ignored[0].file})`] : [];
-  if (r.report.fromCache.train) notes.push('pixels read from the decoded cache (.trainkit-cache)');
+  if (movedTo !== undefined) notes.push(`${dir} cannot hold the decoded cache (read-only?), so it is in ${movedTo}`);
+  if (r.report.fromCache.train) notes.push(`pixels read from the decoded cache (${movedTo ?? '.trainkit-cache'})`);
+  // too few images per class for --val-fraction (round(0.1 × 4) is 0), or a val/ folder without images: no validation
+  if (r.val?.length === 0) notes.push(`no validation images (too few per class for --val-fraction ${o.valFraction}, or an empty val/ folder); best follows the training accuracy`);
   const spec: DataSpec = { kind: 'images', source: dir, classes: r.classes, inputShape: [...r.train.sampleShape], image: o.image };
-  return { train, val: r.val, spec, notes };
+  return { train, val: r.val?.length === 0 ? undefined : r.val, spec, notes };
 }
 
 async function csvData(path: string, o: DataOptions): Promise<TrainData> {

@@ -26,7 +26,7 @@ export interface CsvDatasetOptions {
   valFraction?: number;
   /** Seed of the validation split (default 0). */
   seed?: number;
-  /** Field delimiter (default `,`). */
+  /** Field delimiter. Default: read from the header line (`,` when it has one, else `;`, tab or `|`). */
   delimiter?: string;
 }
 
@@ -94,14 +94,14 @@ export async function csvDataset(path: string, options: CsvDatasetOptions): Prom
   return result;
 }
 
-type Resolved = Required<Omit<CsvDatasetOptions, 'features' | 'categorical'>> & { features?: readonly string[]; categorical: readonly string[] };
+type Resolved = Required<Omit<CsvDatasetOptions, 'features' | 'categorical' | 'delimiter'>> & { features?: readonly string[]; categorical: readonly string[]; delimiter?: string };
 
 function checkOptions(options: CsvDatasetOptions): Resolved {
   const fail = (m: string): never => {
     throw new ValueError(`${caller}: ${m}`);
   };
   if (options === null || typeof options !== 'object' || typeof options.target !== 'string') fail("options.target must name the label column, e.g. csvDataset(path, { target: 'species' })");
-  const { missing = 'error', encoding = 'onehot', valFraction = 0, seed = 0, delimiter = ',', categorical = [], missingValues = ['NA', 'N/A', 'NaN', 'null', '?'] } = options;
+  const { missing = 'error', encoding = 'onehot', valFraction = 0, seed = 0, delimiter, categorical = [], missingValues = ['NA', 'N/A', 'NaN', 'null', '?'] } = options;
   if (!['error', 'drop', 'mean', 'mode'].includes(missing)) fail(`missing must be 'error', 'drop', 'mean' or 'mode', got ${JSON.stringify(missing)}`);
   if (encoding !== 'onehot' && encoding !== 'index') fail(`encoding must be 'onehot' or 'index', got ${JSON.stringify(encoding)}`);
   if (!(typeof valFraction === 'number' && valFraction >= 0 && valFraction < 1)) fail(`valFraction must be a number in [0, 1), got ${String(valFraction)}`);
@@ -144,10 +144,21 @@ function fit(rows: Row[], features: string[], col: (n: string) => number, where:
     const fill = o.missing === 'mean' ? mean : o.missing === 'mode' ? Number(mode(values.map(String))) : null;
     return { name, kind: 'numeric', mean, std, fill };
   });
-  const labels = [...new Set(rows.map((r) => r.cells[col(o.target)].trim()))];
-  const numeric = labels.every((l) => Number.isFinite(decimalNumber(l)));
-  labels.sort(numeric ? (a, b) => Number(a) - Number(b) : undefined);
+  const labels = classNames(rows.map((r) => r.cells[col(o.target)].trim()));
   return new TabularPreprocessing({ format: 'trainkit-tabular', version: 1, target: { name: o.target, classes: labels }, features: columns, missing: o.missing, missingValues: [...o.missingValues] });
+}
+
+/**
+ * The class names of the training labels, sorted. Labels that are all decimal numbers sort by
+ * value, and spellings of one value (`1`, `1.0`, `01`) are one class named by the shortest, so
+ * the classes do not depend on how a tool wrote its numbers, nor on the order of the rows.
+ */
+function classNames(labels: readonly string[]): string[] {
+  const distinct = [...new Set(labels)].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+  if (!distinct.every((l) => Number.isFinite(decimalNumber(l)))) return distinct.sort();
+  const byValue = new Map<number, string>();
+  for (const l of distinct) if (!byValue.has(Number(l))) byValue.set(Number(l), l);
+  return [...byValue].sort((a, b) => a[0] - b[0]).map(([, l]) => l);
 }
 
 /** The most frequent value (the first in sorted order on a tie); null when there are none. */

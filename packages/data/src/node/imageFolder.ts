@@ -1,6 +1,6 @@
 import { ValueError } from '@trainkit/tensor';
-import { closeSync, existsSync, openSync } from 'node:fs';
-import { mkdir, rmdir, stat } from 'node:fs/promises';
+import { closeSync, constants, existsSync, openSync } from 'node:fs';
+import { access, mkdir, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { AtomicFile, removeStaleTemps } from './atomicFile';
 import { type CacheFooter, cacheFileName, cacheKey, encodeFooter, readCacheFooter, sampleBytes } from './imageCache';
@@ -38,13 +38,17 @@ export interface ImageFolderResult {
   report: ImageFolderReport;
 }
 
-const SPLIT_FOLDERS = ['train', 'val', 'test'] as const;
+/** The folder names each split may have, in the order looked for (`valid/` as Kaggle and Roboflow exports name it). */
+const SPLIT_FOLDERS = { train: ['train'], val: ['val', 'valid', 'validation'], test: ['test'] } as const;
+
+/** The split a split folder gives (`valid` → `val`). */
+const splitOf = (folder: string): string => Object.entries(SPLIT_FOLDERS).find(([, names]) => (names as readonly string[]).includes(folder))![0];
 
 /**
  * A labelled image dataset from a folder with one subfolder per class (like torchvision's
  * `ImageFolder`): `dir/cat/001.jpg`, `dir/dog/002.png`, … Classes are the subfolder names
- * sorted; a folder holding `train/` and `val/` (and optionally `test/`) subfolders, each with
- * the class folders, is split that way instead, and a folder whose only subfolder is `train/`
+ * sorted; a folder holding `train/` and `val/` (or `valid/`, `validation/`; and optionally `test/`)
+ * subfolders, each with the class folders, is split that way instead, and a folder whose only subfolder is `train/`
  * takes its classes from there (with `valFraction`, the validation split comes from them).
  *
  * PNG, JPEG, WebP and GIF (first frame) files are decoded by sharp (an optional peer
@@ -59,7 +63,7 @@ const SPLIT_FOLDERS = ['train', 'val', 'test'] as const;
  * @param options - `size` (required), `fit`, `color`, `normalize`, `valFraction`, `seed`,
  *   `cacheDir`, `workers`, `prefetch`, `onBadImage`, `lazy`.
  * @throws on a missing folder, a lone class folder named like a split (train/ holding images), an empty class folder, a file that
- *   does not decode (with `onBadImage: 'error'`), or a bad option, naming the folder, file or
+ *   does not decode (with `onBadImage: 'error'`), a cache folder that cannot be written, or a bad option, naming the folder, file or
  *   option. A refused call writes nothing: the cache files and `classes.json` are committed
  *   only once every split is open.
  * @example
@@ -91,7 +95,7 @@ export async function imageFolder(dir: string, options: ImageFolderOptions): Pro
 
 /** The split names a folder gives. */
 function splitNames(layout: string[], opts: ResolvedImageOptions): string[] {
-  return layout.length > 1 ? layout : opts.valFraction > 0 ? ['train', 'val'] : ['train'];
+  return layout.length > 1 ? layout.map(splitOf) : opts.valFraction > 0 ? ['train', 'val'] : ['train'];
 }
 
 /**
@@ -124,7 +128,7 @@ class SharedPool {
  */
 async function openFolder(root: string, layout: string[], classes: string[], cacheDir: string, opts: ResolvedImageOptions, pool: SharedPool): Promise<ImageFolderResult> {
   const splits = await listSplits(root, layout, classes, opts);
-  const created = await mkdir(cacheDir, { recursive: true });
+  const created = await makeCacheDir(cacheDir);
   const report: ImageFolderReport = { ignored: splits.ignored, skipped: [], decoded: 0, fromCache: {} };
   const opened: OpenedSplit[] = [];
   try {
@@ -143,6 +147,23 @@ async function openFolder(root: string, layout: string[], classes: string[], cac
   return result;
 }
 
+/**
+ * Creates the cache folder (and its parents) and checks that it may be written; one that cannot
+ * be (a read-only data folder, a file in its place) is a ValueError naming it and the way out.
+ * Resolves with the first folder it created, as `mkdir` does.
+ */
+async function makeCacheDir(cacheDir: string): Promise<string | undefined> {
+  try {
+    const created = await mkdir(cacheDir, { recursive: true });
+    await access(cacheDir, constants.W_OK);
+    return created;
+  } catch (e) {
+    const { code, message } = e as NodeJS.ErrnoException;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'the file system is read-only' : message;
+    throw new ValueError(`imageFolder: cannot create the decoded cache in ${cacheDir} (${why}); pass cacheDir: a folder you may write to`, { cause: e });
+  }
+}
+
 /** Removes `dir` and its parents up to `top` (the folders a `mkdir` created), each only while empty. */
 async function removeEmptyFolders(dir: string, top: string): Promise<void> {
   for (let d = dir; ; d = dirname(d)) {
@@ -151,13 +172,18 @@ async function removeEmptyFolders(dir: string, top: string): Promise<void> {
 }
 
 /**
- * The split folders present (`train`, `val`, `test`): when `train/` and at least one other are
- * there, or when `train/` is the only subfolder (besides the cache) and holds class folders.
+ * The split folders present (`train`, `val` or `valid` or `validation`, `test`): when `train/` and
+ * at least one other are there, or when `train/` is the only subfolder (besides the cache) and
+ * holds class folders.
  */
 async function splitLayout(root: string, cacheDir: string): Promise<string[]> {
   const present: string[] = [];
-  for (const name of SPLIT_FOLDERS) {
-    if ((await stat(join(root, name)).catch(() => undefined))?.isDirectory()) present.push(name);
+  for (const names of Object.values(SPLIT_FOLDERS)) {
+    for (const name of names) {
+      if (!(await stat(join(root, name)).catch(() => undefined))?.isDirectory()) continue;
+      present.push(name);
+      break;
+    }
   }
   if (!present.includes('train')) return [];
   if (present.length > 1) return present;
@@ -179,7 +205,7 @@ async function listSplits(root: string, layout: string[], classes: string[], opt
     const unknown = (await classFolders(folder)).filter((c) => !classes.includes(c));
     if (unknown.length > 0) throw new ValueError(`imageFolder: ${folder} has class folders that train/ lacks: ${unknown.join(', ')}`);
     const scanned = await scanSplit(root, folder, classes, name !== 'train');
-    parts[name] = scanned.entries;
+    parts[splitOf(name)] = scanned.entries;
     ignored.push(...scanned.ignored);
   }
   return { parts, ignored };

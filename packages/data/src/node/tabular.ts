@@ -36,12 +36,16 @@ export class TabularPreprocessing {
   readonly missingValues: readonly string[];
   /** Names of the encoded inputs, in order (`age`, `color=blue`, `color=red`, …). */
   readonly featureNames: readonly string[];
+  /** The classes' numeric values when every class is a decimal number, else null. */
+  private readonly classValues: readonly number[] | null;
 
   constructor(json: TabularJSON) {
     this.target = { name: json.target.name, classes: [...json.target.classes] };
     this.features = json.features.map((f) => (f.kind === 'numeric' ? { ...f } : { ...f, categories: [...f.categories] }));
     this.missing = json.missing;
     this.missingValues = [...json.missingValues];
+    const values = this.target.classes.map((c) => decimalNumber(c));
+    this.classValues = values.every((v) => v !== undefined && Number.isFinite(v)) ? (values as number[]) : null;
     this.featureNames = this.features.flatMap((f) => (f.kind === 'categorical' && f.encoding === 'onehot' ? f.categories.map((c) => `${f.name}=${c}`) : [f.name]));
   }
 
@@ -94,10 +98,16 @@ export class TabularPreprocessing {
     }
   }
 
-  /** The class index of a target value. @throws when the label was never seen in training. */
+  /**
+   * The class index of a target value; with classes that are all decimal numbers, a value written
+   * another way (`1.0` for the class `1`) is that class.
+   * @throws when the label was never seen in training.
+   */
   encodeLabel(raw: unknown, where: string): number {
     const label = String(raw).trim();
-    const y = this.target.classes.indexOf(label);
+    let y = this.target.classes.indexOf(label);
+    const value = decimalNumber(label);
+    if (y < 0 && value !== undefined && this.classValues !== null) y = this.classValues.indexOf(value);
     if (y < 0) throw new ValueError(`${where}: label ${JSON.stringify(label)} was never seen in training (classes: ${this.target.classes.join(', ')})`);
     return y;
   }
