@@ -25,6 +25,11 @@ export class GpuContext {
   lostReason: string | null = null;
   /** Bytes held in buffers handed out by {@link GpuContext.acquire} and not yet released. */
   bytesInUse = 0;
+  /**
+   * Workgroups a dispatch may have per dimension (the device's `maxComputeWorkgroupsPerDimension`,
+   * 65,535 by default): GEMMs fold their columns past it, and a kernel that cannot is refused by name.
+   */
+  maxWorkgroups: number;
   private readonly free = new Map<number, GPUBuffer[]>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private pendingError: Error | null = null;
@@ -36,6 +41,7 @@ export class GpuContext {
    */
   constructor(readonly device: GPUDevice, readonly adapterName: string, readonly gpu: GPU | null = null) {
     this.gemm = /swiftshader|llvmpipe|lavapipe/i.test(adapterName) ? 'direct' : 'tiled';
+    this.maxWorkgroups = device.limits.maxComputeWorkgroupsPerDimension;
     // a validation error (an invalid dispatch is skipped, silently) surfaces at the next check
     device.addEventListener('uncapturederror', (e) => {
       this.pendingError ??= new Error(`webgpu: the device reported an error: ${(e as GPUUncapturedErrorEvent).error.message}`);
@@ -96,6 +102,13 @@ export class GpuContext {
     this.bytesInUse -= buffer.size;
   }
 
+  /** Bytes held in pooled buffers that are free for reuse (given back by {@link GpuContext.trim}). */
+  get bytesPooled(): number {
+    let bytes = 0;
+    for (const [size, list] of this.free) bytes += size * list.length;
+    return bytes;
+  }
+
   /** Destroys every pooled buffer that is not in use. */
   trim(): void {
     for (const list of this.free.values()) for (const b of list) b.destroy();
@@ -115,12 +128,25 @@ export class GpuContext {
 
   /** Copies `floats` values from the start of `buffer` back to the CPU (waits for all submitted work). */
   async read(buffer: GPUBuffer, floats: number, where = 'read'): Promise<Float32Array> {
+    return (await this.readAll([{ buffer, floats }], where))[0];
+  }
+
+  /**
+   * Copies several buffers back in one submission, made when this is called (one round trip).
+   * A part with `zero` is zeroed in the same submission, right after its copy: work submitted
+   * while the read is pending adds to the fresh zeros, and none of it is lost.
+   */
+  async readAll(parts: ReadonlyArray<{ buffer: GPUBuffer; floats: number; zero?: boolean }>, where = 'read'): Promise<Float32Array[]> {
     this.check(where);
-    const bytes = floats * 4;
-    const staging = this.device.createBuffer({ size: Math.max(4, Math.ceil(bytes / 4) * 4), usage: 0x01 /* MAP_READ */ | 0x08 /* COPY_DST */ });
+    const offsets = parts.map((_, i) => parts.slice(0, i).reduce((a, q) => a + q.floats * 4, 0));
+    const bytes = parts.reduce((a, q) => a + q.floats * 4, 0);
+    const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: 0x01 /* MAP_READ */ | 0x08 /* COPY_DST */ });
     try {
       const enc = this.device.createCommandEncoder();
-      if (bytes > 0) enc.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
+      parts.forEach((q, i) => {
+        if (q.floats > 0) enc.copyBufferToBuffer(q.buffer, 0, staging, offsets[i], q.floats * 4);
+        if (q.zero === true) enc.clearBuffer(q.buffer);
+      });
       this.device.queue.submit([enc.finish()]);
       try {
         await staging.mapAsync(1 /* GPUMapMode.READ */);
@@ -128,7 +154,8 @@ export class GpuContext {
         this.check(where);
         throw e;
       }
-      return new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+      const all = staging.getMappedRange(0, bytes).slice(0);
+      return parts.map((q, i) => new Float32Array(all, offsets[i], q.floats));
     } finally {
       staging.destroy();
     }

@@ -38,8 +38,10 @@ class SessionRun implements DeviceRun {
     this.session.reloadFromCpu();
   }
 
+  /** Frees the run's buffers and gives the device's pooled memory back: a kept device holds nothing between fits. */
   dispose(): void {
     this.session.dispose();
+    this.session.ctx.trim();
   }
 }
 

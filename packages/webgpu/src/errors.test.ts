@@ -1,5 +1,5 @@
-import { parameterRefs, sgd } from '@trainkit/core';
-import { GroupNorm, Flatten, Linear, ReLU, Sequential, mnistMlp } from '@trainkit/nn';
+import { type Optimizer, parameterRefs, sgd } from '@trainkit/core';
+import { BatchNorm1d, GroupNorm, Flatten, Linear, ReLU, Sequential, mnistMlp } from '@trainkit/nn';
 import { Rng, Tensor, crossEntropy } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
 import { openTestGpu, testGpu } from './__tests__/dawn';
@@ -65,6 +65,28 @@ describe.skipIf(typeof gpu === 'string')('bad input and failures on the GPU give
     expect(() => s.step(new Float32Array(6), [0])).toThrow('GpuTrainingSession.step: 1 labels for a batch of 2 samples');
     expect(() => s.step(new Float32Array(6), [0, 4])).toThrow('GpuTrainingSession.step: label 4 at index 1 is out of range for 4 classes');
     s.dispose();
+  });
+
+  test('a session refused for its optimizer leaves nothing allocated on the device', () => {
+    const before = ctx.bytesInUse;
+    const lion = { ...sgd(), name: 'my/lion' } as Optimizer;
+    expect(() => new GpuTrainingSession(ctx, new Sequential(new Linear(3, 2)), lion, { inputShape: [3] })).toThrow('webgpu: optimizer "my/lion" has no GPU kernel yet');
+    expect(ctx.bytesInUse).toBe(before);
+  });
+
+  test('a kernel that needs more workgroups than the device allows per dimension is refused before it runs, naming the layer, the batch and the sizes; nothing of that batch stays allocated', () => {
+    const limit = ctx.maxWorkgroups;
+    const s = new GpuTrainingSession(ctx, new Sequential({ norm: new BatchNorm1d(6), fc: new Linear(6, 2) }), sgd(), { inputShape: [6] });
+    const before = ctx.bytesInUse;
+    ctx.maxWorkgroups = 4; // BatchNorm's statistics run one workgroup per channel: 6
+    try {
+      expect(() => s.step(new Float32Array(12), [0, 1])).toThrow(WebGpuUnsupportedError);
+      expect(() => s.step(new Float32Array(12), [0, 1])).toThrow('webgpu: layer "norm" with a batch of 2: kernel bnStats: 6×1×1 workgroups exceed the device\'s limit of 4 per dimension; use a smaller batch or layer, or train on the CPU');
+      expect(ctx.bytesInUse).toBe(before);
+    } finally {
+      ctx.maxWorkgroups = limit;
+      s.dispose();
+    }
   });
 
   test('a dispatch the device rejects (here one writable buffer bound twice) is reported at the next call, not skipped silently', async () => {

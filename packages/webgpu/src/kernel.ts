@@ -1,4 +1,5 @@
 import type { GpuContext } from './context';
+import { WebGpuUnsupportedError } from './errors';
 
 /** A field of a kernel's uniform struct `p`; every field is 4 bytes. */
 export type UniformField = readonly [name: string, type: 'u32' | 'i32' | 'f32'];
@@ -54,6 +55,12 @@ export class Dispatch {
   ) {
     if (buffers.length !== kernel.buffers.length) {
       throw new Error(`webgpu kernel ${kernel.name}: expected ${kernel.buffers.length} buffers (${kernel.buffers.map((b) => b[0]).join(', ')}), got ${buffers.length}`);
+    }
+    if (workgroups.some((n) => n > ctx.maxWorkgroups)) {
+      // the device would reject the dispatch (and with it the whole step) at submission
+      throw new WebGpuUnsupportedError(
+        `webgpu kernel ${kernel.name}: ${workgroups.join('×')} workgroups exceed the device's limit of ${ctx.maxWorkgroups} per dimension; use a smaller batch or layer, or train on the CPU`,
+      );
     }
     this.pipeline = ctx.pipeline(wgslOf(kernel));
     this.values = { ...uniforms };

@@ -20,7 +20,7 @@ export function gemm(
 ): Dispatch {
   const u = { M: s.M, N: s.N, K: s.K, transA: +!!s.transA, transB: +!!s.transB, accumulate: +!!s.accumulate, biasMode: s.biasMode ?? 0 };
   const direct = ctx.gemm === 'direct';
-  return new Dispatch(ctx, direct ? gemmDirectKernel : gemmKernel, [b.A, b.B, b.bias ?? ctx.dummy, b.C], u, (direct ? gemmDirectGrid : gemmGrid)(s.M, s.N));
+  return new Dispatch(ctx, direct ? gemmDirectKernel : gemmKernel, [b.A, b.B, b.bias ?? ctx.dummy, b.C], u, (direct ? gemmDirectGrid : gemmGrid)(s.M, s.N, ctx.maxWorkgroups));
 }
 
 /** y[N, OUT] = x[N, IN]·Wᵀ + b. */

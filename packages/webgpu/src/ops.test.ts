@@ -38,6 +38,19 @@ describe.skipIf(typeof gpu === 'string')('WebGPU ops equal the CPU ops within 1e
     },
   );
 
+  test.each(kernels)('a GEMM with more column tiles than the device allows workgroups per dimension folds them (here a limit of 3): the %s kernel equals the CPU matmul', async (kernel) => {
+    const rng = new Rng(3);
+    const [before, limit] = [ctx.gemm, ctx.maxWorkgroups];
+    [ctx.gemm, ctx.maxWorkgroups] = [kernel, 3]; // 200 columns: 4 tiles of 64 or 7 of 32, folded into 3×2 or 3×3 (the last tiles past the end)
+    try {
+      const [a, b] = [new Tensor(randn(rng, 40 * 5), [40, 5]), new Tensor(randn(rng, 5 * 200), [5, 200])];
+      const got = gpuOps.matmul(up(a), up(b));
+      expectClose(await got.data(), cpuMatmul(a, b).data, RTOL, 'matmul');
+    } finally {
+      [ctx.gemm, ctx.maxWorkgroups] = [before, limit];
+    }
+  });
+
   propTest.prop([fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 67 }), fc.nat()], runs)(
     'linear and its three gradients equal the CPU linear (batch, in, out odd or even)',
     async (N, IN, OUT, seed) => {

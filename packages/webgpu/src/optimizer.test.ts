@@ -72,6 +72,44 @@ describe.skipIf(typeof gpu === 'string')('fused GPU optimizer updates match the 
     g.dispose();
   });
 
+  const reconfigured: Array<[string, () => Optimizer, (h: Record<string, number | boolean>) => void]> = [
+    ['momentum switched on from 0 (a buffer from zero)', () => momentum({ lr: 0.01, momentum: 0 }), (h) => void (h.momentum = 0.9)],
+    ['momentum switched off (plain SGD, dampening no longer applies)', () => momentum({ lr: 0.01, momentum: 0.9, dampening: 0.5 }), (h) => void (h.momentum = 0)],
+    ['amsgrad switched on (vmax from zero)', () => adam({ lr: 1e-2 }), (h) => void (h.amsgrad = true)],
+    ['rmsprop made centered with momentum', () => rmsprop({ lr: 1e-3 }), (h) => Object.assign(h, { centered: true, momentum: 0.5 })],
+  ];
+
+  test.each(reconfigured)('a configuration changed between steps reaches the GPU as it reaches the CPU optimizer: %s', async (_, make, change) => {
+    // Arrange: 3 steps, then the change on both optimizers' groups, then 3 more steps
+    const rng = new Rng(5);
+    const [cpu, onGpu] = [make(), make()];
+    const refs: ParamRef[] = Object.entries(SIZES).map(([name, n]) => ({ name, value: randn(rng, n), grad: new Float32Array(n) }));
+    const params = refs.map((r) => ({ name: r.name, size: r.value.length, value: ctx.acquire(r.value.length * 4), grad: ctx.acquire(r.value.length * 4) }));
+    params.forEach((p, i) => ctx.write(p.value, refs[i].value));
+    const g = new GpuOptimizer(ctx, onGpu, params);
+    // Act
+    for (let t = 0; t < 6; t++) {
+      if (t === 3) for (const o of [cpu, onGpu]) for (const group of o.groups) change(group.hyper);
+      refs.forEach((r, i) => {
+        r.grad.set(randn(rng, r.grad.length));
+        ctx.write(params[i].grad, r.grad);
+      });
+      cpu.step(refs);
+      g.prepare();
+      submit(ctx, g.dispatches, 'optimizer step');
+    }
+    await g.syncTo();
+    // Assert
+    for (const [i, r] of refs.entries()) expectClose(await ctx.read(params[i].value, r.value.length), r.value, 1e-6, r.name);
+    const [want, got] = [cpu.stateDict().slots, onGpu.stateDict().slots];
+    for (const [name, slots] of Object.entries(want)) {
+      expect(Object.keys(got[name]).sort()).toEqual(Object.keys(slots).sort());
+      for (const [s, v] of Object.entries(slots)) expectClose(got[name][s], v, 1e-6, `slot ${s} of ${name}`);
+    }
+    g.dispose();
+    for (const p of params) for (const b of [p.value, p.grad]) ctx.release(b);
+  });
+
   test('a NaN or infinite gradient gives the CPU optimizer’s NonFiniteGradientError (parameter, element, value, step), and from that step on nothing is updated', async () => {
     // Arrange: two parameters; in step 3 the second gets +∞ at element 5 and NaN at 9
     const cpu = adam({ lr: 0.01 });

@@ -71,6 +71,14 @@ const RULES: Record<string, GpuRule> = {
   },
 };
 
+/** What one parameter's update dispatch was built for: its kernel and slot names, its slot buffers, and spare bindings. */
+interface UpdateBinding {
+  kernel: KernelDef;
+  slotNames: string;
+  slots: Record<string, GPUBuffer>;
+  spares: GPUBuffer[];
+}
+
 /** Registry names of the optimizers {@link GpuOptimizer} can run. */
 export const GPU_OPTIMIZERS = Object.keys(RULES);
 
@@ -88,8 +96,8 @@ export class GpuOptimizer {
   /** Per parameter the first non-finite gradient index (0xFFFFFFFF: none), then [any, step, slot, value bits]. */
   private readonly flags: GPUBuffer;
   private readonly rule: GpuRule;
-  private readonly slotBuffers: Array<Record<string, GPUBuffer>> = [];
-  private readonly spares: GPUBuffer[] = [];
+  /** Per parameter: the kernel and slots its update dispatch was built for, the slot buffers, and spare bindings. */
+  private readonly updates: UpdateBinding[] = [];
   private readonly startSteps: number[];
   private readonly startStepCount: number;
   /** Steps taken on the GPU since this object was made. */
@@ -110,35 +118,56 @@ export class GpuOptimizer {
     params.forEach((p, slot) => this.dispatches.push(new Dispatch(ctx, checkFiniteKernel, [p.grad, this.flags], { n: p.size, slot }, grid1d(p.size))));
     params.forEach((p, slot) => this.finishes.push(new Dispatch(ctx, finishCheckKernel, [p.grad, this.flags], { slot, flag: P, step: 1 }, [1, 1, 1])));
     this.dispatches.push(...this.finishes);
-    for (const p of params) {
-      const h = optimizer.hyperFor(p.name);
-      const saved = state.slots[p.name] ?? {};
-      const slots: Record<string, GPUBuffer> = {};
-      for (const s of rule.slots(h)) {
-        slots[s] = ctx.acquire(p.size * 4, `${optimizer.name} slot ${s} of ${p.name}`);
-        ctx.write(slots[s], saved[s] ?? new Float32Array(p.size));
-      }
-      this.slotBuffers.push(slots);
-      const kernel = rule.kernel(h);
-      // a slot this configuration does not keep still needs a binding: a small buffer of its own
-      // (two bindings of one writable buffer in a dispatch would make the dispatch invalid)
-      const spare = () => {
-        const b = ctx.acquire(16, 'an unused optimizer binding');
-        this.spares.push(b);
-        return b;
-      };
-      const bound: Record<string, GPUBuffer> = { PARAM: p.value, GRAD: p.grad, FLAGS: this.flags };
-      const buffers = kernel.buffers.map(([b]) => bound[b] ?? slots[slotOf(b)] ?? spare());
-      this.dispatches.push(new Dispatch(ctx, kernel, buffers, { n: p.size, flag: P, ...rule.uniforms(h, 1) }, grid1d(p.size)));
-    }
+    params.forEach((p, i) => this.bind(i, optimizer.hyperFor(p.name), state.slots[p.name] ?? {}));
   }
 
-  /** Sets every dispatch's uniforms for the next step (call once per step, before submitting it). */
+  /**
+   * Builds parameter i's update dispatch for the kernel and slots its hyperparameters call for:
+   * slots it already holds are kept, `saved` ones uploaded, others start at zero (as the CPU
+   * optimizer starts a slot that a changed configuration needs, e.g. `amsgrad` switched on).
+   */
+  private bind(i: number, h: Hyperparams, saved: Readonly<Record<string, Float32Array>>): void {
+    const { ctx, rule } = this;
+    const p = this.params[i];
+    const old = this.updates.at(i);
+    const names = rule.slots(h);
+    const slots: Record<string, GPUBuffer> = {};
+    for (const s of names) {
+      slots[s] = old?.slots[s] ?? ctx.acquire(p.size * 4, `${this.optimizer.name} slot ${s} of ${p.name}`);
+      if (old?.slots[s] === undefined) ctx.write(slots[s], saved[s] ?? new Float32Array(p.size));
+    }
+    for (const [s, b] of Object.entries(old?.slots ?? {})) if (!names.includes(s)) ctx.release(b);
+    for (const b of old?.spares ?? []) ctx.release(b);
+    const kernel = rule.kernel(h);
+    // a slot this configuration does not keep still needs a binding: a small buffer of its own
+    // (two bindings of one writable buffer in a dispatch would make the dispatch invalid)
+    const spares: GPUBuffer[] = [];
+    const spare = () => {
+      spares.push(ctx.acquire(16, 'an unused optimizer binding'));
+      return spares[spares.length - 1];
+    };
+    const bound: Record<string, GPUBuffer> = { PARAM: p.value, GRAD: p.grad, FLAGS: this.flags };
+    const buffers = kernel.buffers.map(([b]) => bound[b] ?? slots[slotOf(b)] ?? spare());
+    const at = 2 * this.params.length + i;
+    this.dispatches[at]?.dispose();
+    this.dispatches[at] = new Dispatch(ctx, kernel, buffers, { n: p.size, flag: this.params.length, ...rule.uniforms(h, 1) }, grid1d(p.size));
+    this.updates[i] = { kernel, slotNames: names.join(), slots, spares };
+  }
+
+  /**
+   * Sets every dispatch's uniforms for the next step (call once per step, before submitting it).
+   * Hyperparameters are read from the CPU optimizer now: a schedule, a group's new value, or a
+   * changed configuration (momentum from 0, `amsgrad`, `centered`) applies from this step on.
+   */
   prepare(): void {
     this.steps++;
-    const updates = this.dispatches.slice(2 * this.params.length);
     for (const d of this.finishes) d.setUniforms({ step: this.startStepCount + this.steps });
-    this.params.forEach((p, i) => updates[i].setUniforms(this.rule.uniforms(this.optimizer.hyperFor(p.name), this.startSteps[i] + this.steps)));
+    this.params.forEach((p, i) => {
+      const h = this.optimizer.hyperFor(p.name);
+      const u = this.updates[i];
+      if (this.rule.kernel(h) !== u.kernel || this.rule.slots(h).join() !== u.slotNames) this.bind(i, h, {});
+      this.dispatches[2 * this.params.length + i].setUniforms(this.rule.uniforms(h, this.startSteps[i] + this.steps));
+    });
   }
 
   /**
@@ -147,8 +176,19 @@ export class GpuOptimizer {
    * the step), when a step since this object was made had one: from that step on, nothing was updated.
    */
   async check(): Promise<void> {
+    const { buffer, floats } = this.flagsRead;
+    this.throwIfNonFinite(await this.ctx.read(buffer, floats, 'reading the non-finite gradient flags'));
+  }
+
+  /** The buffer {@link GpuOptimizer.check} reads, for a caller that reads it with others in one round trip. */
+  get flagsRead(): { buffer: GPUBuffer; floats: number } {
+    return { buffer: this.flags, floats: this.params.length + 4 };
+  }
+
+  /** {@link GpuOptimizer.check} on flags already read (from {@link GpuOptimizer.flagsRead}). */
+  throwIfNonFinite(read: Float32Array): void {
     const P = this.params.length;
-    const flags = new Uint32Array((await this.ctx.read(this.flags, P + 4, 'reading the non-finite gradient flags')).buffer);
+    const flags = new Uint32Array(read.buffer, read.byteOffset, P + 4);
     if (flags[P] === 0) return;
     const slot = flags[P + 2];
     const value = new Float32Array(Uint32Array.of(flags[P + 3]).buffer)[0];
@@ -163,7 +203,7 @@ export class GpuOptimizer {
     for (const [i, p] of this.params.entries()) {
       state.paramSteps[p.name] = this.startSteps[i] + this.steps;
       const slots: Record<string, Float32Array> = {};
-      for (const [s, buf] of Object.entries(this.slotBuffers[i])) slots[s] = await this.ctx.read(buf, p.size, `reading optimizer slot ${s} of ${p.name}`);
+      for (const [s, buf] of Object.entries(this.updates[i].slots)) slots[s] = await this.ctx.read(buf, p.size, `reading optimizer slot ${s} of ${p.name}`);
       state.slots[p.name] = slots;
     }
     this.optimizer.loadStateDict(state);
@@ -173,8 +213,8 @@ export class GpuOptimizer {
 
   dispose(): void {
     for (const d of this.dispatches) d.dispose();
-    for (const slots of this.slotBuffers) for (const b of Object.values(slots)) this.ctx.release(b);
-    for (const b of [...this.spares, this.flags]) this.ctx.release(b);
+    for (const u of this.updates) for (const b of [...Object.values(u.slots), ...u.spares]) this.ctx.release(b);
+    this.ctx.release(this.flags);
   }
 }
 

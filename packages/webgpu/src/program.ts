@@ -1,5 +1,6 @@
 import type { GpuContext } from './context';
 import { Dispatch } from './kernel';
+import { WebGpuUnsupportedError } from './errors';
 import { accumulateStatsKernel } from './kernels/loss';
 import * as L from './layers';
 import * as T from './transformerLayers';
@@ -45,17 +46,23 @@ export class Program {
     private readonly stats: StatBuffers,
     totals: { train: GPUBuffer; eval: GPUBuffer },
   ) {
-    this.input = this.alloc(N * prod(inputShape), 'input batch');
-    this.labels = this.alloc(N, 'labels');
-    const C = outSize(plan[plan.length - 1]);
-    this.logits = this.alloc(N * C, 'logits');
-    const dLogits = this.alloc(N * C, 'gradient of the logits');
-    this.chain(plan, this.input, null, this.logits, dLogits);
-    const statRows = this.alloc(2 * N, 'loss rows');
-    const ce = L.crossEntropy(ctx, { x: this.logits, labels: this.labels, dx: dLogits, stats: statRows }, N, C);
-    this.loss.push(...ce, new Dispatch(ctx, accumulateStatsKernel, [statRows, totals.train], { N }, [1, 1, 1]));
-    this.evalLoss.push(...L.crossEntropy(ctx, { x: this.logits, labels: this.labels, dx: dLogits, stats: statRows }, N, C));
-    this.evalLoss.push(new Dispatch(ctx, accumulateStatsKernel, [statRows, totals.eval], { N }, [1, 1, 1]));
+    try {
+      this.input = this.alloc(N * prod(inputShape), 'input batch');
+      this.labels = this.alloc(N, 'labels');
+      const C = outSize(plan[plan.length - 1]);
+      this.logits = this.alloc(N * C, 'logits');
+      const dLogits = this.alloc(N * C, 'gradient of the logits');
+      this.chain(plan, this.input, null, this.logits, dLogits);
+      const statRows = this.alloc(2 * N, 'loss rows');
+      const ce = L.crossEntropy(ctx, { x: this.logits, labels: this.labels, dx: dLogits, stats: statRows }, N, C);
+      this.loss.push(...ce, new Dispatch(ctx, accumulateStatsKernel, [statRows, totals.train], { N }, [1, 1, 1]));
+      this.evalLoss.push(...L.crossEntropy(ctx, { x: this.logits, labels: this.labels, dx: dLogits, stats: statRows }, N, C));
+      this.evalLoss.push(new Dispatch(ctx, accumulateStatsKernel, [statRows, totals.eval], { N }, [1, 1, 1]));
+    } catch (e) {
+      // a batch too large for the device: give back what was allocated, so a smaller batch can still run
+      this.dispose();
+      throw e;
+    }
     for (const b of this.backwardByLayer.reverse()) this.backward.push(...b);
   }
 
@@ -86,7 +93,13 @@ export class Program {
       const n = this.N * outSize(l);
       const out = lastLayer ? y : this.alloc(n, `output of ${l.path}`);
       const dOut = lastLayer ? dy : this.alloc(n, `gradient of ${l.path}`);
-      this.layer(l, input, dInput, out, dOut);
+      try {
+        this.layer(l, input, dInput, out, dOut);
+      } catch (e) {
+        // name the innermost layer (a residual block's chain has named it already)
+        if (!(e instanceof WebGpuUnsupportedError) || e.message.startsWith('webgpu: layer ')) throw e;
+        throw new WebGpuUnsupportedError(`webgpu: layer "${l.path}" with a batch of ${this.N}: ${e.message.replace(/^webgpu /, '')}`, { cause: e });
+      }
       [input, dInput] = [out, dOut];
     }
   }
@@ -203,7 +216,7 @@ export class Program {
   }
 
   dispose(): void {
-    for (const d of new Set([...this.forward, ...this.evalForward, ...this.loss, ...this.evalLoss, ...this.backward])) d.dispose();
+    for (const d of new Set([...this.forward, ...this.evalForward, ...this.loss, ...this.evalLoss, ...this.backward, ...this.backwardByLayer.flat()])) d.dispose();
     for (const b of this.owned) this.ctx.release(b);
   }
 }

@@ -122,4 +122,27 @@ describe.skipIf(typeof gpu === 'string')('training on WebGPU learns what trainin
     expectClose(onGpu.data, noGrad(() => model.call(x)).data, 1e-4, 'logits');
     expect(onGpu.shape).toEqual([64, 10]);
   });
+
+  test('metrics() reports exactly the steps enqueued before the call: one enqueued while its read is pending counts in the next read', async () => {
+    const s = new GpuTrainingSession(ctx, new Sequential(new Linear(4, 3)), adam({ lr: 1e-2 }), { inputShape: [4] });
+    s.step(new Float32Array(8).fill(0.5), [0, 1]);
+    const first = s.metrics(); // not awaited: the read overlaps the next step
+    s.step(new Float32Array(12).fill(0.25), [2, 0, 1]);
+    const [a, b] = [await first, await s.metrics()];
+    s.dispose();
+    expect([a.samples, b.samples]).toEqual([2, 3]);
+  });
+
+  test('a disposed session refuses every call by name (its buffers may belong to another session by then), and a second dispose gives nothing back twice', async () => {
+    const s = new GpuTrainingSession(ctx, new Sequential(new Linear(4, 3)), adam(), { inputShape: [4] });
+    s.step(new Float32Array(8), [0, 1]);
+    const before = ctx.bytesInUse;
+    s.dispose();
+    const freed = before - ctx.bytesInUse;
+    s.dispose();
+    expect(before - ctx.bytesInUse).toBe(freed);
+    expect(() => s.step(new Float32Array(8), [0, 1])).toThrow('GpuTrainingSession.step: the session was disposed (its GPU buffers went back to the pool); open a new GpuTrainingSession');
+    await expect(s.syncToCpu()).rejects.toThrow('GpuTrainingSession.syncToCpu: the session was disposed');
+    await expect(s.metrics()).rejects.toThrow('GpuTrainingSession.metrics: the session was disposed');
+  });
 });

@@ -25,6 +25,11 @@ export interface GpuMetrics {
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
+/** The means of the summed loss and hits, from the totals buffer [loss, hits, samples]. */
+function metricsOf([loss, hits, samples]: Float32Array): GpuMetrics {
+  return { loss: samples > 0 ? loss / samples : NaN, accuracy: samples > 0 ? hits / samples : NaN, samples };
+}
+
 /**
  * Trains a Sequential model on the GPU with a trainkit optimizer, unchanged: the parameters and the
  * optimizer's slots stay in GPU buffers, and each {@link GpuTrainingSession.step} submits forward,
@@ -47,9 +52,11 @@ export class GpuTrainingSession {
   private readonly statBuffers: StatBuffers = new Map();
   /** Training steps since the last sync or upload: what each training-mode BatchNorm's `num_batches_tracked` gains. */
   private stepsSinceSync = 0;
+  private disposed = false;
   private readonly programs = new Map<number, Program>();
-  private readonly totals: { train: GPUBuffer; eval: GPUBuffer };
-  private gpuOptimizer: GpuOptimizer;
+  /** The sums of the training steps' and the evaluation's metrics: [loss, hits, samples] each. */
+  private readonly totals: GPUBuffer[] = [];
+  private gpuOptimizer!: GpuOptimizer;
   private readonly sampleSize: number;
   /** Logits per sample: the out-features of the last Linear. */
   readonly classes: number;
@@ -60,19 +67,26 @@ export class GpuTrainingSession {
     const last = this.plan[this.plan.length - 1];
     this.classes = last.kind === 'linear' ? last.OUT : 0;
     this.params = planParameters(model, this.plan);
-    for (const [name, p] of this.params) {
-      const value = ctx.acquire(p.size * 4, `parameter ${name}`);
-      this.buffers.set(p, { value, grad: p.requiresGrad ? ctx.acquire(p.size * 4, `gradient of ${name}`) : null });
-    }
     this.runningStats = planRunningStats(this.plan);
-    for (const r of this.runningStats) {
-      const C = r.mean.size;
-      // a module used twice keeps one pair of running statistics, updated by both uses, as on the CPU
-      if (!this.statBuffers.has(r.module)) this.statBuffers.set(r.module, { mean: ctx.acquire(C * 4, `${r.path}.running_mean`), variance: ctx.acquire(C * 4, `${r.path}.running_var`) });
+    try {
+      for (const [name, p] of this.params) {
+        const value = ctx.acquire(p.size * 4, `parameter ${name}`);
+        this.buffers.set(p, { value, grad: null });
+        if (p.requiresGrad) this.buffers.set(p, { value, grad: ctx.acquire(p.size * 4, `gradient of ${name}`) });
+      }
+      for (const r of this.runningStats) {
+        const C = r.mean.size;
+        // a module used twice keeps one pair of running statistics, updated by both uses, as on the CPU
+        if (!this.statBuffers.has(r.module)) this.statBuffers.set(r.module, { mean: ctx.acquire(C * 4, `${r.path}.running_mean`), variance: ctx.acquire(C * 4, `${r.path}.running_var`) });
+      }
+      this.totals.push(ctx.acquire(16, 'training metrics'), ctx.acquire(16, 'evaluation metrics'));
+      for (const t of this.totals) ctx.write(t, new Float32Array(4));
+      this.gpuOptimizer = this.uploadFromCpu();
+    } catch (e) {
+      // an optimizer without a GPU kernel, or a model too large: nothing stays allocated on the device
+      this.releaseBuffers();
+      throw e;
     }
-    this.totals = { train: ctx.acquire(16, 'training metrics'), eval: ctx.acquire(16, 'evaluation metrics') };
-    for (const t of Object.values(this.totals)) ctx.write(t, new Float32Array(4));
-    this.gpuOptimizer = this.uploadFromCpu();
   }
 
   /** Copies the module's parameters, BatchNorm statistics and the optimizer's state to the GPU; returns the GPU optimizer. */
@@ -94,6 +108,7 @@ export class GpuTrainingSession {
    * the CPU, or changing weights there); GPU steps since the last {@link GpuTrainingSession.syncToCpu} are dropped.
    */
   reloadFromCpu(): void {
+    this.assertOpen('GpuTrainingSession.reloadFromCpu');
     this.gpuOptimizer.dispose();
     this.gpuOptimizer = this.uploadFromCpu();
   }
@@ -101,7 +116,7 @@ export class GpuTrainingSession {
   private program(N: number): Program {
     let p = this.programs.get(N);
     if (p === undefined) {
-      p = new Program(this.ctx, N, this.plan, this.options.inputShape, this.buffers, this.statBuffers, this.totals);
+      p = new Program(this.ctx, N, this.plan, this.options.inputShape, this.buffers, this.statBuffers, { train: this.totals[0], eval: this.totals[1] });
       this.programs.set(N, p);
     }
     return p;
@@ -109,6 +124,7 @@ export class GpuTrainingSession {
 
   /** Uploads a batch, checking its size against the input shape and the labels against the classes. */
   private upload(op: string, x: Tensor | Float32Array, labels: ArrayLike<number> | null): Program {
+    this.assertOpen(op);
     this.ctx.check(op);
     const data = x instanceof Tensor ? x.data : x;
     const N = data.length / this.sampleSize;
@@ -152,8 +168,12 @@ export class GpuTrainingSession {
    * they were before that step; {@link GpuTrainingSession.reloadFromCpu} starts again from the CPU state.
    */
   async metrics(): Promise<GpuMetrics> {
-    await this.gpuOptimizer.check();
-    return this.readTotals(this.totals.train);
+    this.assertOpen('GpuTrainingSession.metrics');
+    // one submission, made now: the flags and the sums, zeroed right after the copy (a step enqueued while this read is pending counts in the next one)
+    const reads = [this.gpuOptimizer.flagsRead, { buffer: this.totals[0], floats: 3, zero: true }];
+    const [flags, totals] = await this.ctx.readAll(reads, 'reading metrics');
+    this.gpuOptimizer.throwIfNonFinite(flags);
+    return metricsOf(totals);
   }
 
   /** Loss and accuracy of the model on labelled samples, in batches of `batchSize`, without training. */
@@ -164,7 +184,7 @@ export class GpuTrainingSession {
       const p = this.upload('GpuTrainingSession.evaluate', x.subarray(i * this.sampleSize, (i + m) * this.sampleSize), Array.from({ length: m }, (_, j) => labels[i + j]));
       submit(this.ctx, [...p.evalForward, ...p.evalLoss], 'GpuTrainingSession.evaluate');
     }
-    return this.readTotals(this.totals.eval);
+    return metricsOf((await this.ctx.readAll([{ buffer: this.totals[1], floats: 3, zero: true }], 'reading metrics'))[0]);
   }
 
   /** The logits [N, classes] of a batch (a forward pass and one read-back). */
@@ -174,11 +194,6 @@ export class GpuTrainingSession {
     return new Tensor(await this.ctx.read(p.logits, p.N * this.classes, 'GpuTrainingSession.predict'), [p.N, this.classes]);
   }
 
-  private async readTotals(buffer: GPUBuffer): Promise<GpuMetrics> {
-    const [loss, hits, samples] = await this.ctx.read(buffer, 3, 'reading metrics');
-    this.ctx.write(buffer, new Float32Array(4));
-    return { loss: samples > 0 ? loss / samples : NaN, accuracy: samples > 0 ? hits / samples : NaN, samples };
-  }
 
   /**
    * Copies the trained parameters into the module and the optimizer's slots and step counts into
@@ -186,6 +201,7 @@ export class GpuTrainingSession {
    * what as many CPU steps would have left (up to float rounding).
    */
   async syncToCpu(): Promise<void> {
+    this.assertOpen('GpuTrainingSession.syncToCpu'); // its buffers may hold another session's values now
     await this.gpuOptimizer.check(); // a NaN gradient since the last sync: nothing is copied, the CPU keeps its consistent older state
     const values: Float32Array[] = []; // all read before any is written: a device lost halfway leaves the module as it was
     for (const [name, p] of this.params) values.push(await this.ctx.read(this.buffers.get(p)!.value, p.size, `reading parameter ${name}`));
@@ -206,11 +222,25 @@ export class GpuTrainingSession {
 
   /** Frees every GPU buffer of the session (the module and optimizer keep their last synced state). */
   dispose(): void {
+    if (this.disposed) return; // a second release would put each buffer in the pool twice, for two owners
+    this.disposed = true;
     for (const p of this.programs.values()) p.dispose();
     this.programs.clear();
     this.gpuOptimizer.dispose();
+    this.releaseBuffers();
+  }
+
+  private assertOpen(op: string): void {
+    if (this.disposed) throw new Error(`${op}: the session was disposed (its GPU buffers went back to the pool); open a new GpuTrainingSession`);
+  }
+
+  /** Returns the parameter, statistics and metrics buffers to the pool. */
+  private releaseBuffers(): void {
     for (const { value, grad } of this.buffers.values()) for (const b of [value, grad]) if (b !== null) this.ctx.release(b);
     for (const { mean, variance } of this.statBuffers.values()) for (const b of [mean, variance]) this.ctx.release(b);
-    for (const b of Object.values(this.totals)) this.ctx.release(b);
+    for (const b of this.totals) this.ctx.release(b);
+    this.buffers.clear();
+    this.statBuffers.clear();
+    this.totals.length = 0;
   }
 }

@@ -147,4 +147,14 @@ describe.skipIf(typeof gpu === 'string')("new Trainer({ device: 'webgpu' }) trai
     expect(resumedFrom.resumedFrom).toBe('latest.safetensors');
     expect(history).toHaveLength(2);
   });
+
+  test('after each fit a kept device holds none of the run’s memory, in use or pooled, so fits of differently sized models do not pile up', async () => {
+    const own = (await openTestGpu()) as GpuContext;
+    const device = webgpuDevice({ context: own });
+    for (const hidden of [8, 12]) {
+      await new Trainer({ optimizer: adam({ lr: 3e-3 }), device }).fit(mnistMlp({ hidden, rng: new Rng(3) }), { train: digits(train), epochs: 1 });
+      expect({ hidden, inUse: own.bytesInUse, pooled: own.bytesPooled }).toEqual({ hidden, inUse: 0, pooled: 0 });
+    }
+    own.destroy();
+  });
 });

@@ -8,7 +8,8 @@ export const GEMM_TILE = 64;
  * A is [M, K] or, transposed, [K, M]; B is [K, N] or [N, K]. The bias is per column of C
  * (`biasMode` 1, a linear layer) or per row (2, a convolution's output channels); 0 reads none
  * (bind any buffer). Tiles of A and B go through workgroup memory, 16 values of K at a time;
- * each thread keeps a 4×4 block of C in registers. Bounds are checked, so any size works.
+ * each thread keeps a 4×4 block of C in registers. Bounds are checked, so any size works; column
+ * tiles past the device's workgroup limit continue in z ({@link gemmGrid}).
  */
 export const gemmKernel: KernelDef = {
   name: 'gemm',
@@ -32,9 +33,9 @@ fn loadB(k: u32, n: u32) -> f32 {
 }
 
 @compute @workgroup_size(16, 16)
-fn main(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) w: vec3<u32>) {
+fn main(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) w: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let row0 = w.y * TS;
-  let col0 = w.x * TS;
+  let col0 = (w.x + w.z * nwg.x) * TS; // no early return past N: every thread must reach the barriers
   let t = l.y * 16u + l.x; // 0..255
   var acc: array<f32, 16>;
   for (var i = 0u; i < 16u; i++) { acc[i] = 0.0; }
@@ -78,7 +79,17 @@ fn main(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) w: ve
 `,
 };
 
-/** Workgroups of {@link gemmKernel} for an M×N result. */
-export function gemmGrid(M: number, N: number): [number, number, number] {
-  return [Math.ceil(N / GEMM_TILE), Math.ceil(M / GEMM_TILE), 1];
+/**
+ * Workgroups for an M×N result in tiles of `tile`: column tiles in x, folded into z past `max`
+ * per dimension (a convolution's N·OH·OW columns grow with the batch); row tiles in y.
+ */
+export function gemmTiles(M: number, N: number, tile: number, max: number): [number, number, number] {
+  const cols = Math.max(1, Math.ceil(N / tile));
+  const x = Math.min(cols, max);
+  return [x, Math.max(1, Math.ceil(M / tile)), Math.ceil(cols / x)];
+}
+
+/** Workgroups of {@link gemmKernel} for an M×N result, at most `max` per dimension along the columns. */
+export function gemmGrid(M: number, N: number, max = 65535): [number, number, number] {
+  return gemmTiles(M, N, GEMM_TILE, max);
 }

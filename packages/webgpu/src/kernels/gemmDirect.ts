@@ -1,5 +1,5 @@
 import type { KernelDef } from '../kernel';
-import { gemmKernel } from './gemm';
+import { gemmKernel, gemmTiles } from './gemm';
 
 /** Rows and columns of C one workgroup of {@link gemmDirectKernel} computes (8×8 threads, 4×4 outputs each). */
 export const GEMM_DIRECT_TILE = 32;
@@ -28,9 +28,9 @@ fn loadB(k: u32, n: u32) -> f32 {
 }
 
 @compute @workgroup_size(8, 8)
-fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let row0 = g.y * 4u;
-  let col0 = g.x * 4u;
+  let col0 = (g.x + g.z * nwg.x * 8u) * 4u; // column tiles past the workgroup limit continue in z
   if (row0 >= p.M || col0 >= p.N) { return; }
   var c0 = vec4<f32>(0.0);
   var c1 = vec4<f32>(0.0);
@@ -61,7 +61,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
 `,
 };
 
-/** Workgroups of {@link gemmDirectKernel} for an M×N result. */
-export function gemmDirectGrid(M: number, N: number): [number, number, number] {
-  return [Math.ceil(N / GEMM_DIRECT_TILE), Math.ceil(M / GEMM_DIRECT_TILE), 1];
+/** Workgroups of {@link gemmDirectKernel} for an M×N result, at most `max` per dimension along the columns. */
+export function gemmDirectGrid(M: number, N: number, max = 65535): [number, number, number] {
+  return gemmTiles(M, N, GEMM_DIRECT_TILE, max);
 }
