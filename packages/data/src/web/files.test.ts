@@ -43,6 +43,16 @@ describe('files → classes', () => {
     expect(() => indexFolder(pathed('photos/train/1.png', 'photos/train/2.png'))).toThrow('imageFolder: the only class folder is train/, named like a split; put each class\'s images in its own subfolder (train/<class>/<image>)');
   });
 
+  test('a train/ + valid/ or validation/ layout (Kaggle, Roboflow) gives the val split, as the Node imageFolder; two val folders are refused', () => {
+    for (const name of ['valid', 'validation']) {
+      const r = indexFolder(pathed('x/train/b/1.png', 'x/train/a/2.png', `x/${name}/a/3.png`));
+      expect(r.classes).toEqual(['a', 'b']);
+      expect(rels(r.parts.val)).toEqual([`0:${name}/a/3.png`]);
+    }
+    expect(() => indexFolder(pathed('train/a/1.png', 'val/a/2.png', 'valid/a/3.png'))).toThrow('imageFolder: both val/ and valid/ are a val split; keep one');
+    expect(indexFolder(pathed('toString/1.png', 'train/2.png')).classes).toEqual(['toString', 'train']); // not split names: classes
+  });
+
   test('a train/ + val/ (+ test/) layout gives those splits, with the classes of train/', () => {
     const r = indexFolder(pathed('x/train/b/1.png', 'x/train/a/2.png', 'x/val/a/3.png', 'x/test/b/4.png', 'x/test/a/5.png'));
     expect(r.classes).toEqual(['a', 'b']);

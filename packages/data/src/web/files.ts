@@ -36,6 +36,8 @@ export interface IndexedFolder {
 }
 
 const SPLITS = ['train', 'val', 'test'];
+/** Split folder names and the split each gives (`valid/`, `validation/`: val, as Kaggle and Roboflow exports name it; as the Node imageFolder). */
+const SPLIT_OF: ReadonlyMap<string, string> = new Map([['train', 'train'], ['val', 'val'], ['valid', 'val'], ['validation', 'val'], ['test', 'test']]);
 
 function pathOf(f: File | PathedFile): PathedFile {
   if (f !== null && typeof f === 'object' && 'path' in f && 'file' in f) {
@@ -69,7 +71,7 @@ function isImage(name: string): boolean {
 
 /**
  * Sorts files into classes like the Node `imageFolder`: the first folder of each path is its
- * class (classes sorted by name), or, when the top folders are `train/` and `val/` or `test/`
+ * class (classes sorted by name), or, when the top folders are `train/` and `val/` (or `valid/`, `validation/`) or `test/`
  * (or `train/` alone, holding class folders), the second. Files outside a class folder, and files that are not images by their extension,
  * are listed in `ignored`. A class folder without images is an error.
  */
@@ -81,7 +83,13 @@ export function indexFolder(input: FolderFiles): IndexedFolder {
   const tops = new Set(files.filter((f) => f.parts.length > 1).map((f) => f.parts[0]));
   // train/ (+ val/, test/) holding class folders is a split layout, train/ alone too (it is not a class named "train")
   const trainHasClasses = files.some((f) => f.parts.length > 2 && f.parts[0] === 'train');
-  const layout = tops.has('train') && [...tops].every((t) => SPLITS.includes(t)) && (tops.size > 1 || trainHasClasses);
+  const layout = tops.has('train') && [...tops].every((t) => SPLIT_OF.has(t)) && (tops.size > 1 || trainHasClasses);
+  const folderOf = new Map<string, string>(); // split → the folder it was read from
+  for (const t of layout ? tops : []) {
+    const split = SPLIT_OF.get(t) as string;
+    if (folderOf.has(split)) throw new ValueError(`imageFolder: both ${folderOf.get(split)}/ and ${t}/ are a ${split} split; keep one`);
+    folderOf.set(split, t);
+  }
   const ignored: WebIgnoredFile[] = [];
   const grouped = new Map<string, Map<string, Array<{ rel: string; file: Blob }>>>(); // split → class → files
   for (const { parts, file } of files) {
@@ -91,7 +99,7 @@ export function indexFolder(input: FolderFiles): IndexedFolder {
       ignored.push({ file: rel, reason: layout ? 'not inside a class folder of train/, val/ or test/' : 'not inside a class folder' });
       continue;
     }
-    const [split, cls] = layout ? [parts[0], parts[1]] : ['train', parts[0]];
+    const [split, cls] = layout ? [SPLIT_OF.get(parts[0]) as string, parts[1]] : ['train', parts[0]];
     const classes = grouped.get(split) ?? new Map<string, Array<{ rel: string; file: Blob }>>();
     grouped.set(split, classes);
     const members = classes.get(cls) ?? [];
@@ -109,8 +117,9 @@ export function indexFolder(input: FolderFiles): IndexedFolder {
   for (const split of SPLITS.filter((s) => grouped.has(s))) {
     const found = grouped.get(split) as Map<string, Array<{ rel: string; file: Blob }>>;
     const unknown = [...found.keys()].filter((c) => !classes.includes(c)).sort(byName);
-    if (unknown.length > 0) throw new ValueError(`imageFolder: ${split}/ has class folders that train/ lacks: ${unknown.join(', ')}`);
-    parts[split] = classes.flatMap((cls, label) => entriesOf(found.get(cls) ?? [], label, layout ? `${split}/${cls}` : cls, split !== 'train', ignored));
+    const folder = folderOf.get(split) ?? split;
+    if (unknown.length > 0) throw new ValueError(`imageFolder: ${folder}/ has class folders that train/ lacks: ${unknown.join(', ')}`);
+    parts[split] = classes.flatMap((cls, label) => entriesOf(found.get(cls) ?? [], label, layout ? `${folder}/${cls}` : cls, split !== 'train', ignored));
   }
   return { classes, parts, ignored };
 }
