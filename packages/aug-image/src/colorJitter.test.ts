@@ -82,6 +82,16 @@ describe('colorJitter: bad input', () => {
     expect(colorJitter({ brightness: 0.2, saturation: 0, hue: 0 }).outputShape({ n: 1, c: 1, h: 2, w: 2 })).toEqual({ n: 1, c: 1, h: 2, w: 2 });
   });
 
+  test('a replayed order with an unknown adjustment, a repeat, or saturation on a grey batch is refused instead of producing NaN', () => {
+    const grey = fromFn({ n: 2, c: 1, h: 2, w: 2 }, (i) => i / 2);
+    const t = colorJitter({ brightness: 0.5 });
+    expect(() => replay(t, grey, [{ order: ['gamma'], gamma: 0.3 } as never, null])).toThrow(
+      'aug-image: colorJitter: replayed parameter order must list distinct adjustments among brightness, contrast, saturation, hue, got ["gamma"]',
+    );
+    expect(() => replay(t, grey, [{ order: ['brightness', 'brightness'], brightness: 1.2 }, null])).toThrow('replayed parameter order must list distinct adjustments');
+    expect(() => replay(t, grey, [{ order: ['saturation'], saturation: 0 }, null])).toThrow('aug-image: colorJitter: saturation needs 3-channel RGB images, got 1 channel (batch [2, 1, 2, 2])');
+  });
+
   test('negative magnitudes and a hue beyond half a turn are refused', () => {
     expect(() => colorJitter({ brightness: -0.1 })).toThrow('aug-image: colorJitter: brightness must be ≥ 0 (how far the factor may move from 1), got -0.1; pass a pair [lo, hi] for an explicit range');
     expect(() => colorJitter({ contrast: [-1, 2] })).toThrow('aug-image: colorJitter: contrast must lie within [0, Infinity], got [-1, 2]');

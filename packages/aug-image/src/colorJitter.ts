@@ -1,7 +1,7 @@
 import { type ImageShape, dims } from './shape';
 import { formatShape } from '@trainkit/tensor';
 import { AugmentError } from './errors';
-import { type Range, magnitude, probability, range, replayed } from './options';
+import { type Range, magnitude, probability, range, replayed, optionsObject } from './options';
 import { type PerImage, type Transform, defineImageTransform } from './transform';
 
 /** Options of {@link colorJitter}. Each factor is a magnitude `m` or an explicit `[lo, hi]`. */
@@ -49,6 +49,7 @@ const [LR, LG, LB] = [0.2989, 0.587, 0.114];
  * colorJitter({ brightness: 0.3, contrast: 0.3 })                              // MNIST
  */
 export function colorJitter(options: ColorJitterOptions): Transform<PerImage<ColorJitterParams>> {
+  options = optionsObject('colorJitter', options, 'colorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.4 })');
   const name = 'colorJitter';
   const factor = (key: 'brightness' | 'contrast' | 'saturation'): Range | null => {
     const v = options[key];
@@ -85,6 +86,7 @@ export function colorJitter(options: ColorJitterOptions): Transform<PerImage<Col
       return params;
     },
     applyOne(src, out, i, shape, _o, params) {
+      checkOrder(name, params.order, shape);
       replayed(name, params, params.order, false);
       const { c, h, w } = shape;
       const start = i * c * h * w;
@@ -110,6 +112,17 @@ function checkChannels(name: string, shape: ImageShape, enabled: readonly Jitter
   if (enabled.includes('contrast') && shape.c !== 1 && shape.c !== 3) {
     throw new AugmentError(name, `contrast needs 1-channel (grey) or 3-channel (RGB) images, got ${shape.c} channels ${where}`);
   }
+}
+
+/**
+ * A replayed `order` must list known adjustments, each at most once, that the batch's channel
+ * count allows: an unknown name would run as a hue shift, and saturation or hue on a grey
+ * image would read the next image's pixels (or past the batch, giving NaN).
+ */
+function checkOrder(name: string, order: unknown, shape: ImageShape): void {
+  const ok = Array.isArray(order) && order.every((op, k) => OPS.includes(op as JitterOp) && order.indexOf(op) === k);
+  if (!ok) throw new AugmentError(name, `replayed parameter order must list distinct adjustments among ${OPS.join(', ')}, got ${JSON.stringify(order)}`);
+  checkChannels(name, shape, order as JitterOp[]);
 }
 
 /** `v ← f·v + (1 − f)·ref` over [start, end), clamped. */

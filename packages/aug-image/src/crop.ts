@@ -1,6 +1,6 @@
 import { AugmentError } from './errors';
 import { shiftCopy } from './kernels/shift';
-import { fillResolver, pixels, probability, replayed, size as sizeOption } from './options';
+import { fillResolver, pixels, probability, replayed, size as sizeOption, optionsObject } from './options';
 import { type PerImage, type Transform, defineImageTransform } from './transform';
 
 /** Options of {@link randomCrop}. */
@@ -33,6 +33,7 @@ export interface CropParams {
  * randomCrop({ size: [24, 24] })         // 24×24 windows of 28×28 digits (changes the shape)
  */
 export function randomCrop(options: CropOptions): Transform<PerImage<CropParams>> {
+  options = optionsObject('randomCrop', options, 'randomCrop({ size: 32, padding: 4 })');
   const name = 'randomCrop';
   const [ch, cw] = sizeOption(name, 'size', options.size);
   const pad = pixels(name, 'padding', options.padding ?? 0);

@@ -1,5 +1,5 @@
 import { fillRect } from './kernels/fillRect';
-import { fillResolver, probability, size as sizeOption } from './options';
+import { fillResolver, probability, size as sizeOption, optionsObject } from './options';
 import { type RectParams, checkRect } from './erasing';
 import { type PerImage, type Transform, defineImageTransform } from './transform';
 
@@ -25,6 +25,7 @@ export interface CutoutOptions {
  * cutout({ size: 8 })     // MNIST
  */
 export function cutout(options: CutoutOptions): Transform<PerImage<RectParams>> {
+  options = optionsObject('cutout', options, 'cutout({ size: 8 })');
   const name = 'cutout';
   const [sh, sw] = sizeOption(name, 'size', options.size);
   const value = fillResolver(name, 'value', options.value ?? 0);

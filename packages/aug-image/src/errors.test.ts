@@ -76,6 +76,21 @@ describe('bad input: each error names the transform and the value', () => {
     }
   });
 
+  test("a bare number in torchvision's positional style is refused, not ignored (randomResizedCrop(224) kept the input size, mixup(0.2) used α = 1)", () => {
+    const hint = "; torchvision's positional arguments are named options here";
+    const asJs = <T>(make: (o: never) => T, v: unknown) => () => make(v as never);
+    refuses(asJs(randomResizedCrop, 224), 'randomResizedCrop', `options must be an object such as randomResizedCrop({ size: 224 }), got 224${hint}`);
+    refuses(asJs(colorJitter, 0.4), 'colorJitter', `options must be an object such as colorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.4 }), got 0.4${hint}`);
+    refuses(asJs(mixup, 0.2), 'mixup', `options must be an object such as mixup({ alpha: 0.2 }), got 0.2${hint}`);
+    refuses(asJs(cutmix, 1), 'cutmix', `options must be an object such as cutmix({ alpha: 1 }), got 1${hint}`);
+    refuses(asJs(randomRotation, 10), 'randomRotation', `options must be an object such as randomRotation({ degrees: 10 }), got 10${hint}`);
+    for (const make of [randomHorizontalFlip, randomVerticalFlip, randomErasing, randomTranslate, randomCrop, cutout] as Array<(o: never) => Transform>) {
+      expect(asJs(make, 0.5)).toThrow(/^aug-image: \w+: options must be an object such as \w+\(\{ [^)]*\}\), got 0\.5; torchvision/);
+    }
+    expect(asJs(randomErasing, null)).toThrow('options must be an object');
+    expect(randomHorizontalFlip().name).toBe('randomHorizontalFlip');
+  });
+
   test('an unknown interpolation', () => {
     refuses(() => randomRotation({ degrees: 5, interpolation: 'bicubic' as never }), 'randomRotation', "interpolation must be 'bilinear' or 'nearest', got bicubic");
   });

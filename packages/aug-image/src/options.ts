@@ -10,6 +10,19 @@ export type Range = readonly [number, number];
 
 const show = (v: unknown): string => (Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
 
+/**
+ * The options argument must be an object (or left out): a bare number, as in torchvision's
+ * positional `RandomResizedCrop(224)` or `ColorJitter(0.4, 0.4, 0.4)`, would otherwise be
+ * ignored and the transform run with its defaults.
+ */
+export function optionsObject<T extends object>(who: string, v: T | undefined, example: string): T {
+  if (v === undefined) return {} as T;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new AugmentError(who, `options must be an object such as ${example}, got ${show(v)}; torchvision's positional arguments are named options here`);
+  }
+  return v;
+}
+
 /** `p` must be a probability in [0, 1]. */
 export function probability(who: string, p: number): number {
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new AugmentError(who, `p must be a probability in [0, 1], got ${show(p)}`);

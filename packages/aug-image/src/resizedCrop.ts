@@ -1,7 +1,7 @@
 import type { Rng } from '@trainkit/tensor';
 import { AugmentError } from './errors';
 import { resizeBilinear } from './kernels/resize';
-import { type Range, positiveRange, probability, range, replayed, size as sizeOption } from './options';
+import { type Range, positiveRange, probability, range, replayed, size as sizeOption, optionsObject } from './options';
 import type { ImageShape } from './shape';
 import { type PerImage, type Transform, defineImageTransform } from './transform';
 
@@ -64,6 +64,7 @@ export function drawResizedCropWindow(rng: Rng, h: number, w: number, scale: Ran
  * randomResizedCrop({ size: 224, scale: [0.08, 1] })   // the ImageNet recipe
  */
 export function randomResizedCrop(options: ResizedCropOptions = {}): Transform<PerImage<ResizedCropParams>> {
+  options = optionsObject('randomResizedCrop', options, 'randomResizedCrop({ size: 224 })');
   const name = 'randomResizedCrop';
   const size = options.size === undefined ? null : sizeOption(name, 'size', options.size);
   const scale = range(name, 'scale', options.scale ?? [0.08, 1], 0, 1);

@@ -1,7 +1,7 @@
 import type { InverseAffine } from './kernels/affine';
 import { sampleBilinear, sampleNearest } from './kernels/affine';
 import { AugmentError } from './errors';
-import { type Range, fillResolver, magnitude, probability, replayed } from './options';
+import { type Range, fillResolver, magnitude, probability, replayed, optionsObject } from './options';
 import { type PerImage, type Transform, defineImageTransform } from './transform';
 
 /** Options of {@link randomRotation}. */
@@ -71,6 +71,7 @@ export function rotationInverse(deg: number, h: number, w: number): InverseAffin
  * randomRotation({ degrees: [0, 0], fill: 1 })   // the identity
  */
 export function randomRotation(options: RotationOptions): Transform<PerImage<RotationParams>> {
+  options = optionsObject('randomRotation', options, 'randomRotation({ degrees: 10 })');
   const name = 'randomRotation';
   const [lo, hi] = magnitude(name, 'degrees', options.degrees, 0, -Infinity, 'the largest angle in degrees');
   const fill = fillResolver(name, 'fill', options.fill ?? 0);

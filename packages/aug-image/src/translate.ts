@@ -1,6 +1,6 @@
 import { AugmentError } from './errors';
 import { shiftCopy } from './kernels/shift';
-import { fillResolver, pixels, probability, replayed } from './options';
+import { fillResolver, pixels, probability, replayed, optionsObject } from './options';
 import { type PerImage, type Transform, defineImageTransform } from './transform';
 
 /** Options of {@link randomTranslate}. */
@@ -34,6 +34,7 @@ export interface TranslateParams {
  * randomTranslate({ max: [4, 0] })     // horizontal only
  */
 export function randomTranslate(options: TranslateOptions): Transform<PerImage<TranslateParams>> {
+  options = optionsObject('randomTranslate', options, 'randomTranslate({ max: 2 })');
   const name = 'randomTranslate';
   const max = options.max;
   if (typeof max !== 'number' && !(Array.isArray(max) && max.length === 2)) {

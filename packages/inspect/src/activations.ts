@@ -1,7 +1,7 @@
 import type { Module } from '@trainkit/nn';
 import type { Tensor } from '@trainkit/tensor';
 import { capture, checkInputs, inEval } from './capture';
-import { type Tile, gridSvg } from './svg';
+import { type Tile, gridSvg, positiveOption } from './svg';
 import { mapTile } from './tiles';
 
 /** Options of {@link activationMaps}. */
@@ -42,6 +42,7 @@ function exampleTiles(a: Tensor, n: number, maxChannels: number): Tile[] {
  */
 export function activationMaps(model: Module, layerName: string, inputs: Tensor, options: ActivationMapOptions = {}): ActivationMaps {
   const x = checkInputs('activationMaps', inputs);
+  positiveOption('activationMaps', 'scale', options.scale);
   const { activation } = inEval(model, () => capture('activationMaps', model, layerName, x));
   const activations = activation.detach().clone();
   const maxChannels = options.maxChannels ?? 16;

@@ -35,6 +35,16 @@ describe('compareModels', () => {
     expect(r.filters?.svg).toContain('fine-tuned: conv1.weight');
   });
 
+  test('a parameter holding NaN is labelled NaN in the bar chart, not ∞ (which means W_a was all zeros)', () => {
+    const a = mnistCnn({ rng: new Rng(0) });
+    const b = mnistCnn({ rng: new Rng(0) });
+    b.stateDict()['conv1.bias'].data[0] = Number.NaN;
+    const r = compareModels(a, b);
+    expect(r.layers.find((l) => l.name === 'conv1.bias')?.relativeChange).toBeNaN();
+    expect(r.changeSvg).toContain('>NaN</text>');
+    expect(r.changeSvg).not.toContain('∞');
+  });
+
   test('two models with nothing in common are an error listing both sides', () => {
     expect(() => compareModels(new Linear(2, 2), mnistCnn())).toThrow(InspectError);
     expect(() => compareModels(new Linear(2, 2), mnistCnn())).toThrow(/share no parameter of the same name and shape \(a: weight, bias; b: conv1\.weight/);

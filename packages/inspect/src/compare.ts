@@ -8,7 +8,7 @@ import { escapeXml } from './svg';
 export interface LayerChange {
   name: string;
   shape: readonly number[];
-  /** ‖W_b − W_a‖ / ‖W_a‖ (Frobenius norms); Infinity when W_a is all zeros and W_b is not. */
+  /** ‖W_b − W_a‖ / ‖W_a‖ (Frobenius norms); Infinity when W_a is all zeros and W_b is not; NaN when either holds a NaN. */
   relativeChange: number;
   normA: number;
   normB: number;
@@ -64,7 +64,7 @@ function changeBars(layers: readonly LayerChange[], title: string): string {
     const w = Math.max(1, Math.round((barW * finite[i]) / top));
     parts.push(`<text x="${labelW - 6}" y="${y + 12}" text-anchor="end">${escapeXml(l.name)}</text>`);
     parts.push(`<rect x="${labelW}" y="${y + 2}" width="${w}" height="${rowH - 6}" fill="#4a78c2"/>`);
-    parts.push(`<text x="${labelW + w + 4}" y="${y + 12}">${Number.isFinite(l.relativeChange) ? l.relativeChange.toFixed(3) : '∞'}</text>`);
+    parts.push(`<text x="${labelW + w + 4}" y="${y + 12}">${Number.isNaN(l.relativeChange) ? 'NaN' : Number.isFinite(l.relativeChange) ? l.relativeChange.toFixed(3) : '∞'}</text>`);
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;

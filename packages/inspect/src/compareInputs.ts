@@ -5,7 +5,7 @@ import { checkInputs } from './capture';
 import { sideBySide } from './compare';
 import { InspectError } from './errors';
 import { type GradCam, gradCam } from './gradcam';
-import { type Tile, gridSvg } from './svg';
+import { type Tile, gridSvg, positiveOption } from './svg';
 import { imageTile, overlayTile } from './tiles';
 
 /** Options of {@link compareOnInputs}. */
@@ -62,6 +62,7 @@ function about<T>(model: string, fn: () => T): T {
  */
 export function compareOnInputs(a: Module, b: Module, inputs: Tensor, options: InputComparisonOptions): InputComparison {
   const x = checkInputs('compareOnInputs', inputs);
+  positiveOption('compareOnInputs', 'camScale', options.camScale);
   const n = x.shape[0];
   const labels = options.labels ?? ['a', 'b'];
   const classes = options.classIndices;

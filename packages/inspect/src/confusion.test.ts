@@ -61,6 +61,17 @@ describe('confusionMatrix', () => {
     expect(r.svg).toContain('accuracy 50.00%');
   });
 
+  test('scores with a NaN row are refused naming the row, not counted as a prediction of class 0', () => {
+    const scores = new Tensor(Float32Array.of(0.1, 0.9, Number.NaN, Number.NaN, 0.8, 0.2), [3, 2]);
+    expect(() => confusionMatrix(scores, [1, 1, 0])).toThrow(InspectError);
+    expect(() => confusionMatrix(scores, [1, 1, 0])).toThrow("confusionMatrix: scores row 1 contains NaN, so it has no predicted class; check the model's outputs");
+  });
+
+  test('class names that do not match the scores’ columns are refused, even when the extra class is never predicted', () => {
+    const scores = new Tensor(Float32Array.of(0.9, 0.1, 0, 0.2, 0.7, 0.1), [2, 3]);
+    expect(() => confusionMatrix(scores, [0, 1], ['cat', 'dog'])).toThrow('confusionMatrix: 2 class names for scores with 3 columns (shape [2, 3])');
+  });
+
   test('labels or predictions outside the classes, and length mismatches, are errors naming the index', () => {
     expect(() => confusionMatrix([0, 1], [0, 2], ['a', 'b'])).toThrow(InspectError);
     expect(() => confusionMatrix([0, 1], [0, 2], ['a', 'b'])).toThrow(/label 2 at index 1 is not a class index in \[0, 1\]/);

@@ -112,6 +112,18 @@ export interface ConfusionMatrix {
 }
 
 /**
+ * Scores must be `[N, K]` with one column per class name, and without NaN: a row holding NaN
+ * has no maximum, and counting it as some class would change the matrix silently.
+ */
+function checkScores(scores: Tensor, classNames: readonly string[] | undefined): void {
+  if (scores.rank !== 2) throw new InspectError(`confusionMatrix: scores must be [N, classes], got shape ${formatShape(scores.shape)}`);
+  const k = scores.shape[1];
+  if (classNames !== undefined && classNames.length !== k) throw new InspectError(`confusionMatrix: ${classNames.length} class names for scores with ${k} columns (shape ${formatShape(scores.shape)})`);
+  const at = scores.data.findIndex(Number.isNaN);
+  if (at >= 0) throw new InspectError(`confusionMatrix: scores row ${Math.floor(at / k)} contains NaN, so it has no predicted class; check the model's outputs`);
+}
+
+/**
  * The confusion matrix of `predictions` (class indices, or scores `[N, K]` whose row maxima are
  * taken) against `labels`, with per-class precision and recall, a text table and an SVG heat map.
  * The classes are `classNames`, or else 0 … K−1 for the largest class seen (or the scores' K).
@@ -120,7 +132,7 @@ export interface ConfusionMatrix {
  * const cm = confusionMatrix(logits, test.y, ['zero', 'one', …]); console.log(cm.text);
  */
 export function confusionMatrix(predictions: ArrayLike<number> | Tensor, labels: ArrayLike<number>, classNames?: readonly string[]): ConfusionMatrix {
-  if (predictions instanceof Tensor && predictions.rank !== 2) throw new InspectError(`confusionMatrix: scores must be [N, classes], got shape ${formatShape(predictions.shape)}`);
+  if (predictions instanceof Tensor) checkScores(predictions, classNames);
   const predicted = predictions instanceof Tensor ? argmax(predictions) : predictions;
   if (predicted.length === 0) throw new InspectError('confusionMatrix: no predictions');
   let k = classNames?.length ?? (predictions instanceof Tensor ? predictions.shape[1] : 0);

@@ -1,5 +1,5 @@
-import { mnistCnn } from '@trainkit/nn';
-import { Tensor, noGrad, argmax } from '@trainkit/tensor';
+import { AdaptiveAvgPool2d, Conv2d, Flatten, Linear, ReLU, Sequential, mnistCnn } from '@trainkit/nn';
+import { Rng, Tensor, noGrad, argmax } from '@trainkit/tensor';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { PATCH, SIZE, patchImages, tinyCnn, train } from './__tests__/fixtures';
 import { InspectError, bilinear, gradCam } from './index';
@@ -91,6 +91,32 @@ describe('Grad-CAM bad input', () => {
 
   test('a batch of several images is refused', () => {
     expect(() => gradCam(model, new Tensor(new Float32Array(2 * 784), [2, 1, 28, 28]))).toThrow(/one image \[C, H, W\] or \[1, C, H, W\], got shape \[2, 1, 28, 28\]/);
+  });
+});
+
+describe('Grad-CAM with a global pool that keeps 4-D (a torchvision-style ResNet head)', () => {
+  // conv → ReLU → AdaptiveAvgPool2d(1) [1, 4, 1, 1] → flatten → linear: the pool's output is 4-D but has one position
+  const rng = new Rng(5).stream('init');
+  const model = new Sequential({ conv1: new Conv2d(3, 4, 3, { padding: 1, rng }), relu1: new ReLU(), avgpool: new AdaptiveAvgPool2d(1), flatten: new Flatten(), fc: new Linear(4, 3, { rng }) });
+  (model.at('fc') as Linear).weight.data.fill(1); // every channel counts for every class: the map is Σ_c relu1_c
+  const image = new Tensor(new Rng(6).fillUniform(new Float32Array(3 * 6 * 10)), [3, 6, 10]);
+
+  test('the default layer is the last one with more than one position, not the 1×1 pool, so the map is not blank', () => {
+    const cam = gradCam(model, image, { classIndex: 0 });
+    expect(cam.layer).toBe('relu1');
+    expect([cam.height, cam.width]).toEqual([6, 10]);
+    expect(Math.max(...cam.map)).toBe(1);
+  });
+
+  test('asking for the 1×1 layer is refused: its map would be constant', () => {
+    expect(() => gradCam(model, image, { layer: 'avgpool' })).toThrow(/layer "avgpool" is not spatial: its output has shape \[1, 4, 1, 1\], one position per channel, so its map would be constant; layers with spatial outputs: conv1, relu1$/);
+  });
+});
+
+describe('Grad-CAM inside noGrad', () => {
+  test('is refused with a message that says to call it outside noGrad (not that the output does not depend on the layer)', () => {
+    const image = new Tensor(new Float32Array(28 * 28), [1, 1, 28, 28]);
+    expect(() => noGrad(() => gradCam(mnistCnn(), image, { layer: 'conv2' }))).toThrow('gradCam: called inside noGrad, so the class score has no gradient to weigh the channels with; call gradCam outside noGrad');
   });
 });
 

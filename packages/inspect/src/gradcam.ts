@@ -1,14 +1,14 @@
 import type { Module } from '@trainkit/nn';
-import { Tensor, backward, formatShape, noGrad, reshape } from '@trainkit/tensor';
+import { Tensor, backward, formatShape, isGradEnabled, noGrad, reshape } from '@trainkit/tensor';
 import { capture, checkInputs, inEval } from './capture';
 import { InspectError } from './errors';
-import { gridSvg } from './svg';
+import { gridSvg, positiveOption } from './svg';
 import { imageTile, overlayTile } from './tiles';
 import { bilinear } from './upsample';
 
 /** Options of {@link gradCam}. */
 export interface GradCamOptions {
-  /** The layer whose activations are weighted (a module path); default the last layer with a 4-D output. */
+  /** The layer whose activations are weighted (a module path); default the last layer with a spatial output (4-D, larger than 1×1). */
   layer?: string;
   /** The class to explain; default the predicted one. */
   classIndex?: number;
@@ -34,13 +34,16 @@ export interface GradCam {
   svg: string;
 }
 
-/** Module paths whose output for `x` is 4-D, in the order they finish. */
+/** `[N, C, H, W]` with H·W > 1: a 1×1 map (a global pool's output) gives a constant, meaningless Grad-CAM. */
+const isSpatial = (y: Tensor): boolean => y.rank === 4 && y.shape[2] * y.shape[3] > 1;
+
+/** Module paths whose output for `x` is spatial (4-D with more than one position), in the order they finish. */
 function spatialLayers(model: Module, x: Tensor): string[] {
   const found: string[] = [];
   const removers = model
     .namedModules()
     .filter(([name]) => name !== '')
-    .map(([name, m]) => m.registerForwardHook((_m, _x, y) => void (y.rank === 4 && found.push(name))));
+    .map(([name, m]) => m.registerForwardHook((_m, _x, y) => void (isSpatial(y) && found.push(name))));
   try {
     noGrad(() => model.call(x));
   } finally {
@@ -92,17 +95,18 @@ function pickClass(logits: Float32Array, classIndex: number | undefined): number
   return classIndex;
 }
 
-/** The layer to use, checked to exist and to give a 4-D (spatial) output for `x`. */
+/** The layer to use, checked to exist and to give a spatial output (4-D, larger than 1×1) for `x`. */
 function pickLayer(model: Module, x: Tensor, layer: string | undefined): string {
   const spatial = spatialLayers(model, x);
   if (layer === undefined) {
-    if (spatial.length === 0) throw new InspectError('gradCam: no layer of the model gives a 4-D [N, C, H, W] output; Grad-CAM needs a convolutional layer');
+    if (spatial.length === 0) throw new InspectError('gradCam: no layer of the model gives a spatial [N, C, H, W] output larger than 1×1; Grad-CAM needs a convolutional layer');
     return spatial[spatial.length - 1];
   }
   const { activation } = capture('gradCam', model, layer, x); // a missing layer fails here, naming close ones
-  if (activation.rank !== 4) {
+  if (!isSpatial(activation)) {
+    const why = activation.rank === 4 ? 'one position per channel, so its map would be constant' : 'not [N, C, H, W]';
     throw new InspectError(
-      `gradCam: layer "${layer}" is not spatial: its output has shape ${formatShape(activation.shape)}, not [N, C, H, W]; ` +
+      `gradCam: layer "${layer}" is not spatial: its output has shape ${formatShape(activation.shape)}, ${why}; ` +
         `layers with spatial outputs: ${spatial.join(', ') || 'none'}`,
     );
   }
@@ -123,6 +127,8 @@ function pickLayer(model: Module, x: Tensor, layer: string | undefined): string 
 export function gradCam(model: Module, input: Tensor, options: GradCamOptions = {}): GradCam {
   const x = checkInputs('gradCam', input.rank === 3 ? reshape(input, [1, ...input.shape]) : input);
   if (x.rank !== 4 || x.shape[0] !== 1) throw new InspectError(`gradCam: input must be one image [C, H, W] or [1, C, H, W], got shape ${formatShape(input.shape)}`);
+  positiveOption('gradCam', 'scale', options.scale);
+  if (!isGradEnabled()) throw new InspectError('gradCam: called inside noGrad, so the class score has no gradient to weigh the channels with; call gradCam outside noGrad');
   const [, C, H, W] = x.shape;
   return inEval(model, () =>
     withFrozenParameters(model, () => {

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { diverging, gray, gridSvg, heat } from './index';
+import { slice } from '@trainkit/tensor';
+import { patchImages, tinyCnn } from './__tests__/fixtures';
+import { InspectError, activationMaps, compareOnInputs, diverging, gradCam, gray, gridSvg, heat } from './index';
 import { closestNames, editDistance } from './errors';
 
 describe('palettes', () => {
@@ -26,6 +28,23 @@ describe('gridSvg', () => {
     expect(svg).toContain('&quot;t&quot;');
     const ys = [...svg.matchAll(/<rect x="\d+" y="(\d+)" width="10"/g)].map((m) => Number(m[1]));
     expect(new Set(ys).size).toBe(2);
+  });
+
+  test('a scale or column count that is NaN, 0 or negative is refused instead of writing width="NaN"', () => {
+    const tile = { width: 1, height: 1, pixels: [[0, 0, 0] as const] };
+    for (const bad of [Number.NaN, 0, -2, Infinity]) {
+      expect(() => gridSvg([tile], { scale: bad })).toThrow(InspectError);
+      expect(() => gridSvg([tile], { scale: bad })).toThrow(`gridSvg: scale must be a positive number, got ${bad}`);
+      expect(() => gridSvg([tile], { columns: bad })).toThrow(`gridSvg: columns must be a positive number, got ${bad}`);
+    }
+  });
+
+  test('gradCam, activationMaps and compareOnInputs refuse a bad scale naming themselves', () => {
+    const model = tinyCnn(1);
+    const x = patchImages(2, 1).x;
+    expect(() => gradCam(model, slice(x, 0, 0, 1), { scale: Number.NaN })).toThrow('gradCam: scale must be a positive number, got NaN');
+    expect(() => activationMaps(model, 'relu1', x, { scale: 0 })).toThrow('activationMaps: scale must be a positive number, got 0');
+    expect(() => compareOnInputs(model, model, x, { layer: 'relu1', camScale: -1 })).toThrow('compareOnInputs: camScale must be a positive number, got -1');
   });
 });
 

@@ -1,3 +1,5 @@
+import { InspectError } from './errors';
+
 /** An RGB colour, each channel in [0, 255]. */
 export type Rgb = readonly [number, number, number];
 
@@ -22,6 +24,15 @@ export interface GridOptions {
 /** `s` with the five XML special characters escaped, safe inside SVG text and attributes. */
 export function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+/**
+ * A size option of a picture (`scale`, `columns`): undefined (the default) or a positive finite
+ * number; otherwise an error naming the function, since a NaN or 0 would write `width="NaN"`.
+ */
+export function positiveOption(who: string, key: string, v: number | undefined): number | undefined {
+  if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new InspectError(`${who}: ${key} must be a positive number, got ${v}`);
+  return v;
 }
 
 const clamp01 = (v: number): number => (Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 0);
@@ -75,7 +86,8 @@ function tileRects(tile: Tile, x0: number, y0: number, scale: number): string[] 
 
 /** Tiles in a grid, each with its caption under it, as a standalone SVG document. */
 export function gridSvg(tiles: readonly Tile[], options: GridOptions = {}): string {
-  const columns = Math.max(1, Math.min(tiles.length, options.columns ?? Math.ceil(Math.sqrt(tiles.length))));
+  positiveOption('gridSvg', 'scale', options.scale);
+  const columns = Math.max(1, Math.min(tiles.length, Math.round(positiveOption('gridSvg', 'columns', options.columns) ?? Math.ceil(Math.sqrt(tiles.length)))));
   const tileW = Math.max(1, ...tiles.map((t) => t.width));
   const tileH = Math.max(1, ...tiles.map((t) => t.height));
   const scale = options.scale ?? Math.max(1, Math.round(56 / tileW));

@@ -43,6 +43,14 @@ describe('topLosses', () => {
     expect(svg).toContain('dog → cat (0.99)');
   });
 
+  test('an example with a NaN loss ranks first (worst), and infinite losses tie in the data order', () => {
+    // logits [x0, x1, 0] with label 0: losses ≈ 0.05, NaN, 3.05, +∞, 5.0, +∞
+    const data = new Tensor(Float32Array.of(3, 0, Number.NaN, 0, 0, 3, -Infinity, 0, 0, 5, -Infinity, 1), [6, 1, 1, 2]);
+    const { examples } = topLosses(model, { x: data, y: [0, 0, 0, 0, 0, 0] }, 6);
+    expect(examples.map((e) => e.index)).toEqual([1, 3, 5, 4, 2, 0]);
+    expect(topLosses(model, { x: data, y: [0, 0, 0, 0, 0, 0] }, 1).examples[0].index).toBe(1);
+  });
+
   test('k above the number of examples gives them all', () => {
     expect(topLosses(model, { x, y }, 50).examples).toHaveLength(5);
   });

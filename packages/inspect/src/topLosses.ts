@@ -62,6 +62,18 @@ function scoreBatch(logits: Tensor, y: ArrayLike<number>, first: number): Omit<L
 }
 
 /**
+ * Highest loss first; a NaN loss (an example the model outputs NaN for) counts as the worst of
+ * all, and equal losses (±Infinity included) keep the data's order. `b.loss − a.loss` alone
+ * would be NaN for these and leave them wherever the sort happened to put them.
+ */
+function worstFirst(a: { loss: number; index: number }, b: { loss: number; index: number }): number {
+  const [nanA, nanB] = [Number.isNaN(a.loss), Number.isNaN(b.loss)];
+  if (nanA !== nanB) return nanA ? -1 : 1;
+  if (!nanA && a.loss !== b.loss) return a.loss > b.loss ? -1 : 1;
+  return a.index - b.index;
+}
+
+/**
  * The `k` examples with the highest cross-entropy loss under `model` (evaluation mode), with
  * their images, labels, predictions and probabilities: the first place to look for label
  * noise, confusable classes and what the model has not learned.
@@ -82,7 +94,7 @@ export function topLosses(model: Module, data: LabelledData, k: number, options:
       for (const s of scoreBatch(noGrad(() => model.call(batch.x)), batch.y, start)) scored.push(s); // a spread overflows the stack on huge batches
     }
   });
-  scored.sort((a, b) => b.loss - a.loss || a.index - b.index);
+  scored.sort(worstFirst);
   const examples = scored.slice(0, k).map((s) => {
     const x = gather(data, [s.index]).x;
     return { ...s, image: new Tensor(x.data.slice(), x.shape.slice(1)) };
