@@ -27,6 +27,8 @@ describe('the allocation counter', () => {
     expect(counted(() => a.slice(2))).toBe(24);
     expect(counted(() => a.map((x) => x + 1))).toBe(32);
     expect(counted(() => a.filter((_, i) => i < 3))).toBe(12);
+    expect(counted(() => new SharedArrayBuffer(24))).toBe(24);
+    expect(counted(() => new BigInt64Array(2))).toBe(16);
   });
 
   test('counts views on existing memory as 0 bytes, and nothing while off', () => {
@@ -34,6 +36,8 @@ describe('the allocation counter', () => {
     const a = new Float32Array(buffer);
     expect(counted(() => new Float32Array(buffer, 16, 4))).toBe(0);
     expect(counted(() => a.subarray(1, 3))).toBe(0);
+    const shared = new SharedArrayBuffer(32);
+    expect(counted(() => new Float32Array(shared, 8, 2))).toBe(0);
     counter.reset();
     void new Float32Array(1000);
     expect(counter.bytes).toBe(0);

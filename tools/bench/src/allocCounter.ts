@@ -1,7 +1,7 @@
 /**
- * Counts the bytes of new typed arrays a piece of code allocates: wraps the global typed-array
- * and ArrayBuffer constructors (so `new Float32Array(n)`, `Float32Array.from(…)` and
- * `new ArrayBuffer(n)` count) and the typed arrays' `slice`, `map` and `filter`. A view on an
+ * Counts the bytes of new typed arrays a piece of code allocates: wraps the global typed-array,
+ * ArrayBuffer and SharedArrayBuffer constructors (so `new Float32Array(n)`, `Float32Array.from(…)`
+ * and `new ArrayBuffer(n)` count) and the typed arrays' `slice`, `map` and `filter`. A view on an
  * existing buffer (`new Float32Array(buffer, offset, length)`, `subarray`) allocates no array
  * memory and counts 0; WebAssembly memory growth is not a typed array and is not counted.
  * Install once per process (the bench's allocations.ts), before the code to watch runs.
@@ -18,7 +18,8 @@ export interface AllocationCounter {
   uninstall(): void;
 }
 
-const TYPED = ['Float32Array', 'Float64Array', 'Int32Array', 'Uint32Array', 'Int16Array', 'Uint16Array', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray'] as const;
+const TYPED = ['Float32Array', 'Float64Array', 'Int32Array', 'Uint32Array', 'Int16Array', 'Uint16Array', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'BigInt64Array', 'BigUint64Array'] as const;
+const BUFFERS = ['ArrayBuffer', 'SharedArrayBuffer'] as const;
 
 const count: AllocationCounter = {
   on: false,
@@ -58,13 +59,14 @@ export function installAllocationCounter(): AllocationCounter {
   if (installed) return count;
   installed = true;
   const g = globalThis as unknown as Record<string, unknown>;
-  for (const name of [...TYPED, 'ArrayBuffer']) {
+  for (const name of [...TYPED, ...BUFFERS]) {
+    if (typeof g[name] !== 'function') continue; // SharedArrayBuffer where it is not exposed
     const Original = g[name] as new (...args: unknown[]) => ArrayBufferView | ArrayBuffer;
     restore.push(() => (g[name] = Original));
     g[name] = new Proxy(Original, {
       construct(target, args, newTarget) {
         const made = Reflect.construct(target, args, newTarget === g[name] ? target : newTarget) as ArrayBufferView | ArrayBuffer;
-        const isView = name !== 'ArrayBuffer' && (args[0] instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && args[0] instanceof SharedArrayBuffer));
+        const isView = !(BUFFERS as readonly string[]).includes(name) && (args[0] instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && args[0] instanceof SharedArrayBuffer));
         if (!isView) record(made.byteLength);
         return made;
       },

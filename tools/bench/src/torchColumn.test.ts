@@ -72,6 +72,12 @@ describe.skipIf(noTorch)('PyTorch runner', () => {
     expect(String(r.describe)).toContain(`BLAS: ${String(r.blas)}`);
   });
 
+  it('runs with oneDNN as a default install has it, and says so', () => {
+    const r = info(runTorchRunner({ OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' }, ''));
+    expect(r.mkldnnEnabled).toBe(r.mkldnn);
+    expect(String(r.describe)).toContain(r.mkldnn ? 'oneDNN on' : 'oneDNN not built');
+  });
+
   it('warns when torch runs on the reference BLAS', () => {
     const code = 'import sys, torch; sys.path.insert(0, "src/runners"); import torch_env, json; print(json.dumps(torch_env.blas_report(torch, ["/usr/lib/x86_64-linux-gnu/blas/libblas.so.3"])))';
     const r = spawnSync(PYTHON, ['-c', code], { cwd: root, encoding: 'utf8', timeout: 60_000 });

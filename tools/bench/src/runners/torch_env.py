@@ -67,6 +67,8 @@ def blas_report(torch, libs=None):
         'blasThreads': blas_threads,
         'torchThreads': torch.get_num_threads(),
         'mkldnn': bool(torch.backends.mkldnn.is_available()),
+        # oneDNN runs PyTorch's CPU convolutions; a default install has it on when it is built in
+        'mkldnnEnabled': bool(torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled),
         'warning': None,
     }
     if kind == 'reference BLAS':
@@ -74,6 +76,8 @@ def blas_report(torch, libs=None):
                              'the PyTorch column understates PyTorch. On Debian/Ubuntu: apt-get install libopenblas0-pthread')
     elif blas_threads not in (None, 1):
         report['warning'] = f'OpenBLAS runs {blas_threads} threads: the column is not one thread'
+    elif report['mkldnn'] and not report['mkldnnEnabled']:
+        report['warning'] = 'oneDNN (torch.backends.mkldnn.enabled) is off, unlike a default install: the convolution rows understate PyTorch'
     return report
 
 
@@ -81,7 +85,8 @@ def describe(r):
     """One line for logs and the results page."""
     where = f' at {r["blasLibrary"]}' if r['blasLibrary'] else ''
     threads = f', BLAS threads {r["blasThreads"]}' if r['blasThreads'] is not None else ''
-    return f'PyTorch {r["torch"]}, BLAS: {r["blas"]}{where} (torch built with BLAS_INFO={r["blasBuiltWith"]}), torch threads {r["torchThreads"]}{threads}'
+    onednn = 'on' if r.get('mkldnnEnabled') else ('off' if r.get('mkldnn') else 'not built')
+    return f'PyTorch {r["torch"]}, BLAS: {r["blas"]}{where} (torch built with BLAS_INFO={r["blasBuiltWith"]}), oneDNN {onednn}, torch threads {r["torchThreads"]}{threads}'
 
 
 def load_mnist(directory, torch):

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import type { Cell, WorkloadId } from './spec';
+import { type Results, markdown, targets } from './table';
+
+/** A one-row run of `id` with the given medians per column (all rates: higher is faster). */
+function run(id: WorkloadId, medians: Record<string, number>): Results {
+  const cells: Record<string, Cell> = Object.fromEntries(Object.entries(medians).map(([k, median]) => [k, { id, median, windows: [median] }]));
+  return {
+    machine: { cpu: 'x', cores: 2, node: 'v20', threads: 1, loadAverageAtStart: 0, loadAverageAtEnd: 0, date: 'd', mode: 'quick' },
+    columns: Object.keys(medians).map((key) => ({ key, label: key, unavailable: null })),
+    rows: [{ id, name: 'row', unit: 'samples/s', cells }],
+    memory: null,
+    bundle: null,
+    seconds: 1,
+  };
+}
+
+describe('ratios in the table', () => {
+  it('show trainkit ÷ peer, so a value above 1 means trainkit is faster', () => {
+    expect(markdown(run('cnn-train', { trainkit: 300, torch: 150, convnetjs: 600 }), [])).toContain('| row | samples/s | **300** | 150 (2.00×) | 600 (0.50×) |');
+  });
+
+  it('show the 2-thread column as 2 threads ÷ 1 thread', () => {
+    expect(markdown(run('cnn-train', { trainkit: 200, 'trainkit-2t': 300 }), [])).toContain('300 (1.50× of 1 thread)');
+  });
+
+  it('check the targets in the same direction as the table', () => {
+    const t = targets(run('cnn-train', { trainkit: 200, 'trainkit-2t': 300, torch: 400, convnetjs: 10 }));
+    expect(t.find((x) => x.what === 'CNN training vs PyTorch (1 thread)')).toMatchObject({ got: '0.50×', met: true });
+    expect(t.find((x) => x.what === 'CNN training vs ConvNetJS')).toMatchObject({ got: '20.00×', met: true });
+    expect(t.find((x) => x.what === 'CNN training, 2 threads vs 1 thread')).toMatchObject({ got: '1.50×', met: true });
+  });
+});
