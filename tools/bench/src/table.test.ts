@@ -31,3 +31,17 @@ describe('ratios in the table', () => {
     expect(t.find((x) => x.what === 'CNN training, 2 threads vs 1 thread')).toMatchObject({ got: '1.50×', met: true });
   });
 });
+
+describe('the memory target', () => {
+  const withRss = (rss: number[]): Results => ({ ...run('cnn-train', { trainkit: 1 }), memory: { images: 60_000, rss, rssAfterGc: rss, seconds: 1 } as Results['memory'] });
+  const MiB = 2 ** 20;
+
+  it('is missed by growth of 5 % or more from epoch 1 to epoch 3 (a leak)', () => {
+    expect(targets(withRss([100 * MiB, 103 * MiB, 106 * MiB])).find((x) => x.what.startsWith('RSS growth'))).toMatchObject({ got: '100 → 106 MiB (+6.0%)', met: false });
+  });
+
+  it('is met when memory is given back (an RSS that shrinks is no leak)', () => {
+    expect(targets(withRss([353 * MiB, 340 * MiB, 334 * MiB])).find((x) => x.what.startsWith('RSS growth'))).toMatchObject({ got: '353 → 334 MiB (−5.4%)', met: true });
+  });
+});
+
