@@ -1,11 +1,13 @@
 /**
- * `npm run bench [-- --quick] [-- --only=cnn-train,mlp-train] [-- --skip=memory,bundle,torch]`:
+ * `npm run bench [-- --quick] [-- --only=cnn-train,mlp-train] [-- --skip=memory,bundle,torch] [-- --rounds=3]`:
  * trainkit against PyTorch (when /usr/bin/python3 has torch), TF.js (wasm and cpu backends)
  * and ConvNetJS on the same workloads in the same run, plus plain hand-written JS loops.
  * Every number is the median of ≥ 3 timed windows after a warm-up, one thread everywhere
  * (plus trainkit with its opt-in 2-thread pool).
  * Rows are measured one at a time across all libraries (their runner processes stay alive),
- * so the columns of a row see the same machine load. Then: memory flatness over 3 epochs,
+ * so the columns of a row see the same machine load; with `--rounds=N` each row is measured N
+ * times with the columns taking turns, and each cell pools its windows over the rounds, so a
+ * drift of the machine's speed during a row reaches every column alike. Then: memory flatness over 3 epochs,
  * and the bundle size of a minimal training program.
  *
  * Writes tools/bench/results/latest.json and latest.md (on Node 26, via `npm run bench:node26`:
@@ -17,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureBundles } from './bundle';
 import { PYTHON, Runner, TORCH_ENV, runMemory, torchArgs, torchAvailable } from './processes';
-import { type Cell, WORKLOADS, type WorkloadId } from './spec';
+import { type Cell, WORKLOADS, type WorkloadId, mergeRounds } from './spec';
 import { type Results, markdown, targets, formatValue } from './table';
 import { torchCheck } from './torchCheck';
 
@@ -26,6 +28,8 @@ const quick = process.argv.includes('--quick');
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(',');
 const only = arg('only') as WorkloadId[] | undefined;
 const skip = new Set(arg('skip') ?? []);
+const rounds = Number(arg('rounds')?.[0] ?? 1);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${String(arg('rounds'))}`);
 const flags = quick ? ['--quick'] : [];
 const started = performance.now();
 if (process.argv.includes('--torch-check')) process.exit((await torchCheck(root, quick)) ? 0 : 1);
@@ -51,6 +55,7 @@ const machine = {
   loadAverageAtEnd: 0,
   date: new Date().toISOString(),
   mode: quick ? 'quick' : 'full',
+  rounds,
 };
 console.log(`trainkit bench (${machine.mode}): ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, 1 thread per library (and trainkit on 2), load average ${machine.loadAverageAtStart.toFixed(1)}`);
 
@@ -75,8 +80,9 @@ for (const r of runners) {
 const rows: Results['rows'] = [];
 for (const w of WORKLOADS) {
   if (only && !only.includes(w.id)) continue;
-  const cells: Record<string, Cell> = {};
-  for (const r of runners) cells[r.key] = await r.run(w.id);
+  const measured: Record<string, Cell[]> = {};
+  for (let round = 0; round < rounds; round++) for (const r of runners) (measured[r.key] ??= []).push(await r.run(w.id));
+  const cells: Record<string, Cell> = Object.fromEntries(Object.entries(measured).map(([k, cs]) => [k, mergeRounds(cs)]));
   rows.push({ ...w, cells });
   const line = columns.filter((c) => cells[c.key] && 'median' in cells[c.key]).map((c) => `${c.label} ${formatValue((cells[c.key] as { median: number }).median, w.unit)}`);
   console.log(`${w.name.padEnd(46)} ${line.join(' | ')}`);

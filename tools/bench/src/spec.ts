@@ -64,6 +64,26 @@ export function timing(quick: boolean): { warmupMs: number; windowMs: number; wi
 /** What a runner reports for one workload (the PyTorch runner adds the median rate per second of CPU time). */
 export type Cell = { id: WorkloadId; median: number; windows: number[]; cpuMedian?: number } | { id: WorkloadId; skipped: string };
 
+/**
+ * One cell from the same workload measured in several rounds (the columns of a row taking turns):
+ * every round's windows pooled, their median, and the median of the rounds' CPU-time medians. A
+ * round that skipped the workload makes the cell skipped.
+ */
+export function mergeRounds(rounds: readonly Cell[]): Cell {
+  const skipped = rounds.find((c) => 'skipped' in c);
+  if (skipped !== undefined || rounds.length === 1) return skipped ?? rounds[0];
+  const measured = rounds as ReadonlyArray<Extract<Cell, { median: number }>>;
+  const windows = measured.flatMap((c) => c.windows);
+  const cpu = measured.flatMap((c) => (c.cpuMedian === undefined ? [] : [c.cpuMedian]));
+  return { id: measured[0].id, median: medianOf(windows), windows, ...(cpu.length === measured.length ? { cpuMedian: medianOf(cpu) } : {}) };
+}
+
+function medianOf(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 /** Runners print each result as one line `RESULT {json}` on stdout (anything else is a log). */
 export function report(cell: Cell): void {
   console.log(`RESULT ${JSON.stringify(cell)}`);

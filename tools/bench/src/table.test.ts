@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Cell, WorkloadId } from './spec';
+import { type Cell, type WorkloadId, mergeRounds } from './spec';
 import { type Results, markdown, targets } from './table';
 
 /** A one-row run of `id` with the given medians per column (all rates: higher is faster). */
@@ -45,3 +45,13 @@ describe('the memory target', () => {
   });
 });
 
+
+describe('rounds', () => {
+  it('pool every round\'s windows into one median, and a skipped round skips the cell', () => {
+    const a = { id: 'cnn-train' as const, median: 2, windows: [1, 2, 3], cpuMedian: 2 };
+    const b = { id: 'cnn-train' as const, median: 20, windows: [10, 20, 30], cpuMedian: 20 };
+    expect(mergeRounds([a, b])).toEqual({ id: 'cnn-train', median: 6.5, windows: [1, 2, 3, 10, 20, 30], cpuMedian: 11 });
+    expect(mergeRounds([a])).toBe(a);
+    expect(mergeRounds([a, { id: 'cnn-train', skipped: 'no wasm kernel' }])).toEqual({ id: 'cnn-train', skipped: 'no wasm kernel' });
+  });
+});

@@ -93,7 +93,7 @@ export function markdown(results: Results, checks: Target[]): string {
     '',
     `${m.cpu}, ${m.cores} cores, Node ${m.node}, 1 thread per library; load average ${Number(m.loadAverageAtStart).toFixed(1)} at start, ${Number(m.loadAverageAtEnd).toFixed(1)} at end; ${m.date}; ${results.seconds.toFixed(0)} s.`,
     '',
-    'Median of ≥ 3 timed windows after warm-up. In parentheses: trainkit (1 thread) ÷ that library, measured in this run (rows are measured one at a time across all libraries, so a row\'s numbers share the machine\'s load; compare within a row).',
+    `${Number(m.rounds ?? 1) > 1 ? `Each row measured in ${m.rounds} rounds, the libraries taking turns; each cell is the median of its timed windows (≥ 3 per round, after warm-up) over all rounds.` : 'Median of ≥ 3 timed windows after warm-up.'} In parentheses: trainkit (1 thread) ÷ that library, measured in this run (rows are measured one at a time across all libraries, so a row's numbers share the machine's load; compare within a row).`,
     '',
     `| workload | unit | ${cols.map((c) => c.label).join(' | ')} |`,
     `|---|---|${cols.map(() => '---|').join('')}`,
