@@ -1,5 +1,5 @@
 import { Parameter } from '@trainkit/nn';
-import type { Tensor } from '@trainkit/tensor';
+import { type Tensor, formatShape } from '@trainkit/tensor';
 import { type GraphBuilder, OnnxExportError } from './graph';
 import { type CallRecord, type Trace, describeOwner, ownerOf } from './trace';
 
@@ -104,6 +104,19 @@ export class Emitter implements EmitContext {
     );
   }
 
+  /**
+   * A value computed without the input whose shape still follows the batch size (zeros([x.shape[0], …]))
+   * would be frozen at the example's batch size, so the file would fail on any other: refused, naming where.
+   */
+  private checkBatchFree(t: Tensor): void {
+    const next = this.dynamicBatch ? this.trace.nextBatch?.get(t) : undefined;
+    if (next === undefined || next.every((d, i) => d === t.shape[i])) return;
+    throw new OnnxExportError(
+      `exportOnnx: ${describeOwner(this.trace, t)} computes a value of shape ${formatShape(t.shape)} from the batch size but not from the input's values ` +
+        `(e.g. zeros([x.shape[0], …])); it would be frozen at the example's batch size: build it from the input (e.g. mul(x, 0)), or export with { dynamicBatch: false }`,
+    );
+  }
+
   private write(t: Tensor): string {
     if (!this.dependsOnInput(t)) {
       if (t.op === 'embedding') {
@@ -112,6 +125,7 @@ export class Emitter implements EmitContext {
       }
       const stateName = this.trace.names.get(t);
       if (stateName !== undefined) checkFinite(t, stateName);
+      this.checkBatchFree(t);
       return this.graph.floats(stateName ?? `${this.paths.get(t) ?? t.op}.const`, t.data, t.shape);
     }
     const layer = this.layerCalls.get(t);

@@ -1,5 +1,6 @@
 import { Module } from '@trainkit/nn';
 import { Tensor } from '@trainkit/tensor';
+import { shapesAtNextBatch } from './batch';
 import { Emitter } from './emit';
 import { GraphBuilder, MAX_OPSET, MIN_OPSET, OnnxExportError } from './graph';
 import { layerMapper } from './layers';
@@ -87,7 +88,8 @@ function outputFirstAxis(tr: Trace, dynamicBatch: boolean): FirstAxis {
  */
 export function exportOnnx(model: Module, exampleInput: Tensor, options: ExportOnnxOptions): Uint8Array {
   const { opset, inputName, outputName, dynamicBatch } = checkOptions(model, exampleInput, options);
-  const tr = trace(model, exampleInput);
+  const traced = trace(model, exampleInput);
+  const tr = dynamicBatch ? { ...traced, nextBatch: shapesAtNextBatch(model, exampleInput, traced.output) } : traced;
   const graph = new GraphBuilder(opset);
   graph.reserve(inputName);
   graph.reserve(outputName);

@@ -1,4 +1,4 @@
-import { type Tensor, concat, gelu, logSoftmax, max, mean, permute, sameShape, softmax, sum } from '@trainkit/tensor';
+import { type Tensor, concat, formatShape, gelu, logSoftmax, max, mean, permute, sameShape, softmax, sum } from '@trainkit/tensor';
 import type { EmitContext, OpMapper } from './emit';
 import { OnnxExportError } from './graph';
 import { axisSubsets, inferAttribute, permutations } from './infer';
@@ -21,18 +21,38 @@ const binary =
 const only = (t: Tensor): Tensor => t._parents[0];
 
 /**
- * The target shape of a Reshape. With a dynamic batch, axis 0 is written as 0 (copy the
- * input's) when it keeps the batch, and as −1 (inferred) when the batch is folded into it.
+ * The target shape of a Reshape. With a dynamic batch, the one axis that grows with the batch
+ * (found by tracing a batch one larger) is written as 0 (copy the input's) when it is axis 0 of
+ * both and as −1 (inferred) otherwise, every other axis as its size. A reshape that grows two
+ * axes with the batch cannot be written (ONNX infers one), and is refused.
  */
-function reshapeTarget(ctx: EmitContext, from: Tensor, to: Tensor): number[] {
+function reshapeTarget(ctx: EmitContext, from: Tensor, to: Tensor, where: string): number[] {
   const target = [...to.shape];
-  if (ctx.dynamicBatch && target.length > 0) target[0] = from.rank > 0 && from.shape[0] === to.shape[0] ? 0 : -1;
+  if (!ctx.dynamicBatch || target.length === 0) return target;
+  const next = ctx.trace.nextBatch;
+  const nextShape = next?.get(to);
+  if (next === undefined || nextShape === undefined) {
+    target[0] = from.rank > 0 && from.shape[0] === to.shape[0] ? 0 : -1; // shapes at another batch unknown: the batch is assumed on axis 0
+    return target;
+  }
+  const grows = target.flatMap((d, i) => (nextShape[i] === d ? [] : [i]));
+  if (grows.length > 1) {
+    throw new OnnxExportError(
+      `exportOnnx: ${where}: reshapes to ${formatShape(to.shape)}, where axes ${grows.join(' and ')} all grow with the batch size; ` +
+        'ONNX Reshape can infer only one: keep the batch in one axis, or export with { dynamicBatch: false }',
+    );
+  }
+  if (grows.length === 1) {
+    const axis = grows[0];
+    const copies = axis === 0 && from.rank > 0 && from.shape[0] === to.shape[0] && next.get(from)?.[0] === nextShape[0];
+    target[axis] = copies ? 0 : -1;
+  }
   return target;
 }
 
 const reshape: OpMapper = (ctx, t, out, where) => {
   const x = only(t);
-  const shape = ctx.graph.int64s(`${out}.shape`, reshapeTarget(ctx, x, t));
+  const shape = ctx.graph.int64s(`${out}.shape`, reshapeTarget(ctx, x, t, where));
   return ctx.graph.node('Reshape', [ctx.value(x), shape], {}, out, where);
 };
 

@@ -21,6 +21,8 @@ export interface Trace {
   readonly calls: readonly CallRecord[];
   /** State-dict names of the model's parameters and buffers. */
   readonly names: ReadonlyMap<Tensor, string>;
+  /** With a dynamic batch: each value's shape for a batch one larger (see batch.ts), when the model could be traced alike. */
+  readonly nextBatch?: ReadonlyMap<Tensor, readonly number[]>;
 }
 
 /**
