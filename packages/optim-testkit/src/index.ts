@@ -14,6 +14,7 @@ export { leavesGradientsAlone } from './laws/gradients';
 export { followsHyperparameterChanges, isLinearInLr } from './laws/hyperparameters';
 export { weightDecayShrinksTowardZero } from './laws/decay';
 export { momentumFollowsHeavyBall, defaultHyperparameters } from './laws/momentum';
+export { momentumDecayIsCoupled } from './laws/momentumDecay';
 export { isKernelIndependent } from './laws/kernels';
 export {
   matchesReference,

@@ -56,6 +56,7 @@ const mutants: Mutant[] = [
   { does: 'dampens the first momentum step', make: m.dampensFirstStep, config: momentum, law: 'momentumFollowsHeavyBall' },
   { does: 'dampens by δ instead of 1 − δ', make: m.swapsDampening, config: momentum, law: 'momentumFollowsHeavyBall' },
   { does: 'keeps an exponential moving average as its momentum buffer', make: m.emaMomentum, config: momentum, law: 'momentumFollowsHeavyBall' },
+  { does: 'applies weight decay after the momentum instead of before the buffer', make: m.decaysAfterMomentum, config: momentum, law: 'momentumDecayIsCoupled', says: /step 2/ },
   { does: 'uses the previous buffer in its Nesterov step', make: m.staleNesterov, config: { elementwise: true, family: 'momentum' }, law: 'nesterovFirstStepScalesSgd' },
   // opt-in laws
   { does: 'is SGD posing as Adam', make: sgd, config: { laws: { adamIsGradientScaleInvariant: { options: { lr: 0.01 } } } }, law: 'adamIsGradientScaleInvariant' },

@@ -20,6 +20,7 @@ import {
   nesterovFirstStepScalesSgd,
 } from './laws/kinds';
 import { defaultHyperparameters, momentumFollowsHeavyBall } from './laws/momentum';
+import { momentumDecayIsCoupled } from './laws/momentumDecay';
 import { groupsAreIndependent, isPermutationEquivariant, rejectsNonFiniteGradients, zeroGradientIsNoOp } from './laws/structure';
 import { LAW_TITLES, type LawName } from './laws/titles';
 import type { LawConfig, LawOptions, OptimizerFactory, OptionsSource, ShapeConstraints } from './types';
@@ -52,6 +53,8 @@ export interface LawSelection {
   momentumZeroEqualsSgd?: false | ({ sgd?: OptimizerFactory } & Omit<ReferenceConfig, 'withoutDecay' | 'shape'>);
   /** Momentum SGD (family `'momentum'`): the first two steps in closed form. */
   momentumFollowsHeavyBall?: false | true | { options?: OptionsSource };
+  /** Momentum SGD (family `'momentum'`) with weight decay: the decay is added to the gradient before the buffer, as in torch.optim.SGD. */
+  momentumDecayIsCoupled?: false | true | { options?: OptionsSource };
   /** Nesterov-capable momentum SGD (family `'momentum'` with a `nesterov` option); `sgd` is plain SGD. */
   nesterovFirstStepScalesSgd?: false | ({ sgd?: OptimizerFactory } & Omit<NesterovConfig, 'withoutDecay' | 'shape'>);
   /** Adam-like (family `'adam'` or `'adamw'`; `true`, or settings such as the options to explore). */
@@ -161,6 +164,8 @@ export function optimizerLaws(make: OptimizerFactory, config: OptimizerLawsConfi
     return momentumZeroEqualsSgd(make, sgd, { shape: base.shape, tolerance, ...rest });
   });
   add('momentumFollowsHeavyBall', hb !== false && (momentum || hb !== undefined), () => momentumFollowsHeavyBall(make, { ...fixed, ...on(hb) }));
+  const md = laws.momentumDecayIsCoupled;
+  add('momentumDecayIsCoupled', md !== false && ((momentum && withDecay !== undefined) || md !== undefined), () => momentumDecayIsCoupled(make, { ...fixed, withDecay, ...on(md) }));
   add('nesterovFirstStepScalesSgd', nf !== false && nesterov, () => {
     const { sgd = coreSgd, ...rest } = on(nf);
     return nesterovFirstStepScalesSgd(make, sgd, { ...fixed, ...rest });

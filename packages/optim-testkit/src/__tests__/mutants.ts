@@ -162,6 +162,20 @@ export const swapsDampening = momentumWith('mutant/swaps-dampening', (d, buf, h,
 /** An exponential moving average for a buffer: buf ← ρ·buf + (1 − ρ)·g. */
 export const emaMomentum = momentumWith('mutant/ema-momentum', (d, buf, h) => h.momentum * buf + (1 - h.momentum) * d);
 
+/** Weight decay applied after the momentum: buf ← ρ·buf + g, p ← p − lr·(buf + λ·p), so the buffer never carries the decay. */
+export const decaysAfterMomentum = defineOptimizer({
+  name: 'mutant/decays-after-momentum',
+  defaults: { lr: 0.01, momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0 },
+  slots: ['buf'],
+  update({ value, grad, slots, hyper: h, step }) {
+    for (let i = 0; i < value.length; i++) {
+      const b = step === 1 ? grad[i] : h.momentum * slots.buf[i] + (1 - h.dampening) * grad[i];
+      slots.buf[i] = b;
+      value[i] -= h.lr * ((h.nesterov ? grad[i] + h.momentum * b : b) + h.weightDecay * value[i]);
+    }
+  },
+});
+
 /** Nesterov with the previous buffer instead of the updated one. */
 export const staleNesterov = defineOptimizer({
   name: 'mutant/stale-nesterov',

@@ -14,13 +14,13 @@ export interface AdamDecayConfig extends LawConfig {
 }
 
 /** Parameter values far from 0 compared with eps/λ (magnitudes 1…10, either sign), or exact zeros. */
-const awayFromZero = fc.oneof(
+export const awayFromZero = fc.oneof(
   { arbitrary: fc.tuple(fc.float({ min: 1, max: 10, noNaN: true }), fc.boolean()).map(([v, neg]) => (neg ? -v : v)), weight: 5 },
   { arbitrary: fc.constant(0), weight: 1 },
 );
 
 /** The decay options and their coefficient λ. */
-function decayOf(config: AdamDecayConfig): { withDecay: LawOptions; lambda: number } {
+export function decayOf(config: AdamDecayConfig): { withDecay: LawOptions; lambda: number } {
   const withDecay = config.withDecay ?? { weightDecay: 0.1 };
   const lambda = Object.values(withDecay).find((v): v is number => typeof v === 'number');
   if (lambda === undefined) throw new TypeError(`optim-testkit: withDecay ${JSON.stringify(withDecay)} holds no numeric decay coefficient`);

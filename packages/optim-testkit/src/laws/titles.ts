@@ -17,6 +17,7 @@ export const LAW_TITLES = {
   weightDecayShrinksTowardZero: 'with a zero gradient, weight decay moves every parameter toward 0, never away and never across it (small lr)',
   momentumFollowsHeavyBall: "momentum's first two steps are torch's heavy ball: −lr·g₁, then −lr·(ρ·g₁ + (1 − dampening)·g₂)",
   momentumZeroEqualsSgd: 'momentum 0 equals plain SGD',
+  momentumDecayIsCoupled: "momentum's weight decay is added to the gradient before the buffer: with a zero gradient the second step carries ρ·λ·p₀ from the first",
   nesterovFirstStepScalesSgd: "Nesterov's first step is (1 + momentum)× plain SGD's",
   adamFirstStepIsLrSign: "Adam's first step moves each coordinate by lr·sign(g) (up to eps)",
   adamIsGradientScaleInvariant: 'Adam is invariant to scaling the gradient by c > 0 (up to eps)',
