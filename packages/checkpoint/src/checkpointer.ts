@@ -121,6 +121,8 @@ export class Checkpointer implements Plugin {
    */
   async resolveResume(spec: string): Promise<ResumeState | null> {
     const { store, resumeFallback, saveBest, topK } = this.o;
+    const local = /[/\\]/.test(spec) ? store.nameOf?.(spec) : null; // a path into the store's own directory: that file, as a file of this run
+    if (typeof local === 'string' && local !== 'latest' && local !== 'best') spec = local;
     const pick =
       spec === 'latest' ? await pickLatest(store, resumeFallback, {})
       : spec === 'best' && !saveBest && topK !== 0 ? await pickBestRanked(store, this.stateKey, resumeFallback, {})

@@ -23,6 +23,12 @@ export interface CheckpointStore {
    * writers.
    */
   lock?(): Promise<() => Promise<void>>;
+  /**
+   * Optional: the name of this store's file that `path` (a path given to `fit({ resume })`)
+   * points to, or null when it lies elsewhere; the directory store implements it, so a path into
+   * its own directory resumes like the file's name (continuing the run and its lists).
+   */
+  nameOf?(path: string): string | null;
 }
 
 /**

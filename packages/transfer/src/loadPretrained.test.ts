@@ -75,3 +75,29 @@ describe('loadPretrained: what a source may lack or hold', () => {
     expect(values(target)['fc.weight']).toEqual(head);
   });
 });
+
+describe('loadPretrained: keys that differ by a prefix', () => {
+  const prefixed = (prefix: string, state: Record<string, Tensor>) => Object.fromEntries(Object.entries(state).map(([k, t]) => [`${prefix}${k}`, t]));
+
+  test('a state dict saved from DataParallel (keys under "module.") is refused under strict with the rename that strips the prefix, not a hint to exclude every layer', () => {
+    const model = net(2);
+    const before = values(model);
+    const message = (() => { try { loadPretrained(model, prefixed('module.', net(1).stateDict())); } catch (e) { return (e as Error).message; } })();
+    expect(message).toMatch(/; the pretrained keys carry a prefix the model's lack \("module\.", as saved from DataParallel\): pass \{ rename: \(k\) => k\.replace\(\/\^module\\\.\/, ''\) \}$/);
+    expect(values(model)).toEqual(before);
+    expect(loadPretrained(model, prefixed('module.', net(1).stateDict()), { rename: (k) => k.replace(/^module\./, '') }).loaded).toHaveLength(9);
+  });
+
+  test('a model that wraps the pretrained network one level down (keys under "backbone.") gets the rename that adds the prefix', () => {
+    const wrapped = new Sequential({ backbone: net(2) });
+    expect(() => loadPretrained(wrapped, net(1).stateDict())).toThrow(/the model's keys carry a prefix the pretrained ones lack \("backbone\."\): pass \{ rename: \(k\) => 'backbone\.' \+ k \}$/);
+  });
+
+  test('two source keys that rename maps onto one name are both named, and nothing loads', () => {
+    const model = net(2);
+    const before = values(model);
+    const source = { ...net(1).stateDict(), ...prefixed('module.', { 'fc.bias': net(1).stateDict()['fc.bias'] }) };
+    expect(() => loadPretrained(model, source, { rename: (k) => k.replace(/^module\./, '') })).toThrow('loadPretrained: source keys "fc.bias" and "module.fc.bias" both map to "fc.bias" (rename made them collide); nothing was loaded');
+    expect(values(model)).toEqual(before);
+  });
+});

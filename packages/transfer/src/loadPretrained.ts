@@ -94,14 +94,18 @@ export function loadPretrained(model: Module, source: PretrainedSource, options:
   const state: Record<string, Tensor> = Object.create(null) as Record<string, Tensor>;
   const excluded: string[] = [];
   const excludedNames = new Set<string>(); // the model keys the excluded source keys would have filled
+  const from = new Map<string, string>(); // the source key each name came from
   for (const [key, t] of Object.entries(stateOf(source))) {
     const name = rename ? rename(key) : key;
     if (exclude !== undefined && (selectsParam(exclude, key) || selectsParam(exclude, name))) {
       excluded.push(key);
       excludedNames.add(name);
     }
-    else if (Object.hasOwn(state, name)) throw new TransferError(`loadPretrained: two source keys map to "${name}" (rename made them collide)`);
-    else state[name] = t;
+    else if (Object.hasOwn(state, name)) throw new TransferError(`loadPretrained: source keys "${from.get(name)}" and "${key}" both map to "${name}" (rename made them collide); nothing was loaded`);
+    else {
+      state[name] = t;
+      from.set(name, key);
+    }
   }
   const report: TransferReport = { loaded: [], missing: [], unexpected: [], mismatched: [], excluded };
   const optional = optionalKeys(model);
@@ -127,6 +131,26 @@ function strictMessage(model: Module, r: TransferReport): string {
   if (r.missing.length) parts.push(`missing from the pretrained weights: ${r.missing.join(', ')}`);
   if (r.unexpected.length) parts.push(`not in the model: ${r.unexpected.join(', ')}`);
   const differing = [...new Set([...r.mismatched.map((m) => m.key), ...r.unexpected].map((k) => k.split('.').slice(0, -1).join('.')))].filter((p) => p !== '');
-  const hint = differing.length > 0 ? `exclude the layers you replace ({ exclude: /^(${differing.map((p) => p.replace(/\./g, '\\.')).join('|')})\\./ }) or pass { strict: false } to load what matches` : 'pass { strict: false } to load what matches';
+  const hint = renameHint(r.missing, r.unexpected) ?? (differing.length > 0 ? `exclude the layers you replace ({ exclude: /^(${differing.map((p) => p.replace(/\./g, '\\.')).join('|')})\\./ }) or pass { strict: false } to load what matches` : 'pass { strict: false } to load what matches');
   return `loadPretrained: the pretrained weights do not fit this ${model.constructor.name} — ${parts.join('; ')}; ${hint}`;
+}
+
+/**
+ * The `rename` that lines the keys up when they differ by a prefix: one the source's keys carry
+ * and the model's lack (`module.` of a model saved from DataParallel, a `backbone.` or `model.`
+ * wrapper), or the reverse. Null unless it explains at least half of the keys on its side.
+ */
+function renameHint(missing: readonly string[], unexpected: readonly string[]): string | null {
+  const prefix = (keys: readonly string[], others: ReadonlySet<string>): string | null => {
+    const count = new Map<string, number>();
+    for (const k of keys) {
+      for (let i = k.indexOf('.'); i !== -1; i = k.indexOf('.', i + 1)) if (others.has(k.slice(i + 1))) count.set(k.slice(0, i + 1), (count.get(k.slice(0, i + 1)) ?? 0) + 1);
+    }
+    const [p, n] = [...count].sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
+    return n > 0 && n * 2 >= keys.length ? p : null;
+  };
+  const strip = prefix(unexpected, new Set(missing));
+  if (strip !== null) return `the pretrained keys carry a prefix the model's lack ("${strip}"${strip === 'module.' ? ', as saved from DataParallel' : ''}): pass { rename: (k) => k.replace(/^${strip.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/, '') }`;
+  const add = prefix(missing, new Set(unexpected));
+  return add === null ? null : `the model's keys carry a prefix the pretrained ones lack ("${add}"): pass { rename: (k) => '${add}' + k }`;
 }

@@ -101,6 +101,18 @@ describe('checkpoint({ dir }) and checkpoint files', () => {
     await expect(fit).rejects.toThrow(/already holds checkpoints of an earlier run/);
   });
 
+  test('a path to a file of its own directory resumes that run like the file name, keeping its lists, rather than being refused as an earlier run', async () => {
+    const dir = scratch();
+    const run = (epochs: number, resume?: string) => {
+      const ckpt = checkpoint({ dir, keepLast: 2 });
+      return new Trainer({ optimizer: adam(), seed: 1, plugins: [ckpt] }).fit(bnCnn(0), { train: imageLoader(), epochs, resume }).then(() => ckpt);
+    };
+    await run(2);
+    const ckpt = await run(3, join(dir, 'epoch=1-step=12.safetensors'));
+    expect(ckpt.resumedFrom).toBe('epoch=1-step=12.safetensors');
+    expect(ckpt.recent.map((f) => f.file)).toEqual(['epoch=1-step=12.safetensors', 'epoch=2-step=18.safetensors']);
+    expect(readdirSync(dir).sort()).toEqual(['epoch=1-step=12.safetensors', 'epoch=2-step=18.safetensors', 'latest.safetensors']);
+  });
   test('writeCheckpoint / readCheckpoint round-trip weights; a bad file is named in the error', async () => {
     const dir = scratch();
     const model = bnCnn(3);

@@ -1,14 +1,15 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { CheckpointStore } from '../store';
 import { TEMP_FILE, tempFileName, writeFileAtomic } from './atomicWrite';
-import { alive, lockDirectory } from './lock';
+import { alive, lockDirectory, lockedElsewhere } from './lock';
 import { readWhole } from './readWhole';
 
 /**
  * A {@link CheckpointStore} in a directory, with atomic writes ({@link writeFileAtomic}).
  * `prepare` creates the directory, proves it writable, and removes temporary files left by
- * processes that died while writing. `lock` takes the directory's writer lock (a
+ * processes that died while writing (none while a run of another host holds the lock: on a
+ * shared file system its process ids mean nothing here). `lock` takes the directory's writer lock (a
  * `.trainkit.lock` file with the process id and host; a lock of a dead process on this host
  * is taken over). `read` also accepts a path (anything with a slash), relative to the working
  * directory.
@@ -25,7 +26,8 @@ export function directoryStore(dir: string): CheckpointStore {
     location,
     async prepare() {
       await mkdir(location, { recursive: true });
-      for (const f of await readdir(location)) {
+      // a run of another host (a shared file system) may be writing: its process ids say nothing here
+      for (const f of (await lockedElsewhere(location)) ? [] : await readdir(location)) {
         const m = TEMP_FILE.exec(f);
         if (m !== null && !alive(Number(m[2]))) await rm(join(location, f), { force: true });
       }
@@ -34,6 +36,10 @@ export function directoryStore(dir: string): CheckpointStore {
       await rm(probe, { force: true });
     },
     lock: () => lockDirectory(location),
+    nameOf(path) {
+      const p = resolve(path);
+      return dirname(p) === location ? basename(p) : null;
+    },
     async write(name, bytes) {
       checkName(name);
       await writeFileAtomic(join(location, name), bytes);

@@ -76,6 +76,15 @@ describe('two writers on one directory', () => {
     writeFileSync(join(dir, LOCK), JSON.stringify({ pid: 1, host: 'gpu-node-7', since: '2026-01-01T00:00:00.000Z', token: 'ab' }));
     expect(await fit(dir, 1).catch(message)).toMatch(new RegExp(`in use by process 1 on gpu-node-7 \\(since 2026-01-01T00:00:00.000Z\\); .*; if that process no longer runs, delete ${escape(join(dir, LOCK))}$`));
   });
+
+  test('a run refused by the lock of another host leaves that run’s temporary files alone (a save in progress on a shared file system)', async () => {
+    const dir = scratch();
+    writeFileSync(join(dir, LOCK), JSON.stringify({ pid: 4_999_999, host: 'gpu-node-7', since: '2026-01-01T00:00:00.000Z', token: 'ab' }));
+    const writing = `.latest.safetensors.4999999.0123456789ab.tmp`; // pid 4999999 runs on gpu-node-7; here no process has it
+    writeFileSync(join(dir, writing), 'half of a checkpoint');
+    expect(await fit(dir, 1).catch(message)).toMatch(/in use by process 4999999 on gpu-node-7/);
+    expect(readdirSync(dir).sort()).toEqual([LOCK, writing].sort());
+  });
 });
 
 /** Mounts a tmpfs of `size` on a new directory; null where this process may not mount. */

@@ -51,6 +51,15 @@ function isStale(h: Holder): boolean {
   return h.pid === process.pid ? !heldHere.has(h.token) : !alive(h.pid);
 }
 
+/**
+ * Whether `dir` is locked by a run on another host (or by a lock file that cannot be read): its
+ * temporary files carry process ids that mean nothing here, so they must not be judged by them.
+ */
+export async function lockedElsewhere(dir: string): Promise<boolean> {
+  const h = await readHolder(join(dir, LOCK_FILE));
+  return h === 'unreadable' || (h !== null && h.host !== hostname());
+}
+
 /** Creates the lock file with its whole content at once (a hard link of a written file), or returns false if it exists. */
 async function create(dir: string, path: string, holder: Holder): Promise<boolean> {
   const temp = join(dir, tempFileName('trainkit.lock'));
