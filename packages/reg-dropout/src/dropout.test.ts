@@ -111,6 +111,18 @@ describe('with the Trainer', () => {
     expect(resumed.parameters().map((p) => Array.from(p.data))).toEqual(full.parameters().map((p) => Array.from(p.data)));
   });
 
+  test.each([
+    [[''], '""'],
+    [['fc1', 'fc1'], '"fc1"'],
+    [[3], '3'],
+  ])('the plugin refuses after: %j (an empty name is the model itself, a repeat would drop twice), naming %s', (after, named) => {
+    expect(() => dropout({ after: after as string[] })).toThrow(`dropout plugin: \`after\` must list distinct layer names (non-empty strings; the model itself is not a layer here), got ${named}`);
+  });
+
+  test('the plugin refuses a channelwise that is not a boolean', () => {
+    expect(() => dropout({ after: ['fc1'], channelwise: 'yes' as never })).toThrow('dropout plugin: channelwise must be true or false, got "yes"');
+  });
+
   test('the plugin adds dropout after named layers in training only, and removes its hooks at teardown', async () => {
     const rng = new Rng(0).stream('init');
     const model = new Sequential({ fc1: new Linear(4, 16, { rng }), relu: new ReLU(), fc2: new Linear(16, 3, { rng }) });

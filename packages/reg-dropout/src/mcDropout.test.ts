@@ -37,6 +37,10 @@ describe('predictMc', () => {
     expect(mc.mutualInformation).toHaveLength(200_000);
   });
 
+  test.each([[null, 'null'], [30, 'number']])('options %j are refused naming what came (a bare number is not the sample count)', async (options, what) => {
+    await expect(predictMc(net(0.5), inputs(4), options as never)).rejects.toThrow(`predictMc: options must be an object such as { samples: 30 }, got ${what}`);
+  });
+
   test('a model without active dropout gets a clear notice, in the result and through onNotice', async () => {
     const notices: string[] = [];
     const mc = await predictMc(net(0), inputs(8), { samples: 3, onNotice: (m) => notices.push(m) });

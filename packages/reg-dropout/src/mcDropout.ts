@@ -43,6 +43,7 @@ interface Site {
 }
 
 function checkOptions(o: McDropoutOptions): Required<Pick<McDropoutOptions, 'samples' | 'seed' | 'batchSize'>> {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new ValueError(`predictMc: options must be an object such as { samples: 30 }, got ${o === null ? 'null' : Array.isArray(o) ? 'an array' : typeof o}`);
   const { samples = 30, seed = 0, batchSize = 256 } = o;
   if (!Number.isInteger(samples) || samples < 1) throw new ValueError(`predictMc: samples must be a positive integer, got ${String(samples)}`);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ValueError(`predictMc: seed must be an integer in [0, 2^32), got ${String(seed)}`);

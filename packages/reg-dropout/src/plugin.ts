@@ -26,6 +26,11 @@ export function dropout(options: DropoutPluginOptions): Plugin {
   const p = options.p ?? 0.5;
   checkP('dropout plugin', p);
   if (!Array.isArray(options.after) || options.after.length === 0) throw new ValueError('dropout plugin: `after` must list at least one layer name');
+  const bad = options.after.find((n, i) => typeof n !== 'string' || n === '' || options.after.indexOf(n) !== i);
+  if (bad !== undefined) {
+    throw new ValueError(`dropout plugin: \`after\` must list distinct layer names (non-empty strings; the model itself is not a layer here), got ${JSON.stringify(bad)} in ${JSON.stringify(options.after)}`);
+  }
+  if (options.channelwise !== undefined && typeof options.channelwise !== 'boolean') throw new ValueError(`dropout plugin: channelwise must be true or false, got ${JSON.stringify(options.channelwise)}`);
   let removers: Array<() => void> = [];
   return {
     name: 'dropout',
