@@ -33,11 +33,20 @@ export function redisOptions(url: string, where: string): RedisOptions {
   };
 }
 
+/** The longest delay a timer holds (2^31 − 1 ms): a larger one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Refuses a connectTimeoutMs that is not a positive number a timer can hold (Infinity would time out at once). */
+export function checkConnectTimeout(timeoutMs: number, where: string): void {
+  if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) throw new SweepError(`${where}: connectTimeoutMs must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${timeoutMs}`);
+}
+
 /**
  * Resolves once Redis at `url` answers a PING; rejects after `timeoutMs` with the URL and the
  * last connection error (refused, unknown host, timeout, authentication).
  */
 export async function checkRedis(url: string, options: RedisOptions, timeoutMs: number, where: string): Promise<void> {
+  checkConnectTimeout(timeoutMs, where);
   const client = new Redis({ ...(options as IoRedisOptions), lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: Math.min(timeoutMs, 10_000), retryStrategy: () => 200 });
   let last = 'no answer';
   client.on('error', (e: Error) => (last = e.message));

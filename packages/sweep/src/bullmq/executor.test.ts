@@ -180,6 +180,11 @@ describe('the bullmq executor: trials as BullMQ jobs, run by worker processes', 
     // the check gives up at 5000 ms by design; the rest is a timer firing late on a loaded machine
     expect(ms).toBeLessThan(5500);
     await expect(startWorker({ redis: url, queue: 'q', connectTimeoutMs: 300 })).rejects.toThrow(/did not answer within 300 ms/);
+    // a timer cannot hold Infinity (or more than 2^31 − 1 ms): it would give up at once
+    for (const connectTimeoutMs of [Number.POSITIVE_INFINITY, 30 * 86_400_000, 0]) {
+      await expect(startWorker({ redis: url, queue: 'q', connectTimeoutMs })).rejects.toThrow(`connectTimeoutMs must be a positive number of milliseconds up to 2147483647, got ${connectTimeoutMs}`);
+      expect(() => bullmq({ redis: url, queue: 'q', connectTimeoutMs })).toThrow(`bullmq(): connectTimeoutMs must be a positive number of milliseconds up to 2147483647, got ${connectTimeoutMs}`);
+    }
     expect(() => bullmq({ redis: 'http://localhost:6379', queue: 'q' })).toThrow("bullmq(): redis must be a redis:// or rediss:// URL, got \"http://localhost:6379\"");
     expect(() => bullmq({ redis: redis.url, queue: 'a:b' })).toThrow(/queue must be a name of letters, digits/);
     await expect(runSweep({ ...base, trial, executor: bullmq({ redis: redis.url, queue: 'q' }) })).rejects.toThrow(/workers import the trial from a module/);

@@ -10,7 +10,7 @@ import { DelayedError, type Job, Queue, QueueEvents, type RedisOptions, Worker }
 import { SweepError } from '../errors';
 import type { Executor, ExecutorFactory, TrialRun } from '../executor';
 import { absoluteModule } from '../node/local';
-import { CONNECT_TIMEOUT_MS, checkRedis, redisOptions } from './connection';
+import { CONNECT_TIMEOUT_MS, checkConnectTimeout, checkRedis, redisOptions } from './connection';
 import { JobFailedError, WaitLimitError, finished } from './finished';
 import { JOB_FORMAT, type ReportJobData, type TrialJobData, type TrialJobResult, checkQueueName, fromWire, progressOf, reportsQueue, trialJobId } from './protocol';
 
@@ -63,7 +63,7 @@ function checkOptions(options: BullmqOptions): { connection: RedisOptions; sweep
   const { sweepId = 'sweep', concurrency = Number.POSITIVE_INFINITY, connectTimeoutMs: timeoutMs = CONNECT_TIMEOUT_MS } = options;
   if (typeof sweepId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(sweepId)) throw new SweepError(`${where}: sweepId must be letters, digits, '_' and '-', got ${JSON.stringify(sweepId)}`);
   if (concurrency !== Number.POSITIVE_INFINITY && (!Number.isInteger(concurrency) || concurrency < 1)) throw new SweepError(`${where}: concurrency must be an integer ≥ 1, got ${concurrency}`);
-  if (!(timeoutMs > 0)) throw new SweepError(`${where}: connectTimeoutMs must be a positive number, got ${timeoutMs}`);
+  checkConnectTimeout(timeoutMs, where);
   const waitLimitMs = options.waitLimitMs ?? WAIT_LIMIT_MS;
   if (!(waitLimitMs > 0)) throw new SweepError(`${where}: waitLimitMs must be a positive number, got ${waitLimitMs}`);
   return { connection, sweepId, concurrency, timeoutMs, waitLimitMs };
