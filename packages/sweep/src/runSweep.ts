@@ -149,14 +149,22 @@ export async function runSweep<C = Config>(options: SweepOptions<C>): Promise<Sw
   const store = opts.store ?? memoryStore();
   const score = (m: Metrics) => (typeof m[objective.metric] === 'number' ? (objective.mode === 'min' ? -m[objective.metric] : m[objective.metric]) : undefined);
   const done = (r: TrialRecord) => r.status !== 'failed' || r.attempt >= retries;
-  const records = await store.load();
-  restore(records, jobs, done, score, opts.scheduler);
-  const latest = new Map(latestRecords(records).map((r) => [r.trialId, r]));
-  // unfinished trials, each from the attempt after its last stored one
-  const queue = jobs.flatMap((j) => {
-    const last = latest.get(j.trialId);
-    return last !== undefined && done(last) ? [] : [{ ...j, attempt: last === undefined ? 0 : last.attempt + 1 }];
-  });
+  await executor.open?.(); // before the store is read: an executor that cannot start (Redis down) leaves no sweep directory
+  let records: TrialRecord[];
+  let queue: TrialJob[];
+  try {
+    records = await store.load();
+    restore(records, jobs, done, score, opts.scheduler);
+    const latest = new Map(latestRecords(records).map((r) => [r.trialId, r]));
+    // unfinished trials, each from the attempt after its last stored one
+    queue = jobs.flatMap((j) => {
+      const last = latest.get(j.trialId);
+      return last !== undefined && done(last) ? [] : [{ ...j, attempt: last === undefined ? 0 : last.attempt + 1 }];
+    });
+  } catch (e) {
+    await executor.close?.();
+    throw e;
+  }
   // an error of the sweep itself (the store cannot append, onTrialEnd throws) stops every lane:
   // no new trials, the running ones given up and not recorded, then the executor closes
   const stop = new AbortController();
@@ -179,7 +187,6 @@ export async function runSweep<C = Config>(options: SweepOptions<C>): Promise<Sw
     }
   };
   try {
-    await executor.open?.();
     await Promise.all(Array.from({ length: Math.max(1, Math.min(executor.concurrency, queue.length)) }, lane));
   } finally {
     await executor.close?.();

@@ -125,4 +125,20 @@ describe('a sweep refused for its options', () => {
       expect(existsSync(dir)).toBe(false);
     }
   });
+
+  test('an executor that cannot start (a Redis that does not answer) fails the sweep before its directory is made', async () => {
+    const dir = join(tmp, 'refused-open');
+    const down = () => ({ name: 'down', concurrency: 1, open: () => Promise.reject(new SweepError('bullmq(): Redis did not answer')), run: () => Promise.reject(new Error('never')) });
+    await expect(runSweep({ ...base, trial: toyTrial, executor: down, dir })).rejects.toThrow('Redis did not answer');
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  test('a store that refuses its directory (a different sweep) closes the executor it opened', async () => {
+    const dir = join(tmp, 'other-sweep');
+    await runSweep({ ...base, trials: 1, executor: inProcess(), dir });
+    let closed = 0;
+    const counted = () => ({ ...inProcess()(toyTrial), close: async () => void closed++ });
+    await expect(runSweep({ ...base, trial: toyTrial, trials: 1, seed: 7, executor: counted, dir })).rejects.toThrow(/belongs to a different sweep/);
+    expect(closed).toBe(1);
+  });
 });
