@@ -59,4 +59,9 @@ describe('CSV files as spreadsheets and other tools write them', () => {
     expect(Array.from(y!)).toEqual([0, 1, 2]);
     await expect(csvFeatures(await csv('x,y\n1,3\n'), a.preprocessing)).rejects.toThrow('label "3" was never seen in training (classes: 1, 2.0, 10)');
   });
+
+  test('a row to evaluate with an empty label cell says the label is missing, not that the label "" was never seen', async () => {
+    const a = await csvDataset(await csv('x,y\n1,a\n2,b\n'), { target: 'y', valFraction: 0 });
+    await expect(csvFeatures(await csv('x,y\n1,a\n2,\n'), a.preprocessing)).rejects.toThrow(/line 3, column "y": the label is missing \(an empty target cell\); every row to evaluate needs its label \(classes: a, b\)/);
+  });
 });

@@ -104,7 +104,8 @@ export class TabularPreprocessing {
    * @throws when the label was never seen in training.
    */
   encodeLabel(raw: unknown, where: string): number {
-    const label = String(raw).trim();
+    const label = raw === undefined || raw === null ? '' : String(raw).trim();
+    if (label === '') throw new ValueError(`${where}: the label is missing (an empty target cell); every row to evaluate needs its label (classes: ${this.target.classes.join(', ')})`);
     let y = this.target.classes.indexOf(label);
     const value = decimalNumber(label);
     if (y < 0 && value !== undefined && this.classValues !== null) y = this.classValues.indexOf(value);
