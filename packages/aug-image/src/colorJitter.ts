@@ -49,7 +49,7 @@ const [LR, LG, LB] = [0.2989, 0.587, 0.114];
  * colorJitter({ brightness: 0.3, contrast: 0.3 })                              // MNIST
  */
 export function colorJitter(options: ColorJitterOptions): Transform<PerImage<ColorJitterParams>> {
-  options = optionsObject('colorJitter', options, 'colorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.4 })');
+  options = optionsObject('colorJitter', options, 'colorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.4 })', ['brightness', 'contrast', 'saturation', 'hue', 'clamp', 'p']);
   const name = 'colorJitter';
   const factor = (key: 'brightness' | 'contrast' | 'saturation'): Range | null => {
     const v = options[key];

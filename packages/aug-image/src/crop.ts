@@ -33,7 +33,7 @@ export interface CropParams {
  * randomCrop({ size: [24, 24] })         // 24×24 windows of 28×28 digits (changes the shape)
  */
 export function randomCrop(options: CropOptions): Transform<PerImage<CropParams>> {
-  options = optionsObject('randomCrop', options, 'randomCrop({ size: 32, padding: 4 })');
+  options = optionsObject('randomCrop', options, 'randomCrop({ size: 32, padding: 4 })', ['size', 'padding', 'fill', 'p']);
   const name = 'randomCrop';
   const [ch, cw] = sizeOption(name, 'size', options.size);
   const pad = pixels(name, 'padding', options.padding ?? 0);

@@ -25,7 +25,7 @@ export interface CutoutOptions {
  * cutout({ size: 8 })     // MNIST
  */
 export function cutout(options: CutoutOptions): Transform<PerImage<RectParams>> {
-  options = optionsObject('cutout', options, 'cutout({ size: 8 })');
+  options = optionsObject('cutout', options, 'cutout({ size: 8 })', ['size', 'value', 'p']);
   const name = 'cutout';
   const [sh, sw] = sizeOption(name, 'size', options.size);
   const value = fillResolver(name, 'value', options.value ?? 0);

@@ -64,7 +64,7 @@ export function checkRect(name: string, r: RectParams, h: number, w: number): vo
  * randomErasing({ p: 1, scale: [0.02, 0.1], value: [0.49, 0.48, 0.45] })
  */
 export function randomErasing(options: ErasingOptions = {}): Transform<PerImage<RectParams>> {
-  options = optionsObject('randomErasing', options, 'randomErasing({ p: 0.5 })');
+  options = optionsObject('randomErasing', options, 'randomErasing({ p: 0.5 })', ['scale', 'ratio', 'value', 'p']);
   const name = 'randomErasing';
   const scale = range(name, 'scale', options.scale ?? [0.02, 0.33], 0, 1);
   const ratio = positiveRange(name, 'ratio', options.ratio ?? [0.3, 3.3]);

@@ -91,6 +91,14 @@ describe('bad input: each error names the transform and the value', () => {
     expect(randomHorizontalFlip().name).toBe('randomHorizontalFlip');
   });
 
+  test('a misspelled option is refused naming it and the options there are, not left at its default (colorJitter({ brightnes: 0.4 }) did nothing)', () => {
+    const asJs = <T>(make: (o: never) => T, v: unknown) => () => make(v as never);
+    refuses(asJs(colorJitter, { brightnes: 0.4 }), 'colorJitter', 'unknown option "brightnes"; the options are brightness, contrast, saturation, hue, clamp, p');
+    refuses(asJs(randomCrop, { size: 8, pad: 2, prob: 1 }), 'randomCrop', 'unknown options "pad", "prob"; the options are size, padding, fill, p');
+    refuses(asJs(mixup, { alpha: 0.2, num_classes: 10 }), 'mixup', 'unknown option "num_classes"; the options are alpha, p');
+    expect(randomHorizontalFlip({ p: 0.5, ...{ unused: undefined } } as never).name).toBe('randomHorizontalFlip'); // undefined values are let through
+  });
+
   test('an unknown interpolation', () => {
     refuses(() => randomRotation({ degrees: 5, interpolation: 'bicubic' as never }), 'randomRotation', "interpolation must be 'bilinear' or 'nearest', got bicubic");
   });

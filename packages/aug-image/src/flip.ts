@@ -18,7 +18,7 @@ export interface FlipOptions {
  * randomHorizontalFlip({ p: 1 })    // every image
  */
 export function randomHorizontalFlip(options: FlipOptions = {}): Transform<PerImage<true>> {
-  options = optionsObject('randomHorizontalFlip', options, 'randomHorizontalFlip({ p: 0.5 })');
+  options = optionsObject('randomHorizontalFlip', options, 'randomHorizontalFlip({ p: 0.5 })', ['p']);
   return defineImageTransform<true>({
     name: 'randomHorizontalFlip',
     p: probability('randomHorizontalFlip', options.p ?? 0.5),
@@ -41,7 +41,7 @@ export function randomHorizontalFlip(options: FlipOptions = {}): Transform<PerIm
  * randomVerticalFlip({ p: 0.5 })
  */
 export function randomVerticalFlip(options: FlipOptions = {}): Transform<PerImage<true>> {
-  options = optionsObject('randomVerticalFlip', options, 'randomVerticalFlip({ p: 0.5 })');
+  options = optionsObject('randomVerticalFlip', options, 'randomVerticalFlip({ p: 0.5 })', ['p']);
   return defineImageTransform<true>({
     name: 'randomVerticalFlip',
     p: probability('randomVerticalFlip', options.p ?? 0.5),

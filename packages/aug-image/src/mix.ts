@@ -4,7 +4,7 @@ import type { ImageShape } from './shape';
 
 /** The Beta(α, α) concentration and the probability `p` of a mixing transform (mixup, cutmix), checked. */
 export function mixOptions(name: string, given: { alpha?: number; p?: number } | undefined): { alpha: number; p: number } {
-  const options = optionsObject(name, given, `${name}({ alpha: ${name === 'mixup' ? 0.2 : 1} })`);
+  const options = optionsObject(name, given, `${name}({ alpha: ${name === 'mixup' ? 0.2 : 1} })`, ['alpha', 'p']);
   const alpha = options.alpha ?? 1;
   if (typeof alpha !== 'number' || !(alpha > 0 && Number.isFinite(alpha))) throw new AugmentError(name, `alpha must be a finite number > 0, got ${alpha}`);
   return { alpha, p: probability(name, options.p ?? 1) };

@@ -15,11 +15,14 @@ const show = (v: unknown): string => (Array.isArray(v) ? `[${v.join(', ')}]` : S
  * positional `RandomResizedCrop(224)` or `ColorJitter(0.4, 0.4, 0.4)`, would otherwise be
  * ignored and the transform run with its defaults.
  */
-export function optionsObject<T extends object>(who: string, v: T | undefined, example: string): T {
+export function optionsObject<T extends object>(who: string, v: T | undefined, example: string, known: ReadonlyArray<keyof T & string>): T {
   if (v === undefined) return {} as T;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
     throw new AugmentError(who, `options must be an object such as ${example}, got ${show(v)}; torchvision's positional arguments are named options here`);
   }
+  // a misspelled option (brightnes) would otherwise leave its default in place without a word
+  const unknown = Object.keys(v).filter((k) => !(known as readonly string[]).includes(k) && (v as Record<string, unknown>)[k] !== undefined);
+  if (unknown.length > 0) throw new AugmentError(who, `unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}; the options are ${known.join(', ')}`);
   return v;
 }
 

@@ -64,7 +64,7 @@ export function drawResizedCropWindow(rng: Rng, h: number, w: number, scale: Ran
  * randomResizedCrop({ size: 224, scale: [0.08, 1] })   // the ImageNet recipe
  */
 export function randomResizedCrop(options: ResizedCropOptions = {}): Transform<PerImage<ResizedCropParams>> {
-  options = optionsObject('randomResizedCrop', options, 'randomResizedCrop({ size: 224 })');
+  options = optionsObject('randomResizedCrop', options, 'randomResizedCrop({ size: 224 })', ['size', 'scale', 'ratio', 'p']);
   const name = 'randomResizedCrop';
   const size = options.size === undefined ? null : sizeOption(name, 'size', options.size);
   const scale = range(name, 'scale', options.scale ?? [0.08, 1], 0, 1);

@@ -71,7 +71,7 @@ export function rotationInverse(deg: number, h: number, w: number): InverseAffin
  * randomRotation({ degrees: [0, 0], fill: 1 })   // the identity
  */
 export function randomRotation(options: RotationOptions): Transform<PerImage<RotationParams>> {
-  options = optionsObject('randomRotation', options, 'randomRotation({ degrees: 10 })');
+  options = optionsObject('randomRotation', options, 'randomRotation({ degrees: 10 })', ['degrees', 'fill', 'interpolation', 'p']);
   const name = 'randomRotation';
   const [lo, hi] = magnitude(name, 'degrees', options.degrees, 0, -Infinity, 'the largest angle in degrees');
   const fill = fillResolver(name, 'fill', options.fill ?? 0);

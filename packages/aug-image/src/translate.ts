@@ -34,7 +34,7 @@ export interface TranslateParams {
  * randomTranslate({ max: [4, 0] })     // horizontal only
  */
 export function randomTranslate(options: TranslateOptions): Transform<PerImage<TranslateParams>> {
-  options = optionsObject('randomTranslate', options, 'randomTranslate({ max: 2 })');
+  options = optionsObject('randomTranslate', options, 'randomTranslate({ max: 2 })', ['max', 'fill', 'p']);
   const name = 'randomTranslate';
   const max = options.max;
   if (typeof max !== 'number' && !(Array.isArray(max) && max.length === 2)) {
