@@ -30,15 +30,7 @@ export function defaultHyperparameters(make: OptimizerFactory): Readonly<Record<
  * fc.assert(momentumFollowsHeavyBall(heavyBall, { withoutDecay: { weightDecay: 0 } }));
  */
 export function momentumFollowsHeavyBall(make: OptimizerFactory, config: LawConfig = {}): LawProperty<Scenario> {
-  const known = defaultHyperparameters(make);
-  const options =
-    config.options ??
-    fc.record({
-      lr: fc.constantFrom(1e-3, 0.01, 0.1),
-      momentum: fc.double({ min: 0.05, max: 0.99, noNaN: true }),
-      ...('dampening' in known ? { dampening: fc.constantFrom(0, 0.25, 0.5) } : {}),
-    });
-  const off: LawOptions = 'nesterov' in known ? { nesterov: false } : {};
+  const { options, off } = heavyBallOptions(make, config);
   return fc.property(scenarios({ ...config.shape, minSteps: 2, maxSteps: 2, options }), (s) => {
     // Arrange
     const opt = make({ ...s.options, ...config.withoutDecay, ...off });
@@ -57,4 +49,20 @@ export function momentumFollowsHeavyBall(make: OptimizerFactory, config: LawConf
       }),
     );
   });
+}
+
+/**
+ * @internal the heavy-ball laws' hyperparameters: `config.options`, else lr, momentum and (when the
+ * optimizer has it) dampening drawn; `off` switches Nesterov off where the optimizer offers it.
+ */
+export function heavyBallOptions(make: OptimizerFactory, config: Pick<LawConfig, 'options'>): { options: NonNullable<LawConfig['options']>; off: LawOptions } {
+  const known = defaultHyperparameters(make);
+  const options =
+    config.options ??
+    fc.record({
+      lr: fc.constantFrom(1e-3, 0.01, 0.1),
+      momentum: fc.double({ min: 0.05, max: 0.99, noNaN: true }),
+      ...('dampening' in known ? { dampening: fc.constantFrom(0, 0.25, 0.5) } : {}),
+    });
+  return { options, off: 'nesterov' in known ? { nesterov: false } : {} };
 }

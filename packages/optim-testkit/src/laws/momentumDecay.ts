@@ -3,10 +3,10 @@
 import * as fc from 'fast-check';
 import { paramName, scenarios } from '../arbitraries';
 import { makeParams, run } from '../trajectory';
-import type { LawOptions, LawProperty, OptimizerFactory, Scenario } from '../types';
+import type { LawProperty, OptimizerFactory, Scenario } from '../types';
 import { type AdamDecayConfig, awayFromZero, decayOf } from './adamDecay';
 import { checkDisplacement } from './kinds';
-import { defaultHyperparameters } from './momentum';
+import { heavyBallOptions } from './momentum';
 
 /**
  * Law: momentum SGD's weight decay is added to the gradient before the momentum buffer, as in
@@ -21,15 +21,7 @@ import { defaultHyperparameters } from './momentum';
  */
 export function momentumDecayIsCoupled(make: OptimizerFactory, config: AdamDecayConfig = {}): LawProperty<Scenario> {
   const { withDecay, lambda } = decayOf(config);
-  const known = defaultHyperparameters(make);
-  const options =
-    config.options ??
-    fc.record({
-      lr: fc.constantFrom(1e-3, 0.01, 0.1),
-      momentum: fc.double({ min: 0.05, max: 0.99, noNaN: true }),
-      ...('dampening' in known ? { dampening: fc.constantFrom(0, 0.25, 0.5) } : {}),
-    });
-  const off: LawOptions = 'nesterov' in known ? { nesterov: false } : {};
+  const { options, off } = heavyBallOptions(make, config);
   return fc.property(scenarios({ ...config.shape, minSteps: 2, maxSteps: 2, paramValues: awayFromZero, options }), (s) => {
     // Arrange
     const opt = make({ ...s.options, ...withDecay, ...off });
