@@ -4,7 +4,8 @@
  * @packageDocumentation
  */
 export { Tensor, noGrad, isGradEnabled, backward, fromOp, gradOf } from './tensor';
-export { markResident } from './device';
+export { markResident, registerDevice, deviceBackend, isOnDevice, onDeviceOp } from './device';
+export { fromDeviceOp, accumulateDeviceGrad, deviceTensor, placeTensors } from './placement';
 export { Arena, keep } from './arena';
 export { tensor, scalar, zeros, ones, full } from './create';
 export { ShapeError, ValueError, formatShape, shapeSize, stridesOf, sameShape, broadcastShapes } from './shape';
@@ -31,6 +32,7 @@ export { gradcheck, assertGradients } from './gradcheck';
 
 export type { Shape } from './shape';
 export type { TensorOptions } from './tensor';
+export type { DeviceBackend, DeviceHeldState } from './device';
 export type { ArenaStats } from './arena';
 export type { RngState } from './rng';
 export type { TensorLike } from './ops/elementwise';

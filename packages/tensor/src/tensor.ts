@@ -1,16 +1,22 @@
 import { type Lease, leaseOf, registerResult, staleError } from './arena';
 import { deviceError } from './device';
+import { readGrad, readValues, toDevice, zeroDeviceGrad } from './placement';
+import { backward } from './autograd';
 import { isGradEnabled } from './gradMode';
 import { zeroFloats } from './kernels/wasm/resident';
-import { type Shape, ShapeError, ValueError, assertValidShape, formatShape, shapeSize } from './shape';
+import { type Shape, ShapeError, assertValidShape, formatShape, shapeSize } from './shape';
 
 export { isGradEnabled, noGrad } from './gradMode';
+export { backward, gradOf } from './autograd';
 
 /** Options of the {@link Tensor} constructor and the creation functions. */
 export interface TensorOptions {
   /** Track gradients for this tensor (a leaf such as a parameter). Default false. */
   requiresGrad?: boolean;
 }
+
+/** @internal the `_data` of a device tensor, whose values live in its `_storage` */
+export const DEVICE_PLACEHOLDER = new Float32Array(0);
 
 /**
  * A dense, contiguous, row-major float32 tensor with reverse-mode autograd.
@@ -20,7 +26,8 @@ export interface TensorOptions {
  * d(output)/d(this) for every tensor that requires gradients.
  */
 export class Tensor {
-  private _data: Float32Array;
+  /** @internal the values in CPU memory ({@link DEVICE_PLACEHOLDER} for a device tensor) */
+  _data: Float32Array;
   /** @internal the arena lease of `_data` (null: ordinary memory) and its generation when this tensor was made */
   _lease: Lease | null;
   private readonly _gen: number;
@@ -40,11 +47,15 @@ export class Tensor {
   _released = false;
   /** @internal the device holding newer values than `_data` (null: they are here); see markResident */
   _device: string | null = null;
+  /** @internal a device tensor's values: the backend's storage handle (null: in `_data`) */
+  _storage: object | null = null;
+  /** @internal a device tensor's gradient (null: none yet) */
+  _gradStorage: object | null = null;
 
   constructor(data: Float32Array, shape: Shape, options: TensorOptions = {}, op = 'leaf') {
     assertValidShape('Tensor', shape);
     const size = shapeSize(shape);
-    if (data.length !== size) {
+    if (data.length !== size && data !== DEVICE_PLACEHOLDER) {
       throw new ShapeError(`Tensor: data has ${data.length} elements but shape ${formatShape(shape)} needs ${size}`);
     }
     this._data = data;
@@ -65,7 +76,7 @@ export class Tensor {
     return this._data;
   }
 
-  /** Where the current values are: `'cpu'`, or a device such as `'webgpu'` while a Trainer trains there. */
+  /** Where the current values are: `'cpu'`, or a device such as `'webgpu'` (a device tensor, or a parameter while a Trainer trains there). */
   get device(): string {
     return this._device ?? 'cpu';
   }
@@ -85,8 +96,30 @@ export class Tensor {
     return Array.from(this.data);
   }
 
+  /**
+   * A copy on `device` (`'cpu'`, or `'webgpu'` once `@trainkit/webgpu` is imported): a new
+   * leaf with the same `requiresGrad`, or this tensor when it is there already.
+   * @example
+   * const x = await tensor([1, 2, 3]).to('webgpu');
+   * const y = await relu(x).to('cpu');
+   */
+  to(device: string): Promise<Tensor> {
+    return toDevice(this, device);
+  }
+
+  /** A copy of the values, from the cpu or a device (the only way to read a device tensor's values). */
+  read(): Promise<Float32Array> {
+    return readValues(this);
+  }
+
+  /** A copy of the gradient (null: none yet), from the cpu or a device. */
+  readGrad(): Promise<Float32Array | null> {
+    return readGrad(this);
+  }
+
   /** A tensor sharing the same data but cut from the graph. */
   detach(): Tensor {
+    if (this._storage !== null) return Object.assign(new Tensor(DEVICE_PLACEHOLDER, this.shape), { _storage: this._storage, _device: this._device });
     return new Tensor(this.data, this.shape);
   }
   /** A tensor with a copy of the data, cut from the graph. */
@@ -124,6 +157,7 @@ export class Tensor {
 
   /** Sets the gradient to zero (keeps the buffer, so no allocation per step). */
   zeroGrad(): void {
+    if (this._gradStorage !== null) zeroDeviceGrad(this);
     if (this.grad !== null) zeroFloats(this.grad); // resident arrays: the kernels' bulk fill
   }
 
@@ -142,38 +176,6 @@ export class Tensor {
     const head = Array.from(this.data.subarray(0, 6), (v) => +v.toFixed(4)).join(', ');
     return `Tensor(${formatShape(this.shape)}, [${head}${this.size > 6 ? ', …' : ''}]${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
-}
-
-/**
- * Gradient buffers of released intermediate results, by length, for the next backward pass
- * to reuse: fresh memory costs about ten times more than zeroing a used buffer (page faults
- * on first touch), and a training step would otherwise allocate every gradient anew.
- */
-const spareGrads = new Map<number, Float32Array[]>();
-let spareFloats = 0;
-/** Keep at most this many floats (256 MiB) of spare gradient buffers. */
-const MAX_SPARE_FLOATS = 2 ** 26;
-
-function recycleGrad(g: Float32Array): void {
-  if (spareFloats + g.length > MAX_SPARE_FLOATS) return;
-  let list = spareGrads.get(g.length);
-  if (list === undefined) spareGrads.set(g.length, (list = []));
-  list.push(g);
-  spareFloats += g.length;
-}
-
-/** The gradient buffer of `t`, allocated (zeroed) on first use. */
-export function gradOf(t: Tensor): Float32Array {
-  if (t.grad === null) {
-    const spare = spareGrads.get(t.size)?.pop();
-    if (spare !== undefined) {
-      spareFloats -= spare.length;
-      t.grad = spare.fill(0);
-    } else {
-      t.grad = new Float32Array(t.size);
-    }
-  }
-  return t.grad;
 }
 
 /**
@@ -200,80 +202,3 @@ export function fromOp(
   return out;
 }
 
-/**
- * A released op result has lost its parents: backpropagating through it would silently drop
- * the gradients of everything before it, so it is an error (as in PyTorch).
- */
-function assertLive(t: Tensor): void {
-  if (t._released) {
-    throw new ValueError(
-      `backward: the graph through "${t.op}" (shape ${formatShape(t.shape)}) was already released by an earlier backward(); ` +
-        'recompute the forward pass, or detach() a value you mean to reuse as a constant',
-    );
-  }
-}
-
-/**
- * Reverse-mode autodiff from `root` (see {@link Tensor.backward}). `observe`, for profilers,
- * runs each node's backward closure in its place (it must call `run` exactly once), so a tool
- * can time ops on the very path training takes, gradient recycling included.
- */
-export function backward(root: Tensor, seed?: Float32Array, observe?: (node: Tensor, run: () => void) => void): void {
-  if (!root.requiresGrad) {
-    throw new ValueError(`backward: tensor (op "${root.op}") does not require gradients; nothing to differentiate`);
-  }
-  if (seed === undefined && root.size !== 1) {
-    throw new ShapeError(`backward: called on a tensor of shape ${formatShape(root.shape)}; pass a seed gradient or reduce to a scalar`);
-  }
-  if (seed !== undefined && seed.length !== root.size) {
-    throw new ShapeError(`backward: seed has ${seed.length} elements, tensor has ${root.size}`);
-  }
-
-  // 1. topological order of every tensor that leads to root (iterative DFS, no recursion limit)
-  const order: Tensor[] = [];
-  const visited = new Set<Tensor>();
-  const stack: Array<[Tensor, number]> = [[root, 0]];
-  assertLive(root);
-  visited.add(root);
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    const [node, i] = top;
-    if (i < node._parents.length) {
-      top[1] = i + 1;
-      const p = node._parents[i];
-      if (p.requiresGrad && !visited.has(p)) {
-        assertLive(p);
-        visited.add(p);
-        stack.push([p, 0]);
-      }
-    } else {
-      stack.pop();
-      order.push(node);
-    }
-  }
-
-  // 2. chain rule, one node at a time from the root back to the leaves
-  const g = gradOf(root);
-  if (seed === undefined) g[0] += 1;
-  else for (let i = 0; i < g.length; i++) g[i] += seed[i];
-  for (let i = order.length - 1; i >= 0; i--) {
-    const node = order[i];
-    if (node._backward === null) continue;
-    if (observe === undefined) node._backward();
-    else observe(node, node._backward);
-  }
-
-  // 3. release the graph: intermediate results can be collected, and their gradients
-  //    (never visible after backward, as in PyTorch) serve the next backward pass
-  for (const node of order) {
-    if (node._backward !== null) {
-      node._backward = null;
-      node._parents = [];
-      node._released = true;
-      if (node.grad !== null) {
-        recycleGrad(node.grad);
-        node.grad = null;
-      }
-    }
-  }
-}

@@ -2,12 +2,14 @@ import { allocDoubles, allocFloats } from '../arena';
 import { ValueError } from '../shape';
 import { type Tensor, fromOp, gradOf } from '../tensor';
 import { unary } from './elementwise';
+import { isOnDevice, onDeviceOp } from '../device';
 
 // Activations beyond relu/sigmoid/tanh, as PyTorch defines them. Each is computed in float64
 // from the float32 input and rounded once; the derivative is written in terms of x and y.
 
 /** leakyRelu: x for x > 0, slope·x otherwise. The gradient at exactly 0 is the slope, as in PyTorch. */
 export function leakyRelu(a: Tensor, negativeSlope = 0.01): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('leakyRelu', [a, negativeSlope]);
   if (!Number.isFinite(negativeSlope)) throw new ValueError(`leakyRelu: negativeSlope must be a finite number, got ${negativeSlope}`);
   return unary('leakyRelu', a, (x) => (x > 0 ? x : x * negativeSlope), (x) => (x > 0 ? 1 : negativeSlope));
 }
@@ -18,6 +20,7 @@ export function leakyRelu(a: Tensor, negativeSlope = 0.01): Tensor {
  * the interval and 0 at and beyond its ends, as PyTorch's `hardtanh_backward`.
  */
 export function hardtanh(a: Tensor, minVal = -1, maxVal = 1): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('hardtanh', [a, minVal, maxVal]);
   if (!Number.isFinite(minVal) || !Number.isFinite(maxVal) || !(minVal < maxVal)) {
     throw new ValueError(`hardtanh: minVal and maxVal must be finite numbers with minVal < maxVal, got [${minVal}, ${maxVal}]`);
   }
@@ -26,17 +29,20 @@ export function hardtanh(a: Tensor, minVal = -1, maxVal = 1): Tensor {
 
 /** min(max(x, 0), 6) (PyTorch's `relu6`): {@link hardtanh} on [0, 6]. */
 export function relu6(a: Tensor): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('relu6', [a]);
   return hardtanh(a, 0, 6);
 }
 
 /** ELU: x for x > 0, α·(eˣ − 1) otherwise (PyTorch's `elu`, default α = 1). */
 export function elu(a: Tensor, alpha = 1): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('elu', [a, alpha]);
   if (!Number.isFinite(alpha)) throw new ValueError(`elu: alpha must be a finite number, got ${alpha}`);
   return unary('elu', a, (x) => (x > 0 ? x : alpha * Math.expm1(x)), (x) => (x > 0 ? 1 : alpha * Math.exp(x)));
 }
 
 /** SiLU (swish): x·σ(x). */
 export function silu(a: Tensor): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('silu', [a]);
   const sig = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
   return unary('silu', a, (x) => x * sig(x), (x) => {
     const s = sig(x);
@@ -151,6 +157,7 @@ const TANH_K = 0.044715;
  * approximation ½x·(1 + tanh(√(2/π)·(x + 0.044715x³))).
  */
 export function gelu(a: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('gelu', [a, approximate]);
   if (approximate === 'tanh') {
     return unary('gelu', a, (x) => 0.5 * x * (1 + Math.tanh(TANH_C * (x + TANH_K * x * x * x))), (x) => {
       const t = Math.tanh(TANH_C * (x + TANH_K * x * x * x));

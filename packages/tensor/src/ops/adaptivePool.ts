@@ -1,6 +1,7 @@
 import { allocFloats } from '../arena';
 import { Tensor, fromOp, gradOf } from '../tensor';
 import { type Pair, assertNCHW, pair } from './geometry';
+import { isOnDevice, onDeviceOp } from '../device';
 
 /** Bin i of `bins` over `size` cells: [⌊i·size/bins⌋, ⌈(i+1)·size/bins⌉), PyTorch's adaptive windows. */
 function windows(size: number, bins: number): Array<[number, number]> {
@@ -16,6 +17,7 @@ function windows(size: number, bins: number): Array<[number, number]> {
  * adaptiveAvgPool2d(x, 1) // global average pooling: [N, C, 1, 1]
  */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
+  if (isOnDevice(x)) return onDeviceOp('adaptiveAvgPool2d', [x, outputSize]);
   assertNCHW('adaptiveAvgPool2d', x);
   const [OH, OW] = pair('adaptiveAvgPool2d', 'outputSize', outputSize, 1);
   const [N, C, H, W] = x.shape;
@@ -50,6 +52,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
 
 /** Global average pooling: the mean of each channel, [N, C, H, W] → [N, C] (ResNet's head). */
 export function globalAvgPool2d(x: Tensor): Tensor {
+  if (isOnDevice(x)) return onDeviceOp('globalAvgPool2d', [x]);
   assertNCHW('globalAvgPool2d', x);
   const [N, C, H, W] = x.shape;
   const hw = H * W;

@@ -1,6 +1,7 @@
 import { allocDoubles, allocFloats } from '../arena';
 import { ShapeError, ValueError, formatShape } from '../shape';
 import { type Tensor, fromOp, gradOf } from '../tensor';
+import { isOnDevice, onDeviceOp } from '../device';
 
 /** Options of {@link batchNorm}. */
 export interface BatchNormOpOptions {
@@ -186,6 +187,7 @@ export function batchNorm(
   bias: Tensor | null,
   options: BatchNormOpOptions,
 ): Tensor {
+  if (isOnDevice(x) || isOnDevice(runningMean) || isOnDevice(runningVar) || isOnDevice(weight) || isOnDevice(bias)) return onDeviceOp('batchNorm', [x, runningMean, runningVar, weight, bias, options]);
   validate(x, runningMean, runningVar, weight, bias, options);
   const eps = options.eps ?? 1e-5;
   const training = options.training;

@@ -8,6 +8,7 @@ import { Tensor, fromOp, gradOf } from '../tensor';
 import { type Pair, assertNCHW, pair } from './geometry';
 import { maxPool2d } from './pool';
 import { concat, slice } from './shape';
+import { isOnDevice, onDeviceOp } from '../device';
 
 export type { Pair } from './geometry';
 export { assertNCHW, pair } from './geometry';
@@ -179,6 +180,7 @@ function backward(c: Conv, gout: Float32Array | { pooled: PooledOutput; grad: Fl
  * const y = conv2d(x, w, b, { padding: 2, activation: 'relu' }); // = relu(conv2d(x, w, b, { padding: 2 }))
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  if (isOnDevice(x) || isOnDevice(weight) || isOnDevice(bias)) return onDeviceOp('conv2d', [x, weight, bias, options]);
   if (options.groups !== undefined && options.groups !== 1) return groupedConv2d(x, weight, bias, options);
   const c = prepare('conv2d', x, weight, bias, options);
   const { g, N, OC, relu } = c;
@@ -203,6 +205,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
  * const y = conv2dReluPool(x, w, b, { padding: 2 }); // [N, OC, OH/2, OW/2]
  */
 export function conv2dReluPool(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Omit<Conv2dOptions, 'activation'> = {}): Tensor {
+  if (isOnDevice(x) || isOnDevice(weight) || isOnDevice(bias)) return onDeviceOp('conv2dReluPool', [x, weight, bias, options]);
   if (options.groups !== undefined && options.groups !== 1) return maxPool2d(conv2d(x, weight, bias, { ...options, activation: 'relu' }), 2);
   const c = prepare('conv2d', x, weight, bias, { ...options, activation: 'relu' }); // errors name the op the user wrote
   const { g, N, OC } = c;

@@ -3,6 +3,7 @@ import { reluBackwardKernel, reluKernel } from '../kernels/elementwise';
 import { type Shape, broadcastIndex, broadcastShapes, shapeSize } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 import { type BroadcastPlan, broadcastPlan } from './broadcastPlan';
+import { isOnDevice, onDeviceOp } from '../device';
 
 /** A tensor or a plain number (treated as a constant scalar). */
 export type TensorLike = Tensor | number;
@@ -66,6 +67,7 @@ function binaryResult(
 
 /** a + b, with broadcasting. */
 export function add(a: TensorLike, b: TensorLike): Tensor {
+  if (isOnDevice(a) || isOnDevice(b)) return onDeviceOp('add', [a, b]);
   const p = operands('add', a, b);
   const { A, B, ia, ib, n, plan: q } = p;
   const out = allocFloats(n);
@@ -122,6 +124,7 @@ function spreadIndexed(g: Float32Array, gx: Float32Array, map: Int32Array | null
 
 /** a − b, with broadcasting. */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
+  if (isOnDevice(a) || isOnDevice(b)) return onDeviceOp('sub', [a, b]);
   const p = operands('sub', a, b);
   const { A, B, ia, ib, n, plan: q } = p;
   const out = allocFloats(n);
@@ -139,6 +142,7 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
 
 /** a · b (element-wise), with broadcasting. */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
+  if (isOnDevice(a) || isOnDevice(b)) return onDeviceOp('mul', [a, b]);
   const p = operands('mul', a, b);
   const { A, B, ia, ib, n, plan: q } = p;
   const out = allocFloats(n);
@@ -156,6 +160,7 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
 
 /** a / b (element-wise), with broadcasting. */
 export function div(a: TensorLike, b: TensorLike): Tensor {
+  if (isOnDevice(a) || isOnDevice(b)) return onDeviceOp('div', [a, b]);
   const p = operands('div', a, b);
   const { A, B, ia, ib, n, plan: q } = p;
   const out = allocFloats(n);
@@ -195,43 +200,53 @@ export function unary(op: string, a: Tensor, f: (x: number) => number, df: (x: n
 
 /** −x element-wise. */
 export function neg(a: Tensor): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('neg', [a]);
   return unary('neg', a, (x) => -x, () => -1);
 }
 /** e^x element-wise. */
 export function exp(a: Tensor): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('exp', [a]);
   return unary('exp', a, Math.exp, (_x, y) => y);
 }
 /** Natural logarithm; log(0) = −Inf and log of a negative number is NaN, as in IEEE arithmetic. */
 export function log(a: Tensor): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('log', [a]);
   return unary('log', a, Math.log, (x) => 1 / x);
 }
 /** √x element-wise (NaN for negative x). */
 export function sqrt(a: Tensor): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('sqrt', [a]);
   return unary('sqrt', a, Math.sqrt, (_x, y) => 0.5 / y);
 }
 /** |x| element-wise; the gradient at 0 is 0. */
 export function abs(a: Tensor): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('abs', [a]);
   return unary('abs', a, Math.abs, (x) => (x > 0 ? 1 : x < 0 ? -1 : 0));
 }
 /** x^p for a constant exponent p. The gradient of x^0 is 0 everywhere (also at x = 0). */
 export function pow(a: Tensor, p: number): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('pow', [a, p]);
   return unary('pow', a, (x) => x ** p, (x) => (p === 0 ? 0 : p * x ** (p - 1)));
 }
 /** x² element-wise. */
 export function square(a: Tensor): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('square', [a]);
   return unary('square', a, (x) => x * x, (x) => 2 * x);
 }
 /** The logistic function 1/(1 + e^−x), computed without overflow for large |x|. */
 export function sigmoid(a: Tensor): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('sigmoid', [a]);
   return unary('sigmoid', a, (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))), (_x, y) => y * (1 - y));
 }
 /** The hyperbolic tangent element-wise. */
 export function tanh(a: Tensor): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('tanh', [a]);
   return unary('tanh', a, Math.tanh, (_x, y) => 1 - y * y);
 }
 
 /** max(x, 0). The gradient at exactly 0 is 0, as in PyTorch. */
 export function relu(a: Tensor): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('relu', [a]);
   const Y = allocFloats(a.size);
   reluKernel(a.data, Y);
   return fromOp('relu', Y, a.shape, [a], (res) => () => reluBackwardKernel(Y, res.grad as Float32Array, gradOf(a)));

@@ -1,6 +1,7 @@
 import { allocFloats } from '../arena';
 import { ShapeError, ValueError, formatShape } from '../shape';
 import { type Tensor, fromOp, gradOf } from '../tensor';
+import { isOnDevice, onDeviceOp } from '../device';
 
 /**
  * Embedding lookup (PyTorch's `embedding`): row `indices[i]` of `weight` [V, D] for each index,
@@ -12,6 +13,7 @@ import { type Tensor, fromOp, gradOf } from '../tensor';
  * embedding(table, tensor([[1, 4, 4]])) // [1, 3, D]
  */
 export function embedding(weight: Tensor, indices: Tensor, paddingIdx?: number): Tensor {
+  if (isOnDevice(weight) || isOnDevice(indices)) return onDeviceOp('embedding', [weight, indices, paddingIdx]);
   if (weight.rank !== 2) throw new ShapeError(`embedding: weight must be 2-D [numEmbeddings, dim], got ${formatShape(weight.shape)}`);
   const [V, D] = weight.shape;
   if (paddingIdx !== undefined && !(Number.isInteger(paddingIdx) && paddingIdx >= -V && paddingIdx < V)) {

@@ -1,6 +1,7 @@
 import { allocFloats, allocInts, scalarResult } from '../arena';
 import { ShapeError, ValueError, formatShape, sameShape } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
+import { isOnDevice, onDeviceOp } from '../device';
 
 /** Class indices ([N] integers) or class probabilities ([N, C] tensor, e.g. from mixup). */
 export type Target = Int32Array | Uint8Array | readonly number[] | Tensor;
@@ -75,6 +76,7 @@ function ceBackward(s: CeSaved, gRow: (r: number) => number, gx: Float32Array | 
  * gradients gets them, −log softmax(x), as in PyTorch). `reduction: 'none'` gives the [N] losses.
  */
 export function crossEntropy(logits: Tensor, target: Target, options: LossOptions = {}): Tensor {
+  if (isOnDevice(logits) || isOnDevice(target)) return onDeviceOp('crossEntropy', [logits, target, options]);
   if (logits.rank !== 2) throw new ShapeError(`crossEntropy: logits must be 2-D [batch, classes], got ${formatShape(logits.shape)}`);
   const reduction = checkReduction('crossEntropy', options.reduction);
   const [N, C] = logits.shape;
@@ -128,6 +130,7 @@ export function crossEntropy(logits: Tensor, target: Target, options: LossOption
 
 /** Mean squared error; `pred` and `target` must have the same shape. `reduction: 'none'` gives each element's squared error. */
 export function mse(pred: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  if (isOnDevice(pred) || isOnDevice(target)) return onDeviceOp('mse', [pred, target, options]);
   if (!sameShape(pred.shape, target.shape)) {
     throw new ShapeError(`mse: prediction ${formatShape(pred.shape)} and target ${formatShape(target.shape)} differ in shape`);
   }

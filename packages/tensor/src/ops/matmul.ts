@@ -2,6 +2,7 @@ import { allocFloats, allocInts } from '../arena';
 import { gemm } from '../kernels/gemm';
 import { ShapeError, broadcastIndex, broadcastShapes, formatShape, sameShape, shapeSize } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
+import { isOnDevice, onDeviceOp } from '../device';
 
 /**
  * Matrix product over the last two axes: [..., M, K]·[..., K, N] → [..., M, N]. The batch
@@ -10,6 +11,7 @@ import { Tensor, fromOp, gradOf } from '../tensor';
  * packed GEMM, and a gradient sums over the batches its operand was broadcast across.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (isOnDevice(a) || isOnDevice(b)) return onDeviceOp('matmul', [a, b]);
   if (a.rank < 2 || b.rank < 2) {
     throw new ShapeError(`matmul: both operands need rank ≥ 2, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   }
@@ -67,6 +69,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  * x is [N, in]; b (optional) is [out].
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  if (isOnDevice(x) || isOnDevice(weight) || isOnDevice(bias)) return onDeviceOp('linear', [x, weight, bias]);
   if (x.rank !== 2) throw new ShapeError(`linear: input must be 2-D [batch, features], got ${formatShape(x.shape)}`);
   if (weight.rank !== 2) throw new ShapeError(`linear: weight must be 2-D [out, in], got ${formatShape(weight.shape)}`);
   const [N, IN] = x.shape;

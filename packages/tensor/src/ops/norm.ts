@@ -3,6 +3,7 @@ import { ShapeError, ValueError, formatShape, sameShape, shapeSize } from '../sh
 import { Tensor, fromOp, gradOf } from '../tensor';
 import { add, mul } from './elementwise';
 import { reshape } from './shape';
+import { isOnDevice, onDeviceOp } from '../device';
 
 /**
  * x̂ = (x − mean) / √(var + eps) over each of `rows` contiguous runs of `len` elements (biased
@@ -66,6 +67,7 @@ function affine(op: string, xhat: Tensor, weight: Tensor | null | undefined, bia
  * layerNorm(x, [64], gamma, beta) // x [B, T, 64]: each token normalized over its 64 features
  */
 export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  if (isOnDevice(x) || isOnDevice(weight) || isOnDevice(bias)) return onDeviceOp('layerNorm', [x, normalizedShape, weight, bias, eps]);
   checkEps('layerNorm', eps);
   const k = normalizedShape.length;
   if (k === 0 || k > x.rank || !sameShape(x.shape.slice(x.rank - k), normalizedShape)) {
@@ -82,6 +84,7 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
  * then each channel scaled and shifted by `weight` and `bias` ([C], optional).
  */
 export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  if (isOnDevice(x) || isOnDevice(weight) || isOnDevice(bias)) return onDeviceOp('groupNorm', [x, numGroups, weight, bias, eps]);
   checkEps('groupNorm', eps);
   if (x.rank < 2) throw new ShapeError(`groupNorm: input must be [N, C, *], got ${formatShape(x.shape)}`);
   const [N, C] = x.shape;

@@ -4,6 +4,7 @@ import { wasmFor } from '../kernels/wasm/runtime';
 import { ShapeError, formatShape } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 import { type Pair, assertNCHW, pair } from './geometry';
+import { isOnDevice, onDeviceOp } from '../device';
 
 /** Stride and padding of {@link maxPool2d} and {@link avgPool2d}. */
 export interface Pool2dOptions {
@@ -33,6 +34,7 @@ function geometry(op: string, x: Tensor, kernel: Pair, options: Pool2dOptions): 
 
 /** Max over KH×KW windows of an [N, C, H, W] tensor (padding counts as −Inf). */
 export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor {
+  if (isOnDevice(x)) return onDeviceOp('maxPool2d', [x, kernel, options]);
   const { N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW } = geometry('maxPool2d', x, kernel, options);
   const X = x.data;
   const out = allocFloats(N * C * OH * OW);
@@ -86,6 +88,7 @@ function maxPoolJs(
 
 /** Mean over KH×KW windows; zero padding counts toward the mean (PyTorch's count_include_pad=True). */
 export function avgPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor {
+  if (isOnDevice(x)) return onDeviceOp('avgPool2d', [x, kernel, options]);
   const { N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW } = geometry('avgPool2d', x, kernel, options);
   const X = x.data;
   const out = allocZeros(N * C * OH * OW);

@@ -1,6 +1,7 @@
 import { allocFloats, allocInts, toFloats } from '../arena';
 import { type Shape, ShapeError, formatShape, normalizeAxis, stridesOf } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
+import { isOnDevice, onDeviceOp } from '../device';
 
 /** Which axes to reduce: one, several, or all (undefined). Negative axes count from the end. */
 export type Axes = number | readonly number[] | undefined;
@@ -70,6 +71,7 @@ function accumulate(X: Float32Array, p: Plan): Float64Array {
  * @example sum(x, 1, true)  // [N, C] → [N, 1]
  */
 export function sum(a: Tensor, axes?: Axes, keepDims = false): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('sum', [a, axes, keepDims]);
   const p = plan('sum', a.shape, axes, keepDims);
   const out = accumulate(a.data, p);
   const map = p.map;
@@ -83,6 +85,7 @@ export function sum(a: Tensor, axes?: Axes, keepDims = false): Tensor {
 
 /** Mean over `axes` (all axes when omitted). */
 export function mean(a: Tensor, axes?: Axes, keepDims = false): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('mean', [a, axes, keepDims]);
   const p = plan('mean', a.shape, axes, keepDims);
   const acc = accumulate(a.data, p);
   const map = p.map;
@@ -104,6 +107,7 @@ export function mean(a: Tensor, axes?: Axes, keepDims = false): Tensor {
  * (`torch.max(x)`, `torch.amax(x, dims)`) it is shared equally among the tied maxima.
  */
 export function max(a: Tensor, axes?: Axes, keepDims = false): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('max', [a, axes, keepDims]);
   const p = plan('max', a.shape, axes, keepDims);
   if (p.count === 0 && p.outSize > 0) throw new ShapeError(`max: reduces over an axis of size 0 of ${formatShape(a.shape)}; an empty set has no maximum (as in PyTorch)`);
   const out = allocFloats(p.outSize).fill(-Infinity);

@@ -2,12 +2,14 @@ import { allocFloats } from '../arena';
 import { accumulateKernel } from '../kernels/elementwise';
 import { ShapeError, formatShape, normalizeAxis, shapeSize, stridesOf } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
+import { isOnDevice, onDeviceOp } from '../device';
 
 /**
  * Same data, new shape (no copy). One dimension may be -1 and is inferred.
  * @example reshape(x, [x.shape[0], -1])  // flatten all but the batch dimension
  */
 export function reshape(a: Tensor, shape: readonly number[]): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('reshape', [a, shape]);
   const inferred = [...shape];
   const hole = inferred.indexOf(-1);
   if (hole !== -1) {
@@ -26,12 +28,14 @@ export function reshape(a: Tensor, shape: readonly number[]): Tensor {
 
 /** Flattens every dimension from `startAxis` on: [N, C, H, W] → [N, C·H·W] (C, H, W order). */
 export function flatten(a: Tensor, startAxis = 1): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('flatten', [a, startAxis]);
   const s = normalizeAxis('flatten', startAxis, a.rank);
   return reshape(a, [...a.shape.slice(0, s), shapeSize(a.shape.slice(s))]);
 }
 
 /** Reorders the axes: output axis i is input axis axes[i] (a negative axis counts from the end). */
 export function permute(a: Tensor, axes: readonly number[]): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('permute', [a, axes]);
   const rank = a.rank;
   const bad = () => new ShapeError(`permute: ${formatShape(axes)} is not a permutation of the ${rank} axes of ${formatShape(a.shape)}`);
   // negative axes count from the end, as in PyTorch (x.permute(-1, 0))
@@ -81,6 +85,7 @@ function walkPermuted(outShape: readonly number[], st: readonly number[], run: (
 
 /** Swaps two axes (default: the last two, i.e. a matrix transpose). */
 export function transpose(a: Tensor, axis0 = -2, axis1 = -1): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('transpose', [a, axis0, axis1]);
   if (a.rank < 2) throw new ShapeError(`transpose: needs rank ≥ 2, got ${formatShape(a.shape)}`);
   const i = normalizeAxis('transpose', axis0, a.rank);
   const j = normalizeAxis('transpose', axis1, a.rank);
@@ -92,6 +97,7 @@ export function transpose(a: Tensor, axis0 = -2, axis1 = -1): Tensor {
 
 /** Joins tensors along `axis`; all other dimensions must match. */
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (tensors.some(isOnDevice)) return onDeviceOp('concat', [tensors, axis]);
   if (tensors.length === 0) throw new ShapeError('concat: needs at least one tensor');
   const first = tensors[0];
   const ax = normalizeAxis('concat', axis, first.rank);
@@ -130,6 +136,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
 
 /** Elements `start` (inclusive) to `end` (exclusive) along `axis`. Negative indices count from the end. */
 export function slice(a: Tensor, axis: number, start: number, end?: number): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('slice', [a, axis, start, end]);
   const ax = normalizeAxis('slice', axis, a.rank);
   const dim = a.shape[ax];
   const s = start < 0 ? start + dim : start;

@@ -1,6 +1,7 @@
 import { allocDoubles, allocFloats } from '../arena';
 import { normalizeAxis, shapeSize } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
+import { isOnDevice, onDeviceOp } from '../device';
 
 /** Splits a shape around `axis` into (outer, length, inner) for strided loops. */
 function around(t: Tensor, op: string, axis: number): [number, number, number] {
@@ -13,6 +14,7 @@ function around(t: Tensor, op: string, axis: number): [number, number, number] {
  * so it stays finite for any finite input.
  */
 export function logSoftmax(a: Tensor, axis = -1): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('logSoftmax', [a, axis]);
   const [outer, len, inner] = around(a, 'logSoftmax', axis);
   const X = a.data;
   const Y = allocFloats(a.size);
@@ -47,6 +49,7 @@ export function logSoftmax(a: Tensor, axis = -1): Tensor {
 
 /** softmax along `axis` (default last), shifted by the max for stability. */
 export function softmax(a: Tensor, axis = -1): Tensor {
+  if (isOnDevice(a)) return onDeviceOp('softmax', [a, axis]);
   const [outer, len, inner] = around(a, 'softmax', axis);
   const X = a.data;
   const Y = allocFloats(a.size);

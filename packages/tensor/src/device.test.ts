@@ -1,0 +1,145 @@
+import { test } from '@fast-check/vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { leaf, shapeOf, specFrom } from './__tests__/arbitraries';
+import { type DeviceBackend, isOnDevice, registerDevice } from './device';
+import { add, mul, relu, tanh } from './ops/elementwise';
+import { matmul } from './ops/matmul';
+import { sum } from './ops/reduce';
+import { accumulateDeviceGrad, fromDeviceOp, placeTensors } from './placement';
+import { Tensor } from './tensor';
+
+// An emulated device: storage is a plain array in an object, and each op runs the CPU op on
+// copies of its inputs. It exercises the dispatch, the device autograd and the placement
+// without a GPU; @trainkit/webgpu runs the same laws on real WGSL kernels.
+type Store = { values: Float32Array };
+const live = new Set<Store>();
+const store = (values: Float32Array): Store => {
+  const s = { values };
+  live.add(s);
+  return s;
+};
+const valuesOf = (t: Tensor) => (t._storage as Store).values;
+
+function emulate(name: string, cpuOp: (...args: never[]) => Tensor) {
+  return (...args: unknown[]): Tensor => {
+    const copies = args.map((a) => (isOnDevice(a) ? new Tensor(valuesOf(a as Tensor).slice(), (a as Tensor).shape, { requiresGrad: (a as Tensor).requiresGrad }) : a));
+    const y = (cpuOp as (...a: unknown[]) => Tensor)(...copies);
+    const inputs = args.filter(isOnDevice) as Tensor[];
+    return fromDeviceOp(name, 'emu', store(y.data.slice()), y.shape, inputs, (out) => () => {
+      y.backward((out._gradStorage as Store).values);
+      args.forEach((a, i) => {
+        const g = (copies[i] as Tensor | undefined)?.grad;
+        if (isOnDevice(a) && g) accumulateDeviceGrad(a as Tensor, store(g.slice()), true);
+      });
+    });
+  };
+}
+
+const emu: DeviceBackend = {
+  name: 'emu',
+  upload: (values) => store(values.slice()),
+  download: async (s, size) => (s as Store).values.slice(0, size),
+  fill: (shape, value) => store(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value)),
+  zero: (s) => void (s as Store).values.fill(0),
+  accumulate(into, g, _shape, owned) {
+    if (into === null) return owned ? g : store((g as Store).values.slice());
+    const a = (into as Store).values;
+    (g as Store).values.forEach((v, i) => (a[i] += v));
+    if (owned) live.delete(g as Store);
+    return into;
+  },
+  release: (s) => void live.delete(s as Store),
+  ops: { add: emulate('add', add), mul: emulate('mul', mul), tanh: emulate('tanh', tanh), sum: emulate('sum', sum), matmul: emulate('matmul', matmul) },
+};
+
+beforeAll(() => registerDevice(emu));
+
+const anySpec = specFrom(shapeOf(1, 3));
+
+describe('device tensors', () => {
+  test.prop([anySpec])('ops on a device give the cpu ops\' values and gradients (the device run equals the cpu run)', async (spec) => {
+    const x = leaf(spec);
+    const cpuLoss = sum(mul(tanh(x), x));
+    cpuLoss.backward();
+    const xd = await x.to('emu');
+    expect(xd.device).toBe('emu');
+    expect(xd.requiresGrad).toBe(true);
+    const loss = sum(mul(tanh(xd), xd));
+    expect(loss.device).toBe('emu');
+    loss.backward();
+    expect(Array.from(await loss.read())).toEqual(Array.from(cpuLoss.data));
+    // equal up to one more float32 rounding: the device sums each op's gradient as a whole buffer
+    const g = (await xd.readGrad()) ?? new Float32Array(0);
+    expect(g.length).toBe(x.size);
+    (x.grad ?? []).forEach((v, i) => expect(Math.abs(g[i] - v)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(v))));
+    expect(Array.from(await (await loss.to('cpu')).read())).toEqual(Array.from(cpuLoss.data));
+  });
+
+  it('a backward pass gives back every intermediate gradient on the device, and keeps the leaves\'', async () => {
+    const x = await new Tensor(Float32Array.of(1, -2, 3), [3], { requiresGrad: true }).to('emu');
+    const before = live.size;
+    const y = sum(mul(tanh(x), x));
+    y.backward();
+    // x's values and gradient, y's values, and the two intermediate results' values remain
+    expect(live.size - before).toBe(4);
+    expect(x._gradStorage).not.toBeNull();
+    expect(y._gradStorage).toBeNull();
+  });
+
+  it('the synchronous .data of a device tensor is an error naming the async calls', async () => {
+    const x = await new Tensor(Float32Array.of(1, 2), [2]).to('emu');
+    expect(() => x.data).toThrow(/lives on emu.*await t\.read\(\).*await t\.to\('cpu'\)/);
+    expect(() => x.toArray()).toThrow(/await t\.read\(\)/);
+    const one = await new Tensor(Float32Array.of(1), [1]).to('emu');
+    expect(() => one.item()).toThrow(/await t\.read\(\)/);
+    expect(String(x)).toBe('Tensor([2], on emu)');
+  });
+
+  it('an op mixing a device tensor with a cpu tensor names both devices', async () => {
+    const a = new Tensor(Float32Array.of(1, 2), [2]);
+    const b = await a.to('emu');
+    expect(() => add(a, b)).toThrow(/add: a emu tensor \[2\] and a cpu tensor \[2\] cannot meet in one op/);
+    expect(() => matmul(b.detach(), new Tensor(Float32Array.of(1, 2), [2, 1]))).toThrow(/matmul: a emu tensor.*cpu tensor \[2, 1\]/);
+  });
+
+  it('an op the device lacks is refused, naming the op, the device and the ops it has', async () => {
+    const x = await new Tensor(Float32Array.of(1, 2), [2]).to('emu');
+    expect(() => relu(x)).toThrow(/relu: no emu kernel for this op yet \(emu runs: add, matmul, mul, sum, tanh\)/);
+  });
+
+  it('an unregistered device is refused and says what to import', async () => {
+    const x = new Tensor(Float32Array.of(1), [1]);
+    await expect(x.to('webgpu-nope')).rejects.toThrow(/no backend is registered for device "webgpu-nope"/);
+  });
+
+  it('placeTensors moves leaves in place, with their gradients, and back', async () => {
+    const w = new Tensor(Float32Array.of(1, 2, 3), [3], { requiresGrad: true });
+    sum(mul(w, w)).backward();
+    await placeTensors([w], 'emu');
+    expect(w.device).toBe('emu');
+    expect(w.grad).toBeNull();
+    sum(mul(w, w)).backward(); // accumulates on the device into the moved gradient
+    w.zeroGrad();
+    sum(mul(w, w)).backward();
+    await placeTensors([w], 'cpu');
+    expect(w.device).toBe('cpu');
+    expect(Array.from(w.data)).toEqual([1, 2, 3]);
+    expect(Array.from(w.grad ?? [])).toEqual([2, 4, 6]);
+  });
+
+  it('placeTensors refuses an op result in a live graph, and an unknown device, moving nothing', async () => {
+    const w = new Tensor(Float32Array.of(1, 2), [2], { requiresGrad: true });
+    const y = mul(w, w);
+    await expect(placeTensors([w, y], 'emu')).rejects.toThrow(/"mul".*live graph/);
+    await expect(placeTensors([w], 'nowhere')).rejects.toThrow(/no backend/);
+    expect(w.device).toBe('cpu');
+  });
+
+  it('detach keeps a device tensor on its device, cut from the graph', async () => {
+    const x = await new Tensor(Float32Array.of(1, 2), [2], { requiresGrad: true }).to('emu');
+    const d = mul(x, x).detach();
+    expect(d.device).toBe('emu');
+    expect(d.requiresGrad).toBe(false);
+    expect(Array.from(await d.read())).toEqual([1, 4]);
+  });
+});

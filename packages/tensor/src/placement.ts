@@ -1,0 +1,142 @@
+// Device-resident tensors: moving values between the CPU and a device, results of device ops,
+// and their gradients. The backends themselves register through ./device.
+import { deviceBackend } from './device';
+import { isGradEnabled } from './gradMode';
+import { type Shape, ShapeError, ValueError, formatShape } from './shape';
+import { DEVICE_PLACEHOLDER, Tensor } from './tensor';
+
+/**
+ * A copy of `t` on `device` (`'cpu'` or a registered device such as `'webgpu'`), cut from the
+ * graph like {@link Tensor.clone}: a new leaf with the same `requiresGrad`. `t` itself if it is
+ * there already.
+ */
+export async function toDevice(t: Tensor, device: string): Promise<Tensor> {
+  if (t.device === device && (device === 'cpu' || t._storage !== null)) return t;
+  if (device === 'cpu') return new Tensor(await readValues(t), t.shape, { requiresGrad: t.requiresGrad });
+  const backend = deviceBackend(device);
+  const values = t._storage === null ? t.data : await readValues(t); // device to another device: through the cpu
+  return deviceTensor(device, backend.upload(values, t.shape), t.shape, 'leaf', t.requiresGrad);
+}
+
+/** A copy of the values, from wherever they live (one round trip for a device tensor). */
+export async function readValues(t: Tensor): Promise<Float32Array> {
+  if (t._storage === null) return t.data.slice();
+  return deviceBackend(t.device).download(t._storage, t.size);
+}
+
+/** A copy of the gradient (null: none yet), from wherever it lives. */
+export async function readGrad(t: Tensor): Promise<Float32Array | null> {
+  if (t._gradStorage !== null) return deviceBackend(t.device).download(t._gradStorage, t.size);
+  return t.grad === null ? null : t.grad.slice();
+}
+
+/** A tensor whose values are `storage` on `device`. @internal */
+export function deviceTensor(device: string, storage: object, shape: Shape, op: string, requiresGrad = false): Tensor {
+  const t = new Tensor(DEVICE_PLACEHOLDER, shape, { requiresGrad }, op);
+  t._storage = storage;
+  t._device = device;
+  return t;
+}
+
+/**
+ * The result of an op a device ran: like `fromOp`, it records the parents and the backward
+ * closure when gradients are enabled and an input requires them. The closure reads the
+ * result's gradient from `_gradStorage` and hands its inputs' gradients to
+ * {@link accumulateDeviceGrad}.
+ */
+export function fromDeviceOp(op: string, device: string, storage: object, shape: Shape, parents: readonly Tensor[], makeBackward: (out: Tensor) => () => void): Tensor {
+  let tracked = false;
+  if (isGradEnabled()) for (const p of parents) if (p.requiresGrad) tracked = true;
+  const out = deviceTensor(device, storage, shape, op, tracked);
+  if (tracked) {
+    out._parents = parents;
+    out._backward = makeBackward(out);
+  }
+  return out;
+}
+
+/** Adds the device gradient `g` into `t`'s (see `DeviceBackend.accumulate`); nothing for a tensor that does not require one. */
+export function accumulateDeviceGrad(t: Tensor, g: object, owned: boolean): void {
+  const backend = deviceBackend(t.device);
+  if (!t.requiresGrad) {
+    if (owned) backend.release(g);
+    return;
+  }
+  t._gradStorage = backend.accumulate(t._gradStorage, g, t.shape, owned);
+}
+
+/** The backward pass's seed on a device root: 1 for a scalar, else `seed`. @internal */
+export function seedDeviceGrad(root: Tensor, seed: Float32Array | undefined): void {
+  const backend = deviceBackend(root.device);
+  const g = seed === undefined ? backend.fill(root.shape, 1) : backend.upload(seed, root.shape);
+  accumulateDeviceGrad(root, g, true);
+}
+
+/** Gives a released node's device gradient back (intermediate gradients are never visible after backward). @internal */
+export function releaseDeviceGrad(node: Tensor): void {
+  if (node._gradStorage === null) return;
+  deviceBackend(node.device).release(node._gradStorage);
+  node._gradStorage = null;
+}
+
+/**
+ * Moves `tensors` (parameters, buffers) to `device` in place: the same Tensor objects, so
+ * modules and optimizers keep referring to them; their gradients move along. To `'cpu'`, the
+ * device copies are read back and released. Refused, changing nothing, for an op result in a
+ * live graph (moving it would strand the graph's gradients).
+ */
+export async function placeTensors(tensors: readonly Tensor[], device: string): Promise<void> {
+  const bad = tensors.find((t) => t._backward !== null);
+  if (bad !== undefined) throw new ValueError(`to('${device}'): "${bad.op}" (shape ${formatShape(bad.shape)}) is the result of an op in a live graph; only leaves (parameters, buffers, inputs) move in place`);
+  const target = device === 'cpu' ? null : deviceBackend(device); // an unknown device: refused before anything moves
+  // read everything first, so a failed read leaves every tensor where it was
+  const moves = await Promise.all(tensors.map(async (t) => ({ t, values: t.device === device ? null : await valuesForMove(t), grad: t.device === device ? null : await readGrad(t) })));
+  for (const { t, values, grad } of moves) {
+    if (values === null) continue;
+    dropDeviceCopies(t);
+    if (target === null) {
+      t._data = values;
+      t._lease = null;
+      t._device = null;
+      t.grad = grad;
+    } else {
+      t._data = DEVICE_PLACEHOLDER;
+      t._lease = null;
+      t._storage = target.upload(values, t.shape);
+      t._device = device;
+      t.grad = null;
+      t._gradStorage = grad === null ? null : target.upload(grad, t.shape);
+    }
+  }
+}
+
+async function valuesForMove(t: Tensor): Promise<Float32Array> {
+  if (t._storage === null && t._device !== null) {
+    throw new ValueError(`to(): tensor "${t.op}" (shape ${formatShape(t.shape)}) is held by a Trainer training on ${t._device}; move it after fit, or with \`await ctx.sync()\``);
+  }
+  return readValues(t);
+}
+
+function dropDeviceCopies(t: Tensor): void {
+  if (t._storage === null) return;
+  const backend = deviceBackend(t.device);
+  backend.release(t._storage);
+  if (t._gradStorage !== null) backend.release(t._gradStorage);
+  t._storage = null;
+  t._gradStorage = null;
+}
+
+/** Zeros a device tensor's gradient in place (keeps the storage, like `zeroGrad` on the cpu). @internal */
+export function zeroDeviceGrad(t: Tensor): void {
+  if (t._gradStorage !== null) deviceBackend(t.device).zero(t._gradStorage, t.size);
+}
+
+/** Checks a backward seed against its root. @internal */
+export function checkSeed(root: Tensor, seed: Float32Array | undefined): void {
+  if (seed === undefined && root.size !== 1) {
+    throw new ShapeError(`backward: called on a tensor of shape ${formatShape(root.shape)}; pass a seed gradient or reduce to a scalar`);
+  }
+  if (seed !== undefined && seed.length !== root.size) {
+    throw new ShapeError(`backward: seed has ${seed.length} elements, tensor has ${root.size}`);
+  }
+}
