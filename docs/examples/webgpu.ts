@@ -3,11 +3,12 @@
 // In Node, WebGPU comes from the optional `webgpu` package (Dawn), which needs a Vulkan driver;
 // without an adapter, 'auto' trains on the CPU after a one-line notice.
 // (TRAIN_LIMIT / TEST_LIMIT / EPOCHS shrink it; the test suite runs it on a slice.)
-import { Trainer } from '@trainkit/core';
+import { Trainer, parameterRefs } from '@trainkit/core';
 import { DataLoader } from '@trainkit/data';
 import { loadMnist } from '@trainkit/data/node';
 import { manualSeed, mnistMlp } from '@trainkit/nn';
 import { adam } from '@trainkit/optim-adam';
+import { crossEntropy } from '@trainkit/tensor';
 import { l2Penalty } from '@trainkit/reg-penalty';
 import '@trainkit/webgpu'; // registers the 'webgpu' device
 
@@ -41,3 +42,27 @@ try {
   console.log((e as Error).message);
 }
 // #endregion limits
+
+// #region own-loop
+// Your own loop on the GPU: move the model, then forward, loss, backward and the optimizer's
+// step run there unchanged (each op on WGSL kernels); values come back only when awaited.
+if (trainer.deviceName === 'webgpu') {
+  manualSeed(0);
+  const net = await mnistMlp({ hidden: 64 }).to('webgpu');
+  const optimizer = adam({ lr: 1e-3 });
+  let steps = 0;
+  let first = NaN;
+  let loss = NaN;
+  for (const { x, y } of new DataLoader(train, { batchSize: 64 }).epoch(0)) {
+    const l = crossEntropy(net.call(await x.to('webgpu')), y);
+    net.zeroGrad();
+    l.backward();
+    optimizer.step(parameterRefs(net));
+    if (steps++ === 0) first = (await l.read())[0]; // reading waits for the GPU: do it rarely
+    loss = steps % 10 === 0 ? (await l.read())[0] : loss;
+  }
+  await net.to('cpu'); // the weights, ready to save or export
+  await optimizer.sync?.(); // and the optimizer's state
+  console.log(`own loop on webgpu: loss ${first.toFixed(4)} at the first step, ${loss.toFixed(4)} after ${steps - (steps % 10)} steps; weights back on the CPU: ${net.parameters().every((p) => p.device === 'cpu')}`);
+}
+// #endregion own-loop

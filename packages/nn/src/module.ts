@@ -1,4 +1,4 @@
-import { ShapeError, Tensor, ValueError, formatShape, sameShape } from '@trainkit/tensor';
+import { ShapeError, Tensor, ValueError, formatShape, placeTensors, sameShape } from '@trainkit/tensor';
 import { Parameter } from './parameter';
 
 /** Called after a module's forward; may return a replacement output. */
@@ -135,6 +135,28 @@ export abstract class Module {
     return this.train(false);
   }
 
+  /**
+   * Moves every parameter and buffer to `device` in place (`'webgpu'` once `@trainkit/webgpu`
+   * is imported, or `'cpu'`): the same tensors, so an optimizer built on `parameters()` keeps
+   * stepping them; on a device, `optimizer.step` runs the device's fused update. Buffers a
+   * module reads on the cpu (BatchNorm's `num_batches_tracked`) stay there.
+   * @example
+   * await model.to('webgpu');
+   * const loss = crossEntropy(model.call(await x.to('webgpu')), labels);
+   */
+  async to(device: string): Promise<this> {
+    const host = new Set<Tensor>();
+    for (const [, m] of this.namedModules()) for (const k of m.hostBuffers()) host.add(m._buffers.get(k)!);
+    const tensors = [...new Set<Tensor>([...this.parameters(), ...this.namedBuffers().map(([, t]) => t)])].filter((t) => !host.has(t));
+    await placeTensors(tensors, device);
+    return this;
+  }
+
+  /** Names of this module's buffers that stay on the cpu when the module moves (it reads them there each forward). */
+  protected hostBuffers(): readonly string[] {
+    return [];
+  }
+
   /** Zeros every parameter's gradient buffer. */
   zeroGrad(): void {
     for (const p of this.parameters()) p.zeroGrad();
@@ -180,6 +202,11 @@ export abstract class Module {
       else if (!sameShape(src.shape, own[key].shape)) report.mismatched.push({ key, expected: own[key].shape, got: src.shape });
     }
     for (const key of Object.keys(state)) if (!Object.hasOwn(own, key)) report.unexpected.push(key);
+    const away = Object.entries(own).find(([key, t]) => lookup(key) !== undefined && (t.device !== 'cpu' || lookup(key)!.device !== 'cpu'));
+    if (away !== undefined) {
+      const where = away[1].device !== 'cpu' ? `the module's "${away[0]}" lives on ${away[1].device}` : `the state's "${away[0]}" lives on ${lookup(away[0])!.device}`;
+      throw new ValueError(`loadStateDict: ${where}; load between cpu tensors (\`await model.to('cpu')\` or \`await t.to('cpu')\` first, then move the model back); nothing was loaded`);
+    }
     if (strict && (report.missing.length > 0 || report.unexpected.length > 0 || report.mismatched.length > 0)) {
       const parts: string[] = [];
       if (report.missing.length) parts.push(`missing keys: ${report.missing.join(', ')}`);

@@ -9,6 +9,8 @@ import type { Tensor } from './tensor';
  */
 export interface DeviceBackend {
   readonly name: string;
+  /** Opens the device if it is not open yet (called before moving values there); rejects when it cannot. */
+  ready?(): Promise<void>;
   /** New storage holding a copy of `values` (laid out as `shape`). */
   upload(values: Float32Array, shape: Shape): object;
   /** A copy of the storage's `size` values, after all work submitted so far. */

@@ -14,6 +14,7 @@ export async function toDevice(t: Tensor, device: string): Promise<Tensor> {
   if (t.device === device && (device === 'cpu' || t._storage !== null)) return t;
   if (device === 'cpu') return new Tensor(await readValues(t), t.shape, { requiresGrad: t.requiresGrad });
   const backend = deviceBackend(device);
+  await backend.ready?.();
   const values = t._storage === null ? t.data : await readValues(t); // device to another device: through the cpu
   return deviceTensor(device, backend.upload(values, t.shape), t.shape, 'leaf', t.requiresGrad);
 }
@@ -89,6 +90,7 @@ export async function placeTensors(tensors: readonly Tensor[], device: string): 
   const bad = tensors.find((t) => t._backward !== null);
   if (bad !== undefined) throw new ValueError(`to('${device}'): "${bad.op}" (shape ${formatShape(bad.shape)}) is the result of an op in a live graph; only leaves (parameters, buffers, inputs) move in place`);
   const target = device === 'cpu' ? null : deviceBackend(device); // an unknown device: refused before anything moves
+  await target?.ready?.();
   // read everything first, so a failed read leaves every tensor where it was
   const moves = await Promise.all(tensors.map(async (t) => ({ t, values: t.device === device ? null : await valuesForMove(t), grad: t.device === device ? null : await readGrad(t) })));
   for (const { t, values, grad } of moves) {

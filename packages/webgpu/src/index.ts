@@ -6,6 +6,10 @@
  * @packageDocumentation
  */
 export { GpuContext, requestGpu, requestGpuOrCpu } from './context';
+export { useWebGpu } from './backend';
+import './eagerOps';
+import './eagerLayers';
+import './eagerOptimizer';
 export { GpuTensor } from './tensor';
 export { GpuTrainingSession } from './session';
 export { webgpuDevice } from './device';

@@ -1,6 +1,7 @@
 // The optimizer contract: what an optimizer sees of a parameter, what it must offer, and the
 // plain state it saves. Built-ins and third-party optimizers implement exactly this.
 import type { Module } from '@trainkit/nn';
+import type { Tensor } from '@trainkit/tensor';
 
 /** What an optimizer sees of a parameter: its values and gradient, updated in place. */
 export interface ParamRef {
@@ -20,7 +21,15 @@ export interface ParamRef {
    * new parameter's does in PyTorch. Without a key, state follows the name.
    */
   readonly key?: object;
+  /**
+   * The parameter's tensor when it lives on a device (`await model.to('webgpu')`): `value` and
+   * `grad` are then empty, and `step` hands the update to the device's fused kernels.
+   */
+  readonly tensor?: Tensor;
 }
+
+/** The `value` and `grad` of a device parameter's ref. */
+const NONE = new Float32Array(0);
 
 /**
  * The refs `optimizer.step` receives for a model, as the Trainer builds them each step: every
@@ -37,6 +46,10 @@ export interface ParamRef {
 export function parameterRefs(model: Module, options: { identify?: boolean } = {}): ParamRef[] {
   const refs: ParamRef[] = [];
   for (const [name, p] of model.namedParameters()) {
+    if (p._storage !== null) {
+      if (p.requiresGrad && p._gradStorage !== null) refs.push({ name, value: NONE, grad: NONE, tensor: p, ...(options.identify === true ? { key: p } : {}) });
+      continue;
+    }
     if (!(p.requiresGrad && p.grad !== null)) continue;
     const move = (value: Float32Array, grad: Float32Array) => p.moveTo(value, grad);
     refs.push(options.identify === true ? { name, value: p.data, grad: p.grad, move, key: p } : { name, value: p.data, grad: p.grad, move });
@@ -115,6 +128,11 @@ export interface Optimizer<H extends Hyperparams = Hyperparams> {
    * with a key; a device backend calls it before reading `stateDict()`. A state load unbinds all.
    */
   adopt?(params: ReadonlyArray<{ readonly name: string; readonly key: object }>): void;
+  /**
+   * After steps on a device (parameters moved with `await model.to('webgpu')`), the state lives
+   * there and `stateDict()` refuses; `await optimizer.sync()` copies it back. Nothing to do otherwise.
+   */
+  sync?(): Promise<void>;
 }
 
 /** What {@link OptimizerSpec.update} receives for one parameter. */

@@ -1,7 +1,7 @@
 // defineOptimizer: an optimizer from its per-parameter update. The bookkeeping it does is
 // assembled from the contract (./contract), groups (./groups), slots (./slots) and resident
 // placement (./resident).
-import { firstNonFinite } from '@trainkit/tensor';
+import { type DeviceHeldState, deviceBackend, firstNonFinite } from '@trainkit/tensor';
 import { ConfigError, NonFiniteGradientError } from '../errors';
 import type { Hyperparams, Optimizer, OptimizerOptions, OptimizerSpec, OptimizerState, ParamGroup, ParamRef, UpdateArgs } from './contract';
 import { checkHyper, groupFinder, resolveGroups, savedHypers, scaleLr } from './groups';
@@ -47,6 +47,8 @@ interface Live<H extends Hyperparams> {
   readonly placement: Placement | null;
   /** The parameter object each name was last stepped or adopted as (see `Optimizer.adopt`). */
   readonly owners: Map<string, WeakRef<object>>;
+  /** The device holding newer state than this object's (parameters stepped there), if any. */
+  held: DeviceHeldState | null;
 }
 
 function createOptimizer<H extends Hyperparams>(spec: OptimizerSpec<H>, options: OptimizerOptions<H>): Optimizer<H> {
@@ -61,8 +63,9 @@ function createOptimizer<H extends Hyperparams>(spec: OptimizerSpec<H>, options:
     slots: new Map(),
     placement: spec.resident ? residentPlacement() : null,
     owners: new Map(),
+    held: null,
   };
-  return {
+  const optimizer: Optimizer<H> = {
     name: spec.name,
     groups,
     get lr() {
@@ -75,11 +78,43 @@ function createOptimizer<H extends Hyperparams>(spec: OptimizerSpec<H>, options:
       return live.stepCount;
     },
     hyperFor: (name) => live.group(name).hyper,
-    step: (params) => step(live, params),
+    step: (params) => (params.some((p) => p.tensor !== undefined) ? deviceStep(live, optimizer, params) : step(live, params)),
     adopt: (params) => adopt(live, params, replaced(live, params)),
     stateDict: () => stateDict(live),
     loadStateDict: (state) => loadStateDict(live, state),
+    sync: () => sync(live),
   };
+  return optimizer;
+}
+
+/**
+ * A step of parameters that live on a device: the device's fused kernels update them there
+ * (`DeviceBackend.step`), and the state stays there until {@link Optimizer.sync}.
+ */
+function deviceStep<H extends Hyperparams>(live: Live<H>, optimizer: Optimizer<H>, params: readonly ParamRef[]): void {
+  const where = params.find((p) => p.tensor !== undefined)!;
+  const device = where.tensor!.device;
+  const stray = params.find((p) => p.tensor?.device !== device);
+  if (stray !== undefined) {
+    throw new ConfigError(`${live.spec.name}: parameter "${stray.name}" is on ${stray.tensor?.device ?? 'cpu'} but "${where.name}" is on ${device}; one step updates parameters on one device (move the model with \`await model.to(device)\`)`);
+  }
+  live.groups.forEach((g, i) => checkHyper(live.spec, g.hyper, i === live.groups.length - 1 ? '' : ` (parameter group ${i})`));
+  const backend = deviceBackend(device);
+  if (backend.step === undefined) throw new ConfigError(`${live.spec.name}: device ${device} cannot run optimizer steps`);
+  live.held = backend.step(optimizer, params.map((p) => ({ name: p.name, tensor: p.tensor!, ...(p.key === undefined ? {} : { key: p.key }) })));
+}
+
+/** Brings a device's newer state back (see {@link Optimizer.sync}). */
+async function sync<H extends Hyperparams>(live: Live<H>): Promise<void> {
+  const held = live.held;
+  if (held === null) return;
+  live.held = null;
+  try {
+    await held.sync();
+  } catch (e) {
+    live.held = held;
+    throw e;
+  }
 }
 
 /** The slot names of each parameter, asked once per group. */
@@ -151,6 +186,9 @@ function step<H extends Hyperparams>(live: Live<H>, params: readonly ParamRef[])
 }
 
 function stateDict<H extends Hyperparams>(live: Live<H>): OptimizerState {
+  if (live.held !== null) {
+    throw new ConfigError(`${live.spec.name}: its state lives on ${live.held.device}, where it last stepped the parameters; \`await optimizer.sync()\` copies it back first`);
+  }
   const paramSteps: Record<string, number> = {};
   for (const [k, v] of live.paramSteps) paramSteps[k] = v;
   return { name: live.spec.name, step: live.stepCount, groups: live.groups.map((g) => ({ ...g.hyper })), paramSteps, slots: copySlots(live.slots) };
@@ -182,6 +220,8 @@ function loadStateDict<H extends Hyperparams>(live: Live<H>, state: OptimizerSta
   checkSavedSteps(spec.name, state.step, steps);
   checkSavedSlots(spec.name, saved, namesOf, steps);
 
+  live.held?.drop(); // the loaded state replaces what the device held
+  live.held = null;
   hypers.forEach((hyper, i) => (groups[i].hyper = hyper));
   live.stepCount = state.step;
   live.paramSteps.clear();

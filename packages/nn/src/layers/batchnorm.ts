@@ -74,6 +74,11 @@ abstract class BatchNorm extends Module {
     return y;
   }
 
+  /** The batch counter stays on the cpu when the module moves to a device: each forward reads it for the momentum. */
+  protected override hostBuffers(): readonly string[] {
+    return ['num_batches_tracked'];
+  }
+
   /** A state dict without `num_batches_tracked` loads and keeps the counter, as PyTorch's loader does for older checkpoints. */
   protected override optionalStateKeys(): readonly string[] {
     return ['num_batches_tracked'];

@@ -1,0 +1,129 @@
+import { fc, test as propTest } from '@fast-check/vitest';
+import {
+  Rng, Tensor, add, batchNorm, conv2d, conv2dReluPool, crossEntropy, div, flatten, gelu, globalAvgPool2d, layerNorm, leakyRelu, linear, matmul, maxPool2d, mean, mse, mul, neg, relu,
+  reshape, sigmoid, softmax, sub, sum, tanh,
+} from '@trainkit/tensor';
+import { describe, expect, test } from 'vitest';
+import { expectClose, randn } from './__tests__/compare';
+import { testGpu } from './__tests__/dawn';
+import { useWebGpu } from './backend';
+import type { GpuContext } from './context';
+import './index';
+
+const gpu = await testGpu();
+if (typeof gpu === 'string') console.log(`skipping the WebGPU device-tensor tests: ${gpu}`);
+else useWebGpu(gpu as GpuContext);
+const RTOL = 1e-4;
+const runs = { numRuns: 4 };
+
+const leaf = (rng: Rng, shape: number[], requiresGrad = true) => new Tensor(randn(rng, shape.reduce((a, b) => a * b, 1)), shape, { requiresGrad });
+
+/**
+ * Runs `f` on cpu leaves and on their 'webgpu' copies, backpropagates Σ f(x)·r for one random r
+ * through both, and compares the values and every input's gradient within 1e-4 relative.
+ */
+async function agree(what: string, seed: number, leaves: Tensor[], f: (xs: Tensor[]) => Tensor): Promise<void> {
+  const inputs = leaves.map((t) => new Tensor(t.data.slice(), t.shape, { requiresGrad: t.requiresGrad })); // fresh gradients
+  const onGpu = await Promise.all(inputs.map((t) => t.to('webgpu')));
+  const want = f(inputs);
+  const got = f(onGpu);
+  expect(got.device, what).toBe('webgpu');
+  expect(got.shape, what).toEqual(want.shape);
+  expectClose(await got.read(), want.data, RTOL, what);
+  const r = new Tensor(randn(new Rng(seed + 1), want.size), want.shape);
+  sum(mul(want, r)).backward();
+  sum(mul(got, await r.to('webgpu'))).backward();
+  for (const [i, t] of inputs.entries()) {
+    if (!t.requiresGrad) continue;
+    expectClose((await onGpu[i].readGrad()) ?? new Float32Array(0), t.grad ?? new Float32Array(0), RTOL, `${what}: gradient of input ${i}`);
+  }
+}
+
+const dim = fc.integer({ min: 1, max: 9 });
+
+describe.skipIf(typeof gpu === 'string')("ops on 'webgpu' tensors equal the cpu ops, values and gradients, within 1e-4 relative", () => {
+  propTest.prop([dim, dim, fc.nat()], runs)('add, sub, mul and div of same shapes, a trailing row, and numbers on either side', async (R, C, seed) => {
+    const rng = new Rng(seed);
+    const [a, b, row] = [leaf(rng, [R, C]), leaf(rng, [R, C]), leaf(rng, [C])];
+    const away = (t: Tensor) => add(mul(t, t), 0.5); // a divisor away from zero
+    await agree('add', seed, [a, b], ([x, y]) => add(x, y));
+    await agree('sub with a trailing row', seed, [a, row], ([x, y]) => sub(x, y));
+    await agree('mul with a trailing row', seed, [a, row], ([x, y]) => mul(x, y));
+    await agree('div', seed, [a, b], ([x, y]) => div(x, away(y)));
+    await agree('numbers: 2 − x, 3 ÷ (x² + ½), x · 1.5, −x', seed, [a], ([x]) => add(add(sub(2, x), div(3, away(x))), add(mul(x, 1.5), neg(x))));
+  });
+
+  propTest.prop([dim, dim, fc.nat()], runs)('relu, sigmoid, tanh, leakyRelu and gelu; sum and mean over all axes; reshape and flatten', async (R, C, seed) => {
+    const rng = new Rng(seed);
+    const a = leaf(rng, [R, C, 2]);
+    for (const [name, f] of [['relu', relu], ['sigmoid', sigmoid], ['tanh', tanh], ['leakyRelu', (x: Tensor) => leakyRelu(x, 0.2)], ['gelu', gelu]] as const) await agree(name, seed, [a], ([x]) => f(x));
+    await agree('sum', seed, [a], ([x]) => sum(x));
+    await agree('mean', seed, [a], ([x]) => mean(x));
+    await agree('reshape and flatten', seed, [a], ([x]) => tanh(flatten(reshape(x, [C, R, 2]))));
+  });
+
+  propTest.prop([dim, fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 20 }), fc.nat()], runs)('matmul and linear (with and without bias)', async (M, K, N, seed) => {
+    const rng = new Rng(seed);
+    await agree('matmul', seed, [leaf(rng, [M, K]), leaf(rng, [K, N])], ([a, b]) => matmul(a, b));
+    await agree('linear', seed, [leaf(rng, [M, K]), leaf(rng, [N, K]), leaf(rng, [N])], ([x, w, b]) => linear(x, w, b));
+    await agree('linear, no bias', seed, [leaf(rng, [M, K]), leaf(rng, [N, K])], ([x, w]) => linear(x, w));
+  });
+
+  propTest.prop([fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 4, max: 9 }), fc.integer({ min: 1, max: 2 }), fc.nat()], runs)(
+    'conv2d (stride, padding, fused relu), 2×2 max pooling on odd sizes, conv2dReluPool, global average pooling',
+    async (C, OC, S, stride, seed) => {
+      const rng = new Rng(seed);
+      const [x, w, b] = [leaf(rng, [2, C, S, S + 1]), leaf(rng, [OC, C, 3, 3]), leaf(rng, [OC])];
+      await agree('conv2d', seed, [x, w, b], ([xi, wi, bi]) => conv2d(xi, wi, bi, { stride, padding: 1 }));
+      await agree('conv2d + relu, no bias', seed, [x, w], ([xi, wi]) => conv2d(xi, wi, null, { padding: 1, activation: 'relu' }));
+      await agree('maxPool2d', seed, [x], ([xi]) => maxPool2d(xi, 2));
+      await agree('conv2dReluPool', seed, [x, w, b], ([xi, wi, bi]) => conv2dReluPool(xi, wi, bi, { padding: 1 }));
+      await agree('globalAvgPool2d', seed, [x], ([xi]) => globalAvgPool2d(xi));
+    },
+  );
+
+  propTest.prop([fc.integer({ min: 1, max: 12 }), fc.integer({ min: 2, max: 11 }), fc.nat()], runs)('crossEntropy (mean and sum) and mse', async (N, C, seed) => {
+    const rng = new Rng(seed);
+    const labels = Int32Array.from({ length: N }, () => Math.floor(rng.uniform() * C));
+    await agree('crossEntropy', seed, [leaf(rng, [N, C])], ([x]) => crossEntropy(x, labels));
+    await agree('crossEntropy, sum', seed, [leaf(rng, [N, C])], ([x]) => crossEntropy(x, Array.from(labels), { reduction: 'sum' }));
+    await agree('mse', seed, [leaf(rng, [N, C]), leaf(rng, [N, C], false)], ([p, t]) => mse(p, t));
+  });
+
+  propTest.prop([fc.integer({ min: 2, max: 5 }), fc.integer({ min: 1, max: 4 }), fc.nat()], runs)('batchNorm in training mode updates the running statistics as on the cpu; evaluation mode uses them; layerNorm', async (N, C, seed) => {
+    const rng = new Rng(seed);
+    const x = leaf(rng, [N, C, 3, 2]);
+    const [w, b] = [leaf(rng, [C]), leaf(rng, [C])];
+    const stats = () => [new Tensor(randn(new Rng(seed + 5), C), [C]), new Tensor(Float32Array.from({ length: C }, (_, i) => 1 + i), [C])];
+    const [cm, cv] = stats();
+    const [gm, gv] = await Promise.all(stats().map((t) => t.to('webgpu')));
+    let call = 0;
+    await agree('batchNorm, training', seed, [x, w, b], ([xi, wi, bi]) => (call++ === 0 ? batchNorm(xi, cm, cv, wi, bi, { training: true, momentum: 0.1 }) : batchNorm(xi, gm, gv, wi, bi, { training: true, momentum: 0.1 })));
+    expectClose(await gm.read(), cm.data, RTOL, 'running mean');
+    expectClose(await gv.read(), cv.data, RTOL, 'running variance');
+    call = 0;
+    await agree('batchNorm, evaluation', seed, [x, w, b], ([xi, wi, bi]) => (call++ === 0 ? batchNorm(xi, cm, cv, wi, bi, { training: false }) : batchNorm(xi, gm, gv, wi, bi, { training: false })));
+    const D = 2 * C + 1;
+    await agree('layerNorm', seed, [leaf(rng, [N, D]), leaf(rng, [D]), leaf(rng, [D])], ([xi, wi, bi]) => layerNorm(xi, [D], wi, bi));
+  });
+});
+
+describe.skipIf(typeof gpu === 'string')("'webgpu' tensors: bad input gets a clear error", () => {
+  test('the synchronous .data of a webgpu tensor names await t.read() and await t.to(\'cpu\')', async () => {
+    const x = await new Tensor(Float32Array.of(1, 2), [2]).to('webgpu');
+    expect(() => x.data).toThrow(/lives on webgpu.*await t\.read\(\)/);
+    expect(Array.from(await (await x.to('cpu')).read())).toEqual([1, 2]);
+  });
+
+  test('an op mixing a webgpu tensor and a cpu tensor names both devices', async () => {
+    const a = new Tensor(Float32Array.of(1, 2), [2]);
+    await expect((async () => add(await a.to('webgpu'), a))()).rejects.toThrow(/add: a webgpu tensor \[2\] and a cpu tensor \[2\] cannot meet in one op/);
+  });
+
+  test('an op without a webgpu kernel, or an unsupported form of one, is refused by name', async () => {
+    const x = await new Tensor(Float32Array.of(1, 2, 3, 4), [2, 2]).to('webgpu');
+    expect(() => softmax(x)).toThrow(/softmax: no webgpu kernel for this op yet/);
+    expect(() => sum(x, 0)).toThrow(/sum on webgpu: only the reduction over all axes/);
+    expect(() => add(x, reshape(x, [4, 1]))).toThrow(/add on webgpu: \[2, 2\] and \[4, 1\] do not broadcast/);
+  });
+});
