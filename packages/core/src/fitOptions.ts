@@ -1,3 +1,4 @@
+import type { Module } from '@trainkit/nn';
 import type { Data } from './dataSource';
 import { ConfigError, PluginError } from './errors';
 import type { BaseContext, EpochRecord, Plugin } from './hooks';
@@ -62,4 +63,18 @@ export async function resolveResume(plugins: readonly Plugin[], spec: string, ct
     if (state !== undefined) return state;
   }
   throw new ConfigError(`fit({ resume: '${spec}' }): no plugin recognised it (asked ${resolvers.map((p) => `"${p.name}"`).join(', ')})`);
+}
+
+/**
+ * Refuses a model moved to a device with `model.to(...)`: the Trainer reads values on the CPU
+ * between steps, and trains on a device through its own `device` option, which moves the model itself.
+ */
+export function assertModelOnCpu(model: Module, where: string): void {
+  const away = model.namedParameters().find(([, p]) => p._storage !== null);
+  if (away === undefined) return;
+  const device = away[1].device;
+  throw new ConfigError(
+    `${where}: the model's "${away[0]}" lives on ${device} (moved with model.to('${device}')); the Trainer takes a model on the cpu ` +
+      `and trains on ${device} with new Trainer({ device: '${device}' }), moving it there itself. \`await model.to('cpu')\` first`,
+  );
 }

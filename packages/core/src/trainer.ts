@@ -9,7 +9,7 @@ import { checkPlugin, emitHook, runStage } from './lifecycle';
 import { keepModes, validate } from './validation';
 import { MetricAccumulator } from './metrics';
 import { type Optimizer, parameterRefs } from './optimizer';
-import { type FitOptions, type FitResult, checkFitOptions, resolveResume } from './fitOptions';
+import { type FitOptions, type FitResult, assertModelOnCpu, checkFitOptions, resolveResume } from './fitOptions';
 import { type Position, type ResumeState, type TrainerState, applyState, guard } from './trainerState';
 import { DeviceDriver } from './device';
 import type { LossFn, TrainerOptions } from './trainerOptions';
@@ -86,6 +86,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const optimizer = this.optimizer;
     if (optimizer === null) throw new ConfigError('fit: the Trainer has no optimizer; pass one: new Trainer({ optimizer: sgd({ lr: 0.01 }) })');
     const { epochs, maxSteps } = checkFitOptions(options);
+    assertModelOnCpu(model, 'fit');
     if (this.fitting) throw new ConfigError('fit: this Trainer is already running a fit (one started without await, or fit called from a hook); await it before starting another');
     const before = this.position();
     this.stopReason = null;
@@ -193,6 +194,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
 
   /** Loss and accuracy of `model` on `data`, in eval mode without gradients; each module's mode is then put back. */
   async evaluate(model: Module, data: Data): Promise<Record<string, number>> {
+    assertModelOnCpu(model, 'evaluate');
     const ctx = new RunContext(this, model, this.optimizer, 'validate', new MetricAccumulator());
     const restoreModes = keepModes(model); // called from a fit's hook, the rest of the epoch trains in train mode
     return this.run(ctx, () => validate(this, ctx, data, '')).finally(restoreModes);
@@ -203,6 +205,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    * A tensor is split into batches of `batchSize` (default 256). Each module's mode is then put back.
    */
   async predict(model: Module, data: Data | Tensor, batchSize = 256): Promise<Tensor> {
+    assertModelOnCpu(model, 'predict');
     const ctx = new RunContext(this, model, this.optimizer, 'predict', new MetricAccumulator());
     const source: Iterable<Batch> = data instanceof Tensor ? splitTensor(data, batchSize) : batchesOf(data, 0, this.seed, 0);
     const restoreModes = keepModes(model);

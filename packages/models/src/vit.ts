@@ -1,5 +1,5 @@
 import { Conv2d, GELU, LayerNorm, Linear, Module, MultiheadAttention, Parameter, Sequential, getDefaultRng } from '@trainkit/nn';
-import { type Rng, ShapeError, type Tensor, ValueError, add, concat, formatShape, matmul, permute, reshape, zeros } from '@trainkit/tensor';
+import { type Rng, ShapeError, type Tensor, ValueError, add, concat, formatShape, matmul, permute, reshape, sameDeviceAs, zeros } from '@trainkit/tensor';
 import { checkOptions, positiveInt, roundHalfEven } from './checks';
 
 /** Options of {@link vitTiny}. */
@@ -73,7 +73,7 @@ export class VisionTransformer extends Module {
   norm: LayerNorm;
   head: Linear;
   /** The constant rows of forward (see constantRows). */
-  private rows: { P: number; zero: Tensor; first: Tensor } | null = null;
+  private rows: { P: number; device: string; zero: Tensor; first: Tensor } | null = null;
 
   constructor(options: ViTOptions) {
     super();
@@ -120,19 +120,19 @@ export class VisionTransformer extends Module {
     // Row selections are products with constant rows rather than slices: a traced graph (the
     // ONNX export) maps MatMul with the batch size left symbolic. 0·patches is [B, 1, dim] of
     // zeros, so the class token appears once per image.
-    const rows = this.constantRows(P);
+    const rows = this.constantRows(P, patches);
     const cls = add(matmul(rows.zero, patches), this.cls_token);
     let t = add(concat([cls, patches], 1), this.pos_embed); // [B, P + 1, dim]
     t = this.norm.call(this.blocks.call(t));
     return this.head.call(reshape(matmul(rows.first, t), [B, this.dim]));
   }
 
-  /** The constant rows of forward, made once: zeros [1, P] and e₀ [1, P + 1] (picks the class token). */
-  private constantRows(P: number): { zero: Tensor; first: Tensor } {
-    if (this.rows === null || this.rows.P !== P) {
+  /** The constant rows of forward, made once per device: zeros [1, P] and e₀ [1, P + 1] (picks the class token), where `like` lives. */
+  private constantRows(P: number, like: Tensor): { zero: Tensor; first: Tensor } {
+    if (this.rows === null || this.rows.P !== P || this.rows.device !== like.device) {
       const first = zeros([1, P + 1]);
       first.data[0] = 1;
-      this.rows = { P, zero: zeros([1, P]), first };
+      this.rows = { P, device: like.device, zero: sameDeviceAs(zeros([1, P]), like), first: sameDeviceAs(first, like) };
     }
     return this.rows;
   }

@@ -142,4 +142,36 @@ describe('device tensors', () => {
     expect(d.requiresGrad).toBe(false);
     expect(Array.from(await d.read())).toEqual([1, 4]);
   });
+
+  it('placeTensors refused by a failing upload (a tensor too big for the device) leaves every tensor where and as it was', async () => {
+    const small = { ...emu, name: 'emu-small', upload: (values: Float32Array, shape: readonly number[]) => (values.length > 4 ? fail(shape) : emu.upload(values, shape)) };
+    const fail = (shape: readonly number[]): never => {
+      throw new Error(`emu-small: no room for [${shape.join(', ')}]`);
+    };
+    registerDevice(small);
+    const [a, b] = [new Tensor(Float32Array.of(1, 2), [2], { requiresGrad: true }), new Tensor(new Float32Array(8).fill(3), [8])];
+    const before = live.size;
+    await expect(placeTensors([a, b], 'emu-small')).rejects.toThrow(/no room for \[8\]/);
+    expect([a.device, b.device]).toEqual(['cpu', 'cpu']);
+    expect(Array.from(a.data)).toEqual([1, 2]);
+    expect(Array.from(b.data)).toEqual(Array(8).fill(3));
+    expect(live.size).toBe(before); // the copies made before the failure are given back
+  });
+
+  it('moving a tensor away does not release the storage a detached copy still holds', async () => {
+    const w = await new Tensor(Float32Array.of(1, 2), [2], { requiresGrad: true }).to('emu');
+    const kept = w.detach();
+    await placeTensors([w], 'cpu');
+    expect(live.has(kept._storage as Store)).toBe(true);
+    await placeTensors([kept], 'cpu');
+    expect(Array.from(kept.data)).toEqual([1, 2]);
+  });
+
+  it('clone copies a device tensor on its device, like detach but with its own storage', async () => {
+    const x = await new Tensor(Float32Array.of(1, 2), [2], { requiresGrad: true }).to('emu');
+    const c = x.clone();
+    expect([c.device, c.requiresGrad]).toEqual(['emu', true]);
+    expect(c._storage).not.toBe(x._storage);
+    expect(Array.from(await c.read())).toEqual([1, 2]);
+  });
 });

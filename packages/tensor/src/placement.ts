@@ -1,6 +1,6 @@
 // Device-resident tensors: moving values between the CPU and a device, results of device ops,
 // and their gradients. The backends themselves register through ./device.
-import { deviceBackend } from './device';
+import { type DeviceBackend, deviceBackend } from './device';
 import { isGradEnabled } from './gradMode';
 import { type Shape, ShapeError, ValueError, formatShape } from './shape';
 import { DEVICE_PLACEHOLDER, Tensor } from './tensor';
@@ -17,6 +17,19 @@ export async function toDevice(t: Tensor, device: string): Promise<Tensor> {
   await backend.ready?.();
   const values = t._storage === null ? t.data : await readValues(t); // device to another device: through the cpu
   return deviceTensor(device, backend.upload(values, t.shape), t.shape, 'leaf', t.requiresGrad);
+}
+
+/**
+ * `t` on the device `like` lives on, copied there synchronously if needed (the device is open,
+ * since `like` lives there): for constants a module makes on the cpu and uses with its input,
+ * such as a mask or a selection row. The copy is cut from the graph.
+ * @example
+ * const y = mul(x, sameDeviceAs(mask, x));
+ */
+export function sameDeviceAs(t: Tensor, like: Tensor): Tensor {
+  if (t.device === like.device && (like._storage === null) === (t._storage === null)) return t;
+  if (like._storage === null) throw new ValueError(`sameDeviceAs: "${t.op}" (shape ${formatShape(t.shape)}) lives on ${t.device}; bring it to the cpu with \`await t.to('cpu')\``);
+  return deviceTensor(like.device, deviceBackend(like.device).upload(t.data, t.shape), t.shape, 'leaf');
 }
 
 /** A copy of the values, from wherever they live (one round trip for a device tensor). */
@@ -84,31 +97,47 @@ export function releaseDeviceGrad(node: Tensor): void {
  * Moves `tensors` (parameters, buffers) to `device` in place: the same Tensor objects, so
  * modules and optimizers keep referring to them; their gradients move along. To `'cpu'`, the
  * device copies are read back and released. Refused, changing nothing, for an op result in a
- * live graph (moving it would strand the graph's gradients).
+ * live graph (moving it would strand the graph's gradients), and when a read or an upload fails.
  */
 export async function placeTensors(tensors: readonly Tensor[], device: string): Promise<void> {
   const bad = tensors.find((t) => t._backward !== null);
   if (bad !== undefined) throw new ValueError(`to('${device}'): "${bad.op}" (shape ${formatShape(bad.shape)}) is the result of an op in a live graph; only leaves (parameters, buffers, inputs) move in place`);
   const target = device === 'cpu' ? null : deviceBackend(device); // an unknown device: refused before anything moves
   await target?.ready?.();
-  // read everything first, so a failed read leaves every tensor where it was
-  const moves = await Promise.all(tensors.map(async (t) => ({ t, values: t.device === device ? null : await valuesForMove(t), grad: t.device === device ? null : await readGrad(t) })));
-  for (const { t, values, grad } of moves) {
-    if (values === null) continue;
+  // read and upload everything first, so a failed read or upload leaves every tensor where it was
+  const moving = [...new Set(tensors)].filter((t) => t.device !== device);
+  const moves = await Promise.all(moving.map(async (t) => ({ t, values: await valuesForMove(t), grad: await readGrad(t) })));
+  const copies = target === null ? null : uploadAll(target, moves);
+  moves.forEach(({ t, values, grad }, i) => {
     dropDeviceCopies(t);
-    if (target === null) {
+    t._lease = null;
+    if (copies === null) {
       t._data = values;
-      t._lease = null;
       t._device = null;
       t.grad = grad;
     } else {
       t._data = DEVICE_PLACEHOLDER;
-      t._lease = null;
-      t._storage = target.upload(values, t.shape);
+      t._storage = copies[i].storage;
       t._device = device;
       t.grad = null;
-      t._gradStorage = grad === null ? null : target.upload(grad, t.shape);
+      t._gradStorage = copies[i].grad;
     }
+  });
+}
+
+/** Device copies of every move's values and gradient; on a failure the copies made so far are released and the error rethrown. */
+function uploadAll(target: DeviceBackend, moves: ReadonlyArray<{ t: Tensor; values: Float32Array; grad: Float32Array | null }>): Array<{ storage: object; grad: object | null }> {
+  const made: object[] = [];
+  const upload = (values: Float32Array, shape: Shape): object => {
+    const s = target.upload(values, shape);
+    made.push(s);
+    return s;
+  };
+  try {
+    return moves.map(({ t, values, grad }) => ({ storage: upload(values, t.shape), grad: grad === null ? null : upload(grad, t.shape) }));
+  } catch (e) {
+    for (const s of made) target.release(s);
+    throw e;
   }
 }
 
@@ -119,13 +148,31 @@ async function valuesForMove(t: Tensor): Promise<Float32Array> {
   return readValues(t);
 }
 
+/** Storages more than one tensor holds (see {@link shareStorage}). */
+const shared = new WeakSet<object>();
+
+/**
+ * Marks `storage` as held by more than one tensor (a detached copy, a view): moving one of them
+ * away then leaves it to the others (the backend reclaims it once none holds it) instead of
+ * releasing it under them. @internal for device backends
+ */
+export function shareStorage(storage: object): void {
+  shared.add(storage);
+}
+
 function dropDeviceCopies(t: Tensor): void {
   if (t._storage === null) return;
   const backend = deviceBackend(t.device);
-  backend.release(t._storage);
+  if (!shared.has(t._storage)) backend.release(t._storage);
   if (t._gradStorage !== null) backend.release(t._gradStorage);
   t._storage = null;
   t._gradStorage = null;
+}
+
+/** A copy of device tensor `t` in a storage of its own, cut from the graph like {@link Tensor.clone}. @internal */
+export function cloneOnDevice(t: Tensor): Tensor {
+  const copy = deviceBackend(t.device).accumulate(null, t._storage!, t.shape, false); // added to nothing, not owned: a fresh copy
+  return deviceTensor(t.device, copy, t.shape, 'leaf', t.requiresGrad);
 }
 
 /** Zeros a device tensor's gradient in place (keeps the storage, like `zeroGrad` on the cpu). @internal */

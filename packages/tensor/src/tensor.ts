@@ -1,6 +1,6 @@
 import { type Lease, leaseOf, registerResult, staleError } from './arena';
 import { deviceError } from './device';
-import { readGrad, readValues, toDevice, zeroDeviceGrad } from './placement';
+import { cloneOnDevice, readGrad, readValues, shareStorage, toDevice, zeroDeviceGrad } from './placement';
 import { backward } from './autograd';
 import { isGradEnabled } from './gradMode';
 import { zeroFloats } from './kernels/wasm/resident';
@@ -119,11 +119,15 @@ export class Tensor {
 
   /** A tensor sharing the same data but cut from the graph. */
   detach(): Tensor {
-    if (this._storage !== null) return Object.assign(new Tensor(DEVICE_PLACEHOLDER, this.shape), { _storage: this._storage, _device: this._device });
+    if (this._storage !== null) {
+      shareStorage(this._storage); // moving either tensor away must not release it under the other
+      return Object.assign(new Tensor(DEVICE_PLACEHOLDER, this.shape), { _storage: this._storage, _device: this._device });
+    }
     return new Tensor(this.data, this.shape);
   }
-  /** A tensor with a copy of the data, cut from the graph. */
+  /** A tensor with a copy of the data (on the same device), cut from the graph. */
   clone(): Tensor {
+    if (this._storage !== null) return cloneOnDevice(this);
     return new Tensor(this.data.slice(), this.shape, { requiresGrad: this.requiresGrad });
   }
 

@@ -1,9 +1,10 @@
 import { fc, test as propTest } from '@fast-check/vitest';
 import {
   Rng, Tensor, add, batchNorm, conv2d, conv2dReluPool, crossEntropy, div, flatten, gelu, globalAvgPool2d, layerNorm, leakyRelu, linear, matmul, maxPool2d, mean, mse, mul, neg, relu,
-  reshape, sigmoid, softmax, sub, sum, tanh,
+  logSoftmax, reshape, sigmoid, sub, sum, tanh,
 } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
+import { agree, leaf } from './__tests__/agree';
 import { expectClose, randn } from './__tests__/compare';
 import { testGpu } from './__tests__/dawn';
 import { useWebGpu } from './backend';
@@ -15,29 +16,6 @@ if (typeof gpu === 'string') console.log(`skipping the WebGPU device-tensor test
 else useWebGpu(gpu as GpuContext);
 const RTOL = 1e-4;
 const runs = { numRuns: 4 };
-
-const leaf = (rng: Rng, shape: number[], requiresGrad = true) => new Tensor(randn(rng, shape.reduce((a, b) => a * b, 1)), shape, { requiresGrad });
-
-/**
- * Runs `f` on cpu leaves and on their 'webgpu' copies, backpropagates Σ f(x)·r for one random r
- * through both, and compares the values and every input's gradient within 1e-4 relative.
- */
-async function agree(what: string, seed: number, leaves: Tensor[], f: (xs: Tensor[]) => Tensor): Promise<void> {
-  const inputs = leaves.map((t) => new Tensor(t.data.slice(), t.shape, { requiresGrad: t.requiresGrad })); // fresh gradients
-  const onGpu = await Promise.all(inputs.map((t) => t.to('webgpu')));
-  const want = f(inputs);
-  const got = f(onGpu);
-  expect(got.device, what).toBe('webgpu');
-  expect(got.shape, what).toEqual(want.shape);
-  expectClose(await got.read(), want.data, RTOL, what);
-  const r = new Tensor(randn(new Rng(seed + 1), want.size), want.shape);
-  sum(mul(want, r)).backward();
-  sum(mul(got, await r.to('webgpu'))).backward();
-  for (const [i, t] of inputs.entries()) {
-    if (!t.requiresGrad) continue;
-    expectClose((await onGpu[i].readGrad()) ?? new Float32Array(0), t.grad ?? new Float32Array(0), RTOL, `${what}: gradient of input ${i}`);
-  }
-}
 
 const dim = fc.integer({ min: 1, max: 9 });
 
@@ -122,8 +100,29 @@ describe.skipIf(typeof gpu === 'string')("'webgpu' tensors: bad input gets a cle
 
   test('an op without a webgpu kernel, or an unsupported form of one, is refused by name', async () => {
     const x = await new Tensor(Float32Array.of(1, 2, 3, 4), [2, 2]).to('webgpu');
-    expect(() => softmax(x)).toThrow(/softmax: no webgpu kernel for this op yet/);
+    expect(() => logSoftmax(x)).toThrow(/logSoftmax: no webgpu kernel for this op yet/);
     expect(() => sum(x, 0)).toThrow(/sum on webgpu: only the reduction over all axes/);
     expect(() => add(x, reshape(x, [4, 1]))).toThrow(/add on webgpu: \[2, 2\] and \[4, 1\] do not broadcast/);
+  });
+});
+
+describe.skipIf(typeof gpu === 'string')("'webgpu' ops keep the cpu ops' shapes and checks", () => {
+  test('an operand with more (leading 1) axes than the other gives the cpu\'s broadcast shape', async () => {
+    const rng = new Rng(7);
+    await agree('add: [3] + [1, 3]', 7, [leaf(rng, [3]), leaf(rng, [1, 3])], ([x, y]) => add(x, y));
+    await agree('mul: [] · [1, 1]', 7, [leaf(rng, []), leaf(rng, [1, 1])], ([x, y]) => mul(x, y));
+  });
+
+  test('shapes and options the cpu op refuses are refused before a kernel runs', async () => {
+    const on = (shape: number[]) => new Tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(1), shape).to('webgpu');
+    const [x, c2, c3, w, row] = await Promise.all([on([2, 3, 2, 2]), on([2]), on([3]), on([4, 3, 3, 3]), on([1, 3])]);
+    expect(() => batchNorm(x, c2, c2, c3, c3, { training: true })).toThrow(/batchNorm: runningMean must be \[3\]/);
+    expect(() => batchNorm(x, c3, c3, c2, c2, { training: false })).toThrow(/batchNorm: weight must be \[3\]/);
+    expect(() => batchNorm(row, c3, c3, c3, c3, { training: true })).toThrow(/more than 1 value per channel/);
+    expect(() => layerNorm(x, [2], c3, c3)).toThrow(/layerNorm: weight must be \[2\], got \[3\]/);
+    expect(() => conv2d(x, w, null, { padding: -1 })).toThrow(/conv2d: padding must be an integer ≥ 0/);
+    expect(() => conv2d(x, w, null, { stride: 0 })).toThrow(/conv2d: stride must be an integer ≥ 1/);
+    expect(() => mse(x, x, { reduction: 'avg' as 'sum' })).toThrow(/mse: reduction must be 'mean', 'sum' or 'none'/);
+    expect(() => leakyRelu(x, Number.NaN)).toThrow(/leakyRelu: negativeSlope must be a finite number/);
   });
 });

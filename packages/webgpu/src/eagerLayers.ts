@@ -1,4 +1,4 @@
-import { type Conv2dOptions, type LossOptions, type Pair, type Pool2dOptions, type BatchNormOpOptions, ShapeError, type Target, type Tensor, formatShape, isOnDevice } from '@trainkit/tensor';
+import { type Conv2dOptions, type LossOptions, type Pair, type Pool2dOptions, type BatchNormOpOptions, ShapeError, type Target, type Tensor, ValueError, formatShape, isOnDevice } from '@trainkit/tensor';
 import { OPS, deviceResult, emptyStorage, gpu, releaseStorage, runDispatches } from './backend';
 import { binary, relu, unsupported } from './eagerOps';
 import { Dispatch, grid1d } from './kernel';
@@ -15,6 +15,7 @@ import { layerNormBackward, layerNormForward } from './transformerLayers';
 
 function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   if (options.groups !== undefined && options.groups !== 1) throw unsupported('conv2d', `groups > 1 is not implemented (got groups ${options.groups})`);
+  checkConvOptions(options);
   const g = convGeometry('conv2d', x.shape, weight.shape, options);
   if (bias && (bias.rank !== 1 || bias.shape[0] !== g.OC)) throw new ShapeError(`conv2d: bias must be [${g.OC}], got ${formatShape(bias.shape)}`);
   const [X, Wt, B] = [gpu(x), gpu(weight), bias ? gpu(bias) : null];
@@ -37,11 +38,16 @@ function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2d
     return [dx, dw, db];
   });
   if (!out.requiresGrad) releaseStorage(cols); // no backward pass will need the columns
-  return options.activation === 'relu' ? relu(out) : options.activation === undefined ? out : badActivation(options.activation);
+  return options.activation === 'relu' ? relu(out) : out;
 }
 
-function badActivation(a: unknown): never {
-  throw new ShapeError(`conv2d: activation must be 'relu' or omitted, got ${JSON.stringify(a)}`);
+/** The cpu op's checks of the options (a fractional, zero or negative size would reach the kernels as garbage). */
+function checkConvOptions(o: Conv2dOptions): void {
+  for (const [name, v, min] of [['stride', o.stride ?? 1, 1], ['padding', o.padding ?? 0, 0], ['dilation', o.dilation ?? 1, 1]] as const) {
+    const p = typeof v === 'number' ? [v, v] : [v[0], v[1]];
+    if (!p.every((d) => Number.isInteger(d) && d >= min)) throw new ValueError(`conv2d: ${name} must be an integer ≥ ${min} (or a pair of them), got ${JSON.stringify(v)}`);
+  }
+  if (o.activation !== undefined && o.activation !== 'relu') throw new ValueError(`conv2d: activation must be 'relu' or omitted, got ${JSON.stringify(o.activation)}`);
 }
 
 const size2 = (v: Pair | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1]]);

@@ -1,5 +1,5 @@
-import { type Axes, type Shape, ShapeError, type Tensor, formatShape, shapeSize } from '@trainkit/tensor';
-import { OPS, copyOf, deviceResult, emptyStorage, gpu, runDispatches, track, webgpuContext } from './backend';
+import { type Axes, type Shape, ShapeError, type Tensor, broadcastShapes, formatShape, shapeSize, shareStorage } from '@trainkit/tensor';
+import { OPS, copyOf, deviceResult, emptyStorage, gpu, releaseStorage, runDispatches, track, webgpuContext } from './backend';
 import { WebGpuUnsupportedError } from './errors';
 import { Dispatch, grid1d } from './kernel';
 import { BINARY, binaryKernel, broadcastKernel } from './kernels/eager';
@@ -13,9 +13,9 @@ import { GpuTensor } from './tensor';
 
 export const unsupported = (op: string, what: string) => new WebGpuUnsupportedError(`${op} on webgpu: ${what}; bring the tensors to the cpu with \`await t.to('cpu')\` for it`);
 
-/** Z = op(x, y broadcast over x's leading axes) · scale, into a new storage of x's shape. */
-export function binary(x: GpuTensor, y: GpuTensor, op: number, scale = 1): GpuTensor {
-  const z = emptyStorage(x.shape);
+/** Z = op(x, y broadcast over x's leading axes) · scale, into a new storage of x's size (shaped `shape`). */
+export function binary(x: GpuTensor, y: GpuTensor, op: number, scale = 1, shape: Shape = x.shape): GpuTensor {
+  const z = emptyStorage(shape);
   runDispatches([new Dispatch(x.ctx, binaryKernel, [x.buffer, y.buffer, z.buffer], { n: x.size, m: y.size, op, scale }, grid1d(x.size))], 'binary');
   return z;
 }
@@ -33,7 +33,7 @@ function sumLeading(g: GpuTensor, shape: Shape, owned: boolean): GpuTensor {
   if (m === g.size) return g;
   const out = emptyStorage(shape);
   runDispatches([new Dispatch(g.ctx, sumColsKernel, [g.buffer, out.buffer], { rows: g.size / m, cols: m, accumulate: 0 }, grid1d(m))], 'sum over broadcast axes');
-  if (owned) g.dispose();
+  if (owned) releaseStorage(g); // tracked: dispose() alone would give it back again when collected
   return out;
 }
 
@@ -62,7 +62,7 @@ function binaryOp(name: 'add' | 'sub' | 'mul' | 'div', a: Operand, b: Operand): 
   }
   const x = gpu(a);
   const y = bt === null ? constant(b as number) : gpu(bt);
-  const z = binary(x, y, BINARY[name]);
+  const z = binary(x, y, BINARY[name], 1, bt === null ? a.shape : broadcastShapes(name, a.shape, bt.shape)); // b's leading 1s count, as on the cpu
   const parents = bt === null ? [a] : [a, bt];
   return deviceResult(name, z, parents, (dy) => {
     const ga = name === 'add' || name === 'sub' ? dy : name === 'mul' ? binary(dy, y, BINARY.mul) : binary(dy, y, BINARY.div);
@@ -79,7 +79,7 @@ function binaryOp(name: 'add' | 'sub' | 'mul' | 'div', a: Operand, b: Operand): 
 /** op(g, y) · scale, giving g back to the pool. */
 function binaryInto(g: GpuTensor, y: GpuTensor, op: number, scale: number): GpuTensor {
   const out = binary(g, y, op, scale);
-  g.dispose();
+  releaseStorage(g);
   return out;
 }
 
@@ -175,6 +175,7 @@ function viewAs(op: string, a: Tensor, shape: Shape): Tensor {
   const src = gpu(a);
   const shared = new GpuTensor(src.ctx, src.buffer, shape); // the same buffer; the pool gets it back with `src`
   keepAlive.set(shared, src);
+  shareStorage(src); // moving `a` away must not release the buffer under the view
   return deviceResult(op, shared, [a], (dy) => [dy]);
 }
 

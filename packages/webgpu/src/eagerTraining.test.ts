@@ -1,12 +1,13 @@
-import { type Optimizer, parameterRefs } from '@trainkit/core';
+import { parameterRefs } from '@trainkit/core';
 import { resnet } from '@trainkit/models';
-import { type Module, mnistCnn, mnistMlp } from '@trainkit/nn';
+import { mnistCnn, mnistMlp } from '@trainkit/nn';
 import { adam } from '@trainkit/optim-adam';
 import { momentum } from '@trainkit/optim-momentum';
-import { Rng, type Tensor, crossEntropy } from '@trainkit/tensor';
+import { Rng, crossEntropy } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
 import { cpuSteps, expectClose, randomBatch } from './__tests__/compare';
 import { testGpu } from './__tests__/dawn';
+import { expectSameState, gpuSteps } from './__tests__/eagerLoop';
 import { useWebGpu } from './backend';
 import type { GpuContext } from './context';
 import './index';
@@ -14,26 +15,6 @@ import './index';
 const gpu = await testGpu();
 if (typeof gpu === 'string') console.log(`skipping the model.to('webgpu') tests: ${gpu}`);
 else useWebGpu(gpu as GpuContext);
-
-/** The user's own loop, unchanged but for the moves: forward, loss, backward and the optimizer's step on the GPU. */
-async function gpuSteps(model: Module, opt: Optimizer, bs: ReadonlyArray<{ x: Tensor; y: Int32Array }>): Promise<number> {
-  model.train();
-  let last = 0;
-  for (const { x, y } of bs) {
-    const loss = crossEntropy(model.call(await x.to('webgpu')), y);
-    model.zeroGrad();
-    loss.backward();
-    opt.step(parameterRefs(model));
-    last = (await loss.read())[0];
-  }
-  return last;
-}
-
-const expectSameState = async (gpuModel: Module, cpuModel: Module, tol: number) => {
-  await gpuModel.to('cpu');
-  const want = cpuModel.stateDict();
-  for (const [k, t] of Object.entries(gpuModel.stateDict())) expectClose(t.data, want[k].data, tol, k);
-};
 
 describe.skipIf(typeof gpu === 'string')("await model.to('webgpu'): the user's own training loop runs on the GPU", () => {
   test('the reference CNN, 4 Adam steps: the same weights (1e-4) and optimizer state (after sync) as the cpu loop', async () => {
@@ -91,5 +72,26 @@ describe.skipIf(typeof gpu === 'string')("await model.to('webgpu'): the user's o
     const opt = adam();
     expect(() => opt.step([...refs, { name: 'other', value: cpuParam.data, grad, tensor: cpuParam }])).toThrow(/"other" is on cpu but "fc1.weight" is on webgpu/);
     expectClose(await m.parameters()[0].read(), before, 0, 'fc1.weight unchanged');
+  });
+
+  test('the optimizer counts its device steps (stepCount, which schedules read) and refuses a cpu step until sync, changing nothing', async () => {
+    const m = mnistMlp({ hidden: 8, rng: new Rng(4) });
+    const opt = adam({ lr: 1e-2 });
+    const batches = [0, 1].map((i) => randomBatch(90 + i, 2, 1, 28, 10));
+    await m.to('webgpu');
+    await gpuSteps(m, opt, batches);
+    expect(opt.stepCount).toBe(2);
+    const [refs, w] = [parameterRefs(m), await m.parameters()[0].read()];
+    expect(() => adam().step([...refs, refs[0]])).toThrow(/"fc1\.weight" is passed twice to one step/); // as on the cpu, not two updates
+    expectClose(await m.parameters()[0].read(), w, 0, 'fc1.weight unchanged');
+    await m.to('cpu');
+    cpuSteps(m, adam(), batches.slice(0, 1)); // gradients on the cpu
+    const before = m.parameters().map((p) => p.data.slice());
+    expect(() => opt.step(parameterRefs(m))).toThrow(/adam: its state lives on webgpu.*await optimizer\.sync\(\)/);
+    m.parameters().forEach((p, i) => expectClose(p.data, before[i], 0, `${i} unchanged`));
+    await opt.sync?.();
+    expect(opt.stepCount).toBe(2);
+    opt.step(parameterRefs(m));
+    expect(opt.stepCount).toBe(3);
   });
 });

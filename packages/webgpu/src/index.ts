@@ -9,6 +9,7 @@ export { GpuContext, requestGpu, requestGpuOrCpu } from './context';
 export { useWebGpu } from './backend';
 import './eagerOps';
 import './eagerLayers';
+import './eagerShape';
 import './eagerOptimizer';
 export { GpuTensor } from './tensor';
 export { GpuTrainingSession } from './session';

@@ -27,7 +27,7 @@ import { resnet, vitTiny } from '@trainkit/models';
 import { adam, adamw } from '@trainkit/optim-adam';
 import { momentum } from '@trainkit/optim-momentum';
 import { Rng, Tensor, crossEntropy, noGrad } from '@trainkit/tensor';
-import { GpuTensor, GpuTrainingSession, matmul, requestGpu } from '@trainkit/webgpu';
+import { GpuTensor, GpuTrainingSession, matmul, requestGpu, useWebGpu } from '@trainkit/webgpu';
 import { ADAM, ADAMW, BATCH, MOMENTUM, ZOO } from './spec';
 import { tfjsWebgpu } from './webgpuTfjs';
 
@@ -52,6 +52,7 @@ const RESULTS = args['out-dir'] ?? join(dirname(fileURLToPath(import.meta.url)),
 mkdirSync(RESULTS, { recursive: true }); // before the run, so a path that cannot be made fails at once
 
 const gpu = await requestGpu();
+useWebGpu(gpu); // device tensors (the own-loop column) on the same device
 const dir = args['mnist-dir'];
 const train = await loadMnist({ split: 'train', limit: smoke ? 128 : quick ? 640 : 1920, dir });
 const test = await loadMnist({ split: 'test', limit: smoke ? 100 : quick ? 200 : 1000, dir });
@@ -74,13 +75,13 @@ const spread = (runs: number[]): Spread => {
 };
 
 /** Samples per second of `steps` calls of `step` after `warmup` calls, ended by `sync`, over `runCount` runs. */
-async function throughput(step: (i: number) => void, sync: () => Promise<unknown>, steps: number, warmup: number, runCount: number, timed = false): Promise<Spread & { steps: number }> {
-  for (let i = 0; i < warmup; i++) step(i);
+async function throughput(step: (i: number) => void | Promise<void>, sync: () => Promise<unknown>, steps: number, warmup: number, runCount: number, timed = false): Promise<Spread & { steps: number }> {
+  for (let i = 0; i < warmup; i++) await step(i);
   await sync();
   // timed: double the steps until one measured run of them (read-back included) lasts MIN_RUN_MS
   while (timed) {
     const t0 = performance.now();
-    for (let i = 0; i < steps; i++) step(i);
+    for (let i = 0; i < steps; i++) await step(i);
     await sync();
     if (performance.now() - t0 >= MIN_RUN_MS) break;
     steps *= 2;
@@ -88,7 +89,7 @@ async function throughput(step: (i: number) => void, sync: () => Promise<unknown
   const runs: number[] = [];
   for (let r = 0; r < runCount; r++) {
     const t0 = performance.now();
-    for (let i = 0; i < steps; i++) step(i);
+    for (let i = 0; i < steps; i++) await step(i);
     await sync();
     runs.push((steps * BATCH) / ((performance.now() - t0) / 1000));
   }
@@ -103,7 +104,23 @@ const cpuStep = (model: Module, opt: Optimizer) => (i: number) => {
   opt.step(parameterRefs(model));
 };
 
-const rows: Array<{ workload: string; steps: string; trainkitWebgpu: Spread; tfjsWebgpu: Spread; trainkitCpu: Spread }> = [];
+/** The user's own loop on device tensors (`await model.to('webgpu')`): each op its own submission; `sync` reads the last loss. */
+async function eagerLoop(model: Module, opt: Optimizer): Promise<{ step: (i: number) => Promise<void>; sync: () => Promise<unknown> }> {
+  await model.to('webgpu');
+  let last: Tensor | null = null;
+  return {
+    step: async (i) => {
+      const { x, y } = batchAt(i);
+      last = crossEntropy(model.call(await new Tensor(x, [BATCH, 1, 28, 28]).to('webgpu')), y);
+      model.zeroGrad();
+      last.backward();
+      opt.step(parameterRefs(model));
+    },
+    sync: async () => last?.read(),
+  };
+}
+
+const rows: Array<{ workload: string; steps: string; trainkitWebgpu: Spread; trainkitEager: Spread; tfjsWebgpu: Spread; trainkitCpu: Spread }> = [];
 const tf = await tfjsWebgpu(gpu.gpu);
 type Workload = { id: string; make: () => [Module, () => Optimizer]; steps: number; cpuSteps: number; tfjs: (batchAt: (i: number) => { x: Float32Array; y: Int32Array }) => { step: (i: number) => void; sync: () => Promise<unknown> } };
 const workloads: Workload[] = [
@@ -121,11 +138,15 @@ for (const w of workloads.filter((w) => chosen.includes(w.id.split('-')[0]))) {
   const session = new GpuTrainingSession(gpu, model, opt(), { inputShape: [1, 28, 28] });
   const trainkitWebgpu = await throughput((i) => session.step(batchAt(i).x, batchAt(i).y), () => session.metrics(), w.steps, realGpu ? 3 : 1, RUNS, realGpu);
   session.dispose();
+  const [eagerModel, eagerOpt] = w.make();
+  const eager = await eagerLoop(eagerModel, eagerOpt());
+  const trainkitEager = await throughput(eager.step, eager.sync, w.steps, realGpu ? 3 : 1, RUNS, realGpu);
+  await eagerModel.to('cpu');
   const tfStep = w.tfjs(batchAt);
   const tfjsWebgpu = await throughput(tfStep.step, tfStep.sync, w.steps, realGpu ? 3 : 1, RUNS, realGpu);
   const [cpuModel, cpuOpt] = w.make();
   const trainkitCpu = await throughput(cpuStep(cpuModel, cpuOpt()), async () => undefined, w.cpuSteps, 2, 3);
-  rows.push({ workload: w.id, steps: realGpu ? `${trainkitWebgpu.steps} / ${tfjsWebgpu.steps}` : String(w.steps), trainkitWebgpu, tfjsWebgpu, trainkitCpu });
+  rows.push({ workload: w.id, steps: realGpu ? `${trainkitWebgpu.steps} / ${tfjsWebgpu.steps}` : String(w.steps), trainkitWebgpu, trainkitEager, tfjsWebgpu, trainkitCpu });
   console.error(w.id, rows.at(-1));
 }
 
@@ -187,12 +208,12 @@ const md = [
     ? `Samples/s, batch 64, after three warm-up steps: median (smallest–largest) of ${RUNS} timed runs, each of the steps in the table's column (trainkit / TF.js), as many as last at least ${MIN_RUN_MS / 1000} s; the CPU column: 3 runs of 20 steps (MLP, CNN) or 5 (ResNet-8, ViT-tiny).`
     : `Samples/s, batch 64, after one warm-up step: median (smallest–largest) of ${RUNS} timed runs of the steps in the table's column; the CPU column: 3 runs of 20 steps (MLP, CNN) or 5 (ResNet-8, ViT-tiny).`,
   'MLP and CNN with Adam; ResNet-8 (width 16) with momentum; ViT-tiny (patch 4, dim 64, depth 4) with AdamW (TF.js: Adam, it has no AdamW). TF.js\'s ResNet-8 normalizes with batch moments and does not update running statistics (C values per layer).',
-  'Both WebGPU columns run on the same adapter in the same process;',
+  'All WebGPU columns run on the same adapter in the same process. "trainkit webgpu" is the Trainer\'s fused step (`GpuTrainingSession`: one submission per step); "own loop" is a user\'s loop on device tensors (`await model.to(\'webgpu\')`, then forward, `backward()` and `optimizer.step` as on the CPU: one submission per op);',
   `the CPU column is trainkit on this machine's CPU (${cpus()[0]?.model ?? 'unknown'}; default kernels, 1 thread). Written by \`tools/bench/src/webgpu.ts\`.`,
   '',
-  '| workload | steps per run | trainkit webgpu | TF.js webgpu | ratio (trainkit / TF.js) | trainkit CPU | webgpu / CPU |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...rows.map((r) => `| ${r.workload} | ${r.steps} | ${fs(r.trainkitWebgpu)} | ${fs(r.tfjsWebgpu)} | ${(r.trainkitWebgpu.median / r.tfjsWebgpu.median).toFixed(2)}× | ${fs(r.trainkitCpu)} | ${(r.trainkitWebgpu.median / r.trainkitCpu.median).toFixed(3)}× |`),
+  '| workload | steps per run | trainkit webgpu | trainkit webgpu, own loop | TF.js webgpu | ratio (trainkit / TF.js) | own loop / TF.js | trainkit CPU | webgpu / CPU |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...rows.map((r) => `| ${r.workload} | ${r.steps} | ${fs(r.trainkitWebgpu)} | ${fs(r.trainkitEager)} | ${fs(r.tfjsWebgpu)} | ${(r.trainkitWebgpu.median / r.tfjsWebgpu.median).toFixed(2)}× | ${(r.trainkitEager.median / r.tfjsWebgpu.median).toFixed(2)}× | ${fs(r.trainkitCpu)} | ${(r.trainkitWebgpu.median / r.trainkitCpu.median).toFixed(3)}× |`),
   '',
   '## The two GEMM kernels on this adapter',
   '',

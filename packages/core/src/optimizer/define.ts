@@ -94,6 +94,7 @@ function createOptimizer<H extends Hyperparams>(spec: OptimizerSpec<H>, options:
 function deviceStep<H extends Hyperparams>(live: Live<H>, optimizer: Optimizer<H>, params: readonly ParamRef[]): void {
   const where = params.find((p) => p.tensor !== undefined)!;
   const device = where.tensor!.device;
+  checkNames(live, params); // on a device too: two refs of one name would update its buffers twice
   const stray = params.find((p) => p.tensor?.device !== device);
   if (stray !== undefined) {
     throw new ConfigError(`${live.spec.name}: parameter "${stray.name}" is on ${stray.tensor?.device ?? 'cpu'} but "${where.name}" is on ${device}; one step updates parameters on one device (move the model with \`await model.to(device)\`)`);
@@ -102,6 +103,23 @@ function deviceStep<H extends Hyperparams>(live: Live<H>, optimizer: Optimizer<H
   const backend = deviceBackend(device);
   if (backend.step === undefined) throw new ConfigError(`${live.spec.name}: device ${device} cannot run optimizer steps`);
   live.held = backend.step(optimizer, params.map((p) => ({ name: p.name, tensor: p.tensor!, ...(p.key === undefined ? {} : { key: p.key }) })));
+  live.stepCount++; // the device counts its steps too (a sync writes back the same count); schedules read this one
+}
+
+/** Refuses a name passed twice to one step (parameters share optimizer state by name). */
+function checkNames<H extends Hyperparams>(live: Live<H>, params: readonly ParamRef[]): void {
+  const seen = new Set<string>();
+  for (const p of params) {
+    if (seen.has(p.name)) throw new ConfigError(`${live.spec.name}: parameter "${p.name}" is passed twice to one step; each parameter needs its own name (they share optimizer state by name)`);
+    seen.add(p.name);
+  }
+}
+
+/** Throws, naming the call that fixes it, while a device holds newer state than this object (stepped there, not synced). */
+function assertStateHere<H extends Hyperparams>(live: Live<H>, what: string): void {
+  if (live.held !== null) {
+    throw new ConfigError(`${live.spec.name}: its state lives on ${live.held.device}, where it last stepped the parameters; \`await optimizer.sync()\` copies it back before ${what}`);
+  }
 }
 
 /** Brings a device's newer state back (see {@link Optimizer.sync}). */
@@ -160,11 +178,8 @@ function checkParam<H extends Hyperparams>(live: Live<H>, p: ParamRef, fresh: bo
 }
 
 function step<H extends Hyperparams>(live: Live<H>, params: readonly ParamRef[]): void {
-  const seen = new Set<string>();
-  for (const p of params) {
-    if (seen.has(p.name)) throw new ConfigError(`${live.spec.name}: parameter "${p.name}" is passed twice to one step; each parameter needs its own name (they share optimizer state by name)`);
-    seen.add(p.name);
-  }
+  assertStateHere(live, 'a cpu step'); // stepping the older cpu state would silently undo the device's steps
+  checkNames(live, params);
   // hyperparameters set by hand between steps (groups[i].hyper.beta1 = 1) are checked as at construction
   live.groups.forEach((g, i) => checkHyper(live.spec, g.hyper, i === live.groups.length - 1 ? '' : ` (parameter group ${i})`));
   const names = slotNamesOf(live, params);
@@ -186,9 +201,7 @@ function step<H extends Hyperparams>(live: Live<H>, params: readonly ParamRef[])
 }
 
 function stateDict<H extends Hyperparams>(live: Live<H>): OptimizerState {
-  if (live.held !== null) {
-    throw new ConfigError(`${live.spec.name}: its state lives on ${live.held.device}, where it last stepped the parameters; \`await optimizer.sync()\` copies it back first`);
-  }
+  assertStateHere(live, 'stateDict()');
   const paramSteps: Record<string, number> = {};
   for (const [k, v] of live.paramSteps) paramSteps[k] = v;
   return { name: live.spec.name, step: live.stepCount, groups: live.groups.map((g) => ({ ...g.hyper })), paramSteps, slots: copySlots(live.slots) };

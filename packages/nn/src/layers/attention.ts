@@ -1,5 +1,5 @@
 import {
-  type Rng, ShapeError, Tensor, ValueError, add, div, formatShape, linear, matmul, permute, reshape, sameShape, slice, softmax, transpose,
+  type Rng, ShapeError, Tensor, ValueError, add, div, formatShape, linear, matmul, permute, reshape, sameDeviceAs, sameShape, slice, softmax, transpose,
 } from '@trainkit/tensor';
 import { getDefaultRng, xavierUniform } from '../init';
 import { Module } from '../module';
@@ -91,7 +91,7 @@ export class MultiheadAttention extends Module {
     const v = this.project(value, 2);
     let scores = matmul(q, transpose(k)); // [B, H, T, S]
     const mask = this.maskFor(options, B, T, S);
-    if (mask !== null) scores = add(scores, mask);
+    if (mask !== null) scores = add(scores, sameDeviceAs(mask, scores)); // a mask made on the cpu joins scores on a device
     const heads = matmul(softmax(scores, -1), v); // [B, H, T, headDim]
     const joined = reshape(permute(heads, [0, 2, 1, 3]), [B * T, E]);
     return reshape(this.out_proj.call(joined), [B, T, E]);
@@ -125,7 +125,7 @@ export class MultiheadAttention extends Module {
       const c = new Float32Array(T * S);
       for (let i = 0; i < T; i++) c.fill(-Infinity, i * S + i + 1, (i + 1) * S);
       const causal = new Tensor(c, [T, S]);
-      mask = mask === null ? causal : add(mask, causal);
+      mask = mask === null ? causal : add(mask, sameDeviceAs(causal, mask));
     }
     return mask;
   }

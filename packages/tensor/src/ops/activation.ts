@@ -9,8 +9,8 @@ import { isOnDevice, onDeviceOp } from '../device';
 
 /** leakyRelu: x for x > 0, slope·x otherwise. The gradient at exactly 0 is the slope, as in PyTorch. */
 export function leakyRelu(a: Tensor, negativeSlope = 0.01): Tensor {
-  if (isOnDevice(a)) return onDeviceOp('leakyRelu', [a, negativeSlope]);
   if (!Number.isFinite(negativeSlope)) throw new ValueError(`leakyRelu: negativeSlope must be a finite number, got ${negativeSlope}`);
+  if (isOnDevice(a)) return onDeviceOp('leakyRelu', [a, negativeSlope]);
   return unary('leakyRelu', a, (x) => (x > 0 ? x : x * negativeSlope), (x) => (x > 0 ? 1 : negativeSlope));
 }
 
@@ -20,10 +20,10 @@ export function leakyRelu(a: Tensor, negativeSlope = 0.01): Tensor {
  * the interval and 0 at and beyond its ends, as PyTorch's `hardtanh_backward`.
  */
 export function hardtanh(a: Tensor, minVal = -1, maxVal = 1): Tensor {
-  if (isOnDevice(a)) return onDeviceOp('hardtanh', [a, minVal, maxVal]);
   if (!Number.isFinite(minVal) || !Number.isFinite(maxVal) || !(minVal < maxVal)) {
     throw new ValueError(`hardtanh: minVal and maxVal must be finite numbers with minVal < maxVal, got [${minVal}, ${maxVal}]`);
   }
+  if (isOnDevice(a)) return onDeviceOp('hardtanh', [a, minVal, maxVal]);
   return unary('hardtanh', a, (x) => (x < minVal ? minVal : x > maxVal ? maxVal : x), (x) => (x <= minVal || x >= maxVal ? 0 : 1));
 }
 
@@ -35,8 +35,8 @@ export function relu6(a: Tensor): Tensor {
 
 /** ELU: x for x > 0, α·(eˣ − 1) otherwise (PyTorch's `elu`, default α = 1). */
 export function elu(a: Tensor, alpha = 1): Tensor {
-  if (isOnDevice(a)) return onDeviceOp('elu', [a, alpha]);
   if (!Number.isFinite(alpha)) throw new ValueError(`elu: alpha must be a finite number, got ${alpha}`);
+  if (isOnDevice(a)) return onDeviceOp('elu', [a, alpha]);
   return unary('elu', a, (x) => (x > 0 ? x : alpha * Math.expm1(x)), (x) => (x > 0 ? 1 : alpha * Math.exp(x)));
 }
 

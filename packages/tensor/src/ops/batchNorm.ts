@@ -187,8 +187,8 @@ export function batchNorm(
   bias: Tensor | null,
   options: BatchNormOpOptions,
 ): Tensor {
+  validate(x, runningMean, runningVar, weight, bias, options); // shapes and options only: every device gets the same checks
   if (isOnDevice(x) || isOnDevice(runningMean) || isOnDevice(runningVar) || isOnDevice(weight) || isOnDevice(bias)) return onDeviceOp('batchNorm', [x, runningMean, runningVar, weight, bias, options]);
-  validate(x, runningMean, runningVar, weight, bias, options);
   const eps = options.eps ?? 1e-5;
   const training = options.training;
   const [N, C] = x.shape;

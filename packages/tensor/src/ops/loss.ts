@@ -130,11 +130,11 @@ export function crossEntropy(logits: Tensor, target: Target, options: LossOption
 
 /** Mean squared error; `pred` and `target` must have the same shape. `reduction: 'none'` gives each element's squared error. */
 export function mse(pred: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
-  if (isOnDevice(pred) || isOnDevice(target)) return onDeviceOp('mse', [pred, target, options]);
   if (!sameShape(pred.shape, target.shape)) {
     throw new ShapeError(`mse: prediction ${formatShape(pred.shape)} and target ${formatShape(target.shape)} differ in shape`);
   }
   const reduction = checkReduction('mse', options.reduction);
+  if (isOnDevice(pred) || isOnDevice(target)) return onDeviceOp('mse', [pred, target, options]);
   const n = pred.size;
   if (n === 0) throw new ShapeError('mse: empty input');
   const P = pred.data;

@@ -47,12 +47,17 @@ function checkEps(op: string, eps: number): void {
   if (!(eps >= 0) || !Number.isFinite(eps)) throw new ValueError(`${op}: eps must be a finite number ≥ 0, got ${eps}`);
 }
 
-/** x̂·weight + bias, each optional; `affineShape` is how weight and bias broadcast against x. */
-function affine(op: string, xhat: Tensor, weight: Tensor | null | undefined, bias: Tensor | null | undefined, expected: readonly number[], affineShape: readonly number[]): Tensor {
-  let y = xhat;
+/** Checks that `weight` and `bias` (each optional) have the shape `expected`. */
+function checkAffine(op: string, weight: Tensor | null | undefined, bias: Tensor | null | undefined, expected: readonly number[]): void {
   for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
     if (t && !sameShape(t.shape, expected)) throw new ShapeError(`${op}: ${name} must be ${formatShape(expected)}, got ${formatShape(t.shape)}`);
   }
+}
+
+/** x̂·weight + bias, each optional; `affineShape` is how weight and bias broadcast against x. */
+function affine(op: string, xhat: Tensor, weight: Tensor | null | undefined, bias: Tensor | null | undefined, expected: readonly number[], affineShape: readonly number[]): Tensor {
+  let y = xhat;
+  checkAffine(op, weight, bias, expected);
   if (weight) y = mul(y, sameShape(expected, affineShape) ? weight : reshape(weight, affineShape));
   if (bias) y = add(y, sameShape(expected, affineShape) ? bias : reshape(bias, affineShape));
   return y;
@@ -67,12 +72,13 @@ function affine(op: string, xhat: Tensor, weight: Tensor | null | undefined, bia
  * layerNorm(x, [64], gamma, beta) // x [B, T, 64]: each token normalized over its 64 features
  */
 export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
-  if (isOnDevice(x) || isOnDevice(weight) || isOnDevice(bias)) return onDeviceOp('layerNorm', [x, normalizedShape, weight, bias, eps]);
   checkEps('layerNorm', eps);
   const k = normalizedShape.length;
   if (k === 0 || k > x.rank || !sameShape(x.shape.slice(x.rank - k), normalizedShape)) {
     throw new ShapeError(`layerNorm: input ${formatShape(x.shape)} does not end with the normalized shape ${formatShape(normalizedShape)}`);
   }
+  checkAffine('layerNorm', weight, bias, normalizedShape); // before the dispatch: every device gets the same checks
+  if (isOnDevice(x) || isOnDevice(weight) || isOnDevice(bias)) return onDeviceOp('layerNorm', [x, normalizedShape, weight, bias, eps]);
   const len = shapeSize(normalizedShape);
   const xhat = standardize('layerNorm', x, x.size / Math.max(len, 1), len, eps);
   return affine('layerNorm', xhat, weight, bias, normalizedShape, normalizedShape);
