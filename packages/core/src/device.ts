@@ -162,7 +162,10 @@ export class DeviceDriver {
       return this.refuse(label, `${hint} (import '@trainkit/webgpu' to register 'webgpu')`);
     }
     const users = stepHookUsers(trainer);
-    if (users.length > 0) return this.refuse(label, `${users.join(', ')} must run inside each training step, which a device runs as one fused submission`);
+    if (users.length > 0) {
+      const own = this.spec === 'auto' ? '' : ` (a loop of your own on \`await model.to('${label}')\` can run such code on the device)`;
+      return this.refuse(label, `${users.join(', ')} must run inside each training step, which a device runs as one fused submission${own}`);
+    }
     if (customLoss) return this.refuse(label, 'a custom `loss` is set; a device trains with cross-entropy on class indices');
     if (ctx.batch.y instanceof Tensor) return this.refuse(label, 'the targets are a tensor (soft labels, e.g. from mixup); a device trains on class indices');
     const reasons: string[] = [];
@@ -257,7 +260,6 @@ export class DeviceDriver {
     this.unsynced = 0;
     this.reload = { step: true, predict: true };
   }
-
 
   /** After a failed fit: the device's state back for `onException` and the caller, or (a NaN gradient, a lost device) a notice of how many steps older the CPU copy is. */
   async recover(): Promise<void> {

@@ -14,6 +14,7 @@ import { type GpuContext, requestGpu } from '../context';
 import { GpuTrainingSession } from '../session';
 import * as ops from '../ops';
 import { GpuTensor } from '../tensor';
+import { useWebGpu } from '../index'; // registers the 'webgpu' device of @trainkit/tensor and its ops
 
 const worst = (a: Float32Array, b: Float32Array): number => {
   let scale = 1;
@@ -55,6 +56,8 @@ async function run(): Promise<Record<string, unknown>> {
     ['vit state', () => vitTiny({ imageSize: 8, patchSize: 4, inChannels: 1, dim: 8, depth: 1, heads: 2, numClasses: 4, rng: new Rng(9) })],
   ];
   for (const [what, make] of models) errors[what] = await trainedStateError(ctx, make, rng);
+  useWebGpu(ctx);
+  for (const [what, make] of models) errors[`${what}, own loop on device tensors`] = await ownLoopStateError(make, rng);
   return { adapter: ctx.adapterName, errors };
 }
 
@@ -73,6 +76,24 @@ async function trainedStateError(ctx: GpuContext, make: () => Module, rng: Rng):
   for (const { x, y } of batches) session.step(x, y);
   await session.syncToCpu();
   session.dispose();
+  const [a, b] = [dev.stateDict(), cpu.stateDict()];
+  return Math.max(...Object.keys(b).map((name) => worst(a[name].data, b[name].data)));
+}
+
+/** The same comparison for a user's own loop after `await model.to('webgpu')` (each op on the GPU, the optimizer's fused step). */
+async function ownLoopStateError(make: () => Module, rng: Rng): Promise<number> {
+  const batches = [0, 1].map(() => ({ x: new Tensor(rng.fillNormal(new Float32Array(6 * 64)), [6, 1, 8, 8]), y: Int32Array.from({ length: 6 }, (_, i) => i % 4) }));
+  const [cpu, dev] = [make(), await make().to('webgpu')];
+  const [cpuOpt, devOpt] = [momentum({ lr: 0.05, momentum: 0.9 }), momentum({ lr: 0.05, momentum: 0.9 })];
+  for (const { x, y } of batches) {
+    for (const [m, opt, input] of [[cpu, cpuOpt, x], [dev, devOpt, await x.to('webgpu')]] as const) {
+      const loss = crossEntropy(m.call(input), y);
+      m.zeroGrad();
+      loss.backward();
+      opt.step(parameterRefs(m));
+    }
+  }
+  await dev.to('cpu');
   const [a, b] = [dev.stateDict(), cpu.stateDict()];
   return Math.max(...Object.keys(b).map((name) => worst(a[name].data, b[name].data)));
 }
