@@ -1,4 +1,5 @@
 // The backward pass: gradient buffers, the topological order, the chain rule and the graph's release.
+import { accumulateKernel } from './kernels/elementwise';
 import { checkSeed, releaseDeviceGrad, seedDeviceGrad } from './placement';
 import { ValueError, formatShape } from './shape';
 import type { Tensor } from './tensor';
@@ -35,6 +36,27 @@ export function gradOf(t: Tensor): Float32Array {
   return t.grad;
 }
 
+/**
+ * Adds `res`'s gradient into `to`'s, for an op whose gradient passes through unchanged (a sum's
+ * operand, a reshape). When `to` has no gradient yet it takes `res`'s buffer itself: a result's
+ * gradient is never read again once its own backward has run, and taking it saves a zero-fill
+ * and an addition pass over the whole tensor.
+ */
+export function passGrad(res: Tensor, to: Tensor): void {
+  const g = res.grad as Float32Array;
+  if (to.grad === null && res !== to && g.length === to.size) {
+    to.grad = g;
+    res.grad = null;
+  } else accumulateKernel(g, gradOf(to));
+}
+
+/** Adds `g` into `t`'s gradient: a copy of `g` when `t` has none yet (one pass instead of a zero-fill and an addition). */
+export function addGrad(g: Float32Array, t: Tensor): void {
+  if (t.grad !== null) return accumulateKernel(g, t.grad);
+  const spare = spareGrads.get(t.size)?.pop();
+  if (spare !== undefined) spareFloats -= spare.length;
+  t.grad = spare === undefined ? g.slice() : (spare.set(g), spare);
+}
 
 /**
  * A released op result has lost its parents: backpropagating through it would silently drop

@@ -1,6 +1,7 @@
 import { allocFloats, scalarResult } from '../arena';
 import { reluBackwardKernel, reluKernel } from '../kernels/elementwise';
 import { type Shape, broadcastIndex, broadcastShapes, shapeSize } from '../shape';
+import { addGrad, passGrad } from '../autograd';
 import { Tensor, fromOp, gradOf } from '../tensor';
 import { type BroadcastPlan, broadcastPlan } from './broadcastPlan';
 import { isOnDevice, onDeviceOp } from '../device';
@@ -74,6 +75,15 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
   if (q) {
     for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) out[i] = A[ja] + B[jb];
   } else for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] + B[at(ib, i)];
+  if (p.a.size === n && p.b.size === n) {
+    // no broadcast: the gradient passes through to both operands (a's first, taking the buffer when it can)
+    const [ta, tb] = [p.a, p.b];
+    return fromOp('add', out, p.shape, [ta, tb], (res) => () => {
+      const g = res.grad as Float32Array;
+      if (ta.requiresGrad) passGrad(res, ta);
+      if (tb.requiresGrad) addGrad(g, tb);
+    });
+  }
   return binaryResult('add', p, out, (g, ga, gb) => {
     // ∂(a + b)/∂a = ∂(a + b)/∂b = 1
     if (ga && q) spreadPlanned(g, ga, q.outer, q.inner, q.aOuter, q.aInner, 1);

@@ -1,6 +1,6 @@
 import { allocFloats } from '../arena';
-import { accumulateKernel } from '../kernels/elementwise';
 import { ShapeError, formatShape, normalizeAxis, shapeSize, stridesOf } from '../shape';
+import { passGrad } from '../autograd';
 import { Tensor, fromOp, gradOf } from '../tensor';
 import { isOnDevice, onDeviceOp } from '../device';
 
@@ -23,7 +23,7 @@ export function reshape(a: Tensor, shape: readonly number[]): Tensor {
   if (shapeSize(inferred) !== a.size || inferred.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new ShapeError(`reshape: cannot reshape ${formatShape(a.shape)} (${a.size} elements) into ${formatShape(shape)}`);
   }
-  return fromOp('reshape', a.data, inferred, [a], (res) => () => accumulateKernel(res.grad as Float32Array, gradOf(a)));
+  return fromOp('reshape', a.data, inferred, [a], (res) => () => passGrad(res, a));
 }
 
 /** Flattens every dimension from `startAxis` on: [N, C, H, W] → [N, C·H·W] (C, H, W order). */
