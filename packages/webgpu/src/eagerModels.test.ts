@@ -1,10 +1,11 @@
 import { type TransformerBlock, vitTiny } from '@trainkit/models';
-import { MultiheadAttention } from '@trainkit/nn';
 import { momentum } from '@trainkit/optim-momentum';
-import { Rng } from '@trainkit/tensor';
+import { Rng, crossEntropy } from '@trainkit/tensor';
+import { parameterRefs } from '@trainkit/core';
+import { MultiheadAttention, mnistMlp } from '@trainkit/nn';
 import { describe, expect, test } from 'vitest';
 import { cpuSteps, randomBatch } from './__tests__/compare';
-import { testGpu } from './__tests__/dawn';
+import { openTestGpu, testGpu } from './__tests__/dawn';
 import { expectSameState, gpuSteps } from './__tests__/eagerLoop';
 import { useWebGpu } from './backend';
 import type { GpuContext } from './context';
@@ -40,5 +41,37 @@ describe.skipIf(typeof gpu === 'string')("await vit.to('webgpu'): a vision trans
     await gpuModel.to('webgpu');
     await gpuSteps(gpuModel, momentum({ lr: 0.05, momentum: 0.5 }), batches);
     await expectSameState(gpuModel, cpuModel, 1e-4);
+  });
+});
+
+describe.skipIf(typeof gpu === 'string')('a device lost in the middle of a loop on device tensors', () => {
+  test('the next op fails with a DeviceLostError naming the device; moving the model back is refused and changes nothing; a copy saved before trains on on the cpu', async () => {
+    const own = (await openTestGpu()) as GpuContext; // its own device: destroying it must not affect the other tests
+    useWebGpu(own);
+    try {
+      const model = mnistMlp({ hidden: 8, rng: new Rng(3) });
+      const saved = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.clone()])); // the "checkpoint"
+      await model.to('webgpu');
+      const opt = momentum({ lr: 0.1 });
+      const { x, y } = randomBatch(1, 4, 1, 28, 10);
+      const step = async () => {
+        const loss = crossEntropy(model.call(await x.to('webgpu')), y);
+        model.zeroGrad();
+        loss.backward();
+        opt.step(parameterRefs(model));
+      };
+      await step();
+      own.destroy();
+      await new Promise((r) => setTimeout(r, 50)); // the loss is reported asynchronously
+      await expect(step()).rejects.toThrow(/WebGPU device \(.+\) is unusable: the device was destroyed/);
+      await expect(model.to('cpu')).rejects.toThrow(/destroyed|unusable|lost/);
+      expect(model.parameters()[0].device).toBe('webgpu');
+      const resumed = mnistMlp({ hidden: 8, rng: new Rng(4) });
+      resumed.loadStateDict(saved);
+      cpuSteps(resumed, momentum({ lr: 0.1 }), [{ x, y }]);
+      expect(resumed.parameters()[0].device).toBe('cpu');
+    } finally {
+      useWebGpu(gpu as GpuContext);
+    }
   });
 });
