@@ -87,6 +87,13 @@ describe.skipIf(typeof gpu === 'string')("ops on 'webgpu' tensors equal the cpu 
 });
 
 describe.skipIf(typeof gpu === 'string')("'webgpu' tensors: bad input gets a clear error", () => {
+  test('a tensor larger than the device allows in one buffer is refused with the size it asked for, and stays on the cpu', async () => {
+    const limit = (gpu as GpuContext).device.limits.maxStorageBufferBindingSize;
+    const big = new Tensor(new Float32Array(limit / 4 + 64), [limit / 4 + 64]);
+    await expect(big.to('webgpu')).rejects.toThrow(/^webgpu: cannot allocate [\d.]+ [MG]iB \(\d+ bytes\) for tensor \[\d+\]: the device \(.+\) allows at most/);
+    expect(big.device).toBe('cpu');
+  });
+
   test('the synchronous .data of a webgpu tensor names await t.read() and await t.to(\'cpu\')', async () => {
     const x = await new Tensor(Float32Array.of(1, 2), [2]).to('webgpu');
     expect(() => x.data).toThrow(/lives on webgpu.*await t\.read\(\)/);
