@@ -21,6 +21,24 @@ let opening: Promise<GpuContext> | null = null;
  */
 export function useWebGpu(ctx: GpuContext): void {
   current = ctx;
+  ctx.beforeQueue = () => flush(ctx);
+}
+
+/** Dispatches of eager ops not yet submitted, per device: submitted together, in order (fewer queue submissions). */
+const pending = new WeakMap<GpuContext, Dispatch[]>();
+/** Collected dispatches are submitted at the latest when this many wait. */
+const FLUSH_AT = 64;
+
+/** Submits the collected dispatches of `ctx` as one command buffer and frees their uniforms. */
+function flush(ctx: GpuContext): void {
+  const list = pending.get(ctx);
+  if (list === undefined || list.length === 0) return;
+  pending.set(ctx, []); // before submit, which calls back here first
+  try {
+    submit(ctx, list, 'eager webgpu ops');
+  } finally {
+    for (const d of list) d.dispose();
+  }
 }
 
 /** The device `'webgpu'` tensors live on; an error naming what to do when none is open. */
@@ -47,10 +65,19 @@ export function emptyStorage(shape: Shape): GpuTensor {
   return track(GpuTensor.empty(webgpuContext(), shape));
 }
 
-/** Submits `dispatches` as one command buffer, then frees their uniforms. */
+/**
+ * Queues an op's dispatches behind those collected before (see {@link flush}): they reach the GPU
+ * with the next read, write, optimizer step or every {@link FLUSH_AT} dispatches.
+ */
 export function runDispatches(dispatches: readonly Dispatch[], op: string): void {
-  submit(webgpuContext(), dispatches, op);
-  for (const d of dispatches) d.dispose();
+  if (dispatches.length === 0) return;
+  const ctx = dispatches[0].ctx;
+  ctx.check(op);
+  if (ctx.beforeQueue === null) ctx.beforeQueue = () => flush(ctx);
+  const list = pending.get(ctx) ?? [];
+  list.push(...dispatches);
+  pending.set(ctx, list);
+  if (list.length >= FLUSH_AT) flush(ctx);
 }
 
 /** The storage of a device tensor. */
@@ -91,6 +118,7 @@ const webgpu: DeviceBackend = {
     opening ??= requestGpu();
     try {
       current = await opening;
+      useWebGpu(current);
     } finally {
       opening = null;
     }

@@ -30,6 +30,12 @@ export class GpuContext {
    * 65,535 by default): GEMMs fold their columns past it, and a kernel that cannot is refused by name.
    */
   maxWorkgroups: number;
+  /**
+   * Run before this context queues anything itself (a write, a read, a submission): the eager
+   * ops of device tensors collect their dispatches and flush them here, so queue order stays
+   * program order.
+   */
+  beforeQueue: (() => void) | null = null;
   private readonly free = new Map<number, GPUBuffer[]>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private pendingError: Error | null = null;
@@ -137,6 +143,7 @@ export class GpuContext {
    * while the read is pending adds to the fresh zeros, and none of it is lost.
    */
   async readAll(parts: ReadonlyArray<{ buffer: GPUBuffer; floats: number; zero?: boolean }>, where = 'read'): Promise<Float32Array[]> {
+    this.beforeQueue?.();
     this.check(where);
     const offsets = parts.map((_, i) => parts.slice(0, i).reduce((a, q) => a + q.floats * 4, 0));
     const bytes = parts.reduce((a, q) => a + q.floats * 4, 0);
@@ -163,8 +170,14 @@ export class GpuContext {
 
   /** Copies `data` into `buffer` (queued; ordered before later submissions). */
   write(buffer: GPUBuffer, data: ArrayBufferView, offsetBytes = 0): void {
+    this.beforeQueue?.();
     this.check('upload');
     this.device.queue.writeBuffer(buffer, offsetBytes, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Writes a dispatch's own uniform buffer (no flush: nothing else reads it; see {@link GpuContext.beforeQueue}). */
+  writeUniforms(buffer: GPUBuffer, data: Uint8Array): void {
+    this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   }
 
   /** Destroys the device; later calls fail with a {@link DeviceLostError}. */

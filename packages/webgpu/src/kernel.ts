@@ -47,7 +47,7 @@ export class Dispatch {
   private readonly values: Record<string, number>;
 
   constructor(
-    private readonly ctx: GpuContext,
+    readonly ctx: GpuContext,
     readonly kernel: KernelDef,
     buffers: readonly GPUBuffer[],
     uniforms: Readonly<Record<string, number>>,
@@ -88,7 +88,7 @@ export class Dispatch {
       else if (type === 'i32') view.setInt32(i * 4, v, true);
       else view.setUint32(i * 4, v, true);
     });
-    this.ctx.write(this.uniformBuffer, new Uint8Array(view.buffer));
+    this.ctx.writeUniforms(this.uniformBuffer, new Uint8Array(view.buffer));
   }
 
   encode(pass: GPUComputePassEncoder): void {
@@ -105,6 +105,7 @@ export class Dispatch {
 
 /** Encodes `dispatches` in order into one compute pass and submits it as one command buffer. */
 export function submit(ctx: GpuContext, dispatches: readonly Dispatch[], where: string): void {
+  ctx.beforeQueue?.(); // eager ops collected so far go first
   ctx.check(where);
   const enc = ctx.device.createCommandEncoder();
   const pass = enc.beginComputePass();
