@@ -1,11 +1,11 @@
 import { test } from '@fast-check/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { leaf, shapeOf, specFrom } from './__tests__/arbitraries';
-import { type DeviceBackend, isOnDevice, registerDevice } from './device';
+import { type DeviceBackend, isOnDevice, markResident, registerDevice } from './device';
 import { add, mul, relu, tanh } from './ops/elementwise';
 import { matmul } from './ops/matmul';
 import { sum } from './ops/reduce';
-import { accumulateDeviceGrad, fromDeviceOp, placeTensors } from './placement';
+import { accumulateDeviceGrad, fromDeviceOp, placeTensors, sameDeviceAs } from './placement';
 import { Tensor } from './tensor';
 
 // An emulated device: storage is a plain array in an object, and each op runs the CPU op on
@@ -173,5 +173,25 @@ describe('device tensors', () => {
     expect([c.device, c.requiresGrad]).toEqual(['emu', true]);
     expect(c._storage).not.toBe(x._storage);
     expect(Array.from(await c.read())).toEqual([1, 2]);
+  });
+
+  it('sameDeviceAs copies a constant to the device and refuses a tensor that requires gradients there (a copy would silently cut its gradient)', async () => {
+    const like = await new Tensor(Float32Array.of(1, 2), [2]).to('emu');
+    const mask = new Tensor(Float32Array.of(0, -1), [2]);
+    expect(sameDeviceAs(mask, like).device).toBe('emu');
+    const bias = new Tensor(Float32Array.of(3, 4), [2], { requiresGrad: true });
+    expect(() => sameDeviceAs(bias, like)).toThrow(/sameDeviceAs: "leaf" \(shape \[2\]\) requires gradients.*await t\.to\('emu'\)/);
+    expect(() => sameDeviceAs(mul(bias, bias), like)).toThrow(/sameDeviceAs: "mul" \(shape \[2\]\) requires gradients/);
+    expect(sameDeviceAs(bias.detach(), like).device).toBe('emu');
+    expect(sameDeviceAs(bias, new Tensor(Float32Array.of(1, 2), [2]))).toBe(bias); // on the cpu: nothing to copy, the graph stays
+  });
+
+  it('sameDeviceAs leaves a cpu constant as it is beside a cpu tensor a Trainer holds on a device, and names both devices when it refuses', async () => {
+    const held = new Tensor(Float32Array.of(1, 2), [2]);
+    markResident([held], 'emu'); // its newer values are on emu; its own storage is cpu memory
+    const mask = new Tensor(Float32Array.of(0, -1), [2]);
+    expect(sameDeviceAs(mask, held)).toBe(mask);
+    const onEmu = await mask.to('emu');
+    expect(() => sameDeviceAs(onEmu, mask)).toThrow(/sameDeviceAs: "leaf" \(shape \[2\]\) lives on emu, "leaf" \(shape \[2\]\) on the cpu; .*await t\.to\('cpu'\)/);
   });
 });

@@ -22,13 +22,25 @@ export async function toDevice(t: Tensor, device: string): Promise<Tensor> {
 /**
  * `t` on the device `like` lives on, copied there synchronously if needed (the device is open,
  * since `like` lives there): for constants a module makes on the cpu and uses with its input,
- * such as a mask or a selection row. The copy is cut from the graph.
+ * such as a mask or a selection row. The copy is cut from the graph, so a `t` that requires
+ * gradients is refused rather than copied (its gradient would be lost without a word).
  * @example
  * const y = mul(x, sameDeviceAs(mask, x));
  */
 export function sameDeviceAs(t: Tensor, like: Tensor): Tensor {
-  if (t.device === like.device && (like._storage === null) === (t._storage === null)) return t;
-  if (like._storage === null) throw new ValueError(`sameDeviceAs: "${t.op}" (shape ${formatShape(t.shape)}) lives on ${t.device}; bring it to the cpu with \`await t.to('cpu')\``);
+  const what = (u: Tensor) => `"${u.op}" (shape ${formatShape(u.shape)})`;
+  if (like._storage === null) {
+    // `like` is in cpu memory (a tensor a Trainer holds on a device too: its own op then says so)
+    if (t._storage === null) return t;
+    throw new ValueError(`sameDeviceAs: ${what(t)} lives on ${t.device}, ${what(like)} on the cpu; bring it to the cpu with \`await t.to('cpu')\``);
+  }
+  if (t._storage !== null && t.device === like.device) return t;
+  if (t.requiresGrad) {
+    throw new ValueError(
+      `sameDeviceAs: ${what(t)} requires gradients, and a copy on ${like.device} would cut it from the graph; ` +
+        `move it there first (\`await t.to('${like.device}')\`, or the module's \`await model.to('${like.device}')\`), or pass t.detach() for a constant`,
+    );
+  }
   return deviceTensor(like.device, deviceBackend(like.device).upload(t.data, t.shape), t.shape, 'leaf');
 }
 

@@ -45,6 +45,41 @@ describe.skipIf(typeof gpu === 'string')("axis, slicing, batched matmul, softmax
   });
 });
 
+/** The same number for the cpu and the device: both NaN, equal infinities or zeros (either sign), or within 1e-5 relative (subnormals may flush to 0). */
+const sameValue = (gpu: number, cpu: number): boolean => (Number.isNaN(cpu) ? Number.isNaN(gpu) : gpu === cpu || Math.abs(gpu - cpu) <= 1e-5 * Math.abs(cpu) + 1e-30);
+
+/** Runs `f` on the cpu and on the device over `values` [rows, D] and checks its values and gradients with {@link sameValue}. */
+async function agreeExactly(what: string, values: number[], shape: number[], f: (t: Tensor) => Tensor): Promise<void> {
+  const x = new Tensor(Float32Array.from(values), shape, { requiresGrad: true });
+  const xg = await x.to('webgpu');
+  const [want, got] = [f(x), f(xg)];
+  const seed = Float32Array.from({ length: want.size }, (_, i) => 1 + i); // distinct: a softmax gradient is no rounding noise around 0
+  want.backward(seed);
+  got.backward(seed);
+  const [gv, gg] = [await got.read(), (await xg.readGrad()) as Float32Array];
+  const bad = values.flatMap((v, i) => [
+    ...(sameValue(gv[i], want.data[i]) ? [] : [`${what}(${v}) = ${gv[i]}, cpu ${want.data[i]}`]),
+    ...(sameValue(gg[i], (x.grad as Float32Array)[i]) ? [] : [`${what}'(${v}) = ${gg[i]}, cpu ${(x.grad as Float32Array)[i]}`]),
+  ]);
+  expect(bad, what).toEqual([]);
+}
+
+describe.skipIf(typeof gpu === 'string')("'webgpu' element-wise functions and softmax give the cpu ops' NaN, ±∞ and zeros", () => {
+  const specials = [-Infinity, -8, -2, -1, -0, 0, 0.5, 2, Infinity, NaN];
+  test('exp, log and sqrt propagate NaN, and log and sqrt of a negative number are NaN (WGSL leaves them undefined)', async () => {
+    for (const [name, f] of [['exp', exp], ['log', log], ['sqrt', sqrt], ['abs', abs], ['square', square]] as const) await agreeExactly(name, specials, [specials.length], f);
+  });
+
+  test('pow matches `x ** p` at NaN, ±∞ and ±0 bases, for integer (odd, even, negative) and fractional exponents', async () => {
+    for (const p of [0.5, -0.5, 1.5, 1 / 3, 1, 2, 3, -1, -2, -3, 0]) await agreeExactly(`pow ${p}`, specials, [specials.length], (t) => pow(t, p));
+  });
+
+  test('a softmax row holding a NaN or +∞, or only −∞, is NaN; −∞ elsewhere (a mask) gives 0', async () => {
+    const rows = [[1, NaN, 2], [Infinity, 1, 2], [-Infinity, -Infinity, -Infinity], [1, -Infinity, 2], [100, 1, 2]];
+    await agreeExactly('softmax', rows.flat(), [rows.length, 3], (t) => softmax(t));
+  });
+});
+
 describe.skipIf(typeof gpu === 'string')("'webgpu' shape ops refuse what the cpu ops refuse, and what the device does not implement", () => {
   test('bad permutations, slices, concats and matmuls name the shapes; softmax over another axis is refused by name', async () => {
     const x = await new Tensor(new Float32Array(6), [2, 3]).to('webgpu');

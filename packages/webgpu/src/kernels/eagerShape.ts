@@ -6,6 +6,18 @@ export const MAX_RANK = 6;
 const axes = Array.from({ length: MAX_RANK }, (_, k) => k);
 
 /**
+ * NaN and ±∞ from their bits (a constant NaN or ∞ is a WGSL error, so `special` ties the value to
+ * a run-time `x`), and tests on the bits: WGSL lets a compiler assume that x == x and that no
+ * float is infinite, and leaves exp, log, sqrt, pow and max of NaN, negatives or ±∞ undefined.
+ */
+const SPECIALS = `
+const NAN_BITS = 0x7fc00000u;
+const INF_BITS = 0x7f800000u;
+fn special(bits: u32, x: f32) -> f32 { return bitcast<f32>(bits | (bitcast<u32>(x) & 0u)); }
+fn isNan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > INF_BITS; }
+fn isInf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == INF_BITS; }`;
+
+/**
  * For each index i of an n-element grid of shape (d0…d5) (unused axes 1): DST[dstBase + Σ idx·dstStride]
  * (+)= SRC[srcBase + Σ idx·srcStride]. One kernel for permute, transpose, slice and concat, and
  * their gradients (the same copy with the roles of the strides swapped).
@@ -59,13 +71,20 @@ export const softmaxRowsKernel: KernelDef = {
   name: 'softmaxRows',
   buffers: [['X', 'read', 'f32'], ['Y', 'read_write', 'f32']],
   uniforms: [['rows', 'u32'], ['D', 'u32']],
-  body: `${MAIN_1D} {
+  body: `${SPECIALS}
+${MAIN_1D} {
   ${INDEX_1D('p.rows')}
   let base = i * p.D;
   var m = X[base];
-  for (var c = 1u; c < p.D; c++) { m = max(m, X[base + c]); }
+  var nan = isNan(m);
+  for (var c = 1u; c < p.D; c++) { m = max(m, X[base + c]); nan = nan || isNan(X[base + c]); }
+  if (nan || isInf(m)) {
+    // a NaN, or a maximum of ±∞ (x − m is ∞ − ∞ somewhere): a row of NaN, as on the cpu (WGSL's max and exp may drop a NaN)
+    for (var c = 0u; c < p.D; c++) { Y[base + c] = special(NAN_BITS, m); }
+    return;
+  }
   var s = 0.0;
-  for (var c = 0u; c < p.D; c++) { let e = exp(X[base + c] - m); Y[base + c] = e; s += e; }
+  for (var c = 0u; c < p.D; c++) { let v = X[base + c]; let e = select(exp(v - m), 0.0, isInf(v)); Y[base + c] = e; s += e; } // m is finite: an infinite v is −∞ (a mask)
   for (var c = 0u; c < p.D; c++) { Y[base + c] = Y[base + c] / s; }
 }`,
 };
@@ -87,14 +106,32 @@ export const softmaxRowsBackwardKernel: KernelDef = {
 /** Operation codes of {@link unaryKernel}. */
 export const UNARY = { exp: 0, log: 1, sqrt: 2, abs: 3, square: 4, pow: 5 } as const;
 
-/** x^q as the cpu's `x ** q`: 1 for q = 0, negative bases only to integer powers (NaN otherwise). */
-const POWF = `
+/** The cpu's Math.exp, Math.log, Math.sqrt and `x ** q` (NaN in, NaN out; −0 counts as negative where JS says so). */
+const FUNCTIONS = `${SPECIALS}
+fn expf(x: f32) -> f32 {
+  if (isNan(x) || isInf(x)) { return select(x, 0.0, x < 0.0); } // NaN, e^∞ = ∞, e^−∞ = 0
+  return exp(x);
+}
+fn logf(x: f32) -> f32 {
+  if (isNan(x) || x < 0.0) { return special(NAN_BITS, x); }
+  if (x == 0.0) { return -special(INF_BITS, x); }
+  return select(log(x), x, isInf(x));
+}
+fn sqrtf(x: f32) -> f32 {
+  if (isNan(x) || x < 0.0) { return special(NAN_BITS, x); }
+  return select(sqrt(x), x, x == 0.0 || isInf(x)); // √±0 = ±0, √∞ = ∞
+}
 fn powf(x: f32, q: f32) -> f32 {
   if (q == 0.0) { return 1.0; }
-  if (x >= 0.0) { return pow(x, q); }
-  if (fract(q) != 0.0) { return bitcast<f32>(0x7fc00000u + u32(abs(x) * 0.0)); } // NaN, built at run time (a constant NaN is a WGSL error)
-  let m = pow(-x, q);
-  return select(m, -m, fract(q * 0.5) != 0.0);
+  if (isNan(x)) { return x; }
+  let negative = bitcast<u32>(x) >= 0x80000000u;
+  let odd = fract(q) == 0.0 && fract(q * 0.5) != 0.0;
+  var m = 0.0;
+  if (x == 0.0) { m = select(special(INF_BITS, x), 0.0, q > 0.0); } // |0|^q
+  else if (isInf(x)) { m = select(0.0, special(INF_BITS, x), q > 0.0); } // |∞|^q
+  else if (negative && fract(q) != 0.0) { return special(NAN_BITS, x); } // a negative base to a fractional power
+  else { m = pow(abs(x), q); }
+  return select(m, -m, negative && odd);
 }`;
 
 /** Y = f(X) element-wise for the codes of {@link UNARY} (`pow` raises to `power`). */
@@ -102,15 +139,15 @@ export const unaryKernel: KernelDef = {
   name: 'unary',
   buffers: [['X', 'read', 'f32'], ['Y', 'read_write', 'f32']],
   uniforms: [['n', 'u32'], ['op', 'u32'], ['power', 'f32']],
-  body: `${POWF}
+  body: `${FUNCTIONS}
 ${MAIN_1D} {
   ${INDEX_1D('p.n')}
   let x = X[i];
   var y = 0.0;
   switch p.op {
-    case 0u: { y = exp(x); }
-    case 1u: { y = log(x); }
-    case 2u: { y = sqrt(x); }
+    case 0u: { y = expf(x); }
+    case 1u: { y = logf(x); }
+    case 2u: { y = sqrtf(x); }
     case 3u: { y = abs(x); }
     case 4u: { y = x * x; }
     default: { y = powf(x, p.power); }
@@ -124,7 +161,7 @@ export const unaryBackwardKernel: KernelDef = {
   name: 'unaryBackward',
   buffers: [['X', 'read', 'f32'], ['Y', 'read', 'f32'], ['DY', 'read', 'f32'], ['DX', 'read_write', 'f32']],
   uniforms: [['n', 'u32'], ['op', 'u32'], ['power', 'f32']],
-  body: `${POWF}
+  body: `${FUNCTIONS}
 ${MAIN_1D} {
   ${INDEX_1D('p.n')}
   let x = X[i];
