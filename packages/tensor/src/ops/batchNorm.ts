@@ -1,4 +1,7 @@
 import { allocDoubles, allocFloats } from '../arena';
+import { type ChannelLayout, channelGradSums, channelMoments, inputGradChannels, normalizeChannels } from '../kernels/batchNorm';
+import { wasmBatchNormBackward, wasmBatchNormForward } from '../kernels/wasm/batchNorm';
+import { wasmFor } from '../kernels/wasm/runtime';
 import { ShapeError, ValueError, formatShape } from '../shape';
 import { type Tensor, fromOp, gradOf } from '../tensor';
 import { isOnDevice, onDeviceOp } from '../device';
@@ -28,47 +31,20 @@ function checkVector(name: string, t: Tensor | null, C: number, x: Tensor): void
 }
 
 /**
- * Per-channel mean and biased variance of x [N, C, inner] in one pass, accumulated in float64
- * around the channel's first value (a shift that keeps Σd² − (Σd)²/M free of cancellation).
+ * Mean and biased variance per channel from the shifted sums of {@link channelMoments} (M values
+ * per channel), with 1/√(var + eps).
  */
-function batchMoments(X: Float32Array, N: number, C: number, inner: number): { mean: Float64Array; variance: Float64Array } {
-  const M = N * inner;
-  const sum = allocDoubles(C, true);
-  const sumSq = allocDoubles(C, true);
-  const shift = allocDoubles(C);
-  for (let c = 0; c < C; c++) shift[c] = X[c * inner];
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const base = (n * C + c) * inner;
-      const k = shift[c];
-      // two independent chains per sum: one chain of float64 additions runs at one per add latency
-      let s0 = 0, s1 = 0, q0 = 0, q1 = 0;
-      const end2 = base + (inner & ~1);
-      for (let i = base; i < end2; i += 2) {
-        const d0 = X[i] - k;
-        const d1 = X[i + 1] - k;
-        s0 += d0;
-        q0 += d0 * d0;
-        s1 += d1;
-        q1 += d1 * d1;
-      }
-      if (end2 < base + inner) {
-        const d = X[end2] - k;
-        s0 += d;
-        q0 += d * d;
-      }
-      sum[c] += s0 + s1;
-      sumSq[c] += q0 + q1;
-    }
-  }
+function batchStats(X: Float32Array, sums: Float64Array, { C, inner }: ChannelLayout, M: number, eps: number): Stats & { variance: Float64Array } {
   const mean = allocDoubles(C);
   const variance = allocDoubles(C);
+  const invStd = allocDoubles(C);
   for (let c = 0; c < C; c++) {
-    const m = sum[c] / M;
-    mean[c] = shift[c] + m;
-    variance[c] = Math.max(0, sumSq[c] / M - m * m);
+    const m = sums[c] / M;
+    mean[c] = X[c * inner] + m;
+    variance[c] = Math.max(0, sums[C + c] / M - m * m);
+    invStd[c] = 1 / Math.sqrt(variance[c] + eps);
   }
-  return { mean, variance };
+  return { mean, invStd, variance };
 }
 
 /** running = (1 − m)·running + m·batch, with the unbiased batch variance (PyTorch's rule). */
@@ -80,72 +56,35 @@ function updateRunning(rm: Tensor, rv: Tensor, mean: Float64Array, biasedVar: Fl
   }
 }
 
-/** y = x̂·γ + β written as y = x·scale + offset per channel (float64 coefficients). */
-function normalize(X: Float32Array, N: number, C: number, inner: number, stats: Stats, weight: Tensor | null, bias: Tensor | null): Float32Array {
-  const Y = allocFloats(X.length);
-  const scale = allocDoubles(C);
-  const offset = allocDoubles(C);
+/** y = x̂·γ + β written as y = x·scale + offset per channel: [scale…, offset…] in float64. */
+function outputCoefficients(stats: Stats, weight: Tensor | null, bias: Tensor | null): Float64Array {
+  const C = stats.mean.length;
+  const coef = allocDoubles(2 * C);
   for (let c = 0; c < C; c++) {
-    scale[c] = stats.invStd[c] * (weight === null ? 1 : weight.data[c]);
-    offset[c] = (bias === null ? 0 : bias.data[c]) - stats.mean[c] * scale[c];
+    const scale = stats.invStd[c] * (weight === null ? 1 : weight.data[c]);
+    coef[c] = scale;
+    coef[C + c] = (bias === null ? 0 : bias.data[c]) - stats.mean[c] * scale;
   }
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const base = (n * C + c) * inner;
-      const a = scale[c];
-      const b = offset[c];
-      for (let i = base; i < base + inner; i++) Y[i] = X[i] * a + b;
-    }
-  }
-  return Y;
-}
-
-/** Σ dy and Σ dy·x̂ per channel, in float64. */
-function gradSums(G: Float32Array, X: Float32Array, N: number, C: number, inner: number, stats: Stats): { sumG: Float64Array; sumGXhat: Float64Array } {
-  const sumG = allocDoubles(C, true);
-  const sumGXhat = allocDoubles(C, true);
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const base = (n * C + c) * inner;
-      const mu = stats.mean[c];
-      let sg0 = 0, sg1 = 0, sgx0 = 0, sgx1 = 0;
-      const end2 = base + (inner & ~1);
-      for (let i = base; i < end2; i += 2) {
-        sg0 += G[i];
-        sgx0 += G[i] * (X[i] - mu);
-        sg1 += G[i + 1];
-        sgx1 += G[i + 1] * (X[i + 1] - mu);
-      }
-      if (end2 < base + inner) {
-        sg0 += G[end2];
-        sgx0 += G[end2] * (X[end2] - mu);
-      }
-      sumG[c] += sg0 + sg1;
-      sumGXhat[c] += sgx0 + sgx1;
-    }
-  }
-  for (let c = 0; c < C; c++) sumGXhat[c] *= stats.invStd[c];
-  return { sumG, sumGXhat };
+  return coef;
 }
 
 /**
  * dx += γ·invstd·(dy − [Σdy + x̂·Σ(dy·x̂)]/M) in training mode (the batch statistics depend on x),
- * dx += γ·invstd·dy in evaluation mode; written as dx += a·dy − b·x + o per channel.
+ * dx += γ·invstd·dy in evaluation mode; written as dx += a·dy − b·x + o per channel: [a…, b…, o…]
+ * from the sums Σdy and Σdy·(x − mean) of {@link channelGradSums}.
  */
-function inputGrad(dx: Float32Array, G: Float32Array, X: Float32Array, shape: readonly number[], stats: Stats, weight: Tensor | null, sums: ReturnType<typeof gradSums>, training: boolean): void {
-  const [N, C] = shape;
-  const inner = X.length / Math.max(N * C, 1);
-  const M = N * inner;
+function inputCoefficients(stats: Stats, weight: Tensor | null, sums: Float64Array, training: boolean, M: number): Float64Array {
+  const C = stats.mean.length;
+  const coef = allocDoubles(3 * C);
   for (let c = 0; c < C; c++) {
     const inv = stats.invStd[c];
     const a = inv * (weight === null ? 1 : weight.data[c]);
-    const b = training ? (a * inv * sums.sumGXhat[c]) / M : 0;
-    const o = training ? -(a * sums.sumG[c]) / M + b * stats.mean[c] : 0;
-    for (let n = 0; n < N; n++) {
-      const base = (n * C + c) * inner;
-      for (let i = base; i < base + inner; i++) dx[i] += a * G[i] - b * X[i] + o;
-    }
+    const b = training ? (a * inv * (sums[C + c] * inv)) / M : 0;
+    coef[c] = a;
+    coef[C + c] = b;
+    coef[2 * C + c] = training ? -(a * sums[c]) / M + b * stats.mean[c] : 0;
   }
+  return coef;
 }
 
 function validate(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null, bias: Tensor | null, o: BatchNormOpOptions): void {
@@ -167,6 +106,59 @@ function validate(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | nu
 }
 
 /**
+ * y = x̂·γ + β into a new buffer with the batch statistics (training; the running ones updated)
+ * or the running ones (evaluation): on the wasm kernels when x is large enough, else in JS.
+ */
+function forward(x: Tensor, d: ChannelLayout, rm: Tensor | null, rv: Tensor | null, weight: Tensor | null, bias: Tensor | null, o: BatchNormOpOptions): { Y: Float32Array; stats: Stats } {
+  const eps = o.eps ?? 1e-5;
+  const M = d.N * d.inner;
+  let stats!: Stats; // set by coefficients(), which both paths call once
+  const coefficients = (sums: Float64Array | null): Float64Array => {
+    if (sums === null) {
+      stats = { mean: Float64Array.from((rm as Tensor).data), invStd: Float64Array.from((rv as Tensor).data, (v) => 1 / Math.sqrt(v + eps)) };
+    } else {
+      const batch = batchStats(x.data, sums, d, M, eps);
+      if (rm !== null && rv !== null) updateRunning(rm, rv, batch.mean, batch.variance, M, o.momentum ?? 0.1);
+      stats = batch;
+    }
+    return outputCoefficients(stats, weight, bias);
+  };
+  const Y = allocFloats(x.size);
+  const sums = o.training ? allocDoubles(2 * d.C, true) : null;
+  const k = wasmFor(x.size);
+  if (k !== null) {
+    wasmBatchNormForward(k, x.data, Y, d, sums, coefficients);
+  } else {
+    if (sums !== null) channelMoments(x.data, d, sums);
+    normalizeChannels(x.data, Y, d, coefficients(sums));
+  }
+  return { Y, stats };
+}
+
+/** Accumulates the gradients of x, weight and bias (those that need one) from dy = G. */
+function backward(G: Float32Array, x: Tensor, weight: Tensor | null, bias: Tensor | null, d: ChannelLayout, stats: Stats, training: boolean): void {
+  const C = d.C;
+  const sums = allocDoubles(2 * C, true); // Σdy, Σdy·(x − mean)
+  const dx = x.requiresGrad ? gradOf(x) : null;
+  const coefficients = (s: Float64Array): Float64Array => inputCoefficients(stats, weight, s, training, d.N * d.inner);
+  const k = wasmFor(x.size);
+  if (k !== null) {
+    wasmBatchNormBackward(k, G, x.data, dx, d, stats.mean, sums, coefficients);
+  } else {
+    channelGradSums(G, x.data, d, stats.mean, sums);
+    if (dx !== null) inputGradChannels(dx, G, x.data, d, coefficients(sums));
+  }
+  if (weight?.requiresGrad) {
+    const gw = gradOf(weight);
+    for (let c = 0; c < C; c++) gw[c] += sums[C + c] * stats.invStd[c]; // Σdy·x̂
+  }
+  if (bias?.requiresGrad) {
+    const gb = gradOf(bias);
+    for (let c = 0; c < C; c++) gb[c] += sums[c];
+  }
+}
+
+/**
  * Batch normalization over the channel axis 1 of x [N, C, *] (PyTorch's `batch_norm`), fused:
  * one pass for the statistics, one for the output, and a hand-written backward.
  *
@@ -175,6 +167,11 @@ function validate(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | nu
  * variance: running = (1 − momentum)·running + momentum·batch. Evaluation: the running
  * statistics normalize. Then y = x̂·weight + bias (each optional). Gradients flow to x,
  * weight and bias, never to the running statistics.
+ *
+ * The four passes (statistics, output, the backward's sums, the input gradient) run as
+ * WebAssembly SIMD kernels on large inputs and as JavaScript loops otherwise (and on the 'js'
+ * kernel backend). Both accumulate in float64 and round each output once, but add their sums in a
+ * different order, so the two may differ in the last bits of a float32 result.
  *
  * @example
  * batchNorm(x, bn.runningMean, bn.runningVar, bn.weight, bn.bias, { training: true }) // x [N, C, H, W]
@@ -189,35 +186,9 @@ export function batchNorm(
 ): Tensor {
   validate(x, runningMean, runningVar, weight, bias, options); // shapes and options only: every device gets the same checks
   if (isOnDevice(x) || isOnDevice(runningMean) || isOnDevice(runningVar) || isOnDevice(weight) || isOnDevice(bias)) return onDeviceOp('batchNorm', [x, runningMean, runningVar, weight, bias, options]);
-  const eps = options.eps ?? 1e-5;
-  const training = options.training;
   const [N, C] = x.shape;
-  const inner = x.size / Math.max(N * C, 1);
-  let stats: Stats;
-  if (training) {
-    const { mean, variance } = batchMoments(x.data, N, C, inner);
-    const invStd = allocDoubles(C);
-    for (let c = 0; c < C; c++) invStd[c] = 1 / Math.sqrt(variance[c] + eps);
-    stats = { mean, invStd };
-    if (runningMean !== null && runningVar !== null) updateRunning(runningMean, runningVar, mean, variance, N * inner, options.momentum ?? 0.1);
-  } else {
-    const rm = (runningMean as Tensor).data;
-    const rv = (runningVar as Tensor).data;
-    stats = { mean: Float64Array.from(rm), invStd: Float64Array.from(rv, (v) => 1 / Math.sqrt(v + eps)) };
-  }
-  const Y = normalize(x.data, N, C, inner, stats, weight, bias);
+  const d: ChannelLayout = { N, C, inner: x.size / Math.max(N * C, 1) };
+  const { Y, stats } = forward(x, d, runningMean, runningVar, weight, bias, options);
   const parents = [x, weight, bias].filter((t): t is Tensor => t !== null);
-  return fromOp(OP, Y, x.shape, parents, (out) => () => {
-    const G = out.grad as Float32Array;
-    const sums = gradSums(G, x.data, N, C, inner, stats);
-    if (weight?.requiresGrad) {
-      const gw = gradOf(weight);
-      for (let c = 0; c < C; c++) gw[c] += sums.sumGXhat[c];
-    }
-    if (bias?.requiresGrad) {
-      const gb = gradOf(bias);
-      for (let c = 0; c < C; c++) gb[c] += sums.sumG[c];
-    }
-    if (x.requiresGrad) inputGrad(gradOf(x), G, x.data, x.shape, stats, weight, sums, training);
-  });
+  return fromOp(OP, Y, x.shape, parents, (out) => () => backward(out.grad as Float32Array, x, weight, bias, d, stats, options.training));
 }

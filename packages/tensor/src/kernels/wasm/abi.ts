@@ -24,6 +24,10 @@ export interface WasmKernels {
   maxPool2x2(x: number, planes: number, H: number, W: number, y: number, arg: number, base: number): void;
   scatterAdd(g: number, arg: number, n: number, gx: number, base: number): void;
   scatterReluMasked(g: number, arg: number, v: number, n: number, gx: number): void;
+  bnMoments(x: number, N: number, C: number, inner: number, sums: number): void;
+  bnNormalize(x: number, y: number, N: number, C: number, inner: number, coef: number): void;
+  bnGradSums(g: number, x: number, N: number, C: number, inner: number, mean: number, sums: number): void;
+  bnInputGrad(dx: number, g: number, x: number, N: number, C: number, inner: number, coef: number): void;
   adamStep(p: number, g: number, m: number, v: number, vmax: number, n: number, b1: number, b2: number, c1: number, c2: number, eps: number, wd: number, stepSize: number, bc2: number, shrink: number, flags: number): void;
   momentumStep(p: number, g: number, buf: number, n: number, alpha: number, mu: number, keep: number, wd: number, first: number, nesterov: number): void;
   adagradStep(p: number, g: number, sum: number, n: number, clr: number, wd: number, eps: number): void;
