@@ -22,6 +22,18 @@ export function wgslOf(k: KernelDef): string {
   return `struct P {\n${fields}\n}\n${bindings}\n@group(0) @binding(${k.buffers.length}) var<uniform> p: P;\n${k.body}`;
 }
 
+/**
+ * NaN and ±∞ from their bits (a constant NaN or ∞ is a WGSL error, so `special` ties the value to
+ * a run-time `x`), and tests on the bits: WGSL lets a compiler assume that x == x and that no
+ * float is infinite, and leaves exp, log, sqrt, pow and max of NaN, negatives or ±∞ undefined.
+ */
+export const SPECIALS = `
+const NAN_BITS = 0x7fc00000u;
+const INF_BITS = 0x7f800000u;
+fn special(bits: u32, x: f32) -> f32 { return bitcast<f32>(bits | (bitcast<u32>(x) & 0u)); }
+fn isNan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > INF_BITS; }
+fn isInf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == INF_BITS; }`;
+
 /** Workgroups for `n` threads of a 256-wide 1-D kernel, folded into y past the 65535 limit of x. */
 export function grid1d(n: number): [number, number, number] {
   const groups = Math.max(1, Math.ceil(n / 256));

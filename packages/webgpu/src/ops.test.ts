@@ -1,6 +1,6 @@
 import { fc, test as propTest } from '@fast-check/vitest';
 import {
-  Rng, Tensor, conv2d as cpuConv2d, crossEntropy, leakyRelu, linear as cpuLinear, matmul as cpuMatmul, maxPool2d, relu as cpuRelu, sigmoid as cpuSigmoid, tanh as cpuTanh, transpose,
+  Rng, Tensor, conv2d as cpuConv2d, crossEntropy, gelu, leakyRelu, linear as cpuLinear, matmul as cpuMatmul, maxPool2d, relu as cpuRelu, sigmoid as cpuSigmoid, tanh as cpuTanh, transpose,
 } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
 import { expectClose, randn } from './__tests__/compare';
@@ -137,6 +137,16 @@ describe.skipIf(typeof gpu === 'string')('WebGPU ops equal the CPU ops within 1e
       expectClose(await dlogits.data(), x.grad!, RTOL, 'dlogits');
     },
   );
+
+  test('relu, sigmoid, tanh, leaky ReLU and GELU give the CPU ops\' values at NaN, ±Infinity and 0 (NaN stays NaN, so a diverged run is not hidden)', async () => {
+    const x = new Tensor(Float32Array.of(NaN, -1, 2, Infinity, -Infinity, 0, -0), [7]);
+    const same = (a: Float32Array, b: Float32Array) => Array.from(a).every((v, i) => (Number.isNaN(v) ? Number.isNaN(b[i]) : Math.abs(v - b[i]) <= 1e-6 * Math.max(1, Math.abs(b[i])) || v === b[i]));
+    expect(same(await gpuOps.relu(up(x)).data(), cpuRelu(x).data), 'relu').toBe(true);
+    for (const [fn, cpu] of [['sigmoid', cpuSigmoid], ['tanh', cpuTanh], ['leakyRelu', (t: Tensor) => leakyRelu(t)], ['gelu', gelu]] as const) {
+      const got = await gpuOps.activation(up(x), fn).data();
+      expect(same(got, cpu(x).data), `${fn}: gpu ${Array.from(got).join(', ')}`).toBe(true);
+    }
+  });
 
   propTest.prop([fc.integer({ min: 1, max: 5000 }), fc.nat()], runs)('sum equals the CPU sum', async (n, seed) => {
     const x = randn(new Rng(seed), n);

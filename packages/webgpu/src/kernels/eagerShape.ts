@@ -1,21 +1,11 @@
-import { INDEX_1D, type KernelDef, MAIN_1D } from '../kernel';
+import { INDEX_1D, type KernelDef, MAIN_1D, SPECIALS } from '../kernel';
 
 /** Most axes {@link stridedCopyKernel} handles. */
 export const MAX_RANK = 6;
 
 const axes = Array.from({ length: MAX_RANK }, (_, k) => k);
 
-/**
- * NaN and ±∞ from their bits (a constant NaN or ∞ is a WGSL error, so `special` ties the value to
- * a run-time `x`), and tests on the bits: WGSL lets a compiler assume that x == x and that no
- * float is infinite, and leaves exp, log, sqrt, pow and max of NaN, negatives or ±∞ undefined.
- */
-const SPECIALS = `
-const NAN_BITS = 0x7fc00000u;
-const INF_BITS = 0x7f800000u;
-fn special(bits: u32, x: f32) -> f32 { return bitcast<f32>(bits | (bitcast<u32>(x) & 0u)); }
-fn isNan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > INF_BITS; }
-fn isInf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == INF_BITS; }`;
+
 
 /**
  * For each index i of an n-element grid of shape (d0…d5) (unused axes 1): DST[dstBase + Σ idx·dstStride]

@@ -1,14 +1,15 @@
-import { INDEX_1D, type KernelDef, MAIN_1D } from '../kernel';
+import { INDEX_1D, type KernelDef, MAIN_1D, SPECIALS } from '../kernel';
 
-/** y = max(x, 0), NaN propagating (as the CPU relu). */
+/** y = max(x, 0), NaN propagating (as the CPU relu; the test is on the bits, since a compiler may fold `v != v` to false). */
 export const reluKernel: KernelDef = {
   name: 'relu',
   buffers: [['X', 'read', 'f32'], ['Y', 'read_write', 'f32']],
   uniforms: [['n', 'u32']],
-  body: `${MAIN_1D} {
+  body: `${SPECIALS}
+${MAIN_1D} {
   ${INDEX_1D('p.n')}
   let v = X[i];
-  Y[i] = select(0.0, v, v > 0.0 || v != v);
+  Y[i] = select(0.0, v, v > 0.0 || isNan(v));
 }`,
 };
 
@@ -105,12 +106,16 @@ fn normalCdf(x: f32) -> f32 {
   return select(1.0 - half, half, x < 0.0);
 }`;
 
-/** y = f(x) for an activation of {@link ACTIVATIONS} (sigmoid in the overflow-free form of the CPU op). */
+/**
+ * y = f(x) for an activation of {@link ACTIVATIONS} (sigmoid in the overflow-free form of the CPU op);
+ * NaN stays NaN and tanh(±∞) = ±1, as on the CPU (WGSL leaves exp and tanh of NaN and ±∞ undefined).
+ */
 export const activationKernel: KernelDef = {
   name: 'activation',
   buffers: [['X', 'read', 'f32'], ['Y', 'read_write', 'f32']],
   uniforms: [['n', 'u32'], ['kind', 'u32'], ['slope', 'f32']],
-  body: `${NORMAL_CDF}
+  body: `${SPECIALS}
+${NORMAL_CDF}
 ${MAIN_1D} {
   ${INDEX_1D('p.n')}
   let x = X[i];
@@ -118,12 +123,13 @@ ${MAIN_1D} {
   if (p.kind == 1u) {
     if (x >= 0.0) { y = 1.0 / (1.0 + exp(-x)); } else { let e = exp(x); y = e / (1.0 + e); }
   } else if (p.kind == 2u) {
-    y = tanh(x);
+    y = tanh(clamp(x, -15.0, 15.0)); // tanh(15) is 1 in float32
   } else if (p.kind == 3u && !(x > 0.0)) {
     y = x * p.slope;
   } else if (p.kind == 4u) {
     y = x * normalCdf(x);
   }
+  if (isNan(x)) { y = x; }
   Y[i] = y;
 }`,
 };
