@@ -148,6 +148,14 @@ describe.skipIf(typeof gpu === 'string')('WebGPU ops equal the CPU ops within 1e
     }
   });
 
+  test('2×2 max pooling lets a NaN win its window, as the CPU op does', async () => {
+    const x = new Tensor(Float32Array.of(1, NaN, 3, 4, 5, 6, 7, 8), [1, 1, 2, 4]);
+    const got = await gpuOps.maxPool2x2(up(x)).y.data();
+    const want = maxPool2d(x, 2).data;
+    expect(Number.isNaN(got[0]) && Number.isNaN(want[0])).toBe(true);
+    expect(got[1]).toBe(want[1]);
+  });
+
   propTest.prop([fc.integer({ min: 1, max: 5000 }), fc.nat()], runs)('sum equals the CPU sum', async (n, seed) => {
     const x = randn(new Rng(seed), n);
     const s = gpuOps.sum(GpuTensor.from(ctx, x));

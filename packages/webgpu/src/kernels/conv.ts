@@ -1,4 +1,4 @@
-import { INDEX_1D, type KernelDef, MAIN_1D } from '../kernel';
+import { INDEX_1D, type KernelDef, MAIN_1D, SPECIALS } from '../kernel';
 
 /** The geometry uniforms shared by im2col and col2im (PyTorch's conv2d arguments). */
 const GEOMETRY = [
@@ -77,7 +77,8 @@ export const maxPool2Kernel: KernelDef = {
   name: 'maxPool2',
   buffers: [['X', 'read', 'f32'], ['Y', 'read_write', 'f32'], ['ARG', 'read_write', 'u32']],
   uniforms: [['planes', 'u32'], ['H', 'u32'], ['W', 'u32'], ['OH', 'u32'], ['OW', 'u32']],
-  body: `${MAIN_1D} {
+  body: `${SPECIALS}
+${MAIN_1D} {
   ${INDEX_1D('p.planes * p.OH * p.OW')}
   let ow = i % p.OW;
   let oh = (i / p.OW) % p.OH;
@@ -87,7 +88,7 @@ export const maxPool2Kernel: KernelDef = {
   for (var k = 1u; k < 4u; k++) {
     let idx = plane * p.H * p.W + (2u * oh + k / 2u) * p.W + 2u * ow + k % 2u;
     let v = X[idx];
-    if (v > best || v != v) { best = v; bi = idx; }
+    if (v > best || isNan(v)) { best = v; bi = idx; } // the CPU scan's rule; NaN tested on its bits (v != v may be folded away)
   }
   Y[i] = best;
   ARG[i] = bi;
