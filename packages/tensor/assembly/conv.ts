@@ -5,8 +5,9 @@
 // fused 2×2 max pooling after it the byte pointers of the pooled output and of the winners'
 // flat indices (0: no pooling).
 import { maxPool2x2, relu } from './elementwise';
-import { col2im, im2colPadded, im2colRows, padPlanes } from './im2col';
-import { gemm, gemmStrided } from './gemm';
+import { col2im, padPlanes } from './im2col';
+import { gemm } from './gemm';
+import { convGemm, positionOffsets, tapOffsets } from './convGemm';
 import { directForward, directWeightGrad, padImage } from './direct';
 
 @inline function gi(g: usize, i: i32): i32 {
@@ -14,19 +15,23 @@ import { directForward, directWeightGrad, padImage } from './direct';
 }
 
 /**
- * Rows [r0, r1) of image x's im2col into `cols`. Stride 1 and dilation 1 unfold from a padded
- * copy of the image, kept after the whole im2col's C·KH·KW·OH·OW + 4 floats (src/kernels/wasm/conv.ts
- * sizes the scratch the same way).
+ * Lays out the GEMM path's scratch `s` (src/kernels/wasm/conv.ts sizes it the same way): the
+ * offsets of the C·KH·KW taps, then of the OH·OW output positions, in a padded image (see
+ * convGemm.ts), then room for that image; returns the image's byte pointer.
  */
-function unfold(g: usize, x: usize, r0: i32, r1: i32, cols: usize): void {
-  if (gi(g, 7) == 1 && gi(g, 8) == 1 && gi(g, 11) == 1 && gi(g, 12) == 1) {
-    const C = gi(g, 0), H = gi(g, 1), W = gi(g, 2), KH = gi(g, 3), KW = gi(g, 4), OH = gi(g, 5), OW = gi(g, 6), padH = gi(g, 9), padW = gi(g, 10);
-    const xp = cols + ((<usize>(C * KH * KW * OH * OW + 4)) << 2);
-    padPlanes(x, C, H, W, padH, padW, xp);
-    im2colPadded(xp, H + 2 * padH, W + 2 * padW, KH, KW, OH, OW, r0, r1, cols);
-    return;
-  }
-  im2colRows(x, gi(g, 0), gi(g, 1), gi(g, 2), gi(g, 3), gi(g, 4), gi(g, 5), gi(g, 6), gi(g, 7), gi(g, 8), gi(g, 9), gi(g, 10), gi(g, 11), gi(g, 12), r0, r1, cols);
+function tables(g: usize, s: usize): usize {
+  const ckk = gi(g, 0) * gi(g, 3) * gi(g, 4), ohw = gi(g, 5) * gi(g, 6);
+  const Hp = gi(g, 1) + 2 * gi(g, 9), Wp = gi(g, 2) + 2 * gi(g, 10);
+  const pos = s + (<usize>((ckk + 3) & ~3) << 2);
+  tapOffsets(gi(g, 0), gi(g, 3), gi(g, 4), Hp, Wp, gi(g, 11), gi(g, 12), s);
+  positionOffsets(gi(g, 5), gi(g, 6), Wp, gi(g, 7), gi(g, 8), pos);
+  return pos + (<usize>((ohw + 3) & ~3) << 2);
+}
+
+/** Copies image n of `x` zero-padded into `xp` (its C planes of (H + 2·padH)×(W + 2·padW)). */
+@inline function pad(g: usize, x: usize, n: i32, xp: usize): void {
+  const chw = gi(g, 0) * gi(g, 1) * gi(g, 2);
+  padPlanes(x + ((<usize>n * chw) << 2), gi(g, 0), gi(g, 1), gi(g, 2), gi(g, 9), gi(g, 10), xp);
 }
 
 /**
@@ -49,8 +54,8 @@ function isDirect(g: usize): bool {
 }
 
 /**
- * out[n] = W·im2col(x[n]) (+ bias) for images n in [n0, n1). `bias` 0 means none.
- * `cols` holds C·KH·KW × OH·OW floats; `work` is the GEMM's packing area.
+ * out[n] = W·im2col(x[n]) (+ bias) for images n in [n0, n1). `bias` 0 means none. `cols` is
+ * the scratch (the direct kernels' padded image, or {@link tables}); `work` the GEMM's packing area.
  */
 export function convForward(g: usize, x: usize, w: usize, bias: usize, OC: i32, n0: i32, n1: i32, out: usize, cols: usize, work: usize): void {
   const chw = gi(g, 0) * gi(g, 1) * gi(g, 2);
@@ -66,8 +71,10 @@ export function convForward(g: usize, x: usize, w: usize, bias: usize, OC: i32, 
     }
     return;
   }
+  const xp = tables(g, cols);
+  const pos = cols + (<usize>((ckk + 3) & ~3) << 2);
   for (let n = n0; n < n1; n++) {
-    unfold(g, x + ((<usize>n * chw) << 2), 0, ckk, cols);
+    pad(g, x, n, xp);
     const o = out + ((<usize>n * OC * ohw) << 2);
     if (bias != 0) {
       for (let c = 0; c < OC; c++) {
@@ -78,7 +85,7 @@ export function convForward(g: usize, x: usize, w: usize, bias: usize, OC: i32, 
         for (; j < ohw; j++) store<f32>(row + (<usize>j << 2), load<f32>(bias + (<usize>c << 2)));
       }
     }
-    gemm(false, false, OC, ohw, ckk, w, cols, o, ohw, bias != 0, work);
+    convGemm(OC, ohw, ckk, w, ckk, xp, cols, pos, o, ohw, bias != 0, work);
     finishImage(g, o, n, OC);
   }
 }
@@ -110,9 +117,11 @@ export function convWeightGrad(g: usize, x: usize, gout: usize, gw: usize, OC: i
     }
     return;
   }
+  const xp = tables(g, cols);
+  const pos = cols + (<usize>((ckk + 3) & ~3) << 2);
   for (let n = 0; n < N; n++) {
-    unfold(g, x + ((<usize>n * chw) << 2), r0, r1, cols);
-    gemmStrided(false, true, OC, r1 - r0, ohw, gout + ((<usize>n * OC * ohw) << 2), ohw, cols, ohw, gw + (<usize>r0 << 2), ckk, true, work);
+    pad(g, x, n, xp);
+    convGemm(OC, r1 - r0, ohw, gout + ((<usize>n * OC * ohw) << 2), ohw, xp, pos, cols + (<usize>r0 << 2), gw + (<usize>r0 << 2), ckk, true, work);
   }
 }
 

@@ -11,11 +11,11 @@
 
 import { madd } from './fma';
 
-const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
-const NR: i32 = 8;
-const KC: i32 = 256;
-const MC: i32 = 120;
-const NC: i32 = 2048;
+export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
+export const NR: i32 = 8;
+export const KC: i32 = 256;
+export const MC: i32 = 120;
+export const NC: i32 = 2048;
 
 /** Bytes of scratch the caller must pass as `work` to {@link gemm}. */
 export function gemmWorkBytes(): i32 {
@@ -102,7 +102,7 @@ function tileHeight(mc: i32, i0: i32): i32 {
  * Packs op(A)[ic:ic+mc, pc:pc+kc] into panels of {@link tileHeight} rows, each MR floats per k
  * (zero-padded): dst[panel][k][0..MR).
  */
-function packA(a: usize, lda: i32, trans: bool, ic: i32, pc: i32, mc: i32, kc: i32, dst: usize): void {
+export function packA(a: usize, lda: i32, trans: bool, ic: i32, pc: i32, mc: i32, kc: i32, dst: usize): void {
   for (let i0 = 0, h = 0; i0 < mc; i0 += h) {
     h = tileHeight(mc, i0);
     if (!trans) {
@@ -311,7 +311,7 @@ function microKernel5(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, add: 
   }
 }
 
-function macroKernel(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, add: bool, tile: usize): void {
+export function macroKernel(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, add: bool, tile: usize): void {
   const ldcBytes = <usize>ldc << 2;
   for (let jr = 0; jr < nc; jr += NR) {
     const w = min(NR, nc - jr);

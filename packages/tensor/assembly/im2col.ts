@@ -76,7 +76,7 @@ export function im2colRows(
 
 /**
  * Copies image `x` [C, H, W] into `xp` [C, H + 2·padH, W + 2·padW] with zeros around it, and 4
- * zero floats after it (the padded im2col below reads up to 3 past a row).
+ * zero floats after it (the conv GEMMs of convGemm.ts read B from it).
  */
 export function padPlanes(x: usize, C: i32, H: i32, W: i32, padH: i32, padW: i32, xp: usize): void {
   const Hp = H + 2 * padH;
@@ -84,30 +84,6 @@ export function padPlanes(x: usize, C: i32, H: i32, W: i32, padH: i32, padW: i32
   zeros(xp, C * Hp * Wp + 4);
   for (let c = 0; c < C; c++) {
     for (let h = 0; h < H; h++) copy(xp + ((<usize>(c * Hp + h + padH) * Wp + padW) << 2), x + ((<usize>(c * H + h) * W) << 2), W);
-  }
-}
-
-/**
- * Rows [r0, r1) of {@link im2col} for stride 1 and dilation 1, from the image zero-padded by
- * {@link padPlanes} (Hp×Wp planes): each output row is then one run of the padded row, copied in
- * whole vectors. The last vector of a row may run up to 3 floats past it: into the next row,
- * which is written next, or past the last row, so `cols` needs 4 floats of room after its
- * (r1 − r0)·OH·OW. The same values as im2colRows.
- */
-export function im2colPadded(xp: usize, Hp: i32, Wp: i32, KH: i32, KW: i32, OH: i32, OW: i32, r0: i32, r1: i32, cols: usize): void {
-  let dst = cols;
-  const rowBytes = <usize>OW << 2;
-  const srcStep = <usize>Wp << 2;
-  for (let r = r0; r < r1; r++) {
-    const c = r / (KH * KW);
-    const kh = (r / KW) % KH;
-    const kw = r % KW;
-    let src = xp + ((<usize>((c * Hp + kh) * Wp + kw)) << 2);
-    for (let oh = 0; oh < OH; oh++) {
-      for (let j: usize = 0; j < rowBytes; j += 16) v128.store(dst + j, v128.load(src + j));
-      dst += rowBytes;
-      src += srcStep;
-    }
   }
 }
 

@@ -1,7 +1,7 @@
 import type { ConvGeometry } from '../im2col';
 import { split } from './gemm';
 import type { WasmKernels } from './abi';
-import { gemmWorkOf, layout } from './heap';
+import { align4, gemmWorkOf, layout } from './heap';
 import { getThreads, kernelPool } from './runtime';
 
 /**
@@ -26,15 +26,17 @@ function isDirect(g: ConvGeometry): boolean {
 }
 
 /**
- * Floats of per-thread scratch: the im2col buffer, or for the direct kernels (the same rule
- * as isDirect in assembly/conv.ts) a zero-padded image plus the weight gradient's partial sums.
+ * Floats of per-thread scratch: for the direct kernels (the same rule as isDirect in
+ * assembly/conv.ts) a zero-padded image plus the weight gradient's partial sums; else the input
+ * gradient's columns (C·KH·KW × OH·OW), or for the forward pass and the weight gradient the
+ * offsets of the taps and of the output positions then a zero-padded image (tables in
+ * assembly/conv.ts), whichever is larger.
  */
 function scratchFloats(g: ConvGeometry, OC: number): number {
   const ckk = g.C * g.KH * g.KW;
-  let im2col = ckk * g.OH * g.OW;
-  // stride 1, dilation 1: room after the im2col for its vectors' overrun, then the padded image (unfold in assembly/conv.ts)
-  if (g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1) im2col += 4 + g.C * (g.H + 2 * g.padH) * (g.W + 2 * g.padW) + 4;
-  return isDirect(g) ? Math.max(im2col, g.C * (g.H + 2 * g.padH) * (g.W + 2 * g.padW + 8) + 24 + ckk * OC * 4) : im2col;
+  const padded = g.C * (g.H + 2 * g.padH) * (g.W + 2 * g.padW);
+  if (isDirect(g)) return Math.max(ckk * g.OH * g.OW, g.C * (g.H + 2 * g.padH) * (g.W + 2 * g.padW + 8) + 24 + ckk * OC * 4);
+  return Math.max(ckk * g.OH * g.OW, align4(ckk) + align4(g.OH * g.OW) + padded + 4);
 }
 
 /**
@@ -63,7 +65,8 @@ function run(k: WasmKernels, op: 'convForward' | 'convWeightGrad' | 'convInputGr
 
 /**
  * @internal conv2d's forward pass on the wasm kernels: the whole batch is copied in once,
- * each image is unfolded (im2col) and multiplied by the weight matrix in wasm memory (images
+ * each image is multiplied by the weight matrix as im2col would unfold it (the GEMM packs its
+ * panels straight from the zero-padded image, assembly/convGemm.ts) in wasm memory (images
  * split across the pool's threads, if any), a fused ReLU applied while the image's output is
  * in cache, and the result [N, OC, OH·OW] is copied out.
  */

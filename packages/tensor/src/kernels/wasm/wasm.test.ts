@@ -179,8 +179,8 @@ describe('convolution, relu and max pooling agree between the backends', () => {
     (c) => expectConvAgrees(c, 2),
   );
 
-  // more than 4 input channels: im2col + GEMM, unfolded from a zero-padded copy of each image;
-  // widths that are not a multiple of 4 (the vectors overrun each row), padding up to and past the kernel
+  // more than 4 input channels: the GEMM, its panels packed from a zero-padded copy of each image;
+  // widths that are not a multiple of 8 (panels that span two output rows), padding up to and past the kernel
   test.prop([strideOneCase({ cMin: 5, cMax: 8, maxOC: 11, maxHW: 11, maxK: 4, maxPad: 4 })], { numRuns: 40 })(
     'a stride-1 convolution with more than 4 input channels agrees with the JS kernels, forward and backward, any padding',
     (c) => expectConvAgrees(c, 3),
