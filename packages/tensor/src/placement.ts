@@ -56,7 +56,7 @@ export async function readGrad(t: Tensor): Promise<Float32Array | null> {
   return t.grad === null ? null : t.grad.slice();
 }
 
-/** A tensor whose values are `storage` on `device`. @internal */
+/** A leaf tensor whose values are `storage` on `device` (for device backends: a result of an op without autograd, or an upload). */
 export function deviceTensor(device: string, storage: object, shape: Shape, op: string, requiresGrad = false): Tensor {
   const t = new Tensor(DEVICE_PLACEHOLDER, shape, { requiresGrad }, op);
   t._storage = storage;
@@ -166,7 +166,7 @@ const shared = new WeakSet<object>();
 /**
  * Marks `storage` as held by more than one tensor (a detached copy, a view): moving one of them
  * away then leaves it to the others (the backend reclaims it once none holds it) instead of
- * releasing it under them. @internal for device backends
+ * releasing it under them (for device backends).
  */
 export function shareStorage(storage: object): void {
   shared.add(storage);
