@@ -3,7 +3,7 @@
 // In Node, WebGPU comes from the optional `webgpu` package (Dawn), which needs a Vulkan driver;
 // without an adapter, 'auto' trains on the CPU after a one-line notice.
 // (TRAIN_LIMIT / TEST_LIMIT / EPOCHS shrink it; the test suite runs it on a slice.)
-import { Trainer, parameterRefs } from '@trainkit/core';
+import { Trainer, gradientClipping, parameterRefs } from '@trainkit/core';
 import { DataLoader } from '@trainkit/data';
 import { loadMnist } from '@trainkit/data/node';
 import { manualSeed, mnistMlp } from '@trainkit/nn';
@@ -33,15 +33,16 @@ console.log(`trained on ${trainer.deviceName}: loss ${last.loss.toFixed(4)}, val
 console.log(`weights back on the CPU: ${model.parameters().every((p) => p.device === 'cpu')}`);
 // #endregion train
 
-// #region limits
-// A device runs each step as one fused submission, so a plugin that must run inside the step
-// (this L2 penalty adds its term in onLoss) keeps the run on the CPU; a named device says why.
-try {
-  await new Trainer({ optimizer: adam(), device: 'webgpu', plugins: [l2Penalty(1e-4)] }).fit(mnistMlp(), { train: new DataLoader(train, { batchSize: 64 }), epochs: 1 });
-} catch (e) {
-  console.log((e as Error).message);
-}
-// #endregion limits
+// #region plugins
+// Plugins that hook inside the step (this L2 penalty adds its term in onLoss, the clipper scales
+// the gradients before the optimizer step) run there too: the Trainer then runs its own step on
+// GPU tensors, and the clipper's gradNorm is read back with the loss, every 20 steps.
+const clipped = mnistMlp({ hidden: 64 });
+const stepwise = new Trainer({ optimizer: adam({ lr: 1e-3 }), device: 'auto', metricsEvery: 20, plugins: [l2Penalty(1e-4), gradientClipping({ maxNorm: 1 })] });
+const run = await stepwise.fit(clipped, { train: new DataLoader(train, { batchSize: 64 }), epochs: 1 });
+const m = run.history[0].metrics;
+console.log(`with a penalty and clipping on ${stepwise.deviceName}: loss ${m.loss.toFixed(4)} (l2 ${m.l2.toFixed(4)}), mean gradient norm ${m.gradNorm.toFixed(3)}`);
+// #endregion plugins
 
 // #region own-loop
 // Your own loop on the GPU: move the model, then forward, loss, backward and the optimizer's

@@ -1,5 +1,5 @@
 import type { Module } from '@trainkit/nn';
-import { type Tensor, add } from '@trainkit/tensor';
+import { Tensor, add, formatShape, isOnDevice } from '@trainkit/tensor';
 import type { Batch, EpochRecord, ExceptionContext, LossContext, Stage, StepContext } from './hooks';
 import type { Optimizer } from './optimizer';
 import type { Trainer } from './trainer';
@@ -60,10 +60,17 @@ export class RunContext implements StepContext, LossContext, ExceptionContext {
     if (this.stage === 'fit') this.current = { ...this.current, ...this.acc.means() };
   }
 
-  log(name: string, value: number): void {
+  log(name: string, value: number | Tensor): void {
     if (typeof name !== 'string' || name.length === 0) throw new ConfigError('log: metric name must be a non-empty string');
-    if (typeof value !== 'number') throw new ConfigError(`log: metric "${name}" must be a number, got ${typeof value}`);
     const weight = (this.batch as Batch | undefined)?.x.shape[0] ?? 1;
+    if (value instanceof Tensor) {
+      if (value.size !== 1) throw new ConfigError(`log: metric "${name}" must be a number or a tensor of one value, got a tensor of shape ${formatShape(value.shape)}`);
+      const eager = this.trainer.device.eager;
+      if (!isOnDevice(value)) value = value.data[0];
+      else if (eager !== null && this.logSink === null && value.device === eager.name) return eager.defer(name, value, weight, this.where());
+      else throw new ConfigError(`log: metric "${name}" is a tensor on ${value.device}; only a training step there reads such values back later. Read it first: ctx.log('${name}', (await t.read())[0])`);
+    }
+    if (typeof value !== 'number') throw new ConfigError(`log: metric "${name}" must be a number, got ${typeof value}`);
     if (this.logSink !== null) this.logSink(name, value, weight);
     else this.acc.add(name, value, weight);
   }
@@ -82,11 +89,16 @@ export class RunContext implements StepContext, LossContext, ExceptionContext {
     return this.skip;
   }
 
+  /** Where the run is, for an error about a value read back later. */
+  private where(): { epoch: number; step: number; batchIndex: number } {
+    return { epoch: this.epoch, step: this.step, batchIndex: this.batchIndex };
+  }
+
   /** The data loss plus the plugins' terms; throws a {@link NonFiniteLossError} naming the first non-finite one. */
   totalLoss(): Tensor {
     let total = this.dataLoss;
     for (const [, term] of this.terms) total = add(total, term);
-    const bad = (t: Tensor) => !Number.isFinite(t.data[0]);
+    const bad = (t: Tensor) => !isOnDevice(t) && !Number.isFinite(t.data[0]); // on a device: checked when the values are read back
     const error = (name: string, t: Tensor) => new NonFiniteLossError(t.data[0], this.epoch, this.step, this.batchIndex, name);
     if (bad(this.dataLoss)) throw error('loss', this.dataLoss);
     for (const [name, t] of this.terms) if (bad(t)) throw error(name, t);
@@ -97,6 +109,8 @@ export class RunContext implements StepContext, LossContext, ExceptionContext {
   /** Adds the training batch's loss, loss terms and accuracy to the epoch's running means. */
   recordBatch(): void {
     const n = this.batch.x.shape[0] ?? 0;
+    const eager = this.trainer.device.eager;
+    if (eager !== null && isOnDevice(this.loss)) return eager.record(this.loss, this.terms, this.output, this.batch.y, n, { ...this.where(), step: this.skip ? this.step : this.step - 1 });
     this.acc.add('loss', this.loss.data[0], n);
     // terms of one name (two penalties on different parameters, say) add up, as they do in the loss
     const byName = new Map<string, number>();

@@ -137,36 +137,36 @@ describe('training on a device (TrainerOptions.device)', () => {
     expect(snapshot(model)).not.toEqual(before); // it trained, on the CPU
   });
 
-  test('plugins that hook inside the training step, or a custom loss, keep the run on the CPU: a ConfigError naming each, or a notice under auto', async () => {
+  test('plugins that hook inside the training step, or a custom loss, cannot train on a fused-only device (no tensors of its own to run the step by step): a ConfigError naming each, or a notice under auto', async () => {
     const l2: Plugin = { name: 'l2', onLoss: (ctx) => ctx.addLoss('l2', relu(ctx.dataLoss)) };
     const clip: Plugin = { name: 'clip', onBeforeOptimizerStep: () => undefined };
     const sim = simulatedDevice(() => toyModel());
     const fit = new Trainer({ optimizer: sgd(), device: sim, plugins: [l2, clip] }).fit(toyModel(), { train: toyLoader(16, 8), epochs: 1 });
-    await expect(fit).rejects.toThrow(/plugin "l2" \(onLoss\), plugin "clip" \(onBeforeOptimizerStep\) must run inside each training step/);
+    await expect(fit).rejects.toThrow(/plugin "l2" \(onLoss\), plugin "clip" \(onBeforeOptimizerStep\) need the Trainer's own step, which a fused device run replaces/);
     const listening = new Trainer({ optimizer: sgd(), device: sim });
     listening.on('afterBackward', () => undefined);
     await expect(listening.fit(toyModel(), { train: toyLoader(16, 8), epochs: 1 })).rejects.toThrow(/a listener of "afterBackward"/);
-    await expect(new Trainer({ optimizer: sgd(), device: sim, loss: (o, y) => crossEntropy(o, y) }).fit(toyModel(), { train: toyLoader(16, 8), epochs: 1 })).rejects.toThrow(/a custom `loss` is set/);
+    await expect(new Trainer({ optimizer: sgd(), device: sim, loss: (o, y) => crossEntropy(o, y) }).fit(toyModel(), { train: toyLoader(16, 8), epochs: 1 })).rejects.toThrow(/a custom `loss` need the Trainer's own step/);
     const curve: Plugin = { name: 'curve', readsBatchValues: true, onTrainBatchEnd: (ctx) => void ctx.loss.item() };
-    await expect(new Trainer({ optimizer: sgd(), device: sim, plugins: [curve] }).fit(toyModel(), { train: toyLoader(16, 8), epochs: 1 })).rejects.toThrow(/plugin "curve" \(reads each batch's loss or outputs\)/);
+    await expect(new Trainer({ optimizer: sgd(), device: sim, plugins: [curve] }).fit(toyModel(), { train: toyLoader(16, 8), epochs: 1 })).rejects.toThrow(/plugin "curve" reads each batch's loss or outputs, which stay on the device between metric reads/);
     const notices: string[] = [];
     registerDevice(sim);
     await new Trainer({ optimizer: sgd(), device: 'auto', plugins: [curve], notice: (l) => notices.push(l) }).fit(toyModel(), { train: toyLoader(16, 8), epochs: 1 });
     unregisterDevice(sim.name);
-    expect(notices).toEqual([expect.stringMatching(/plugin "curve" \(reads each batch's loss or outputs\) must run inside each training step.*training on the CPU$/)]);
+    expect(notices).toEqual([expect.stringMatching(/plugin "curve" reads each batch's loss or outputs.*training on the CPU$/)]);
     expect(sim.log.opened).toBe(0);
   });
 
-  test("soft labels cannot train on a device: a ConfigError for a named device, the CPU with a notice under 'auto', and a ConfigError naming the batch when they appear mid-fit", async () => {
+  test("soft labels cannot train on a fused-only device: a ConfigError for a named device, the CPU with a notice under 'auto', and a ConfigError naming the batch when they appear mid-fit", async () => {
     const batch = (soft: boolean) => ({ x: new Tensor(new Float32Array(8), [2, 4]), y: soft ? new Tensor(new Float32Array([1, 0, 0, 0, 1, 0]), [2, 3]) : Int32Array.of(0, 1) });
     const data = (...soft: boolean[]) => ({ length: soft.length, *epoch() { for (const s of soft) yield batch(s); } });
     const sim = simulatedDevice(() => toyModel());
-    await expect(new Trainer({ optimizer: sgd(), device: sim }).fit(toyModel(), { train: data(true), epochs: 1 })).rejects.toThrow(/device: 'sim'.*the targets are a tensor \(soft labels, e\.g\. from mixup\)/);
+    await expect(new Trainer({ optimizer: sgd(), device: sim }).fit(toyModel(), { train: data(true), epochs: 1 })).rejects.toThrow(/device: 'sim'.*soft labels \(the targets are a tensor, e\.g\. from mixup\) need the Trainer's own step/);
     const notices: string[] = [];
     registerDevice(sim);
     await new Trainer({ optimizer: sgd(), device: 'auto', notice: (l) => notices.push(l) }).fit(toyModel(), { train: data(true, true), epochs: 1 });
     unregisterDevice(sim.name);
-    expect(notices).toEqual([expect.stringMatching(/soft labels, e\.g\. from mixup\); a device trains on class indices; training on the CPU$/)]);
+    expect(notices).toEqual([expect.stringMatching(/soft labels \(the targets are a tensor, e\.g\. from mixup\) need the Trainer's own step.*; training on the CPU$/)]);
     await expect(new Trainer({ optimizer: sgd(), device: sim }).fit(toyModel(), { train: data(false, true), epochs: 1 })).rejects.toThrow(/batch 1 of epoch 0: the targets are a tensor \(soft labels\)/);
   });
 

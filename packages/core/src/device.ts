@@ -1,83 +1,18 @@
 import type { Module } from '@trainkit/nn';
 import { Tensor, type Target, markResident } from '@trainkit/tensor';
 import { ConfigError } from './errors';
+import { type DeviceBackend, type DeviceRun, type DeviceSpec, backendNamed, registeredDevices } from './deviceRun';
 import type { HookName } from './hooks';
 import type { MetricAccumulator } from './metrics';
 import type { Optimizer } from './optimizer';
 import type { RunContext } from './context';
 import type { Trainer } from './trainer';
+import { EagerDevice, hasTensorDevice } from './eagerDevice';
 
-/** Loss and accuracy a device accumulated over the steps since the last read. */
-export interface DeviceMetrics {
-  /** Mean loss over `samples`. */
-  loss: number;
-  /** Fraction of `samples` whose argmax output is the label. */
-  accuracy: number;
-  samples: number;
-}
+export { registerDevice, registeredDevices, unregisterDevice } from './deviceRun';
+export type { DeviceBackend, DeviceMetrics, DeviceRun, DeviceSpec } from './deviceRun';
 
-/**
- * A model and its optimizer being trained on a device, opened by a {@link DeviceBackend} at the
- * first batch of a `fit`. The Trainer enqueues steps, reads the metrics every `metricsEvery`
- * steps and at epoch ends, and copies the state back before the hooks that read it.
- */
-export interface DeviceRun {
-  /** Values per sample of the model's output (the classes of a classifier). */
-  readonly outputSize: number;
-  /** Enqueues one training step (forward, cross-entropy, backward, optimizer update); need not wait for the device. */
-  step(x: Tensor, labels: ArrayLike<number>): void;
-  /** Loss and accuracy of the steps since the last call (one read-back); rejects with the device's error (NaN gradient, lost device). */
-  metrics(): Promise<DeviceMetrics>;
-  /** The model's outputs for a batch, read back into a CPU tensor. */
-  predict(x: Tensor): Promise<Tensor>;
-  /** Copies the parameters into the module and the optimizer's slots and step counts into the optimizer. */
-  syncToCpu(): Promise<void>;
-  /**
-   * Takes the module's parameters and buffers and the optimizer's state from the CPU again. The
-   * Trainer calls it before the first step and the first prediction after a copy-back, since hooks
-   * may have changed the weights in between (a weight constraint, averaged weights swapped in for
-   * validation, a loaded checkpoint). A backend without it trains on from its own copy.
-   */
-  reloadFromCpu?(): void;
-  /** Frees the run's device memory. */
-  dispose(): void;
-}
-
-/** What a device package provides (e.g. `@trainkit/webgpu`), registered with {@link registerDevice}. */
-export interface DeviceBackend {
-  /** The name users pass as `new Trainer({ device })`, e.g. `'webgpu'`. */
-  readonly name: string;
-  /**
-   * Opens a training run for `model` and `optimizer` on samples of `sampleShape`. Rejects with an
-   * error whose message says why when the device is missing or cannot train this model or optimizer.
-   */
-  open(request: { model: Module; optimizer: Optimizer; sampleShape: readonly number[] }): Promise<DeviceRun>;
-}
-
-/** Where a Trainer trains: `'cpu'` (default), a registered device by name, a backend, or `'auto'` (the first registered device that opens, else the CPU with a notice). */
-export type DeviceSpec = 'cpu' | 'auto' | string | DeviceBackend;
-
-const backends = new Map<string, DeviceBackend>();
-
-/** Registers a device backend under its name (a device package does this when imported); a second registration under one name replaces the first. */
-export function registerDevice(backend: DeviceBackend): void {
-  if (backend === null || typeof backend !== 'object' || typeof backend.name !== 'string' || backend.name === '' || backend.name === 'cpu' || backend.name === 'auto' || typeof backend.open !== 'function') {
-    throw new ConfigError("registerDevice: a backend needs a `name` other than 'cpu' and 'auto', and an `open` method");
-  }
-  backends.set(backend.name, backend);
-}
-
-/** Removes the backend registered under `name`; returns whether there was one. */
-export function unregisterDevice(name: string): boolean {
-  return backends.delete(name);
-}
-
-/** The registered backends, in registration order (the order `'auto'` tries them). */
-export function registeredDevices(): DeviceBackend[] {
-  return [...backends.values()];
-}
-
-/** The hooks that run inside a training step: a device runs the step as one submission, so they cannot run there. */
+/** The hooks that run inside a training step: a fused device run cannot call them, so their users train step by step there. */
 const STEP_HOOKS: readonly HookName[] = ['onAfterForward', 'onLoss', 'onBeforeBackward', 'onAfterBackward', 'onBeforeOptimizerStep', 'onAfterOptimizerStep'];
 
 /** Which plugins or listeners implement a hook inside the step, e.g. `plugin "l2" (onLoss)`. */
@@ -88,7 +23,6 @@ function stepHookUsers(trainer: Trainer): string[] {
     const ev = hook[2].toLowerCase() + hook.slice(3);
     if (trainer.listenerCount(ev as never) > 0) found.push(`a listener of "${ev}"`);
   }
-  for (const p of trainer.plugins) if (p.readsBatchValues === true) found.push(`plugin "${p.name}" (reads each batch's loss or outputs)`);
   return found;
 }
 
@@ -105,6 +39,10 @@ function labelsOf(y: Target, where: string): ArrayLike<number> {
  */
 export class DeviceDriver {
   run: DeviceRun | null = null;
+  /** A fit that runs the Trainer's own step on device tensors (hooks inside the step), instead of a fused {@link DeviceRun}. */
+  eager: EagerDevice | null = null;
+  /** Emits `onDeviceSync` to the plugins: set by the Trainer for each fit. */
+  syncHook: (() => Promise<void>) | null = null;
   /** The device's name once a run is open. */
   name = 'cpu';
   /** Whether the device holds steps the CPU copies lack. */
@@ -152,38 +90,53 @@ export class DeviceDriver {
 
   /** Whether this batch trains on the device; opens the run at the first batch of a fit. */
   async ready(trainer: Trainer, ctx: RunContext, customLoss: boolean): Promise<boolean> {
-    if (this.decided) return this.run !== null;
+    if (this.decided) return this.run !== null || this.eager !== null;
     this.decided = true;
     if (this.spec === 'cpu') return false;
     const label = typeof this.spec === 'string' ? this.spec : this.spec.name;
-    const candidates = typeof this.spec === 'object' ? [this.spec] : this.spec === 'auto' ? [...backends.values()] : [backends.get(this.spec)].filter((b) => b !== undefined);
+    const candidates = typeof this.spec === 'object' ? [this.spec] : this.spec === 'auto' ? registeredDevices() : [backendNamed(this.spec)].filter((b) => b !== undefined);
     if (candidates.length === 0) {
       const hint = this.spec === 'auto' ? 'no device backend is registered' : `no device "${this.spec}" is registered`;
       return this.refuse(label, `${hint} (import '@trainkit/webgpu' to register 'webgpu')`);
     }
-    const users = stepHookUsers(trainer);
-    if (users.length > 0) {
-      const own = this.spec === 'auto' ? '' : ` (a loop of your own on \`await model.to('${label}')\` can run such code on the device)`;
-      return this.refuse(label, `${users.join(', ')} must run inside each training step, which a device runs as one fused submission${own}`);
-    }
-    if (customLoss) return this.refuse(label, 'a custom `loss` is set; a device trains with cross-entropy on class indices');
-    if (ctx.batch.y instanceof Tensor) return this.refuse(label, 'the targets are a tensor (soft labels, e.g. from mixup); a device trains on class indices');
+    const readers = trainer.plugins.filter((p) => p.readsBatchValues === true).map((p) => `plugin "${p.name}" reads each batch's loss or outputs`);
+    if (readers.length > 0) return this.refuse(label, `${readers.join(', ')}, which stay on the device between metric reads`);
+    const users = stepHookUsers(trainer); // what only the Trainer's own step can run
+    if (customLoss) users.push('a custom `loss`');
+    if (ctx.batch.y instanceof Tensor) users.push('soft labels (the targets are a tensor, e.g. from mixup)');
     const reasons: string[] = [];
-    for (const backend of candidates) {
-      try {
-        const request = { model: ctx.model, optimizer: ctx.optimizer as Optimizer, sampleShape: ctx.batch.x.shape.slice(1) };
-        this.run = await backend.open(request);
-        this.name = backend.name;
-        this.params = ctx.model.parameters();
-        this.modules = ctx.model.namedModules().map(([, m]) => m);
-        this.resident = [...this.params, ...ctx.model.namedBuffers().map(([, t]) => t)];
-        this.opened = { backend, request, trainable: this.trainState() };
-        return true;
-      } catch (e) {
-        const message = (e as Error).message;
-        reasons.push(message.startsWith(`${backend.name}: `) ? message : `${backend.name}: ${message}`);
+    if (users.length === 0) {
+      for (const backend of candidates) {
+        try {
+          const request = { model: ctx.model, optimizer: ctx.optimizer as Optimizer, sampleShape: ctx.batch.x.shape.slice(1) };
+          this.run = await backend.open(request);
+          this.name = backend.name;
+          this.params = ctx.model.parameters();
+          this.modules = ctx.model.namedModules().map(([, m]) => m);
+          this.resident = [...this.params, ...ctx.model.namedBuffers().map(([, t]) => t)];
+          this.opened = { backend, request, trainable: this.trainState() };
+          return true;
+        } catch (e) {
+          const message = (e as Error).message;
+          reasons.push(message.startsWith(`${backend.name}: `) ? message : `${backend.name}: ${message}`);
+        }
       }
     }
+    // step by step: the Trainer's own step on device tensors, so the hooks inside it run (or a model the fused run cannot take)
+    for (const { name } of candidates) {
+      if (!hasTensorDevice(name)) continue;
+      try {
+        const eager = new EagerDevice(name, ctx.model, ctx.optimizer as Optimizer);
+        await eager.open(ctx.batch.x);
+        this.eager = eager;
+        this.name = name;
+        if (reasons.length > 0) this.notice(`Trainer({ device: '${label}' }): ${reasons.join('; ')}; training step by step on ${name} instead`);
+        return true;
+      } catch (e) {
+        reasons.push(`${name}: ${(e as Error).message}`);
+      }
+    }
+    if (users.length > 0 && reasons.length === 0) reasons.push(`${users.join(', ')} need the Trainer's own step, which a fused device run replaces, and no device with tensors of its own is registered to run that step there`);
     return this.refuse(label, reasons.join('; '));
   }
 
@@ -232,6 +185,7 @@ export class DeviceDriver {
 
   /** Adds the device's metrics since the last read to `acc`. */
   async readMetrics(acc: MetricAccumulator): Promise<void> {
+    if (this.eager !== null) return this.eager.read(acc);
     if (this.run === null) return;
     const m = await this.run.metrics();
     if (m.samples > 0) {
@@ -248,6 +202,7 @@ export class DeviceDriver {
 
   /** Copies the device's parameters and optimizer state into the CPU model and optimizer (no-op when they are current). */
   async sync(): Promise<void> {
+    if (this.eager !== null && this.dirty) return this.syncEager(this.eager);
     if (this.run === null || !this.dirty) return;
     markResident(this.resident, null); // the copy writes into the parameters' and buffers' arrays
     try {
@@ -261,13 +216,43 @@ export class DeviceDriver {
     this.reload = { step: true, predict: true };
   }
 
+  /** Plugins bring back what they keep on the device, then the optimizer's state and the model come back to the cpu. */
+  private async syncEager(eager: EagerDevice): Promise<void> {
+    let failure: unknown = null;
+    try {
+      await this.syncHook?.();
+    } catch (e) {
+      failure = e;
+    }
+    try {
+      await eager.leave();
+    } catch (e) {
+      failure ??= e;
+    }
+    this.dirty = false; // the model is on the cpu again, whatever failed
+    this.unsynced = 0;
+    if (failure !== null) throw failure;
+  }
+
+  /** An eager fit's step is about to run: the model goes (back) to the device. */
+  async enter(): Promise<void> {
+    await (this.eager as EagerDevice).enter();
+    this.dirty = true;
+  }
+
+  /** An eager fit's step ran: its deferred values are read every `metricsEvery` steps. */
+  async afterEagerStep(acc: MetricAccumulator): Promise<void> {
+    if (++this.unsynced % this.metricsEvery === 0) await this.readMetrics(acc);
+  }
+
   /** After a failed fit: the device's state back for `onException` and the caller, or (a NaN gradient, a lost device) a notice of how many steps older the CPU copy is. */
   async recover(): Promise<void> {
-    if (this.run === null || !this.dirty) return;
+    if ((this.run === null && this.eager === null) || !this.dirty) return;
     const steps = this.unsynced;
     try {
       await this.sync();
     } catch (e) {
+      if (this.eager !== null) return this.notice(`Trainer: the fit failed on ${this.name}, and bringing its state back failed too (${(e as Error).message}); the model is on the cpu again (with its values from the last sync if the device is gone), and the optimizer's state is to be restored from a checkpoint`);
       this.notice(`Trainer: the fit failed on ${this.name} and its newer state could not be copied back (${(e as Error).message}); the model and the optimizer hold the state of the last copy-back, ${steps} step${steps === 1 ? '' : 's'} before the failure`);
     }
   }
@@ -281,7 +266,10 @@ export class DeviceDriver {
   }
 
   /** Ends the run: frees the device's memory; the CPU copies are those of the last sync. */
-  close(): void {
+  async close(): Promise<void> {
+    if (this.eager !== null && this.dirty) await this.recover(); // a failure in a hook after the fit's end: the model comes back all the same
+    this.eager = null;
+    this.syncHook = null;
     markResident(this.resident, null);
     try {
       this.run?.dispose();

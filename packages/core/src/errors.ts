@@ -20,10 +20,16 @@ export class NonFiniteLossError extends Error {
     readonly step: number,
     readonly batchIndex: number,
     readonly term: string,
+    /** Where the loss lived when it was found: on a device it is read back every `metricsEvery` steps, after the steps in between ran. */
+    device = 'cpu',
   ) {
+    const stopped =
+      device === 'cpu'
+        ? 'training stopped before the optimizer step, so the parameters are those of the previous step. '
+        : `${device} reads the loss back every metricsEvery steps, so the steps up to that read ran; the optimizer there updates nothing from the first non-finite gradient on. `;
     super(
       `loss${term === 'loss' ? '' : ` term "${term}"`} is ${value} at epoch ${epoch}, step ${step} (batch ${batchIndex} of the epoch); ` +
-        'training stopped before the optimizer step, so the parameters are those of the previous step. ' +
+        stopped +
         'Try a lower learning rate, gradient clipping, or check the inputs for NaN/Inf.',
     );
   }

@@ -2,7 +2,9 @@ import { ConfigError } from './errors';
 import { parameterRefs } from './optimizer';
 import type { Plugin } from './hooks';
 import type { Module } from '@trainkit/nn';
+import { type Tensor, add, div, gradientOf, hardtanh, isOnDevice, mul, noGrad, relu, setGradient, sqrt, square, sub, sum } from '@trainkit/tensor';
 import { globalNorm } from './transform';
+import type { StepContext } from './hooks';
 
 /**
  * Clips parameter gradients before each optimizer step: by value (torch's clip_grad_value_),
@@ -21,6 +23,7 @@ export function gradientClipping(options: { maxNorm?: number; maxValue?: number 
     name: 'gradientClipping',
     onBeforeOptimizerStep(ctx) {
       if (ctx.stepSkipped) return; // a micro-batch of an accumulation group: clip the group's sum when it steps, as Lightning does
+      if (ctx.model.parameters().some(isOnDevice)) return clipOnDevice(ctx, maxNorm, maxValue);
       const grads = ctx.model.parameters().flatMap((p) => (p.requiresGrad && p.grad !== null ? [p.grad] : []));
       const norm = globalNorm(grads);
       ctx.log('gradNorm', norm);
@@ -49,6 +52,12 @@ export function gradientAccumulation({ steps }: { steps: number }): Plugin {
   const scale = (grads: Float32Array[], s: number) => {
     for (const g of grads) for (let i = 0; i < g.length; i++) g[i] *= s;
   };
+  const scaleModel = (m: Module, s: number) => {
+    if (!m.parameters().some(isOnDevice)) return scale(m.parameters().flatMap((p) => (p.grad ? [p.grad] : [])), s);
+    noGrad(() => {
+      for (const [p, g] of gradientsOf(m)) setGradient(p, mul(g, s));
+    });
+  };
   return {
     name: 'gradientAccumulation',
     onFitStart(ctx) {
@@ -66,7 +75,7 @@ export function gradientAccumulation({ steps }: { steps: number }): Plugin {
       pending++;
       const last = ctx.batchesPerEpoch !== undefined && ctx.batchIndex === ctx.batchesPerEpoch - 1;
       if (pending < steps && !last) return ctx.skipStep();
-      scale(ctx.model.parameters().flatMap((p) => (p.grad ? [p.grad] : [])), 1 / pending);
+      scaleModel(ctx.model, 1 / pending);
       pending = 0;
     },
     onTrainEpochEnd(ctx) {
@@ -89,6 +98,38 @@ export function gradientAccumulation({ steps }: { steps: number }): Plugin {
       restored = { pending: p as number, grads: grads as Record<string, Float32Array> };
     },
   };
+}
+
+/** The parameters that train, with their gradients as tensors where they live. */
+function gradientsOf(model: Module): Array<[Tensor, Tensor]> {
+  return model.parameters().flatMap((p) => {
+    const g = p.requiresGrad ? gradientOf(p) : null;
+    return g === null ? [] : [[p, g] as [Tensor, Tensor]];
+  });
+}
+
+/** √Σg², on the device the gradients live on. */
+function normOf(grads: ReadonlyArray<[Tensor, Tensor]>): Tensor {
+  return sqrt(grads.map(([, g]) => sum(square(g))).reduce((a, b) => add(a, b)));
+}
+
+/**
+ * {@link gradientClipping} of gradients on a device, without reading them back: the norm is a
+ * device scalar (logged, read back with the loss), and the scale min(1, maxNorm / (norm + 1e-6))
+ * multiplies every gradient there, as torch's clip_grad_norm_ does.
+ */
+function clipOnDevice(ctx: StepContext, maxNorm: number | undefined, maxValue: number | undefined): void {
+  noGrad(() => {
+    const grads = gradientsOf(ctx.model);
+    if (grads.length === 0) return;
+    const norm = normOf(grads);
+    ctx.log('gradNorm', norm);
+    if (maxValue !== undefined) for (const [p, g] of grads) setGradient(p, hardtanh(g, -maxValue, maxValue));
+    if (maxNorm === undefined) return;
+    const coef = div(maxNorm, add(maxValue === undefined ? norm : normOf(gradientsOf(ctx.model)), 1e-6));
+    const scale = sub(1, relu(sub(1, coef))); // min(1, coef)
+    for (const [p] of grads) setGradient(p, mul(gradientOf(p)!, scale));
+  });
 }
 
 /** Copies of the parameters' gradients so far, by name (a mid-group checkpoint). */

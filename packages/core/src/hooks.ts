@@ -51,8 +51,12 @@ export interface BaseContext {
    * `onFitEnd` and `teardown` still run, and `fit` resolves normally.
    */
   stop(reason?: string): void;
-  /** Records a metric: averaged over the epoch's batches and stored in the history. */
-  log(name: string, value: number): void;
+  /**
+   * Records a metric: averaged over the epoch's batches and stored in the history. In a training
+   * step on a device, `value` may be a one-value tensor there (a gradient norm): it is read back
+   * with the loss every `metricsEvery` steps instead of forcing a round trip per step.
+   */
+  log(name: string, value: number | Tensor): void;
   /**
    * Training on a device (`Trainer({ device })`): copies the parameters and the optimizer state
    * back to the CPU, so a batch hook can read weights or save a checkpoint; until then reading
@@ -155,6 +159,13 @@ export interface TrainerHooks {
   onValidationBatchEnd(ctx: BackwardContext): unknown;
   /** Called when validation ends; `ctx.metrics` holds `valLoss`, `valAccuracy`, …. */
   onValidationEpochEnd(ctx: BaseContext): unknown;
+  /**
+   * Called when a fit that runs its steps on a device (`Trainer({ device })` with hooks inside the
+   * step) brings its state back to the cpu: at each epoch's end, before validation, and on
+   * `ctx.sync()`, before the model moves back. A plugin that keeps values on the device (an
+   * average of the weights) copies them back here, so its `stateDict` is current.
+   */
+  onDeviceSync(ctx: BaseContext): unknown;
   /** Called when a training epoch ends, after its validation (checkpoints, schedules, early stopping). */
   onTrainEpochEnd(ctx: BaseContext): unknown;
   /** Called when fit ends normally or by `stop()`. */

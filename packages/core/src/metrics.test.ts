@@ -28,3 +28,16 @@ describe('accuracy is logged only for outputs with a column per class', () => {
     expect((await new Trainer().evaluate(model, [batch])).accuracy).toBe(0.5);
   });
 });
+
+describe('ctx.log takes a number or a one-value tensor', () => {
+  test('a one-value cpu tensor is logged as its value; a tensor of more values is refused with its shape', async () => {
+    const model = new Linear(4, 1, { rng: new Rng(0) });
+    const logger = { name: 'logger', onAfterBackward: (ctx: { log(n: string, v: number | Tensor): void; loss: Tensor }) => ctx.log('twice', mse(ctx.loss, new Tensor(Float32Array.of(0), []))) };
+    const trainer = new Trainer({ optimizer: sgd({ lr: 0.01 }), loss: (out, y) => mse(out, y as Tensor), plugins: [logger] });
+    const { history } = await trainer.fit(model, { train: regression(1), epochs: 1 });
+    expect(history[0].metrics.twice).toBeCloseTo(history[0].metrics.loss ** 2, 4);
+    const wide = { name: 'wide', onTrainBatchEnd: (ctx: { log(n: string, v: number | Tensor): void }) => ctx.log('pair', new Tensor(Float32Array.of(1, 2), [2])) };
+    const fit = new Trainer({ optimizer: sgd({ lr: 0.01 }), loss: (out, y) => mse(out, y as Tensor), plugins: [wide] }).fit(model, { train: regression(1), epochs: 1 });
+    await expect(fit).rejects.toThrow(/log: metric "pair" must be a number or a tensor of one value, got a tensor of shape \[2\]/);
+  });
+});

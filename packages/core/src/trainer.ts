@@ -94,6 +94,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const ctx = new RunContext(this, model, optimizer, 'fit', this.epochAcc);
     Object.assign(ctx, { epochs, maxSteps, batchesPerEpoch: lengthOf(options.train) });
     this.device.reset();
+    this.device.syncHook = () => this.emitHook('onDeviceSync', ctx);
     const base = optimizer.stepCount; // a fresh fit counts its own steps
     this.fitting = true;
     return this.run(ctx, async () => {
@@ -166,10 +167,16 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     arena?.reset(); // the previous step's results go back to the arena (see TrainerOptions.arena)
     const inStep = <T>(fn: () => T): T => (arena === null ? fn() : arena.run(fn));
     await this.emitHook('onTrainBatchStart', ctx);
-    if (await this.device.ready(this, ctx, this.customLoss)) return this.device.step(ctx, this.epochAcc);
-    ctx.output = inStep(() => model.call(ctx.batch.x));
+    const device = this.device;
+    if (await device.ready(this, ctx, this.customLoss)) {
+      if (device.eager === null) return device.step(ctx, this.epochAcc); // one fused submission
+      await device.enter(); // step by step on device tensors, the hooks in between
+    }
+    const x = device.eager === null ? ctx.batch.x : await device.eager.place(ctx.batch.x);
+    ctx.output = inStep(() => model.call(x));
     await this.emitHook('onAfterForward', ctx);
-    ctx.dataLoss = inStep(() => this.lossFn(ctx.output, ctx.batch.y));
+    const y = device.eager === null ? ctx.batch.y : await device.eager.place(ctx.batch.y);
+    ctx.dataLoss = inStep(() => this.lossFn(ctx.output, y));
     ctx.terms = [];
     await this.emitHook('onLoss', ctx);
     ctx.loss = inStep(() => ctx.totalLoss());
@@ -190,6 +197,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       model.zeroGrad();
     }
     ctx.recordBatch();
+    if (device.eager !== null) await device.afterEagerStep(this.epochAcc);
   }
 
   /** Loss and accuracy of `model` on `data`, in eval mode without gradients; each module's mode is then put back. */

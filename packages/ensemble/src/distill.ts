@@ -1,6 +1,6 @@
 import type { LossContext, Plugin } from '@trainkit/core';
 import { Module } from '@trainkit/nn';
-import { Tensor, ValueError, add, crossEntropy, div, formatShape, mul, noGrad } from '@trainkit/tensor';
+import { Tensor, ValueError, add, crossEntropy, div, formatShape, mul, noGrad, sameDeviceAs } from '@trainkit/tensor';
 import { TeacherCache } from './distillCache';
 
 /** Options of {@link distill}. */
@@ -102,7 +102,7 @@ export function distillationLoss(student: Tensor, teacher: Tensor, temperature: 
     }
   }
   // KL(p ‖ q) = cross-entropy(p, q) − H(p); the entropy is a constant of the student
-  const kl = add(crossEntropy(div(student, temperature), new Tensor(target, [n, c])), -entropy / n);
+  const kl = add(crossEntropy(div(student, temperature), sameDeviceAs(new Tensor(target, [n, c]), student)), -entropy / n); // a student on a device gets the target there
   return mul(kl, temperature * temperature);
 }
 
@@ -144,6 +144,7 @@ function checkSeparate(teacher: Module, student: Module): void {
  * as `distillKl`.
  *
  * The teacher runs in eval mode without gradients (its training flags are restored at teardown),
+ * on the CPU (also when the student trains on a device: its soft targets are uploaded there),
  * on the batch the student sees — after augmentation, which plugins listed before this one apply.
  * An {@link Ensemble} teacher (method `'probs'`) outputs log p̄, the log of its members' mean
  * probabilities, and serves as the logits t: the soft target is then p̄^(1/T), renormalized — the
@@ -183,7 +184,7 @@ export function distill(options: DistillOptions): DistillPlugin {
       const where = `batch ${ctx.batchIndex} of epoch ${ctx.epoch}`;
       const t = cache === null ? teacherLogits(teacher, ctx) : cache.logits(ctx.batch, where, () => teacherLogits(teacher, ctx));
       const kd = distillationLoss(ctx.output, t, temperature, teacherTemperature);
-      ctx.log('distillKl', kd.data[0]);
+      ctx.log('distillKl', kd); // on a device: read back with the loss
       if (alpha > 0) ctx.addLoss('distill', mul(add(kd, mul(ctx.dataLoss, -1)), alpha));
     },
     teardown() {

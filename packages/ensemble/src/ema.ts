@@ -1,6 +1,6 @@
 import type { BaseContext, ForwardContext, Plugin } from '@trainkit/core';
 import type { Module } from '@trainkit/nn';
-import { Tensor } from '@trainkit/tensor';
+import { Tensor, add, isOnDevice, mul, noGrad, sameDeviceAs, sub } from '@trainkit/tensor';
 import { batchNormLayers, recomputeBatchNorm } from './batchNorm';
 import { EnsembleError } from './errors';
 
@@ -73,6 +73,8 @@ export function ema(options: EmaOptions = {}): Plugin & EmaHandle {
   let hasBatchNorm = false;
   let shapes = new Map<string, readonly number[]>();
   let backup: Array<[Float32Array, Float32Array]> | null = null;
+  /** The average of parameters that train on a device, kept there between syncs (`onDeviceSync` brings it into `state`). */
+  let onDevice = new Map<string, Tensor>();
 
   const bnInputs = (): Iterable<Tensor | { x: Tensor }> => options.bnData ?? recent;
   const applyTo = (model: Module): void => {
@@ -115,7 +117,15 @@ export function ema(options: EmaOptions = {}): Plugin & EmaHandle {
       if (recent.length > bnBatches) recent.shift();
     },
     onAfterOptimizerStep(ctx) {
-      if (state !== null) updateShadow(state, ctx.model, warmup ? Math.min(decay, (1 + state.updates) / (10 + state.updates)) : decay);
+      if (state === null) return;
+      const d = warmup ? Math.min(decay, (1 + state.updates) / (10 + state.updates)) : decay;
+      if (ctx.model.parameters().some(isOnDevice)) updateOnDevice(state, onDevice, ctx.model, d);
+      else updateShadow(state, ctx.model, d);
+    },
+    async onDeviceSync() {
+      if (state === null) return;
+      for (const [name, avg] of onDevice) state.shadow[name] = await avg.read();
+      onDevice = new Map();
     },
     onValidationEpochStart(ctx) {
       if (ctx.stage !== 'fit' || !evaluate || state === null) return;
@@ -123,7 +133,10 @@ export function ema(options: EmaOptions = {}): Plugin & EmaHandle {
       applyTo(ctx.model);
     },
     onValidationEpochEnd: restore,
-    teardown: restore,
+    teardown() {
+      restore();
+      onDevice = new Map();
+    },
     onFitEnd(ctx) {
       if (applyAtEnd && state !== null) applyTo(ctx.model);
     },
@@ -139,6 +152,19 @@ export function ema(options: EmaOptions = {}): Plugin & EmaHandle {
       restoredRecent = (st?.recent ?? []).map((t) => new Tensor(Float32Array.from(t.data), t.shape));
     },
   };
+}
+
+/** {@link updateShadow} for parameters on a device: the average stays there, in `avgs`, until the next sync. */
+function updateOnDevice(state: EmaState, avgs: Map<string, Tensor>, model: Module, d: number): void {
+  state.updates++;
+  noGrad(() => {
+    for (const [name, p] of model.namedParameters()) {
+      const cpu = state.shadow[name];
+      if (cpu === undefined) continue;
+      const avg = avgs.get(name) ?? sameDeviceAs(new Tensor(cpu, p.shape), p);
+      avgs.set(name, add(avg, mul(sub(p, avg), 1 - d)));
+    }
+  });
 }
 
 /** One averaging step: shadow ← shadow + (1 − d)·(params − shadow), and the update count. */

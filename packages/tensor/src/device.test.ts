@@ -5,7 +5,7 @@ import { type DeviceBackend, isOnDevice, markResident, registerDevice } from './
 import { add, mul, relu, tanh } from './ops/elementwise';
 import { matmul } from './ops/matmul';
 import { sum } from './ops/reduce';
-import { accumulateDeviceGrad, fromDeviceOp, placeTensors, sameDeviceAs } from './placement';
+import { accumulateDeviceGrad, fromDeviceOp, gradientOf, placeTensors, restoreOnCpu, sameDeviceAs, setGradient } from './placement';
 import { Tensor } from './tensor';
 
 // An emulated device: storage is a plain array in an object, and each op runs the CPU op on
@@ -194,4 +194,30 @@ describe('device tensors', () => {
     const onEmu = await mask.to('emu');
     expect(() => sameDeviceAs(onEmu, mask)).toThrow(/sameDeviceAs: "leaf" \(shape \[2\]\) lives on emu, "leaf" \(shape \[2\]\) on the cpu; .*await t\.to\('cpu'\)/);
   });
+
+  it('gradientOf views a gradient where it lives (cpu or device), and setGradient writes new values into the same buffer; a wrong shape or device is refused and changes nothing', async () => {
+    for (const device of ['cpu', 'emu']) {
+      const w = await new Tensor(Float32Array.of(1, -2, 3), [3], { requiresGrad: true }).to(device);
+      expect(gradientOf(w)).toBeNull();
+      sum(mul(w, w)).backward(); // dw = 2w
+      const g = gradientOf(w)!;
+      expect([g.device, g.requiresGrad, Array.from(await g.read())]).toEqual([device, false, [2, -4, 6]]);
+      const buffer = device === 'cpu' ? w.grad : w._gradStorage;
+      setGradient(w, mul(g, 0.5));
+      expect(Array.from((await w.readGrad())!)).toEqual([1, -2, 3]);
+      expect(device === 'cpu' ? w.grad : w._gradStorage).toBe(buffer); // in place: an optimizer keeps stepping the same buffer
+      expect(() => setGradient(w, new Tensor(Float32Array.of(1, 2), [2]))).toThrow(/setGradient: the gradient of a tensor of shape \[3\] cannot take values of shape \[2\]/);
+      const elsewhere = device === 'cpu' ? await new Tensor(Float32Array.of(0, 0, 0), [3]).to('emu') : new Tensor(Float32Array.of(0, 0, 0), [3]);
+      expect(() => setGradient(w, elsewhere)).toThrow(/setGradient: the tensor lives on (cpu|emu) and the new gradient on (emu|cpu)/);
+      expect(Array.from((await w.readGrad())!)).toEqual([1, -2, 3]);
+    }
+  });
+
+  it('restoreOnCpu puts a device tensor back in cpu memory with given values, without reading the device (a lost device)', async () => {
+    const w = await new Tensor(Float32Array.of(1, 2), [2], { requiresGrad: true }).to('emu');
+    restoreOnCpu(w, Float32Array.of(5, 6));
+    expect([w.device, w._storage, Array.from(w.data), w.requiresGrad]).toEqual(['cpu', null, [5, 6], true]);
+    expect(() => restoreOnCpu(w, Float32Array.of(1))).toThrow(/restoreOnCpu: 1 values for a tensor of shape \[2\]/);
+  });
 });
+

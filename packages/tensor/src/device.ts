@@ -20,7 +20,8 @@ export interface DeviceBackend {
   /** Sets every value of the storage to zero, in place. */
   zero(storage: object, size: number): void;
   /**
-   * Adds the gradient `g` into `into` (null: none yet) and returns the storage holding the sum.
+   * Adds the gradient `g` into `into` (null: none yet) and returns the storage holding the sum:
+   * `into` itself when given (optimizers keep stepping a gradient's buffer).
    * With `owned` the backend may keep `g` itself as the sum, or release it after adding.
    */
   accumulate(into: object | null, g: object, shape: Shape, owned: boolean): object;

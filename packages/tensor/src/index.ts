@@ -5,7 +5,7 @@
  */
 export { Tensor, noGrad, isGradEnabled, backward, fromOp, gradOf } from './tensor';
 export { markResident, registerDevice, deviceBackend, isOnDevice, onDeviceOp } from './device';
-export { fromDeviceOp, accumulateDeviceGrad, deviceTensor, placeTensors, sameDeviceAs, shareStorage } from './placement';
+export { fromDeviceOp, accumulateDeviceGrad, deviceTensor, placeTensors, sameDeviceAs, shareStorage, gradientOf, setGradient, restoreOnCpu } from './placement';
 export { Arena, keep } from './arena';
 export { tensor, scalar, zeros, ones, full } from './create';
 export { ShapeError, ValueError, formatShape, shapeSize, stridesOf, sameShape, broadcastShapes } from './shape';

@@ -56,6 +56,47 @@ export async function readGrad(t: Tensor): Promise<Float32Array | null> {
   return t.grad === null ? null : t.grad.slice();
 }
 
+/**
+ * The gradient of `t` as a tensor where `t` lives (null: none yet), outside any graph: for code
+ * that works on gradients between backward and the optimizer step (clipping, accumulation) the
+ * same way on the cpu and on a device. It shares memory with the gradient, so read it before
+ * the gradient changes (the next backward, `zeroGrad`, a move); change it with {@link setGradient}.
+ * @example
+ * const norm = sqrt(params.map((p) => sum(square(gradientOf(p)!))).reduce((a, b) => add(a, b)));
+ */
+export function gradientOf(t: Tensor): Tensor | null {
+  if (t._storage === null) return t.grad === null ? null : new Tensor(t.grad, t.shape, {}, 'grad');
+  if (t._gradStorage === null) return null;
+  shareStorage(t._gradStorage); // the view must not release it; the gradient's owner does
+  return deviceTensor(t.device, t._gradStorage, t.shape, 'grad');
+}
+
+/**
+ * Writes `g`'s values into `t`'s gradient, in place (the optimizer keeps stepping the same
+ * buffer): `g` must have `t`'s shape and live where `t` lives.
+ * @example
+ * for (const p of params) setGradient(p, mul(gradientOf(p)!, scale));
+ */
+export function setGradient(t: Tensor, g: Tensor): void {
+  if (g.size !== t.size || g.rank !== t.rank || g.shape.some((d, i) => d !== t.shape[i])) {
+    throw new ShapeError(`setGradient: the gradient of a tensor of shape ${formatShape(t.shape)} cannot take values of shape ${formatShape(g.shape)}`);
+  }
+  if (g.device !== t.device || (g._storage === null) !== (t._storage === null)) {
+    throw new ValueError(`setGradient: the tensor lives on ${t.device} and the new gradient on ${g.device}; compute it from gradientOf(t), which lives where t does`);
+  }
+  if (t._storage === null) {
+    if (t.grad === null) t.grad = g.data.slice();
+    else if (t.grad !== g.data) t.grad.set(g.data);
+    return;
+  }
+  if (t._gradStorage === g._storage) return;
+  const backend = deviceBackend(t.device);
+  if (t._gradStorage !== null) backend.zero(t._gradStorage, t.size);
+  const sum = backend.accumulate(t._gradStorage, g._storage!, t.shape, false); // into a zeroed gradient: a copy, in place
+  if (t._gradStorage !== null && sum !== t._gradStorage) throw new ValueError(`setGradient: device ${t.device} did not add into the gradient in place (see DeviceBackend.accumulate)`);
+  t._gradStorage = sum;
+}
+
 /** A leaf tensor whose values are `storage` on `device` (for device backends: a result of an op without autograd, or an upload). */
 export function deviceTensor(device: string, storage: object, shape: Shape, op: string, requiresGrad = false): Tensor {
   const t = new Tensor(DEVICE_PLACEHOLDER, shape, { requiresGrad }, op);
@@ -158,6 +199,26 @@ async function valuesForMove(t: Tensor): Promise<Float32Array> {
     throw new ValueError(`to(): tensor "${t.op}" (shape ${formatShape(t.shape)}) is held by a Trainer training on ${t._device}; move it after fit, or with \`await ctx.sync()\``);
   }
   return readValues(t);
+}
+
+/**
+ * Puts `t` back in cpu memory holding `values` (a copy made before it moved), without reading the
+ * device: for a device that was lost, so a model can be loaded from a checkpoint and trained on
+ * the cpu. Its gradient is dropped; the device's copies are released where the device still can.
+ */
+export function restoreOnCpu(t: Tensor, values: Float32Array): void {
+  if (values.length !== t.size) throw new ShapeError(`restoreOnCpu: ${values.length} values for a tensor of shape ${formatShape(t.shape)}`);
+  try {
+    dropDeviceCopies(t);
+  } catch {
+    // a lost device has freed its memory already
+  }
+  t._storage = null;
+  t._gradStorage = null;
+  t._lease = null;
+  t._data = values;
+  t._device = null;
+  t.grad = null;
 }
 
 /** Storages more than one tensor holds (see {@link shareStorage}). */

@@ -1,7 +1,7 @@
 import { fc, test as propTest } from '@fast-check/vitest';
 import {
-  Rng, Tensor, add, batchNorm, conv2d, conv2dReluPool, crossEntropy, div, flatten, gelu, globalAvgPool2d, layerNorm, leakyRelu, linear, matmul, maxPool2d, mean, mse, mul, neg, relu,
-  logSoftmax, reshape, sigmoid, sub, sum, tanh,
+  Rng, Tensor, add, batchNorm, conv2d, conv2dReluPool, crossEntropy, div, flatten, gelu, globalAvgPool2d, hardtanh, relu6, layerNorm, leakyRelu, linear, matmul, maxPool2d, mean, mse, mul, neg, relu,
+  logSoftmax, reshape, sigmoid, softmax, sub, sum, tanh,
 } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
 import { agree, leaf } from './__tests__/agree';
@@ -31,10 +31,10 @@ describe.skipIf(typeof gpu === 'string')("ops on 'webgpu' tensors equal the cpu 
     await agree('numbers: 2 − x, 3 ÷ (x² + ½), x · 1.5, −x', seed, [a], ([x]) => add(add(sub(2, x), div(3, away(x))), add(mul(x, 1.5), neg(x))));
   });
 
-  propTest.prop([dim, dim, fc.nat()], runs)('relu, sigmoid, tanh, leakyRelu and gelu; sum and mean over all axes; reshape and flatten', async (R, C, seed) => {
+  propTest.prop([dim, dim, fc.nat()], runs)('relu, sigmoid, tanh, leakyRelu, gelu, hardtanh and relu6; sum and mean over all axes; reshape and flatten', async (R, C, seed) => {
     const rng = new Rng(seed);
     const a = leaf(rng, [R, C, 2]);
-    for (const [name, f] of [['relu', relu], ['sigmoid', sigmoid], ['tanh', tanh], ['leakyRelu', (x: Tensor) => leakyRelu(x, 0.2)], ['gelu', gelu]] as const) await agree(name, seed, [a], ([x]) => f(x));
+    for (const [name, f] of [['relu', relu], ['sigmoid', sigmoid], ['tanh', tanh], ['leakyRelu', (x: Tensor) => leakyRelu(x, 0.2)], ['gelu', gelu], ['hardtanh', (x: Tensor) => hardtanh(x, -0.3, 0.5)], ['relu6', (x: Tensor) => relu6(mul(x, 8))]] as const) await agree(name, seed, [a], ([x]) => f(x));
     await agree('sum', seed, [a], ([x]) => sum(x));
     await agree('mean', seed, [a], ([x]) => mean(x));
     await agree('reshape and flatten', seed, [a], ([x]) => tanh(flatten(reshape(x, [C, R, 2]))));
@@ -60,12 +60,15 @@ describe.skipIf(typeof gpu === 'string')("ops on 'webgpu' tensors equal the cpu 
     },
   );
 
-  propTest.prop([fc.integer({ min: 1, max: 12 }), fc.integer({ min: 2, max: 11 }), fc.nat()], runs)('crossEntropy (mean and sum) and mse', async (N, C, seed) => {
+  propTest.prop([fc.integer({ min: 1, max: 12 }), fc.integer({ min: 2, max: 11 }), fc.nat()], runs)('crossEntropy (class indices and soft targets, mean and sum) and mse', async (N, C, seed) => {
     const rng = new Rng(seed);
     const labels = Int32Array.from({ length: N }, () => Math.floor(rng.uniform() * C));
     await agree('crossEntropy', seed, [leaf(rng, [N, C])], ([x]) => crossEntropy(x, labels));
     await agree('crossEntropy, sum', seed, [leaf(rng, [N, C])], ([x]) => crossEntropy(x, Array.from(labels), { reduction: 'sum' }));
     await agree('mse', seed, [leaf(rng, [N, C]), leaf(rng, [N, C], false)], ([p, t]) => mse(p, t));
+    const probs = (n: number, c: number) => softmax(leaf(rng, [n, c], false)).detach(); // soft labels (rows sum to 1), on the device too
+    await agree('crossEntropy, soft targets', seed, [leaf(rng, [N, C]), probs(N, C)], ([x, t]) => crossEntropy(x, t));
+    await agree('crossEntropy, soft targets, sum', seed, [leaf(rng, [N, C]), probs(N, C)], ([x, t]) => crossEntropy(x, t, { reduction: 'sum' }));
   });
 
   propTest.prop([fc.integer({ min: 2, max: 5 }), fc.integer({ min: 1, max: 4 }), fc.nat()], runs)('batchNorm in training mode updates the running statistics as on the cpu; evaluation mode uses them; layerNorm', async (N, C, seed) => {

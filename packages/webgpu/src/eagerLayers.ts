@@ -1,10 +1,10 @@
-import { type Conv2dOptions, type LossOptions, type Pair, type Pool2dOptions, type BatchNormOpOptions, ShapeError, type Target, type Tensor, ValueError, formatShape, isOnDevice } from '@trainkit/tensor';
+import { type Conv2dOptions, type LossOptions, type Pair, type Pool2dOptions, type BatchNormOpOptions, ShapeError, type Target, Tensor, ValueError, formatShape, isOnDevice, sameDeviceAs } from '@trainkit/tensor';
 import { OPS, deviceResult, emptyStorage, gpu, releaseStorage, runDispatches } from './backend';
 import { binary, relu, unsupported } from './eagerOps';
 import { Dispatch, grid1d } from './kernel';
 import { BINARY } from './kernels/eager';
 import { sumRowsKernel } from './kernels/elementwise';
-import { softmaxCrossEntropyKernel } from './kernels/loss';
+import { softCrossEntropyKernel, softmaxCrossEntropyKernel } from './kernels/loss';
 import * as L from './layers';
 import { checkedLabels, convGeometry } from './ops';
 import { GpuTensor } from './tensor';
@@ -78,29 +78,50 @@ function conv2dReluPool(x: Tensor, weight: Tensor, bias?: Tensor | null, options
 function crossEntropy(logits: Tensor, target: Target, options: LossOptions = {}): Tensor {
   const reduction = options.reduction ?? 'mean';
   if (reduction !== 'mean' && reduction !== 'sum') throw unsupported('crossEntropy', `reduction '${String(reduction)}' is not implemented (use 'mean' or 'sum')`);
-  if (isOnDevice(target)) throw unsupported('crossEntropy', 'targets on the device (soft labels) are not implemented; pass the class indices as an Int32Array or a number[]');
   if (logits.rank !== 2) throw new ShapeError(`crossEntropy: logits must be 2-D [batch, classes], got ${formatShape(logits.shape)}`);
   const [N, C] = logits.shape;
+  if (target instanceof Tensor && target.rank === 2) return softCrossEntropy(logits, target, reduction);
+  if (isOnDevice(target)) throw unsupported('crossEntropy', 'class indices on the device are not implemented; pass them as an Int32Array or a number[] (soft targets [N, C] may live there)');
   const labels = (target as { data?: Float32Array }).data ?? (target as ArrayLike<number>);
   if (N === 0) throw new ShapeError('crossEntropy: empty batch');
   if (labels.length !== N) throw new ShapeError(`crossEntropy: ${labels.length} labels for a batch of ${N}`);
   const X = gpu(logits);
+  const lab = GpuTensor.empty(X.ctx, [N]);
+  X.ctx.write(lab.buffer, checkedLabels('crossEntropy', labels, C));
+  const out = lossOfRows(logits, softmaxCrossEntropyKernel, lab.buffer, reduction);
+  lab.dispose();
+  return out;
+}
+
+/**
+ * A cross-entropy kernel's rows (its STATS, the row losses first) summed into the loss, and its
+ * gradient of the logits kept for backward: `target` is the kernel's second buffer (the labels, or soft targets).
+ */
+function lossOfRows(logits: Tensor, kernel: typeof softmaxCrossEntropyKernel, target: GPUBuffer, reduction: 'mean' | 'sum'): Tensor {
+  const [N] = logits.shape;
+  const X = gpu(logits);
   const ctx = X.ctx;
-  const lab = GpuTensor.empty(ctx, [N]);
-  ctx.write(lab.buffer, checkedLabels('crossEntropy', labels, C));
   const stats = GpuTensor.empty(ctx, [2 * N]);
   const dlogits = emptyStorage(logits.shape);
   const scale = reduction === 'mean' ? 1 / N : 1;
   const loss = emptyStorage([]);
   runDispatches([
-    new Dispatch(ctx, softmaxCrossEntropyKernel, [X.buffer, lab.buffer, dlogits.buffer, stats.buffer], { N, C, scale }, grid1d(N)),
+    new Dispatch(ctx, kernel, [X.buffer, target, dlogits.buffer, stats.buffer], { N, C: logits.shape[1], scale }, grid1d(N)),
     new Dispatch(ctx, sumRowsKernel, [stats.buffer, loss.buffer], { rows: 1, cols: N, accumulate: 0, scale }, [1, 1, 1]),
   ], 'crossEntropy');
-  lab.dispose();
   stats.dispose();
   const out = deviceResult('crossEntropy', loss, [logits], (dy) => [binary(dlogits, dy, BINARY.mul)]);
   if (!out.requiresGrad) releaseStorage(dlogits);
   return out;
+}
+
+/** Cross-entropy against probabilities [N, C] (soft labels: mixup, distillation), on the device or uploaded there. */
+function softCrossEntropy(logits: Tensor, target: Tensor, reduction: 'mean' | 'sum'): Tensor {
+  const [N, C] = logits.shape;
+  if (target.shape[0] !== N || target.shape[1] !== C) throw new ShapeError(`crossEntropy: soft targets ${formatShape(target.shape)} must match logits ${formatShape(logits.shape)}`);
+  if (target.requiresGrad) throw unsupported('crossEntropy', 'soft targets that require gradients are not implemented (pass target.detach())');
+  if (N === 0) throw new ShapeError('crossEntropy: empty batch');
+  return lossOfRows(logits, softCrossEntropyKernel, gpu(sameDeviceAs(target, logits)).buffer, reduction);
 }
 
 function mse(pred: Tensor, target: Tensor, options: LossOptions = {}): Tensor {

@@ -100,13 +100,13 @@ function reduce(name: 'sum' | 'mean', a: Tensor, axes: Axes | undefined, keepDim
   return deviceResult(name, out, [a], (dy) => [spread(dy, a.shape, scale)]);
 }
 
-function activation(name: L.Activation, a: Tensor, slope = 0.01): Tensor {
+function activation(name: L.Activation, a: Tensor, slope = 0.01, bounds: readonly [number, number] = [0, 0]): Tensor {
   const x = gpu(a);
   const y = emptyStorage(a.shape);
-  runDispatches(L.activationForward(x.ctx, name, slope, { x: x.buffer, y: y.buffer }, a.size), name);
+  runDispatches(L.activationForward(x.ctx, name, slope, { x: x.buffer, y: y.buffer }, a.size, bounds), name);
   return deviceResult(name, y, [a], (dy) => {
     const dx = emptyStorage(a.shape);
-    runDispatches(L.activationBackward(x.ctx, name, slope, { x: x.buffer, y: y.buffer, dy: dy.buffer, dx: dx.buffer }, a.size), `${name} backward`);
+    runDispatches(L.activationBackward(x.ctx, name, slope, { x: x.buffer, y: y.buffer, dy: dy.buffer, dx: dx.buffer }, a.size, bounds), `${name} backward`);
     return [dx];
   });
 }
@@ -200,6 +200,8 @@ Object.assign(OPS, {
   sigmoid: (a: Tensor) => activation('sigmoid', a),
   tanh: (a: Tensor) => activation('tanh', a),
   leakyRelu: (a: Tensor, slope = 0.01) => activation('leakyRelu', a, slope),
+  hardtanh: (a: Tensor, lo = -1, hi = 1) => activation('hardtanh', a, 0, [lo, hi]),
+  relu6: (a: Tensor) => activation('hardtanh', a, 0, [0, 6]),
   gelu: (a: Tensor, approximate: 'none' | 'tanh' = 'none') => {
     if (approximate !== 'none') throw unsupported('gelu', "only the exact GELU (approximate: 'none') is implemented");
     return activation('gelu', a);

@@ -92,12 +92,13 @@ export function reluBackward(ctx: GpuContext, b: { y: GPUBuffer; dy: GPUBuffer; 
 /** An element-wise activation other than ReLU, and leaky ReLU's slope. */
 export type Activation = keyof typeof ACTIVATIONS;
 
-export function activationForward(ctx: GpuContext, fn: Activation, slope: number, b: { x: GPUBuffer; y: GPUBuffer }, n: number): Dispatch[] {
-  return [new Dispatch(ctx, activationKernel, [b.x, b.y], { n, kind: ACTIVATIONS[fn], slope }, grid1d(n))];
+/** `bounds`: hardtanh's [lo, hi]. */
+export function activationForward(ctx: GpuContext, fn: Activation, slope: number, b: { x: GPUBuffer; y: GPUBuffer }, n: number, bounds: readonly [number, number] = [0, 0]): Dispatch[] {
+  return [new Dispatch(ctx, activationKernel, [b.x, b.y], { n, kind: ACTIVATIONS[fn], slope, lo: bounds[0], hi: bounds[1] }, grid1d(n))];
 }
 
-export function activationBackward(ctx: GpuContext, fn: Activation, slope: number, b: { x: GPUBuffer; y: GPUBuffer; dy: GPUBuffer; dx: GPUBuffer }, n: number): Dispatch[] {
-  return [new Dispatch(ctx, activationBackwardKernel, [b.x, b.y, b.dy, b.dx], { n, kind: ACTIVATIONS[fn], slope }, grid1d(n))];
+export function activationBackward(ctx: GpuContext, fn: Activation, slope: number, b: { x: GPUBuffer; y: GPUBuffer; dy: GPUBuffer; dx: GPUBuffer }, n: number, bounds: readonly [number, number] = [0, 0]): Dispatch[] {
+  return [new Dispatch(ctx, activationBackwardKernel, [b.x, b.y, b.dy, b.dx], { n, kind: ACTIVATIONS[fn], slope, lo: bounds[0], hi: bounds[1] }, grid1d(n))];
 }
 
 /** The shape of a 2×2, stride-2 max pooling of [planes, H, W]. */

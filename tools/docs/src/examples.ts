@@ -58,7 +58,7 @@ export const EXAMPLES: Record<string, ExampleSpec> = {
   'webgpu.ts': {
     // Dawn on the SwiftShader Vulkan driver that Debian's chromium ships (a software adapter); without it, 'auto' trains on the CPU
     env: { ...slice, VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json', LD_LIBRARY_PATH: '/usr/lib/chromium' },
-    expect: [/^trained on (webgpu|cpu): loss \d\.\d{4}, val accuracy \d+\.\d\d% after 1 epoch\(s\)$/m, /^weights back on the CPU: true$/m, /cannot train there: plugin "penalty" \(onLoss\) must run inside each training step/, /^(own loop on webgpu: loss \d\.\d{4} at the first step, \d\.\d{4} after \d+ steps; weights back on the CPU: true|trained on cpu.*)$/m],
+    expect: [/^trained on (webgpu|cpu): loss \d\.\d{4}, val accuracy \d+\.\d\d% after 1 epoch\(s\)$/m, /^weights back on the CPU: true$/m, /^with a penalty and clipping on (webgpu|cpu): loss \d\.\d{4} \(l2 \d\.\d{4}\), mean gradient norm \d+\.\d{3}$/m, /^(own loop on webgpu: loss \d\.\d{4} at the first step, \d\.\d{4} after \d+ steps; weights back on the CPU: true|trained on cpu.*)$/m],
   },
   'regularization.ts': { env: slice, expect: [/MLP with dropout: test accuracy \d+\.\d\d%/, /CNN: loss \d\.\d{4} of which l2 \d\.\d{4}; test accuracy/] },
 };

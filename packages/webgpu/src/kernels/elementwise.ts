@@ -90,7 +90,7 @@ export const swap01Kernel: KernelDef = {
 };
 
 /** The element-wise activations besides ReLU, by `kind`: 1 sigmoid, 2 tanh, 3 leaky ReLU (slope for x ≤ 0), 4 GELU (exact, erf form). */
-export const ACTIVATIONS = { sigmoid: 1, tanh: 2, leakyRelu: 3, gelu: 4 } as const;
+export const ACTIVATIONS = { sigmoid: 1, tanh: 2, leakyRelu: 3, gelu: 4, hardtanh: 5 } as const;
 
 /**
  * Φ(x), the standard normal CDF, as 0.5·(1 + erf(x/√2)) with erf from Abramowitz and Stegun 7.1.26
@@ -107,13 +107,14 @@ fn normalCdf(x: f32) -> f32 {
 }`;
 
 /**
- * y = f(x) for an activation of {@link ACTIVATIONS} (sigmoid in the overflow-free form of the CPU op);
+ * y = f(x) for an activation of {@link ACTIVATIONS} (sigmoid in the overflow-free form of the CPU op;
+ * hardtanh clamps to [lo, hi]);
  * NaN stays NaN and tanh(±∞) = ±1, as on the CPU (WGSL leaves exp and tanh of NaN and ±∞ undefined).
  */
 export const activationKernel: KernelDef = {
   name: 'activation',
   buffers: [['X', 'read', 'f32'], ['Y', 'read_write', 'f32']],
-  uniforms: [['n', 'u32'], ['kind', 'u32'], ['slope', 'f32']],
+  uniforms: [['n', 'u32'], ['kind', 'u32'], ['slope', 'f32'], ['lo', 'f32'], ['hi', 'f32']],
   body: `${SPECIALS}
 ${NORMAL_CDF}
 ${MAIN_1D} {
@@ -128,17 +129,19 @@ ${MAIN_1D} {
     y = x * p.slope;
   } else if (p.kind == 4u) {
     y = x * normalCdf(x);
+  } else if (p.kind == 5u) {
+    y = min(max(x, p.lo), p.hi);
   }
   if (isNan(x)) { y = x; }
   Y[i] = y;
 }`,
 };
 
-/** dx = f′(x)·dy, from the input x (leaky ReLU; GELU: Φ(x) + x·φ(x)) or the output y (sigmoid: y(1 − y), tanh: 1 − y²). */
+/** dx = f′(x)·dy, from the input x (leaky ReLU; GELU: Φ(x) + x·φ(x); hardtanh: 1 inside (lo, hi)) or the output y (sigmoid: y(1 − y), tanh: 1 − y²). */
 export const activationBackwardKernel: KernelDef = {
   name: 'activationBackward',
   buffers: [['X', 'read', 'f32'], ['Y', 'read', 'f32'], ['DY', 'read', 'f32'], ['DX', 'read_write', 'f32']],
-  uniforms: [['n', 'u32'], ['kind', 'u32'], ['slope', 'f32']],
+  uniforms: [['n', 'u32'], ['kind', 'u32'], ['slope', 'f32'], ['lo', 'f32'], ['hi', 'f32']],
   body: `${NORMAL_CDF}
 ${MAIN_1D} {
   ${INDEX_1D('p.n')}
@@ -148,6 +151,7 @@ ${MAIN_1D} {
   else if (p.kind == 2u) { d = 1.0 - y * y; }
   else if (p.kind == 3u) { d = select(p.slope, 1.0, X[i] > 0.0); }
   else if (p.kind == 4u) { let x = X[i]; d = normalCdf(x) + x * 0.39894228040143268 * exp(-0.5 * x * x); }
+  else if (p.kind == 5u) { let x = X[i]; d = select(1.0, 0.0, x <= p.lo || x >= p.hi); }
   DX[i] = d * DY[i];
 }`,
 };

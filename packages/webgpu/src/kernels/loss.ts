@@ -32,6 +32,33 @@ export const softmaxCrossEntropyKernel: KernelDef = {
 }`,
 };
 
+/**
+ * Cross-entropy against soft targets T [N, C] (probabilities): STATS[r] = Σ_c T·(lse − x_c), and
+ * DX = (softmax·ΣT − T)·scale, as the CPU op computes them.
+ */
+export const softCrossEntropyKernel: KernelDef = {
+  name: 'softCrossEntropy',
+  buffers: [['X', 'read', 'f32'], ['T', 'read', 'f32'], ['DX', 'read_write', 'f32'], ['STATS', 'read_write', 'f32']],
+  uniforms: [['N', 'u32'], ['C', 'u32'], ['scale', 'f32']],
+  body: `${MAIN_1D} {
+  ${INDEX_1D('p.N')}
+  let base = i * p.C;
+  var m = X[base];
+  for (var c = 1u; c < p.C; c++) { m = max(m, X[base + c]); }
+  var s = 0.0;
+  var tsum = 0.0;
+  for (var c = 0u; c < p.C; c++) { s += exp(X[base + c] - m); tsum += T[base + c]; }
+  let lse = m + log(s);
+  var row = 0.0;
+  for (var c = 0u; c < p.C; c++) {
+    let t = T[base + c];
+    row += t * (lse - X[base + c]);
+    DX[base + c] = (exp(X[base + c] - lse) * tsum - t) * p.scale;
+  }
+  STATS[i] = row;
+}`,
+};
+
 /** totals[0] += Σ loss rows, totals[1] += Σ correct, totals[2] += N: the metrics of a run, read back once every so often. */
 export const accumulateStatsKernel: KernelDef = {
   name: 'accumulateStats',

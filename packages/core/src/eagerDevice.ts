@@ -1,0 +1,168 @@
+import type { Module } from '@trainkit/nn';
+import { type Target, Tensor, concat, deviceBackend, noGrad, reshape, restoreOnCpu } from '@trainkit/tensor';
+import { NonFiniteLossError } from './errors';
+import { type MetricAccumulator, accuracy, logsAccuracy } from './metrics';
+import type { Optimizer } from './optimizer';
+
+// A Trainer's fit on a device, step by step: when plugins hook inside the training step (a
+// penalty, clipping, EMA, distillation, a custom loss), the step cannot be one fused submission,
+// so the Trainer runs its ordinary step on device tensors instead (`model.to(device)`), and the
+// hooks see device tensors. What the step logs stays on the device and is read back every
+// `metricsEvery` steps, in two round trips, so the hooks never force a sync of their own.
+
+/** Where a deferred value was logged, for the error a non-finite loss raises. */
+interface Where {
+  epoch: number;
+  step: number;
+  batchIndex: number;
+}
+
+/** A scalar logged on the device: read back with the others. */
+interface Scalar {
+  name: string;
+  value: Tensor;
+  weight: number;
+  /** A loss (or a loss term): a non-finite value stops the run, as on the CPU. */
+  loss: boolean;
+  where: Where;
+}
+
+/** A batch's outputs on the device and its targets, for the accuracy. */
+interface Outputs {
+  output: Tensor;
+  target: Target;
+}
+
+/** Whether `name` is a device whose tensors exist (registered with `@trainkit/tensor`), so a fit can run step by step there. */
+export function hasTensorDevice(name: string): boolean {
+  try {
+    deviceBackend(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The model, its optimizer and the deferred metrics of a step-by-step fit on a device. Internal to the Trainer. */
+export class EagerDevice {
+  /** Whether the model is on the device now (a sync brings it back to the cpu until the next step). */
+  private placed = false;
+  private scalars: Scalar[] = [];
+  private outputs: Outputs[] = [];
+  /** The cpu values of the model's tensors when they last moved to the device: what a lost device leaves them with. */
+  private copies = new Map<Tensor, Float32Array>();
+
+  constructor(
+    readonly name: string,
+    private readonly model: Module,
+    private readonly optimizer: Optimizer,
+  ) {}
+
+  /**
+   * Opens the device (rejects when it has no adapter) and moves the model there, then runs it once
+   * on the first sample of `batch` in eval mode (no dropout draws, no running statistics): a
+   * model with an op the device lacks is refused here, naming the op, with the model back on the
+   * cpu, instead of failing a step halfway through its hooks.
+   */
+  async open(batch: Tensor): Promise<void> {
+    await deviceBackend(this.name).ready?.();
+    await this.enter();
+    const modes = this.model.namedModules().map(([, m]) => [m, m.training] as const);
+    try {
+      this.model.eval();
+      const row = batch.size / Math.max(1, batch.shape[0]);
+      const sample = await new Tensor(batch.data.slice(0, row), [1, ...batch.shape.slice(1)]).to(this.name);
+      noGrad(() => this.model.call(sample));
+    } catch (e) {
+      await this.leave().catch(() => undefined);
+      throw e;
+    } finally {
+      for (const [m, training] of modes) m.training = training;
+    }
+  }
+
+  /** Moves the model to the device if it is not there (the first step, and the first after a sync); keeps the cpu values it left. */
+  async enter(): Promise<void> {
+    if (this.placed) return;
+    const tensors = [...this.model.parameters(), ...this.model.namedBuffers().map(([, t]) => t)];
+    this.copies = new Map(tensors.map((t) => [t, t.data]));
+    await this.model.to(this.name);
+    this.placed = true;
+  }
+
+  /** A batch tensor (inputs, soft targets) on the device; class indices stay as they are. */
+  async place<T extends Target>(x: T): Promise<T> {
+    return (x instanceof Tensor ? await x.to(this.name) : x) as T;
+  }
+
+  /** Keeps a scalar logged during a step until the next read. */
+  defer(name: string, value: Tensor, weight: number, where: Where, loss = false): void {
+    this.scalars.push({ name, value: value.detach(), weight, loss, where });
+  }
+
+  /** Keeps a batch's loss, loss terms and outputs until the next read (what `recordBatch` reads at once on the CPU). */
+  record(loss: Tensor, terms: ReadonlyArray<[string, Tensor]>, output: Tensor, target: Target, weight: number, where: Where): void {
+    this.defer('loss', loss, weight, where, true);
+    for (const [name, t] of terms) this.defer(name, t, weight, where, true);
+    if (logsAccuracy(output)) this.outputs.push({ output: output.detach(), target });
+  }
+
+  /** Reads every deferred value back and adds it to `acc`; a non-finite loss throws the CPU's {@link NonFiniteLossError}. */
+  async read(acc: MetricAccumulator): Promise<void> {
+    const [scalars, outputs] = [this.scalars, this.outputs];
+    this.scalars = [];
+    this.outputs = [];
+    const values = await readAll(scalars.map((s) => s.value));
+    scalars.forEach((s, i) => {
+      if (s.loss && !Number.isFinite(values[i])) throw new NonFiniteLossError(values[i], s.where.epoch, s.where.step, s.where.batchIndex, s.name, this.name);
+    });
+    scalars.forEach((s, i) => acc.add(s.name, values[i], s.weight));
+    const rows = await readAll(outputs.map((o) => o.output));
+    let at = 0;
+    for (const { output, target } of outputs) {
+      const host = new Tensor(rows.subarray(at, at + output.size), output.shape);
+      at += output.size;
+      acc.add('accuracy', accuracy(host, target), output.shape[0]);
+    }
+  }
+
+  /** Brings the model and the optimizer's state back to the cpu (epoch ends, validation, `ctx.sync()`). */
+  async leave(): Promise<void> {
+    if (!this.placed) return;
+    this.scalars = [];
+    this.outputs = [];
+    let failure: unknown = null;
+    try {
+      await this.optimizer.sync?.(); // it checks that the gradients were finite; the model comes back either way
+    } catch (e) {
+      failure = e;
+    }
+    try {
+      await this.model.to('cpu');
+    } catch (e) {
+      // the device is gone: the model gets the values it had when it last moved there
+      for (const [t, values] of this.copies) if (t._storage !== null) restoreOnCpu(t, values);
+      failure ??= e;
+      const err = new Error(`the model could not be read back from ${this.name} (${(e as Error).message}); it holds its values from before the last move there`, { cause: e });
+      if (failure === e) failure = err;
+    }
+    this.placed = false;
+    this.copies.clear();
+    if (failure !== null) throw failure;
+  }
+
+  /** Whether the model is on the device (it holds newer values than any cpu copy). */
+  get dirty(): boolean {
+    return this.placed;
+  }
+}
+
+/** The values of device tensors (all on one device), in one round trip: flattened into one tensor there first. */
+async function readAll(tensors: readonly Tensor[]): Promise<Float32Array> {
+  if (tensors.length === 0) return new Float32Array(0);
+  const flat = noGrad(() => {
+    const rows = tensors.map((t) => reshape(t, [t.size]));
+    return rows.length === 1 ? rows[0] : concat(rows, 0);
+  });
+  return flat.read();
+}
