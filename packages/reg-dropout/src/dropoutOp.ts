@@ -1,4 +1,4 @@
-import { type Rng, type Tensor, ShapeError, ValueError, formatShape, fromOp, gradOf } from '@trainkit/tensor';
+import { type Rng, ShapeError, Tensor, ValueError, formatShape, fromOp, gradOf, isOnDevice, mul, sameDeviceAs } from '@trainkit/tensor';
 
 /** Checks p ∈ [0, 1], as torch.nn.Dropout does (p = 1 zeroes every unit). */
 export function checkP(where: string, p: number): void {
@@ -10,12 +10,14 @@ export function checkP(where: string, p: number): void {
  * are scaled by 1/(1−p), so the expected output equals the input. With `channelwise`, whole
  * channels (axis 1 of [N, C, …]) are dropped together (Dropout2d). The gradient flows only
  * through kept units, scaled by the same 1/(1−p). With p = 1, as in torch, every unit is
- * dropped: the output is x·0 (NaN and ±∞ give NaN) and no gradient flows.
+ * dropped: the output is x·0 (NaN and ±∞ give NaN) and no gradient flows. On a device (a tensor
+ * moved with `to('webgpu')`) the mask is drawn here all the same and multiplied there.
  */
 export function dropoutOp(x: Tensor, p: number, rng: Rng, channelwise = false): Tensor {
   checkP('dropout', p);
   if (p === 0) return x;
   const mask = dropoutMask(x.shape, p, rng, channelwise);
+  if (isOnDevice(x)) return mul(x, sameDeviceAs(new Tensor(mask, x.shape), x)); // the same mask, drawn here, multiplied on the device
   const n = x.size;
   const X = x.data;
   const out = new Float32Array(n);

@@ -3,7 +3,8 @@ import { Checkpointer, memoryStore } from '@trainkit/checkpoint';
 import { type DataSource, NonFiniteLossError, type Plugin, Trainer, gradientAccumulation, gradientClipping } from '@trainkit/core';
 import { loadMnist } from '@trainkit/data/node';
 import { ema, distill } from '@trainkit/ensemble';
-import { Conv2d, Flatten, GroupNorm, Linear, type Module, Sequential, mnistCnn, mnistMlp } from '@trainkit/nn';
+import { Conv2d, Flatten, GroupNorm, Linear, type Module, ReLU, Sequential, mnistCnn, mnistMlp } from '@trainkit/nn';
+import { Dropout } from '@trainkit/reg-dropout';
 import { adam } from '@trainkit/optim-adam';
 import { momentum } from '@trainkit/optim-momentum';
 import { l2Penalty } from '@trainkit/reg-penalty';
@@ -159,6 +160,13 @@ describe.skipIf(typeof gpu === 'string')("new Trainer({ device: 'webgpu' }) with
     await auto.fit(model, { train: digits([1, 28, 28]), epochs: 1 });
     expect(auto.deviceName).toBe('cpu');
     expect(notices).toEqual([expect.stringMatching(/groupNorm.*training on the CPU$/)]);
+  });
+
+  test('Dropout layers with a penalty: the masks come from the layers’ seeded streams on the CPU and multiply on the device, so the fit ends with the CPU fit’s weights (1e-4)', async () => {
+    const make = () => new Sequential(new Linear(784, 32, { rng: new Rng(4) }), new ReLU(), new Dropout(0.3), new Linear(32, 10, { rng: new Rng(5) }));
+    const { cpu, gpu: dev } = await both(make, () => ({ optimizer: adam({ lr: 3e-3 }), plugins: [l2Penalty(1e-4)], seed: 11 }));
+    expect(dev.trainer.deviceName).toBe('webgpu');
+    expectSameWeights(dev.model, cpu.model, 1e-4);
   });
 });
 
