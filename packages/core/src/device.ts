@@ -259,15 +259,22 @@ export class DeviceDriver {
 
   /** The model's outputs for a validation batch: on the device when a run is open for this model, else null. */
   async predict(x: Tensor, model: Module): Promise<Tensor | null> {
+    if (this.eager !== null) return model === this.eager.model ? this.eager.predict(x) : null;
     if (this.run === null || model !== this.opened?.request.model) return null;
     if (this.reload.predict) this.run.reloadFromCpu?.(); // the step after validation takes the CPU copy again too (hooks may swap weights back)
     this.reload.predict = false;
     return this.run.predict(x);
   }
 
+  /** Validation ended: a step-by-step fit's model comes back to the cpu for the hooks after it. */
+  async endPredict(): Promise<void> {
+    if (this.eager !== null && !this.dirty) await this.eager.leave();
+  }
+
   /** Ends the run: frees the device's memory; the CPU copies are those of the last sync. */
   async close(): Promise<void> {
     if (this.eager !== null && this.dirty) await this.recover(); // a failure in a hook after the fit's end: the model comes back all the same
+    if (this.eager?.dirty === true) await this.eager.leave().catch((e: Error) => this.notice(`Trainer: the model could not come back from ${this.name} after validation failed: ${e.message}`));
     this.eager = null;
     this.syncHook = null;
     markResident(this.resident, null);

@@ -54,7 +54,7 @@ export class EagerDevice {
 
   constructor(
     readonly name: string,
-    private readonly model: Module,
+    readonly model: Module,
     private readonly optimizer: Optimizer,
   ) {}
 
@@ -95,6 +95,17 @@ export class EagerDevice {
     return (x instanceof Tensor ? await x.to(this.name) : x) as T;
   }
 
+  /**
+   * The model's outputs for a validation batch, computed on the device and read back (the
+   * validation hooks read them on the cpu). The model goes to the device with the weights the
+   * hooks left (averaged ones swapped in, say); {@link EagerDevice.leave} brings it back after.
+   */
+  async predict(x: Tensor): Promise<Tensor> {
+    await this.enter();
+    const input = await x.to(this.name);
+    return noGrad(() => this.model.call(input)).to('cpu');
+  }
+
   /** Keeps a scalar logged during a step until the next read. */
   defer(name: string, value: Tensor, weight: number, where: Where, loss = false): void {
     this.scalars.push({ name, value: value.detach(), weight, loss, where });
@@ -126,7 +137,7 @@ export class EagerDevice {
     }
   }
 
-  /** Brings the model and the optimizer's state back to the cpu (epoch ends, validation, `ctx.sync()`). */
+  /** Brings the model (into the arrays it left) and the optimizer's state back to the cpu (epoch ends, validation, `ctx.sync()`). */
   async leave(): Promise<void> {
     if (!this.placed) return;
     this.scalars = [];
@@ -137,14 +148,19 @@ export class EagerDevice {
     } catch (e) {
       failure = e;
     }
+    const moved = [...this.copies].filter(([t]) => t._storage !== null);
     try {
-      await this.model.to('cpu');
+      const read = await Promise.all(moved.map(async ([t]) => ({ values: await t.read(), grad: await t.readGrad() })));
+      moved.forEach(([t, array], i) => {
+        array.set(read[i].values); // into the array it left: code that holds a parameter's array (a backup of the weights) sees the new values
+        restoreOnCpu(t, array);
+        t.grad = read[i].grad; // a gradient mid-accumulation comes back too
+      });
     } catch (e) {
       // the device is gone: the model gets the values it had when it last moved there
-      for (const [t, values] of this.copies) if (t._storage !== null) restoreOnCpu(t, values);
-      failure ??= e;
+      for (const [t, values] of moved) if (t._storage !== null) restoreOnCpu(t, values);
       const err = new Error(`the model could not be read back from ${this.name} (${(e as Error).message}); it holds its values from before the last move there`, { cause: e });
-      if (failure === e) failure = err;
+      failure ??= err;
     }
     this.placed = false;
     this.copies.clear();

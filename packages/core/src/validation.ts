@@ -40,6 +40,7 @@ export async function validate(trainer: Trainer, ctx: RunContext, data: Data, pr
       if (logsAccuracy(output)) acc.add('accuracy', accuracy(output, ctx.batch.y), n);
       await emitHook(trainer, 'onValidationBatchEnd', ctx);
     }
+    await trainer.device.endPredict(); // a step-by-step device fit: the model back on the cpu for the hooks below
     if (b === 0) throw new ConfigError(`${ctx.stage === 'fit' ? 'fit' : 'evaluate'}: the validation data yielded no batches`);
     ctx.current = { ...ctx.current, ...acc.means(prefix) };
     await emitHook(trainer, 'onValidationEpochEnd', ctx);

@@ -168,5 +168,21 @@ describe.skipIf(typeof gpu === 'string')("new Trainer({ device: 'webgpu' }) with
     expect(dev.trainer.deviceName).toBe('webgpu');
     expectSameWeights(dev.model, cpu.model, 1e-4);
   });
+
+  test('validation of a step-by-step fit runs on the device with the weights the hooks leave (EMA swaps its average in, then the raw weights back): the CPU fit’s val metrics and weights (1e-4) over 2 epochs', async () => {
+    const averages = { cpu: ema({ decay: 0.8 }), webgpu: ema({ decay: 0.8 }) };
+    const outputs: string[] = [];
+    const spy: Plugin = { name: 'spy', onValidationBatchEnd: (ctx) => void outputs.push(ctx.output.device) };
+    const run = async (device: 'cpu' | 'webgpu') => {
+      const model = mlp();
+      const trainer = new Trainer({ optimizer: adam({ lr: 3e-3 }), device, plugins: [l2Penalty(1e-4), averages[device], spy] });
+      const { history } = await trainer.fit(model, { train: digits(), val: digits(), epochs: 2 });
+      return { model, history };
+    };
+    const [cpu, dev] = [await run('cpu'), await run('webgpu')];
+    for (const e of [0, 1]) for (const k of ['valLoss', 'valAccuracy']) expect(dev.history[e].metrics[k]).toBeCloseTo(cpu.history[e].metrics[k], 4);
+    expectSameWeights(dev.model, cpu.model, 1e-4);
+    expect(new Set(outputs)).toEqual(new Set(['cpu'])); // the hooks read the outputs on the cpu
+  });
 });
 
