@@ -5,7 +5,7 @@
 // B = colsᵀ (k: positions, j: taps). Each panel of B is packed exactly as gemm.ts's packB would
 // pack it from cols and run through the same macro-kernel in the same order, so every entry of
 // C is the same sum, bit for bit, as unfold-then-gemm; only the im2col pass and its re-read are gone.
-import { KC, MC, NC, NR, macroKernel, packA } from './gemm';
+import { KC, MC, NC, NR, macroKernel, packA, rowBlocks } from './gemm';
 
 /** Offsets of each im2col row (c, kh, kw) in the padded image [C, Hp, Wp]: (c·Hp + kh·dH)·Wp + kw·dW. */
 export function tapOffsets(C: i32, KH: i32, KW: i32, Hp: i32, Wp: i32, dilationH: i32, dilationW: i32, dst: usize): void {
@@ -97,11 +97,7 @@ export function convGemm(M: i32, N: i32, K: i32, a: usize, lda: i32, xp: usize, 
         continue;
       }
       for (let jr = 0; jr < nc; jr += NR) packPanel(xp, kt, jTab + (<usize>(jc + jr) << 2), kc, min(NR, nc - jr), pb + ((<usize>jr * kc) << 2));
-      for (let ic = 0; ic < M; ic += MC) {
-        const mc = min(MC, M - ic);
-        packA(a, lda, false, ic, pc, mc, kc, pa);
-        macroKernel(mc, nc, kc, pa, pb, c + ((<usize>ic * ldc + jc) << 2), ldc, add, tile);
-      }
+      rowBlocks(M, nc, kc, a, lda, false, pc, pa, pb, c + (<usize>jc << 2), ldc, add, tile);
     }
   }
 }

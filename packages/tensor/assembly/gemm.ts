@@ -363,12 +363,19 @@ export function gemmStrided(transA: bool, transB: bool, M: i32, N: i32, K: i32, 
     for (let pc = 0; pc < K; pc += KC) {
       const kc = min(KC, K - pc);
       packB(b, ldb, transB, pc, jc, kc, nc, pb);
-      const add = accumulate || pc > 0;
-      for (let ic = 0; ic < M; ic += MC) {
-        const mc = min(MC, M - ic);
-        packA(a, lda, transA, ic, pc, mc, kc, pa);
-        macroKernel(mc, nc, kc, pa, pb, c + ((<usize>ic * ldc + jc) << 2), ldc, add, tile);
-      }
+      rowBlocks(M, nc, kc, a, lda, transA, pc, pa, pb, c + (<usize>jc << 2), ldc, accumulate || pc > 0, tile);
     }
+  }
+}
+
+/**
+ * The row blocks of one packed B panel (kc × nc, at `pb`): each MC rows of A (columns pc…pc+kc)
+ * packed into `pa`, then multiplied into C's rows (`c` points at the panel's first column).
+ */
+export function rowBlocks(M: i32, nc: i32, kc: i32, a: usize, lda: i32, transA: bool, pc: i32, pa: usize, pb: usize, c: usize, ldc: i32, add: bool, tile: usize): void {
+  for (let ic = 0; ic < M; ic += MC) {
+    const mc = min(MC, M - ic);
+    packA(a, lda, transA, ic, pc, mc, kc, pa);
+    macroKernel(mc, nc, kc, pa, pb, c + ((<usize>ic * ldc) << 2), ldc, add, tile);
   }
 }
