@@ -135,3 +135,21 @@ export function convInputGrad(g: usize, w: usize, gout: usize, gx: usize, OC: i3
     col2im(dcols, gi(g, 0), gi(g, 1), gi(g, 2), gi(g, 3), gi(g, 4), gi(g, 5), gi(g, 6), gi(g, 7), gi(g, 8), gi(g, 9), gi(g, 10), gi(g, 11), gi(g, 12), gx + ((<usize>n * chw) << 2));
   }
 }
+
+/**
+ * dX[n] += Wf · im2col(dOut[n]) for images n in [n0, n1): the input gradient of a stride-1,
+ * dilation-1 convolution as a forward convolution of dOut (geometry `g`: C = OC, H×W = OH×OW,
+ * padding KH−1−padH, KW−1−padW, output H×W) with the weights flipped and transposed (`wf`,
+ * [C, OC·KH·KW]). The GEMM's inner dimension is OC·KH·KW instead of OC, and there is no col2im
+ * scatter; the GEMM adds into dX. `cols` is {@link tables}' scratch for `g`.
+ */
+export function convInputGradT(g: usize, gout: usize, wf: usize, gx: usize, C: i32, n0: i32, n1: i32, cols: usize, work: usize): void {
+  const ckk = gi(g, 0) * gi(g, 3) * gi(g, 4);
+  const hw = gi(g, 5) * gi(g, 6);
+  const xp = tables(g, cols);
+  const pos = cols + (<usize>((ckk + 3) & ~3) << 2);
+  for (let n = n0; n < n1; n++) {
+    pad(g, gout, n, xp);
+    convGemm(C, hw, ckk, wf, ckk, xp, cols, pos, gx + ((<usize>n * C * hw) << 2), hw, true, work);
+  }
+}

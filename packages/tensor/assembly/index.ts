@@ -3,7 +3,7 @@
 // No runtime and no allocation: the JS side owns the linear memory layout.
 export { gemm, gemmStrided, gemmCols, gemmWorkBytes } from './gemm';
 export { im2col, col2im } from './im2col';
-export { convForward, convWeightGrad, convInputGrad } from './conv';
+export { convForward, convWeightGrad, convInputGrad, convInputGradT } from './conv';
 export { zeroFill, relu, reluBackward, reluMask, channelSums, maxPool2x2, scatterAdd, scatterReluMasked } from './elementwise';
 export { bnMoments, bnNormalize, bnGradSums, bnInputGrad } from './batchNorm';
 export { adamStep, momentumStep, adagradStep, rmspropStep, optimChunk, firstNonFinite, firstNonFiniteChunk } from './optim';

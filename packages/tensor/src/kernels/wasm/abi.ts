@@ -16,6 +16,7 @@ export interface WasmKernels {
   convForward(g: number, x: number, w: number, bias: number, OC: number, n0: number, n1: number, out: number, cols: number, work: number): void;
   convWeightGrad(g: number, x: number, gout: number, gw: number, OC: number, N: number, r0: number, r1: number, cols: number, work: number): void;
   convInputGrad(g: number, w: number, gout: number, gx: number, OC: number, n0: number, n1: number, dcols: number, work: number): void;
+  convInputGradT(g: number, gout: number, wf: number, gx: number, C: number, n0: number, n1: number, cols: number, work: number): void;
   zeroFill(p: number, n: number): void;
   relu(x: number, y: number, n: number): void;
   reluBackward(y: number, g: number, ga: number, n: number): void;
@@ -38,7 +39,7 @@ export interface WasmKernels {
 }
 
 /** The kernels a thread pool's threads run, one chunk of the work per call. */
-export type PoolOp = 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'gemmCols' | 'optimChunk' | 'firstNonFiniteChunk';
+export type PoolOp = 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'convInputGradT' | 'gemmCols' | 'optimChunk' | 'firstNonFiniteChunk';
 
 /**
  * One pooled op: `args` with the chunk's range written at `rangeAt` and `rangeAt + 1`, the

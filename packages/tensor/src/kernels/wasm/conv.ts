@@ -40,11 +40,36 @@ function scratchFloats(g: ConvGeometry, OC: number): number {
 }
 
 /**
+ * The geometry of a stride-1, dilation-1 convolution's input gradient as a forward convolution
+ * of dOut (see convInputGradT in assembly/conv.ts), or null where that does not apply: another
+ * stride or dilation, a padding ≥ the kernel, fewer than 8 input channels (the GEMM's rows:
+ * a few rows waste most of each register tile), or dOut with ≤ 4 channels (the direct
+ * kernels' case); the col2im path serves those.
+ */
+export function transposed(g: ConvGeometry, OC: number): ConvGeometry | null {
+  if (g.C < 8 || g.strideH !== 1 || g.strideW !== 1 || g.dilationH !== 1 || g.dilationW !== 1 || g.padH >= g.KH || g.padW >= g.KW) return null;
+  const t: ConvGeometry = { C: OC, H: g.OH, W: g.OW, KH: g.KH, KW: g.KW, OH: g.H, OW: g.W, strideH: 1, strideW: 1, padH: g.KH - 1 - g.padH, padW: g.KW - 1 - g.padW, dilationH: 1, dilationW: 1 };
+  return isDirect(t) ? null : t;
+}
+
+/** The weights [OC, C, KH, KW] flipped in both spatial axes and transposed to [C, OC, KH, KW], into `heap` at float `at`. */
+export function flipTransposed(heap: Float32Array, at: number, w: Float32Array, OC: number, C: number, KH: number, KW: number): void {
+  const kk = KH * KW;
+  for (let oc = 0; oc < OC; oc++) {
+    for (let c = 0; c < C; c++) {
+      const src = (oc * C + c) * kk;
+      const dst = at + (c * OC + oc) * kk;
+      for (let t = 0; t < kk; t++) heap[dst + kk - 1 - t] = w[src + t];
+    }
+  }
+}
+
+/**
  * Runs one conv pass over `n` units (images, or columns of dW in blocks of `step`): on the
  * pool in chunks, else in one call. `args` has the range at `rangeAt` and `rangeAt + 1`; the scratch
  * pointer and the GEMM packing area are its last two arguments.
  */
-function run(k: WasmKernels, op: 'convForward' | 'convWeightGrad' | 'convInputGrad', args: number[], rangeAt: number, n: number, step: number, scratch: number[]): void {
+function run(k: WasmKernels, op: 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'convInputGradT', args: number[], rangeAt: number, n: number, step: number, scratch: number[]): void {
   const p = kernelPool();
   const scratchAt = args.length - 2;
   const workAt = args.length - 1;
@@ -106,8 +131,8 @@ export function wasmConv2dForward(
  * output, given) dOut is first masked where y ≤ 0; with a fused ReLU and max pooling, dOut is
  * built from the pooled gradient (`gout.pooled`, `gout.grad`). Then accumulates the bias gradient into
  * `gb`, dW += Σₙ dOut[n]·colsₙᵀ into `gw` (columns of dW split across threads) and
- * dX += col2im(Wᵀ·dOut[n]) into `gx` (images split across threads); each may be null when
- * not needed.
+ * dX += col2im(Wᵀ·dOut[n]) into `gx` (images split across threads; for stride 1, a forward
+ * convolution of dOut with the flipped weights instead); each may be null when not needed.
  */
 export function wasmConv2dBackward(
   k: WasmKernels,
@@ -127,9 +152,11 @@ export function wasmConv2dBackward(
   const outLen = N * OC * g.OH * g.OW;
   const pooled = gout instanceof Float32Array ? null : gout;
   const pLen = pooled ? pooled.grad.length : 0;
-  const sizes = [16, gw ? x.length : 0, weight.length, outLen, gw ? gw.length : 0, gx ? gx.length : 0, y ? y.length : 0, gb ? gb.length : 0, pLen, pLen, pLen];
-  const { at, heap } = layout(k, [...sizes, ...Array<number>(T).fill(scratchFloats(g, OC))]);
-  const [gI, xI, wI, goutI, gwI, gxI, yI, gbI, pgI, paI, pvI] = at;
+  const gt = gx ? transposed(g, OC) : null;
+  const sizes = [16, gw ? x.length : 0, weight.length, outLen, gw ? gw.length : 0, gx ? gx.length : 0, y ? y.length : 0, gb ? gb.length : 0, pLen, pLen, pLen, 16];
+  const perThread = Math.max(scratchFloats(g, OC), gt ? scratchFloats(gt, g.C) : 0);
+  const { at, heap } = layout(k, [...sizes, ...Array<number>(T).fill(perThread)]);
+  const [gI, xI, wI, goutI, gwI, gxI, yI, gbI, pgI, paI, pvI, gtI] = at;
   const scratch = Array.from({ length: T }, (_, t) => at[sizes.length + t] * 4);
   const geo = writeGeometry(heap, gI, g);
   if (pooled) {
@@ -160,9 +187,15 @@ export function wasmConv2dBackward(
     gw.set(heap.subarray(gwI, gwI + gw.length));
   }
   if (gx) {
-    heap.set(weight, wI);
     heap.set(gx, gxI);
-    run(k, 'convInputGrad', [geo, wI * 4, goutI * 4, gxI * 4, OC, 0, 0, 0, 0], 5, N, 1, scratch);
+    if (gt !== null) {
+      // stride 1: dX is a forward convolution of dOut with the flipped, transposed weights
+      flipTransposed(heap, wI, weight, OC, g.C, g.KH, g.KW);
+      run(k, 'convInputGradT', [writeGeometry(heap, gtI, gt), goutI * 4, wI * 4, gxI * 4, g.C, 0, 0, 0, 0], 5, N, 1, scratch);
+    } else {
+      heap.set(weight, wI);
+      run(k, 'convInputGrad', [geo, wI * 4, goutI * 4, gxI * 4, OC, 0, 0, 0, 0], 5, N, 1, scratch);
+    }
     gx.set(heap.subarray(gxI, gxI + gx.length));
   }
 }

@@ -3,16 +3,17 @@ import { describe, expect } from 'vitest';
 import { Rng } from '../../rng';
 import type { ConvGeometry } from '../im2col';
 import type { WasmKernels } from './abi';
-import { wasmConv2dBackward, wasmConv2dForward } from './conv';
+import { flipTransposed, transposed, wasmConv2dBackward, wasmConv2dForward } from './conv';
 import { gemmWorkOf, layout } from './heap';
 import { wasmKernels, withKernelBackend } from './runtime';
 
 // The conv GEMMs pack B straight from the zero-padded image (assembly/convGemm.ts). They must
 // give the bits of the path they replaced: unfold each image with im2col, then run the GEMM on
 // the columns (forward: W·cols; weight gradient: dOut·colsᵀ summed over the images in order;
-// input gradient: col2im(Wᵀ·dOut)). The reference below runs that path with the same module's
-// im2col, gemm and col2im exports, one image at a time; under kernels:threads the conv runs on
-// the pool (images and dW's columns split across threads) and must still match.
+// input gradient: col2im(Wᵀ·dOut), or at stride 1 the flipped weights times the unfolded dOut).
+// The reference below runs that path with the same module's im2col, gemm and col2im exports,
+// one image at a time; under kernels:threads the conv runs on the pool (images and dW's
+// columns split across threads) and must still match.
 
 interface Case {
   C: number;
@@ -35,13 +36,19 @@ function geometry(c: Case): ConvGeometry {
 
 const geoArgs = (g: ConvGeometry) => [g.C, g.H, g.W, g.KH, g.KW, g.OH, g.OW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW] as const;
 
-/** out, dW and dX of the unfold-then-GEMM path, image by image, on the module's exports. */
+/**
+ * out, dW and dX of the unfold-then-GEMM path, image by image, on the module's exports. For a
+ * stride-1 layer whose input gradient runs as a forward convolution of dOut (conv.ts's
+ * `transposed`), dX is that convolution unfolded: im2col of dOut, then the flipped weights' GEMM.
+ */
 function reference(k: WasmKernels, g: ConvGeometry, OC: number, N: number, t: Record<'x' | 'w' | 'b' | 'gout' | 'gw' | 'gx', Float32Array>) {
   const ckk = g.C * g.KH * g.KW;
   const ohw = g.OH * g.OW;
   const chw = g.C * g.H * g.W;
-  const { at, heap } = layout(k, [t.x.length, t.w.length, OC, t.gout.length, t.gout.length, t.gw.length, t.gx.length, ckk * ohw]);
-  const [xI, wI, bI, goutI, outI, gwI, gxI, colsI] = at;
+  const gt = transposed(g, OC);
+  const { at, heap } = layout(k, [t.x.length, t.w.length, OC, t.gout.length, t.gout.length, t.gw.length, t.gx.length, Math.max(ckk * ohw, OC * g.KH * g.KW * chw / g.C), t.w.length]);
+  const [xI, wI, bI, goutI, outI, gwI, gxI, colsI, wfI] = at;
+  if (gt !== null) flipTransposed(heap, wfI, t.w, OC, g.C, g.KH, g.KW);
   [t.x, t.w, t.b, t.gout].forEach((a, i) => heap.set(a, [xI, wI, bI, goutI][i]));
   heap.set(t.gw, gwI);
   heap.set(t.gx, gxI);
@@ -52,6 +59,12 @@ function reference(k: WasmKernels, g: ConvGeometry, OC: number, N: number, t: Re
     k.im2col((xI + n * chw) * 4, ...geoArgs(g), colsI * 4);
     k.gemm(0, 0, OC, ohw, ckk, wI * 4, colsI * 4, o * 4, ohw, 1, work);
     k.gemm(0, 1, OC, ckk, ohw, (goutI + n * OC * ohw) * 4, colsI * 4, gwI * 4, ckk, 1, work);
+    if (gt !== null) {
+      const hw = g.H * g.W;
+      k.im2col((goutI + n * OC * ohw) * 4, ...geoArgs(gt), colsI * 4);
+      k.gemm(0, 0, g.C, hw, OC * g.KH * g.KW, wfI * 4, colsI * 4, (gxI + n * chw) * 4, hw, 1, work);
+      continue;
+    }
     k.gemm(1, 0, ckk, ohw, OC, wI * 4, (goutI + n * OC * ohw) * 4, colsI * 4, ohw, 0, work);
     k.col2im(colsI * 4, ...geoArgs(g), (gxI + n * chw) * 4);
   }
