@@ -133,7 +133,8 @@ export class DeviceDriver {
         if (reasons.length > 0) this.notice(`Trainer({ device: '${label}' }): ${reasons.join('; ')}; training step by step on ${name} instead`);
         return true;
       } catch (e) {
-        reasons.push(`${name}: ${(e as Error).message}`);
+        const message = (e as Error).message;
+        if (!reasons.some((r) => r.includes(message))) reasons.push(message.startsWith(`${name}: `) ? message : `${name}: ${message}`); // no adapter: said once
       }
     }
     if (users.length > 0 && reasons.length === 0) reasons.push(`${users.join(', ')} need the Trainer's own step, which a fused device run replaces, and no device with tensors of its own is registered to run that step there`);

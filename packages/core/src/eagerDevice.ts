@@ -49,7 +49,7 @@ export class EagerDevice {
   private placed = false;
   private scalars: Scalar[] = [];
   private outputs: Outputs[] = [];
-  /** The cpu values of the model's tensors when they last moved to the device: what a lost device leaves them with. */
+  /** The cpu arrays of the model's tensors when they last moved to the device: they come back into them, and a lost device leaves them with their old values. */
   private copies = new Map<Tensor, Float32Array>();
 
   constructor(

@@ -77,6 +77,7 @@ export function ema(options: EmaOptions = {}): Plugin & EmaHandle {
   let onDevice = new Map<string, Tensor>();
 
   const bnInputs = (): Iterable<Tensor | { x: Tensor }> => options.bnData ?? recent;
+  const rate = (st: EmaState): number => (warmup ? Math.min(decay, (1 + st.updates) / (10 + st.updates)) : decay);
   const applyTo = (model: Module): void => {
     if (state === null) throw new EnsembleError('ema: nothing averaged yet; apply it after training started');
     const params = new Map(model.namedParameters());
@@ -99,10 +100,7 @@ export function ema(options: EmaOptions = {}): Plugin & EmaHandle {
     get updates() {
       return state?.updates ?? 0;
     },
-    averaged() {
-      if (state === null) return null;
-      return Object.fromEntries(Object.entries(state.shadow).map(([k, v]) => [k, new Tensor(v.slice(), shapes.get(k) ?? [v.length])]));
-    },
+    averaged: () => state && copyOf(state, shapes),
     applyTo,
     onFitStart(ctx: BaseContext) {
       hasBatchNorm = batchNormLayers(ctx.model).length > 0;
@@ -118,13 +116,11 @@ export function ema(options: EmaOptions = {}): Plugin & EmaHandle {
     },
     onAfterOptimizerStep(ctx) {
       if (state === null) return;
-      const d = warmup ? Math.min(decay, (1 + state.updates) / (10 + state.updates)) : decay;
-      if (ctx.model.parameters().some(isOnDevice)) updateOnDevice(state, onDevice, ctx.model, d);
-      else updateShadow(state, ctx.model, d);
+      if (ctx.model.parameters().some(isOnDevice)) updateOnDevice(state, onDevice, ctx.model, rate(state));
+      else updateShadow(state, ctx.model, rate(state));
     },
     async onDeviceSync() {
-      if (state === null) return;
-      for (const [name, avg] of onDevice) state.shadow[name] = await avg.read();
+      if (state !== null) for (const [name, avg] of onDevice) state.shadow[name] = await avg.read();
       onDevice = new Map();
     },
     onValidationEpochStart(ctx) {
@@ -140,18 +136,26 @@ export function ema(options: EmaOptions = {}): Plugin & EmaHandle {
     onFitEnd(ctx) {
       if (applyAtEnd && state !== null) applyTo(ctx.model);
     },
-    stateDict: (): EmaState | null => {
-      if (state === null) return null;
-      const out: EmaState = { updates: state.updates, shadow: Object.fromEntries(Object.entries(state.shadow).map(([k, v]) => [k, v.slice()])) };
-      if (recent.length > 0) out.recent = recent.map((t) => ({ shape: [...t.shape], data: t.data.slice() }));
-      return out;
-    },
+    stateDict: () => savedState(state, recent),
     loadStateDict(s) {
       const st = s as EmaState | null;
       state = st === null ? null : { updates: st.updates, shadow: Object.fromEntries(Object.entries(st.shadow).map(([k, v]) => [k, Float32Array.from(v)])) };
       restoredRecent = (st?.recent ?? []).map((t) => new Tensor(Float32Array.from(t.data), t.shape));
     },
   };
+}
+
+/** Copies of the averaged parameters as tensors of their shapes. */
+function copyOf(state: EmaState, shapes: ReadonlyMap<string, readonly number[]>): Record<string, Tensor> {
+  return Object.fromEntries(Object.entries(state.shadow).map(([k, v]) => [k, new Tensor(v.slice(), shapes.get(k) ?? [v.length])]));
+}
+
+/** A copy of {@link ema}'s state for a checkpoint: the average, and the recent batches kept for the BatchNorm statistics. */
+function savedState(state: EmaState | null, recent: readonly Tensor[]): EmaState | null {
+  if (state === null) return null;
+  const out: EmaState = { updates: state.updates, shadow: Object.fromEntries(Object.entries(state.shadow).map(([k, v]) => [k, v.slice()])) };
+  if (recent.length > 0) out.recent = recent.map((t) => ({ shape: [...t.shape], data: t.data.slice() }));
+  return out;
 }
 
 /** {@link updateShadow} for parameters on a device: the average stays there, in `avgs`, until the next sync. */

@@ -5,6 +5,7 @@ import { loadMnist } from '@trainkit/data/node';
 import { ema, distill } from '@trainkit/ensemble';
 import { Conv2d, Flatten, GroupNorm, Linear, type Module, ReLU, Sequential, mnistCnn, mnistMlp } from '@trainkit/nn';
 import { Dropout } from '@trainkit/reg-dropout';
+import { resnet } from '@trainkit/models';
 import { adam } from '@trainkit/optim-adam';
 import { momentum } from '@trainkit/optim-momentum';
 import { l2Penalty } from '@trainkit/reg-penalty';
@@ -183,6 +184,13 @@ describe.skipIf(typeof gpu === 'string')("new Trainer({ device: 'webgpu' }) with
     for (const e of [0, 1]) for (const k of ['valLoss', 'valAccuracy']) expect(dev.history[e].metrics[k]).toBeCloseTo(cpu.history[e].metrics[k], 4);
     expectSameWeights(dev.model, cpu.model, 1e-4);
     expect(new Set(outputs)).toEqual(new Set(['cpu'])); // the hooks read the outputs on the cpu
+  });
+
+  test('ResNet-8 (BatchNorm, residual sums) with a penalty, step by step: its whole state dict after fit, running statistics and batch counts too, is the CPU fit’s (1e-4)', async () => {
+    const make = () => resnet({ depth: 8, inChannels: 1, numClasses: 10, width: 4, rng: new Rng(12) });
+    const { cpu, gpu: dev } = await both(make, () => ({ optimizer: momentum({ lr: 0.05, momentum: 0.9 }), plugins: [l2Penalty(1e-4)] }), 1, [1, 28, 28]);
+    expect(dev.trainer.deviceName).toBe('webgpu');
+    expectSameWeights(dev.model, cpu.model, 1e-4);
   });
 });
 

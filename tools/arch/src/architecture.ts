@@ -108,6 +108,7 @@ export const architecture: Architecture = {
     { from: '@trainkit/webgpu', to: '@trainkit/models', scope: 'runtime', reason: "the GPU path plans the zoo's ResNet and its BasicBlocks, whose forward is not a Sequential" },
     { from: '@trainkit/webgpu', to: '@trainkit/reg-dropout', scope: 'runtime', reason: 'dropout layers train on the GPU with masks the layer draws from its checkpointed CPU stream' },
     { from: '@trainkit/webgpu', to: '@trainkit/checkpoint', scope: 'tests', reason: 'a checkpoint saved on the GPU resumes on the CPU and back, and survives a lost device' },
+    ...['@trainkit/reg-penalty', '@trainkit/ensemble', '@trainkit/aug-image'].map((to) => ({ from: '@trainkit/webgpu', to, scope: 'tests' as const, reason: "plugins that hook inside the step train on the GPU through the Trainer's own step there, and must end where the CPU fit ends" })),
   ],
   nodeEntries: {
     '@trainkit/tensor': ['./node'],
