@@ -72,7 +72,9 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
   const p = operands('add', a, b);
   const { A, B, ia, ib, n, plan: q } = p;
   const out = allocFloats(n);
-  if (q) {
+  if (p.a.size === n && p.b.size === n) {
+    for (let i = 0; i < n; i++) out[i] = A[i] + B[i]; // the same elements in the same order (a residual sum): one plain loop
+  } else if (q) {
     for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) out[i] = A[ja] + B[jb];
   } else for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] + B[at(ib, i)];
   if (p.a.size === n && p.b.size === n) {
@@ -138,7 +140,9 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
   const p = operands('sub', a, b);
   const { A, B, ia, ib, n, plan: q } = p;
   const out = allocFloats(n);
-  if (q) {
+  if (p.a.size === n && p.b.size === n) {
+    for (let i = 0; i < n; i++) out[i] = A[i] - B[i]; // the same elements in the same order (a residual sum): one plain loop
+  } else if (q) {
     for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) out[i] = A[ja] - B[jb];
   } else for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] - B[at(ib, i)];
   return binaryResult('sub', p, out, (g, ga, gb) => {
@@ -156,7 +160,9 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
   const p = operands('mul', a, b);
   const { A, B, ia, ib, n, plan: q } = p;
   const out = allocFloats(n);
-  if (q) {
+  if (p.a.size === n && p.b.size === n) {
+    for (let i = 0; i < n; i++) out[i] = A[i] * B[i]; // the same elements in the same order (a residual sum): one plain loop
+  } else if (q) {
     for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) out[i] = A[ja] * B[jb];
   } else for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] * B[at(ib, i)];
   return binaryResult('mul', p, out, (g, ga, gb) => {
@@ -174,7 +180,9 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
   const p = operands('div', a, b);
   const { A, B, ia, ib, n, plan: q } = p;
   const out = allocFloats(n);
-  if (q) {
+  if (p.a.size === n && p.b.size === n) {
+    for (let i = 0; i < n; i++) out[i] = A[i] / B[i]; // the same elements in the same order (a residual sum): one plain loop
+  } else if (q) {
     for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) out[i] = A[ja] / B[jb];
   } else for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] / B[at(ib, i)];
   return binaryResult('div', p, out, (g, ga, gb) => {
