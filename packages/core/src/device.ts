@@ -2,29 +2,14 @@ import type { Module } from '@trainkit/nn';
 import { Tensor, type Target, markResident } from '@trainkit/tensor';
 import { ConfigError } from './errors';
 import { type DeviceBackend, type DeviceRun, type DeviceSpec, backendNamed, registeredDevices } from './deviceRun';
-import type { HookName } from './hooks';
 import type { MetricAccumulator } from './metrics';
 import type { Optimizer } from './optimizer';
 import type { RunContext } from './context';
 import type { Trainer } from './trainer';
-import { EagerDevice, hasTensorDevice } from './eagerDevice';
+import { EagerDevice, hasTensorDevice, stepHookUsers } from './eagerDevice';
 
 export { registerDevice, registeredDevices, unregisterDevice } from './deviceRun';
 export type { DeviceBackend, DeviceMetrics, DeviceRun, DeviceSpec } from './deviceRun';
-
-/** The hooks that run inside a training step: a fused device run cannot call them, so their users train step by step there. */
-const STEP_HOOKS: readonly HookName[] = ['onAfterForward', 'onLoss', 'onBeforeBackward', 'onAfterBackward', 'onBeforeOptimizerStep', 'onAfterOptimizerStep'];
-
-/** Which plugins or listeners implement a hook inside the step, e.g. `plugin "l2" (onLoss)`. */
-function stepHookUsers(trainer: Trainer): string[] {
-  const found: string[] = [];
-  for (const hook of STEP_HOOKS) {
-    for (const p of trainer.plugins) if (typeof p[hook] === 'function') found.push(`plugin "${p.name}" (${hook})`);
-    const ev = hook[2].toLowerCase() + hook.slice(3);
-    if (trainer.listenerCount(ev as never) > 0) found.push(`a listener of "${ev}"`);
-  }
-  return found;
-}
 
 /** Class indices of a batch as a device takes them; soft labels cannot train there. */
 function labelsOf(y: Target, where: string): ArrayLike<number> {
@@ -248,6 +233,11 @@ export class DeviceDriver {
 
   /** After a failed fit: the device's state back for `onException` and the caller, or (a NaN gradient, a lost device) a notice of how many steps older the CPU copy is. */
   async recover(): Promise<void> {
+    if (this.eager?.dirty === true && !this.dirty) {
+      // a failure in validation, with the model on the device for its forward passes: back before onException
+      await this.eager.leave().catch((e: Error) => this.notice(`Trainer: the model could not come back from ${this.name} after validation failed: ${e.message}`));
+      return;
+    }
     if ((this.run === null && this.eager === null) || !this.dirty) return;
     const steps = this.unsynced;
     try {
@@ -275,7 +265,7 @@ export class DeviceDriver {
   /** Ends the run: frees the device's memory; the CPU copies are those of the last sync. */
   async close(): Promise<void> {
     if (this.eager !== null && this.dirty) await this.recover(); // a failure in a hook after the fit's end: the model comes back all the same
-    if (this.eager?.dirty === true) await this.eager.leave().catch((e: Error) => this.notice(`Trainer: the model could not come back from ${this.name} after validation failed: ${e.message}`));
+    if (this.eager?.dirty === true) await this.recover();
     this.eager = null;
     this.syncHook = null;
     markResident(this.resident, null);

@@ -1,8 +1,10 @@
 import type { Module } from '@trainkit/nn';
-import { type Target, Tensor, concat, deviceBackend, noGrad, reshape, restoreOnCpu } from '@trainkit/tensor';
+import { type Target, Tensor, add, concat, deviceBackend, noGrad, reshape, restoreOnCpu } from '@trainkit/tensor';
 import { NonFiniteLossError } from './errors';
 import { type MetricAccumulator, accuracy, logsAccuracy } from './metrics';
 import type { Optimizer } from './optimizer';
+import type { HookName } from './hooks';
+import type { Trainer } from './trainer';
 
 // A Trainer's fit on a device, step by step: when plugins hook inside the training step (a
 // penalty, clipping, EMA, distillation, a custom loss), the step cannot be one fused submission,
@@ -33,6 +35,20 @@ interface Outputs {
   target: Target;
 }
 
+/** The hooks that run inside a training step: a fused device run cannot call them, so their users train step by step there. */
+const STEP_HOOKS: readonly HookName[] = ['onAfterForward', 'onLoss', 'onBeforeBackward', 'onAfterBackward', 'onBeforeOptimizerStep', 'onAfterOptimizerStep'];
+
+/** Which plugins or listeners implement a hook inside the step, e.g. `plugin "l2" (onLoss)`. */
+export function stepHookUsers(trainer: Trainer): string[] {
+  const found: string[] = [];
+  for (const hook of STEP_HOOKS) {
+    for (const p of trainer.plugins) if (typeof p[hook] === 'function') found.push(`plugin "${p.name}" (${hook})`);
+    const ev = hook[2].toLowerCase() + hook.slice(3);
+    if (trainer.listenerCount(ev as never) > 0) found.push(`a listener of "${ev}"`);
+  }
+  return found;
+}
+
 /** Whether `name` is a device whose tensors exist (registered with `@trainkit/tensor`), so a fit can run step by step there. */
 export function hasTensorDevice(name: string): boolean {
   try {
@@ -51,6 +67,8 @@ export class EagerDevice {
   private outputs: Outputs[] = [];
   /** The cpu arrays of the model's tensors when they last moved to the device: they come back into them, and a lost device leaves them with their old values. */
   private copies = new Map<Tensor, Float32Array>();
+  /** The names of the parameters the last step updated. */
+  private stepped: string | null = null;
 
   constructor(
     readonly name: string,
@@ -65,7 +83,10 @@ export class EagerDevice {
    * cpu, instead of failing a step halfway through its hooks.
    */
   async open(batch: Tensor): Promise<void> {
-    await deviceBackend(this.name).ready?.();
+    const backend = deviceBackend(this.name);
+    const cannot = backend.step === undefined ? `${this.name} runs no optimizer steps` : (backend.canStep?.(this.optimizer) ?? null);
+    if (cannot !== null) throw new Error(cannot);
+    await backend.ready?.();
     await this.enter();
     const modes = this.model.namedModules().map(([, m]) => [m, m.training] as const);
     try {
@@ -113,9 +134,25 @@ export class EagerDevice {
 
   /** Keeps a batch's loss, loss terms and outputs until the next read (what `recordBatch` reads at once on the CPU). */
   record(loss: Tensor, terms: ReadonlyArray<[string, Tensor]>, output: Tensor, target: Target, weight: number, where: Where): void {
+    // terms of one name add up, as on the cpu; they go first, so a non-finite term is named as on the cpu
+    const byName = new Map<string, Tensor>();
+    noGrad(() => {
+      for (const [name, t] of terms) byName.set(name, byName.has(name) ? add(byName.get(name)!, t) : t);
+    });
+    for (const [name, t] of byName) this.defer(name, t, weight, where, true);
     this.defer('loss', loss, weight, where, true);
-    for (const [name, t] of terms) this.defer(name, t, weight, where, true);
     if (logsAccuracy(output)) this.outputs.push({ output: output.detach(), target });
+  }
+
+  /**
+   * Before an optimizer step: when the parameters it steps changed since the last one (a plugin
+   * froze layers, a branch got its first gradient), the optimizer's state comes back to the cpu
+   * first, and the device takes the new set from there.
+   */
+  async prepareStep(names: readonly string[]): Promise<void> {
+    const key = names.join('\n');
+    if (this.stepped !== null && key !== this.stepped) await this.optimizer.sync?.();
+    this.stepped = key;
   }
 
   /** Reads every deferred value back and adds it to `acc`; a non-finite loss throws the CPU's {@link NonFiniteLossError}. */
@@ -164,6 +201,7 @@ export class EagerDevice {
     }
     this.placed = false;
     this.copies.clear();
+    this.stepped = null; // the optimizer synced: the next step starts from the cpu state
     if (failure !== null) throw failure;
   }
 

@@ -187,8 +187,10 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     await this.emitHook('onAfterBackward', ctx);
     await this.emitHook('onBeforeOptimizerStep', ctx);
     if (!ctx.skip) {
+      const refs = parameterRefs(model, { identify: true });
+      if (device.eager !== null) await device.eager.prepareStep(refs.map((r) => r.name));
       try {
-        (ctx.optimizer as Optimizer).step(parameterRefs(model, { identify: true }));
+        (ctx.optimizer as Optimizer).step(refs);
       } catch (e) {
         throw e instanceof NonFiniteGradientError ? e.during(ctx.epoch, ctx.batchIndex) : e;
       }

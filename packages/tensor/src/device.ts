@@ -29,6 +29,8 @@ export interface DeviceBackend {
   release(storage: object): void;
   /** The ops it runs, by the name of the `@trainkit/tensor` op, called with that op's arguments. */
   readonly ops: Readonly<Record<string, (...args: never[]) => Tensor>>;
+  /** Why `step` cannot run this optimizer here (null: it can), asked before a fit trains on the device. */
+  canStep?(optimizer: object): string | null;
   /** Runs an optimizer's step on parameters that live on this device (see `Optimizer.step`). */
   step?(optimizer: object, params: ReadonlyArray<{ readonly name: string; readonly tensor: Tensor; readonly key?: object }>): DeviceHeldState;
 }

@@ -2,7 +2,7 @@ import type { Optimizer } from '@trainkit/core';
 import type { DeviceHeldState, Tensor } from '@trainkit/tensor';
 import { webgpuBackend, webgpuContext } from './backend';
 import { submit } from './kernel';
-import { GpuOptimizer } from './optimizer';
+import { GPU_OPTIMIZERS, GpuOptimizer } from './optimizer';
 import type { GpuTensor } from './tensor';
 
 // `optimizer.step(parameterRefs(model))` for a model moved with `await model.to('webgpu')`: the
@@ -62,4 +62,10 @@ function step(optimizer: object, params: ReadonlyArray<{ readonly name: string; 
   return s.held;
 }
 
-Object.assign(webgpuBackend, { step });
+/** Why the fused updates cannot step `optimizer` (null: they can). */
+function canStep(optimizer: object): string | null {
+  const name = (optimizer as Optimizer).name;
+  return GPU_OPTIMIZERS.includes(name) ? null : `webgpu: optimizer "${name}" has no GPU kernel yet; supported: ${GPU_OPTIMIZERS.join(', ')}`;
+}
+
+Object.assign(webgpuBackend, { step, canStep });

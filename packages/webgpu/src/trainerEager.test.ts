@@ -1,6 +1,6 @@
 import { augment, mixup } from '@trainkit/aug-image';
 import { Checkpointer, memoryStore } from '@trainkit/checkpoint';
-import { type DataSource, NonFiniteLossError, type Plugin, Trainer, gradientAccumulation, gradientClipping } from '@trainkit/core';
+import { type DataSource, NonFiniteLossError, type Optimizer, type Plugin, Trainer, freeze, gradientAccumulation, gradientClipping, sgd } from '@trainkit/core';
 import { loadMnist } from '@trainkit/data/node';
 import { ema, distill } from '@trainkit/ensemble';
 import { Conv2d, Flatten, GroupNorm, Linear, type Module, ReLU, Sequential, mnistCnn, mnistMlp } from '@trainkit/nn';
@@ -9,7 +9,7 @@ import { resnet } from '@trainkit/models';
 import { adam } from '@trainkit/optim-adam';
 import { momentum } from '@trainkit/optim-momentum';
 import { l2Penalty } from '@trainkit/reg-penalty';
-import { Rng, type Target, Tensor, crossEntropy, mean, sameDeviceAs, square, sub } from '@trainkit/tensor';
+import { Rng, type Target, Tensor, crossEntropy, mean, mul, sameDeviceAs, square, sub } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
 import { expectClose } from './__tests__/compare';
 import { openTestGpu, testGpu } from './__tests__/dawn';
@@ -191,6 +191,43 @@ describe.skipIf(typeof gpu === 'string')("new Trainer({ device: 'webgpu' }) with
     const { cpu, gpu: dev } = await both(make, () => ({ optimizer: momentum({ lr: 0.05, momentum: 0.9 }), plugins: [l2Penalty(1e-4)] }), 1, [1, 28, 28]);
     expect(dev.trainer.deviceName).toBe('webgpu');
     expectSameWeights(dev.model, cpu.model, 1e-4);
+  });
+
+  test("an optimizer the GPU has no update for, with a penalty: 'auto' trains on the CPU after a notice naming it, and 'webgpu' refuses before any step", async () => {
+    const lion = { ...sgd(), name: 'my/lion' } as Optimizer;
+    const notices: string[] = [];
+    const auto = new Trainer({ optimizer: lion, device: 'auto', plugins: [l2Penalty(1e-4)], notice: (l) => notices.push(l) });
+    await auto.fit(mlp(), { train: digits(), epochs: 1 });
+    expect(auto.deviceName).toBe('cpu');
+    expect(notices).toEqual([expect.stringMatching(/optimizer "my\/lion" has no GPU kernel yet.*training on the CPU$/)]);
+    const named = new Trainer({ optimizer: { ...sgd(), name: 'my/lion' } as Optimizer, device: 'webgpu', plugins: [l2Penalty(1e-4)] });
+    await expect(named.fit(mlp(), { train: digits(), epochs: 1 })).rejects.toThrow(/cannot train there: .*optimizer "my\/lion" has no GPU kernel yet/);
+  });
+
+  test('layers frozen in the middle of an epoch (the optimizer’s set of parameters changes between two steps): the CPU fit’s weights (1e-4)', async () => {
+    const freezer: Plugin = { name: 'freezer', onTrainBatchStart: (ctx) => void (ctx.batchIndex === 3 ? freeze(ctx.model, /^fc1\./) : undefined) };
+    const { cpu, gpu: dev } = await both(mlp, () => ({ optimizer: adam({ lr: 3e-3 }), plugins: [l2Penalty(1e-4), freezer] }));
+    expectSameWeights(dev.model, cpu.model, 1e-4);
+  });
+
+  test('two loss terms of one name are logged as their sum, as on the CPU, and a NaN term is named in the error, as on the CPU', async () => {
+    const twice: Plugin[] = [l2Penalty(1e-3, (n) => n.startsWith('fc1')), { ...l2Penalty(1e-3, (n) => n.startsWith('fc2')), name: 'penalty2' }];
+    const { cpu, gpu: dev } = await both(mlp, () => ({ optimizer: adam({ lr: 3e-3 }), plugins: twice }));
+    expect(dev.history[0].metrics.l2).toBeCloseTo(cpu.history[0].metrics.l2, 5);
+    const bad: Plugin = { name: 'bad', onLoss: (ctx) => ctx.addLoss('bad', mul(ctx.dataLoss, Number.NaN)) };
+    const fit = new Trainer({ optimizer: adam(), device: 'webgpu', plugins: [bad], notice: () => undefined }).fit(mlp(), { train: digits(), epochs: 1 });
+    await expect(fit).rejects.toThrow(/loss term "bad" is NaN at epoch 0, step 0 /);
+  });
+
+  test('a validation hook that throws: the model is back on the CPU, with the CPU fit’s weights, before onException runs', async () => {
+    const seen: string[] = [];
+    const boom: Plugin = { name: 'boom', onValidationBatchEnd: () => { throw new Error('boom'); }, onException: (ctx) => void seen.push(ctx.model.parameters()[0].device) };
+    const model = mlp();
+    await expect(new Trainer({ optimizer: adam({ lr: 3e-3 }), device: 'webgpu', plugins: [l2Penalty(1e-4), boom] }).fit(model, { train: digits(), val: digits(), epochs: 1 })).rejects.toThrow(/boom/);
+    expect(seen).toEqual(['cpu']);
+    const cpu = mlp();
+    await new Trainer({ optimizer: adam({ lr: 3e-3 }), plugins: [l2Penalty(1e-4)] }).fit(cpu, { train: digits(), epochs: 1 });
+    expectSameWeights(model, cpu, 1e-4);
   });
 });
 
