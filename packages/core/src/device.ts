@@ -243,7 +243,7 @@ export class DeviceDriver {
     try {
       await this.sync();
     } catch (e) {
-      if (this.eager !== null) return this.notice(`Trainer: the fit failed on ${this.name}, and bringing its state back failed too (${(e as Error).message}); the model is on the cpu again (with its values from the last sync if the device is gone), and the optimizer's state is to be restored from a checkpoint`);
+      if (this.eager !== null) return this.notice(`Trainer: the fit failed on ${this.name}, and bringing its state back failed too (${(e as Error).message}); the model is on the cpu again (with its values from the last sync if the device is gone). After a non-finite gradient the optimizer holds the state of its last good step; after a lost device, load a checkpoint to restore it`);
       this.notice(`Trainer: the fit failed on ${this.name} and its newer state could not be copied back (${(e as Error).message}); the model and the optimizer hold the state of the last copy-back, ${steps} step${steps === 1 ? '' : 's'} before the failure`);
     }
   }

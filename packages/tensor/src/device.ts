@@ -38,7 +38,12 @@ export interface DeviceBackend {
 /** What an optimizer that stepped on a device needs to bring its state back, or to forget it. */
 export interface DeviceHeldState {
   readonly device: string;
-  /** Copies the device's optimizer state into the CPU optimizer (its state dict is then current). */
+  /**
+   * Copies the device's optimizer state into the CPU optimizer (its state dict is then current).
+   * After a step with a non-finite gradient it copies the state from before that step, then
+   * rejects with the optimizer's non-finite-gradient error (the optimizer is usable again, as
+   * after a step the CPU refused).
+   */
   sync(): Promise<void>;
   /** Forgets the device's copy (a state dict was loaded on the CPU; the next step starts from it). */
   drop(): void;

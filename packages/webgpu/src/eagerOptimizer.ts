@@ -1,4 +1,4 @@
-import type { Optimizer } from '@trainkit/core';
+import { NonFiniteGradientError, type Optimizer } from '@trainkit/core';
 import type { DeviceHeldState, Tensor } from '@trainkit/tensor';
 import { webgpuBackend, webgpuContext } from './backend';
 import { submit } from './kernel';
@@ -45,7 +45,15 @@ function step(optimizer: object, params: ReadonlyArray<{ readonly name: string; 
     const held: DeviceHeldState = {
       device: 'webgpu',
       sync: async () => {
-        await gpu.syncTo();
+        try {
+          await gpu.syncTo();
+        } catch (e) {
+          if (!(e instanceof NonFiniteGradientError)) throw e;
+          await gpu.keepGoodSteps(e); // the optimizer stays usable, as after a refused cpu step
+          stepping.delete(opt);
+          gpu.dispose();
+          throw e;
+        }
         stepping.delete(opt);
         gpu.dispose();
       },

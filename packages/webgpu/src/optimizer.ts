@@ -198,10 +198,24 @@ export class GpuOptimizer {
   /** Copies the slots and step counts into the CPU optimizer (its state dict then matches the GPU's); first {@link GpuOptimizer.check}. */
   async syncTo(): Promise<void> {
     await this.check();
+    await this.copyState(this.steps);
+  }
+
+  /**
+   * After {@link GpuOptimizer.check} threw `error`: copies the state as it was before the step
+   * with the non-finite gradient (from that step on nothing was updated, so the slots are those
+   * of the last good step), as a CPU optimizer that refused that step would hold it.
+   */
+  async keepGoodSteps(error: NonFiniteGradientError): Promise<void> {
+    await this.copyState(Math.max(0, error.step - 1 - this.startStepCount));
+  }
+
+  /** The slots after `steps` of this object's steps, and the step counts that go with them, into the CPU optimizer. */
+  private async copyState(steps: number): Promise<void> {
     const state = this.optimizer.stateDict();
-    state.step = this.startStepCount + this.steps;
+    state.step = this.startStepCount + steps;
     for (const [i, p] of this.params.entries()) {
-      state.paramSteps[p.name] = this.startSteps[i] + this.steps;
+      state.paramSteps[p.name] = this.startSteps[i] + steps;
       const slots: Record<string, Float32Array> = {};
       for (const [s, buf] of Object.entries(this.updates[i].slots)) slots[s] = await this.ctx.read(buf, p.size, `reading optimizer slot ${s} of ${p.name}`);
       state.slots[p.name] = slots;

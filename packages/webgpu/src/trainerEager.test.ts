@@ -113,13 +113,20 @@ describe.skipIf(typeof gpu === 'string')("new Trainer({ device: 'webgpu' }) with
     };
     const model = mlp();
     const notices: string[] = [];
-    const fit = new Trainer({ optimizer: adam({ lr: 3e-3 }), loss: poison, device: 'webgpu', metricsEvery: 2, notice: (l) => notices.push(l) }).fit(model, { train: digits(), epochs: 1 });
+    const optimizer = adam({ lr: 3e-3 });
+    const trainer = new Trainer({ optimizer, loss: poison, device: 'webgpu', metricsEvery: 2, notice: (l) => notices.push(l) });
+    const fit = trainer.fit(model, { train: digits(), epochs: 1 });
     const error = await fit.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NonFiniteLossError);
     expect((error as NonFiniteLossError).step).toBe(2);
     expect((error as Error).message).toMatch(/loss is NaN at epoch 0, step 2 .*webgpu reads the loss back every metricsEvery steps/);
     expect(model.parameters().every((p) => p.device === 'cpu' && p.data.every(Number.isFinite))).toBe(true);
     expect(notices).toEqual([expect.stringMatching(/the gradient of "fc1\.weight" is NaN .*; the model is on the cpu again/)]); // the bad steps updated nothing
+    // the optimizer holds the state of its last good step (2 steps), as a CPU optimizer that refused the third, and trains on
+    expect([optimizer.stepCount, optimizer.stateDict().step]).toEqual([2, 2]);
+    calls = 100;
+    await trainer.fit(model, { train: digits(), epochs: 1 });
+    expect(model.parameters().every((p) => p.device === 'cpu' && p.data.every(Number.isFinite))).toBe(true);
   });
 
   test('mixup (soft labels from a plugin before each batch) trains on the device to the CPU fit’s weights (1e-4): cross-entropy against soft targets runs there', async () => {

@@ -130,7 +130,7 @@ async function sync<H extends Hyperparams>(live: Live<H>): Promise<void> {
   try {
     await held.sync();
   } catch (e) {
-    live.held = held;
+    if (!(e instanceof NonFiniteGradientError)) live.held = held; // a non-finite gradient: the state before it came back (DeviceHeldState.sync)
     throw e;
   }
 }
