@@ -17,6 +17,12 @@ function labelsOf(y: Target, where: string): ArrayLike<number> {
   return y;
 }
 
+/** Why device `name` could not train, from its error: the message, prefixed with the name unless it starts with it. */
+function reasonOf(name: string, e: unknown): string {
+  const message = (e as Error).message;
+  return message.startsWith(`${name}: `) ? message : `${name}: ${message}`;
+}
+
 /**
  * The Trainer's side of a device: opens the run at the first batch (or explains why it cannot),
  * enqueues steps, reads metrics, and keeps the CPU copies of the parameters marked stale while the
@@ -102,8 +108,7 @@ export class DeviceDriver {
           this.opened = { backend, request, trainable: this.trainState() };
           return true;
         } catch (e) {
-          const message = (e as Error).message;
-          reasons.push(message.startsWith(`${backend.name}: `) ? message : `${backend.name}: ${message}`);
+          reasons.push(reasonOf(backend.name, e));
         }
       }
     }
@@ -118,8 +123,8 @@ export class DeviceDriver {
         if (reasons.length > 0) this.notice(`Trainer({ device: '${label}' }): ${reasons.join('; ')}; training step by step on ${name} instead`);
         return true;
       } catch (e) {
-        const message = (e as Error).message;
-        if (!reasons.some((r) => r.includes(message))) reasons.push(message.startsWith(`${name}: `) ? message : `${name}: ${message}`); // no adapter: said once
+        const said = (e as Error).message.replace(/^\w+: /, ''); // no adapter: said once, whoever's prefix it carries
+        if (!reasons.some((r) => r.includes(said))) reasons.push(reasonOf(name, e));
       }
     }
     if (users.length > 0 && reasons.length === 0) reasons.push(`${users.join(', ')} need the Trainer's own step, which a fused device run replaces, and no device with tensors of its own is registered to run that step there`);

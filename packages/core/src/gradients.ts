@@ -126,9 +126,10 @@ function clipOnDevice(ctx: StepContext, maxNorm: number | undefined, maxValue: n
     ctx.log('gradNorm', norm);
     if (maxValue !== undefined) for (const [p, g] of grads) setGradient(p, hardtanh(g, -maxValue, maxValue));
     if (maxNorm === undefined) return;
-    const coef = div(maxNorm, add(maxValue === undefined ? norm : normOf(gradientsOf(ctx.model)), 1e-6));
+    // the views in `grads` share the gradients' memory, so they hold the clipped values
+    const coef = div(maxNorm, add(maxValue === undefined ? norm : normOf(grads), 1e-6));
     const scale = sub(1, relu(sub(1, coef))); // min(1, coef)
-    for (const [p] of grads) setGradient(p, mul(gradientOf(p)!, scale));
+    for (const [p, g] of grads) setGradient(p, mul(g, scale));
   });
 }
 

@@ -162,13 +162,12 @@ export async function placeTensors(tensors: readonly Tensor[], device: string): 
   const moves = await Promise.all(moving.map(async (t) => ({ t, values: await valuesForMove(t), grad: await readGrad(t) })));
   const copies = target === null ? null : uploadAll(target, moves);
   moves.forEach(({ t, values, grad }, i) => {
-    dropDeviceCopies(t);
-    t._lease = null;
     if (copies === null) {
-      t._data = values;
-      t._device = null;
+      restoreOnCpu(t, values);
       t.grad = grad;
     } else {
+      dropDeviceCopies(t);
+      t._lease = null;
       t._data = DEVICE_PLACEHOLDER;
       t._storage = copies[i].storage;
       t._device = device;

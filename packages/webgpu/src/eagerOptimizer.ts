@@ -2,7 +2,7 @@ import { NonFiniteGradientError, type Optimizer } from '@trainkit/core';
 import type { DeviceHeldState, Tensor } from '@trainkit/tensor';
 import { webgpuBackend, webgpuContext } from './backend';
 import { submit } from './kernel';
-import { GPU_OPTIMIZERS, GpuOptimizer } from './optimizer';
+import { GpuOptimizer, unsupportedOptimizer } from './optimizer';
 import type { GpuTensor } from './tensor';
 
 // `optimizer.step(parameterRefs(model))` for a model moved with `await model.to('webgpu')`: the
@@ -70,10 +70,4 @@ function step(optimizer: object, params: ReadonlyArray<{ readonly name: string; 
   return s.held;
 }
 
-/** Why the fused updates cannot step `optimizer` (null: they can). */
-function canStep(optimizer: object): string | null {
-  const name = (optimizer as Optimizer).name;
-  return GPU_OPTIMIZERS.includes(name) ? null : `webgpu: optimizer "${name}" has no GPU kernel yet; supported: ${GPU_OPTIMIZERS.join(', ')}`;
-}
-
-Object.assign(webgpuBackend, { step, canStep });
+Object.assign(webgpuBackend, { step, canStep: (optimizer: object) => unsupportedOptimizer((optimizer as Optimizer).name) });

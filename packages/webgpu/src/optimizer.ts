@@ -82,6 +82,11 @@ interface UpdateBinding {
 /** Registry names of the optimizers {@link GpuOptimizer} can run. */
 export const GPU_OPTIMIZERS = Object.keys(RULES);
 
+/** Why the fused updates cannot step the optimizer named `name` (null: they can). */
+export function unsupportedOptimizer(name: string): string | null {
+  return name in RULES ? null : `webgpu: optimizer "${name}" has no GPU kernel yet; supported: ${GPU_OPTIMIZERS.join(', ')}`;
+}
+
 /**
  * Runs a CPU optimizer's updates on the GPU: its slots (Adam's m and v, a momentum buffer) live in
  * GPU buffers next to the parameters, one fused dispatch per parameter per step. Hyperparameters
@@ -106,7 +111,7 @@ export class GpuOptimizer {
   constructor(private readonly ctx: GpuContext, readonly optimizer: Optimizer, readonly params: readonly GpuParam[]) {
     const rule = RULES[optimizer.name];
     if (rule === undefined) {
-      throw new WebGpuUnsupportedError(`webgpu: optimizer "${optimizer.name}" has no GPU kernel yet; supported: ${GPU_OPTIMIZERS.join(', ')}. Train this one on the CPU`);
+      throw new WebGpuUnsupportedError(`${unsupportedOptimizer(optimizer.name)}. Train this one on the CPU`);
     }
     this.rule = rule;
     const state = optimizer.stateDict();
