@@ -3,11 +3,13 @@
  * run by Node, bundled by esbuild for the plain page docs/examples/first-page.html, and built
  * by Vite. Both browser builds run in Chromium and must print what Node prints, line for line.
  */
+import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { build as esbuild } from 'esbuild';
 import type { Browser } from 'playwright-core';
-import { build as viteBuild } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchChromium } from '../../../scripts/browserPage';
 import { root } from './entries';
@@ -37,11 +39,27 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+/**
+ * `vite build` in `dir`, run as a user runs it: its own process, with a config file. A build
+ * that has not finished in 90 s is killed and fails the test with what it printed (it takes
+ * about a second; one CI run once saw an in-process build never return).
+ */
+async function viteBuild(dir: string): Promise<void> {
+  const vite = join(createRequire(import.meta.url).resolve('vite/package.json'), '..', 'bin', 'vite.js');
+  writeFileSync(join(dir, 'vite.config.mjs'), "export default { logLevel: 'warn', resolve: { conditions: ['@trainkit/source'] } };\n");
+  try {
+    await promisify(execFile)(process.execPath, [vite, 'build', '--outDir', 'dist'], { cwd: dir, timeout: 90_000, killSignal: 'SIGKILL' });
+  } catch (e) {
+    const { stdout = '', stderr = '', killed } = e as { stdout?: string; stderr?: string; killed?: boolean };
+    throw new Error(`vite build ${killed ? 'did not finish in 90 s' : 'failed'}:\n${stdout}${stderr}`);
+  }
+}
+
 /** Serves `dir`, opens its index.html, and returns the lines the script wrote into <pre id="log"> once it says "done". */
 async function linesOnPage(dir: string): Promise<string[]> {
   const server = await serveStatic(dir);
+  const tab = await browser.newPage();
   try {
-    const tab = await browser.newPage();
     const errors: string[] = [];
     tab.on('pageerror', (e) => errors.push(e.message));
     await tab.goto(`${server.url}/index.html`);
@@ -49,6 +67,7 @@ async function linesOnPage(dir: string): Promise<string[]> {
     expect(errors).toEqual([]);
     return ((await tab.textContent('#log')) ?? '').trim().split('\n');
   } finally {
+    await tab.close();
     await server.close();
   }
 }
@@ -76,7 +95,7 @@ describe('the first script', () => {
     mkdirSync(dir, { recursive: true });
     copyFileSync(script, join(dir, 'first-script.ts'));
     writeFileSync(join(dir, 'index.html'), page.replace('./first-script.js', './first-script.ts'));
-    await viteBuild({ root: dir, logLevel: 'silent', resolve: { conditions: ['@trainkit/source'] }, build: { outDir: join(dir, 'dist') } });
+    await viteBuild(dir);
     expect(await linesOnPage(join(dir, 'dist'))).toEqual(nodeLines);
   }, 120_000);
 });

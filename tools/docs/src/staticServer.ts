@@ -40,6 +40,11 @@ export async function serveStatic(dir: string): Promise<{ url: string; close(): 
   return {
     url: `http://127.0.0.1:${port}`,
     server,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // a browser keeps its keep-alive connections open: close them, or close() waits on them
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
