@@ -8,6 +8,11 @@ export interface DataSource {
   epoch(epoch: number, options: { seed: number; startBatch?: number }): Iterable<Batch>;
   /** The same batches as {@link DataSource.epoch}, delivered asynchronously (a loader that reads ahead); fit and evaluate prefer it. */
   epochAsync?(epoch: number, options: { seed: number; startBatch?: number }): AsyncIterable<Batch>;
+  /**
+   * The dataset index of each sample in the order `epoch` visits them (a DataLoader's `order()`).
+   * predict uses it to return a shuffling source's outputs in dataset order.
+   */
+  order?(epoch: number, options: { seed: number }): Int32Array;
 }
 
 /** What fit, evaluate and predict accept: a seeded, resumable {@link DataSource} or any iterable of batches. */
@@ -31,6 +36,40 @@ export function* batchesOf(data: Data, epoch: number, seed: number, startBatch: 
 export function batchStream(data: Data, epoch: number, seed: number, startBatch: number): Iterable<Batch> | AsyncIterable<Batch> {
   const epochAsync = (data as DataSource).epochAsync;
   return typeof epochAsync === 'function' ? epochAsync.call(data, epoch, { seed, startBatch }) : batchesOf(data, epoch, seed, startBatch);
+}
+
+/**
+ * The order in which `data`'s epoch `epoch` with `seed` visits the samples, when it says so (its
+ * `order()`) and that is not 0, 1, 2, …; otherwise null (a plain iterable, or no shuffle).
+ */
+export function shuffledOrder(data: Data, epoch: number, seed: number): Int32Array | null {
+  const order = (data as Partial<DataSource>).order;
+  if (typeof order !== 'function') return null;
+  const o: unknown = order.call(data, epoch, { seed });
+  if (!(o instanceof Int32Array)) return null;
+  return o.every((v, i) => v === i) ? null : o;
+}
+
+/**
+ * Rows of `width` values put back in dataset order: row j came from sample `order[j]`. A source
+ * that yielded fewer rows than it has samples (a shuffling loader with dropLast) is refused,
+ * naming `where`: the rows it kept cannot be placed.
+ */
+export function toDatasetOrder<T extends Float32Array | Float64Array>(rows: T, width: number, order: Int32Array, where: string): T {
+  const n = width === 0 ? order.length : rows.length / width;
+  if (n !== order.length) {
+    throw new ConfigError(`${where}: the DataLoader shuffles and yielded ${n} of its ${order.length} samples (dropLast), so the rows cannot be returned in dataset order; use a loader without dropLast, or with shuffle: false`);
+  }
+  const out = new (rows.constructor as new (n: number) => T)(rows.length);
+  for (let j = 0; j < n; j++) out.set(rows.subarray(j * width, (j + 1) * width), order[j] * width);
+  return out;
+}
+
+/** predict's outputs (CPU rows of epoch 0 with `seed`) in dataset order: a shuffling source's rows are put back. */
+export function inDatasetOrder(out: Tensor, data: Data | Tensor, seed: number): Tensor {
+  const order = data instanceof Tensor ? null : shuffledOrder(data, 0, seed);
+  if (order === null) return out;
+  return new Tensor(toDatasetOrder(out.data, out.size / Math.max(1, out.shape[0] ?? 1), order, 'predict'), out.shape);
 }
 
 /** Number of batches per epoch, when the source exposes it (DataLoader's `length`, an array's length). */

@@ -13,6 +13,7 @@ export { scheduler, stepDecay, multiStepDecay, exponentialDecay, cosineAnnealing
 export { gradientClipping, gradientAccumulation } from './gradients';
 export { earlyStopping } from './earlyStopping';
 export { metricMode } from './metricMode';
+export { shuffledOrder, toDatasetOrder } from './dataSource';
 export { eventName } from './hooks';
 export { registerDevice, registeredDevices, unregisterDevice } from './device';
 export { PluginError, NonFiniteLossError, NonFiniteGradientError, ConfigError, ResumeError, CleanupError } from './errors';

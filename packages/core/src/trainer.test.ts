@@ -40,6 +40,32 @@ describe('Trainer hooks', () => {
     expect(calls).toEqual(['setup', 'onPredictStart', 'onPredictBatchEnd', 'onPredictBatchEnd', 'onPredictBatchEnd', 'onPredictEnd', 'teardown']);
   });
 
+  test('predict on a shuffling source returns row i for sample i (its order() puts the rows back); one that dropped samples is refused', async () => {
+    const n = 10;
+    const x = new Tensor(Float32Array.from({ length: n * 4 }, (_, i) => Math.sin(i)), [n, 4]);
+    const row = (i: number) => x.data.subarray(i * 4, i * 4 + 4);
+    // a seeded permutation, visited in batches of 3, as a shuffling DataLoader does
+    const shuffling = (dropLast: boolean) => ({
+      order: (_e: number, { seed }: { seed: number }) => Int32Array.from({ length: n }, (_, i) => (i * 3 + seed) % n),
+      epoch(e: number, { seed }: { seed: number }) {
+        const o = this.order(e, { seed });
+        const batches = [];
+        for (let i = 0; i + (dropLast ? 3 : 1) <= n; i += 3) {
+          const idx = o.subarray(i, Math.min(n, i + 3));
+          batches.push({ x: new Tensor(Float32Array.from([...idx].flatMap((j) => [...row(j)])), [idx.length, 4]), y: new Int32Array(idx.length) });
+        }
+        return batches;
+      },
+    });
+    const model = toyModel();
+    const trainer = new Trainer({ seed: 7 });
+    const inOrder = await trainer.predict(model, x);
+    const fromShuffled = await trainer.predict(model, shuffling(false));
+    expect(fromShuffled.shape).toEqual(inOrder.shape);
+    expect(Array.from(fromShuffled.data)).toEqual(Array.from(inOrder.data));
+    await expect(trainer.predict(model, shuffling(true))).rejects.toThrow('predict: the DataLoader shuffles and yielded 9 of its 10 samples (dropLast), so the rows cannot be returned in dataset order');
+  });
+
   test('predict on batches whose x is not a Tensor is a ConfigError naming the batch (it was a TypeError from inside the model)', async () => {
     const bad = [{ x: [[1, 2, 3, 4]] as unknown as Tensor, y: [0] }];
     await expect(new Trainer().predict(toyModel(), bad)).rejects.toThrow('predict: batch 0 must be { x: Tensor }, got x = 1,2,3,4');

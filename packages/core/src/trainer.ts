@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import { type Module, bindRngs } from '@trainkit/nn';
 import { Arena, Rng, Tensor, concat, crossEntropy, noGrad } from '@trainkit/tensor';
 import { RunContext } from './context';
-import { type Data, batchSizeOf, batchStream, batchesOf, checkBatch, lengthOf, splitTensor } from './dataSource';
+import { type Data, batchSizeOf, batchStream, batchesOf, checkBatch, inDatasetOrder, lengthOf, splitTensor } from './dataSource';
 import { ConfigError, NonFiniteGradientError } from './errors';
 import type { Batch, ContextOf, EpochRecord, HookName, Plugin, TrainerEvents } from './hooks';
 import { checkPlugin, emitHook, runStage } from './lifecycle';
@@ -211,8 +211,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   }
 
   /**
-   * The model's outputs for `data` (eval mode, no gradients), concatenated along the batch.
-   * A tensor is split into batches of `batchSize` (default 256). Each module's mode is then put back.
+   * The model's outputs for `data` (eval mode, no gradients), in dataset order (a shuffling
+   * DataLoader's rows are put back). A tensor is split into batches of `batchSize` (default 256). Each module's mode is then put back.
    */
   async predict(model: Module, data: Data | Tensor, batchSize = 256): Promise<Tensor> {
     assertModelOnCpu(model, 'predict');
@@ -233,7 +233,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       }
       if (outs.length === 0) throw new ConfigError('predict: the data yielded no batches');
       await this.emitHook('onPredictEnd', ctx);
-      return outs.length === 1 ? outs[0] : noGrad(() => concat(outs, 0));
+      return inDatasetOrder(outs.length === 1 ? outs[0] : noGrad(() => concat(outs, 0)), data, this.seed);
     }).finally(restoreModes);
   }
 

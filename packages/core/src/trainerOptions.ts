@@ -27,8 +27,9 @@ export interface TrainerOptions {
    * Where `fit` trains: `'cpu'` (default); a registered device such as `'webgpu'` (after
    * `import '@trainkit/webgpu'`), which must open or fit throws a ConfigError saying why;
    * `'auto'`: the first registered device that opens, else the CPU after a one-line `notice`.
-   * On a device each step is one fused submission: plugins that hook inside the step (onLoss,
-   * onAfterBackward, …) or a custom `loss` keep the run on the CPU. See docs/guide/webgpu.md.
+   * On a device each step is one fused submission; with plugins that hook inside the step
+   * (onLoss, onAfterBackward, …), a custom `loss` or soft labels, the Trainer runs its own step
+   * on the device's tensors instead. See docs/guide/webgpu.md.
    */
   device?: DeviceSpec;
   /** On a device: read loss and accuracy back every this many steps (and at each epoch end). Default 50. */

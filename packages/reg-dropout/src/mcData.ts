@@ -1,6 +1,6 @@
 // What predictMc reads: the inputs of each batch, checked, and where each row belongs in the
 // dataset, so the results come back in dataset order even from a shuffling DataLoader.
-import type { Data } from '@trainkit/core';
+import { type Data, shuffledOrder } from '@trainkit/core';
 import { Tensor, ValueError } from '@trainkit/tensor';
 
 /** The inputs of every batch, and for a shuffling source the dataset index of each row in the order they come (else null). */
@@ -15,15 +15,6 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return 'an array';
   if (typeof v !== 'object') return `${typeof v} ${String(v)}`;
   return v instanceof Tensor ? 'a Tensor' : `an object with keys ${Object.keys(v).join(', ') || '(none)'}`;
-}
-
-/** The order a DataLoader-like source visits the examples in epoch 0 (its `order()`), when that is not 0, 1, 2, …. */
-function shuffledOrder(data: object): Int32Array | null {
-  const order = (data as { order?: unknown }).order;
-  if (typeof order !== 'function') return null;
-  const o: unknown = order.call(data, 0, { seed: 0 });
-  if (!(o instanceof Int32Array)) return null;
-  return o.every((v, i) => v === i) ? null : o;
 }
 
 /** Splits a tensor along its first axis into batches of `batchSize`. */
@@ -58,22 +49,8 @@ export function mcSource(data: Data | Tensor, batchSize: number): McSource {
   if (data instanceof Tensor) return { inputs: split(data, batchSize), order: null };
   if (data !== null && typeof data === 'object') {
     const epoch = (data as { epoch?: unknown }).epoch;
-    if (typeof epoch === 'function') return { inputs: inputsOf(epoch.call(data, 0, { seed: 0 }) as Iterable<unknown>), order: shuffledOrder(data) };
+    if (typeof epoch === 'function') return { inputs: inputsOf(epoch.call(data, 0, { seed: 0 }) as Iterable<unknown>), order: shuffledOrder(data as Data, 0, 0) };
     if (typeof (data as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') return { inputs: inputsOf(data as Iterable<unknown>), order: null };
   }
   throw new ValueError(`predictMc: data must be a Tensor of inputs, a DataSource (such as a DataLoader) or an iterable of { x: Tensor } batches, got ${describe(data)}`);
-}
-
-/**
- * Rows `r` (of `width` values each) put back in dataset order: row j came from example
- * `order[j]`. Throws when the rows are not all of the examples (a shuffling loader with dropLast).
- */
-export function toDatasetOrder<T extends Float32Array | Float64Array>(rows: T, width: number, order: Int32Array): T {
-  const n = rows.length / width;
-  if (n !== order.length) {
-    throw new ValueError(`predictMc: the DataLoader shuffles and yielded ${n} of its ${order.length} examples (dropLast), so the rows cannot be returned in dataset order; use a loader without dropLast, or with shuffle: false`);
-  }
-  const out = new (rows.constructor as new (n: number) => T)(rows.length);
-  for (let j = 0; j < n; j++) out.set(rows.subarray(j * width, (j + 1) * width), order[j] * width);
-  return out;
 }

@@ -107,7 +107,7 @@ describe('predictMc', () => {
     // Assert: row i is example i's, bit for bit
     expect(bits(shuffledOff.probs.data)).toEqual(bits(inOrder.probs.data));
     expect(bits(shuffledOff.entropy)).toEqual(bits(inOrder.entropy));
-    await expect(predictMc(model, loader(true), quiet)).rejects.toThrow('predictMc: the DataLoader shuffles and yielded 9 of its 10 examples (dropLast), so the rows cannot be returned in dataset order');
+    await expect(predictMc(model, loader(true), quiet)).rejects.toThrow('predictMc: the DataLoader shuffles and yielded 9 of its 10 samples (dropLast), so the rows cannot be returned in dataset order');
   });
 
   test.each([

@@ -1,9 +1,9 @@
-import type { Data } from '@trainkit/core';
+import { type Data, toDatasetOrder } from '@trainkit/core';
 import type { Module } from '@trainkit/nn';
 import { Rng, Tensor, ValueError, formatShape, noGrad, softmax } from '@trainkit/tensor';
 import { Dropout, Dropout2d } from './dropout';
 import { checkP, dropoutOp } from './dropoutOp';
-import { mcSource, toDatasetOrder } from './mcData';
+import { mcSource } from './mcData';
 import type { DropoutPluginOptions } from './plugin';
 
 /** Options of {@link predictMc}. */
@@ -147,9 +147,9 @@ export async function predictMc(model: Module, data: Data | Tensor, options: McD
     }
     const { order } = source; // a shuffling DataLoader's rows go back to dataset order
     const result: McDropoutResult = {
-      probs: new Tensor(order ? toDatasetOrder(all, classes, order) : all, [entropy.length, classes]),
-      entropy: order ? toDatasetOrder(Float64Array.from(entropy), 1, order) : Float64Array.from(entropy),
-      mutualInformation: order ? toDatasetOrder(Float64Array.from(mi), 1, order) : Float64Array.from(mi),
+      probs: new Tensor(order ? toDatasetOrder(all, classes, order, 'predictMc') : all, [entropy.length, classes]),
+      entropy: order ? toDatasetOrder(Float64Array.from(entropy), 1, order, 'predictMc') : Float64Array.from(entropy),
+      mutualInformation: order ? toDatasetOrder(Float64Array.from(mi), 1, order, 'predictMc') : Float64Array.from(mi),
       samples,
     };
     if (sites.length === 0) {
