@@ -14,6 +14,14 @@ export interface ImageFolderBaseOptions {
   fit?: 'cover' | 'contain' | 'fill';
   /** `'rgb'` (default; 3 channels) or `'grayscale'` (1 channel). */
   color?: 'rgb' | 'grayscale';
+  /**
+   * The EXIF orientation tag (how a phone or camera marks a photo taken turned): `'exif'`
+   * (default) turns the image upright, as image viewers show it, and `size` and `fit` apply to
+   * the upright picture; `'ignore'` keeps the pixels as stored, unturned, as torchvision's
+   * `ImageFolder` (PIL) and Keras's `image_dataset_from_directory` read them (for images that
+   * must face the way a model trained there saw them).
+   */
+  orientation?: 'exif' | 'ignore';
   /** Per-channel mean and std: values become `(pixel / 255 − mean) / std`. Default: `pixel / 255`, in [0, 1]. */
   normalize?: { mean: readonly number[]; std: readonly number[] };
   /**
@@ -31,17 +39,22 @@ export interface ImageFolderBaseOptions {
   onBadImage?: 'error' | 'skip';
 }
 
-/** How every image is decoded: resized to `height × width`, `channels` 1 (grey) or 3 (RGB). */
+/**
+ * How every image is decoded: turned upright by its EXIF orientation or not, resized to
+ * `height × width`, `channels` 1 (grey) or 3 (RGB).
+ */
 export interface DecodeSpec {
   width: number;
   height: number;
   channels: 1 | 3;
   fit: 'cover' | 'contain' | 'fill';
+  /** Default `'exif'` (see {@link ImageFolderBaseOptions.orientation}); the resolved options always set it. */
+  orientation?: 'exif' | 'ignore';
 }
 
 /** The shared options, checked and with their defaults (`normalize` is checked by {@link byteValues}). */
 export interface ResolvedBaseOptions {
-  spec: DecodeSpec;
+  spec: Required<DecodeSpec>;
   valFraction: number;
   seed: number;
   onBadImage: 'error' | 'skip';
@@ -59,23 +72,24 @@ export function positiveInt(name: string, v: unknown): number {
 }
 
 /**
- * Checks the shared options in order (size, fit, color, valFraction, seed, onBadImage),
+ * Checks the shared options in order (size, fit, color, orientation, valFraction, seed, onBadImage),
  * naming the first bad one. `source` is how the call's first argument is written in the
  * "options are required" hint (`dir` in Node, `files` in the browser).
  */
 export function resolveBaseOptions(options: ImageFolderBaseOptions, source: string): ResolvedBaseOptions {
   if (options === null || typeof options !== 'object') optionError(`options are required, e.g. imageFolder(${source}, { size: 32 })`);
-  const { size, fit = 'cover', color = 'rgb', valFraction = 0, seed = 0, onBadImage = 'error' } = options;
+  const { size, fit = 'cover', color = 'rgb', orientation = 'exif', valFraction = 0, seed = 0, onBadImage = 'error' } = options;
   const [height, width] = typeof size === 'number' ? [size, size] : Array.isArray(size) && size.length === 2 ? size : optionError(`size must be a number or [height, width], got ${JSON.stringify(size)}`);
   positiveInt('size', height);
   positiveInt('size', width);
   if (!['cover', 'contain', 'fill'].includes(fit)) optionError(`fit must be 'cover', 'contain' or 'fill', got ${JSON.stringify(fit)}`);
   if (color !== 'rgb' && color !== 'grayscale') optionError(`color must be 'rgb' or 'grayscale', got ${JSON.stringify(color)}`);
+  if (orientation !== 'exif' && orientation !== 'ignore') optionError(`orientation must be 'exif' or 'ignore', got ${JSON.stringify(orientation)}`);
   if (!(typeof valFraction === 'number' && valFraction >= 0 && valFraction < 1)) optionError(`valFraction must be a number in [0, 1), got ${String(valFraction)}`);
   if (!Number.isInteger(seed) || seed < 0) optionError(`seed must be a non-negative integer, got ${String(seed)}`);
   if (onBadImage !== 'error' && onBadImage !== 'skip') optionError(`onBadImage must be 'error' or 'skip', got ${JSON.stringify(onBadImage)}`);
   const channels = color === 'rgb' ? 3 : 1;
-  return { spec: { width, height, channels, fit }, valFraction, seed, onBadImage };
+  return { spec: { width, height, channels, fit, orientation }, valFraction, seed, onBadImage };
 }
 
 /**

@@ -14,7 +14,9 @@ export interface DecodeItem {
  * The decoding worker, CommonJS source run with `eval` (so it works unchanged from the
  * TypeScript sources and from the build). It takes chunks of images; `lanes` images are
  * decoded at a time, across chunks, so the decoder never waits for a chunk boundary. sharp
- * reads each file, keeps the first frame, drops alpha, converts to grey or sRGB and resizes;
+ * reads each file, keeps the first frame, drops alpha, converts to grey or sRGB and resizes,
+ * turning the image upright by its EXIF orientation unless the spec says 'ignore' (`rotate()`
+ * without an angle: the size asked for is the upright image's; sharp does not orient unasked);
  * the bytes are turned channel-major (CHW) straight into the chunk's buffer, and a finished
  * chunk is written into the file with one positioned write per run of consecutive slots, then
  * answered with one message listing the images that did not decode (their bytes stay zero).
@@ -43,7 +45,8 @@ function pump() {
   }
 }
 function decode(chunk, i) {
-  sharp(chunk.paths[i], { pages: 1 })
+  const image = sharp(chunk.paths[i], { pages: 1 });
+  (s.orientation === 'ignore' ? image : image.rotate())
     .removeAlpha()
     .toColourspace(s.channels === 1 ? 'b-w' : 'srgb')
     .resize(s.width, s.height, { fit: s.fit, background })

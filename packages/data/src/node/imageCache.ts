@@ -28,13 +28,21 @@ export interface CacheFooter {
 }
 
 /**
+ * The decoding options as hashed, the orientation always written out: caches written before it
+ * was an option hold pixels as stored (EXIF ignored), so no spec of now may hash as theirs did.
+ */
+function hashedSpec(spec: DecodeSpec): Required<DecodeSpec> {
+  return { ...spec, orientation: spec.orientation ?? 'exif' };
+}
+
+/**
  * The key of a split's cache: a SHA-256 of the cache format, the decoding options, the class
  * names and every file's relative path, size, modification time and label. Changing any of
  * them (or adding, removing or touching a file) makes a new key, so the cache is rebuilt.
  */
 export function cacheKey(entries: readonly ImageEntry[], spec: DecodeSpec, classes: readonly string[]): string {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ format: FORMAT, spec, classes }));
+  hash.update(JSON.stringify({ format: FORMAT, spec: hashedSpec(spec), classes }));
   for (const e of entries) hash.update(JSON.stringify([e.rel, e.size, e.mtimeMs, e.label]));
   return hash.digest('hex');
 }
@@ -46,7 +54,7 @@ export function cacheKey(entries: readonly ImageEntry[], spec: DecodeSpec, class
  * name, so the stale cache is rebuilt in place.
  */
 export function cacheFileName(split: string, spec: DecodeSpec): string {
-  return `${split}.${createHash('sha256').update(JSON.stringify({ format: FORMAT, spec })).digest('hex').slice(0, 8)}.tkcache`;
+  return `${split}.${createHash('sha256').update(JSON.stringify({ format: FORMAT, spec: hashedSpec(spec) })).digest('hex').slice(0, 8)}.tkcache`;
 }
 
 /** Bytes of one sample. */

@@ -52,7 +52,8 @@ const splitOf = (folder: string): string => Object.entries(SPLIT_FOLDERS).find((
  * takes its classes from there (with `valFraction`, the validation split comes from them).
  *
  * PNG, JPEG, WebP and GIF (first frame) files are decoded by sharp (an optional peer
- * dependency: `npm install sharp`) in worker threads, resized to `size`, converted to RGB or
+ * dependency: `npm install sharp`) in worker threads, turned upright by their EXIF orientation
+ * (unless `orientation: 'ignore'`), resized to `size`, converted to RGB or
  * grayscale, and written into a decoded cache: one binary file per split in `cacheDir`, written
  * atomically and keyed by the files' paths, sizes and modification times and the decoding
  * options. The next call with the same files and options decodes nothing, and every epoch
@@ -60,8 +61,8 @@ const splitOf = (folder: string): string => Object.entries(SPLIT_FOLDERS).find((
  * and `Trainer` use them as they are; inputs are float32 CHW `[C, H, W]`.
  *
  * @param dir - the dataset folder.
- * @param options - `size` (required), `fit`, `color`, `normalize`, `valFraction`, `seed`,
- *   `cacheDir`, `workers`, `prefetch`, `onBadImage`, `lazy`.
+ * @param options - `size` (required), `fit`, `color`, `orientation`, `normalize`, `valFraction`,
+ *   `seed`, `cacheDir`, `workers`, `prefetch`, `onBadImage`, `lazy`.
  * @throws on a missing folder, a lone class folder named like a split (train/ holding images), an empty class folder, a file that
  *   does not decode (with `onBadImage: 'error'`), a cache folder that cannot be written, or a bad option, naming the folder, file or
  *   option. A refused call writes nothing: the cache files and `classes.json` are committed

@@ -68,11 +68,12 @@ const HEAD_BYTES = 1 << 17;
 
 /**
  * Decodes a file as `@trainkit/data/node` (sharp) reads it: alpha not premultiplied, and a
- * JPEG's EXIF orientation ignored (sharp does not rotate unless asked; Chromium rotates even with
- * `imageOrientation: 'none'`, so the tag is set to 1 in a copy of the file's first bytes).
+ * JPEG's EXIF orientation applied (the browser's default, as sharp's `rotate()`) or, with
+ * `'ignore'`, not (sharp without `rotate()`; Chromium rotates even with `imageOrientation: 'none'`,
+ * so the tag is set to 1 in a copy of the file's first bytes).
  */
-async function bitmapOf(blob: Blob, head: Uint8Array): Promise<ImageBitmap> {
-  const upright = withUprightExif(head);
+async function bitmapOf(blob: Blob, head: Uint8Array, orientation: WebDecodeSpec['orientation']): Promise<ImageBitmap> {
+  const upright = orientation === 'ignore' ? withUprightExif(head) : null;
   const source = upright === null ? blob : new Blob([upright as Uint8Array<ArrayBuffer>, blob.slice(head.length)]);
   return createImageBitmap(source, { premultiplyAlpha: 'none' });
 }
@@ -131,16 +132,18 @@ function opaqueSource(head: Uint8Array, bitmap: ImageBitmap): ImageBitmap | Offs
 
 /**
  * Decodes one image file with the browser's own decoders (`createImageBitmap`; PNG, JPEG,
- * WebP, GIF's first frame), as sharp reads it in `@trainkit/data/node` (EXIF orientation
- * ignored, alpha dropped, grey as libvips computes it), and draws it, resized, onto a black
- * `OffscreenCanvas` (the padding of `'contain'`); returns its CHW bytes. Rejects with the browser's reason when the file is not a decodable image.
+ * WebP, GIF's first frame), as sharp reads it in `@trainkit/data/node` (turned upright by a
+ * JPEG's EXIF orientation unless the spec says `'ignore'`, alpha dropped, grey as libvips
+ * computes it), and draws it, resized, onto a black `OffscreenCanvas` (the padding of
+ * `'contain'`); returns its CHW bytes. Rejects with the browser's reason when the file is not a
+ * decodable image.
  */
 export async function decodeBlob(blob: Blob, spec: WebDecodeSpec): Promise<Uint8Array> {
   if (typeof createImageBitmap !== 'function' || typeof OffscreenCanvas !== 'function') {
     throw new Error('imageFolder: this runtime has no createImageBitmap / OffscreenCanvas (in Node, use imageFolder from @trainkit/data/node)');
   }
   const head = new Uint8Array(await blob.slice(0, HEAD_BYTES).arrayBuffer());
-  const bitmap = await bitmapOf(blob, head);
+  const bitmap = await bitmapOf(blob, head, spec.orientation);
   try {
     const source = opaqueSource(head, bitmap);
     const canvas = new OffscreenCanvas(spec.width, spec.height);

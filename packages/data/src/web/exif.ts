@@ -37,8 +37,8 @@ function orientationInTiff(view: DataView, tiff: number, end: number): { at: num
 
 /**
  * A copy of a JPEG's first bytes with its EXIF orientation set to 1 (as stored), or null when
- * it has none or it is 1 already: browsers rotate by it, sharp (and so `@trainkit/data/node`)
- * does not.
+ * it has none or it is 1 already: browsers always rotate by it, sharp (and so
+ * `@trainkit/data/node` with `orientation: 'ignore'`) does not unless asked.
  */
 export function withUprightExif(head: Uint8Array): Uint8Array | null {
   const found = exifOrientationAt(head);

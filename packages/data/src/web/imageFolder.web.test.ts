@@ -133,7 +133,7 @@ describe('imageFolder in Chromium', () => {
     expect(r.train.x.filter((_, i) => i % 4 === 0).map((v) => Math.round(v * 255))).toEqual([...cats.map((_, i) => i), 250]);
   });
 
-  test('the browser decodes as @trainkit/data/node (sharp) does, within 1/255: alpha dropped keeping each colour, grey as libvips computes it, EXIF orientation ignored', async () => {
+  test("the browser decodes as @trainkit/data/node (sharp) does, within 1/255: alpha dropped keeping each colour, grey as libvips computes it, a JPEG's EXIF orientation applied (orientation: 'exif', the default) or not ('ignore')", async () => {
     const [w, h] = [8, 6];
     const rgba = Buffer.alloc(w * h * 4);
     const rgb = Buffer.alloc(w * h * 3);
@@ -143,28 +143,40 @@ describe('imageFolder in Chromium', () => {
       rgb.set(colour, p * 3);
     }
     const raw = (data: Buffer, channels: 3 | 4) => sharp(data, { raw: { width: w, height: h, channels } });
-    const files = [
-      { path: 'cmp/a/alpha.png', bytes: [...(await raw(rgba, 4).png().toBuffer())] },
-      { path: 'cmp/b/rgb.png', bytes: [...(await raw(rgb, 3).png().toBuffer())] },
-      { path: 'cmp/c/turned.jpg', bytes: [...(await raw(rgb, 3).jpeg({ quality: 100, chromaSubsampling: '4:4:4' }).withMetadata({ orientation: 6 }).toBuffer())] },
-    ];
+    // tagged 6 (turn 90° clockwise to view) and stored so that it reads as `rgb`, w × h, in the mode: turned back (6 × 8) for 'exif', as it is for 'ignore'
+    const turned = async (orientation: 'exif' | 'ignore') => {
+      const stored = orientation === 'exif' ? raw(rgb, 3).rotate(270) : raw(rgb, 3);
+      const bytes = await stored.jpeg({ quality: 100, chromaSubsampling: '4:4:4' }).withMetadata({ orientation: 6 }).toBuffer();
+      expect(await sharp(bytes).metadata()).toMatchObject({ orientation: 6, width: orientation === 'exif' ? h : w });
+      return { path: 'cmp/c/turned.jpg', bytes: [...bytes] };
+    };
     const dir = await mkdtemp(join(tmpdir(), 'trainkit-web-vs-node-'));
     try {
-      for (const f of files) {
-        const path = join(dir, f.path.slice('cmp/'.length));
-        await mkdir(dirname(path), { recursive: true });
-        await writeFile(path, Uint8Array.from(f.bytes));
-      }
-      for (const color of ['rgb', 'grayscale'] as const) {
-        const options = { size: [h, w] as [number, number], fit: 'fill' as const, color };
-        const web = ok(await page.run(files, options)).train;
-        const node = (await nodeImageFolder(dir, options)).train;
-        expect(web.sampleShape).toEqual(node.sampleShape);
-        const nodeX = node.gather([0, 1, 2]).x.data;
-        const per = web.sampleShape.reduce((a, b) => a * b, 1);
-        const worst = [0, 1, 2].map((k) => web.x.slice(k * per, (k + 1) * per).reduce((m, v, i) => Math.max(m, Math.abs(Math.round(v * 255) - Math.round(nodeX[k * per + i] * 255))), 0));
-        // RGB bytes are the same; grey may differ by rounding (1/255)
-        expect(Math.max(...worst), `${color}: largest difference in bytes per file (${web.files.join(', ')}): ${worst}`).toBeLessThanOrEqual(color === 'rgb' ? 0 : 1);
+      for (const orientation of ['exif', 'ignore'] as const) {
+        const files = [
+          { path: 'cmp/a/alpha.png', bytes: [...(await raw(rgba, 4).png().toBuffer())] },
+          { path: 'cmp/b/rgb.png', bytes: [...(await raw(rgb, 3).png().toBuffer())] },
+          await turned(orientation),
+        ];
+        for (const f of files) {
+          const path = join(dir, orientation, f.path.slice('cmp/'.length));
+          await mkdir(dirname(path), { recursive: true });
+          await writeFile(path, Uint8Array.from(f.bytes));
+        }
+        for (const color of ['rgb', 'grayscale'] as const) {
+          const options = { size: [h, w] as [number, number], fit: 'fill' as const, color, orientation };
+          const web = ok(await page.run(files, options)).train;
+          const node = (await nodeImageFolder(join(dir, orientation), options)).train;
+          expect(web.sampleShape).toEqual(node.sampleShape);
+          const nodeX = node.gather([0, 1, 2]).x.data;
+          const per = web.sampleShape.reduce((a, b) => a * b, 1);
+          const worst = [0, 1, 2].map((k) => web.x.slice(k * per, (k + 1) * per).reduce((m, v, i) => Math.max(m, Math.abs(Math.round(v * 255) - Math.round(nodeX[k * per + i] * 255))), 0));
+          // RGB bytes are the same; grey may differ by rounding (1/255)
+          expect(Math.max(...worst), `${orientation}, ${color}: largest difference in bytes per file (${web.files.join(', ')}): ${worst}`).toBeLessThanOrEqual(color === 'rgb' ? 0 : 1);
+          // the JPEG reads as the PNG of the same pixels (up to JPEG's loss): turned upright, or left as stored
+          const jpegVsPng = web.x.slice(2 * per).reduce((m, v, i) => Math.max(m, Math.abs(Math.round(v * 255) - Math.round(web.x[per + i] * 255))), 0);
+          expect(jpegVsPng, `${orientation}, ${color}: the JPEG against the PNG`).toBeLessThanOrEqual(4);
+        }
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
