@@ -58,6 +58,14 @@ describe('asha: asynchronous successive halving', () => {
     expect(run(s, [['a', 1, -1e9], ['b', 1, Number.NaN]])).toEqual(['continue', 'stop']);
   });
 
+  test('a NaN score at a rung stops its trial even when it is the first there, and counts at the rung as the worst score', () => {
+    const s = asha({ maxEpochs: 9 });
+    // n = 2 at rung 1, keep 1: b goes on, since a's NaN, kept as the worst score, does not beat it
+    expect(run(s, [['a', 1, Number.NaN], ['b', 1, -1e9]])).toEqual(['stop', 'continue']);
+    // between rungs NaN changes nothing: ASHA only decides at rungs
+    expect(run(s, [['c', 2, Number.NaN]])).toEqual(['continue']);
+  });
+
   test('bad options are refused with what was wrong', () => {
     expect(() => asha({ maxEpochs: 9, reductionFactor: 1 })).toThrow(/reductionFactor must be a number > 1, got 1/);
     expect(() => asha({ maxEpochs: 9, minEpochs: 0 })).toThrow(/minEpochs must be an integer ≥ 1, got 0/);

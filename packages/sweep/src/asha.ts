@@ -2,7 +2,9 @@
  * Asynchronous successive halving (ASHA): rungs at min·η^k epochs. When a trial reaches a rung
  * its score is recorded there, and it goes on only if it is among the best 1/η of the scores
  * that rung has seen so far (the first trial at a rung always goes on). No trial waits for
- * others, so the decisions depend on the order in which trials reach the rung.
+ * others, so the decisions depend on the order in which trials reach the rung. A NaN score (a
+ * diverged loss) stops the trial at a rung whatever came before, as Optuna's pruners do, and
+ * counts there as the worst score.
  * @see https://arxiv.org/abs/1810.05934 (Li et al. 2018, A System for Massively Parallel Hyperparameter Tuning)
  */
 import { SweepError } from './errors';
@@ -61,6 +63,8 @@ export function asha(options: AshaOptions): Scheduler {
       const rung = recorded.get(epoch);
       if (rung === undefined) return 'continue';
       rung.set(trialId, Number.isNaN(score) ? -Infinity : score);
+      // NaN is no result: it must not go on for being first at a rung (runSweep fails such a trial if it ends with NaN)
+      if (Number.isNaN(score)) return 'stop';
       const keep = Math.max(1, Math.floor(rung.size / eta));
       let better = 0;
       for (const [id, s] of rung) if (id !== trialId && s > rung.get(trialId)!) better++;

@@ -8,6 +8,7 @@ export * from './index';
 export { runSweep, openSweep } from './node/runSweep';
 export { local } from './node/local';
 export { directoryStore, parseTrialLines, SWEEP_META, TRIALS_FILE } from './node/directoryStore';
+export { LOCK_FILE } from './node/lock';
 
 export type { NodeSweepOptions } from './node/runSweep';
 export type { LocalOptions } from './node/local';

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { outcome } from './__tests__/outcome';
 import { EPOCHS, brokenThird, flakyOnSecond, hangOnFirst, toySpace, toyTrial } from './__tests__/toyTrial';
-import { type Scheduler, type Sweep, asha, memoryStore, runSweep, uniform } from './index';
+import { type Metrics, type Scheduler, type Sweep, type TrialFunction, asha, memoryStore, renderSweepReport, runSweep, uniform } from './index';
+import { escapeHtml } from './report/svg';
 
 const base = { space: toySpace, trial: toyTrial, trials: 8, metric: 'valLoss', mode: 'min' as const };
 
@@ -102,6 +103,71 @@ describe('runSweep in the calling thread', () => {
   test('a trial that returns no value for the metric is failed with a message naming it', async () => {
     const sweep = await runSweep({ ...base, trials: 1, metric: 'valF1' });
     expect(sweep.trials()[0].error?.message).toMatch(/^trial-0000 returned no number for the metric "valF1"; its metrics: \{"loss"/);
+  });
+});
+
+describe('a trial whose objective cannot rank it (NaN, or the infinity that would win) is failed, as in Optuna', () => {
+  /** The final valLoss of trials 0…4 if nothing goes wrong; trial 1 is NaN from epoch 3, trial 2 −∞ at epoch 4, trial 4 +∞ at epoch 4. */
+  const finals = [0.5, 0.1, 0.05, 0.3, 0.4];
+  const valLoss = (index: number, epoch: number) => (index === 1 && epoch >= 3 ? Number.NaN : index === 2 && epoch === 4 ? -Infinity : index === 4 && epoch === 4 ? Infinity : finals[index] * (5 - epoch));
+  /** Four epochs of `valLoss`, reported to the sweep; returns the last reported. */
+  const scripted: TrialFunction = async (_config, ctx) => {
+    let metrics: Metrics = {};
+    for (let epoch = 1; epoch <= 4; epoch++) {
+      metrics = { valLoss: valLoss(ctx.index, epoch), accuracy: 0.5 };
+      if ((await ctx.report(epoch, metrics)) === 'stop') break;
+    }
+    return metrics;
+  };
+  const options = { ...base, trial: scripted, trials: 5 };
+
+  test('a NaN objective fails the trial with a reason naming the metric, its value and the epoch; it keeps the epochs it reported and is never best', async () => {
+    const sweep = await runSweep(options);
+    const [, nan, winning, , losing] = sweep.trials();
+    expect(nan).toMatchObject({ status: 'failed', metrics: null, error: { name: 'SweepError', message: 'trial-0001: objective "valLoss" was NaN at epoch 3' } });
+    expect(nan.epochs.map((m) => m.valLoss)).toEqual([0.4, 0.30000000000000004, Number.NaN, Number.NaN]);
+    // −∞ would beat every real loss: failed too; +∞ is the worst loss there is, an honest result ranked last
+    expect(winning).toMatchObject({ status: 'failed', error: { message: "trial-0002: objective \"valLoss\" was -Infinity at epoch 4 (with mode 'min' it would rank above every real result)" } });
+    expect(losing).toMatchObject({ status: 'completed', metrics: { valLoss: Infinity } });
+    expect(sweep.trials().map((t) => t.status)).toEqual(['completed', 'failed', 'failed', 'completed', 'completed']);
+    expect(sweep.best()?.trialId).toBe('trial-0003');
+  });
+
+  test("the report counts such a trial as failed and lists it with its reason", async () => {
+    const page = renderSweepReport((await runSweep(options)).trials(), { metric: 'valLoss', mode: 'min' });
+    expect(page).toContain('5 trials: 3 completed, 0 pruned, 2 failed. Best: trial-0003');
+    const failed = page.match(/<table class="failed-trials">[\s\S]*?<\/table>/)![0];
+    expect([...failed.matchAll(/<tr class="failed"><td>([^<]+)<\/td><td>\d+<\/td><td>(\d+)<\/td><td>([^<]+)<\/td>/g)].map((m) => [m[1], m[2], m[3]])).toEqual([
+      ['trial-0001', '4', escapeHtml('SweepError: trial-0001: objective "valLoss" was NaN at epoch 3')],
+      ['trial-0002', '4', escapeHtml("SweepError: trial-0002: objective \"valLoss\" was -Infinity at epoch 4 (with mode 'min' it would rank above every real result)")],
+    ]);
+  });
+
+  test('with ASHA a trial whose score is NaN at a rung is stopped there, and recorded as failed rather than pruned', async () => {
+    const sweep = await runSweep({ ...options, scheduler: asha({ maxEpochs: 4 }) });
+    expect(sweep.trials()[1]).toMatchObject({ status: 'failed', error: { message: 'trial-0001: objective "valLoss" was NaN at epoch 3' } });
+    expect(sweep.trials()[1].epochs).toHaveLength(3); // rungs at 1 and 3: stopped at 3
+  });
+
+  test("with mode 'max' it is +Infinity that fails and -Infinity that ranks last; a value no epoch reported is named as returned", async () => {
+    const returned: TrialFunction = (_config, ctx) => ({ accuracy: [Infinity, -Infinity, 0.5][ctx.index] });
+    const sweep = await runSweep({ ...base, trial: returned, trials: 3, metric: 'accuracy', mode: 'max' });
+    expect(sweep.trials().map((t) => [t.status, t.error?.message])).toEqual([
+      ['failed', "trial-0000: objective \"accuracy\" was Infinity in the metrics the trial returned (with mode 'max' it would rank above every real result)"],
+      ['completed', undefined],
+      ['completed', undefined],
+    ]);
+    expect(sweep.best()?.trialId).toBe('trial-0002');
+  });
+
+  test('it is retried like any failure, and with a store a resumed sweep does not run it again once its retries are spent', async () => {
+    const store = memoryStore();
+    const runs: string[] = [];
+    await runSweep({ ...options, retries: 1, store, onTrialEnd: (r) => runs.push(`${r.trialId} a${r.attempt} ${r.status}`) });
+    expect(runs.filter((r) => r.startsWith('trial-0001'))).toEqual(['trial-0001 a0 failed', 'trial-0001 a1 failed']);
+    const again: string[] = [];
+    await runSweep({ ...options, retries: 1, store, onTrialEnd: (r) => again.push(r.trialId) });
+    expect(again).toEqual([]);
   });
 });
 

@@ -9,7 +9,8 @@ import { SweepError, TrialTimeoutError } from './errors';
 import { type ExecutorFactory, type Executor, type TrialSource, inProcess } from './executor';
 import { resolveSampler, type Sampler } from './samplers';
 import { type Config, type SpaceSpec, compileSpace } from './space';
-import { SWEEP_FORMAT, type TrialRecord, type TrialStore, latestRecords, memoryStore } from './store';
+import { failedRecord, outcomeRecord } from './record';
+import { type TrialRecord, type TrialStore, latestRecords, memoryStore } from './store';
 import { type Objective, type Sweep, checkObjective, sweepOf } from './sweep';
 import type { Metrics, TrialJob } from './trial';
 
@@ -82,7 +83,7 @@ function restore(records: TrialRecord[], jobs: TrialJob[], done: (r: TrialRecord
 }
 
 /** Runs one attempt of a job with a timeout; resolves to its record. */
-async function attempt(executor: Executor, job: TrialJob, options: SweepOptions<never>, score: (m: Metrics) => number | undefined, sweep: AbortSignal): Promise<TrialRecord> {
+async function attempt(executor: Executor, job: TrialJob, options: SweepOptions<never>, objective: Objective, score: (m: Metrics) => number | undefined, sweep: AbortSignal): Promise<TrialRecord> {
   const started = Date.now();
   const controller = new AbortController();
   let onSweepEnd = () => undefined as void;
@@ -106,16 +107,11 @@ async function attempt(executor: Executor, job: TrialJob, options: SweepOptions<
       controller.abort();
     }, options.timeoutMs);
   });
-  const base = { format: SWEEP_FORMAT, trialId: job.trialId, index: job.index, seed: job.seed, attempt: job.attempt, config: job.config };
   try {
     const { outcome, worker } = await Promise.race([executor.run({ job, report, signal: controller.signal, scheduled: options.scheduler !== undefined, timeoutMs: executor.timesTrials === true ? options.timeoutMs : undefined }), timeout, ended]);
-    if (score(outcome.metrics) === undefined) throw new SweepError(`${job.trialId} returned no number for the metric "${options.metric}"; its metrics: ${JSON.stringify(outcome.metrics)}`);
-    const status = outcome.pruned ? 'pruned' : 'completed';
-    return { ...base, status, metrics: outcome.metrics, epochs: outcome.epochs, error: null, worker, durationMs: Date.now() - started };
+    return outcomeRecord(job, outcome, objective, { worker, durationMs: Date.now() - started });
   } catch (e) {
-    const err = e instanceof Error ? e : new Error(String(e));
-    const worker = (e as { worker?: string } | null)?.worker ?? executor.name;
-    return { ...base, status: 'failed', metrics: null, epochs: [], error: { name: err.name, message: err.message }, worker, durationMs: Date.now() - started };
+    return failedRecord(job, e, { worker: (e as { worker?: string } | null)?.worker ?? executor.name, durationMs: Date.now() - started });
   } finally {
     clearTimeout(timer);
     sweep.removeEventListener('abort', onSweepEnd);
@@ -127,8 +123,9 @@ async function attempt(executor: Executor, job: TrialJob, options: SweepOptions<
  * function on each (in the calling thread by default), stops bad trials early with the
  * `scheduler`, and returns the results. With a `store` that already holds records of the
  * same sweep it continues where it stopped and does not rerun finished trials. A trial that
- * throws or times out is recorded as failed, retried up to `retries` times, and never stops
- * the sweep.
+ * throws or times out, or whose final value of `metric` is missing, NaN or the infinity that
+ * would beat every real result, is recorded as failed (with the reason as its error), retried up
+ * to `retries` times, and never stops the sweep.
  *
  * @example
  * const sweep = await runSweep({
@@ -143,41 +140,68 @@ export async function runSweep<C = Config>(options: SweepOptions<C>): Promise<Sw
   const objective = checkObjective(opts, 'runSweep');
   const jobs = planJobs(opts);
   // made before the store is read, so that an executor refusing the trial refuses the sweep before
-  // anything is written (the Node entry creates its directory store on first use)
+  // anything is written (a directory store writes nothing before it is opened)
   const executor = (opts.executor ?? inProcess())(opts.trial);
   const retries = opts.retries ?? 0;
   const store = opts.store ?? memoryStore();
   const score = (m: Metrics) => (typeof m[objective.metric] === 'number' ? (objective.mode === 'min' ? -m[objective.metric] : m[objective.metric]) : undefined);
   const done = (r: TrialRecord) => r.status !== 'failed' || r.attempt >= retries;
   await executor.open?.(); // before the store is read: an executor that cannot start (Redis down) leaves no sweep directory
-  let records: TrialRecord[];
-  let queue: TrialJob[];
+  let opened = false;
   try {
-    records = await store.load();
+    await store.open?.(); // a sweep directory takes its lock here, before anything in it is read or written
+    opened = true;
+    const records = await store.load();
     restore(records, jobs, done, score, opts.scheduler);
     const latest = new Map(latestRecords(records).map((r) => [r.trialId, r]));
     // unfinished trials, each from the attempt after its last stored one
-    queue = jobs.flatMap((j) => {
+    const queue = jobs.flatMap((j) => {
       const last = latest.get(j.trialId);
       return last !== undefined && done(last) ? [] : [{ ...j, attempt: last === undefined ? 0 : last.attempt + 1 }];
     });
-  } catch (e) {
-    await executor.close?.();
-    throw e;
+    await runLanes({ executor, store, records, queue, retries, options: opts, objective, score });
+    return sweepOf(records, objective);
+  } finally {
+    // the store last: its lock is held until the executor has let go of every trial
+    try {
+      await executor.close?.();
+    } finally {
+      if (opened) await store.close?.();
+    }
   }
-  // an error of the sweep itself (the store cannot append, onTrialEnd throws) stops every lane:
-  // no new trials, the running ones given up and not recorded, then the executor closes
+}
+
+/** What the lanes of a sweep share. */
+interface Lanes {
+  executor: Executor;
+  store: TrialStore;
+  /** The records so far; each new one is appended. */
+  records: TrialRecord[];
+  /** The runs left, taken from the front by each lane. */
+  queue: TrialJob[];
+  retries: number;
+  options: SweepOptions<never>;
+  objective: Objective;
+  score: (m: Metrics) => number | undefined;
+}
+
+/**
+ * Runs the queued jobs on `executor.concurrency` lanes, appending each run's record. An error of
+ * the sweep itself (the store cannot append, onTrialEnd throws) stops every lane: no new trials,
+ * the running ones given up and not recorded; it is thrown once all lanes have stopped.
+ */
+async function runLanes({ executor, store, records, queue, retries, options, objective, score }: Lanes): Promise<void> {
   const stop = new AbortController();
   let failure: { error: unknown } | null = null;
   const lane = async () => {
     try {
       for (let job = queue.shift(); job !== undefined && !stop.signal.aborted; job = queue.shift()) {
         for (let a = job.attempt; a <= retries; a++) {
-          const record = await attempt(executor, { ...job, attempt: a }, opts, score, stop.signal);
+          const record = await attempt(executor, { ...job, attempt: a }, options, objective, score, stop.signal);
           if (stop.signal.aborted) return;
           await store.append(record);
           records.push(record);
-          opts.onTrialEnd?.(record);
+          options.onTrialEnd?.(record);
           if (record.status !== 'failed') break;
         }
       }
@@ -186,11 +210,6 @@ export async function runSweep<C = Config>(options: SweepOptions<C>): Promise<Sw
       stop.abort();
     }
   };
-  try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(executor.concurrency, queue.length)) }, lane));
-  } finally {
-    await executor.close?.();
-  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(executor.concurrency, queue.length)) }, lane));
   if (failure !== null) throw (failure as { error: unknown }).error;
-  return sweepOf(records, objective);
 }

@@ -16,9 +16,9 @@ export interface TrialRecord {
   attempt: number;
   config: Config;
   status: TrialStatus;
-  /** The trial's final metrics (null when it failed). */
+  /** The trial's final metrics (null when it failed, also when its objective was NaN: the error says so). */
   metrics: Metrics | null;
-  /** The metrics after each epoch, as reported. */
+  /** The metrics after each epoch, as reported (empty for a run that threw; kept for one failed for its objective). */
   epochs: Metrics[];
   /** Why it failed. */
   error: { name: string; message: string } | null;
@@ -29,8 +29,15 @@ export interface TrialRecord {
 
 /** Where a sweep keeps its trial records: append-only, read back in order on restart. */
 export interface TrialStore {
+  /**
+   * Called by `runSweep` before it reads the store, so that a store shared between processes can
+   * claim it for this run (a sweep directory takes its lock); a rejection fails the sweep.
+   */
+  open?(): Promise<void>;
   load(): Promise<TrialRecord[]>;
   append(record: TrialRecord): Promise<void>;
+  /** Called by `runSweep` when the run ends, however it ends, once `open` has resolved: releases what `open` took. */
+  close?(): Promise<void>;
 }
 
 /** A store in memory (the default of the browser-safe `runSweep`). */

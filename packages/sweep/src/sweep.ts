@@ -12,7 +12,7 @@ export interface Sweep {
   readonly objective: Objective;
   /** Every trial's latest record, in trial order. */
   trials(): TrialRecord[];
-  /** The completed trial with the best final value of the objective's metric (undefined when none completed). */
+  /** The completed trial with the best final value of the objective's metric (undefined when none completed with a value that ranks). */
   best(): TrialRecord | undefined;
 }
 
@@ -33,6 +33,15 @@ export function checkMetricReported(records: readonly TrialRecord[], metric: str
   if (seen.size > 0 && !seen.has(metric)) throw new SweepError(`${where}: no trial reported the metric "${metric}"; the trials report ${[...seen].map((m) => JSON.stringify(m)).join(', ')}`);
 }
 
+/**
+ * Whether `value` of the objective can rank a trial. NaN (a diverged loss) ranks nowhere, and the
+ * infinity on the better side (−∞ with `min`, +∞ with `max`) would beat every real result; the
+ * infinity on the worse side (a diverged loss of +∞ with `min`) ranks last, as the honest result.
+ */
+export function isRankable(value: unknown, objective: Objective): value is number {
+  return typeof value === 'number' && !Number.isNaN(value) && value !== (objective.mode === 'min' ? -Infinity : Infinity);
+}
+
 /** A {@link Sweep} over trial records. */
 export function sweepOf(records: readonly TrialRecord[], objective: Objective): Sweep {
   const latest = latestRecords(records);
@@ -44,7 +53,8 @@ export function sweepOf(records: readonly TrialRecord[], objective: Objective): 
       let best: TrialRecord | undefined;
       for (const r of latest) {
         const v = r.metrics?.[objective.metric];
-        if (r.status !== 'completed' || typeof v !== 'number' || Number.isNaN(v)) continue;
+        // runSweep records such a trial as failed; a record written before it did may still say completed
+        if (r.status !== 'completed' || !isRankable(v, objective)) continue;
         if (best === undefined || sign * v < sign * best.metrics![objective.metric]) best = r;
       }
       return best === undefined ? undefined : structuredClone(best);

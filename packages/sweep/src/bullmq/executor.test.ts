@@ -155,11 +155,16 @@ describe('the bullmq executor: trials as BullMQ jobs, run by worker processes', 
     ]);
   });
 
-  test('NaN and infinite metrics (a diverged trial) travel through the queue as they are, so the trial ends as it does in the calling thread', async () => {
+  test('NaN and infinite metrics (a diverged trial) travel through the queue as they are, so the trial ends as it does in the calling thread: failed for a NaN objective, completed (ranked last) for a loss of +Infinity', async () => {
     const run = (executor: Parameters<typeof runSweep>[0]['executor']) => runSweep({ ...base, trials: 2, trial: { module, exportName: 'diverging' }, executor });
     const [here, queued] = [await run(inProcess()), await run(onQueue('diverge', 'diverging').executor)];
     expect(queued.trials().map(outcome), printed()).toEqual(here.trials().map(outcome));
-    expect(queued.trials().map((t) => [t.status, t.metrics?.valLoss])).toEqual([['completed', Number.NaN], ['completed', Number.POSITIVE_INFINITY]]);
+    expect(queued.trials().map((t) => [t.status, t.metrics?.valLoss, t.error])).toEqual([
+      ['failed', undefined, { name: 'SweepError', message: 'trial-0000: objective "valLoss" was NaN at epoch 1' }],
+      ['completed', Number.POSITIVE_INFINITY, null],
+    ]);
+    expect(queued.trials()[0].epochs.map((m) => m.valLoss)).toEqual([Number.NaN, Number.NaN]);
+    expect(queued.best()?.trialId).toBe('trial-0001');
   });
 
   test('a sweep on a queue that no worker serves fails each trial after waitLimitMs with an error that says so, instead of waiting forever; the jobs are taken back', async () => {

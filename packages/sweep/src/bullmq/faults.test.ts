@@ -113,6 +113,9 @@ describe('trials on BullMQ survive dead workers, a dead coordinator and a restar
     const second = start('./coordinatorProcess.ts', options);
     procs.push(second);
     await second.waitFor(/^done$/m);
+    // the killed coordinator left its lock: the second, on the same host, took it over and said so
+    expect(second.output()).toContain(`SweepWarning: sweep directory ${dir}: took over the lock of a coordinator that no longer runs (pid ${first.pid} on `);
+    expect(existsSync(join(dir, 'lock'))).toBe(false);
     const lines = linesOf(dir);
     expect(lines.map((r) => r.trialId).sort()).toEqual(reference.trials().map((t) => t.trialId));
     expect(lines.every((r) => r.status === 'completed')).toBe(true);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -25,6 +25,20 @@ describe('a sweep directory after a crash mid-write', () => {
     await resumed.append(record(2));
     expect((await directoryStore(dir).load()).map((r) => r.trialId)).toEqual(['trial-0000', 'trial-0001', 'trial-0002']);
     expect(openSweep(dir, { metric: 'valLoss' }).best()?.trialId).toBe('trial-0002');
+  });
+});
+
+describe('a directory store', () => {
+  test('writes nothing until it is used; open (what runSweep calls) makes the directory and takes its lock, close releases it', async () => {
+    const dir = join(tmp, 'lazy');
+    const store = directoryStore(dir);
+    expect(existsSync(dir)).toBe(false);
+    await store.open!();
+    expect(readdirSync(dir).sort()).toEqual(['lock', 'sweep.json']);
+    await expect(store.open!()).rejects.toThrow(`sweep directory ${dir}: this store is open already (one run at a time)`);
+    await store.append(record(0));
+    await store.close!();
+    expect(readdirSync(dir).sort()).toEqual(['sweep.json', 'trials.jsonl']);
   });
 });
 

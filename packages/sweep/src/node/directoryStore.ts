@@ -2,6 +2,7 @@ import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, r
 import { join } from 'node:path';
 import { SweepError } from '../errors';
 import { SWEEP_FORMAT, type TrialRecord, type TrialStore } from '../store';
+import { lockSweepDir } from './lock';
 
 /** The file of a sweep directory that says which format wrote it. */
 export const SWEEP_META = 'sweep.json';
@@ -35,14 +36,17 @@ function dropTornTail(path: string): void {
   durably(path, 'r+', (fd) => ftruncateSync(fd, end));
 }
 
-/** Refuses a directory written by a newer format; writes the meta file into a new one. */
+/** Writes the meta file into a new sweep directory (made if missing); checks the one already there. */
+function ensureMeta(dir: string): void {
+  const path = join(dir, SWEEP_META);
+  if (existsSync(path)) return checkMeta(dir);
+  mkdirSync(dir, { recursive: true });
+  appendDurably(path, JSON.stringify({ format: SWEEP_FORMAT, package: '@trainkit/sweep' }) + '\n');
+}
+
+/** Refuses a directory whose meta file is not of this package or written by a newer format. */
 function checkMeta(dir: string): void {
   const path = join(dir, SWEEP_META);
-  if (!existsSync(path)) {
-    mkdirSync(dir, { recursive: true });
-    appendDurably(path, JSON.stringify({ format: SWEEP_FORMAT, package: '@trainkit/sweep' }) + '\n');
-    return;
-  }
   let meta: { format?: unknown };
   try {
     meta = JSON.parse(readFileSync(path, 'utf8')) as { format?: unknown };
@@ -75,17 +79,52 @@ export function parseTrialLines(text: string, where: string): TrialRecord[] {
  * A sweep directory as a {@link TrialStore}: `sweep.json` (the format) and `trials.jsonl`,
  * one JSON line per trial run, appended and fsynced before the next trial's record. Reopening
  * the directory resumes the sweep; its first append drops a last line a crash left torn.
+ *
+ * Making the store writes nothing (a directory from a newer version is refused at once). `open`,
+ * which `runSweep` calls, makes the directory and takes its `lock` file for the run, so that a
+ * second coordinator on the directory fails with an error naming the first; `close` releases it.
+ * The directory and `sweep.json` are written under the lock, or on the first `load` or `append`
+ * of a store used without `open`.
  */
 export function directoryStore(dir: string): TrialStore {
-  checkMeta(dir);
+  if (existsSync(join(dir, SWEEP_META))) checkMeta(dir);
   const path = join(dir, TRIALS_FILE);
+  let ready = false;
   let repaired = false;
+  let release: (() => void) | undefined;
+  const ensure = () => {
+    if (!ready) ensureMeta(dir);
+    ready = true;
+  };
   return {
-    load: () => Promise.resolve(existsSync(path) ? parseTrialLines(readFileSync(path, 'utf8'), path) : []),
+    open: () =>
+      new Promise<void>((resolve) => {
+        if (release !== undefined) throw new SweepError(`sweep directory ${dir}: this store is open already (one run at a time)`);
+        mkdirSync(dir, { recursive: true });
+        const unlock = lockSweepDir(dir);
+        try {
+          ensure();
+        } catch (e) {
+          unlock();
+          throw e;
+        }
+        release = unlock;
+        resolve();
+      }),
+    load: () => {
+      ensure();
+      return Promise.resolve(existsSync(path) ? parseTrialLines(readFileSync(path, 'utf8'), path) : []);
+    },
     append: (record) => {
+      ensure();
       if (!repaired) dropTornTail(path);
       repaired = true;
       return Promise.resolve(appendDurably(path, JSON.stringify(record) + '\n'));
+    },
+    close: () => {
+      release?.();
+      release = undefined;
+      return Promise.resolve();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -63,6 +63,7 @@ describe('runSweep on worker threads (the local executor)', () => {
   });
 
   test('the sweep directory holds one JSON line per trial run, and openSweep reads it back', () => {
+    expect(readdirSync(join(tmp, 'threads')).sort()).toEqual(['sweep.json', 'trials.jsonl']); // the run's lock is gone
     const lines = readFileSync(join(tmp, 'threads', 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { trialId: string; status: string; durationMs: number });
     expect(lines.map((l) => l.trialId).sort()).toEqual(onThreads.trials().map((t) => t.trialId));
     expect(lines.every((l) => l.status === 'completed' && l.durationMs > 0)).toBe(true);

@@ -1,7 +1,7 @@
 /**
  * The report's charts: the metric against one hyperparameter (a scatter; log axis for
  * log-uniform parameters, one column per value for categorical ones) and the learning curves
- * of all trials, pruned ones greyed.
+ * of all trials but the failed ones, pruned ones greyed.
  */
 import type { ConfigValue } from '../space';
 import type { TrialRecord } from '../store';
@@ -60,9 +60,14 @@ export function paramChart(records: readonly TrialRecord[], path: string, kind: 
   return chartSvg({ title: `${metric} against ${path}`, x, y, xLabel, yLabel: metric, marks: `<g class="marks">${marks.join('')}</g>`, className: 'param-chart' });
 }
 
-/** Every trial's metric after each epoch as a line; pruned trials grey and drawn first, the best last in red. */
+/**
+ * Every trial's metric after each epoch as a line; pruned trials grey and drawn first, the best last
+ * in red. Failed trials are left out (the table of failed trials lists them): the epochs of one
+ * failed for a NaN objective often climb far before it, and would flatten every other curve.
+ */
 export function curvesChart(records: readonly TrialRecord[], metric: string, bestId: string | undefined): string {
   const curves = records
+    .filter((r) => r.status !== 'failed')
     .map((r) => ({ r, pts: r.epochs.map((m, i) => [i + 1, m[metric]] as const).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)) }))
     .filter((c) => c.pts.length > 0);
   const rank = (c: (typeof curves)[number]) => (c.r.trialId === bestId ? 2 : c.r.status === 'pruned' ? 0 : 1);

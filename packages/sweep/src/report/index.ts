@@ -1,7 +1,7 @@
 /**
  * The sweep report: one self-contained HTML page (inline SVG and CSS, no script, nothing
  * fetched) with the metric against each hyperparameter, the learning curves of every trial
- * (pruned ones greyed) and a table of the best trials.
+ * (pruned ones greyed), a table of the best trials and one of the failed ones with their errors.
  */
 import { SweepError } from '../errors';
 import type { ConfigValue, SpaceSpec } from '../space';
@@ -73,17 +73,30 @@ function topRows(records: readonly TrialRecord[], objective: Objective, top: num
   return `<table class="top-trials"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** The failed trials with the error of their last run (why a NaN objective failed, say); empty without any. */
+function failedRows(records: readonly TrialRecord[]): string {
+  const failed = records.filter((r) => r.status === 'failed');
+  if (failed.length === 0) return '';
+  const rows = failed.map((r) => {
+    const cells = [r.trialId, String(r.attempt), String(r.epochs.length), r.error === null ? '–' : `${r.error.name}: ${r.error.message}`];
+    return `<tr class="failed">${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`;
+  });
+  const head = ['trial', 'attempt', 'epochs', 'error'].map((h) => `<th>${h}</th>`).join('');
+  return `\n<h2>Failed trials</h2><table class="failed-trials"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1f2328;max-width:1220px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}.charts{display:flex;flex-wrap:wrap;gap:12px}
 svg{max-width:100%;height:auto;border:1px solid #d0d7de;border-radius:6px;background:#fff}
 table{border-collapse:collapse}td,th{border-bottom:1px solid #d0d7de;padding:4px 10px;text-align:left}
-tr.pruned td{color:#6e7781}.key span{display:inline-block;width:10px;height:10px;border-radius:50%;margin:0 4px 0 12px}`;
+tr.pruned td{color:#6e7781}tr.failed td{color:#cf222e}.key span{display:inline-block;width:10px;height:10px;border-radius:50%;margin:0 4px 0 12px}`;
 
 /**
  * Renders a sweep's records as one self-contained HTML page: the objective's metric against
  * every hyperparameter (final value of each trial; log axis for log-uniform parameters, a
  * column per value for categorical ones), the learning curves of all trials (pruned ones
- * grey, the best in red) and the top-k table. Every configuration string is HTML-escaped.
+ * grey, the best in red), the top-k table, and the failed trials with their errors (a trial whose
+ * objective was NaN says so there). Every configuration string is HTML-escaped.
  *
  * @throws {@link SweepError} when the metric is missing or no trial reported it
  * @example
@@ -117,7 +130,7 @@ export function renderSweepReport(records: readonly TrialRecord[], options: Swee
 <p>${trials.length} trials: ${counts}. ${summary}</p>${key}
 <h2>${escapeHtml(objective.metric)} against each hyperparameter</h2><div class="charts">${charts.join('\n')}</div>
 <h2>Learning curves</h2><div class="charts">${curvesChart(trials, objective.metric, best?.trialId)}</div>
-<h2>Top ${top} trials</h2>${topRows(trials, objective, top, paths)}
+<h2>Top ${top} trials</h2>${topRows(trials, objective, top, paths)}${failedRows(trials)}
 </body></html>
 `;
 }
