@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -40,6 +40,9 @@ beforeAll(async () => {
   await store.append(record(0, 1e-3, [0.5, 0.7, 0.9], 'completed'));
   await store.append(record(1, 1e-1, [0.2], 'pruned'));
   await store.append(record(2, 1e-2, [0.6, 0.65], 'pruned'));
+  // a diverged trial: its objective was NaN, so runSweep recorded it as failed
+  const diverged = record(3, 1, [0.1], 'completed');
+  await store.append({ ...diverged, status: 'failed', metrics: null, error: { name: 'SweepError', message: 'trial-0003: objective "valAccuracy" was NaN at epoch 1' } });
 });
 
 afterAll(async () => {
@@ -47,22 +50,23 @@ afterAll(async () => {
 });
 
 describe('trainkit sweep report', () => {
-  test('writes <dir>/report.html with a chart per hyperparameter, the curves and the top table, and names the best trial', async () => {
+  test('writes <dir>/report.html with a chart per hyperparameter, the curves and the top table, and names the best trial and how many failed', async () => {
     const r = await run(['sweep', 'report', sweepDir, '--metric', 'valAccuracy']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toBe(`trainkit sweep report: wrote ${join(sweepDir, 'report.html')} (3 trials, best trial-0000 with valAccuracy 0.9)`);
+    expect(r.out).toBe(`trainkit sweep report: wrote ${join(sweepDir, 'report.html')} (4 trials (1 failed), best trial-0000 with valAccuracy 0.9)`);
+    expect(await readFile(join(sweepDir, 'report.html'), 'utf8')).toContain('objective &quot;valAccuracy&quot; was NaN at epoch 1');
     const html = await readFile(join(sweepDir, 'report.html'), 'utf8');
     expect(html.match(/<svg/g)).toHaveLength(3);
     expect(html).toContain('lr (log scale)');
-    expect(html.match(/<tbody>[\s\S]*<\/tbody>/)![0].match(/<tr/g)).toHaveLength(3);
+    expect(html.match(/<tbody>[\s\S]*?<\/tbody>/)![0].match(/<tr/g)).toHaveLength(3);
   });
 
   test('--out, --top and --mode choose the file, the rows and the ranking', async () => {
     const out = join(dir, 'lowest-loss.html');
     const r = await run(['sweep', 'report', sweepDir, '--metric', 'valLoss', '--top', '1', '--out', out]);
     expect(r.code).toBe(0);
-    const table = (await readFile(out, 'utf8')).match(/<tbody>[\s\S]*<\/tbody>/)![0];
+    const table = (await readFile(out, 'utf8')).match(/<tbody>[\s\S]*?<\/tbody>/)![0];
     expect(table.match(/<tr/g)).toHaveLength(1);
     expect(table).toContain('trial-0000');
   });
@@ -84,7 +88,7 @@ describe('trainkit sweep report', () => {
 
   test('a directory written by a newer version of @trainkit/sweep is refused with the reason', async () => {
     const newer = join(dir, 'newer');
-    directoryStore(newer);
+    await mkdir(newer, { recursive: true });
     await writeFile(join(newer, 'sweep.json'), JSON.stringify({ format: SWEEP_FORMAT + 1 }));
     const r = await run(['sweep', 'report', newer, '--metric', 'valAccuracy']);
     expect(r.code).toBe(2);

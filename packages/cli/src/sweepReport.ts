@@ -11,7 +11,8 @@ export const SWEEP_HELP = `Usage: trainkit sweep report <dir> [options]
 
 Writes an HTML page (self-contained: inline SVG, no script) about the sweep directory <dir>
 that runSweep({ dir }) wrote: the metric against each hyperparameter, the learning curves of
-all trials (pruned ones grey, the best red) and the best trials as a table.
+the trials (pruned ones grey, the best red), the best trials as a table, and the failed ones
+with their errors (a NaN objective fails its trial).
 
   --metric NAME       the metric that ranks trials (default valLoss)
   --mode min|max      whether lower or higher is better (default: max for a metric named
@@ -47,7 +48,8 @@ export async function sweep(args: readonly string[], io: Io): Promise<number> {
     const trials = opened.trials();
     html = renderSweepReport(trials, { metric, mode, top, title: text(p, 'title') ?? `Sweep ${dir}`, scales: Object.fromEntries(log.map((k) => [k, 'log' as const])) });
     const best = opened.best();
-    summary = `${trials.length} trials${best === undefined ? ', none completed' : `, best ${best.trialId} with ${metric} ${best.metrics![metric]}`}`;
+    const failed = trials.filter((t) => t.status === 'failed').length;
+    summary = `${trials.length} trials${failed > 0 ? ` (${failed} failed)` : ''}${best === undefined ? ', none completed' : `, best ${best.trialId} with ${metric} ${best.metrics![metric]}`}`;
   } catch (e) {
     if (e instanceof SweepError) throw new UsageError(`trainkit sweep report: ${e.message}`);
     throw e;
