@@ -4,7 +4,9 @@ import { constant, leaf, shapeOf, specOf } from '../__tests__/arbitraries';
 import { assertGradients } from '../gradcheck';
 import { ShapeError, ValueError } from '../shape';
 import { Tensor } from '../tensor';
+import { add, mul } from './elementwise';
 import { groupNorm, layerNorm } from './norm';
+import { sum } from './reduce';
 
 /**
  * Every normalized run has variance > 0.05: near a constant run the function bends on the scale
@@ -42,6 +44,24 @@ function moments(values: Float32Array, len: number): Array<[number, number]> {
 describe('layerNorm', () => {
   test.prop([layerCase], { numRuns: 40 })('layerNorm: gradients of input, weight and bias match finite differences', ([x, w, b, norm]) => {
     assertGradients((xi, wi, bi) => layerNorm(xi, norm, wi, bi), [leaf(x), leaf(w), leaf(b)]);
+  });
+
+  test.prop([layerCase, fc.constantFrom('x', 'weight', 'bias', 'all')])('layerNorm with weight and bias (one fused op) gives the bits of normalize → mul(weight) → add(bias): output and every gradient, also with an operand frozen', ([x, w, b, norm], trains) => {
+    const leaves = () => [x, w, b].map((spec, i) => {
+      const t = leaf(spec);
+      t.requiresGrad = trains === 'all' || trains === ['x', 'weight', 'bias'][i];
+      return t;
+    });
+    const seed = Float32Array.from(x.values, (_, i) => Math.sin(i + 1)); // a non-uniform upstream gradient
+    const run = (f: (xs: Tensor[]) => Tensor) => {
+      const xs = leaves();
+      const y = f(xs);
+      sum(mul(y, new Tensor(seed, y.shape))).backward();
+      return [y.data, ...xs.map((t) => t.grad)];
+    };
+    const fused = run(([xi, wi, bi]) => layerNorm(xi, norm, wi, bi));
+    const chain = run(([xi, wi, bi]) => add(mul(layerNorm(xi, norm), wi), bi));
+    expect(fused).toEqual(chain);
   });
 
   test.prop([layerCase])('without affine, every normalized run has mean 0 and variance var/(var + eps)', ([x, , , norm]) => {

@@ -80,8 +80,61 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
   checkAffine('layerNorm', weight, bias, normalizedShape); // before the dispatch: every device gets the same checks
   if (isOnDevice(x) || isOnDevice(weight) || isOnDevice(bias)) return onDeviceOp('layerNorm', [x, normalizedShape, weight, bias, eps]);
   const len = shapeSize(normalizedShape);
-  const xhat = standardize('layerNorm', x, x.size / Math.max(len, 1), len, eps);
-  return affine('layerNorm', xhat, weight, bias, normalizedShape, normalizedShape);
+  const rows = x.size / Math.max(len, 1);
+  if (weight && bias) return layerNormAffine(x, weight, bias, rows, len, eps);
+  return affine('layerNorm', standardize('layerNorm', x, rows, len, eps), weight, bias, normalizedShape, normalizedShape);
+}
+
+/**
+ * LayerNorm with weight and bias as one op (a transformer's every norm): one output and one
+ * backward node instead of three. It gives the bits of standardize → mul → add: x̂ and x̂·w are
+ * rounded to float32 where the chain stores them, and the gradients of w and b add up row by row
+ * in the chain's order.
+ */
+function layerNormAffine(x: Tensor, weight: Tensor, bias: Tensor, rows: number, len: number, eps: number): Tensor {
+  const [X, W, B] = [x.data, weight.data, bias.data];
+  const xhat = allocFloats(x.size);
+  const Y = allocFloats(x.size);
+  const invStd = allocDoubles(rows);
+  for (let r = 0; r < rows; r++) {
+    const base = r * len;
+    let s = 0;
+    for (let i = base; i < base + len; i++) s += X[i];
+    const mu = s / len;
+    let v = 0;
+    for (let i = base; i < base + len; i++) v += (X[i] - mu) * (X[i] - mu);
+    const inv = 1 / Math.sqrt(v / len + eps);
+    invStd[r] = inv;
+    for (let i = base, j = 0; j < len; i++, j++) {
+      xhat[i] = (X[i] - mu) * inv;
+      Y[i] = Math.fround(xhat[i] * W[j]) + B[j];
+    }
+  }
+  return fromOp('layerNorm', Y, x.shape, [x, weight, bias], (res) => () => {
+    const g = res.grad as Float32Array;
+    const gw = weight.requiresGrad ? gradOf(weight) : null;
+    const gb = bias.requiresGrad ? gradOf(bias) : null;
+    layerNormAffineBackward(g, xhat, W, invStd, x.requiresGrad ? gradOf(x) : null, gw, gb, rows, len);
+  });
+}
+
+/** The backward of {@link layerNormAffine}, at module level so V8 keeps it optimized across steps (see adaptivePool.ts). */
+function layerNormAffineBackward(g: Float32Array, xhat: Float32Array, W: Float32Array, invStd: Float64Array, gx: Float32Array | null, gw: Float32Array | null, gb: Float32Array | null, rows: number, len: number): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * len;
+    let sg = 0;
+    let sgy = 0;
+    for (let i = base, j = 0; j < len; i++, j++) {
+      if (gb !== null) gb[j] += g[i];
+      if (gw !== null) gw[j] += g[i] * xhat[i];
+      const gh = Math.fround(g[i] * W[j]); // x̂'s gradient, as the chain's mul stores it
+      sg += gh;
+      sgy += gh * xhat[i];
+    }
+    if (gx === null) continue;
+    const [mg, mgy, inv] = [sg / len, sgy / len, invStd[r]];
+    for (let i = base, j = 0; j < len; i++, j++) gx[i] += (Math.fround(g[i] * W[j]) - mg - xhat[i] * mgy) * inv;
+  }
 }
 
 /**

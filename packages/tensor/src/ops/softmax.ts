@@ -2,6 +2,7 @@ import { allocDoubles, allocFloats } from '../arena';
 import { normalizeAxis, shapeSize } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 import { isOnDevice, onDeviceOp } from '../device';
+import { expNonPositive } from './fastExp';
 
 /** Splits a shape around `axis` into (outer, length, inner) for strided loops. */
 function around(t: Tensor, op: string, axis: number): [number, number, number] {
@@ -62,7 +63,7 @@ export function softmax(a: Tensor, axis = -1): Tensor {
       for (let k = 0; k < len; k++) m = Math.max(m, X[base + k * inner]);
       let s = 0;
       for (let k = 0; k < len; k++) {
-        e[k] = Math.exp(X[base + k * inner] - m);
+        e[k] = expNonPositive(X[base + k * inner] - m);
         s += e[k];
       }
       for (let k = 0; k < len; k++) Y[base + k * inner] = e[k] / s;
