@@ -2,7 +2,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import { finite, valuesOf } from '../__tests__/arbitraries';
 import { Rng } from '../rng';
-import { gemm } from './gemm';
+import { gemm, gemmBatch } from './gemm';
 
 interface Case {
   transA: boolean;
@@ -111,5 +111,34 @@ describe('gemm', () => {
     gemm({ transA: false, transB: false, M: 2, N: 2, K: 2, A: Float32Array.of(1, 2, 3, 4), B: Float32Array.of(5, 6, 7, 8), C });
     // 1·5 + 2·7 = 19, 1·6 + 2·8 = 22, 3·5 + 4·7 = 43, 3·6 + 4·8 = 50
     expect(Array.from(C)).toEqual([19, 22, 43, 50]);
+  });
+});
+
+describe('gemmBatch', () => {
+  /** A batch of products of one shape, each operand's matrices one after another from an offset. */
+  const batchCase = fc.record({
+    transA: fc.boolean(),
+    transB: fc.boolean(),
+    M: fc.integer({ min: 1, max: 40 }),
+    N: fc.integer({ min: 1, max: 40 }),
+    K: fc.integer({ min: 1, max: 40 }),
+    batch: fc.integer({ min: 1, max: 6 }),
+    accumulate: fc.boolean(),
+    offset: fc.integer({ min: 0, max: 5 }),
+    seed: fc.nat(),
+  });
+
+  test.prop([batchCase], { numRuns: 60 })('gemmBatch gives, bit for bit, what gemm gives on each product of the batch (transposes, accumulation, offsets)', (c) => {
+    const rng = new Rng(c.seed);
+    const { M, N, K, batch, offset } = c;
+    const fill = (n: number) => Float32Array.from({ length: offset + n }, () => rng.normal());
+    const A = fill(batch * M * K);
+    const B = fill(batch * K * N);
+    const C0 = fill(batch * M * N);
+    const [one, all] = [C0.slice(), C0.slice()];
+    const base = { transA: c.transA, transB: c.transB, M, N, K, A, B, accumulate: c.accumulate };
+    for (let i = 0; i < batch; i++) gemm({ ...base, C: one, aOffset: offset + i * M * K, bOffset: offset + i * K * N, cOffset: offset + i * M * N });
+    gemmBatch({ ...base, C: all, aOffset: offset, bOffset: offset, cOffset: offset }, batch);
+    expect(all).toEqual(one);
   });
 });

@@ -1,5 +1,5 @@
 import { wasmForced, wasmKernels } from './wasm/runtime';
-import { WASM_GEMM_MIN_WORK, wasmGemm } from './wasm/gemm';
+import { WASM_GEMM_MIN_WORK, wasmGemm, wasmGemmBatch } from './wasm/gemm';
 
 /**
  * C = op(A)·op(B) (+ C when `accumulate`), on flat row-major Float32Arrays.
@@ -55,6 +55,20 @@ export function gemm(args: GemmArgs): void {
     wasmGemm(k, args);
   } else {
     gemmJs(args);
+  }
+}
+
+/**
+ * `batch` products C_i = op(A_i)·op(B_i) (+ C_i) of one shape, each operand's matrices stored one
+ * after another from its offset: the same results as {@link gemm} on each, with the operands
+ * copied into wasm memory once for all of them (batched attention: many small products).
+ */
+export function gemmBatch(args: GemmArgs, batch: number): void {
+  const k = wasmKernels();
+  const { M, N, K } = args;
+  if (k !== null && M > 0 && N > 0 && K > 0 && (wasmForced() || M * N * K >= WASM_GEMM_MIN_WORK)) return wasmGemmBatch(k, args, batch);
+  for (let i = 0; i < batch; i++) {
+    gemmJs({ ...args, aOffset: (args.aOffset ?? 0) + i * M * K, bOffset: (args.bOffset ?? 0) + i * K * N, cOffset: (args.cOffset ?? 0) + i * M * N });
   }
 }
 

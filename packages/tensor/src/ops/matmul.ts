@@ -1,5 +1,5 @@
 import { allocFloats, allocInts } from '../arena';
-import { gemm } from '../kernels/gemm';
+import { gemm, gemmBatch } from '../kernels/gemm';
 import { ShapeError, broadcastIndex, broadcastShapes, formatShape, sameShape, shapeSize } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 import { isOnDevice, onDeviceOp } from '../device';
@@ -37,9 +37,13 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const ib = broadcastIndex(batchB, batchShape, allocInts);
   const at = (map: Int32Array | null, i: number): number => (map === null ? i : map[i]);
   const out = allocFloats(batch * M * N);
+  // both operands batched alike (attention's [B, H, T, D]·[B, H, D, S]): one batched call
+  const aligned = !shared && ia === null && ib === null;
   if (shared) {
     // fold the batch into M: one big GEMM
     gemm({ transA: false, transB: false, M: batch * M, N, K, A: a.data, B: b.data, C: out });
+  } else if (aligned) {
+    gemmBatch({ transA: false, transB: false, M, N, K, A: a.data, B: b.data, C: out }, batch);
   } else {
     for (let i = 0; i < batch; i++) {
       gemm({ transA: false, transB: false, M, N, K, A: a.data, aOffset: at(ia, i) * M * K, B: b.data, bOffset: at(ib, i) * K * N, C: out, cOffset: i * M * N });
@@ -50,6 +54,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     if (a.requiresGrad) {
       const ga = gradOf(a); // dA = dC · Bᵀ
       if (shared) gemm({ transA: false, transB: true, M: batch * M, N: K, K: N, A: g, B: b.data, C: ga, accumulate: true });
+      else if (aligned) gemmBatch({ transA: false, transB: true, M, N: K, K: N, A: g, B: b.data, C: ga, accumulate: true }, batch);
       else for (let i = 0; i < batch; i++) {
         gemm({ transA: false, transB: true, M, N: K, K: N, A: g, aOffset: i * M * N, B: b.data, bOffset: at(ib, i) * K * N, C: ga, cOffset: at(ia, i) * M * K, accumulate: true });
       }
@@ -57,6 +62,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     if (b.requiresGrad) {
       const gb = gradOf(b); // dB = Aᵀ · dC
       if (shared) gemm({ transA: true, transB: false, M: K, N, K: batch * M, A: a.data, B: g, C: gb, accumulate: true });
+      else if (aligned) gemmBatch({ transA: true, transB: false, M: K, N, K: M, A: a.data, B: g, C: gb, accumulate: true }, batch);
       else for (let i = 0; i < batch; i++) {
         gemm({ transA: true, transB: false, M: K, N, K: M, A: a.data, aOffset: at(ia, i) * M * K, B: g, bOffset: i * M * N, C: gb, cOffset: at(ib, i) * K * N, accumulate: true });
       }

@@ -46,33 +46,28 @@ export function permute(a: Tensor, axes: readonly number[]): Tensor {
   const st = perm.map((p) => inStrides[p]);
   const X = a.data;
   const out = allocFloats(a.size);
-  walkPermuted(outShape, st, (base, i, len, step) => {
-    for (let k = 0, j = base; k < len; k++, j += step) out[i + k] = X[j];
-  });
-  return fromOp('permute', out, outShape, [a], (res) => () => {
-    const g = res.grad as Float32Array;
-    const ga = gradOf(a);
-    walkPermuted(outShape, st, (base, i, len, step) => {
-      for (let k = 0, j = base; k < len; k++, j += step) ga[j] += g[i + k];
-    });
-  });
+  walkPermuted(outShape, st, X, out, false);
+  return fromOp('permute', out, outShape, [a], (res) => () => walkPermuted(outShape, st, res.grad as Float32Array, gradOf(a), true));
 }
 
 /**
- * Visits the output of a permutation in order, one run of its last dimension at a time:
- * `run(base, i, len, step)` covers output elements i … i + len − 1, which read the input at
- * base, base + step, … (so the per-element work is a strided loop, not an index table).
+ * Visits the output of a permutation in order, one run of its last dimension at a time: output
+ * elements i … i + len − 1 belong to the input elements base, base + step, … (a strided loop, not
+ * an index table). Forward it copies `src` (the input) into `dst` (the output); `back` adds the
+ * output's gradient `src` into the input's `dst`. One module-level function with the loops written
+ * out: a callback per run (16 elements in a head split) cost most of the time of a ViT's permutes.
  */
-function walkPermuted(outShape: readonly number[], st: readonly number[], run: (base: number, i: number, len: number, step: number) => void): void {
+function walkPermuted(outShape: readonly number[], st: readonly number[], src: Float32Array, dst: Float32Array, back: boolean): void {
   const rank = outShape.length;
   const size = outShape.reduce((x, y) => x * y, 1);
   if (size === 0) return;
   const len = rank === 0 ? 1 : outShape[rank - 1];
   const step = rank === 0 ? 0 : st[rank - 1];
-  const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0);
+  const idx = new Int32Array(Math.max(rank - 1, 0));
   let base = 0;
   for (let i = 0; i < size; i += len) {
-    run(base, i, len, step);
+    if (back) for (let k = 0, j = base; k < len; k++, j += step) dst[j] += src[i + k];
+    else for (let k = 0, j = base; k < len; k++, j += step) dst[i + k] = src[j];
     for (let d = rank - 2; d >= 0; d--) {
       idx[d]++;
       base += st[d];

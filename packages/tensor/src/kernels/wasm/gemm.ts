@@ -91,3 +91,33 @@ export function wasmGemm(k: WasmKernels, args: GemmArgs): void {
   }
   if (cHere < 0) C.set(heap.subarray(cIdx, cIdx + M * N), cOff);
 }
+
+/** Floats of operands one {@link wasmGemmBatch} copy brings into wasm memory at most (a bigger batch goes in chunks). */
+const BATCH_CHUNK_FLOATS = 1 << 21;
+
+/**
+ * `batch` products of the same shape, stored one after another in A, B and C (from their
+ * offsets): each operand is copied into wasm memory once for the whole batch (or a chunk of it),
+ * and the kernel runs on each product there. A ViT's attention is 256 products of 50×16×50 per
+ * call; copying each one's operands separately cost more than its multiply-adds. The same kernel
+ * on the same values: the bits of {@link wasmGemm} per product.
+ */
+export function wasmGemmBatch(k: WasmKernels, args: GemmArgs, batch: number): void {
+  const { transA, transB, M, N, K, A, B, C } = args;
+  const [sa, sb, sc] = [M * K, K * N, M * N];
+  const accumulate = args.accumulate ?? false;
+  const chunk = Math.max(1, Math.floor(BATCH_CHUNK_FLOATS / (sa + sb + sc)));
+  for (let i0 = 0; i0 < batch; i0 += chunk) {
+    const n = Math.min(chunk, batch - i0);
+    const [aOff, bOff, cOff] = [(args.aOffset ?? 0) + i0 * sa, (args.bOffset ?? 0) + i0 * sb, (args.cOffset ?? 0) + i0 * sc];
+    const aIdx = afterGemmWork(k) >> 2;
+    const bIdx = aIdx + align4(n * sa);
+    const cIdx = bIdx + align4(n * sb);
+    const heap = heapView(k, (cIdx + align4(n * sc)) * 4);
+    heap.set(A.subarray(aOff, aOff + n * sa), aIdx);
+    heap.set(B.subarray(bOff, bOff + n * sb), bIdx);
+    if (accumulate) heap.set(C.subarray(cOff, cOff + n * sc), cIdx);
+    for (let i = 0; i < n; i++) k.gemm(+transA, +transB, M, N, K, (aIdx + i * sa) * 4, (bIdx + i * sb) * 4, (cIdx + i * sc) * 4, N, +accumulate, gemmWork(k));
+    C.set(heap.subarray(cIdx, cIdx + n * sc), cOff);
+  }
+}
