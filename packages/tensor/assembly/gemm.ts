@@ -345,6 +345,18 @@ export function gemmCols(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: 
 }
 
 /**
+ * Products [i0, i1) of a batch of equal-shape products whose operands lie one after another
+ * (op(A_i) M×K, op(B_i) K×N, C_i M×N): a thread pool's unit of batched work, and one call
+ * instead of one per product on a single thread. Each product is {@link gemm}'s, bit for bit.
+ */
+export function gemmBatchRange(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, accumulate: bool, work: usize, i0: i32, i1: i32): void {
+  const sa = (<usize>M * K) << 2;
+  const sb = (<usize>K * N) << 2;
+  const sc = (<usize>M * N) << 2;
+  for (let i = i0; i < i1; i++) gemm(transA, transB, M, N, K, a + <usize>i * sa, b + <usize>i * sb, c + <usize>i * sc, N, accumulate, work);
+}
+
+/**
  * {@link gemm} with explicit row strides of the stored A and B (in elements), so a block of
  * columns of C can be computed on its own: each entry of C is summed in the same order
  * whatever the block, so splitting the columns across threads changes no bit.

@@ -141,4 +141,15 @@ describe('gemmBatch', () => {
     gemmBatch({ ...base, C: all, aOffset: offset, bOffset: offset, cOffset: offset }, batch);
     expect(all).toEqual(one);
   });
+
+  test.each([false, true])('a batch big enough to split across a thread pool (64 products of 50×16×50, attention-sized; accumulate %s) gives gemm\'s bits on each product', (accumulate) => {
+    const rng = new Rng(7);
+    const [M, N, K, batch] = [50, 50, 16, 64];
+    const fill = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
+    const [A, B, C0] = [fill(batch * M * K), fill(batch * K * N), fill(batch * M * N)];
+    const [one, all] = [C0.slice(), C0.slice()];
+    for (let i = 0; i < batch; i++) gemm({ transA: false, transB: true, M, N, K, A, B, C: one, accumulate, aOffset: i * M * K, bOffset: i * K * N, cOffset: i * M * N });
+    gemmBatch({ transA: false, transB: true, M, N, K, A, B, C: all, accumulate }, batch);
+    expect(all).toEqual(one);
+  });
 });

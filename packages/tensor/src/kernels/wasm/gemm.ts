@@ -99,8 +99,9 @@ const BATCH_CHUNK_FLOATS = 1 << 21;
  * `batch` products of the same shape, stored one after another in A, B and C (from their
  * offsets): each operand is copied into wasm memory once for the whole batch (or a chunk of it),
  * and the kernel runs on each product there. A ViT's attention is 256 products of 50×16×50 per
- * call; copying each one's operands separately cost more than its multiply-adds. The same kernel
- * on the same values: the bits of {@link wasmGemm} per product.
+ * call; copying each one's operands separately cost more than its multiply-adds. With a thread
+ * pool, whole products go to each thread. The same kernel on the same values: the bits of
+ * {@link wasmGemm} per product.
  */
 export function wasmGemmBatch(k: WasmKernels, args: GemmArgs, batch: number): void {
   const { transA, transB, M, N, K, A, B, C } = args;
@@ -117,7 +118,11 @@ export function wasmGemmBatch(k: WasmKernels, args: GemmArgs, batch: number): vo
     heap.set(A.subarray(aOff, aOff + n * sa), aIdx);
     heap.set(B.subarray(bOff, bOff + n * sb), bIdx);
     if (accumulate) heap.set(C.subarray(cOff, cOff + n * sc), cIdx);
-    for (let i = 0; i < n; i++) k.gemm(+transA, +transB, M, N, K, (aIdx + i * sa) * 4, (bIdx + i * sb) * 4, (cIdx + i * sc) * 4, N, +accumulate, gemmWork(k));
+    const call = [+transA, +transB, M, N, K, aIdx * 4, bIdx * 4, cIdx * 4, +accumulate, gemmWork(k), 0, n];
+    const p = kernelPool();
+    // whole products to each thread: each is summed as on one thread, so no bit changes
+    if (p !== null && n >= 2 && n * M * N * K >= POOL_MIN_WORK) p.run({ op: 'gemmBatchRange', args: call, rangeAt: 10, scratchAt: -1, workAt: 9, chunks: split(n, Math.min(n, 4 * p.threads), 1), scratch: [] });
+    else k.gemmBatchRange(...(call as Parameters<WasmKernels['gemmBatchRange']>));
     C.set(heap.subarray(cIdx, cIdx + n * sc), cOff);
   }
 }
