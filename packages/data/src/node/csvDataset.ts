@@ -1,7 +1,9 @@
 import { Rng, Tensor, ValueError } from '@trainkit/tensor';
 import { TensorDataset } from '../dataset';
-import { type CsvTable, readCsv } from './csvRead';
-import { type FeatureColumn, type MissingPolicy, TabularPreprocessing, decimalNumber, meanStd, parseNumber } from './tabular';
+import type { CsvColumn } from './csvColumns';
+import { type NamedColumn, fitPreprocessing } from './csvFit';
+import { type CsvColumnKind, type CsvTable, readCsv } from './csvRead';
+import { type MissingPolicy, TabularPreprocessing, type Where } from './tabular';
 
 /** Options of {@link csvDataset}. */
 export interface CsvDatasetOptions {
@@ -40,7 +42,6 @@ export interface CsvDatasetResult {
 }
 
 const caller = 'csvDataset';
-type Row = CsvTable['rows'][number];
 
 /**
  * A classification dataset from a CSV file with a header line, read by csv-parse (an optional
@@ -49,6 +50,10 @@ type Row = CsvTable['rows'][number];
  * categorical columns are one-hot or index encoded with the training rows' categories, and
  * missing values follow `missing`. The fitted {@link TabularPreprocessing} is returned to be
  * saved with the checkpoint and applied at prediction time.
+ *
+ * The file is read column by column as it streams in: 8 bytes per cell of a numeric feature, 4
+ * per category or label, nothing for the columns not used, so memory follows the size of the
+ * tensors rather than of the text (a million rows of ten numbers: a peak of about 175 MB).
  *
  * @param path - the CSV file.
  * @param options - `target` (required), `features`, `categorical`, `encoding`, `missing`, `missingValues`, `valFraction`, `seed`, `delimiter`.
@@ -59,37 +64,25 @@ type Row = CsvTable['rows'][number];
  */
 export async function csvDataset(path: string, options: CsvDatasetOptions): Promise<CsvDatasetResult> {
   const o = checkOptions(options);
-  const table = await readCsv(caller, path, o.delimiter);
+  const table = await readCsv(caller, path, { delimiter: o.delimiter, missingValues: o.missingValues, keep: (header) => keepColumns(header, o) });
   const features = resolveColumns(table, o);
-  const where = (row: Row) => (column: string) => `${caller}: ${path} line ${row.line}, column "${column}"`;
-  const col = (name: string) => table.header.indexOf(name);
-  const dropped: CsvDatasetResult['report']['dropped'] = [];
-  const missingIn = (row: Row, names: readonly string[]): string | undefined => names.find((n) => isMissing(row.cells[col(n)], o.missingValues));
-  const used = table.header.filter((h) => h === o.target || features.includes(h)); // in file order, so the first missing cell is named
-  const rows = table.rows.filter((row) => {
-    const gone = o.missing === 'error' ? missingIn(row, used) : (missingIn(row, [o.target]) ?? (o.missing === 'drop' ? missingIn(row, features) : undefined));
-    if (gone === undefined) return true;
-    if (o.missing === 'error') throw new ValueError(`${where(row)(gone)}: missing value (set missing: 'drop', 'mean' or 'mode' to handle missing values)`);
-    dropped.push({ line: row.line, column: gone });
-    return false;
-  });
+  const where = (row: number): Where => (column: string) => `${caller}: ${path} line ${table.line(row)}, column "${column}"`;
+  const named = (name: string): NamedColumn => namedColumn(table, name, o.missingValues);
+  const { rows, dropped } = keepRows(table, named, features, o, where);
   if (rows.length === 0) throw new ValueError(`${caller}: ${path} has no rows${dropped.length > 0 ? ` left after dropping ${dropped.length} with missing values` : ''}`);
   const order = new Rng(o.seed).stream('csv-split').permutation(rows.length);
   const nVal = Math.min(Math.round(o.valFraction * rows.length), rows.length - 1); // at least one training row
   if (nVal === 0 && o.valFraction > 0 && rows.length === 1) throw new ValueError(`${caller}: ${path} has 1 row, which cannot be split into training and validation rows (valFraction ${o.valFraction}); give more rows or valFraction: 0`);
-  const valRows = Array.from(order.subarray(0, nVal)).sort((a, b) => a - b).map((i) => rows[i]);
-  const trainRows = Array.from(order.subarray(nVal)).sort((a, b) => a - b).map((i) => rows[i]);
-  const preprocessing = fit(trainRows, features, col, where, o, path);
-  const toDataset = (part: Row[]): TensorDataset => {
-    const x = new Float32Array(part.length * preprocessing.numFeatures);
-    const y = new Int32Array(part.length);
-    part.forEach((row, i) => {
-      preprocessing.encodeRow((name) => row.cells[col(name)], x, i * preprocessing.numFeatures, where(row));
-      y[i] = preprocessing.encodeLabel(row.cells[col(o.target)], where(row)(o.target));
-    });
-    return new TensorDataset({ x: new Tensor(x, [part.length, preprocessing.numFeatures]), y, numClasses: preprocessing.target.classes.length });
+  // row indices of the file, ascending: each part keeps the file's order
+  const valRows = order.subarray(0, nVal).sort().map((i) => rows[i]);
+  const trainRows = order.subarray(nVal).sort().map((i) => rows[i]);
+  const target = named(o.target).column;
+  const preprocessing = fitPreprocessing(trainRows, features.map(named), target, where, o, path);
+  const toDataset = (part: Int32Array): TensorDataset => {
+    const { x, y } = encodeRows(table, preprocessing, part.length, (i) => part[i], where, target);
+    return new TensorDataset({ x, y: y!, numClasses: preprocessing.target.classes.length });
   };
-  const result: CsvDatasetResult = { train: toDataset(trainRows), preprocessing, report: { rows: table.rows.length, dropped } };
+  const result: CsvDatasetResult = { train: toDataset(trainRows), preprocessing, report: { rows: table.rows, dropped } };
   if (valRows.length > 0) result.val = toDataset(valRows);
   return result;
 }
@@ -121,53 +114,62 @@ function resolveColumns(table: CsvTable, o: Resolved): string[] {
   return features;
 }
 
-function isMissing(raw: string, missingValues: readonly string[]): boolean {
-  return raw.trim() === '' || missingValues.includes(raw.trim());
+/** What to keep of each column while reading: the target's and categories' texts, numeric features' numbers. */
+function keepColumns(header: readonly string[], o: Resolved): CsvColumnKind[] {
+  const features = o.features ?? header.filter((h) => h !== o.target);
+  return header.map((h) => (h === o.target || o.categorical.includes(h) ? 'text' : features.includes(h) ? 'number' : 'skip'));
 }
 
-/** Statistics of the training rows: per feature mean/std or categories, fills, and the target's classes. */
-function fit(rows: Row[], features: string[], col: (n: string) => number, where: (r: Row) => (c: string) => string, o: Resolved, path: string): TabularPreprocessing {
-  const columns = features.map((name): FeatureColumn => {
-    const present = rows.filter((r) => !isMissing(r.cells[col(name)], o.missingValues));
-    if (o.categorical.includes(name)) {
-      const values = present.map((r) => r.cells[col(name)]);
-      const fill = o.missing === 'mean' || o.missing === 'mode' ? mode(values) : null;
-      return { name, kind: 'categorical', encoding: o.encoding, categories: [...new Set(values)].sort(), fill };
-    }
-    const values = present.map((r) => parseNumber(r.cells[col(name)], where(r)(name)));
-    if (values.length === 0) throw new ValueError(`${caller}: column ${JSON.stringify(name)} of ${path} has no values in the training rows`);
-    const { mean, std: spread } = meanStd(values);
-    if (!Number.isFinite(mean) || !Number.isFinite(spread)) {
-      throw new ValueError(`${caller}: column ${JSON.stringify(name)} of ${path} has a training mean of ${mean} and a standard deviation of ${spread}, which cannot be stored; rescale the column (divide it by a power of ten) before training`);
-    }
-    const std = spread || 1;
-    const fill = o.missing === 'mean' ? mean : o.missing === 'mode' ? Number(mode(values.map(String))) : null;
-    return { name, kind: 'numeric', mean, std, fill };
-  });
-  const labels = classNames(rows.map((r) => r.cells[col(o.target)].trim()));
-  return new TabularPreprocessing({ format: 'trainkit-tabular', version: 1, target: { name: o.target, classes: labels }, features: columns, missing: o.missing, missingValues: [...o.missingValues] });
+function namedColumn(table: CsvTable, name: string, missingValues: readonly string[]): NamedColumn {
+  const column = table.columns[table.header.indexOf(name)]!;
+  return { name, column, missing: column.texts.map((t) => t.trim() === '' || missingValues.includes(t.trim())) };
 }
 
 /**
- * The class names of the training labels, sorted. Labels that are all decimal numbers sort by
- * value, and spellings of one value (`1`, `1.0`, `01`) are one class named by the shortest, so
- * the classes do not depend on how a tool wrote its numbers, nor on the order of the rows.
+ * The rows (indices, ascending) that `missing` keeps, and those it drops with the first missing
+ * column: the target, then the features in order. Under `'error'` the first row with a missing
+ * cell is an error naming its first such column in file order.
  */
-function classNames(labels: readonly string[]): string[] {
-  const distinct = [...new Set(labels)].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
-  if (!distinct.every((l) => Number.isFinite(decimalNumber(l)))) return distinct.sort();
-  const byValue = new Map<number, string>();
-  for (const l of distinct) if (!byValue.has(Number(l))) byValue.set(Number(l), l);
-  return [...byValue].sort((a, b) => a[0] - b[0]).map(([, l]) => l);
+function keepRows(table: CsvTable, named: (name: string) => NamedColumn, features: string[], o: Resolved, where: (row: number) => Where): { rows: Int32Array; dropped: CsvDatasetResult['report']['dropped'] } {
+  const firstMissing = (names: readonly string[]): ((row: number) => string | undefined) => {
+    const columns = names.map(named);
+    return (row) => columns.find((c) => {
+      const code = c.column.code(row);
+      return code >= 0 && c.missing[code];
+    })?.name;
+  };
+  const inUsed = firstMissing(table.header.filter((h) => h === o.target || features.includes(h))); // in file order, so the first missing cell is named
+  const inTarget = firstMissing([o.target]);
+  const inFeatures = firstMissing(features);
+  const rows = new Int32Array(table.rows);
+  const dropped: CsvDatasetResult['report']['dropped'] = [];
+  let kept = 0;
+  for (let row = 0; row < table.rows; row++) {
+    const gone = o.missing === 'error' ? inUsed(row) : (inTarget(row) ?? (o.missing === 'drop' ? inFeatures(row) : undefined));
+    if (gone === undefined) rows[kept++] = row;
+    else if (o.missing === 'error') throw new ValueError(`${where(row)(gone)}: missing value (set missing: 'drop', 'mean' or 'mode' to handle missing values)`);
+    else dropped.push({ line: table.line(row), column: gone });
+  }
+  return { rows: rows.subarray(0, kept), dropped };
 }
 
-/** The most frequent value (the first in sorted order on a tie); null when there are none. */
-function mode(values: string[]): string | null {
-  const counts = new Map<string, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  let best: string | null = null;
-  for (const [v, c] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) if (best === null || c > counts.get(best)!) best = v;
-  return best;
+/**
+ * `count` rows of a table (the `i`th is row `rowAt(i)`) encoded by `preprocessing`, row by row
+ * and column by column as the row-of-strings reader did, so the first bad cell named is the same;
+ * `y` holds the labels when `target` is given.
+ */
+function encodeRows(table: CsvTable, preprocessing: TabularPreprocessing, count: number, rowAt: (i: number) => number, where: (row: number) => Where, target?: CsvColumn): { x: Tensor; y?: Int32Array } {
+  const width = preprocessing.numFeatures;
+  const x = new Float32Array(count * width);
+  const y = target ? new Int32Array(count) : undefined;
+  const columns = new Map(preprocessing.features.map((f) => [f.name, table.columns[table.header.indexOf(f.name)]!]));
+  for (let i = 0; i < count; i++) {
+    const row = rowAt(i);
+    const at = where(row);
+    preprocessing.encodeRow((name) => columns.get(name)!.cell(row), x, i * width, at);
+    if (y) y[i] = preprocessing.encodeLabel(target!.cell(row), at(preprocessing.target.name));
+  }
+  return y ? { x: new Tensor(x, [count, width]), y } : { x: new Tensor(x, [count, width]) };
 }
 
 /**
@@ -184,17 +186,12 @@ function mode(values: string[]): string | null {
  * const probs = await trainer.predict(model, x);
  */
 export async function csvFeatures(path: string, preprocessing: TabularPreprocessing, options: { delimiter?: string } = {}): Promise<{ x: Tensor; y?: Int32Array }> {
-  const table = await readCsv('csvFeatures', path, options.delimiter);
+  const kinds = new Map<string, CsvColumnKind>([[preprocessing.target.name, 'text']]);
+  for (const f of preprocessing.features) if (f.kind === 'categorical' || !kinds.has(f.name)) kinds.set(f.name, f.kind === 'numeric' ? 'number' : 'text');
+  const keep = (header: readonly string[]): CsvColumnKind[] => header.map((h) => kinds.get(h) ?? 'skip');
+  const table = await readCsv('csvFeatures', path, { delimiter: options.delimiter, missingValues: preprocessing.missingValues, keep });
   const missing = preprocessing.features.find((f) => !table.header.includes(f.name));
   if (missing) throw new ValueError(`csvFeatures: ${path} lacks the feature column ${JSON.stringify(missing.name)} (columns: ${table.header.join(', ')})`);
-  const width = preprocessing.numFeatures;
-  const x = new Float32Array(table.rows.length * width);
-  const target = table.header.indexOf(preprocessing.target.name);
-  const y = target < 0 ? undefined : new Int32Array(table.rows.length);
-  table.rows.forEach((row, i) => {
-    const where = (column: string): string => `csvFeatures: ${path} line ${row.line}, column "${column}"`;
-    preprocessing.encodeRow((name) => row.cells[table.header.indexOf(name)], x, i * width, where);
-    if (y) y[i] = preprocessing.encodeLabel(row.cells[target], where(preprocessing.target.name));
-  });
-  return y ? { x: new Tensor(x, [table.rows.length, width]), y } : { x: new Tensor(x, [table.rows.length, width]) };
+  const where = (row: number): Where => (column: string) => `csvFeatures: ${path} line ${table.line(row)}, column "${column}"`;
+  return encodeRows(table, preprocessing, table.rows, (i) => i, where, table.columns[table.header.indexOf(preprocessing.target.name)]);
 }

@@ -148,16 +148,18 @@ export function parseNumber(raw: unknown, where: string): number {
 /**
  * The mean and (population) standard deviation of finite values, without overflow: values
  * beyond 2^256 in magnitude are first divided by a power of two (exactly), so sums and squares
- * stay finite for values up to the largest float; smaller values are summed as they are.
+ * stay finite for values up to the largest float; smaller values are summed as they are, in order
+ * (a plain array or a typed one, such as the Float64Array a CSV column is read into).
  */
-export function meanStd(values: readonly number[]): { mean: number; std: number } {
-  const max = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+export function meanStd(values: ArrayLike<number>): { mean: number; std: number } {
+  let max = 0;
+  for (let i = 0; i < values.length; i++) max = Math.max(max, Math.abs(values[i]));
   const scale = max > 2 ** 256 ? 2 ** Math.floor(Math.log2(max)) : 1;
   let sum = 0;
-  for (const v of values) sum += v / scale;
+  for (let i = 0; i < values.length; i++) sum += values[i] / scale;
   const mean = sum / values.length;
   let squares = 0;
-  for (const v of values) squares += (v / scale - mean) ** 2;
+  for (let i = 0; i < values.length; i++) squares += (values[i] / scale - mean) ** 2;
   return { mean: mean * scale, std: Math.sqrt(squares / values.length) * scale };
 }
 
