@@ -345,6 +345,16 @@ export function gemmCols(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: 
 }
 
 /**
+ * Rows [i0, i1) of {@link gemm}'s C: a thread pool's unit of work for a tall, narrow product
+ * (a transformer's linear layers: thousands of tokens, 64 features), where column blocks would be
+ * too few to share. Each entry of C is summed in the same order whatever the block: no bit changes.
+ */
+export function gemmRows(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, accumulate: bool, work: usize, i0: i32, i1: i32): void {
+  const ai = a + ((transA ? <usize>i0 : <usize>i0 * K) << 2);
+  gemmStrided(transA, transB, i1 - i0, N, K, ai, transA ? M : K, b, transB ? K : N, c + ((<usize>i0 * N) << 2), N, accumulate, work);
+}
+
+/**
  * Products [i0, i1) of a batch of equal-shape products whose operands lie one after another
  * (op(A_i) M×K, op(B_i) K×N, C_i M×N): a thread pool's unit of batched work, and one call
  * instead of one per product on a single thread. Each product is {@link gemm}'s, bit for bit.

@@ -1,7 +1,7 @@
 // trainkit's WebAssembly SIMD kernels (AssemblyScript). Built by build.mjs into
 // src/kernels/wasm/module.generated.ts (base64), so the module loads in Node and browsers.
 // No runtime and no allocation: the JS side owns the linear memory layout.
-export { gemm, gemmStrided, gemmCols, gemmBatchRange, gemmWorkBytes } from './gemm';
+export { gemm, gemmStrided, gemmCols, gemmRows, gemmBatchRange, gemmWorkBytes } from './gemm';
 export { im2col, col2im } from './im2col';
 export { convForward, convWeightGrad, convInputGrad, convInputGradT } from './conv';
 export { zeroFill, relu, reluBackward, reluMask, channelSums, maxPool2x2, scatterAdd, scatterReluMasked } from './elementwise';

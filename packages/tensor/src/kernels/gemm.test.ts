@@ -142,6 +142,17 @@ describe('gemmBatch', () => {
     expect(all).toEqual(one);
   });
 
+  test.each([[false, false], [true, false], [false, true], [true, true]])('a tall, narrow product (a linear layer over 3,000 tokens: 3000×64 · 64×48, transA %s, transB %s; the pool splits its rows) gives the bits of the one-thread kernel', (transA, transB) => {
+    const rng = new Rng(3);
+    const [M, N, K] = [3000, 48, 64];
+    const fill = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
+    const [A, B, C0] = [fill(M * K), fill(K * N), fill(M * N)];
+    const [pooled, single] = [C0.slice(), C0.slice()];
+    gemm({ transA, transB, M, N, K, A, B, C: pooled, accumulate: true });
+    gemmBatch({ transA, transB, M, N, K, A, B, C: single, accumulate: true }, 1); // a batch of one: one kernel call, never the pool
+    expect(pooled).toEqual(single);
+  });
+
   test.each([false, true])('a batch big enough to split across a thread pool (64 products of 50×16×50, attention-sized; accumulate %s) gives gemm\'s bits on each product', (accumulate) => {
     const rng = new Rng(7);
     const [M, N, K, batch] = [50, 50, 16, 64];

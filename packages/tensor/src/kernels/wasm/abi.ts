@@ -13,6 +13,7 @@ export interface WasmKernels {
   col2im(cols: number, C: number, H: number, W: number, KH: number, KW: number, OH: number, OW: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, dx: number): void;
   gemmStrided(transA: number, transB: number, M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: number, work: number): void;
   gemmCols(transA: number, transB: number, M: number, N: number, K: number, a: number, b: number, c: number, accumulate: number, work: number, j0: number, j1: number): void;
+  gemmRows(transA: number, transB: number, M: number, N: number, K: number, a: number, b: number, c: number, accumulate: number, work: number, i0: number, i1: number): void;
   gemmBatchRange(transA: number, transB: number, M: number, N: number, K: number, a: number, b: number, c: number, accumulate: number, work: number, i0: number, i1: number): void;
   convForward(g: number, x: number, w: number, bias: number, OC: number, n0: number, n1: number, out: number, cols: number, work: number): void;
   convWeightGrad(g: number, x: number, gout: number, gw: number, OC: number, N: number, r0: number, r1: number, cols: number, work: number): void;
@@ -40,7 +41,7 @@ export interface WasmKernels {
 }
 
 /** The kernels a thread pool's threads run, one chunk of the work per call. */
-export type PoolOp = 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'convInputGradT' | 'gemmCols' | 'optimChunk' | 'firstNonFiniteChunk' | 'gemmBatchRange';
+export type PoolOp = 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'convInputGradT' | 'gemmCols' | 'optimChunk' | 'firstNonFiniteChunk' | 'gemmBatchRange' | 'gemmRows';
 
 /**
  * One pooled op: `args` with the chunk's range written at `rangeAt` and `rangeAt + 1`, the

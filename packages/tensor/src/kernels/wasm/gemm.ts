@@ -13,6 +13,9 @@ const NR = 8;
  * products should outnumber A's values many times over.
  */
 const MIN_COLS = 64;
+/** Row blocks are multiples of 30, the micro-kernel's height in both builds (5 plain, 6 relaxed), and at least MIN_ROWS tall (every block packs all of op(B) again). */
+const ROW_STEP = 30;
+const MIN_ROWS = 60;
 
 /** Below this many multiply-adds the copies in and out cost more than the SIMD kernel saves. */
 export const WASM_GEMM_MIN_WORK = 2048;
@@ -75,17 +78,14 @@ export function wasmGemm(k: WasmKernels, args: GemmArgs): void {
   if (accumulate && cHere < 0) heap.set(C.subarray(cOff, cOff + M * N), cIdx);
   const [a, b, c] = [aHere < 0 ? aIdx * 4 : aHere, bHere < 0 ? bIdx * 4 : bHere, cHere < 0 ? cIdx * 4 : cHere];
   const p = kernelPool();
-  if (p !== null && M * N * K >= POOL_MIN_WORK && N >= 2 * NR) {
-    // blocks of C's columns, each entry summed exactly as on one thread
-    p.run({
-      op: 'gemmCols',
-      args: [+transA, +transB, M, N, K, a, b, c, +accumulate, 0, 0, 0],
-      rangeAt: 10,
-      scratchAt: -1,
-      workAt: 9,
-      chunks: split(N, Math.min(4 * p.threads, Math.ceil(N / MIN_COLS)), NR),
-      scratch: [],
-    });
+  const pooled = p !== null && M * N * K >= POOL_MIN_WORK;
+  const call = [+transA, +transB, M, N, K, a, b, c, +accumulate, 0, 0, 0];
+  if (pooled && M >= N && M >= 2 * MIN_ROWS) {
+    // taller than wide: blocks of C's rows (each packs B again, the smaller operand), each entry summed as on one thread
+    p.run({ op: 'gemmRows', args: call, rangeAt: 10, scratchAt: -1, workAt: 9, chunks: split(M, Math.min(4 * p.threads, Math.ceil(M / MIN_ROWS)), ROW_STEP), scratch: [] });
+  } else if (pooled && N >= 2 * NR) {
+    // blocks of C's columns (each packs A again), each entry summed exactly as on one thread
+    p.run({ op: 'gemmCols', args: call, rangeAt: 10, scratchAt: -1, workAt: 9, chunks: split(N, Math.min(4 * p.threads, Math.ceil(N / MIN_COLS)), NR), scratch: [] });
   } else {
     k.gemm(+transA, +transB, M, N, K, a, b, c, N, +accumulate, gemmWork(k));
   }

@@ -8,7 +8,7 @@ import { wasmSharedModuleRelaxedBase64 } from './moduleSharedRelaxed.generated';
 const CTRL_BYTE = 1024;
 const MAX_THREADS = 16;
 const MAX_CHUNKS = 64;
-const OPS: readonly PoolOp[] = ['convForward', 'convWeightGrad', 'convInputGrad', 'gemmCols', 'optimChunk', 'firstNonFiniteChunk', 'convInputGradT', 'gemmBatchRange'];
+const OPS: readonly PoolOp[] = ['convForward', 'convWeightGrad', 'convInputGrad', 'gemmCols', 'optimChunk', 'firstNonFiniteChunk', 'convInputGradT', 'gemmBatchRange', 'gemmRows'];
 /** Control words: sequence number, chunks still running, stop flag, failures, then the task. */
 const SEQ = 0;
 const PENDING = 1;
