@@ -1,4 +1,4 @@
-import { Tensor } from '@trainkit/tensor';
+import { Tensor, ValueError } from '@trainkit/tensor';
 import { ConfigError } from './errors';
 import type { Batch } from './hooks';
 
@@ -58,18 +58,24 @@ export function shuffledOrder(data: Data, epoch: number, seed: number): Int32Arr
 export function toDatasetOrder<T extends Float32Array | Float64Array>(rows: T, width: number, order: Int32Array, where: string): T {
   const n = width === 0 ? order.length : rows.length / width;
   if (n !== order.length) {
-    throw new ConfigError(`${where}: the DataLoader shuffles and yielded ${n} of its ${order.length} samples (dropLast), so the rows cannot be returned in dataset order; use a loader without dropLast, or with shuffle: false`);
+    throw new ValueError(`${where}: the DataLoader shuffles and yielded ${n} of its ${order.length} samples (dropLast), so the rows cannot be returned in dataset order; use a loader without dropLast, or with shuffle: false`);
   }
   const out = new (rows.constructor as new (n: number) => T)(rows.length);
   for (let j = 0; j < n; j++) out.set(rows.subarray(j * width, (j + 1) * width), order[j] * width);
   return out;
 }
 
-/** predict's outputs (CPU rows of epoch 0 with `seed`) in dataset order: a shuffling source's rows are put back. */
-export function inDatasetOrder(out: Tensor, data: Data | Tensor, seed: number): Tensor {
+/**
+ * predict's outputs (CPU, epoch 0 with `seed`, from batches whose inputs were `inputs`) in dataset
+ * order: a shuffling source's rows are put back when there is one per sample. Outputs with another
+ * number of rows (a model that returns a row per token) come back as the model gave them.
+ */
+export function inDatasetOrder(out: Tensor, data: Data | Tensor, seed: number, inputs: readonly Tensor[]): Tensor {
   const order = data instanceof Tensor ? null : shuffledOrder(data, 0, seed);
   if (order === null) return out;
-  return new Tensor(toDatasetOrder(out.data, out.size / Math.max(1, out.shape[0] ?? 1), order, 'predict'), out.shape);
+  const samples = inputs.reduce((n, x) => n + (x.shape[0] ?? 0), 0);
+  if (samples === order.length && out.shape[0] !== samples) return out;
+  return new Tensor(toDatasetOrder(out.data, out.size / Math.max(1, samples), order, 'predict'), out.shape);
 }
 
 /** Number of batches per epoch, when the source exposes it (DataLoader's `length`, an array's length). */

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { Tensor } from '@trainkit/tensor';
+import { Module } from '@trainkit/nn';
+import { Tensor, ValueError, reshape } from '@trainkit/tensor';
 import { ConfigError, NonFiniteGradientError, NonFiniteLossError, PluginError, Trainer, sgd, type Plugin, type HookName, type TrainerState } from './index';
 import { snapshot, toyLoader, toyModel } from './__tests__/fixtures';
 
@@ -63,7 +64,20 @@ describe('Trainer hooks', () => {
     const fromShuffled = await trainer.predict(model, shuffling(false));
     expect(fromShuffled.shape).toEqual(inOrder.shape);
     expect(Array.from(fromShuffled.data)).toEqual(Array.from(inOrder.data));
+    await expect(trainer.predict(model, shuffling(true))).rejects.toThrow(ValueError);
     await expect(trainer.predict(model, shuffling(true))).rejects.toThrow('predict: the DataLoader shuffles and yielded 9 of its 10 samples (dropLast), so the rows cannot be returned in dataset order');
+    // a model with two output rows per sample (as one per token): its rows come back as it gave them
+    class PerToken extends Module {
+      constructor(readonly inner: Module) {
+        super();
+      }
+      forward(xi: Tensor): Tensor {
+        return reshape(this.inner.call(xi), [xi.shape[0] * 3, 1]);
+      }
+    }
+    const perToken = new PerToken(model);
+    const rows = await trainer.predict(perToken, shuffling(false));
+    expect(rows.shape).toEqual([n * 3, 1]);
   });
 
   test('predict on batches whose x is not a Tensor is a ConfigError naming the batch (it was a TypeError from inside the model)', async () => {

@@ -58,7 +58,10 @@ async function viteBuild(dir: string): Promise<void> {
 /** Serves `dir`, opens its index.html, and returns the lines the script wrote into <pre id="log"> once it says "done". */
 async function linesOnPage(dir: string): Promise<string[]> {
   const server = await serveStatic(dir);
-  const tab = await browser.newPage();
+  const tab = await browser.newPage().catch(async (e: unknown) => {
+    await server.close();
+    throw e;
+  });
   try {
     const errors: string[] = [];
     tab.on('pageerror', (e) => errors.push(e.message));

@@ -77,6 +77,8 @@ function running(pid: number): boolean {
  * Whether a lock was left by a coordinator that is gone: only a lock of this host can say, when its
  * pid no longer runs, or when it is this very process's pid but older than this process (a
  * container restarted with the same hostname and pid). A lock of another host is never stale here.
+ * Containers that share a hostname but not a process table cannot tell a live coordinator from a
+ * dead one this way; the sweep guide tells them to use a directory each.
  */
 function isStale(h: Holder): boolean {
   if (h.hostname !== hostname()) return false;
