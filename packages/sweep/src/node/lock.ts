@@ -5,7 +5,7 @@
  * open the sweep directory, and reading results (`openSweep`, reports) takes no lock.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { SweepError } from '../errors';
@@ -103,7 +103,14 @@ function removeStale(path: string, staleText: string): boolean {
     unlinkSync(aside);
     return true;
   }
-  renameSync(aside, path);
+  // a live lock, taken between the read and the move: put it back, but never over a lock a third
+  // coordinator created meanwhile (link fails where rename would replace it); that one then holds
+  try {
+    linkSync(aside, path);
+  } catch (e) {
+    if (errno(e) !== 'EEXIST') throw e;
+  }
+  unlinkSync(aside);
   return false;
 }
 
