@@ -158,6 +158,7 @@ describe('trainkit errors and help', () => {
       [['train', 'table.csv'], /name its label column with --target COLUMN/],
       [['train', 'squares', '--optimizer', 'lbfgs'], /--optimizer must be one of sgd, momentum, adam, adamw, got "lbfgs"/],
       [['train', 'squares', '--epochs', '0'], /--epochs must be a positive integer, got "0"/],
+      [['train', 'squares', '--orientation', 'sideways'], /--orientation must be one of exif, ignore, got "sideways"/],
       [['train', 'squares', '--augment', 'sparkle'], /--augment "sparkle" is unknown/],
       [['train', 'table.csv', '--target', 'species', '--categorical', 'shape', '--augment', 'crop'], /--augment crop: a CSV file has no images; --augment applies to image folders/],
       [['train', 'notes.txt'], /neither a \.csv nor a CIFAR \.bin file/],

@@ -12,6 +12,13 @@ export interface ImageSpec {
   color: 'rgb' | 'grayscale';
   fit: 'cover' | 'contain' | 'fill';
   normalize: { mean: number[]; std: number[] } | null;
+  /** EXIF orientation applied (`'exif'`) or not; absent in runs of versions that always ignored it. */
+  orientation?: 'exif' | 'ignore';
+}
+
+/** The orientation a run's images were decoded with: runs saved before the option ignored EXIF. */
+export function orientationOf(image: ImageSpec): 'exif' | 'ignore' {
+  return image.orientation ?? 'ignore';
 }
 
 /** Everything about the data a run was trained on that eval and predict need (part of run.json). */

@@ -4,7 +4,7 @@ import { basename, extname, join } from 'node:path';
 import { type Batch, type Dataset, TensorDataset } from '@trainkit/data';
 import { IMAGE_EXTENSIONS, TabularPreprocessing, csvFeatures, imageFolder } from '@trainkit/data/node';
 import type { Tensor } from '@trainkit/tensor';
-import { type DataSpec, detectKind, mustBeFile } from './dataKind';
+import { type DataSpec, detectKind, mustBeFile, orientationOf } from './dataKind';
 import { UsageError } from './errors';
 import { withCacheFallback } from './imageCache';
 import { limitSamples } from './limit';
@@ -34,7 +34,7 @@ export async function loadEvalData(data: string, spec: DataSpec, limit?: number)
 async function imageEval(dir: string, spec: DataSpec): Promise<Dataset> {
   const { size, color, fit, normalize } = spec.image!;
   // its own cache folder: evaluating the training folder must not replace the cache a training run reads
-  const open = (cacheDir: string | undefined) => imageFolder(dir, { size, color, fit, normalize: normalize ?? undefined, cacheDir });
+  const open = (cacheDir: string | undefined) => imageFolder(dir, { size, color, fit, normalize: normalize ?? undefined, orientation: orientationOf(spec.image!), cacheDir });
   const { result: r } = await withCacheFallback(dir, join(dir, '.trainkit-cache', 'eval'), 'eval', open);
   const ds = r.test ?? r.val ?? r.train;
   const unknown = r.classes.filter((c) => !spec.classes.includes(c));
@@ -95,7 +95,7 @@ async function decodeImages(files: readonly string[], spec: DataSpec): Promise<T
     const names = files.map((f, i) => `${String(i).padStart(8, '0')}${extname(f).toLowerCase()}`);
     await Promise.all(files.map((f, i) => link(f, join(folder, names[i])).catch(() => copyFile(f, join(folder, names[i])))));
     const { size, color, fit, normalize } = spec.image!;
-    const r = await imageFolder(join(root, 'images'), { size, color, fit, normalize: normalize ?? undefined, cacheDir: join(root, 'cache'), onBadImage: 'skip', workers: Math.min(2, files.length) });
+    const r = await imageFolder(join(root, 'images'), { size, color, fit, normalize: normalize ?? undefined, orientation: orientationOf(spec.image!), cacheDir: join(root, 'cache'), onBadImage: 'skip', workers: Math.min(2, files.length) });
     const bad = r.report.skipped[0];
     if (bad !== undefined) throw new UsageError(`trainkit predict: cannot decode ${files[names.indexOf(basename(bad.file))]}: ${bad.reason}`);
     return r.train.gather(Array.from({ length: files.length }, (_, i) => i)).x;

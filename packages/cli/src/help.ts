@@ -53,6 +53,8 @@ Data:
   --size N | H,W        image size after resizing (default 32)
   --color rgb|grayscale (default rgb)
   --fit cover|contain|fill  how images keep their aspect ratio (default cover)
+  --orientation exif|ignore  turn photos upright by their EXIF tag, or keep them as stored
+                        (default exif; ignore reads them as torchvision and Keras do)
   --mean A,B,C --std A,B,C  normalise each channel: (pixel/255 − mean) / std
   --target COLUMN       CSV: the label column (required for CSV files)
   --categorical A,B     CSV: columns holding categories (one-hot encoded)

@@ -80,6 +80,7 @@ describe('trainkit train --resume', () => {
       [['--size', '16'], /--size 16 differs from the run's 12,12 \(runs\/done\/run\.json\)/],
       [['--color', 'grayscale'], /--color grayscale differs from the run's rgb/],
       [['--fit', 'fill'], /--fit fill differs from the run's cover/],
+      [['--orientation', 'ignore'], /--orientation ignore differs from the run's exif/],
       [['--mean', '0.5,0.5,0.5', '--std', '0.2,0.2,0.2'], /--mean 0.5,0.5,0.5 differs from the run, which has no --mean/],
       [['--target', 'species'], /--target species differs from the run, which has no --target/],
       [['--categorical', 'shape'], /--categorical shape differs from the run, which has no --categorical/],

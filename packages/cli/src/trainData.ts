@@ -1,6 +1,6 @@
 import { type Dataset, splitDataset } from '@trainkit/data';
 import { CIFAR10_CLASS_NAMES, FASHION_MNIST_CLASS_NAMES, type ImageFolderResult, csvDataset, imageFolder, loadCifar, loadFashionMnist, loadMnist } from '@trainkit/data/node';
-import { type DataKind, type DataSpec, type ImageSpec, detectKind } from './dataKind';
+import { type DataKind, type DataSpec, type ImageSpec, detectKind, orientationOf } from './dataKind';
 import { UsageError } from './errors';
 import { withCacheFallback } from './imageCache';
 import { limitSamples } from './limit';
@@ -37,7 +37,7 @@ export async function loadTrainData(data: string, o: DataOptions): Promise<Train
   if (kind === 'csv') return csvData(data, o);
   const full = limited(await builtIn(kind, data, 'train'), o);
   const shape = [...full.sampleShape];
-  const image: ImageSpec = { size: [shape[1], shape[2]], color: shape[0] === 1 ? 'grayscale' : 'rgb', fit: 'fill', normalize: null };
+  const image: ImageSpec = { size: [shape[1], shape[2]], color: shape[0] === 1 ? 'grayscale' : 'rgb', fit: 'fill', normalize: null, orientation: 'exif' };
   const spec: DataSpec = { kind, source: data, classes: classNames(kind), inputShape: shape, image };
   return { ...split(full, o), spec, notes: [] };
 }
@@ -67,7 +67,7 @@ function split(full: Dataset, o: DataOptions): { train: Dataset; val?: Dataset }
 async function imageData(dir: string, o: DataOptions): Promise<TrainData> {
   const { size, color, fit, normalize } = o.image;
   // lazy: a folder without a cache is decoded in worker threads while the first epoch trains
-  const options = { size, color, fit, normalize: normalize ?? undefined, seed: o.seed, lazy: true };
+  const options = { size, color, fit, normalize: normalize ?? undefined, orientation: orientationOf(o.image), seed: o.seed, lazy: true };
   const open = async (cacheDir: string | undefined): Promise<ImageFolderResult> => {
     try {
       return await imageFolder(dir, { ...options, cacheDir, valFraction: o.valFraction });

@@ -1,6 +1,6 @@
 import { basename, extname, join } from 'node:path';
 import { type Parsed, choice, fraction, list, nonNegativeInt, num, parse, positive, positiveInt, text } from './args';
-import type { ImageSpec } from './dataKind';
+import { type ImageSpec, orientationOf } from './dataKind';
 import { UsageError } from './errors';
 import { MODEL_NAMES, type ModelName } from './models';
 import { OPTIMIZERS, OPTIMIZER_NAMES } from './recipe';
@@ -23,6 +23,7 @@ export const TRAIN_OPTIONS = {
   'val-fraction': { type: 'string' },
   size: { type: 'string' },
   color: { type: 'string' },
+  orientation: { type: 'string' },
   fit: { type: 'string' },
   mean: { type: 'string' },
   std: { type: 'string' },
@@ -69,6 +70,7 @@ export function parseTrainArgs(args: readonly string[]): TrainArgs {
     color: choice(c, p, 'color', ['rgb', 'grayscale'] as const, 'rgb'),
     fit: choice(c, p, 'fit', ['cover', 'contain', 'fill'] as const, 'cover'),
     normalize: mean === null || std === null ? null : { mean, std },
+    orientation: choice(c, p, 'orientation', ['exif', 'ignore'] as const, 'exif'),
   };
   const seed = num(c, p, 'seed', 0, nonNegativeInt);
   const valFraction = num(c, p, 'val-fraction', 0.1, fraction);
@@ -108,6 +110,7 @@ function dataSettings(image: ImageSpec | undefined, target: string | undefined, 
     size: image?.size.join(',') ?? '',
     color: image?.color ?? '',
     fit: image?.fit ?? '',
+    orientation: image === undefined ? '' : orientationOf(image),
     mean: image?.normalize?.mean.join(',') ?? '',
     std: image?.normalize?.std.join(',') ?? '',
     target: target ?? '',
