@@ -1,5 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
+import { withKernelBackend } from '../kernels/wasm/runtime';
+import { Rng } from '../rng';
 import { type Spec, constant, finite, leaf, shapeOf, specFrom, stridesFor } from '../__tests__/arbitraries';
 import { assertGradients } from '../gradcheck';
 import { Tensor } from '../tensor';
@@ -67,5 +69,43 @@ describe('logSoftmax', () => {
 
   test('logSoftmax of [1e4, 0] is [0, -1e4] (no overflow in exp)', () => {
     expect(logSoftmax(new Tensor(Float32Array.of(1e4, 0), [2])).toArray()).toEqual([0, -1e4]);
+  });
+});
+
+describe('softmax on the SIMD kernel (rows along the last axis, e^x in float32)', () => {
+  const rowsCase = fc.record({
+    rows: fc.integer({ min: 1, max: 12 }),
+    len: fc.integer({ min: 1, max: 70 }),
+    seed: fc.nat(),
+    masked: fc.boolean(),
+  });
+
+  test.prop([rowsCase], { numRuns: 80 })('agrees with the JavaScript kernel to float32 rounding (1e-6), masked (−∞) entries exactly 0 on both, and so do the gradients', ({ rows, len, seed, masked }) => {
+    const rng = new Rng(seed);
+    const values = Float32Array.from({ length: rows * len }, (_, i) => (masked && i % 3 === 1 ? -Infinity : rng.normal() * 8));
+    if (masked) for (let r = 0; r < rows; r++) values[r * len] = rng.normal(); // every row keeps a finite entry
+    const seedGrad = Float32Array.from({ length: rows * len }, () => rng.normal());
+    const run = (backend: 'js' | 'wasm') =>
+      withKernelBackend(backend, () => {
+        const x = new Tensor(values.slice(), [rows, len], { requiresGrad: true });
+        const y = softmax(x);
+        y.backward(seedGrad);
+        return { y: y.data, g: x.grad as Float32Array };
+      });
+    const [js, simd] = [run('js'), run('wasm')];
+    simd.y.forEach((v, i) => {
+      if (values[i] === -Infinity) expect(v).toBe(0);
+      expect(Math.abs(v - js.y[i])).toBeLessThanOrEqual(1e-6 * Math.max(js.y[i], 1e-30) + 1e-12);
+    });
+    // y·(g − Σg·y) cancels where y → 1: the float32 dot's rounding, on the scale of the upstream gradient
+    const scale = seedGrad.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    simd.g.forEach((v, i) => expect(Math.abs(v - js.g[i])).toBeLessThanOrEqual(2e-6 * scale));
+  });
+
+  test('a NaN in a row makes that row NaN and leaves the others alone, as on the JavaScript kernel', () => {
+    const x = new Tensor(Float32Array.of(1, NaN, 3, 4, 0, 1, 2, 3), [2, 4]);
+    const y = Array.from(withKernelBackend('wasm', () => softmax(x)).data);
+    expect(y.slice(0, 4).every(Number.isNaN)).toBe(true);
+    expect(y.slice(4).every(Number.isFinite)).toBe(true);
   });
 });

@@ -22,6 +22,8 @@ export interface WasmKernels {
   zeroFill(p: number, n: number): void;
   relu(x: number, y: number, n: number): void;
   reluBackward(y: number, g: number, ga: number, n: number): void;
+  softmaxRows(x: number, y: number, rows: number, len: number): void;
+  softmaxRowsBackward(y: number, g: number, ga: number, rows: number, len: number): void;
   reluMask(y: number, g: number, n: number): void;
   channelSums(g: number, N: number, C: number, hw: number, out: number): void;
   maxPool2x2(x: number, planes: number, H: number, W: number, y: number, arg: number, base: number): void;

@@ -41,3 +41,23 @@ export function wasmScatterAdd(k: WasmKernels, g: Float32Array, arg: Int32Array,
   k.scatterAdd(at[0] * 4, at[1] * 4, m, at[2] * 4, 0);
   gx.set(heap.subarray(at[2], at[2] + gx.length));
 }
+
+/** @internal Y = softmax of each of `rows` rows of `len` floats of X, on the wasm kernel (float32 e^x; copied in and out). */
+export function wasmSoftmaxRows(k: WasmKernels, X: Float32Array, Y: Float32Array, rows: number, len: number): void {
+  const n = X.length;
+  const { at, heap } = layout(k, [n, n]);
+  heap.set(X, at[0]);
+  k.softmaxRows(at[0] * 4, at[1] * 4, rows, len);
+  Y.set(heap.subarray(at[1], at[1] + n));
+}
+
+/** @internal ga += Y ⊙ (g − Σ g·Y) per row: softmax's backward on the wasm kernel. */
+export function wasmSoftmaxRowsBackward(k: WasmKernels, Y: Float32Array, g: Float32Array, ga: Float32Array, rows: number, len: number): void {
+  const n = Y.length;
+  const { at, heap } = layout(k, [n, n, n]);
+  heap.set(Y, at[0]);
+  heap.set(g, at[1]);
+  heap.set(ga, at[2]);
+  k.softmaxRowsBackward(at[0] * 4, at[1] * 4, at[2] * 4, rows, len);
+  ga.set(heap.subarray(at[2], at[2] + n));
+}
