@@ -6,5 +6,6 @@ export { im2col, col2im } from './im2col';
 export { convForward, convWeightGrad, convInputGrad, convInputGradT } from './conv';
 export { zeroFill, relu, reluBackward, reluMask, channelSums, maxPool2x2, scatterAdd, scatterReluMasked } from './elementwise';
 export { softmaxRows, softmaxRowsBackward } from './softmax';
+export { layerNormRows, layerNormRowsBackward } from './layerNorm';
 export { bnMoments, bnNormalize, bnGradSums, bnInputGrad } from './batchNorm';
 export { adamStep, momentumStep, adagradStep, rmspropStep, optimChunk, firstNonFinite, firstNonFiniteChunk } from './optim';

@@ -4,6 +4,7 @@ import { constant, leaf, shapeOf, specOf } from '../__tests__/arbitraries';
 import { assertGradients } from '../gradcheck';
 import { ShapeError, ValueError } from '../shape';
 import { Tensor } from '../tensor';
+import { withKernelBackend } from '../kernels/wasm/runtime';
 import { add, mul } from './elementwise';
 import { groupNorm, layerNorm } from './norm';
 import { sum } from './reduce';
@@ -46,7 +47,7 @@ describe('layerNorm', () => {
     assertGradients((xi, wi, bi) => layerNorm(xi, norm, wi, bi), [leaf(x), leaf(w), leaf(b)]);
   });
 
-  test.prop([layerCase, fc.constantFrom('x', 'weight', 'bias', 'all')])('layerNorm with weight and bias (one fused op) gives the bits of normalize → mul(weight) → add(bias): output and every gradient, also with an operand frozen', ([x, w, b, norm], trains) => {
+  test.prop([layerCase, fc.constantFrom('x', 'weight', 'bias', 'all')])('layerNorm with weight and bias (one fused op) on the JavaScript kernel gives the bits of normalize → mul(weight) → add(bias): output and every gradient, also with an operand frozen', ([x, w, b, norm], trains) => {
     const leaves = () => [x, w, b].map((spec, i) => {
       const t = leaf(spec);
       t.requiresGrad = trains === 'all' || trains === ['x', 'weight', 'bias'][i];
@@ -59,9 +60,30 @@ describe('layerNorm', () => {
       sum(mul(y, new Tensor(seed, y.shape))).backward();
       return [y.data, ...xs.map((t) => t.grad)];
     };
-    const fused = run(([xi, wi, bi]) => layerNorm(xi, norm, wi, bi));
-    const chain = run(([xi, wi, bi]) => add(mul(layerNorm(xi, norm), wi), bi));
+    const fused = withKernelBackend('js', () => run(([xi, wi, bi]) => layerNorm(xi, norm, wi, bi)));
+    const chain = withKernelBackend('js', () => run(([xi, wi, bi]) => add(mul(layerNorm(xi, norm), wi), bi)));
     expect(fused).toEqual(chain);
+  });
+
+  test.prop([layerCase, fc.constantFrom('x', 'weight', 'bias', 'all')])('layerNorm with weight and bias on the SIMD kernel (float32 statistics) agrees with the JavaScript kernel to float32 rounding: output and every gradient, also with an operand frozen', ([x, w, b, norm], trains) => {
+    const seed = Float32Array.from(x.values, (_, i) => Math.sin(i + 1));
+    const run = () => {
+      const xs = [x, w, b].map((spec, i) => {
+        const t = leaf(spec);
+        t.requiresGrad = trains === 'all' || trains === ['x', 'weight', 'bias'][i];
+        return t;
+      });
+      const y = layerNorm(xs[0], norm, xs[1], xs[2]);
+      sum(mul(y, new Tensor(seed, y.shape))).backward();
+      return [y.data, ...xs.map((t) => t.grad)];
+    };
+    const [js, simd] = [withKernelBackend('js', run), withKernelBackend('wasm', run)];
+    simd.forEach((a, k) => {
+      const ref = js[k];
+      if (a === null || ref === null) return expect(a).toBe(ref);
+      const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+      a.forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThanOrEqual(2e-5 * scale));
+    });
   });
 
   test.prop([layerCase])('without affine, every normalized run has mean 0 and variance var/(var + eps)', ([x, , , norm]) => {

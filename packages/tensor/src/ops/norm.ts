@@ -4,6 +4,8 @@ import { Tensor, fromOp, gradOf } from '../tensor';
 import { add, mul } from './elementwise';
 import { reshape } from './shape';
 import { isOnDevice, onDeviceOp } from '../device';
+import { wasmLayerNorm, wasmLayerNormBackward } from '../kernels/wasm/layerNorm';
+import { wasmFor } from '../kernels/wasm/runtime';
 
 /**
  * x̂ = (x − mean) / √(var + eps) over each of `rows` contiguous runs of `len` elements (biased
@@ -87,14 +89,24 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
 
 /**
  * LayerNorm with weight and bias as one op (a transformer's every norm): one output and one
- * backward node instead of three. It gives the bits of standardize → mul → add: x̂ and x̂·w are
- * rounded to float32 where the chain stores them, and the gradients of w and b add up row by row
- * in the chain's order.
+ * backward node instead of three. On the JavaScript kernel it gives the bits of standardize → mul
+ * → add: x̂ and x̂·w are rounded to float32 where the chain stores them, and the gradients of w
+ * and b add up row by row in the chain's order. On the SIMD kernel the statistics are float32.
  */
 function layerNormAffine(x: Tensor, weight: Tensor, bias: Tensor, rows: number, len: number, eps: number): Tensor {
   const [X, W, B] = [x.data, weight.data, bias.data];
   const xhat = allocFloats(x.size);
   const Y = allocFloats(x.size);
+  const k = len > 0 ? wasmFor(x.size) : null;
+  if (k !== null) {
+    // the SIMD kernel, with float32 statistics (the JavaScript loop below keeps them in float64)
+    const inv = allocFloats(rows);
+    wasmLayerNorm(k, X, W, B, rows, len, eps, xhat, inv, Y);
+    return fromOp('layerNorm', Y, x.shape, [x, weight, bias], (res) => () => {
+      const [gx, gw, gb] = [x, weight, bias].map((t) => (t.requiresGrad ? gradOf(t) : null));
+      wasmLayerNormBackward(k, res.grad as Float32Array, xhat, W, inv, rows, len, gx, gw, gb);
+    });
+  }
   const invStd = allocDoubles(rows);
   for (let r = 0; r < rows; r++) {
     const base = r * len;
