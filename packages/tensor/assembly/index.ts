@@ -7,5 +7,6 @@ export { convForward, convWeightGrad, convInputGrad, convInputGradT } from './co
 export { zeroFill, relu, reluBackward, reluMask, channelSums, maxPool2x2, scatterAdd, scatterReluMasked } from './elementwise';
 export { softmaxRows, softmaxRowsBackward } from './softmax';
 export { layerNormRows, layerNormRowsBackward } from './layerNorm';
+export { geluForward } from './gelu';
 export { bnMoments, bnNormalize, bnGradSums, bnInputGrad } from './batchNorm';
 export { adamStep, momentumStep, adagradStep, rmspropStep, optimChunk, firstNonFinite, firstNonFiniteChunk } from './optim';

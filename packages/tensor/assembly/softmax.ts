@@ -1,36 +1,8 @@
 // Softmax over rows of contiguous floats, four lanes at a time, and its backward. e^x is
-// computed in float32 as Cephes' expf does it (x = n·ln2 + r with |r| ≤ ln2/2, a degree-7
-// polynomial in r, 2^n put into the exponent bits): within 2 ulp, where the JavaScript kernel
-// computes e^x in float64. So the two kernels agree to float32 rounding, not bit for bit.
+// expf.ts's float32 exponential, where the JavaScript kernel computes it in float64, so the two
+// kernels agree to float32 rounding, not bit for bit.
 
-const LOG2E: f32 = 1.44269504088896341;
-/** ln 2 in two parts; the first has 9 significant bits, so n·LN2_HI is exact for |n| ≤ 2^15. */
-const LN2_HI: f32 = 0.693359375;
-const LN2_LO: f32 = -2.12194440e-4;
-/** Below this e^x is not a normal float32: the result is 0 (as e^−∞ is). */
-const UNDERFLOW: f32 = -87.33654;
-const P0: f32 = 1.9875691500e-4;
-const P1: f32 = 1.3981999507e-3;
-const P2: f32 = 8.3334519073e-3;
-const P3: f32 = 4.1665795894e-2;
-const P4: f32 = 1.6666665459e-1;
-const P5: f32 = 5.0000001201e-1;
-
-/** e^x on four lanes of x ≤ 0 (x > 0 is not met here: softmax shifts by the row's max); NaN stays NaN. */
-@inline function exp4(x: v128): v128 {
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
-  let p = f32x4.add(f32x4.mul(f32x4.splat(P0), r), f32x4.splat(P1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P4));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
-  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  // below the normal range (−∞ included) the result is +0; a NaN lane compares false and stays NaN
-  return v128.andnot(f32x4.mul(p, scale), f32x4.lt(x, f32x4.splat(UNDERFLOW)));
-}
+import { exp4 } from './expf';
 
 /** {@link exp4} on one value (the tail of a row), the same operations. */
 @inline function exp1(x: f32): f32 {

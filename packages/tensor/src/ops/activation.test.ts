@@ -2,6 +2,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import { awayFromZero, constant, finite, leaf, shapeOf, specFrom } from '../__tests__/arbitraries';
 import { assertGradients } from '../gradcheck';
+import { withKernelBackend } from '../kernels/wasm/runtime';
 import { ValueError } from '../shape';
 import { Tensor } from '../tensor';
 import { elu, gelu, hardtanh, leakyRelu, normalCdf, normalCdfReference, normalPdf, relu6, silu } from './activation';
@@ -152,5 +153,31 @@ describe('activations: bad options', () => {
   ])('%s throws a ValueError naming the op and the option', (_label, run, message) => {
     expect(run).toThrow(ValueError);
     expect(run).toThrow(message);
+  });
+});
+
+describe('GELU on the SIMD kernel (Φ in float32)', () => {
+  test.prop([fc.array(fc.float({ min: -12, max: 12, noNaN: true }), { minLength: 1, maxLength: 70 })], { numRuns: 200 })('agrees with the JavaScript kernel (Φ in float64) within 3e-7·max(1, |x|), in value and in gradient', (xs) => {
+    const run = (backend: 'js' | 'wasm') =>
+      withKernelBackend(backend, () => {
+        const x = new Tensor(Float32Array.from(xs), [xs.length], { requiresGrad: true });
+        const y = gelu(x);
+        y.backward(new Float32Array(xs.length).fill(1));
+        return { y: y.data, g: x.grad as Float32Array };
+      });
+    const [js, simd] = [run('js'), run('wasm')];
+    xs.forEach((v, i) => {
+      const tol = 3e-7 * Math.max(1, Math.abs(v));
+      expect(Math.abs(simd.y[i] - js.y[i])).toBeLessThanOrEqual(tol);
+      expect(Math.abs(simd.g[i] - js.g[i])).toBeLessThanOrEqual(tol);
+    });
+  });
+
+  test('special values as on the JavaScript kernel: gelu(0) = 0, NaN stays NaN, gelu(+∞) = +∞, gelu(−∞) is NaN (−∞·0), and far tails are x and 0', () => {
+    const xs = Float32Array.of(0, NaN, Infinity, -Infinity, 30, -30, 1, -1);
+    const [js, simd] = (['js', 'wasm'] as const).map((b) => Array.from(withKernelBackend(b, () => gelu(new Tensor(xs.slice(), [8]))).data));
+    expect(simd.slice(0, 6)).toEqual(js.slice(0, 6));
+    expect(simd[6]).toBeCloseTo(js[6], 6);
+    expect(simd[7]).toBeCloseTo(js[7], 6);
   });
 });

@@ -3,6 +3,8 @@ import { ValueError } from '../shape';
 import { type Tensor, fromOp, gradOf } from '../tensor';
 import { unary } from './elementwise';
 import { isOnDevice, onDeviceOp } from '../device';
+import { wasmGelu } from '../kernels/wasm/elementwise';
+import { wasmFor } from '../kernels/wasm/runtime';
 
 // Activations beyond relu/sigmoid/tanh, as PyTorch defines them. Each is computed in float64
 // from the float32 input and rounded once; the derivative is written in terms of x and y.
@@ -172,8 +174,11 @@ export function gelu(a: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   // backward would compute), so the backward is one multiply-add per element
   const X = a.data;
   const Y = allocFloats(a.size);
-  const slope = allocDoubles(a.size);
-  geluForward(X, Y, slope);
+  const k = wasmFor(a.size);
+  // the SIMD kernel computes Φ in float32 (as PyTorch's float GELU); the loop below in float64
+  const slope = k !== null ? allocFloats(a.size) : allocDoubles(a.size);
+  if (k !== null) wasmGelu(k, X, Y, slope as Float32Array);
+  else geluForward(X, Y, slope as Float64Array);
   return fromOp('gelu', Y, a.shape, [a], (res) => () => geluBackward(slope, res.grad as Float32Array, gradOf(a)));
 }
 
@@ -200,6 +205,6 @@ function geluForward(X: Float32Array, Y: Float32Array, slope: Float64Array): voi
 }
 
 /** ga += g·(Φ(x) + x·φ(x)), the slope kept by the forward pass. */
-function geluBackward(slope: Float64Array, g: Float32Array, ga: Float32Array): void {
+function geluBackward(slope: Float64Array | Float32Array, g: Float32Array, ga: Float32Array): void {
   for (let i = 0; i < slope.length; i++) ga[i] += g[i] * slope[i];
 }

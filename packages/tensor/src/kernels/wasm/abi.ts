@@ -24,6 +24,7 @@ export interface WasmKernels {
   reluBackward(y: number, g: number, ga: number, n: number): void;
   softmaxRows(x: number, y: number, rows: number, len: number): void;
   softmaxRowsBackward(y: number, g: number, ga: number, rows: number, len: number): void;
+  geluForward(x: number, y: number, slope: number, n: number): void;
   layerNormRows(x: number, w: number, b: number, rows: number, len: number, eps: number, xhat: number, inv: number, y: number): void;
   layerNormRowsBackward(g: number, xhat: number, w: number, inv: number, rows: number, len: number, gx: number, gw: number, gb: number, dx: number, dw: number): void;
   reluMask(y: number, g: number, n: number): void;

@@ -61,3 +61,13 @@ export function wasmSoftmaxRowsBackward(k: WasmKernels, Y: Float32Array, g: Floa
   k.softmaxRowsBackward(at[0] * 4, at[1] * 4, at[2] * 4, rows, len);
   ga.set(heap.subarray(at[2], at[2] + n));
 }
+
+/** @internal Y = gelu(X) and slope = gelu'(X) on the wasm kernel (float32 Φ; copied in and out). */
+export function wasmGelu(k: WasmKernels, X: Float32Array, Y: Float32Array, slope: Float32Array): void {
+  const n = X.length;
+  const { at, heap } = layout(k, [n, n, n]);
+  heap.set(X, at[0]);
+  k.geluForward(at[0] * 4, at[1] * 4, at[2] * 4, n);
+  Y.set(heap.subarray(at[1], at[1] + n));
+  slope.set(heap.subarray(at[2], at[2] + n));
+}
