@@ -7,6 +7,7 @@ import { ValueError } from '../shape';
 import { Tensor } from '../tensor';
 import { elu, gelu, hardtanh, leakyRelu, normalCdf, normalCdfReference, normalPdf, relu6, silu } from './activation';
 import { relu, sigmoid } from './elementwise';
+import { layerNorm } from './norm';
 
 const smooth = specFrom(shapeOf(1, 3), finite(-4, 4));
 /** Inputs clear of the kink at 0 by more than gradcheck's 2h. */
@@ -180,4 +181,14 @@ describe('GELU on the SIMD kernel (Φ in float32)', () => {
     expect(simd[6]).toBeCloseTo(js[6], 6);
     expect(simd[7]).toBeCloseTo(js[7], 6);
   });
+});
+
+test('GELU and LayerNorm give a value the same bits alone as inside a large tensor (the kernel does not depend on the tensor size)', () => {
+  const xs = Float32Array.from({ length: 4096 }, (_, i) => Math.sin(i) * 4);
+  const all = gelu(new Tensor(xs, [4096])).data;
+  expect(Array.from(gelu(new Tensor(xs.slice(100, 103), [3])).data)).toEqual(Array.from(all.subarray(100, 103)));
+  const w = new Tensor(Float32Array.of(1, 2, 3, 4), [4]);
+  const b = new Tensor(Float32Array.of(0, 1, 0, -1), [4]);
+  const rows = layerNorm(new Tensor(xs, [1024, 4]), [4], w, b).data;
+  expect(Array.from(layerNorm(new Tensor(xs.slice(40, 44), [1, 4]), [4], w, b).data)).toEqual(Array.from(rows.subarray(40, 44)));
 });

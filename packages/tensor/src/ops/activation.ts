@@ -4,7 +4,7 @@ import { type Tensor, fromOp, gradOf } from '../tensor';
 import { unary } from './elementwise';
 import { isOnDevice, onDeviceOp } from '../device';
 import { wasmGelu } from '../kernels/wasm/elementwise';
-import { wasmFor } from '../kernels/wasm/runtime';
+import { localKernels } from '../kernels/wasm/runtime';
 
 // Activations beyond relu/sigmoid/tanh, as PyTorch defines them. Each is computed in float64
 // from the float32 input and rounded once; the derivative is written in terms of x and y.
@@ -174,7 +174,7 @@ export function gelu(a: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   // backward would compute), so the backward is one multiply-add per element
   const X = a.data;
   const Y = allocFloats(a.size);
-  const k = wasmFor(a.size);
+  const k = localKernels(); // any size: a value's result does not depend on the tensor it is in
   // the SIMD kernel computes Φ in float32 (as PyTorch's float GELU); the loop below in float64
   const slope = k !== null ? allocFloats(a.size) : allocDoubles(a.size);
   if (k !== null) wasmGelu(k, X, Y, slope as Float32Array);

@@ -109,3 +109,10 @@ describe('softmax on the SIMD kernel (rows along the last axis, e^x in float32)'
     expect(y.slice(4).every(Number.isFinite)).toBe(true);
   });
 });
+
+test('a row gives the same bits alone as inside a batch of 400 rows (the kernel does not depend on the tensor size)', () => {
+  const rng = new Rng(5);
+  const big = Float32Array.from({ length: 400 * 3 }, () => rng.normal() * 3);
+  const all = softmax(new Tensor(big, [400, 3])).data;
+  for (const r of [0, 17, 399]) expect(Array.from(softmax(new Tensor(big.slice(r * 3, r * 3 + 3), [1, 3])).data)).toEqual(Array.from(all.subarray(r * 3, r * 3 + 3)));
+});

@@ -4,7 +4,7 @@ import { Tensor, fromOp, gradOf } from '../tensor';
 import { isOnDevice, onDeviceOp } from '../device';
 import { expNonPositive } from './fastExp';
 import { wasmSoftmaxRows, wasmSoftmaxRowsBackward } from '../kernels/wasm/elementwise';
-import { wasmFor } from '../kernels/wasm/runtime';
+import { localKernels } from '../kernels/wasm/runtime';
 
 /** Splits a shape around `axis` into (outer, length, inner) for strided loops. */
 function around(t: Tensor, op: string, axis: number): [number, number, number] {
@@ -56,8 +56,9 @@ export function softmax(a: Tensor, axis = -1): Tensor {
   const [outer, len, inner] = around(a, 'softmax', axis);
   const X = a.data;
   const Y = allocFloats(a.size);
-  // rows along the last axis (attention's scores) on the SIMD kernel, e^x in float32
-  const k = inner === 1 && len > 0 ? wasmFor(a.size) : null;
+  // rows along the last axis (attention's scores) on the SIMD kernel, e^x in float32; at any size,
+  // so a row's probabilities do not depend on how many rows share its batch
+  const k = inner === 1 && len > 0 ? localKernels() : null;
   if (k !== null) {
     wasmSoftmaxRows(k, X, Y, outer, len);
     return fromOp('softmax', Y, a.shape, [a], (res) => () => wasmSoftmaxRowsBackward(k, Y, res.grad as Float32Array, gradOf(a), outer, len));
