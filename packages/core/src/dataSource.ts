@@ -66,14 +66,13 @@ export function toDatasetOrder<T extends Float32Array | Float64Array>(rows: T, w
 }
 
 /**
- * predict's outputs (CPU, epoch 0 with `seed`, from batches whose inputs were `inputs`) in dataset
+ * predict's outputs (CPU, epoch 0 with `seed`, from batches of `samples` inputs in all) in dataset
  * order: a shuffling source's rows are put back when there is one per sample. Outputs with another
  * number of rows (a model that returns a row per token) come back as the model gave them.
  */
-export function inDatasetOrder(out: Tensor, data: Data | Tensor, seed: number, inputs: readonly Tensor[]): Tensor {
+export function inDatasetOrder(out: Tensor, data: Data | Tensor, seed: number, samples: number): Tensor {
   const order = data instanceof Tensor ? null : shuffledOrder(data, 0, seed);
   if (order === null) return out;
-  const samples = inputs.reduce((n, x) => n + (x.shape[0] ?? 0), 0);
   if (samples === order.length && out.shape[0] !== samples) return out;
   return new Tensor(toDatasetOrder(out.data, out.size / Math.max(1, samples), order, 'predict'), out.shape);
 }

@@ -222,19 +222,20 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     return this.run(ctx, async () => {
       model.eval();
       await this.emitHook('onPredictStart', ctx);
-      const [outs, inputs]: [Tensor[], Tensor[]] = [[], []];
+      const outs: Tensor[] = [];
+      let samples = 0;
       for (const batch of source) {
         if (batch === null || typeof batch !== 'object' || !(batch.x instanceof Tensor)) throw new ConfigError(`predict: batch ${outs.length} must be { x: Tensor }, got ${batch === null ? 'null' : typeof batch === 'object' ? `x = ${String(batch.x)}` : typeof batch}`);
         ctx.batchIndex = outs.length;
         ctx.batch = batch;
         ctx.output = noGrad(() => model.call(batch.x));
         outs.push(ctx.output);
-        inputs.push(batch.x);
+        samples += batch.x.shape[0] ?? 0;
         await this.emitHook('onPredictBatchEnd', ctx);
       }
       if (outs.length === 0) throw new ConfigError('predict: the data yielded no batches');
       await this.emitHook('onPredictEnd', ctx);
-      return inDatasetOrder(outs.length === 1 ? outs[0] : noGrad(() => concat(outs, 0)), data, this.seed, inputs);
+      return inDatasetOrder(outs.length === 1 ? outs[0] : noGrad(() => concat(outs, 0)), data, this.seed, samples);
     }).finally(restoreModes);
   }
 

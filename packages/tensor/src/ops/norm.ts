@@ -12,8 +12,13 @@ import { localKernels } from '../kernels/wasm/runtime';
  * variance, statistics in float64). Backward: dx = (g − mean(g) − x̂·mean(g·x̂)) / √(var + eps).
  */
 function standardize(op: string, x: Tensor, rows: number, len: number, eps: number): Tensor {
-  const X = x.data;
   const Y = allocFloats(x.size);
+  const invStd = normalizeRows(x.data, Y, rows, len, eps);
+  return fromOp(op, Y, x.shape, [x], (res) => () => standardizeBackward(Y, invStd, res.grad as Float32Array, gradOf(x), rows, len));
+}
+
+/** x̂ of each row of X into Y (float32), statistics in float64; returns 1/σ per row. */
+function normalizeRows(X: Float32Array, Y: Float32Array, rows: number, len: number, eps: number): Float64Array {
   const invStd = allocDoubles(rows);
   for (let r = 0; r < rows; r++) {
     const base = r * len;
@@ -26,7 +31,7 @@ function standardize(op: string, x: Tensor, rows: number, len: number, eps: numb
     invStd[r] = inv;
     for (let i = base; i < base + len; i++) Y[i] = (X[i] - mu) * inv;
   }
-  return fromOp(op, Y, x.shape, [x], (res) => () => standardizeBackward(Y, invStd, res.grad as Float32Array, gradOf(x), rows, len));
+  return invStd;
 }
 
 /** dx = (g − mean(g) − x̂·mean(g·x̂)) / σ per row, at module level so V8 keeps it optimized across steps (see adaptivePool.ts). */
@@ -107,21 +112,9 @@ function layerNormAffine(x: Tensor, weight: Tensor, bias: Tensor, rows: number, 
       wasmLayerNormBackward(k, res.grad as Float32Array, xhat, W, inv, rows, len, gx, gw, gb);
     });
   }
-  const invStd = allocDoubles(rows);
-  for (let r = 0; r < rows; r++) {
-    const base = r * len;
-    let s = 0;
-    for (let i = base; i < base + len; i++) s += X[i];
-    const mu = s / len;
-    let v = 0;
-    for (let i = base; i < base + len; i++) v += (X[i] - mu) * (X[i] - mu);
-    const inv = 1 / Math.sqrt(v / len + eps);
-    invStd[r] = inv;
-    for (let i = base, j = 0; j < len; i++, j++) {
-      xhat[i] = (X[i] - mu) * inv;
-      Y[i] = Math.fround(xhat[i] * W[j]) + B[j];
-    }
-  }
+  // x̂ as standardize stores it, then x̂·w (rounded, as mul stores it) + b
+  const invStd = normalizeRows(X, xhat, rows, len, eps);
+  for (let i = 0; i < x.size; i += len) for (let j = 0; j < len; j++) Y[i + j] = Math.fround(xhat[i + j] * W[j]) + B[j];
   return fromOp('layerNorm', Y, x.shape, [x, weight, bias], (res) => () => {
     const g = res.grad as Float32Array;
     const gw = weight.requiresGrad ? gradOf(weight) : null;
