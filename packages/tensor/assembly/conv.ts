@@ -3,12 +3,14 @@
 // C, H, W, KH, KW, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW, the fused
 // activation (0 none, 1 ReLU, applied to each image's output while it is in cache), and for a
 // fused 2×2 max pooling after it the byte pointers of the pooled output and of the winners'
-// flat indices (0: no pooling).
+// flat indices (0: no pooling), then 1 where the layer runs Winograd's F(2×2, 3×3) (winograd.ts:
+// the weights pointer is then the transformed filters).
 import { maxPool2x2, relu } from './elementwise';
 import { col2im, padPlanes } from './im2col';
 import { gemm } from './gemm';
 import { convGemm, positionOffsets, tapOffsets } from './convGemm';
 import { directForward, directWeightGrad, padImage } from './direct';
+import { winogradImage, winogradWeightGrad } from './winograd';
 
 @inline function gi(g: usize, i: i32): i32 {
   return load<i32>(g + (<usize>i << 2));
@@ -61,6 +63,14 @@ export function convForward(g: usize, x: usize, w: usize, bias: usize, OC: i32, 
   const chw = gi(g, 0) * gi(g, 1) * gi(g, 2);
   const ckk = gi(g, 0) * gi(g, 3) * gi(g, 4);
   const ohw = gi(g, 5) * gi(g, 6);
+  if (gi(g, 16) == 1) {
+    for (let n = n0; n < n1; n++) {
+      const o = out + ((<usize>n * OC * ohw) << 2);
+      winogradImage(x + ((<usize>n * chw) << 2), gi(g, 0), gi(g, 1), gi(g, 2), gi(g, 9), gi(g, 10), gi(g, 5), gi(g, 6), w, OC, o, bias, false, cols, work);
+      finishImage(g, o, n, OC);
+    }
+    return;
+  }
   if (isDirect(g)) {
     const Hp = gi(g, 1) + 2 * gi(g, 9);
     for (let n = n0; n < n1; n++) {
@@ -98,6 +108,11 @@ export function convWeightGrad(g: usize, x: usize, gout: usize, gw: usize, OC: i
   const chw = gi(g, 0) * gi(g, 1) * gi(g, 2);
   const ckk = gi(g, 0) * gi(g, 3) * gi(g, 4);
   const ohw = gi(g, 5) * gi(g, 6);
+  if (gi(g, 16) == 1) {
+    // Winograd: r0…r1 are input channels (whole filters), not taps
+    winogradWeightGrad(x, gout, gw, gi(g, 0), gi(g, 1), gi(g, 2), gi(g, 9), gi(g, 10), gi(g, 5), gi(g, 6), OC, N, r0, r1, cols, work);
+    return;
+  }
   if (isDirect(g)) {
     // partial sums per (tap, output channel) over the whole batch, then one add into dW
     const Hp = gi(g, 1) + 2 * gi(g, 9);
@@ -146,6 +161,13 @@ export function convInputGrad(g: usize, w: usize, gout: usize, gx: usize, OC: i3
 export function convInputGradT(g: usize, gout: usize, wf: usize, gx: usize, C: i32, n0: i32, n1: i32, cols: usize, work: usize): void {
   const ckk = gi(g, 0) * gi(g, 3) * gi(g, 4);
   const hw = gi(g, 5) * gi(g, 6);
+  if (gi(g, 16) == 1) {
+    const chw = gi(g, 0) * gi(g, 1) * gi(g, 2);
+    for (let n = n0; n < n1; n++) {
+      winogradImage(gout + ((<usize>n * chw) << 2), gi(g, 0), gi(g, 1), gi(g, 2), gi(g, 9), gi(g, 10), gi(g, 5), gi(g, 6), wf, C, gx + ((<usize>n * C * hw) << 2), 0, true, cols, work);
+    }
+    return;
+  }
   const xp = tables(g, cols);
   const pos = cols + (<usize>((ckk + 3) & ~3) << 2);
   for (let n = n0; n < n1; n++) {

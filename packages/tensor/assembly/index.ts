@@ -4,6 +4,7 @@
 export { gemm, gemmStrided, gemmCols, gemmRows, gemmBatchRange, gemmWorkBytes } from './gemm';
 export { im2col, col2im } from './im2col';
 export { convForward, convWeightGrad, convInputGrad, convInputGradT } from './conv';
+export { winogradFilter } from './winograd';
 export { zeroFill, relu, reluBackward, reluMask, channelSums, maxPool2x2, scatterAdd, scatterReluMasked } from './elementwise';
 export { softmaxRows, softmaxRowsBackward } from './softmax';
 export { layerNormRows, layerNormRowsBackward } from './layerNorm';

@@ -1,5 +1,6 @@
-// A workload that exercises every pooled kernel: conv2d forward and backward (im2col·GEMM and
-// the direct kernels of a first layer) and a large matmul with its gradients, from fixed seeds.
+// A workload that exercises every pooled kernel: conv2d forward and backward (im2col·GEMM, the
+// direct kernels of a first layer and Winograd's F(2×2, 3×3) of a 3×3 stride-1 layer, its weight
+// gradient split by input channels) and a large matmul with its gradients, from fixed seeds.
 // Shared by the Node thread-pool test and the browser (Web Worker) one.
 import { conv2d } from '../ops/conv';
 import { matmul } from '../ops/matmul';
@@ -23,10 +24,15 @@ export function poolWorkload(): Float32Array[] {
   const w1 = leaf(rng, [8, 1, 5, 5]);
   const y1 = conv2d(x1, w1, null, { padding: 2 });
   y1.backward(new Rng(14).fillNormal(new Float32Array(y1.size)));
+  // 3×3, stride 1, ≥ 8 channels: Winograd, with odd sizes (partial tiles)
+  const x3 = leaf(rng, [5, 12, 11, 13]);
+  const w3 = leaf(rng, [10, 12, 3, 3]);
+  const y3 = conv2d(x3, w3, null, { padding: 1 });
+  y3.backward(new Rng(15).fillNormal(new Float32Array(y3.size)));
   const a = leaf(rng, [130, 257]);
   const m = leaf(rng, [257, 203]);
   const z = matmul(a, m);
   z.backward(new Rng(13).fillNormal(new Float32Array(z.size)));
-  return [y.data, x.grad, w.grad, b.grad, z.data, a.grad, m.grad, y1.data, x1.grad, w1.grad].map((t) => t as Float32Array);
+  return [y.data, x.grad, w.grad, b.grad, z.data, a.grad, m.grad, y1.data, x1.grad, w1.grad, y3.data, x3.grad, w3.grad].map((t) => t as Float32Array);
 }
 

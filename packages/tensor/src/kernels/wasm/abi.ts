@@ -19,6 +19,7 @@ export interface WasmKernels {
   convWeightGrad(g: number, x: number, gout: number, gw: number, OC: number, N: number, r0: number, r1: number, cols: number, work: number): void;
   convInputGrad(g: number, w: number, gout: number, gx: number, OC: number, n0: number, n1: number, dcols: number, work: number): void;
   convInputGradT(g: number, gout: number, wf: number, gx: number, C: number, n0: number, n1: number, cols: number, work: number): void;
+  winogradFilter(w: number, OC: number, C: number, u: number): void;
   zeroFill(p: number, n: number): void;
   relu(x: number, y: number, n: number): void;
   reluBackward(y: number, g: number, ga: number, n: number): void;

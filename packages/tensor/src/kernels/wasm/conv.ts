@@ -4,14 +4,41 @@ import type { WasmKernels } from './abi';
 import { align4, gemmWorkOf, layout } from './heap';
 import { getThreads, kernelPool } from './runtime';
 
+/** The integers assembly/conv.ts reads for a layer's geometry. */
+const GEOMETRY_INTS = 20;
+
 /**
- * Writes the 16 integers assembly/conv.ts reads at float index `at`: the geometry, 1 for a
- * fused ReLU, and the byte pointers of a fused 2×2 max pooling's output and indices (0: none).
+ * Writes the integers assembly/conv.ts reads at float index `at`: the geometry, 1 for a fused
+ * ReLU, the byte pointers of a fused 2×2 max pooling's output and indices (0: none), and 1 when
+ * the layer runs Winograd's F(2×2, 3×3) with `OC` output channels ({@link isWinograd}).
  */
-function writeGeometry(heap: Float32Array, at: number, g: ConvGeometry, relu = false, pooledPtr = 0, argPtr = 0): number {
-  const ints = new Int32Array(heap.buffer, at * 4, 16);
-  ints.set([g.C, g.H, g.W, g.KH, g.KW, g.OH, g.OW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, relu ? 1 : 0, pooledPtr, argPtr]);
+function writeGeometry(heap: Float32Array, at: number, g: ConvGeometry, OC: number, relu = false, pooledPtr = 0, argPtr = 0): number {
+  const ints = new Int32Array(heap.buffer, at * 4, GEOMETRY_INTS);
+  ints.set([g.C, g.H, g.W, g.KH, g.KW, g.OH, g.OW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, relu ? 1 : 0, pooledPtr, argPtr, isWinograd(g, OC) ? 1 : 0, 0, 0, 0]);
   return at * 4;
+}
+
+/**
+ * Whether a layer's forward pass (and, as a forward convolution of dOut, its stride-1 input
+ * gradient) runs Winograd's F(2×2, 3×3) (assembly/winograd.ts): a 3×3 kernel, stride 1,
+ * dilation 1, and at least 8 input and 8 output channels (the inner size of its 16 GEMMs; with
+ * fewer, the transforms cost more than the multiplications they save).
+ */
+export function isWinograd(g: ConvGeometry, OC: number): boolean {
+  return g.KH === 3 && g.KW === 3 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 && g.C >= 8 && OC >= 8;
+}
+
+/**
+ * Floats of Winograd scratch (assembly/winograd.ts): for one image's convolution (winogradImage)
+ * the padded image, V, M and temporaries; for the weight gradient (winogradWeightGrad, all C
+ * channels at most) also dU and dOut's padded planes.
+ */
+function winogradFloats(g: ConvGeometry, OC: number, weightGrad: boolean): number {
+  const TH = (g.OH + 1) >> 1;
+  const TW4 = (((g.OW + 1) >> 1) + 3) & ~3;
+  const slots = (TH * ((g.OW + 1) >> 1) + 7) & ~3;
+  const image = g.C * (2 * TH + 2) * (2 * TW4 + 4) + 16 * (g.C + OC) * slots + 64;
+  return weightGrad ? image + 16 * OC * g.C + OC * 2 * TH * 2 * TW4 : image;
 }
 
 /** A fused 2×2 max pooling's output and the flat indices (into the conv output) of its winners. */
@@ -35,6 +62,7 @@ function isDirect(g: ConvGeometry): boolean {
 function scratchFloats(g: ConvGeometry, OC: number): number {
   const ckk = g.C * g.KH * g.KW;
   const padded = g.C * (g.H + 2 * g.padH) * (g.W + 2 * g.padW);
+  if (isWinograd(g, OC)) return Math.max(ckk * g.OH * g.OW, align4(ckk) + align4(g.OH * g.OW) + padded + 4, winogradFloats(g, OC, true));
   if (isDirect(g)) return Math.max(ckk * g.OH * g.OW, g.C * (g.H + 2 * g.padH) * (g.W + 2 * g.padW + 8) + 24 + ckk * OC * 4);
   return Math.max(ckk * g.OH * g.OW, align4(ckk) + align4(g.OH * g.OW) + padded + 4);
 }
@@ -110,14 +138,16 @@ export function wasmConv2dForward(
   const ohw = g.OH * g.OW;
   const pool = out instanceof Float32Array ? null : out;
   const pooledLen = pool ? pool.values.length : 0;
-  const { at, heap } = layout(k, [16, x.length, weight.length, OC, N * OC * ohw, pooledLen, pooledLen, ...Array<number>(T).fill(scratchFloats(g, OC))]);
-  const [gI, xI, wI, bI, outI, pI, aI] = at;
-  const geo = writeGeometry(heap, gI, g, relu, pool ? pI * 4 : 0, pool ? aI * 4 : 0);
+  const wino = isWinograd(g, OC);
+  const { at, heap } = layout(k, [GEOMETRY_INTS, x.length, weight.length, OC, N * OC * ohw, pooledLen, pooledLen, wino ? 16 * OC * g.C : 0, ...Array<number>(T).fill(scratchFloats(g, OC))]);
+  const [gI, xI, wI, bI, outI, pI, aI, uI] = at;
+  const geo = writeGeometry(heap, gI, g, OC, relu, pool ? pI * 4 : 0, pool ? aI * 4 : 0);
   heap.set(x, xI);
   heap.set(weight, wI);
+  if (wino) k.winogradFilter(wI * 4, OC, g.C, uI * 4);
   if (bias) heap.set(bias, bI);
-  const scratch = Array.from({ length: T }, (_, t) => at[7 + t] * 4);
-  run(k, 'convForward', [geo, xI * 4, wI * 4, bias ? bI * 4 : 0, OC, 0, 0, outI * 4, 0, 0], 5, N, 1, scratch);
+  const scratch = Array.from({ length: T }, (_, t) => at[8 + t] * 4);
+  run(k, 'convForward', [geo, xI * 4, (wino ? uI : wI) * 4, bias ? bI * 4 : 0, OC, 0, 0, outI * 4, 0, 0], 5, N, 1, scratch);
   if (pool === null) {
     (out as Float32Array).set(heap.subarray(outI, outI + N * OC * ohw));
   } else {
@@ -130,9 +160,11 @@ export function wasmConv2dForward(
  * @internal conv2d's backward pass on the wasm kernels. With a fused ReLU (`y`, the forward
  * output, given) dOut is first masked where y ≤ 0; with a fused ReLU and max pooling, dOut is
  * built from the pooled gradient (`gout.pooled`, `gout.grad`). Then accumulates the bias gradient into
- * `gb`, dW += Σₙ dOut[n]·colsₙᵀ into `gw` (columns of dW split across threads) and
+ * `gb`, dW += Σₙ dOut[n]·colsₙᵀ into `gw` (columns of dW split across threads; for a Winograd
+ * layer, {@link isWinograd}, in the transformed domain, its input channels split) and
  * dX += col2im(Wᵀ·dOut[n]) into `gx` (images split across threads; for stride 1, a forward
- * convolution of dOut with the flipped weights instead); each may be null when not needed.
+ * convolution of dOut with the flipped weights instead, Winograd's where it applies); each may
+ * be null when not needed.
  */
 export function wasmConv2dBackward(
   k: WasmKernels,
@@ -153,12 +185,13 @@ export function wasmConv2dBackward(
   const pooled = gout instanceof Float32Array ? null : gout;
   const pLen = pooled ? pooled.grad.length : 0;
   const gt = gx ? transposed(g, OC) : null;
-  const sizes = [16, gw ? x.length : 0, weight.length, outLen, gw ? gw.length : 0, gx ? gx.length : 0, y ? y.length : 0, gb ? gb.length : 0, pLen, pLen, pLen, 16];
+  const winoT = gt !== null && isWinograd(gt, g.C);
+  const sizes = [GEOMETRY_INTS, gw ? x.length : 0, weight.length, outLen, gw ? gw.length : 0, gx ? gx.length : 0, y ? y.length : 0, gb ? gb.length : 0, pLen, pLen, pLen, GEOMETRY_INTS, winoT ? 16 * OC * g.C : 0];
   const perThread = Math.max(scratchFloats(g, OC), gt ? scratchFloats(gt, g.C) : 0);
   const { at, heap } = layout(k, [...sizes, ...Array<number>(T).fill(perThread)]);
-  const [gI, xI, wI, goutI, gwI, gxI, yI, gbI, pgI, paI, pvI, gtI] = at;
+  const [gI, xI, wI, goutI, gwI, gxI, yI, gbI, pgI, paI, pvI, gtI, uI] = at;
   const scratch = Array.from({ length: T }, (_, t) => at[sizes.length + t] * 4);
-  const geo = writeGeometry(heap, gI, g);
+  const geo = writeGeometry(heap, gI, g, OC);
   if (pooled) {
     // dOut of the conv: each pooled gradient goes to its window's winner, unless the ReLU cut it
     heap.fill(0, goutI, goutI + outLen);
@@ -183,7 +216,13 @@ export function wasmConv2dBackward(
     heap.set(gw, gwI);
     // dW's columns (kernel taps) in blocks of 8 for the GEMM's register tiles; the direct
     // kernel has no tiles, so finer blocks balance its few taps (25 for 1×5×5) better
-    run(k, 'convWeightGrad', [geo, xI * 4, goutI * 4, gwI * 4, OC, N, 0, 0, 0, 0], 6, ckk, isDirect(g) ? 4 : 8, scratch);
+    if (isWinograd(g, OC)) {
+      // Winograd: the units are input channels, one block per thread (each block transforms
+      // every image's dOut again, so finer blocks would repeat that work)
+      run(k, 'convWeightGrad', [geo, xI * 4, goutI * 4, gwI * 4, OC, N, 0, 0, 0, 0], 6, g.C, Math.ceil(g.C / T), scratch);
+    } else {
+      run(k, 'convWeightGrad', [geo, xI * 4, goutI * 4, gwI * 4, OC, N, 0, 0, 0, 0], 6, ckk, isDirect(g) ? 4 : 8, scratch);
+    }
     gw.set(heap.subarray(gwI, gwI + gw.length));
   }
   if (gx) {
@@ -191,7 +230,8 @@ export function wasmConv2dBackward(
     if (gt !== null) {
       // stride 1: dX is a forward convolution of dOut with the flipped, transposed weights
       flipTransposed(heap, wI, weight, OC, g.C, g.KH, g.KW);
-      run(k, 'convInputGradT', [writeGeometry(heap, gtI, gt), goutI * 4, wI * 4, gxI * 4, g.C, 0, 0, 0, 0], 5, N, 1, scratch);
+      if (winoT) k.winogradFilter(wI * 4, g.C, OC, uI * 4);
+      run(k, 'convInputGradT', [writeGeometry(heap, gtI, gt, g.C), goutI * 4, (winoT ? uI : wI) * 4, gxI * 4, g.C, 0, 0, 0, 0], 5, N, 1, scratch);
     } else {
       heap.set(weight, wI);
       run(k, 'convInputGrad', [geo, wI * 4, goutI * 4, gxI * 4, OC, 0, 0, 0, 0], 5, N, 1, scratch);

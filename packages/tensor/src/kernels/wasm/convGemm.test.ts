@@ -74,14 +74,15 @@ function reference(k: WasmKernels, g: ConvGeometry, OC: number, N: number, t: Re
 
 const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
 
-function expectSameBits(c: Case): void {
+/** The conv's out, dW and dX on the wasm kernels, and the unfold-then-GEMM reference's. */
+function runBoth(c: Case, withNaN = true) {
   const k = withKernelBackend('wasm', wasmKernels);
   if (k === null) throw new Error('the WebAssembly SIMD kernels did not load in Node');
   const g = geometry(c);
   const rng = new Rng(c.seed);
   const x = rng.fillNormal(new Float32Array(c.N * c.C * c.H * c.W));
   x[0] = -0; // signed zeros and specials are copied bit for bit
-  if (x.length > 3) x[3] = NaN;
+  if (x.length > 3 && withNaN) x[3] = NaN;
   const t = {
     x,
     w: rng.fillNormal(new Float32Array(c.OC * c.C * g.KH * g.KW)),
@@ -95,7 +96,12 @@ function expectSameBits(c: Case): void {
   const gx = t.gx.slice();
   wasmConv2dForward(k, t.x, t.w, t.b, g, c.N, c.OC, out, false);
   wasmConv2dBackward(k, t.x, t.w, t.gout, null, g, c.N, c.OC, null, gw, gx);
-  const ref = reference(k, g, c.OC, c.N, t);
+  return { got: { out, gw, gx }, ref: reference(k, g, c.OC, c.N, t) };
+}
+
+function expectSameBits(c: Case): void {
+  const { got, ref } = runBoth(c);
+  const { out, gw, gx } = got;
   expect(bits(out)).toEqual(bits(ref.out));
   expect(bits(gw)).toEqual(bits(ref.gw));
   expect(bits(gx)).toEqual(bits(ref.gx));
@@ -105,13 +111,17 @@ const square = (C: number, OC: number, H: number, K: number, stride: number, pad
   C, OC, H, W: H, K: [K, K], stride: [stride, stride], pad: [pad, pad], dilation: [1, 1], N, seed: C * 1000 + OC + H,
 });
 
-describe('the wasm convolution equals unfold-then-GEMM bit for bit', () => {
-  // ResNet-8 (width 16) on 28×28: the 3×3 convs of its three stages and the 1×1 strided shortcuts;
+/** Whether the layer runs Winograd's F(2×2, 3×3) (conv.ts's isWinograd): its sums are taken in another order. */
+const winograd = (c: Case) =>
+  c.K[0] === 3 && c.K[1] === 3 && c.stride[0] === 1 && c.stride[1] === 1 && c.dilation[0] === 1 && c.dilation[1] === 1 && c.C >= 8 && c.OC >= 8;
+
+describe('the wasm convolution equals unfold-then-GEMM bit for bit (every layer but the Winograd ones)', () => {
+  // ResNet-8 (width 16) on 28×28: its strided 3×3 convs and the 1×1 strided shortcuts;
   // the reference CNN's second conv; more rows than one A block (OC > 120) and more than one
   // k block (C·KH·KW > 256, OH·OW > 256)
   test.each([
-    square(16, 16, 28, 3, 1, 1), square(16, 32, 28, 3, 2, 1), square(32, 32, 14, 3, 1, 1), square(16, 32, 28, 1, 2, 0),
-    square(32, 64, 14, 3, 2, 1), square(64, 64, 7, 3, 1, 1), square(32, 64, 14, 1, 2, 0), square(8, 16, 14, 5, 1, 2, 4),
+    square(16, 32, 28, 3, 2, 1), square(16, 32, 28, 1, 2, 0),
+    square(32, 64, 14, 3, 2, 1), square(32, 64, 14, 1, 2, 0), square(8, 16, 14, 5, 1, 2, 4),
     square(6, 130, 10, 3, 1, 1, 2), square(3, 7, 20, 3, 2, 1, 2),
   ])('C $C → OC $OC, $H×$W, kernel $K, stride $stride, padding $pad', (c) => expectSameBits(c));
 
@@ -131,9 +141,61 @@ describe('the wasm convolution equals unfold-then-GEMM bit for bit', () => {
     })
     // the kernel fits in the padded image, and the layer is not one for the direct kernels (≤ 4 channels at stride 1, dilation 1)
     .filter((c) => c.H + 2 * c.pad[0] >= c.dilation[0] * (c.K[0] - 1) + 1 && c.W + 2 * c.pad[1] >= c.dilation[1] * (c.K[1] - 1) + 1)
-    .filter((c) => c.C > 4 || c.stride[0] > 1 || c.stride[1] > 1 || c.dilation[0] > 1 || c.dilation[1] > 1);
+    .filter((c) => c.C > 4 || c.stride[0] > 1 || c.stride[1] > 1 || c.dilation[0] > 1 || c.dilation[1] > 1)
+    .filter((c) => !winograd(c as Case));
 
   test.prop([oddCase], { numRuns: 80 })('for any geometry (stride, padding, dilation, odd sizes) the conv passes equal the unfold-then-GEMM path', (c) =>
     expectSameBits(c as Case),
+  );
+});
+
+/**
+ * Winograd's F(2×2, 3×3) gives the same sums in another order: out, dW and dX equal the
+ * unfold-then-GEMM path within float32 rounding of sums of `terms` unit-normal products.
+ */
+function expectClose(c: Case): void {
+  const { got, ref } = runBoth(c, false);
+  const g = geometry(c);
+  const terms = { out: c.C * 9, gw: c.N * g.OH * g.OW, gx: c.OC * 9 };
+  for (const key of ['out', 'gw', 'gx'] as const) {
+    const bound = 3e-6 * Math.sqrt(terms[key]);
+    got[key].forEach((v, i) => {
+      const r = ref[key][i];
+      expect(Math.abs(v - r), `${key}[${i}]: ${v} vs ${r}`).toBeLessThanOrEqual(bound * (1 + Math.abs(r)) * 4);
+    });
+  }
+}
+
+describe('3×3, stride-1 layers with ≥ 8 input and output channels run Winograd F(2×2, 3×3)', () => {
+  // ResNet-8's stride-1 3×3 convs: 16 → 16 at 28×28, 32 → 32 at 14×14, 64 → 64 at 7×7 (odd: partial tiles)
+  test.each([square(16, 16, 28, 3, 1, 1), square(32, 32, 14, 3, 1, 1), square(64, 64, 7, 3, 1, 1)])(
+    'C $C → OC $OC, $H×$W: out, dW and dX equal unfold-then-GEMM within float32 rounding',
+    (c) => expectClose(c),
+  );
+
+  const winogradCase = fc.record({
+    C: fc.integer({ min: 8, max: 20 }),
+    OC: fc.integer({ min: 8, max: 20 }),
+    H: fc.integer({ min: 1, max: 19 }),
+    W: fc.integer({ min: 1, max: 19 }),
+    K: fc.constant<[number, number]>([3, 3]),
+    stride: fc.constant<[number, number]>([1, 1]),
+    pad: fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })),
+    dilation: fc.constant<[number, number]>([1, 1]),
+    N: fc.integer({ min: 1, max: 3 }),
+    seed: fc.integer({ min: 0, max: 1000 }),
+  }).filter((c) => c.H + 2 * c.pad[0] >= 3 && c.W + 2 * c.pad[1] >= 3);
+
+  test.prop([winogradCase], { numRuns: 20 })(
+    'a NaN in the input is never lost: every output and gradient that unfold-then-GEMM makes NaN is NaN (a tile shares it with its neighbours)',
+    (c) => {
+      const { got, ref } = runBoth(c, true);
+      for (const key of ['out', 'gw', 'gx'] as const) ref[key].forEach((r, i) => Number.isNaN(r) && expect(got[key][i], `${key}[${i}]`).toBeNaN());
+    },
+  );
+
+  test.prop([winogradCase], { numRuns: 60 })(
+    'for any size (odd, one tile, several groups of four tiles a row) and padding 0 to 3, out, dW and dX equal unfold-then-GEMM within float32 rounding',
+    (c) => expectClose(c),
   );
 });
