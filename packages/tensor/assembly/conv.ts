@@ -10,7 +10,8 @@ import { col2im, padPlanes } from './im2col';
 import { gemm } from './gemm';
 import { convGemm, positionOffsets, tapOffsets } from './convGemm';
 import { directForward, directWeightGrad, padImage } from './direct';
-import { winogradImage, winogradWeightGrad } from './winograd';
+import { winogradImage } from './winograd';
+import { winogradWeightGrad } from './winogradGrad';
 
 @inline function gi(g: usize, i: i32): i32 {
   return load<i32>(g + (<usize>i << 2));
@@ -110,7 +111,7 @@ export function convWeightGrad(g: usize, x: usize, gout: usize, gw: usize, OC: i
   const ohw = gi(g, 5) * gi(g, 6);
   if (gi(g, 16) == 1) {
     // Winograd: r0…r1 are input channels (whole filters), not taps
-    winogradWeightGrad(x, gout, gw, gi(g, 0), gi(g, 1), gi(g, 2), gi(g, 9), gi(g, 10), gi(g, 5), gi(g, 6), OC, N, r0, r1, cols, work);
+    winogradWeightGrad(x, gout, gw, gi(g, 0), gi(g, 1), gi(g, 2), gi(g, 9), gi(g, 10), gi(g, 5), gi(g, 6), OC, N, r0, r1, cols);
     return;
   }
   if (isDirect(g)) {

@@ -23,7 +23,7 @@ export function gemmWorkBytes(): i32 {
 }
 
 /** Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-wide panels (zero-padded): dst[panel][k][0..NR). */
-function packB(b: usize, ldb: i32, trans: bool, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
+export function packB(b: usize, ldb: i32, trans: bool, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
   for (let j0 = 0; j0 < nc; j0 += NR) {
     const w = min(NR, nc - j0);
     if (!trans) {

@@ -13,20 +13,20 @@
 // the result equals the direct sum up to float32 rounding, in another order: the im2col path's
 // bits are not kept. The transforms run four tiles of a tile row at a time, one per SIMD lane.
 
-import { gemmStrided } from './gemm';
+import { KC, MC, MR, NC, gemmStrided, macroKernel, packA, packB } from './gemm';
 
 /** Tiles of 2 along a side of n outputs. */
-@inline function tiles(n: i32): i32 {
+@inline export function tiles(n: i32): i32 {
   return (n + 1) >> 1;
 }
 
 /** The layout of one image's Winograd scratch (src/kernels/wasm/conv.ts sizes it the same way). */
-@inline function tilesRow4(OW: i32): i32 {
+@inline export function tilesRow4(OW: i32): i32 {
   return (tiles(OW) + 3) & ~3;
 }
 
 /** Tile slots per channel: T rounded up, with room for the last group's four lanes. */
-@inline function tileSlots(OH: i32, OW: i32): i32 {
+@inline export function tileSlots(OH: i32, OW: i32): i32 {
   return (tiles(OH) * tiles(OW) + 7) & ~3;
 }
 
@@ -45,8 +45,29 @@ export function winogradScratch(C: i32, OC: i32, OH: i32, OW: i32): i32 {
   store<f32>(at + 3 * plane, c);
 }
 
-/** u[ξ][oc][c] = (G·w[oc][c]·Gᵀ)[ξ] for the weights w [OC, C, 3, 3]: the 16 products' filters. */
+/** Whether the 16 products run on filters packed once per call (one GEMM block each: OC ≤ MC, C ≤ KC). */
+@inline function prepacked(OC: i32, C: i32): bool {
+  return OC <= MC && C <= KC;
+}
+
+/** Floats of one product's packed filter: panels of at most MR rows, at least 4 rows each. */
+@inline function packedFloats(OC: i32, C: i32): i32 {
+  return ((OC + 3) >> 2) * MR * C;
+}
+
+/**
+ * u[ξ][oc][c] = (G·w[oc][c]·Gᵀ)[ξ] for the weights w [OC, C, 3, 3]: the 16 products' filters;
+ * then, where {@link prepacked}, each product's filter packed as the GEMM packs A, after them
+ * (src/kernels/wasm/conv.ts sizes the region for both).
+ */
 export function winogradFilter(w: usize, OC: i32, C: i32, u: usize): void {
+  transformFilters(w, OC, C, u);
+  if (!prepacked(OC, C)) return;
+  const pu = u + ((<usize>16 * OC * C) << 2);
+  for (let xi = 0; xi < 16; xi++) packA(u + ((<usize>xi * OC * C) << 2), C, false, 0, 0, OC, C, pu + ((<usize>xi * packedFloats(OC, C)) << 2));
+}
+
+function transformFilters(w: usize, OC: i32, C: i32, u: usize): void {
   const plane = (<usize>OC * C) << 2;
   for (let f = 0; f < OC * C; f++) {
     const s = w + ((<usize>f * 9) << 2);
@@ -83,7 +104,7 @@ export function winogradFilter(w: usize, OC: i32, C: i32, u: usize): void {
  * four tiles at a time. A tile row's last group may spill up to three lanes into the next row's
  * slots (or past T): the next group overwrites them, and tileSlots leaves room at the end.
  */
-function inputTransform(xp: usize, C: i32, Hq: i32, Wq: i32, TH: i32, TW: i32, Tp: i32, v: usize, tmp: usize): void {
+export function inputTransform(xp: usize, C: i32, Hq: i32, Wq: i32, TH: i32, TW: i32, Tp: i32, v: usize, tmp: usize): void {
   const plane = (<usize>C * Tp) << 2;
   for (let c = 0; c < C; c++) {
     for (let th = 0; th < TH; th++) {
@@ -180,103 +201,19 @@ export function winogradImage(x: usize, C: i32, H: i32, W: i32, padH: i32, padW:
   }
   inputTransform(s, C, Hq, Wq, TH, TW, Tp, v, tmp);
   const T = TH * TW;
-  for (let xi = 0; xi < 16; xi++) {
-    gemmStrided(false, false, OC, T, C, u + ((<usize>xi * OC * C) << 2), C, v + ((<usize>xi * C * Tp) << 2), Tp, m + ((<usize>xi * OC * Tp) << 2), Tp, false, work);
+  if (prepacked(OC, C) && T <= NC) {
+    // the filters were packed once per call: pack each V[ξ] and run the macro-kernel
+    const pu = u + ((<usize>16 * OC * C) << 2);
+    const pb = work + ((<usize>MC * KC) << 2);
+    const tile = pb + ((<usize>KC * NC) << 2);
+    for (let xi = 0; xi < 16; xi++) {
+      packB(v + ((<usize>xi * C * Tp) << 2), Tp, false, 0, 0, C, T, pb);
+      macroKernel(OC, T, C, pu + ((<usize>xi * packedFloats(OC, C)) << 2), pb, m + ((<usize>xi * OC * Tp) << 2), Tp, false, tile);
+    }
+  } else {
+    for (let xi = 0; xi < 16; xi++) {
+      gemmStrided(false, false, OC, T, C, u + ((<usize>xi * OC * C) << 2), C, v + ((<usize>xi * C * Tp) << 2), Tp, m + ((<usize>xi * OC * Tp) << 2), Tp, false, work);
+    }
   }
   outputTransform(m, OC, OH, OW, TH, TW, Tp, out, bias, acc, tmp);
-}
-
-/**
- * dM[ξ][oc][t] = (A·dY·Aᵀ)[ξ] for every tile t of dY [OC, OH, OW] (the adjoint of
- * outputTransform, A = [[1,0],[1,1],[1,−1],[0,−1]]), four tiles at a time: `yp` holds dY copied
- * into zero-padded planes [OC, 2·TH, 2·TW4], so tiles past the image's edge see zeros.
- */
-function gradTransform(yp: usize, OC: i32, TH: i32, TW: i32, Wd: i32, Tp: i32, dm: usize): void {
-  const plane = (<usize>OC * Tp) << 2;
-  for (let oc = 0; oc < OC; oc++) {
-    for (let th = 0; th < TH; th++) {
-      const row = yp + ((<usize>(oc * 2 * TH + 2 * th) * Wd) << 2);
-      for (let tw = 0; tw < TW; tw += 4) {
-        const p = row + (<usize>(2 * tw) << 2);
-        const a0 = v128.load(p), a1 = v128.load(p, 16);
-        const b0 = v128.load(p + (<usize>Wd << 2)), b1 = v128.load(p + (<usize>Wd << 2), 16);
-        // the tiles' two output rows a, b, each as (column 0, column 1) across the four lanes
-        const ae = i32x4.shuffle(a0, a1, 0, 2, 4, 6), ao = i32x4.shuffle(a0, a1, 1, 3, 5, 7);
-        const be = i32x4.shuffle(b0, b1, 0, 2, 4, 6), bo = i32x4.shuffle(b0, b1, 1, 3, 5, 7);
-        // rows of A·dY: a, a + b, a − b, −b; then each row (p, q) ·Aᵀ: p, p + q, p − q, −q
-        let d = dm + ((<usize>oc * Tp + th * TW + tw) << 2);
-        gradRow(d, plane, ae, ao);
-        gradRow(d + 4 * plane, plane, f32x4.add(ae, be), f32x4.add(ao, bo));
-        gradRow(d + 8 * plane, plane, f32x4.sub(ae, be), f32x4.sub(ao, bo));
-        gradRow(d + 12 * plane, plane, f32x4.neg(be), f32x4.neg(bo));
-      }
-    }
-  }
-}
-
-/** Stores (p, q)·Aᵀ = p, p + q, p − q, −q at ξ = 4i + 0…3 (`d` points at ξ = 4i). */
-@inline function gradRow(d: usize, plane: usize, p: v128, q: v128): void {
-  v128.store(d, p);
-  v128.store(d + plane, f32x4.add(p, q));
-  v128.store(d + 2 * plane, f32x4.sub(p, q));
-  v128.store(d + 3 * plane, f32x4.neg(q));
-}
-
-/** dw[k][l] += (Gᵀ·du·G)[k][l] for one filter: du's 16 entries lie `plane` bytes apart, dw's 9 are consecutive. */
-function filterGrad(du: usize, plane: usize, dw: usize): void {
-  // H = Gᵀ·du (3×4): rows du0 + (du1 + du2)/2, (du1 − du2)/2, (du1 + du2)/2 + du3
-  for (let k = 0; k < 3; k++) {
-    let h0: f32 = 0, h1: f32 = 0, h2: f32 = 0, h3: f32 = 0;
-    for (let j = 0; j < 4; j++) {
-      const u0 = load<f32>(du + plane * <usize>j), u1 = load<f32>(du + plane * <usize>(4 + j));
-      const u2 = load<f32>(du + plane * <usize>(8 + j)), u3 = load<f32>(du + plane * <usize>(12 + j));
-      const h = k == 0 ? u0 + (u1 + u2) * 0.5 : k == 1 ? (u1 - u2) * 0.5 : (u1 + u2) * 0.5 + u3;
-      if (j == 0) h0 = h;
-      else if (j == 1) h1 = h;
-      else if (j == 2) h2 = h;
-      else h3 = h;
-    }
-    const d = dw + (<usize>(3 * k) << 2);
-    store<f32>(d, load<f32>(d) + (h0 + (h1 + h2) * 0.5));
-    store<f32>(d, load<f32>(d, 4) + (h1 - h2) * 0.5, 4);
-    store<f32>(d, load<f32>(d, 8) + ((h1 + h2) * 0.5 + h3), 8);
-  }
-}
-
-/**
- * dW[:, c0:c1] += the weight gradient of input channels [c0, c1) over the batch of N images,
- * in the Winograd domain (the adjoint of winogradImage): dU[ξ] = Σₙ dM[ξ]·V[ξ]ᵀ, images in
- * order, then dW = Gᵀ·dU·G. `s` is winogradGradScratch floats; `work` the GEMM's packing area.
- */
-export function winogradWeightGrad(x: usize, gout: usize, gw: usize, C: i32, H: i32, W: i32, padH: i32, padW: i32, OH: i32, OW: i32, OC: i32, N: i32, c0: i32, c1: i32, s: usize, work: usize): void {
-  const cc = c1 - c0;
-  const TH = tiles(OH), TW = tiles(OW), Tp = tileSlots(OH, OW), T = TH * TW;
-  const Hq = 2 * TH + 2, Wq = 2 * tilesRow4(OW) + 4, Wd = 2 * tilesRow4(OW);
-  const v = s + ((<usize>cc * Hq * Wq) << 2);
-  const dm = v + ((<usize>16 * cc * Tp) << 2);
-  const du = dm + ((<usize>16 * OC * Tp) << 2);
-  const yp = du + ((<usize>16 * OC * cc) << 2);
-  const tmp = yp + ((<usize>OC * 2 * TH * Wd) << 2);
-  memory.fill(du, 0, (<usize>16 * OC * cc) << 2);
-  memory.fill(yp, 0, (<usize>OC * 2 * TH * Wd) << 2);
-  memory.fill(s, 0, (<usize>cc * Hq * Wq) << 2);
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < cc; c++) {
-      const src = x + ((<usize>((n * C + c0 + c) * H) * W) << 2);
-      for (let h = 0; h < H; h++) memory.copy(s + ((<usize>(c * Hq + h + padH) * Wq + padW) << 2), src + ((<usize>h * W) << 2), <usize>W << 2);
-    }
-    for (let oc = 0; oc < OC; oc++) {
-      const src = gout + ((<usize>((n * OC + oc) * OH) * OW) << 2);
-      for (let h = 0; h < OH; h++) memory.copy(yp + ((<usize>(oc * 2 * TH + h) * Wd) << 2), src + ((<usize>h * OW) << 2), <usize>OW << 2);
-    }
-    inputTransform(s, cc, Hq, Wq, TH, TW, Tp, v, tmp);
-    gradTransform(yp, OC, TH, TW, Wd, Tp, dm);
-    for (let xi = 0; xi < 16; xi++) {
-      gemmStrided(false, true, OC, cc, T, dm + ((<usize>xi * OC * Tp) << 2), Tp, v + ((<usize>xi * cc * Tp) << 2), Tp, du + ((<usize>xi * OC * cc) << 2), cc, true, work);
-    }
-  }
-  const plane = (<usize>OC * cc) << 2;
-  for (let oc = 0; oc < OC; oc++) {
-    for (let c = 0; c < cc; c++) filterGrad(du + ((<usize>(oc * cc + c)) << 2), plane, gw + ((<usize>(oc * C + c0 + c) * 9) << 2));
-  }
 }

@@ -29,16 +29,29 @@ export function isWinograd(g: ConvGeometry, OC: number): boolean {
 }
 
 /**
+ * Floats of a Winograd layer's transformed filters (16 of [OC, C]) followed by each one packed
+ * for the GEMM (assembly/winograd.ts's winogradFilter: panels of up to 6 rows, at least 4).
+ */
+function winogradFilterFloats(OC: number, C: number): number {
+  return 16 * OC * C + 16 * Math.ceil(OC / 4) * 6 * C;
+}
+
+/**
  * Floats of Winograd scratch (assembly/winograd.ts): for one image's convolution (winogradImage)
  * the padded image, V, M and temporaries; for the weight gradient (winogradWeightGrad, all C
  * channels at most) also dU and dOut's padded planes.
  */
 function winogradFloats(g: ConvGeometry, OC: number, weightGrad: boolean): number {
   const TH = (g.OH + 1) >> 1;
-  const TW4 = (((g.OW + 1) >> 1) + 3) & ~3;
-  const slots = (TH * ((g.OW + 1) >> 1) + 7) & ~3;
-  const image = g.C * (2 * TH + 2) * (2 * TW4 + 4) + 16 * (g.C + OC) * slots + 64;
-  return weightGrad ? image + 16 * OC * g.C + OC * 2 * TH * 2 * TW4 : image;
+  const TW = (g.OW + 1) >> 1;
+  const TW4 = (TW + 3) & ~3;
+  const planes = g.C * (2 * TH + 2) * (2 * TW4 + 4);
+  const image = planes + 16 * (g.C + OC) * ((TH * TW + 7) & ~3) + 64;
+  if (!weightGrad) return image;
+  // the weight gradient transforms images in groups (imagesPerGroup in assembly/winogradGrad.ts)
+  const T = TH * TW;
+  const group = T >= 128 ? 1 : Math.ceil(128 / T);
+  return Math.max(image, planes + 16 * (g.C + OC) * ((group * T + 7) & ~3) + 16 * OC * g.C + OC * 2 * TH * 2 * TW4 + 64);
 }
 
 /** A fused 2×2 max pooling's output and the flat indices (into the conv output) of its winners. */
@@ -139,7 +152,7 @@ export function wasmConv2dForward(
   const pool = out instanceof Float32Array ? null : out;
   const pooledLen = pool ? pool.values.length : 0;
   const wino = isWinograd(g, OC);
-  const { at, heap } = layout(k, [GEOMETRY_INTS, x.length, weight.length, OC, N * OC * ohw, pooledLen, pooledLen, wino ? 16 * OC * g.C : 0, ...Array<number>(T).fill(scratchFloats(g, OC))]);
+  const { at, heap } = layout(k, [GEOMETRY_INTS, x.length, weight.length, OC, N * OC * ohw, pooledLen, pooledLen, wino ? winogradFilterFloats(OC, g.C) : 0, ...Array<number>(T).fill(scratchFloats(g, OC))]);
   const [gI, xI, wI, bI, outI, pI, aI, uI] = at;
   const geo = writeGeometry(heap, gI, g, OC, relu, pool ? pI * 4 : 0, pool ? aI * 4 : 0);
   heap.set(x, xI);
@@ -186,7 +199,7 @@ export function wasmConv2dBackward(
   const pLen = pooled ? pooled.grad.length : 0;
   const gt = gx ? transposed(g, OC) : null;
   const winoT = gt !== null && isWinograd(gt, g.C);
-  const sizes = [GEOMETRY_INTS, gw ? x.length : 0, weight.length, outLen, gw ? gw.length : 0, gx ? gx.length : 0, y ? y.length : 0, gb ? gb.length : 0, pLen, pLen, pLen, GEOMETRY_INTS, winoT ? 16 * OC * g.C : 0];
+  const sizes = [GEOMETRY_INTS, gw ? x.length : 0, weight.length, outLen, gw ? gw.length : 0, gx ? gx.length : 0, y ? y.length : 0, gb ? gb.length : 0, pLen, pLen, pLen, GEOMETRY_INTS, winoT ? winogradFilterFloats(g.C, OC) : 0];
   const perThread = Math.max(scratchFloats(g, OC), gt ? scratchFloats(gt, g.C) : 0);
   const { at, heap } = layout(k, [...sizes, ...Array<number>(T).fill(perThread)]);
   const [gI, xI, wI, goutI, gwI, gxI, yI, gbI, pgI, paI, pvI, gtI, uI] = at;
