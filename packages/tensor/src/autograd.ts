@@ -50,6 +50,19 @@ export function passGrad(res: Tensor, to: Tensor): void {
   } else accumulateKernel(g, gradOf(to));
 }
 
+/**
+ * `t`'s gradient buffer for a kernel that either adds into it or, when `fresh` (t had no
+ * gradient yet), writes every entry itself: a fresh buffer's contents are arbitrary, which
+ * saves the zero-fill (and a kernel working elsewhere the copy of those zeros).
+ */
+export function gradForWrite(t: Tensor): { grad: Float32Array; fresh: boolean } {
+  if (t.grad !== null) return { grad: t.grad, fresh: false };
+  const spare = spareGrads.get(t.size)?.pop();
+  if (spare !== undefined) spareFloats -= spare.length;
+  t.grad = spare ?? new Float32Array(t.size);
+  return { grad: t.grad, fresh: true };
+}
+
 /** Adds `g` into `t`'s gradient: a copy of `g` when `t` has none yet (one pass instead of a zero-fill and an addition). */
 export function addGrad(g: Float32Array, t: Tensor): void {
   if (t.grad !== null) return accumulateKernel(g, t.grad);

@@ -15,11 +15,12 @@ export function reluKernel(X: Float32Array, Y: Float32Array): void {
   }
 }
 
-/** ga += g where Y > 0: relu's backward from its output (the gradient at exactly 0 is 0). */
-export function reluBackwardKernel(Y: Float32Array, g: Float32Array, ga: Float32Array): void {
+/** ga += g where Y > 0: relu's backward from its output (the gradient at exactly 0 is 0); a `fresh` ga (arbitrary contents) is zeroed first. */
+export function reluBackwardKernel(Y: Float32Array, g: Float32Array, ga: Float32Array, fresh = false): void {
   const n = Y.length;
   const k = wasmFor(n);
-  if (k !== null) return wasmReluBackward(k, Y, g, ga);
+  if (k !== null) return wasmReluBackward(k, Y, g, ga, fresh);
+  if (fresh) ga.fill(0);
   for (let i = 0; i < n; i++) if (Y[i] > 0) ga[i] += g[i];
 }
 

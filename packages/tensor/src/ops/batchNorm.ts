@@ -4,6 +4,7 @@ import { wasmBatchNormBackward, wasmBatchNormForward } from '../kernels/wasm/bat
 import { wasmFor } from '../kernels/wasm/runtime';
 import { ShapeError, ValueError, formatShape } from '../shape';
 import { type Tensor, fromOp, gradOf } from '../tensor';
+import { gradForWrite } from '../autograd';
 import { isOnDevice, onDeviceOp } from '../device';
 
 /** Options of {@link batchNorm}. */
@@ -139,12 +140,14 @@ function forward(x: Tensor, d: ChannelLayout, rm: Tensor | null, rv: Tensor | nu
 function backward(G: Float32Array, x: Tensor, weight: Tensor | null, bias: Tensor | null, d: ChannelLayout, stats: Stats, training: boolean): void {
   const C = d.C;
   const sums = allocDoubles(2 * C, true); // Σdy, Σdy·(x − mean)
-  const dx = x.requiresGrad ? gradOf(x) : null;
+  const gx = x.requiresGrad ? gradForWrite(x) : null;
+  const dx = gx?.grad ?? null;
   const coefficients = (s: Float64Array): Float64Array => inputCoefficients(stats, weight, s, training, d.N * d.inner);
   const k = wasmFor(x.size);
   if (k !== null) {
-    wasmBatchNormBackward(k, G, x.data, dx, d, stats.mean, sums, coefficients);
+    wasmBatchNormBackward(k, G, x.data, dx, d, stats.mean, sums, coefficients, gx?.fresh ?? false);
   } else {
+    if (gx?.fresh) gx.grad.fill(0);
     channelGradSums(G, x.data, d, stats.mean, sums);
     if (dx !== null) inputGradChannels(dx, G, x.data, d, coefficients(sums));
   }

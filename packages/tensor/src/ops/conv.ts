@@ -5,6 +5,7 @@ import { type PooledOutput, wasmConv2dBackward, wasmConv2dForward } from '../ker
 import { wasmKernels } from '../kernels/wasm/runtime';
 import { ShapeError, ValueError, formatShape } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
+import { gradForWrite } from '../autograd';
 import { type Pair, assertNCHW, pair } from './geometry';
 import { maxPool2d } from './pool';
 import { concat, slice } from './shape';
@@ -114,7 +115,9 @@ function backward(c: Conv, gout: Float32Array | { pooled: PooledOutput; grad: Fl
   if (!needB && !needW && !needX) return;
   const wasm = wasmKernels();
   if (wasm !== null) {
-    return wasmConv2dBackward(wasm, x.data, weight.data, gout, y, g, N, OC, needB ? gradOf(bias) : null, needW ? gradOf(weight) : null, needX ? gradOf(x) : null);
+    // a fresh input gradient is written whole (from zeros in wasm memory), not copied in and added to
+    const gx = needX ? gradForWrite(x) : null;
+    return wasmConv2dBackward(wasm, x.data, weight.data, gout, y, g, N, OC, needB ? gradOf(bias) : null, needW ? gradOf(weight) : null, gx?.grad ?? null, gx?.fresh ?? false);
   }
   const ohw = g.OH * g.OW;
   let d: Float32Array;

@@ -1,7 +1,7 @@
 import { allocFloats, scalarResult } from '../arena';
 import { reluBackwardKernel, reluKernel } from '../kernels/elementwise';
 import { type Shape, broadcastIndex, broadcastShapes, shapeSize } from '../shape';
-import { addGrad, passGrad } from '../autograd';
+import { addGrad, gradForWrite, passGrad } from '../autograd';
 import { Tensor, fromOp, gradOf } from '../tensor';
 import { type BroadcastPlan, broadcastPlan } from './broadcastPlan';
 import { isOnDevice, onDeviceOp } from '../device';
@@ -267,5 +267,8 @@ export function relu(a: Tensor): Tensor {
   if (isOnDevice(a)) return onDeviceOp('relu', [a]);
   const Y = allocFloats(a.size);
   reluKernel(a.data, Y);
-  return fromOp('relu', Y, a.shape, [a], (res) => () => reluBackwardKernel(Y, res.grad as Float32Array, gradOf(a)));
+  return fromOp('relu', Y, a.shape, [a], (res) => () => {
+    const ga = gradForWrite(a);
+    reluBackwardKernel(Y, res.grad as Float32Array, ga.grad, ga.fresh);
+  });
 }

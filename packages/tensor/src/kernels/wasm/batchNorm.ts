@@ -38,7 +38,7 @@ export function wasmBatchNormForward(
 
 /**
  * @internal BatchNorm's backward pass on the wasm kernels: g and x are copied in once (and dx,
- * when given, in and out once). Fills `sums` ([2C]) with each channel's Σg and Σg·(x − mean);
+ * when given, in and out once; a fresh `dx`, `dxFresh`, whose contents are arbitrary, only out). Fills `sums` ([2C]) with each channel's Σg and Σg·(x − mean);
  * then, when `dx` is given, `coefficients(sums)` returns the per-channel [a…, b…, o…] (float64,
  * [3C]) of dx += a·g − b·x + o.
  */
@@ -51,6 +51,7 @@ export function wasmBatchNormBackward(
   mean: Float64Array,
   sums: Float64Array,
   coefficients: (sums: Float64Array) => Float64Array,
+  dxFresh = false,
 ): void {
   const { C } = d;
   const n = X.length;
@@ -64,7 +65,8 @@ export function wasmBatchNormBackward(
   k.bnGradSums(gI * 4, xI * 4, d.N, C, d.inner, mI * 4, sI * 4);
   sums.set(s);
   if (dx === null) return;
-  heap.set(dx, dI);
+  if (dxFresh) k.zeroFill(dI * 4, n);
+  else heap.set(dx, dI);
   doubles(heap, cI, 3 * C).set(coefficients(sums));
   k.bnInputGrad(dI * 4, gI * 4, xI * 4, d.N, C, d.inner, cI * 4);
   dx.set(heap.subarray(dI, dI + n));

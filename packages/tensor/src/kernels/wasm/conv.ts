@@ -177,7 +177,7 @@ export function wasmConv2dForward(
  * layer, {@link isWinograd}, in the transformed domain, its input channels split) and
  * dX += col2im(Wᵀ·dOut[n]) into `gx` (images split across threads; for stride 1, a forward
  * convolution of dOut with the flipped weights instead, Winograd's where it applies); each may
- * be null when not needed.
+ * be null when not needed. `gxFresh`: gx's contents are arbitrary and it is written whole.
  */
 export function wasmConv2dBackward(
   k: WasmKernels,
@@ -191,6 +191,7 @@ export function wasmConv2dBackward(
   gb: Float32Array | null,
   gw: Float32Array | null,
   gx: Float32Array | null,
+  gxFresh = false,
 ): void {
   const T = getThreads();
   const ckk = g.C * g.KH * g.KW;
@@ -239,7 +240,8 @@ export function wasmConv2dBackward(
     gw.set(heap.subarray(gwI, gwI + gw.length));
   }
   if (gx) {
-    heap.set(gx, gxI);
+    if (gxFresh) k.zeroFill(gxI * 4, gx.length);
+    else heap.set(gx, gxI);
     if (gt !== null) {
       // stride 1: dX is a forward convolution of dOut with the flipped, transposed weights
       flipTransposed(heap, wI, weight, OC, g.C, g.KH, g.KW);

@@ -10,13 +10,14 @@ export function wasmRelu(k: WasmKernels, X: Float32Array, Y: Float32Array): void
   Y.set(heap.subarray(at[1], at[1] + n));
 }
 
-/** @internal ga += g where Y > 0, on the wasm kernel. */
-export function wasmReluBackward(k: WasmKernels, Y: Float32Array, g: Float32Array, ga: Float32Array): void {
+/** @internal ga += g where Y > 0, on the wasm kernel; a `fresh` ga (arbitrary contents) is not copied in but zeroed there. */
+export function wasmReluBackward(k: WasmKernels, Y: Float32Array, g: Float32Array, ga: Float32Array, fresh = false): void {
   const n = Y.length;
   const { at, heap } = layout(k, [n, n, n]);
   heap.set(Y, at[0]);
   heap.set(g, at[1]);
-  heap.set(ga, at[2]);
+  if (fresh) k.zeroFill(at[2] * 4, n);
+  else heap.set(ga, at[2]);
   k.reluBackward(at[0] * 4, at[1] * 4, at[2] * 4, n);
   ga.set(heap.subarray(at[2], at[2] + n));
 }
