@@ -4,7 +4,8 @@
 // activation (0 none, 1 ReLU, applied to each image's output while it is in cache), and for a
 // fused 2×2 max pooling after it the byte pointers of the pooled output and of the winners'
 // flat indices (0: no pooling), then 1 where the layer runs Winograd's F(2×2, 3×3) (winograd.ts:
-// the weights pointer is then the transformed filters).
+// the weights pointer is then the transformed filters), then 1 for a 1×1 layer without padding
+// (its weight gradient as dot products of rows, dots.ts).
 import { maxPool2x2, relu } from './elementwise';
 import { col2im, padPlanes } from './im2col';
 import { gemm } from './gemm';
@@ -12,6 +13,7 @@ import { convGemm, positionOffsets, tapOffsets } from './convGemm';
 import { directForward, directWeightGrad, padImage } from './direct';
 import { winogradImage } from './winograd';
 import { winogradWeightGrad } from './winogradGrad';
+import { dots } from './dots';
 
 @inline function gi(g: usize, i: i32): i32 {
   return load<i32>(g + (<usize>i << 2));
@@ -109,6 +111,10 @@ export function convWeightGrad(g: usize, x: usize, gout: usize, gw: usize, OC: i
   const chw = gi(g, 0) * gi(g, 1) * gi(g, 2);
   const ckk = gi(g, 0) * gi(g, 3) * gi(g, 4);
   const ohw = gi(g, 5) * gi(g, 6);
+  if (gi(g, 17) == 1) {
+    pointwiseWeightGrad(g, x, gout, gw, OC, N, r0, r1, cols);
+    return;
+  }
   if (gi(g, 16) == 1) {
     // Winograd: r0…r1 are input channels (whole filters), not taps
     winogradWeightGrad(x, gout, gw, gi(g, 0), gi(g, 1), gi(g, 2), gi(g, 9), gi(g, 10), gi(g, 5), gi(g, 6), OC, N, r0, r1, cols);
@@ -138,6 +144,30 @@ export function convWeightGrad(g: usize, x: usize, gout: usize, gw: usize, OC: i
   for (let n = 0; n < N; n++) {
     pad(g, x, n, xp);
     convGemm(OC, r1 - r0, ohw, gout + ((<usize>n * OC * ohw) << 2), ohw, xp, pos, cols + (<usize>r0 << 2), gw + (<usize>r0 << 2), ckk, true, work);
+  }
+}
+
+/**
+ * dW[:, c0:c1] += Σₙ dOut[n]·Xₙᵀ for a 1×1 convolution without padding, input channels [c0, c1):
+ * Xₙ is image n taken at the stride (at stride 1 the image itself, else copied into `s`), and
+ * both operands run along the OH·OW positions, so the products are dot products of rows.
+ */
+function pointwiseWeightGrad(g: usize, x: usize, gout: usize, gw: usize, OC: i32, N: i32, c0: i32, c1: i32, s: usize): void {
+  const C = gi(g, 0), H = gi(g, 1), W = gi(g, 2), OH = gi(g, 5), OW = gi(g, 6), sh = gi(g, 7), sw = gi(g, 8);
+  const ohw = OH * OW, cc = c1 - c0;
+  for (let n = 0; n < N; n++) {
+    let b = x + ((<usize>(n * C + c0) * H * W) << 2);
+    if (sh != 1 || sw != 1) {
+      for (let c = 0; c < cc; c++) {
+        for (let oh = 0; oh < OH; oh++) {
+          const src = b + ((<usize>((c * H + oh * sh) * W)) << 2);
+          const dst = s + ((<usize>(c * ohw + oh * OW)) << 2);
+          for (let ow = 0; ow < OW; ow++) store<f32>(dst + (<usize>ow << 2), load<f32>(src + (<usize>(ow * sw) << 2)));
+        }
+      }
+      b = s;
+    }
+    dots(gout + ((<usize>n * OC * ohw) << 2), ohw, b, ohw, OC, cc, ohw, gw + (<usize>c0 << 2), C);
   }
 }
 

@@ -3,7 +3,7 @@
 // gradient in the transformed domain is dU[ξ] = Σ over images and tiles of dM[ξ]·V[ξ]ᵀ, and
 // dW = Gᵀ·dU·G. Exact algebra, so it equals the direct weight gradient up to float32 rounding.
 
-import { madd } from './fma';
+import { dots } from './dots';
 import { inputTransform, tiles, tilesRow4 } from './winograd';
 
 /**
@@ -112,76 +112,10 @@ export function winogradWeightGrad(x: usize, gout: usize, gw: usize, C: i32, H: 
       inputTransform(s, cc, Hq, Wq, TH, TW, Tr, v + ((<usize>i * T) << 2), tmp);
       gradTransform(yp, OC, TH, TW, Wd, Tr, dm + ((<usize>i * T) << 2));
     }
-    for (let xi = 0; xi < 16; xi++) dots(dm + ((<usize>xi * OC * Tr) << 2), v + ((<usize>xi * cc * Tr) << 2), OC, cc, g1 * T, Tr, du + ((<usize>xi * OC * cc) << 2));
+    for (let xi = 0; xi < 16; xi++) dots(dm + ((<usize>xi * OC * Tr) << 2), Tr, v + ((<usize>xi * cc * Tr) << 2), Tr, OC, cc, g1 * T, du + ((<usize>xi * OC * cc) << 2), cc);
   }
   const plane = (<usize>OC * cc) << 2;
   for (let oc = 0; oc < OC; oc++) {
     for (let c = 0; c < cc; c++) filterGrad(du + ((<usize>(oc * cc + c)) << 2), plane, gw + ((<usize>(oc * C + c0 + c) * 9) << 2));
-  }
-}
-
-/** Σ_t a[t]·b[t] for t < T from four-lane partial sums `acc` (of t < T & ~3), the lanes in a fixed order, then the tail. */
-@inline function finish(acc: v128, a: usize, b: usize, T: i32): f32 {
-  let s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
-  for (let t = T & ~3; t < T; t++) s += load<f32>(a + (<usize>t << 2)) * load<f32>(b + (<usize>t << 2));
-  return s;
-}
-
-/** d += Σ_t a[t]·b[t] (t < T) for one pair of rows. */
-@inline function dot1(a: usize, b: usize, T: i32, d: usize): void {
-  let acc = f32x4.splat(0);
-  for (let t = 0; t + 4 <= T; t += 4) acc = madd(v128.load(a + (<usize>t << 2)), v128.load(b + (<usize>t << 2)), acc);
-  store<f32>(d, load<f32>(d) + finish(acc, a, b, T));
-}
-
-/** Adds the sums of one block's eight partial-sum vectors (4 dM rows × 2 V rows) into du. */
-@inline function finishBlock(d: usize, dr: usize, a: usize, b: usize, row: usize, T: i32, s00: v128, s01: v128, s10: v128, s11: v128, s20: v128, s21: v128, s30: v128, s31: v128): void {
-  store<f32>(d, load<f32>(d) + finish(s00, a, b, T));
-  store<f32>(d, load<f32>(d, 4) + finish(s01, a, b + row, T), 4);
-  store<f32>(d + dr, load<f32>(d + dr) + finish(s10, a + row, b, T));
-  store<f32>(d + dr, load<f32>(d + dr, 4) + finish(s11, a + row, b + row, T), 4);
-  store<f32>(d + 2 * dr, load<f32>(d + 2 * dr) + finish(s20, a + 2 * row, b, T));
-  store<f32>(d + 2 * dr, load<f32>(d + 2 * dr, 4) + finish(s21, a + 2 * row, b + row, T), 4);
-  store<f32>(d + 3 * dr, load<f32>(d + 3 * dr) + finish(s30, a + 3 * row, b, T));
-  store<f32>(d + 3 * dr, load<f32>(d + 3 * dr, 4) + finish(s31, a + 3 * row, b + row, T), 4);
-}
-
-/**
- * du[oc][c] += Σ_t dm[oc][t]·v[c][t] over one image's T tiles, for one ξ (rows Tp floats apart):
- * dot products of rows, four dM rows by two V rows at a time, with no packing (the tiles are
- * the long, contiguous axis of both operands). Each entry's sum runs in one fixed order.
- */
-function dots(dm: usize, v: usize, OC: i32, cc: i32, T: i32, Tp: i32, du: usize): void {
-  const row = <usize>Tp << 2;
-  const dr = <usize>cc << 2;
-  let oc = 0;
-  for (; oc + 4 <= OC; oc += 4) {
-    const a = dm + <usize>oc * row;
-    let c = 0;
-    for (; c + 2 <= cc; c += 2) {
-      const b = v + <usize>c * row;
-      let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
-      let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0);
-      for (let t = 0; t + 4 <= T; t += 4) {
-        const o = <usize>t << 2;
-        const b0 = v128.load(b + o), b1 = v128.load(b + row + o);
-        const a0 = v128.load(a + o), a1 = v128.load(a + row + o), a2 = v128.load(a + 2 * row + o), a3 = v128.load(a + 3 * row + o);
-        s00 = madd(a0, b0, s00);
-        s01 = madd(a0, b1, s01);
-        s10 = madd(a1, b0, s10);
-        s11 = madd(a1, b1, s11);
-        s20 = madd(a2, b0, s20);
-        s21 = madd(a2, b1, s21);
-        s30 = madd(a3, b0, s30);
-        s31 = madd(a3, b1, s31);
-      }
-      finishBlock(du + ((<usize>(oc * cc + c)) << 2), dr, a, b, row, T, s00, s01, s10, s11, s20, s21, s30, s31);
-    }
-    for (; c < cc; c++) {
-      for (let i = 0; i < 4; i++) dot1(a + <usize>i * row, v + <usize>c * row, T, du + ((<usize>((oc + i) * cc + c)) << 2));
-    }
-  }
-  for (; oc < OC; oc++) {
-    for (let c = 0; c < cc; c++) dot1(dm + <usize>oc * row, v + <usize>c * row, T, du + ((<usize>(oc * cc + c)) << 2));
   }
 }

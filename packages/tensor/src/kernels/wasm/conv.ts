@@ -10,11 +10,12 @@ const GEOMETRY_INTS = 20;
 /**
  * Writes the integers assembly/conv.ts reads at float index `at`: the geometry, 1 for a fused
  * ReLU, the byte pointers of a fused 2×2 max pooling's output and indices (0: none), and 1 when
- * the layer runs Winograd's F(2×2, 3×3) with `OC` output channels ({@link isWinograd}).
+ * the layer runs Winograd's F(2×2, 3×3) with `OC` output channels ({@link isWinograd}), and 1
+ * for a 1×1 layer without padding ({@link isPointwise}).
  */
 function writeGeometry(heap: Float32Array, at: number, g: ConvGeometry, OC: number, relu = false, pooledPtr = 0, argPtr = 0): number {
   const ints = new Int32Array(heap.buffer, at * 4, GEOMETRY_INTS);
-  ints.set([g.C, g.H, g.W, g.KH, g.KW, g.OH, g.OW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, relu ? 1 : 0, pooledPtr, argPtr, isWinograd(g, OC) ? 1 : 0, 0, 0, 0]);
+  ints.set([g.C, g.H, g.W, g.KH, g.KW, g.OH, g.OW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, relu ? 1 : 0, pooledPtr, argPtr, isWinograd(g, OC) ? 1 : 0, isPointwise(g) ? 1 : 0, 0, 0]);
   return at * 4;
 }
 
@@ -26,6 +27,14 @@ function writeGeometry(heap: Float32Array, at: number, g: ConvGeometry, OC: numb
  */
 export function isWinograd(g: ConvGeometry, OC: number): boolean {
   return g.KH === 3 && g.KW === 3 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 && g.C >= 8 && OC >= 8;
+}
+
+/**
+ * Whether a layer is 1×1 without padding: its weight gradient runs as dot products of rows
+ * along the positions (assembly/dots.ts), input channels split across threads, no packing.
+ */
+export function isPointwise(g: ConvGeometry): boolean {
+  return g.KH === 1 && g.KW === 1 && g.padH === 0 && g.padW === 0;
 }
 
 /**
@@ -230,9 +239,9 @@ export function wasmConv2dBackward(
     heap.set(gw, gwI);
     // dW's columns (kernel taps) in blocks of 8 for the GEMM's register tiles; the direct
     // kernel has no tiles, so finer blocks balance its few taps (25 for 1×5×5) better
-    if (isWinograd(g, OC)) {
-      // Winograd: the units are input channels, one block per thread (each block transforms
-      // every image's dOut again, so finer blocks would repeat that work)
+    if (isWinograd(g, OC) || isPointwise(g)) {
+      // Winograd and 1×1: the units are input channels, one block per thread (a Winograd block
+      // transforms every image's dOut again, so finer blocks would repeat that work)
       run(k, 'convWeightGrad', [geo, xI * 4, goutI * 4, gwI * 4, OC, N, 0, 0, 0, 0], 6, g.C, Math.ceil(g.C / T), scratch);
     } else {
       run(k, 'convWeightGrad', [geo, xI * 4, goutI * 4, gwI * 4, OC, N, 0, 0, 0, 0], 6, ckk, isDirect(g) ? 4 : 8, scratch);
