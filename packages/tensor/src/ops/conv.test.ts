@@ -71,6 +71,13 @@ function directConv(g: Geometry, x: Spec, w: Spec, b: Spec | null): { shape: num
 
 const options = (g: Geometry) => ({ stride: g.stride, padding: g.padding, dilation: g.dilation });
 
+/** 3×3, stride 1, at least 8 input and output channels: the layers that run Winograd's F(2×2, 3×3) on the wasm kernels. */
+const winogradCase = fc
+  .record({ N: fc.integer({ min: 1, max: 2 }), C: fc.integer({ min: 8, max: 9 }), OC: fc.integer({ min: 8, max: 9 }), H: fc.integer({ min: 1, max: 7 }), W: fc.integer({ min: 1, max: 10 }), ph: fc.integer({ min: 0, max: 2 }), pw: fc.integer({ min: 0, max: 2 }) })
+  .filter((d) => d.H + 2 * d.ph >= 3 && d.W + 2 * d.pw >= 3)
+  .map((d): Geometry => ({ N: d.N, C: d.C, H: d.H, W: d.W, OC: d.OC, KH: 3, KW: 3, stride: [1, 1], padding: [d.ph, d.pw], dilation: [1, 1] }))
+  .chain((g) => fc.tuple(fc.constant(g), specOf([g.N, g.C, g.H, g.W]), specOf([g.OC, g.C, 3, 3]), specOf([g.OC])));
+
 describe('conv2d', () => {
   test.prop([convCase], { numRuns: 30 })('conv2d (with bias): gradients of input, weight and bias match finite differences for any stride/padding/dilation', ([g, x, w, b]) => {
     assertGradients((xi, wi, bi) => conv2d(xi, wi, bi, options(g)), [leaf(x), leaf(w), leaf(b)]);
@@ -86,6 +93,21 @@ describe('conv2d', () => {
     expect(out.shape).toEqual(expected.shape);
     // |x|, |w|, |b| ≤ 3: each output is a sum of at most 2·3·3 products of size ≤ 9, so float32 rounding is < 1e-4
     out.data.forEach((v, i) => expect(v).toBeCloseTo(expected.values[i], 4));
+  });
+
+  test.prop([winogradCase], { numRuns: 10 })(
+    'a 3×3 stride-1 layer with ≥ 8 channels (Winograd on the wasm kernels): gradients of input, weight and bias match finite differences',
+    ([g, x, w, b]) => {
+      assertGradients((xi, wi, bi) => conv2d(xi, wi, bi, options(g)), [leaf(x), leaf(w), leaf(b)]);
+    },
+  );
+
+  test.prop([winogradCase], { numRuns: 20 })('a 3×3 stride-1 layer with ≥ 8 channels equals a direct convolution from the definition, computed in float64', ([g, x, w, b]) => {
+    const expected = directConv(g, x, w, b);
+    const out = conv2d(constant(x), constant(w), constant(b), options(g));
+    expect(out.shape).toEqual(expected.shape);
+    // sums of up to 9·9 products of size ≤ 9: float32 rounding (and Winograd's transforms) stay well under 1e-3
+    out.data.forEach((v, i) => expect(v).toBeCloseTo(expected.values[i], 3));
   });
 
   test.prop([convCase], { numRuns: 20 })('a frozen weight (requiresGrad false) gets no gradient buffer, and the input gradient is still right', ([g, x, w, b]) => {
