@@ -141,10 +141,16 @@ export function inputTransform(xp: usize, C: i32, Hq: i32, Wq: i32, TH: i32, TW:
     v128.store(d, f32x4.add(acc ? v128.load(d, 16) : base, hi), 16);
     return;
   }
+  let l = 0;
+  if (n >= 4) {
+    // the first four whole, the rest one by one
+    v128.store(d, f32x4.add(acc ? v128.load(d) : base, lo));
+    l = 4;
+  }
   v128.store(tmp, lo);
   v128.store(tmp, hi, 16);
   const b = f32x4.extract_lane(base, 0);
-  for (let l = 0; l < n; l++) {
+  for (; l < n; l++) {
     const at = d + (<usize>l << 2);
     store<f32>(at, (acc ? load<f32>(at) : b) + load<f32>(tmp + (<usize>l << 2)));
   }

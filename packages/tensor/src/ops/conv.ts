@@ -1,4 +1,4 @@
-import { allocInts, allocZeros } from '../arena';
+import { allocFloats, allocInts } from '../arena';
 import { gemm } from '../kernels/gemm';
 import { type ConvGeometry, col2im, im2col } from '../kernels/im2col';
 import { type PooledOutput, wasmConv2dBackward, wasmConv2dForward } from '../kernels/wasm/conv';
@@ -187,7 +187,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   if (options.groups !== undefined && options.groups !== 1) return groupedConv2d(x, weight, bias, options);
   const c = prepare('conv2d', x, weight, bias, options);
   const { g, N, OC, relu } = c;
-  const out = allocZeros(N * OC * g.OH * g.OW);
+  const out = allocFloats(N * OC * g.OH * g.OW); // every kernel path writes all of it
   const wasm = wasmKernels();
   if (wasm !== null) wasmConv2dForward(wasm, x.data, weight.data, c.bias?.data ?? null, g, N, OC, out, relu);
   else forwardJs(c, out);
@@ -217,7 +217,7 @@ export function conv2dReluPool(x: Tensor, weight: Tensor, bias?: Tensor | null, 
   const wasm = wasmKernels();
   // too small to pool, or no wasm kernels: the ops one after the other (with their errors)
   if (wasm === null || PH === 0 || PW === 0) return maxPool2d(conv2d(x, weight, bias, { ...options, activation: 'relu' }), 2);
-  const pooled: PooledOutput = { values: allocZeros(N * OC * PH * PW), arg: allocInts(N * OC * PH * PW) };
+  const pooled: PooledOutput = { values: allocFloats(N * OC * PH * PW), arg: allocInts(N * OC * PH * PW) };
   wasmConv2dForward(wasm, x.data, weight.data, c.bias?.data ?? null, g, N, OC, pooled, true);
   const parents = c.bias ? [x, weight, c.bias] : [x, weight];
   return fromOp('conv2d+relu+maxPool2d', pooled.values, [N, OC, PH, PW], parents, (res) => () => backward(c, { pooled, grad: res.grad as Float32Array }, null));

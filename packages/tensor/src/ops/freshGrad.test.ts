@@ -1,9 +1,10 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
+import { Arena } from '../arena';
 import { Rng } from '../rng';
 import { Tensor } from '../tensor';
 import { batchNorm } from './batchNorm';
-import { conv2d } from './conv';
+import { conv2d, conv2dReluPool } from './conv';
 import { relu } from './elementwise';
 
 // conv2d, relu and batchNorm write an input's gradient whole when the input has none yet (its
@@ -39,6 +40,25 @@ describe('an input gradient written fresh equals zeros plus the accumulated grad
       const fresh = gradient(op, shape, seed, 'none');
       const accumulated = gradient(op, shape, seed, 'zeros');
       expect(new Uint32Array(fresh.buffer)).toEqual(new Uint32Array(accumulated.buffer));
+    });
+  }
+});
+
+describe('an op result the kernels write whole may come from a recycled arena buffer: stale values never show', () => {
+  const cases: Record<string, (x: Tensor) => Tensor> = {
+    'conv2d (3×3, stride 1, 8 → 8 channels: Winograd)': (x) => conv2d(x, filled([8, 8, 3, 3], 3), null, { padding: 1 }),
+    'conv2d (5×5, 8 → 4 channels, no bias)': (x) => conv2d(x, filled([4, 8, 5, 5], 4), null, { padding: 2 }),
+    'conv2dReluPool (3×3, 8 → 4 channels, bias)': (x) => conv2dReluPool(x, filled([4, 8, 3, 3], 5), filled([4], 6), { padding: 1 }),
+  };
+  for (const [name, op] of Object.entries(cases)) {
+    test(name, () => {
+      const x = filled([2, 8, 6, 7], 9);
+      const expected = op(x).data.slice();
+      const arena = new Arena();
+      arena.run(() => op(x).data.fill(NaN)); // the buffer goes back to the arena full of NaN
+      arena.reset();
+      const again = arena.run(() => op(x)).data;
+      expect(new Uint32Array(again.buffer, again.byteOffset, again.length)).toEqual(new Uint32Array(expected.buffer));
     });
   }
 });
