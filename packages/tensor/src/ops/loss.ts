@@ -1,4 +1,4 @@
-import { allocFloats, allocInts, scalarResult } from '../arena';
+import { allocDoubles, allocFloats, allocInts, scalarResult } from '../arena';
 import { ShapeError, ValueError, formatShape, sameShape } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 import { isOnDevice, onDeviceOp } from '../device';
@@ -94,7 +94,7 @@ export function crossEntropy(logits: Tensor, target: Target, options: LossOption
   }
   const X = logits.data;
   const P = allocFloats(N * C); // softmax, kept for backward
-  const lse = new Float64Array(N);
+  const lse = allocDoubles(N); // every row's is written below; kept for backward
   const rows = reduction === 'none' ? allocFloats(N) : null;
   let total = 0;
   for (let r = 0; r < N; r++) {

@@ -57,13 +57,17 @@ export function permute(a: Tensor, axes: readonly number[]): Tensor {
  * output's gradient `src` into the input's `dst`. One module-level function with the loops written
  * out: a callback per run (16 elements in a head split) cost most of the time of a ViT's permutes.
  */
+/** walkPermuted's odometer over the output's outer axes, reused (a training step permutes many times). */
+let walkIndex = new Int32Array(8);
+
 function walkPermuted(outShape: readonly number[], st: readonly number[], src: Float32Array, dst: Float32Array, back: boolean): void {
   const rank = outShape.length;
   const size = outShape.reduce((x, y) => x * y, 1);
   if (size === 0) return;
   const len = rank === 0 ? 1 : outShape[rank - 1];
   const step = rank === 0 ? 0 : st[rank - 1];
-  const idx = new Int32Array(Math.max(rank - 1, 0));
+  if (walkIndex.length < rank) walkIndex = new Int32Array(rank);
+  const idx = walkIndex.fill(0, 0, Math.max(rank - 1, 0));
   let base = 0;
   for (let i = 0; i < size; i += len) {
     if (back) for (let k = 0, j = base; k < len; k++, j += step) dst[j] += src[i + k];
