@@ -105,7 +105,8 @@ export function convForward(g: usize, x: usize, w: usize, bias: usize, OC: i32, 
 
 /**
  * dW[:, r0:r1] += Σₙ dOut[n] · im2col(x[n])[r0:r1]ᵀ over the whole batch N: columns r0..r1
- * of the [OC, C·KH·KW] weight gradient, each entry summed over n in order.
+ * of the [OC, C·KH·KW] weight gradient, each entry summed over n in order. For a Winograd or a
+ * 1×1 layer (geometry words 16 and 17) r0..r1 are input channels instead: whole filters.
  */
 export function convWeightGrad(g: usize, x: usize, gout: usize, gw: usize, OC: i32, N: i32, r0: i32, r1: i32, cols: usize, work: usize): void {
   const chw = gi(g, 0) * gi(g, 1) * gi(g, 2);
@@ -187,7 +188,8 @@ export function convInputGrad(g: usize, w: usize, gout: usize, gx: usize, OC: i3
  * dilation-1 convolution as a forward convolution of dOut (geometry `g`: C = OC, H×W = OH×OW,
  * padding KH−1−padH, KW−1−padW, output H×W) with the weights flipped and transposed (`wf`,
  * [C, OC·KH·KW]). The GEMM's inner dimension is OC·KH·KW instead of OC, and there is no col2im
- * scatter; the GEMM adds into dX. `cols` is {@link tables}' scratch for `g`.
+ * scatter; the GEMM adds into dX. `cols` is {@link tables}' scratch for `g` (for a Winograd
+ * layer, winograd.ts's, and `wf` the transformed filters).
  */
 export function convInputGradT(g: usize, gout: usize, wf: usize, gx: usize, C: i32, n0: i32, n1: i32, cols: usize, work: usize): void {
   const ckk = gi(g, 0) * gi(g, 3) * gi(g, 4);

@@ -20,7 +20,7 @@ import { KC, MC, MR, NC, gemmStrided, macroKernel, packA, packB } from './gemm';
   return (n + 1) >> 1;
 }
 
-/** The layout of one image's Winograd scratch (src/kernels/wasm/conv.ts sizes it the same way). */
+/** Tiles of a tile row rounded up to a whole group of four (the transforms run four at a time). */
 @inline export function tilesRow4(OW: i32): i32 {
   return (tiles(OW) + 3) & ~3;
 }
@@ -28,12 +28,6 @@ import { KC, MC, MR, NC, gemmStrided, macroKernel, packA, packB } from './gemm';
 /** Tile slots per channel: T rounded up, with room for the last group's four lanes. */
 @inline export function tileSlots(OH: i32, OW: i32): i32 {
   return (tiles(OH) * tiles(OW) + 7) & ~3;
-}
-
-/** Floats of scratch one image needs: the padded image, V, M and 16 vectors of temporaries. */
-export function winogradScratch(C: i32, OC: i32, OH: i32, OW: i32): i32 {
-  const Hq = 2 * tiles(OH) + 2, Wq = 2 * tilesRow4(OW) + 4;
-  return C * Hq * Wq + 16 * (C + OC) * tileSlots(OH, OW) + 64;
 }
 
 /** Stores row i of a transformed filter, (h·Gᵀ) for the row h = (a, b, c) of G·g, at ξ = 4i + j. */
@@ -193,7 +187,7 @@ function outputTransform(m: usize, OC: i32, OH: i32, OW: i32, TH: i32, TW: i32, 
 /**
  * One image's convolution: out [OC, OH, OW] (+)= conv(x [C, H, W], padding padH, padW) with the
  * transformed filters `u` (winogradFilter), plus `bias` (0: none) or, with `acc`, added to out.
- * `s` is winogradScratch(C, OC, OH, OW) floats; `work` the GEMM's packing area.
+ * `s` is the scratch src/kernels/wasm/conv.ts sizes for it (winogradFloats); `work` the GEMM's packing area.
  */
 export function winogradImage(x: usize, C: i32, H: i32, W: i32, padH: i32, padW: i32, OH: i32, OW: i32, u: usize, OC: i32, out: usize, bias: usize, acc: bool, s: usize, work: usize): void {
   const TH = tiles(OH), TW = tiles(OW), Tp = tileSlots(OH, OW);

@@ -115,9 +115,12 @@ function backward(c: Conv, gout: Float32Array | { pooled: PooledOutput; grad: Fl
   if (!needB && !needW && !needX) return;
   const wasm = wasmKernels();
   if (wasm !== null) {
-    // a fresh input gradient is written whole (from zeros in wasm memory), not copied in and added to
+    // a fresh input gradient is written whole (from zeros in wasm memory), not copied in and added
+    // to; the weight's is taken first, so an input that is also the weight is never fresh
+    const gb = needB ? gradOf(bias) : null;
+    const gw = needW ? gradOf(weight) : null;
     const gx = needX ? gradForWrite(x) : null;
-    return wasmConv2dBackward(wasm, x.data, weight.data, gout, y, g, N, OC, needB ? gradOf(bias) : null, needW ? gradOf(weight) : null, gx?.grad ?? null, gx?.fresh ?? false);
+    return wasmConv2dBackward(wasm, x.data, weight.data, gout, y, g, N, OC, gb, gw, gx?.grad ?? null, gx?.fresh ?? false);
   }
   const ohw = g.OH * g.OW;
   let d: Float32Array;

@@ -16,6 +16,7 @@ type Op = (x: Tensor) => Tensor;
 
 const ops: Record<string, { shape: number[]; op: Op }> = {
   'conv2d (3×3, stride 1, 8 → 8 channels: Winograd)': { shape: [2, 8, 6, 7], op: (x) => conv2d(x, filled([8, 8, 3, 3], 3), null, { padding: 1 }) },
+  'conv2d(x, x): one tensor as both input and weight (its gradient is dX + dW)': { shape: [8, 8, 3, 3], op: (x) => conv2d(x, x, null, { padding: 1 }) },
   'conv2d (5×5, stride 2, 3 → 4 channels)': { shape: [2, 3, 9, 8], op: (x) => conv2d(x, filled([4, 3, 5, 5], 4), null, { padding: 2, stride: 2 }) },
   relu: { shape: [3, 1200], op: (x) => relu(x) },
   'batchNorm (training)': { shape: [4, 3, 10, 10], op: (x) => batchNorm(x, null, null, filled([3], 5), filled([3], 6), { training: true }) },

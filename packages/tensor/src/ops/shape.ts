@@ -50,6 +50,9 @@ export function permute(a: Tensor, axes: readonly number[]): Tensor {
   return fromOp('permute', out, outShape, [a], (res) => () => walkPermuted(outShape, st, res.grad as Float32Array, gradOf(a), true));
 }
 
+/** walkPermuted's odometer over the output's outer axes, reused (a training step permutes many times). */
+let walkIndex = new Int32Array(8);
+
 /**
  * Visits the output of a permutation in order, one run of its last dimension at a time: output
  * elements i … i + len − 1 belong to the input elements base, base + step, … (a strided loop, not
@@ -57,9 +60,6 @@ export function permute(a: Tensor, axes: readonly number[]): Tensor {
  * output's gradient `src` into the input's `dst`. One module-level function with the loops written
  * out: a callback per run (16 elements in a head split) cost most of the time of a ViT's permutes.
  */
-/** walkPermuted's odometer over the output's outer axes, reused (a training step permutes many times). */
-let walkIndex = new Int32Array(8);
-
 function walkPermuted(outShape: readonly number[], st: readonly number[], src: Float32Array, dst: Float32Array, back: boolean): void {
   const rank = outShape.length;
   const size = outShape.reduce((x, y) => x * y, 1);

@@ -39,7 +39,7 @@ export function isPointwise(g: ConvGeometry): boolean {
 
 /**
  * Floats of a Winograd layer's transformed filters (16 of [OC, C]) followed by each one packed
- * for the GEMM (assembly/winograd.ts's winogradFilter: panels of up to 6 rows, at least 4).
+ * for the GEMM (assembly/winograd.ts's winogradFilter: at most ⌈OC/4⌉ panels of up to 6 rows).
  */
 function winogradFilterFloats(OC: number, C: number): number {
   return 16 * OC * C + 16 * Math.ceil(OC / 4) * 6 * C;
@@ -79,7 +79,9 @@ function isDirect(g: ConvGeometry): boolean {
  * assembly/conv.ts) a zero-padded image plus the weight gradient's partial sums; else the input
  * gradient's columns (C·KH·KW × OH·OW), or for the forward pass and the weight gradient the
  * offsets of the taps and of the output positions then a zero-padded image (tables in
- * assembly/conv.ts), whichever is larger.
+ * assembly/conv.ts), whichever is larger; for a Winograd layer also its scratch
+ * (winogradFloats), and for a 1×1 strided layer's weight gradient the subsampled image
+ * (C·OH·OW, within the first bound).
  */
 function scratchFloats(g: ConvGeometry, OC: number): number {
   const ckk = g.C * g.KH * g.KW;
@@ -115,7 +117,8 @@ export function flipTransposed(heap: Float32Array, at: number, w: Float32Array, 
 }
 
 /**
- * Runs one conv pass over `n` units (images, or columns of dW in blocks of `step`): on the
+ * Runs one conv pass over `n` units (images, columns of dW in blocks of `step`, or for the
+ * Winograd and 1×1 weight gradients input channels): on the
  * pool in chunks, else in one call. `args` has the range at `rangeAt` and `rangeAt + 1`; the scratch
  * pointer and the GEMM packing area are its last two arguments.
  */
@@ -141,7 +144,8 @@ function run(k: WasmKernels, op: 'convForward' | 'convWeightGrad' | 'convInputGr
 /**
  * @internal conv2d's forward pass on the wasm kernels: the whole batch is copied in once,
  * each image is multiplied by the weight matrix as im2col would unfold it (the GEMM packs its
- * panels straight from the zero-padded image, assembly/convGemm.ts) in wasm memory (images
+ * panels straight from the zero-padded image, assembly/convGemm.ts), or for a Winograd layer
+ * ({@link isWinograd}) transformed, multiplied and transformed back, in wasm memory (images
  * split across the pool's threads, if any), a fused ReLU applied while the image's output is
  * in cache, and the result [N, OC, OH·OW] is copied out.
  */
