@@ -184,6 +184,14 @@ function outputTransform(m: usize, OC: i32, OH: i32, OW: i32, TH: i32, TW: i32, 
   }
 }
 
+/** Copies image n's channels [c0, c0 + cc) of x [N, C, H, W] into the planes `xp` [cc, Hq, Wq] at (padH, padW); the caller zeroed their borders once. */
+export function padChannels(x: usize, n: i32, C: i32, H: i32, W: i32, c0: i32, cc: i32, padH: i32, padW: i32, Hq: i32, Wq: i32, xp: usize): void {
+  for (let c = 0; c < cc; c++) {
+    const src = x + ((<usize>((n * C + c0 + c) * H) * W) << 2);
+    for (let h = 0; h < H; h++) memory.copy(xp + ((<usize>(c * Hq + h + padH) * Wq + padW) << 2), src + ((<usize>h * W) << 2), <usize>W << 2);
+  }
+}
+
 /**
  * One image's convolution: out [OC, OH, OW] (+)= conv(x [C, H, W], padding padH, padW) with the
  * transformed filters `u` (winogradFilter), plus `bias` (0: none) or, with `acc`, added to out.
@@ -196,9 +204,7 @@ export function winogradImage(x: usize, C: i32, H: i32, W: i32, padH: i32, padW:
   const m = v + ((<usize>16 * C * Tp) << 2);
   const tmp = m + ((<usize>16 * OC * Tp) << 2);
   memory.fill(s, 0, (<usize>C * Hq * Wq) << 2);
-  for (let c = 0; c < C; c++) {
-    for (let h = 0; h < H; h++) memory.copy(s + ((<usize>(c * Hq + h + padH) * Wq + padW) << 2), x + ((<usize>(c * H + h) * W) << 2), <usize>W << 2);
-  }
+  padChannels(x, 0, C, H, W, 0, C, padH, padW, Hq, Wq, s);
   inputTransform(s, C, Hq, Wq, TH, TW, Tp, v, tmp);
   const T = TH * TW;
   if (prepacked(OC, C) && T <= NC) {

@@ -4,7 +4,7 @@
 // dW = Gᵀ·dU·G. Exact algebra, so it equals the direct weight gradient up to float32 rounding.
 
 import { dots } from './dots';
-import { inputTransform, tiles, tilesRow4 } from './winograd';
+import { inputTransform, padChannels, tiles, tilesRow4 } from './winograd';
 
 /**
  * dM[ξ][oc][t] = (A·dY·Aᵀ)[ξ] for every tile t of dY [OC, OH, OW] (the adjoint of
@@ -72,14 +72,6 @@ function filterGrad(du: usize, plane: usize, dw: usize): void {
   return T >= 128 ? 1 : (128 + T - 1) / T;
 }
 
-/** Copies image n's channels [c0, c0 + cc) of x [N, C, H, W] into the zero-padded planes `xp` [cc, Hq, Wq]. */
-function padChannels(x: usize, n: i32, C: i32, H: i32, W: i32, c0: i32, cc: i32, padH: i32, padW: i32, Hq: i32, Wq: i32, xp: usize): void {
-  for (let c = 0; c < cc; c++) {
-    const src = x + ((<usize>((n * C + c0 + c) * H) * W) << 2);
-    for (let h = 0; h < H; h++) memory.copy(xp + ((<usize>(c * Hq + h + padH) * Wq + padW) << 2), src + ((<usize>h * W) << 2), <usize>W << 2);
-  }
-}
-
 /**
  * dW[:, c0:c1] += the weight gradient of input channels [c0, c1) over the batch of N images,
  * in the Winograd domain (the adjoint of winogradImage): dU[ξ] = Σ dM[ξ]·V[ξ]ᵀ over the images'
@@ -105,10 +97,7 @@ export function winogradWeightGrad(x: usize, gout: usize, gw: usize, C: i32, H: 
     // each image's tiles follow the previous image's; a spill into the next image's slots is overwritten by it
     for (let i = 0; i < g1; i++) {
       padChannels(x, n0 + i, C, H, W, c0, cc, padH, padW, Hq, Wq, s);
-      for (let oc = 0; oc < OC; oc++) {
-        const src = gout + ((<usize>(((n0 + i) * OC + oc) * OH) * OW) << 2);
-        for (let h = 0; h < OH; h++) memory.copy(yp + ((<usize>(oc * 2 * TH + h) * Wd) << 2), src + ((<usize>h * OW) << 2), <usize>OW << 2);
-      }
+      padChannels(gout, n0 + i, OC, OH, OW, 0, OC, 0, 0, 2 * TH, Wd, yp); // dY, zeros past its edges
       inputTransform(s, cc, Hq, Wq, TH, TW, Tr, v + ((<usize>i * T) << 2), tmp);
       gradTransform(yp, OC, TH, TW, Wd, Tr, dm + ((<usize>i * T) << 2));
     }

@@ -3,7 +3,7 @@
 // gradient split by input channels, and a 1×1 strided shortcut, its weight gradient as dot products
 // split the same way) and a large matmul with its gradients, from fixed seeds.
 // Shared by the Node thread-pool test and the browser (Web Worker) one.
-import { conv2d } from '../ops/conv';
+import { type Conv2dOptions, conv2d } from '../ops/conv';
 import { matmul } from '../ops/matmul';
 import { Rng } from '../rng';
 import { Tensor } from '../tensor';
@@ -12,33 +12,29 @@ function leaf(rng: Rng, shape: number[]): Tensor {
   return new Tensor(rng.fillNormal(new Float32Array(shape.reduce((a, b) => a * b))), shape, { requiresGrad: true });
 }
 
+/** conv2d of fresh leaves x and w (and b) drawn from `rng`, backpropagated from seed `seed`: output, then the gradients. */
+function convRun(rng: Rng, xShape: number[], wShape: number[], bias: boolean, options: Conv2dOptions, seed: number): Float32Array[] {
+  const x = leaf(rng, xShape);
+  const w = leaf(rng, wShape);
+  const b = bias ? leaf(rng, [wShape[0]]) : null;
+  const y = conv2d(x, w, b, options);
+  y.backward(new Rng(seed).fillNormal(new Float32Array(y.size)));
+  return [y.data, x.grad, w.grad, ...(b ? [b.grad] : [])].map((t) => t as Float32Array);
+}
+
 /** conv2d forward and backward plus a large matmul and its gradients, from a fixed seed. */
 export function poolWorkload(): Float32Array[] {
   const rng = new Rng(11);
-  const x = leaf(rng, [9, 8, 14, 14]);
-  const w = leaf(rng, [16, 8, 5, 5]);
-  const b = leaf(rng, [16]);
-  const y = conv2d(x, w, b, { padding: 2 });
-  y.backward(new Rng(12).fillNormal(new Float32Array(y.size)));
+  const gemmConv = convRun(rng, [9, 8, 14, 14], [16, 8, 5, 5], true, { padding: 2 }, 12);
   // a first layer (one input channel): the direct kernels
-  const x1 = leaf(rng, [7, 1, 13, 11]);
-  const w1 = leaf(rng, [8, 1, 5, 5]);
-  const y1 = conv2d(x1, w1, null, { padding: 2 });
-  y1.backward(new Rng(14).fillNormal(new Float32Array(y1.size)));
+  const direct = convRun(rng, [7, 1, 13, 11], [8, 1, 5, 5], false, { padding: 2 }, 14);
   // 3×3, stride 1, ≥ 8 channels: Winograd, with odd sizes (partial tiles)
-  const x3 = leaf(rng, [5, 12, 11, 13]);
-  const w3 = leaf(rng, [10, 12, 3, 3]);
-  const y3 = conv2d(x3, w3, null, { padding: 1 });
-  y3.backward(new Rng(15).fillNormal(new Float32Array(y3.size)));
+  const winograd = convRun(rng, [5, 12, 11, 13], [10, 12, 3, 3], false, { padding: 1 }, 15);
   // 1×1, stride 2 (a ResNet shortcut): the weight gradient as dot products, split by input channels
-  const x4 = leaf(rng, [5, 12, 9, 9]);
-  const w4 = leaf(rng, [10, 12, 1, 1]);
-  const y4 = conv2d(x4, w4, null, { stride: 2 });
-  y4.backward(new Rng(16).fillNormal(new Float32Array(y4.size)));
+  const pointwise = convRun(rng, [5, 12, 9, 9], [10, 12, 1, 1], false, { stride: 2 }, 16);
   const a = leaf(rng, [130, 257]);
   const m = leaf(rng, [257, 203]);
   const z = matmul(a, m);
   z.backward(new Rng(13).fillNormal(new Float32Array(z.size)));
-  return [y.data, x.grad, w.grad, b.grad, z.data, a.grad, m.grad, y1.data, x1.grad, w1.grad, y3.data, x3.grad, w3.grad, y4.data, x4.grad, w4.grad].map((t) => t as Float32Array);
+  return [...gemmConv, ...[z.data, a.grad, m.grad].map((t) => t as Float32Array), ...direct, ...winograd, ...pointwise];
 }
-
