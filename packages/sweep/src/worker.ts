@@ -40,6 +40,7 @@ port.on('message', async (msg: ToWorker) => {
     answer?.(msg.decision);
     return;
   }
+  post({ type: 'started' }); // from here on a crash of this thread is the trial's
   try {
     if (msg.kernels === 'js') setKernelBackend('js');
     const fn = await load(msg.module, msg.exportName);

@@ -2,6 +2,8 @@
  * Trial functions for the tests: a small MLP on a synthetic 3-class problem, loaded by worker
  * threads through this module's URL. One trial of 9 epochs takes a few tens of milliseconds.
  */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Trainer, sgd } from '@trainkit/core';
 import { DataLoader, TensorDataset } from '@trainkit/data';
 import { Linear, ReLU, Sequential, getDefaultRng, manualSeed } from '@trainkit/nn';
@@ -56,9 +58,19 @@ export const crashOnFirst: TrialFunction<{ lr: number; width: number }> = (confi
   return toyTrial(config, ctx);
 };
 
-/** The toy trial, leaving behind a rejection nobody handles, which ends its worker thread soon after it returned. */
-export const dieAfterReturn: TrialFunction<{ lr: number; width: number }> = async (config, ctx) => {
+/**
+ * The toy trial, leaving behind a rejection nobody handles, which ends its worker thread 20 ms
+ * after it returned. With `gate` (a directory) the thread first writes `gate/busy`, then stays
+ * busy until `gate/go` exists, so that a test can post the next trial while it cannot read it.
+ */
+export const dieAfterReturn: TrialFunction<{ lr: number; width: number; gate?: string }> = async (config, ctx) => {
   const metrics = await toyTrial(config, ctx);
-  setTimeout(() => void Promise.reject(new Error('a late rejection')), 20);
+  setTimeout(() => {
+    if (config.gate !== undefined) {
+      writeFileSync(join(config.gate, 'busy'), '');
+      while (!existsSync(join(config.gate, 'go')));
+    }
+    void Promise.reject(new Error('a late rejection'));
+  }, 20);
   return metrics;
 };

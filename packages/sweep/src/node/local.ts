@@ -36,13 +36,17 @@ function spawn(execArgv: string[] | undefined): Worker {
         workerData: { typescript: true },
       })
     : new Worker(url, { execArgv, workerData: { typescript: false } });
-  worker.on('error', () => undefined); // a run's own listeners report errors; none may escape between runs
-  worker.once('exit', () => exited.add(worker)); // one that dies between runs (a late rejection in its trial) is not reused
+  // one that dies between runs (a late rejection in its last trial) is not reused; a run's own listeners report its errors
+  worker.on('error', () => exited.add(worker));
+  worker.once('exit', () => exited.add(worker));
   return worker;
 }
 
-/** Worker threads that have exited: a message posted to one is never answered. */
+/** Worker threads that crashed or exited: a message posted to one is never answered. */
 const exited = new WeakSet<Worker>();
+
+/** A reused worker thread died before it began the trial (the previous trial's late crash): the trial is not at fault. */
+class DiedBeforeStart extends Error {}
 
 /** The absolute URL of a trial module given as a URL, a file URL string or a path. */
 export function absoluteModule(module: string | URL): string {
@@ -51,8 +55,8 @@ export function absoluteModule(module: string | URL): string {
   return pathToFileURL(isAbsolute(href) ? href : resolve(href)).href;
 }
 
-/** Runs one trial on `worker`, answering its reports; rejects on failure, crash or abort. */
-function runOn(worker: Worker, { job, report, signal }: TrialRun, module: string, exportName: string): Promise<TrialOutcome> {
+/** Runs one trial on `worker` (`reused`: it ran trials before), answering its reports; rejects on failure, crash or abort. */
+function runOn(worker: Worker, reused: boolean, { job, report, signal }: TrialRun, module: string, exportName: string): Promise<TrialOutcome> {
   return new Promise((resolve, reject) => {
     const cleanup = () => {
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
@@ -62,15 +66,18 @@ function runOn(worker: Worker, { job, report, signal }: TrialRun, module: string
       cleanup();
       reject(e);
     };
+    let started = false;
     const onMessage = (msg: FromWorker) => {
-      if (msg.type === 'report') void report(msg.epoch, msg.metrics).then((decision) => worker.postMessage({ type: 'decision', epoch: msg.epoch, decision } satisfies ToWorker));
+      if (msg.type === 'started') started = true;
+      else if (msg.type === 'report') void report(msg.epoch, msg.metrics).then((decision) => worker.postMessage({ type: 'decision', epoch: msg.epoch, decision } satisfies ToWorker));
       else if (msg.type === 'done') {
         cleanup();
         resolve(msg.outcome);
       } else fail(Object.assign(new Error(msg.error.message), { name: msg.error.name, stack: msg.error.stack }));
     };
-    const onError = (e: Error) => fail(new Error(`its worker thread crashed: ${e.message}`, { cause: e }));
-    const onExit = (code: number) => fail(new Error(`its worker thread exited with code ${code} before the trial finished`));
+    const crashed = (message: string, cause?: Error) => fail(started || !reused ? new Error(message, { cause }) : new DiedBeforeStart(message, { cause }));
+    const onError = (e: Error) => crashed(`its worker thread crashed: ${e.message}`, e);
+    const onExit = (code: number) => crashed(`its worker thread exited with code ${code} before the trial finished`);
     const onAbort = () => fail(new Error('aborted'));
     worker.on('message', onMessage).on('error', onError).on('exit', onExit);
     signal.addEventListener('abort', onAbort);
@@ -99,18 +106,22 @@ export function local(options: LocalOptions = {}): ExecutorFactory {
       name: 'local',
       concurrency,
       async run(run) {
-        let worker = idle.pop();
-        while (worker !== undefined && exited.has(worker)) worker = idle.pop();
-        worker ??= spawn(options.execArgv);
-        const name = `thread-${worker.threadId}`;
-        try {
-          const outcome = await runOn(worker, run, module, exportName);
-          idle.push(worker);
-          return { outcome, worker: name };
-        } catch (e) {
-          if (run.signal.aborted || /its worker thread/.test((e as Error).message)) void worker.terminate();
-          else idle.push(worker);
-          throw Object.assign(e as Error, { worker: name });
+        for (;;) {
+          let worker = idle.pop();
+          while (worker !== undefined && exited.has(worker)) worker = idle.pop();
+          const reused = worker !== undefined;
+          worker ??= spawn(options.execArgv);
+          const name = `thread-${worker.threadId}`;
+          try {
+            const outcome = await runOn(worker, reused, run, module, exportName);
+            idle.push(worker);
+            return { outcome, worker: name };
+          } catch (e) {
+            if (run.signal.aborted || /its worker thread/.test((e as Error).message)) void worker.terminate();
+            else idle.push(worker);
+            if (e instanceof DiedBeforeStart && !run.signal.aborted) continue; // the trial never began: a fresh thread runs it
+            throw Object.assign(e as Error, { worker: name });
+          }
         }
       },
       async close() {

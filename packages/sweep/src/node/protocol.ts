@@ -9,6 +9,7 @@ export type ToWorker =
 
 /** From a worker to the sweep. */
 export type FromWorker =
+  | { type: 'started' }
   | { type: 'report'; epoch: number; metrics: Metrics }
   | { type: 'done'; outcome: TrialOutcome }
   | { type: 'failed'; error: { name: string; message: string; stack?: string } };

@@ -26,20 +26,42 @@ describe('runSweep on worker threads (the local executor)', () => {
     expect(inCaller.trials().every((t) => t.worker === 'main')).toBe(true);
   });
 
-  test('a worker thread that dies between trials (a late rejection in its trial) is replaced, not handed the next trial', async () => {
+  /** Runs trial 0 of `dieAfterReturn` with `gate`, `between` the two runs, then trial 1; the second run must succeed on a fresh thread. */
+  async function lateRejection(between: (gate: string) => Promise<unknown>, fromDeadThread: (run: Promise<unknown>, gate: string) => Promise<void>) {
     const executor = local({ concurrency: 1 })({ module, exportName: 'dieAfterReturn' });
-    const job = (index: number) => ({ trialId: `trial-${index}`, index, seed: index, attempt: 0, config: { lr: 0.1, width: 4 } });
+    const gate = mkdtempSync(join(tmp, 'gate-'));
+    const job = (index: number) => ({ trialId: `trial-${index}`, index, seed: index, attempt: 0, config: { lr: 0.1, width: 4, gate } });
     const run = (index: number) => executor.run({ job: job(index), report: async () => 'continue' as const, signal: new AbortController().signal });
     try {
       const first = await run(0);
-      await new Promise((r) => setTimeout(r, 500)); // its thread has died by now, idle
-      const second = await Promise.race([run(1), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the second trial hung')), 20_000))]);
+      await between(gate);
+      const pending = run(1);
+      await fromDeadThread(pending, gate);
+      const second = await Promise.race([pending, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the second trial hung')), 20_000))]);
       expect(second.worker).not.toBe(first.worker);
       expect(second.outcome.metrics.valLoss).toBeGreaterThan(0);
     } finally {
       await executor.close?.();
     }
-  });
+  }
+  const until = async (path: string) => {
+    while (!existsSync(path)) await new Promise((r) => setTimeout(r, 5));
+  };
+
+  test('a worker thread that dies between trials (a late rejection in its trial) is replaced, not handed the next trial', () =>
+    lateRejection(
+      async (gate) => {
+        writeFileSync(join(gate, 'go'), '');
+        await new Promise((r) => setTimeout(r, 1000)); // its thread has died by now, idle
+      },
+      async () => undefined,
+    ));
+
+  test('a worker thread that dies after it was handed a trial, before it read it, is not blamed on that trial: a fresh thread runs it', () =>
+    lateRejection(
+      (gate) => until(join(gate, 'busy')), // the thread is busy: the next trial's message waits unread
+      async (_, gate) => writeFileSync(join(gate, 'go'), ''), // then the late rejection kills it
+    ));
 
   test('an error of the sweep itself (onTrialEnd throws) rejects runSweep and stops every lane: no trial runs or is recorded after it', async () => {
     const ended: string[] = [];
