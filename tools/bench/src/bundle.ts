@@ -31,8 +31,8 @@ export interface Size {
 
 export interface BundleReport {
   minimal: Size;
-  /** The embedded WebAssembly kernels inside `minimal` (base64 text, raw module bytes). */
-  wasmModule: { base64Bytes: number; moduleBytes: number };
+  /** The embedded WebAssembly kernels inside `minimal`: the plain build (base64 text, raw module bytes) and the relaxed build's delta against it (base64 text). */
+  wasmModule: { base64Bytes: number; moduleBytes: number; relaxedDeltaBase64Bytes?: number };
   plugins: Array<{ pkg: string; used: Size | { error: string }; unusedImportAddsBytes: number | null }>;
 }
 
@@ -55,8 +55,9 @@ async function bundle(source: string): Promise<Size> {
 export async function measureBundles(): Promise<BundleReport> {
   const base = `export { train } from './minimal';\n`;
   const minimal = await bundle(base);
-  const generated = readFileSync(join(here, '..', '..', '..', 'packages', 'tensor', 'src', 'kernels', 'wasm', 'module.generated.ts'), 'utf8');
-  const wasmModuleBase64 = [...generated.matchAll(/'([A-Za-z0-9+/=]+)'/g)].map((m) => m[1]).join('');
+  const generated = (file: string) => readFileSync(join(here, '..', '..', '..', 'packages', 'tensor', 'src', 'kernels', 'wasm', `${file}.generated.ts`), 'utf8');
+  const base64Of = (file: string) => [...generated(file).matchAll(/'([A-Za-z0-9+/=]+)'/g)].map((m) => m[1]).join('');
+  const wasmModuleBase64 = base64Of('module');
   const plugins: BundleReport['plugins'] = [];
   for (const p of PLUGINS) {
     let used: Size | { error: string };
@@ -70,5 +71,5 @@ export async function measureBundles(): Promise<BundleReport> {
     }
     plugins.push({ pkg: p.pkg, used, unusedImportAddsBytes: unused });
   }
-  return { minimal, wasmModule: { base64Bytes: wasmModuleBase64.length, moduleBytes: Math.floor((wasmModuleBase64.length * 3) / 4) }, plugins };
+  return { minimal, wasmModule: { base64Bytes: wasmModuleBase64.length, moduleBytes: Buffer.from(wasmModuleBase64, 'base64').length, relaxedDeltaBase64Bytes: base64Of('moduleRelaxed').length }, plugins };
 }

@@ -111,7 +111,7 @@ export function markdown(results: Results, checks: Target[]): string {
     lines.push(
       '## Bundle size',
       '',
-      `Minimal browser training program (tensor + nn + core + optim-adam: MLP, fit, predict), esbuild --minify: ${b.minimal.bytes.toLocaleString('en-US')} bytes, ${b.minimal.gzip.toLocaleString('en-US')} gzip, including the WebAssembly kernels (${b.wasmModule.moduleBytes.toLocaleString('en-US')} bytes, embedded as ${b.wasmModule.base64Bytes.toLocaleString('en-US')} characters of base64).`,
+      `Minimal browser training program (tensor + nn + core + optim-adam: MLP, fit, predict), esbuild --minify: ${b.minimal.bytes.toLocaleString('en-US')} bytes, ${b.minimal.gzip.toLocaleString('en-US')} gzip, including the WebAssembly kernels (${b.wasmModule.moduleBytes.toLocaleString('en-US')} bytes, embedded as ${b.wasmModule.base64Bytes.toLocaleString('en-US')} characters of base64${b.wasmModule.relaxedDeltaBase64Bytes === undefined ? '' : `, and the relaxed SIMD build as a delta against it, ${b.wasmModule.relaxedDeltaBase64Bytes.toLocaleString('en-US')} characters`}).`,
       '',
       '| plugin added | + bytes | + gzip | imported but unused |',
       '|---|---|---|---|',

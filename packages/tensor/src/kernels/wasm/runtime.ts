@@ -1,17 +1,9 @@
 import type { KernelBackend, KernelPool, WasmKernels } from './abi';
-import { type SimdVariant, chooseSimdVariant, moduleBase64 } from './simd';
+import { type SimdVariant, chooseSimdVariant, moduleBytes } from './simd';
 
 function backendFromEnv(): KernelBackend | 'auto' {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TRAINKIT_KERNELS;
   return env === 'js' || env === 'wasm' ? env : 'auto';
-}
-
-/** @internal The bytes of a module embedded as base64 (the generated modules). */
-export function decodeBase64(base64: string): Uint8Array {
-  const text = atob(base64);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
 }
 
 /**
@@ -50,7 +42,7 @@ class KernelRuntime {
     this.kernels = null;
     if (typeof WebAssembly !== 'object') return null;
     this.simd = chooseSimdVariant();
-    const bytes = decodeBase64(moduleBase64(this.simd));
+    const bytes = moduleBytes(this.simd);
     try {
       const mod = new WebAssembly.Module(bytes as BufferSource);
       const k = this.adopt(new WebAssembly.Instance(mod, {}));

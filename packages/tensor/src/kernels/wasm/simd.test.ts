@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { Rng } from '../../rng';
 import type { WasmKernels } from './abi';
-import { decodeBase64 } from './runtime';
-import { type SimdVariant, chooseSimdVariant, moduleBase64, relaxedSimdSupported } from './simd';
+import { type SimdVariant, chooseSimdVariant, moduleBytes, relaxedSimdSupported } from './simd';
 
 const savedEnv = process.env.TRAINKIT_SIMD;
 afterEach(() => {
@@ -11,7 +10,7 @@ afterEach(() => {
 });
 
 function instance(variant: SimdVariant): WasmKernels {
-  const mod = new WebAssembly.Module(decodeBase64(moduleBase64(variant)) as BufferSource);
+  const mod = new WebAssembly.Module(moduleBytes(variant) as BufferSource);
   return new WebAssembly.Instance(mod, {}).exports as unknown as WasmKernels;
 }
 
@@ -32,7 +31,7 @@ function gemmOn(k: WasmKernels, M: number, N: number, K: number, a: Float32Array
 
 describe('the relaxed SIMD build', () => {
   test('the feature probe agrees with the runtime: the relaxed build compiles exactly where WebAssembly.validate accepts the probe', () => {
-    const bytes = decodeBase64(moduleBase64('relaxed-simd')) as BufferSource;
+    const bytes = moduleBytes('relaxed-simd') as BufferSource;
     expect(WebAssembly.validate(bytes)).toBe(relaxedSimdSupported());
   });
 

@@ -1,8 +1,9 @@
 // Which of the two SIMD builds of the kernels a runtime loads: relaxed SIMD (one fused
 // multiply-add per multiply-add in GEMM and the direct convolution) where the runtime validates
 // it, plain SIMD everywhere else. See assembly/fma.ts and assembly/build.mjs.
+import { applyDelta, decodeBase64 } from './embedded';
 import { wasmModuleBase64 } from './module.generated';
-import { wasmModuleRelaxedBase64 } from './moduleRelaxed.generated';
+import { wasmModuleRelaxedDelta } from './moduleRelaxed.generated';
 
 /** The two builds of the WebAssembly kernels. */
 export type SimdVariant = 'simd' | 'relaxed-simd';
@@ -45,7 +46,8 @@ export function chooseSimdVariant(): SimdVariant {
   return supported ? 'relaxed-simd' : 'simd';
 }
 
-/** The base64 text of one build on its own memory (threadPool.ts picks the shared-memory builds, so a program without a pool does not bundle them). */
-export function moduleBase64(variant: SimdVariant): string {
-  return variant === 'relaxed-simd' ? wasmModuleRelaxedBase64 : wasmModuleBase64;
+/** The bytes of one build on its own memory (threadPool.ts applies the shared-memory deltas, so a program without a pool does not bundle them). */
+export function moduleBytes(variant: SimdVariant): Uint8Array {
+  const plain = decodeBase64(wasmModuleBase64);
+  return variant === 'relaxed-simd' ? applyDelta(plain, decodeBase64(wasmModuleRelaxedDelta)) : plain;
 }

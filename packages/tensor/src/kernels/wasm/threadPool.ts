@@ -1,8 +1,10 @@
 import type { KernelPool, PoolOp, PoolTask, WasmKernels } from './abi';
 import { gemmWorkOf } from './heap';
-import { decodeBase64, getKernelVariant, installPool, stopPool, wasmKernels } from './runtime';
-import { wasmSharedModuleBase64 } from './moduleShared.generated';
-import { wasmSharedModuleRelaxedBase64 } from './moduleSharedRelaxed.generated';
+import { applyDelta, decodeBase64 } from './embedded';
+import { wasmSharedModuleDelta } from './moduleShared.generated';
+import { wasmSharedModuleRelaxedDelta } from './moduleSharedRelaxed.generated';
+import { getKernelVariant, installPool, stopPool, wasmKernels } from './runtime';
+import { moduleBytes } from './simd';
 
 /** Where the pool's control words live in the shared memory (below the kernels' HEAP_BASE). */
 const CTRL_BYTE = 1024;
@@ -162,8 +164,9 @@ export async function startPool(threads: number, spawn: SpawnPoolThread, where: 
   if (threads === 1) return 1;
   if (wasmKernels() === null) throw new Error(`${where}: the thread pool runs the wasm kernels; they are not in use (setKernelBackend)`);
   // the same SIMD build as the module's own instance, so a pool changes no bit
-  const base64 = getKernelVariant() === 'relaxed-simd' ? wasmSharedModuleRelaxedBase64 : wasmSharedModuleBase64;
-  const module = new WebAssembly.Module(decodeBase64(base64) as BufferSource);
+  const variant = getKernelVariant() === 'relaxed-simd' ? 'relaxed-simd' : 'simd';
+  const delta = variant === 'relaxed-simd' ? wasmSharedModuleRelaxedDelta : wasmSharedModuleDelta;
+  const module = new WebAssembly.Module(applyDelta(moduleBytes(variant), decodeBase64(delta)) as BufferSource);
   const memory = new WebAssembly.Memory({ initial: 2, maximum: 32768, shared: true });
   const main = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as WasmKernels;
   const ctrl = new Int32Array(memory.buffer, CTRL_BYTE, CTRL_WORDS);
