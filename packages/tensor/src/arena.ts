@@ -1,3 +1,4 @@
+import { poolFloats, zeroFloats } from './kernels/wasm/resident';
 import { ValueError } from './shape';
 import type { Tensor } from './tensor';
 
@@ -91,6 +92,9 @@ export interface ArenaStats {
  * Only results of the @trainkit/tensor ops count: tensors made with `new Tensor(...)`,
  * parameters and gradients are never the arena's.
  *
+ * While a thread pool runs, fresh buffers come from the pool's shared memory (up to 1 GiB, kept
+ * until the pool stops; beyond it, ordinary arrays), where the kernels use them in place.
+ *
  * @example
  * const arena = new Arena();
  * for (const batch of batches) {
@@ -126,14 +130,15 @@ export class Arena {
   take(n: number, zero: boolean): Float32Array {
     const buf = this.free.get(n)?.pop();
     if (buf === undefined) {
-      const fresh = new Float32Array(n);
+      // while a thread pool runs, in its shared memory: the kernels use the buffer in place
+      const fresh = poolFloats(n) ?? new Float32Array(n);
       leases.set(fresh, { gen: 0, kept: false });
       this.handed.push(fresh);
       this.counts.fresh++;
       this.counts.floats += n;
       return fresh;
     }
-    if (zero) buf.fill(0);
+    if (zero) zeroFloats(buf);
     this.handed.push(buf);
     this.counts.reused++;
     return buf;

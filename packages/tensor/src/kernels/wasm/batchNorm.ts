@@ -1,6 +1,6 @@
 import type { ChannelLayout } from '../batchNorm';
 import type { WasmKernels } from './abi';
-import { layout } from './heap';
+import { place } from './resident';
 
 /** A Float64Array view of `n` doubles at float index `at` of the heap (a multiple of 4, so 16-byte aligned). */
 function doubles(heap: Float32Array, at: number, n: number): Float64Array {
@@ -9,9 +9,9 @@ function doubles(heap: Float32Array, at: number, n: number): Float64Array {
 
 /**
  * @internal BatchNorm's forward pass on the wasm kernels, with one copy in (x) and one copy out
- * (y). Training: the kernel fills `sums` (zeroed, [2C]) with each channel's Σd and Σd² around its
- * first value. Then `coefficients` (given `sums`, or null in evaluation) returns y = x·scale +
- * offset's per-channel [scale…, offset…] (float64, [2C]), and y is written over x in wasm memory.
+ * (y), or none for arrays already in the kernels' memory. Training: the kernel fills `sums`
+ * (zeroed, [2C]) with each channel's Σd and Σd² around its first value. Then `coefficients` (given `sums`, or null in evaluation) returns y = x·scale +
+ * offset's per-channel [scale…, offset…] (float64, [2C]), and y is written in wasm memory.
  */
 export function wasmBatchNormForward(
   k: WasmKernels,
@@ -22,23 +22,25 @@ export function wasmBatchNormForward(
   coefficients: (sums: Float64Array | null) => Float64Array,
 ): void {
   const { C } = d;
-  const { at, heap } = layout(k, [X.length, 4 * C, 4 * C]);
-  const [xI, sI, cI] = at;
-  heap.set(X, xI);
+  // X and Y where they are when already in the kernels' memory (see place); else copied in and out
+  const p = place(k, [X, Y, 4 * C, 4 * C]);
+  const [xP, yP, sP, cP] = p.ptr;
+  p.copyIn(0, X);
   if (sums !== null) {
-    const s = doubles(heap, sI, 2 * C);
+    const s = doubles(p.heap, sP >> 2, 2 * C);
     s.fill(0);
-    k.bnMoments(xI * 4, d.N, C, d.inner, sI * 4);
+    k.bnMoments(xP, d.N, C, d.inner, sP);
     sums.set(s);
   }
-  doubles(heap, cI, 2 * C).set(coefficients(sums));
-  k.bnNormalize(xI * 4, xI * 4, d.N, C, d.inner, cI * 4);
-  Y.set(heap.subarray(xI, xI + X.length));
+  doubles(p.heap, cP >> 2, 2 * C).set(coefficients(sums));
+  k.bnNormalize(xP, yP, d.N, C, d.inner, cP);
+  p.copyOut(1, Y);
 }
 
 /**
  * @internal BatchNorm's backward pass on the wasm kernels: g and x are copied in once (and dx,
- * when given, in and out once; a fresh `dx`, `dxFresh`, whose contents are arbitrary, only out). Fills `sums` ([2C]) with each channel's Σg and Σg·(x − mean);
+ * when given, in and out once; a fresh `dx`, `dxFresh`, whose contents are arbitrary, only out),
+ * except arrays already in the kernels' memory. Fills `sums` ([2C]) with each channel's Σg and Σg·(x − mean);
  * then, when `dx` is given, `coefficients(sums)` returns the per-channel [a…, b…, o…] (float64,
  * [3C]) of dx += a·g − b·x + o.
  */
@@ -55,19 +57,19 @@ export function wasmBatchNormBackward(
 ): void {
   const { C } = d;
   const n = X.length;
-  const { at, heap } = layout(k, [n, n, dx === null ? 0 : n, 2 * C, 4 * C, 6 * C]);
-  const [gI, xI, dI, mI, sI, cI] = at;
-  heap.set(G, gI);
-  heap.set(X, xI);
-  doubles(heap, mI, C).set(mean);
-  const s = doubles(heap, sI, 2 * C);
+  const p = place(k, [G, X, dx, 2 * C, 4 * C, 6 * C]);
+  const [gP, xP, dP, mP, sP, cP] = p.ptr;
+  p.copyIn(0, G);
+  p.copyIn(1, X);
+  doubles(p.heap, mP >> 2, C).set(mean);
+  const s = doubles(p.heap, sP >> 2, 2 * C);
   s.fill(0);
-  k.bnGradSums(gI * 4, xI * 4, d.N, C, d.inner, mI * 4, sI * 4);
+  k.bnGradSums(gP, xP, d.N, C, d.inner, mP, sP);
   sums.set(s);
   if (dx === null) return;
-  if (dxFresh) k.zeroFill(dI * 4, n);
-  else heap.set(dx, dI);
-  doubles(heap, cI, 3 * C).set(coefficients(sums));
-  k.bnInputGrad(dI * 4, gI * 4, xI * 4, d.N, C, d.inner, cI * 4);
-  dx.set(heap.subarray(dI, dI + n));
+  if (dxFresh) k.zeroFill(dP, n);
+  else p.copyIn(2, dx);
+  doubles(p.heap, cP >> 2, 3 * C).set(coefficients(sums));
+  k.bnInputGrad(dP, gP, xP, d.N, C, d.inner, cP);
+  p.copyOut(2, dx);
 }

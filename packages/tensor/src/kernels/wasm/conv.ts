@@ -2,6 +2,7 @@ import type { ConvGeometry } from '../im2col';
 import { split } from './gemm';
 import type { WasmKernels } from './abi';
 import { align4, gemmWorkOf, layout } from './heap';
+import { residentAll } from './resident';
 import { getThreads, kernelPool } from './runtime';
 
 /** The integers assembly/conv.ts reads for a layer's geometry. */
@@ -165,20 +166,25 @@ export function wasmConv2dForward(
   const pool = out instanceof Float32Array ? null : out;
   const pooledLen = pool ? pool.values.length : 0;
   const wino = isWinograd(g, OC);
-  const { at, heap } = layout(k, [GEOMETRY_INTS, x.length, weight.length, OC, N * OC * ohw, pooledLen, pooledLen, wino ? winogradFilterFloats(OC, g.C) : 0, ...Array<number>(T).fill(scratchFloats(g, OC))]);
+  // arrays already in the kernels' memory (a thread pool's, holding the step arena) are used in place
+  const [xR, wR, bR, outR, pR, aR] = residentAll(k, [x, wino ? null : weight, bias, pool ? null : (out as Float32Array), pool?.values ?? null, pool?.arg ?? null]);
+  const sizes = [GEOMETRY_INTS, xR < 0 ? x.length : 0, wR < 0 ? weight.length : 0, bR < 0 ? OC : 0, outR < 0 ? N * OC * ohw : 0, pR < 0 ? pooledLen : 0, aR < 0 ? pooledLen : 0];
+  const { at, heap } = layout(k, [...sizes, wino ? winogradFilterFloats(OC, g.C) : 0, ...Array<number>(T).fill(scratchFloats(g, OC))]);
   const [gI, xI, wI, bI, outI, pI, aI, uI] = at;
-  const geo = writeGeometry(heap, gI, g, OC, relu, pool ? pI * 4 : 0, pool ? aI * 4 : 0);
-  heap.set(x, xI);
-  heap.set(weight, wI);
-  if (wino) k.winogradFilter(wI * 4, OC, g.C, uI * 4);
-  if (bias) heap.set(bias, bI);
-  const scratch = Array.from({ length: T }, (_, t) => at[8 + t] * 4);
-  run(k, 'convForward', [geo, xI * 4, (wino ? uI : wI) * 4, bias ? bI * 4 : 0, OC, 0, 0, outI * 4, 0, 0], 5, N, 1, scratch);
+  const ptr = (resident: number, index: number) => (resident < 0 ? index * 4 : resident);
+  const [xP, wP, bP, outP, pP, aP] = [ptr(xR, xI), ptr(wR, wI), ptr(bR, bI), ptr(outR, outI), ptr(pR, pI), ptr(aR, aI)];
+  const geo = writeGeometry(heap, gI, g, OC, relu, pool ? pP : 0, pool ? aP : 0);
+  if (xR < 0) heap.set(x, xI);
+  if (wR < 0) heap.set(weight, wI);
+  if (wino) k.winogradFilter(wP, OC, g.C, uI * 4);
+  if (bias && bR < 0) heap.set(bias, bI);
+  const scratch = Array.from({ length: T }, (_, t) => at[sizes.length + 1 + t] * 4);
+  run(k, 'convForward', [geo, xP, wino ? uI * 4 : wP, bias ? bP : 0, OC, 0, 0, outP, 0, 0], 5, N, 1, scratch);
   if (pool === null) {
-    (out as Float32Array).set(heap.subarray(outI, outI + N * OC * ohw));
+    if (outR < 0) (out as Float32Array).set(heap.subarray(outI, outI + N * OC * ohw));
   } else {
-    pool.values.set(heap.subarray(pI, pI + pooledLen));
-    pool.arg.set(new Int32Array(heap.buffer, aI * 4, pooledLen));
+    if (pR < 0) pool.values.set(heap.subarray(pI, pI + pooledLen));
+    if (aR < 0) pool.arg.set(new Int32Array(heap.buffer, aI * 4, pooledLen));
   }
 }
 
@@ -213,57 +219,78 @@ export function wasmConv2dBackward(
   const pLen = pooled ? pooled.grad.length : 0;
   const gt = gx ? transposed(g, OC) : null;
   const winoT = gt !== null && isWinograd(gt, g.C);
-  const sizes = [GEOMETRY_INTS, gw ? x.length : 0, weight.length, outLen, gw ? gw.length : 0, gx ? gx.length : 0, y ? y.length : 0, gb ? gb.length : 0, pLen, pLen, pLen, GEOMETRY_INTS, winoT ? winogradFilterFloats(g.C, OC) : 0];
+  // arrays already in the kernels' memory (a thread pool's, holding the step arena) are used in
+  // place: dOut only when nothing masks it (the ReLU's mask writes it), the gradients accumulate there
+  const unmasked = pooled === null && y === null ? (gout as Float32Array) : null;
+  const [xR, goutR, gwR, gxR, yR, gbR, pgR, paR, pvR] = residentAll(k, [gw ? x : null, unmasked, gw, gx, y, gb, pooled?.grad ?? null, pooled?.pooled.arg ?? null, pooled?.pooled.values ?? null]);
+  const need = (resident: number, n: number) => (resident < 0 ? n : 0);
+  const sizes = [
+    GEOMETRY_INTS,
+    gw ? need(xR, x.length) : 0,
+    weight.length,
+    need(goutR, outLen),
+    gw ? need(gwR, gw.length) : 0,
+    gx ? need(gxR, gx.length) : 0,
+    y ? need(yR, y.length) : 0,
+    gb ? need(gbR, gb.length) : 0,
+    need(pgR, pLen),
+    need(paR, pLen),
+    need(pvR, pLen),
+    GEOMETRY_INTS,
+    winoT ? winogradFilterFloats(g.C, OC) : 0,
+  ];
   const perThread = Math.max(scratchFloats(g, OC), gt ? scratchFloats(gt, g.C) : 0);
   const { at, heap } = layout(k, [...sizes, ...Array<number>(T).fill(perThread)]);
   const [gI, xI, wI, goutI, gwI, gxI, yI, gbI, pgI, paI, pvI, gtI, uI] = at;
+  const ptr = (resident: number, index: number) => (resident < 0 ? index * 4 : resident);
+  const [xP, goutP, gwP, gxP, yP, gbP, pgP, paP, pvP] = [ptr(xR, xI), ptr(goutR, goutI), ptr(gwR, gwI), ptr(gxR, gxI), ptr(yR, yI), ptr(gbR, gbI), ptr(pgR, pgI), ptr(paR, paI), ptr(pvR, pvI)];
   const scratch = Array.from({ length: T }, (_, t) => at[sizes.length + t] * 4);
   const geo = writeGeometry(heap, gI, g, OC);
   if (pooled) {
     // dOut of the conv: each pooled gradient goes to its window's winner, unless the ReLU cut it
-    heap.fill(0, goutI, goutI + outLen);
-    heap.set(pooled.grad, pgI);
-    new Int32Array(heap.buffer, paI * 4, pLen).set(pooled.pooled.arg);
-    heap.set(pooled.pooled.values, pvI);
-    k.scatterReluMasked(pgI * 4, paI * 4, pvI * 4, pLen, goutI * 4);
-  } else {
+    k.zeroFill(goutP, outLen);
+    if (pgR < 0) heap.set(pooled.grad, pgI);
+    if (paR < 0) new Int32Array(heap.buffer, paI * 4, pLen).set(pooled.pooled.arg);
+    if (pvR < 0) heap.set(pooled.pooled.values, pvI);
+    k.scatterReluMasked(pgP, paP, pvP, pLen, goutP);
+  } else if (goutR < 0) {
     heap.set(gout as Float32Array, goutI);
   }
   if (y) {
-    heap.set(y, yI);
-    k.reluMask(yI * 4, goutI * 4, outLen);
+    if (yR < 0) heap.set(y, yI);
+    k.reluMask(yP, goutP, outLen);
   }
   if (gb) {
-    heap.set(gb, gbI);
-    k.channelSums(goutI * 4, N, OC, g.OH * g.OW, gbI * 4);
-    gb.set(heap.subarray(gbI, gbI + gb.length));
+    if (gbR < 0) heap.set(gb, gbI);
+    k.channelSums(goutP, N, OC, g.OH * g.OW, gbP);
+    if (gbR < 0) gb.set(heap.subarray(gbI, gbI + gb.length));
   }
   if (gw) {
-    heap.set(x, xI);
-    heap.set(gw, gwI);
+    if (xR < 0) heap.set(x, xI);
+    if (gwR < 0) heap.set(gw, gwI);
     // dW's columns (kernel taps) in blocks of 8 for the GEMM's register tiles; the direct
     // kernel has no tiles, so finer blocks balance its few taps (25 for 1×5×5) better
     if (isWinograd(g, OC) || isPointwise(g)) {
       // Winograd and 1×1: the units are input channels, one block per thread (a Winograd block
       // transforms every image's dOut again, so finer blocks would repeat that work)
-      run(k, 'convWeightGrad', [geo, xI * 4, goutI * 4, gwI * 4, OC, N, 0, 0, 0, 0], 6, g.C, Math.ceil(g.C / T), scratch);
+      run(k, 'convWeightGrad', [geo, xP, goutP, gwP, OC, N, 0, 0, 0, 0], 6, g.C, Math.ceil(g.C / T), scratch);
     } else {
-      run(k, 'convWeightGrad', [geo, xI * 4, goutI * 4, gwI * 4, OC, N, 0, 0, 0, 0], 6, ckk, isDirect(g) ? 4 : 8, scratch);
+      run(k, 'convWeightGrad', [geo, xP, goutP, gwP, OC, N, 0, 0, 0, 0], 6, ckk, isDirect(g) ? 4 : 8, scratch);
     }
-    gw.set(heap.subarray(gwI, gwI + gw.length));
+    if (gwR < 0) gw.set(heap.subarray(gwI, gwI + gw.length));
   }
   if (gx) {
-    if (gxFresh) k.zeroFill(gxI * 4, gx.length);
-    else heap.set(gx, gxI);
+    if (gxFresh) k.zeroFill(gxP, gx.length);
+    else if (gxR < 0) heap.set(gx, gxI);
     if (gt !== null) {
       // stride 1: dX is a forward convolution of dOut with the flipped, transposed weights
       flipTransposed(heap, wI, weight, OC, g.C, g.KH, g.KW);
       if (winoT) k.winogradFilter(wI * 4, g.C, OC, uI * 4);
-      run(k, 'convInputGradT', [writeGeometry(heap, gtI, gt, g.C), goutI * 4, (winoT ? uI : wI) * 4, gxI * 4, g.C, 0, 0, 0, 0], 5, N, 1, scratch);
+      run(k, 'convInputGradT', [writeGeometry(heap, gtI, gt, g.C), goutP, (winoT ? uI : wI) * 4, gxP, g.C, 0, 0, 0, 0], 5, N, 1, scratch);
     } else {
       heap.set(weight, wI);
-      run(k, 'convInputGrad', [geo, wI * 4, goutI * 4, gxI * 4, OC, 0, 0, 0, 0], 5, N, 1, scratch);
+      run(k, 'convInputGrad', [geo, wI * 4, goutP, gxP, OC, 0, 0, 0, 0], 5, N, 1, scratch);
     }
-    gx.set(heap.subarray(gxI, gxI + gx.length));
+    if (gxR < 0) gx.set(heap.subarray(gxI, gxI + gx.length));
   }
 }

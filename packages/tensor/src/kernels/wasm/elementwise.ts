@@ -1,74 +1,71 @@
 import type { WasmKernels } from './abi';
-import { layout } from './heap';
+import { place } from './resident';
 
-/** @internal Y = relu(X) on the wasm kernel (copied in and out). */
+// Each wrapper copies its arrays into the kernels' memory and the results out, except arrays
+// already there (resident ones; with a thread pool, the step arena's buffers), used in place.
+
+/** @internal Y = relu(X) on the wasm kernel. */
 export function wasmRelu(k: WasmKernels, X: Float32Array, Y: Float32Array): void {
-  const n = X.length;
-  const { at, heap } = layout(k, [n, n]);
-  heap.set(X, at[0]);
-  k.relu(at[0] * 4, at[1] * 4, n);
-  Y.set(heap.subarray(at[1], at[1] + n));
+  const p = place(k, [X, Y]);
+  p.copyIn(0, X);
+  k.relu(p.ptr[0], p.ptr[1], X.length);
+  p.copyOut(1, Y);
 }
 
 /** @internal ga += g where Y > 0, on the wasm kernel; a `fresh` ga (arbitrary contents) is not copied in but zeroed there. */
 export function wasmReluBackward(k: WasmKernels, Y: Float32Array, g: Float32Array, ga: Float32Array, fresh = false): void {
   const n = Y.length;
-  const { at, heap } = layout(k, [n, n, n]);
-  heap.set(Y, at[0]);
-  heap.set(g, at[1]);
-  if (fresh) k.zeroFill(at[2] * 4, n);
-  else heap.set(ga, at[2]);
-  k.reluBackward(at[0] * 4, at[1] * 4, at[2] * 4, n);
-  ga.set(heap.subarray(at[2], at[2] + n));
+  const p = place(k, [Y, g, ga]);
+  p.copyIn(0, Y);
+  p.copyIn(1, g);
+  if (fresh) k.zeroFill(p.ptr[2], n);
+  else p.copyIn(2, ga);
+  k.reluBackward(p.ptr[0], p.ptr[1], p.ptr[2], n);
+  p.copyOut(2, ga);
 }
 
 /** @internal 2×2/stride-2 max pooling of `planes` H×W planes: values into `out`, winners' flat indices into `arg`. */
 export function wasmMaxPool2x2(k: WasmKernels, X: Float32Array, planes: number, H: number, W: number, out: Float32Array, arg: Int32Array): void {
-  const m = out.length;
-  const { at, heap } = layout(k, [X.length, m, m]);
-  heap.set(X, at[0]);
-  k.maxPool2x2(at[0] * 4, planes, H, W, at[1] * 4, at[2] * 4, 0);
-  out.set(heap.subarray(at[1], at[1] + m));
-  arg.set(new Int32Array(heap.buffer, at[2] * 4, m));
+  const p = place(k, [X, out, arg]);
+  p.copyIn(0, X);
+  k.maxPool2x2(p.ptr[0], planes, H, W, p.ptr[1], p.ptr[2], 0);
+  p.copyOut(1, out);
+  p.copyOut(2, arg);
 }
 
 /** @internal gx[arg[i]] += g[i], on the wasm kernel. */
 export function wasmScatterAdd(k: WasmKernels, g: Float32Array, arg: Int32Array, gx: Float32Array): void {
-  const m = g.length;
-  const { at, heap } = layout(k, [m, m, gx.length]);
-  heap.set(g, at[0]);
-  new Int32Array(heap.buffer, at[1] * 4, m).set(arg);
-  heap.set(gx, at[2]);
-  k.scatterAdd(at[0] * 4, at[1] * 4, m, at[2] * 4, 0);
-  gx.set(heap.subarray(at[2], at[2] + gx.length));
+  const p = place(k, [g, arg, gx]);
+  p.copyIn(0, g);
+  p.copyIn(1, arg);
+  p.copyIn(2, gx);
+  k.scatterAdd(p.ptr[0], p.ptr[1], g.length, p.ptr[2], 0);
+  p.copyOut(2, gx);
 }
 
-/** @internal Y = softmax of each of `rows` rows of `len` floats of X, on the wasm kernel (float32 e^x; copied in and out). */
+/** @internal Y = softmax of each of `rows` rows of `len` floats of X, on the wasm kernel (float32 e^x). */
 export function wasmSoftmaxRows(k: WasmKernels, X: Float32Array, Y: Float32Array, rows: number, len: number): void {
-  const n = X.length;
-  const { at, heap } = layout(k, [n, n]);
-  heap.set(X, at[0]);
-  k.softmaxRows(at[0] * 4, at[1] * 4, rows, len);
-  Y.set(heap.subarray(at[1], at[1] + n));
+  const p = place(k, [X, Y]);
+  p.copyIn(0, X);
+  k.softmaxRows(p.ptr[0], p.ptr[1], rows, len);
+  p.copyOut(1, Y);
 }
 
 /** @internal ga += Y ⊙ (g − Σ g·Y) per row: softmax's backward on the wasm kernel. */
 export function wasmSoftmaxRowsBackward(k: WasmKernels, Y: Float32Array, g: Float32Array, ga: Float32Array, rows: number, len: number): void {
-  const n = Y.length;
-  const { at, heap } = layout(k, [n, n, n]);
-  heap.set(Y, at[0]);
-  heap.set(g, at[1]);
-  heap.set(ga, at[2]);
-  k.softmaxRowsBackward(at[0] * 4, at[1] * 4, at[2] * 4, rows, len);
-  ga.set(heap.subarray(at[2], at[2] + n));
+  const p = place(k, [Y, g, ga]);
+  p.copyIn(0, Y);
+  p.copyIn(1, g);
+  p.copyIn(2, ga);
+  k.softmaxRowsBackward(p.ptr[0], p.ptr[1], p.ptr[2], rows, len);
+  p.copyOut(2, ga);
 }
 
-/** @internal Y = gelu(X) and slope = gelu'(X) on the wasm kernel (float32 Φ; copied in and out). */
+/** @internal Y = gelu(X) and slope = gelu'(X) on the wasm kernel (float32 Φ). */
 export function wasmGelu(k: WasmKernels, X: Float32Array, Y: Float32Array, slope: Float32Array): void {
-  const n = X.length;
-  const { at, heap } = layout(k, [n, n, n]);
-  heap.set(X, at[0]);
-  k.geluForward(at[0] * 4, at[1] * 4, at[2] * 4, n);
-  Y.set(heap.subarray(at[1], at[1] + n));
-  slope.set(heap.subarray(at[2], at[2] + n));
+  const p = place(k, [X, Y, slope]);
+  p.copyIn(0, X);
+  k.geluForward(p.ptr[0], p.ptr[1], p.ptr[2], X.length);
+  p.copyOut(1, Y);
+  p.copyOut(2, slope);
 }

@@ -1,5 +1,5 @@
 import type { WasmKernels } from './abi';
-import { HEAP_BASE, POOL_MEMORY_BYTES, POOL_RESIDENT_BASE, align4 } from './heap';
+import { HEAP_BASE, POOL_MEMORY_BYTES, POOL_RESIDENT_BASE, align4, layout } from './heap';
 import { currentRuntime, kernelPool, kernelsModule, localKernels } from './runtime';
 
 /** Which kernels instance owns each resident block's memory. */
@@ -125,6 +125,80 @@ export function residentKernels(first: Float32Array, ...rest: ReadonlyArray<Floa
  */
 export function residentOwner(a: Float32Array): WasmKernels | null {
   return owners.get(a.buffer as ArrayBuffer) ?? null;
+}
+
+/**
+ * @internal A zero-filled array of `n` floats in the running thread pool's shared memory (the
+ * step arena's fresh buffers: the kernels then read and write them in place, where copies into
+ * and out of shared memory are slow), or null when no pool runs or its region is full.
+ */
+export function poolFloats(n: number): Float32Array | null {
+  return n > 0 ? (allocInPool([[n]], align4(n) * 4)?.[0][0] ?? null) : null;
+}
+
+/**
+ * @internal The byte offset of `a` in `k`'s memory when it lives there (a resident array, or
+ * an arena buffer in the pool's memory), else -1: kernels use such arrays where they are.
+ */
+export function residentAt(k: WasmKernels, a: Float32Array | Int32Array | null): number {
+  return a !== null && a.length > 0 && owners.get(a.buffer as ArrayBuffer) === k ? a.byteOffset : -1;
+}
+
+/**
+ * @internal {@link residentAt} of each array, for one kernel call; all -1 (everything copied, as
+ * when nothing is resident) when two resident ones overlap, since a kernel may write one while
+ * it reads another.
+ */
+export function residentAll(k: WasmKernels, arrays: ReadonlyArray<Float32Array | Int32Array | null>): number[] {
+  const at = arrays.map((a) => residentAt(k, a));
+  for (let i = 0; i < arrays.length; i++) {
+    for (let j = i + 1; j < arrays.length; j++) {
+      const [a, b] = [arrays[i], arrays[j]];
+      if (at[i] >= 0 && at[j] >= 0 && a !== null && b !== null && at[i] < at[j] + b.byteLength && at[j] < at[i] + a.byteLength) return at.map(() => -1);
+    }
+  }
+  return at;
+}
+
+/** @internal Regions for one kernel call, from {@link place}. */
+export interface Placed {
+  /** Byte pointers, one per item. */
+  ptr: number[];
+  /** A view over the whole memory. */
+  heap: Float32Array;
+  /** Copies array item `i` in, unless it is resident (then the kernel reads it where it is). */
+  copyIn(i: number, a: Float32Array | Int32Array): void;
+  /** Copies array item `i` out into `a`, unless it is resident (then the kernel wrote it there). */
+  copyOut(i: number, a: Float32Array | Int32Array): void;
+}
+
+/**
+ * @internal Lays out one kernel call's regions: an array already in `k`'s memory (resident, or
+ * an arena buffer in the pool's memory) stays where it is (see {@link residentAll}); another array gets a region of its
+ * length (copy it in and out with the result's copyIn and copyOut); a number is a scratch region
+ * of that many floats; null an empty one.
+ */
+export function place(k: WasmKernels, items: ReadonlyArray<Float32Array | Int32Array | number | null>): Placed {
+  const here = residentAll(
+    k,
+    items.map((a) => (typeof a === 'number' ? null : a)),
+  );
+  const { at, heap } = layout(
+    k,
+    items.map((a, i) => (a === null || here[i] >= 0 ? 0 : typeof a === 'number' ? a : a.length)),
+  );
+  const ptr = at.map((idx, i) => (here[i] >= 0 ? here[i] : idx * 4));
+  const view = (i: number, a: Float32Array | Int32Array) => (a instanceof Int32Array ? new Int32Array(heap.buffer, ptr[i], a.length) : heap.subarray(ptr[i] >> 2, (ptr[i] >> 2) + a.length));
+  return {
+    ptr,
+    heap,
+    copyIn: (i, a) => {
+      if (here[i] < 0) view(i, a).set(a);
+    },
+    copyOut: (i, a) => {
+      if (here[i] < 0) a.set(view(i, a));
+    },
+  };
 }
 
 /**
