@@ -1,13 +1,15 @@
 import { wasmRelu, wasmReluBackward } from './wasm/elementwise';
+import { kernelsAt } from './wasm/resident';
 import { wasmFor } from './wasm/runtime';
 
 // The element-wise kernels with a WebAssembly twin: each picks its backend here, per call (see
-// wasmFor: wasm once the arrays are large enough to repay the copies), so the ops never do.
+// wasmFor: wasm once the arrays are large enough to repay the copies; kernelsAt: on the thread
+// pool's memory when the arrays are there), so the ops never do.
 
 /** Y = max(X, 0); NaN propagates, as in PyTorch. */
 export function reluKernel(X: Float32Array, Y: Float32Array): void {
   const n = X.length;
-  const k = wasmFor(n);
+  const k = kernelsAt(wasmFor(n), X);
   if (k !== null) return wasmRelu(k, X, Y);
   for (let i = 0; i < n; i++) {
     const x = X[i];
@@ -18,7 +20,7 @@ export function reluKernel(X: Float32Array, Y: Float32Array): void {
 /** ga += g where Y > 0: relu's backward from its output (the gradient at exactly 0 is 0); a `fresh` ga (arbitrary contents) is zeroed first. */
 export function reluBackwardKernel(Y: Float32Array, g: Float32Array, ga: Float32Array, fresh = false): void {
   const n = Y.length;
-  const k = wasmFor(n);
+  const k = kernelsAt(wasmFor(n), Y);
   if (k !== null) return wasmReluBackward(k, Y, g, ga, fresh);
   if (fresh) ga.fill(0);
   for (let i = 0; i < n; i++) if (Y[i] > 0) ga[i] += g[i];

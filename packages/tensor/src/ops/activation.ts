@@ -4,6 +4,7 @@ import { type Tensor, fromOp, gradOf } from '../tensor';
 import { unary } from './elementwise';
 import { isOnDevice, onDeviceOp } from '../device';
 import { wasmGelu } from '../kernels/wasm/elementwise';
+import { kernelsAt } from '../kernels/wasm/resident';
 import { localKernels } from '../kernels/wasm/runtime';
 
 // Activations beyond relu/sigmoid/tanh, as PyTorch defines them. Each is computed in float64
@@ -174,7 +175,7 @@ export function gelu(a: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   // backward would compute), so the backward is one multiply-add per element
   const X = a.data;
   const Y = allocFloats(a.size);
-  const k = localKernels(); // any size: a value's result does not depend on the tensor it is in
+  const k = kernelsAt(localKernels(), X); // any size: a value's result does not depend on the tensor it is in
   // the SIMD kernel computes Φ in float32 (as PyTorch's float GELU); the loop below in float64
   const slope = k !== null ? allocFloats(a.size) : allocDoubles(a.size);
   if (k !== null) wasmGelu(k, X, Y, slope as Float32Array);

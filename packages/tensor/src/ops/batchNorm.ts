@@ -1,6 +1,7 @@
 import { allocDoubles, allocFloats } from '../arena';
 import { type ChannelLayout, channelGradSums, channelMoments, inputGradChannels, normalizeChannels } from '../kernels/batchNorm';
 import { wasmBatchNormBackward, wasmBatchNormForward } from '../kernels/wasm/batchNorm';
+import { kernelsAt } from '../kernels/wasm/resident';
 import { wasmFor } from '../kernels/wasm/runtime';
 import { ShapeError, ValueError, formatShape } from '../shape';
 import { type Tensor, fromOp, gradOf } from '../tensor';
@@ -126,7 +127,7 @@ function forward(x: Tensor, d: ChannelLayout, rm: Tensor | null, rv: Tensor | nu
   };
   const Y = allocFloats(x.size);
   const sums = o.training ? allocDoubles(2 * d.C, true) : null;
-  const k = wasmFor(x.size);
+  const k = kernelsAt(wasmFor(x.size), x.data);
   if (k !== null) {
     wasmBatchNormForward(k, x.data, Y, d, sums, coefficients);
   } else {
@@ -143,7 +144,7 @@ function backward(G: Float32Array, x: Tensor, weight: Tensor | null, bias: Tenso
   const gx = x.requiresGrad ? gradForWrite(x) : null;
   const dx = gx?.grad ?? null;
   const coefficients = (s: Float64Array): Float64Array => inputCoefficients(stats, weight, s, training, d.N * d.inner);
-  const k = wasmFor(x.size);
+  const k = kernelsAt(wasmFor(x.size), G);
   if (k !== null) {
     wasmBatchNormBackward(k, G, x.data, dx, d, stats.mean, sums, coefficients, gx?.fresh ?? false);
   } else {

@@ -5,6 +5,7 @@ import { add, mul } from './elementwise';
 import { reshape } from './shape';
 import { isOnDevice, onDeviceOp } from '../device';
 import { wasmLayerNorm, wasmLayerNormBackward } from '../kernels/wasm/layerNorm';
+import { kernelsAt } from '../kernels/wasm/resident';
 import { localKernels } from '../kernels/wasm/runtime';
 
 /**
@@ -102,7 +103,7 @@ function layerNormAffine(x: Tensor, weight: Tensor, bias: Tensor, rows: number, 
   const [X, W, B] = [x.data, weight.data, bias.data];
   const xhat = allocFloats(x.size);
   const Y = allocFloats(x.size);
-  const k = len > 0 ? localKernels() : null; // any size: a row's result does not depend on its batch
+  const k = len > 0 ? kernelsAt(localKernels(), X) : null; // any size: a row's result does not depend on its batch
   if (k !== null) {
     // the SIMD kernel, with float32 statistics (the JavaScript loop below keeps them in float64)
     const inv = allocFloats(rows);

@@ -1,5 +1,6 @@
 import { allocFloats, allocInts, allocZeros } from '../arena';
 import { wasmMaxPool2x2, wasmScatterAdd } from '../kernels/wasm/elementwise';
+import { kernelsAt } from '../kernels/wasm/resident';
 import { wasmFor } from '../kernels/wasm/runtime';
 import { ShapeError, formatShape } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
@@ -39,13 +40,13 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
   const X = x.data;
   const out = allocFloats(N * C * OH * OW);
   const arg = allocInts(out.length);
-  const k = KH === 2 && KW === 2 && SH === 2 && SW === 2 && PH === 0 && PW === 0 ? wasmFor(X.length) : null;
+  const k = KH === 2 && KW === 2 && SH === 2 && SW === 2 && PH === 0 && PW === 0 ? kernelsAt(wasmFor(X.length), X) : null;
   if (k !== null) wasmMaxPool2x2(k, X, N * C, H, W, out, arg);
   else maxPoolJs(X, N * C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, out, arg);
   return fromOp('maxPool2d', out, [N, C, OH, OW], [x], (res) => () => {
     const g = res.grad as Float32Array;
     const gx = gradOf(x);
-    const kb = wasmFor(gx.length);
+    const kb = kernelsAt(wasmFor(gx.length), g);
     if (kb !== null) wasmScatterAdd(kb, g, arg, gx);
     else for (let i = 0; i < g.length; i++) gx[arg[i]] += g[i];
   });

@@ -4,6 +4,7 @@ import { Tensor, fromOp, gradOf } from '../tensor';
 import { isOnDevice, onDeviceOp } from '../device';
 import { expNonPositive } from './fastExp';
 import { wasmSoftmaxRows, wasmSoftmaxRowsBackward } from '../kernels/wasm/elementwise';
+import { kernelsAt } from '../kernels/wasm/resident';
 import { localKernels } from '../kernels/wasm/runtime';
 
 /** Splits a shape around `axis` into (outer, length, inner) for strided loops. */
@@ -58,7 +59,7 @@ export function softmax(a: Tensor, axis = -1): Tensor {
   const Y = allocFloats(a.size);
   // rows along the last axis (attention's scores) on the SIMD kernel, e^x in float32; at any size,
   // so a row's probabilities do not depend on how many rows share its batch
-  const k = inner === 1 && len > 0 ? localKernels() : null;
+  const k = inner === 1 && len > 0 ? kernelsAt(localKernels(), X) : null;
   if (k !== null) {
     wasmSoftmaxRows(k, X, Y, outer, len);
     return fromOp('softmax', Y, a.shape, [a], (res) => () => wasmSoftmaxRowsBackward(k, Y, res.grad as Float32Array, gradOf(a), outer, len));

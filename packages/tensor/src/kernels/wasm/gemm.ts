@@ -98,6 +98,7 @@ const BATCH_CHUNK_FLOATS = 1 << 21;
 /**
  * `batch` products of the same shape, stored one after another in A, B and C (from their
  * offsets): each operand is copied into wasm memory once for the whole batch (or a chunk of it),
+ * unless it is there already (a thread pool's arena: used in place),
  * and the kernel runs on each product there. A ViT's attention is 256 products of 50×16×50 per
  * call; copying each one's operands separately cost more than its multiply-adds. With a thread
  * pool, whole products go to each thread. The same kernel on the same values: the bits of
@@ -107,22 +108,31 @@ export function wasmGemmBatch(k: WasmKernels, args: GemmArgs, batch: number): vo
   const { transA, transB, M, N, K, A, B, C } = args;
   const [sa, sb, sc] = [M * K, K * N, M * N];
   const accumulate = args.accumulate ?? false;
-  const chunk = Math.max(1, Math.floor(BATCH_CHUNK_FLOATS / (sa + sb + sc)));
+  // operands in the kernels' memory (a pool's arena) are used in place, the whole batch at once
+  const [a0, b0, c0] = [args.aOffset ?? 0, args.bOffset ?? 0, args.cOffset ?? 0];
+  const aHere = inPlace(k, A, a0, batch * sa);
+  const bHere = inPlace(k, B, b0, batch * sb);
+  let cHere = inPlace(k, C, c0, batch * sc);
+  const overlaps = (p: number, n: number) => p >= 0 && p < cHere + batch * sc * 4 && cHere < p + n * 4;
+  if (cHere >= 0 && (overlaps(aHere, batch * sa) || overlaps(bHere, batch * sb))) cHere = -1;
+  const copied = (aHere < 0 ? sa : 0) + (bHere < 0 ? sb : 0) + (cHere < 0 ? sc : 0);
+  const chunk = copied === 0 ? batch : Math.max(1, Math.floor(BATCH_CHUNK_FLOATS / copied));
   for (let i0 = 0; i0 < batch; i0 += chunk) {
     const n = Math.min(chunk, batch - i0);
-    const [aOff, bOff, cOff] = [(args.aOffset ?? 0) + i0 * sa, (args.bOffset ?? 0) + i0 * sb, (args.cOffset ?? 0) + i0 * sc];
+    const [aOff, bOff, cOff] = [a0 + i0 * sa, b0 + i0 * sb, c0 + i0 * sc];
     const aIdx = afterGemmWork(k) >> 2;
-    const bIdx = aIdx + align4(n * sa);
-    const cIdx = bIdx + align4(n * sb);
-    const heap = heapView(k, (cIdx + align4(n * sc)) * 4);
-    heap.set(A.subarray(aOff, aOff + n * sa), aIdx);
-    heap.set(B.subarray(bOff, bOff + n * sb), bIdx);
-    if (accumulate) heap.set(C.subarray(cOff, cOff + n * sc), cIdx);
-    const call = [+transA, +transB, M, N, K, aIdx * 4, bIdx * 4, cIdx * 4, +accumulate, gemmWork(k), 0, n];
+    const bIdx = aIdx + (aHere < 0 ? align4(n * sa) : 0);
+    const cIdx = bIdx + (bHere < 0 ? align4(n * sb) : 0);
+    const heap = heapView(k, (cIdx + (cHere < 0 ? align4(n * sc) : 0)) * 4);
+    if (aHere < 0) heap.set(A.subarray(aOff, aOff + n * sa), aIdx);
+    if (bHere < 0) heap.set(B.subarray(bOff, bOff + n * sb), bIdx);
+    if (accumulate && cHere < 0) heap.set(C.subarray(cOff, cOff + n * sc), cIdx);
+    const [a, b, c] = [aHere < 0 ? aIdx * 4 : aHere + i0 * sa * 4, bHere < 0 ? bIdx * 4 : bHere + i0 * sb * 4, cHere < 0 ? cIdx * 4 : cHere + i0 * sc * 4];
+    const call = [+transA, +transB, M, N, K, a, b, c, +accumulate, gemmWork(k), 0, n];
     const p = kernelPool();
     // whole products to each thread: each is summed as on one thread, so no bit changes
     if (p !== null && n >= 2 && n * M * N * K >= POOL_MIN_WORK) p.run({ op: 'gemmBatchRange', args: call, rangeAt: 10, scratchAt: -1, workAt: 9, chunks: split(n, Math.min(n, 4 * p.threads), 1), scratch: [] });
     else k.gemmBatchRange(...(call as Parameters<WasmKernels['gemmBatchRange']>));
-    C.set(heap.subarray(cIdx, cIdx + n * sc), cOff);
+    if (cHere < 0) C.set(heap.subarray(cIdx, cIdx + n * sc), cOff);
   }
 }

@@ -18,7 +18,11 @@ function allocInPool(groups: ReadonlyArray<readonly number[]>, bytes: number): F
   const top = poolTops.get(k) ?? POOL_RESIDENT_BASE;
   if (top + bytes > POOL_MEMORY_BYTES) return null;
   const have = k.memory.buffer.byteLength;
-  if (top + bytes > have) k.memory.grow(Math.ceil((top + bytes - have) / 65536));
+  try {
+    if (top + bytes > have) k.memory.grow(Math.ceil((top + bytes - have) / 65536));
+  } catch {
+    return null; // the runtime refused the memory: the caller keeps ordinary arrays
+  }
   const buffer = k.memory.buffer;
   owners.set(buffer, k);
   let at = top;
@@ -134,6 +138,16 @@ export function residentOwner(a: Float32Array): WasmKernels | null {
  */
 export function poolFloats(n: number): Float32Array | null {
   return n > 0 ? (allocInPool([[n]], align4(n) * 4)?.[0][0] ?? null) : null;
+}
+
+/**
+ * @internal The kernels to run a kernel the pool does not split on `a` (and its companions):
+ * the pool's shared instance when `a` lives in its memory (an arena buffer: used in place there),
+ * else `k` (the module's own instance, where copies are cheaper than into shared memory).
+ */
+export function kernelsAt(k: WasmKernels | null, a: Float32Array): WasmKernels | null {
+  const shared = currentRuntime().sharedKernels;
+  return k !== null && shared !== null && owners.get(a.buffer as ArrayBuffer) === shared ? shared : k;
 }
 
 /**
