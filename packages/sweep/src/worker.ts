@@ -35,6 +35,11 @@ if (port === null) throw new Error('@trainkit/sweep worker: this file runs only 
 const post = (msg: FromWorker) => port.postMessage(msg);
 let answer: ((d: Decision) => void) | null = null;
 
+// A rejection a trial left unhandled (a promise it forgot) would end this thread at a moment
+// that may fall into the next trial's run and fail that trial instead. It is reported, the run
+// in progress goes on, and the sweep replaces the thread after it.
+process.on('unhandledRejection', (reason) => post({ type: 'retire', reason: reason instanceof Error ? reason.message : String(reason) }));
+
 port.on('message', async (msg: ToWorker) => {
   if (msg.type === 'decision') {
     answer?.(msg.decision);

@@ -59,18 +59,23 @@ export const crashOnFirst: TrialFunction<{ lr: number; width: number }> = (confi
 };
 
 /**
- * The toy trial, leaving behind a rejection nobody handles, which ends its worker thread 20 ms
- * after it returned. With `gate` (a directory) the thread first writes `gate/busy`, then stays
- * busy until `gate/go` exists, so that a test can post the next trial while it cannot read it.
+ * The toy trial, leaving behind an error nobody handles 20 ms after it returned: a rejection
+ * (`throws` false; the worker thread reports it and is replaced after its run) or an exception
+ * (`throws`; the thread dies). With `gate` (a directory) the thread first writes `gate/busy`,
+ * then stays busy until `gate/go` exists, so that a test can post the next trial meanwhile; after
+ * a rejection it writes `gate/reported` once the thread has reported it.
  */
-export const dieAfterReturn: TrialFunction<{ lr: number; width: number; gate?: string }> = async (config, ctx) => {
+export const dieAfterReturn: TrialFunction<{ lr: number; width: number; gate?: string; throws?: boolean }> = async (config, ctx) => {
   const metrics = await toyTrial(config, ctx);
   setTimeout(() => {
     if (config.gate !== undefined) {
       writeFileSync(join(config.gate, 'busy'), '');
       while (!existsSync(join(config.gate, 'go')));
     }
+    if (config.throws === true) throw new Error('a late exception');
     void Promise.reject(new Error('a late rejection'));
+    // after the thread has reported the rejection (its handler runs before the next timer)
+    if (config.gate !== undefined) setTimeout(() => writeFileSync(join(config.gate!, 'reported'), ''), 0);
   }, 20);
   return metrics;
 };

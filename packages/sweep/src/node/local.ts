@@ -36,14 +36,17 @@ function spawn(execArgv: string[] | undefined): Worker {
         workerData: { typescript: true },
       })
     : new Worker(url, { execArgv, workerData: { typescript: false } });
-  // one that dies between runs (a late rejection in its last trial) is not reused; a run's own listeners report its errors
-  worker.on('error', () => exited.add(worker));
-  worker.once('exit', () => exited.add(worker));
+  // one that dies or retires (a rejection its trial left unhandled) is not reused; a run's own listeners report its errors
+  worker.on('error', () => retired.add(worker));
+  worker.once('exit', () => retired.add(worker));
+  worker.on('message', (msg: FromWorker) => {
+    if (msg.type === 'retire') retired.add(worker);
+  });
   return worker;
 }
 
-/** Worker threads that crashed or exited: a message posted to one is never answered. */
-const exited = new WeakSet<Worker>();
+/** Worker threads that crashed, exited or asked to retire: never handed another trial. */
+const retired = new WeakSet<Worker>();
 
 /** A reused worker thread died before it began the trial (the previous trial's late crash): the trial is not at fault. */
 class DiedBeforeStart extends Error {}
@@ -67,17 +70,22 @@ function runOn(worker: Worker, reused: boolean, { job, report, signal }: TrialRu
       reject(e);
     };
     let started = false;
+    let crash: Error | undefined;
     const onMessage = (msg: FromWorker) => {
       if (msg.type === 'started') started = true;
+      else if (msg.type === 'retire') return; // handled by spawn's listener: replaced after this run
       else if (msg.type === 'report') void report(msg.epoch, msg.metrics).then((decision) => worker.postMessage({ type: 'decision', epoch: msg.epoch, decision } satisfies ToWorker));
       else if (msg.type === 'done') {
         cleanup();
         resolve(msg.outcome);
       } else fail(Object.assign(new Error(msg.error.message), { name: msg.error.name, stack: msg.error.stack }));
     };
-    const crashed = (message: string, cause?: Error) => fail(started || !reused ? new Error(message, { cause }) : new DiedBeforeStart(message, { cause }));
-    const onError = (e: Error) => crashed(`its worker thread crashed: ${e.message}`, e);
-    const onExit = (code: number) => crashed(`its worker thread exited with code ${code} before the trial finished`);
+    // decided at 'exit': by then every message the thread posted (its 'started' too) has arrived
+    const onError = (e: Error) => void (crash ??= e);
+    const onExit = (code: number) => {
+      const message = crash ? `its worker thread crashed: ${crash.message}` : `its worker thread exited with code ${code} before the trial finished`;
+      fail(started || !reused ? new Error(message, { cause: crash }) : new DiedBeforeStart(message, { cause: crash }));
+    };
     const onAbort = () => fail(new Error('aborted'));
     worker.on('message', onMessage).on('error', onError).on('exit', onExit);
     signal.addEventListener('abort', onAbort);
@@ -108,13 +116,14 @@ export function local(options: LocalOptions = {}): ExecutorFactory {
       async run(run) {
         for (;;) {
           let worker = idle.pop();
-          while (worker !== undefined && exited.has(worker)) worker = idle.pop();
+          for (; worker !== undefined && retired.has(worker); worker = idle.pop()) void worker.terminate();
           const reused = worker !== undefined;
           worker ??= spawn(options.execArgv);
           const name = `thread-${worker.threadId}`;
           try {
             const outcome = await runOn(worker, reused, run, module, exportName);
-            idle.push(worker);
+            if (retired.has(worker)) void worker.terminate();
+            else idle.push(worker);
             return { outcome, worker: name };
           } catch (e) {
             if (run.signal.aborted || /its worker thread/.test((e as Error).message)) void worker.terminate();

@@ -10,6 +10,8 @@ export type ToWorker =
 /** From a worker to the sweep. */
 export type FromWorker =
   | { type: 'started' }
+  /** A rejection nobody handled (a trial's stray promise): the thread finishes its run, then is replaced. */
+  | { type: 'retire'; reason: string }
   | { type: 'report'; epoch: number; metrics: Metrics }
   | { type: 'done'; outcome: TrialOutcome }
   | { type: 'failed'; error: { name: string; message: string; stack?: string } };

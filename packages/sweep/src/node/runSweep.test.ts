@@ -26,20 +26,23 @@ describe('runSweep on worker threads (the local executor)', () => {
     expect(inCaller.trials().every((t) => t.worker === 'main')).toBe(true);
   });
 
-  /** Runs trial 0 of `dieAfterReturn` with `gate`, `between` the two runs, then trial 1; the second run must succeed on a fresh thread. */
-  async function lateRejection(between: (gate: string) => Promise<unknown>, fromDeadThread: (run: Promise<unknown>, gate: string) => Promise<void>) {
+  /** Runs trials 0, 1 (and 2) of `dieAfterReturn` (`throws`: an exception, else a rejection) with `gate`, `between` trials 0 and 1, `meanwhile` while trial 1 is pending. */
+  async function lateError(throws: boolean, between: (gate: string) => Promise<unknown>, meanwhile: (gate: string) => Promise<unknown>) {
     const executor = local({ concurrency: 1 })({ module, exportName: 'dieAfterReturn' });
     const gate = mkdtempSync(join(tmp, 'gate-'));
-    const job = (index: number) => ({ trialId: `trial-${index}`, index, seed: index, attempt: 0, config: { lr: 0.1, width: 4, gate } });
+    const job = (index: number) => ({ trialId: `trial-${index}`, index, seed: index, attempt: 0, config: { lr: 0.1, width: 4, gate, throws } });
     const run = (index: number) => executor.run({ job: job(index), report: async () => 'continue' as const, signal: new AbortController().signal });
+    const hung = () => new Promise<never>((_, reject) => setTimeout(() => reject(new Error('a trial hung')), 20_000));
     try {
       const first = await run(0);
       await between(gate);
       const pending = run(1);
-      await fromDeadThread(pending, gate);
-      const second = await Promise.race([pending, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the second trial hung')), 20_000))]);
-      expect(second.worker).not.toBe(first.worker);
+      await meanwhile(gate);
+      const second = await Promise.race([pending, hung()]);
       expect(second.outcome.metrics.valLoss).toBeGreaterThan(0);
+      // after a rejection, a third trial: it must not land on the retired thread (an exception of
+      // trial 1 would strike trial 2 mid-run, a failure no executor can tell apart from trial 2's own)
+      return { first, second, third: throws ? null : await Promise.race([run(2), hung()]) };
     } finally {
       await executor.close?.();
     }
@@ -47,21 +50,32 @@ describe('runSweep on worker threads (the local executor)', () => {
   const until = async (path: string) => {
     while (!existsSync(path)) await new Promise((r) => setTimeout(r, 5));
   };
+  const go = async (gate: string) => writeFileSync(join(gate, 'go'), '');
+  /** Lets trial 0's late error happen with no trial pending: the thread reports a rejection (or dies of an exception) while idle. */
+  const idle = (throws: boolean) => async (gate: string) => {
+    await until(join(gate, 'busy'));
+    await go(gate);
+    if (!throws) await until(join(gate, 'reported'));
+    await new Promise((r) => setTimeout(r, 200)); // for the report (or the death) to reach the executor; if it has not, the retry covers a death
+  };
 
-  test('a worker thread that dies between trials (a late rejection in its trial) is replaced, not handed the next trial', () =>
-    lateRejection(
-      async (gate) => {
-        writeFileSync(join(gate, 'go'), '');
-        await new Promise((r) => setTimeout(r, 1000)); // its thread has died by now, idle
-      },
-      async () => undefined,
-    ));
+  test('a worker thread whose trial left a rejection unhandled is replaced: the next trial runs on a fresh thread', async () => {
+    const { first, second } = await lateError(false, idle(false), async () => undefined);
+    expect(second.worker).not.toBe(first.worker);
+  });
 
-  test('a worker thread that dies after it was handed a trial, before it read it, is not blamed on that trial: a fresh thread runs it', () =>
-    lateRejection(
-      (gate) => until(join(gate, 'busy')), // the thread is busy: the next trial's message waits unread
-      async (_, gate) => writeFileSync(join(gate, 'go'), ''), // then the late rejection kills it
-    ));
+  test('a rejection left unhandled fails no trial: one handed to that thread meanwhile runs to its result, then the thread is replaced', async () => {
+    const { first, second, third } = await lateError(false, (gate) => until(join(gate, 'busy')), go);
+    expect(second.worker).toBe(first.worker); // it read the trial before it reported the rejection
+    expect(third?.worker).not.toBe(second.worker);
+  });
+
+  test('a worker thread that dies (an exception after its trial) is replaced, whether it died idle or after it was handed the next trial but before it read it', async () => {
+    const idleDeath = await lateError(true, idle(true), async () => undefined);
+    expect(idleDeath.second.worker).not.toBe(idleDeath.first.worker);
+    const handedDeath = await lateError(true, (gate) => until(join(gate, 'busy')), go);
+    expect(handedDeath.second.worker).not.toBe(handedDeath.first.worker);
+  });
 
   test('an error of the sweep itself (onTrialEnd throws) rejects runSweep and stops every lane: no trial runs or is recorded after it', async () => {
     const ended: string[] = [];
