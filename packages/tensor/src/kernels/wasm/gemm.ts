@@ -52,31 +52,52 @@ function inPlace(k: WasmKernels, x: Float32Array, off: number, n: number): numbe
 }
 
 /**
+ * The operands of `count` products stored one after another (from their offsets) that are in
+ * `k`'s memory already: their byte pointers, or −1 for those to copy. C written in place must not
+ * overlap an input it is computed from (it is copied then).
+ */
+function operandsInPlace(k: WasmKernels, args: GemmArgs, count: number): [number, number, number] {
+  const { M, N, K, A, B, C } = args;
+  const aHere = inPlace(k, A, args.aOffset ?? 0, count * M * K);
+  const bHere = inPlace(k, B, args.bOffset ?? 0, count * K * N);
+  const cHere = inPlace(k, C, args.cOffset ?? 0, count * M * N);
+  const overlaps = (p: number, n: number) => p >= 0 && p < cHere + count * M * N * 4 && cHere < p + n * 4;
+  return [aHere, bHere, cHere >= 0 && (overlaps(aHere, count * M * K) || overlaps(bHere, count * K * N)) ? -1 : cHere];
+}
+
+/**
+ * Products [i0, i0 + n) of those {@link operandsInPlace} placed: copies the other operands in (C
+ * only when accumulating) after the GEMM packing area; returns the kernel's byte pointers, the
+ * heap view and C's float index there (for the copy out when C is not in place).
+ */
+function stage(k: WasmKernels, args: GemmArgs, here: [number, number, number], i0: number, n: number): { ptr: [number, number, number]; heap: Float32Array; cIdx: number } {
+  const { M, N, K, A, B, C } = args;
+  const [sa, sb, sc] = [M * K, K * N, M * N];
+  const [aHere, bHere, cHere] = here;
+  const [aOff, bOff, cOff] = [(args.aOffset ?? 0) + i0 * sa, (args.bOffset ?? 0) + i0 * sb, (args.cOffset ?? 0) + i0 * sc];
+  const aIdx = afterGemmWork(k) >> 2;
+  const bIdx = aIdx + (aHere < 0 ? align4(n * sa) : 0);
+  const cIdx = bIdx + (bHere < 0 ? align4(n * sb) : 0);
+  const heap = heapView(k, (cIdx + (cHere < 0 ? align4(n * sc) : 0)) * 4);
+  if (aHere < 0) heap.set(A.subarray(aOff, aOff + n * sa), aIdx);
+  if (bHere < 0) heap.set(B.subarray(bOff, bOff + n * sb), bIdx);
+  if (args.accumulate && cHere < 0) heap.set(C.subarray(cOff, cOff + n * sc), cIdx);
+  const ptr: [number, number, number] = [aHere < 0 ? aIdx * 4 : aHere + i0 * sa * 4, bHere < 0 ? bIdx * 4 : bHere + i0 * sb * 4, cHere < 0 ? cIdx * 4 : cHere + i0 * sc * 4];
+  return { ptr, heap, cIdx };
+}
+
+/**
  * {@link GemmArgs} on the WebAssembly SIMD kernel: copies op(A), op(B) (and C when
  * accumulating) into wasm memory, multiplies there, and copies C back. Operands already in the
  * kernels' memory (resident arrays, in a thread pool's shared memory) are used where they are:
  * copies into and out of shared memory cost V8 several times an ordinary copy.
  */
 export function wasmGemm(k: WasmKernels, args: GemmArgs): void {
-  const { transA, transB, M, N, K, A, B, C } = args;
-  const aOff = args.aOffset ?? 0;
-  const bOff = args.bOffset ?? 0;
-  const cOff = args.cOffset ?? 0;
+  const { transA, transB, M, N, K, C } = args;
   const accumulate = args.accumulate ?? false;
-  const aHere = inPlace(k, A, aOff, M * K);
-  const bHere = inPlace(k, B, bOff, K * N);
-  let cHere = inPlace(k, C, cOff, M * N);
-  // C written in place must not overlap an input it is computed from
-  const overlaps = (p: number, n: number) => p >= 0 && p < cHere + M * N * 4 && cHere < p + n * 4;
-  if (cHere >= 0 && (overlaps(aHere, M * K) || overlaps(bHere, K * N))) cHere = -1;
-  const aIdx = afterGemmWork(k) >> 2;
-  const bIdx = aIdx + (aHere < 0 ? align4(M * K) : 0);
-  const cIdx = bIdx + (bHere < 0 ? align4(K * N) : 0);
-  const heap = heapView(k, (cIdx + (cHere < 0 ? align4(M * N) : 0)) * 4);
-  if (aHere < 0) heap.set(A.subarray(aOff, aOff + M * K), aIdx);
-  if (bHere < 0) heap.set(B.subarray(bOff, bOff + K * N), bIdx);
-  if (accumulate && cHere < 0) heap.set(C.subarray(cOff, cOff + M * N), cIdx);
-  const [a, b, c] = [aHere < 0 ? aIdx * 4 : aHere, bHere < 0 ? bIdx * 4 : bHere, cHere < 0 ? cIdx * 4 : cHere];
+  const here = operandsInPlace(k, args, 1);
+  const { ptr, heap, cIdx } = stage(k, args, here, 0, 1);
+  const [a, b, c] = ptr;
   const p = kernelPool();
   const pooled = p !== null && M * N * K >= POOL_MIN_WORK;
   const call = [+transA, +transB, M, N, K, a, b, c, +accumulate, 0, 0, 0];
@@ -89,7 +110,7 @@ export function wasmGemm(k: WasmKernels, args: GemmArgs): void {
   } else {
     k.gemm(+transA, +transB, M, N, K, a, b, c, N, +accumulate, gemmWork(k));
   }
-  if (cHere < 0) C.set(heap.subarray(cIdx, cIdx + M * N), cOff);
+  if (here[2] < 0) C.set(heap.subarray(cIdx, cIdx + M * N), args.cOffset ?? 0);
 }
 
 /** Floats of operands one {@link wasmGemmBatch} copy brings into wasm memory at most (a bigger batch goes in chunks). */
@@ -105,34 +126,21 @@ const BATCH_CHUNK_FLOATS = 1 << 21;
  * {@link wasmGemm} per product.
  */
 export function wasmGemmBatch(k: WasmKernels, args: GemmArgs, batch: number): void {
-  const { transA, transB, M, N, K, A, B, C } = args;
+  const { transA, transB, M, N, K, C } = args;
   const [sa, sb, sc] = [M * K, K * N, M * N];
   const accumulate = args.accumulate ?? false;
   // operands in the kernels' memory (a pool's arena) are used in place, the whole batch at once
-  const [a0, b0, c0] = [args.aOffset ?? 0, args.bOffset ?? 0, args.cOffset ?? 0];
-  const aHere = inPlace(k, A, a0, batch * sa);
-  const bHere = inPlace(k, B, b0, batch * sb);
-  let cHere = inPlace(k, C, c0, batch * sc);
-  const overlaps = (p: number, n: number) => p >= 0 && p < cHere + batch * sc * 4 && cHere < p + n * 4;
-  if (cHere >= 0 && (overlaps(aHere, batch * sa) || overlaps(bHere, batch * sb))) cHere = -1;
-  const copied = (aHere < 0 ? sa : 0) + (bHere < 0 ? sb : 0) + (cHere < 0 ? sc : 0);
+  const here = operandsInPlace(k, args, batch);
+  const copied = (here[0] < 0 ? sa : 0) + (here[1] < 0 ? sb : 0) + (here[2] < 0 ? sc : 0);
   const chunk = copied === 0 ? batch : Math.max(1, Math.floor(BATCH_CHUNK_FLOATS / copied));
   for (let i0 = 0; i0 < batch; i0 += chunk) {
     const n = Math.min(chunk, batch - i0);
-    const [aOff, bOff, cOff] = [a0 + i0 * sa, b0 + i0 * sb, c0 + i0 * sc];
-    const aIdx = afterGemmWork(k) >> 2;
-    const bIdx = aIdx + (aHere < 0 ? align4(n * sa) : 0);
-    const cIdx = bIdx + (bHere < 0 ? align4(n * sb) : 0);
-    const heap = heapView(k, (cIdx + (cHere < 0 ? align4(n * sc) : 0)) * 4);
-    if (aHere < 0) heap.set(A.subarray(aOff, aOff + n * sa), aIdx);
-    if (bHere < 0) heap.set(B.subarray(bOff, bOff + n * sb), bIdx);
-    if (accumulate && cHere < 0) heap.set(C.subarray(cOff, cOff + n * sc), cIdx);
-    const [a, b, c] = [aHere < 0 ? aIdx * 4 : aHere + i0 * sa * 4, bHere < 0 ? bIdx * 4 : bHere + i0 * sb * 4, cHere < 0 ? cIdx * 4 : cHere + i0 * sc * 4];
-    const call = [+transA, +transB, M, N, K, a, b, c, +accumulate, gemmWork(k), 0, n];
+    const { ptr, heap, cIdx } = stage(k, args, here, i0, n);
+    const call = [+transA, +transB, M, N, K, ...ptr, +accumulate, gemmWork(k), 0, n];
     const p = kernelPool();
     // whole products to each thread: each is summed as on one thread, so no bit changes
     if (p !== null && n >= 2 && n * M * N * K >= POOL_MIN_WORK) p.run({ op: 'gemmBatchRange', args: call, rangeAt: 10, scratchAt: -1, workAt: 9, chunks: split(n, Math.min(n, 4 * p.threads), 1), scratch: [] });
     else k.gemmBatchRange(...(call as Parameters<WasmKernels['gemmBatchRange']>));
-    if (cHere < 0) C.set(heap.subarray(cIdx, cIdx + n * sc), cOff);
+    if (here[2] < 0) C.set(heap.subarray(cIdx, cIdx + n * sc), (args.cOffset ?? 0) + i0 * sc);
   }
 }
