@@ -142,6 +142,11 @@ function run(k: WasmKernels, op: 'convForward' | 'convWeightGrad' | 'convInputGr
   p.run({ op, args, rangeAt, scratchAt, workAt, chunks, scratch });
 }
 
+/** The byte pointer a kernel gets for an array: where it is when resident (≥ 0), else its laid-out region at float `index`. */
+function ptr(resident: number, index: number): number {
+  return resident < 0 ? index * 4 : resident;
+}
+
 /**
  * @internal conv2d's forward pass on the wasm kernels: the whole batch is copied in once,
  * each image is multiplied by the weight matrix as im2col would unfold it (the GEMM packs its
@@ -171,7 +176,6 @@ export function wasmConv2dForward(
   const sizes = [GEOMETRY_INTS, xR < 0 ? x.length : 0, wR < 0 ? weight.length : 0, bR < 0 ? OC : 0, outR < 0 ? N * OC * ohw : 0, pR < 0 ? pooledLen : 0, aR < 0 ? pooledLen : 0];
   const { at, heap } = layout(k, [...sizes, wino ? winogradFilterFloats(OC, g.C) : 0, ...Array<number>(T).fill(scratchFloats(g, OC))]);
   const [gI, xI, wI, bI, outI, pI, aI, uI] = at;
-  const ptr = (resident: number, index: number) => (resident < 0 ? index * 4 : resident);
   const [xP, wP, bP, outP, pP, aP] = [ptr(xR, xI), ptr(wR, wI), ptr(bR, bI), ptr(outR, outI), ptr(pR, pI), ptr(aR, aI)];
   const geo = writeGeometry(heap, gI, g, OC, relu, pool ? pP : 0, pool ? aP : 0);
   if (xR < 0) heap.set(x, xI);
@@ -242,7 +246,6 @@ export function wasmConv2dBackward(
   const perThread = Math.max(scratchFloats(g, OC), gt ? scratchFloats(gt, g.C) : 0);
   const { at, heap } = layout(k, [...sizes, ...Array<number>(T).fill(perThread)]);
   const [gI, xI, wI, goutI, gwI, gxI, yI, gbI, pgI, paI, pvI, gtI, uI] = at;
-  const ptr = (resident: number, index: number) => (resident < 0 ? index * 4 : resident);
   const [xP, goutP, gwP, gxP, yP, gbP, pgP, paP, pvP] = [ptr(xR, xI), ptr(goutR, goutI), ptr(gwR, gwI), ptr(gxR, gxI), ptr(yR, yI), ptr(gbR, gbI), ptr(pgR, pgI), ptr(paR, paI), ptr(pvR, pvI)];
   const scratch = Array.from({ length: T }, (_, t) => at[sizes.length + t] * 4);
   const geo = writeGeometry(heap, gI, g, OC);

@@ -1,7 +1,7 @@
 import type { GemmArgs } from '../gemm';
 import type { WasmKernels } from './abi';
 import { HEAP_BASE, align4, gemmWorkBytes, heapView } from './heap';
-import { residentOwner } from './resident';
+import { residentAt } from './resident';
 import { getThreads, kernelPool } from './runtime';
 
 /** Products at least this big are split across the threads of a pool (by blocks of C's columns). */
@@ -48,7 +48,8 @@ export function split(n: number, parts: number, step: number): Array<[number, nu
  * gradients), else −1.
  */
 function inPlace(k: WasmKernels, x: Float32Array, off: number, n: number): number {
-  return n > 0 && residentOwner(x) === k && off + n <= x.length ? x.byteOffset + off * 4 : -1;
+  const at = residentAt(k, x);
+  return n > 0 && at >= 0 && off + n <= x.length ? at + off * 4 : -1;
 }
 
 /**
