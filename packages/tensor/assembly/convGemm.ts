@@ -35,9 +35,50 @@ export function positionOffsets(OH: i32, OW: i32, Wp: i32, strideH: i32, strideW
 }
 
 /**
+ * Byte offset of lane j of a panel `w` wide, with the lanes past the panel continuing its last
+ * run (the last valid lane's offset plus 4 bytes a lane): they then need no window of their own.
+ */
+@inline function virtualBytes(jTab: usize, j: i32, w: i32): usize {
+  return j < w ? laneBytes(jTab, j, w) : laneBytes(jTab, w - 1, w) + (<usize>(j - w + 1) << 2);
+}
+
+// The two windows of a half panel (4 lanes, {@link halfWindows}): each is 4 consecutive floats
+// of a row of B, and the half is window 0 on the lanes of `halfMask`, window 1 on the rest.
+// Wasm globals belong to one instance, so each thread of the pool has its own.
+let window0: usize = 0;
+let window1: usize = 0;
+let halfMask: v128 = i32x4.splat(0);
+
+/**
+ * Splits lanes with byte offsets a, b, c, d (increasing) into at most two runs of consecutive
+ * floats and sets window0 / window1 / halfMask so that lane j of the half is
+ * window0[j] where halfMask is set, else window1[j]; false (nothing set) where it takes three
+ * runs: a run of one or two lanes between two others, which runs of three or more floats (rows
+ * of the output, a kernel's rows of taps) never make.
+ */
+function halfWindows(a: usize, b: usize, c: usize, d: usize): bool {
+  const brk = b != a + 4 ? 1 : c != b + 4 ? 2 : d != c + 4 ? 3 : 4;
+  window0 = a;
+  if (brk == 4) {
+    window1 = a;
+    halfMask = i32x4.splat(-1);
+    return true;
+  }
+  if ((brk < 2 && c != b + 4) || (brk < 3 && d != c + 4)) return false;
+  window1 = (brk == 1 ? b : brk == 2 ? c : d) - (<usize>brk << 2);
+  halfMask = i32x4(-1, brk > 1 ? -1 : 0, brk > 2 ? -1 : 0, 0);
+  return true;
+}
+
+/**
  * One NR-wide panel of B, as packB lays it out: dst[k][j] = xp[kTab[k] + jTab[j]] for k < kc and
  * j < w, 0 for j ≥ w. Both tables increase strictly, so a span of 7 over 8 lanes means 8
- * consecutive floats (two vector loads a row); other panels are gathered lane by lane.
+ * consecutive floats (two vector loads a row). A panel whose lanes make at most two runs of
+ * consecutive floats in each half (a row of the output broken by the end of the row, a kernel's
+ * row of taps) takes two vector loads per half and blends them; other panels are gathered lane
+ * by lane. The blended loads read up to 7 floats past the last lane's: the callers leave that
+ * much room after the padded image (CONV_SLACK in src/kernels/wasm/conv.ts), and those lanes are
+ * masked out.
  */
 function packPanel(xp: usize, kTab: usize, jTab: usize, kc: i32, w: i32, dst: usize): void {
   if (w == NR && load<i32>(jTab, 28) - load<i32>(jTab) == 7) {
@@ -50,11 +91,25 @@ function packPanel(xp: usize, kTab: usize, jTab: usize, kc: i32, w: i32, dst: us
     }
     return;
   }
-  const o0 = laneBytes(jTab, 0, w), o1 = laneBytes(jTab, 1, w), o2 = laneBytes(jTab, 2, w), o3 = laneBytes(jTab, 3, w);
-  const o4 = laneBytes(jTab, 4, w), o5 = laneBytes(jTab, 5, w), o6 = laneBytes(jTab, 6, w), o7 = laneBytes(jTab, 7, w);
   // all ones on the valid lanes: and-ing keeps their bits and makes the rest +0, as packB's zeros
   const maskLo = i32x4(w > 0 ? -1 : 0, w > 1 ? -1 : 0, w > 2 ? -1 : 0, w > 3 ? -1 : 0);
   const maskHi = i32x4(w > 4 ? -1 : 0, w > 5 ? -1 : 0, w > 6 ? -1 : 0, w > 7 ? -1 : 0);
+  if (halfWindows(virtualBytes(jTab, 0, w), virtualBytes(jTab, 1, w), virtualBytes(jTab, 2, w), virtualBytes(jTab, 3, w))) {
+    const l0 = window0, l1 = window1, ml = v128.and(halfMask, maskLo), nl = v128.andnot(maskLo, halfMask);
+    if (halfWindows(virtualBytes(jTab, 4, w), virtualBytes(jTab, 5, w), virtualBytes(jTab, 6, w), virtualBytes(jTab, 7, w))) {
+      const h0 = window0, h1 = window1, mh = v128.and(halfMask, maskHi), nh = v128.andnot(maskHi, halfMask);
+      // lane = window0 & m | window1 & n, where m and n are the two windows' valid lanes: +0 past w
+      for (let k = 0; k < kc; k++) {
+        const p = xp + (<usize>load<i32>(kTab + (<usize>k << 2)) << 2);
+        v128.store(dst, v128.or(v128.and(v128.load(p + l0), ml), v128.and(v128.load(p + l1), nl)));
+        v128.store(dst, v128.or(v128.and(v128.load(p + h0), mh), v128.and(v128.load(p + h1), nh)), 16);
+        dst += NR << 2;
+      }
+      return;
+    }
+  }
+  const o0 = laneBytes(jTab, 0, w), o1 = laneBytes(jTab, 1, w), o2 = laneBytes(jTab, 2, w), o3 = laneBytes(jTab, 3, w);
+  const o4 = laneBytes(jTab, 4, w), o5 = laneBytes(jTab, 5, w), o6 = laneBytes(jTab, 6, w), o7 = laneBytes(jTab, 7, w);
   for (let k = 0; k < kc; k++) {
     const p = xp + (<usize>load<i32>(kTab + (<usize>k << 2)) << 2);
     let lo = v128.load32_zero(p + o0);

@@ -64,6 +64,13 @@ function winogradFloats(g: ConvGeometry, OC: number, weightGrad: boolean): numbe
   return Math.max(image, planes + 16 * (g.C + OC) * ((group * T + 7) & ~3) + 16 * OC * g.C + OC * 2 * TH * 2 * TW4 + 64);
 }
 
+/**
+ * Floats of room after the GEMM path's padded image: assembly/convGemm.ts's packPanel loads
+ * whole vectors around a panel's lanes and reads up to 7 floats past the image's last one
+ * (those lanes are masked out).
+ */
+const CONV_SLACK = 8;
+
 /** A fused 2×2 max pooling's output and the flat indices (into the conv output) of its winners. */
 export interface PooledOutput {
   values: Float32Array;
@@ -87,9 +94,9 @@ function isDirect(g: ConvGeometry): boolean {
 function scratchFloats(g: ConvGeometry, OC: number): number {
   const ckk = g.C * g.KH * g.KW;
   const padded = g.C * (g.H + 2 * g.padH) * (g.W + 2 * g.padW);
-  if (isWinograd(g, OC)) return Math.max(ckk * g.OH * g.OW, align4(ckk) + align4(g.OH * g.OW) + padded + 4, winogradFloats(g, OC, true));
+  if (isWinograd(g, OC)) return Math.max(ckk * g.OH * g.OW, align4(ckk) + align4(g.OH * g.OW) + padded + CONV_SLACK, winogradFloats(g, OC, true));
   if (isDirect(g)) return Math.max(ckk * g.OH * g.OW, g.C * (g.H + 2 * g.padH) * (g.W + 2 * g.padW + 8) + 24 + ckk * OC * 4);
-  return Math.max(ckk * g.OH * g.OW, align4(ckk) + align4(g.OH * g.OW) + padded + 4);
+  return Math.max(ckk * g.OH * g.OW, align4(ckk) + align4(g.OH * g.OW) + padded + CONV_SLACK);
 }
 
 /**
