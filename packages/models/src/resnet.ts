@@ -56,7 +56,7 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const out = this.bn2.call(this.conv2.call(relu(this.bn1.call(this.conv1.call(x)))));
+    const out = this.bn2.call(this.conv2.call(this.bn1.callRelu(this.conv1.call(x))));
     const identity = this.downsample === null ? x : this.downsample.call(x);
     return relu(add(out, identity));
   }
@@ -109,7 +109,7 @@ export class ResNet extends Module {
 
   forward(x: Tensor): Tensor {
     checkImages('ResNet', x, this.inChannels);
-    let y = relu(this.bn1.call(this.conv1.call(x)));
+    let y = this.bn1.callRelu(this.conv1.call(x));
     y = this.layer3.call(this.layer2.call(this.layer1.call(y)));
     return this.fc.call(globalAvgPool2d(y));
   }

@@ -182,6 +182,7 @@ const LAYER_OF: Readonly<Record<string, string>> = {
   elu: 'ELU',
   hardtanh: 'Hardtanh (or ReLU6)',
   batchNorm: 'BatchNorm1d or BatchNorm2d',
+  'batchNorm+relu': 'BatchNorm1d or BatchNorm2d (then ReLU)',
   layerNorm: 'LayerNorm',
   groupNorm: 'GroupNorm',
 };

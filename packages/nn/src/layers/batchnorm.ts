@@ -1,4 +1,4 @@
-import { ShapeError, type Tensor, ValueError, batchNorm, formatShape, zeros, ones, scalar } from '@trainkit/tensor';
+import { ShapeError, type Tensor, ValueError, batchNorm, formatShape, zeros, ones, relu, scalar } from '@trainkit/tensor';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
 import { checkOptions } from './options';
@@ -21,7 +21,7 @@ export interface BatchNormOptions {
  * updating `running_mean`/`running_var` (unbiased) — and with the running statistics in
  * evaluation mode. Buffer names follow PyTorch so state dicts interoperate.
  */
-abstract class BatchNorm extends Module {
+export abstract class BatchNorm extends Module {
   readonly numFeatures: number;
   readonly eps: number;
   readonly momentum: number | null;
@@ -56,6 +56,21 @@ abstract class BatchNorm extends Module {
   protected abstract readonly layout: string;
 
   forward(x: Tensor): Tensor {
+    return this.normalize(x);
+  }
+
+  /**
+   * relu(this.call(x)), as one fused op (`batchNorm` with `activation: 'relu'`): the same numbers
+   * with two fewer passes over memory each way. A layer with a forward hook (which must see the
+   * layer's own output) or of a subclass (whose forward may differ) runs the two apart. What
+   * {@link Sequential} runs for BatchNorm → ReLU, and the ResNet blocks for theirs.
+   */
+  callRelu(x: Tensor): Tensor {
+    const plain = Object.getPrototypeOf(this) === BatchNorm1d.prototype || Object.getPrototypeOf(this) === BatchNorm2d.prototype;
+    return plain && !this.hasForwardHooks ? this.normalize(x, 'relu') : relu(this.call(x));
+  }
+
+  private normalize(x: Tensor, activation?: 'relu'): Tensor {
     const name = this.constructor.name;
     if (!this.ranks.includes(x.rank)) {
       throw new ShapeError(`${name}: input must have rank ${this.ranks.join(' or ')} (${this.layout}), got ${formatShape(x.shape)}`);
@@ -69,7 +84,7 @@ abstract class BatchNorm extends Module {
     // an empty batch has no statistics: its (empty) output comes without touching them, as in PyTorch
     const batchStats = this.training && x.size > 0;
     const momentum = this.momentum ?? 1 / (this.numBatchesTracked.data[0] + 1); // null: the mean of every batch so far, as torch
-    const y = batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, { training: batchStats, momentum, eps: this.eps });
+    const y = batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, { training: batchStats, momentum, eps: this.eps, activation });
     if (this.training) this.numBatchesTracked.data[0] += 1;
     return y;
   }

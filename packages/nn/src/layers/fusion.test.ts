@@ -2,9 +2,11 @@ import { Rng, Tensor, ValueError, crossEntropy, relu } from '@trainkit/tensor';
 import { describe, expect, test } from 'vitest';
 import { mnistCnn } from '../models';
 import type { Module } from '../module';
+import { BatchNorm2d } from './batchnorm';
 import { Conv2d } from './conv2d';
 import { Sequential } from './sequential';
-import { MaxPool2d, ReLU } from './simple';
+import { Flatten, MaxPool2d, ReLU } from './simple';
+import { Linear } from './linear';
 
 function images(seed: number, n: number): Tensor {
   const r = new Rng(seed);
@@ -95,5 +97,45 @@ describe("Conv2d's activation option", () => {
   test('an unknown activation is a ValueError at construction', () => {
     expect(() => new Conv2d(1, 1, 3, { activation: 'tanh' as never })).toThrow(ValueError);
     expect(() => new Conv2d(1, 1, 3, { activation: 'tanh' as never })).toThrow(`Conv2d: activation must be 'relu' or omitted, got "tanh"`);
+  });
+});
+
+describe('BatchNorm → ReLU fusion', () => {
+  const net = (seed: number) =>
+    new Sequential({ conv: new Conv2d(1, 4, 3, { padding: 1, rng: new Rng(seed) }), bn: new BatchNorm2d(4), relu: new ReLU(), flatten: new Flatten(), fc: new Linear(4 * 28 * 28, 10, { rng: new Rng(seed + 1) }) });
+
+  test('Sequential runs BatchNorm2d → ReLU as one op, with the output, gradients and running statistics of the two run apart', () => {
+    const fused = net(2);
+    const separate = net(2);
+    separate.at('relu').registerForwardHook(() => undefined); // a hook keeps its module out of the fusion
+    const ops: string[] = [];
+    for (const m of [fused, separate]) m.at('flatten').registerForwardHook((_m, input) => void ops.push(input.op));
+    const x = images(7, 5);
+    const a = pass(fused, x);
+    const b = pass(separate, x);
+    expect(ops).toEqual(['batchNorm+relu', 'relu']);
+    expect(Array.from(a.out.data)).toEqual(Array.from(b.out.data));
+    a.grads.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(b.grads[i])));
+    const stats = (m: Sequential) => (m.at('bn') as BatchNorm2d).runningVar.data;
+    expect(Array.from(stats(fused))).toEqual(Array.from(stats(separate)));
+  });
+
+  test('callRelu runs apart where a hook must see the BatchNorm output, or the layer is a subclass; evaluation mode fuses too', () => {
+    const bn = new BatchNorm2d(4);
+    const x = images(8, 2);
+    const h = new Conv2d(1, 4, 3, { rng: new Rng(1) }).call(x);
+    let seen: Tensor | null = null;
+    const remove = bn.registerForwardHook((_m, _x, y) => void (seen = y));
+    const y = bn.callRelu(h);
+    expect((seen as Tensor | null)?.data.some((v) => v < 0)).toBe(true);
+    expect(y.op).toBe('relu');
+    remove();
+    expect(bn.callRelu(h).op).toBe('batchNorm+relu');
+    bn.eval();
+    const fusedEval = bn.callRelu(h);
+    expect(fusedEval.op).toBe('batchNorm+relu');
+    expect(Array.from(fusedEval.data)).toEqual(Array.from(relu(bn.call(h)).data));
+    class Shifted extends BatchNorm2d {}
+    expect(new Shifted(4).callRelu(h).op).toBe('relu');
   });
 });

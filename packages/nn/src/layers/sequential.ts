@@ -1,5 +1,6 @@
 import { type Pair, type Tensor, ValueError } from '@trainkit/tensor';
 import { Module } from '../module';
+import { BatchNorm } from './batchnorm';
 import { Conv2d } from './conv2d';
 import { MaxPool2d, ReLU } from './simple';
 
@@ -48,7 +49,8 @@ export class Sequential extends Module {
   /**
    * Runs the children in order. A `Conv2d` directly followed by a `ReLU` runs as one fused
    * op (`conv2d` with `activation: 'relu'`), and with a `MaxPool2d(2)` after them as one op
-   * (`conv2dReluPool`): the same numbers, fewer passes over memory in each direction. Not
+   * (`conv2dReluPool`): the same numbers, fewer passes over memory in each direction. A
+   * BatchNorm directly followed by a `ReLU` runs fused too (`BatchNorm.callRelu`). Not
    * when any of them has a forward hook (a hook must see its module's own output), nor for
    * subclasses, whose `forward` may differ.
    */
@@ -67,6 +69,9 @@ export class Sequential extends Module {
           y = m.forwardRelu(y);
           i++;
         }
+      } else if (next !== undefined && m instanceof BatchNorm && isPlainRelu(next)) {
+        y = m.callRelu(y);
+        i++;
       } else {
         y = m.call(y);
       }
@@ -84,8 +89,13 @@ function isPlainPool2x2(m: Module): m is MaxPool2d {
   return size(p.kernelSize, -1) === 2 && size(p.options.stride, 2) === 2 && size(p.options.padding, 0) === 0;
 }
 
+/** A ReLU module (not a subclass) without forward hooks. */
+function isPlainRelu(m: Module): boolean {
+  return Object.getPrototypeOf(m) === ReLU.prototype && !m.hasForwardHooks;
+}
+
 /** A plain Conv2d (no activation of its own) then a plain ReLU, neither with forward hooks. */
 function fusesWithRelu(m: Module, next: Module): m is Conv2d {
-  if (Object.getPrototypeOf(m) !== Conv2d.prototype || Object.getPrototypeOf(next) !== ReLU.prototype) return false;
-  return (m as Conv2d).options.activation === undefined && !m.hasForwardHooks && !next.hasForwardHooks;
+  if (Object.getPrototypeOf(m) !== Conv2d.prototype || !isPlainRelu(next)) return false;
+  return (m as Conv2d).options.activation === undefined && !m.hasForwardHooks;
 }

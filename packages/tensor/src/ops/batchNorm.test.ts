@@ -6,7 +6,7 @@ import { Rng } from '../rng';
 import { ShapeError, ValueError } from '../shape';
 import { Tensor, backward } from '../tensor';
 import { batchNorm } from './batchNorm';
-import { add, div, mul, sqrt, square, sub } from './elementwise';
+import { add, div, mul, relu, sqrt, square, sub } from './elementwise';
 import { mean, sum } from './reduce';
 import { reshape } from './shape';
 
@@ -213,6 +213,39 @@ function channelVariances(shape: number[], values: number[]): number[] {
     return vals.reduce((a, v) => a + (v - m) ** 2, 0) / vals.length;
   });
 }
+
+/** One call of batchNorm with a fused ReLU, or of relu(batchNorm(·)): output, gradients of x, weight and bias, running statistics. */
+function runRelu(fused: boolean, inputs: ReturnType<typeof makeInputs>, training: boolean) {
+  const x = new Tensor(inputs.x.slice(), inputs.shape, { requiresGrad: true });
+  const w = new Tensor(inputs.w.slice(), [inputs.w.length], { requiresGrad: true });
+  const b = new Tensor(inputs.b.slice(), [inputs.b.length], { requiresGrad: true });
+  const rm = new Tensor(inputs.rm.slice(), [inputs.rm.length]);
+  const rv = new Tensor(inputs.rv.slice(), [inputs.rv.length]);
+  const y = fused ? batchNorm(x, rm, rv, w, b, { training, activation: 'relu' }) : relu(batchNorm(x, rm, rv, w, b, { training }));
+  backward(sum(mul(y, new Tensor(inputs.out, inputs.shape))));
+  return { y: y.data, dx: x.grad as Float32Array, dw: w.grad as Float32Array, db: b.grad as Float32Array, rm: rm.data, rv: rv.data };
+}
+
+describe("batchNorm with activation: 'relu' is relu(batchNorm(x)), fused", () => {
+  test.prop([cases, fc.boolean()], { numRuns: 40 })('output, gradients of x, weight and bias, and running statistics are the bits of relu(batchNorm(x))', (c, training) => {
+    const inputs = makeInputs(c);
+    // about half the outputs are cut: the offsets are within the spread of the weights and biases
+    expect(runRelu(true, inputs, training)).toEqual(runRelu(false, inputs, training));
+  });
+
+  test('NaN passes through the fused ReLU as through relu, and its gradient is cut', () => {
+    const inputs = makeInputs({ shape: [4, 3, 5, 5], seed: 7 });
+    inputs.w[1] = NaN; // channel 1's outputs are all NaN
+    const fused = runRelu(true, inputs, true);
+    expect(fused).toEqual(runRelu(false, inputs, true));
+    expect(Array.from(fused.y.subarray(25, 50)).every(Number.isNaN)).toBe(true);
+  });
+
+  test('an unknown activation is refused by name', () => {
+    const x = new Tensor(new Float32Array(12), [2, 3, 2]);
+    expect(() => batchNorm(x, null, null, null, null, { training: true, activation: 'gelu' as 'relu' })).toThrow(`batchNorm: activation must be 'relu' or undefined, got "gelu"`);
+  });
+});
 
 describe('batchNorm gradients', () => {
   test.prop([gradCase], { numRuns: 40 })('training: gradients of x, weight and bias match finite differences', ([x, w, b]) => {

@@ -7,6 +7,7 @@ import { ShapeError, ValueError, formatShape } from '../shape';
 import { type Tensor, fromOp, gradOf } from '../tensor';
 import { gradForWrite } from '../autograd';
 import { isOnDevice, onDeviceOp } from '../device';
+import { relu } from './elementwise';
 
 /** Options of {@link batchNorm}. */
 export interface BatchNormOpOptions {
@@ -16,6 +17,11 @@ export interface BatchNormOpOptions {
   momentum?: number;
   /** Added to the variance before the square root. Default 1e-5. */
   eps?: number;
+  /**
+   * `'relu'` fuses a ReLU after the normalization: relu(batchNorm(x)) in one op, the same
+   * numbers with two fewer passes over memory each way (as Conv2dOptions' `activation`). Default none.
+   */
+  activation?: 'relu';
 }
 
 /** Per-channel statistics of one call: the mean used and 1/√(var + eps), both float64. */
@@ -100,6 +106,7 @@ function validate(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | nu
   const momentum = o.momentum ?? 0.1;
   if (!(eps > 0) || !Number.isFinite(eps)) throw new ValueError(`${OP}: eps must be a finite number > 0, got ${eps}`);
   if (!(momentum >= 0 && momentum <= 1)) throw new ValueError(`${OP}: momentum must be in [0, 1], got ${momentum}`);
+  if (o.activation !== undefined && o.activation !== 'relu') throw new ValueError(`${OP}: activation must be 'relu' or undefined, got ${JSON.stringify(o.activation)}`);
   if ((runningMean === null) !== (runningVar === null)) throw new ValueError(`${OP}: give both runningMean and runningVar, or neither`);
   if (!o.training && runningMean === null) throw new ValueError(`${OP}: evaluation mode (training: false) needs runningMean and runningVar`);
   if (o.training && x.size / Math.max(C, 1) <= 1) {
@@ -127,18 +134,28 @@ function forward(x: Tensor, d: ChannelLayout, rm: Tensor | null, rv: Tensor | nu
   };
   const Y = allocFloats(x.size);
   const sums = o.training ? allocDoubles(2 * d.C, true) : null;
+  const relu = o.activation === 'relu';
   const k = kernelsAt(wasmFor(x.size), x.data);
   if (k !== null) {
-    wasmBatchNormForward(k, x.data, Y, d, sums, coefficients);
+    wasmBatchNormForward(k, x.data, Y, d, sums, coefficients, relu);
   } else {
     if (sums !== null) channelMoments(x.data, d, sums);
     normalizeChannels(x.data, Y, d, coefficients(sums));
+    if (relu) {
+      for (let i = 0; i < Y.length; i++) {
+        const y = Y[i];
+        Y[i] = y > 0 || y !== y ? y : 0; // relu's rule: NaN passes, −0 becomes +0
+      }
+    }
   }
   return { Y, stats };
 }
 
-/** Accumulates the gradients of x, weight and bias (those that need one) from dy = G. */
-function backward(G: Float32Array, x: Tensor, weight: Tensor | null, bias: Tensor | null, d: ChannelLayout, stats: Stats, training: boolean): void {
+/**
+ * Accumulates the gradients of x, weight and bias (those that need one) from dy = G; with a fused
+ * ReLU (`Y`, the op's output, given), from G where Y > 0 and 0 elsewhere, as relu's backward.
+ */
+function backward(G: Float32Array, x: Tensor, weight: Tensor | null, bias: Tensor | null, d: ChannelLayout, stats: Stats, training: boolean, Y: Float32Array | null): void {
   const C = d.C;
   const sums = allocDoubles(2 * C, true); // Σdy, Σdy·(x − mean)
   const gx = x.requiresGrad ? gradForWrite(x) : null;
@@ -146,8 +163,13 @@ function backward(G: Float32Array, x: Tensor, weight: Tensor | null, bias: Tenso
   const coefficients = (s: Float64Array): Float64Array => inputCoefficients(stats, weight, s, training, d.N * d.inner);
   const k = kernelsAt(wasmFor(x.size), G);
   if (k !== null) {
-    wasmBatchNormBackward(k, G, x.data, dx, d, stats.mean, sums, coefficients, gx?.fresh ?? false);
+    wasmBatchNormBackward(k, G, x.data, dx, d, stats.mean, sums, coefficients, gx?.fresh ?? false, Y);
   } else {
+    if (Y !== null) {
+      const masked = allocFloats(G.length);
+      for (let i = 0; i < G.length; i++) masked[i] = Y[i] > 0 ? 0 + G[i] : 0; // relu's backward into a zeroed buffer
+      G = masked;
+    }
     if (gx?.fresh) gx.grad.fill(0);
     channelGradSums(G, x.data, d, stats.mean, sums);
     if (dx !== null) inputGradChannels(dx, G, x.data, d, coefficients(sums));
@@ -169,8 +191,8 @@ function backward(G: Float32Array, x: Tensor, weight: Tensor | null, bias: Tenso
  * Training: each channel is standardized with its batch mean and biased variance (float64
  * sums), and `runningMean`/`runningVar` (when given) are updated in place with the unbiased
  * variance: running = (1 − momentum)·running + momentum·batch. Evaluation: the running
- * statistics normalize. Then y = x̂·weight + bias (each optional). Gradients flow to x,
- * weight and bias, never to the running statistics.
+ * statistics normalize. Then y = x̂·weight + bias (each optional), and with `activation: 'relu'`
+ * max(y, 0) (relu's rule, fused). Gradients flow to x, weight and bias, never to the running statistics.
  *
  * The four passes (statistics, output, the backward's sums, the input gradient) run as
  * WebAssembly SIMD kernels on large inputs and as JavaScript loops otherwise (and on the 'js'
@@ -189,10 +211,15 @@ export function batchNorm(
   options: BatchNormOpOptions,
 ): Tensor {
   validate(x, runningMean, runningVar, weight, bias, options); // shapes and options only: every device gets the same checks
-  if (isOnDevice(x) || isOnDevice(runningMean) || isOnDevice(runningVar) || isOnDevice(weight) || isOnDevice(bias)) return onDeviceOp('batchNorm', [x, runningMean, runningVar, weight, bias, options]);
+  if (isOnDevice(x) || isOnDevice(runningMean) || isOnDevice(runningVar) || isOnDevice(weight) || isOnDevice(bias)) {
+    const { activation, ...plain } = options; // a device runs the ReLU as its own op
+    const y = onDeviceOp('batchNorm', [x, runningMean, runningVar, weight, bias, plain]);
+    return activation === 'relu' ? relu(y) : y;
+  }
   const [N, C] = x.shape;
   const d: ChannelLayout = { N, C, inner: x.size / Math.max(N * C, 1) };
   const { Y, stats } = forward(x, d, runningMean, runningVar, weight, bias, options);
   const parents = [x, weight, bias].filter((t): t is Tensor => t !== null);
-  return fromOp(OP, Y, x.shape, parents, (out) => () => backward(out.grad as Float32Array, x, weight, bias, d, stats, options.training));
+  const fusedRelu = options.activation === 'relu' ? Y : null;
+  return fromOp(fusedRelu ? `${OP}+relu` : OP, Y, x.shape, parents, (out) => () => backward(out.grad as Float32Array, x, weight, bias, d, stats, options.training, fusedRelu));
 }

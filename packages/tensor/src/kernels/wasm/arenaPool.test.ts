@@ -23,7 +23,7 @@ const pooled = getThreads() > 1;
 
 /**
  * A small network with every wasm op that takes arena buffers in place: fused conv + ReLU + pool,
- * Winograd conv, BatchNorm, ReLU, max pooling, LayerNorm, GELU, attention-style batched matmuls,
+ * Winograd conv, BatchNorm (also with its ReLU fused), ReLU, max pooling, LayerNorm, GELU, attention-style batched matmuls,
  * softmax and linear. With `resident`, the parameters and their gradients live in the kernels'
  * memory too (as an optimizer puts them, allocResident), so weight and gradient updates run in place.
  */
@@ -45,7 +45,8 @@ function network(seed: number, resident: boolean) {
   const step = () => {
     const h = conv2dReluPool(x, w1, b1, { padding: 1 }); // [16, 8, 6, 6]
     const z = relu(batchNorm(conv2d(h, w2, null, { padding: 1 }), null, null, gamma, beta, { training: true })); // [16, 16, 6, 6]
-    const t = gelu(layerNorm(reshape(z, [16, 16, 36]), [36], lnW, lnB)); // 16 images of 16 tokens × 36
+    const zr = batchNorm(z, null, null, gamma, beta, { training: true, activation: 'relu' }); // fused: the masked gradient in scratch when it is resident
+    const t = gelu(layerNorm(reshape(zr, [16, 16, 36]), [36], lnW, lnB)); // 16 images of 16 tokens × 36
     const mixed = matmul(softmax(matmul(t, transpose(t)), -1), t); // [16, 16, 36]
     const logits = linear(reshape(maxPool2d(reshape(mixed, [16, 16, 6, 6]), 2), [16, 144]), w3, b3);
     return { loss: crossEntropy(logits, y), probs: softmax(logits, -1), h, z };

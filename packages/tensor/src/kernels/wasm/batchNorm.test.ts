@@ -7,7 +7,8 @@ import { Rng } from '../../rng';
 import { Tensor, backward } from '../../tensor';
 import { type ChannelLayout, channelGradSums, channelMoments, inputGradChannels, normalizeChannels } from '../batchNorm';
 import { wasmBatchNormBackward, wasmBatchNormForward } from './batchNorm';
-import { wasmKernels, withKernelBackend } from './runtime';
+import { allocResident, kernelsAt, residentAt } from './resident';
+import { currentRuntime, wasmKernels, withKernelBackend } from './runtime';
 
 /** A BatchNorm call: x [N, C, *spatial] (sizes of every kind, multiples of 4 or not), mode and affine. */
 interface Case {
@@ -128,4 +129,40 @@ describe('the wasm BatchNorm passes against the JS passes, given the same coeffi
     expect(dx.wasm).toEqual(dx.js);
     expectSums(grad.wasm, grad.js);
   });
+});
+
+describe('the wasm BatchNorm passes with a fused ReLU', () => {
+  const kernels = () => withKernelBackend('wasm', wasmKernels) as NonNullable<ReturnType<typeof wasmKernels>>;
+
+  test.prop([cases], { numRuns: 30 })(
+    'the output is relu of the plain output; the backward pass equals the plain one given relu-masked dy, also when dy is in the pool\'s memory (masked in scratch, the caller\'s dy untouched)',
+    (c) => {
+      const v = inputs(c);
+      const [N, C] = c.shape;
+      const d: ChannelLayout = { N, C, inner: v.x.length / (N * C) };
+      const coef = Float64Array.from({ length: 3 * C }, (_, i) => (i % 3) - 0.37 * i);
+      const plain = new Float32Array(v.x.length);
+      const fused = new Float32Array(v.x.length);
+      wasmBatchNormForward(kernels(), v.x, plain, d, null, () => coef.subarray(0, 2 * C));
+      wasmBatchNormForward(kernels(), v.x, fused, d, null, () => coef.subarray(0, 2 * C), true);
+      expect(fused).toEqual(plain.map((y) => (y > 0 || y !== y ? y : 0)));
+
+      const mean = Float64Array.from(v.rm);
+      const masked = v.dy.map((g, i) => (fused[i] > 0 ? 0 + g : 0));
+      const expected = { dx: v.x.map((u) => u / 4), sums: new Float64Array(2 * C) };
+      wasmBatchNormBackward(kernels(), masked, v.x, expected.dx, d, mean, expected.sums, () => coef);
+      // under a thread pool (kernels:threads), a resident dy lives in the pool's memory, where the op runs in place
+      const block = allocResident([[v.dy.length]]); // null on the JS backend (kernels:js)
+      const pooled = currentRuntime().sharedKernels !== null;
+      if (block !== null) expect(residentAt(kernelsAt(kernels(), block[0][0]) ?? kernels(), block[0][0]) >= 0).toBe(pooled);
+      for (const dy of pooled && block !== null ? [v.dy.slice(), block[0][0]] : [v.dy.slice()]) {
+        dy.set(v.dy);
+        const got = { dx: v.x.map((u) => u / 4), sums: new Float64Array(2 * C) };
+        wasmBatchNormBackward(kernelsAt(kernels(), dy) ?? kernels(), dy, v.x, got.dx, d, mean, got.sums, () => coef, false, fused); // a resident dy's own instance, as the op picks it
+        expect(got.dx).toEqual(expected.dx);
+        expect(got.sums).toEqual(expected.sums);
+        expect(dy).toEqual(v.dy);
+      }
+    },
+  );
 });

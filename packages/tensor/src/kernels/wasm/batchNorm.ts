@@ -1,6 +1,6 @@
 import type { ChannelLayout } from '../batchNorm';
 import type { WasmKernels } from './abi';
-import { place } from './resident';
+import { place, residentAt } from './resident';
 
 /** A Float64Array view of `n` doubles at float index `at` of the heap (a multiple of 4, so 16-byte aligned). */
 function doubles(heap: Float32Array, at: number, n: number): Float64Array {
@@ -11,7 +11,8 @@ function doubles(heap: Float32Array, at: number, n: number): Float64Array {
  * @internal BatchNorm's forward pass on the wasm kernels, with one copy in (x) and one copy out
  * (y), or none for arrays already in the kernels' memory. Training: the kernel fills `sums`
  * (zeroed, [2C]) with each channel's Σd and Σd² around its first value. Then `coefficients` (given `sums`, or null in evaluation) returns y = x·scale +
- * offset's per-channel [scale…, offset…] (float64, [2C]), and y is written in wasm memory.
+ * offset's per-channel [scale…, offset…] (float64, [2C]), and y is written in wasm memory,
+ * then with `relu` cut at 0 there (relu's kernel, in place) before it is copied out.
  */
 export function wasmBatchNormForward(
   k: WasmKernels,
@@ -20,6 +21,7 @@ export function wasmBatchNormForward(
   d: ChannelLayout,
   sums: Float64Array | null,
   coefficients: (sums: Float64Array | null) => Float64Array,
+  relu = false,
 ): void {
   const { C } = d;
   // X and Y where they are when already in the kernels' memory (see place); else copied in and out
@@ -34,6 +36,7 @@ export function wasmBatchNormForward(
   }
   doubles(p.heap, cP >> 2, 2 * C).set(coefficients(sums));
   k.bnNormalize(xP, yP, d.N, C, d.inner, cP);
+  if (relu) k.relu(yP, yP, X.length);
   p.copyOut(1, Y);
 }
 
@@ -42,7 +45,9 @@ export function wasmBatchNormForward(
  * when given, in and out once; a fresh `dx`, `dxFresh`, whose contents are arbitrary, only out),
  * except arrays already in the kernels' memory. Fills `sums` ([2C]) with each channel's Σg and Σg·(x − mean);
  * then, when `dx` is given, `coefficients(sums)` returns the per-channel [a…, b…, o…] (float64,
- * [3C]) of dx += a·g − b·x + o.
+ * [3C]) of dx += a·g − b·x + o. With a fused ReLU (`Y`, its output, given), g is first masked
+ * where Y ≤ 0, exactly as relu's backward would pass it on: in the copy of g, or when g is
+ * already in the kernels' memory (the caller's array) into a scratch region.
  */
 export function wasmBatchNormBackward(
   k: WasmKernels,
@@ -54,13 +59,26 @@ export function wasmBatchNormBackward(
   sums: Float64Array,
   coefficients: (sums: Float64Array) => Float64Array,
   dxFresh = false,
+  Y: Float32Array | null = null,
 ): void {
   const { C } = d;
   const n = X.length;
-  const p = place(k, [G, X, dx, 2 * C, 4 * C, 6 * C]);
-  const [gP, xP, dP, mP, sP, cP] = p.ptr;
+  const scratch = Y !== null && residentAt(k, G) >= 0;
+  const p = place(k, [G, X, dx, 2 * C, 4 * C, 6 * C, Y, scratch ? n : null]);
+  const [, xP, dP, mP, sP, cP, yP, mgP] = p.ptr;
+  let gP = p.ptr[0];
   p.copyIn(0, G);
   p.copyIn(1, X);
+  if (Y !== null) {
+    p.copyIn(6, Y);
+    if (scratch) {
+      k.zeroFill(mgP, n);
+      k.reluBackward(yP, gP, mgP, n);
+      gP = mgP;
+    } else {
+      k.reluMask(yP, gP, n);
+    }
+  }
   doubles(p.heap, mP >> 2, C).set(mean);
   const s = doubles(p.heap, sP >> 2, 2 * C);
   s.fill(0);
