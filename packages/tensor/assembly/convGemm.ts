@@ -77,7 +77,7 @@ function halfWindows(a: usize, b: usize, c: usize, d: usize): bool {
  * consecutive floats in each half (a row of the output broken by the end of the row, a kernel's
  * row of taps) takes two vector loads per half and blends them; other panels are gathered lane
  * by lane. The blended loads read up to 7 floats past the last lane's: the callers leave that
- * much room after the padded image (CONV_SLACK in src/kernels/wasm/conv.ts), and those lanes are
+ * much room after the padded image (CONV_SLACK in src/kernels/wasm/heap.ts), and those lanes are
  * masked out.
  */
 function packPanel(xp: usize, kTab: usize, jTab: usize, kc: i32, w: i32, dst: usize): void {

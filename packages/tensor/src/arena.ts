@@ -1,4 +1,4 @@
-import { poolFloats, zeroFloats } from './kernels/wasm/resident';
+import { arenaFloats, zeroFloats } from './kernels/wasm/resident';
 import { ValueError } from './shape';
 import type { Tensor } from './tensor';
 
@@ -92,8 +92,11 @@ export interface ArenaStats {
  * Only results of the @trainkit/tensor ops count: tensors made with `new Tensor(...)`,
  * parameters and gradients are never the arena's.
  *
- * While a thread pool runs, fresh buffers come from the pool's shared memory (up to 1 GiB, kept
- * until the pool stops; beyond it, ordinary arrays), where the kernels use them in place.
+ * With the wasm kernels, fresh buffers come from the kernels' own memory (while a thread pool
+ * runs, the pool's shared memory), where the kernels use them in place instead of copying them in
+ * and out: up to 1 GiB, never given back (an arena reuses its buffers; beyond that, ordinary
+ * arrays). Reserving that region fixes the kernels' memory at 2 GiB of address space, which caps
+ * one op's scratch at 1 GiB (an op needing more throws a RangeError that says so).
  *
  * @example
  * const arena = new Arena();
@@ -130,8 +133,8 @@ export class Arena {
   take(n: number, zero: boolean): Float32Array {
     const buf = this.free.get(n)?.pop();
     if (buf === undefined) {
-      // while a thread pool runs, in its shared memory: the kernels use the buffer in place
-      const fresh = poolFloats(n) ?? new Float32Array(n);
+      // in the kernels' memory (the thread pool's while one runs): the kernels use the buffer in place
+      const fresh = arenaFloats(n) ?? new Float32Array(n);
       leases.set(fresh, { gen: 0, kept: false });
       this.handed.push(fresh);
       this.counts.fresh++;

@@ -1,7 +1,8 @@
-// The step arena while a thread pool runs (the kernels:threads project): its fresh buffers live
-// in the pool's shared memory, where the kernels read and write them in place instead of copying
-// them in and out. Nothing else may change: the same bits as without an arena. Without a pool
-// (the other projects) the same tests check that nothing is resident and the bits still agree.
+// The step arena with the wasm kernels: its fresh buffers live in the kernels' memory (while a
+// thread pool runs, the kernels:threads project, the pool's shared memory), where the kernels
+// read and write them in place instead of copying them in and out. Nothing else may change: the
+// same bits as without an arena. On the JS kernels (kernels:js) nothing is resident and the bits
+// still agree.
 import { describe, expect, test } from 'vitest';
 import { Arena } from '../../arena';
 import { Rng } from '../../rng';
@@ -20,6 +21,8 @@ import { allocResident, kernelsAt, poolFloats, residentAll, residentOwner } from
 import { getThreads, localKernels, wasmKernels } from './runtime';
 
 const pooled = getThreads() > 1;
+/** Whether the wasm kernels run (every kernel project but kernels:js). */
+const wasmOn = localKernels() !== null;
 
 /**
  * A small network with every wasm op that takes arena buffers in place: fused conv + ReLU + pool,
@@ -69,15 +72,15 @@ function run(steps: number, arena: Arena | null, resident = false) {
 }
 
 describe('the step arena and the thread pool', () => {
-  test(`${pooled ? 'with' : 'without'} a thread pool, a step in an arena gives the bits of the same step without one, over three steps of reused buffers`, () => {
+  test(`${pooled ? 'with' : 'without'} a thread pool (${wasmOn ? 'wasm' : 'JS'} kernels), a step in an arena gives the bits of the same step without one, over three steps of reused buffers`, () => {
     const arena = new Arena();
     const inArena = run(3, arena);
     const plain = run(3, null);
     expect(inArena.loss).toBe(plain.loss);
     expect(inArena.probs).toEqual(plain.probs);
     expect(inArena.grads).toEqual(plain.grads);
-    // with a pool the arena's buffers are the pool's memory; without one they are ordinary arrays
-    expect(inArena.resident).toBe(pooled);
+    // with the wasm kernels the arena's buffers are in the kernels' memory (the pool's, with one); with the JS kernels ordinary arrays
+    expect(inArena.resident).toBe(wasmOn);
     expect(plain.resident).toBe(false);
     // parameters and gradients in the kernels' memory as well: the same bits again
     const allResident = run(3, new Arena(), true);

@@ -1,7 +1,7 @@
 import type { ConvGeometry } from '../im2col';
 import { split } from './gemm';
 import type { WasmKernels } from './abi';
-import { align4, gemmWorkOf, layout } from './heap';
+import { CONV_SLACK, align4, gemmWorkOf, layout } from './heap';
 import { residentAll } from './resident';
 import { getThreads, kernelPool } from './runtime';
 
@@ -63,13 +63,6 @@ function winogradFloats(g: ConvGeometry, OC: number, weightGrad: boolean): numbe
   const group = T >= 128 ? 1 : Math.ceil(128 / T);
   return Math.max(image, planes + 16 * (g.C + OC) * ((group * T + 7) & ~3) + 16 * OC * g.C + OC * 2 * TH * 2 * TW4 + 64);
 }
-
-/**
- * Floats of room after the GEMM path's padded image: assembly/convGemm.ts's packPanel loads
- * whole vectors around a panel's lanes and reads up to 7 floats past the image's last one
- * (those lanes are masked out).
- */
-const CONV_SLACK = 8;
 
 /** A fused 2×2 max pooling's output and the flat indices (into the conv output) of its winners. */
 export interface PooledOutput {

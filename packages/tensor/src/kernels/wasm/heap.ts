@@ -14,9 +14,17 @@ export const OPTIM_ARGS_BYTE = 8192;
 /**
  * In a thread pool's shared memory (at most 2 GiB): resident arrays are allocated from here up,
  * so the pool's threads can split the fused optimizer updates; per-call scratch stays below.
+ * The module's own memory takes the same layout once the step arena reserves its region there.
  */
 export const POOL_RESIDENT_BASE = 2 ** 30;
 export const POOL_MEMORY_BYTES = 2 ** 31;
+
+/**
+ * Floats of room conv.ts leaves after the GEMM path's padded image: assembly/convGemm.ts's
+ * packPanel loads whole vectors around a panel's lanes and reads up to 7 floats past the image's
+ * last one (those lanes are masked out).
+ */
+export const CONV_SLACK = 8;
 
 /** Rounds a float count up to a whole number of 16-byte vectors. */
 export function align4(n: number): number {
@@ -33,6 +41,10 @@ export function heapView(k: WasmKernels, bytes: number): Float32Array {
   const have = mem.buffer.byteLength;
   if (k === rt.sharedKernels && bytes > POOL_RESIDENT_BASE) {
     throw new RangeError(`thread pool: an op needs ${bytes} bytes of scratch memory, more than the ${POOL_RESIDENT_BASE} below the pool's resident arrays`);
+  }
+  if (k === rt.kernels && rt.localTop !== null && rt.localTop >= 0 && bytes > POOL_RESIDENT_BASE) {
+    // the memory must not grow any more: growing would detach the step arena's arrays above
+    throw new RangeError(`wasm kernels: an op needs ${bytes} bytes of scratch memory, more than the ${POOL_RESIDENT_BASE} below the step arena's arrays in the kernels' memory`);
   }
   if (have < bytes) mem.grow(Math.ceil((bytes - have) / 65536));
   if (rt.view.buffer !== mem.buffer) rt.view = new Float32Array(mem.buffer);

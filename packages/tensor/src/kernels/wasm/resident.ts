@@ -141,6 +141,41 @@ export function poolFloats(n: number): Float32Array | null {
 }
 
 /**
+ * @internal A zero-filled array of `n` floats where the kernels use it in place, for the step
+ * arena's fresh buffers: in the running thread pool's memory ({@link poolFloats}), or with no
+ * pool in the module's own memory, above its scratch region (as in the pool's). The first such
+ * array reserves that region: the memory grows once to 2 GiB of address space (pages are only
+ * used as arrays are written) and never again, since growing would detach every array on it; one
+ * op's scratch is then capped at 1 GiB, as in a pool. Null (the caller keeps an ordinary array)
+ * with the JS kernels, while a pool runs and its region is full, where the memory already
+ * passed 1 GiB or the runtime refuses the reservation, and once the region is full.
+ */
+export function arenaFloats(n: number): Float32Array | null {
+  if (n <= 0) return null;
+  const rt = currentRuntime();
+  if (rt.sharedKernels !== null) return poolFloats(n);
+  const k = localKernels();
+  if (k === null) return null;
+  if (rt.localTop === null) {
+    const have = k.memory.buffer.byteLength;
+    rt.localTop = -1;
+    if (have > POOL_RESIDENT_BASE) return null; // an earlier op's scratch is above the region
+    try {
+      k.memory.grow((POOL_MEMORY_BYTES - have) / 65536);
+    } catch {
+      return null; // the runtime refused the address space: ordinary arrays, as before
+    }
+    owners.set(k.memory.buffer as ArrayBuffer, k);
+    rt.localTop = POOL_RESIDENT_BASE;
+  }
+  const bytes = align4(n) * 4;
+  if (rt.localTop < 0 || rt.localTop + bytes > POOL_MEMORY_BYTES) return null;
+  const a = new Float32Array(k.memory.buffer, rt.localTop, n);
+  rt.localTop += bytes;
+  return a;
+}
+
+/**
  * @internal The kernels to run a kernel the pool does not split on `a` (and its companions):
  * the pool's shared instance when `a` lives in its memory (an arena buffer: used in place there),
  * else `k` (the module's own instance, where copies are cheaper than into shared memory).

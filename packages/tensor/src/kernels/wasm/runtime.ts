@@ -27,6 +27,11 @@ class KernelRuntime {
   view = new Float32Array(0);
   /** Bytes of one thread's GEMM packing area; 0 until first asked. */
   workBytes = 0;
+  /**
+   * The next free byte of the step arena's region in the module's own memory (see arenaFloats in
+   * resident.ts): null until the region is reserved, -1 where the runtime refused it.
+   */
+  localTop: number | null = null;
   /** The SIMD build loaded (and the one a thread pool loads); null until the first load. */
   simd: SimdVariant | null = null;
 
