@@ -76,7 +76,8 @@ export function im2colRows(
 
 /**
  * Copies image `x` [C, H, W] into `xp` [C, H + 2·padH, W + 2·padW] with zeros around it, and 4
- * zero floats after it (the conv GEMMs of convGemm.ts read B from it).
+ * zero floats after it (the conv GEMMs of convGemm.ts read B from it; packPanel's blended loads
+ * read up to 7 floats past the image, within the scratch's CONV_SLACK, and mask those lanes out).
  */
 export function padPlanes(x: usize, C: i32, H: i32, W: i32, padH: i32, padW: i32, xp: usize): void {
   const Hp = H + 2 * padH;

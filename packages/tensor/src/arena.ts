@@ -1,4 +1,4 @@
-import { arenaFloats, zeroFloats } from './kernels/wasm/resident';
+import { arenaFloats, reserveArenaRegion, residentOwner, zeroFloats } from './kernels/wasm/resident';
 import { ValueError } from './shape';
 import type { Tensor } from './tensor';
 
@@ -29,6 +29,20 @@ export function leaseOf(data: Float32Array): Lease | null {
  */
 export function allocFloats(n: number): Float32Array {
   return active === null ? new Float32Array(n) : active.take(n, false);
+}
+
+/**
+ * A gradient buffer of `n` floats from the active arena (zeros when `zero`, else values left
+ * over from an earlier step), or null with none: for intermediate results, whose gradients are
+ * dropped when their backward pass ends, long before the arena takes the buffer back. @internal
+ */
+export function arenaGrad(n: number, zero: boolean): Float32Array | null {
+  return active === null ? null : active.take(n, zero);
+}
+
+/** Whether an arena handed out `buf` (it goes back to that arena at its reset, never elsewhere). @internal */
+export function isArenaBuffer(buf: Float32Array): boolean {
+  return arenasMade && leases.has(buf);
 }
 
 /** Like {@link allocFloats} but filled with zeros, for ops that accumulate into their result. @internal */
@@ -90,13 +104,15 @@ export interface ArenaStats {
  * result the arena has taken back throws a ValueError that says so, instead of returning the
  * next step's values, and a backward pass through its graph throws as for a released graph.
  * Only results of the @trainkit/tensor ops count: tensors made with `new Tensor(...)`,
- * parameters and gradients are never the arena's.
+ * parameters and every leaf's gradient are never the arena's. The gradients of intermediate
+ * results, made by a backward pass inside run(), are (they are dropped when that pass ends).
  *
  * With the wasm kernels, fresh buffers come from the kernels' own memory (while a thread pool
  * runs, the pool's shared memory), where the kernels use them in place instead of copying them in
- * and out: up to 1 GiB, never given back (an arena reuses its buffers; beyond that, ordinary
- * arrays). Reserving that region fixes the kernels' memory at 2 GiB of address space, which caps
- * one op's scratch at 1 GiB (an op needing more throws a RangeError that says so).
+ * and out: up to 1 GiB, never given back (an arena reuses its buffers; buffers beyond that are
+ * ordinary arrays). Reserving that region (the first run() does) fixes the kernels' memory at
+ * 2 GiB of address space, which caps one op's scratch at 1 GiB (an op needing more throws a
+ * RangeError that says so).
  *
  * @example
  * const arena = new Arena();
@@ -120,6 +136,7 @@ export class Arena {
 
   /** Runs `fn` (synchronously) with this arena active: the op results it computes use the arena's buffers. */
   run<T>(fn: () => T): T {
+    reserveArenaRegion(); // before any op: reserving grows the kernels' memory once
     const prev = active;
     active = this;
     try {
@@ -188,13 +205,21 @@ export class Arena {
 
 /**
  * Keeps an op result past the end of its training step: the arena that holds its buffer gives
- * the buffer up (the values stay; the arena allocates another for that shape next step).
+ * the buffer up (the values stay; the arena allocates another for that shape next step), or for
+ * a buffer in the kernels' memory, which is never freed, the result takes a copy of its values.
  * Returns `t`. A tensor no arena holds is returned as is. Its graph is still released when the
  * step ends (its inputs' buffers are reused), so keep values, not graphs; detach() first if in doubt.
  */
 export function keep(t: Tensor): Tensor {
   const lease = t._lease;
-  if (lease !== null) lease.kept = true;
+  if (lease === null) return t;
+  if (residentOwner(t._data) !== null) {
+    // the kernels' memory is never given back: keep a copy, and the arena its buffer
+    t._data = t.data.slice();
+    t._lease = null;
+    return t;
+  }
+  lease.kept = true;
   return t;
 }
 

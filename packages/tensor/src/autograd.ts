@@ -1,4 +1,5 @@
 // The backward pass: gradient buffers, the topological order, the chain rule and the graph's release.
+import { arenaGrad, isArenaBuffer } from './arena';
 import { accumulateKernel } from './kernels/elementwise';
 import { checkSeed, releaseDeviceGrad, seedDeviceGrad } from './placement';
 import { ValueError, formatShape } from './shape';
@@ -22,17 +23,24 @@ function recycleGrad(g: Float32Array): void {
   spareFloats += g.length;
 }
 
+/**
+ * A new gradient buffer for `t` (zeros when `zero`, else arbitrary contents). An intermediate
+ * result's inside an arena comes from the arena (in the kernels' memory, where they use it in
+ * place; its gradient is dropped when the backward pass ends, and the buffer goes back at the
+ * arena's reset); a leaf's (a parameter's, an input's) never does, since it outlives the step.
+ */
+function newGrad(t: Tensor, zero: boolean): Float32Array {
+  const mine = t._backward !== null ? arenaGrad(t.size, zero) : null;
+  if (mine !== null) return mine;
+  const spare = spareGrads.get(t.size)?.pop();
+  if (spare === undefined) return new Float32Array(t.size);
+  spareFloats -= spare.length;
+  return zero ? spare.fill(0) : spare;
+}
+
 /** The gradient buffer of `t`, allocated (zeroed) on first use. */
 export function gradOf(t: Tensor): Float32Array {
-  if (t.grad === null) {
-    const spare = spareGrads.get(t.size)?.pop();
-    if (spare !== undefined) {
-      spareFloats -= spare.length;
-      t.grad = spare.fill(0);
-    } else {
-      t.grad = new Float32Array(t.size);
-    }
-  }
+  if (t.grad === null) t.grad = newGrad(t, true);
   return t.grad;
 }
 
@@ -45,6 +53,10 @@ export function gradOf(t: Tensor): Float32Array {
 export function passGrad(res: Tensor, to: Tensor): void {
   const g = res.grad as Float32Array;
   if (to.grad === null && res !== to && g.length === to.size) {
+    if (to._backward === null && isArenaBuffer(g)) {
+      (to.grad = newGrad(to, false)).set(g); // a leaf's gradient outlives the arena's buffers: a copy, bit for bit
+      return;
+    }
     to.grad = g;
     res.grad = null;
   } else accumulateKernel(g, gradOf(to));
@@ -57,18 +69,14 @@ export function passGrad(res: Tensor, to: Tensor): void {
  */
 export function gradForWrite(t: Tensor): { grad: Float32Array; fresh: boolean } {
   if (t.grad !== null) return { grad: t.grad, fresh: false };
-  const spare = spareGrads.get(t.size)?.pop();
-  if (spare !== undefined) spareFloats -= spare.length;
-  t.grad = spare ?? new Float32Array(t.size);
+  t.grad = newGrad(t, false);
   return { grad: t.grad, fresh: true };
 }
 
 /** Adds `g` into `t`'s gradient: a copy of `g` when `t` has none yet (one pass instead of a zero-fill and an addition). */
 export function addGrad(g: Float32Array, t: Tensor): void {
   if (t.grad !== null) return accumulateKernel(g, t.grad);
-  const spare = spareGrads.get(t.size)?.pop();
-  if (spare !== undefined) spareFloats -= spare.length;
-  t.grad = spare === undefined ? g.slice() : (spare.set(g), spare);
+  (t.grad = newGrad(t, false)).set(g);
 }
 
 /**
@@ -141,7 +149,7 @@ export function backward(root: Tensor, seed?: Float32Array, observe?: (node: Ten
       node._released = true;
       releaseDeviceGrad(node);
       if (node.grad !== null) {
-        recycleGrad(node.grad);
+        if (!isArenaBuffer(node.grad)) recycleGrad(node.grad); // an arena's goes back at its reset
         node.grad = null;
       }
     }

@@ -44,7 +44,10 @@ export function heapView(k: WasmKernels, bytes: number): Float32Array {
   }
   if (k === rt.kernels && rt.localTop !== null && rt.localTop >= 0 && bytes > POOL_RESIDENT_BASE) {
     // the memory must not grow any more: growing would detach the step arena's arrays above
-    throw new RangeError(`wasm kernels: an op needs ${bytes} bytes of scratch memory, more than the ${POOL_RESIDENT_BASE} below the step arena's arrays in the kernels' memory`);
+    throw new RangeError(
+      `wasm kernels: an op needs ${bytes} bytes of scratch memory, more than the ${POOL_RESIDENT_BASE} below the step arena's arrays in the kernels' memory; ` +
+        'run it in smaller pieces (a smaller batch), or outside training after `await resetKernels()` (fresh kernels, whose memory the next training step reserves again)',
+    );
   }
   if (have < bytes) mem.grow(Math.ceil((bytes - have) / 65536));
   if (rt.view.buffer !== mem.buffer) rt.view = new Float32Array(mem.buffer);

@@ -141,33 +141,44 @@ export function poolFloats(n: number): Float32Array | null {
 }
 
 /**
+ * @internal Reserves the step arena's region in the module's own memory, above its scratch
+ * region (as in a thread pool's): the memory grows once to 2 GiB of address space (pages are only
+ * used as arrays are written) and never again, since growing would detach every array on it; one
+ * op's scratch is then capped at 1 GiB, as in a pool. Called as an arena's run() begins, never
+ * inside an op (whose views of the memory the growth would detach). Does nothing with the JS
+ * kernels, while a pool runs, or once tried; where the memory already passed 1 GiB or the
+ * runtime refuses the address space, the arena keeps ordinary arrays.
+ */
+export function reserveArenaRegion(): void {
+  const rt = currentRuntime();
+  if (rt.localTop !== null || rt.sharedKernels !== null) return;
+  const k = localKernels();
+  if (k === null) return;
+  const have = k.memory.buffer.byteLength;
+  rt.localTop = -1;
+  if (have > POOL_RESIDENT_BASE) return; // an earlier op's scratch is above the region
+  try {
+    k.memory.grow((POOL_MEMORY_BYTES - have) / 65536);
+  } catch {
+    return; // the runtime refused the address space: ordinary arrays, as before
+  }
+  owners.set(k.memory.buffer as ArrayBuffer, k);
+  rt.localTop = POOL_RESIDENT_BASE;
+}
+
+/**
  * @internal A zero-filled array of `n` floats where the kernels use it in place, for the step
  * arena's fresh buffers: in the running thread pool's memory ({@link poolFloats}), or with no
- * pool in the module's own memory, above its scratch region (as in the pool's). The first such
- * array reserves that region: the memory grows once to 2 GiB of address space (pages are only
- * used as arrays are written) and never again, since growing would detach every array on it; one
- * op's scratch is then capped at 1 GiB, as in a pool. Null (the caller keeps an ordinary array)
- * with the JS kernels, while a pool runs and its region is full, where the memory already
- * passed 1 GiB or the runtime refuses the reservation, and once the region is full.
+ * pool in the region {@link reserveArenaRegion} reserved in the module's own memory. Null (the
+ * caller keeps an ordinary array) with the JS kernels, without a reserved region, and once the
+ * region is full (it is a bump allocator: its arrays are never given back).
  */
 export function arenaFloats(n: number): Float32Array | null {
   if (n <= 0) return null;
   const rt = currentRuntime();
   if (rt.sharedKernels !== null) return poolFloats(n);
   const k = localKernels();
-  if (k === null) return null;
-  if (rt.localTop === null) {
-    const have = k.memory.buffer.byteLength;
-    rt.localTop = -1;
-    if (have > POOL_RESIDENT_BASE) return null; // an earlier op's scratch is above the region
-    try {
-      k.memory.grow((POOL_MEMORY_BYTES - have) / 65536);
-    } catch {
-      return null; // the runtime refused the address space: ordinary arrays, as before
-    }
-    owners.set(k.memory.buffer as ArrayBuffer, k);
-    rt.localTop = POOL_RESIDENT_BASE;
-  }
+  if (k === null || rt.localTop === null) return null;
   const bytes = align4(n) * 4;
   if (rt.localTop < 0 || rt.localTop + bytes > POOL_MEMORY_BYTES) return null;
   const a = new Float32Array(k.memory.buffer, rt.localTop, n);
