@@ -1,6 +1,5 @@
 import { type Pair, type Tensor, ValueError } from '@trainkit/tensor';
 import { Module } from '../module';
-import { BatchNorm } from './batchnorm';
 import { Conv2d } from './conv2d';
 import { MaxPool2d, ReLU } from './simple';
 
@@ -69,7 +68,7 @@ export class Sequential extends Module {
           y = m.forwardRelu(y);
           i++;
         }
-      } else if (next !== undefined && m instanceof BatchNorm && isPlainRelu(next)) {
+      } else if (next !== undefined && hasCallRelu(m) && isPlainRelu(next)) {
         y = m.callRelu(y);
         i++;
       } else {
@@ -87,6 +86,14 @@ function isPlainPool2x2(m: Module): m is MaxPool2d {
   // one size for both dimensions (−1 when they differ), or the default
   const size = (v: Pair | undefined, dflt: number) => (v === undefined ? dflt : typeof v === 'number' ? v : v[0] === v[1] ? v[0] : -1);
   return size(p.kernelSize, -1) === 2 && size(p.options.stride, 2) === 2 && size(p.options.padding, 0) === 0;
+}
+
+/**
+ * A module that runs itself and a ReLU after it as one op (`BatchNorm.callRelu`): duck-typed, so
+ * a Sequential without BatchNorm does not bring BatchNorm into a bundle.
+ */
+function hasCallRelu(m: Module): m is Module & { callRelu(x: Tensor): Tensor } {
+  return typeof (m as { callRelu?: unknown }).callRelu === 'function';
 }
 
 /** A ReLU module (not a subclass) without forward hooks. */
