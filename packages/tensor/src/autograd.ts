@@ -54,7 +54,7 @@ export function passGrad(res: Tensor, to: Tensor): void {
   const g = res.grad as Float32Array;
   if (to.grad === null && res !== to && g.length === to.size) {
     if (to._backward === null && isArenaBuffer(g)) {
-      (to.grad = newGrad(to, false)).set(g); // a leaf's gradient outlives the arena's buffers: a copy, bit for bit
+      addGrad(g, to); // a leaf's gradient outlives the arena's buffers: a copy, bit for bit
       return;
     }
     to.grad = g;

@@ -1,5 +1,6 @@
 import { allocDoubles, allocFloats } from '../arena';
 import { type ChannelLayout, channelGradSums, channelMoments, inputGradChannels, normalizeChannels } from '../kernels/batchNorm';
+import { reluBackwardKernel, reluKernel } from '../kernels/elementwise';
 import { wasmBatchNormBackward, wasmBatchNormForward } from '../kernels/wasm/batchNorm';
 import { kernelsAt } from '../kernels/wasm/resident';
 import { wasmFor } from '../kernels/wasm/runtime';
@@ -141,12 +142,7 @@ function forward(x: Tensor, d: ChannelLayout, rm: Tensor | null, rv: Tensor | nu
   } else {
     if (sums !== null) channelMoments(x.data, d, sums);
     normalizeChannels(x.data, Y, d, coefficients(sums));
-    if (relu) {
-      for (let i = 0; i < Y.length; i++) {
-        const y = Y[i];
-        Y[i] = y > 0 || y !== y ? y : 0; // relu's rule: NaN passes, −0 becomes +0
-      }
-    }
+    if (relu) reluKernel(Y, Y); // relu's own kernel, in place (its JS loop: x.size is below the wasm kernels' size here)
   }
   return { Y, stats };
 }
@@ -167,7 +163,7 @@ function backward(G: Float32Array, x: Tensor, weight: Tensor | null, bias: Tenso
   } else {
     if (Y !== null) {
       const masked = allocFloats(G.length);
-      for (let i = 0; i < G.length; i++) masked[i] = Y[i] > 0 ? 0 + G[i] : 0; // relu's backward into a zeroed buffer
+      reluBackwardKernel(Y, G, masked, true); // relu's own backward, into a fresh buffer
       G = masked;
     }
     if (gx?.fresh) gx.grad.fill(0);
