@@ -53,29 +53,6 @@ export function reluMask(y: usize, g: usize, n: i32): void {
   }
 }
 
-/**
- * out[c] += Σ over n and i of g[n][c][i] for g of shape [N, C, hw]: a bias gradient. Each
- * (n, c) plane is summed in float64 (two lanes, then the pair), then added in float32.
- */
-export function channelSums(g: usize, N: i32, C: i32, hw: i32, out: usize): void {
-  const h4 = hw & ~3;
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const p = g + ((<usize>(n * C + c) * hw) << 2);
-      let a = f64x2.splat(0), b = f64x2.splat(0);
-      for (let i = 0; i < h4; i += 4) {
-        const v = v128.load(p + (<usize>i << 2));
-        a = f64x2.add(a, f64x2.promote_low_f32x4(v));
-        b = f64x2.add(b, f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3)));
-      }
-      let s = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1) + (f64x2.extract_lane(b, 0) + f64x2.extract_lane(b, 1));
-      for (let i = h4; i < hw; i++) s += <f64>load<f32>(p + (<usize>i << 2));
-      const d = out + (<usize>c << 2);
-      store<f32>(d, <f32>(<f64>load<f32>(d) + s));
-    }
-  }
-}
-
 /** Takes candidate c (index ci) over best (index bi) when c > best or c is NaN: the JS scan's rule. */
 @inline
 function take(c: v128, ci: v128, best: v128, bi: v128, out: usize, outIdx: usize): void {
@@ -142,18 +119,6 @@ export function maxPool2x2(x: usize, planes: i32, H: i32, W: i32, y: usize, arg:
         o++;
       }
     }
-  }
-}
-
-/**
- * gx[arg[i]] += (v[i] > 0 ? g[i] : 0) for i < n: the gradient of max pooling after a ReLU, fused
- * (v holds the pooled values; a window whose maximum was cut to 0 passes nothing back).
- */
-export function scatterReluMasked(g: usize, arg: usize, v: usize, n: i32, gx: usize): void {
-  for (let i = 0; i < n; i++) {
-    const o = <usize>i << 2;
-    const d = gx + (<usize>load<i32>(arg + o) << 2);
-    store<f32>(d, load<f32>(d) + (load<f32>(v + o) > 0 ? load<f32>(g + o) : 0));
   }
 }
 

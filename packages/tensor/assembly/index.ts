@@ -5,7 +5,8 @@ export { gemm, gemmStrided, gemmCols, gemmRows, gemmBatchRange, gemmWorkBytes } 
 export { im2col, col2im } from './im2col';
 export { convForward, convWeightGrad, convInputGrad, convInputGradT } from './conv';
 export { winogradFilter } from './winograd';
-export { zeroFill, relu, reluBackward, reluMask, channelSums, maxPool2x2, scatterAdd, scatterReluMasked } from './elementwise';
+export { zeroFill, relu, reluBackward, reluMask, maxPool2x2, scatterAdd } from './elementwise';
+export { convGradPrep, channelSums } from './convGradPrep';
 export { softmaxRows, softmaxRowsBackward } from './softmax';
 export { layerNormRows, layerNormRowsBackward } from './layerNorm';
 export { geluForward } from './gelu';

@@ -29,10 +29,10 @@ export interface WasmKernels {
   layerNormRows(x: number, w: number, b: number, rows: number, len: number, eps: number, xhat: number, inv: number, y: number): void;
   layerNormRowsBackward(g: number, xhat: number, w: number, inv: number, rows: number, len: number, gx: number, gw: number, gb: number, dx: number, dw: number): void;
   reluMask(y: number, g: number, n: number): void;
-  channelSums(g: number, N: number, C: number, hw: number, out: number): void;
+  channelSums(g: number, N: number, C: number, hw: number, out: number, c0: number, c1: number, scratch: number, work: number): void;
+  convGradPrep(g: number, arg: number, v: number, y: number, gout: number, OC: number, H: number, W: number, n0: number, n1: number, scratch: number, work: number): void;
   maxPool2x2(x: number, planes: number, H: number, W: number, y: number, arg: number, base: number): void;
   scatterAdd(g: number, arg: number, n: number, gx: number, base: number): void;
-  scatterReluMasked(g: number, arg: number, v: number, n: number, gx: number): void;
   bnMoments(x: number, N: number, C: number, inner: number, sums: number): void;
   bnNormalize(x: number, y: number, N: number, C: number, inner: number, coef: number): void;
   bnGradSums(g: number, x: number, N: number, C: number, inner: number, mean: number, sums: number): void;
@@ -47,7 +47,7 @@ export interface WasmKernels {
 }
 
 /** The kernels a thread pool's threads run, one chunk of the work per call. */
-export type PoolOp = 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'convInputGradT' | 'gemmCols' | 'optimChunk' | 'firstNonFiniteChunk' | 'gemmBatchRange' | 'gemmRows';
+export type PoolOp = 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'convInputGradT' | 'gemmCols' | 'optimChunk' | 'firstNonFiniteChunk' | 'gemmBatchRange' | 'gemmRows' | 'convGradPrep' | 'channelSums';
 
 /**
  * One pooled op: `args` with the chunk's range written at `rangeAt` and `rangeAt + 1`, the

@@ -118,12 +118,12 @@ export function flipTransposed(heap: Float32Array, at: number, w: Float32Array, 
 }
 
 /**
- * Runs one conv pass over `n` units (images, columns of dW in blocks of `step`, or for the
- * Winograd and 1×1 weight gradients input channels): on the
- * pool in chunks, else in one call. `args` has the range at `rangeAt` and `rangeAt + 1`; the scratch
- * pointer and the GEMM packing area are its last two arguments.
+ * Runs one conv pass over `n` units (images, columns of dW in blocks of `step`, for the
+ * Winograd and 1×1 weight gradients input channels, for the bias gradient output channels): on
+ * the pool in about `perThread` chunks per thread, else in one call. `args` has the range at
+ * `rangeAt` and `rangeAt + 1`; the scratch pointer and the GEMM packing area are its last two arguments.
  */
-function run(k: WasmKernels, op: 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'convInputGradT', args: number[], rangeAt: number, n: number, step: number, scratch: number[]): void {
+function run(k: WasmKernels, op: 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'convInputGradT' | 'convGradPrep' | 'channelSums', args: number[], rangeAt: number, n: number, step: number, scratch: number[], perThread = step > 1 ? 2 : 4): void {
   const p = kernelPool();
   const scratchAt = args.length - 2;
   const workAt = args.length - 1;
@@ -135,9 +135,8 @@ function run(k: WasmKernels, op: 'convForward' | 'convWeightGrad' | 'convInputGr
     (k[op] as (...a: number[]) => void)(...args);
     return;
   }
-  // Images: about four chunks per thread, so one that starts late holds up little. Blocks of
-  // dW's columns: two per thread, since each chunk repacks every image's dOut for its GEMM.
-  const perThread = step > 1 ? 2 : 4;
+  // By default images: about four chunks per thread, so one that starts late holds up little;
+  // blocks of dW's columns: two per thread, since each chunk repacks every image's dOut for its GEMM.
   const chunks = split(n, Math.min(perThread * p.threads, Math.ceil(n / step)), step).filter(([lo, hi]) => hi > lo);
   p.run({ op, args, rangeAt, scratchAt, workAt, chunks, scratch });
 }
@@ -250,22 +249,23 @@ export function wasmConv2dBackward(
   const scratch = Array.from({ length: T }, (_, t) => at[sizes.length + t] * 4);
   const geo = writeGeometry(heap, gI, g, OC);
   if (pooled) {
-    // dOut of the conv: each pooled gradient goes to its window's winner, unless the ReLU cut it
-    k.zeroFill(goutP, outLen);
     if (pgR < 0) heap.set(pooled.grad, pgI);
     if (paR < 0) new Int32Array(heap.buffer, paI * 4, pLen).set(pooled.pooled.arg);
     if (pvR < 0) heap.set(pooled.pooled.values, pvI);
-    k.scatterReluMasked(pgP, paP, pvP, pLen, goutP);
   } else if (goutR < 0) {
     heap.set(gout as Float32Array, goutI);
   }
-  if (y) {
-    if (yR < 0) heap.set(y, yI);
-    k.reluMask(yP, goutP, outLen);
+  if (y && yR < 0) heap.set(y, yI);
+  if (pooled || y) {
+    // dOut of the conv, images split across threads: each pooled gradient goes to its window's
+    // winner unless the ReLU cut it (every other entry 0), then masked where a fused ReLU's y ≤ 0
+    const prep = [pooled ? pgP : 0, pooled ? paP : 0, pooled ? pvP : 0, y ? yP : 0, goutP, OC, g.OH, g.OW, 0, 0, 0, 0];
+    run(k, 'convGradPrep', prep, 8, N, 1, scratch, 2);
   }
   if (gb) {
     if (gbR < 0) heap.set(gb, gbI);
-    k.channelSums(goutP, N, OC, g.OH * g.OW, gbP);
+    // each channel's sum over the batch in the same order whatever the split
+    run(k, 'channelSums', [goutP, N, OC, g.OH * g.OW, gbP, 0, 0, 0, 0], 5, OC, 1, scratch, 1);
     if (gbR < 0) gb.set(heap.subarray(gbI, gbI + gb.length));
   }
   if (gw) {

@@ -10,7 +10,7 @@ import { moduleBytes } from './simd';
 const CTRL_BYTE = 1024;
 const MAX_THREADS = 16;
 const MAX_CHUNKS = 64;
-const OPS: readonly PoolOp[] = ['convForward', 'convWeightGrad', 'convInputGrad', 'gemmCols', 'optimChunk', 'firstNonFiniteChunk', 'convInputGradT', 'gemmBatchRange', 'gemmRows'];
+const OPS: readonly PoolOp[] = ['convForward', 'convWeightGrad', 'convInputGrad', 'gemmCols', 'optimChunk', 'firstNonFiniteChunk', 'convInputGradT', 'gemmBatchRange', 'gemmRows', 'convGradPrep', 'channelSums'];
 /** Control words: sequence number, chunks still running, stop flag, failures, then the task. */
 const SEQ = 0;
 const PENDING = 1;
