@@ -26,9 +26,19 @@ describe('ratios in the table', () => {
 
   it('check the targets in the same direction as the table', () => {
     const t = targets(run('cnn-train', { trainkit: 200, 'trainkit-2t': 300, torch: 400, convnetjs: 10 }));
-    expect(t.find((x) => x.what === 'CNN training vs PyTorch (1 thread)')).toMatchObject({ got: '0.50×', met: true });
+    expect(t.find((x) => x.what === 'CNN training vs PyTorch (1 thread)')).toMatchObject({ need: '≥ 0.6×', got: '0.50×', met: false });
     expect(t.find((x) => x.what === 'CNN training vs ConvNetJS')).toMatchObject({ got: '20.00×', met: true });
-    expect(t.find((x) => x.what === 'CNN training, 2 threads vs 1 thread')).toMatchObject({ got: '1.50×', met: true });
+    expect(t.find((x) => x.what === 'CNN training, 2 threads vs 1 thread')).toMatchObject({ need: '≥ 1.7×', got: '1.50×', met: false });
+    expect(targets(run('cnn-train', { trainkit: 240, 'trainkit-2t': 420, torch: 400 })).filter((x) => x.what.startsWith('CNN training')).map((x) => x.met)).toEqual([null, true, true]);
+  });
+
+  it('list the second round: ratios to PyTorch, 2 threads vs 1 on four rows, and matmul GFLOPS, unmeasured rows as not measured', () => {
+    const t = targets(run('matmul-1024', { trainkit: 36.2, 'trainkit-2t': 50 }));
+    expect(t.find((x) => x.what === '1024×1024 matmul, 1 thread')).toEqual({ what: '1024×1024 matmul, 1 thread', need: '≥ 35 GFLOPS', got: '36.2 GFLOPS', met: true });
+    for (const what of ['MLP training vs PyTorch (1 thread)', 'CNN inference vs PyTorch (1 thread)', 'ResNet-8 training vs PyTorch (1 thread)', 'MLP training, 2 threads vs 1 thread', 'Adam step, 2 threads vs 1 thread', 'momentum step, 2 threads vs 1 thread']) {
+      expect(t.find((x) => x.what === what)).toMatchObject({ got: 'not measured', met: null });
+    }
+    expect(targets(run('momentum-10m', { trainkit: 100, 'trainkit-2t': 149 })).find((x) => x.what === 'momentum step, 2 threads vs 1 thread')).toMatchObject({ need: '≥ 1.5×', got: '1.49×', met: false });
   });
 });
 
