@@ -194,7 +194,8 @@ export function wasmConv2dForward(
 /**
  * @internal conv2d's backward pass on the wasm kernels. With a fused ReLU (`y`, the forward
  * output, given) dOut is first masked where y ≤ 0; with a fused ReLU and max pooling, dOut is
- * built from the pooled gradient (`gout.pooled`, `gout.grad`). Then accumulates the bias gradient into
+ * built from the pooled gradient (`gout.pooled`, `gout.grad`); either way images split across
+ * threads (assembly/convGradPrep.ts). Then accumulates the bias gradient (channels split) into
  * `gb`, dW += Σₙ dOut[n]·colsₙᵀ into `gw` (columns of dW split across threads; for a Winograd
  * layer, {@link isWinograd}, in the transformed domain, its input channels split) and
  * dX += col2im(Wᵀ·dOut[n]) into `gx` (images split across threads; for stride 1, a forward

@@ -55,18 +55,24 @@ function reference(g: Float32Array, arg: Int32Array, v: Float32Array, y: Float32
   return out;
 }
 
-/** Runs convGradPrep over the images in the ranges `cuts` makes, into a dOut that held `garbage`. */
-function prep(d: { N: number; OC: number; H: number; W: number }, g: Float32Array, arg: Int32Array, v: Float32Array, y: Float32Array | null, garbage: Float32Array, cuts: number[]): Float32Array {
+/**
+ * Runs convGradPrep over the images in the ranges `cuts` makes, last range first (so a range
+ * that wrote past its own images would be caught: a later call would not repair it), into a
+ * dOut that held `garbage`; `only` runs just that one range.
+ */
+function prep(d: { N: number; OC: number; H: number; W: number }, g: Float32Array | null, arg: Int32Array, v: Float32Array, y: Float32Array | null, garbage: Float32Array, cuts: number[], only = -1): Float32Array {
   const k = kernels();
-  const { at, heap } = layout(k, [g.length, arg.length, v.length, garbage.length, garbage.length]);
+  const { at, heap } = layout(k, [g?.length ?? 0, arg.length, v.length, garbage.length, garbage.length]);
   const [gI, aI, vI, yI, oI] = at;
-  heap.set(g, gI);
+  if (g) heap.set(g, gI);
   new Int32Array(heap.buffer, aI * 4, arg.length).set(arg);
   heap.set(v, vI);
   if (y) heap.set(y, yI);
   heap.set(garbage, oI);
   const bounds = [0, ...cuts, d.N];
-  for (let c = 0; c + 1 < bounds.length; c++) k.convGradPrep(gI * 4, aI * 4, vI * 4, y ? yI * 4 : 0, oI * 4, d.OC, d.H, d.W, bounds[c], bounds[c + 1], 0, 0);
+  for (let c = bounds.length - 2; c >= 0; c--) {
+    if (only < 0 || only === c) k.convGradPrep(g ? gI * 4 : 0, aI * 4, vI * 4, y ? yI * 4 : 0, oI * 4, d.OC, d.H, d.W, bounds[c], bounds[c + 1], 0, 0);
+  }
   return heap.slice(oI, oI + garbage.length);
 }
 
@@ -90,23 +96,33 @@ describe('convGradPrep: dOut from a fused ReLU + 2×2 max pooling gradient', () 
     sameBits(prep(d, G, arg, V, d.withY ? Y : null, junk, cuts), prep(d, G, arg, V, d.withY ? Y : null, junk, []));
   });
 
-  test('a ReLU mask alone (no pooling) zeroes dOut where y ≤ 0 or y is NaN and keeps it, −0 made +0, elsewhere', () => {
-    const d = { N: 1, OC: 1, H: 2, W: 3 };
-    const y = Float32Array.of(1, 0, -0, NaN, -2, 3);
-    const before = Float32Array.of(-0, 5, 6, 7, 8, -9);
-    const k = kernels();
-    const { at, heap } = layout(k, [6, 6]);
-    heap.set(y, at[0]);
-    heap.set(before, at[1]);
-    k.convGradPrep(0, 0, 0, at[0] * 4, at[1] * 4, d.OC, d.H, d.W, 0, 1, 0, 0);
-    sameBits(heap.slice(at[1], at[1] + 6), Float32Array.of(0, 0, 0, 0, 0, -9));
+  test.prop([prepCase])('one range of images writes exactly those images\' dOut and leaves every other value as it was', ({ d, g, v, winner, y, garbage }) => {
+    const [G, V, Y, junk] = [Float32Array.from(g), Float32Array.from(v), Float32Array.from(y), Float32Array.from(garbage)];
+    const arg = winners(d.N, d.OC, d.H, d.W, winner);
+    const cuts = Array.from({ length: d.N - 1 }, (_, i) => i + 1).filter((_, i) => (d.cut >> i) & 1);
+    const bounds = [0, ...cuts, d.N];
+    const per = d.OC * d.H * d.W;
+    const whole = reference(G, arg, V, d.withY ? Y : null, junk.length);
+    for (let c = 0; c + 1 < bounds.length; c++) {
+      const out = prep(d, G, arg, V, d.withY ? Y : null, junk, cuts, c);
+      const mine = (i: number) => i >= bounds[c] * per && i < bounds[c + 1] * per;
+      out.forEach((x, i) => expect(Object.is(x, mine(i) ? whole[i] : junk[i]), `range ${c}, index ${i}`).toBe(true));
+    }
+  });
+
+  test('a ReLU mask alone (no pooling) zeroes dOut where y ≤ 0 or y is NaN and keeps it, −0 made +0, elsewhere; only in its images', () => {
+    const d = { N: 3, OC: 1, H: 2, W: 3 };
+    const y = Float32Array.of(...[1, 0, -0, NaN, -2, 3], ...[1, 0, -0, NaN, -2, 3], ...[-1, -1, -1, -1, -1, -1]);
+    const before = Float32Array.of(...[-0, 5, 6, 7, 8, -9], ...[-0, 5, 6, 7, 8, -9], ...[1, 2, 3, 4, 5, 6]);
+    const out = prep(d, null, new Int32Array(0), new Float32Array(0), y, before, [1, 2], 1);
+    sameBits(out, Float32Array.of(...[-0, 5, 6, 7, 8, -9], ...[0, 0, 0, 0, 0, -9], ...[1, 2, 3, 4, 5, 6]));
   });
 });
 
 describe('channelSums: the bias gradient over a range of channels', () => {
   const sumCase = fc.record({ N: fc.integer({ min: 1, max: 5 }), C: fc.integer({ min: 1, max: 9 }), hw: fc.integer({ min: 1, max: 37 }), cut: fc.nat(), seed: fc.integer() });
 
-  test.prop([sumCase], { numRuns: 40 })('each channel adds its planes in float64 to what out held; any split of the channels gives the same bits', ({ N, C, hw, cut, seed }) => {
+  test.prop([sumCase], { numRuns: 40 })('each channel adds its planes, summed in float64 in the documented order, to what out held in float32; any split of the channels gives the same bits', ({ N, C, hw, cut, seed }) => {
     const g = Float32Array.from({ length: N * C * hw }, (_, i) => Math.sin(seed + 3 * i) * 10);
     const start = Float32Array.from({ length: C }, (_, c) => Math.cos(seed + c));
     const k = kernels();
@@ -120,14 +136,20 @@ describe('channelSums: the bias gradient over a range of channels', () => {
     };
     const whole = run([]);
     sameBits(run(Array.from({ length: C - 1 }, (_, i) => i + 1).filter((_, i) => (cut >> i) & 1)), whole);
+    // the documented order, in float64: four lanes over the vector part, (l0 + l1) + (l2 + l3),
+    // then the tail in order; each image's sum added to out[c] in float32, images in order
     for (let c = 0; c < C; c++) {
       let expected = start[c];
       for (let n = 0; n < N; n++) {
-        let s = 0;
-        for (let i = 0; i < hw; i++) s += g[(n * C + c) * hw + i];
+        const p = (n * C + c) * hw;
+        const lanes = [0, 0, 0, 0];
+        const h4 = hw & ~3;
+        for (let i = 0; i < h4; i++) lanes[i & 3] += g[p + i];
+        let s = lanes[0] + lanes[1] + (lanes[2] + lanes[3]);
+        for (let i = h4; i < hw; i++) s += g[p + i];
         expected = Math.fround(expected + s);
       }
-      expect(whole[c]).toBeCloseTo(expected, 4);
+      expect(Object.is(whole[c], expected), `channel ${c}: ${whole[c]} vs ${expected}`).toBe(true);
     }
   });
 });
