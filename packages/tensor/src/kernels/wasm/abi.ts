@@ -63,6 +63,11 @@ export interface PoolTask {
   chunks: ReadonlyArray<readonly [number, number]>;
   /** Per-thread scratch pointers (thread 0 is the caller). */
   scratch: readonly number[];
+  /**
+   * A second, independent op whose chunks join the same list after this one's (the same
+   * per-thread scratch): threads move on to them instead of waiting for this op's last chunk.
+   */
+  next?: Omit<PoolTask, 'scratch' | 'next'>;
 }
 
 /**

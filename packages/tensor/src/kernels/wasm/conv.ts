@@ -1,9 +1,9 @@
 import type { ConvGeometry } from '../im2col';
-import { split } from './gemm';
 import type { WasmKernels } from './abi';
-import { CONV_SLACK, align4, gemmWorkOf, layout } from './heap';
+import { type Pass, pass, run } from './convPass';
+import { CONV_SLACK, align4, layout } from './heap';
 import { residentAll } from './resident';
-import { getThreads, kernelPool } from './runtime';
+import { getThreads } from './runtime';
 
 /** The integers assembly/conv.ts reads for a layer's geometry. */
 const GEOMETRY_INTS = 20;
@@ -117,30 +117,6 @@ export function flipTransposed(heap: Float32Array, at: number, w: Float32Array, 
   }
 }
 
-/**
- * Runs one conv pass over `n` units (images, columns of dW in blocks of `step`, for the
- * Winograd and 1×1 weight gradients input channels, for the bias gradient output channels): on
- * the pool in about `perThread` chunks per thread, else in one call. `args` has the range at
- * `rangeAt` and `rangeAt + 1`; the scratch pointer and the GEMM packing area are its last two arguments.
- */
-function run(k: WasmKernels, op: 'convForward' | 'convWeightGrad' | 'convInputGrad' | 'convInputGradT' | 'convGradPrep' | 'channelSums', args: number[], rangeAt: number, n: number, step: number, scratch: number[], perThread = step > 1 ? 2 : 4): void {
-  const p = kernelPool();
-  const scratchAt = args.length - 2;
-  const workAt = args.length - 1;
-  if (p === null) {
-    args[rangeAt] = 0;
-    args[rangeAt + 1] = n;
-    args[scratchAt] = scratch[0];
-    args[workAt] = gemmWorkOf(k, 0);
-    (k[op] as (...a: number[]) => void)(...args);
-    return;
-  }
-  // By default images: about four chunks per thread, so one that starts late holds up little;
-  // blocks of dW's columns: two per thread, since each chunk repacks every image's dOut for its GEMM.
-  const chunks = split(n, Math.min(perThread * p.threads, Math.ceil(n / step)), step).filter(([lo, hi]) => hi > lo);
-  p.run({ op, args, rangeAt, scratchAt, workAt, chunks, scratch });
-}
-
 /** The byte pointer a kernel gets for an array: where it is when resident (≥ 0), else its laid-out region at float `index`. */
 function ptr(resident: number, index: number): number {
   return resident < 0 ? index * 4 : resident;
@@ -182,7 +158,7 @@ export function wasmConv2dForward(
   if (wino) k.winogradFilter(wP, OC, g.C, uI * 4);
   if (bias && bR < 0) heap.set(bias, bI);
   const scratch = Array.from({ length: T }, (_, t) => at[sizes.length + 1 + t] * 4);
-  run(k, 'convForward', [geo, xP, wino ? uI * 4 : wP, bias ? bP : 0, OC, 0, 0, outP, 0, 0], 5, N, 1, scratch);
+  run(k, scratch, pass('convForward', [geo, xP, wino ? uI * 4 : wP, bias ? bP : 0, OC, 0, 0, outP, 0, 0], 5, N, 1));
   if (pool === null) {
     if (outR < 0) (out as Float32Array).set(heap.subarray(outI, outI + N * OC * ohw));
   } else {
@@ -261,27 +237,26 @@ export function wasmConv2dBackward(
     // dOut of the conv, images split across threads: each pooled gradient goes to its window's
     // winner unless the ReLU cut it (every other entry 0), then masked where a fused ReLU's y ≤ 0
     const prep = [pooled ? pgP : 0, pooled ? paP : 0, pooled ? pvP : 0, y ? yP : 0, goutP, OC, g.OH, g.OW, 0, 0, 0, 0];
-    run(k, 'convGradPrep', prep, 8, N, 1, scratch, 2);
+    run(k, scratch, pass('convGradPrep', prep, 8, N, 1, 2));
   }
   if (gb) {
     if (gbR < 0) heap.set(gb, gbI);
     // each channel's sum over the batch in the same order whatever the split
-    run(k, 'channelSums', [goutP, N, OC, g.OH * g.OW, gbP, 0, 0, 0, 0], 5, OC, 1, scratch, 1);
+    run(k, scratch, pass('channelSums', [goutP, N, OC, g.OH * g.OW, gbP, 0, 0, 0, 0], 5, OC, 1, 1));
     if (gbR < 0) gb.set(heap.subarray(gbI, gbI + gb.length));
   }
+  // dW (columns split) and dX (images split) are independent: one pool task runs both
+  let dW: Pass | undefined;
+  let dX: Pass | undefined;
   if (gw) {
     if (xR < 0) heap.set(x, xI);
     if (gwR < 0) heap.set(gw, gwI);
-    // dW's columns (kernel taps) in blocks of 8 for the GEMM's register tiles; the direct
-    // kernel has no tiles, so finer blocks balance its few taps (25 for 1×5×5) better
-    if (isWinograd(g, OC) || isPointwise(g)) {
-      // Winograd and 1×1: the units are input channels, one block per thread (a Winograd block
-      // transforms every image's dOut again, so finer blocks would repeat that work)
-      run(k, 'convWeightGrad', [geo, xP, goutP, gwP, OC, N, 0, 0, 0, 0], 6, g.C, Math.ceil(g.C / T), scratch);
-    } else {
-      run(k, 'convWeightGrad', [geo, xP, goutP, gwP, OC, N, 0, 0, 0, 0], 6, ckk, isDirect(g) ? 4 : 8, scratch);
-    }
-    if (gwR < 0) gw.set(heap.subarray(gwI, gwI + gw.length));
+    const dwArgs = [geo, xP, goutP, gwP, OC, N, 0, 0, 0, 0];
+    // Winograd and 1×1: the units are input channels, one block per thread (a Winograd block
+    // transforms every image's dOut again, so finer blocks would repeat that work); else dW's
+    // columns (kernel taps) in blocks of 8 for the GEMM's register tiles, or for the direct
+    // kernel (no tiles) of 4, which balance its few taps (25 for 1×5×5) better
+    dW = isWinograd(g, OC) || isPointwise(g) ? pass('convWeightGrad', dwArgs, 6, g.C, Math.ceil(g.C / T)) : pass('convWeightGrad', dwArgs, 6, ckk, isDirect(g) ? 4 : 8);
   }
   if (gx) {
     if (gxFresh) k.zeroFill(gxP, gx.length);
@@ -290,11 +265,13 @@ export function wasmConv2dBackward(
       // stride 1: dX is a forward convolution of dOut with the flipped, transposed weights
       flipTransposed(heap, wI, weight, OC, g.C, g.KH, g.KW);
       if (winoT) k.winogradFilter(wI * 4, g.C, OC, uI * 4);
-      run(k, 'convInputGradT', [writeGeometry(heap, gtI, gt, g.C), goutP, (winoT ? uI : wI) * 4, gxP, g.C, 0, 0, 0, 0], 5, N, 1, scratch);
+      dX = pass('convInputGradT', [writeGeometry(heap, gtI, gt, g.C), goutP, (winoT ? uI : wI) * 4, gxP, g.C, 0, 0, 0, 0], 5, N, 1);
     } else {
       heap.set(weight, wI);
-      run(k, 'convInputGrad', [geo, wI * 4, goutP, gxP, OC, 0, 0, 0, 0], 5, N, 1, scratch);
+      dX = pass('convInputGrad', [geo, wI * 4, goutP, gxP, OC, 0, 0, 0, 0], 5, N, 1);
     }
-    if (gxR < 0) gx.set(heap.subarray(gxI, gxI + gx.length));
   }
+  if (dW ?? dX) run(k, scratch, (dW ?? dX) as Pass, dW ? dX : undefined);
+  if (gw && gwR < 0) gw.set(heap.subarray(gwI, gwI + gw.length));
+  if (gx && gxR < 0) gx.set(heap.subarray(gxI, gxI + gx.length));
 }

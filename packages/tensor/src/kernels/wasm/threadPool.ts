@@ -21,10 +21,13 @@ const NARGS = 5;
 const RANGE_AT = 6;
 const SCRATCH_AT = 7; // −1: none
 const WORK_AT = 8;
+const SPLIT = 9; // chunks of the first op; those from here on run the second op (PoolTask.next)
+const OP2 = 10; // the second op's OP, NARGS, RANGE_AT, SCRATCH_AT and WORK_AT (OP2 − OP words further on)
 const ARGS = 16; // up to 16 arguments
 const THREAD = 32; // per thread: scratch pointer, packing-area pointer
 const CHUNK = THREAD + 2 * MAX_THREADS; // per chunk: claim flag (0 free, 1 taken), lo, hi
-const CTRL_WORDS = CHUNK + 3 * MAX_CHUNKS;
+const ARGS2 = CHUNK + 3 * MAX_CHUNKS; // the second op's arguments
+const CTRL_WORDS = ARGS2 + 16;
 /**
  * Polls of a control word before a thread sleeps in Atomics.wait (about 0.1 ms): a step's
  * pooled ops come back to back, and a sleeping thread takes tens of microseconds to wake.
@@ -67,13 +70,16 @@ function poolThread({ module, memory, id, ctrlByte, words, ops }, ready) {
     for (let c = 0; c < ${MAX_CHUNKS}; c++) {
       const at = ${CHUNK} + 3 * c;
       if (Atomics.compareExchange(ctrl, at, 0, 1) !== 0) continue;
-      const args = Array.from(ctrl.subarray(${ARGS}, ${ARGS} + ctrl[${NARGS}]));
-      args[ctrl[${RANGE_AT}]] = ctrl[at + 1];
-      args[ctrl[${RANGE_AT}] + 1] = ctrl[at + 2];
-      if (ctrl[${SCRATCH_AT}] >= 0) args[ctrl[${SCRATCH_AT}]] = ctrl[${THREAD} + 2 * id];
-      args[ctrl[${WORK_AT}]] = ctrl[${THREAD} + 2 * id + 1];
+      // the first op's words, or from chunk SPLIT on the second's (each 5 words further on)
+      const w = c < ctrl[${SPLIT}] ? 0 : ${OP2 - OP};
+      const from = w === 0 ? ${ARGS} : ${ARGS2};
+      const args = Array.from(ctrl.subarray(from, from + ctrl[${NARGS} + w]));
+      args[ctrl[${RANGE_AT} + w]] = ctrl[at + 1];
+      args[ctrl[${RANGE_AT} + w] + 1] = ctrl[at + 2];
+      if (ctrl[${SCRATCH_AT} + w] >= 0) args[ctrl[${SCRATCH_AT} + w]] = ctrl[${THREAD} + 2 * id];
+      args[ctrl[${WORK_AT} + w]] = ctrl[${THREAD} + 2 * id + 1];
       try {
-        k[ops[ctrl[${OP}] - 1]](...args);
+        k[ops[ctrl[${OP} + w] - 1]](...args);
       } catch (err) {
         Atomics.add(ctrl, ${FAILED}, 1);
       }
@@ -96,16 +102,21 @@ export type SpawnPoolThread = (data: PoolThreadData) => Promise<PoolWorker>;
  * instance on the shared memory) and returns when all are done.
  */
 function runTask(main: WasmKernels, ctrl: Int32Array, threads: number, task: PoolTask): void {
-  const fn = main[task.op] as (...x: number[]) => void;
-  const chunks = task.chunks.filter(([lo, hi]) => hi > lo);
+  const first = task.chunks.filter(([lo, hi]) => hi > lo);
+  const ops = task.next ? [task, task.next] : [task];
+  const chunks = [...first, ...(task.next?.chunks.filter(([lo, hi]) => hi > lo) ?? [])];
   if (chunks.length > MAX_CHUNKS) throw new Error(`thread pool: ${chunks.length} chunks, at most ${MAX_CHUNKS}`);
-  // 1. the task (read by a thread only after it claimed a chunk)
-  ctrl[OP] = OPS.indexOf(task.op) + 1;
-  ctrl[NARGS] = task.args.length;
-  ctrl[RANGE_AT] = task.rangeAt;
-  ctrl[SCRATCH_AT] = task.scratchAt;
-  ctrl[WORK_AT] = task.workAt;
-  for (let i = 0; i < task.args.length; i++) ctrl[ARGS + i] = task.args[i];
+  // 1. the task (read by a thread only after it claimed a chunk): each op's words, then the chunks
+  ops.forEach((op, i) => {
+    const w = i * (OP2 - OP);
+    ctrl[OP + w] = OPS.indexOf(op.op) + 1;
+    ctrl[NARGS + w] = op.args.length;
+    ctrl[RANGE_AT + w] = op.rangeAt;
+    ctrl[SCRATCH_AT + w] = op.scratchAt;
+    ctrl[WORK_AT + w] = op.workAt;
+    for (let a = 0; a < op.args.length; a++) ctrl[(i === 0 ? ARGS : ARGS2) + a] = op.args[a];
+  });
+  ctrl[SPLIT] = first.length;
   for (let t = 0; t < threads; t++) {
     ctrl[THREAD + 2 * t] = task.scratch[t] ?? 0;
     ctrl[THREAD + 2 * t + 1] = gemmWorkOf(main, t);
@@ -120,14 +131,18 @@ function runTask(main: WasmKernels, ctrl: Int32Array, threads: number, task: Poo
   Atomics.add(ctrl, SEQ, 1);
   Atomics.notify(ctrl, SEQ);
   // 3. work through the chunks too, then wait for those a worker is still running
-  const args = [...task.args];
-  if (task.scratchAt >= 0) args[task.scratchAt] = task.scratch[0];
-  args[task.workAt] = gemmWorkOf(main, 0);
+  const calls = ops.map((op) => {
+    const args = [...op.args];
+    if (op.scratchAt >= 0) args[op.scratchAt] = task.scratch[0];
+    args[op.workAt] = gemmWorkOf(main, 0);
+    return { op, args, fn: main[op.op] as (...x: number[]) => void };
+  });
   try {
     for (let c = 0; c < chunks.length; c++) {
       if (Atomics.compareExchange(ctrl, CHUNK + 3 * c, 0, 1) !== 0) continue;
-      args[task.rangeAt] = chunks[c][0];
-      args[task.rangeAt + 1] = chunks[c][1];
+      const { op, args, fn } = calls[c < first.length ? 0 : 1];
+      args[op.rangeAt] = chunks[c][0];
+      args[op.rangeAt + 1] = chunks[c][1];
       try {
         fn(...args);
       } finally {
