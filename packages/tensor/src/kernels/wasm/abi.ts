@@ -72,14 +72,14 @@ export interface PoolTask {
 
 /**
  * A pool of threads sharing one WebAssembly memory (see `startThreadPool` in
- * `@trainkit/tensor/node`). Ops split their work into one range per thread such that every
+ * `@trainkit/tensor/node`). Ops split their work into ranges (a few per thread) such that every
  * output value is computed by one thread in the same order as single-threaded: results are
  * bit-identical whatever the thread count.
  */
 export interface KernelPool {
   /** Threads, the calling thread included. */
   readonly threads: number;
-  /** Runs every chunk of `task` (the caller works too) and returns when all are done. */
+  /** Runs every chunk of `task` and of its `next` (the caller works too) and returns when all are done. */
   run(task: PoolTask): void;
   /** Ends the pool's threads; called once, after the pool was uninstalled. */
   stop(): Promise<void>;

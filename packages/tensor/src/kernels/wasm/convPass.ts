@@ -29,6 +29,7 @@ export function pass(op: PoolOp, args: number[], rangeAt: number, n: number, ste
 export function run(k: WasmKernels, scratch: number[], first: Pass, second?: Pass): void {
   const p = kernelPool();
   if (p !== null) return p.run({ ...first, scratch, next: second });
+  // without a pool, pass() made each a single chunk over its whole range (both run in one synchronous call)
   for (const t of second ? [first, second] : [first]) {
     const args = [...t.args];
     [args[t.rangeAt], args[t.rangeAt + 1]] = t.chunks[0];

@@ -9,9 +9,14 @@ import { moduleBytes } from './simd';
 /** Where the pool's control words live in the shared memory (below the kernels' HEAP_BASE). */
 const CTRL_BYTE = 1024;
 const MAX_THREADS = 16;
-const MAX_CHUNKS = 64;
+// a task's chunks: up to 4 per thread for one op, and a second op's (conv2d's dW beside dX) up to 2 more
+const MAX_CHUNKS = 6 * MAX_THREADS;
 const OPS: readonly PoolOp[] = ['convForward', 'convWeightGrad', 'convInputGrad', 'gemmCols', 'optimChunk', 'firstNonFiniteChunk', 'convInputGradT', 'gemmBatchRange', 'gemmRows', 'convGradPrep', 'channelSums'];
-/** Control words: sequence number, chunks still running, stop flag, failures, then the task. */
+/**
+ * Control words: sequence number, chunks still running, stop flag, failures, then the task (its
+ * first op's words, the split, its second op's words), per-thread pointers, the chunk table and
+ * the second op's arguments.
+ */
 const SEQ = 0;
 const PENDING = 1;
 const STOP = 2;
@@ -70,7 +75,7 @@ function poolThread({ module, memory, id, ctrlByte, words, ops }, ready) {
     for (let c = 0; c < ${MAX_CHUNKS}; c++) {
       const at = ${CHUNK} + 3 * c;
       if (Atomics.compareExchange(ctrl, at, 0, 1) !== 0) continue;
-      // the first op's words, or from chunk SPLIT on the second's (each 5 words further on)
+      // the first op's words, or from chunk SPLIT on the second's (each OP2 − OP words further on)
       const w = c < ctrl[${SPLIT}] ? 0 : ${OP2 - OP};
       const from = w === 0 ? ${ARGS} : ${ARGS2};
       const args = Array.from(ctrl.subarray(from, from + ctrl[${NARGS} + w]));
@@ -106,6 +111,7 @@ function runTask(main: WasmKernels, ctrl: Int32Array, threads: number, task: Poo
   const ops = task.next ? [task, task.next] : [task];
   const chunks = [...first, ...(task.next?.chunks.filter(([lo, hi]) => hi > lo) ?? [])];
   if (chunks.length > MAX_CHUNKS) throw new Error(`thread pool: ${chunks.length} chunks, at most ${MAX_CHUNKS}`);
+  for (const op of ops) if (op.args.length > 16) throw new Error(`thread pool: ${op.op} has ${op.args.length} arguments, at most 16`);
   // 1. the task (read by a thread only after it claimed a chunk): each op's words, then the chunks
   ops.forEach((op, i) => {
     const w = i * (OP2 - OP);
@@ -156,7 +162,7 @@ function runTask(main: WasmKernels, ctrl: Int32Array, threads: number, task: Poo
     for (let spin = 0; spin < SPIN && Atomics.load(ctrl, PENDING) !== 0; spin++);
     for (let p = Atomics.load(ctrl, PENDING); p !== 0; p = Atomics.load(ctrl, PENDING)) Atomics.wait(ctrl, PENDING, p);
   }
-  if (Atomics.exchange(ctrl, FAILED, 0) !== 0) throw new Error(`thread pool: ${task.op} failed on a worker thread`);
+  if (Atomics.exchange(ctrl, FAILED, 0) !== 0) throw new Error(`thread pool: ${ops.map((op) => op.op).join(' or ')} failed on a worker thread`);
 }
 
 /** Tells the pool's threads to leave their loop, then ends them. */
