@@ -28,11 +28,12 @@ const SCRATCH_AT = 7; // −1: none
 const WORK_AT = 8;
 const SPLIT = 9; // chunks of the first op; those from here on run the second op (PoolTask.next)
 const OP2 = 10; // the second op's OP, NARGS, RANGE_AT, SCRATCH_AT and WORK_AT (OP2 − OP words further on)
-const ARGS = 16; // up to 16 arguments
+const MAX_ARGS = 16;
+const ARGS = 16; // the first op's arguments, up to MAX_ARGS
 const THREAD = 32; // per thread: scratch pointer, packing-area pointer
 const CHUNK = THREAD + 2 * MAX_THREADS; // per chunk: claim flag (0 free, 1 taken), lo, hi
 const ARGS2 = CHUNK + 3 * MAX_CHUNKS; // the second op's arguments
-const CTRL_WORDS = ARGS2 + 16;
+const CTRL_WORDS = ARGS2 + MAX_ARGS;
 /**
  * Polls of a control word before a thread sleeps in Atomics.wait (about 0.1 ms): a step's
  * pooled ops come back to back, and a sleeping thread takes tens of microseconds to wake.
@@ -111,7 +112,7 @@ function runTask(main: WasmKernels, ctrl: Int32Array, threads: number, task: Poo
   const ops = task.next ? [task, task.next] : [task];
   const chunks = [...first, ...(task.next?.chunks.filter(([lo, hi]) => hi > lo) ?? [])];
   if (chunks.length > MAX_CHUNKS) throw new Error(`thread pool: ${chunks.length} chunks, at most ${MAX_CHUNKS}`);
-  for (const op of ops) if (op.args.length > 16) throw new Error(`thread pool: ${op.op} has ${op.args.length} arguments, at most 16`);
+  for (const op of ops) if (op.args.length > MAX_ARGS) throw new Error(`thread pool: ${op.op} has ${op.args.length} arguments, at most ${MAX_ARGS}`);
   // 1. the task (read by a thread only after it claimed a chunk): each op's words, then the chunks
   ops.forEach((op, i) => {
     const w = i * (OP2 - OP);
