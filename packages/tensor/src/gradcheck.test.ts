@@ -3,6 +3,7 @@ import { describe, expect } from 'vitest';
 import { finite, leaf, shapeOf, specFrom } from './__tests__/arbitraries';
 import { assertGradients, gradcheck } from './gradcheck';
 import { exp, mul, square } from './ops/elementwise';
+import { layerNorm } from './ops/norm';
 import { matmul } from './ops/matmul';
 import { sum } from './ops/reduce';
 import { reshape } from './ops/shape';
@@ -19,6 +20,31 @@ function skewedExp(x: Tensor, error: number): Tensor {
 }
 
 const spec = specFrom(shapeOf(1, 3));
+
+/** The identity, with its gradient scaled by (1 + error). */
+function skew(x: Tensor, error: number): Tensor {
+  return fromOp('skew', x.data.slice(), x.shape, [x], (out) => () => {
+    const g = gradOf(x);
+    const go = out.grad as Float32Array;
+    for (let i = 0; i < g.length; i++) g[i] += go[i] * (1 + error);
+  });
+}
+
+/**
+ * A layer norm whose w·x̂ (2.6) outweighs its output (−1.2 after + b): the float32 rounding inside
+ * it is larger than the outputs show, and element 9's finite difference read 0.003652 against a
+ * true 0.003694 (found by fast-check, seed 748866024).
+ */
+const hiddenRounding = {
+  x: [0, 0, 0.5163978040218353, 0, 0, 0, 0, -0.5163978040218353, -2.9955574274063115, 0, 0, -2.976032376289368],
+  weight: [2.636678099632263, 0, 0, 0],
+  bias: [1.421468436717987, 0, 0, 0],
+};
+const normInputs = () => [
+  new Tensor(Float32Array.from(hiddenRounding.x), [3, 1, 4], { requiresGrad: true }),
+  new Tensor(Float32Array.from(hiddenRounding.weight), [1, 4], { requiresGrad: true }),
+  new Tensor(Float32Array.from(hiddenRounding.bias), [1, 4], { requiresGrad: true }),
+];
 
 describe('gradcheck', () => {
   test('hand example: d/dx Σ wᵢ·xᵢ² at x = [1, -2] passes with error far below rtol', () => {
@@ -66,6 +92,16 @@ describe('gradcheck', () => {
   test('a large sum does not raise a false alarm from float32 rounding (noise floor)', () => {
     const x = new Tensor(Float32Array.from({ length: 400 }, (_, i) => Math.sin(i) * 100), [20, 20], { requiresGrad: true });
     assertGradients((t) => sum(matmul(t, t)), [x]);
+  });
+
+  test('rounding inside fn on values larger than its outputs is not a false alarm: the second look (median of three estimates, their spread as noise) passes a correct layer norm', () => {
+    assertGradients((x, w, b) => layerNorm(x, [1, 4], w, b), normInputs());
+  });
+
+  test('the second look does not hide a wrong gradient: the same layer norm with a gradient off by 1 % fails', () => {
+    const result = gradcheck((x, w, b) => layerNorm(skew(x, 0.01), [1, 4], w, b), normInputs());
+    expect(result.ok).toBe(false);
+    expect(result.worst?.input).toBe(0);
   });
 
   test('assertGradients throws a message naming the input, element and both values', () => {
