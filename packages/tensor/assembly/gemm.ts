@@ -1,4 +1,3 @@
-// (Over 300 lines: the GEMM micro-kernels are unrolled by hand, one per tile height.)
 // Packed, cache-blocked single-precision GEMM with a WebAssembly SIMD micro-kernel.
 //
 // C = op(A)·op(B) (+ C), row-major, every pointer a byte offset into linear memory. The
@@ -6,10 +5,13 @@
 // gemmWorkBytes() bytes for the packed panels, and copies the result out.
 //
 // Blocking follows BLIS: B is packed into KC×NR column panels, A into MC×KC row panels
-// (MR rows interleaved per k), and an MR×NR register tile accumulates in v128 locals: MR = 6
+// (MR rows interleaved per k; pack.ts), and an MR×NR register tile accumulates in v128 locals: MR = 6
 // with relaxed SIMD (fused multiply-adds need no temporary register), 5 with plain SIMD.
 
 import { madd } from './fma';
+import { packA, packB, tileHeight } from './pack';
+
+export { packA, packB };
 
 export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
 export const NR: i32 = 8;
@@ -20,121 +22,6 @@ export const NC: i32 = 2048;
 /** Bytes of scratch the caller must pass as `work` to {@link gemm}. */
 export function gemmWorkBytes(): i32 {
   return (MC * KC + KC * NC + MR * NR) * 4;
-}
-
-/** Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-wide panels (zero-padded): dst[panel][k][0..NR). */
-export function packB(b: usize, ldb: i32, trans: bool, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
-  for (let j0 = 0; j0 < nc; j0 += NR) {
-    const w = min(NR, nc - j0);
-    if (!trans) {
-      let src = b + ((<usize>pc * ldb + jc + j0) << 2);
-      if (w == NR) {
-        for (let k = 0; k < kc; k++) {
-          v128.store(dst, v128.load(src));
-          v128.store(dst, v128.load(src, 16), 16);
-          src += <usize>ldb << 2;
-          dst += NR << 2;
-        }
-      } else {
-        for (let k = 0; k < kc; k++) {
-          for (let j = 0; j < NR; j++) store<f32>(dst + (j << 2), j < w ? load<f32>(src + (j << 2)) : 0);
-          src += <usize>ldb << 2;
-          dst += NR << 2;
-        }
-      }
-    } else {
-      // B stored N×K: walk each of the panel's columns along k (contiguous reads)
-      for (let j = 0; j < NR; j++) {
-        let out = dst + (j << 2);
-        if (j < w) {
-          let src = b + ((<usize>(jc + j0 + j) * ldb + pc) << 2);
-          for (let k = 0; k < kc; k++) {
-            store<f32>(out, load<f32>(src));
-            src += 4;
-            out += NR << 2;
-          }
-        } else {
-          for (let k = 0; k < kc; k++) {
-            store<f32>(out, 0);
-            out += NR << 2;
-          }
-        }
-      }
-      dst += (<usize>kc * NR) << 2;
-    }
-  }
-}
-
-/**
- * Rows of A's register tiles: the MR-row kernel where it fits exactly, otherwise tiles of MR − 1
- * (relaxed build) and 4 rows that add up to `mc` with no zero rows when they can (16 = 4·4 on
- * the plain build, 6 + 5 + 5 on the relaxed one; 32 = 4·5 + 3·4): a 16-channel layer's last
- * tile would otherwise compute 4 rows for 1. Falls back to MR-row tiles and one short tile.
- * Which rows share a tile never changes a sum: every entry of C is accumulated on its own.
- */
-@inline
-function tileHeight(mc: i32, i0: i32): i32 {
-  const r = mc % MR;
-  let five = 0, four = 0;
-  if (MR == 5) {
-    four = (5 - r) % 5;
-  } else if (r == 1) {
-    five = 1; // 13 = 5 + 4 + 4 in place of 6 + 6 + 1
-    four = 2;
-  } else if (r == 2) {
-    four = 2;
-  } else if (r == 3) {
-    five = 1;
-    four = 1;
-  } else if (r == 4) {
-    four = 1;
-  } else if (r == 5) {
-    five = 1;
-  }
-  const rest = mc - 5 * five - 4 * four; // a multiple of MR when ≥ 0
-  if (rest < 0) return min(MR, mc - i0); // too few rows for exact tiles
-  if (i0 < rest) return MR;
-  if (i0 < rest + 5 * five) return 5;
-  return 4;
-}
-
-/**
- * Packs op(A)[ic:ic+mc, pc:pc+kc] into panels of {@link tileHeight} rows, each MR floats per k
- * (zero-padded): dst[panel][k][0..MR).
- */
-export function packA(a: usize, lda: i32, trans: bool, ic: i32, pc: i32, mc: i32, kc: i32, dst: usize): void {
-  for (let i0 = 0, h = 0; i0 < mc; i0 += h) {
-    h = tileHeight(mc, i0);
-    if (!trans) {
-      // A stored M×K: each row is contiguous along k
-      for (let i = 0; i < MR; i++) {
-        let out = dst + (i << 2);
-        if (i < h) {
-          let src = a + ((<usize>(ic + i0 + i) * lda + pc) << 2);
-          for (let k = 0; k < kc; k++) {
-            store<f32>(out, load<f32>(src));
-            src += 4;
-            out += MR << 2;
-          }
-        } else {
-          for (let k = 0; k < kc; k++) {
-            store<f32>(out, 0);
-            out += MR << 2;
-          }
-        }
-      }
-    } else {
-      // A stored K×M: the MR values of one k are contiguous
-      let src = a + ((<usize>pc * lda + ic + i0) << 2);
-      let out = dst;
-      for (let k = 0; k < kc; k++) {
-        for (let i = 0; i < MR; i++) store<f32>(out + (i << 2), i < h ? load<f32>(src + (i << 2)) : 0);
-        src += <usize>lda << 2;
-        out += MR << 2;
-      }
-    }
-    dst += (<usize>kc * MR) << 2;
-  }
 }
 
 @inline
