@@ -76,14 +76,25 @@ export abstract class Module {
 
   /** Direct submodules with their names (the field names, in declaration order). */
   namedChildren(): Array<[string, Module]> {
-    return Object.entries(this).filter((e): e is [string, Module] => e[1] instanceof Module);
+    const out: Array<[string, Module]> = [];
+    for (const k of Object.keys(this)) {
+      const v = (this as Record<string, unknown>)[k];
+      if (v instanceof Module) out.push([k, v]);
+    }
+    return out;
   }
 
   /** This module and every descendant, with dotted paths ("" for this one). */
   namedModules(prefix = ''): Array<[string, Module]> {
-    const out: Array<[string, Module]> = [[prefix, this]];
-    for (const [name, child] of this.namedChildren()) out.push(...child.namedModules(prefix === '' ? name : `${prefix}.${name}`));
+    const out: Array<[string, Module]> = [];
+    this.collectModules(prefix, out);
     return out;
+  }
+
+  /** Depth first, parents before children: what the Trainer walks every step, so no array per level. */
+  private collectModules(path: string, out: Array<[string, Module]>): void {
+    out.push([path, this]);
+    for (const [name, child] of this.namedChildren()) child.collectModules(path === '' ? name : `${path}.${name}`, out);
   }
 
   /**
@@ -99,7 +110,8 @@ export abstract class Module {
   private allNamedParameters(): Array<[string, Parameter]> {
     const out: Array<[string, Parameter]> = [];
     for (const [path, m] of this.namedModules()) {
-      for (const [k, v] of Object.entries(m)) {
+      for (const k of Object.keys(m)) {
+        const v = (m as unknown as Record<string, unknown>)[k];
         if (v instanceof Parameter) out.push([path === '' ? k : `${path}.${k}`, v]);
       }
     }
