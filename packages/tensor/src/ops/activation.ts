@@ -3,7 +3,7 @@ import { ValueError } from '../shape';
 import { type Tensor, fromOp, gradOf } from '../tensor';
 import { unary } from './elementwise';
 import { isOnDevice, onDeviceOp } from '../device';
-import { wasmGelu } from '../kernels/wasm/elementwise';
+import { wasmGelu, wasmMulAdd } from '../kernels/wasm/elementwise';
 import { kernelsAt } from '../kernels/wasm/resident';
 import { localKernels } from '../kernels/wasm/runtime';
 
@@ -205,7 +205,9 @@ function geluForward(X: Float32Array, Y: Float32Array, slope: Float64Array): voi
   }
 }
 
-/** ga += g·(Φ(x) + x·φ(x)), the slope kept by the forward pass. */
+/** ga += g·(Φ(x) + x·φ(x)), the slope kept by the forward pass (float32 from the SIMD kernel: the same multiply-add there, in float64). */
 function geluBackward(slope: Float64Array | Float32Array, g: Float32Array, ga: Float32Array): void {
+  const k = slope instanceof Float32Array ? kernelsAt(localKernels(), g) : null;
+  if (k !== null) return wasmMulAdd(k, g, slope as Float32Array, ga);
   for (let i = 0; i < slope.length; i++) ga[i] += g[i] * slope[i];
 }

@@ -3,6 +3,9 @@ import { gemm, gemmBatch } from '../kernels/gemm';
 import { ShapeError, broadcastIndex, broadcastShapes, formatShape, sameShape, shapeSize } from '../shape';
 import { Tensor, fromOp, gradOf } from '../tensor';
 import { isOnDevice, onDeviceOp } from '../device';
+import { wasmAddRows } from '../kernels/wasm/elementwise';
+import { kernelsAt } from '../kernels/wasm/resident';
+import { localKernels } from '../kernels/wasm/runtime';
 
 /**
  * Matrix product over the last two axes: [..., M, K]·[..., K, N] → [..., M, N]. The batch
@@ -96,7 +99,10 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     if (weight.requiresGrad) gemm({ transA: true, transB: false, M: OUT, N: IN, K: N, A: g, B: x.data, C: gradOf(weight), accumulate: true });
     if (bias && bias.requiresGrad) {
       const gb = gradOf(bias);
-      for (let r = 0; r < N; r++) for (let o = 0; o < OUT; o++) gb[o] += g[r * OUT + o];
+      // the sum down the rows, row after row in float32: the SIMD kernel gives the loop's bits
+      const k = kernelsAt(localKernels(), g);
+      if (k !== null) wasmAddRows(k, g, N, OUT, gb);
+      else for (let r = 0; r < N; r++) for (let o = 0; o < OUT; o++) gb[o] += g[r * OUT + o];
     }
   });
 }

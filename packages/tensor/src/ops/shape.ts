@@ -3,6 +3,9 @@ import { ShapeError, formatShape, normalizeAxis, shapeSize, stridesOf } from '..
 import { passGrad } from '../autograd';
 import { Tensor, fromOp, gradOf } from '../tensor';
 import { isOnDevice, onDeviceOp } from '../device';
+import { wasmPermute } from '../kernels/wasm/elementwise';
+import { kernelsAt } from '../kernels/wasm/resident';
+import { localKernels } from '../kernels/wasm/runtime';
 
 /**
  * Same data, new shape (no copy). One dimension may be -1 and is inferred.
@@ -46,8 +49,18 @@ export function permute(a: Tensor, axes: readonly number[]): Tensor {
   const st = perm.map((p) => inStrides[p]);
   const X = a.data;
   const out = allocFloats(a.size);
-  walkPermuted(outShape, st, X, out, false);
-  return fromOp('permute', out, outShape, [a], (res) => () => walkPermuted(outShape, st, res.grad as Float32Array, gradOf(a), true));
+  movePermuted(outShape, st, X, out, false);
+  return fromOp('permute', out, outShape, [a], (res) => () => movePermuted(outShape, st, res.grad as Float32Array, gradOf(a), true));
+}
+
+/** Below this many values a permutation stays in JavaScript (the kernel call's setup costs more). */
+const WASM_PERMUTE_MIN = 1024;
+
+/** {@link walkPermuted}, or the same walk on the SIMD kernel (same bits: copies, and float32 adds in the same order). */
+function movePermuted(outShape: readonly number[], st: readonly number[], src: Float32Array, dst: Float32Array, back: boolean): void {
+  const k = src.length >= WASM_PERMUTE_MIN ? kernelsAt(localKernels(), src) : null;
+  if (k !== null) wasmPermute(k, outShape, st, src, dst, back);
+  else walkPermuted(outShape, st, src, dst, back);
 }
 
 /** walkPermuted's odometer over the output's outer axes, reused (a training step permutes many times). */

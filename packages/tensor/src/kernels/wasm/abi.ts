@@ -26,6 +26,9 @@ export interface WasmKernels {
   softmaxRows(x: number, y: number, rows: number, len: number): void;
   softmaxRowsBackward(y: number, g: number, ga: number, rows: number, len: number): void;
   geluForward(x: number, y: number, slope: number, n: number): void;
+  addRows(g: number, rows: number, cols: number, out: number): void;
+  mulAdd(g: number, s: number, ga: number, n: number): void;
+  permuteRuns(src: number, dst: number, dims: number, rank: number, back: number, idx: number): void;
   layerNormRows(x: number, w: number, b: number, rows: number, len: number, eps: number, xhat: number, inv: number, y: number): void;
   layerNormRowsBackward(g: number, xhat: number, w: number, inv: number, rows: number, len: number, gx: number, gw: number, gb: number, dx: number, dw: number): void;
   reluMask(y: number, g: number, n: number): void;

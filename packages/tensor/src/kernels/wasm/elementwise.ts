@@ -69,3 +69,38 @@ export function wasmGelu(k: WasmKernels, X: Float32Array, Y: Float32Array, slope
   p.copyOut(1, Y);
   p.copyOut(2, slope);
 }
+
+/** @internal out[o] += Σ rows of g [rows, cols], row after row in float32 (a linear layer's bias gradient), on the wasm kernel. */
+export function wasmAddRows(k: WasmKernels, g: Float32Array, rows: number, cols: number, out: Float32Array): void {
+  const p = place(k, [g, out]);
+  p.copyIn(0, g);
+  p.copyIn(1, out);
+  k.addRows(p.ptr[0], rows, cols, p.ptr[1]);
+  p.copyOut(1, out);
+}
+
+/** @internal ga += g·s as JavaScript computes it (float64, one rounding to float32), on the wasm kernel. */
+export function wasmMulAdd(k: WasmKernels, g: Float32Array, s: Float32Array, ga: Float32Array): void {
+  const p = place(k, [g, s, ga]);
+  p.copyIn(0, g);
+  p.copyIn(1, s);
+  p.copyIn(2, ga);
+  k.mulAdd(p.ptr[0], p.ptr[1], p.ptr[2], g.length);
+  p.copyOut(2, ga);
+}
+
+/**
+ * @internal A permutation of axes on the wasm kernel: forward copies the input `src` into the
+ * output `dst`; `back` adds the output's gradient `src` into the input's `dst`. `outShape` and
+ * `strides` (the input stride of each output axis) as permute computes them.
+ */
+export function wasmPermute(k: WasmKernels, outShape: readonly number[], strides: readonly number[], src: Float32Array, dst: Float32Array, back: boolean): void {
+  const rank = outShape.length;
+  const dims = Int32Array.from([...outShape, ...strides]);
+  const p = place(k, [src, dst, dims, Math.max(rank, 1)]);
+  p.copyIn(0, src);
+  if (back) p.copyIn(1, dst);
+  p.copyIn(2, dims);
+  k.permuteRuns(p.ptr[0], p.ptr[1], p.ptr[2], rank, +back, p.ptr[3]);
+  p.copyOut(1, dst);
+}
