@@ -1,6 +1,7 @@
 // Accumulations that JavaScript ran value by value in a transformer's step: a linear layer's
-// bias gradient (sums down the rows), GELU's backward (ga += g·slope) and a permutation of axes
-// (a head split) with its backward. Each value goes through exactly the float operations of the
+// bias gradient (sums down the rows), GELU's backward (ga += g·slope), a permutation of axes
+// (a head split) with its backward, a residual sum and the gradient passed through it, and a
+// division by a number (attention's 1/√d) with its backward. Each value goes through exactly the float operations of the
 // JavaScript loop it replaces, in the same order, so the results are the same bits.
 
 /**
@@ -114,5 +115,46 @@ export function permuteRuns(src: usize, dst: usize, dims: usize, rank: i32, back
       store<i32>(at, 0);
       base -= st * (v - 1);
     }
+  }
+}
+
+/** out[i] = a[i] + b[i] (float32 adds: JavaScript's double sum rounds to the same float). */
+export function addArrays(a: usize, b: usize, out: usize, n: i32): void {
+  let off: usize = 0;
+  const end = <usize>(n & ~3) << 2;
+  for (; off < end; off += 16) v128.store(out + off, f32x4.add(v128.load(a + off), v128.load(b + off)));
+  for (let i = n & ~3; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(a + o) + load<f32>(b + o));
+  }
+}
+
+/** out[i] = a[i] / b (float32 division: JavaScript's double quotient rounds to the same float). */
+export function divScalar(a: usize, b: f32, out: usize, n: i32): void {
+  const d = f32x4.splat(b);
+  let off: usize = 0;
+  const end = <usize>(n & ~3) << 2;
+  for (; off < end; off += 16) v128.store(out + off, f32x4.div(v128.load(a + off), d));
+  for (let i = n & ~3; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(a + o) / b);
+  }
+}
+
+/** ga[i] += g[i]·c for a float64 c, as JavaScript computes it: in float64, rounded to float32 once (a division's backward, c = 1/b). */
+export function scaleAdd(g: usize, c: f64, ga: usize, n: i32): void {
+  const cc = f64x2.splat(c);
+  let off: usize = 0;
+  const end = <usize>(n & ~3) << 2;
+  for (; off < end; off += 16) {
+    const x = v128.load(g + off);
+    const a = v128.load(ga + off);
+    const lo = f64x2.add(f64x2.promote_low_f32x4(a), f64x2.mul(f64x2.promote_low_f32x4(x), cc));
+    const hi = f64x2.add(f64x2.promote_low_f32x4(i32x4.shuffle(a, a, 2, 3, 2, 3)), f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(x, x, 2, 3, 2, 3)), cc));
+    v128.store(ga + off, i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+  }
+  for (let i = n & ~3; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(ga + o, <f32>(<f64>load<f32>(ga + o) + <f64>load<f32>(g + o) * c));
   }
 }

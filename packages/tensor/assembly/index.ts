@@ -10,6 +10,6 @@ export { convGradPrep, channelSums } from './convGradPrep';
 export { softmaxRows, softmaxRowsBackward } from './softmax';
 export { layerNormRows, layerNormRowsBackward } from './layerNorm';
 export { geluForward } from './gelu';
-export { addRows, mulAdd, permuteRuns } from './accumulate';
+export { addRows, mulAdd, permuteRuns, addArrays, divScalar, scaleAdd } from './accumulate';
 export { bnMoments, bnNormalize, bnGradSums, bnInputGrad } from './batchNorm';
 export { adamStep, momentumStep, adagradStep, rmspropStep, optimChunk, firstNonFinite, firstNonFiniteChunk } from './optim';

@@ -1,4 +1,4 @@
-import { wasmRelu, wasmReluBackward } from './wasm/elementwise';
+import { wasmAddArrays, wasmDivScalar, wasmRelu, wasmReluBackward, wasmScaleAdd } from './wasm/elementwise';
 import { kernelsAt } from './wasm/resident';
 import { wasmFor } from './wasm/runtime';
 
@@ -29,5 +29,31 @@ export function reluBackwardKernel(Y: Float32Array, g: Float32Array, ga: Float32
 /** ga += g, element by element (the backward of every op that passes its gradient through unchanged). */
 export function accumulateKernel(g: Float32Array, ga: Float32Array): void {
   const n = g.length;
+  const k = kernelsAt(wasmFor(n), g);
+  if (k !== null) return wasmAddArrays(k, g, ga, ga);
   for (let i = 0; i < n; i++) ga[i] += g[i];
+}
+
+/** out = A + B, element by element: a residual sum. */
+export function addKernel(A: Float32Array, B: Float32Array, out: Float32Array): void {
+  const n = out.length;
+  const k = kernelsAt(wasmFor(n), A);
+  if (k !== null) return wasmAddArrays(k, A, B, out);
+  for (let i = 0; i < n; i++) out[i] = A[i] + B[i];
+}
+
+/** out = A / b for one float32 value b: a division by a number (attention's 1/√d). */
+export function divScalarKernel(A: Float32Array, b: number, out: Float32Array): void {
+  const n = out.length;
+  const k = kernelsAt(wasmFor(n), A);
+  if (k !== null) return wasmDivScalar(k, A, b, out);
+  for (let i = 0; i < n; i++) out[i] = A[i] / b;
+}
+
+/** ga += g·(1/b) in float64, one rounding: the dividend's gradient of a division by one float32 value b. */
+export function divScalarBackwardKernel(g: Float32Array, b: number, ga: Float32Array): void {
+  const n = g.length;
+  const k = kernelsAt(wasmFor(n), g);
+  if (k !== null) return wasmScaleAdd(k, g, 1 / b, ga);
+  for (let i = 0; i < n; i++) ga[i] += g[i] * (1 / b);
 }

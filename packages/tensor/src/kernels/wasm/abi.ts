@@ -28,6 +28,9 @@ export interface WasmKernels {
   geluForward(x: number, y: number, slope: number, n: number): void;
   addRows(g: number, rows: number, cols: number, out: number): void;
   mulAdd(g: number, s: number, ga: number, n: number): void;
+  addArrays(a: number, b: number, out: number, n: number): void;
+  divScalar(a: number, b: number, out: number, n: number): void;
+  scaleAdd(g: number, c: number, ga: number, n: number): void;
   permuteRuns(src: number, dst: number, dims: number, rank: number, back: number, idx: number): void;
   layerNormRows(x: number, w: number, b: number, rows: number, len: number, eps: number, xhat: number, inv: number, y: number): void;
   layerNormRowsBackward(g: number, xhat: number, w: number, inv: number, rows: number, len: number, gx: number, gw: number, gb: number, dx: number, dw: number): void;

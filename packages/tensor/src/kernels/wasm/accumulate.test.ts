@@ -3,11 +3,13 @@ import { describe, expect } from 'vitest';
 import { linear } from '../../ops/matmul';
 import { permute } from '../../ops/shape';
 import { Tensor } from '../../tensor';
-import { wasmAddRows, wasmMulAdd, wasmPermute } from './elementwise';
+import { add, div } from '../../ops/elementwise';
+import { wasmAddArrays, wasmAddRows, wasmDivScalar, wasmMulAdd, wasmPermute, wasmScaleAdd } from './elementwise';
 import { wasmKernels, withKernelBackend } from './runtime';
 
 // The accumulations of assembly/accumulate.ts replace JavaScript loops (a linear layer's bias
-// gradient, GELU's backward, a permutation of axes and its backward). The law for each: the
+// gradient, GELU's backward, a permutation of axes and its backward, a residual sum and the
+// gradient passed through, a division by a number and its backward). The law for each: the
 // bits of the loop it replaced, for any shape and any values, signed zeros, NaN and infinities
 // included; and the ops give the same bits on the wasm and the JavaScript kernels.
 
@@ -104,6 +106,43 @@ describe('accumulate kernels', () => {
       const z = permute(x, [3, 1, 0, 2]); // the last axis moved: strided runs
       z.backward(seedGrad.map((v) => v * 3));
       return [bits(y.data), bits(z.data), bits(x.grad as Float32Array)];
+    };
+    expect(withKernelBackend('wasm', run)).toEqual(withKernelBackend('js', run));
+  });
+
+  test.prop([fc.integer({ min: 0, max: 37 }).chain((n) => fc.tuple(floats(n), floats(n), floats(n)))])('addArrays: a + b in float32 is the bits of JavaScript\'s a[i] + b[i], also in place (ga += g)', ([a, b, c]) => {
+    const expected = Float32Array.from(a, (v, i) => v + b[i]);
+    const out = c.slice();
+    wasmAddArrays(kernels(), a, b, out);
+    expect(bits(out)).toEqual(bits(expected));
+    const acc = b.slice();
+    wasmAddArrays(kernels(), a, acc, acc);
+    expect(bits(acc)).toEqual(bits(expected));
+  });
+
+  test.prop([fc.integer({ min: 0, max: 37 }).chain((n) => fc.tuple(floats(n), edgy.map(Math.fround), floats(n)))])('divScalar and scaleAdd: a / b, and ga + g·(1/b) in float64 rounded once, are the bits of JavaScript\'s loops', ([a, b, ga]) => {
+    const out = new Float32Array(a.length);
+    wasmDivScalar(kernels(), a, b, out);
+    expect(bits(out)).toEqual(bits(Float32Array.from(a, (v) => v / b)));
+    const expected = ga.slice();
+    for (let i = 0; i < a.length; i++) expected[i] += a[i] * (1 / b);
+    const got = ga.slice();
+    wasmScaleAdd(kernels(), a, 1 / b, got);
+    expect(bits(got)).toEqual(bits(expected));
+  });
+
+  test('a residual sum, a division by a number (attention\'s 1/√d) and their gradients, on 2,000 values, are the same bits on the wasm kernels as on the JavaScript ones', () => {
+    const n = 2000;
+    const seedGrad = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 10 ** ((i % 9) - 4));
+    const run = () => {
+      const x = new Tensor(Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.11) * 10 ** ((i % 5) - 2)), [20, n / 20], { requiresGrad: true });
+      const y = new Tensor(Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7)), [20, n / 20], { requiresGrad: true });
+      const s = add(x, y);
+      const q = div(s, Math.sqrt(12));
+      q.backward(seedGrad);
+      const r = div(x, 3);
+      r.backward(seedGrad);
+      return [bits(s.data), bits(q.data), bits(r.data), bits(x.grad as Float32Array), bits(y.grad as Float32Array)];
     };
     expect(withKernelBackend('wasm', run)).toEqual(withKernelBackend('js', run));
   });

@@ -104,3 +104,37 @@ export function wasmPermute(k: WasmKernels, outShape: readonly number[], strides
   k.permuteRuns(p.ptr[0], p.ptr[1], p.ptr[2], rank, +back, p.ptr[3]);
   p.copyOut(1, dst);
 }
+
+/** @internal out = a + b element by element (float32), on the wasm kernel; `out` may be `b` (ga += g). */
+export function wasmAddArrays(k: WasmKernels, a: Float32Array, b: Float32Array, out: Float32Array): void {
+  if (out === b) {
+    const p = place(k, [a, b]);
+    p.copyIn(0, a);
+    p.copyIn(1, b);
+    k.addArrays(p.ptr[0], p.ptr[1], p.ptr[1], a.length);
+    p.copyOut(1, b);
+    return;
+  }
+  const p = place(k, [a, b, out]);
+  p.copyIn(0, a);
+  p.copyIn(1, b);
+  k.addArrays(p.ptr[0], p.ptr[1], p.ptr[2], a.length);
+  p.copyOut(2, out);
+}
+
+/** @internal out = a / b for a float32 number b (`b` as stored: JavaScript rounds nothing more), on the wasm kernel. */
+export function wasmDivScalar(k: WasmKernels, a: Float32Array, b: number, out: Float32Array): void {
+  const p = place(k, [a, out]);
+  p.copyIn(0, a);
+  k.divScalar(p.ptr[0], b, p.ptr[1], a.length);
+  p.copyOut(1, out);
+}
+
+/** @internal ga += g·c for a float64 c (in float64, one rounding), on the wasm kernel. */
+export function wasmScaleAdd(k: WasmKernels, g: Float32Array, c: number, ga: Float32Array): void {
+  const p = place(k, [g, ga]);
+  p.copyIn(0, g);
+  p.copyIn(1, ga);
+  k.scaleAdd(p.ptr[0], c, p.ptr[1], g.length);
+  p.copyOut(1, ga);
+}
