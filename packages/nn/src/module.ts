@@ -78,7 +78,7 @@ export abstract class Module {
   namedChildren(): Array<[string, Module]> {
     const out: Array<[string, Module]> = [];
     for (const k of Object.keys(this)) {
-      const v = (this as Record<string, unknown>)[k];
+      const v = (this as unknown as Record<string, unknown>)[k];
       if (v instanceof Module) out.push([k, v]);
     }
     return out;
@@ -91,7 +91,11 @@ export abstract class Module {
     return out;
   }
 
-  /** Depth first, parents before children: what the Trainer walks every step, so no array per level. */
+  /**
+   * Depth first, parents before children: what the Trainer walks every step, so no array per
+   * level. Descendants are found through {@link Module.namedChildren}, the one method a
+   * container overrides (Sequential, Ensemble).
+   */
   private collectModules(path: string, out: Array<[string, Module]>): void {
     out.push([path, this]);
     for (const [name, child] of this.namedChildren()) child.collectModules(path === '' ? name : `${path}.${name}`, out);

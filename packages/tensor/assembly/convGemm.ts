@@ -2,7 +2,7 @@
 // with no im2col matrix: entry (k, j) of B is xp[kTab[k] + jTab[j]], where one table holds the
 // float offsets of the kernel taps (the im2col rows) and the other those of the output positions
 // (its columns). The forward pass has B = cols (k: taps, j: positions), the weight gradient
-// B = colsᵀ (k: positions, j: taps). Each panel of B is packed exactly as gemm.ts's packB would
+// B = colsᵀ (k: positions, j: taps). Each panel of B is packed exactly as pack.ts's packB would
 // pack it from cols and run through the same macro-kernel in the same order, so every entry of
 // C is the same sum, bit for bit, as unfold-then-gemm; only the im2col pass and its re-read are gone.
 import { KC, MC, NC, NR, macroKernel, packA, rowBlocks } from './gemm';

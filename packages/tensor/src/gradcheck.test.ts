@@ -104,6 +104,12 @@ describe('gradcheck', () => {
     expect(result.worst?.input).toBe(0);
   });
 
+  test('an fn that overflows within 2h keeps the first verdict: exp at 87.1 (infinite at x + 2h, finite at x + 1.8h) with a gradient off by 1 % still fails', () => {
+    const x = new Tensor(Float32Array.of(87.1), [1], { requiresGrad: true });
+    expect(Number.isFinite(Math.fround(Math.exp(Math.fround(87.1 * 1.018))))).toBe(true);
+    expect(gradcheck((t) => skewedExp(t, 0.01), [x]).ok).toBe(false);
+  });
+
   test('assertGradients throws a message naming the input, element and both values', () => {
     const x = new Tensor(Float32Array.of(0.5, 1), [2], { requiresGrad: true });
     expect(() => assertGradients((t) => skewedExp(t, 0.1), [x])).toThrow(/^gradcheck: gradient mismatch at input 0 \(shape \[2\]\) element \d: analytic .*, numeric .*; relative error .* > rtol 0.001$/);

@@ -4,7 +4,8 @@ import { wasmFor } from './wasm/runtime';
 
 // The element-wise kernels with a WebAssembly twin: each picks its backend here, per call (see
 // wasmFor: wasm once the arrays are large enough to repay the copies; kernelsAt: on the thread
-// pool's memory when the arrays are there), so the ops never do.
+// pool's memory when the arrays are there), so the ops need not (the fused kernels of matmul.ts,
+// shape.ts and activation.ts pick theirs next to the op).
 
 /** Y = max(X, 0); NaN propagates, as in PyTorch. */
 export function reluKernel(X: Float32Array, Y: Float32Array): void {
@@ -29,7 +30,7 @@ export function reluBackwardKernel(Y: Float32Array, g: Float32Array, ga: Float32
 /** ga += g, element by element (the backward of every op that passes its gradient through unchanged). */
 export function accumulateKernel(g: Float32Array, ga: Float32Array): void {
   const n = g.length;
-  const k = kernelsAt(wasmFor(n), g);
+  const k = ga.length === n ? kernelsAt(wasmFor(n), g) : null;
   if (k !== null) return wasmAddArrays(k, g, ga, ga);
   for (let i = 0; i < n; i++) ga[i] += g[i];
 }
@@ -37,7 +38,7 @@ export function accumulateKernel(g: Float32Array, ga: Float32Array): void {
 /** out = A + B, element by element: a residual sum. */
 export function addKernel(A: Float32Array, B: Float32Array, out: Float32Array): void {
   const n = out.length;
-  const k = kernelsAt(wasmFor(n), A);
+  const k = A.length === n && B.length === n ? kernelsAt(wasmFor(n), A) : null;
   if (k !== null) return wasmAddArrays(k, A, B, out);
   for (let i = 0; i < n; i++) out[i] = A[i] + B[i];
 }
@@ -45,7 +46,7 @@ export function addKernel(A: Float32Array, B: Float32Array, out: Float32Array): 
 /** out = A / b for one float32 value b: a division by a number (attention's 1/√d). */
 export function divScalarKernel(A: Float32Array, b: number, out: Float32Array): void {
   const n = out.length;
-  const k = kernelsAt(wasmFor(n), A);
+  const k = A.length === n ? kernelsAt(wasmFor(n), A) : null;
   if (k !== null) return wasmDivScalar(k, A, b, out);
   for (let i = 0; i < n; i++) out[i] = A[i] / b;
 }
@@ -53,7 +54,7 @@ export function divScalarKernel(A: Float32Array, b: number, out: Float32Array): 
 /** ga += g·(1/b) in float64, one rounding: the dividend's gradient of a division by one float32 value b. */
 export function divScalarBackwardKernel(g: Float32Array, b: number, ga: Float32Array): void {
   const n = g.length;
-  const k = kernelsAt(wasmFor(n), g);
+  const k = ga.length === n ? kernelsAt(wasmFor(n), g) : null;
   if (k !== null) return wasmScaleAdd(k, g, 1 / b, ga);
   for (let i = 0; i < n; i++) ga[i] += g[i] * (1 / b);
 }

@@ -73,7 +73,7 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
   const { A, B, ia, ib, n, plan: q } = p;
   const out = allocFloats(n);
   if (p.a.size === n && p.b.size === n) {
-    addKernel(A, B, out); // the same elements in the same order (a residual sum): one plain loop
+    addKernel(A, B, out); // the same elements in the same order (a residual sum): one pass, on the SIMD kernel where loaded
   } else if (q) {
     for (let o = 0, i = 0; o < q.outer; o++) for (let k = 0, ja = o * q.aOuter, jb = o * q.bOuter; k < q.inner; k++, i++, ja += q.aInner, jb += q.bInner) out[i] = A[ja] + B[jb];
   } else for (let i = 0; i < n; i++) out[i] = A[at(ia, i)] + B[at(ib, i)];
@@ -181,7 +181,8 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
   const { A, B, ia, ib, n, plan: q } = p;
   const out = allocFloats(n);
   if (p.a.size === n && p.b.size === 1 && !p.b.requiresGrad) {
-    // by one constant value (attention's 1/√d): the SIMD kernel where loaded, the loops' bits
+    // by one constant value (attention's 1/√d): the SIMD kernel where loaded, the loops' bits; the
+    // divisor's value is taken now (a constant: the backward needs no gradient for it)
     const b = B[0];
     divScalarKernel(A, b, out);
     return binaryResult('div', p, out, (g, ga) => {

@@ -5,7 +5,7 @@ import { Tensor, fromOp, gradOf } from '../tensor';
 import { isOnDevice, onDeviceOp } from '../device';
 import { wasmAddRows } from '../kernels/wasm/elementwise';
 import { kernelsAt } from '../kernels/wasm/resident';
-import { localKernels } from '../kernels/wasm/runtime';
+import { wasmFor } from '../kernels/wasm/runtime';
 
 /**
  * Matrix product over the last two axes: [..., M, K]·[..., K, N] → [..., M, N]. The batch
@@ -100,7 +100,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     if (bias && bias.requiresGrad) {
       const gb = gradOf(bias);
       // the sum down the rows, row after row in float32: the SIMD kernel gives the loop's bits
-      const k = kernelsAt(localKernels(), g);
+      const k = kernelsAt(wasmFor(N * OUT), g);
       if (k !== null) wasmAddRows(k, g, N, OUT, gb);
       else for (let r = 0; r < N; r++) for (let o = 0; o < OUT; o++) gb[o] += g[r * OUT + o];
     }
