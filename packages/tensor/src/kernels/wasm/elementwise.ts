@@ -89,6 +89,9 @@ export function wasmMulAdd(k: WasmKernels, g: Float32Array, s: Float32Array, ga:
   p.copyOut(2, ga);
 }
 
+/** wasmPermute's table of the output's shape and strides, by rank. */
+const permuteDims: Int32Array[] = [];
+
 /**
  * @internal A permutation of axes on the wasm kernel: forward copies the input `src` into the
  * output `dst`; `back` adds the output's gradient `src` into the input's `dst`. `outShape` and
@@ -96,7 +99,12 @@ export function wasmMulAdd(k: WasmKernels, g: Float32Array, s: Float32Array, ga:
  */
 export function wasmPermute(k: WasmKernels, outShape: readonly number[], strides: readonly number[], src: Float32Array, dst: Float32Array, back: boolean): void {
   const rank = outShape.length;
-  const dims = Int32Array.from([...outShape, ...strides]);
+  // one table per rank, made once: a training step allocates no typed array after warm-up
+  const dims = (permuteDims[rank] ??= new Int32Array(2 * rank));
+  for (let d = 0; d < rank; d++) {
+    dims[d] = outShape[d];
+    dims[rank + d] = strides[d];
+  }
   const p = place(k, [src, dst, dims, Math.max(rank, 1)]);
   p.copyIn(0, src);
   if (back) p.copyIn(1, dst);
