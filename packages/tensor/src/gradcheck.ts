@@ -143,8 +143,9 @@ function secondLook(d: Differentiator, h: number, first: [number, number]): [val
   let runs: Array<[number, number]>;
   try {
     runs = [first, d.estimate(0.9 * h), d.estimate(0.8 * h)];
-  } catch {
-    return first; // a shorter step below float32 resolution: the first verdict stands
+  } catch (err) {
+    if (err instanceof ValueError) return first; // a shorter step below float32 resolution: the first verdict stands
+    throw err;
   }
   // an overflow (or NaN) in any estimate would make the spread infinite and pass anything: the first verdict stands
   if (!runs.every(([v, n]) => Number.isFinite(v) && Number.isFinite(n))) return first;

@@ -5,7 +5,7 @@ import { unary } from './elementwise';
 import { isOnDevice, onDeviceOp } from '../device';
 import { wasmGelu, wasmMulAdd } from '../kernels/wasm/elementwise';
 import { kernelsAt } from '../kernels/wasm/resident';
-import { localKernels } from '../kernels/wasm/runtime';
+import { localKernels, wasmFor } from '../kernels/wasm/runtime';
 
 // Activations beyond relu/sigmoid/tanh, as PyTorch defines them. Each is computed in float64
 // from the float32 input and rounded once; the derivative is written in terms of x and y.
@@ -207,7 +207,7 @@ function geluForward(X: Float32Array, Y: Float32Array, slope: Float64Array): voi
 
 /** ga += g·(Φ(x) + x·φ(x)), the slope kept by the forward pass (float32 from the SIMD kernel: the same multiply-add there, in float64). */
 function geluBackward(slope: Float64Array | Float32Array, g: Float32Array, ga: Float32Array): void {
-  const k = slope instanceof Float32Array ? kernelsAt(localKernels(), g) : null;
+  const k = slope instanceof Float32Array ? kernelsAt(wasmFor(g.length), g) : null;
   if (k !== null) return wasmMulAdd(k, g, slope as Float32Array, ga);
   for (let i = 0; i < slope.length; i++) ga[i] += g[i] * slope[i];
 }

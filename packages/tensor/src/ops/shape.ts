@@ -5,7 +5,7 @@ import { Tensor, fromOp, gradOf } from '../tensor';
 import { isOnDevice, onDeviceOp } from '../device';
 import { wasmPermute } from '../kernels/wasm/elementwise';
 import { kernelsAt } from '../kernels/wasm/resident';
-import { localKernels } from '../kernels/wasm/runtime';
+import { wasmFor } from '../kernels/wasm/runtime';
 
 /**
  * Same data, new shape (no copy). One dimension may be -1 and is inferred.
@@ -53,12 +53,9 @@ export function permute(a: Tensor, axes: readonly number[]): Tensor {
   return fromOp('permute', out, outShape, [a], (res) => () => movePermuted(outShape, st, res.grad as Float32Array, gradOf(a), true));
 }
 
-/** Below this many values a permutation stays in JavaScript (the kernel call's setup costs more). */
-const WASM_PERMUTE_MIN = 1024;
-
 /** {@link walkPermuted}, or the same walk on the SIMD kernel (same bits: copies, and float32 adds in the same order). */
 function movePermuted(outShape: readonly number[], st: readonly number[], src: Float32Array, dst: Float32Array, back: boolean): void {
-  const k = src.length >= WASM_PERMUTE_MIN ? kernelsAt(localKernels(), src) : null;
+  const k = kernelsAt(wasmFor(src.length), src); // small ones stay in JavaScript, as every element-wise op's
   if (k !== null) wasmPermute(k, outShape, st, src, dst, back);
   else walkPermuted(outShape, st, src, dst, back);
 }

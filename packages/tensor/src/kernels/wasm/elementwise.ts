@@ -4,6 +4,18 @@ import { place } from './resident';
 // Each wrapper copies its arrays into the kernels' memory and the results out, except arrays
 // already there (resident ones; with a thread pool, the step arena's buffers), used in place.
 
+/**
+ * Places `inputs` and the accumulator `acc` in the kernels' memory (copying in what is not
+ * there), runs `call` on their pointers (acc's last), and copies `acc` back out.
+ */
+function intoAccumulator(k: WasmKernels, inputs: ReadonlyArray<Float32Array | Int32Array>, acc: Float32Array, call: (ptr: readonly number[]) => void): void {
+  const p = place(k, [...inputs, acc]);
+  inputs.forEach((a, i) => p.copyIn(i, a));
+  p.copyIn(inputs.length, acc);
+  call(p.ptr);
+  p.copyOut(inputs.length, acc);
+}
+
 /** @internal Y = relu(X) on the wasm kernel. */
 export function wasmRelu(k: WasmKernels, X: Float32Array, Y: Float32Array): void {
   const p = place(k, [X, Y]);
@@ -35,12 +47,7 @@ export function wasmMaxPool2x2(k: WasmKernels, X: Float32Array, planes: number, 
 
 /** @internal gx[arg[i]] += g[i], on the wasm kernel. */
 export function wasmScatterAdd(k: WasmKernels, g: Float32Array, arg: Int32Array, gx: Float32Array): void {
-  const p = place(k, [g, arg, gx]);
-  p.copyIn(0, g);
-  p.copyIn(1, arg);
-  p.copyIn(2, gx);
-  k.scatterAdd(p.ptr[0], p.ptr[1], g.length, p.ptr[2], 0);
-  p.copyOut(2, gx);
+  intoAccumulator(k, [g, arg], gx, (ptr) => k.scatterAdd(ptr[0], ptr[1], g.length, ptr[2], 0));
 }
 
 /** @internal Y = softmax of each of `rows` rows of `len` floats of X, on the wasm kernel (float32 e^x). */
@@ -53,12 +60,7 @@ export function wasmSoftmaxRows(k: WasmKernels, X: Float32Array, Y: Float32Array
 
 /** @internal ga += Y ⊙ (g − Σ g·Y) per row: softmax's backward on the wasm kernel. */
 export function wasmSoftmaxRowsBackward(k: WasmKernels, Y: Float32Array, g: Float32Array, ga: Float32Array, rows: number, len: number): void {
-  const p = place(k, [Y, g, ga]);
-  p.copyIn(0, Y);
-  p.copyIn(1, g);
-  p.copyIn(2, ga);
-  k.softmaxRowsBackward(p.ptr[0], p.ptr[1], p.ptr[2], rows, len);
-  p.copyOut(2, ga);
+  intoAccumulator(k, [Y, g], ga, (ptr) => k.softmaxRowsBackward(ptr[0], ptr[1], ptr[2], rows, len));
 }
 
 /** @internal Y = gelu(X) and slope = gelu'(X) on the wasm kernel (float32 Φ). */
@@ -72,21 +74,12 @@ export function wasmGelu(k: WasmKernels, X: Float32Array, Y: Float32Array, slope
 
 /** @internal out[o] += Σ rows of g [rows, cols], row after row in float32 (a linear layer's bias gradient), on the wasm kernel. */
 export function wasmAddRows(k: WasmKernels, g: Float32Array, rows: number, cols: number, out: Float32Array): void {
-  const p = place(k, [g, out]);
-  p.copyIn(0, g);
-  p.copyIn(1, out);
-  k.addRows(p.ptr[0], rows, cols, p.ptr[1]);
-  p.copyOut(1, out);
+  intoAccumulator(k, [g], out, (ptr) => k.addRows(ptr[0], rows, cols, ptr[1]));
 }
 
 /** @internal ga += g·s as JavaScript computes it (float64, one rounding to float32), on the wasm kernel. */
 export function wasmMulAdd(k: WasmKernels, g: Float32Array, s: Float32Array, ga: Float32Array): void {
-  const p = place(k, [g, s, ga]);
-  p.copyIn(0, g);
-  p.copyIn(1, s);
-  p.copyIn(2, ga);
-  k.mulAdd(p.ptr[0], p.ptr[1], p.ptr[2], g.length);
-  p.copyOut(2, ga);
+  intoAccumulator(k, [g, s], ga, (ptr) => k.mulAdd(ptr[0], ptr[1], ptr[2], g.length));
 }
 
 /** wasmPermute's table of the output's shape and strides, by rank. */
@@ -115,14 +108,7 @@ export function wasmPermute(k: WasmKernels, outShape: readonly number[], strides
 
 /** @internal out = a + b element by element (float32), on the wasm kernel; `out` may be `b` (ga += g). */
 export function wasmAddArrays(k: WasmKernels, a: Float32Array, b: Float32Array, out: Float32Array): void {
-  if (out === b) {
-    const p = place(k, [a, b]);
-    p.copyIn(0, a);
-    p.copyIn(1, b);
-    k.addArrays(p.ptr[0], p.ptr[1], p.ptr[1], a.length);
-    p.copyOut(1, b);
-    return;
-  }
+  if (out === b) return intoAccumulator(k, [a], b, (ptr) => k.addArrays(ptr[0], ptr[1], ptr[1], a.length));
   const p = place(k, [a, b, out]);
   p.copyIn(0, a);
   p.copyIn(1, b);
@@ -140,9 +126,5 @@ export function wasmDivScalar(k: WasmKernels, a: Float32Array, b: number, out: F
 
 /** @internal ga += g·c for a float64 c (in float64, one rounding), on the wasm kernel. */
 export function wasmScaleAdd(k: WasmKernels, g: Float32Array, c: number, ga: Float32Array): void {
-  const p = place(k, [g, ga]);
-  p.copyIn(0, g);
-  p.copyIn(1, ga);
-  k.scaleAdd(p.ptr[0], c, p.ptr[1], g.length);
-  p.copyOut(1, ga);
+  intoAccumulator(k, [g], ga, (ptr) => k.scaleAdd(ptr[0], c, ptr[1], g.length));
 }
